@@ -1,0 +1,79 @@
+//! A fixed-size bitset over the action universe.
+
+/// Bits over `0..len`, stored in 64-bit words.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub(crate) struct BitSet {
+    words: Vec<u64>,
+}
+
+impl BitSet {
+    pub(crate) fn new(len: usize) -> BitSet {
+        BitSet {
+            words: vec![0; len.div_ceil(64)],
+        }
+    }
+
+    pub(crate) fn insert(&mut self, bit: usize) {
+        self.words[bit / 64] |= 1 << (bit % 64);
+    }
+
+    pub(crate) fn union_with(&mut self, other: &BitSet) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
+
+    pub(crate) fn difference_with(&mut self, other: &BitSet) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a &= !b;
+        }
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// The set bits, in increasing order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &word)| {
+            let mut w = word;
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let bit = w.trailing_zeros() as usize;
+                w &= w - 1;
+                Some(i * 64 + bit)
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_operations() {
+        let mut a = BitSet::new(130);
+        for bit in [0, 63, 64, 129] {
+            a.insert(bit);
+        }
+        assert_eq!(a.iter().collect::<Vec<_>>(), vec![0, 63, 64, 129]);
+        assert_eq!(a.count(), 4);
+        let mut b = BitSet::new(130);
+        b.insert(64);
+        b.insert(5);
+        let mut u = a.clone();
+        u.union_with(&b);
+        assert_eq!(u.iter().collect::<Vec<_>>(), vec![0, 5, 63, 64, 129]);
+        u.difference_with(&b);
+        assert_eq!(u, {
+            let mut x = a.clone();
+            x.difference_with(&b);
+            x
+        });
+        assert_eq!(u.iter().collect::<Vec<_>>(), vec![0, 63, 129]);
+        assert_eq!(BitSet::new(10).count(), 0);
+    }
+}

@@ -1,0 +1,146 @@
+//! Errors and diagnostics.
+//!
+//! Messages follow one rule: lowercase, no trailing period, user values in backticks, context
+//! first and chained with colons (`policy `p-1` statement 2: unknown effect `allow``).
+
+use std::fmt;
+
+/// A snapshot could not be read: the bytes are not a well-formed `iamsim.snapshot.v1` document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The bytes are not UTF-8.
+    #[error("invalid UTF-8 at byte offset {offset}")]
+    Utf8 {
+        /// Offset of the first invalid byte.
+        offset: usize,
+    },
+    /// The JSON is malformed, or a value has the wrong shape.
+    #[error("{}{message}", if path.is_empty() || path == "." { String::new() } else { format!("{path}: ") })]
+    Json {
+        /// JSON path of the offending value (`users[3].email`), empty at the top level.
+        path: String,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+    /// The `format` field names another format.
+    #[error(
+        "format: unsupported snapshot format `{found}` (expected `{}`)",
+        crate::model::SNAPSHOT_FORMAT
+    )]
+    Format {
+        /// The format the file declares.
+        found: String,
+    },
+}
+
+impl LoadError {
+    pub(crate) fn json(path: String, error: serde_json::Error) -> LoadError {
+        LoadError::Json {
+            path,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// A snapshot is well-formed JSON but cannot be compiled: a policy document is malformed, or ids
+/// are ambiguous.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A statement is malformed.
+    #[error("policies[{policy_index}] (policy `{policy_id}`) statement {statement}: {reason}")]
+    Statement {
+        /// Position of the policy in the snapshot's `policies` array.
+        policy_index: usize,
+        /// The policy's id.
+        policy_id: String,
+        /// Index of the statement in the document.
+        statement: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two entities of one kind share an id.
+    #[error("{kind}s[{index}]: duplicate {kind} id `{id}` (first at {kind}s[{first}])")]
+    DuplicateId {
+        /// `user`, `group`, `role`, `policy` or `role_trust`.
+        kind: &'static str,
+        /// The repeated id.
+        id: String,
+        /// Position of the repeat.
+        index: usize,
+        /// Position of the first occurrence.
+        first: usize,
+    },
+}
+
+/// A name given by a person (a user id or email, a group id or display name) does not pick
+/// exactly one entity.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// Nothing matches.
+    #[error("no {kind} matches `{query}`{}", candidates_suffix(candidates))]
+    NotFound {
+        /// `user` or `group`.
+        kind: &'static str,
+        /// What was asked for.
+        query: String,
+        /// Entities with a similar id or name, to help the person.
+        candidates: Vec<String>,
+    },
+    /// Several entities match.
+    #[error("`{query}` matches several {kind}s{}", candidates_suffix(candidates))]
+    Ambiguous {
+        /// `user` or `group`.
+        kind: &'static str,
+        /// What was asked for.
+        query: String,
+        /// Every match, as `id (name)`.
+        candidates: Vec<String>,
+    },
+    /// The change names a membership that does not exist.
+    #[error("user `{user}` is not a member of group `{group}`")]
+    NotAMember {
+        /// The user's id.
+        user: String,
+        /// The group's id.
+        group: String,
+    },
+}
+
+fn candidates_suffix(candidates: &[String]) -> String {
+    if candidates.is_empty() {
+        String::new()
+    } else {
+        format!("; candidates: {}", candidates.join(", "))
+    }
+}
+
+/// A catalogue file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct CatalogueError {
+    /// One-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Something in the snapshot that does not stop the engine but deserves a look: a dangling id,
+/// an unknown action, a statement that grants nothing.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Diagnostic {
+    /// A stable, kebab-case name for the kind of problem (`dangling-reference`, `unknown-action`, ...).
+    pub code: &'static str,
+    /// Where, as a JSON path into the snapshot (`groups[2].members[0]`).
+    pub path: String,
+    /// What, in one line.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} [{}]", self.path, self.message, self.code)
+    }
+}

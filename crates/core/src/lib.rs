@@ -1,0 +1,60 @@
+//! iamsim-core: the engine behind `iamsim`.
+//!
+//! It reads a snapshot of a Vultr IAM organization, compiles it once into dense ids and bitsets,
+//! and answers: what may this user do, and through what; why is this one action allowed or
+//! denied; and what would a change do to people's access, before anyone makes it.
+//!
+//! ```
+//! use iamsim_core::{Catalogue, Change, Org, Snapshot};
+//!
+//! let snapshot = Snapshot::from_json_str(r#"{
+//!   "format": "iamsim.snapshot.v1",
+//!   "organization": {"id": "org-1", "name": "Acme"},
+//!   "users": [{"id": "u-ana", "email": "ana@example.com"}],
+//!   "groups": [
+//!     {"id": "g-devops", "display_name": "DevOps", "members": ["u-ana"], "policies": ["p-compute", "p-billing"]},
+//!     {"id": "g-billing", "display_name": "Billing", "members": ["u-ana"], "policies": ["p-billing"]}
+//!   ],
+//!   "roles": [],
+//!   "policies": [
+//!     {"id": "p-compute", "name": "compute-admin", "policy_document": {"Version": "2026-03-20",
+//!       "Statement": [{"Effect": "Allow", "Action": "compute.instance.Create", "Resource": "*"}]}},
+//!     {"id": "p-billing", "name": "billing-read", "policy_document": {"Version": "2026-03-20",
+//!       "Statement": {"Effect": "Allow", "Action": ["account.billing.Read"], "Resource": "*"}}}
+//!   ]
+//! }"#)?;
+//! let org = Org::compile(&snapshot, &Catalogue::bundled())?;
+//! let ana = org.find_user("ana@example.com")?;
+//! let devops = org.find_group("DevOps")?;
+//!
+//! let impact = org.simulate(&[Change::RemoveMember { group: devops, user: ana }])?;
+//! let ana_impact = &impact.users[0];
+//! // She loses what only DevOps gave her...
+//! assert_eq!(ana_impact.lost[0].action, "compute.instance.Create");
+//! // ...and keeps billing, now through Billing alone.
+//! assert_eq!(ana_impact.kept[0].action, "account.billing.Read");
+//! assert_eq!(ana_impact.kept[0].via[0][1].name.as_deref(), Some("Billing"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The semantics (deny wins, wildcards, resource keys, root, suspension, assumable roles) are in
+//! `docs/semantics.md`; the JSON shapes of [`report`] in `docs/output-format.md`.
+
+#![deny(missing_docs)]
+
+mod bitset;
+pub mod catalogue;
+pub mod error;
+mod eval;
+pub mod model;
+mod org;
+pub mod policy;
+pub mod reference;
+pub mod report;
+mod simulate;
+
+pub use catalogue::Catalogue;
+pub use error::{BuildError, CatalogueError, Diagnostic, LoadError, LookupError};
+pub use model::Snapshot;
+pub use org::{GroupKey, Org, UserKey};
+pub use simulate::Change;

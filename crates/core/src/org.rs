@@ -1,0 +1,790 @@
+//! The compiled organization: dense integer ids, adjacency lists, and permission sets as bitsets
+//! over the action universe. Built once from a [`Snapshot`]; every query takes `&self`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+
+use crate::bitset::BitSet;
+use crate::catalogue::Catalogue;
+use crate::error::{BuildError, Diagnostic, LookupError};
+use crate::model::{RoleType, Snapshot};
+use crate::policy::{ActionPattern, Effect, ParsedStatement, ResourcePattern};
+
+/// A user of a compiled [`Org`], found with [`Org::find_user`]. Valid only for the `Org` that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UserKey(pub(crate) u32);
+
+/// A group of a compiled [`Org`], found with [`Org::find_group`]. Valid only for the `Org` that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupKey(pub(crate) u32);
+
+#[derive(Debug, Clone)]
+pub(crate) struct UserNode {
+    pub(crate) email: String,
+    pub(crate) name: String,
+    pub(crate) service_user: bool,
+    pub(crate) suspended: bool,
+    pub(crate) policies: Vec<u32>,
+    /// Assignable roles only; assumable ones attached here grant nothing (a diagnostic says so).
+    pub(crate) roles: Vec<u32>,
+    /// Groups the user is a member of, in snapshot order.
+    pub(crate) groups: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct GroupNode {
+    pub(crate) display_name: String,
+    pub(crate) policies: Vec<u32>,
+    /// Assignable roles only.
+    pub(crate) roles: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RoleNode {
+    pub(crate) name: String,
+    pub(crate) policies: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PolicyNode {
+    pub(crate) name: String,
+    pub(crate) statements: std::ops::Range<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct StatementNode {
+    /// Index of the statement inside its policy's document.
+    pub(crate) index: u32,
+    pub(crate) effect: Effect,
+    /// The universe elements the statement's action patterns cover.
+    pub(crate) actions: BitSet,
+    pub(crate) resources: Vec<ResourcePattern>,
+}
+
+impl StatementNode {
+    pub(crate) fn covers_resource(&self, key: &ResourcePattern) -> bool {
+        self.resources.iter().any(|r| r.covers(key))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TrustNode {
+    pub(crate) id: String,
+    pub(crate) role: u32,
+    pub(crate) trust_type: String,
+    pub(crate) user: Option<u32>,
+    pub(crate) group: Option<u32>,
+    pub(crate) conditions: Option<serde_json::Value>,
+    pub(crate) valid_until: Option<String>,
+}
+
+/// Allow and Deny sets on the `*` resource, folded once per policy, role and group so that a
+/// user's standing decisions are a handful of unions.
+#[derive(Debug, Clone)]
+pub(crate) struct Folded {
+    pub(crate) allow: BitSet,
+    pub(crate) deny: BitSet,
+}
+
+impl Folded {
+    fn empty(len: usize) -> Folded {
+        Folded {
+            allow: BitSet::new(len),
+            deny: BitSet::new(len),
+        }
+    }
+
+    fn absorb(&mut self, other: &Folded) {
+        self.allow.union_with(&other.allow);
+        self.deny.union_with(&other.deny);
+    }
+}
+
+/// An organization compiled for queries.
+///
+/// Build it with [`Org::compile`]; ask it with [`Org::effective`], [`Org::explain`] and
+/// [`Org::simulate`].
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub(crate) org_id: String,
+    pub(crate) org_name: String,
+    pub(crate) root: Option<u32>,
+    pub(crate) users: IndexMap<String, UserNode>,
+    pub(crate) groups: IndexMap<String, GroupNode>,
+    pub(crate) roles: IndexMap<String, RoleNode>,
+    pub(crate) policies: IndexMap<String, PolicyNode>,
+    pub(crate) statements: Vec<StatementNode>,
+    pub(crate) trusts: Vec<TrustNode>,
+    /// The action universe, sorted: catalogue actions, literal actions of the snapshot, and the
+    /// wildcards of the snapshot (each standing for the actions it covers that are not named).
+    pub(crate) universe: Vec<ActionPattern>,
+    pub(crate) policy_sets: Vec<Folded>,
+    pub(crate) role_sets: Vec<Folded>,
+    pub(crate) group_sets: Vec<Folded>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+/// Maps ids to dense indexes, failing on a repeated id.
+fn index_ids<'a, T>(
+    kind: &'static str,
+    items: &'a [T],
+    id: impl Fn(&T) -> &str,
+) -> Result<IndexMap<&'a str, usize>, BuildError>
+where
+    T: 'a,
+{
+    let mut map = IndexMap::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        if let Some(&first) = map.get(id(item)) {
+            return Err(BuildError::DuplicateId {
+                kind,
+                id: id(item).to_string(),
+                index,
+                first,
+            });
+        }
+        map.insert(id(item), index);
+    }
+    Ok(map)
+}
+
+struct Resolver<'a> {
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    /// Resolves a list of ids against `index`, dropping (with a diagnostic) the ones that do not
+    /// resolve and the repeats.
+    fn resolve(
+        &mut self,
+        path: &str,
+        target: &str,
+        ids: &[String],
+        index: &IndexMap<&str, usize>,
+    ) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            match index.get(id.as_str()) {
+                Some(&ix) if out.contains(&(ix as u32)) => self.diagnostics.push(Diagnostic {
+                    code: "duplicate-reference",
+                    path: format!("{path}[{i}]"),
+                    message: format!("{target} `{id}` is listed more than once; counted once"),
+                }),
+                Some(&ix) => out.push(ix as u32),
+                None => self.diagnostics.push(Diagnostic {
+                    code: "dangling-reference",
+                    path: format!("{path}[{i}]"),
+                    message: format!("no {target} has id `{id}`; the reference grants nothing"),
+                }),
+            }
+        }
+        out
+    }
+}
+
+impl Org {
+    /// Compiles a snapshot against a catalogue of known actions.
+    ///
+    /// Messy data is not fatal: dangling ids, unknown actions and the like are dropped or kept
+    /// as they are, and reported by [`Org::diagnostics`]. A malformed policy document or a
+    /// repeated entity id is an error.
+    pub fn compile(snapshot: &Snapshot, catalogue: &Catalogue) -> Result<Org, BuildError> {
+        let mut diagnostics = Vec::new();
+        let user_ix = index_ids("user", &snapshot.users, |u| &u.id)?;
+        let group_ix = index_ids("group", &snapshot.groups, |g| &g.id)?;
+        let role_ix = index_ids("role", &snapshot.roles, |r| &r.id)?;
+        let policy_ix = index_ids("policy", &snapshot.policies, |p| &p.id)?;
+        index_ids("role_trust", &snapshot.role_trusts, |t| &t.id)?;
+
+        // Parse every statement first: the universe depends on the patterns they name.
+        // INVARIANT: statements are stored in the order parsed, so each policy's statements form
+        // one contiguous range.
+        let mut parsed: Vec<(usize, usize, ParsedStatement)> = Vec::new();
+        let mut policy_ranges = Vec::with_capacity(snapshot.policies.len());
+        for (pi, policy) in snapshot.policies.iter().enumerate() {
+            let start = parsed.len() as u32;
+            let statements = policy.policy_document.statement.as_slice();
+            if statements.is_empty() {
+                diagnostics.push(Diagnostic {
+                    code: "empty-policy",
+                    path: format!("policies[{pi}].policy_document.Statement"),
+                    message: format!("policy `{}` has no statement; it grants nothing", policy.id),
+                });
+            }
+            for (si, statement) in statements.iter().enumerate() {
+                let statement =
+                    ParsedStatement::parse(statement).map_err(|reason| BuildError::Statement {
+                        policy_index: pi,
+                        policy_id: policy.id.clone(),
+                        statement: si,
+                        reason,
+                    })?;
+                let path = || format!("policies[{pi}].policy_document.Statement[{si}]");
+                if statement.actions.is_empty() {
+                    diagnostics.push(Diagnostic {
+                        code: "empty-statement",
+                        path: format!("{}.Action", path()),
+                        message: format!(
+                            "policy `{}` statement {si} names no action; it has no effect",
+                            policy.id
+                        ),
+                    });
+                }
+                if statement.resources.is_empty() {
+                    diagnostics.push(Diagnostic {
+                        code: "empty-statement",
+                        path: format!("{}.Resource", path()),
+                        message: format!(
+                            "policy `{}` statement {si} names no resource; it has no effect",
+                            policy.id
+                        ),
+                    });
+                }
+                parsed.push((pi, si, statement));
+            }
+            policy_ranges.push(start..parsed.len() as u32);
+        }
+
+        let universe = build_universe(catalogue, &parsed, snapshot, &mut diagnostics);
+        let len = universe.len();
+        let mut cover_cache: BTreeMap<&ActionPattern, BitSet> = BTreeMap::new();
+        let mut statements = Vec::with_capacity(parsed.len());
+        for (_, si, statement) in &parsed {
+            let mut actions = BitSet::new(len);
+            for pattern in &statement.actions {
+                let set = cover_cache.entry(pattern).or_insert_with(|| {
+                    let mut set = BitSet::new(len);
+                    for (i, element) in universe.iter().enumerate() {
+                        if pattern.covers(element) {
+                            set.insert(i);
+                        }
+                    }
+                    set
+                });
+                actions.union_with(set);
+            }
+            statements.push(StatementNode {
+                index: *si as u32,
+                effect: statement.effect,
+                actions,
+                resources: statement.resources.clone(),
+            });
+        }
+
+        let mut resolver = Resolver {
+            diagnostics: &mut diagnostics,
+        };
+        let mut users: IndexMap<String, UserNode> = IndexMap::with_capacity(snapshot.users.len());
+        for (i, user) in snapshot.users.iter().enumerate() {
+            let policies = resolver.resolve(
+                &format!("users[{i}].policies"),
+                "policy",
+                &user.policies,
+                &policy_ix,
+            );
+            let roles =
+                resolver.resolve(&format!("users[{i}].roles"), "role", &user.roles, &role_ix);
+            let roles = standing_roles(
+                snapshot,
+                &format!("users[{i}].roles"),
+                &user.roles,
+                roles,
+                resolver.diagnostics,
+            );
+            users.insert(
+                user.id.clone(),
+                UserNode {
+                    email: user.email.clone(),
+                    name: user.name.clone(),
+                    service_user: user.service_user,
+                    suspended: user.suspended,
+                    policies,
+                    roles,
+                    groups: Vec::new(),
+                },
+            );
+        }
+        let mut groups: IndexMap<String, GroupNode> =
+            IndexMap::with_capacity(snapshot.groups.len());
+        for (i, group) in snapshot.groups.iter().enumerate() {
+            let members = resolver.resolve(
+                &format!("groups[{i}].members"),
+                "user",
+                &group.members,
+                &user_ix,
+            );
+            let policies = resolver.resolve(
+                &format!("groups[{i}].policies"),
+                "policy",
+                &group.policies,
+                &policy_ix,
+            );
+            let roles = resolver.resolve(
+                &format!("groups[{i}].roles"),
+                "role",
+                &group.roles,
+                &role_ix,
+            );
+            let roles = standing_roles(
+                snapshot,
+                &format!("groups[{i}].roles"),
+                &group.roles,
+                roles,
+                resolver.diagnostics,
+            );
+            for &member in &members {
+                users[member as usize].groups.push(i as u32);
+            }
+            groups.insert(
+                group.id.clone(),
+                GroupNode {
+                    display_name: group.display_name.clone(),
+                    policies,
+                    roles,
+                },
+            );
+        }
+        let mut roles: IndexMap<String, RoleNode> = IndexMap::with_capacity(snapshot.roles.len());
+        for (i, role) in snapshot.roles.iter().enumerate() {
+            let policies = resolver.resolve(
+                &format!("roles[{i}].policies"),
+                "policy",
+                &role.policies,
+                &policy_ix,
+            );
+            roles.insert(
+                role.id.clone(),
+                RoleNode {
+                    name: role.name.clone(),
+                    policies,
+                },
+            );
+        }
+        let mut trusts = Vec::new();
+        for (i, trust) in snapshot.role_trusts.iter().enumerate() {
+            let path = format!("role_trusts[{i}]");
+            let Some(&role) = role_ix.get(trust.role_id.as_str()) else {
+                resolver.diagnostics.push(Diagnostic {
+                    code: "dangling-reference",
+                    path: format!("{path}.role_id"),
+                    message: format!(
+                        "no role has id `{}`; trust `{}` grants nothing",
+                        trust.role_id, trust.id
+                    ),
+                });
+                continue;
+            };
+            if snapshot.roles[role].role_type != RoleType::Assumable {
+                resolver.diagnostics.push(Diagnostic {
+                    code: "trust-on-assignable-role",
+                    path: format!("{path}.role_id"),
+                    message: format!(
+                        "trust `{}` names role `{}`, which is not assumable; the trust is ignored",
+                        trust.id, trust.role_id
+                    ),
+                });
+                continue;
+            }
+            let mut principal =
+                |field: &str, id: &Option<String>, index: &IndexMap<&str, usize>, kind: &str| {
+                    let id = id.as_ref()?;
+                    let found = index.get(id.as_str()).map(|&ix| ix as u32);
+                    if found.is_none() {
+                        resolver.diagnostics.push(Diagnostic {
+                            code: "dangling-reference",
+                            path: format!("{path}.{field}"),
+                            message: format!(
+                                "no {kind} has id `{id}`; trust `{}` grants it nothing",
+                                trust.id
+                            ),
+                        });
+                    }
+                    found
+                };
+            let user = principal("trusted_user_id", &trust.trusted_user_id, &user_ix, "user");
+            let group = principal(
+                "trusted_group_id",
+                &trust.trusted_group_id,
+                &group_ix,
+                "group",
+            );
+            trusts.push(TrustNode {
+                id: trust.id.clone(),
+                role: role as u32,
+                trust_type: trust.trust_type.clone(),
+                user,
+                group,
+                conditions: trust.conditions.clone(),
+                valid_until: trust.valid_until.clone(),
+            });
+        }
+
+        let root = match &snapshot.organization.root_user_id {
+            None => None,
+            Some(id) => {
+                let found = user_ix.get(id.as_str()).map(|&ix| ix as u32);
+                if found.is_none() {
+                    diagnostics.push(Diagnostic {
+                        code: "dangling-reference",
+                        path: "organization.root_user_id".to_string(),
+                        message: format!("no user has id `{id}`; nobody is treated as root"),
+                    });
+                }
+                found
+            }
+        };
+
+        let mut policies: IndexMap<String, PolicyNode> =
+            IndexMap::with_capacity(snapshot.policies.len());
+        for (i, policy) in snapshot.policies.iter().enumerate() {
+            policies.insert(
+                policy.id.clone(),
+                PolicyNode {
+                    name: policy.name.clone(),
+                    statements: policy_ranges[i].clone(),
+                },
+            );
+        }
+
+        let mut org = Org {
+            org_id: snapshot.organization.id.clone(),
+            org_name: snapshot.organization.name.clone(),
+            root,
+            users,
+            groups,
+            roles,
+            policies,
+            statements,
+            trusts,
+            universe,
+            policy_sets: Vec::new(),
+            role_sets: Vec::new(),
+            group_sets: Vec::new(),
+            diagnostics,
+        };
+        org.fold();
+        org.diagnostics.sort();
+        Ok(org)
+    }
+
+    /// Pre-folds the `*`-resource Allow and Deny sets per policy, role and group.
+    fn fold(&mut self) {
+        let len = self.universe.len();
+        self.policy_sets = self
+            .policies
+            .values()
+            .map(|policy| {
+                let mut folded = Folded::empty(len);
+                for statement in &self.statements
+                    [policy.statements.start as usize..policy.statements.end as usize]
+                {
+                    if statement.resources.iter().any(ResourcePattern::is_any) {
+                        match statement.effect {
+                            Effect::Allow => folded.allow.union_with(&statement.actions),
+                            Effect::Deny => folded.deny.union_with(&statement.actions),
+                        }
+                    }
+                }
+                folded
+            })
+            .collect();
+        self.role_sets = self
+            .roles
+            .values()
+            .map(|role| {
+                let mut folded = Folded::empty(len);
+                for &p in &role.policies {
+                    folded.absorb(&self.policy_sets[p as usize]);
+                }
+                folded
+            })
+            .collect();
+        self.group_sets = self
+            .groups
+            .values()
+            .map(|group| {
+                let mut folded = Folded::empty(len);
+                for &p in &group.policies {
+                    folded.absorb(&self.policy_sets[p as usize]);
+                }
+                for &r in &group.roles {
+                    folded.absorb(&self.role_sets[r as usize]);
+                }
+                folded
+            })
+            .collect();
+    }
+
+    /// What compiling found worth a look, sorted by path.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The organization's id.
+    pub fn id(&self) -> &str {
+        &self.org_id
+    }
+
+    /// The organization's name.
+    pub fn name(&self) -> &str {
+        &self.org_name
+    }
+
+    /// How many users, groups, roles and policies the organization has.
+    pub fn counts(&self) -> [usize; 4] {
+        [
+            self.users.len(),
+            self.groups.len(),
+            self.roles.len(),
+            self.policies.len(),
+        ]
+    }
+
+    /// The action universe, sorted: concrete actions, and wildcards standing for the actions they
+    /// cover that the catalogue does not name.
+    pub fn universe(&self) -> impl Iterator<Item = &ActionPattern> {
+        self.universe.iter()
+    }
+
+    /// Every user, in snapshot order.
+    pub fn users(&self) -> impl Iterator<Item = UserKey> {
+        (0..self.users.len() as u32).map(UserKey)
+    }
+
+    /// A user's id.
+    pub fn user_id(&self, user: UserKey) -> &str {
+        self.users
+            .get_index(user.0 as usize)
+            .expect("key of this org")
+            .0
+    }
+
+    /// A group's id.
+    pub fn group_id(&self, group: GroupKey) -> &str {
+        self.groups
+            .get_index(group.0 as usize)
+            .expect("key of this org")
+            .0
+    }
+
+    /// Finds a user by id or email (emails compare case-insensitively).
+    pub fn find_user(&self, query: &str) -> Result<UserKey, LookupError> {
+        let matches: Vec<usize> = self
+            .users
+            .iter()
+            .enumerate()
+            .filter(|(_, (id, u))| id.as_str() == query || u.email.eq_ignore_ascii_case(query))
+            .map(|(i, _)| i)
+            .collect();
+        let describe = |i: usize| {
+            let (id, u) = self.users.get_index(i).expect("index in range");
+            format!("`{id}` ({})", u.email)
+        };
+        pick("user", query, matches, describe, || {
+            self.users
+                .iter()
+                .enumerate()
+                .filter(|(_, (id, u))| {
+                    contains_ci(id, query)
+                        || contains_ci(&u.email, query)
+                        || contains_ci(&u.name, query)
+                })
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .map(|i| UserKey(i as u32))
+    }
+
+    /// Finds a group by id or display name (an exact name first, then ignoring case).
+    pub fn find_group(&self, query: &str) -> Result<GroupKey, LookupError> {
+        let exact: Vec<usize> = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, (id, g))| id.as_str() == query || g.display_name == query)
+            .map(|(i, _)| i)
+            .collect();
+        let matches = if exact.is_empty() {
+            self.groups
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, g))| g.display_name.to_lowercase() == query.to_lowercase())
+                .map(|(i, _)| i)
+                .collect()
+        } else {
+            exact
+        };
+        let describe = |i: usize| {
+            let (id, g) = self.groups.get_index(i).expect("index in range");
+            format!("`{id}` ({})", g.display_name)
+        };
+        pick("group", query, matches, describe, || {
+            self.groups
+                .iter()
+                .enumerate()
+                .filter(|(_, (id, g))| {
+                    contains_ci(id, query) || contains_ci(&g.display_name, query)
+                })
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .map(|i| GroupKey(i as u32))
+    }
+
+    /// Whether `user` is a member of `group`.
+    pub fn is_member(&self, user: UserKey, group: GroupKey) -> bool {
+        self.users[user.0 as usize].groups.contains(&group.0)
+    }
+
+    /// Whether `user` is the organization's root user.
+    pub fn is_root(&self, user: UserKey) -> bool {
+        self.root == Some(user.0)
+    }
+
+    /// Standing decision sets on the `*` resource: (allowed, explicitly denied), from the
+    /// pre-folded sets. Root and suspended users are the caller's business.
+    pub(crate) fn standing_sets(
+        &self,
+        user: u32,
+        skip_group: impl Fn(u32) -> bool,
+    ) -> (BitSet, BitSet) {
+        let node = &self.users[user as usize];
+        let mut folded = Folded::empty(self.universe.len());
+        for &p in &node.policies {
+            folded.absorb(&self.policy_sets[p as usize]);
+        }
+        for &r in &node.roles {
+            folded.absorb(&self.role_sets[r as usize]);
+        }
+        for &g in &node.groups {
+            if !skip_group(g) {
+                folded.absorb(&self.group_sets[g as usize]);
+            }
+        }
+        let mut allowed = folded.allow;
+        allowed.difference_with(&folded.deny);
+        (allowed, folded.deny)
+    }
+
+    /// How many concrete actions and wildcard elements each user may perform on `*`, for every
+    /// user (root: the whole universe; suspended: none). Uses only the pre-folded sets.
+    pub fn allowed_counts(&self) -> Vec<usize> {
+        (0..self.users.len() as u32)
+            .map(|u| {
+                if self.root == Some(u) {
+                    self.universe.len()
+                } else if self.users[u as usize].suspended {
+                    0
+                } else {
+                    self.standing_sets(u, |_| false).0.count()
+                }
+            })
+            .collect()
+    }
+}
+
+fn contains_ci(haystack: &str, needle: &str) -> bool {
+    !needle.is_empty() && haystack.to_lowercase().contains(&needle.to_lowercase())
+}
+
+fn pick(
+    kind: &'static str,
+    query: &str,
+    matches: Vec<usize>,
+    describe: impl Fn(usize) -> String,
+    similar: impl Fn() -> Vec<usize>,
+) -> Result<usize, LookupError> {
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(LookupError::NotFound {
+            kind,
+            query: query.to_string(),
+            candidates: similar().into_iter().take(10).map(describe).collect(),
+        }),
+        many => Err(LookupError::Ambiguous {
+            kind,
+            query: query.to_string(),
+            candidates: many.iter().map(|&i| describe(i)).collect(),
+        }),
+    }
+}
+
+/// Keeps the assignable roles of an attachment list, reporting the assumable ones.
+fn standing_roles(
+    snapshot: &Snapshot,
+    path: &str,
+    ids: &[String],
+    resolved: Vec<u32>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<u32> {
+    resolved
+        .into_iter()
+        .filter(|&r| {
+            let role = &snapshot.roles[r as usize];
+            if role.role_type == RoleType::Assumable {
+                let i = ids.iter().position(|id| *id == role.id).unwrap_or(0);
+                diagnostics.push(Diagnostic {
+                    code: "assumable-role-attached",
+                    path: format!("{path}[{i}]"),
+                    message: format!(
+                        "role `{}` is assumable; attached directly it grants no standing access",
+                        role.id
+                    ),
+                });
+            }
+            role.role_type == RoleType::Assignable
+        })
+        .collect()
+}
+
+/// The action universe: catalogue actions, literal actions named by statements, and wildcards
+/// named by statements. Reports actions and wildcards the catalogue does not know.
+fn build_universe(
+    catalogue: &Catalogue,
+    parsed: &[(usize, usize, ParsedStatement)],
+    snapshot: &Snapshot,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<ActionPattern> {
+    let mut universe: BTreeSet<ActionPattern> = catalogue.iter().cloned().collect();
+    let mut reported: BTreeSet<&ActionPattern> = BTreeSet::new();
+    for (pi, si, statement) in parsed {
+        for (ai, pattern) in statement.actions.iter().enumerate() {
+            let known = if pattern.is_wildcard() {
+                catalogue.iter().any(|a| pattern.covers(a))
+            } else {
+                catalogue.contains(pattern)
+            };
+            if !known && reported.insert(pattern) {
+                let lower = pattern.as_str().to_lowercase();
+                let hint = catalogue
+                    .iter()
+                    .find(|a| {
+                        let a = a.as_str().to_lowercase();
+                        a == lower
+                            || (pattern.is_wildcard() && a.starts_with(&lower[..lower.len() - 1]))
+                    })
+                    .map(|a| {
+                        if pattern.is_wildcard() {
+                            " (patterns are case-sensitive: check the case)".to_string()
+                        } else {
+                            format!(" (did you mean `{a}`? actions are case-sensitive)")
+                        }
+                    })
+                    .unwrap_or_default();
+                let what = if pattern.is_wildcard() {
+                    format!("wildcard `{pattern}` covers no action of the catalogue")
+                } else {
+                    format!("unknown action `{pattern}`")
+                };
+                diagnostics.push(Diagnostic {
+                    code: "unknown-action",
+                    path: format!("policies[{pi}].policy_document.Statement[{si}].Action[{ai}]"),
+                    message: format!("policy `{}`: {what}{hint}", snapshot.policies[*pi].id),
+                });
+            }
+            universe.insert(pattern.clone());
+        }
+    }
+    universe.into_iter().collect()
+}

@@ -1,0 +1,370 @@
+//! The policy language: effects, action patterns and resource patterns.
+//!
+//! Grammar (case-sensitive; a segment is one or more of `A-Z a-z 0-9 - _`):
+//!
+//! ```text
+//! action pattern   := "*" | seg ".*" | seg "." seg ".*" | seg "." seg "." seg
+//! resource pattern := "*" | type ":*" | id
+//! ```
+//!
+//! Anything else is rejected with a reason; nothing is normalised.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Whether a statement allows or denies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Effect {
+    /// Grants the actions.
+    Allow,
+    /// Forbids the actions, overriding every Allow.
+    Deny,
+}
+
+impl Effect {
+    /// Parses `Allow` or `Deny`, exactly.
+    pub fn parse(text: &str) -> Result<Effect, String> {
+        match text {
+            "Allow" => Ok(Effect::Allow),
+            "Deny" => Ok(Effect::Deny),
+            other => Err(format!(
+                "unknown effect `{}` (expected `Allow` or `Deny`)",
+                other.escape_debug()
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        })
+    }
+}
+
+/// An action pattern: a concrete action (`compute.instance.Create`) or a wildcard (`compute.*`,
+/// `compute.instance.*`, `*`).
+///
+/// The same type names the elements of the action universe: a wildcard element stands for "the
+/// actions this wildcard covers that the catalogue does not name".
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ActionPattern {
+    text: String,
+}
+
+impl ActionPattern {
+    /// Parses and validates a pattern.
+    pub fn parse(text: &str) -> Result<ActionPattern, String> {
+        let reason = |why: &str| {
+            Err(format!(
+                "invalid action pattern `{}`: {why}",
+                text.escape_debug()
+            ))
+        };
+        if text.is_empty() {
+            return reason("empty");
+        }
+        if text == "*" {
+            return Ok(ActionPattern {
+                text: text.to_string(),
+            });
+        }
+        if text.chars().any(char::is_whitespace) {
+            return reason("contains whitespace");
+        }
+        let segments: Vec<&str> = text.split('.').collect();
+        let (last, prefix) = segments
+            .split_last()
+            .expect("split yields at least one piece");
+        let wildcard = *last == "*";
+        for (i, segment) in segments.iter().enumerate() {
+            if segment.is_empty() {
+                return reason("empty segment");
+            }
+            if segment.contains('*') && !(wildcard && i == segments.len() - 1) {
+                return reason(
+                    "`*` is allowed only alone or as the whole last segment (`svc.*`, `svc.res.*`)",
+                );
+            }
+            if !segment
+                .chars()
+                .all(|c| c == '*' || c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return reason("a segment may hold only letters, digits, `-` and `_`");
+            }
+        }
+        if wildcard && !(1..=2).contains(&prefix.len()) {
+            return reason("a wildcard is `*`, `service.*` or `service.resource.*`");
+        }
+        if !wildcard && segments.len() != 3 {
+            return reason("an action has three segments: `service.resource.Operation`");
+        }
+        Ok(ActionPattern {
+            text: text.to_string(),
+        })
+    }
+
+    /// Parses a concrete action (no wildcard).
+    pub fn parse_action(text: &str) -> Result<ActionPattern, String> {
+        let pattern = ActionPattern::parse(text)?;
+        if pattern.is_wildcard() {
+            return Err(format!("`{text}` is a wildcard, not an action"));
+        }
+        Ok(pattern)
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// `*`, `svc.*` or `svc.res.*`.
+    pub fn is_wildcard(&self) -> bool {
+        self.text.ends_with('*')
+    }
+
+    /// For a wildcard, the text before the `*` (`compute.` for `compute.*`, empty for `*`).
+    fn prefix(&self) -> &str {
+        &self.text[..self.text.len() - 1]
+    }
+
+    /// Whether this pattern covers `element`: a concrete action, or the unnamed actions a
+    /// wildcard element stands for (which `compute.*` covers when the element is
+    /// `compute.instance.*`, and `compute.instance.*` does not when the element is `compute.*`).
+    pub fn covers(&self, element: &ActionPattern) -> bool {
+        if self.is_wildcard() {
+            element.text.starts_with(self.prefix())
+        } else {
+            self.text == element.text
+        }
+    }
+
+    /// Whether some action is matched by both patterns.
+    pub fn overlaps(&self, other: &ActionPattern) -> bool {
+        self.covers(other) || other.covers(self)
+    }
+}
+
+impl fmt::Display for ActionPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A resource pattern: `*`, a typed wildcard such as `registry:*`, or one resource id.
+///
+/// The same type names resource keys in results: `*` stands for "any resource not named
+/// separately", `registry:*` for "any registry not named separately".
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourcePattern {
+    text: String,
+}
+
+impl ResourcePattern {
+    /// The pattern that covers every resource.
+    pub fn any() -> ResourcePattern {
+        ResourcePattern {
+            text: "*".to_string(),
+        }
+    }
+
+    /// Parses and validates a pattern.
+    pub fn parse(text: &str) -> Result<ResourcePattern, String> {
+        let reason = |why: &str| Err(format!("invalid resource `{}`: {why}", text.escape_debug()));
+        if text.is_empty() {
+            return reason("empty");
+        }
+        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return reason("contains whitespace");
+        }
+        if text != "*" {
+            let body = text.strip_suffix(":*").unwrap_or(text);
+            if body.is_empty() || body.contains('*') {
+                return reason("`*` is allowed only alone or as `type:*`");
+            }
+        }
+        Ok(ResourcePattern {
+            text: text.to_string(),
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// `*`.
+    pub fn is_any(&self) -> bool {
+        self.text == "*"
+    }
+
+    /// Whether this pattern covers the resource key `key` (itself a pattern: `*`, `type:*` or an id).
+    pub fn covers(&self, key: &ResourcePattern) -> bool {
+        if self.is_any() {
+            return true;
+        }
+        match self.text.strip_suffix('*') {
+            Some(typed_prefix) => key.text.starts_with(typed_prefix),
+            None => self.text == key.text,
+        }
+    }
+}
+
+impl fmt::Display for ResourcePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A statement with its patterns parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedStatement {
+    /// Allow or Deny.
+    pub effect: Effect,
+    /// The action patterns, in document order.
+    pub actions: Vec<ActionPattern>,
+    /// The resource patterns, in document order.
+    pub resources: Vec<ResourcePattern>,
+}
+
+impl ParsedStatement {
+    /// Parses a statement as written in a snapshot.
+    pub fn parse(statement: &crate::model::Statement) -> Result<ParsedStatement, String> {
+        let effect = Effect::parse(&statement.effect)?;
+        let actions = statement
+            .action
+            .as_slice()
+            .iter()
+            .map(|a| ActionPattern::parse(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let resources = statement
+            .resource
+            .as_slice()
+            .iter()
+            .map(|r| ResourcePattern::parse(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ParsedStatement {
+            effect,
+            actions,
+            resources,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_action(text: &str, expected: Result<(), &str>) {
+        let got = ActionPattern::parse(text).map(|_| ());
+        match expected {
+            Ok(()) => assert_eq!(got, Ok(()), "{text}"),
+            Err(fragment) => {
+                let err = got.expect_err(text);
+                assert!(err.contains(fragment), "{text}: {err}");
+                assert!(err.contains(&format!("`{}`", text.escape_debug())), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn action_grammar() {
+        for ok in [
+            "*",
+            "compute.*",
+            "compute.instance.*",
+            "compute.instance.Create",
+            "object-storage.x_y.List",
+        ] {
+            check_action(ok, Ok(()));
+        }
+        for (bad, why) in [
+            ("", "empty"),
+            ("comp*te.instance.Create", "`*` is allowed"),
+            ("compute.*.Create", "`*` is allowed"),
+            ("compute.inst*", "`*` is allowed"),
+            ("**", "`*` is allowed"),
+            ("compute..Create", "empty segment"),
+            (".compute.instance.Create", "empty segment"),
+            ("compute.instance.Create.", "empty segment"),
+            ("compute.instance. Create", "whitespace"),
+            ("compute instance", "whitespace"),
+            ("compute.instance", "three segments"),
+            ("a.b.c.d", "three segments"),
+            ("a.b.c.*", "wildcard is"),
+            ("compute.instance.Cre@te", "letters, digits"),
+        ] {
+            check_action(bad, Err(why));
+        }
+    }
+
+    #[test]
+    fn action_covers() {
+        let p = |s| ActionPattern::parse(s).unwrap();
+        let cases = [
+            ("*", "compute.instance.Create", true),
+            ("*", "*", true),
+            ("compute.*", "compute.instance.Create", true),
+            ("compute.*", "compute.instance.*", true),
+            ("compute.*", "compute.*", true),
+            ("compute.*", "*", false),
+            ("compute.*", "computer.instance.Create", false),
+            ("compute.instance.*", "compute.*", false),
+            ("compute.instance.*", "compute.instance.Read", true),
+            ("compute.instance.*", "compute.instances.Read", false),
+            ("compute.instance.Create", "compute.instance.Create", true),
+            ("compute.instance.Create", "compute.instance.create", false),
+            ("compute.instance.Create", "compute.instance.*", false),
+        ];
+        for (pattern, element, expected) in cases {
+            assert_eq!(
+                p(pattern).covers(&p(element)),
+                expected,
+                "{pattern} covers {element}"
+            );
+        }
+        assert!(p("compute.instance.Create").overlaps(&p("compute.*")));
+        assert!(!p("network.*").overlaps(&p("compute.*")));
+    }
+
+    #[test]
+    fn resource_grammar_and_cover() {
+        let r = |s| ResourcePattern::parse(s).unwrap();
+        for bad in ["", "reg*stry:1", "*:*", ":*", "a b", "registry:*x"] {
+            assert!(ResourcePattern::parse(bad).is_err(), "{bad}");
+        }
+        let cases = [
+            ("*", "*", true),
+            ("*", "registry:1", true),
+            ("registry:*", "registry:1", true),
+            ("registry:*", "registry:*", true),
+            ("registry:*", "*", false),
+            ("registry:*", "registryx:1", false),
+            ("registry:1", "registry:1", true),
+            ("registry:1", "registry:*", false),
+            ("9f3c", "*", false),
+        ];
+        for (pattern, key, expected) in cases {
+            assert_eq!(
+                r(pattern).covers(&r(key)),
+                expected,
+                "{pattern} covers {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn effect_is_exact() {
+        assert_eq!(Effect::parse("Allow"), Ok(Effect::Allow));
+        assert_eq!(Effect::parse("Deny"), Ok(Effect::Deny));
+        for bad in ["allow", "Permit", "Allow ", "DENY", ""] {
+            assert!(
+                Effect::parse(bad).unwrap_err().contains("unknown effect"),
+                "{bad}"
+            );
+        }
+    }
+}

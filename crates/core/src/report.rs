@@ -1,0 +1,215 @@
+//! The results: plain serializable values, the library's answer and the CLI's `--format json`.
+//!
+//! Every list is sorted, so the same organization gives the same bytes. The JSON shape is
+//! versioned by [`SCHEMA_VERSION`]; `docs/output-format.md` documents it.
+
+use serde::Serialize;
+
+/// Version of the JSON shapes below. Bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The kind of a step in a path.
+///
+/// The variant order is the order paths sort in: direct policies first, then roles, then groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    /// The user the path starts from.
+    User,
+    /// The organization, whose root user has unconditional access.
+    Organization,
+    /// A policy.
+    Policy,
+    /// A role.
+    Role,
+    /// A group.
+    Group,
+    /// A statement of the policy before it.
+    Statement,
+}
+
+/// One step of a path: an entity, or a statement by its index.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Step {
+    /// What the step is.
+    pub kind: StepKind,
+    /// The entity's id; absent on a statement step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The entity's display name (a user's email); absent on a statement step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The statement's index in its policy document; only on a statement step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+}
+
+/// A chain of steps from a user to the statement that decides: user → [group] → [role] → policy →
+/// statement.
+pub type Path = Vec<Step>;
+
+/// One (action, resource) with every path behind its decision.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Entry {
+    /// A concrete action, or a wildcard standing for the actions it covers that the catalogue
+    /// does not name.
+    pub action: String,
+    /// `*` (any resource not listed separately), `type:*`, or one resource id.
+    pub resource: String,
+    /// Every path, sorted.
+    pub via: Vec<Path>,
+}
+
+/// Who a result is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct UserSummary {
+    /// Vultr's user id.
+    pub id: String,
+    /// Login email.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// A service user.
+    pub service_user: bool,
+    /// Suspended: no access at all.
+    pub suspended: bool,
+    /// The organization's root user: unconditional access.
+    pub root: bool,
+}
+
+/// An entity named in a result.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct EntityRef {
+    /// Its id.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+}
+
+/// The trust behind an assumable role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustSummary {
+    /// The trust's id.
+    pub id: String,
+    /// `TemporaryAssumption`, `IAMAssumption` or `FederatedAssumption`.
+    pub trust_type: String,
+    /// The trust's conditions, as the snapshot has them (`null` when none).
+    pub conditions: Option<serde_json::Value>,
+    /// Expiry as written; iamsim does not compare it with the clock.
+    pub valid_until: Option<String>,
+}
+
+/// A role the user may assume (no standing access), with the trust that allows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assumable {
+    /// The assumable role.
+    pub role: EntityRef,
+    /// The trust naming the user or one of their groups.
+    pub trust: TrustSummary,
+    /// How the trust reaches the user: `[user]` when it names them, `[user, group]` through a group.
+    pub via: Vec<Path>,
+}
+
+/// A user's effective permissions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Effective {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Whose permissions.
+    pub user: UserSummary,
+    /// Allowed (action, resource) pairs with their Allow paths.
+    pub allowed: Vec<Entry>,
+    /// Explicitly denied pairs with their Deny paths.
+    pub denied: Vec<Entry>,
+    /// Roles the user may assume, listed apart: they give no standing access.
+    pub assumable: Vec<Assumable>,
+}
+
+/// What one decision is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Some Allow applies and no Deny does (or the user is root).
+    Allowed,
+    /// A Deny applies.
+    ExplicitDeny,
+    /// Nothing allows it.
+    ImplicitDeny,
+}
+
+/// One decision, explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Whose decision.
+    pub user: UserSummary,
+    /// The action asked about.
+    pub action: String,
+    /// The resource asked about.
+    pub resource: String,
+    /// The universe element the action was evaluated as, when the catalogue does not name it
+    /// (the narrowest wildcard of the snapshot covering it).
+    pub evaluated_as: Option<String>,
+    /// The decision.
+    pub decision: Decision,
+    /// Every Allow path that applies (on an explicit deny, the Allows it overrides).
+    pub allow: Vec<Path>,
+    /// Every Deny path that applies.
+    pub deny: Vec<Path>,
+    /// Why, in one sentence, when the paths alone do not say (root, suspended).
+    pub note: Option<String>,
+}
+
+/// One change, as reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeSummary {
+    /// A user taken out of a group.
+    RemoveMember {
+        /// The group.
+        group: EntityRef,
+        /// The user.
+        user: UserRef,
+    },
+}
+
+/// A user named in a change.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct UserRef {
+    /// Vultr's user id.
+    pub id: String,
+    /// Login email.
+    pub email: String,
+}
+
+/// What a change does to one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserImpact {
+    /// Who.
+    pub user: UserSummary,
+    /// Allowed before, not after: with the paths that granted it before.
+    pub lost: Vec<Entry>,
+    /// Allowed before through something the change touches, still allowed after: with the
+    /// surviving paths.
+    pub kept: Vec<Entry>,
+    /// Not allowed before, allowed after (a Deny that went away): with the allowing paths.
+    pub gained: Vec<Entry>,
+    /// Assumable roles reachable before and not after, with the paths they had.
+    pub assumable_lost: Vec<Assumable>,
+    /// Allowed or denied pairs the change does not touch at all.
+    pub unchanged_count: usize,
+    /// Why nothing changes, when that is so by rule (root, suspended).
+    pub note: Option<String>,
+}
+
+/// What a set of changes does, user by user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Impact {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The changes, applied as one step.
+    pub changes: Vec<ChangeSummary>,
+    /// Every affected user.
+    pub users: Vec<UserImpact>,
+}
