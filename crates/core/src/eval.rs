@@ -401,8 +401,10 @@ impl Org {
 
     /// The decision for one action on one resource, with every path behind it.
     ///
-    /// `action` must be a concrete action (`compute.instance.Create`); one the universe does not
-    /// hold is evaluated as the narrowest wildcard of the snapshot that covers it, if any.
+    /// `action` is a concrete action (`compute.instance.Create`), or a wildcard element of the
+    /// universe as results show it (`compute.*`: the actions it covers that the catalogue does
+    /// not name). A concrete action the universe does not hold is evaluated as the narrowest
+    /// wildcard of the snapshot that covers it, if any.
     /// `resource` is `*` (any resource not named separately), `type:*` or an id.
     pub fn explain(
         &self,
@@ -410,7 +412,12 @@ impl Org {
         action: &str,
         resource: &str,
     ) -> Result<Explanation, String> {
-        let asked = ActionPattern::parse_action(action)?;
+        let asked = ActionPattern::parse(action)?;
+        if asked.is_wildcard() && self.universe.binary_search(&asked).is_err() {
+            return Err(format!(
+                "`{action}` is a wildcard no policy names; give a concrete action"
+            ));
+        }
         let key = ResourcePattern::parse(resource)?;
         let user = user.0;
         let (element, evaluated_as) = match self.universe.binary_search(&asked) {
