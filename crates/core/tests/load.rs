@@ -1,0 +1,246 @@
+//! Bad input at the library boundary: what `Snapshot::from_json_*` and `Org::compile` say about
+//! malformed files and policy documents (robustness.md, "Payloads and JSON" and "Policy documents").
+
+use iamsim_core::{Catalogue, Org, Snapshot};
+
+const HEAD: &str = r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "groups": [], "roles": [],
+  "users": [{"id": "u", "email": "u@x", "policies": ["p"]}], "policies": [{"id": "p", "name": "p", "policy_document": "#;
+
+/// A snapshot whose one policy document is `document`.
+fn with_document(document: &str) -> String {
+    format!("{HEAD}{document}}}]}}")
+}
+
+/// Loads and compiles; the error text of whichever step fails.
+fn outcome(text: &[u8]) -> Result<Org, String> {
+    let snapshot = Snapshot::from_json_bytes(text).map_err(|e| e.to_string())?;
+    Org::compile(&snapshot, &Catalogue::bundled()).map_err(|e| e.to_string())
+}
+
+/// Each case: input, and a fragment the error must contain.
+fn check_errors(cases: &[(&str, &str)]) {
+    for (input, fragment) in cases {
+        let err = outcome(input.as_bytes())
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {input}"));
+        assert!(
+            err.contains(fragment),
+            "input {input}\nerror {err}\nwanted {fragment}"
+        );
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+}
+
+#[test]
+fn malformed_json() {
+    let valid = with_document(r#"{"Statement": []}"#);
+    let truncated = &valid[..valid.len() - 10];
+    let garbage = format!("{valid} trailing");
+    check_errors(&[
+        (truncated, "EOF while parsing"),
+        (&garbage, "trailing characters"),
+        (
+            r#"{"format": "iamsim.snapshot.v2", "organization": {"id": "o"}, "users": [], "groups": [], "roles": [], "policies": []}"#,
+            "format: unsupported snapshot format `iamsim.snapshot.v2`",
+        ),
+        (
+            r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "users": [{"id": "u", "email": 3}], "groups": [], "roles": [], "policies": []}"#,
+            "users[0].email: invalid type: integer `3`, expected a string",
+        ),
+        (
+            r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "users": [], "groups": [], "roles": [{"id": "r", "name": "r", "role_type": "temporary"}], "policies": []}"#,
+            "roles[0].role_type: unknown variant `temporary`",
+        ),
+        (
+            r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "users": [], "groups": [], "roles": []}"#,
+            "missing field `policies`",
+        ),
+    ]);
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let text = format!(
+        r#"{{"format": "iamsim.snapshot.v1", "organization": {{"id": "o"}}, "users": [], "groups": [], "roles": [], "policies": [],
+            "role_trusts": [{{"id": "t", "role_id": "r", "conditions": {deep}}}]}}"#
+    );
+    let err = outcome(text.as_bytes()).err().unwrap();
+    assert!(err.contains("recursion limit exceeded"), "{err}");
+}
+
+#[test]
+fn encoding() {
+    let valid =
+        with_document(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#);
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(valid.as_bytes());
+    assert!(outcome(&bom).is_ok(), "a BOM is accepted");
+    let mut bad = valid.clone().into_bytes();
+    bad.insert(40, 0xFF);
+    assert_eq!(
+        outcome(&bad).err().unwrap(),
+        "invalid UTF-8 at byte offset 40"
+    );
+}
+
+#[test]
+fn statement_errors_name_policy_and_index() {
+    let doc = |statement: &str| {
+        with_document(&format!(
+            r#"{{"Statement": [{{"Effect": "Allow", "Action": "*", "Resource": "*"}}, {statement}]}}"#
+        ))
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (
+            doc(r#"{"Effect": "allow", "Action": "*", "Resource": "*"}"#),
+            "policies[0] (policy `p`) statement 1: unknown effect `allow`",
+        ),
+        (
+            doc(r#"{"Effect": "Permit", "Action": "*", "Resource": "*"}"#),
+            "unknown effect `Permit`",
+        ),
+        (
+            doc(r#"{"Effect": "Allow ", "Action": "*", "Resource": "*"}"#),
+            "unknown effect `Allow `",
+        ),
+        (
+            doc(r#"{"Effect": null, "Action": "*", "Resource": "*"}"#),
+            "Statement[1].Effect: invalid type: null",
+        ),
+        (
+            doc(r#"{"Action": "*", "Resource": "*"}"#),
+            "missing field `Effect`",
+        ),
+        (
+            doc(r#"{"Effect": "Allow", "Resource": "*"}"#),
+            "missing field `Action`",
+        ),
+        (
+            doc(r#"{"Effect": "Allow", "Action": "*"}"#),
+            "missing field `Resource`",
+        ),
+        (
+            doc(r#"{"Effect": "Allow", "Effect": "Deny", "Action": "*", "Resource": "*"}"#),
+            "duplicate field `Effect`",
+        ),
+        (
+            doc(r#"{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {}}"#),
+            "unknown field `Condition`",
+        ),
+        (
+            doc(r#"{"Effect": "Allow", "NotAction": "*", "Resource": "*"}"#),
+            "unknown field `NotAction`",
+        ),
+        (
+            doc(r#"{"Effect": "Allow", "Action": "*", "NotResource": "*"}"#),
+            "unknown field `NotResource`",
+        ),
+        (
+            doc(r#"{"Effect": "Allow", "Action": "compute.*.Create", "Resource": "*"}"#),
+            "statement 1: invalid action pattern `compute.*.Create`",
+        ),
+        (
+            doc(r#"{"Effect": "Allow", "Action": "*", "Resource": "reg*"}"#),
+            "statement 1: invalid resource `reg*`",
+        ),
+        (
+            doc(r#"{"Effect": "Allow", "Action": 7, "Resource": "*"}"#),
+            "Statement[1].Action: invalid type: integer `7`, expected one item or an array",
+        ),
+    ];
+    let cases: Vec<(&str, &str)> = cases.iter().map(|(i, f)| (i.as_str(), *f)).collect();
+    check_errors(&cases);
+}
+
+#[test]
+fn one_or_many_forms_agree() {
+    let forms = [
+        r#"{"Statement": {"Effect": "Allow", "Action": "compute.instance.Create", "Resource": "*"}}"#,
+        r#"{"Statement": [{"Effect": "Allow", "Action": ["compute.instance.Create"], "Resource": ["*"]}]}"#,
+        r#"{"Version": "2012-10-20", "Statement": [{"Sid": "x", "Effect": "Allow", "Action": "compute.instance.Create", "Resource": ["*"]}]}"#,
+    ];
+    let answers: Vec<_> = forms
+        .iter()
+        .map(|doc| {
+            let org = outcome(with_document(doc).as_bytes()).unwrap();
+            org.effective(org.find_user("u").unwrap())
+        })
+        .collect();
+    assert_eq!(answers[0].allowed.len(), 1);
+    assert!(answers.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn empty_lists_are_warnings() {
+    let cases = [
+        (
+            r#"{"Statement": []}"#,
+            "empty-policy",
+            "policies[0].policy_document.Statement",
+        ),
+        (
+            r#"{"Statement": [{"Effect": "Allow", "Action": [], "Resource": "*"}]}"#,
+            "empty-statement",
+            "policies[0].policy_document.Statement[0].Action",
+        ),
+        (
+            r#"{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": []}]}"#,
+            "empty-statement",
+            "policies[0].policy_document.Statement[0].Resource",
+        ),
+    ];
+    for (doc, code, path) in cases {
+        let org = outcome(with_document(doc).as_bytes()).unwrap();
+        let got: Vec<_> = org
+            .diagnostics()
+            .iter()
+            .map(|d| (d.code, d.path.as_str()))
+            .collect();
+        assert_eq!(got, [(code, path)], "{doc}");
+        assert!(org
+            .effective(org.find_user("u").unwrap())
+            .allowed
+            .is_empty());
+    }
+}
+
+#[test]
+fn duplicate_entity_id_is_an_error() {
+    let text = r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "groups": [], "roles": [], "policies": [],
+        "users": [{"id": "u", "email": "a@x"}, {"id": "v", "email": "b@x"}, {"id": "u", "email": "c@x"}]}"#;
+    assert_eq!(
+        outcome(text.as_bytes()).err().unwrap(),
+        "users[2]: duplicate user id `u` (first at users[0])"
+    );
+}
+
+#[test]
+fn lookups_name_candidates() {
+    let text = r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "roles": [], "policies": [],
+        "users": [{"id": "u1", "email": "ana@x.example"}, {"id": "u2", "email": "ana@y.example"}],
+        "groups": [{"id": "g1", "display_name": "DevOps"}, {"id": "g2", "display_name": "devops"}]}"#;
+    let org = outcome(text.as_bytes()).unwrap();
+    assert_eq!(
+        org.find_user("ANA@x.example")
+            .map(|u| org.user_id(u).to_string()),
+        Ok("u1".into())
+    );
+    assert_eq!(
+        org.find_user("bob").unwrap_err().to_string(),
+        "no user matches `bob`"
+    );
+    assert_eq!(
+        org.find_user("ana").unwrap_err().to_string(),
+        "no user matches `ana`; candidates: `u1` (ana@x.example), `u2` (ana@y.example)"
+    );
+    assert_eq!(
+        org.find_group("devops")
+            .map(|g| org.group_id(g).to_string()),
+        Ok("g2".into())
+    );
+    assert_eq!(
+        org.find_group("DEVOPS").unwrap_err().to_string(),
+        "`DEVOPS` matches several groups; candidates: `g1` (DevOps), `g2` (devops)"
+    );
+}
