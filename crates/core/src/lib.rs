@@ -46,6 +46,7 @@ mod bitset;
 pub mod catalogue;
 pub mod error;
 mod eval;
+pub mod generate;
 pub mod model;
 mod org;
 pub mod policy;
