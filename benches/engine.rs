@@ -39,12 +39,19 @@ fn engine(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("effective_one_user", params.users), |b| {
             b.iter(|| org.effective(black_box(user)))
         });
-        g.bench_function(BenchmarkId::new("allowed_counts_every_user", params.users), |b| {
-            b.iter(|| org.allowed_counts())
-        });
-        g.bench_function(BenchmarkId::new("remove_member_what_if", params.users), |b| {
-            b.iter(|| org.simulate(&[Change::RemoveMember { group, user }]).unwrap())
-        });
+        g.bench_function(
+            BenchmarkId::new("allowed_counts_every_user", params.users),
+            |b| b.iter(|| org.allowed_counts()),
+        );
+        g.bench_function(
+            BenchmarkId::new("remove_member_what_if", params.users),
+            |b| {
+                b.iter(|| {
+                    org.simulate(&[Change::RemoveMember { group, user }])
+                        .unwrap()
+                })
+            },
+        );
         g.finish();
     }
 }

@@ -1,1 +1,12 @@
+//! End-to-end tests of the `iamsim` binary: the real executable, run as a person or a script
+//! would, on the built-in demo organization and on small fixtures under `tests/data/`.
+//!
+//! Table output is pinned with insta snapshots under `tests/snapshots/`; review changes to them,
+//! never rewrite them in CI.
 
+mod bad_input;
+mod catalogue;
+mod demo;
+mod exit_codes;
+mod output;
+mod util;

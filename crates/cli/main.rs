@@ -111,18 +111,55 @@ impl<E: std::fmt::Display> From<E> for Failure {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+        // `--help` and `--version`.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            usage_error(&e);
+            return ExitCode::from(2);
         }
     };
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(Failure(message)) => {
-            eprintln!("error: {message}");
+            // Names from the snapshot or the command line may hold newlines or escapes: the
+            // error stays one line and inert.
+            eprintln!("error: {}", render::clean(&message));
             ExitCode::from(2)
         }
+    }
+}
+
+/// Prints a usage error as one `error:` line, like every other error, and clap's tips and usage
+/// as `hint:` lines.
+fn usage_error(e: &clap::Error) {
+    let text = e.render().to_string();
+    let paragraphs: Vec<String> = text
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let (message, hints) =
+        if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            // clap would print the whole help: keep only its usage line.
+            let usage = paragraphs.iter().filter(|p| p.starts_with("Usage:"));
+            (
+                "a command is required".to_string(),
+                usage.collect::<Vec<_>>(),
+            )
+        } else {
+            let first = paragraphs.first().map_or("invalid usage", String::as_str);
+            let first = first.strip_prefix("error: ").unwrap_or(first).to_string();
+            (first, paragraphs.iter().skip(1).collect())
+        };
+    eprintln!("error: {}", render::clean(&message));
+    for hint in hints {
+        eprintln!(
+            "hint: {}",
+            render::clean(hint.strip_prefix("tip: ").unwrap_or(hint))
+        );
     }
 }
 
@@ -168,7 +205,8 @@ fn run(command: Command) -> Result<u8, Failure> {
             let group = org.find_group(&group)?;
             let impact = org.simulate(&[Change::RemoveMember { group, user }])?;
             emit(input.format, &impact, || render::impact(&impact, color()))?;
-            Ok(check_gates(&impact, &gates))
+            let universe: Vec<ActionPattern> = org.universe().cloned().collect();
+            Ok(check_gates(&impact, &gates, &universe))
         }
     }
 }
@@ -243,8 +281,24 @@ fn emit<T: serde::Serialize>(
     }
 }
 
+/// Whether losing the universe element `element` loses an action that `gate` matches.
+///
+/// A wildcard element stands only for the actions it covers that no narrower element of the
+/// universe names: losing `compute.*` does not lose `compute.instance.Read` when that action is
+/// an element of its own (and may be kept).
+fn gate_hits(gate: &ActionPattern, element: &ActionPattern, universe: &[ActionPattern]) -> bool {
+    // INVARIANT: the universe elements covering a pattern are nested, so the longest is the
+    // narrowest, the one whose meaning holds the pattern's unnamed actions.
+    gate.covers(element)
+        || universe
+            .iter()
+            .filter(|e| e.covers(gate))
+            .max_by_key(|e| e.as_str().len())
+            == Some(element)
+}
+
 /// Exit code 1, with the reasons on stderr, if any user loses an action a gate names.
-fn check_gates(impact: &Impact, gates: &[ActionPattern]) -> u8 {
+fn check_gates(impact: &Impact, gates: &[ActionPattern], universe: &[ActionPattern]) -> u8 {
     let mut tripped = false;
     for gate in gates {
         let hits: Vec<String> = impact
@@ -253,7 +307,7 @@ fn check_gates(impact: &Impact, gates: &[ActionPattern]) -> u8 {
             .flat_map(|u| {
                 u.lost.iter().filter_map(move |e| {
                     let action = ActionPattern::parse(&e.action).ok()?;
-                    gate.overlaps(&action)
+                    gate_hits(gate, &action, universe)
                         .then(|| format!("{} loses {} on {}", u.user.email, e.action, e.resource))
                 })
             })

@@ -150,12 +150,20 @@ fn assumable_lines(out: &mut String, indent: &str, items: &[Assumable]) {
             trust.push_str(&format!(", valid until {}", clean(until)));
         }
         let _ = writeln!(out, "{indent}  {trust}");
-        if let Some(conditions) = &item.trust.conditions {
-            let _ = writeln!(
-                out,
-                "{indent}  conditions {}",
-                clean(&conditions.to_string())
-            );
+        // One line per condition, wrapped after commas, to stay within `WIDTH`.
+        let conditions = match &item.trust.conditions {
+            None => Vec::new(),
+            Some(serde_json::Value::Object(map)) => map
+                .iter()
+                .map(|(key, value)| {
+                    format!("condition {}: {}", clean(key), clean(&value.to_string()))
+                })
+                .collect(),
+            Some(other) => vec![format!("conditions {}", clean(&other.to_string()))],
+        };
+        for line in conditions {
+            let words: Vec<String> = line.split_inclusive(',').map(str::to_string).collect();
+            wrap(out, &format!("{indent}  "), &words, "");
         }
     }
 }
@@ -164,11 +172,13 @@ fn assumable_lines(out: &mut String, indent: &str, items: &[Assumable]) {
 /// other actions".
 fn wildcard_note(out: &mut String, entries: &[&Entry]) {
     if let Some(entry) = entries.iter().find(|e| e.action.ends_with('*')) {
-        let _ = writeln!(
-            out,
-            "\nnote: a wildcard such as `{}` in the action column stands for the actions it covers\nthat the catalogue does not name.",
+        let text = format!(
+            "note: a wildcard such as `{}` in the action column stands for the actions it covers that the catalogue does not name.",
             clean(&entry.action)
         );
+        let words: Vec<String> = text.split(' ').map(str::to_string).collect();
+        out.push('\n');
+        wrap(out, "", &words, " ");
     }
 }
 
@@ -208,14 +218,17 @@ pub fn effective(report: &Effective, color: bool) -> String {
         ": no standing access",
     );
     assumable_lines(&mut out, "  ", &report.assumable);
-    wildcard_note(
-        &mut out,
-        &report
-            .allowed
-            .iter()
-            .chain(&report.denied)
-            .collect::<Vec<_>>(),
-    );
+    // Root's `*` is every action, not the unnamed ones.
+    if !report.user.root {
+        wildcard_note(
+            &mut out,
+            &report
+                .allowed
+                .iter()
+                .chain(&report.denied)
+                .collect::<Vec<_>>(),
+        );
+    }
     out
 }
 

@@ -264,9 +264,13 @@ impl Snapshot {
     /// A leading UTF-8 byte-order mark is accepted. Errors carry the JSON path of the offending
     /// value, or the byte offset of invalid UTF-8.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Snapshot, LoadError> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        // Offsets count from the start of the file, BOM included.
+        let (skipped, bytes) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) => (3, rest),
+            None => (0, bytes),
+        };
         let text = std::str::from_utf8(bytes).map_err(|e| LoadError::Utf8 {
-            offset: e.valid_up_to(),
+            offset: skipped + e.valid_up_to(),
         })?;
         Snapshot::from_json_str(text)
     }
@@ -274,13 +278,50 @@ impl Snapshot {
     /// Parses a snapshot from JSON text. See [`Snapshot::from_json_bytes`].
     pub fn from_json_str(text: &str) -> Result<Snapshot, LoadError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let snapshot: Snapshot = parse_json(text)?;
+        let snapshot: Snapshot = parse_json(text).map_err(|e| name_policy(e, text))?;
         if snapshot.format != SNAPSHOT_FORMAT {
             return Err(LoadError::Format {
                 found: snapshot.format,
             });
         }
         Ok(snapshot)
+    }
+}
+
+/// Adds the policy id and statement index to an error inside a policy document, so that the
+/// message names them as the other policy errors do. Only runs on the error path: the text is
+/// parsed again, loosely, to find the id.
+fn name_policy(error: LoadError, text: &str) -> LoadError {
+    let LoadError::Json { path, message } = error else {
+        return error;
+    };
+    let index = |prefix: &str, from: &str| -> Option<usize> {
+        let rest = from.strip_prefix(prefix)?;
+        rest[..rest.find(']')?].parse().ok()
+    };
+    let Some(policy) = index("policies[", &path) else {
+        return LoadError::Json { path, message };
+    };
+    let id = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| {
+            v.get("policies")?
+                .get(policy)?
+                .get("id")?
+                .as_str()
+                .map(str::to_string)
+        });
+    let statement = path
+        .find(".Statement[")
+        .and_then(|at| index(".Statement[", &path[at..]));
+    let context = match (id, statement) {
+        (Some(id), Some(s)) => format!(" (policy `{id}` statement {s})"),
+        (Some(id), None) => format!(" (policy `{id}`)"),
+        _ => String::new(),
+    };
+    LoadError::Json {
+        path: format!("{path}{context}"),
+        message,
     }
 }
 

@@ -61,7 +61,7 @@ fn step(kind: StepKind, id: &str, name: &str) -> Step {
 }
 
 /// Each distinct id of `ids` that names an existing entity, once.
-fn existing<'a>(ids: &'a [String], exists: impl Fn(&str) -> bool) -> Vec<&'a str> {
+fn existing(ids: &[String], exists: impl Fn(&str) -> bool) -> Vec<&str> {
     let mut seen = BTreeSet::new();
     ids.iter()
         .map(String::as_str)
@@ -112,7 +112,7 @@ fn policy_paths(snapshot: &Snapshot, user_id: &str) -> Vec<(Path, String)> {
     }
     through_roles(&start, &user.roles, &mut out);
     for group in &snapshot.groups {
-        if !group.members.iter().any(|m| *m == user.id) {
+        if !group.members.contains(&user.id) {
             continue;
         }
         let mut at_group = start.clone();

@@ -106,7 +106,7 @@ fn statement_errors_name_policy_and_index() {
         ),
         (
             doc(r#"{"Effect": null, "Action": "*", "Resource": "*"}"#),
-            "Statement[1].Effect: invalid type: null",
+            "Statement[1].Effect (policy `p` statement 1): invalid type: null",
         ),
         (
             doc(r#"{"Action": "*", "Resource": "*"}"#),
@@ -146,7 +146,7 @@ fn statement_errors_name_policy_and_index() {
         ),
         (
             doc(r#"{"Effect": "Allow", "Action": 7, "Resource": "*"}"#),
-            "Statement[1].Action: invalid type: integer `7`, expected one item or an array",
+            "Statement[1].Action (policy `p` statement 1): invalid type: integer `7`, expected one item or an array",
         ),
     ];
     let cases: Vec<(&str, &str)> = cases.iter().map(|(i, f)| (i.as_str(), *f)).collect();

@@ -1,0 +1,190 @@
+//! Running the real `iamsim` binary and reading what it printed.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_iamsim");
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub args: Vec<String>,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `iamsim ARGS` with stdout and stderr piped (so not a terminal), no stdin, and no
+/// `NO_COLOR` inherited from the caller's environment.
+pub fn iamsim(args: &[&str]) -> Run {
+    iamsim_with(args, |_| {})
+}
+
+/// Like [`iamsim`], with a hook to adjust the command (environment, working directory).
+pub fn iamsim_with(args: &[&str], adjust: impl FnOnce(&mut Command)) -> Run {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    adjust(&mut command);
+    let output = command.output().expect("the iamsim binary runs");
+    Run {
+        args: args.iter().map(|a| a.to_string()).collect(),
+        code: output
+            .status
+            .code()
+            .expect("iamsim exits rather than dying from a signal"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+impl Run {
+    /// Stderr lines that are neither notes, warnings nor hints: on an error, the error alone.
+    pub fn error_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| {
+                !(l.starts_with("note: ") || l.starts_with("warning: ") || l.starts_with("hint: "))
+            })
+            .collect()
+    }
+
+    /// The `warning: ` lines of stderr.
+    pub fn warnings(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with("warning: "))
+            .collect()
+    }
+
+    /// Stdout parsed as exactly one JSON document (trailing text fails).
+    pub fn json(&self) -> serde_json::Value {
+        self.expect_code(0);
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{self:?}\nstdout is not one JSON document: {e}"))
+    }
+
+    /// Asserts the exit code.
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "exit code of iamsim {:?}: {self:#?}",
+            self.args
+        );
+        self
+    }
+
+    /// Asserts the error contract: exit 2, nothing on stdout, and exactly one line on stderr
+    /// besides notes, warnings and hints, starting with `error: ` and containing every fragment.
+    /// A fragment may list alternatives separated by ` | `.
+    pub fn expect_error(&self, fragments: &[&str]) -> &Run {
+        self.expect_code(2);
+        assert_eq!(
+            self.stdout, "",
+            "stdout must be empty on an error: {self:#?}"
+        );
+        let lines = self.error_lines();
+        assert_eq!(lines.len(), 1, "exactly one error line: {self:#?}");
+        assert!(lines[0].starts_with("error: "), "{self:#?}");
+        expect_fragments(lines[0], fragments);
+        self
+    }
+
+    /// Asserts exit 0 with some stdout, and one warning line containing every fragment.
+    pub fn expect_warning(&self, fragments: &[&str]) -> &Run {
+        self.expect_code(0);
+        assert!(!self.stdout.is_empty(), "{self:#?}");
+        assert!(
+            self.warnings().iter().any(|w| has_fragments(w, fragments)),
+            "no warning line contains all of {fragments:?}: {self:#?}"
+        );
+        self
+    }
+}
+
+fn has_fragments(text: &str, fragments: &[&str]) -> bool {
+    fragments
+        .iter()
+        .all(|f| f.split(" | ").any(|alternative| text.contains(alternative)))
+}
+
+/// Asserts that `text` contains every fragment (or one of its ` | ` alternatives).
+pub fn expect_fragments(text: &str, fragments: &[&str]) {
+    for fragment in fragments {
+        assert!(
+            has_fragments(text, &[fragment]),
+            "`{fragment}` not in: {text}"
+        );
+    }
+}
+
+/// The path of a fixture under `tests/data/`.
+pub fn data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes `bytes` to a fresh file under the target's temp directory and returns its path.
+pub fn temp_file(name: &str, bytes: impl AsRef<[u8]>) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("iamsim-tests");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let path = dir.join(format!("{}-{n}-{name}", std::process::id()));
+    std::fs::write(&path, bytes).expect("write temp file");
+    path.to_str().expect("UTF-8 temp path").to_string()
+}
+
+/// A path as compact text: `user:u-ana > group:g-devops > policy:p-compute-admin > #0`.
+pub fn path_text(path: &serde_json::Value) -> String {
+    path.as_array()
+        .expect("a path is an array of steps")
+        .iter()
+        .map(|step| {
+            let kind = step["kind"].as_str().expect("step kind");
+            if kind == "statement" {
+                assert!(step.get("id").is_none(), "a statement step has no id");
+                format!("#{}", step["index"].as_u64().expect("statement index"))
+            } else {
+                assert!(step.get("index").is_none(), "only statements have an index");
+                format!("{kind}:{}", step["id"].as_str().expect("step id"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" > ")
+}
+
+/// Entries (`{action, resource, via}`) as `(action, resource, [path text])`.
+pub fn entries(list: &serde_json::Value) -> Vec<(String, String, Vec<String>)> {
+    list.as_array()
+        .expect("an array of entries")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().expect("action").to_string(),
+                e["resource"].as_str().expect("resource").to_string(),
+                e["via"]
+                    .as_array()
+                    .expect("via")
+                    .iter()
+                    .map(path_text)
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// The entry for one (action, resource), if present.
+pub fn find<'a>(
+    list: &'a [(String, String, Vec<String>)],
+    action: &str,
+    resource: &str,
+) -> Option<&'a Vec<String>> {
+    list.iter()
+        .find(|(a, r, _)| a == action && r == resource)
+        .map(|(_, _, via)| via)
+}
