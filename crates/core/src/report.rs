@@ -44,7 +44,7 @@ pub struct Step {
     pub index: Option<u32>,
 }
 
-/// A chain of steps from a user to the statement that decides: user → [group] → [role] → policy →
+/// A chain of steps from a user to the statement that decides: user → (group) → (role) → policy →
 /// statement.
 pub type Path = Vec<Step>;
 
