@@ -99,13 +99,41 @@ pub enum LookupError {
         /// Every match, as `id (name)`.
         candidates: Vec<String>,
     },
-    /// The change names a membership that does not exist.
-    #[error("user `{user}` is not a member of group `{group}`")]
-    NotAMember {
-        /// The user's id.
-        user: String,
-        /// The group's id.
-        group: String,
+}
+
+/// A change cannot be simulated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChangeError {
+    /// The change would do nothing (detaching what is not attached, ...).
+    #[error("{reason} (the change does nothing)")]
+    Noop {
+        /// What is already so.
+        reason: String,
+    },
+    /// The change names an entity an earlier change of the set deletes.
+    #[error("{kind} `{id}` is deleted by an earlier change")]
+    Deleted {
+        /// `user`, `group`, `role`, `policy` or `role trust`.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// Vultr-managed policies cannot be edited.
+    #[error("policy `{policy}` is managed by Vultr (is_system_policy): its document cannot be replaced")]
+    SystemPolicy {
+        /// The policy's id.
+        policy: String,
+    },
+    /// A replacement policy document is malformed.
+    #[error("policy `{policy}` new document statement {statement}: {reason}")]
+    Document {
+        /// The policy's id.
+        policy: String,
+        /// Index of the statement in the new document.
+        statement: usize,
+        /// What is wrong.
+        reason: String,
     },
 }
 

@@ -8,37 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::org::{Org, UserKey};
+pub(crate) use crate::overlay::Overlay;
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
     Assumable, Decision, Effective, EntityRef, Entry, Explanation, Path, Step, StepKind,
     TrustSummary, UserSummary, SCHEMA_VERSION,
 };
-
-/// Pending changes, seen through instead of applied: the organization is never copied or mutated.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Overlay {
-    /// (user, group) memberships taken away.
-    pub(crate) removed_members: BTreeSet<(u32, u32)>,
-}
-
-impl Overlay {
-    pub(crate) fn none() -> Overlay {
-        Overlay::default()
-    }
-
-    fn has_member(&self, org: &Org, user: u32, group: u32) -> bool {
-        !self.removed_members.contains(&(user, group))
-            && org.users[user as usize].groups.contains(&group)
-    }
-
-    fn groups_of<'a>(&'a self, org: &'a Org, user: u32) -> impl Iterator<Item = u32> + 'a {
-        org.users[user as usize]
-            .groups
-            .iter()
-            .copied()
-            .filter(move |&g| !self.removed_members.contains(&(user, g)))
-    }
-}
 
 /// How a user reaches a policy. The user is implicit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -81,10 +56,10 @@ impl Judgement {
 impl Grants {
     /// The resource keys worth a separate answer for `action`: `*`, and every non-`*` resource
     /// pattern of a statement that covers the action.
-    pub(crate) fn keys(&self, org: &Org, action: u32, into: &mut BTreeSet<ResourcePattern>) {
+    pub(crate) fn keys(&self, org: &Org, overlay: &Overlay, action: u32, into: &mut BTreeSet<ResourcePattern>) {
         into.insert(ResourcePattern::any());
         for hit in self.by_action.get(&action).into_iter().flatten() {
-            for resource in &org.statements[hit.statement as usize].resources {
+            for resource in &org.statement(hit.statement, overlay).resources {
                 if !resource.is_any() {
                     into.insert(resource.clone());
                 }
@@ -92,10 +67,10 @@ impl Grants {
         }
     }
 
-    pub(crate) fn judge(&self, org: &Org, action: u32, key: &ResourcePattern) -> Judgement {
+    pub(crate) fn judge(&self, org: &Org, overlay: &Overlay, action: u32, key: &ResourcePattern) -> Judgement {
         let mut judgement = Judgement::default();
         for hit in self.by_action.get(&action).into_iter().flatten() {
-            let statement = &org.statements[hit.statement as usize];
+            let statement = org.statement(hit.statement, overlay);
             if statement.covers_resource(key) {
                 match statement.effect {
                     Effect::Allow => judgement.allow.push(*hit),
@@ -110,10 +85,9 @@ impl Grants {
 impl Org {
     /// Every route from `user` to a policy under `overlay`, for a user with standing access.
     pub(crate) fn routes(&self, user: u32, overlay: &Overlay) -> Vec<Route> {
-        let node = &self.users[user as usize];
         let mut routes = Vec::new();
         let via_role = |group: Option<u32>, role: u32, routes: &mut Vec<Route>| {
-            for &policy in &self.roles[role as usize].policies {
+            for policy in self.role_policies(role, overlay) {
                 routes.push(Route {
                     group,
                     role: Some(role),
@@ -121,51 +95,50 @@ impl Org {
                 });
             }
         };
-        for &policy in &node.policies {
+        for policy in self.user_policies(user, overlay) {
             routes.push(Route {
                 group: None,
                 role: None,
                 policy,
             });
         }
-        for &role in &node.roles {
+        for role in self.user_roles(user, overlay) {
             via_role(None, role, &mut routes);
         }
-        for group in overlay.groups_of(self, user) {
-            let group_node = &self.groups[group as usize];
-            for &policy in &group_node.policies {
+        for group in self.user_groups(user, overlay) {
+            for policy in self.group_policies(group, overlay) {
                 routes.push(Route {
                     group: Some(group),
                     role: None,
                     policy,
                 });
             }
-            for &role in &group_node.roles {
+            for role in self.group_roles(group, overlay) {
                 via_role(Some(group), role, &mut routes);
             }
         }
         routes
     }
 
-    /// Whether the user has standing access at all: not suspended. Root is handled apart.
-    fn has_standing(&self, user: u32) -> bool {
-        !self.users[user as usize].suspended
-    }
-
+    /// Every statement the user reaches under `overlay`, spread over the universe elements it
+    /// covers (the overlay's extra elements included). Empty without standing access.
     pub(crate) fn grants(&self, user: u32, overlay: &Overlay) -> Grants {
         let mut grants = Grants::default();
-        if !self.has_standing(user) {
+        if !self.has_standing(user, overlay) {
             return grants;
         }
+        let base = self.universe.len() as u32;
         for route in self.routes(user, overlay) {
-            let range = self.policies[route.policy as usize].statements.clone();
-            for statement in range {
-                for action in self.statements[statement as usize].actions.iter() {
-                    grants
-                        .by_action
-                        .entry(action as u32)
-                        .or_default()
-                        .push(Hit { route, statement });
+            for statement in self.policy_statements(route.policy, overlay) {
+                let node = self.statement(statement, overlay);
+                let hit = Hit { route, statement };
+                for action in node.actions.iter() {
+                    grants.by_action.entry(action as u32).or_default().push(hit);
+                }
+                for (i, extra) in overlay.extra_elements.iter().enumerate() {
+                    if node.patterns.iter().any(|p| p.covers(extra)) {
+                        grants.by_action.entry(base + i as u32).or_default().push(hit);
+                    }
                 }
             }
         }
@@ -179,15 +152,19 @@ impl Org {
         overlay: &Overlay,
     ) -> BTreeMap<usize, Vec<Option<u32>>> {
         let mut found: BTreeMap<usize, Vec<Option<u32>>> = BTreeMap::new();
-        if !self.has_standing(user) {
+        if !self.has_standing(user, overlay) {
             return found;
         }
+        let groups = self.user_groups(user, overlay);
         for (t, trust) in self.trusts.iter().enumerate() {
+            if overlay.deleted_trusts.contains(&(t as u32)) || overlay.deleted_roles.contains(&trust.role) {
+                continue;
+            }
             if trust.user == Some(user) {
                 found.entry(t).or_default().push(None);
             }
             if let Some(group) = trust.group {
-                if overlay.has_member(self, user, group) {
+                if groups.contains(&group) {
                     found.entry(t).or_default().push(Some(group));
                 }
             }
@@ -259,7 +236,7 @@ impl Org {
         ]
     }
 
-    pub(crate) fn path(&self, user: u32, hit: &Hit) -> Path {
+    pub(crate) fn path(&self, user: u32, hit: &Hit, overlay: &Overlay) -> Path {
         let mut path = vec![self.user_step(user)];
         if let Some(group) = hit.route.group {
             path.push(self.group_step(group));
@@ -290,13 +267,13 @@ impl Org {
             kind: StepKind::Statement,
             id: None,
             name: None,
-            index: Some(self.statements[hit.statement as usize].index),
+            index: Some(self.statement(hit.statement, overlay).index),
         });
         path
     }
 
-    pub(crate) fn paths(&self, user: u32, hits: &[Hit]) -> Vec<Path> {
-        let mut paths: Vec<Path> = hits.iter().map(|hit| self.path(user, hit)).collect();
+    pub(crate) fn paths(&self, user: u32, hits: &[Hit], overlay: &Overlay) -> Vec<Path> {
+        let mut paths: Vec<Path> = hits.iter().map(|hit| self.path(user, hit, overlay)).collect();
         paths.sort();
         paths
     }
@@ -307,11 +284,12 @@ impl Org {
         action: u32,
         key: &ResourcePattern,
         hits: &[Hit],
+        overlay: &Overlay,
     ) -> Entry {
         Entry {
-            action: self.universe[action as usize].to_string(),
+            action: self.element(action, overlay).to_string(),
             resource: key.to_string(),
-            via: self.paths(user, hits),
+            via: self.paths(user, hits, overlay),
         }
     }
 
@@ -370,13 +348,13 @@ impl Org {
             let mut keys = BTreeSet::new();
             for &action in grants.by_action.keys() {
                 keys.clear();
-                grants.keys(self, action, &mut keys);
+                grants.keys(self, overlay, action, &mut keys);
                 for key in &keys {
-                    let judgement = grants.judge(self, action, key);
+                    let judgement = grants.judge(self, overlay, action, key);
                     if !judgement.deny.is_empty() {
-                        denied.push(self.entry(user, action, key, &judgement.deny));
+                        denied.push(self.entry(user, action, key, &judgement.deny, overlay));
                     } else if !judgement.allow.is_empty() {
-                        allowed.push(self.entry(user, action, key, &judgement.allow));
+                        allowed.push(self.entry(user, action, key, &judgement.allow, overlay));
                     }
                 }
             }
@@ -455,7 +433,7 @@ impl Org {
                 Some("root user: unconditional access, whatever the policies say".to_string());
             return Ok(explanation);
         }
-        if !self.has_standing(user) {
+        if !self.has_standing(user, &Overlay::none()) {
             explanation.note = Some("suspended user: no access; assignments are kept".to_string());
             return Ok(explanation);
         }
@@ -464,9 +442,8 @@ impl Org {
                 Some("no statement of the organization names or covers this action".to_string());
             return Ok(explanation);
         };
-        let judgement = self
-            .grants(user, &Overlay::none())
-            .judge(self, element, &key);
+        let none = Overlay::none();
+        let judgement = self.grants(user, &none).judge(self, &none, element, &key);
         explanation.decision = if !judgement.deny.is_empty() {
             Decision::ExplicitDeny
         } else if !judgement.allow.is_empty() {
@@ -474,8 +451,8 @@ impl Org {
         } else {
             Decision::ImplicitDeny
         };
-        explanation.allow = self.paths(user, &judgement.allow);
-        explanation.deny = self.paths(user, &judgement.deny);
+        explanation.allow = self.paths(user, &judgement.allow, &none);
+        explanation.deny = self.paths(user, &judgement.deny, &none);
         Ok(explanation)
     }
 }

@@ -47,6 +47,7 @@ pub mod catalogue;
 pub mod error;
 mod eval;
 pub mod generate;
+mod overlay;
 pub mod model;
 mod org;
 pub mod policy;
@@ -55,7 +56,7 @@ pub mod report;
 mod simulate;
 
 pub use catalogue::Catalogue;
-pub use error::{BuildError, CatalogueError, Diagnostic, LoadError, LookupError};
+pub use error::{BuildError, CatalogueError, ChangeError, Diagnostic, LoadError, LookupError};
 pub use model::Snapshot;
-pub use org::{GroupKey, Org, UserKey};
-pub use simulate::Change;
+pub use org::{GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
+pub use simulate::{Change, Holder, Principal, SimulateOptions};

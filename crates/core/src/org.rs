@@ -19,6 +19,18 @@ pub struct UserKey(pub(crate) u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GroupKey(pub(crate) u32);
 
+/// A role of a compiled [`Org`], found with [`Org::find_role`]. Valid only for the `Org` that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RoleKey(pub(crate) u32);
+
+/// A policy of a compiled [`Org`], found with [`Org::find_policy`]. Valid only for the `Org` that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PolicyKey(pub(crate) u32);
+
+/// A role trust of a compiled [`Org`], found with [`Org::find_trust`]. Valid only for the `Org` that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TrustKey(pub(crate) u32);
+
 #[derive(Debug, Clone)]
 pub(crate) struct UserNode {
     pub(crate) email: String,
@@ -26,7 +38,7 @@ pub(crate) struct UserNode {
     pub(crate) service_user: bool,
     pub(crate) suspended: bool,
     pub(crate) policies: Vec<u32>,
-    /// Assignable roles only; assumable ones attached here grant nothing (a diagnostic says so).
+    /// Every attached role; assumable ones grant nothing (a diagnostic says so).
     pub(crate) roles: Vec<u32>,
     /// Groups the user is a member of, in snapshot order.
     pub(crate) groups: Vec<u32>,
@@ -36,19 +48,21 @@ pub(crate) struct UserNode {
 pub(crate) struct GroupNode {
     pub(crate) display_name: String,
     pub(crate) policies: Vec<u32>,
-    /// Assignable roles only.
+    /// Every attached role; assumable ones grant nothing.
     pub(crate) roles: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct RoleNode {
     pub(crate) name: String,
+    pub(crate) assignable: bool,
     pub(crate) policies: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct PolicyNode {
     pub(crate) name: String,
+    pub(crate) system: bool,
     pub(crate) statements: std::ops::Range<u32>,
 }
 
@@ -57,6 +71,8 @@ pub(crate) struct StatementNode {
     /// Index of the statement inside its policy's document.
     pub(crate) index: u32,
     pub(crate) effect: Effect,
+    /// The action patterns as written, for universe elements added after compiling.
+    pub(crate) patterns: Vec<ActionPattern>,
     /// The universe elements the statement's action patterns cover.
     pub(crate) actions: BitSet,
     pub(crate) resources: Vec<ResourcePattern>,
@@ -101,6 +117,17 @@ impl Folded {
     }
 }
 
+/// Who holds what: the attachment lists read backwards.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Reverse {
+    pub(crate) group_members: Vec<Vec<u32>>,
+    pub(crate) role_users: Vec<Vec<u32>>,
+    pub(crate) role_groups: Vec<Vec<u32>>,
+    pub(crate) policy_users: Vec<Vec<u32>>,
+    pub(crate) policy_groups: Vec<Vec<u32>>,
+    pub(crate) policy_roles: Vec<Vec<u32>>,
+}
+
 /// An organization compiled for queries.
 ///
 /// Build it with [`Org::compile`]; ask it with [`Org::effective`], [`Org::explain`] and
@@ -119,6 +146,8 @@ pub struct Org {
     /// The action universe, sorted: catalogue actions, literal actions of the snapshot, and the
     /// wildcards of the snapshot (each standing for the actions it covers that are not named).
     pub(crate) universe: Vec<ActionPattern>,
+    /// Reverse adjacency, for finding the users a change can reach.
+    pub(crate) reverse: Reverse,
     pub(crate) policy_sets: Vec<Folded>,
     pub(crate) role_sets: Vec<Folded>,
     pub(crate) group_sets: Vec<Folded>,
@@ -247,30 +276,11 @@ impl Org {
         }
 
         let universe = build_universe(catalogue, &parsed, snapshot, &mut diagnostics);
-        let len = universe.len();
-        let mut cover_cache: BTreeMap<&ActionPattern, BitSet> = BTreeMap::new();
-        let mut statements = Vec::with_capacity(parsed.len());
-        for (_, si, statement) in &parsed {
-            let mut actions = BitSet::new(len);
-            for pattern in &statement.actions {
-                let set = cover_cache.entry(pattern).or_insert_with(|| {
-                    let mut set = BitSet::new(len);
-                    for (i, element) in universe.iter().enumerate() {
-                        if pattern.covers(element) {
-                            set.insert(i);
-                        }
-                    }
-                    set
-                });
-                actions.union_with(set);
-            }
-            statements.push(StatementNode {
-                index: *si as u32,
-                effect: statement.effect,
-                actions,
-                resources: statement.resources.clone(),
-            });
-        }
+        let mut cover_cache: BTreeMap<ActionPattern, BitSet> = BTreeMap::new();
+        let statements: Vec<StatementNode> = parsed
+            .iter()
+            .map(|(_, si, statement)| compile_statement(&universe, &mut cover_cache, *si as u32, statement))
+            .collect();
 
         let mut resolver = Resolver {
             diagnostics: &mut diagnostics,
@@ -357,6 +367,7 @@ impl Org {
                 role.id.clone(),
                 RoleNode {
                     name: role.name.clone(),
+                    assignable: role.role_type == RoleType::Assignable,
                     policies,
                 },
             );
@@ -442,6 +453,7 @@ impl Org {
                 policy.id.clone(),
                 PolicyNode {
                     name: policy.name.clone(),
+                    system: policy.is_system_policy,
                     statements: policy_ranges[i].clone(),
                 },
             );
@@ -458,14 +470,52 @@ impl Org {
             statements,
             trusts,
             universe,
+            reverse: Reverse::default(),
             policy_sets: Vec::new(),
             role_sets: Vec::new(),
             group_sets: Vec::new(),
             diagnostics,
         };
         org.fold();
+        org.index_reverse();
         org.diagnostics.sort();
         Ok(org)
+    }
+
+    fn index_reverse(&mut self) {
+        let mut r = Reverse {
+            group_members: vec![Vec::new(); self.groups.len()],
+            role_users: vec![Vec::new(); self.roles.len()],
+            role_groups: vec![Vec::new(); self.roles.len()],
+            policy_users: vec![Vec::new(); self.policies.len()],
+            policy_groups: vec![Vec::new(); self.policies.len()],
+            policy_roles: vec![Vec::new(); self.policies.len()],
+        };
+        for (u, user) in self.users.values().enumerate() {
+            for &g in &user.groups {
+                r.group_members[g as usize].push(u as u32);
+            }
+            for &role in &user.roles {
+                r.role_users[role as usize].push(u as u32);
+            }
+            for &p in &user.policies {
+                r.policy_users[p as usize].push(u as u32);
+            }
+        }
+        for (g, group) in self.groups.values().enumerate() {
+            for &role in &group.roles {
+                r.role_groups[role as usize].push(g as u32);
+            }
+            for &p in &group.policies {
+                r.policy_groups[p as usize].push(g as u32);
+            }
+        }
+        for (role, node) in self.roles.values().enumerate() {
+            for &p in &node.policies {
+                r.policy_roles[p as usize].push(role as u32);
+            }
+        }
+        self.reverse = r;
     }
 
     /// Pre-folds the `*`-resource Allow and Deny sets per policy, role and group.
@@ -509,7 +559,9 @@ impl Org {
                     folded.absorb(&self.policy_sets[p as usize]);
                 }
                 for &r in &group.roles {
-                    folded.absorb(&self.role_sets[r as usize]);
+                    if self.roles[r as usize].assignable {
+                        folded.absorb(&self.role_sets[r as usize]);
+                    }
                 }
                 folded
             })
@@ -598,38 +650,56 @@ impl Org {
 
     /// Finds a group by id or display name (an exact name first, then ignoring case).
     pub fn find_group(&self, query: &str) -> Result<GroupKey, LookupError> {
-        let exact: Vec<usize> = self
-            .groups
-            .iter()
-            .enumerate()
-            .filter(|(_, (id, g))| id.as_str() == query || g.display_name == query)
-            .map(|(i, _)| i)
-            .collect();
-        let matches = if exact.is_empty() {
-            self.groups
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, g))| g.display_name.to_lowercase() == query.to_lowercase())
-                .map(|(i, _)| i)
-                .collect()
-        } else {
-            exact
-        };
-        let describe = |i: usize| {
-            let (id, g) = self.groups.get_index(i).expect("index in range");
-            format!("`{id}` ({})", g.display_name)
-        };
-        pick("group", query, matches, describe, || {
-            self.groups
-                .iter()
-                .enumerate()
-                .filter(|(_, (id, g))| {
-                    contains_ci(id, query) || contains_ci(&g.display_name, query)
-                })
-                .map(|(i, _)| i)
-                .collect()
-        })
+        find_named(
+            "group",
+            query,
+            self.groups.iter().map(|(id, g)| (id.as_str(), g.display_name.as_str())),
+        )
         .map(|i| GroupKey(i as u32))
+    }
+
+    /// A role's id.
+    pub fn role_id(&self, role: RoleKey) -> &str {
+        self.roles.get_index(role.0 as usize).expect("key of this org").0
+    }
+
+    /// A policy's id.
+    pub fn policy_id(&self, policy: PolicyKey) -> &str {
+        self.policies.get_index(policy.0 as usize).expect("key of this org").0
+    }
+
+    pub(crate) fn role_ref(&self, role: u32) -> crate::report::EntityRef {
+        let (id, node) = self.roles.get_index(role as usize).expect("role of this org");
+        crate::report::EntityRef {
+            id: id.clone(),
+            name: node.name.clone(),
+        }
+    }
+
+    pub(crate) fn policy_ref(&self, policy: u32) -> crate::report::EntityRef {
+        let (id, node) = self.policies.get_index(policy as usize).expect("policy of this org");
+        crate::report::EntityRef {
+            id: id.clone(),
+            name: node.name.clone(),
+        }
+    }
+
+    /// Finds a role by id or name (an exact name first, then ignoring case).
+    pub fn find_role(&self, query: &str) -> Result<RoleKey, LookupError> {
+        find_named("role", query, self.roles.iter().map(|(id, r)| (id.as_str(), r.name.as_str())))
+            .map(|i| RoleKey(i as u32))
+    }
+
+    /// Finds a policy by id or name (an exact name first, then ignoring case).
+    pub fn find_policy(&self, query: &str) -> Result<PolicyKey, LookupError> {
+        find_named("policy", query, self.policies.iter().map(|(id, p)| (id.as_str(), p.name.as_str())))
+            .map(|i| PolicyKey(i as u32))
+    }
+
+    /// Finds a role trust by id.
+    pub fn find_trust(&self, query: &str) -> Result<TrustKey, LookupError> {
+        find_named("role trust", query, self.trusts.iter().map(|t| (t.id.as_str(), t.id.as_str())))
+            .map(|i| TrustKey(i as u32))
     }
 
     /// Whether `user` is a member of `group`.
@@ -655,7 +725,9 @@ impl Org {
             folded.absorb(&self.policy_sets[p as usize]);
         }
         for &r in &node.roles {
-            folded.absorb(&self.role_sets[r as usize]);
+            if self.roles[r as usize].assignable {
+                folded.absorb(&self.role_sets[r as usize]);
+            }
         }
         for &g in &node.groups {
             if !skip_group(g) {
@@ -688,6 +760,27 @@ fn contains_ci(haystack: &str, needle: &str) -> bool {
     !needle.is_empty() && haystack.to_lowercase().contains(&needle.to_lowercase())
 }
 
+/// Finds an entity by id or name: exact matches first, then names ignoring case.
+fn find_named<'a>(
+    kind: &'static str,
+    query: &str,
+    entities: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> Result<usize, LookupError> {
+    let all: Vec<(&str, &str)> = entities.collect();
+    let exact: Vec<usize> = (0..all.len()).filter(|&i| all[i].0 == query || all[i].1 == query).collect();
+    let matches = if exact.is_empty() {
+        let lower = query.to_lowercase();
+        (0..all.len()).filter(|&i| all[i].1.to_lowercase() == lower).collect()
+    } else {
+        exact
+    };
+    pick(kind, query, matches, |i| format!("`{}` ({})", all[i].0, all[i].1), || {
+        (0..all.len())
+            .filter(|&i| contains_ci(all[i].0, query) || contains_ci(all[i].1, query))
+            .collect()
+    })
+}
+
 fn pick(
     kind: &'static str,
     query: &str,
@@ -710,7 +803,37 @@ fn pick(
     }
 }
 
-/// Keeps the assignable roles of an attachment list, reporting the assumable ones.
+/// A parsed statement with its action bitset over `universe`, sharing the bitset of each
+/// distinct pattern through `cache`.
+pub(crate) fn compile_statement(
+    universe: &[ActionPattern],
+    cache: &mut BTreeMap<ActionPattern, BitSet>,
+    index: u32,
+    statement: &ParsedStatement,
+) -> StatementNode {
+    let mut actions = BitSet::new(universe.len());
+    for pattern in &statement.actions {
+        let set = cache.entry(pattern.clone()).or_insert_with(|| {
+            let mut set = BitSet::new(universe.len());
+            for (i, element) in universe.iter().enumerate() {
+                if pattern.covers(element) {
+                    set.insert(i);
+                }
+            }
+            set
+        });
+        actions.union_with(set);
+    }
+    StatementNode {
+        index,
+        effect: statement.effect,
+        patterns: statement.actions.clone(),
+        actions,
+        resources: statement.resources.clone(),
+    }
+}
+
+/// Reports the assumable roles of an attachment list, which grant no standing access.
 fn standing_roles(
     snapshot: &Snapshot,
     path: &str,
@@ -718,9 +841,8 @@ fn standing_roles(
     resolved: Vec<u32>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<u32> {
-    resolved
-        .into_iter()
-        .filter(|&r| {
+    for &r in &resolved {
+        {
             let role = &snapshot.roles[r as usize];
             if role.role_type == RoleType::Assumable {
                 let i = ids.iter().position(|id| *id == role.id).unwrap_or(0);
@@ -733,9 +855,9 @@ fn standing_roles(
                     ),
                 });
             }
-            role.role_type == RoleType::Assignable
-        })
-        .collect()
+        }
+    }
+    resolved
 }
 
 /// The action universe: catalogue actions, literal actions named by statements, and wildcards

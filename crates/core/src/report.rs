@@ -161,17 +161,110 @@ pub struct Explanation {
     pub note: Option<String>,
 }
 
-/// One change, as reported.
+/// The kind of a change, as change files name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Take a user out of a group.
+    RemoveMember,
+    /// Put a user in a group.
+    AddMember,
+    /// Detach a policy from a user, group or role.
+    DetachPolicy,
+    /// Attach a policy to a user, group or role.
+    AttachPolicy,
+    /// Detach a role from a user or group.
+    DetachRole,
+    /// Attach a role to a user or group.
+    AttachRole,
+    /// Delete a group.
+    DeleteGroup,
+    /// Delete a role.
+    DeleteRole,
+    /// Delete a policy.
+    DeletePolicy,
+    /// Suspend a user.
+    SuspendUser,
+    /// Lift a user's suspension.
+    UnsuspendUser,
+    /// Remove a user from the organization.
+    RemoveUser,
+    /// Replace a policy's document.
+    ReplacePolicyDocument,
+    /// Delete a role trust.
+    DeleteRoleTrust,
+}
+
+/// One change, as reported: its kind and the entities it names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ChangeSummary {
-    /// A user taken out of a group.
-    RemoveMember {
-        /// The group.
-        group: EntityRef,
-        /// The user.
-        user: UserRef,
-    },
+pub struct ChangeSummary {
+    /// What the change does.
+    pub kind: ChangeKind,
+    /// The group it names, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<EntityRef>,
+    /// The user it names, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+    /// The role it names, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<EntityRef>,
+    /// The policy it names, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<EntityRef>,
+    /// The role trust it names, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust: Option<EntityRef>,
+}
+
+impl ChangeSummary {
+    /// The change in one line of English: `remove ana@example.com from group DevOps`.
+    pub fn describe(&self) -> String {
+        let user = || self.user.as_ref().map(|u| format!("user {}", u.email)).unwrap_or_default();
+        let named = |kind: &str, e: &Option<EntityRef>| e.as_ref().map(|e| format!("{kind} {}", e.name));
+        let holder = named("group", &self.group)
+            .or_else(|| named("role", &self.role).filter(|_| self.kind.is_policy_change()))
+            .unwrap_or_else(user);
+        let policy = named("policy", &self.policy).unwrap_or_default();
+        let role = named("role", &self.role).unwrap_or_default();
+        let group = named("group", &self.group).unwrap_or_default();
+        let trust = named("trust", &self.trust).unwrap_or_default();
+        match self.kind {
+            ChangeKind::RemoveMember => format!("remove {} from {group}", user()),
+            ChangeKind::AddMember => format!("add {} to {group}", user()),
+            ChangeKind::DetachPolicy => format!("detach {policy} from {holder}"),
+            ChangeKind::AttachPolicy => format!("attach {policy} to {holder}"),
+            ChangeKind::DetachRole => format!("detach {role} from {holder}"),
+            ChangeKind::AttachRole => format!("attach {role} to {holder}"),
+            ChangeKind::DeleteGroup => format!("delete {group}"),
+            ChangeKind::DeleteRole => format!("delete {role}"),
+            ChangeKind::DeletePolicy => format!("delete {policy}"),
+            ChangeKind::SuspendUser => format!("suspend {}", user()),
+            ChangeKind::UnsuspendUser => format!("unsuspend {}", user()),
+            ChangeKind::RemoveUser => format!("remove {} from the organization", user()),
+            ChangeKind::ReplacePolicyDocument => format!("replace the document of {policy}"),
+            ChangeKind::DeleteRoleTrust => format!("delete {trust}"),
+        }
+    }
+}
+
+impl ChangeKind {
+    fn is_policy_change(self) -> bool {
+        matches!(self, ChangeKind::DetachPolicy | ChangeKind::AttachPolicy)
+    }
+}
+
+/// How many users lose, keep and gain one action (any resource) in an impact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionSummary {
+    /// The action (or wildcard element).
+    pub action: String,
+    /// Users who lose it on some resource.
+    pub lost: usize,
+    /// Users who keep it through other paths.
+    pub kept: usize,
+    /// Users who gain it.
+    pub gained: usize,
 }
 
 /// A user named in a change.
@@ -210,6 +303,8 @@ pub struct Impact {
     pub schema_version: u32,
     /// The changes, applied as one step.
     pub changes: Vec<ChangeSummary>,
-    /// Every affected user.
+    /// Every affected user, most lost first.
     pub users: Vec<UserImpact>,
+    /// Per action, how many users lose, keep and gain it; sorted by action.
+    pub actions: Vec<ActionSummary>,
 }

@@ -1,14 +1,41 @@
 //! What-if: changes applied as an [`Overlay`] and compared with the organization as it is.
+//!
+//! Only the users a change can reach are evaluated: the user it names, the members of the group
+//! it names, the holders of the role or policy it names. Each is judged before and after on
+//! the same universe elements and resource keys.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::error::LookupError;
+use crate::error::ChangeError;
 use crate::eval::{Grants, Overlay};
-use crate::org::{GroupKey, Org, UserKey};
-use crate::report::{ChangeSummary, Impact, UserImpact, UserRef, SCHEMA_VERSION};
+use crate::model::PolicyDocument;
+use crate::org::{compile_statement, GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
+use crate::overlay::Edge;
+use crate::policy::ParsedStatement;
+use crate::report::{ActionSummary, ChangeKind, ChangeSummary, Impact, UserImpact, UserRef, SCHEMA_VERSION};
+
+/// What a policy attaches to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Holder {
+    /// A user, directly.
+    User(UserKey),
+    /// A group, for all its members.
+    Group(GroupKey),
+    /// A role, for all who hold it.
+    Role(RoleKey),
+}
+
+/// What a role attaches to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Principal {
+    /// A user, directly.
+    User(UserKey),
+    /// A group, for all its members.
+    Group(GroupKey),
+}
 
 /// A change to simulate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Change {
     /// Take `user` out of `group`.
@@ -18,51 +45,504 @@ pub enum Change {
         /// The user, who must be a member.
         user: UserKey,
     },
+    /// Put `user` in `group`.
+    AddMember {
+        /// The group.
+        group: GroupKey,
+        /// The user, who must not be a member yet.
+        user: UserKey,
+    },
+    /// Detach `policy` from a user, group or role.
+    DetachPolicy {
+        /// The policy.
+        policy: PolicyKey,
+        /// Where it is attached.
+        from: Holder,
+    },
+    /// Attach `policy` to a user, group or role.
+    AttachPolicy {
+        /// The policy.
+        policy: PolicyKey,
+        /// Where to attach it.
+        to: Holder,
+    },
+    /// Detach `role` from a user or group.
+    DetachRole {
+        /// The role.
+        role: RoleKey,
+        /// Where it is attached.
+        from: Principal,
+    },
+    /// Attach `role` to a user or group.
+    AttachRole {
+        /// The role.
+        role: RoleKey,
+        /// Where to attach it.
+        to: Principal,
+    },
+    /// Delete a group: its members lose what came through it.
+    DeleteGroup {
+        /// The group.
+        group: GroupKey,
+    },
+    /// Delete a role: its holders lose what came through it, and its trusts go.
+    DeleteRole {
+        /// The role.
+        role: RoleKey,
+    },
+    /// Delete a policy: every attachment of it goes.
+    DeletePolicy {
+        /// The policy.
+        policy: PolicyKey,
+    },
+    /// Suspend a user: no access, assignments kept.
+    SuspendUser {
+        /// The user.
+        user: UserKey,
+    },
+    /// Lift a user's suspension.
+    UnsuspendUser {
+        /// The user.
+        user: UserKey,
+    },
+    /// Remove a user from the organization.
+    RemoveUser {
+        /// The user.
+        user: UserKey,
+    },
+    /// Replace a (custom) policy's document.
+    ReplacePolicyDocument {
+        /// The policy; Vultr-managed policies cannot be edited.
+        policy: PolicyKey,
+        /// The new document.
+        document: PolicyDocument,
+    },
+    /// Delete a role trust: its principals can no longer assume the role.
+    DeleteRoleTrust {
+        /// The trust.
+        trust: TrustKey,
+    },
+}
+
+/// How to simulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SimulateOptions {
+    /// Skip a change that does nothing (detaching what is not attached) instead of failing.
+    pub allow_noop: bool,
 }
 
 impl Org {
-    /// What `changes`, applied together, would do to every user they reach: what each loses,
-    /// keeps (and through what) and gains, and the assumable roles they lose.
+    /// What `changes`, applied together as one step, would do to every user they reach: what
+    /// each loses, keeps (and through what) and gains, and the assumable roles they lose.
     ///
-    /// The organization is not modified. Removing a user from a group they are not in is an error.
-    pub fn simulate(&self, changes: &[Change]) -> Result<Impact, LookupError> {
+    /// The organization is not modified. A change that does nothing is an error.
+    pub fn simulate(&self, changes: &[Change]) -> Result<Impact, ChangeError> {
+        self.simulate_with(changes, &SimulateOptions::default())
+    }
+
+    /// [`Org::simulate`] with options.
+    pub fn simulate_with(&self, changes: &[Change], options: &SimulateOptions) -> Result<Impact, ChangeError> {
         let mut overlay = Overlay::none();
-        let mut affected = BTreeSet::new();
         let mut summaries = Vec::new();
+        let mut named = BTreeSet::new();
         for change in changes {
-            match *change {
-                Change::RemoveMember { group, user } => {
-                    if !self.is_member(user, group) {
-                        return Err(LookupError::NotAMember {
-                            user: self.user_id(user).to_string(),
-                            group: self.group_id(group).to_string(),
-                        });
-                    }
-                    overlay.removed_members.insert((user.0, group.0));
-                    affected.insert(user.0);
-                    let summary = self.user_summary(user.0);
-                    summaries.push(ChangeSummary::RemoveMember {
-                        group: self.group_ref(group.0),
-                        user: UserRef {
-                            id: summary.id,
-                            email: summary.email,
-                        },
-                    });
-                }
+            match self.apply(change, &mut overlay) {
+                Ok(()) => {}
+                Err(ChangeError::Noop { .. }) if options.allow_noop => continue,
+                Err(e) => return Err(e),
+            }
+            summaries.push(self.summarize(change));
+            if let Some(user) = named_user(change) {
+                named.insert(user.0);
             }
         }
-        let users = affected
+        let baseline = overlay.baseline();
+        let mut reach = BTreeSet::new();
+        for change in changes {
+            self.reach(change, &overlay, &mut reach);
+        }
+        let mut users: Vec<UserImpact> = reach
             .into_iter()
-            .map(|u| self.user_impact(u, &overlay))
+            .map(|u| self.user_impact(u, &baseline, &overlay))
+            .filter(|(u, impact)| named.contains(u) || !impact.is_empty())
+            .map(|(_, impact)| impact)
             .collect();
+        users.sort_by(|a, b| b.lost.len().cmp(&a.lost.len()).then_with(|| a.user.id.cmp(&b.user.id)));
+        let actions = action_summary(&users);
         Ok(Impact {
             schema_version: SCHEMA_VERSION,
             changes: summaries,
             users,
+            actions,
         })
     }
 
-    fn user_impact(&self, user: u32, overlay: &Overlay) -> UserImpact {
+    /// Records one change in the overlay, checking it against the changes before it.
+    fn apply(&self, change: &Change, ov: &mut Overlay) -> Result<(), ChangeError> {
+        let noop = |reason: String| Err(ChangeError::Noop { reason });
+        match change {
+            Change::RemoveMember { group, user } => {
+                self.alive_user(*user, ov)?;
+                self.alive_group(*group, ov)?;
+                if !self.member_under(user.0, group.0, ov) {
+                    return noop(format!(
+                        "user `{}` is not a member of group `{}`",
+                        self.user_id(*user),
+                        self.group_id(*group)
+                    ));
+                }
+                toggle(ov, Edge::Member { user: user.0, group: group.0 }, false);
+            }
+            Change::AddMember { group, user } => {
+                self.alive_user(*user, ov)?;
+                self.alive_group(*group, ov)?;
+                if self.member_under(user.0, group.0, ov) {
+                    return noop(format!(
+                        "user `{}` is already a member of group `{}`",
+                        self.user_id(*user),
+                        self.group_id(*group)
+                    ));
+                }
+                toggle(ov, Edge::Member { user: user.0, group: group.0 }, true);
+            }
+            Change::DetachPolicy { policy, from } | Change::AttachPolicy { policy, to: from } => {
+                let attach = matches!(change, Change::AttachPolicy { .. });
+                self.alive_policy(*policy, ov)?;
+                let (edge, attached, holder) = match *from {
+                    Holder::User(u) => {
+                        self.alive_user(u, ov)?;
+                        let attached = self.user_policies(u.0, ov).contains(&policy.0);
+                        (Edge::UserPolicy { user: u.0, policy: policy.0 }, attached, format!("user `{}`", self.user_id(u)))
+                    }
+                    Holder::Group(g) => {
+                        self.alive_group(g, ov)?;
+                        let attached = self.group_policies(g.0, ov).contains(&policy.0);
+                        (Edge::GroupPolicy { group: g.0, policy: policy.0 }, attached, format!("group `{}`", self.group_id(g)))
+                    }
+                    Holder::Role(r) => {
+                        self.alive_role(r, ov)?;
+                        let attached = self.role_policies(r.0, ov).contains(&policy.0);
+                        (Edge::RolePolicy { role: r.0, policy: policy.0 }, attached, format!("role `{}`", self.role_id(r)))
+                    }
+                };
+                if attached == attach {
+                    let state = if attach { "already attached" } else { "not attached" };
+                    return noop(format!("policy `{}` is {state} to {holder}", self.policy_id(*policy)));
+                }
+                toggle(ov, edge, attach);
+            }
+            Change::DetachRole { role, from } | Change::AttachRole { role, to: from } => {
+                let attach = matches!(change, Change::AttachRole { .. });
+                self.alive_role(*role, ov)?;
+                let (edge, attached, holder) = match *from {
+                    Principal::User(u) => {
+                        self.alive_user(u, ov)?;
+                        let attached = self.user_roles_raw(u.0, ov).contains(&role.0);
+                        (Edge::UserRole { user: u.0, role: role.0 }, attached, format!("user `{}`", self.user_id(u)))
+                    }
+                    Principal::Group(g) => {
+                        self.alive_group(g, ov)?;
+                        let attached = self.group_roles_raw(g.0, ov).contains(&role.0);
+                        (Edge::GroupRole { group: g.0, role: role.0 }, attached, format!("group `{}`", self.group_id(g)))
+                    }
+                };
+                if attached == attach {
+                    let state = if attach { "already attached" } else { "not attached" };
+                    return noop(format!("role `{}` is {state} to {holder}", self.role_id(*role)));
+                }
+                toggle(ov, edge, attach);
+            }
+            Change::DeleteGroup { group } => {
+                self.alive_group(*group, ov)?;
+                ov.deleted_groups.insert(group.0);
+            }
+            Change::DeleteRole { role } => {
+                self.alive_role(*role, ov)?;
+                ov.deleted_roles.insert(role.0);
+            }
+            Change::DeletePolicy { policy } => {
+                self.alive_policy(*policy, ov)?;
+                ov.deleted_policies.insert(policy.0);
+            }
+            Change::SuspendUser { user } | Change::UnsuspendUser { user } => {
+                self.alive_user(*user, ov)?;
+                let suspend = matches!(change, Change::SuspendUser { .. });
+                if self.suspended(user.0, ov) == suspend {
+                    let state = if suspend { "already suspended" } else { "not suspended" };
+                    return noop(format!("user `{}` is {state}", self.user_id(*user)));
+                }
+                ov.suspension.insert(user.0, suspend);
+            }
+            Change::RemoveUser { user } => {
+                self.alive_user(*user, ov)?;
+                ov.removed_users.insert(user.0);
+            }
+            Change::ReplacePolicyDocument { policy, document } => {
+                self.alive_policy(*policy, ov)?;
+                let (id, node) = self.policies.get_index(policy.0 as usize).expect("key of this org");
+                if node.system {
+                    return Err(ChangeError::SystemPolicy { policy: id.clone() });
+                }
+                self.replace_document(policy.0, document, ov)?;
+            }
+            Change::DeleteRoleTrust { trust } => {
+                if ov.deleted_trusts.contains(&trust.0) || ov.deleted_roles.contains(&self.trusts[trust.0 as usize].role)
+                {
+                    return Err(ChangeError::Deleted {
+                        kind: "role trust",
+                        id: self.trusts[trust.0 as usize].id.clone(),
+                    });
+                }
+                ov.deleted_trusts.insert(trust.0);
+            }
+        }
+        Ok(())
+    }
+
+    /// Compiles a replacement document into the overlay, adding the universe elements it names
+    /// that the organization lacks.
+    fn replace_document(&self, policy: u32, document: &PolicyDocument, ov: &mut Overlay) -> Result<(), ChangeError> {
+        let id = self.policies.get_index(policy as usize).expect("key of this org").0;
+        let mut parsed = Vec::new();
+        for (si, statement) in document.statement.as_slice().iter().enumerate() {
+            let statement = ParsedStatement::parse(statement).map_err(|reason| ChangeError::Document {
+                policy: id.clone(),
+                statement: si,
+                reason,
+            })?;
+            for pattern in &statement.actions {
+                if self.universe.binary_search(pattern).is_err() && !ov.extra_elements.contains(pattern) {
+                    ov.extra_elements.push(pattern.clone());
+                }
+            }
+            parsed.push(statement);
+        }
+        let start = (self.statements.len() + ov.statements.len()) as u32;
+        let mut cache = BTreeMap::new();
+        for (si, statement) in parsed.iter().enumerate() {
+            ov.statements
+                .push(compile_statement(&self.universe, &mut cache, si as u32, statement));
+        }
+        ov.documents.insert(policy, start..start + parsed.len() as u32);
+        Ok(())
+    }
+
+    fn alive_user(&self, user: UserKey, ov: &Overlay) -> Result<(), ChangeError> {
+        deleted_check(ov.removed_users.contains(&user.0), "user", self.user_id(user))
+    }
+
+    fn alive_group(&self, group: GroupKey, ov: &Overlay) -> Result<(), ChangeError> {
+        deleted_check(ov.deleted_groups.contains(&group.0), "group", self.group_id(group))
+    }
+
+    fn alive_role(&self, role: RoleKey, ov: &Overlay) -> Result<(), ChangeError> {
+        deleted_check(ov.deleted_roles.contains(&role.0), "role", self.role_id(role))
+    }
+
+    fn alive_policy(&self, policy: PolicyKey, ov: &Overlay) -> Result<(), ChangeError> {
+        deleted_check(ov.deleted_policies.contains(&policy.0), "policy", self.policy_id(policy))
+    }
+
+    /// Members of a group before or after the changes.
+    fn members(&self, group: u32, ov: &Overlay, into: &mut BTreeSet<u32>) {
+        into.extend(&self.reverse.group_members[group as usize]);
+        for edge in &ov.added {
+            if let Edge::Member { user, group: g } = *edge {
+                if g == group {
+                    into.insert(user);
+                }
+            }
+        }
+    }
+
+    /// Users holding a role, directly or through a group, before or after the changes.
+    fn role_holders(&self, role: u32, ov: &Overlay, into: &mut BTreeSet<u32>) {
+        into.extend(&self.reverse.role_users[role as usize]);
+        let mut groups: BTreeSet<u32> = self.reverse.role_groups[role as usize].iter().copied().collect();
+        for edge in &ov.added {
+            match *edge {
+                Edge::UserRole { user, role: r } if r == role => {
+                    into.insert(user);
+                }
+                Edge::GroupRole { group, role: r } if r == role => {
+                    groups.insert(group);
+                }
+                _ => {}
+            }
+        }
+        for group in groups {
+            self.members(group, ov, into);
+        }
+    }
+
+    /// Users reaching a policy by any route, before or after the changes.
+    fn policy_holders(&self, policy: u32, ov: &Overlay, into: &mut BTreeSet<u32>) {
+        into.extend(&self.reverse.policy_users[policy as usize]);
+        let mut groups: BTreeSet<u32> = self.reverse.policy_groups[policy as usize].iter().copied().collect();
+        let mut roles: BTreeSet<u32> = self.reverse.policy_roles[policy as usize].iter().copied().collect();
+        for edge in &ov.added {
+            match *edge {
+                Edge::UserPolicy { user, policy: p } if p == policy => {
+                    into.insert(user);
+                }
+                Edge::GroupPolicy { group, policy: p } if p == policy => {
+                    groups.insert(group);
+                }
+                Edge::RolePolicy { role, policy: p } if p == policy => {
+                    roles.insert(role);
+                }
+                _ => {}
+            }
+        }
+        for group in groups {
+            self.members(group, ov, into);
+        }
+        for role in roles {
+            self.role_holders(role, ov, into);
+        }
+    }
+
+    /// The users a change can reach.
+    fn reach(&self, change: &Change, ov: &Overlay, into: &mut BTreeSet<u32>) {
+        let holder = |h: Holder, into: &mut BTreeSet<u32>| match h {
+            Holder::User(u) => {
+                into.insert(u.0);
+            }
+            Holder::Group(g) => self.members(g.0, ov, into),
+            Holder::Role(r) => self.role_holders(r.0, ov, into),
+        };
+        match change {
+            Change::RemoveMember { user, .. }
+            | Change::AddMember { user, .. }
+            | Change::SuspendUser { user }
+            | Change::UnsuspendUser { user }
+            | Change::RemoveUser { user } => {
+                into.insert(user.0);
+            }
+            Change::DetachPolicy { from: h, .. } | Change::AttachPolicy { to: h, .. } => holder(*h, into),
+            Change::DetachRole { from: p, .. } | Change::AttachRole { to: p, .. } => match *p {
+                Principal::User(u) => holder(Holder::User(u), into),
+                Principal::Group(g) => holder(Holder::Group(g), into),
+            },
+            Change::DeleteGroup { group } => self.members(group.0, ov, into),
+            Change::DeleteRole { role } => {
+                self.role_holders(role.0, ov, into);
+                for (t, trust) in self.trusts.iter().enumerate() {
+                    if trust.role == role.0 {
+                        self.trust_principals(t, ov, into);
+                    }
+                }
+            }
+            Change::DeletePolicy { policy } | Change::ReplacePolicyDocument { policy, .. } => {
+                self.policy_holders(policy.0, ov, into)
+            }
+            Change::DeleteRoleTrust { trust } => self.trust_principals(trust.0 as usize, ov, into),
+        }
+    }
+
+    fn trust_principals(&self, trust: usize, ov: &Overlay, into: &mut BTreeSet<u32>) {
+        let trust = &self.trusts[trust];
+        into.extend(trust.user);
+        if let Some(group) = trust.group {
+            self.members(group, ov, into);
+        }
+    }
+
+    fn summarize(&self, change: &Change) -> ChangeSummary {
+        let mut s = ChangeSummary {
+            kind: ChangeKind::RemoveMember,
+            group: None,
+            user: None,
+            role: None,
+            policy: None,
+            trust: None,
+        };
+        let user_ref = |u: UserKey| {
+            let summary = self.user_summary(u.0);
+            UserRef {
+                id: summary.id,
+                email: summary.email,
+            }
+        };
+        let holder = |s: &mut ChangeSummary, h: Holder| match h {
+            Holder::User(u) => s.user = Some(user_ref(u)),
+            Holder::Group(g) => s.group = Some(self.group_ref(g.0)),
+            Holder::Role(r) => s.role = Some(self.role_ref(r.0)),
+        };
+        let principal = |p: Principal| match p {
+            Principal::User(u) => Holder::User(u),
+            Principal::Group(g) => Holder::Group(g),
+        };
+        match change {
+            Change::RemoveMember { group, user } | Change::AddMember { group, user } => {
+                s.kind = if matches!(change, Change::RemoveMember { .. }) {
+                    ChangeKind::RemoveMember
+                } else {
+                    ChangeKind::AddMember
+                };
+                s.group = Some(self.group_ref(group.0));
+                s.user = Some(user_ref(*user));
+            }
+            Change::DetachPolicy { policy, from: h } | Change::AttachPolicy { policy, to: h } => {
+                s.kind = if matches!(change, Change::DetachPolicy { .. }) {
+                    ChangeKind::DetachPolicy
+                } else {
+                    ChangeKind::AttachPolicy
+                };
+                s.policy = Some(self.policy_ref(policy.0));
+                holder(&mut s, *h);
+            }
+            Change::DetachRole { role, from: p } | Change::AttachRole { role, to: p } => {
+                s.kind = if matches!(change, Change::DetachRole { .. }) {
+                    ChangeKind::DetachRole
+                } else {
+                    ChangeKind::AttachRole
+                };
+                s.role = Some(self.role_ref(role.0));
+                holder(&mut s, principal(*p));
+            }
+            Change::DeleteGroup { group } => {
+                s.kind = ChangeKind::DeleteGroup;
+                s.group = Some(self.group_ref(group.0));
+            }
+            Change::DeleteRole { role } => {
+                s.kind = ChangeKind::DeleteRole;
+                s.role = Some(self.role_ref(role.0));
+            }
+            Change::DeletePolicy { policy } => {
+                s.kind = ChangeKind::DeletePolicy;
+                s.policy = Some(self.policy_ref(policy.0));
+            }
+            Change::SuspendUser { user } => {
+                s.kind = ChangeKind::SuspendUser;
+                s.user = Some(user_ref(*user));
+            }
+            Change::UnsuspendUser { user } => {
+                s.kind = ChangeKind::UnsuspendUser;
+                s.user = Some(user_ref(*user));
+            }
+            Change::RemoveUser { user } => {
+                s.kind = ChangeKind::RemoveUser;
+                s.user = Some(user_ref(*user));
+            }
+            Change::ReplacePolicyDocument { policy, .. } => {
+                s.kind = ChangeKind::ReplacePolicyDocument;
+                s.policy = Some(self.policy_ref(policy.0));
+            }
+            Change::DeleteRoleTrust { trust } => {
+                s.kind = ChangeKind::DeleteRoleTrust;
+                let node = &self.trusts[trust.0 as usize];
+                s.trust = Some(crate::report::EntityRef {
+                    id: node.id.clone(),
+                    name: node.id.clone(),
+                });
+                s.role = Some(self.role_ref(node.role));
+            }
+        }
+        s
+    }
+
+    fn user_impact(&self, user: u32, baseline: &Overlay, overlay: &Overlay) -> (u32, UserImpact) {
         let mut impact = UserImpact {
             user: self.user_summary(user),
             lost: Vec::new(),
@@ -73,58 +553,129 @@ impl Org {
             note: None,
         };
         if self.root == Some(user) {
-            impact.note =
-                Some("root user: unconditional access; no change affects them".to_string());
-            return impact;
+            impact.note = Some("root user: unconditional access; no change affects them".to_string());
+            return (user, impact);
         }
-        if self.users[user as usize].suspended {
-            impact.note =
-                Some("suspended user: no access before or after; assignments are kept".to_string());
-            return impact;
+        let (was, now) = (self.has_standing(user, baseline), self.has_standing(user, overlay));
+        impact.note = match (was, now) {
+            (false, false) => Some("suspended user: no access before or after; assignments are kept".to_string()),
+            (true, false) if !self.user_exists(user, overlay) => {
+                Some("removed from the organization: loses all access".to_string())
+            }
+            (true, false) => Some("suspended by the change: loses all access; assignments are kept".to_string()),
+            (false, true) => Some("unsuspended by the change: assignments count again".to_string()),
+            (true, true) => None,
+        };
+        if !was && !now {
+            return (user, impact);
         }
-        let before = self.grants(user, &Overlay::none());
+        let before = self.grants(user, baseline);
         let after = self.grants(user, overlay);
-        self.compare(user, &before, &after, &mut impact);
-        let trusts_before = self.trusts_of(user, &Overlay::none());
+        self.compare(user, (&before, baseline), (&after, overlay), &mut impact);
+        let trusts_before = self.trusts_of(user, baseline);
         let trusts_after = self.trusts_of(user, overlay);
         let lost_trusts = trusts_before
             .into_iter()
             .filter(|(t, _)| !trusts_after.contains_key(t))
             .collect();
         impact.assumable_lost = self.assumables(user, &lost_trusts);
-        impact
+        (user, impact)
     }
 
     /// Compares two sets of grants key by key. Both sides are judged on the union of their
     /// resource keys, so a Deny on one resource that goes away is seen even when nothing
     /// after the change names that resource.
-    fn compare(&self, user: u32, before: &Grants, after: &Grants, impact: &mut UserImpact) {
-        let actions: BTreeSet<u32> = before
-            .by_action
-            .keys()
-            .chain(after.by_action.keys())
-            .copied()
-            .collect();
+    fn compare(&self, user: u32, before: (&Grants, &Overlay), after: (&Grants, &Overlay), impact: &mut UserImpact) {
+        let (before, b_ov) = before;
+        let (after, a_ov) = after;
+        let actions: BTreeSet<u32> = before.by_action.keys().chain(after.by_action.keys()).copied().collect();
         let mut keys = BTreeSet::new();
         for action in actions {
             keys.clear();
-            before.keys(self, action, &mut keys);
-            after.keys(self, action, &mut keys);
+            before.keys(self, b_ov, action, &mut keys);
+            after.keys(self, a_ov, action, &mut keys);
             for key in &keys {
-                let was = before.judge(self, action, key);
-                let now = after.judge(self, action, key);
+                let was = before.judge(self, b_ov, action, key);
+                let now = after.judge(self, a_ov, action, key);
                 match (was.allowed(), now.allowed()) {
-                    (true, false) => impact.lost.push(self.entry(user, action, key, &was.allow)),
+                    (true, false) => impact.lost.push(self.entry(user, action, key, &was.allow, b_ov)),
                     (true, true) if was.allow != now.allow => {
-                        impact.kept.push(self.entry(user, action, key, &now.allow))
+                        impact.kept.push(self.entry(user, action, key, &now.allow, a_ov))
                     }
-                    (false, true) => impact
-                        .gained
-                        .push(self.entry(user, action, key, &now.allow)),
+                    (false, true) => impact.gained.push(self.entry(user, action, key, &now.allow, a_ov)),
                     _ if !was.is_implicit() && was == now => impact.unchanged_count += 1,
                     _ => {}
                 }
             }
         }
+        // Entries come out in universe order, which is sorted except for the overlay's extra
+        // elements: sort to keep the promise.
+        for list in [&mut impact.lost, &mut impact.kept, &mut impact.gained] {
+            list.sort_by(|a, b| (&a.action, &a.resource).cmp(&(&b.action, &b.resource)));
+        }
+    }
+}
+
+fn toggle(ov: &mut Overlay, edge: Edge, attach: bool) {
+    // Undo an opposite change in the same set rather than stacking both.
+    if attach {
+        if !ov.removed.remove(&edge) {
+            ov.added.insert(edge);
+        }
+    } else if !ov.added.remove(&edge) {
+        ov.removed.insert(edge);
+    }
+}
+
+fn deleted_check(deleted: bool, kind: &'static str, id: &str) -> Result<(), ChangeError> {
+    if deleted {
+        Err(ChangeError::Deleted {
+            kind,
+            id: id.to_string(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn named_user(change: &Change) -> Option<UserKey> {
+    match change {
+        Change::RemoveMember { user, .. }
+        | Change::AddMember { user, .. }
+        | Change::SuspendUser { user }
+        | Change::UnsuspendUser { user }
+        | Change::RemoveUser { user } => Some(*user),
+        Change::DetachPolicy { from: Holder::User(user), .. }
+        | Change::AttachPolicy { to: Holder::User(user), .. }
+        | Change::DetachRole { from: Principal::User(user), .. }
+        | Change::AttachRole { to: Principal::User(user), .. } => Some(*user),
+        _ => None,
+    }
+}
+
+fn action_summary(users: &[UserImpact]) -> Vec<ActionSummary> {
+    let mut counts: BTreeMap<&str, [BTreeSet<&str>; 3]> = BTreeMap::new();
+    for user in users {
+        for (i, list) in [&user.lost, &user.kept, &user.gained].into_iter().enumerate() {
+            for entry in list {
+                counts.entry(&entry.action).or_default()[i].insert(&user.user.id);
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(action, [lost, kept, gained])| ActionSummary {
+            action: action.to_string(),
+            lost: lost.len(),
+            kept: kept.len(),
+            gained: gained.len(),
+        })
+        .collect()
+}
+
+impl UserImpact {
+    /// Whether the change does nothing to this user.
+    pub fn is_empty(&self) -> bool {
+        self.lost.is_empty() && self.kept.is_empty() && self.gained.is_empty() && self.assumable_lost.is_empty()
     }
 }

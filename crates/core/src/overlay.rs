@@ -1,0 +1,255 @@
+//! Pending changes, seen through instead of applied: the organization is never copied or mutated.
+//!
+//! An [`Overlay`] records edges taken away and added, entities deleted, suspensions flipped and
+//! policy documents replaced. The accessors on [`Org`] below give the adjacency "as if" the
+//! changes were made; with an empty overlay they give the organization as it is.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use crate::org::{Org, StatementNode};
+use crate::policy::ActionPattern;
+
+/// An attachment between two entities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Edge {
+    Member { user: u32, group: u32 },
+    UserPolicy { user: u32, policy: u32 },
+    UserRole { user: u32, role: u32 },
+    GroupPolicy { group: u32, policy: u32 },
+    GroupRole { group: u32, role: u32 },
+    RolePolicy { role: u32, policy: u32 },
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Overlay {
+    pub(crate) removed: BTreeSet<Edge>,
+    pub(crate) added: BTreeSet<Edge>,
+    pub(crate) deleted_groups: BTreeSet<u32>,
+    pub(crate) deleted_roles: BTreeSet<u32>,
+    pub(crate) deleted_policies: BTreeSet<u32>,
+    pub(crate) deleted_trusts: BTreeSet<u32>,
+    pub(crate) removed_users: BTreeSet<u32>,
+    /// Users whose suspension the changes set (to `true` or `false`).
+    pub(crate) suspension: BTreeMap<u32, bool>,
+    /// Policies whose document is replaced: their new statements' ids, which start after the
+    /// organization's own statements.
+    pub(crate) documents: BTreeMap<u32, Range<u32>>,
+    pub(crate) statements: Vec<StatementNode>,
+    /// Universe elements named only by replacement documents; their ids start after the
+    /// organization's universe.
+    pub(crate) extra_elements: Vec<ActionPattern>,
+}
+
+impl Overlay {
+    pub(crate) fn none() -> Overlay {
+        Overlay::default()
+    }
+
+    /// The organization as it is, but knowing the same extra universe elements as `self`, so
+    /// that before and after are judged over the same elements.
+    pub(crate) fn baseline(&self) -> Overlay {
+        Overlay {
+            extra_elements: self.extra_elements.clone(),
+            ..Overlay::default()
+        }
+    }
+
+    fn added_range(&self, low: Edge, high: Edge) -> impl Iterator<Item = &Edge> {
+        self.added.range(low..=high)
+    }
+}
+
+/// `base` less removed edges and deleted targets, plus added edges, without repeats.
+fn patched(
+    base: &[u32],
+    overlay: &Overlay,
+    edge: impl Fn(u32) -> Edge,
+    added: impl Iterator<Item = u32>,
+    deleted: &BTreeSet<u32>,
+) -> Vec<u32> {
+    let mut out: Vec<u32> = base
+        .iter()
+        .copied()
+        .filter(|&t| !deleted.contains(&t) && (overlay.removed.is_empty() || !overlay.removed.contains(&edge(t))))
+        .collect();
+    for t in added {
+        if !deleted.contains(&t) && !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+impl Org {
+    pub(crate) fn user_exists(&self, user: u32, overlay: &Overlay) -> bool {
+        !overlay.removed_users.contains(&user)
+    }
+
+    pub(crate) fn suspended(&self, user: u32, overlay: &Overlay) -> bool {
+        overlay
+            .suspension
+            .get(&user)
+            .copied()
+            .unwrap_or(self.users[user as usize].suspended)
+    }
+
+    /// Not removed, not suspended: the user's attachments count. (Root is handled apart.)
+    pub(crate) fn has_standing(&self, user: u32, overlay: &Overlay) -> bool {
+        self.user_exists(user, overlay) && !self.suspended(user, overlay)
+    }
+
+    pub(crate) fn user_policies(&self, user: u32, overlay: &Overlay) -> Vec<u32> {
+        let added = overlay
+            .added_range(
+                Edge::UserPolicy { user, policy: 0 },
+                Edge::UserPolicy { user, policy: u32::MAX },
+            )
+            .map(|e| match e {
+                Edge::UserPolicy { policy, .. } => *policy,
+                _ => unreachable!("range holds one kind"),
+            });
+        patched(
+            &self.users[user as usize].policies,
+            overlay,
+            |policy| Edge::UserPolicy { user, policy },
+            added,
+            &overlay.deleted_policies,
+        )
+    }
+
+    /// Assignable roles only: an assumable role attached grants no standing access.
+    pub(crate) fn user_roles(&self, user: u32, overlay: &Overlay) -> Vec<u32> {
+        let mut roles = self.user_roles_raw(user, overlay);
+        roles.retain(|&r| self.roles[r as usize].assignable);
+        roles
+    }
+
+    /// Every attached role, assumable ones included.
+    pub(crate) fn user_roles_raw(&self, user: u32, overlay: &Overlay) -> Vec<u32> {
+        let added = overlay
+            .added_range(Edge::UserRole { user, role: 0 }, Edge::UserRole { user, role: u32::MAX })
+            .map(|e| match e {
+                Edge::UserRole { role, .. } => *role,
+                _ => unreachable!("range holds one kind"),
+            });
+        patched(
+            &self.users[user as usize].roles,
+            overlay,
+            |role| Edge::UserRole { user, role },
+            added,
+            &overlay.deleted_roles,
+        )
+    }
+
+    pub(crate) fn user_groups(&self, user: u32, overlay: &Overlay) -> Vec<u32> {
+        let added = overlay
+            .added_range(Edge::Member { user, group: 0 }, Edge::Member { user, group: u32::MAX })
+            .map(|e| match e {
+                Edge::Member { group, .. } => *group,
+                _ => unreachable!("range holds one kind"),
+            });
+        patched(
+            &self.users[user as usize].groups,
+            overlay,
+            |group| Edge::Member { user, group },
+            added,
+            &overlay.deleted_groups,
+        )
+    }
+
+    pub(crate) fn group_policies(&self, group: u32, overlay: &Overlay) -> Vec<u32> {
+        let added = overlay
+            .added_range(
+                Edge::GroupPolicy { group, policy: 0 },
+                Edge::GroupPolicy { group, policy: u32::MAX },
+            )
+            .map(|e| match e {
+                Edge::GroupPolicy { policy, .. } => *policy,
+                _ => unreachable!("range holds one kind"),
+            });
+        patched(
+            &self.groups[group as usize].policies,
+            overlay,
+            |policy| Edge::GroupPolicy { group, policy },
+            added,
+            &overlay.deleted_policies,
+        )
+    }
+
+    /// Assignable roles only.
+    pub(crate) fn group_roles(&self, group: u32, overlay: &Overlay) -> Vec<u32> {
+        let mut roles = self.group_roles_raw(group, overlay);
+        roles.retain(|&r| self.roles[r as usize].assignable);
+        roles
+    }
+
+    /// Every attached role, assumable ones included.
+    pub(crate) fn group_roles_raw(&self, group: u32, overlay: &Overlay) -> Vec<u32> {
+        let added = overlay
+            .added_range(Edge::GroupRole { group, role: 0 }, Edge::GroupRole { group, role: u32::MAX })
+            .map(|e| match e {
+                Edge::GroupRole { role, .. } => *role,
+                _ => unreachable!("range holds one kind"),
+            });
+        patched(
+            &self.groups[group as usize].roles,
+            overlay,
+            |role| Edge::GroupRole { group, role },
+            added,
+            &overlay.deleted_roles,
+        )
+    }
+
+    pub(crate) fn role_policies(&self, role: u32, overlay: &Overlay) -> Vec<u32> {
+        let added = overlay
+            .added_range(
+                Edge::RolePolicy { role, policy: 0 },
+                Edge::RolePolicy { role, policy: u32::MAX },
+            )
+            .map(|e| match e {
+                Edge::RolePolicy { policy, .. } => *policy,
+                _ => unreachable!("range holds one kind"),
+            });
+        patched(
+            &self.roles[role as usize].policies,
+            overlay,
+            |policy| Edge::RolePolicy { role, policy },
+            added,
+            &overlay.deleted_policies,
+        )
+    }
+
+    /// The ids of a policy's statements under the overlay.
+    pub(crate) fn policy_statements(&self, policy: u32, overlay: &Overlay) -> Range<u32> {
+        overlay
+            .documents
+            .get(&policy)
+            .cloned()
+            .unwrap_or_else(|| self.policies[policy as usize].statements.clone())
+    }
+
+    pub(crate) fn statement<'a>(&'a self, id: u32, overlay: &'a Overlay) -> &'a StatementNode {
+        let base = self.statements.len() as u32;
+        if id < base {
+            &self.statements[id as usize]
+        } else {
+            &overlay.statements[(id - base) as usize]
+        }
+    }
+
+    /// A universe element by id, the overlay's extra elements included.
+    pub(crate) fn element<'a>(&'a self, id: u32, overlay: &'a Overlay) -> &'a ActionPattern {
+        let base = self.universe.len() as u32;
+        if id < base {
+            &self.universe[id as usize]
+        } else {
+            &overlay.extra_elements[(id - base) as usize]
+        }
+    }
+
+    /// Whether the user is a member of the group under the overlay.
+    pub(crate) fn member_under(&self, user: u32, group: u32, overlay: &Overlay) -> bool {
+        self.user_groups(user, overlay).contains(&group)
+    }
+}
