@@ -281,24 +281,16 @@ pub fn impact(report: &Impact, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
     for change in &report.changes {
-        match change {
-            iamsim_core::report::ChangeSummary::RemoveMember { group, user } => {
-                let _ = writeln!(
-                    out,
-                    "Change: remove {} from group {} ({})",
-                    clean(&user.email),
-                    clean(&group.name),
-                    clean(&group.id)
-                );
-            }
-        }
+        let _ = writeln!(out, "Change: {}", clean(&change.describe()));
     }
     for user in &report.users {
         out.push('\n');
         let _ = writeln!(out, "{}", user_line(&user.user));
         if let Some(note) = &user.note {
             let _ = writeln!(out, "  {note}");
-            continue;
+            if user.is_empty() {
+                continue;
+            }
         }
         heading(&mut out, &style, "31", "  LOST", user.lost.len(), "");
         blocks(&mut out, "    ", &user.lost, "was via");

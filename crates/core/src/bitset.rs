@@ -17,6 +17,12 @@ impl BitSet {
         self.words[bit / 64] |= 1 << (bit % 64);
     }
 
+    pub(crate) fn contains(&self, bit: usize) -> bool {
+        self.words
+            .get(bit / 64)
+            .is_some_and(|w| w & (1 << (bit % 64)) != 0)
+    }
+
     pub(crate) fn union_with(&mut self, other: &BitSet) {
         for (a, b) in self.words.iter_mut().zip(&other.words) {
             *a |= b;
@@ -75,5 +81,6 @@ mod tests {
         });
         assert_eq!(u.iter().collect::<Vec<_>>(), vec![0, 63, 129]);
         assert_eq!(BitSet::new(10).count(), 0);
+        assert!(a.contains(129) && !a.contains(1) && !a.contains(500));
     }
 }

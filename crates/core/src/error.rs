@@ -89,6 +89,14 @@ pub enum LookupError {
         /// Entities with a similar id or name, to help the person.
         candidates: Vec<String>,
     },
+    /// A change names its target the wrong way (no holder, or two).
+    #[error("{change}: {reason}")]
+    Malformed {
+        /// The kind of change (`detach_policy`).
+        change: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
     /// Several entities match.
     #[error("`{query}` matches several {kind}s{}", candidates_suffix(candidates))]
     Ambiguous {
@@ -120,7 +128,9 @@ pub enum ChangeError {
         id: String,
     },
     /// Vultr-managed policies cannot be edited.
-    #[error("policy `{policy}` is managed by Vultr (is_system_policy): its document cannot be replaced")]
+    #[error(
+        "policy `{policy}` is managed by Vultr (is_system_policy): its document cannot be replaced"
+    )]
     SystemPolicy {
         /// The policy's id.
         policy: String,

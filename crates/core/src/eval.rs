@@ -56,7 +56,13 @@ impl Judgement {
 impl Grants {
     /// The resource keys worth a separate answer for `action`: `*`, and every non-`*` resource
     /// pattern of a statement that covers the action.
-    pub(crate) fn keys(&self, org: &Org, overlay: &Overlay, action: u32, into: &mut BTreeSet<ResourcePattern>) {
+    pub(crate) fn keys(
+        &self,
+        org: &Org,
+        overlay: &Overlay,
+        action: u32,
+        into: &mut BTreeSet<ResourcePattern>,
+    ) {
         into.insert(ResourcePattern::any());
         for hit in self.by_action.get(&action).into_iter().flatten() {
             for resource in &org.statement(hit.statement, overlay).resources {
@@ -67,7 +73,13 @@ impl Grants {
         }
     }
 
-    pub(crate) fn judge(&self, org: &Org, overlay: &Overlay, action: u32, key: &ResourcePattern) -> Judgement {
+    pub(crate) fn judge(
+        &self,
+        org: &Org,
+        overlay: &Overlay,
+        action: u32,
+        key: &ResourcePattern,
+    ) -> Judgement {
         let mut judgement = Judgement::default();
         for hit in self.by_action.get(&action).into_iter().flatten() {
             let statement = org.statement(hit.statement, overlay);
@@ -137,7 +149,11 @@ impl Org {
                 }
                 for (i, extra) in overlay.extra_elements.iter().enumerate() {
                     if node.patterns.iter().any(|p| p.covers(extra)) {
-                        grants.by_action.entry(base + i as u32).or_default().push(hit);
+                        grants
+                            .by_action
+                            .entry(base + i as u32)
+                            .or_default()
+                            .push(hit);
                     }
                 }
             }
@@ -157,7 +173,9 @@ impl Org {
         }
         let groups = self.user_groups(user, overlay);
         for (t, trust) in self.trusts.iter().enumerate() {
-            if overlay.deleted_trusts.contains(&(t as u32)) || overlay.deleted_roles.contains(&trust.role) {
+            if overlay.deleted_trusts.contains(&(t as u32))
+                || overlay.deleted_roles.contains(&trust.role)
+            {
                 continue;
             }
             if trust.user == Some(user) {
@@ -170,6 +188,46 @@ impl Org {
             }
         }
         found
+    }
+
+    /// The universe element that decides for `asked`: itself when the universe holds it
+    /// (`true`), else the narrowest wildcard element covering it (`false`), else none.
+    pub(crate) fn locate(&self, asked: &ActionPattern) -> Option<(u32, bool)> {
+        if let Ok(i) = self.universe.binary_search(asked) {
+            return Some((i as u32, true));
+        }
+        // INVARIANT: the wildcards covering one action are nested, so the longest one is
+        // covered by all the others and decides exactly as the action would.
+        self.universe
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.is_wildcard() && e.covers(asked))
+            .max_by_key(|(_, e)| e.as_str().len())
+            .map(|(i, _)| (i as u32, false))
+    }
+
+    /// The statements a user reaches that cover one universe element (no overlay extras).
+    pub(crate) fn grants_for(&self, user: u32, overlay: &Overlay, element: u32) -> Grants {
+        let mut grants = Grants::default();
+        if !self.has_standing(user, overlay) {
+            return grants;
+        }
+        let mut hits = Vec::new();
+        for route in self.routes(user, overlay) {
+            for statement in self.policy_statements(route.policy, overlay) {
+                if self
+                    .statement(statement, overlay)
+                    .actions
+                    .contains(element as usize)
+                {
+                    hits.push(Hit { route, statement });
+                }
+            }
+        }
+        if !hits.is_empty() {
+            grants.by_action.insert(element, hits);
+        }
+        grants
     }
 
     pub(crate) fn user_summary(&self, user: u32) -> UserSummary {
@@ -224,7 +282,7 @@ impl Org {
         }
     }
 
-    fn root_path(&self, user: u32) -> Path {
+    pub(crate) fn root_path(&self, user: u32) -> Path {
         vec![
             self.user_step(user),
             Step {
@@ -273,7 +331,10 @@ impl Org {
     }
 
     pub(crate) fn paths(&self, user: u32, hits: &[Hit], overlay: &Overlay) -> Vec<Path> {
-        let mut paths: Vec<Path> = hits.iter().map(|hit| self.path(user, hit, overlay)).collect();
+        let mut paths: Vec<Path> = hits
+            .iter()
+            .map(|hit| self.path(user, hit, overlay))
+            .collect();
         paths.sort();
         paths
     }
@@ -398,22 +459,10 @@ impl Org {
         }
         let key = ResourcePattern::parse(resource)?;
         let user = user.0;
-        let (element, evaluated_as) = match self.universe.binary_search(&asked) {
-            Ok(i) => (Some(i as u32), None),
-            Err(_) => {
-                // INVARIANT: the wildcards covering one action are nested, so the longest one is
-                // covered by all the others and decides exactly as the action would.
-                let narrowest = self
-                    .universe
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, e)| e.is_wildcard() && e.covers(&asked))
-                    .max_by_key(|(_, e)| e.as_str().len());
-                match narrowest {
-                    Some((i, e)) => (Some(i as u32), Some(e.to_string())),
-                    None => (None, None),
-                }
-            }
+        let (element, evaluated_as) = match self.locate(&asked) {
+            Some((i, true)) => (Some(i), None),
+            Some((i, false)) => (Some(i), Some(self.universe[i as usize].to_string())),
+            None => (None, None),
         };
         let mut explanation = Explanation {
             schema_version: SCHEMA_VERSION,
@@ -443,7 +492,9 @@ impl Org {
             return Ok(explanation);
         };
         let none = Overlay::none();
-        let judgement = self.grants(user, &none).judge(self, &none, element, &key);
+        let judgement = self
+            .grants_for(user, &none, element)
+            .judge(self, &none, element, &key);
         explanation.decision = if !judgement.deny.is_empty() {
             Decision::ExplicitDeny
         } else if !judgement.allow.is_empty() {

@@ -44,19 +44,23 @@
 
 mod bitset;
 pub mod catalogue;
+pub mod change;
 pub mod error;
 mod eval;
 pub mod generate;
-mod overlay;
 pub mod model;
 mod org;
+mod overlay;
 pub mod policy;
+pub mod query;
 pub mod reference;
 pub mod report;
 mod simulate;
 
 pub use catalogue::Catalogue;
+pub use change::{parse_changes, ChangeSpec};
 pub use error::{BuildError, CatalogueError, ChangeError, Diagnostic, LoadError, LookupError};
 pub use model::Snapshot;
 pub use org::{GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
+pub use query::diff;
 pub use simulate::{Change, Holder, Principal, SimulateOptions};

@@ -278,6 +278,13 @@ impl Snapshot {
     /// Parses a snapshot from JSON text. See [`Snapshot::from_json_bytes`].
     pub fn from_json_str(text: &str) -> Result<Snapshot, LoadError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        // serde would also read a struct from a positional array: only an object is a snapshot.
+        if !text.trim_start().starts_with('{') {
+            return Err(LoadError::Json {
+                path: String::new(),
+                message: "a snapshot is a JSON object".to_string(),
+            });
+        }
         let snapshot: Snapshot = parse_json(text).map_err(|e| name_policy(e, text))?;
         if snapshot.format != SNAPSHOT_FORMAT {
             return Err(LoadError::Format {

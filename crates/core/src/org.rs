@@ -279,7 +279,9 @@ impl Org {
         let mut cover_cache: BTreeMap<ActionPattern, BitSet> = BTreeMap::new();
         let statements: Vec<StatementNode> = parsed
             .iter()
-            .map(|(_, si, statement)| compile_statement(&universe, &mut cover_cache, *si as u32, statement))
+            .map(|(_, si, statement)| {
+                compile_statement(&universe, &mut cover_cache, *si as u32, statement)
+            })
             .collect();
 
         let mut resolver = Resolver {
@@ -568,7 +570,7 @@ impl Org {
             .collect();
     }
 
-    /// What compiling found worth a look, sorted by path.
+    /// What compiling found worth a look, sorted by code, then path.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
     }
@@ -653,23 +655,34 @@ impl Org {
         find_named(
             "group",
             query,
-            self.groups.iter().map(|(id, g)| (id.as_str(), g.display_name.as_str())),
+            self.groups
+                .iter()
+                .map(|(id, g)| (id.as_str(), g.display_name.as_str())),
         )
         .map(|i| GroupKey(i as u32))
     }
 
     /// A role's id.
     pub fn role_id(&self, role: RoleKey) -> &str {
-        self.roles.get_index(role.0 as usize).expect("key of this org").0
+        self.roles
+            .get_index(role.0 as usize)
+            .expect("key of this org")
+            .0
     }
 
     /// A policy's id.
     pub fn policy_id(&self, policy: PolicyKey) -> &str {
-        self.policies.get_index(policy.0 as usize).expect("key of this org").0
+        self.policies
+            .get_index(policy.0 as usize)
+            .expect("key of this org")
+            .0
     }
 
     pub(crate) fn role_ref(&self, role: u32) -> crate::report::EntityRef {
-        let (id, node) = self.roles.get_index(role as usize).expect("role of this org");
+        let (id, node) = self
+            .roles
+            .get_index(role as usize)
+            .expect("role of this org");
         crate::report::EntityRef {
             id: id.clone(),
             name: node.name.clone(),
@@ -677,7 +690,10 @@ impl Org {
     }
 
     pub(crate) fn policy_ref(&self, policy: u32) -> crate::report::EntityRef {
-        let (id, node) = self.policies.get_index(policy as usize).expect("policy of this org");
+        let (id, node) = self
+            .policies
+            .get_index(policy as usize)
+            .expect("policy of this org");
         crate::report::EntityRef {
             id: id.clone(),
             name: node.name.clone(),
@@ -686,20 +702,36 @@ impl Org {
 
     /// Finds a role by id or name (an exact name first, then ignoring case).
     pub fn find_role(&self, query: &str) -> Result<RoleKey, LookupError> {
-        find_named("role", query, self.roles.iter().map(|(id, r)| (id.as_str(), r.name.as_str())))
-            .map(|i| RoleKey(i as u32))
+        find_named(
+            "role",
+            query,
+            self.roles
+                .iter()
+                .map(|(id, r)| (id.as_str(), r.name.as_str())),
+        )
+        .map(|i| RoleKey(i as u32))
     }
 
     /// Finds a policy by id or name (an exact name first, then ignoring case).
     pub fn find_policy(&self, query: &str) -> Result<PolicyKey, LookupError> {
-        find_named("policy", query, self.policies.iter().map(|(id, p)| (id.as_str(), p.name.as_str())))
-            .map(|i| PolicyKey(i as u32))
+        find_named(
+            "policy",
+            query,
+            self.policies
+                .iter()
+                .map(|(id, p)| (id.as_str(), p.name.as_str())),
+        )
+        .map(|i| PolicyKey(i as u32))
     }
 
     /// Finds a role trust by id.
     pub fn find_trust(&self, query: &str) -> Result<TrustKey, LookupError> {
-        find_named("role trust", query, self.trusts.iter().map(|t| (t.id.as_str(), t.id.as_str())))
-            .map(|i| TrustKey(i as u32))
+        find_named(
+            "role trust",
+            query,
+            self.trusts.iter().map(|t| (t.id.as_str(), t.id.as_str())),
+        )
+        .map(|i| TrustKey(i as u32))
     }
 
     /// Whether `user` is a member of `group`.
@@ -767,18 +799,28 @@ fn find_named<'a>(
     entities: impl Iterator<Item = (&'a str, &'a str)> + Clone,
 ) -> Result<usize, LookupError> {
     let all: Vec<(&str, &str)> = entities.collect();
-    let exact: Vec<usize> = (0..all.len()).filter(|&i| all[i].0 == query || all[i].1 == query).collect();
+    let exact: Vec<usize> = (0..all.len())
+        .filter(|&i| all[i].0 == query || all[i].1 == query)
+        .collect();
     let matches = if exact.is_empty() {
         let lower = query.to_lowercase();
-        (0..all.len()).filter(|&i| all[i].1.to_lowercase() == lower).collect()
+        (0..all.len())
+            .filter(|&i| all[i].1.to_lowercase() == lower)
+            .collect()
     } else {
         exact
     };
-    pick(kind, query, matches, |i| format!("`{}` ({})", all[i].0, all[i].1), || {
-        (0..all.len())
-            .filter(|&i| contains_ci(all[i].0, query) || contains_ci(all[i].1, query))
-            .collect()
-    })
+    pick(
+        kind,
+        query,
+        matches,
+        |i| format!("`{}` ({})", all[i].0, all[i].1),
+        || {
+            (0..all.len())
+                .filter(|&i| contains_ci(all[i].0, query) || contains_ci(all[i].1, query))
+                .collect()
+        },
+    )
 }
 
 fn pick(

@@ -71,7 +71,10 @@ fn patched(
     let mut out: Vec<u32> = base
         .iter()
         .copied()
-        .filter(|&t| !deleted.contains(&t) && (overlay.removed.is_empty() || !overlay.removed.contains(&edge(t))))
+        .filter(|&t| {
+            !deleted.contains(&t)
+                && (overlay.removed.is_empty() || !overlay.removed.contains(&edge(t)))
+        })
         .collect();
     for t in added {
         if !deleted.contains(&t) && !out.contains(&t) {
@@ -103,7 +106,10 @@ impl Org {
         let added = overlay
             .added_range(
                 Edge::UserPolicy { user, policy: 0 },
-                Edge::UserPolicy { user, policy: u32::MAX },
+                Edge::UserPolicy {
+                    user,
+                    policy: u32::MAX,
+                },
             )
             .map(|e| match e {
                 Edge::UserPolicy { policy, .. } => *policy,
@@ -128,7 +134,13 @@ impl Org {
     /// Every attached role, assumable ones included.
     pub(crate) fn user_roles_raw(&self, user: u32, overlay: &Overlay) -> Vec<u32> {
         let added = overlay
-            .added_range(Edge::UserRole { user, role: 0 }, Edge::UserRole { user, role: u32::MAX })
+            .added_range(
+                Edge::UserRole { user, role: 0 },
+                Edge::UserRole {
+                    user,
+                    role: u32::MAX,
+                },
+            )
             .map(|e| match e {
                 Edge::UserRole { role, .. } => *role,
                 _ => unreachable!("range holds one kind"),
@@ -144,7 +156,13 @@ impl Org {
 
     pub(crate) fn user_groups(&self, user: u32, overlay: &Overlay) -> Vec<u32> {
         let added = overlay
-            .added_range(Edge::Member { user, group: 0 }, Edge::Member { user, group: u32::MAX })
+            .added_range(
+                Edge::Member { user, group: 0 },
+                Edge::Member {
+                    user,
+                    group: u32::MAX,
+                },
+            )
             .map(|e| match e {
                 Edge::Member { group, .. } => *group,
                 _ => unreachable!("range holds one kind"),
@@ -162,7 +180,10 @@ impl Org {
         let added = overlay
             .added_range(
                 Edge::GroupPolicy { group, policy: 0 },
-                Edge::GroupPolicy { group, policy: u32::MAX },
+                Edge::GroupPolicy {
+                    group,
+                    policy: u32::MAX,
+                },
             )
             .map(|e| match e {
                 Edge::GroupPolicy { policy, .. } => *policy,
@@ -187,7 +208,13 @@ impl Org {
     /// Every attached role, assumable ones included.
     pub(crate) fn group_roles_raw(&self, group: u32, overlay: &Overlay) -> Vec<u32> {
         let added = overlay
-            .added_range(Edge::GroupRole { group, role: 0 }, Edge::GroupRole { group, role: u32::MAX })
+            .added_range(
+                Edge::GroupRole { group, role: 0 },
+                Edge::GroupRole {
+                    group,
+                    role: u32::MAX,
+                },
+            )
             .map(|e| match e {
                 Edge::GroupRole { role, .. } => *role,
                 _ => unreachable!("range holds one kind"),
@@ -205,7 +232,10 @@ impl Org {
         let added = overlay
             .added_range(
                 Edge::RolePolicy { role, policy: 0 },
-                Edge::RolePolicy { role, policy: u32::MAX },
+                Edge::RolePolicy {
+                    role,
+                    policy: u32::MAX,
+                },
             )
             .map(|e| match e {
                 Edge::RolePolicy { policy, .. } => *policy,

@@ -1,7 +1,7 @@
 //! A deliberately naive evaluator, straight from the snapshot: the test oracle.
 //!
-//! It shares no code with the engine beyond the snapshot types, the parsers of single patterns'
-//! validity (none: it matches strings itself) and the report types it fills. It walks the
+//! It shares no code with the engine beyond the snapshot types and the report types it fills:
+//! it matches patterns as strings itself, with its own few lines. It walks the
 //! snapshot's lists by id, matches every pattern against every action as strings, and judges
 //! every resource key from scratch. It is slow on purpose: obviously right is its only job.
 //!

@@ -162,7 +162,9 @@ pub struct Explanation {
 }
 
 /// The kind of a change, as change files name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     /// Take a user out of a group.
@@ -220,8 +222,21 @@ pub struct ChangeSummary {
 impl ChangeSummary {
     /// The change in one line of English: `remove ana@example.com from group DevOps`.
     pub fn describe(&self) -> String {
-        let user = || self.user.as_ref().map(|u| format!("user {}", u.email)).unwrap_or_default();
-        let named = |kind: &str, e: &Option<EntityRef>| e.as_ref().map(|e| format!("{kind} {}", e.name));
+        let user = || {
+            self.user
+                .as_ref()
+                .map(|u| u.email.clone())
+                .unwrap_or_default()
+        };
+        let named = |kind: &str, e: &Option<EntityRef>| {
+            e.as_ref().map(|e| {
+                if e.name == e.id {
+                    format!("{kind} {}", e.id)
+                } else {
+                    format!("{kind} {} ({})", e.name, e.id)
+                }
+            })
+        };
         let holder = named("group", &self.group)
             .or_else(|| named("role", &self.role).filter(|_| self.kind.is_policy_change()))
             .unwrap_or_else(user);
@@ -307,4 +322,143 @@ pub struct Impact {
     pub users: Vec<UserImpact>,
     /// Per action, how many users lose, keep and gain it; sorted by action.
     pub actions: Vec<ActionSummary>,
+}
+
+/// A user and the paths behind one decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserPaths {
+    /// Who.
+    pub user: UserSummary,
+    /// The paths that decide (Allow paths for the allowed, Deny paths for the denied).
+    pub via: Vec<Path>,
+    /// For the denied: the Allow paths the Deny overrides.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<Path>,
+}
+
+/// Who may do one action on one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhoCan {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The action asked about.
+    pub action: String,
+    /// The resource asked about.
+    pub resource: String,
+    /// The universe element the action was evaluated as, when the catalogue does not name it.
+    pub evaluated_as: Option<String>,
+    /// Every user allowed, with every Allow path (the root user through the organization).
+    pub allowed: Vec<UserPaths>,
+    /// Every user for whom an explicit Deny blocks an Allow, with the Deny paths.
+    pub denied: Vec<UserPaths>,
+}
+
+/// An attachment or membership whose removal loses nothing for anyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RedundantEdge {
+    /// The removal that changes nothing.
+    pub change: ChangeSummary,
+    /// What covers it: per reached user, the entries that stay allowed through other paths.
+    pub covered: Vec<UserImpact>,
+}
+
+/// An Allow statement denied everywhere it reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShadowedStatement {
+    /// The policy.
+    pub policy: EntityRef,
+    /// The statement's index in the document.
+    pub index: u32,
+    /// How many users (with standing access) it reaches; for each, every action and resource
+    /// it allows is explicitly denied.
+    pub users: usize,
+}
+
+/// Memberships, attachments and statements that could go without anyone losing anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Redundancy {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Removable memberships and attachments.
+    pub edges: Vec<RedundantEdge>,
+    /// Allow statements shadowed by Denies for every user they reach.
+    pub shadowed: Vec<ShadowedStatement>,
+}
+
+/// Same decision, other paths.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProvenanceChange {
+    /// The action (or wildcard element).
+    pub action: String,
+    /// The resource key.
+    pub resource: String,
+    /// The Allow paths before.
+    pub before: Vec<Path>,
+    /// The Allow paths after.
+    pub after: Vec<Path>,
+}
+
+/// One user's access between two snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserDiff {
+    /// Who (as in the new snapshot).
+    pub user: UserSummary,
+    /// Allowed before, not now: with the old paths.
+    pub lost: Vec<Entry>,
+    /// Allowed now, not before: with the new paths.
+    pub gained: Vec<Entry>,
+    /// Allowed in both, through other paths.
+    pub provenance: Vec<ProvenanceChange>,
+}
+
+/// Entities present in only one snapshot, by kind.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct EntityChanges {
+    /// Users (by id, with their email).
+    pub users: Vec<EntityRef>,
+    /// Groups.
+    pub groups: Vec<EntityRef>,
+    /// Roles.
+    pub roles: Vec<EntityRef>,
+    /// Policies.
+    pub policies: Vec<EntityRef>,
+    /// Role trusts.
+    pub role_trusts: Vec<EntityRef>,
+}
+
+/// What changed between two snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Every user present in both whose access or its paths changed, most lost first.
+    pub users: Vec<UserDiff>,
+    /// Entities only in the new snapshot.
+    pub added: EntityChanges,
+    /// Entities only in the old snapshot.
+    pub removed: EntityChanges,
+}
+
+/// One single removal from a user, and what it takes away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RankedRemoval {
+    /// The removal.
+    pub change: ChangeSummary,
+    /// What the user loses.
+    pub lost: Vec<Entry>,
+    /// What the user gains (a Deny that came through it).
+    pub gained: Vec<Entry>,
+    /// Assumable roles lost.
+    pub assumable_lost: Vec<Assumable>,
+}
+
+/// Every membership, role and direct policy of a user, by how much its removal takes away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rank {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Whose.
+    pub user: UserSummary,
+    /// Most lost first.
+    pub removals: Vec<RankedRemoval>,
 }

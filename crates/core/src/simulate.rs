@@ -12,7 +12,9 @@ use crate::model::PolicyDocument;
 use crate::org::{compile_statement, GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
 use crate::overlay::Edge;
 use crate::policy::ParsedStatement;
-use crate::report::{ActionSummary, ChangeKind, ChangeSummary, Impact, UserImpact, UserRef, SCHEMA_VERSION};
+use crate::report::{
+    ActionSummary, ChangeKind, ChangeSummary, Impact, UserImpact, UserRef, SCHEMA_VERSION,
+};
 
 /// What a policy attaches to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -141,7 +143,11 @@ impl Org {
     }
 
     /// [`Org::simulate`] with options.
-    pub fn simulate_with(&self, changes: &[Change], options: &SimulateOptions) -> Result<Impact, ChangeError> {
+    pub fn simulate_with(
+        &self,
+        changes: &[Change],
+        options: &SimulateOptions,
+    ) -> Result<Impact, ChangeError> {
         let mut overlay = Overlay::none();
         let mut summaries = Vec::new();
         let mut named = BTreeSet::new();
@@ -167,7 +173,12 @@ impl Org {
             .filter(|(u, impact)| named.contains(u) || !impact.is_empty())
             .map(|(_, impact)| impact)
             .collect();
-        users.sort_by(|a, b| b.lost.len().cmp(&a.lost.len()).then_with(|| a.user.id.cmp(&b.user.id)));
+        users.sort_by(|a, b| {
+            b.lost
+                .len()
+                .cmp(&a.lost.len())
+                .then_with(|| a.user.id.cmp(&b.user.id))
+        });
         let actions = action_summary(&users);
         Ok(Impact {
             schema_version: SCHEMA_VERSION,
@@ -191,7 +202,14 @@ impl Org {
                         self.group_id(*group)
                     ));
                 }
-                toggle(ov, Edge::Member { user: user.0, group: group.0 }, false);
+                toggle(
+                    ov,
+                    Edge::Member {
+                        user: user.0,
+                        group: group.0,
+                    },
+                    false,
+                );
             }
             Change::AddMember { group, user } => {
                 self.alive_user(*user, ov)?;
@@ -203,7 +221,14 @@ impl Org {
                         self.group_id(*group)
                     ));
                 }
-                toggle(ov, Edge::Member { user: user.0, group: group.0 }, true);
+                toggle(
+                    ov,
+                    Edge::Member {
+                        user: user.0,
+                        group: group.0,
+                    },
+                    true,
+                );
             }
             Change::DetachPolicy { policy, from } | Change::AttachPolicy { policy, to: from } => {
                 let attach = matches!(change, Change::AttachPolicy { .. });
@@ -212,22 +237,50 @@ impl Org {
                     Holder::User(u) => {
                         self.alive_user(u, ov)?;
                         let attached = self.user_policies(u.0, ov).contains(&policy.0);
-                        (Edge::UserPolicy { user: u.0, policy: policy.0 }, attached, format!("user `{}`", self.user_id(u)))
+                        (
+                            Edge::UserPolicy {
+                                user: u.0,
+                                policy: policy.0,
+                            },
+                            attached,
+                            format!("user `{}`", self.user_id(u)),
+                        )
                     }
                     Holder::Group(g) => {
                         self.alive_group(g, ov)?;
                         let attached = self.group_policies(g.0, ov).contains(&policy.0);
-                        (Edge::GroupPolicy { group: g.0, policy: policy.0 }, attached, format!("group `{}`", self.group_id(g)))
+                        (
+                            Edge::GroupPolicy {
+                                group: g.0,
+                                policy: policy.0,
+                            },
+                            attached,
+                            format!("group `{}`", self.group_id(g)),
+                        )
                     }
                     Holder::Role(r) => {
                         self.alive_role(r, ov)?;
                         let attached = self.role_policies(r.0, ov).contains(&policy.0);
-                        (Edge::RolePolicy { role: r.0, policy: policy.0 }, attached, format!("role `{}`", self.role_id(r)))
+                        (
+                            Edge::RolePolicy {
+                                role: r.0,
+                                policy: policy.0,
+                            },
+                            attached,
+                            format!("role `{}`", self.role_id(r)),
+                        )
                     }
                 };
                 if attached == attach {
-                    let state = if attach { "already attached" } else { "not attached" };
-                    return noop(format!("policy `{}` is {state} to {holder}", self.policy_id(*policy)));
+                    let state = if attach {
+                        "already attached"
+                    } else {
+                        "not attached"
+                    };
+                    return noop(format!(
+                        "policy `{}` is {state} to {holder}",
+                        self.policy_id(*policy)
+                    ));
                 }
                 toggle(ov, edge, attach);
             }
@@ -238,17 +291,38 @@ impl Org {
                     Principal::User(u) => {
                         self.alive_user(u, ov)?;
                         let attached = self.user_roles_raw(u.0, ov).contains(&role.0);
-                        (Edge::UserRole { user: u.0, role: role.0 }, attached, format!("user `{}`", self.user_id(u)))
+                        (
+                            Edge::UserRole {
+                                user: u.0,
+                                role: role.0,
+                            },
+                            attached,
+                            format!("user `{}`", self.user_id(u)),
+                        )
                     }
                     Principal::Group(g) => {
                         self.alive_group(g, ov)?;
                         let attached = self.group_roles_raw(g.0, ov).contains(&role.0);
-                        (Edge::GroupRole { group: g.0, role: role.0 }, attached, format!("group `{}`", self.group_id(g)))
+                        (
+                            Edge::GroupRole {
+                                group: g.0,
+                                role: role.0,
+                            },
+                            attached,
+                            format!("group `{}`", self.group_id(g)),
+                        )
                     }
                 };
                 if attached == attach {
-                    let state = if attach { "already attached" } else { "not attached" };
-                    return noop(format!("role `{}` is {state} to {holder}", self.role_id(*role)));
+                    let state = if attach {
+                        "already attached"
+                    } else {
+                        "not attached"
+                    };
+                    return noop(format!(
+                        "role `{}` is {state} to {holder}",
+                        self.role_id(*role)
+                    ));
                 }
                 toggle(ov, edge, attach);
             }
@@ -268,7 +342,11 @@ impl Org {
                 self.alive_user(*user, ov)?;
                 let suspend = matches!(change, Change::SuspendUser { .. });
                 if self.suspended(user.0, ov) == suspend {
-                    let state = if suspend { "already suspended" } else { "not suspended" };
+                    let state = if suspend {
+                        "already suspended"
+                    } else {
+                        "not suspended"
+                    };
                     return noop(format!("user `{}` is {state}", self.user_id(*user)));
                 }
                 ov.suspension.insert(user.0, suspend);
@@ -279,14 +357,20 @@ impl Org {
             }
             Change::ReplacePolicyDocument { policy, document } => {
                 self.alive_policy(*policy, ov)?;
-                let (id, node) = self.policies.get_index(policy.0 as usize).expect("key of this org");
+                let (id, node) = self
+                    .policies
+                    .get_index(policy.0 as usize)
+                    .expect("key of this org");
                 if node.system {
                     return Err(ChangeError::SystemPolicy { policy: id.clone() });
                 }
                 self.replace_document(policy.0, document, ov)?;
             }
             Change::DeleteRoleTrust { trust } => {
-                if ov.deleted_trusts.contains(&trust.0) || ov.deleted_roles.contains(&self.trusts[trust.0 as usize].role)
+                if ov.deleted_trusts.contains(&trust.0)
+                    || ov
+                        .deleted_roles
+                        .contains(&self.trusts[trust.0 as usize].role)
                 {
                     return Err(ChangeError::Deleted {
                         kind: "role trust",
@@ -301,17 +385,29 @@ impl Org {
 
     /// Compiles a replacement document into the overlay, adding the universe elements it names
     /// that the organization lacks.
-    fn replace_document(&self, policy: u32, document: &PolicyDocument, ov: &mut Overlay) -> Result<(), ChangeError> {
-        let id = self.policies.get_index(policy as usize).expect("key of this org").0;
+    fn replace_document(
+        &self,
+        policy: u32,
+        document: &PolicyDocument,
+        ov: &mut Overlay,
+    ) -> Result<(), ChangeError> {
+        let id = self
+            .policies
+            .get_index(policy as usize)
+            .expect("key of this org")
+            .0;
         let mut parsed = Vec::new();
         for (si, statement) in document.statement.as_slice().iter().enumerate() {
-            let statement = ParsedStatement::parse(statement).map_err(|reason| ChangeError::Document {
-                policy: id.clone(),
-                statement: si,
-                reason,
-            })?;
+            let statement =
+                ParsedStatement::parse(statement).map_err(|reason| ChangeError::Document {
+                    policy: id.clone(),
+                    statement: si,
+                    reason,
+                })?;
             for pattern in &statement.actions {
-                if self.universe.binary_search(pattern).is_err() && !ov.extra_elements.contains(pattern) {
+                if self.universe.binary_search(pattern).is_err()
+                    && !ov.extra_elements.contains(pattern)
+                {
                     ov.extra_elements.push(pattern.clone());
                 }
             }
@@ -320,27 +416,48 @@ impl Org {
         let start = (self.statements.len() + ov.statements.len()) as u32;
         let mut cache = BTreeMap::new();
         for (si, statement) in parsed.iter().enumerate() {
-            ov.statements
-                .push(compile_statement(&self.universe, &mut cache, si as u32, statement));
+            ov.statements.push(compile_statement(
+                &self.universe,
+                &mut cache,
+                si as u32,
+                statement,
+            ));
         }
-        ov.documents.insert(policy, start..start + parsed.len() as u32);
+        ov.documents
+            .insert(policy, start..start + parsed.len() as u32);
         Ok(())
     }
 
     fn alive_user(&self, user: UserKey, ov: &Overlay) -> Result<(), ChangeError> {
-        deleted_check(ov.removed_users.contains(&user.0), "user", self.user_id(user))
+        deleted_check(
+            ov.removed_users.contains(&user.0),
+            "user",
+            self.user_id(user),
+        )
     }
 
     fn alive_group(&self, group: GroupKey, ov: &Overlay) -> Result<(), ChangeError> {
-        deleted_check(ov.deleted_groups.contains(&group.0), "group", self.group_id(group))
+        deleted_check(
+            ov.deleted_groups.contains(&group.0),
+            "group",
+            self.group_id(group),
+        )
     }
 
     fn alive_role(&self, role: RoleKey, ov: &Overlay) -> Result<(), ChangeError> {
-        deleted_check(ov.deleted_roles.contains(&role.0), "role", self.role_id(role))
+        deleted_check(
+            ov.deleted_roles.contains(&role.0),
+            "role",
+            self.role_id(role),
+        )
     }
 
     fn alive_policy(&self, policy: PolicyKey, ov: &Overlay) -> Result<(), ChangeError> {
-        deleted_check(ov.deleted_policies.contains(&policy.0), "policy", self.policy_id(policy))
+        deleted_check(
+            ov.deleted_policies.contains(&policy.0),
+            "policy",
+            self.policy_id(policy),
+        )
     }
 
     /// Members of a group before or after the changes.
@@ -358,7 +475,10 @@ impl Org {
     /// Users holding a role, directly or through a group, before or after the changes.
     fn role_holders(&self, role: u32, ov: &Overlay, into: &mut BTreeSet<u32>) {
         into.extend(&self.reverse.role_users[role as usize]);
-        let mut groups: BTreeSet<u32> = self.reverse.role_groups[role as usize].iter().copied().collect();
+        let mut groups: BTreeSet<u32> = self.reverse.role_groups[role as usize]
+            .iter()
+            .copied()
+            .collect();
         for edge in &ov.added {
             match *edge {
                 Edge::UserRole { user, role: r } if r == role => {
@@ -378,8 +498,14 @@ impl Org {
     /// Users reaching a policy by any route, before or after the changes.
     fn policy_holders(&self, policy: u32, ov: &Overlay, into: &mut BTreeSet<u32>) {
         into.extend(&self.reverse.policy_users[policy as usize]);
-        let mut groups: BTreeSet<u32> = self.reverse.policy_groups[policy as usize].iter().copied().collect();
-        let mut roles: BTreeSet<u32> = self.reverse.policy_roles[policy as usize].iter().copied().collect();
+        let mut groups: BTreeSet<u32> = self.reverse.policy_groups[policy as usize]
+            .iter()
+            .copied()
+            .collect();
+        let mut roles: BTreeSet<u32> = self.reverse.policy_roles[policy as usize]
+            .iter()
+            .copied()
+            .collect();
         for edge in &ov.added {
             match *edge {
                 Edge::UserPolicy { user, policy: p } if p == policy => {
@@ -419,7 +545,9 @@ impl Org {
             | Change::RemoveUser { user } => {
                 into.insert(user.0);
             }
-            Change::DetachPolicy { from: h, .. } | Change::AttachPolicy { to: h, .. } => holder(*h, into),
+            Change::DetachPolicy { from: h, .. } | Change::AttachPolicy { to: h, .. } => {
+                holder(*h, into)
+            }
             Change::DetachRole { from: p, .. } | Change::AttachRole { to: p, .. } => match *p {
                 Principal::User(u) => holder(Holder::User(u), into),
                 Principal::Group(g) => holder(Holder::Group(g), into),
@@ -553,16 +681,24 @@ impl Org {
             note: None,
         };
         if self.root == Some(user) {
-            impact.note = Some("root user: unconditional access; no change affects them".to_string());
+            impact.note =
+                Some("root user: unconditional access; no change affects them".to_string());
             return (user, impact);
         }
-        let (was, now) = (self.has_standing(user, baseline), self.has_standing(user, overlay));
+        let (was, now) = (
+            self.has_standing(user, baseline),
+            self.has_standing(user, overlay),
+        );
         impact.note = match (was, now) {
-            (false, false) => Some("suspended user: no access before or after; assignments are kept".to_string()),
+            (false, false) => {
+                Some("suspended user: no access before or after; assignments are kept".to_string())
+            }
             (true, false) if !self.user_exists(user, overlay) => {
                 Some("removed from the organization: loses all access".to_string())
             }
-            (true, false) => Some("suspended by the change: loses all access; assignments are kept".to_string()),
+            (true, false) => {
+                Some("suspended by the change: loses all access; assignments are kept".to_string())
+            }
             (false, true) => Some("unsuspended by the change: assignments count again".to_string()),
             (true, true) => None,
         };
@@ -585,10 +721,21 @@ impl Org {
     /// Compares two sets of grants key by key. Both sides are judged on the union of their
     /// resource keys, so a Deny on one resource that goes away is seen even when nothing
     /// after the change names that resource.
-    fn compare(&self, user: u32, before: (&Grants, &Overlay), after: (&Grants, &Overlay), impact: &mut UserImpact) {
+    fn compare(
+        &self,
+        user: u32,
+        before: (&Grants, &Overlay),
+        after: (&Grants, &Overlay),
+        impact: &mut UserImpact,
+    ) {
         let (before, b_ov) = before;
         let (after, a_ov) = after;
-        let actions: BTreeSet<u32> = before.by_action.keys().chain(after.by_action.keys()).copied().collect();
+        let actions: BTreeSet<u32> = before
+            .by_action
+            .keys()
+            .chain(after.by_action.keys())
+            .copied()
+            .collect();
         let mut keys = BTreeSet::new();
         for action in actions {
             keys.clear();
@@ -598,11 +745,15 @@ impl Org {
                 let was = before.judge(self, b_ov, action, key);
                 let now = after.judge(self, a_ov, action, key);
                 match (was.allowed(), now.allowed()) {
-                    (true, false) => impact.lost.push(self.entry(user, action, key, &was.allow, b_ov)),
-                    (true, true) if was.allow != now.allow => {
-                        impact.kept.push(self.entry(user, action, key, &now.allow, a_ov))
-                    }
-                    (false, true) => impact.gained.push(self.entry(user, action, key, &now.allow, a_ov)),
+                    (true, false) => impact
+                        .lost
+                        .push(self.entry(user, action, key, &was.allow, b_ov)),
+                    (true, true) if was.allow != now.allow => impact
+                        .kept
+                        .push(self.entry(user, action, key, &now.allow, a_ov)),
+                    (false, true) => impact
+                        .gained
+                        .push(self.entry(user, action, key, &now.allow, a_ov)),
                     _ if !was.is_implicit() && was == now => impact.unchanged_count += 1,
                     _ => {}
                 }
@@ -645,10 +796,22 @@ fn named_user(change: &Change) -> Option<UserKey> {
         | Change::SuspendUser { user }
         | Change::UnsuspendUser { user }
         | Change::RemoveUser { user } => Some(*user),
-        Change::DetachPolicy { from: Holder::User(user), .. }
-        | Change::AttachPolicy { to: Holder::User(user), .. }
-        | Change::DetachRole { from: Principal::User(user), .. }
-        | Change::AttachRole { to: Principal::User(user), .. } => Some(*user),
+        Change::DetachPolicy {
+            from: Holder::User(user),
+            ..
+        }
+        | Change::AttachPolicy {
+            to: Holder::User(user),
+            ..
+        }
+        | Change::DetachRole {
+            from: Principal::User(user),
+            ..
+        }
+        | Change::AttachRole {
+            to: Principal::User(user),
+            ..
+        } => Some(*user),
         _ => None,
     }
 }
@@ -656,7 +819,10 @@ fn named_user(change: &Change) -> Option<UserKey> {
 fn action_summary(users: &[UserImpact]) -> Vec<ActionSummary> {
     let mut counts: BTreeMap<&str, [BTreeSet<&str>; 3]> = BTreeMap::new();
     for user in users {
-        for (i, list) in [&user.lost, &user.kept, &user.gained].into_iter().enumerate() {
+        for (i, list) in [&user.lost, &user.kept, &user.gained]
+            .into_iter()
+            .enumerate()
+        {
             for entry in list {
                 counts.entry(&entry.action).or_default()[i].insert(&user.user.id);
             }
@@ -676,6 +842,9 @@ fn action_summary(users: &[UserImpact]) -> Vec<ActionSummary> {
 impl UserImpact {
     /// Whether the change does nothing to this user.
     pub fn is_empty(&self) -> bool {
-        self.lost.is_empty() && self.kept.is_empty() && self.gained.is_empty() && self.assumable_lost.is_empty()
+        self.lost.is_empty()
+            && self.kept.is_empty()
+            && self.gained.is_empty()
+            && self.assumable_lost.is_empty()
     }
 }

@@ -592,5 +592,8 @@ fn remove_member_lost_kept_gained() {
             user: outsider.find_user("v").unwrap(),
         }])
         .unwrap_err();
-    assert_eq!(err.to_string(), "user `v` is not a member of group `g`");
+    assert_eq!(
+        err.to_string(),
+        "user `v` is not a member of group `g` (the change does nothing)"
+    );
 }

@@ -1,0 +1,471 @@
+//! Org-wide questions: who can do this, what is redundant, what changed between two
+//! snapshots, and which of a user's attachments matters most.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::eval::{Grants, Overlay};
+use crate::org::{Org, UserKey};
+use crate::policy::{ActionPattern, Effect, ResourcePattern};
+use crate::report::{
+    Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank, RankedRemoval, Redundancy,
+    RedundantEdge, ShadowedStatement, UserDiff, UserPaths, WhoCan, SCHEMA_VERSION,
+};
+use crate::simulate::{Change, Holder, Principal};
+
+/// Whether losing (or gaining) the universe element `element` takes away (or gives) an action
+/// that `pattern` matches.
+///
+/// A wildcard element stands only for the actions it covers that no narrower element of
+/// `universe` names: losing `compute.*` does not lose `compute.instance.Read` when that action
+/// is an element of its own.
+pub fn pattern_reaches<'a>(
+    pattern: &ActionPattern,
+    element: &ActionPattern,
+    universe: impl Iterator<Item = &'a ActionPattern>,
+) -> bool {
+    // INVARIANT: the elements covering a pattern are nested, so the longest is the narrowest,
+    // the one whose meaning holds the pattern's unnamed actions.
+    pattern.covers(element)
+        || universe
+            .filter(|e| e.covers(pattern))
+            .max_by_key(|e| e.as_str().len())
+            == Some(element)
+}
+
+impl Org {
+    /// [`pattern_reaches`] over this organization's universe.
+    pub fn reaches(&self, pattern: &ActionPattern, element: &str) -> bool {
+        ActionPattern::parse(element)
+            .is_ok_and(|e| pattern_reaches(pattern, &e, self.universe.iter()))
+    }
+
+    /// Every user allowed to do `action` on `resource`, with all paths, and every user for whom
+    /// an explicit Deny blocks an Allow. `action` is read as by [`Org::explain`].
+    pub fn who_can(&self, action: &str, resource: &str) -> Result<WhoCan, String> {
+        let asked = ActionPattern::parse(action)?;
+        let key = ResourcePattern::parse(resource)?;
+        let located = self.locate(&asked);
+        if asked.is_wildcard() && !matches!(located, Some((_, true))) {
+            return Err(format!(
+                "`{action}` is a wildcard no policy names; give a concrete action"
+            ));
+        }
+        let mut report = WhoCan {
+            schema_version: SCHEMA_VERSION,
+            action: action.to_string(),
+            resource: resource.to_string(),
+            evaluated_as: located
+                .filter(|(_, exact)| !exact)
+                .map(|(i, _)| self.universe[i as usize].to_string()),
+            allowed: Vec::new(),
+            denied: Vec::new(),
+        };
+        let none = Overlay::none();
+        for user in 0..self.users.len() as u32 {
+            if self.root == Some(user) {
+                report.allowed.push(UserPaths {
+                    user: self.user_summary(user),
+                    via: vec![self.root_path(user)],
+                    overridden: Vec::new(),
+                });
+                continue;
+            }
+            let Some((element, _)) = located else {
+                continue;
+            };
+            let judgement = self
+                .grants_for(user, &none, element)
+                .judge(self, &none, element, &key);
+            if !judgement.deny.is_empty() {
+                if !judgement.allow.is_empty() {
+                    report.denied.push(UserPaths {
+                        user: self.user_summary(user),
+                        via: self.paths(user, &judgement.deny, &none),
+                        overridden: self.paths(user, &judgement.allow, &none),
+                    });
+                }
+            } else if !judgement.allow.is_empty() {
+                report.allowed.push(UserPaths {
+                    user: self.user_summary(user),
+                    via: self.paths(user, &judgement.allow, &none),
+                    overridden: Vec::new(),
+                });
+            }
+        }
+        report.allowed.sort_by(|a, b| a.user.id.cmp(&b.user.id));
+        report.denied.sort_by(|a, b| a.user.id.cmp(&b.user.id));
+        Ok(report)
+    }
+
+    /// Every single removal of an attachment or membership of the organization, as a change.
+    fn every_edge(&self) -> Vec<Change> {
+        use crate::org::{GroupKey, PolicyKey, RoleKey};
+        let mut out = Vec::new();
+        for (u, node) in self.users.values().enumerate() {
+            let user = UserKey(u as u32);
+            for &g in &node.groups {
+                out.push(Change::RemoveMember {
+                    group: GroupKey(g),
+                    user,
+                });
+            }
+            for &p in &node.policies {
+                out.push(Change::DetachPolicy {
+                    policy: PolicyKey(p),
+                    from: Holder::User(user),
+                });
+            }
+            for &r in &node.roles {
+                out.push(Change::DetachRole {
+                    role: RoleKey(r),
+                    from: Principal::User(user),
+                });
+            }
+        }
+        for (g, node) in self.groups.values().enumerate() {
+            let group = GroupKey(g as u32);
+            for &p in &node.policies {
+                out.push(Change::DetachPolicy {
+                    policy: PolicyKey(p),
+                    from: Holder::Group(group),
+                });
+            }
+            for &r in &node.roles {
+                out.push(Change::DetachRole {
+                    role: RoleKey(r),
+                    from: Principal::Group(group),
+                });
+            }
+        }
+        for (r, node) in self.roles.values().enumerate() {
+            for &p in &node.policies {
+                out.push(Change::DetachPolicy {
+                    policy: PolicyKey(p),
+                    from: Holder::Role(RoleKey(r as u32)),
+                });
+            }
+        }
+        out
+    }
+
+    /// Memberships and attachments whose removal loses nothing for anyone (with what covers
+    /// them), and Allow statements shadowed by Denies for every user they reach.
+    pub fn redundancy(&self) -> Redundancy {
+        let mut edges = Vec::new();
+        for change in self.every_edge() {
+            let impact = self
+                .simulate(std::slice::from_ref(&change))
+                .expect("removing an existing edge is a valid change");
+            let loses = impact.users.iter().any(|u| {
+                !u.lost.is_empty() || !u.gained.is_empty() || !u.assumable_lost.is_empty()
+            });
+            if !loses {
+                let mut change_summary = impact.changes;
+                edges.push(RedundantEdge {
+                    change: change_summary.remove(0),
+                    covered: impact
+                        .users
+                        .into_iter()
+                        .filter(|u| !u.kept.is_empty())
+                        .collect(),
+                });
+            }
+        }
+        Redundancy {
+            schema_version: SCHEMA_VERSION,
+            edges,
+            shadowed: self.shadowed(),
+        }
+    }
+
+    fn shadowed(&self) -> Vec<ShadowedStatement> {
+        let none = Overlay::none();
+        let mut holders_of: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (p, policy) in self.policies.values().enumerate() {
+            for s in policy.statements.clone() {
+                let statement = &self.statements[s as usize];
+                if statement.effect != Effect::Allow
+                    || statement.actions.count() == 0
+                    || statement.resources.is_empty()
+                {
+                    continue;
+                }
+                let holders = holders_of.entry(p as u32).or_insert_with(|| {
+                    let mut users = BTreeSet::new();
+                    self.holders_of_policy(p as u32, &mut users);
+                    users
+                });
+                let reached: Vec<u32> = holders
+                    .iter()
+                    .copied()
+                    .filter(|&u| self.root != Some(u) && self.has_standing(u, &none))
+                    .collect();
+                if reached.is_empty() {
+                    continue;
+                }
+                let all_denied = reached.iter().all(|&u| {
+                    let grants: Grants = self.grants(u, &none);
+                    statement.actions.iter().all(|a| {
+                        statement
+                            .resources
+                            .iter()
+                            .all(|key| !grants.judge(self, &none, a as u32, key).deny.is_empty())
+                    })
+                });
+                if all_denied {
+                    out.push(ShadowedStatement {
+                        policy: self.policy_ref(p as u32),
+                        index: statement.index,
+                        users: reached.len(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn holders_of_policy(&self, policy: u32, into: &mut BTreeSet<u32>) {
+        into.extend(&self.reverse.policy_users[policy as usize]);
+        let mut groups: BTreeSet<u32> = self.reverse.policy_groups[policy as usize]
+            .iter()
+            .copied()
+            .collect();
+        for &role in &self.reverse.policy_roles[policy as usize] {
+            if self.roles[role as usize].assignable {
+                into.extend(&self.reverse.role_users[role as usize]);
+                groups.extend(&self.reverse.role_groups[role as usize]);
+            }
+        }
+        for group in groups {
+            into.extend(&self.reverse.group_members[group as usize]);
+        }
+    }
+
+    /// Every membership, role and direct policy of `user`, each removed alone, ranked by how
+    /// much it takes away (most first).
+    pub fn rank(&self, user: UserKey) -> Rank {
+        use crate::org::{GroupKey, PolicyKey, RoleKey};
+        let node = &self.users[user.0 as usize];
+        let mut changes: Vec<Change> = Vec::new();
+        changes.extend(node.groups.iter().map(|&g| Change::RemoveMember {
+            group: GroupKey(g),
+            user,
+        }));
+        changes.extend(node.roles.iter().map(|&r| Change::DetachRole {
+            role: RoleKey(r),
+            from: Principal::User(user),
+        }));
+        changes.extend(node.policies.iter().map(|&p| Change::DetachPolicy {
+            policy: PolicyKey(p),
+            from: Holder::User(user),
+        }));
+        let mut removals: Vec<RankedRemoval> = changes
+            .iter()
+            .map(|change| {
+                let mut impact = self
+                    .simulate(std::slice::from_ref(change))
+                    .expect("removing an existing edge is a valid change");
+                let mine = impact
+                    .users
+                    .iter()
+                    .position(|u| u.user.id == self.user_id(user));
+                let (lost, gained, assumable_lost) = match mine {
+                    Some(i) => {
+                        let u = impact.users.swap_remove(i);
+                        (u.lost, u.gained, u.assumable_lost)
+                    }
+                    None => Default::default(),
+                };
+                RankedRemoval {
+                    change: impact.changes.remove(0),
+                    lost,
+                    gained,
+                    assumable_lost,
+                }
+            })
+            .collect();
+        removals.sort_by(|a, b| {
+            b.lost
+                .len()
+                .cmp(&a.lost.len())
+                .then_with(|| a.change.describe().cmp(&b.change.describe()))
+        });
+        Rank {
+            schema_version: SCHEMA_VERSION,
+            user: self.user_summary(user.0),
+            removals,
+        }
+    }
+}
+
+/// One user's grants in one organization, answering for elements named as text, so that two
+/// organizations with different universes can be compared.
+struct Side<'a> {
+    org: &'a Org,
+    user: u32,
+    grants: Grants,
+}
+
+impl Side<'_> {
+    fn new(org: &Org, user: u32) -> Side<'_> {
+        Side {
+            org,
+            user,
+            grants: org.grants(user, &Overlay::none()),
+        }
+    }
+
+    /// Element texts with any statement, and their resource keys.
+    fn keys(&self, into: &mut BTreeMap<String, BTreeSet<ResourcePattern>>) {
+        let none = Overlay::none();
+        for &action in self.grants.by_action.keys() {
+            let keys = into
+                .entry(self.org.universe[action as usize].to_string())
+                .or_default();
+            self.grants.keys(self.org, &none, action, keys);
+        }
+    }
+
+    /// (allowed, allow entry) for an element given as text.
+    fn judge(&self, element: &str, key: &ResourcePattern) -> (bool, Entry) {
+        let none = Overlay::none();
+        let entry = |via| Entry {
+            action: element.to_string(),
+            resource: key.to_string(),
+            via,
+        };
+        if self.org.root == Some(self.user) {
+            return (true, entry(vec![self.org.root_path(self.user)]));
+        }
+        let located = ActionPattern::parse(element)
+            .ok()
+            .and_then(|e| self.org.locate(&e));
+        let Some((index, _)) = located else {
+            return (false, entry(Vec::new()));
+        };
+        let judgement = self.grants.judge(self.org, &none, index, key);
+        let allowed = judgement.allowed();
+        (
+            allowed,
+            entry(self.org.paths(self.user, &judgement.allow, &none)),
+        )
+    }
+}
+
+fn entity_changes<'a>(
+    old: impl Iterator<Item = (&'a str, &'a str)>,
+    new: impl Iterator<Item = (&'a str, &'a str)>,
+) -> (Vec<EntityRef>, Vec<EntityRef>) {
+    let old: BTreeMap<&str, &str> = old.collect();
+    let new: BTreeMap<&str, &str> = new.collect();
+    let only = |a: &BTreeMap<&str, &str>, b: &BTreeMap<&str, &str>| {
+        a.iter()
+            .filter(|(id, _)| !b.contains_key(*id))
+            .map(|(id, name)| EntityRef {
+                id: id.to_string(),
+                name: name.to_string(),
+            })
+            .collect()
+    };
+    (only(&new, &old), only(&old, &new))
+}
+
+/// What changed between two organizations (an old and a new snapshot of one organization),
+/// user by user, paths included, plus the entities added and removed.
+pub fn diff(old: &Org, new: &Org) -> Diff {
+    let mut added = EntityChanges::default();
+    let mut removed = EntityChanges::default();
+    (added.users, removed.users) = entity_changes(
+        old.users
+            .iter()
+            .map(|(id, u)| (id.as_str(), u.email.as_str())),
+        new.users
+            .iter()
+            .map(|(id, u)| (id.as_str(), u.email.as_str())),
+    );
+    (added.groups, removed.groups) = entity_changes(
+        old.groups
+            .iter()
+            .map(|(id, g)| (id.as_str(), g.display_name.as_str())),
+        new.groups
+            .iter()
+            .map(|(id, g)| (id.as_str(), g.display_name.as_str())),
+    );
+    (added.roles, removed.roles) = entity_changes(
+        old.roles
+            .iter()
+            .map(|(id, r)| (id.as_str(), r.name.as_str())),
+        new.roles
+            .iter()
+            .map(|(id, r)| (id.as_str(), r.name.as_str())),
+    );
+    (added.policies, removed.policies) = entity_changes(
+        old.policies
+            .iter()
+            .map(|(id, p)| (id.as_str(), p.name.as_str())),
+        new.policies
+            .iter()
+            .map(|(id, p)| (id.as_str(), p.name.as_str())),
+    );
+    (added.role_trusts, removed.role_trusts) = entity_changes(
+        old.trusts.iter().map(|t| (t.id.as_str(), t.id.as_str())),
+        new.trusts.iter().map(|t| (t.id.as_str(), t.id.as_str())),
+    );
+    let mut users = Vec::new();
+    for (u_new, id) in new.users.keys().enumerate() {
+        let Some(u_old) = old.users.get_index_of(id) else {
+            continue;
+        };
+        let before = Side::new(old, u_old as u32);
+        let after = Side::new(new, u_new as u32);
+        let mut keys = BTreeMap::new();
+        before.keys(&mut keys);
+        after.keys(&mut keys);
+        if old.root == Some(u_old as u32) || new.root == Some(u_new as u32) {
+            keys.entry("*".to_string())
+                .or_default()
+                .insert(ResourcePattern::any());
+        }
+        let mut change = UserDiff {
+            user: new.user_summary(u_new as u32),
+            lost: Vec::new(),
+            gained: Vec::new(),
+            provenance: Vec::new(),
+        };
+        for (element, keys) in &keys {
+            for key in keys {
+                let (was, then) = before.judge(element, key);
+                let (is, now) = after.judge(element, key);
+                match (was, is) {
+                    (true, false) => change.lost.push(then),
+                    (false, true) => change.gained.push(now),
+                    (true, true) if then.via != now.via => {
+                        change.provenance.push(ProvenanceChange {
+                            action: element.clone(),
+                            resource: key.to_string(),
+                            before: then.via,
+                            after: now.via,
+                        })
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !(change.lost.is_empty() && change.gained.is_empty() && change.provenance.is_empty()) {
+            users.push(change);
+        }
+    }
+    users.sort_by(|a, b| {
+        b.lost
+            .len()
+            .cmp(&a.lost.len())
+            .then_with(|| a.user.id.cmp(&b.user.id))
+    });
+    Diff {
+        schema_version: SCHEMA_VERSION,
+        users,
+        added,
+        removed,
+    }
+}
