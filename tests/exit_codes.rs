@@ -139,7 +139,7 @@ fn errors_exit_2_with_one_line() {
     let cases: &[(&[&str], &[&str])] = &[
         // Usage errors, from clap.
         (&[], &["a command is required"]),
-        (&["impact"], &["a command is required"]),
+        (&["impact"], &["impact needs a change"]),
         (
             &["efective", "--user", "x"],
             &["unrecognized subcommand", "efective"],

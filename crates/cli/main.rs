@@ -4,15 +4,18 @@
 //! 0 ran and no gate tripped, 1 a gate tripped, 2 an error.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use iamsim_core::model::PolicyDocument;
 use iamsim_core::policy::ActionPattern;
-use iamsim_core::report::Impact;
-use iamsim_core::{Catalogue, Change, Org, Snapshot};
+use iamsim_core::report::Entry;
+use iamsim_core::{Catalogue, ChangeSpec, Org, SimulateOptions, Snapshot};
 
 mod render;
+
+use render::Mode;
 
 const DEMO: &str = include_str!("demo.json");
 
@@ -52,43 +55,223 @@ enum Command {
         #[command(flatten)]
         input: Input,
     },
-    /// What a change would do to people's access, before anyone makes it.
-    #[command(subcommand)]
-    Impact(ImpactCommand),
-}
-
-#[derive(Subcommand)]
-enum ImpactCommand {
-    /// Take a user out of a group: what they lose, keep (and through what) and gain.
-    RemoveMember {
-        /// Group id or display name.
+    /// What changes would do to people's access, before anyone makes them.
+    #[command(args_conflicts_with_subcommands = true)]
+    Impact(ImpactArgs),
+    /// Every user allowed to do an action, with all paths; and those an explicit Deny blocks.
+    WhoCan {
+        /// A concrete action, such as `compute.instance.Create`.
         #[arg(long)]
-        group: String,
+        action: String,
+        /// `*` (any resource), `type:*`, or a resource id.
+        #[arg(long, default_value = "*")]
+        resource: String,
+        #[command(flatten)]
+        input: Input,
+    },
+    /// Memberships and attachments whose removal loses nothing for anyone, and Allow statements
+    /// shadowed by Denies everywhere they reach.
+    Redundant {
+        #[command(flatten)]
+        input: Input,
+    },
+    /// What changed between two snapshots: per user, access gained and lost, with paths.
+    Diff {
+        /// The older snapshot.
+        old: PathBuf,
+        /// The newer snapshot.
+        new: PathBuf,
+        #[command(flatten)]
+        gates: Gates,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Every membership, role and direct policy of a user, ranked by what its removal takes away.
+    Rank {
         /// User id or email.
         #[arg(long)]
         user: String,
-        /// Exit 1 if anyone loses an action matching PATTERN (as in policies: `compute.*`). Repeatable.
-        #[arg(long = "fail-if-loses", value_name = "PATTERN")]
-        fail_if_loses: Vec<String>,
+        /// Keep only removals after which the user still has PATTERN. Repeatable.
+        #[arg(long, value_name = "PATTERN")]
+        keep: Vec<String>,
+        /// Keep only removals that take PATTERN away. Repeatable.
+        #[arg(long, value_name = "PATTERN")]
+        drop: Vec<String>,
         #[command(flatten)]
         input: Input,
     },
 }
 
 #[derive(Args)]
+struct ImpactArgs {
+    /// A change file: a JSON array of changes, applied together as one step.
+    #[arg(long, value_name = "FILE")]
+    changes: Option<PathBuf>,
+    #[command(subcommand)]
+    kind: Option<ImpactKind>,
+    #[command(flatten)]
+    input: Input,
+    #[command(flatten)]
+    gates: Gates,
+    /// Skip a change that does nothing (detaching what is not attached) instead of failing.
+    #[arg(long, global = true)]
+    allow_noop: bool,
+}
+
+/// One change, on the command line. Entities by id or name (users by id or email).
+#[derive(Subcommand)]
+enum ImpactKind {
+    /// Take a user out of a group.
+    RemoveMember {
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// Put a user in a group.
+    AddMember {
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// Detach a policy from a user, a group or a role.
+    DetachPolicy {
+        #[arg(long)]
+        policy: String,
+        #[command(flatten)]
+        holder: Holder,
+    },
+    /// Attach a policy to a user, a group or a role.
+    AttachPolicy {
+        #[arg(long)]
+        policy: String,
+        #[command(flatten)]
+        holder: Holder,
+    },
+    /// Detach a role from a user or a group.
+    DetachRole {
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        principal: Principal,
+    },
+    /// Attach a role to a user or a group.
+    AttachRole {
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        principal: Principal,
+    },
+    /// Delete a group.
+    DeleteGroup {
+        #[arg(long)]
+        group: String,
+    },
+    /// Delete a role (and its trusts).
+    DeleteRole {
+        #[arg(long)]
+        role: String,
+    },
+    /// Delete a policy (and every attachment of it).
+    DeletePolicy {
+        #[arg(long)]
+        policy: String,
+    },
+    /// Suspend a user.
+    SuspendUser {
+        #[arg(long)]
+        user: String,
+    },
+    /// Lift a user's suspension.
+    UnsuspendUser {
+        #[arg(long)]
+        user: String,
+    },
+    /// Remove a user from the organization.
+    RemoveUser {
+        #[arg(long)]
+        user: String,
+    },
+    /// Replace a custom policy's document with the one in FILE (`{"Version", "Statement"}`).
+    ReplacePolicyDocument {
+        #[arg(long)]
+        policy: String,
+        #[arg(long, value_name = "FILE")]
+        document: PathBuf,
+    },
+    /// Delete a role trust.
+    DeleteRoleTrust {
+        #[arg(long)]
+        trust: String,
+    },
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct Holder {
+    /// The user (id or email).
+    #[arg(long)]
+    user: Option<String>,
+    /// The group (id or display name).
+    #[arg(long)]
+    group: Option<String>,
+    /// The role (id or name).
+    #[arg(long)]
+    role: Option<String>,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct Principal {
+    /// The user (id or email).
+    #[arg(long)]
+    user: Option<String>,
+    /// The group (id or display name).
+    #[arg(long)]
+    group: Option<String>,
+}
+
+#[derive(Args)]
 struct Input {
     /// Snapshot file (iamsim.snapshot.v1 JSON). Default: the built-in demo organization.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args)]
+struct Common {
     /// Action catalogue, one action per line; replaces the bundled one.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     catalogue: Option<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     format: Format,
     /// Treat every snapshot diagnostic (dangling id, unknown action, ...) as an error.
-    #[arg(long)]
+    #[arg(long, global = true)]
     strict: bool,
+}
+
+#[derive(Args)]
+struct Gates {
+    /// Exit 1 if anyone loses an action matching PATTERN (as in policies: `compute.*`). Repeatable.
+    #[arg(long = "fail-if-loses", value_name = "PATTERN", global = true)]
+    fail_if_loses: Vec<String>,
+    /// Exit 1 if anyone gains an action matching PATTERN. Repeatable.
+    #[arg(long = "fail-if-gains", value_name = "PATTERN", global = true)]
+    fail_if_gains: Vec<String>,
+    /// Exit 1 if anyone loses anything (`lost`), gains anything (`gained`), or either (`any`).
+    #[arg(long = "fail-on", value_enum, global = true)]
+    fail_on: Option<FailOn>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Lost,
+    Gained,
+    Any,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,6 +280,8 @@ enum Format {
     Table,
     /// For programs: versioned JSON (see docs/output-format.md).
     Json,
+    /// For tickets and pull-request comments.
+    Markdown,
 }
 
 /// A failure that ends the command with exit code 2 and this one-line message.
@@ -167,10 +352,9 @@ fn run(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Effective { user, input } => {
             let org = load(&input)?;
-            let user = org.find_user(&user)?;
-            let report = org.effective(user);
-            emit(input.format, &report, || {
-                render::effective(&report, color())
+            let report = org.effective(org.find_user(&user)?);
+            emit(input.common.format, &report, |m| {
+                render::effective(&report, m)
             })?;
             Ok(0)
         }
@@ -185,70 +369,256 @@ fn run(command: Command) -> Result<u8, Failure> {
             let report = org
                 .explain(user, &action, &resource)
                 .map_err(|e| Failure(format!("--action/--resource: {e}")))?;
-            emit(input.format, &report, || render::explain(&report, color()))?;
+            emit(input.common.format, &report, |m| {
+                render::explain(&report, m)
+            })?;
             Ok(0)
         }
-        Command::Impact(ImpactCommand::RemoveMember {
-            group,
-            user,
-            fail_if_loses,
+        Command::Impact(args) => impact(args),
+        Command::WhoCan {
+            action,
+            resource,
             input,
-        }) => {
-            let gates = fail_if_loses
-                .iter()
-                .map(|p| {
-                    ActionPattern::parse(p).map_err(|e| Failure(format!("--fail-if-loses: {e}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+        } => {
             let org = load(&input)?;
-            let user = org.find_user(&user)?;
-            let group = org.find_group(&group)?;
-            let impact = org.simulate(&[Change::RemoveMember { group, user }])?;
-            emit(input.format, &impact, || render::impact(&impact, color()))?;
-            let universe: Vec<ActionPattern> = org.universe().cloned().collect();
-            Ok(check_gates(&impact, &gates, &universe))
+            let report = org
+                .who_can(&action, &resource)
+                .map_err(|e| Failure(format!("--action/--resource: {e}")))?;
+            emit(input.common.format, &report, |m| {
+                render::who_can(&report, m)
+            })?;
+            Ok(0)
+        }
+        Command::Redundant { input } => {
+            let org = load(&input)?;
+            let report = org.redundancy();
+            emit(input.common.format, &report, |m| {
+                render::redundancy(&report, m)
+            })?;
+            Ok(0)
+        }
+        Command::Diff {
+            old,
+            new,
+            gates,
+            common,
+        } => {
+            let checks = GateCheck::parse(&gates)?;
+            let catalogue = catalogue(&common)?;
+            let old = compile(
+                &read_snapshot(&old)?,
+                &old.display().to_string(),
+                &catalogue,
+                common.strict,
+            )?;
+            let new = compile(
+                &read_snapshot(&new)?,
+                &new.display().to_string(),
+                &catalogue,
+                common.strict,
+            )?;
+            let report = iamsim_core::diff(&old, &new);
+            emit(common.format, &report, |m| render::diff(&report, m))?;
+            let lost = report
+                .users
+                .iter()
+                .map(|u| (u.user.email.as_str(), &u.lost[..], &old));
+            let gained = report
+                .users
+                .iter()
+                .map(|u| (u.user.email.as_str(), &u.gained[..], &new));
+            Ok(checks.check(lost, gained))
+        }
+        Command::Rank {
+            user,
+            keep,
+            drop,
+            input,
+        } => {
+            let patterns = |flag: &str, list: &[String]| {
+                list.iter()
+                    .map(|p| ActionPattern::parse(p).map_err(|e| Failure(format!("--{flag}: {e}"))))
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            let (keep, drop) = (patterns("keep", &keep)?, patterns("drop", &drop)?);
+            let org = load(&input)?;
+            let mut report = org.rank(org.find_user(&user)?);
+            let loses =
+                |lost: &[Entry], p: &ActionPattern| lost.iter().any(|e| org.reaches(p, &e.action));
+            report.removals.retain(|r| {
+                keep.iter().all(|p| !loses(&r.lost, p)) && drop.iter().all(|p| loses(&r.lost, p))
+            });
+            emit(input.common.format, &report, |m| render::rank(&report, m))?;
+            Ok(0)
         }
     }
 }
 
-/// Reads the snapshot (or the demo) and the catalogue, compiles, and reports diagnostics.
-fn load(input: &Input) -> Result<Org, Failure> {
-    let catalogue = match &input.catalogue {
-        None => Catalogue::bundled(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
-            Catalogue::parse(&text).map_err(|e| Failure(format!("{}: {e}", path.display())))?
+fn impact(args: ImpactArgs) -> Result<u8, Failure> {
+    let checks = GateCheck::parse(&args.gates)?;
+    let specs = match (&args.changes, args.kind) {
+        (Some(path), _) => {
+            let text = read_text(path)?;
+            iamsim_core::parse_changes(&text).map_err(|e| Failure(format!("{}: {e}", path.display())))?
+        }
+        (None, Some(kind)) => vec![spec(kind)?],
+        (None, None) => {
+            return Err(Failure(
+                "impact needs a change: a subcommand (`iamsim impact remove-member ...`) or --changes FILE".to_string(),
+            ))
         }
     };
-    let (snapshot, origin) = match &input.snapshot {
-        None => {
-            eprintln!("note: no --snapshot given; using the built-in demo organization (Acme)");
-            (Snapshot::from_json_str(DEMO)?, "demo".to_string())
+    if specs.is_empty() {
+        return Err(Failure("the change file holds no change".to_string()));
+    }
+    let org = load(&args.input)?;
+    let changes = org
+        .resolve_all(&specs)
+        .map_err(|(i, e)| match &args.changes {
+            Some(path) => Failure(format!("{}: [{i}]: {e}", path.display())),
+            None => Failure(e.to_string()),
+        })?;
+    let options = SimulateOptions {
+        allow_noop: args.allow_noop,
+    };
+    let report = org.simulate_with(&changes, &options)?;
+    emit(args.input.common.format, &report, |m| {
+        render::impact(&report, m)
+    })?;
+    let lost = report
+        .users
+        .iter()
+        .map(|u| (u.user.email.as_str(), &u.lost[..], &org));
+    let gained = report
+        .users
+        .iter()
+        .map(|u| (u.user.email.as_str(), &u.gained[..], &org));
+    Ok(checks.check(lost, gained))
+}
+
+/// The change a subcommand describes.
+fn spec(kind: ImpactKind) -> Result<ChangeSpec, Failure> {
+    Ok(match kind {
+        ImpactKind::RemoveMember { group, user } => ChangeSpec::RemoveMember { group, user },
+        ImpactKind::AddMember { group, user } => ChangeSpec::AddMember { group, user },
+        ImpactKind::DetachPolicy { policy, holder } => ChangeSpec::DetachPolicy {
+            policy,
+            user: holder.user,
+            group: holder.group,
+            role: holder.role,
+        },
+        ImpactKind::AttachPolicy { policy, holder } => ChangeSpec::AttachPolicy {
+            policy,
+            user: holder.user,
+            group: holder.group,
+            role: holder.role,
+        },
+        ImpactKind::DetachRole { role, principal } => ChangeSpec::DetachRole {
+            role,
+            user: principal.user,
+            group: principal.group,
+        },
+        ImpactKind::AttachRole { role, principal } => ChangeSpec::AttachRole {
+            role,
+            user: principal.user,
+            group: principal.group,
+        },
+        ImpactKind::DeleteGroup { group } => ChangeSpec::DeleteGroup { group },
+        ImpactKind::DeleteRole { role } => ChangeSpec::DeleteRole { role },
+        ImpactKind::DeletePolicy { policy } => ChangeSpec::DeletePolicy { policy },
+        ImpactKind::SuspendUser { user } => ChangeSpec::SuspendUser { user },
+        ImpactKind::UnsuspendUser { user } => ChangeSpec::UnsuspendUser { user },
+        ImpactKind::RemoveUser { user } => ChangeSpec::RemoveUser { user },
+        ImpactKind::ReplacePolicyDocument { policy, document } => {
+            let text = read_text(&document)?;
+            let policy_document: PolicyDocument = serde_json::from_str(&text)
+                .map_err(|e| Failure(format!("{}: {e}", document.display())))?;
+            ChangeSpec::ReplacePolicyDocument {
+                policy,
+                policy_document,
+            }
         }
-        Some(path) => {
-            let bytes =
-                std::fs::read(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
-            let origin = path.display().to_string();
-            let snapshot =
-                Snapshot::from_json_bytes(&bytes).map_err(|e| Failure(format!("{origin}: {e}")))?;
-            (snapshot, origin)
+        ImpactKind::DeleteRoleTrust { trust } => ChangeSpec::DeleteRoleTrust { trust },
+    })
+}
+
+/// An I/O error in one line, lowercase, naming the file.
+fn io_failure(path: &Path, e: std::io::Error) -> Failure {
+    let reason = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::IsADirectory => "is a directory".to_string(),
+        _ => {
+            let text = e.to_string();
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => text,
+            }
         }
     };
-    let org = Org::compile(&snapshot, &catalogue).map_err(|e| Failure(format!("{origin}: {e}")))?;
+    Failure(format!("{}: {reason}", path.display()))
+}
+
+fn read_text(path: &Path) -> Result<String, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| io_failure(path, e))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        Failure(format!(
+            "{}: invalid UTF-8 at byte offset {}",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+fn catalogue(common: &Common) -> Result<Catalogue, Failure> {
+    match &common.catalogue {
+        None => Ok(Catalogue::bundled()),
+        Some(path) => Catalogue::parse(&read_text(path)?)
+            .map_err(|e| Failure(format!("{}: {e}", path.display()))),
+    }
+}
+
+fn read_snapshot(path: &Path) -> Result<Snapshot, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| io_failure(path, e))?;
+    Snapshot::from_json_bytes(&bytes).map_err(|e| Failure(format!("{}: {e}", path.display())))
+}
+
+/// Compiles, printing diagnostics as warnings; under `strict`, any diagnostic is an error.
+fn compile(
+    snapshot: &Snapshot,
+    origin: &str,
+    catalogue: &Catalogue,
+    strict: bool,
+) -> Result<Org, Failure> {
+    let org = Org::compile(snapshot, catalogue).map_err(|e| Failure(format!("{origin}: {e}")))?;
     for diagnostic in org.diagnostics() {
         eprintln!(
             "warning: {origin}: {}",
             render::clean(&diagnostic.to_string())
         );
     }
-    if input.strict && !org.diagnostics().is_empty() {
+    if strict && !org.diagnostics().is_empty() {
         return Err(Failure(format!(
             "{origin}: {} diagnostic(s) and --strict is set",
             org.diagnostics().len()
         )));
     }
     Ok(org)
+}
+
+/// Reads the snapshot (or the demo) and the catalogue, and compiles.
+fn load(input: &Input) -> Result<Org, Failure> {
+    let catalogue = catalogue(&input.common)?;
+    let (snapshot, origin) = match &input.snapshot {
+        None => {
+            eprintln!("note: no --snapshot given; using the built-in demo organization (Acme)");
+            (Snapshot::from_json_str(DEMO)?, "demo".to_string())
+        }
+        Some(path) => (read_snapshot(path)?, path.display().to_string()),
+    };
+    compile(&snapshot, &origin, &catalogue, input.common.strict)
 }
 
 fn color() -> bool {
@@ -259,7 +629,7 @@ fn color() -> bool {
 fn emit<T: serde::Serialize>(
     format: Format,
     report: &T,
-    table: impl FnOnce() -> String,
+    text: impl FnOnce(Mode) -> String,
 ) -> Result<(), Failure> {
     let text = match format {
         Format::Json => {
@@ -267,7 +637,8 @@ fn emit<T: serde::Serialize>(
             json.push('\n');
             json
         }
-        Format::Table => table(),
+        Format::Table => text(Mode::Table { color: color() }),
+        Format::Markdown => text(Mode::Markdown),
     };
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -281,38 +652,39 @@ fn emit<T: serde::Serialize>(
     }
 }
 
-/// Whether losing the universe element `element` loses an action that `gate` matches.
-///
-/// A wildcard element stands only for the actions it covers that no narrower element of the
-/// universe names: losing `compute.*` does not lose `compute.instance.Read` when that action is
-/// an element of its own (and may be kept).
-fn gate_hits(gate: &ActionPattern, element: &ActionPattern, universe: &[ActionPattern]) -> bool {
-    // INVARIANT: the universe elements covering a pattern are nested, so the longest is the
-    // narrowest, the one whose meaning holds the pattern's unnamed actions.
-    gate.covers(element)
-        || universe
-            .iter()
-            .filter(|e| e.covers(gate))
-            .max_by_key(|e| e.as_str().len())
-            == Some(element)
+/// The gates of one command, parsed.
+struct GateCheck {
+    loses: Vec<ActionPattern>,
+    gains: Vec<ActionPattern>,
+    fail_on: Option<FailOn>,
 }
 
-/// Exit code 1, with the reasons on stderr, if any user loses an action a gate names.
-fn check_gates(impact: &Impact, gates: &[ActionPattern], universe: &[ActionPattern]) -> u8 {
-    let mut tripped = false;
-    for gate in gates {
-        let hits: Vec<String> = impact
-            .users
-            .iter()
-            .flat_map(|u| {
-                u.lost.iter().filter_map(move |e| {
-                    let action = ActionPattern::parse(&e.action).ok()?;
-                    gate_hits(gate, &action, universe)
-                        .then(|| format!("{} loses {} on {}", u.user.email, e.action, e.resource))
-                })
-            })
-            .collect();
-        if !hits.is_empty() {
+impl GateCheck {
+    fn parse(gates: &Gates) -> Result<GateCheck, Failure> {
+        let patterns = |flag: &str, list: &[String]| {
+            list.iter()
+                .map(|p| ActionPattern::parse(p).map_err(|e| Failure(format!("--{flag}: {e}"))))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(GateCheck {
+            loses: patterns("fail-if-loses", &gates.fail_if_loses)?,
+            gains: patterns("fail-if-gains", &gates.fail_if_gains)?,
+            fail_on: gates.fail_on,
+        })
+    }
+
+    /// Exit code 1, with the reasons on stderr, if a gate trips. `lost` and `gained` give, per
+    /// user, the entries and the organization whose universe gives them meaning.
+    fn check<'a>(
+        &self,
+        lost: impl Iterator<Item = (&'a str, &'a [Entry], &'a Org)> + Clone,
+        gained: impl Iterator<Item = (&'a str, &'a [Entry], &'a Org)> + Clone,
+    ) -> u8 {
+        let mut tripped = false;
+        let mut trip = |gate: String, hits: Vec<String>| {
+            if hits.is_empty() {
+                return;
+            }
             tripped = true;
             let shown: Vec<&str> = hits.iter().take(3).map(String::as_str).collect();
             let more = if hits.len() > 3 {
@@ -321,10 +693,38 @@ fn check_gates(impact: &Impact, gates: &[ActionPattern], universe: &[ActionPatte
                 String::new()
             };
             eprintln!(
-                "gate tripped: --fail-if-loses `{gate}`: {}{more}",
+                "gate tripped: {gate}: {}{more}",
                 render::clean(&shown.join("; "))
             );
+        };
+        let matching = |users: &mut dyn Iterator<Item = (&'a str, &'a [Entry], &'a Org)>,
+                        pattern: Option<&ActionPattern>,
+                        verb: &str| {
+            users
+                .flat_map(|(email, entries, org)| {
+                    entries
+                        .iter()
+                        .filter(move |e| pattern.is_none_or(|p| org.reaches(p, &e.action)))
+                        .map(move |e| format!("{email} {verb} {} on {}", e.action, e.resource))
+                })
+                .collect::<Vec<_>>()
+        };
+        for gate in &self.loses {
+            let hits = matching(&mut lost.clone(), Some(gate), "loses");
+            trip(format!("--fail-if-loses `{gate}`"), hits);
         }
+        for gate in &self.gains {
+            let hits = matching(&mut gained.clone(), Some(gate), "gains");
+            trip(format!("--fail-if-gains `{gate}`"), hits);
+        }
+        if matches!(self.fail_on, Some(FailOn::Lost | FailOn::Any)) {
+            let hits = matching(&mut lost.clone(), None, "loses");
+            trip("--fail-on lost".to_string(), hits);
+        }
+        if matches!(self.fail_on, Some(FailOn::Gained | FailOn::Any)) {
+            let hits = matching(&mut gained.clone(), None, "gains");
+            trip("--fail-on gained".to_string(), hits);
+        }
+        u8::from(tripped)
     }
-    u8::from(tripped)
 }

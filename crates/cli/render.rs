@@ -1,4 +1,6 @@
-//! Tables for people: grouped, readable in 80 columns, colour only on a terminal.
+//! Output for people: tables readable in 80 columns (colour only on a terminal), and Markdown for
+//! tickets and pull-request comments. Each report is written once, against [`Doc`], which knows
+//! how each format spells a title, a section, a list of entries and a line.
 //!
 //! Entries that share a resource and the same paths are shown together, so that a wildcard
 //! grant reads as one block rather than thirty lines.
@@ -6,7 +8,8 @@
 use std::fmt::Write;
 
 use iamsim_core::report::{
-    Assumable, Decision, Effective, Entry, Explanation, Impact, Path, StepKind, UserSummary,
+    Assumable, Decision, Diff, Effective, EntityRef, Entry, Explanation, Impact, Path, Rank,
+    Redundancy, StepKind, UserImpact, UserSummary, WhoCan,
 };
 
 const WIDTH: usize = 80;
@@ -29,16 +32,206 @@ pub fn clean(text: &str) -> String {
     }
 }
 
-struct Style {
-    color: bool,
+/// Escapes what Markdown would read as markup (after [`clean`]).
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in clean(text).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '[' | ']' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-impl Style {
+/// A Markdown code span holding `text` (backticks inside are replaced, so the span stays one).
+fn code(text: &str) -> String {
+    format!("`{}`", clean(text).replace('`', "'"))
+}
+
+/// The output format for people.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A plain-text table; ANSI colour when `color`.
+    Table {
+        /// Whether to colour headings.
+        color: bool,
+    },
+    /// Markdown.
+    Markdown,
+}
+
+/// A document being written in one [`Mode`].
+pub struct Doc {
+    mode: Mode,
+    out: String,
+}
+
+impl Doc {
+    fn new(mode: Mode) -> Doc {
+        Doc {
+            mode,
+            out: String::new(),
+        }
+    }
+
+    fn finish(self) -> String {
+        self.out
+    }
+
+    fn markdown(&self) -> bool {
+        self.mode == Mode::Markdown
+    }
+
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
+        match self.mode {
+            Mode::Table { color: true } => format!("\x1b[{code}m{text}\x1b[0m"),
+            _ => text.to_string(),
+        }
+    }
+
+    /// A top-level line (a title): plain in a table, a heading in Markdown. `text` is raw.
+    fn title(&mut self, text: &str) {
+        if self.markdown() {
+            let _ = writeln!(self.out, "### {}\n", md(text));
         } else {
-            text.to_string()
+            let _ = writeln!(self.out, "{}", clean(text));
+        }
+    }
+
+    /// A line of prose at a nesting depth. `text` is raw.
+    fn line(&mut self, depth: usize, text: &str) {
+        if self.markdown() {
+            let _ = writeln!(
+                self.out,
+                "{}- {}",
+                "  ".repeat(depth.saturating_sub(1)),
+                md(text)
+            );
+        } else {
+            let _ = writeln!(self.out, "{}{}", "  ".repeat(depth), clean(text));
+        }
+    }
+
+    fn blank(&mut self) {
+        self.out.push('\n');
+    }
+
+    /// A section heading with a count, at a nesting depth.
+    fn section(&mut self, depth: usize, color: &str, title: &str, count: usize, gloss: &str) {
+        if self.markdown() {
+            let _ = writeln!(self.out, "\n**{title} ({count})**{}\n", md(gloss));
+        } else {
+            let heading = self.paint(color, &format!("{title} ({count})"));
+            let _ = writeln!(self.out, "{}{heading}{gloss}", "  ".repeat(depth));
+        }
+    }
+
+    /// Entries grouped by (resource, paths), in first-seen order, at a nesting depth.
+    fn entries(&mut self, depth: usize, entries: &[Entry], via_word: &str) {
+        let mut groups: Vec<(&str, &Vec<Path>, Vec<&str>)> = Vec::new();
+        for entry in entries {
+            match groups
+                .iter_mut()
+                .find(|(r, v, _)| *r == entry.resource && *v == &entry.via)
+            {
+                Some((_, _, actions)) => actions.push(&entry.action),
+                None => groups.push((&entry.resource, &entry.via, vec![&entry.action])),
+            }
+        }
+        for (resource, via, actions) in groups {
+            self.group(depth, &actions, resource, via, via_word);
+        }
+    }
+
+    fn group(
+        &mut self,
+        depth: usize,
+        actions: &[&str],
+        resource: &str,
+        via: &[Path],
+        via_word: &str,
+    ) {
+        if self.markdown() {
+            let list: Vec<String> = actions.iter().map(|a| code(a)).collect();
+            let _ = writeln!(self.out, "- {} on {}", list.join(", "), code(resource));
+            for path in via {
+                let _ = writeln!(self.out, "  - {via_word} {}", md(&path_text(path)));
+            }
+        } else {
+            let indent = "  ".repeat(depth);
+            let mut words: Vec<String> = actions.iter().map(|a| clean(a)).collect();
+            if let Some(last) = words.last_mut() {
+                last.push_str(&format!("  on {}", clean(resource)));
+            }
+            wrap(&mut self.out, &indent, &words, ", ");
+            for path in via {
+                let _ = writeln!(self.out, "{indent}  {via_word} {}", path_text(path));
+            }
+        }
+    }
+
+    fn assumables(&mut self, depth: usize, items: &[Assumable]) {
+        for item in items {
+            let via: Vec<String> = item.via.iter().map(path_text).collect();
+            self.line(
+                depth,
+                &format!(
+                    "role {} ({}) via {}",
+                    item.role.name,
+                    item.role.id,
+                    via.join("; ")
+                ),
+            );
+            let mut trust = format!("trust {} {}", item.trust.id, item.trust.trust_type);
+            if let Some(until) = &item.trust.valid_until {
+                trust.push_str(&format!(", valid until {until}"));
+            }
+            self.line(depth + 1, &trust);
+            // One line per condition, wrapped after commas, to stay within `WIDTH`.
+            let conditions = match &item.trust.conditions {
+                None => Vec::new(),
+                Some(serde_json::Value::Object(map)) => map
+                    .iter()
+                    .map(|(key, value)| format!("condition {key}: {value}"))
+                    .collect(),
+                Some(other) => vec![format!("conditions {other}")],
+            };
+            for line in conditions {
+                if self.markdown() {
+                    self.line(depth + 1, &line);
+                } else {
+                    let words: Vec<String> = clean(&line)
+                        .split_inclusive(',')
+                        .map(str::to_string)
+                        .collect();
+                    wrap(&mut self.out, &"  ".repeat(depth + 1), &words, "");
+                }
+            }
+        }
+    }
+
+    /// A footnote when some entry is a wildcard element, which reads like a pattern but means
+    /// "the other actions".
+    fn wildcard_note<'a>(&mut self, mut entries: impl Iterator<Item = &'a Entry>) {
+        if let Some(entry) = entries.find(|e| e.action.ends_with('*')) {
+            let text = format!(
+                "note: a wildcard such as `{}` in the action column stands for the actions it covers that the catalogue does not name.",
+                clean(&entry.action)
+            );
+            self.blank();
+            if self.markdown() {
+                let _ = writeln!(self.out, "_{}_", text.replace('*', "\\*"));
+            } else {
+                let words: Vec<String> = text.split(' ').map(str::to_string).collect();
+                wrap(&mut self.out, "", &words, " ");
+            }
         }
     }
 }
@@ -59,12 +252,20 @@ fn user_line(user: &UserSummary) -> String {
     } else {
         format!(" [{}]", flags.join(", "))
     };
-    format!(
-        "{} <{}> ({}){flags}",
-        clean(&user.name),
-        clean(&user.email),
-        clean(&user.id)
-    )
+    let name = if user.name.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", user.name)
+    };
+    format!("{name}<{}> ({}){flags}", user.email, user.id)
+}
+
+fn entity(e: &EntityRef) -> String {
+    if e.name == e.id {
+        e.id.clone()
+    } else {
+        format!("{} ({})", e.name, e.id)
+    }
 }
 
 /// A path without its first step (the user, who is obvious from context).
@@ -82,7 +283,7 @@ fn path_text(path: &Path) -> String {
         });
     }
     if parts.is_empty() {
-        return "directly".to_string();
+        return "a trust naming the user".to_string();
     }
     parts.join(" > ").replace(" > #", " #")
 }
@@ -107,160 +308,74 @@ fn wrap(out: &mut String, indent: &str, words: &[String], separator: &str) {
     out.push('\n');
 }
 
-/// Entries grouped by (resource, paths), in first-seen order.
-fn blocks(out: &mut String, indent: &str, entries: &[Entry], via_word: &str) {
-    let mut groups: Vec<(&str, &Vec<Path>, Vec<String>)> = Vec::new();
-    for entry in entries {
-        match groups
-            .iter_mut()
-            .find(|(r, v, _)| *r == entry.resource && *v == &entry.via)
-        {
-            Some((_, _, actions)) => actions.push(clean(&entry.action)),
-            None => groups.push((&entry.resource, &entry.via, vec![clean(&entry.action)])),
-        }
-    }
-    for (resource, via, actions) in groups {
-        let mut words = actions;
-        if let Some(last) = words.last_mut() {
-            last.push_str(&format!("  on {}", clean(resource)));
-        }
-        wrap(out, indent, &words, ", ");
-        for path in via {
-            let _ = writeln!(out, "{indent}  {via_word} {}", path_text(path));
-        }
-    }
-}
-
-fn assumable_lines(out: &mut String, indent: &str, items: &[Assumable]) {
-    for item in items {
-        let via: Vec<String> = item.via.iter().map(path_text).collect();
-        let _ = writeln!(
-            out,
-            "{indent}role {} ({}) via {}",
-            clean(&item.role.name),
-            clean(&item.role.id),
-            via.join("; ")
-        );
-        let mut trust = format!(
-            "trust {} {}",
-            clean(&item.trust.id),
-            clean(&item.trust.trust_type)
-        );
-        if let Some(until) = &item.trust.valid_until {
-            trust.push_str(&format!(", valid until {}", clean(until)));
-        }
-        let _ = writeln!(out, "{indent}  {trust}");
-        // One line per condition, wrapped after commas, to stay within `WIDTH`.
-        let conditions = match &item.trust.conditions {
-            None => Vec::new(),
-            Some(serde_json::Value::Object(map)) => map
-                .iter()
-                .map(|(key, value)| {
-                    format!("condition {}: {}", clean(key), clean(&value.to_string()))
-                })
-                .collect(),
-            Some(other) => vec![format!("conditions {}", clean(&other.to_string()))],
-        };
-        for line in conditions {
-            let words: Vec<String> = line.split_inclusive(',').map(str::to_string).collect();
-            wrap(out, &format!("{indent}  "), &words, "");
-        }
-    }
-}
-
-/// A footnote when some entry is a wildcard element, which reads like a pattern but means "the
-/// other actions".
-fn wildcard_note(out: &mut String, entries: &[&Entry]) {
-    if let Some(entry) = entries.iter().find(|e| e.action.ends_with('*')) {
-        let text = format!(
-            "note: a wildcard such as `{}` in the action column stands for the actions it covers that the catalogue does not name.",
-            clean(&entry.action)
-        );
-        let words: Vec<String> = text.split(' ').map(str::to_string).collect();
-        out.push('\n');
-        wrap(out, "", &words, " ");
-    }
-}
-
-fn heading(out: &mut String, style: &Style, code: &str, title: &str, count: usize, gloss: &str) {
-    let _ = writeln!(
-        out,
-        "{}{gloss}",
-        style.paint(code, &format!("{title} ({count})"))
-    );
-}
-
 /// `iamsim effective`.
-pub fn effective(report: &Effective, color: bool) -> String {
-    let style = Style { color };
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", user_line(&report.user));
+pub fn effective(report: &Effective, mode: Mode) -> String {
+    let mut doc = Doc::new(mode);
+    doc.title(&user_line(&report.user));
     if report.user.suspended && !report.user.root {
-        let _ = writeln!(out, "suspended: no access; assignments are kept");
+        doc.line(0, "suspended: no access; assignments are kept");
     }
-    heading(&mut out, &style, "32", "ALLOWED", report.allowed.len(), "");
-    blocks(&mut out, "  ", &report.allowed, "via");
-    heading(
-        &mut out,
-        &style,
+    doc.section(0, "32", "ALLOWED", report.allowed.len(), "");
+    doc.entries(1, &report.allowed, "via");
+    doc.section(
+        0,
         "31",
         "DENIED",
         report.denied.len(),
         ": an explicit Deny wins",
     );
-    blocks(&mut out, "  ", &report.denied, "via");
-    heading(
-        &mut out,
-        &style,
+    doc.entries(1, &report.denied, "via");
+    doc.section(
+        0,
         "36",
         "ASSUMABLE",
         report.assumable.len(),
         ": no standing access",
     );
-    assumable_lines(&mut out, "  ", &report.assumable);
+    doc.assumables(1, &report.assumable);
     // Root's `*` is every action, not the unnamed ones.
     if !report.user.root {
-        wildcard_note(
-            &mut out,
-            &report
-                .allowed
-                .iter()
-                .chain(&report.denied)
-                .collect::<Vec<_>>(),
-        );
+        doc.wildcard_note(report.allowed.iter().chain(&report.denied));
     }
-    out
+    doc.finish()
 }
 
 /// `iamsim explain`.
-pub fn explain(report: &Explanation, color: bool) -> String {
-    let style = Style { color };
-    let mut out = String::new();
-    let (code, word) = match report.decision {
+pub fn explain(report: &Explanation, mode: Mode) -> String {
+    let mut doc = Doc::new(mode);
+    let (color, word) = match report.decision {
         Decision::Allowed => ("32", "ALLOWED"),
         Decision::ExplicitDeny => ("31", "EXPLICIT DENY"),
         Decision::ImplicitDeny => ("33", "IMPLICIT DENY"),
     };
-    let _ = writeln!(out, "{}", user_line(&report.user));
-    let _ = writeln!(
-        out,
-        "{} on {}: {}",
-        clean(&report.action),
-        clean(&report.resource),
-        style.paint(code, word)
-    );
-    if let Some(element) = &report.evaluated_as {
+    doc.title(&user_line(&report.user));
+    let verdict = doc.paint(color, word);
+    if doc.markdown() {
         let _ = writeln!(
-            out,
-            "  (not in the catalogue; evaluated as `{}`)",
-            clean(element)
+            doc.out,
+            "{} on {}: **{word}**\n",
+            code(&report.action),
+            code(&report.resource)
+        );
+    } else {
+        let _ = writeln!(
+            doc.out,
+            "{} on {}: {verdict}",
+            clean(&report.action),
+            clean(&report.resource)
+        );
+    }
+    if let Some(element) = &report.evaluated_as {
+        doc.line(
+            1,
+            &format!("(not in the catalogue; evaluated as `{element}`)"),
         );
     }
     if let Some(note) = &report.note {
-        let _ = writeln!(out, "  {note}");
+        doc.line(1, note);
     }
     for path in &report.deny {
-        let _ = writeln!(out, "  deny via {}", path_text(path));
+        doc.line(1, &format!("deny via {}", path_text(path)));
     }
     let allow_word = if report.decision == Decision::ExplicitDeny {
         "overridden allow via"
@@ -268,70 +383,266 @@ pub fn explain(report: &Explanation, color: bool) -> String {
         "allow via"
     };
     for path in &report.allow {
-        let _ = writeln!(out, "  {allow_word} {}", path_text(path));
+        doc.line(1, &format!("{allow_word} {}", path_text(path)));
     }
     if report.decision == Decision::ImplicitDeny && report.note.is_none() {
-        let _ = writeln!(out, "  no statement allows it");
+        doc.line(1, "no statement allows it");
     }
-    out
+    doc.finish()
+}
+
+fn user_impact(doc: &mut Doc, user: &UserImpact) {
+    doc.blank();
+    doc.title(&user_line(&user.user));
+    if let Some(note) = &user.note {
+        doc.line(1, note);
+        if user.is_empty() {
+            return;
+        }
+    }
+    doc.section(1, "31", "LOST", user.lost.len(), "");
+    doc.entries(2, &user.lost, "was via");
+    doc.section(1, "32", "KEPT", user.kept.len(), ": still allowed, through");
+    doc.entries(2, &user.kept, "via");
+    doc.section(1, "33", "GAINED", user.gained.len(), ": newly allowed");
+    doc.entries(2, &user.gained, "via");
+    doc.section(1, "35", "ASSUMABLE LOST", user.assumable_lost.len(), "");
+    doc.assumables(2, &user.assumable_lost);
+    if doc.markdown() {
+        doc.blank();
+    }
+    doc.line(
+        1,
+        &format!(
+            "unchanged: {} permission(s) the change does not touch",
+            user.unchanged_count
+        ),
+    );
 }
 
 /// `iamsim impact`.
-pub fn impact(report: &Impact, color: bool) -> String {
-    let style = Style { color };
-    let mut out = String::new();
+pub fn impact(report: &Impact, mode: Mode) -> String {
+    let mut doc = Doc::new(mode);
     for change in &report.changes {
-        let _ = writeln!(out, "Change: {}", clean(&change.describe()));
+        doc.line(0, &format!("Change: {}", change.describe()));
+    }
+    if report.users.is_empty() {
+        doc.blank();
+        doc.line(0, "Nobody's access changes.");
+    }
+    if report.users.len() > 1 {
+        let lost = report.users.iter().filter(|u| !u.lost.is_empty()).count();
+        let gained = report.users.iter().filter(|u| !u.gained.is_empty()).count();
+        doc.line(
+            0,
+            &format!(
+                "{} user(s) affected: {lost} lose access, {gained} gain access",
+                report.users.len()
+            ),
+        );
     }
     for user in &report.users {
-        out.push('\n');
-        let _ = writeln!(out, "{}", user_line(&user.user));
-        if let Some(note) = &user.note {
-            let _ = writeln!(out, "  {note}");
-            if user.is_empty() {
-                continue;
-            }
-        }
-        heading(&mut out, &style, "31", "  LOST", user.lost.len(), "");
-        blocks(&mut out, "    ", &user.lost, "was via");
-        heading(
-            &mut out,
-            &style,
-            "32",
-            "  KEPT",
-            user.kept.len(),
-            ": still allowed, through",
-        );
-        blocks(&mut out, "    ", &user.kept, "via");
-        heading(
-            &mut out,
-            &style,
-            "33",
-            "  GAINED",
-            user.gained.len(),
-            ": a Deny goes away",
-        );
-        blocks(&mut out, "    ", &user.gained, "via");
-        heading(
-            &mut out,
-            &style,
-            "35",
-            "  ASSUMABLE LOST",
-            user.assumable_lost.len(),
-            "",
-        );
-        assumable_lines(&mut out, "    ", &user.assumable_lost);
-        let _ = writeln!(
-            out,
-            "  unchanged: {} permission(s) the change does not touch",
-            user.unchanged_count
+        user_impact(&mut doc, user);
+    }
+    doc.wildcard_note(
+        report
+            .users
+            .iter()
+            .flat_map(|u| u.lost.iter().chain(&u.kept).chain(&u.gained)),
+    );
+    doc.finish()
+}
+
+/// `iamsim who-can`.
+pub fn who_can(report: &WhoCan, mode: Mode) -> String {
+    let mut doc = Doc::new(mode);
+    doc.title(&format!("Who can {} on {}", report.action, report.resource));
+    if let Some(element) = &report.evaluated_as {
+        doc.line(
+            1,
+            &format!("(not in the catalogue; evaluated as `{element}`)"),
         );
     }
-    let entries: Vec<&Entry> = report
-        .users
-        .iter()
-        .flat_map(|u| u.lost.iter().chain(&u.kept).chain(&u.gained))
-        .collect();
-    wildcard_note(&mut out, &entries);
-    out
+    doc.section(0, "32", "ALLOWED", report.allowed.len(), "");
+    for entry in &report.allowed {
+        doc.line(1, &user_line(&entry.user));
+        for path in &entry.via {
+            doc.line(2, &format!("via {}", path_text(path)));
+        }
+    }
+    doc.section(
+        0,
+        "31",
+        "DENIED",
+        report.denied.len(),
+        ": an explicit Deny blocks an Allow",
+    );
+    for entry in &report.denied {
+        doc.line(1, &user_line(&entry.user));
+        for path in &entry.via {
+            doc.line(2, &format!("deny via {}", path_text(path)));
+        }
+        for path in &entry.overridden {
+            doc.line(2, &format!("overridden allow via {}", path_text(path)));
+        }
+    }
+    doc.finish()
+}
+
+/// `iamsim redundant`.
+pub fn redundancy(report: &Redundancy, mode: Mode) -> String {
+    let mut doc = Doc::new(mode);
+    doc.section(
+        0,
+        "33",
+        "REDUNDANT",
+        report.edges.len(),
+        ": removing any one of these loses nothing for anyone",
+    );
+    for edge in &report.edges {
+        doc.line(1, &edge.change.describe());
+        if edge.covered.is_empty() {
+            doc.line(2, "grants nothing to anyone");
+        }
+        for user in &edge.covered {
+            let actions: Vec<&str> = user.kept.iter().map(|e| e.action.as_str()).collect();
+            let mut via: Vec<String> = user
+                .kept
+                .iter()
+                .flat_map(|e| e.via.iter().map(path_text))
+                .collect();
+            via.sort();
+            via.dedup();
+            doc.line(
+                2,
+                &format!(
+                    "{}: {} still via {}",
+                    user.user.email,
+                    shorten(&actions),
+                    via.join("; ")
+                ),
+            );
+        }
+    }
+    doc.section(
+        0,
+        "33",
+        "SHADOWED",
+        report.shadowed.len(),
+        ": Allow statements denied for every user they reach",
+    );
+    for s in &report.shadowed {
+        doc.line(
+            1,
+            &format!(
+                "policy {} statement {} ({} user(s))",
+                entity(&s.policy),
+                s.index,
+                s.users
+            ),
+        );
+    }
+    doc.finish()
+}
+
+/// A list of actions, shortened past a few.
+fn shorten(actions: &[&str]) -> String {
+    let mut unique: Vec<&str> = actions.to_vec();
+    unique.dedup();
+    if unique.len() <= 4 {
+        unique.join(", ")
+    } else {
+        format!("{} and {} more", unique[..3].join(", "), unique.len() - 3)
+    }
+}
+
+/// `iamsim diff`.
+pub fn diff(report: &Diff, mode: Mode) -> String {
+    let mut doc = Doc::new(mode);
+    let kinds = [
+        ("users", &report.added.users, &report.removed.users),
+        ("groups", &report.added.groups, &report.removed.groups),
+        ("roles", &report.added.roles, &report.removed.roles),
+        ("policies", &report.added.policies, &report.removed.policies),
+        (
+            "role trusts",
+            &report.added.role_trusts,
+            &report.removed.role_trusts,
+        ),
+    ];
+    for (kind, added, removed) in kinds {
+        if !added.is_empty() {
+            let names: Vec<String> = added.iter().map(entity).collect();
+            doc.line(0, &format!("{kind} added: {}", names.join(", ")));
+        }
+        if !removed.is_empty() {
+            let names: Vec<String> = removed.iter().map(entity).collect();
+            doc.line(0, &format!("{kind} removed: {}", names.join(", ")));
+        }
+    }
+    if report.users.is_empty() {
+        doc.line(0, "Nobody's access changed.");
+    }
+    for user in &report.users {
+        doc.blank();
+        doc.title(&user_line(&user.user));
+        doc.section(1, "31", "LOST", user.lost.len(), "");
+        doc.entries(2, &user.lost, "was via");
+        doc.section(1, "32", "GAINED", user.gained.len(), "");
+        doc.entries(2, &user.gained, "via");
+        doc.section(
+            1,
+            "36",
+            "OTHER PATHS",
+            user.provenance.len(),
+            ": still allowed, through other paths",
+        );
+        for change in &user.provenance {
+            doc.line(2, &format!("{} on {}", change.action, change.resource));
+            for path in &change.before {
+                doc.line(3, &format!("was via {}", path_text(path)));
+            }
+            for path in &change.after {
+                doc.line(3, &format!("now via {}", path_text(path)));
+            }
+        }
+    }
+    doc.wildcard_note(
+        report
+            .users
+            .iter()
+            .flat_map(|u| u.lost.iter().chain(&u.gained)),
+    );
+    doc.finish()
+}
+
+/// `iamsim rank`.
+pub fn rank(report: &Rank, mode: Mode) -> String {
+    let mut doc = Doc::new(mode);
+    doc.title(&user_line(&report.user));
+    doc.section(
+        0,
+        "33",
+        "REMOVALS",
+        report.removals.len(),
+        ": most access taken away first",
+    );
+    for removal in &report.removals {
+        let mut counts = format!("loses {}", removal.lost.len());
+        if !removal.gained.is_empty() {
+            counts.push_str(&format!(", gains {}", removal.gained.len()));
+        }
+        if !removal.assumable_lost.is_empty() {
+            counts.push_str(&format!(
+                ", {} assumable role(s)",
+                removal.assumable_lost.len()
+            ));
+        }
+        doc.line(1, &format!("{}: {counts}", removal.change.describe()));
+        if !removal.lost.is_empty() {
+            let actions: Vec<&str> = removal.lost.iter().map(|e| e.action.as_str()).collect();
+            doc.line(2, &shorten(&actions));
+        }
+    }
+    doc.finish()
 }

@@ -279,7 +279,7 @@ impl Snapshot {
     pub fn from_json_str(text: &str) -> Result<Snapshot, LoadError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // serde would also read a struct from a positional array: only an object is a snapshot.
-        if !text.trim_start().starts_with('{') {
+        if text.trim_start().chars().next().is_some_and(|c| c != '{') {
             return Err(LoadError::Json {
                 path: String::new(),
                 message: "a snapshot is a JSON object".to_string(),

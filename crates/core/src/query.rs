@@ -101,7 +101,14 @@ impl Org {
     fn every_edge(&self) -> Vec<Change> {
         use crate::org::{GroupKey, PolicyKey, RoleKey};
         let mut out = Vec::new();
-        for (u, node) in self.users.values().enumerate() {
+        // A suspended user's attachments grant nothing today, so their removal would be
+        // "redundant" only vacuously: they are left out.
+        for (u, node) in self
+            .users
+            .values()
+            .enumerate()
+            .filter(|(_, n)| !n.suspended)
+        {
             let user = UserKey(u as u32);
             for &g in &node.groups {
                 out.push(Change::RemoveMember {
@@ -137,7 +144,14 @@ impl Org {
                 });
             }
         }
-        for (r, node) in self.roles.values().enumerate() {
+        // An assumable role's policies give no standing access; what they give when assumed is
+        // not judged here, so they are never called redundant.
+        for (r, node) in self
+            .roles
+            .values()
+            .enumerate()
+            .filter(|(_, n)| n.assignable)
+        {
             for &p in &node.policies {
                 out.push(Change::DetachPolicy {
                     policy: PolicyKey(p),
@@ -150,6 +164,9 @@ impl Org {
 
     /// Memberships and attachments whose removal loses nothing for anyone (with what covers
     /// them), and Allow statements shadowed by Denies for every user they reach.
+    ///
+    /// Suspended users' attachments and assumable roles' policies are not considered: the
+    /// first grant nothing today by rule, the second are not standing access.
     pub fn redundancy(&self) -> Redundancy {
         let mut edges = Vec::new();
         for change in self.every_edge() {
