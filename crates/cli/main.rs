@@ -86,6 +86,31 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Write a synthetic organization (snapshot v1) for trials and benchmarks; deterministic
+    /// for a seed.
+    Generate {
+        /// Number of users.
+        #[arg(long, default_value_t = 1_000)]
+        users: usize,
+        /// Number of groups.
+        #[arg(long, default_value_t = 100)]
+        groups: usize,
+        /// Number of roles.
+        #[arg(long, default_value_t = 40)]
+        roles: usize,
+        /// Number of policies.
+        #[arg(long, default_value_t = 100)]
+        policies: usize,
+        /// Number of distinct actions statements draw from.
+        #[arg(long, default_value_t = 300)]
+        actions: usize,
+        /// Seed of the pseudo-random sequence.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file (written atomically). Default: stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Every membership, role and direct policy of a user, ranked by what its removal takes away.
     Rank {
         /// User id or email.
@@ -429,6 +454,31 @@ fn run(command: Command) -> Result<u8, Failure> {
                 .map(|u| (u.user.email.as_str(), &u.gained[..], &new));
             Ok(checks.check(lost, gained))
         }
+        Command::Generate {
+            users,
+            groups,
+            roles,
+            policies,
+            actions,
+            seed,
+            output,
+        } => {
+            let params = iamsim_core::generate::Params {
+                users,
+                groups,
+                roles,
+                policies,
+                actions,
+                seed,
+            };
+            let mut json = serde_json::to_string(&iamsim_core::generate::snapshot(&params))?;
+            json.push('\n');
+            match output {
+                None => emit_text(&json)?,
+                Some(path) => write_atomically(&path, json.as_bytes())?,
+            }
+            Ok(0)
+        }
         Command::Rank {
             user,
             keep,
@@ -593,10 +643,18 @@ fn compile(
     strict: bool,
 ) -> Result<Org, Failure> {
     let org = Org::compile(snapshot, catalogue).map_err(|e| Failure(format!("{origin}: {e}")))?;
-    for diagnostic in org.diagnostics() {
+    // A large organization can have thousands: show the first few and count the rest.
+    const SHOWN: usize = 20;
+    for diagnostic in org.diagnostics().iter().take(SHOWN) {
         eprintln!(
             "warning: {origin}: {}",
             render::clean(&diagnostic.to_string())
+        );
+    }
+    if org.diagnostics().len() > SHOWN {
+        eprintln!(
+            "warning: {origin}: and {} more diagnostic(s) not shown",
+            org.diagnostics().len() - SHOWN
         );
     }
     if strict && !org.diagnostics().is_empty() {
@@ -640,6 +698,11 @@ fn emit<T: serde::Serialize>(
         Format::Table => text(Mode::Table { color: color() }),
         Format::Markdown => text(Mode::Markdown),
     };
+    emit_text(&text)
+}
+
+/// Writes text to stdout. A closed pipe is not an error.
+fn emit_text(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -650,6 +713,28 @@ fn emit<T: serde::Serialize>(
         }
         _ => Ok(()),
     }
+}
+
+/// Writes a file whole or not at all: a temporary file beside it, then a rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Failure(format!("{}: not a file name", path.display())))?;
+    let temp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io_failure(path, e));
+    }
+    Ok(())
 }
 
 /// The gates of one command, parsed.

@@ -199,6 +199,21 @@ pub fn snapshot(params: &Params) -> Snapshot {
             policies: some(&mut rng, params.policies, 4, "p-"),
         })
         .collect();
+    // Only assignable roles are attached: an assumable one is reached through its trust.
+    let assignable: Vec<usize> = (0..roles.len())
+        .filter(|&r| roles[r].role_type == RoleType::Assignable)
+        .collect();
+    let some_roles = |rng: &mut Rng, max: usize| -> Vec<String> {
+        if assignable.is_empty() {
+            return Vec::new();
+        }
+        let mut ids: Vec<usize> = (0..rng.below(max + 1))
+            .map(|_| assignable[rng.below(assignable.len())])
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().map(|i| format!("r-{i}")).collect()
+    };
     let mut members: Vec<Vec<String>> = vec![Vec::new(); params.groups];
     let users: Vec<User> = (0..params.users)
         .map(|i| {
@@ -224,7 +239,7 @@ pub fn snapshot(params: &Params) -> Snapshot {
                     Vec::new()
                 },
                 roles: if rng.chance(20) {
-                    some(&mut rng, params.roles, 2, "r-")
+                    some_roles(&mut rng, 2)
                 } else {
                     Vec::new()
                 },
@@ -240,7 +255,7 @@ pub fn snapshot(params: &Params) -> Snapshot {
             description: String::new(),
             members,
             policies: some(&mut rng, params.policies, 3, "p-"),
-            roles: some(&mut rng, params.roles, 2, "r-"),
+            roles: some_roles(&mut rng, 2),
         })
         .collect();
     let role_trusts: Vec<RoleTrust> = roles

@@ -151,12 +151,14 @@ impl Org {
         let mut overlay = Overlay::none();
         let mut summaries = Vec::new();
         let mut named = BTreeSet::new();
+        let mut applied = Vec::with_capacity(changes.len());
         for change in changes {
             match self.apply(change, &mut overlay) {
                 Ok(()) => {}
                 Err(ChangeError::Noop { .. }) if options.allow_noop => continue,
                 Err(e) => return Err(e),
             }
+            applied.push(change);
             summaries.push(self.summarize(change));
             if let Some(user) = named_user(change) {
                 named.insert(user.0);
@@ -164,7 +166,7 @@ impl Org {
         }
         let baseline = overlay.baseline();
         let mut reach = BTreeSet::new();
-        for change in changes {
+        for change in applied {
             self.reach(change, &overlay, &mut reach);
         }
         let mut users: Vec<UserImpact> = reach
