@@ -5,7 +5,8 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use iamsim_core::generate::{self, Params};
-use iamsim_core::{Catalogue, Change, Org};
+use iamsim_core::policy::{ActionPattern, ResourcePattern};
+use iamsim_core::{Catalogue, Change, ChangeSpec, Org, Snapshot};
 
 fn sizes() -> Vec<(&'static str, Params)> {
     let mut sizes = vec![("small", Params::small(1)), ("medium", Params::medium(1))];
@@ -15,43 +16,236 @@ fn sizes() -> Vec<(&'static str, Params)> {
     sizes
 }
 
+/// The floor to approach: a minimal hand-written kernel over the same organization. Dense
+/// integer ids, Allow and Deny bitsets pre-folded per group and per role (resource `*`), then
+/// one OR pass per user. Built from the snapshot with its own few lines; only `run` is timed.
+struct Kernel {
+    words: usize,
+    /// Per group, then per role, then per policy: `words` Allow words then `words` Deny words.
+    sets: Vec<u64>,
+    /// Per user: indexes into `sets` (units of 2 × `words`).
+    user_sets: Vec<Vec<u32>>,
+    skip: Vec<bool>,
+}
+
+impl Kernel {
+    fn build(snapshot: &Snapshot, org: &Org) -> Kernel {
+        let universe: Vec<ActionPattern> = org.universe().cloned().collect();
+        let words = universe.len().div_ceil(64);
+        let unit = 2 * words;
+        let policy_ix = |id: &str| snapshot.policies.iter().position(|p| p.id == id);
+        let mut policy_sets = vec![0u64; snapshot.policies.len() * unit];
+        for (p, policy) in snapshot.policies.iter().enumerate() {
+            for statement in policy.policy_document.statement.as_slice() {
+                if !statement.resource.as_slice().iter().any(|r| r == "*") {
+                    continue;
+                }
+                let deny = statement.effect == "Deny";
+                for pattern in statement.action.as_slice() {
+                    let pattern = ActionPattern::parse(pattern).unwrap();
+                    for (i, element) in universe.iter().enumerate() {
+                        if pattern.covers(element) {
+                            policy_sets[p * unit + usize::from(deny) * words + i / 64] |=
+                                1 << (i % 64);
+                        }
+                    }
+                }
+            }
+        }
+        let fold = |ids: &[String], out: &mut [u64]| {
+            for id in ids {
+                if let Some(p) = policy_ix(id) {
+                    for (o, s) in out.iter_mut().zip(&policy_sets[p * unit..(p + 1) * unit]) {
+                        *o |= s;
+                    }
+                }
+            }
+        };
+        let assignable: Vec<bool> = snapshot
+            .roles
+            .iter()
+            .map(|r| r.role_type == iamsim_core::model::RoleType::Assignable)
+            .collect();
+        let role_ix = |id: &str| snapshot.roles.iter().position(|r| r.id == id);
+        let (groups, roles) = (snapshot.groups.len(), snapshot.roles.len());
+        let mut sets = vec![0u64; (groups + roles + snapshot.policies.len()) * unit];
+        for (r, role) in snapshot.roles.iter().enumerate() {
+            fold(
+                &role.policies,
+                &mut sets[(groups + r) * unit..(groups + r + 1) * unit],
+            );
+        }
+        for (g, group) in snapshot.groups.iter().enumerate() {
+            let mut folded = vec![0u64; unit];
+            fold(&group.policies, &mut folded);
+            for role in group
+                .roles
+                .iter()
+                .filter_map(|id| role_ix(id))
+                .filter(|&r| assignable[r])
+            {
+                let from = (groups + role) * unit;
+                for (o, s) in folded.iter_mut().zip(&sets[from..from + unit]) {
+                    *o |= s;
+                }
+            }
+            sets[g * unit..(g + 1) * unit].copy_from_slice(&folded);
+        }
+        sets[(groups + roles) * unit..].copy_from_slice(&policy_sets);
+        let mut user_sets = vec![Vec::new(); snapshot.users.len()];
+        for (g, group) in snapshot.groups.iter().enumerate() {
+            for member in &group.members {
+                if let Some(u) = snapshot.users.iter().position(|x| x.id == *member) {
+                    user_sets[u].push(g as u32);
+                }
+            }
+        }
+        for (u, user) in snapshot.users.iter().enumerate() {
+            for r in user
+                .roles
+                .iter()
+                .filter_map(|id| role_ix(id))
+                .filter(|&r| assignable[r])
+            {
+                user_sets[u].push((groups + r) as u32);
+            }
+            for p in user.policies.iter().filter_map(|id| policy_ix(id)) {
+                user_sets[u].push((groups + roles + p) as u32);
+            }
+        }
+        let root = snapshot.organization.root_user_id.as_deref();
+        let skip = snapshot
+            .users
+            .iter()
+            .map(|u| u.suspended || Some(u.id.as_str()) == root)
+            .collect();
+        Kernel {
+            words,
+            sets,
+            user_sets,
+            skip,
+        }
+    }
+
+    /// Every user's allowed set on `*`, into `out` (users × words).
+    fn run(&self, out: &mut [u64]) {
+        let (words, unit) = (self.words, 2 * self.words);
+        let mut deny = vec![0u64; words];
+        for (u, sets) in self.user_sets.iter().enumerate() {
+            let row = &mut out[u * words..(u + 1) * words];
+            row.fill(0);
+            deny.fill(0);
+            if self.skip[u] {
+                continue;
+            }
+            for &s in sets {
+                let set = &self.sets[s as usize * unit..(s as usize + 1) * unit];
+                for i in 0..words {
+                    row[i] |= set[i];
+                    deny[i] |= set[words + i];
+                }
+            }
+            for i in 0..words {
+                row[i] &= !deny[i];
+            }
+        }
+    }
+}
+
 fn engine(c: &mut Criterion) {
     let catalogue = Catalogue::bundled();
     for (name, params) in sizes() {
         let snapshot = generate::snapshot(&params);
         let json = serde_json::to_string(&snapshot).expect("serializable");
         let org = Org::compile(&snapshot, &catalogue).expect("generated snapshots compile");
-        // A member of the largest group, and that group: the widest single what-if.
+        let kernel = Kernel::build(&snapshot, &org);
+        // Check the floor computes the same thing as the engine before timing either.
+        let mut rows = vec![0u64; snapshot.users.len() * kernel.words];
+        kernel.run(&mut rows);
+        let matrix = org.access_matrix();
+        for (u, user) in org.users().enumerate().step_by(97) {
+            let count: u32 = rows[u * kernel.words..(u + 1) * kernel.words]
+                .iter()
+                .map(|w| w.count_ones())
+                .sum();
+            if !org.is_root(user) {
+                assert_eq!(
+                    count as usize,
+                    matrix.allowed_count(user),
+                    "kernel and engine agree"
+                );
+            }
+        }
+        // A member of the largest group, and that group: the widest single membership.
         let group = org.find_group("g-0").expect("group 0 exists");
         let user = org
             .users()
             .find(|&u| org.is_member(u, group) && !org.is_root(u))
             .expect("group 0 has members");
+        // The role attached to the most groups, and one of its policies: a wide blast radius.
+        let role = snapshot
+            .roles
+            .iter()
+            .filter(|r| !r.policies.is_empty())
+            .max_by_key(|r| {
+                snapshot
+                    .groups
+                    .iter()
+                    .filter(|g| g.roles.contains(&r.id))
+                    .count()
+            })
+            .expect("roles exist");
+        let blast = org
+            .resolve(&ChangeSpec::DetachPolicy {
+                policy: role.policies[0].clone(),
+                user: None,
+                group: None,
+                role: Some(role.id.clone()),
+            })
+            .unwrap();
+        let mut changed = snapshot.clone();
+        changed.groups[0].members.retain(|m| m != org.user_id(user));
+        let changed = Org::compile(&changed, &catalogue).unwrap();
+        let action = ActionPattern::parse("svc0.res0.Read").unwrap();
+        let any = ResourcePattern::any();
 
         let mut g = c.benchmark_group(name);
         g.sample_size(10);
-        g.bench_function(BenchmarkId::new("load_and_compile", params.users), |b| {
+        let n = params.users;
+        g.bench_function(BenchmarkId::new("load_and_compile", n), |b| {
             b.iter(|| {
-                let snapshot = iamsim_core::Snapshot::from_json_str(black_box(&json)).unwrap();
+                let snapshot = Snapshot::from_json_str(black_box(&json)).unwrap();
                 Org::compile(&snapshot, &catalogue).unwrap()
             })
         });
-        g.bench_function(BenchmarkId::new("effective_one_user", params.users), |b| {
+        g.bench_function(BenchmarkId::new("every_user_kernel_floor", n), |b| {
+            b.iter(|| kernel.run(black_box(&mut rows)))
+        });
+        g.bench_function(BenchmarkId::new("every_user_access_matrix", n), |b| {
+            b.iter(|| org.access_matrix())
+        });
+        g.bench_function(BenchmarkId::new("one_decision", n), |b| {
+            b.iter(|| org.decide(black_box(user), &action, &any))
+        });
+        g.bench_function(BenchmarkId::new("effective_one_user_with_paths", n), |b| {
             b.iter(|| org.effective(black_box(user)))
         });
+        g.bench_function(BenchmarkId::new("remove_member_what_if", n), |b| {
+            b.iter(|| {
+                org.simulate(&[Change::RemoveMember { group, user }])
+                    .unwrap()
+            })
+        });
         g.bench_function(
-            BenchmarkId::new("allowed_counts_every_user", params.users),
-            |b| b.iter(|| org.allowed_counts()),
+            BenchmarkId::new("blast_radius_detach_policy_from_role", n),
+            |b| b.iter(|| org.simulate(std::slice::from_ref(&blast)).unwrap()),
         );
-        g.bench_function(
-            BenchmarkId::new("remove_member_what_if", params.users),
-            |b| {
-                b.iter(|| {
-                    org.simulate(&[Change::RemoveMember { group, user }])
-                        .unwrap()
-                })
-            },
-        );
+        g.bench_function(BenchmarkId::new("who_can_one_action", n), |b| {
+            b.iter(|| org.who_can("svc0.res0.Read", "*").unwrap())
+        });
+        g.bench_function(BenchmarkId::new("diff_two_snapshots", n), |b| {
+            b.iter(|| iamsim_core::diff(&org, &changed))
+        });
         g.finish();
     }
 }

@@ -43,6 +43,7 @@
 #![deny(missing_docs)]
 
 mod bitset;
+pub mod bulk;
 pub mod catalogue;
 pub mod change;
 pub mod error;

@@ -101,6 +101,8 @@ pub(crate) struct TrustNode {
 pub(crate) struct Folded {
     pub(crate) allow: BitSet,
     pub(crate) deny: BitSet,
+    /// Statements with a resource other than `*`, sorted, without repeats: the sparse side.
+    pub(crate) scoped: Vec<u32>,
 }
 
 impl Folded {
@@ -108,12 +110,20 @@ impl Folded {
         Folded {
             allow: BitSet::new(len),
             deny: BitSet::new(len),
+            scoped: Vec::new(),
         }
     }
 
     fn absorb(&mut self, other: &Folded) {
         self.allow.union_with(&other.allow);
         self.deny.union_with(&other.deny);
+        self.scoped.extend_from_slice(&other.scoped);
+    }
+
+    fn settle(mut self) -> Folded {
+        self.scoped.sort_unstable();
+        self.scoped.dedup();
+        self
     }
 }
 
@@ -528,14 +538,16 @@ impl Org {
             .values()
             .map(|policy| {
                 let mut folded = Folded::empty(len);
-                for statement in &self.statements
-                    [policy.statements.start as usize..policy.statements.end as usize]
-                {
+                for s in policy.statements.clone() {
+                    let statement = &self.statements[s as usize];
                     if statement.resources.iter().any(ResourcePattern::is_any) {
                         match statement.effect {
                             Effect::Allow => folded.allow.union_with(&statement.actions),
                             Effect::Deny => folded.deny.union_with(&statement.actions),
                         }
+                    }
+                    if statement.resources.iter().any(|r| !r.is_any()) {
+                        folded.scoped.push(s);
                     }
                 }
                 folded
@@ -549,7 +561,7 @@ impl Org {
                 for &p in &role.policies {
                     folded.absorb(&self.policy_sets[p as usize]);
                 }
-                folded
+                folded.settle()
             })
             .collect();
         self.group_sets = self
@@ -565,7 +577,7 @@ impl Org {
                         folded.absorb(&self.role_sets[r as usize]);
                     }
                 }
-                folded
+                folded.settle()
             })
             .collect();
     }
@@ -742,49 +754,6 @@ impl Org {
     /// Whether `user` is the organization's root user.
     pub fn is_root(&self, user: UserKey) -> bool {
         self.root == Some(user.0)
-    }
-
-    /// Standing decision sets on the `*` resource: (allowed, explicitly denied), from the
-    /// pre-folded sets. Root and suspended users are the caller's business.
-    pub(crate) fn standing_sets(
-        &self,
-        user: u32,
-        skip_group: impl Fn(u32) -> bool,
-    ) -> (BitSet, BitSet) {
-        let node = &self.users[user as usize];
-        let mut folded = Folded::empty(self.universe.len());
-        for &p in &node.policies {
-            folded.absorb(&self.policy_sets[p as usize]);
-        }
-        for &r in &node.roles {
-            if self.roles[r as usize].assignable {
-                folded.absorb(&self.role_sets[r as usize]);
-            }
-        }
-        for &g in &node.groups {
-            if !skip_group(g) {
-                folded.absorb(&self.group_sets[g as usize]);
-            }
-        }
-        let mut allowed = folded.allow;
-        allowed.difference_with(&folded.deny);
-        (allowed, folded.deny)
-    }
-
-    /// How many concrete actions and wildcard elements each user may perform on `*`, for every
-    /// user (root: the whole universe; suspended: none). Uses only the pre-folded sets.
-    pub fn allowed_counts(&self) -> Vec<usize> {
-        (0..self.users.len() as u32)
-            .map(|u| {
-                if self.root == Some(u) {
-                    self.universe.len()
-                } else if self.users[u as usize].suspended {
-                    0
-                } else {
-                    self.standing_sets(u, |_| false).0.count()
-                }
-            })
-            .collect()
     }
 }
 
