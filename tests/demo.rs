@@ -2,10 +2,7 @@
 
 use serde_json::json;
 
-use crate::util::{data, entries, find, iamsim, Run};
-
-/// An expected entry: action, resource, and every path (as `util::path_text` writes them).
-type E = (&'static str, &'static str, &'static [&'static str]);
+use crate::util::{check_assumable, check_entries, data, entries, iamsim, Run, A, E};
 
 const NOTE_DEMO: &str = "note: no --snapshot given; using the built-in demo organization";
 
@@ -23,66 +20,6 @@ fn table(args: &[&str]) -> Run {
     let run = iamsim(args);
     run.expect_code(0);
     run
-}
-
-/// Asserts `list` holds every expected entry with exactly these paths, none of `absent`
-/// (actions, on any resource), and, when `exact`, nothing else.
-fn check_entries(
-    what: &str,
-    list: &serde_json::Value,
-    expected: &[E],
-    exact: bool,
-    absent: &[&str],
-) {
-    let got = entries(list);
-    for (action, resource, via) in expected {
-        let found = find(&got, action, resource)
-            .unwrap_or_else(|| panic!("{what}: no entry {action} on {resource} in {got:#?}"));
-        assert_eq!(found, via, "{what}: paths of {action} on {resource}");
-    }
-    if exact {
-        assert_eq!(got.len(), expected.len(), "{what}: {got:#?}");
-    }
-    for action in absent {
-        assert!(
-            got.iter().all(|(a, _, _)| a != action),
-            "{what}: {action} must not be listed: {got:#?}"
-        );
-    }
-}
-
-/// An assumable role: role id, trust id, paths.
-type A = (&'static str, &'static str, &'static [&'static str]);
-
-fn check_assumable(what: &str, list: &serde_json::Value, expected: &[A]) {
-    let got: Vec<(String, String, Vec<String>)> = list
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|a| {
-            (
-                a["role"]["id"].as_str().expect("role id").to_string(),
-                a["trust"]["id"].as_str().expect("trust id").to_string(),
-                a["via"]
-                    .as_array()
-                    .expect("via")
-                    .iter()
-                    .map(crate::util::path_text)
-                    .collect(),
-            )
-        })
-        .collect();
-    let expected: Vec<(String, String, Vec<String>)> = expected
-        .iter()
-        .map(|(r, t, via)| {
-            (
-                r.to_string(),
-                t.to_string(),
-                via.iter().map(|p| p.to_string()).collect(),
-            )
-        })
-        .collect();
-    assert_eq!(got, expected, "{what}");
 }
 
 const DEPLOY_ADMIN_VIA_DEVOPS: A = (

@@ -188,3 +188,83 @@ pub fn find<'a>(
         .find(|(a, r, _)| a == action && r == resource)
         .map(|(_, _, via)| via)
 }
+
+/// An expected entry: action, resource, and every path (as [`path_text`] writes them).
+pub type E = (&'static str, &'static str, &'static [&'static str]);
+
+/// An expected assumable role: role id, trust id, paths.
+pub type A = (&'static str, &'static str, &'static [&'static str]);
+
+/// Asserts `list` holds every expected entry with exactly these paths, none of `absent`
+/// (actions, on any resource), and, when `exact`, nothing else.
+pub fn check_entries(
+    what: &str,
+    list: &serde_json::Value,
+    expected: &[E],
+    exact: bool,
+    absent: &[&str],
+) {
+    let got = entries(list);
+    for (action, resource, via) in expected {
+        let found = find(&got, action, resource)
+            .unwrap_or_else(|| panic!("{what}: no entry {action} on {resource} in {got:#?}"));
+        assert_eq!(found, via, "{what}: paths of {action} on {resource}");
+    }
+    if exact {
+        assert_eq!(got.len(), expected.len(), "{what}: {got:#?}");
+    }
+    for action in absent {
+        assert!(
+            got.iter().all(|(a, _, _)| a != action),
+            "{what}: {action} must not be listed: {got:#?}"
+        );
+    }
+}
+
+/// Asserts a list of assumable roles is exactly `expected`, in order.
+pub fn check_assumable(what: &str, list: &serde_json::Value, expected: &[A]) {
+    let got: Vec<(String, String, Vec<String>)> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|a| {
+            (
+                a["role"]["id"].as_str().expect("role id").to_string(),
+                a["trust"]["id"].as_str().expect("trust id").to_string(),
+                paths(&a["via"]),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, Vec<String>)> = expected
+        .iter()
+        .map(|(r, t, via)| {
+            (
+                r.to_string(),
+                t.to_string(),
+                via.iter().map(|p| p.to_string()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected, "{what}");
+}
+
+/// An array of paths as [`path_text`]s.
+pub fn paths(list: &serde_json::Value) -> Vec<String> {
+    list.as_array()
+        .expect("an array of paths")
+        .iter()
+        .map(path_text)
+        .collect()
+}
+
+/// The built-in demo organization's snapshot, as JSON to copy and modify.
+pub fn demo_snapshot() -> serde_json::Value {
+    let path = format!("{}/crates/cli/demo.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).expect("the demo snapshot");
+    serde_json::from_str(&text).expect("the demo snapshot is JSON")
+}
+
+/// Writes `value` as JSON to a fresh temp file and returns its path.
+pub fn temp_json(name: &str, value: &serde_json::Value) -> String {
+    temp_file(name, serde_json::to_string_pretty(value).expect("JSON"))
+}

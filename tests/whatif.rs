@@ -1,0 +1,1430 @@
+//! Every change kind of `impact` on the built-in demo organization, one subcommand each and
+//! together in change files: who is affected, what each user loses, keeps and gains and
+//! through what, the notes for suspended and removed users, the assumable roles lost, and the
+//! per-action summary. Then what makes a change invalid: bad change files, changes that do
+//! nothing (and `--allow-noop`), and Vultr-managed policies.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::util::{check_assumable, data, entries, iamsim, paths, temp_file, A};
+
+/// One check on a user's list: `(list, action, resource, paths)`. Empty paths: the action must
+/// not be in that list, on any resource.
+type Check = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+
+/// One expected affected user.
+struct U {
+    id: &'static str,
+    /// A fragment of the note, or `None` for a `null` note.
+    note: Option<&'static str>,
+    /// Lengths of `lost`, `kept`, `gained`.
+    counts: [usize; 3],
+    checks: &'static [Check],
+    assumable_lost: &'static [A],
+}
+
+/// One `impact` run and what it must report.
+struct Case {
+    /// Arguments after `impact`.
+    args: Vec<String>,
+    /// The `changes` array, exactly.
+    changes: Value,
+    /// Every affected user, in report order.
+    users: Vec<U>,
+    /// A fragment every `lost` path holds (the thing the change takes away), or "".
+    lost_through: &'static str,
+    /// A fragment every `gained` path holds (the thing the change adds), or "".
+    gained_through: &'static str,
+    /// The number of rows of `actions`, and some rows: `(action, lost, kept, gained)`.
+    actions: (usize, &'static [(&'static str, u64, u64, u64)]),
+}
+
+const ANA_ADMIN: &str = "user:u-ana > group:g-devops > policy:p-compute-admin > #0";
+const DAN_ADMIN: &str = "user:u-dan > group:g-devops > policy:p-compute-admin > #0";
+const ANA_VIEWER: &str = "user:u-ana > role:r-viewer > policy:p-compute-read > #0";
+const ANA_BILLING: &str = "user:u-ana > group:g-billing > policy:p-billing-read > #0";
+const ANA_SUPPORT: &str = "user:u-ana > policy:p-support > #0";
+const DEPLOY_ANA: A = (
+    "r-deploy-admin",
+    "t-deploy-devops",
+    &["user:u-ana > group:g-devops"],
+);
+const DEPLOY_DAN: A = (
+    "r-deploy-admin",
+    "t-deploy-devops",
+    &["user:u-dan > group:g-devops"],
+);
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn group(id: &str, name: &str) -> Value {
+    json!({"id": id, "name": name})
+}
+
+fn user(id: &str, email: &str) -> Value {
+    json!({"id": id, "email": email})
+}
+
+/// Runs `iamsim impact ARGS --format json` and returns the document (exit 0 asserted).
+fn impact_json(args: &[String]) -> Value {
+    let mut all = vec!["impact".to_string()];
+    all.extend(args.iter().cloned());
+    all.extend(["--format".to_string(), "json".to_string()]);
+    iamsim(&all.iter().map(String::as_str).collect::<Vec<_>>()).json()
+}
+
+/// The `actions` summary recomputed from the users: per action, how many users list it in
+/// `lost`, `kept`, `gained`.
+fn summary_of(users: &[Value]) -> Value {
+    let mut counts: BTreeMap<String, [std::collections::BTreeSet<String>; 3]> = BTreeMap::new();
+    for user in users {
+        let id = user["user"]["id"].as_str().expect("id").to_string();
+        for (i, list) in ["lost", "kept", "gained"].iter().enumerate() {
+            for (action, _, _) in entries(&user[list]) {
+                counts.entry(action).or_default()[i].insert(id.clone());
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(action, [lost, kept, gained])| {
+            json!({"action": action, "lost": lost.len(), "kept": kept.len(), "gained": gained.len()})
+        })
+        .collect()
+}
+
+/// Asserts everything a case expects of an impact document, and the invariants of every
+/// impact: users sorted by most lost then id, `actions` equal to the counts of the lists.
+fn check_impact(what: &str, value: &Value, case: &Case) {
+    assert_eq!(value["schema_version"], 1, "{what}");
+    assert_eq!(value["changes"], case.changes, "{what}: changes");
+    let users = value["users"].as_array().expect("users");
+    let ids: Vec<&str> = users
+        .iter()
+        .map(|u| u["user"]["id"].as_str().expect("id"))
+        .collect();
+    let expected_ids: Vec<&str> = case.users.iter().map(|u| u.id).collect();
+    assert_eq!(ids, expected_ids, "{what}: affected users, in order");
+    for pair in users.windows(2) {
+        let key = |u: &Value| {
+            (
+                std::cmp::Reverse(u["lost"].as_array().expect("lost").len()),
+                u["user"]["id"].as_str().expect("id").to_string(),
+            )
+        };
+        assert!(key(&pair[0]) < key(&pair[1]), "{what}: most lost first");
+    }
+    for (got, want) in users.iter().zip(&case.users) {
+        let what = format!("{what}: {}", want.id);
+        let counts = ["lost", "kept", "gained"].map(|l| got[l].as_array().expect(l).len());
+        assert_eq!(counts, want.counts, "{what}: lost, kept, gained");
+        match want.note {
+            None => assert!(got["note"].is_null(), "{what}: note {}", got["note"]),
+            Some(note) => assert!(
+                got["note"].as_str().expect("a note").contains(note),
+                "{what}: note {}",
+                got["note"]
+            ),
+        }
+        for &(list, action, resource, via) in want.checks {
+            let listed = entries(&got[list]);
+            if via.is_empty() {
+                assert!(
+                    listed.iter().all(|(a, _, _)| a != action),
+                    "{what}: {action} must not be {list}: {listed:#?}"
+                );
+                continue;
+            }
+            let found = listed
+                .iter()
+                .find(|(a, r, _)| a == action && r == resource)
+                .unwrap_or_else(|| panic!("{what}: no {list} {action} on {resource}"));
+            assert_eq!(
+                found.2, via,
+                "{what}: paths of {list} {action} on {resource}"
+            );
+        }
+        for (list, through) in [("lost", case.lost_through), ("gained", case.gained_through)] {
+            for (action, resource, via) in entries(&got[list]) {
+                assert!(
+                    via.iter().all(|p| p.contains(through)),
+                    "{what}: {list} {action} on {resource} via {via:?}, not through `{through}`"
+                );
+            }
+        }
+        check_assumable(&what, &got["assumable_lost"], want.assumable_lost);
+    }
+    let actions = value["actions"].as_array().expect("actions");
+    assert_eq!(actions.len(), case.actions.0, "{what}: rows of actions");
+    assert_eq!(
+        value["actions"],
+        summary_of(users),
+        "{what}: actions = the lists' counts"
+    );
+    for &(action, lost, kept, gained) in case.actions.1 {
+        let row = actions
+            .iter()
+            .find(|r| r["action"] == action)
+            .unwrap_or_else(|| panic!("{what}: no actions row for {action}"));
+        assert_eq!(
+            row,
+            &json!({"action": action, "lost": lost, "kept": kept, "gained": gained}),
+            "{what}"
+        );
+    }
+}
+
+/// Writes a policy document for `replace-policy-document --document`.
+fn document(statements: Value) -> String {
+    temp_file(
+        "document.json",
+        json!({"Version": "2026-03-20", "Statement": statements}).to_string(),
+    )
+}
+
+#[test]
+fn every_subcommand_on_the_demo() {
+    let list_only = document(json!([
+        {"Effect": "Allow", "Action": "compute.instance.List", "Resource": "*"}
+    ]));
+    let no_statement = document(json!([]));
+    let compute_admin = json!({"id": "p-compute-admin", "name": "compute-admin"});
+    let support = json!({"id": "p-support", "name": "support-tickets"});
+    let net_operator = json!({"id": "r-net-operator", "name": "network-operator"});
+    let cases = vec![
+        Case {
+            args: args(&["remove-member", "--group", "DevOps", "--user", "ana@acme.example"]),
+            changes: json!([{"kind": "remove_member", "group": group("g-devops", "DevOps"),
+                             "user": user("u-ana", "ana@acme.example")}]),
+            users: vec![U {
+                id: "u-ana",
+                note: None,
+                counts: [35, 3, 0],
+                checks: &[
+                    ("lost", "compute.instance.Create", "*", &[ANA_ADMIN]),
+                    ("kept", "account.billing.Read", "*", &[ANA_BILLING]),
+                    ("lost", "account.billing.Read", "*", &[]),
+                ],
+                assumable_lost: &[DEPLOY_ANA],
+            }],
+            lost_through: "group:g-devops",
+            gained_through: "",
+            actions: (
+                38,
+                &[
+                    ("account.billing.Read", 0, 1, 0),
+                    ("compute.instance.Create", 1, 0, 0),
+                ],
+            ),
+        },
+        Case {
+            args: args(&["add-member", "--group", "DevOps", "--user", "cara@acme.example"]),
+            changes: json!([{"kind": "add_member", "group": group("g-devops", "DevOps"),
+                             "user": user("u-cara", "cara@acme.example")}]),
+            users: vec![U {
+                id: "u-cara",
+                note: None,
+                counts: [0, 1, 37],
+                checks: &[
+                    (
+                        "kept",
+                        "account.billing.Read",
+                        "*",
+                        &[
+                            "user:u-cara > group:g-billing > policy:p-billing-read > #0",
+                            "user:u-cara > group:g-devops > policy:p-cost-read > #0",
+                        ],
+                    ),
+                    (
+                        "gained",
+                        "compute.instance.Delete",
+                        "*",
+                        &["user:u-cara > group:g-devops > policy:p-compute-admin > #0"],
+                    ),
+                    (
+                        "gained",
+                        "network.firewall.Create",
+                        "*",
+                        &["user:u-cara > group:g-devops > role:r-net-operator > policy:p-network-ops > #0"],
+                    ),
+                    (
+                        "gained",
+                        "container.registry.Push",
+                        "registry:reg-7f3a",
+                        &["user:u-cara > group:g-devops > policy:p-registry-push > #0"],
+                    ),
+                ],
+                assumable_lost: &[],
+            }],
+            lost_through: "",
+            gained_through: "group:g-devops",
+            actions: (
+                38,
+                &[
+                    ("account.billing.Read", 0, 1, 0),
+                    ("compute.instance.Delete", 0, 0, 1),
+                ],
+            ),
+        },
+        Case {
+            args: args(&["detach-policy", "--policy", "compute-admin", "--group", "DevOps"]),
+            changes: json!([{"kind": "detach_policy", "group": group("g-devops", "DevOps"),
+                             "policy": compute_admin}]),
+            users: vec![
+                U {
+                    id: "u-dan",
+                    note: None,
+                    counts: [22, 0, 0],
+                    checks: &[
+                        ("lost", "compute.instance.Create", "*", &[DAN_ADMIN]),
+                        // Denied through Contractors before and after: not lost.
+                        ("lost", "compute.instance.Delete", "*", &[]),
+                    ],
+                    assumable_lost: &[],
+                },
+                U {
+                    id: "u-ana",
+                    note: None,
+                    counts: [21, 2, 0],
+                    checks: &[
+                        ("lost", "compute.instance.Delete", "*", &[ANA_ADMIN]),
+                        ("kept", "compute.instance.List", "*", &[ANA_VIEWER]),
+                    ],
+                    assumable_lost: &[],
+                },
+            ],
+            lost_through: "policy:p-compute-admin",
+            gained_through: "",
+            actions: (
+                23,
+                &[
+                    ("compute.instance.Delete", 1, 0, 0),
+                    ("compute.instance.List", 1, 1, 0),
+                ],
+            ),
+        },
+        Case {
+            args: args(&["detach-policy", "--policy", "p-support", "--user", "ana@acme.example"]),
+            changes: json!([{"kind": "detach_policy", "user": user("u-ana", "ana@acme.example"),
+                             "policy": support}]),
+            users: vec![U {
+                id: "u-ana",
+                note: None,
+                counts: [9, 0, 0],
+                checks: &[("lost", "support.ticket.*", "*", &[ANA_SUPPORT])],
+                assumable_lost: &[],
+            }],
+            lost_through: "policy:p-support",
+            gained_through: "",
+            actions: (9, &[("support.ticket.Read", 1, 0, 0)]),
+        },
+        Case {
+            args: args(&["detach-policy", "--policy", "network-ops", "--role", "network-operator"]),
+            changes: json!([{"kind": "detach_policy", "role": net_operator,
+                             "policy": {"id": "p-network-ops", "name": "network-ops"}}]),
+            users: vec![
+                U {
+                    id: "u-ana",
+                    note: None,
+                    counts: [12, 0, 0],
+                    checks: &[(
+                        "lost",
+                        "network.dns.*",
+                        "*",
+                        &["user:u-ana > group:g-devops > role:r-net-operator > policy:p-network-ops > #0"],
+                    )],
+                    assumable_lost: &[],
+                },
+                U {
+                    id: "u-dan",
+                    note: None,
+                    counts: [12, 0, 0],
+                    checks: &[],
+                    assumable_lost: &[],
+                },
+            ],
+            lost_through: "role:r-net-operator > policy:p-network-ops",
+            gained_through: "",
+            actions: (12, &[("network.firewall.*", 2, 0, 0)]),
+        },
+        Case {
+            args: args(&["attach-policy", "--policy", "p-support", "--group", "Billing"]),
+            changes: json!([{"kind": "attach_policy", "group": group("g-billing", "Billing"),
+                             "policy": support}]),
+            users: vec![
+                U {
+                    id: "u-ana",
+                    note: None,
+                    counts: [0, 9, 0],
+                    checks: &[(
+                        "kept",
+                        "support.ticket.Read",
+                        "*",
+                        &[
+                            ANA_SUPPORT,
+                            "user:u-ana > group:g-billing > policy:p-support > #0",
+                        ],
+                    )],
+                    assumable_lost: &[],
+                },
+                U {
+                    id: "u-cara",
+                    note: None,
+                    counts: [0, 0, 9],
+                    checks: &[(
+                        "gained",
+                        "support.ticket.Create",
+                        "*",
+                        &["user:u-cara > group:g-billing > policy:p-support > #0"],
+                    )],
+                    assumable_lost: &[],
+                },
+            ],
+            lost_through: "",
+            gained_through: "group:g-billing > policy:p-support",
+            actions: (9, &[("support.ticket.*", 0, 1, 1)]),
+        },
+        Case {
+            // Ben holds the role through DevOps too, but is suspended: not affected.
+            args: args(&["attach-policy", "--policy", "support-tickets", "--role", "network-operator"]),
+            changes: json!([{"kind": "attach_policy", "role": net_operator, "policy": support}]),
+            users: vec![
+                U {
+                    id: "u-ana",
+                    note: None,
+                    counts: [0, 9, 0],
+                    checks: &[],
+                    assumable_lost: &[],
+                },
+                U {
+                    id: "u-dan",
+                    note: None,
+                    counts: [0, 0, 9],
+                    checks: &[(
+                        "gained",
+                        "support.ticket.List",
+                        "*",
+                        &["user:u-dan > group:g-devops > role:r-net-operator > policy:p-support > #0"],
+                    )],
+                    assumable_lost: &[],
+                },
+            ],
+            lost_through: "",
+            gained_through: "role:r-net-operator > policy:p-support",
+            actions: (9, &[("support.ticket.List", 0, 1, 1)]),
+        },
+        Case {
+            // An assumable role's policies are no standing access: nobody is affected.
+            args: args(&["attach-policy", "--policy", "p-support", "--role", "deploy-admin"]),
+            changes: json!([{"kind": "attach_policy", "role": {"id": "r-deploy-admin", "name": "deploy-admin"},
+                             "policy": support}]),
+            users: vec![],
+            lost_through: "",
+            gained_through: "",
+            actions: (0, &[]),
+        },
+        Case {
+            args: args(&["detach-role", "--role", "viewer", "--user", "ana@acme.example"]),
+            changes: json!([{"kind": "detach_role", "user": user("u-ana", "ana@acme.example"),
+                             "role": {"id": "r-viewer", "name": "viewer"}}]),
+            users: vec![U {
+                id: "u-ana",
+                note: None,
+                counts: [0, 2, 0],
+                checks: &[("kept", "compute.instance.Read", "*", &[ANA_ADMIN])],
+                assumable_lost: &[],
+            }],
+            lost_through: "",
+            gained_through: "",
+            actions: (2, &[("compute.instance.Read", 0, 1, 0)]),
+        },
+        Case {
+            args: args(&["detach-role", "--role", "r-net-operator", "--group", "g-devops"]),
+            changes: json!([{"kind": "detach_role", "group": group("g-devops", "DevOps"),
+                             "role": net_operator}]),
+            users: vec![
+                U {
+                    id: "u-ana",
+                    note: None,
+                    counts: [12, 0, 0],
+                    checks: &[],
+                    assumable_lost: &[],
+                },
+                U {
+                    id: "u-dan",
+                    note: None,
+                    counts: [12, 0, 0],
+                    checks: &[],
+                    assumable_lost: &[],
+                },
+            ],
+            lost_through: "group:g-devops > role:r-net-operator",
+            gained_through: "",
+            actions: (12, &[("network.dns.Read", 2, 0, 0)]),
+        },
+        Case {
+            args: args(&["attach-role", "--role", "network-operator", "--user", "cara@acme.example"]),
+            changes: json!([{"kind": "attach_role", "user": user("u-cara", "cara@acme.example"),
+                             "role": net_operator}]),
+            users: vec![U {
+                id: "u-cara",
+                note: None,
+                counts: [0, 0, 12],
+                checks: &[(
+                    "gained",
+                    "network.dns.Read",
+                    "*",
+                    &["user:u-cara > role:r-net-operator > policy:p-network-ops > #0"],
+                )],
+                assumable_lost: &[],
+            }],
+            lost_through: "",
+            gained_through: "user:u-cara > role:r-net-operator",
+            actions: (12, &[("network.dns.Read", 0, 0, 1)]),
+        },
+        Case {
+            args: args(&["attach-role", "--role", "viewer", "--group", "Billing"]),
+            changes: json!([{"kind": "attach_role", "group": group("g-billing", "Billing"),
+                             "role": {"id": "r-viewer", "name": "viewer"}}]),
+            users: vec![
+                U {
+                    id: "u-ana",
+                    note: None,
+                    counts: [0, 2, 0],
+                    checks: &[(
+                        "kept",
+                        "compute.instance.List",
+                        "*",
+                        &[
+                            ANA_VIEWER,
+                            "user:u-ana > group:g-billing > role:r-viewer > policy:p-compute-read > #0",
+                            ANA_ADMIN,
+                        ],
+                    )],
+                    assumable_lost: &[],
+                },
+                U {
+                    id: "u-cara",
+                    note: None,
+                    counts: [0, 0, 2],
+                    checks: &[(
+                        "gained",
+                        "compute.instance.Read",
+                        "*",
+                        &["user:u-cara > group:g-billing > role:r-viewer > policy:p-compute-read > #0"],
+                    )],
+                    assumable_lost: &[],
+                },
+            ],
+            lost_through: "",
+            gained_through: "group:g-billing > role:r-viewer",
+            actions: (2, &[("compute.instance.List", 0, 1, 1)]),
+        },
+        Case {
+            args: args(&["delete-group", "--group", "DevOps"]),
+            changes: json!([{"kind": "delete_group", "group": group("g-devops", "DevOps")}]),
+            users: vec![
+                U {
+                    id: "u-dan",
+                    note: None,
+                    counts: [37, 0, 0],
+                    checks: &[
+                        (
+                            "lost",
+                            "account.billing.Read",
+                            "*",
+                            &["user:u-dan > group:g-devops > policy:p-cost-read > #0"],
+                        ),
+                        ("lost", "compute.instance.Delete", "*", &[]),
+                    ],
+                    assumable_lost: &[DEPLOY_DAN],
+                },
+                U {
+                    id: "u-ana",
+                    note: None,
+                    counts: [35, 3, 0],
+                    checks: &[("kept", "account.billing.Read", "*", &[ANA_BILLING])],
+                    assumable_lost: &[DEPLOY_ANA],
+                },
+            ],
+            lost_through: "group:g-devops",
+            gained_through: "",
+            actions: (
+                38,
+                &[
+                    ("account.billing.Read", 1, 1, 0),
+                    ("compute.instance.Delete", 1, 0, 0),
+                ],
+            ),
+        },
+        Case {
+            args: args(&["delete-role", "--role", "network-operator"]),
+            changes: json!([{"kind": "delete_role", "role": net_operator}]),
+            users: vec![
+                U {
+                    id: "u-ana",
+                    note: None,
+                    counts: [12, 0, 0],
+                    checks: &[],
+                    assumable_lost: &[],
+                },
+                U {
+                    id: "u-dan",
+                    note: None,
+                    counts: [12, 0, 0],
+                    checks: &[],
+                    assumable_lost: &[],
+                },
+            ],
+            lost_through: "role:r-net-operator",
+            gained_through: "",
+            actions: (12, &[("network.dns.*", 2, 0, 0)]),
+        },
+        Case {
+            // An assumable role: only the trusts to assume it go.
+            args: args(&["delete-role", "--role", "r-deploy-admin"]),
+            changes: json!([{"kind": "delete_role", "role": {"id": "r-deploy-admin", "name": "deploy-admin"}}]),
+            users: vec![
+                U {
+                    id: "u-ana",
+                    note: None,
+                    counts: [0, 0, 0],
+                    checks: &[],
+                    assumable_lost: &[DEPLOY_ANA],
+                },
+                U {
+                    id: "u-dan",
+                    note: None,
+                    counts: [0, 0, 0],
+                    checks: &[],
+                    assumable_lost: &[DEPLOY_DAN],
+                },
+            ],
+            lost_through: "",
+            gained_through: "",
+            actions: (0, &[]),
+        },
+        Case {
+            args: args(&["delete-policy", "--policy", "registry-push"]),
+            changes: json!([{"kind": "delete_policy",
+                             "policy": {"id": "p-registry-push", "name": "registry-push"}}]),
+            users: ["u-ana", "u-ci", "u-dan"]
+                .into_iter()
+                .map(|id| U {
+                    id,
+                    note: None,
+                    counts: [2, 0, 0],
+                    checks: &[],
+                    assumable_lost: &[],
+                })
+                .collect(),
+            lost_through: "policy:p-registry-push",
+            gained_through: "",
+            actions: (
+                2,
+                &[
+                    ("container.registry.Pull", 3, 0, 0),
+                    ("container.registry.Push", 3, 0, 0),
+                ],
+            ),
+        },
+        Case {
+            args: args(&["suspend-user", "--user", "dan@acme.example"]),
+            changes: json!([{"kind": "suspend_user", "user": user("u-dan", "dan@acme.example")}]),
+            users: vec![U {
+                id: "u-dan",
+                note: Some("suspended by the change: loses all access; assignments are kept"),
+                counts: [37, 0, 0],
+                checks: &[(
+                    "lost",
+                    "container.registry.Pull",
+                    "registry:reg-7f3a",
+                    &["user:u-dan > group:g-devops > policy:p-registry-push > #0"],
+                )],
+                assumable_lost: &[DEPLOY_DAN],
+            }],
+            lost_through: "user:u-dan > group:g-devops",
+            gained_through: "",
+            actions: (37, &[("compute.instance.Create", 1, 0, 0)]),
+        },
+        Case {
+            args: args(&["unsuspend-user", "--user", "u-ben"]),
+            changes: json!([{"kind": "unsuspend_user", "user": user("u-ben", "ben@acme.example")}]),
+            users: vec![U {
+                id: "u-ben",
+                note: Some("unsuspended by the change: assignments count again"),
+                counts: [0, 0, 38],
+                checks: &[(
+                    "gained",
+                    "compute.instance.Delete",
+                    "*",
+                    &["user:u-ben > group:g-devops > policy:p-compute-admin > #0"],
+                )],
+                assumable_lost: &[],
+            }],
+            lost_through: "",
+            gained_through: "user:u-ben > group:g-devops",
+            actions: (38, &[("compute.instance.Delete", 0, 0, 1)]),
+        },
+        Case {
+            args: args(&["remove-user", "--user", "ci-deployer@acme.example"]),
+            changes: json!([{"kind": "remove_user", "user": user("u-ci", "ci-deployer@acme.example")}]),
+            users: vec![U {
+                id: "u-ci",
+                note: Some("removed from the organization: loses all access"),
+                counts: [2, 0, 0],
+                checks: &[(
+                    "lost",
+                    "container.registry.Push",
+                    "registry:reg-7f3a",
+                    &["user:u-ci > policy:p-registry-push > #0"],
+                )],
+                assumable_lost: &[],
+            }],
+            lost_through: "user:u-ci > policy:p-registry-push",
+            gained_through: "",
+            actions: (2, &[("container.registry.Push", 1, 0, 0)]),
+        },
+        Case {
+            // Suspended already: nothing to lose.
+            args: args(&["remove-user", "--user", "ben@acme.example"]),
+            changes: json!([{"kind": "remove_user", "user": user("u-ben", "ben@acme.example")}]),
+            users: vec![U {
+                id: "u-ben",
+                note: Some("suspended user: no access before or after; assignments are kept"),
+                counts: [0, 0, 0],
+                checks: &[],
+                assumable_lost: &[],
+            }],
+            lost_through: "",
+            gained_through: "",
+            actions: (0, &[]),
+        },
+        Case {
+            args: args(&["suspend-user", "--user", "olivia@acme.example"]),
+            changes: json!([{"kind": "suspend_user", "user": user("u-olivia", "olivia@acme.example")}]),
+            users: vec![U {
+                id: "u-olivia",
+                note: Some("root user: unconditional access; no change affects them"),
+                counts: [0, 0, 0],
+                checks: &[],
+                assumable_lost: &[],
+            }],
+            lost_through: "",
+            gained_through: "",
+            actions: (0, &[]),
+        },
+        Case {
+            // compute-admin keeps one action. List stays allowed through the same path (the
+            // policy's statement 0): unchanged, in no list. Read is kept by Ana's viewer role.
+            args: args(&[
+                "replace-policy-document",
+                "--policy",
+                "compute-admin",
+                "--document",
+                &list_only,
+            ]),
+            changes: json!([{"kind": "replace_policy_document", "policy": compute_admin}]),
+            users: vec![
+                U {
+                    id: "u-ana",
+                    note: None,
+                    counts: [21, 1, 0],
+                    checks: &[
+                        ("kept", "compute.instance.Read", "*", &[ANA_VIEWER]),
+                        ("kept", "compute.instance.List", "", &[]),
+                        ("lost", "compute.instance.List", "", &[]),
+                    ],
+                    assumable_lost: &[],
+                },
+                U {
+                    id: "u-dan",
+                    note: None,
+                    counts: [21, 0, 0],
+                    checks: &[
+                        ("lost", "compute.instance.Read", "*", &[DAN_ADMIN]),
+                        ("lost", "compute.instance.List", "", &[]),
+                    ],
+                    assumable_lost: &[],
+                },
+            ],
+            lost_through: "policy:p-compute-admin",
+            gained_through: "",
+            actions: (22, &[("compute.instance.Read", 1, 1, 0)]),
+        },
+        Case {
+            // The Deny goes: Dan gains what DevOps allowed.
+            args: args(&[
+                "replace-policy-document",
+                "--policy",
+                "p-no-instance-delete",
+                "--document",
+                &no_statement,
+            ]),
+            changes: json!([{"kind": "replace_policy_document",
+                             "policy": {"id": "p-no-instance-delete", "name": "no-instance-delete"}}]),
+            users: vec![U {
+                id: "u-dan",
+                note: None,
+                counts: [0, 0, 1],
+                checks: &[("gained", "compute.instance.Delete", "*", &[DAN_ADMIN])],
+                assumable_lost: &[],
+            }],
+            lost_through: "",
+            gained_through: "",
+            actions: (1, &[("compute.instance.Delete", 0, 0, 1)]),
+        },
+        Case {
+            args: args(&["delete-role-trust", "--trust", "t-deploy-devops"]),
+            changes: json!([{"kind": "delete_role_trust",
+                             "role": {"id": "r-deploy-admin", "name": "deploy-admin"},
+                             "trust": {"id": "t-deploy-devops", "name": "t-deploy-devops"}}]),
+            users: vec![
+                U {
+                    id: "u-ana",
+                    note: None,
+                    counts: [0, 0, 0],
+                    checks: &[],
+                    assumable_lost: &[DEPLOY_ANA],
+                },
+                U {
+                    id: "u-dan",
+                    note: None,
+                    counts: [0, 0, 0],
+                    checks: &[],
+                    assumable_lost: &[DEPLOY_DAN],
+                },
+            ],
+            lost_through: "",
+            gained_through: "",
+            actions: (0, &[]),
+        },
+    ];
+    let mut kinds = std::collections::BTreeSet::new();
+    for case in &cases {
+        kinds.insert(case.args[0].clone());
+        check_impact(&case.args.join(" "), &impact_json(&case.args), case);
+    }
+    assert_eq!(
+        kinds.len(),
+        14,
+        "one case at least per subcommand: {kinds:?}"
+    );
+}
+
+#[test]
+fn a_change_file_is_applied_as_one_step() {
+    // Alone, taking Dan out of Contractors lifts the Deny on compute.instance.Delete...
+    let alone = impact_json(&args(&[
+        "remove-member",
+        "--group",
+        "Contractors",
+        "--user",
+        "dan@acme.example",
+    ]));
+    assert_eq!(
+        entries(&alone["users"][0]["gained"]),
+        vec![(
+            "compute.instance.Delete".to_string(),
+            "*".to_string(),
+            vec![DAN_ADMIN.to_string()]
+        )]
+    );
+    // ...but with the same Deny attached to DevOps in the same step, Dan gains nothing and Ana
+    // loses it. Entities by id and by name.
+    let case = Case {
+        args: args(&["--changes", &data("one-step.json")]),
+        changes: json!([
+            {"kind": "remove_member", "group": group("g-contractors", "Contractors"),
+             "user": user("u-dan", "dan@acme.example")},
+            {"kind": "attach_policy", "group": group("g-devops", "DevOps"),
+             "policy": {"id": "p-no-instance-delete", "name": "no-instance-delete"}}
+        ]),
+        users: vec![
+            U {
+                id: "u-ana",
+                note: None,
+                counts: [1, 0, 0],
+                checks: &[("lost", "compute.instance.Delete", "*", &[ANA_ADMIN])],
+                assumable_lost: &[],
+            },
+            // Named by a change, so listed even though nothing changes for him.
+            U {
+                id: "u-dan",
+                note: None,
+                counts: [0, 0, 0],
+                checks: &[],
+                assumable_lost: &[],
+            },
+        ],
+        lost_through: "",
+        gained_through: "",
+        actions: (1, &[("compute.instance.Delete", 1, 0, 0)]),
+    };
+    check_impact("one-step.json", &impact_json(&case.args), &case);
+
+    // Ana leaves both groups and drops her role: account.billing.Read, kept by either removal
+    // alone, is lost with both its paths.
+    let file = temp_file(
+        "ana-leaves.json",
+        json!([
+            {"kind": "remove_member", "group": "DevOps", "user": "ana@acme.example"},
+            {"kind": "remove_member", "group": "Billing", "user": "ana@acme.example"},
+            {"kind": "detach_role", "role": "viewer", "user": "u-ana"}
+        ])
+        .to_string(),
+    );
+    let value = impact_json(&args(&["--changes", &file]));
+    let ana = &value["users"][0];
+    assert_eq!(ana["user"]["id"], "u-ana");
+    assert_eq!(value["changes"].as_array().expect("changes").len(), 3);
+    let lost = entries(&ana["lost"]);
+    // Everything but her direct support-tickets policy (9 entries, untouched).
+    assert_eq!(lost.len(), 40, "{lost:#?}");
+    assert_eq!(ana["kept"], json!([]));
+    assert_eq!(ana["unchanged_count"], 9);
+    assert_eq!(
+        crate::util::find(&lost, "account.billing.Read", "*").expect("lost"),
+        &vec![
+            ANA_BILLING.to_string(),
+            "user:u-ana > group:g-devops > policy:p-cost-read > #0".to_string()
+        ]
+    );
+}
+
+#[test]
+fn a_change_file_with_every_kind() {
+    let case = Case {
+        args: args(&["--changes", &data("every-kind.json")]),
+        changes: Value::Null, // checked below, kind by kind
+        users: vec![
+            U {
+                id: "u-ana",
+                note: None,
+                counts: [37, 10, 0],
+                checks: &[
+                    ("lost", "compute.instance.Read", "*", &[ANA_VIEWER, ANA_ADMIN]),
+                    ("kept", "account.billing.Read", "*", &[ANA_BILLING]),
+                    (
+                        "kept",
+                        "support.ticket.Read",
+                        "*",
+                        &["user:u-ana > group:g-billing > policy:p-support > #0"],
+                    ),
+                ],
+                assumable_lost: &[DEPLOY_ANA],
+            },
+            U {
+                id: "u-dan",
+                note: Some("suspended by the change"),
+                counts: [37, 0, 0],
+                checks: &[],
+                assumable_lost: &[DEPLOY_DAN],
+            },
+            U {
+                id: "u-ci",
+                note: Some("removed from the organization"),
+                counts: [2, 0, 0],
+                checks: &[],
+                assumable_lost: &[],
+            },
+            U {
+                // Into DevOps, whose cost-read now denies billing.
+                id: "u-cara",
+                note: None,
+                counts: [1, 0, 44],
+                checks: &[
+                    (
+                        "lost",
+                        "account.billing.Read",
+                        "*",
+                        &["user:u-cara > group:g-billing > policy:p-billing-read > #0"],
+                    ),
+                    (
+                        "gained",
+                        "network.dns.Read",
+                        "*",
+                        &[
+                            "user:u-cara > role:r-net-operator > policy:p-network-ops > #0",
+                            "user:u-cara > group:g-devops > role:r-net-operator > policy:p-network-ops > #0",
+                        ],
+                    ),
+                    // Contractors is deleted: no Deny for Cara.
+                    (
+                        "gained",
+                        "compute.instance.Delete",
+                        "*",
+                        &["user:u-cara > group:g-devops > policy:p-compute-admin > #0"],
+                    ),
+                    // The registry policy is deleted in the same step.
+                    ("gained", "container.registry.Push", "", &[]),
+                ],
+                assumable_lost: &[],
+            },
+            U {
+                id: "u-ben",
+                note: Some("unsuspended by the change"),
+                counts: [0, 0, 35],
+                checks: &[("gained", "account.billing.Read", "", &[])],
+                assumable_lost: &[],
+            },
+        ],
+        lost_through: "",
+        gained_through: "",
+        actions: (47, &[("compute.instance.Delete", 1, 0, 2)]),
+    };
+    let value = impact_json(&case.args);
+    let kinds: Vec<&str> = value["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| c["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "remove_member",
+            "add_member",
+            "detach_policy",
+            "attach_policy",
+            "detach_role",
+            "attach_role",
+            "delete_group",
+            "delete_role_trust",
+            "delete_role",
+            "delete_policy",
+            "suspend_user",
+            "unsuspend_user",
+            "remove_user",
+            "replace_policy_document"
+        ]
+    );
+    let case = Case {
+        changes: value["changes"].clone(),
+        ..case
+    };
+    check_impact("every-kind.json", &value, &case);
+}
+
+#[test]
+fn invalid_change_files() {
+    let small = data("small.json");
+    let on_small = ["--snapshot", small.as_str()];
+    let remove_ana = r#"{"kind": "remove_member", "group": "DevOps", "user": "ana@acme.example"}"#;
+    let doc = |statement: &str| {
+        format!(
+            r#"[{{"kind": "replace_policy_document", "policy": "p-support",
+                 "policy_document": {{"Version": "1", "Statement": [{statement}]}}}}]"#
+        )
+    };
+    // (label, file content, extra arguments, fragments of the one error line besides the path)
+    let cases: Vec<(&str, String, &[&str], &[&str])> = vec![
+        (
+            "not-json",
+            "not json".into(),
+            &[],
+            &["expected ident at line 1"],
+        ),
+        (
+            "not-an-array",
+            "{}".into(),
+            &[],
+            &["invalid type: map, expected a sequence"],
+        ),
+        (
+            "unknown-kind",
+            format!(
+                r#"[{remove_ana}, {{"kind": "remove_membr", "group": "Billing", "user": "u-ana"}}]"#
+            ),
+            &[],
+            &[
+                "[1].kind: unknown variant `remove_membr`",
+                "expected one of `remove_member`",
+            ],
+        ),
+        (
+            "no-kind",
+            r#"[{"group": "DevOps"}]"#.into(),
+            &[],
+            &["[0]: missing field `kind`"],
+        ),
+        (
+            "missing-field",
+            r#"[{"kind": "remove_member", "group": "DevOps"}]"#.into(),
+            &[],
+            &["[0]: missing field `user`"],
+        ),
+        (
+            "unknown-field",
+            r#"[{"kind": "delete_group", "group": "DevOps", "force": true}]"#.into(),
+            &[],
+            &["[0]: unknown field `force`"],
+        ),
+        (
+            // FIXME: the JSON path stops at the change (`[0]`), not `[0].group`: serde cannot
+            // follow the path into an internally tagged enum.
+            "wrong-type",
+            r#"[{"kind": "delete_group", "group": 3}]"#.into(),
+            &[],
+            &["[0]: invalid type: integer `3`, expected a string"],
+        ),
+        (
+            "two-holders",
+            format!(
+                r#"[{remove_ana}, {{"kind": "detach_policy", "policy": "p-support", "user": "ana@acme.example", "group": "DevOps"}}]"#
+            ),
+            &[],
+            &["[1]: detach_policy: name exactly one of `user`, `group`, `role`"],
+        ),
+        (
+            "no-holder",
+            r#"[{"kind": "attach_role", "role": "viewer"}]"#.into(),
+            &[],
+            &["[0]: attach_role: name exactly one of `user`, `group`"],
+        ),
+        (
+            // A role holds policies, not roles.
+            "role-holding-a-role",
+            r#"[{"kind": "attach_role", "role": "viewer", "role_": "x"}]"#.into(),
+            &[],
+            &[
+                "[0]: unknown field `role_`",
+                "expected one of `role`, `user`, `group`",
+            ],
+        ),
+        (
+            "unknown-group",
+            format!(r#"[{remove_ana}, {{"kind": "delete_group", "group": "Ops"}}]"#),
+            &[],
+            &["[1]: no group matches `Ops`", "`g-devops` (DevOps)"],
+        ),
+        (
+            "unknown-user",
+            r#"[{"kind": "suspend_user", "user": "zed@acme.example"}]"#.into(),
+            &[],
+            &["[0]: no user matches `zed@acme.example`"],
+        ),
+        (
+            "unknown-policy",
+            r#"[{"kind": "delete_policy", "policy": "p-nope"}]"#.into(),
+            &[],
+            &["[0]: no policy matches `p-nope`"],
+        ),
+        (
+            "unknown-role",
+            r#"[{"kind": "delete_role", "role": "admin"}]"#.into(),
+            &[],
+            &["[0]: no role matches `admin`"],
+        ),
+        (
+            "unknown-trust",
+            r#"[{"kind": "delete_role_trust", "trust": "t-nope"}]"#.into(),
+            &[],
+            &["[0]: no role trust matches `t-nope`"],
+        ),
+        (
+            "ambiguous-group",
+            r#"[{"kind": "delete_group", "group": "Team"}]"#.into(),
+            &on_small,
+            &[
+                "[0]: `Team` matches several groups",
+                "`g-team-1`",
+                "`g-team-2`",
+            ],
+        ),
+        (
+            "bad-document-field",
+            doc(r#"{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {}}"#),
+            &[],
+            &["[0]: unknown field `Condition`"],
+        ),
+    ];
+    for (label, content, extra, fragments) in cases {
+        let path = temp_file(&format!("{label}.json"), content);
+        let run = iamsim(&[&["impact", "--changes", &path][..], extra].concat());
+        let with_path = [&[path.as_str()][..], fragments].concat();
+        run.expect_error(&with_path);
+    }
+    // Errors found while applying the changes name the change by what it says, not by its
+    // position or the file.
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            // FIXME: the message names neither the file nor the position (`[0]`) of the change.
+            "empty",
+            "[]",
+            &["the change file holds no change"],
+        ),
+        (
+            // FIXME: as above, no `[1]`.
+            "deleted-earlier",
+            r#"[{"kind": "delete_group", "group": "DevOps"},
+                {"kind": "remove_member", "group": "DevOps", "user": "ana@acme.example"}]"#,
+            &["group `g-devops` is deleted by an earlier change"],
+        ),
+        (
+            "trust-of-deleted-role",
+            r#"[{"kind": "delete_role", "role": "deploy-admin"},
+                {"kind": "delete_role_trust", "trust": "t-deploy-devops"}]"#,
+            &["role trust `t-deploy-devops` is deleted by an earlier change"],
+        ),
+        (
+            "twice",
+            r#"[{"kind": "remove_member", "group": "DevOps", "user": "ana@acme.example"},
+                {"kind": "remove_member", "group": "DevOps", "user": "ana@acme.example"}]"#,
+            &["user `u-ana` is not a member of group `g-devops` (the change does nothing)"],
+        ),
+        (
+            "system-policy",
+            r#"[{"kind": "replace_policy_document", "policy": "Vultr managed: Billing ACL",
+                 "policy_document": {"Version": "1", "Statement": []}}]"#,
+            &["policy `p-acl-billing` is managed by Vultr (is_system_policy)"],
+        ),
+    ];
+    for (label, content, fragments) in cases {
+        let path = temp_file(&format!("{label}.json"), content);
+        iamsim(&["impact", "--changes", &path]).expect_error(fragments);
+    }
+    // FIXME: likewise, a malformed replacement document is named by its policy, not by the
+    // file and position of the change.
+    for (label, statement, fragment) in [
+        (
+            "bad-document-effect",
+            r#"{"Effect": "allow", "Action": "*", "Resource": "*"}"#,
+            "policy `p-support` new document statement 0: unknown effect `allow`",
+        ),
+        (
+            "bad-document-pattern",
+            r#"{"Effect": "Allow", "Action": "compute.*.Create", "Resource": "*"}"#,
+            "policy `p-support` new document statement 0: invalid action pattern `compute.*.Create`",
+        ),
+    ] {
+        let path = temp_file(&format!("{label}.json"), doc(statement));
+        iamsim(&["impact", "--changes", &path]).expect_error(&[fragment]);
+    }
+    let missing = data("no-such-changes.json");
+    iamsim(&["impact", "--changes", &missing]).expect_error(&[&missing, "no such file"]);
+}
+
+/// Changes that do nothing, each as a subcommand: exit 2 naming what is already so; with
+/// `--allow-noop`, skipped, and then nobody is affected.
+#[test]
+fn changes_that_do_nothing() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "remove-member",
+                "--group",
+                "Billing",
+                "--user",
+                "dan@acme.example",
+            ],
+            "user `u-dan` is not a member of group `g-billing`",
+        ),
+        (
+            &[
+                "add-member",
+                "--group",
+                "DevOps",
+                "--user",
+                "ana@acme.example",
+            ],
+            "user `u-ana` is already a member of group `g-devops`",
+        ),
+        (
+            &[
+                "detach-policy",
+                "--policy",
+                "p-support",
+                "--group",
+                "DevOps",
+            ],
+            "policy `p-support` is not attached to group `g-devops`",
+        ),
+        (
+            &[
+                "attach-policy",
+                "--policy",
+                "p-support",
+                "--user",
+                "ana@acme.example",
+            ],
+            "policy `p-support` is already attached to user `u-ana`",
+        ),
+        (
+            &["detach-policy", "--policy", "p-support", "--role", "viewer"],
+            "policy `p-support` is not attached to role `r-viewer`",
+        ),
+        (
+            &["detach-role", "--role", "viewer", "--group", "DevOps"],
+            "role `r-viewer` is not attached to group `g-devops`",
+        ),
+        (
+            &[
+                "attach-role",
+                "--role",
+                "viewer",
+                "--user",
+                "ana@acme.example",
+            ],
+            "role `r-viewer` is already attached to user `u-ana`",
+        ),
+        (
+            &["suspend-user", "--user", "ben@acme.example"],
+            "user `u-ben` is already suspended",
+        ),
+        (
+            &["unsuspend-user", "--user", "ana@acme.example"],
+            "user `u-ana` is not suspended",
+        ),
+    ];
+    for (change, reason) in cases {
+        let run = iamsim(&[&["impact"][..], change].concat());
+        run.expect_error(&[reason, "(the change does nothing)"]);
+
+        let skipped = impact_json(&args(&[change, &["--allow-noop"][..]].concat()));
+        assert_eq!(
+            skipped,
+            json!({"schema_version": 1, "changes": [], "users": [], "actions": []}),
+            "{change:?}"
+        );
+        let table = iamsim(&[&["impact"][..], change, &["--allow-noop"]].concat());
+        table.expect_code(0);
+        // FIXME: the table starts with a blank line, and does not say the change was skipped.
+        assert_eq!(table.stdout, "\nNobody's access changes.\n", "{change:?}");
+    }
+
+    // In a change file, only the change that does nothing is skipped.
+    let file = temp_file(
+        "twice.json",
+        json!([
+            {"kind": "remove_member", "group": "DevOps", "user": "ana@acme.example"},
+            {"kind": "remove_member", "group": "DevOps", "user": "ana@acme.example"}
+        ])
+        .to_string(),
+    );
+    let twice = impact_json(&args(&["--changes", &file, "--allow-noop"]));
+    let once = impact_json(&args(&[
+        "remove-member",
+        "--group",
+        "DevOps",
+        "--user",
+        "ana@acme.example",
+    ]));
+    assert_eq!(twice, once);
+
+    // `--allow-noop` does not skip errors of another kind.
+    let file = temp_file(
+        "deleted.json",
+        json!([{"kind": "delete_group", "group": "DevOps"},
+               {"kind": "delete_group", "group": "DevOps"}])
+        .to_string(),
+    );
+    iamsim(&["impact", "--changes", &file, "--allow-noop"])
+        .expect_error(&["group `g-devops` is deleted by an earlier change"]);
+}
+
+#[test]
+fn replace_policy_document() {
+    let doc =
+        document(json!({"Effect": "Allow", "Action": "support.ticket.Read", "Resource": "*"}));
+    // Vultr-managed policies cannot be edited: by id or by name, with or without --allow-noop.
+    for policy in ["p-acl-billing", "Vultr managed: Billing ACL"] {
+        for extra in [&[][..], &["--allow-noop"]] {
+            let run = iamsim(
+                &[
+                    &[
+                        "impact",
+                        "replace-policy-document",
+                        "--policy",
+                        policy,
+                        "--document",
+                        &doc,
+                    ][..],
+                    extra,
+                ]
+                .concat(),
+            );
+            run.expect_error(&[
+                "policy `p-acl-billing` is managed by Vultr (is_system_policy): its document cannot be replaced",
+            ]);
+        }
+    }
+    // A custom policy: Ana keeps Read through the new document and loses the rest of it.
+    let value = impact_json(&args(&[
+        "replace-policy-document",
+        "--policy",
+        "support-tickets",
+        "--document",
+        &doc,
+    ]));
+    let ana = &value["users"][0];
+    assert_eq!(ana["user"]["id"], "u-ana");
+    // Read stays allowed through the same path, the policy's statement 0: unchanged.
+    assert_eq!(ana["kept"], json!([]));
+    let lost = entries(&ana["lost"]);
+    assert_eq!(lost.len(), 8, "{lost:#?}");
+    assert!(
+        lost.iter().all(|e| e.0 != "support.ticket.Read"),
+        "{lost:#?}"
+    );
+
+    // A document naming an action no policy names: a new element of the universe, gained.
+    let wider = document(json!([
+        {"Effect": "Allow", "Action": ["support.*", "compute.gizmo.Spin"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "compute.instance.Create", "Resource": "*"}
+    ]));
+    let value = impact_json(&args(&[
+        "replace-policy-document",
+        "--policy",
+        "p-support",
+        "--document",
+        &wider,
+    ]));
+    let ana = &value["users"][0];
+    let gained: Vec<String> = entries(&ana["gained"]).into_iter().map(|e| e.0).collect();
+    assert_eq!(gained, ["support.*"]);
+    let lost = entries(&ana["lost"]);
+    assert_eq!(
+        lost.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+        ["compute.instance.Create"],
+        "the new Deny"
+    );
+    assert_eq!(paths(&ana["lost"][0]["via"]), [ANA_ADMIN]);
+    // compute.gizmo.Spin was allowed before through compute.*: kept, now through two paths.
+    assert_eq!(
+        crate::util::find(&entries(&ana["kept"]), "compute.gizmo.Spin", "*").expect("kept"),
+        &vec![ANA_SUPPORT.to_string(), ANA_ADMIN.to_string()]
+    );
+
+    // Unreadable documents.
+    let missing = data("no-such-document.json");
+    let not_json = temp_file("not-a-document.json", "{\"Version\": ");
+    let no_statement = temp_file("no-statement.json", r#"{"Version": "1"}"#);
+    for (file, fragments) in [
+        (&missing, &[missing.as_str(), "no such file"][..]),
+        (&not_json, &[not_json.as_str(), "EOF while parsing"]),
+        (
+            &no_statement,
+            &[no_statement.as_str(), "missing field `Statement`"],
+        ),
+    ] {
+        iamsim(&[
+            "impact",
+            "replace-policy-document",
+            "--policy",
+            "p-support",
+            "--document",
+            file,
+        ])
+        .expect_error(fragments);
+    }
+}
