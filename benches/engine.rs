@@ -33,7 +33,16 @@ impl Kernel {
         let universe: Vec<ActionPattern> = org.universe().cloned().collect();
         let words = universe.len().div_ceil(64);
         let unit = 2 * words;
-        let policy_ix = |id: &str| snapshot.policies.iter().position(|p| p.id == id);
+        let index = |ids: Vec<&str>| -> std::collections::HashMap<String, usize> {
+            ids.into_iter()
+                .enumerate()
+                .map(|(i, id)| (id.to_string(), i))
+                .collect()
+        };
+        let policies = index(snapshot.policies.iter().map(|p| p.id.as_str()).collect());
+        let role_ids = index(snapshot.roles.iter().map(|r| r.id.as_str()).collect());
+        let user_ids = index(snapshot.users.iter().map(|u| u.id.as_str()).collect());
+        let policy_ix = |id: &str| policies.get(id).copied();
         let mut policy_sets = vec![0u64; snapshot.policies.len() * unit];
         for (p, policy) in snapshot.policies.iter().enumerate() {
             for statement in policy.policy_document.statement.as_slice() {
@@ -66,7 +75,7 @@ impl Kernel {
             .iter()
             .map(|r| r.role_type == iamsim_core::model::RoleType::Assignable)
             .collect();
-        let role_ix = |id: &str| snapshot.roles.iter().position(|r| r.id == id);
+        let role_ix = |id: &str| role_ids.get(id).copied();
         let (groups, roles) = (snapshot.groups.len(), snapshot.roles.len());
         let mut sets = vec![0u64; (groups + roles + snapshot.policies.len()) * unit];
         for (r, role) in snapshot.roles.iter().enumerate() {
@@ -95,7 +104,7 @@ impl Kernel {
         let mut user_sets = vec![Vec::new(); snapshot.users.len()];
         for (g, group) in snapshot.groups.iter().enumerate() {
             for member in &group.members {
-                if let Some(u) = snapshot.users.iter().position(|x| x.id == *member) {
+                if let Some(&u) = user_ids.get(member) {
                     user_sets[u].push(g as u32);
                 }
             }

@@ -107,7 +107,7 @@ fn gates_on_impact() {
                     1,
                     &[&[
                         "gate tripped: --fail-on lost: ana@acme.example loses compute.* on *; ",
-                        "(and 32 more)",
+                        "(and 33 more)",
                     ]],
                 ),
                 (&["--fail-on", "gained"], 0, &[]),
@@ -135,7 +135,7 @@ fn gates_on_impact() {
                             "--fail-if-loses `container.registry.Pull`",
                             "ana@acme.example loses container.registry.Pull on registry:reg-7f3a",
                         ],
-                        &["--fail-on lost", "(and 32 more)"],
+                        &["--fail-on lost", "(and 33 more)"],
                     ],
                 ),
                 // Kept through Billing: no gate trips on what is kept.
@@ -323,22 +323,7 @@ fn usage_and_input_errors_exit_2() {
                 "--user",
                 "u-ana",
             ],
-            &["the subcommand 'remove-member' cannot be used with '--changes <FILE>'"],
-        ),
-        (
-            // FIXME: options marked global are refused before an impact subcommand
-            // (`args_conflicts_with_subcommands`); after it they work.
-            &[
-                "impact",
-                "--format",
-                "json",
-                "remove-member",
-                "--group",
-                "DevOps",
-                "--user",
-                "u-ana",
-            ],
-            &["the subcommand 'remove-member' cannot be used with '--format <FORMAT>'"],
+            &["give either --changes FILE or one change subcommand, not both"],
         ),
         (
             &["impact", "detach-policy", "--policy", "p-support"],
@@ -421,4 +406,24 @@ fn usage_and_input_errors_exit_2() {
     for (args, fragments) in cases {
         iamsim(args).expect_error(fragments);
     }
+}
+
+/// Options may come before or after the change subcommand.
+#[test]
+fn options_before_the_subcommand() {
+    let run = iamsim(&[
+        "impact",
+        "--format",
+        "json",
+        "--fail-if-loses",
+        "compute.instance.Create",
+        "remove-member",
+        "--group",
+        "DevOps",
+        "--user",
+        "u-ana",
+    ]);
+    run.expect_code(1);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(value["users"][0]["user"]["id"], "u-ana");
 }

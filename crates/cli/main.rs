@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use iamsim_core::model::PolicyDocument;
 use iamsim_core::policy::ActionPattern;
+use iamsim_core::query::pattern_reaches;
 use iamsim_core::report::Entry;
 use iamsim_core::{Catalogue, ChangeSpec, Org, SimulateOptions, Snapshot};
 
@@ -56,7 +57,6 @@ enum Command {
         input: Input,
     },
     /// What changes would do to people's access, before anyone makes them.
-    #[command(args_conflicts_with_subcommands = true)]
     Impact(ImpactArgs),
     /// Every user allowed to do an action, with all paths; and those an explicit Deny blocks.
     WhoCan {
@@ -444,15 +444,17 @@ fn run(command: Command) -> Result<u8, Failure> {
             )?;
             let report = iamsim_core::diff(&old, &new);
             emit(common.format, &report, |m| render::diff(&report, m))?;
-            let lost = report
+            let subjects: Vec<Subject> = report
                 .users
                 .iter()
-                .map(|u| (u.user.email.as_str(), &u.lost[..], &old));
-            let gained = report
-                .users
-                .iter()
-                .map(|u| (u.user.email.as_str(), &u.gained[..], &new));
-            Ok(checks.check(lost, gained))
+                .map(|u| Subject {
+                    email: &u.user.email,
+                    lost: &u.lost,
+                    gained: &u.gained,
+                    assumable_lost: 0,
+                })
+                .collect();
+            Ok(checks.check(&subjects, &old, &new))
         }
         Command::Generate {
             users,
@@ -507,7 +509,12 @@ fn run(command: Command) -> Result<u8, Failure> {
 fn impact(args: ImpactArgs) -> Result<u8, Failure> {
     let checks = GateCheck::parse(&args.gates)?;
     let specs = match (&args.changes, args.kind) {
-        (Some(path), _) => {
+        (Some(_), Some(_)) => {
+            return Err(Failure(
+                "give either --changes FILE or one change subcommand, not both".to_string(),
+            ))
+        }
+        (Some(path), None) => {
             let text = read_text(path)?;
             iamsim_core::parse_changes(&text).map_err(|e| Failure(format!("{}: {e}", path.display())))?
         }
@@ -519,7 +526,11 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         }
     };
     if specs.is_empty() {
-        return Err(Failure("the change file holds no change".to_string()));
+        let path = args.changes.as_deref().unwrap_or(Path::new("-"));
+        return Err(Failure(format!(
+            "{}: the change file holds no change",
+            path.display()
+        )));
     }
     let org = load(&args.input)?;
     let changes = org
@@ -535,15 +546,17 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
     emit(args.input.common.format, &report, |m| {
         render::impact(&report, m)
     })?;
-    let lost = report
+    let subjects: Vec<Subject> = report
         .users
         .iter()
-        .map(|u| (u.user.email.as_str(), &u.lost[..], &org));
-    let gained = report
-        .users
-        .iter()
-        .map(|u| (u.user.email.as_str(), &u.gained[..], &org));
-    Ok(checks.check(lost, gained))
+        .map(|u| Subject {
+            email: &u.user.email,
+            lost: &u.lost,
+            gained: &u.gained,
+            assumable_lost: u.assumable_lost.len(),
+        })
+        .collect();
+    Ok(checks.check(&subjects, &org, &org))
 }
 
 /// The change a subcommand describes.
@@ -758,13 +771,54 @@ impl GateCheck {
         })
     }
 
-    /// Exit code 1, with the reasons on stderr, if a gate trips. `lost` and `gained` give, per
-    /// user, the entries and the organization whose universe gives them meaning.
-    fn check<'a>(
-        &self,
-        lost: impl Iterator<Item = (&'a str, &'a [Entry], &'a Org)> + Clone,
-        gained: impl Iterator<Item = (&'a str, &'a [Entry], &'a Org)> + Clone,
-    ) -> u8 {
+    /// Exit code 1, with the reasons on stderr, if a gate trips. Lost entries take their
+    /// meaning from `before`'s universe, gained ones from `after`'s, each widened with the
+    /// elements the entries themselves name (a replaced document can add some).
+    fn check(&self, subjects: &[Subject], before: &Org, after: &Org) -> u8 {
+        let universe = |org: &Org, gained: bool| -> Vec<ActionPattern> {
+            let mut all: Vec<ActionPattern> = org.universe().cloned().collect();
+            all.extend(
+                subjects
+                    .iter()
+                    .flat_map(|s| if gained { s.gained } else { s.lost })
+                    .filter_map(|e| ActionPattern::parse(&e.action).ok()),
+            );
+            all.sort();
+            all.dedup();
+            all
+        };
+        let (lost_universe, gained_universe) = (universe(before, false), universe(after, true));
+        let hits = |pattern: Option<&ActionPattern>, gained: bool| -> Vec<String> {
+            let (verb, universe) = if gained {
+                ("gains", &gained_universe)
+            } else {
+                ("loses", &lost_universe)
+            };
+            let mut out = Vec::new();
+            for subject in subjects {
+                let entries = if gained { subject.gained } else { subject.lost };
+                for entry in entries {
+                    let reached = match (pattern, ActionPattern::parse(&entry.action)) {
+                        (None, _) => true,
+                        (Some(p), Ok(element)) => pattern_reaches(p, &element, universe.iter()),
+                        (Some(_), Err(_)) => false,
+                    };
+                    if reached {
+                        out.push(format!(
+                            "{} {verb} {} on {}",
+                            subject.email, entry.action, entry.resource
+                        ));
+                    }
+                }
+                if pattern.is_none() && !gained && subject.assumable_lost > 0 {
+                    out.push(format!(
+                        "{} loses {} assumable role(s)",
+                        subject.email, subject.assumable_lost
+                    ));
+                }
+            }
+            out
+        };
         let mut tripped = false;
         let mut trip = |gate: String, hits: Vec<String>| {
             if hits.is_empty() {
@@ -782,34 +836,26 @@ impl GateCheck {
                 render::clean(&shown.join("; "))
             );
         };
-        let matching = |users: &mut dyn Iterator<Item = (&'a str, &'a [Entry], &'a Org)>,
-                        pattern: Option<&ActionPattern>,
-                        verb: &str| {
-            users
-                .flat_map(|(email, entries, org)| {
-                    entries
-                        .iter()
-                        .filter(move |e| pattern.is_none_or(|p| org.reaches(p, &e.action)))
-                        .map(move |e| format!("{email} {verb} {} on {}", e.action, e.resource))
-                })
-                .collect::<Vec<_>>()
-        };
         for gate in &self.loses {
-            let hits = matching(&mut lost.clone(), Some(gate), "loses");
-            trip(format!("--fail-if-loses `{gate}`"), hits);
+            trip(format!("--fail-if-loses `{gate}`"), hits(Some(gate), false));
         }
         for gate in &self.gains {
-            let hits = matching(&mut gained.clone(), Some(gate), "gains");
-            trip(format!("--fail-if-gains `{gate}`"), hits);
+            trip(format!("--fail-if-gains `{gate}`"), hits(Some(gate), true));
         }
         if matches!(self.fail_on, Some(FailOn::Lost | FailOn::Any)) {
-            let hits = matching(&mut lost.clone(), None, "loses");
-            trip("--fail-on lost".to_string(), hits);
+            trip("--fail-on lost".to_string(), hits(None, false));
         }
         if matches!(self.fail_on, Some(FailOn::Gained | FailOn::Any)) {
-            let hits = matching(&mut gained.clone(), None, "gains");
-            trip("--fail-on gained".to_string(), hits);
+            trip("--fail-on gained".to_string(), hits(None, true));
         }
         u8::from(tripped)
     }
+}
+
+/// One user's changes, as the gates see them.
+struct Subject<'a> {
+    email: &'a str,
+    lost: &'a [Entry],
+    gained: &'a [Entry],
+    assumable_lost: usize,
 }

@@ -431,7 +431,11 @@ pub fn impact(report: &Impact, mode: Mode) -> String {
         doc.line(0, "Nobody's access changes.");
     }
     if report.users.len() > 1 {
-        let lost = report.users.iter().filter(|u| !u.lost.is_empty()).count();
+        let lost = report
+            .users
+            .iter()
+            .filter(|u| !u.lost.is_empty() || !u.assumable_lost.is_empty())
+            .count();
         let gained = report.users.iter().filter(|u| !u.gained.is_empty()).count();
         doc.line(
             0,
