@@ -115,7 +115,17 @@ impl Doc {
                 md(text)
             );
         } else {
-            let _ = writeln!(self.out, "{}{}", "  ".repeat(depth), clean(text));
+            // Long lines wrap at word boundaries, continuing two columns further in.
+            let indent = "  ".repeat(depth);
+            let first = format!("{indent}{}", clean(text));
+            if first.len() <= WIDTH {
+                let _ = writeln!(self.out, "{first}");
+                return;
+            }
+            let words: Vec<String> = clean(text).split(' ').map(str::to_string).collect();
+            let mut wrapped = String::new();
+            wrap(&mut wrapped, &format!("{indent}  "), &words, " ");
+            let _ = write!(self.out, "{indent}{}", wrapped.trim_start());
         }
     }
 
