@@ -170,7 +170,7 @@ fn hostile_names_are_inert() {
         ),
         (
             &["impact", "remove-member", "--group", "g-evil", "--user", "u-mal"],
-            &["Change: remove mal@h.example from group Ops\\u{1b}]0;owned\\u{7}\\r\\nDevOps (g-evil)\n"],
+            &["Change: remove mal@h.example from group Ops\\u{1b}]0;owned\\u{7}\\r\\nDevOps\n  (g-evil)\n"],
         ),
         (
             &["explain", "--user", "u-mal", "--action", "compute.instance.Read"],
