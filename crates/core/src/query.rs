@@ -344,6 +344,16 @@ impl Side<'_> {
         }
     }
 
+    /// The resource keys of the universe element that decides for an element given as text.
+    fn located_keys(&self, element: &str, into: &mut BTreeSet<ResourcePattern>) {
+        let located = ActionPattern::parse(element)
+            .ok()
+            .and_then(|e| self.org.locate(&e));
+        if let Some((index, _)) = located {
+            self.grants.keys(self.org, &Overlay::none(), index, into);
+        }
+    }
+
     /// (allowed, allow entry) for an element given as text.
     fn judge(&self, element: &str, key: &ResourcePattern) -> (bool, Entry) {
         let none = Overlay::none();
@@ -439,6 +449,12 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
         let mut keys = BTreeMap::new();
         before.keys(&mut keys);
         after.keys(&mut keys);
+        // An element one universe lacks is decided there by the wildcard covering it, whose
+        // statements may name other resources: judge on those too.
+        for (element, keys) in keys.iter_mut() {
+            before.located_keys(element, keys);
+            after.located_keys(element, keys);
+        }
         if old.root == Some(u_old as u32) || new.root == Some(u_new as u32) {
             keys.entry("*".to_string())
                 .or_default()

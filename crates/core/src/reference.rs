@@ -7,10 +7,15 @@
 //!
 //! Dangling ids, repeated ids in a list, assumable roles attached directly, and trusts on
 //! assignable roles count for nothing, as in the engine (see `docs/semantics.md`).
+//!
+//! Changes are judged the same way: [`apply`] makes a change on a copy of the snapshot by editing
+//! its lists, and [`impact`] evaluates both snapshots from scratch and compares them. Of the
+//! engine it uses only the change's JSON form, [`ChangeSpec`], as plain data.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::catalogue::Catalogue;
+use crate::change::ChangeSpec;
 use crate::model::{RoleType, Snapshot};
 use crate::report::{
     Assumable, Effective, EntityRef, Entry, Path, Step, StepKind, TrustSummary, UserImpact,
@@ -329,28 +334,280 @@ pub fn effective(snapshot: &Snapshot, catalogue: &Catalogue, user_id: &str) -> E
     }
 }
 
-/// The snapshot with `user_id` taken out of `group_id`.
-pub fn without_member(snapshot: &Snapshot, group_id: &str, user_id: &str) -> Snapshot {
-    let mut after = snapshot.clone();
-    for group in &mut after.groups {
-        if group.id == group_id {
-            group.members.retain(|m| m != user_id);
-        }
+/// The allow and deny paths behind one decision: `action` (a concrete action or a universe
+/// element, as written) on the resource key `resource`, for `user_id`, computed naively.
+///
+/// The root user gets their one path through the organization as the allow path; a suspended
+/// user gets nothing. Panics if no user has that id.
+pub fn decide(
+    snapshot: &Snapshot,
+    user_id: &str,
+    action: &str,
+    resource: &str,
+) -> (Vec<Path>, Vec<Path>) {
+    if is_root(snapshot, user_id) {
+        let user = snapshot.users.iter().find(|u| u.id == user_id).unwrap();
+        let path = vec![
+            step(StepKind::User, &user.id, &user.email),
+            step(
+                StepKind::Organization,
+                &snapshot.organization.id,
+                &snapshot.organization.name,
+            ),
+        ];
+        return (vec![path], Vec::new());
     }
-    after
+    judge(&hits(snapshot, user_id), action, resource)
 }
 
-/// What taking `user_id` out of `group_id` does to them, computed naively: both snapshots are
-/// evaluated from scratch and compared (action, resource key) by (action, resource key).
-pub fn remove_member(
-    snapshot: &Snapshot,
+/// The index of the entity whose id is `query`, or failing that whose name is exactly `query`.
+fn position<T>(
+    items: &[T],
+    query: &str,
+    id: impl Fn(&T) -> &str,
+    name: impl Fn(&T) -> &str,
+) -> Option<usize> {
+    items
+        .iter()
+        .position(|item| id(item) == query)
+        .or_else(|| items.iter().position(|item| name(item) == query))
+}
+
+fn user_pos(snapshot: &Snapshot, query: &str) -> Option<usize> {
+    position(&snapshot.users, query, |u| &u.id, |u| &u.email)
+}
+
+fn group_pos(snapshot: &Snapshot, query: &str) -> Option<usize> {
+    position(&snapshot.groups, query, |g| &g.id, |g| &g.display_name)
+}
+
+fn role_pos(snapshot: &Snapshot, query: &str) -> Option<usize> {
+    position(&snapshot.roles, query, |r| &r.id, |r| &r.name)
+}
+
+fn policy_pos(snapshot: &Snapshot, query: &str) -> Option<usize> {
+    position(&snapshot.policies, query, |p| &p.id, |p| &p.name)
+}
+
+/// Removes every occurrence of `id` from `list`.
+fn drop_id(list: &mut Vec<String>, id: &str) {
+    list.retain(|x| x != id);
+}
+
+/// Appends `id` to `list` unless it is there already.
+fn add_id(list: &mut Vec<String>, id: &str) {
+    if !list.iter().any(|x| x == id) {
+        list.push(id.to_string());
+    }
+}
+
+/// The attachment list of `kind` (`"policies"` or `"roles"`) of each holder a change names.
+fn holder_lists<'a>(
+    s: &'a mut Snapshot,
+    kind: &str,
+    user: &Option<String>,
+    group: &Option<String>,
+    role: &Option<String>,
+) -> Vec<&'a mut Vec<String>> {
+    let u = user.as_deref().and_then(|q| user_pos(s, q));
+    let g = group.as_deref().and_then(|q| group_pos(s, q));
+    let r = role.as_deref().and_then(|q| role_pos(s, q));
+    let mut out = Vec::new();
+    for (i, user) in s.users.iter_mut().enumerate() {
+        if Some(i) == u {
+            out.push(if kind == "policies" {
+                &mut user.policies
+            } else {
+                &mut user.roles
+            });
+        }
+    }
+    for (i, group) in s.groups.iter_mut().enumerate() {
+        if Some(i) == g {
+            out.push(if kind == "policies" {
+                &mut group.policies
+            } else {
+                &mut group.roles
+            });
+        }
+    }
+    for (i, role) in s.roles.iter_mut().enumerate() {
+        if Some(i) == r && kind == "policies" {
+            out.push(&mut role.policies);
+        }
+    }
+    out
+}
+
+/// The snapshot with one change made, the obvious way, on a copy.
+///
+/// Entities are named by id or, failing that, by exact name (a user by email). A change naming
+/// an entity the snapshot does not have changes nothing, as does one that has nothing to do
+/// (detaching what is not attached): the engine's errors for those are not this function's job.
+/// A change naming several holders acts on each.
+pub fn apply(snapshot: &Snapshot, change: &ChangeSpec) -> Snapshot {
+    let mut s = snapshot.clone();
+    match change {
+        ChangeSpec::RemoveMember { group, user } | ChangeSpec::AddMember { group, user } => {
+            let (Some(g), Some(u)) = (group_pos(&s, group), user_pos(&s, user)) else {
+                return s;
+            };
+            let user_id = s.users[u].id.clone();
+            let members = &mut s.groups[g].members;
+            if matches!(change, ChangeSpec::RemoveMember { .. }) {
+                drop_id(members, &user_id);
+            } else {
+                add_id(members, &user_id);
+            }
+        }
+        ChangeSpec::DetachPolicy {
+            policy,
+            user,
+            group,
+            role,
+        }
+        | ChangeSpec::AttachPolicy {
+            policy,
+            user,
+            group,
+            role,
+        } => {
+            let Some(p) = policy_pos(&s, policy) else {
+                return s;
+            };
+            let policy_id = s.policies[p].id.clone();
+            let attach = matches!(change, ChangeSpec::AttachPolicy { .. });
+            for list in holder_lists(&mut s, "policies", user, group, role) {
+                if attach {
+                    add_id(list, &policy_id);
+                } else {
+                    drop_id(list, &policy_id);
+                }
+            }
+        }
+        ChangeSpec::DetachRole { role, user, group }
+        | ChangeSpec::AttachRole { role, user, group } => {
+            let Some(r) = role_pos(&s, role) else {
+                return s;
+            };
+            let role_id = s.roles[r].id.clone();
+            let attach = matches!(change, ChangeSpec::AttachRole { .. });
+            for list in holder_lists(&mut s, "roles", user, group, &None) {
+                if attach {
+                    add_id(list, &role_id);
+                } else {
+                    drop_id(list, &role_id);
+                }
+            }
+        }
+        ChangeSpec::DeleteGroup { group } => {
+            let Some(g) = group_pos(&s, group) else {
+                return s;
+            };
+            let group_id = s.groups.remove(g).id;
+            for trust in &mut s.role_trusts {
+                if trust.trusted_group_id.as_deref() == Some(group_id.as_str()) {
+                    trust.trusted_group_id = None;
+                }
+            }
+        }
+        ChangeSpec::DeleteRole { role } => {
+            let Some(r) = role_pos(&s, role) else {
+                return s;
+            };
+            let role_id = s.roles.remove(r).id;
+            for user in &mut s.users {
+                drop_id(&mut user.roles, &role_id);
+            }
+            for group in &mut s.groups {
+                drop_id(&mut group.roles, &role_id);
+            }
+            s.role_trusts.retain(|t| t.role_id != role_id);
+        }
+        ChangeSpec::DeletePolicy { policy } => {
+            let Some(p) = policy_pos(&s, policy) else {
+                return s;
+            };
+            let policy_id = s.policies.remove(p).id;
+            for user in &mut s.users {
+                drop_id(&mut user.policies, &policy_id);
+            }
+            for group in &mut s.groups {
+                drop_id(&mut group.policies, &policy_id);
+            }
+            for role in &mut s.roles {
+                drop_id(&mut role.policies, &policy_id);
+            }
+        }
+        ChangeSpec::SuspendUser { user } | ChangeSpec::UnsuspendUser { user } => {
+            if let Some(u) = user_pos(&s, user) {
+                s.users[u].suspended = matches!(change, ChangeSpec::SuspendUser { .. });
+            }
+        }
+        ChangeSpec::RemoveUser { user } => {
+            let Some(u) = user_pos(&s, user) else {
+                return s;
+            };
+            let user_id = s.users.remove(u).id;
+            for group in &mut s.groups {
+                drop_id(&mut group.members, &user_id);
+            }
+            for trust in &mut s.role_trusts {
+                if trust.trusted_user_id.as_deref() == Some(user_id.as_str()) {
+                    trust.trusted_user_id = None;
+                }
+            }
+        }
+        ChangeSpec::ReplacePolicyDocument {
+            policy,
+            policy_document,
+        } => {
+            if let Some(p) = policy_pos(&s, policy) {
+                s.policies[p].policy_document = policy_document.clone();
+            }
+        }
+        ChangeSpec::DeleteRoleTrust { trust } => s.role_trusts.retain(|t| t.id != *trust),
+    }
+    s
+}
+
+/// [`apply`] each change in turn.
+pub fn apply_all(snapshot: &Snapshot, changes: &[ChangeSpec]) -> Snapshot {
+    changes
+        .iter()
+        .fold(snapshot.clone(), |s, change| apply(&s, change))
+}
+
+/// The snapshot with `user_id` taken out of `group_id`.
+pub fn without_member(snapshot: &Snapshot, group_id: &str, user_id: &str) -> Snapshot {
+    apply(
+        snapshot,
+        &ChangeSpec::RemoveMember {
+            group: group_id.to_string(),
+            user: user_id.to_string(),
+        },
+    )
+}
+
+/// What going from `before` to `after` does to `user_id`, computed naively: both snapshots are
+/// evaluated from scratch and compared (action, resource key) by (action, resource key), over
+/// the union of both snapshots' universes and of the resource keys either side names.
+///
+/// - Root (in `before`): a note, and nothing changes.
+/// - No standing access before or after (suspended, or suspended before and removed): a note,
+///   and nothing changes.
+/// - Removed from the organization (absent from `after`): no access after, with a note; so too
+///   for a suspension or an unsuspension.
+///
+/// Panics if `before` has no user with that id.
+pub fn impact(
+    before: &Snapshot,
+    after: &Snapshot,
     catalogue: &Catalogue,
-    group_id: &str,
     user_id: &str,
 ) -> UserImpact {
-    let after = without_member(snapshot, group_id, user_id);
     let mut impact = UserImpact {
-        user: summary(snapshot, user_id),
+        user: summary(before, user_id),
         lost: Vec::new(),
         kept: Vec::new(),
         gained: Vec::new(),
@@ -358,18 +615,38 @@ pub fn remove_member(
         unchanged_count: 0,
         note: None,
     };
-    if is_root(snapshot, user_id) {
+    if is_root(before, user_id) {
         impact.note = Some("root user: unconditional access; no change affects them".into());
         return impact;
     }
-    if impact.user.suspended {
-        impact.note =
-            Some("suspended user: no access before or after; assignments are kept".into());
+    let user_after = after.users.iter().find(|u| u.id == user_id);
+    let was = !impact.user.suspended;
+    let now = user_after.is_some_and(|u| !u.suspended);
+    impact.note = match (was, now) {
+        (false, false) => {
+            Some("suspended user: no access before or after; assignments are kept".into())
+        }
+        (true, false) if user_after.is_none() => {
+            Some("removed from the organization: loses all access".into())
+        }
+        (true, false) => {
+            Some("suspended by the change: loses all access; assignments are kept".into())
+        }
+        (false, true) => Some("unsuspended by the change: assignments count again".into()),
+        (true, true) => None,
+    };
+    if !was && !now {
         return impact;
     }
-    let hits_before = hits(snapshot, user_id);
-    let hits_after = hits(&after, user_id);
-    for element in universe(snapshot, catalogue) {
+    let hits_before = hits(before, user_id);
+    let hits_after = if user_after.is_some() {
+        hits(after, user_id)
+    } else {
+        Vec::new()
+    };
+    let mut elements = universe(before, catalogue);
+    elements.extend(universe(after, catalogue));
+    for element in elements {
         let mut all_keys = keys(&hits_before, &element);
         all_keys.extend(keys(&hits_after, &element));
         for key in all_keys {
@@ -396,14 +673,32 @@ pub fn remove_member(
             }
         }
     }
-    let before_trusts = assumables(snapshot, user_id);
-    let after_trusts: BTreeMap<String, ()> = assumables(&after, user_id)
+    let trusts_after: BTreeSet<String> = if user_after.is_some() {
+        assumables(after, user_id)
+            .into_iter()
+            .map(|a| a.trust.id)
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    impact.assumable_lost = assumables(before, user_id)
         .into_iter()
-        .map(|a| (a.trust.id, ()))
-        .collect();
-    impact.assumable_lost = before_trusts
-        .into_iter()
-        .filter(|a| !after_trusts.contains_key(&a.trust.id))
+        .filter(|a| !trusts_after.contains(&a.trust.id))
         .collect();
     impact
+}
+
+/// What taking `user_id` out of `group_id` does to them: [`impact`] of [`without_member`].
+pub fn remove_member(
+    snapshot: &Snapshot,
+    catalogue: &Catalogue,
+    group_id: &str,
+    user_id: &str,
+) -> UserImpact {
+    impact(
+        snapshot,
+        &without_member(snapshot, group_id, user_id),
+        catalogue,
+        user_id,
+    )
 }

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::ChangeError;
-use crate::eval::{Grants, Overlay};
+use crate::eval::{Grants, Hit, Overlay};
 use crate::model::PolicyDocument;
 use crate::org::{compile_statement, GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
 use crate::overlay::Edge;
@@ -164,6 +164,16 @@ impl Org {
                 named.insert(user.0);
             }
         }
+        // Judge on the elements the final documents name: a replacement that a later change
+        // replaces again, or whose policy it deletes, names nothing before or after.
+        let named_now: BTreeSet<_> = overlay
+            .documents
+            .iter()
+            .filter(|(policy, _)| !overlay.deleted_policies.contains(policy))
+            .flat_map(|(_, statements)| statements.clone())
+            .flat_map(|s| self.statement(s, &overlay).patterns.clone())
+            .collect();
+        overlay.extra_elements.retain(|e| named_now.contains(e));
         let baseline = overlay.baseline();
         let mut reach = BTreeSet::new();
         for change in applied {
@@ -750,13 +760,20 @@ impl Org {
                     (true, false) => impact
                         .lost
                         .push(self.entry(user, action, key, &was.allow, b_ov)),
-                    (true, true) if was.allow != now.allow => impact
-                        .kept
-                        .push(self.entry(user, action, key, &now.allow, a_ov)),
+                    (true, true) if !self.same_paths((&was.allow, b_ov), (&now.allow, a_ov)) => {
+                        impact
+                            .kept
+                            .push(self.entry(user, action, key, &now.allow, a_ov))
+                    }
                     (false, true) => impact
                         .gained
                         .push(self.entry(user, action, key, &now.allow, a_ov)),
-                    _ if !was.is_implicit() && was == now => impact.unchanged_count += 1,
+                    _ if !was.is_implicit()
+                        && self.same_paths((&was.allow, b_ov), (&now.allow, a_ov))
+                        && self.same_paths((&was.deny, b_ov), (&now.deny, a_ov)) =>
+                    {
+                        impact.unchanged_count += 1
+                    }
                     _ => {}
                 }
             }
@@ -766,6 +783,26 @@ impl Org {
         for list in [&mut impact.lost, &mut impact.kept, &mut impact.gained] {
             list.sort_by(|a, b| (&a.action, &a.resource).cmp(&(&b.action, &b.resource)));
         }
+    }
+}
+
+impl Org {
+    /// Whether two lists of hits give the same paths. A replaced document's statements have new
+    /// ids, so hits are compared by route and statement index, as their paths are: a statement
+    /// that a replacement keeps at its index is the same path before and after.
+    fn same_paths(&self, before: (&[Hit], &Overlay), after: (&[Hit], &Overlay)) -> bool {
+        if before.0 == after.0 {
+            return true;
+        }
+        let paths = |(hits, ov): (&[Hit], &Overlay)| {
+            let mut out: Vec<_> = hits
+                .iter()
+                .map(|h| (h.route, self.statement(h.statement, ov).index))
+                .collect();
+            out.sort();
+            out
+        };
+        paths(before) == paths(after)
     }
 }
 

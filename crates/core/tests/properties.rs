@@ -4,169 +4,11 @@
 use std::collections::BTreeSet;
 
 use iamsim_core::report::{Decision, Entry, StepKind};
-use iamsim_core::{reference, Catalogue, Change, Org, Snapshot};
+use iamsim_core::{reference, Change, Org};
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
-use serde_json::{json, Value};
 
-const CATALOGUE: &str = "compute.instance.Create\ncompute.instance.Delete\ncompute.instance.Read\n\
-                         compute.snapshot.List\nnetwork.dns.Create\naccount.billing.Read\n";
-
-/// Action patterns drawn from: catalogue actions, an unknown literal, a case typo, and every
-/// wildcard form, some covering nothing in the catalogue.
-const ACTIONS: &[&str] = &[
-    "compute.instance.Create",
-    "compute.instance.Delete",
-    "compute.instance.Read",
-    "compute.snapshot.List",
-    "network.dns.Create",
-    "account.billing.Read",
-    "compute.widget.Make",
-    "compute.Instance.read",
-    "compute.instance.*",
-    "compute.*",
-    "network.*",
-    "storage.*",
-    "*",
-];
-
-const RESOURCES: &[&str] = &["*", "*", "*", "i-1", "i-2", "registry:*", "registry:r1"];
-
-fn picks(n: usize, max: usize) -> BoxedStrategy<Vec<usize>> {
-    if n == 0 {
-        Just(Vec::new()).boxed()
-    } else {
-        // Repeats are allowed on purpose: the engine must count a repeated id once.
-        prop::collection::vec(0..n, 0..=max).boxed()
-    }
-}
-
-fn one_or_many(items: Vec<String>, single: bool) -> Value {
-    if single && items.len() == 1 {
-        json!(items[0])
-    } else {
-        json!(items)
-    }
-}
-
-fn statement() -> impl Strategy<Value = Value> {
-    (
-        prop::bool::weighted(0.25),
-        prop::collection::vec(0..ACTIONS.len(), 1..=3),
-        prop::collection::vec(0..RESOURCES.len(), 1..=2),
-        any::<bool>(),
-    )
-        .prop_map(|(deny, actions, resources, single)| {
-            json!({
-                "Effect": if deny { "Deny" } else { "Allow" },
-                "Action": one_or_many(actions.iter().map(|&a| ACTIONS[a].to_string()).collect(), single),
-                "Resource": one_or_many(resources.iter().map(|&r| RESOURCES[r].to_string()).collect(), single),
-            })
-        })
-}
-
-fn ids(prefix: &str, picks: &[usize]) -> Vec<String> {
-    picks.iter().map(|i| format!("{prefix}{i}")).collect()
-}
-
-/// A random organization: 1–5 users, 0–3 groups, 0–3 roles (some assumable), 1–5 policies,
-/// trusts, suspended users, service users, maybe a root user, and an occasional dangling id.
-pub fn organization() -> impl Strategy<Value = Snapshot> {
-    (1..=5usize, 0..=3usize, 0..=3usize, 1..=5usize)
-        .prop_flat_map(|(nu, ng, nr, np)| {
-            let user = (picks(np, 2), picks(nr, 2), prop::bool::weighted(0.1), any::<bool>());
-            let group = (picks(nu, 4), picks(np, 2), picks(nr, 2));
-            let role = (prop::bool::weighted(0.25), picks(np, 2));
-            let policy = (prop::collection::vec(statement(), 0..=3), any::<bool>());
-            let trust = (0..nr.max(1), prop::option::of(0..nu), prop::option::of(0..ng.max(1)));
-            (
-                prop::collection::vec(user, nu),
-                prop::collection::vec(group, ng),
-                prop::collection::vec(role, nr),
-                prop::collection::vec(policy, np),
-                prop::collection::vec(trust, 0..=2),
-                prop::option::weighted(0.2, 0..nu),
-                prop::bool::weighted(0.1),
-            )
-        })
-        .prop_map(|(users, groups, roles, policies, trusts, root, dangling)| {
-            let mut users: Vec<Value> = users
-                .into_iter()
-                .enumerate()
-                .map(|(i, (policies, roles, suspended, service))| {
-                    json!({"id": format!("u{i}"), "email": format!("u{i}@x.example"), "name": format!("User {i}"),
-                           "suspended": suspended, "service_user": service,
-                           "policies": ids("p", &policies), "roles": ids("r", &roles)})
-                })
-                .collect();
-            if dangling {
-                users[0]["policies"].as_array_mut().unwrap().push(json!("p-gone"));
-            }
-            let groups: Vec<Value> = groups
-                .into_iter()
-                .enumerate()
-                .map(|(i, (members, policies, roles))| {
-                    json!({"id": format!("g{i}"), "display_name": format!("Group {i}"),
-                           "members": ids("u", &members), "policies": ids("p", &policies), "roles": ids("r", &roles)})
-                })
-                .collect();
-            let roles: Vec<Value> = roles
-                .into_iter()
-                .enumerate()
-                .map(|(i, (assumable, policies))| {
-                    json!({"id": format!("r{i}"), "name": format!("role {i}"),
-                           "role_type": if assumable { "assumable" } else { "assignable" },
-                           "policies": ids("p", &policies)})
-                })
-                .collect();
-            let policies: Vec<Value> = policies
-                .into_iter()
-                .enumerate()
-                .map(|(i, (statements, single))| {
-                    let statement = if single && statements.len() == 1 {
-                        statements[0].clone()
-                    } else {
-                        json!(statements)
-                    };
-                    json!({"id": format!("p{i}"), "name": format!("policy {i}"),
-                           "policy_document": {"Version": "2026-03-20", "Statement": statement}})
-                })
-                .collect();
-            let trusts: Vec<Value> = trusts
-                .into_iter()
-                .enumerate()
-                .map(|(i, (role, user, group))| {
-                    json!({"id": format!("t{i}"), "role_id": format!("r{role}"), "trust_type": "TemporaryAssumption",
-                           "trusted_user_id": user.map(|u| format!("u{u}")),
-                           "trusted_group_id": group.map(|g| format!("g{g}"))})
-                })
-                .collect();
-            let doc = json!({
-                "format": "iamsim.snapshot.v1",
-                "organization": {"id": "org", "name": "Org", "root_user_id": root.map(|u| format!("u{u}"))},
-                "users": users, "groups": groups, "roles": roles, "policies": policies, "role_trusts": trusts
-            });
-            Snapshot::from_json_str(&doc.to_string()).expect("generated snapshots are well-formed")
-        })
-}
-
-fn catalogue() -> Catalogue {
-    Catalogue::parse(CATALOGUE).unwrap()
-}
-
-/// Every (group, user) membership of the snapshot.
-fn memberships(snapshot: &Snapshot) -> BTreeSet<(String, String)> {
-    snapshot
-        .groups
-        .iter()
-        .flat_map(|g| {
-            g.members
-                .iter()
-                .filter(|m| snapshot.users.iter().any(|u| &u.id == *m))
-                .map(|m| (g.id.clone(), m.clone()))
-        })
-        .collect()
-}
+mod common;
+use common::{catalogue, config, memberships, organization};
 
 fn key(e: &Entry) -> (&str, &str) {
     (&e.action, &e.resource)
@@ -175,14 +17,6 @@ fn key(e: &Entry) -> (&str, &str) {
 fn through_group(path: &[iamsim_core::report::Step], group: &str) -> bool {
     path.iter()
         .any(|s| s.kind == StepKind::Group && s.id.as_deref() == Some(group))
-}
-
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 1000,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
 }
 
 proptest! {

@@ -1,0 +1,326 @@
+//! The org-wide queries against the per-user answers and the reference: who-can agrees with
+//! every user's effective permissions both ways, everything `redundancy` reports really loses
+//! nothing (and everything that loses nothing is reported), and `rank` is the what-if of each
+//! single removal, sorted.
+
+use std::collections::BTreeSet;
+
+use iamsim_core::model::{PolicyDocument, RoleType};
+use iamsim_core::report::{Effective, Entry, Path, UserImpact};
+use iamsim_core::{reference, ChangeSpec, Org, Snapshot};
+use proptest::prelude::*;
+
+mod common;
+use common::{
+    catalogue, config, memberships, organization, policy_attachments, role_attachments, show,
+    spec_of,
+};
+
+/// Concrete actions no generated policy names: decided by the narrowest wildcard covering them.
+const UNNAMED: &[&str] = &[
+    "compute.gadget.Use",
+    "compute.instance.Frobnicate",
+    "storage.bucket.Make",
+    "account.billing.Write",
+];
+
+/// How one user stands on one (action, resource): allowed with the Allow paths, or denied with
+/// the Deny paths and the Allow paths they override.
+#[derive(Debug, Clone, PartialEq)]
+enum Standing {
+    Allowed(Vec<Path>),
+    Denied(Vec<Path>, Vec<Path>),
+    Neither,
+}
+
+/// The entry of an effective report that decides `resource`: its own key if the user's
+/// statements name it, else `type:*`, else `*`.
+fn deciding<'a>(entries: &'a [Entry], action: &str, resource: &str) -> Option<&'a Entry> {
+    let typed = resource
+        .split_once(':')
+        .map(|(kind, _)| format!("{kind}:*"));
+    let find = |key: &str| {
+        entries
+            .iter()
+            .find(|e| e.action == action && e.resource == key)
+    };
+    find(resource)
+        .or_else(|| typed.as_deref().and_then(find))
+        .or_else(|| find("*"))
+}
+
+/// The key the user's effective report judges `resource` under, whichever list it is in.
+fn standing(
+    snapshot: &Snapshot,
+    effective: &Effective,
+    action: &str,
+    resource: &str,
+    in_universe: bool,
+) -> Standing {
+    if effective.user.root {
+        return Standing::Allowed(effective.allowed[0].via.clone());
+    }
+    let (allow, deny) = reference::decide(snapshot, &effective.user.id, action, resource);
+    if !in_universe {
+        return match (allow.is_empty(), deny.is_empty()) {
+            (_, false) => Standing::Denied(deny, allow),
+            (false, true) => Standing::Allowed(allow),
+            (true, true) => Standing::Neither,
+        };
+    }
+    // Most specific key first: an entry for the resource itself, then its type, then `*`.
+    let all: Vec<Entry> = effective
+        .allowed
+        .iter()
+        .chain(&effective.denied)
+        .cloned()
+        .collect();
+    match deciding(&all, action, resource) {
+        Some(entry) if effective.denied.contains(entry) => {
+            Standing::Denied(entry.via.clone(), allow)
+        }
+        Some(entry) => Standing::Allowed(entry.via.clone()),
+        None => Standing::Neither,
+    }
+}
+
+fn no_loss(impact: &UserImpact) -> bool {
+    impact.lost.is_empty() && impact.gained.is_empty() && impact.assumable_lost.is_empty()
+}
+
+/// A sort key for changes, which are not `Ord`.
+fn text(spec: &ChangeSpec) -> String {
+    serde_json::to_string(spec).unwrap()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// `a ∈ effective(u)` ⇔ `u ∈ who_can(a)`: for every universe element (and a few actions no
+    /// policy names) on every resource key any user's report names (and two no statement
+    /// names), who-can lists exactly the users allowed, with their Allow paths, and exactly the
+    /// users for whom a Deny overrides an Allow, with both sets of paths.
+    #[test]
+    fn who_can_agrees_with_effective(snapshot in organization()) {
+        let catalogue = catalogue();
+        let org = Org::compile(&snapshot, &catalogue).unwrap();
+        let effectives: Vec<Effective> = org.users().map(|u| org.effective(u)).collect();
+        let mut resources: BTreeSet<String> =
+            ["*", "i-9", "registry:zz"].into_iter().map(String::from).collect();
+        for e in &effectives {
+            resources.extend(e.allowed.iter().chain(&e.denied).map(|entry| entry.resource.clone()));
+        }
+        let mut actions: Vec<(String, bool)> = org.universe().map(|a| (a.to_string(), true)).collect();
+        actions.extend(UNNAMED.iter().map(|a| (a.to_string(), false)));
+        for (action, in_universe) in &actions {
+            // Every entry of every report is asked about.
+            for resource in &resources {
+                let who = org.who_can(action, resource).unwrap();
+                let mut allowed = Vec::new();
+                let mut denied = Vec::new();
+                for e in &effectives {
+                    match standing(&snapshot, e, action, resource, *in_universe) {
+                        Standing::Allowed(via) => allowed.push((e.user.id.clone(), via, Vec::new())),
+                        Standing::Denied(via, overridden) if !overridden.is_empty() => {
+                            denied.push((e.user.id.clone(), via, overridden))
+                        }
+                        _ => {}
+                    }
+                }
+                allowed.sort();
+                denied.sort();
+                let flat = |list: &[iamsim_core::report::UserPaths]| {
+                    list.iter()
+                        .map(|u| (u.user.id.clone(), u.via.clone(), u.overridden.clone()))
+                        .collect::<Vec<_>>()
+                };
+                prop_assert_eq!(flat(&who.allowed), allowed, "allowed: {} on {}", action, resource);
+                prop_assert_eq!(flat(&who.denied), denied, "denied: {} on {}", action, resource);
+            }
+        }
+        // And the entries themselves: each one's user is where who-can says.
+        for e in effectives.iter().filter(|e| !e.user.root) {
+            for entry in &e.allowed {
+                let who = org.who_can(&entry.action, &entry.resource).unwrap();
+                let listed = who.allowed.iter().find(|u| u.user.id == e.user.id);
+                prop_assert_eq!(listed.map(|u| &u.via), Some(&entry.via));
+            }
+            for entry in &e.denied {
+                let who = org.who_can(&entry.action, &entry.resource).unwrap();
+                prop_assert!(who.allowed.iter().all(|u| u.user.id != e.user.id));
+                if let Some(listed) = who.denied.iter().find(|u| u.user.id == e.user.id) {
+                    prop_assert_eq!(&listed.via, &entry.via);
+                }
+            }
+        }
+    }
+
+    /// Every membership or attachment `redundancy` lists loses nothing for anyone when removed
+    /// (by the reference), its `covered` users are the ones who keep something through other
+    /// paths, and every removal that loses nothing for anyone is listed (but for those left
+    /// out by rule). Every shadowed Allow
+    /// statement, taken out of its document, changes nobody's allowed set.
+    #[test]
+    fn redundancy_is_real(snapshot in organization()) {
+        let catalogue = catalogue();
+        let org = Org::compile(&snapshot, &catalogue).unwrap();
+        let redundancy = org.redundancy();
+        let impacts = |spec: &ChangeSpec| {
+            let after = reference::apply(&snapshot, spec);
+            snapshot
+                .users
+                .iter()
+                .map(|u| reference::impact(&snapshot, &after, &catalogue, &u.id))
+                .collect::<Vec<_>>()
+        };
+        let mut listed = Vec::new();
+        for edge in &redundancy.edges {
+            let spec = spec_of(&edge.change);
+            let impacts = impacts(&spec);
+            prop_assert!(impacts.iter().all(no_loss), "{} loses something: {:?}", text(&spec), impacts);
+            let covered: Vec<&UserImpact> = impacts.iter().filter(|u| !u.kept.is_empty()).collect();
+            let mut reported: Vec<&UserImpact> = edge.covered.iter().collect();
+            reported.sort_by(|a, b| a.user.id.cmp(&b.user.id));
+            prop_assert_eq!(reported, covered, "{}", text(&spec));
+            listed.push(text(&spec));
+        }
+        listed.sort();
+        let mut harmless = Vec::new();
+        let edges = memberships(&snapshot)
+            .into_iter()
+            .map(|(group, user)| ChangeSpec::RemoveMember { group, user })
+            .chain(policy_attachments(&snapshot).into_iter().map(|(policy, (kind, id))| {
+                let only = |k: &str| (kind == k).then(|| id.clone());
+                ChangeSpec::DetachPolicy { policy, user: only("user"), group: only("group"), role: only("role") }
+            }))
+            .chain(role_attachments(&snapshot).into_iter().map(|(role, (kind, id))| {
+                let only = |k: &str| (kind == k).then(|| id.clone());
+                ChangeSpec::DetachRole { role, user: only("user"), group: only("group") }
+            }));
+        // Left out by rule: a suspended user's own edges (they grant nothing today) and an
+        // assumable role's policies (not standing access).
+        let suspended = |id: &Option<String>| {
+            snapshot.users.iter().any(|u| Some(&u.id) == id.as_ref() && u.suspended)
+        };
+        let assumable = |id: &Option<String>| {
+            snapshot
+                .roles
+                .iter()
+                .any(|r| Some(&r.id) == id.as_ref() && r.role_type == RoleType::Assumable)
+        };
+        let considered = |spec: &ChangeSpec| match spec {
+            ChangeSpec::RemoveMember { user, .. } => !suspended(&Some(user.clone())),
+            ChangeSpec::DetachPolicy { user, role, .. } => !suspended(user) && !assumable(role),
+            ChangeSpec::DetachRole { user, .. } => !suspended(user),
+            _ => unreachable!(),
+        };
+        for spec in edges.filter(considered) {
+            if impacts(&spec).iter().all(no_loss) {
+                harmless.push(text(&spec));
+            }
+        }
+        harmless.sort();
+        prop_assert_eq!(listed, harmless, "{}", show(&snapshot, &[]));
+
+        for shadowed in &redundancy.shadowed {
+            let policy = snapshot.policies.iter().find(|p| p.id == shadowed.policy.id).unwrap();
+            let mut statements = policy.policy_document.statement.as_slice().to_vec();
+            statements.remove(shadowed.index as usize);
+            let spec = ChangeSpec::ReplacePolicyDocument {
+                policy: policy.id.clone(),
+                policy_document: PolicyDocument {
+                    version: policy.policy_document.version.clone(),
+                    statement: iamsim_core::model::OneOrMany::Many(statements),
+                },
+            };
+            for impact in impacts(&spec) {
+                prop_assert!(
+                    impact.lost.is_empty() && impact.gained.is_empty(),
+                    "without {} statement {}: {:?}", policy.id, shadowed.index, impact
+                );
+            }
+        }
+    }
+
+    /// `rank` lists each membership, role and direct policy of the user once; each removal's
+    /// lost, gained and assumable-lost are the what-if of that single change (and the
+    /// reference's); most lost first.
+    #[test]
+    fn rank_is_each_single_what_if(snapshot in organization()) {
+        let catalogue = catalogue();
+        let org = Org::compile(&snapshot, &catalogue).unwrap();
+        for user in org.users() {
+            let id = org.user_id(user).to_string();
+            let rank = org.rank(user);
+            prop_assert_eq!(&rank.user.id, &id);
+            prop_assert!(rank.removals.windows(2).all(|w| w[0].lost.len() >= w[1].lost.len()));
+            let mut got: Vec<String> = Vec::new();
+            for removal in &rank.removals {
+                let spec = spec_of(&removal.change);
+                got.push(text(&spec));
+                let impact = org.simulate(&[org.resolve(&spec).unwrap()]).unwrap();
+                let mine = impact.users.iter().find(|u| u.user.id == id);
+                let (lost, gained, assumable_lost) = match mine {
+                    Some(u) => (u.lost.clone(), u.gained.clone(), u.assumable_lost.clone()),
+                    None => Default::default(),
+                };
+                prop_assert_eq!(&removal.lost, &lost, "{}", text(&spec));
+                prop_assert_eq!(&removal.gained, &gained);
+                prop_assert_eq!(&removal.assumable_lost, &assumable_lost);
+                let naive = reference::impact(&snapshot, &reference::apply(&snapshot, &spec), &catalogue, &id);
+                prop_assert_eq!(&removal.lost, &naive.lost);
+                prop_assert_eq!(&removal.gained, &naive.gained);
+                prop_assert_eq!(&removal.assumable_lost, &naive.assumable_lost);
+            }
+            got.sort();
+            let mut expected: Vec<String> = memberships(&snapshot)
+                .into_iter()
+                .filter(|(_, u)| *u == id)
+                .map(|(group, user)| text(&ChangeSpec::RemoveMember { group, user }))
+                .chain(policy_attachments(&snapshot).into_iter().filter(|(_, h)| *h == ("user", id.clone())).map(
+                    |(policy, _)| text(&ChangeSpec::DetachPolicy { policy, user: Some(id.clone()), group: None, role: None }),
+                ))
+                .chain(role_attachments(&snapshot).into_iter().filter(|(_, h)| *h == ("user", id.clone())).map(
+                    |(role, _)| text(&ChangeSpec::DetachRole { role, user: Some(id.clone()), group: None }),
+                ))
+                .collect();
+            expected.sort();
+            prop_assert_eq!(got, expected, "removals of {}", id);
+        }
+    }
+}
+
+/// An action only the old snapshot names is decided in the new one by the wildcard covering it,
+/// whose statements name other resources: `diff` judges it on those too, as the what-if does.
+#[test]
+fn diff_judges_an_element_on_both_snapshots_resources() {
+    let old = Snapshot::from_json_str(
+        r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "org"},
+            "users": [{"id": "u", "email": "u@x", "policies": ["p"]}], "groups": [], "roles": [],
+            "policies": [{"id": "p", "name": "p", "policy_document": {"Statement":
+                {"Effect": "Allow", "Action": "compute.widget.Make", "Resource": "*"}}}]}"#,
+    )
+    .unwrap();
+    let change = ChangeSpec::ReplacePolicyDocument {
+        policy: "p".into(),
+        policy_document: serde_json::from_str(
+            r#"{"Statement": {"Effect": "Deny", "Action": "compute.*", "Resource": "i-1"}}"#,
+        )
+        .unwrap(),
+    };
+    let catalogue = catalogue();
+    let org = Org::compile(&old, &catalogue).unwrap();
+    let new = Org::compile(&reference::apply(&old, &change), &catalogue).unwrap();
+    let diff = iamsim_core::diff(&org, &new);
+    let lost: Vec<(&str, &str)> = diff.users[0]
+        .lost
+        .iter()
+        .map(|e| (e.action.as_str(), e.resource.as_str()))
+        .collect();
+    assert_eq!(
+        lost,
+        [("compute.widget.Make", "*"), ("compute.widget.Make", "i-1")]
+    );
+    let impact = org.simulate(&[org.resolve(&change).unwrap()]).unwrap();
+    assert_eq!(impact.users[0].lost, diff.users[0].lost);
+}

@@ -1,0 +1,289 @@
+//! The what-if against the reference: every change kind and random change sets, applied by the
+//! engine as an overlay and by the reference as plain edits of a copy of the snapshot, then
+//! judged from scratch. Also: changes that commute give the same impact in either order, and
+//! `diff` against the changed snapshot says what the what-if says.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use iamsim_core::model::RoleType;
+use iamsim_core::report::{ChangeKind, Impact, UserImpact};
+use iamsim_core::{reference, ChangeError, ChangeSpec, Org, SimulateOptions, Snapshot};
+use proptest::prelude::*;
+
+mod common;
+use common::{
+    catalogue, change_pick, change_set, config, has_entity, kind_of, named_entities, organization,
+    show,
+};
+
+const ALLOW_NOOP: SimulateOptions = SimulateOptions { allow_noop: true };
+
+/// What the engine must answer for a change set, worked out on the reference's snapshots.
+enum Expected {
+    /// The snapshot after every change, the kinds of the changes that do something, and the
+    /// users those changes name (who are reported even when nothing happens to them).
+    Applied(Box<Snapshot>, Vec<ChangeKind>, BTreeSet<String>),
+    /// A change names an entity an earlier change deleted: `(kind, id)` of each such entity.
+    Deleted(Vec<(&'static str, String)>),
+    /// A change replaces the document of a Vultr-managed policy.
+    SystemPolicy(String),
+}
+
+/// Kinds that are a no-op when they change nothing; the others always do something.
+fn can_be_noop(kind: ChangeKind) -> bool {
+    !matches!(
+        kind,
+        ChangeKind::DeleteGroup
+            | ChangeKind::DeleteRole
+            | ChangeKind::DeletePolicy
+            | ChangeKind::RemoveUser
+            | ChangeKind::ReplacePolicyDocument
+            | ChangeKind::DeleteRoleTrust
+    )
+}
+
+fn expected(snapshot: &Snapshot, specs: &[ChangeSpec]) -> Expected {
+    let mut current = snapshot.clone();
+    let mut kinds = Vec::new();
+    let mut named = BTreeSet::new();
+    for spec in specs {
+        let gone: Vec<_> = named_entities(spec)
+            .into_iter()
+            .filter(|(kind, id)| !has_entity(&current, kind, id))
+            .collect();
+        if !gone.is_empty() {
+            return Expected::Deleted(gone);
+        }
+        if let ChangeSpec::ReplacePolicyDocument { policy, .. } = spec {
+            if current
+                .policies
+                .iter()
+                .any(|p| &p.id == policy && p.is_system_policy)
+            {
+                return Expected::SystemPolicy(policy.clone());
+            }
+        }
+        let next = reference::apply(&current, spec);
+        let kind = kind_of(spec);
+        if !(can_be_noop(kind) && next == current) {
+            kinds.push(kind);
+            named.extend(
+                named_entities(spec)
+                    .into_iter()
+                    .filter(|(kind, _)| *kind == "user")
+                    .map(|(_, id)| id),
+            );
+        }
+        current = next;
+    }
+    Expected::Applied(Box::new(current), kinds, named)
+}
+
+/// The changes of a set that the engine can name: a trust on a role that is not assumable (or
+/// does not exist) is not one of its trusts, so a change naming it is dropped.
+fn nameable(org: &Org, specs: Vec<ChangeSpec>) -> Vec<ChangeSpec> {
+    specs
+        .into_iter()
+        .filter(|s| org.resolve(s).is_ok())
+        .collect()
+}
+
+fn simulate(org: &Org, specs: &[ChangeSpec]) -> Result<Impact, ChangeError> {
+    let changes: Vec<_> = specs.iter().map(|s| org.resolve(s).unwrap()).collect();
+    org.simulate_with(&changes, &ALLOW_NOOP)
+}
+
+fn by_user(impact: &Impact) -> BTreeMap<String, &UserImpact> {
+    impact
+        .users
+        .iter()
+        .map(|u| (u.user.id.clone(), u))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// For 1–3 changes of any kind, the engine's what-if equals the reference's, user by user,
+    /// paths, counts and notes included; a user it does not report is one the reference finds
+    /// untouched; the errors are the ones the reference's snapshots predict.
+    #[test]
+    fn what_if_equals_reference(
+        snapshot in organization(),
+        picks in change_set(1, 3),
+    ) {
+        let catalogue = catalogue();
+        let org = Org::compile(&snapshot, &catalogue).unwrap();
+        let specs = nameable(&org, picks.iter().map(|p| p.spec(&snapshot)).collect());
+        let result = simulate(&org, &specs);
+        let (after, kinds, named) = match expected(&snapshot, &specs) {
+            Expected::Deleted(gone) => {
+                match result {
+                    Err(ChangeError::Deleted { kind, id }) => {
+                        prop_assert!(gone.contains(&(kind, id.clone())), "{} {} not in {:?}", kind, id, gone)
+                    }
+                    other => prop_assert!(false, "expected a Deleted error for {:?}, got {:?}", gone, other),
+                }
+                return Ok(());
+            }
+            Expected::SystemPolicy(policy) => {
+                prop_assert_eq!(result, Err(ChangeError::SystemPolicy { policy }));
+                return Ok(());
+            }
+            Expected::Applied(after, kinds, named) => (after, kinds, named),
+        };
+        let impact = result.unwrap();
+        let reported_kinds: Vec<ChangeKind> = impact.changes.iter().map(|c| c.kind).collect();
+        prop_assert_eq!(reported_kinds, kinds, "the changes that do something{}", show(&snapshot, &specs));
+        prop_assert!(Org::compile(&after, &catalogue).is_ok());
+        let reported = by_user(&impact);
+        prop_assert_eq!(reported.len(), impact.users.len(), "a user reported twice");
+        for id in &named {
+            prop_assert!(reported.contains_key(id), "named user {} not reported{}", id, show(&snapshot, &specs));
+        }
+        for user in &snapshot.users {
+            let naive = reference::impact(&snapshot, &after, &catalogue, &user.id);
+            match reported.get(&user.id) {
+                Some(got) => prop_assert_eq!(*got, &naive, "user {}{}", user.id, show(&snapshot, &specs)),
+                None => prop_assert!(
+                    naive.lost.is_empty()
+                        && naive.kept.is_empty()
+                        && naive.gained.is_empty()
+                        && naive.assumable_lost.is_empty(),
+                    "user {} not reported, but the reference says {:?}{}", user.id, naive, show(&snapshot, &specs)
+                ),
+            }
+        }
+        // Most lost first.
+        prop_assert!(impact.users.windows(2).all(|w| w[0].lost.len() >= w[1].lost.len()));
+    }
+
+    /// Two changes that commute (the reference's snapshot after both is the same in either
+    /// order) give the same impact in either order.
+    #[test]
+    fn commuting_changes_give_the_same_impact(
+        snapshot in organization(),
+        picks in change_set(2, 2),
+    ) {
+        let catalogue = catalogue();
+        let org = Org::compile(&snapshot, &catalogue).unwrap();
+        let specs = nameable(&org, picks.iter().map(|p| p.spec(&snapshot)).collect());
+        prop_assume!(specs.len() == 2);
+        let reversed = vec![specs[1].clone(), specs[0].clone()];
+        let commute = normalized(&reference::apply_all(&snapshot, &specs))
+            == normalized(&reference::apply_all(&snapshot, &reversed));
+        let (Ok(one), Ok(other)) = (simulate(&org, &specs), simulate(&org, &reversed)) else {
+            return Ok(());
+        };
+        if !commute {
+            return Ok(());
+        }
+        prop_assert_eq!(by_user(&one), by_user(&other), "{}", show(&snapshot, &specs));
+        prop_assert_eq!(&one.actions, &other.actions);
+        let mut kinds_one: Vec<_> = one.changes.iter().map(|c| c.kind).collect();
+        let mut kinds_other: Vec<_> = other.changes.iter().map(|c| c.kind).collect();
+        kinds_one.sort();
+        kinds_other.sort();
+        prop_assert_eq!(kinds_one, kinds_other);
+    }
+
+    /// `diff` of the snapshot against the snapshot with one change made says what the what-if
+    /// of that change says: per user, the same lost and gained entries (paths included), and
+    /// the provenance changes are the kept entries with their new paths. A removed user is
+    /// reported among the removed entities instead.
+    #[test]
+    fn diff_equals_what_if(snapshot in organization(), pick in change_pick()) {
+        let catalogue = catalogue();
+        let org = Org::compile(&snapshot, &catalogue).unwrap();
+        let specs = nameable(&org, vec![pick.spec(&snapshot)]);
+        prop_assume!(specs.len() == 1);
+        let Ok(impact) = simulate(&org, &specs) else {
+            // Only a Vultr-managed policy's document cannot be replaced.
+            let replace = matches!(&specs[0], ChangeSpec::ReplacePolicyDocument { .. });
+            prop_assert!(replace);
+            return Ok(());
+        };
+        let after = reference::apply(&snapshot, &specs[0]);
+        let new = Org::compile(&after, &catalogue).unwrap();
+        let diff = iamsim_core::diff(&org, &new);
+        let diffs: BTreeMap<_, _> = diff.users.iter().map(|u| (u.user.id.clone(), u)).collect();
+        let impacts = by_user(&impact);
+        for user in &snapshot.users {
+            if let ChangeSpec::RemoveUser { user: removed } = &specs[0] {
+                if *removed == user.id {
+                    prop_assert!(!diffs.contains_key(&user.id));
+                    prop_assert_eq!(diff.removed.users.len(), 1);
+                    prop_assert_eq!(&diff.removed.users[0].id, &user.id);
+                    continue;
+                }
+            }
+            let (lost, gained, kept) = match impacts.get(&user.id) {
+                Some(u) => (u.lost.clone(), u.gained.clone(), u.kept.clone()),
+                None => Default::default(),
+            };
+            let (d_lost, d_gained, provenance) = match diffs.get(&user.id) {
+                Some(d) => (d.lost.clone(), d.gained.clone(), d.provenance.clone()),
+                None => Default::default(),
+            };
+            prop_assert_eq!(d_lost, lost, "lost, user {}{}", user.id, show(&snapshot, &specs));
+            prop_assert_eq!(d_gained, gained, "gained, user {}{}", user.id, show(&snapshot, &specs));
+            let provenance: Vec<_> = provenance
+                .into_iter()
+                .map(|p| (p.action, p.resource, p.after))
+                .collect();
+            let kept: Vec<_> = kept.into_iter().map(|e| (e.action, e.resource, e.via)).collect();
+            prop_assert_eq!(provenance, kept, "provenance, user {}{}", user.id, show(&snapshot, &specs));
+        }
+        // Entities deleted are reported as removed (a role's trusts with it); nothing is added.
+        let ids = |d: &[iamsim_core::report::EntityRef]| d.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        let gone = |kind: &str| {
+            let before = entity_ids(&snapshot, kind);
+            let after = entity_ids(&after, kind);
+            before.difference(&after).cloned().collect::<Vec<_>>()
+        };
+        prop_assert_eq!(ids(&diff.removed.users), gone("user"));
+        prop_assert_eq!(ids(&diff.removed.groups), gone("group"));
+        prop_assert_eq!(ids(&diff.removed.roles), gone("role"));
+        prop_assert_eq!(ids(&diff.removed.policies), gone("policy"));
+        prop_assert_eq!(ids(&diff.removed.role_trusts), gone("role trust"));
+        prop_assert_eq!(&diff.added, &Default::default());
+    }
+}
+
+/// The ids of one kind of entity the engine knows (trusts: on an existing assumable role).
+fn entity_ids(s: &Snapshot, kind: &str) -> BTreeSet<String> {
+    match kind {
+        "user" => s.users.iter().map(|x| x.id.clone()).collect(),
+        "group" => s.groups.iter().map(|x| x.id.clone()).collect(),
+        "role" => s.roles.iter().map(|x| x.id.clone()).collect(),
+        "policy" => s.policies.iter().map(|x| x.id.clone()).collect(),
+        _ => s
+            .role_trusts
+            .iter()
+            .filter(|t| {
+                s.roles
+                    .iter()
+                    .any(|r| r.id == t.role_id && r.role_type == RoleType::Assumable)
+            })
+            .map(|t| t.id.clone())
+            .collect(),
+    }
+}
+
+/// A snapshot with its attachment lists sorted, so that two made in another order compare equal.
+fn normalized(snapshot: &Snapshot) -> Snapshot {
+    let mut s = snapshot.clone();
+    for u in &mut s.users {
+        u.policies.sort();
+        u.roles.sort();
+    }
+    for g in &mut s.groups {
+        g.members.sort();
+        g.policies.sort();
+        g.roles.sort();
+    }
+    for r in &mut s.roles {
+        r.policies.sort();
+    }
+    s
+}
