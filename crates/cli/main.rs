@@ -13,6 +13,7 @@ use iamsim_core::report::Impact;
 use iamsim_core::{Catalogue, Change, Org, Snapshot};
 
 mod render;
+mod vultr;
 
 const DEMO: &str = include_str!("demo.json");
 
@@ -55,6 +56,9 @@ enum Command {
     /// What a change would do to people's access, before anyone makes it.
     #[command(subcommand)]
     Impact(ImpactCommand),
+    /// Vultr's API: fetch a snapshot, remove a member safely, serve a fake API.
+    #[command(subcommand)]
+    Vultr(vultr::VultrCommand),
 }
 
 #[derive(Subcommand)]
@@ -165,6 +169,7 @@ fn usage_error(e: &clap::Error) {
 
 fn run(command: Command) -> Result<u8, Failure> {
     match command {
+        Command::Vultr(command) => vultr::run(command),
         Command::Effective { user, input } => {
             let org = load(&input)?;
             let user = org.find_user(&user)?;
