@@ -528,12 +528,16 @@ impl State {
                     return Reply::error(404, "Role not found");
                 };
                 let r = r.clone();
-                let assignment = |extra: (&str, &str, &str, &str)| {
-                    json!({
-                        extra.0: extra.1, extra.2: extra.3, "role_id": r.id, "role_name": r.name,
+                let assignment = |who: (&str, &str), name: Option<&str>| {
+                    let mut v = json!({
+                        who.0: who.1, "role_id": r.id, "role_name": r.name,
                         "role_description": r.description, "role_type": role_type(r.role_type),
                         "date_assigned": DATE,
-                    })
+                    });
+                    if let Some(name) = name {
+                        v["group_name"] = json!(name);
+                    }
+                    v
                 };
                 match rest {
                     [] => Reply::ok(json!({ "role": self.role_json(i, true) })),
@@ -549,9 +553,7 @@ impl State {
                         let items = self
                             .live_users()
                             .filter(|(_, u)| u.roles.contains(&r.id))
-                            .map(|(k, u)| {
-                                (k, assignment(("user_id", &u.id, "user_email", &u.email)))
-                            })
+                            .map(|(k, u)| (k, assignment(("user_id", &u.id), None)))
                             .collect();
                         self.page("assignments", items, query, mods, options)
                     }
@@ -560,10 +562,7 @@ impl State {
                             .live_groups()
                             .filter(|(_, g)| g.roles.contains(&r.id))
                             .map(|(k, g)| {
-                                (
-                                    k,
-                                    assignment(("group_id", &g.id, "group_name", &g.display_name)),
-                                )
+                                (k, assignment(("group_id", &g.id), Some(&g.display_name)))
                             })
                             .collect();
                         self.page("assignments", items, query, mods, options)
