@@ -15,6 +15,7 @@ use iamsim_core::report::Entry;
 use iamsim_core::{Catalogue, ChangeSpec, Org, SimulateOptions, Snapshot};
 
 mod render;
+mod vultr;
 
 use render::Mode;
 
@@ -58,6 +59,9 @@ enum Command {
     },
     /// What changes would do to people's access, before anyone makes them.
     Impact(ImpactArgs),
+    /// Vultr's API: fetch a snapshot, remove a member safely, serve a fake API.
+    #[command(subcommand)]
+    Vultr(vultr::VultrCommand),
     /// Every user allowed to do an action, with all paths; and those an explicit Deny blocks.
     WhoCan {
         /// A concrete action, such as `compute.instance.Create`.
@@ -300,7 +304,7 @@ enum FailOn {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     /// For people: grouped, readable in 80 columns.
     Table,
     /// For programs: versioned JSON (see docs/output-format.md).
@@ -310,7 +314,7 @@ enum Format {
 }
 
 /// A failure that ends the command with exit code 2 and this one-line message.
-struct Failure(String);
+pub(crate) struct Failure(pub(crate) String);
 
 impl<E: std::fmt::Display> From<E> for Failure {
     fn from(e: E) -> Failure {
@@ -375,6 +379,7 @@ fn usage_error(e: &clap::Error) {
 
 fn run(command: Command) -> Result<u8, Failure> {
     match command {
+        Command::Vultr(command) => vultr::run(command),
         Command::Effective { user, input } => {
             let org = load(&input)?;
             let report = org.effective(org.find_user(&user)?);
@@ -546,17 +551,7 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
     emit(args.input.common.format, &report, |m| {
         render::impact(&report, m)
     })?;
-    let subjects: Vec<Subject> = report
-        .users
-        .iter()
-        .map(|u| Subject {
-            email: &u.user.email,
-            lost: &u.lost,
-            gained: &u.gained,
-            assumable_lost: u.assumable_lost.len(),
-        })
-        .collect();
-    Ok(checks.check(&subjects, &org, &org))
+    Ok(checks.check_impact(&report, &org))
 }
 
 /// The change a subcommand describes.
@@ -636,7 +631,12 @@ fn read_text(path: &Path) -> Result<String, Failure> {
 }
 
 fn catalogue(common: &Common) -> Result<Catalogue, Failure> {
-    match &common.catalogue {
+    read_catalogue(common.catalogue.as_deref())
+}
+
+/// The bundled catalogue, or the one in `path`.
+pub(crate) fn read_catalogue(path: Option<&Path>) -> Result<Catalogue, Failure> {
+    match path {
         None => Ok(Catalogue::bundled()),
         Some(path) => Catalogue::parse(&read_text(path)?)
             .map_err(|e| Failure(format!("{}: {e}", path.display()))),
@@ -692,12 +692,12 @@ fn load(input: &Input) -> Result<Org, Failure> {
     compile(&snapshot, &origin, &catalogue, input.common.strict)
 }
 
-fn color() -> bool {
+pub(crate) fn color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Writes the report to stdout in the chosen format. A closed pipe is not an error.
-fn emit<T: serde::Serialize>(
+pub(crate) fn emit<T: serde::Serialize>(
     format: Format,
     report: &T,
     text: impl FnOnce(Mode) -> String,
@@ -751,13 +751,37 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 }
 
 /// The gates of one command, parsed.
-struct GateCheck {
+pub(crate) struct GateCheck {
     loses: Vec<ActionPattern>,
     gains: Vec<ActionPattern>,
     fail_on: Option<FailOn>,
 }
 
 impl GateCheck {
+    /// `--fail-if-loses` patterns alone.
+    pub(crate) fn loses(patterns: &[String]) -> Result<GateCheck, Failure> {
+        GateCheck::parse(&Gates {
+            fail_if_loses: patterns.to_vec(),
+            fail_if_gains: Vec::new(),
+            fail_on: None,
+        })
+    }
+
+    /// Checks an impact's users against the gates (see [`GateCheck::check`]).
+    pub(crate) fn check_impact(&self, report: &iamsim_core::report::Impact, org: &Org) -> u8 {
+        let subjects: Vec<Subject> = report
+            .users
+            .iter()
+            .map(|u| Subject {
+                email: &u.user.email,
+                lost: &u.lost,
+                gained: &u.gained,
+                assumable_lost: u.assumable_lost.len(),
+            })
+            .collect();
+        self.check(&subjects, org, org)
+    }
+
     fn parse(gates: &Gates) -> Result<GateCheck, Failure> {
         let patterns = |flag: &str, list: &[String]| {
             list.iter()

@@ -1,16 +1,102 @@
 //! iamsim-vultr: the bridge between Vultr's API and iamsim's snapshots.
 //!
-//! Not built yet. This crate will hold the Vultr API client (HTTPS with rustls, the API key in a
-//! redacting type, a client-side rate limit under Vultr's 30 requests per second, retries that
-//! honour `Retry-After`), the crawl that fills an [`iamsim_core::Snapshot`] completely or fails
-//! loudly, a fake Vultr server on loopback for tests and downstream users, and the safe,
-//! verified apply of a remove-member change. Its plan is in the project's issues; the facts
-//! about the API it relies on are in `shared/vultr/iam-reference.md` (sections 1, 4 and 9).
+//! - [`Client`]: HTTPS with rustls, the [`ApiKey`] in a redacting type, a client-side rate
+//!   limit under Vultr's 30 requests per second, retries with backoff that honour
+//!   `Retry-After`, per-request and overall timeouts, bounded bodies, no redirects.
+//! - [`crawl()`]: every endpoint snapshot v1 needs, paged and cross-checked, into an
+//!   [`iamsim_core::Snapshot`] that is complete or an error. What changed during the crawl is
+//!   recorded in its `crawl` object.
+//! - [`verify()`]: Vultr's own per-user views against what the snapshot gives each user.
+//! - [`apply`]: remove a group member through Vultr's own procedure, and check the result.
+//! - `fake` (feature `fake`): a fake Vultr server on loopback that serves a snapshot through the
+//!   same paths, shapes, pagination and status codes, with scriptable faults.
+//!
+//! ```
+//! # #[cfg(feature = "fake")] {
+//! use iamsim_vultr::fake::{FakeOptions, FakeServer};
+//! use iamsim_vultr::{crawl, ApiKey, Client, ClientOptions, CrawlOptions};
+//!
+//! let organization = iamsim_core::generate::snapshot(&iamsim_core::generate::Params {
+//!     users: 5, groups: 2, roles: 2, policies: 3, actions: 10, seed: 1,
+//! });
+//! let server = FakeServer::start(organization.clone(), FakeOptions::default())?;
+//! let options = ClientOptions { base_url: server.base_url(), rate_per_second: 25.0, ..ClientOptions::default() };
+//! let mut client = Client::new(ApiKey::new("test-key")?, options)?;
+//! let result = crawl(&mut client, &CrawlOptions::default(), &mut |_| {})?;
+//! assert_eq!(result.snapshot.users.len(), 5);
+//! assert!(result.info.consistent);
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! Dependencies point one way: this crate uses `iamsim-core`, never the other way round, so the
-//! engine stays free of I/O.
+//! engine stays free of I/O. The facts about the API it relies on, and what it assumes where
+//! Vultr's documentation is silent, are in `docs/vultr.md`.
 
 #![deny(missing_docs)]
 
+mod api;
+pub mod apply;
+mod client;
+mod clock;
+mod crawl;
+mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
+mod key;
+mod verify;
+
+use std::io::Write;
+use std::path::Path;
+
+pub use client::{
+    encode, parse_retry_after, Client, ClientOptions, JsonResponse, RequestLog, Stats,
+    DEFAULT_BASE_URL, MAX_RATE,
+};
+pub use clock::{rfc3339, Clock, ManualClock, SystemClock};
+pub use crawl::{
+    crawl, normalize, Counts, Crawl, CrawlInfo, CrawlOptions, Event, EventKind, Progress,
+    MAX_PER_PAGE,
+};
+pub use error::{Error, HttpError};
+pub use key::{ApiKey, KeySource, API_KEY_VAR};
+pub use verify::{expected, verify, Difference, Expected, Verification};
+
 /// The snapshot format this adapter writes.
 pub const SNAPSHOT_FORMAT: &str = iamsim_core::model::SNAPSHOT_FORMAT;
+
+/// Writes `bytes` to `path` atomically: to a temporary file in the same directory, flushed to
+/// disk, then renamed over `path`. A failure leaves `path` as it was and no temporary file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let io = |source: std::io::Error| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| io(std::io::Error::other("not a file name")))?;
+    let temp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io(e));
+    }
+    Ok(())
+}

@@ -1,0 +1,597 @@
+//! `iamsim vultr ...`: crawl a Vultr organization into a snapshot, remove a group member on
+//! Vultr safely, and serve a snapshot as a fake Vultr API.
+//!
+//! The API key comes from `VULTR_API_KEY` or `--api-key-file`, never from a command-line
+//! value, and is never printed.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::{ArgAction, Args, Subcommand};
+use iamsim_core::{Catalogue, Change, Org, Snapshot};
+use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault};
+use iamsim_vultr::{
+    apply, crawl, verify, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Progress,
+    API_KEY_VAR, DEFAULT_BASE_URL,
+};
+
+use crate::{compile, emit, read_catalogue, render, Failure, Format, GateCheck};
+
+#[derive(Subcommand)]
+pub enum VultrCommand {
+    /// Crawl the organization the API key sees into a snapshot (to -o FILE, or stdout).
+    Fetch {
+        /// Write the snapshot to FILE (atomically) instead of stdout.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Compare each user's policies and roles with Vultr's own per-user views (2 more
+        /// requests per user); exit 1 if they differ.
+        #[arg(long)]
+        verify: bool,
+        /// Fail (and write nothing) if the organization seemed to change during the crawl.
+        #[arg(long)]
+        strict: bool,
+        /// Crawl again, up to N times, while the crawl is not consistent.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        recrawl: u32,
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Take a user out of a group on Vultr: crawl, show the impact, confirm, delete the
+    /// membership, check it is gone, re-crawl and compare with the prediction.
+    RemoveMember {
+        /// Group id or display name.
+        #[arg(long)]
+        group: String,
+        /// User id or email.
+        #[arg(long)]
+        user: String,
+        /// Show the impact and stop.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply without asking (needed when there is no terminal to ask on).
+        #[arg(long)]
+        yes: bool,
+        /// Refuse to apply, and exit 1, if anyone loses an action matching PATTERN. Repeatable.
+        #[arg(long = "fail-if-loses", value_name = "PATTERN")]
+        fail_if_loses: Vec<String>,
+        /// Action catalogue, one action per line; replaces the bundled one.
+        #[arg(long, value_name = "FILE")]
+        catalogue: Option<PathBuf>,
+        /// Output format of the impact.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Serve a snapshot as a fake Vultr API on 127.0.0.1 (prints its base URL on stdout).
+    ServeFake {
+        /// The organization to serve (iamsim.snapshot.v1 JSON).
+        #[arg(long, value_name = "FILE")]
+        snapshot: PathBuf,
+        /// Port; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Scripted faults: a JSON array (see docs/vultr.md).
+        #[arg(long, value_name = "FILE")]
+        faults: Option<PathBuf>,
+        /// `GET /policies` leaves documents out, as Vultr's list may.
+        #[arg(long)]
+        omit_documents: bool,
+    },
+}
+
+/// How to reach the API.
+#[derive(Args)]
+pub struct Api {
+    /// Vultr API base URL. Plain http:// is allowed only to a loopback address.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_BASE_URL)]
+    base_url: String,
+    /// Read the API key from the first line of FILE instead of VULTR_API_KEY.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "VULTR_API_KEY_FILE",
+        hide_env_values = true
+    )]
+    api_key_file: Option<PathBuf>,
+    /// Requests per second, at most 25 (Vultr allows 30).
+    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    rate: f64,
+    /// Items per page, 1 to 500.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    per_page: u32,
+    /// Seconds one request may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
+    /// Seconds all requests of the command may take together.
+    #[arg(long, value_name = "SECONDS", default_value_t = 4 * 3600)]
+    total_timeout: u64,
+    /// Tries per request on 429, 5xx, timeouts and broken connections.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    attempts: u32,
+    /// The organization (id or name), when the key sees several.
+    #[arg(long, value_name = "ID")]
+    organization: Option<String>,
+    /// The organization's owner (id or email), who has unconditional access; Vultr's API does
+    /// not say who it is.
+    #[arg(long, value_name = "USER")]
+    root_user: Option<String>,
+    /// Log each request (method, path, status, time; never headers) to stderr. Twice: also
+    /// the response fields iamsim ignores.
+    #[arg(short, long, action = ArgAction::Count)]
+    verbose: u8,
+}
+
+impl Api {
+    fn client(&self) -> Result<Client, Failure> {
+        let key = match &self.api_key_file {
+            Some(path) => {
+                let (key, warning) = ApiKey::from_file(path)?;
+                if let Some(warning) = warning {
+                    eprintln!("warning: {}", render::clean(&warning));
+                }
+                key
+            }
+            None => ApiKey::from_env(API_KEY_VAR)?.ok_or_else(|| {
+                Failure(format!(
+                    "no API key: set {API_KEY_VAR} or pass --api-key-file FILE"
+                ))
+            })?,
+        };
+        let options = ClientOptions {
+            base_url: self.base_url.clone(),
+            rate_per_second: self.rate,
+            request_timeout: Duration::from_secs(self.timeout.max(1)),
+            total_timeout: Some(Duration::from_secs(self.total_timeout.max(1))),
+            max_attempts: self.attempts,
+            user_agent: concat!("iamsim/", env!("CARGO_PKG_VERSION")).to_string(),
+            ..ClientOptions::default()
+        };
+        let mut client = Client::new(key, options)?;
+        if self.verbose > 0 {
+            client.set_observer(|log| {
+                let status = log
+                    .status
+                    .map_or("no response".to_string(), |s| s.to_string());
+                eprintln!(
+                    "note: {} {} -> {status} in {} ms (attempt {})",
+                    log.method,
+                    render::clean(&log.target),
+                    log.elapsed.as_millis(),
+                    log.attempt
+                );
+            });
+        }
+        Ok(client)
+    }
+
+    fn crawl_options(&self, strict: bool) -> CrawlOptions {
+        CrawlOptions {
+            per_page: self.per_page,
+            organization: self.organization.clone(),
+            root_user: self.root_user.clone(),
+            strict,
+            tool: concat!("iamsim ", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+}
+
+/// A one-line progress display on stderr, drawn only when stderr is a terminal.
+struct ProgressLine {
+    enabled: bool,
+    last: Option<Instant>,
+    drawn: bool,
+}
+
+impl ProgressLine {
+    fn new() -> ProgressLine {
+        ProgressLine {
+            enabled: std::io::stderr().is_terminal(),
+            last: None,
+            drawn: false,
+        }
+    }
+
+    fn update(&mut self, p: &Progress) {
+        if !self.enabled
+            || self
+                .last
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let count = if p.total > 0 {
+            format!(" {}/{}", p.done, p.total)
+        } else {
+            String::new()
+        };
+        let width = 30;
+        let bar = if p.total > 0 {
+            let filled = p.done * width / p.total.max(1);
+            format!(" [{}{}]", "#".repeat(filled), "-".repeat(width - filled))
+        } else {
+            String::new()
+        };
+        eprint!(
+            "\r\x1b[2Kcrawling {}{count}{bar} · {} requests",
+            p.phase, p.requests
+        );
+        let _ = std::io::stderr().flush();
+        self.drawn = true;
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r\x1b[2K");
+            let _ = std::io::stderr().flush();
+            self.drawn = false;
+        }
+    }
+}
+
+/// Crawls, again up to `recrawl` times while inconsistent; prints the events as warnings.
+fn crawl_reporting(
+    client: &mut Client,
+    options: &CrawlOptions,
+    recrawl: u32,
+    verbose: u8,
+) -> Result<Crawl, Failure> {
+    let mut progress = ProgressLine::new();
+    let mut attempts = 0;
+    let result = loop {
+        attempts += 1;
+        let result = crawl(client, options, &mut |p| progress.update(p));
+        match result {
+            Ok(c) if !c.info.consistent && attempts <= recrawl => {
+                progress.clear();
+                eprintln!(
+                    "note: the crawl saw {} consistency event(s); crawling again ({attempts} of {recrawl})",
+                    c.info.events.len()
+                );
+            }
+            other => break other,
+        }
+    };
+    progress.clear();
+    let mut result = result?;
+    result.info.attempts = attempts;
+    result.store_info()?;
+    for event in &result.info.events {
+        eprintln!("warning: {}", render::clean(&event.to_string()));
+    }
+    if verbose > 1 {
+        for field in &result.ignored_fields {
+            eprintln!(
+                "note: ignored a field Vultr does not document: {}",
+                render::clean(field)
+            );
+        }
+    }
+    Ok(result)
+}
+
+/// The one-line summary: counts, then requests, retries and time of `elapsed` (the crawl
+/// alone when `None`).
+fn summary(crawl: &Crawl, elapsed: Option<Duration>) -> String {
+    let c = &crawl.info.counts;
+    let s = &crawl.snapshot.organization;
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "fetched `{}` ({}): {}, {}, {}, {}, {}; {} requests, {} retries, {:.1} s; {}",
+        s.name,
+        s.id,
+        plural(c.users, "user", "users"),
+        plural(c.groups, "group", "groups"),
+        plural(c.roles, "role", "roles"),
+        plural(c.policies, "policy", "policies"),
+        plural(c.role_trusts, "role trust", "role trusts"),
+        crawl.info.requests,
+        crawl.info.retries,
+        elapsed.map_or(crawl.info.duration_ms as f64 / 1000.0, |e| e.as_secs_f64()),
+        if crawl.info.consistent {
+            "consistent".to_string()
+        } else {
+            format!("NOT consistent ({} event(s))", crawl.info.events.len())
+        }
+    )
+}
+
+/// Fails early, before a long crawl, if the output's directory is missing.
+fn check_output_dir(path: &Path) -> Result<(), Failure> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Failure(format!(
+            "{}: directory `{}` does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+pub fn run(command: VultrCommand) -> Result<u8, Failure> {
+    match command {
+        VultrCommand::Fetch {
+            output,
+            verify: check,
+            strict,
+            recrawl,
+            api,
+        } => {
+            let started = Instant::now();
+            if let Some(path) = &output {
+                check_output_dir(path)?;
+            }
+            let mut client = api.client()?;
+            let options = api.crawl_options(strict);
+            let mut result = crawl_reporting(&mut client, &options, recrawl, api.verbose)?;
+            let mut code = 0;
+            if check {
+                let mut progress = ProgressLine::new();
+                let verification = verify(&mut client, &result.snapshot, api.per_page, &mut |p| {
+                    progress.update(p)
+                });
+                progress.clear();
+                let verification = verification?;
+                for difference in &verification.differences {
+                    eprintln!("verify: {}", render::clean(&difference.to_string()));
+                }
+                eprintln!(
+                    "verify: {} user(s) checked against Vultr's own views; {} difference(s)",
+                    verification.users_checked,
+                    verification.differences.len()
+                );
+                if !verification.differences.is_empty() {
+                    code = 1;
+                }
+                result.info.verify = Some(verification);
+                result.info.requests = client.stats().requests;
+                result.info.retries = client.stats().retries;
+                result.store_info()?;
+            }
+            result.check_no_secret(client.key())?;
+            if let Err(e) = Org::compile(&result.snapshot, &Catalogue::bundled()) {
+                eprintln!(
+                    "warning: the crawled organization does not compile, so queries on it will fail: {}",
+                    render::clean(&e.to_string())
+                );
+            }
+            let mut json = serde_json::to_string_pretty(&result.snapshot)?;
+            json.push('\n');
+            match &output {
+                Some(path) => iamsim_vultr::write_atomic(path, json.as_bytes())?,
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    match stdout
+                        .write_all(json.as_bytes())
+                        .and_then(|()| stdout.flush())
+                    {
+                        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                            return Err(Failure(format!("stdout: {e}")))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            eprintln!(
+                "{}",
+                render::clean(&summary(&result, Some(started.elapsed())))
+            );
+            Ok(code)
+        }
+        VultrCommand::RemoveMember {
+            group,
+            user,
+            dry_run,
+            yes,
+            fail_if_loses,
+            catalogue: catalogue_path,
+            format,
+            api,
+        } => {
+            let gates = GateCheck::loses(&fail_if_loses)?;
+            let catalogue = read_catalogue(catalogue_path.as_deref())?;
+            let mut client = api.client()?;
+            let options = api.crawl_options(false);
+            let before = crawl_reporting(&mut client, &options, 0, api.verbose)?;
+            eprintln!("{}", render::clean(&summary(&before, None)));
+            let org = compile(
+                &before.snapshot,
+                "the crawled organization",
+                &catalogue,
+                false,
+            )?;
+            let user_key = org.find_user(&user)?;
+            let group_key = org.find_group(&group)?;
+            let user_id = org.user_id(user_key).to_string();
+            let group_id = org.group_id(group_key).to_string();
+            let impact = org.simulate(&[Change::RemoveMember {
+                group: group_key,
+                user: user_key,
+            }])?;
+            emit(format, &impact, |m| render::impact(&impact, m))?;
+            if gates.check_impact(&impact, &org) != 0 {
+                eprintln!("note: a gate tripped; nothing was changed on Vultr");
+                return Ok(1);
+            }
+            if dry_run {
+                eprintln!("note: --dry-run; nothing was changed on Vultr");
+                return Ok(0);
+            }
+            if !before.info.consistent {
+                return Err(Failure(format!(
+                    "the crawl saw {} consistency event(s); not changing anything on an inconsistent picture (run again)",
+                    before.info.events.len()
+                )));
+            }
+            let email = before
+                .snapshot
+                .users
+                .iter()
+                .find(|u| u.id == user_id)
+                .map(|u| u.email.clone())
+                .unwrap_or_default();
+            let group_name = before
+                .snapshot
+                .groups
+                .iter()
+                .find(|g| g.id == group_id)
+                .map(|g| g.display_name.clone())
+                .unwrap_or_default();
+            if !yes {
+                confirm(&email, &group_name)?;
+            }
+            // Vultr's procedure: list the members, delete the membership, check it is gone.
+            if !apply::is_member(&mut client, &group_id, &user_id)? {
+                return Err(Failure(format!(
+                    "`{email}` is no longer a member of `{group_name}` on Vultr; nothing was changed"
+                )));
+            }
+            let status = apply::delete_member(&mut client, &group_id, &user_id)?;
+            eprintln!(
+                "note: removed `{}` from `{}` (DELETE answered {status})",
+                render::clean(&email),
+                render::clean(&group_name)
+            );
+            if apply::is_member(&mut client, &group_id, &user_id)? {
+                return Err(Failure(format!(
+                    "verification failed: `{email}` is still a member of `{group_name}` after DELETE answered {status}"
+                )));
+            }
+            eprintln!("note: checked: Vultr no longer lists them as a member; crawling again to compare with the prediction");
+            let after = crawl_reporting(&mut client, &options, 0, api.verbose)?;
+            let predicted = apply::without_member(&before.snapshot, &group_id, &user_id);
+            let check = apply::check_prediction(&predicted, &after.snapshot, &user_id, &catalogue)?;
+            for change in &check.other_changes {
+                eprintln!(
+                    "warning: the organization also changed elsewhere: {}",
+                    render::clean(change)
+                );
+            }
+            if !check.matches() {
+                for difference in &check.user_differences {
+                    eprintln!("note: {}", render::clean(difference));
+                }
+                return Err(Failure(format!(
+                    "the re-crawl does not match the prediction for `{email}`: {} difference(s), listed above",
+                    check.user_differences.len()
+                )));
+            }
+            eprintln!(
+                "verified: the re-crawl matches the prediction for `{}`",
+                render::clean(&email)
+            );
+            Ok(0)
+        }
+        VultrCommand::ServeFake {
+            snapshot,
+            port,
+            faults,
+            omit_documents,
+        } => {
+            let bytes = std::fs::read(&snapshot)
+                .map_err(|e| Failure(format!("{}: {e}", snapshot.display())))?;
+            let organization = Snapshot::from_json_bytes(&bytes)
+                .map_err(|e| Failure(format!("{}: {e}", snapshot.display())))?;
+            let faults: Vec<Fault> = match &faults {
+                None => Vec::new(),
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                    let mut de = serde_json::Deserializer::from_str(&text);
+                    let faults = serde_path_to_error::deserialize(&mut de)
+                        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                    de.end()
+                        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                    faults
+                }
+            };
+            let name = organization.organization.name.clone();
+            let options = FakeOptions {
+                faults,
+                list_omits_documents: omit_documents,
+                ..FakeOptions::default()
+            };
+            let server = FakeServer::start_on(
+                organization,
+                options,
+                SocketAddr::from(([127, 0, 0, 1], port)),
+            )
+            .map_err(|e| Failure(format!("cannot serve on 127.0.0.1:{port}: {e}")))?;
+            println!("{}", server.base_url());
+            let _ = std::io::stdout().flush();
+            eprintln!(
+                "note: serving `{}` as a fake Vultr API at {}; stop with Ctrl-C",
+                render::clean(&name),
+                server.base_url()
+            );
+            server.join();
+            Ok(0)
+        }
+    }
+}
+
+/// Asks on the terminal; refuses without one.
+fn confirm(email: &str, group: &str) -> Result<(), Failure> {
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Failure(
+            "refusing to change Vultr without a terminal to confirm on; pass --yes to apply without asking"
+                .to_string(),
+        ));
+    }
+    eprint!(
+        "Remove `{}` from group `{}` on Vultr? Type `yes` to apply: ",
+        render::clean(email),
+        render::clean(group)
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Failure(format!("stdin: {e}")))?;
+    if answer.trim().eq_ignore_ascii_case("yes") {
+        Ok(())
+    } else {
+        Err(Failure("not confirmed; nothing was changed".to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every argument backed by an environment variable hides its value in `--help`, so that
+    /// a secret in the environment is never printed.
+    #[test]
+    fn env_backed_arguments_hide_their_values() {
+        fn walk(command: &clap::Command, found: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                if let Some(env) = arg.get_env() {
+                    assert!(
+                        arg.is_hide_env_values_set(),
+                        "`{}` of `{}` reads {env:?} but shows its value",
+                        arg.get_id(),
+                        command.get_name()
+                    );
+                    found.push(arg.get_id().to_string());
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, found);
+            }
+        }
+        let mut found = Vec::new();
+        walk(&crate::Cli::command(), &mut found);
+        // The walk must have seen the env-backed arguments it guards.
+        assert!(found.iter().any(|id| id == "api_key_file"), "{found:?}");
+    }
+}

@@ -1,0 +1,233 @@
+//! The JSON shapes of Vultr's responses, read leniently: fields iamsim does not need are
+//! ignored, optional fields may be missing or `null`.
+//!
+//! Each type lists the fields Vultr's documentation and SDK show (`FIELDS`), so that a field
+//! outside them can be reported: it is the first sign that the API changed.
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// A string that may also be `null` or missing: all three read as empty.
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
+/// An optional id where `""` means none.
+fn optional_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
+}
+
+fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or_default())
+}
+
+/// `GET /organizations` items.
+#[derive(Debug, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub name: String,
+}
+
+impl Organization {
+    pub const FIELDS: &'static [&'static str] = &["id", "name", "type", "date_created"];
+}
+
+/// `GET /users` items.
+#[derive(Debug, Deserialize)]
+pub struct User {
+    pub id: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub email: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub name: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub first_name: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub last_name: String,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub service_user: bool,
+}
+
+impl User {
+    pub const FIELDS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "first_name",
+        "last_name",
+        "email",
+        "api_enabled",
+        "acls",
+        "service_user",
+        "date_created",
+        "status",
+    ];
+
+    /// `name`, or the first and last names.
+    pub fn display_name(&self) -> String {
+        if !self.name.is_empty() {
+            return self.name.clone();
+        }
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_string()
+    }
+}
+
+/// Users inside IAM lists: group members, policy users, suspended users.
+pub const ORGANIZATION_USER_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "assignment_type",
+    "date_created",
+    "date_suspended",
+    "assigned_date",
+];
+
+/// `GET /groups` items and `GET /groups/{id}`.
+#[derive(Debug, Deserialize)]
+pub struct Group {
+    pub id: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub display_name: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub description: String,
+    /// Present on `GET /groups/{id}`.
+    #[serde(default)]
+    pub members: Option<Vec<Member>>,
+}
+
+impl Group {
+    pub const FIELDS: &'static [&'static str] = &[
+        "id",
+        "display_name",
+        "description",
+        "members",
+        "date_created",
+        "assigned_date",
+    ];
+}
+
+/// A group member (an organization user); only the id is needed.
+#[derive(Debug, Deserialize)]
+pub struct Member {
+    pub id: String,
+}
+
+/// `GET /roles` items.
+#[derive(Debug, Deserialize)]
+pub struct Role {
+    pub id: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub name: String,
+    pub role_type: iamsim_core::model::RoleType,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub description: String,
+}
+
+impl Role {
+    pub const FIELDS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "description",
+        "role_type",
+        "max_session_duration",
+        "policies",
+        "date_created",
+    ];
+}
+
+/// `GET /policies` items and `GET /policies/{id}`.
+#[derive(Debug, Deserialize)]
+pub struct Policy {
+    pub id: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub name: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub description: String,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_system_policy: bool,
+    /// Absent or `null` when a list leaves documents out.
+    #[serde(default)]
+    pub policy_document: Option<Value>,
+}
+
+impl Policy {
+    pub const FIELDS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "description",
+        "policy_document",
+        "version",
+        "is_system_policy",
+        "from_role",
+        "source",
+        "date_created",
+    ];
+}
+
+/// `GET /role-trusts` items.
+#[derive(Debug, Deserialize)]
+pub struct RoleTrust {
+    pub id: String,
+    /// Not in the SDK's struct; used when present.
+    #[serde(default, deserialize_with = "optional_id")]
+    pub role_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub role_name: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub trust_type: String,
+    #[serde(default, deserialize_with = "optional_id")]
+    pub trusted_user_id: Option<String>,
+    #[serde(default, deserialize_with = "optional_id")]
+    pub trusted_group_id: Option<String>,
+    #[serde(default)]
+    pub conditions: Option<Value>,
+    #[serde(default, deserialize_with = "optional_id")]
+    pub valid_until: Option<String>,
+}
+
+impl RoleTrust {
+    pub const FIELDS: &'static [&'static str] = &[
+        "id",
+        "role_id",
+        "role_name",
+        "trust_type",
+        "trusted_user_id",
+        "user_display",
+        "trusted_group_id",
+        "group_display",
+        "oidc_issuer_id",
+        "conditions",
+        "valid_until",
+        "date_created",
+    ];
+}
+
+/// Role assignment rows (`/roles/{id}/users`, `/roles/{id}/groups`).
+pub const ASSIGNMENT_FIELDS: &[&str] = &[
+    "user_id",
+    "group_id",
+    "group_name",
+    "role_id",
+    "role_name",
+    "role_description",
+    "role_type",
+    "date_assigned",
+    "assigned_by",
+];
+
+/// A role attached to a group, as `GET /groups/{id}/roles` lists it.
+pub const GROUP_ROLE_FIELDS: &[&str] = &[
+    "id",
+    "display_name",
+    "name",
+    "description",
+    "role_type",
+    "date_assigned",
+    "date_created",
+    "max_session_duration",
+];

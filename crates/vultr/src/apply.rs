@@ -1,0 +1,182 @@
+//! Applying a change through Vultr's own procedure, and checking its result: list the members,
+//! delete the membership, check that it is gone, then compare a fresh crawl with the
+//! prediction.
+
+use std::collections::BTreeMap;
+
+use iamsim_core::model::Snapshot;
+use iamsim_core::{Catalogue, Org};
+
+use crate::client::{encode, Client};
+use crate::crawl::{normalize, typed};
+use crate::{api, Error};
+
+/// Whether `user_id` is among the members `GET /groups/{group}` lists.
+pub fn is_member(client: &mut Client, group_id: &str, user_id: &str) -> Result<bool, Error> {
+    let path = format!("/groups/{}", encode(group_id));
+    let response = client.get_json(&path)?;
+    let body = match response.body.get("group") {
+        Some(inner @ serde_json::Value::Object(_)) => inner.clone(),
+        _ => response.body,
+    };
+    let group: api::Group = typed(&body, "group").map_err(|s| {
+        let request = format!("GET {}", client.target(&path));
+        s.at(&request)
+    })?;
+    let members = group.members.ok_or_else(|| Error::Shape {
+        request: format!("GET {}", client.target(&path)),
+        path: "group.members".to_string(),
+        message: "missing".to_string(),
+    })?;
+    Ok(members.iter().any(|m| m.id == user_id))
+}
+
+/// `DELETE /groups/{group}/members/{user}`: the status (2xx), or an error; a 404 says the
+/// user is not (or no longer) a member.
+pub fn delete_member(client: &mut Client, group_id: &str, user_id: &str) -> Result<u16, Error> {
+    let path = format!("/groups/{}/members/{}", encode(group_id), encode(user_id));
+    client.delete(&path)
+}
+
+/// `snapshot` with `user_id` taken out of `group_id`: what the organization should look like
+/// once the change is applied.
+pub fn without_member(snapshot: &Snapshot, group_id: &str, user_id: &str) -> Snapshot {
+    let mut out = snapshot.clone();
+    for group in &mut out.groups {
+        if group.id == group_id {
+            group.members.retain(|m| m != user_id);
+        }
+    }
+    out.crawl = None;
+    out
+}
+
+/// A fresh crawl compared with the prediction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PredictionCheck {
+    /// Where the user's effective permissions differ from the predicted ones; empty when they
+    /// match.
+    pub user_differences: Vec<String>,
+    /// Differences elsewhere in the organization (someone else changed something meanwhile).
+    pub other_changes: Vec<String>,
+}
+
+impl PredictionCheck {
+    /// The user's access is what was predicted.
+    pub fn matches(&self) -> bool {
+        self.user_differences.is_empty()
+    }
+}
+
+/// Compares the effective permissions of `user_id` in `predicted` and in `actual`, and the two
+/// organizations as data.
+pub fn check_prediction(
+    predicted: &Snapshot,
+    actual: &Snapshot,
+    user_id: &str,
+    catalogue: &Catalogue,
+) -> Result<PredictionCheck, Error> {
+    let compile = |s: &Snapshot, what: &str| {
+        Org::compile(s, catalogue).map_err(|e| Error::Apply(format!("{what}: {e}")))
+    };
+    let before = compile(predicted, "the predicted organization")?;
+    let after = compile(actual, "the re-crawled organization")?;
+    let mut user_differences = Vec::new();
+    match (before.find_user(user_id), after.find_user(user_id)) {
+        (Ok(b), Ok(a)) => {
+            let want = before.effective(b);
+            let got = after.effective(a);
+            let pairs =
+                |entries: &[iamsim_core::report::Entry]| -> BTreeMap<(String, String), usize> {
+                    entries
+                        .iter()
+                        .map(|e| ((e.action.clone(), e.resource.clone()), e.via.len()))
+                        .collect()
+                };
+            for (kind, w, g) in [
+                ("allowed", pairs(&want.allowed), pairs(&got.allowed)),
+                ("denied", pairs(&want.denied), pairs(&got.denied)),
+            ] {
+                for (action, resource) in w.keys().filter(|k| !g.contains_key(*k)) {
+                    user_differences.push(format!(
+                        "predicted {kind} `{action}` on `{resource}`, but the re-crawl does not have it"
+                    ));
+                }
+                for (action, resource) in g.keys().filter(|k| !w.contains_key(*k)) {
+                    user_differences.push(format!(
+                        "the re-crawl has {kind} `{action}` on `{resource}`, which was not predicted"
+                    ));
+                }
+            }
+            if user_differences.is_empty() && want != got {
+                user_differences.push(
+                    "the same permissions, but through different paths than predicted".to_string(),
+                );
+            }
+        }
+        (Ok(_), Err(_)) => user_differences.push(format!(
+            "user `{user_id}` is not in the re-crawled organization"
+        )),
+        (Err(e), _) => return Err(Error::Apply(format!("the predicted organization: {e}"))),
+    }
+    Ok(PredictionCheck {
+        user_differences,
+        other_changes: differences(predicted, actual),
+    })
+}
+
+/// Entities added, removed or changed between two snapshots, as lines.
+pub fn differences(a: &Snapshot, b: &Snapshot) -> Vec<String> {
+    let mut a = a.clone();
+    let mut b = b.clone();
+    a.crawl = None;
+    b.crawl = None;
+    normalize(&mut a);
+    normalize(&mut b);
+    let mut out = Vec::new();
+    if a.organization != b.organization {
+        out.push("the organization record changed".to_string());
+    }
+    fn compare<T: PartialEq + serde::Serialize>(
+        out: &mut Vec<String>,
+        kind: &str,
+        a: &[T],
+        b: &[T],
+        id: impl Fn(&T) -> &str,
+    ) {
+        let index = |items: &[T]| -> BTreeMap<String, String> {
+            items
+                .iter()
+                .map(|i| {
+                    (
+                        id(i).to_string(),
+                        serde_json::to_string(i).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        };
+        let (ia, ib) = (index(a), index(b));
+        for (key, value) in &ia {
+            match ib.get(key) {
+                None => out.push(format!("{kind} `{key}` is gone")),
+                Some(other) if other != value => out.push(format!("{kind} `{key}` changed")),
+                _ => {}
+            }
+        }
+        for key in ib.keys().filter(|k| !ia.contains_key(*k)) {
+            out.push(format!("{kind} `{key}` is new"));
+        }
+    }
+    compare(&mut out, "user", &a.users, &b.users, |u| &u.id);
+    compare(&mut out, "group", &a.groups, &b.groups, |g| &g.id);
+    compare(&mut out, "role", &a.roles, &b.roles, |r| &r.id);
+    compare(&mut out, "policy", &a.policies, &b.policies, |p| &p.id);
+    compare(
+        &mut out,
+        "role trust",
+        &a.role_trusts,
+        &b.role_trusts,
+        |t| &t.id,
+    );
+    out
+}

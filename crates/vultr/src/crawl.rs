@@ -1,0 +1,1278 @@
+//! The crawl: every endpoint snapshot v1 needs, paged, cross-checked, into a
+//! [`Snapshot`] that is complete or an error.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use iamsim_core::model::{
+    Group, Organization, Policy, PolicyDocument, Role, RoleTrust, Snapshot, User, SNAPSHOT_FORMAT,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api;
+use crate::client::{encode, Client};
+use crate::clock::rfc3339;
+use crate::Error;
+
+/// Vultr documents 500 as the largest page of `/users`; iamsim never asks for more anywhere.
+pub const MAX_PER_PAGE: u32 = 500;
+
+/// What to crawl and how.
+#[derive(Debug, Clone)]
+pub struct CrawlOptions {
+    /// Items per page, 1 to [`MAX_PER_PAGE`]. Default 100, Vultr's own default.
+    pub per_page: u32,
+    /// The organization, by id or name; needed only when the key sees several.
+    pub organization: Option<String>,
+    /// The organization's owner, by id or email. Vultr's API does not say who owns the
+    /// organization, and the owner has unconditional access.
+    pub root_user: Option<String>,
+    /// Fail instead of recording consistency events.
+    pub strict: bool,
+    /// The name and version of the tool, recorded in the snapshot.
+    pub tool: String,
+}
+
+impl Default for CrawlOptions {
+    fn default() -> CrawlOptions {
+        CrawlOptions {
+            per_page: 100,
+            organization: None,
+            root_user: None,
+            strict: false,
+            tool: concat!("iamsim-vultr ", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+}
+
+/// Where the crawl is, for a progress display.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// `organization`, `users`, `groups`, `roles`, `policies`, `role trusts`, `verify`.
+    pub phase: &'a str,
+    /// Items of the phase done.
+    pub done: usize,
+    /// Items of the phase in all (0 while unknown).
+    pub total: usize,
+    /// Requests sent so far.
+    pub requests: u64,
+}
+
+/// A finished crawl.
+#[derive(Debug, Clone)]
+pub struct Crawl {
+    /// The organization; its `crawl` field holds [`Crawl::info`] as JSON.
+    pub snapshot: Snapshot,
+    /// What was recorded about the crawl.
+    pub info: CrawlInfo,
+    /// Fields seen in responses that Vultr's documented shapes do not have, as
+    /// `GET /v2/users: status`. They are ignored.
+    pub ignored_fields: Vec<String>,
+}
+
+/// What the snapshot's `crawl` object holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrawlInfo {
+    /// The tool and its version.
+    pub tool: String,
+    /// The API's base URL.
+    pub base_url: String,
+    /// When the crawl started (RFC 3339, UTC).
+    pub started: String,
+    /// When it ended.
+    pub ended: String,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+    /// Items asked per page.
+    pub per_page: u32,
+    /// The client's rate limit, in requests per second.
+    pub rate_per_second: f64,
+    /// Requests sent, retries included.
+    pub requests: u64,
+    /// Requests that were retries.
+    pub retries: u64,
+    /// What the snapshot holds.
+    pub counts: Counts,
+    /// True when no event below was recorded.
+    pub consistent: bool,
+    /// Anything that suggests the organization changed during the crawl, or that two of
+    /// Vultr's views disagree.
+    pub events: Vec<Event>,
+    /// Crawls made: more than 1 when inconsistent crawls were retried.
+    pub attempts: u32,
+    /// The result of `--verify`, when asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<crate::verify::Verification>,
+}
+
+/// Counts of what the snapshot holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Users, service and suspended users included.
+    pub users: usize,
+    /// Service users.
+    pub service_users: usize,
+    /// Suspended users.
+    pub suspended_users: usize,
+    /// Groups.
+    pub groups: usize,
+    /// Group memberships.
+    pub memberships: usize,
+    /// Roles.
+    pub roles: usize,
+    /// Policies.
+    pub policies: usize,
+    /// Role trusts.
+    pub role_trusts: usize,
+}
+
+impl Counts {
+    /// Counts of a snapshot.
+    pub fn of(snapshot: &Snapshot) -> Counts {
+        Counts {
+            users: snapshot.users.len(),
+            service_users: snapshot.users.iter().filter(|u| u.service_user).count(),
+            suspended_users: snapshot.users.iter().filter(|u| u.suspended).count(),
+            groups: snapshot.groups.len(),
+            memberships: snapshot.groups.iter().map(|g| g.members.len()).sum(),
+            roles: snapshot.roles.len(),
+            policies: snapshot.policies.len(),
+            role_trusts: snapshot.role_trusts.len(),
+        }
+    }
+}
+
+/// What kind of consistency event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// An item was listed, then its detail read answered 404: it was deleted meanwhile.
+    Gone,
+    /// `meta.total` is not the number of distinct items read.
+    TotalMismatch,
+    /// `meta.total` changed from one page to the next.
+    TotalChanged,
+    /// The same id came twice with different content.
+    DuplicateDiffers,
+    /// Two views of one edge disagree (`/groups/{id}/policies` and `/policies/{id}/groups`).
+    ViewMismatch,
+    /// A reference to an id no listing has.
+    UnknownReference,
+    /// A role trust whose role could not be told.
+    UnresolvedTrust,
+}
+
+/// One consistency event.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Event {
+    /// What kind.
+    pub kind: EventKind,
+    /// The request that showed it, such as `GET /v2/groups/g-1`.
+    pub endpoint: String,
+    /// What, in one line.
+    pub message: String,
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.endpoint, self.message)
+    }
+}
+
+/// A shape error, before it knows its request.
+pub(crate) struct Shape {
+    path: String,
+    message: String,
+}
+
+impl Shape {
+    fn new(path: impl Into<String>, message: impl Into<String>) -> Shape {
+        Shape {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn at(self, request: &str) -> Error {
+        Error::Shape {
+            request: request.to_string(),
+            path: self.path,
+            message: self.message,
+        }
+    }
+}
+
+/// `body[key]` as an array; `null` reads as empty.
+pub(crate) fn items<'a>(body: &'a Value, key: &str) -> Result<&'a [Value], Shape> {
+    match body.get(key) {
+        Some(Value::Array(items)) => Ok(items),
+        Some(Value::Null) => Ok(&[]),
+        Some(_) => Err(Shape::new(key, "expected an array")),
+        None => Err(Shape::new(key, "missing")),
+    }
+}
+
+/// `body[key][bucket]` as an array, for the `{"all": [...], "direct": [...], ...}` views.
+pub(crate) fn bucket<'a>(body: &'a Value, key: &str, name: &str) -> Result<&'a [Value], Shape> {
+    match body.get(key) {
+        Some(Value::Object(buckets)) => match buckets.get(name) {
+            Some(Value::Array(items)) => Ok(items),
+            Some(Value::Null) => Ok(&[]),
+            Some(_) => Err(Shape::new(format!("{key}.{name}"), "expected an array")),
+            None => Err(Shape::new(format!("{key}.{name}"), "missing")),
+        },
+        Some(Value::Null) => Ok(&[]),
+        Some(_) => Err(Shape::new(
+            key,
+            "expected an object of arrays (`all`, `direct`, ...)",
+        )),
+        None => Err(Shape::new(key, "missing")),
+    }
+}
+
+/// The id field of an item, which must be a non-empty string.
+fn id_of(item: &Value, field: &str, path: &str) -> Result<String, Shape> {
+    match item.get(field) {
+        Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
+        Some(Value::String(_)) => Err(Shape::new(format!("{path}.{field}"), "empty id")),
+        Some(other) => Err(Shape::new(
+            format!("{path}.{field}"),
+            format!("expected a string id, found {}", kind_of(other)),
+        )),
+        None => Err(Shape::new(format!("{path}.{field}"), "missing")),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Deserializes one item, with the JSON path of any error.
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(item: &Value, path: &str) -> Result<T, Shape> {
+    serde_path_to_error::deserialize(item).map_err(|e| {
+        let inner = e.path().to_string();
+        let full = if inner == "." || inner.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}.{inner}")
+        };
+        Shape::new(full, e.into_inner().to_string())
+    })
+}
+
+/// A single object, wrapped (`{"group": {...}}`) or not.
+fn unwrap_one<'a>(body: &'a Value, key: &str) -> &'a Value {
+    match body.get(key) {
+        Some(inner @ Value::Object(_)) => inner,
+        _ => body,
+    }
+}
+
+struct Meta {
+    total: Option<u64>,
+    next: Option<String>,
+}
+
+fn meta(body: &Value) -> Result<Meta, Shape> {
+    let Some(meta) = body.get("meta").filter(|m| !m.is_null()) else {
+        return Ok(Meta {
+            total: None,
+            next: None,
+        });
+    };
+    let total = match meta.get("total") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(
+            n.as_u64()
+                .ok_or_else(|| Shape::new("meta.total", "expected a count"))?,
+        ),
+        Some(other) => {
+            return Err(Shape::new(
+                "meta.total",
+                format!("expected a number, found {}", kind_of(other)),
+            ))
+        }
+    };
+    let next = match meta.get("links").and_then(|l| l.get("next")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(Shape::new(
+                "meta.links.next",
+                format!("expected a string, found {}", kind_of(other)),
+            ))
+        }
+    };
+    Ok(Meta { total, next })
+}
+
+/// A crawl in progress.
+pub(crate) struct Crawler<'a> {
+    pub(crate) client: &'a mut Client,
+    per_page: u32,
+    events: Vec<Event>,
+    ignored: BTreeSet<String>,
+    progress: &'a mut dyn FnMut(&Progress),
+}
+
+/// The pages of one listing.
+struct Pages {
+    bodies: Vec<Value>,
+    last_total: Option<u64>,
+}
+
+impl<'a> Crawler<'a> {
+    pub(crate) fn new(
+        client: &'a mut Client,
+        per_page: u32,
+        progress: &'a mut dyn FnMut(&Progress),
+    ) -> Crawler<'a> {
+        Crawler {
+            client,
+            per_page,
+            events: Vec::new(),
+            ignored: BTreeSet::new(),
+            progress,
+        }
+    }
+
+    fn describe(&self, path: &str) -> String {
+        let path = path.split('?').next().unwrap_or(path);
+        format!("GET {}", self.client.target(path))
+    }
+
+    pub(crate) fn report(&mut self, phase: &str, done: usize, total: usize) {
+        let requests = self.client.stats().requests;
+        (self.progress)(&Progress {
+            phase,
+            done,
+            total,
+            requests,
+        });
+    }
+
+    fn event(&mut self, kind: EventKind, path: &str, message: String) {
+        let endpoint = self.describe(path);
+        let message = self.client.key().redact(&message);
+        self.events.push(Event {
+            kind,
+            endpoint,
+            message,
+        });
+    }
+
+    /// Every page of `path`, following `meta.links.next`. `ids_of` gives the ids a page holds,
+    /// to tell a page that brings nothing new.
+    fn pages(
+        &mut self,
+        path: &str,
+        ids_of: &dyn Fn(&Value) -> Result<Vec<String>, Shape>,
+        check_total: bool,
+    ) -> Result<Pages, Error> {
+        let endpoint = self.describe(path);
+        let mut bodies = Vec::new();
+        let mut seen_ids: HashSet<String> = HashSet::new();
+        let mut seen_cursors: HashSet<String> = HashSet::new();
+        let mut cursor: Option<String> = None;
+        let mut empty_with_next = 0;
+        let mut totals: Vec<u64> = Vec::new();
+        let pagination = |reason: String| Error::Pagination {
+            endpoint: endpoint.clone(),
+            reason,
+        };
+        loop {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            let mut target = format!("{path}{separator}per_page={}", self.per_page);
+            if let Some(cursor) = &cursor {
+                target.push_str("&cursor=");
+                target.push_str(&encode(cursor));
+            }
+            let body = self.client.get_json(&target)?.body;
+            let request = format!("GET {}", self.client.target(&target));
+            let ids = ids_of(&body).map_err(|s| s.at(&request))?;
+            let meta = meta(&body).map_err(|s| s.at(&request))?;
+            totals.extend(meta.total);
+            let mut fresh = 0;
+            for id in ids.iter() {
+                if seen_ids.insert(id.clone()) {
+                    fresh += 1;
+                }
+            }
+            bodies.push(body);
+            let Some(next) = meta.next else {
+                break;
+            };
+            let page = bodies.len();
+            if ids.is_empty() {
+                empty_with_next += 1;
+                if empty_with_next > 1 {
+                    return Err(pagination(format!(
+                        "page {page} is the second empty page that still names a next cursor"
+                    )));
+                }
+            } else if fresh == 0 {
+                return Err(pagination(format!(
+                    "page {page} holds only ids already seen and names yet another cursor; the listing would not end"
+                )));
+            }
+            if !seen_cursors.insert(next.clone()) {
+                let shown: String = self.client.key().redact(&next).chars().take(40).collect();
+                return Err(pagination(format!(
+                    "pagination loop: cursor `{shown}` came back on page {page}"
+                )));
+            }
+            // Beyond the id checks, a listing bringing new ids forever is stopped well after
+            // what its largest stated total needs.
+            let limit = match totals.iter().max() {
+                Some(&total) => total.div_ceil(u64::from(self.per_page)) as usize * 2 + 10,
+                None => 100_000,
+            };
+            if page >= limit {
+                return Err(pagination(format!(
+                    "{page} pages read and the listing has not ended"
+                )));
+            }
+            cursor = Some(next);
+        }
+        if check_total && totals.windows(2).any(|w| w[0] != w[1]) {
+            let list: Vec<String> = totals.iter().map(u64::to_string).collect();
+            self.event(
+                EventKind::TotalChanged,
+                path,
+                format!(
+                    "`meta.total` changed between pages ({}): the collection changed during the crawl",
+                    list.join(", ")
+                ),
+            );
+        }
+        Ok(Pages {
+            bodies,
+            last_total: totals.last().copied(),
+        })
+    }
+
+    /// Items of `key` across pages, each id once. The same id twice with different content is
+    /// an event; the later copy is kept, as the fresher read.
+    fn merge<'v>(
+        &mut self,
+        path: &str,
+        lists: impl Iterator<Item = &'v [Value]>,
+        id_field: &str,
+        fields: &[&str],
+    ) -> Vec<Value> {
+        let mut order: Vec<String> = Vec::new();
+        let mut by_id: HashMap<String, Value> = HashMap::new();
+        let mut differing = Vec::new();
+        for list in lists {
+            for item in list {
+                // INVARIANT: `pages` already checked that every item has a string id.
+                let Some(id) = item.get(id_field).and_then(Value::as_str) else {
+                    continue;
+                };
+                if let Value::Object(map) = item {
+                    for key in map.keys() {
+                        if !fields.contains(&key.as_str()) {
+                            let line = format!("{}: {key}", self.describe(path));
+                            self.ignored.insert(self.client.key().redact(&line));
+                        }
+                    }
+                }
+                match by_id.get(id) {
+                    None => {
+                        order.push(id.to_string());
+                        by_id.insert(id.to_string(), item.clone());
+                    }
+                    Some(previous) if previous == item => {}
+                    Some(_) => {
+                        differing.push(id.to_string());
+                        by_id.insert(id.to_string(), item.clone());
+                    }
+                }
+            }
+        }
+        for id in differing {
+            self.event(
+                EventKind::DuplicateDiffers,
+                path,
+                format!("`{id}` appears on two pages with different content; the later is kept"),
+            );
+        }
+        order
+            .into_iter()
+            .filter_map(|id| by_id.remove(&id))
+            .collect()
+    }
+
+    /// A whole paged listing of `body[key]`.
+    pub(crate) fn list(
+        &mut self,
+        path: &str,
+        key: &str,
+        id_field: &str,
+        fields: &[&str],
+    ) -> Result<Vec<Value>, Error> {
+        let ids_of = |body: &Value| -> Result<Vec<String>, Shape> {
+            items(body, key)?
+                .iter()
+                .enumerate()
+                .map(|(i, item)| id_of(item, id_field, &format!("{key}[{i}]")))
+                .collect()
+        };
+        let pages = self.pages(path, &ids_of, true)?;
+        let lists: Vec<&[Value]> = pages
+            .bodies
+            .iter()
+            .map(|b| items(b, key).unwrap_or_default())
+            .collect();
+        let merged = self.merge(path, lists.into_iter(), id_field, fields);
+        if let Some(total) = pages.last_total {
+            if total != merged.len() as u64 {
+                self.event(
+                    EventKind::TotalMismatch,
+                    path,
+                    format!(
+                        "`meta.total` says {total} but {} distinct item(s) were read",
+                        merged.len()
+                    ),
+                );
+            }
+        }
+        Ok(merged)
+    }
+
+    /// The named buckets of a `{"all": [...], "direct": [...]}` view, across pages. Totals are
+    /// not checked: what `meta.total` counts in these views is not documented.
+    pub(crate) fn buckets(
+        &mut self,
+        path: &str,
+        key: &str,
+        names: &[&str],
+        fields: &[&str],
+    ) -> Result<Vec<Vec<Value>>, Error> {
+        let ids_of = |body: &Value| -> Result<Vec<String>, Shape> {
+            let mut ids = Vec::new();
+            for name in names {
+                for (i, item) in bucket(body, key, name)?.iter().enumerate() {
+                    ids.push(id_of(item, "id", &format!("{key}.{name}[{i}]"))?);
+                }
+            }
+            Ok(ids)
+        };
+        let pages = self.pages(path, &ids_of, false)?;
+        let mut out = Vec::new();
+        for name in names {
+            let lists: Vec<&[Value]> = pages
+                .bodies
+                .iter()
+                .map(|b| bucket(b, key, name).unwrap_or_default())
+                .collect();
+            out.push(self.merge(path, lists.into_iter(), "id", fields));
+        }
+        Ok(out)
+    }
+
+    /// A single object; `Ok(None)` on 404.
+    fn get_one(&mut self, path: &str, key: &str) -> Result<Option<Value>, Error> {
+        match self.client.get_json(path) {
+            Ok(response) => Ok(Some(unwrap_one(&response.body, key).clone())),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs a per-item read; on 404, asks for the item itself at `detail`: if it is gone, that
+    /// is an event and `Ok(None)`; if it is there, the endpoint itself is missing, an error.
+    pub(crate) fn per_item<T>(
+        &mut self,
+        detail: &str,
+        what: &str,
+        read: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<Option<T>, Error> {
+        match read(self) {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if is_not_found(&e) => match self.client.get_json(detail) {
+                Err(again) if is_not_found(&again) => {
+                    self.event(
+                        EventKind::Gone,
+                        detail,
+                        format!("{what} was listed, then answered 404: deleted during the crawl; left out"),
+                    );
+                    Ok(None)
+                }
+                Err(other) => Err(other),
+                Ok(_) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    fn typed_all<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        key: &str,
+        items: &[Value],
+    ) -> Result<Vec<T>, Error> {
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                typed(item, &format!("{key}[{i}]")).map_err(|s| s.at(&self.describe(path)))
+            })
+            .collect()
+    }
+
+    fn ids(items: &[Value], field: &str) -> Vec<String> {
+        items
+            .iter()
+            .filter_map(|i| i.get(field).and_then(Value::as_str).map(str::to_string))
+            .collect()
+    }
+}
+
+fn is_not_found(e: &Error) -> bool {
+    matches!(e.http_cause(), Some(crate::HttpError::NotFound { .. }))
+}
+
+/// Crawls the organization the client's key sees.
+///
+/// Fails on any error; returns a snapshot with `crawl.consistent == false` and the events
+/// listed when the organization seemed to change during the crawl (or fails, under
+/// `strict`).
+pub fn crawl(
+    client: &mut Client,
+    options: &CrawlOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Crawl, Error> {
+    if !(1..=MAX_PER_PAGE).contains(&options.per_page) {
+        return Err(Error::Config(format!(
+            "per page must be between 1 and {MAX_PER_PAGE}, not {}",
+            options.per_page
+        )));
+    }
+    let started = client.clock().system_now();
+    let started_at = client.clock().now();
+    let before = client.stats();
+    let mut crawler = Crawler::new(client, options.per_page, progress);
+    let snapshot = crawl_inner(&mut crawler, options)?;
+    let events = std::mem::take(&mut crawler.events);
+    let ignored_fields: Vec<String> = std::mem::take(&mut crawler.ignored).into_iter().collect();
+    let stats = client.stats();
+    let ended = client.clock().system_now();
+    if options.strict && !events.is_empty() {
+        return Err(Error::Crawl(format!(
+            "{} consistency event(s) and strict is set; first: {}",
+            events.len(),
+            events[0]
+        )));
+    }
+    let info = CrawlInfo {
+        tool: options.tool.clone(),
+        base_url: client.options().base_url.clone(),
+        started: rfc3339(started),
+        ended: rfc3339(ended),
+        duration_ms: client
+            .clock()
+            .now()
+            .saturating_duration_since(started_at)
+            .as_millis() as u64,
+        per_page: options.per_page,
+        rate_per_second: client.options().rate_per_second,
+        requests: stats.requests - before.requests,
+        retries: stats.retries - before.retries,
+        counts: Counts::of(&snapshot),
+        consistent: events.is_empty(),
+        events,
+        attempts: 1,
+        verify: None,
+    };
+    let mut crawl = Crawl {
+        snapshot,
+        info,
+        ignored_fields,
+    };
+    crawl.store_info()?;
+    Ok(crawl)
+}
+
+impl Crawl {
+    /// Writes [`Crawl::info`] into the snapshot's `crawl` field, after checking that nothing
+    /// in the snapshot holds the API key.
+    pub fn store_info(&mut self) -> Result<(), Error> {
+        self.snapshot.crawl = Some(
+            serde_json::to_value(&self.info)
+                .map_err(|e| Error::Crawl(format!("crawl info: {e}")))?,
+        );
+        Ok(())
+    }
+
+    /// Fails if the snapshot's JSON holds the key: a server echoing it into a name must not
+    /// make iamsim write it to a file.
+    pub fn check_no_secret(&self, key: &crate::ApiKey) -> Result<(), Error> {
+        let text = serde_json::to_string(&self.snapshot)
+            .map_err(|e| Error::Crawl(format!("snapshot: {e}")))?;
+        if key.redact(&text) != text {
+            return Err(Error::Crawl(
+                "the organization data sent by the server contains the API key itself; refusing to keep it"
+                    .to_string(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Error> {
+    // 1. The organization.
+    c.report("organization", 0, 0);
+    let orgs_raw = c.list("/organizations", "orgs", "id", api::Organization::FIELDS)?;
+    let orgs: Vec<api::Organization> = c.typed_all("/organizations", "orgs", &orgs_raw)?;
+    let org = choose_organization(orgs, options.organization.as_deref())?;
+
+    // 2. Users, then the suspended ones.
+    c.report("users", 0, 0);
+    let users_raw = c.list("/users", "users", "id", api::User::FIELDS)?;
+    let api_users: Vec<api::User> = c.typed_all("/users", "users", &users_raw)?;
+    let mut users: BTreeMap<String, User> = BTreeMap::new();
+    for u in api_users {
+        users.insert(
+            u.id.clone(),
+            User {
+                name: u.display_name(),
+                id: u.id,
+                email: u.email,
+                service_user: u.service_user,
+                suspended: false,
+                policies: Vec::new(),
+                roles: Vec::new(),
+            },
+        );
+    }
+    let suspended_path = format!("/organizations/{}/suspended-users", encode(&org.id));
+    let suspended_raw = c.list(
+        &suspended_path,
+        "users",
+        "id",
+        api::ORGANIZATION_USER_FIELDS,
+    )?;
+    let suspended: Vec<api::User> = c.typed_all(&suspended_path, "users", &suspended_raw)?;
+    for s in suspended {
+        // `/users` may leave suspended users out: they are users of the organization all the
+        // same, with their assignments kept.
+        let name = s.display_name();
+        let user = users.entry(s.id.clone()).or_insert_with(|| User {
+            id: s.id.clone(),
+            email: s.email.clone(),
+            name,
+            service_user: false,
+            suspended: false,
+            policies: Vec::new(),
+            roles: Vec::new(),
+        });
+        user.suspended = true;
+    }
+    c.report("users", users.len(), users.len());
+
+    // 3. Groups: members, and the roles and policies attached directly.
+    let groups_raw = c.list("/groups", "groups", "id", api::Group::FIELDS)?;
+    let api_groups: Vec<api::Group> = c.typed_all("/groups", "groups", &groups_raw)?;
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    let mut gone_groups = BTreeSet::new();
+    let group_count = api_groups.len();
+    for (i, g) in api_groups.into_iter().enumerate() {
+        c.report("groups", i, group_count);
+        let base = format!("/groups/{}", encode(&g.id));
+        let Some(detail) = c.get_one(&base, "group")? else {
+            c.event(
+                EventKind::Gone,
+                &base,
+                format!(
+                    "group `{}` was listed, then answered 404: deleted during the crawl; left out",
+                    g.id
+                ),
+            );
+            gone_groups.insert(g.id);
+            continue;
+        };
+        let detail: api::Group = typed(&detail, "group").map_err(|s| s.at(&c.describe(&base)))?;
+        let members = detail.members.unwrap_or_default();
+        let what = format!("group `{}`", g.id);
+        let roles_path = format!("{base}/roles");
+        let Some(roles) = c.per_item(&base, &what, |c| {
+            c.buckets(&roles_path, "roles", &["direct"], api::GROUP_ROLE_FIELDS)
+        })?
+        else {
+            gone_groups.insert(g.id);
+            continue;
+        };
+        let policies_path = format!("{base}/policies");
+        let Some(policies) = c.per_item(&base, &what, |c| {
+            c.buckets(&policies_path, "policies", &["direct"], api::Policy::FIELDS)
+        })?
+        else {
+            gone_groups.insert(g.id);
+            continue;
+        };
+        groups.insert(
+            g.id.clone(),
+            Group {
+                id: g.id,
+                display_name: g.display_name,
+                description: g.description,
+                members: members.into_iter().map(|m| m.id).collect(),
+                policies: Crawler::ids(&policies[0], "id"),
+                roles: Crawler::ids(&roles[0], "id"),
+            },
+        );
+    }
+    c.report("groups", group_count, group_count);
+
+    // 4. Roles: their policies, and who they are attached to.
+    let roles_raw = c.list("/roles", "roles", "id", api::Role::FIELDS)?;
+    let api_roles: Vec<api::Role> = c.typed_all("/roles", "roles", &roles_raw)?;
+    let mut roles: BTreeMap<String, Role> = BTreeMap::new();
+    let mut gone_roles = BTreeSet::new();
+    // (role, group) pairs from `/roles/{id}/groups`, to cross-check `/groups/{id}/roles`.
+    let mut role_groups: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut role_users: Vec<(String, String)> = Vec::new();
+    let role_count = api_roles.len();
+    for (i, r) in api_roles.into_iter().enumerate() {
+        c.report("roles", i, role_count);
+        let base = format!("/roles/{}", encode(&r.id));
+        let what = format!("role `{}`", r.id);
+        let policies_path = format!("{base}/policies");
+        let users_path = format!("{base}/users");
+        let groups_path = format!("{base}/groups");
+        let read = c.per_item(&base, &what, |c| {
+            let policies = c.list(&policies_path, "policies", "id", api::Policy::FIELDS)?;
+            let users = c.list(
+                &users_path,
+                "assignments",
+                "user_id",
+                api::ASSIGNMENT_FIELDS,
+            )?;
+            let groups = c.list(
+                &groups_path,
+                "assignments",
+                "group_id",
+                api::ASSIGNMENT_FIELDS,
+            )?;
+            Ok((policies, users, groups))
+        })?;
+        let Some((policies, users_of, groups_of)) = read else {
+            gone_roles.insert(r.id);
+            continue;
+        };
+        for user in Crawler::ids(&users_of, "user_id") {
+            role_users.push((user, r.id.clone()));
+        }
+        for group in Crawler::ids(&groups_of, "group_id") {
+            role_groups.insert((r.id.clone(), group));
+        }
+        roles.insert(
+            r.id.clone(),
+            Role {
+                id: r.id,
+                name: r.name,
+                role_type: r.role_type,
+                description: r.description,
+                policies: Crawler::ids(&policies, "id"),
+            },
+        );
+    }
+    c.report("roles", role_count, role_count);
+
+    // 5. Policies: documents, and who they are attached to.
+    let policies_raw = c.list("/policies", "policies", "id", api::Policy::FIELDS)?;
+    let api_policies: Vec<api::Policy> = c.typed_all("/policies", "policies", &policies_raw)?;
+    let mut policies: BTreeMap<String, Policy> = BTreeMap::new();
+    let mut gone_policies = BTreeSet::new();
+    let mut policy_groups: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut policy_users: Vec<(String, String)> = Vec::new();
+    let policy_count = api_policies.len();
+    for (i, p) in api_policies.into_iter().enumerate() {
+        c.report("policies", i, policy_count);
+        let base = format!("/policies/{}", encode(&p.id));
+        let what = format!("policy `{}`", p.id);
+        let mut document = p.policy_document.filter(|d| !d.is_null());
+        if document.is_none() {
+            // The list left the document out: read the policy itself.
+            match c.get_one(&base, "policy")? {
+                None => {
+                    c.event(
+                        EventKind::Gone,
+                        &base,
+                        format!("{what} was listed, then answered 404: deleted during the crawl; left out"),
+                    );
+                    gone_policies.insert(p.id);
+                    continue;
+                }
+                Some(one) => {
+                    let one: api::Policy =
+                        typed(&one, "policy").map_err(|s| s.at(&c.describe(&base)))?;
+                    document = one.policy_document.filter(|d| !d.is_null());
+                }
+            }
+        }
+        let Some(document) = document else {
+            return Err(Error::Shape {
+                request: c.describe(&base),
+                path: "policy.policy_document".to_string(),
+                message: "missing: the policy has no document".to_string(),
+            });
+        };
+        let document = parse_document(document)
+            .map_err(|s| s.at(&format!("{} (policy `{}`)", c.describe("/policies"), p.id)))?;
+        let users_path = format!("{base}/users");
+        let groups_path = format!("{base}/groups");
+        let read = c.per_item(&base, &what, |c| {
+            let users = c.list(&users_path, "users", "id", api::ORGANIZATION_USER_FIELDS)?;
+            let groups = c.list(&groups_path, "groups", "id", api::Group::FIELDS)?;
+            Ok((users, groups))
+        })?;
+        let Some((users_of, groups_of)) = read else {
+            gone_policies.insert(p.id);
+            continue;
+        };
+        for user in Crawler::ids(&users_of, "id") {
+            policy_users.push((user, p.id.clone()));
+        }
+        for group in Crawler::ids(&groups_of, "id") {
+            policy_groups.insert((p.id.clone(), group));
+        }
+        policies.insert(
+            p.id.clone(),
+            Policy {
+                id: p.id,
+                name: p.name,
+                description: p.description,
+                is_system_policy: p.is_system_policy,
+                policy_document: document,
+            },
+        );
+    }
+    c.report("policies", policy_count, policy_count);
+
+    // 6. Role trusts.
+    c.report("role trusts", 0, 0);
+    let trusts_raw = c.list("/role-trusts", "role_trusts", "id", api::RoleTrust::FIELDS)?;
+    let api_trusts: Vec<api::RoleTrust> =
+        c.typed_all("/role-trusts", "role_trusts", &trusts_raw)?;
+    let trust_roles = resolve_trust_roles(c, &api_trusts, &roles)?;
+    let mut role_trusts = Vec::new();
+    for t in api_trusts {
+        let role_id = t
+            .role_id
+            .clone()
+            .or_else(|| trust_roles.get(&t.id).cloned());
+        let Some(role_id) = role_id else {
+            c.event(
+                EventKind::UnresolvedTrust,
+                "/role-trusts",
+                format!(
+                    "role trust `{}` names role `{}`, which no role's trust list claims; left out",
+                    t.id, t.role_name
+                ),
+            );
+            continue;
+        };
+        if gone_roles.contains(&role_id) {
+            continue;
+        }
+        role_trusts.push(RoleTrust {
+            id: t.id,
+            role_id,
+            trust_type: t.trust_type,
+            trusted_user_id: t.trusted_user_id,
+            trusted_group_id: t.trusted_group_id,
+            conditions: t.conditions.filter(|v| !v.is_null()),
+            valid_until: t.valid_until,
+        });
+    }
+
+    // 7. Edges, cross-checked between the two views that show them.
+    for (user, role) in role_users {
+        match users.get_mut(&user) {
+            Some(u) => u.roles.push(role),
+            None => c.event(
+                EventKind::UnknownReference,
+                &format!("/roles/{}/users", encode(&role)),
+                format!("role `{role}` is assigned to user `{user}`, whom `/users` does not list"),
+            ),
+        }
+    }
+    for (user, policy) in policy_users {
+        match users.get_mut(&user) {
+            Some(u) => u.policies.push(policy),
+            None => c.event(
+                EventKind::UnknownReference,
+                &format!("/policies/{}/users", encode(&policy)),
+                format!(
+                    "policy `{policy}` is attached to user `{user}`, whom `/users` does not list"
+                ),
+            ),
+        }
+    }
+    cross_check(
+        c,
+        &mut groups,
+        &role_groups,
+        &gone_groups,
+        &gone_roles,
+        "role",
+        |g| &mut g.roles,
+    );
+    cross_check(
+        c,
+        &mut groups,
+        &policy_groups,
+        &gone_groups,
+        &gone_policies,
+        "policy",
+        |g| &mut g.policies,
+    );
+    let known_users: BTreeSet<String> = users.keys().cloned().collect();
+    for group in groups.values_mut() {
+        group.roles.retain(|r| !gone_roles.contains(r));
+        group.policies.retain(|p| !gone_policies.contains(p));
+        for member in &group.members {
+            if !known_users.contains(member) {
+                c.event(
+                    EventKind::UnknownReference,
+                    &format!("/groups/{}", encode(&group.id)),
+                    format!(
+                        "group `{}` lists member `{member}`, whom `/users` does not list",
+                        group.id
+                    ),
+                );
+            }
+        }
+    }
+    for role in roles.values_mut() {
+        role.policies.retain(|p| !gone_policies.contains(p));
+    }
+    for user in users.values_mut() {
+        user.roles.retain(|r| !gone_roles.contains(r));
+    }
+
+    let root_user_id = match &options.root_user {
+        None => None,
+        Some(query) => Some(
+            users
+                .values()
+                .find(|u| &u.id == query)
+                .or_else(|| users.values().find(|u| u.email.eq_ignore_ascii_case(query)))
+                .map(|u| u.id.clone())
+                .ok_or_else(|| {
+                    Error::Crawl(format!(
+                        "root user `{query}`: no user of the organization has that id or email"
+                    ))
+                })?,
+        ),
+    };
+
+    let mut snapshot = Snapshot {
+        format: SNAPSHOT_FORMAT.to_string(),
+        organization: Organization {
+            id: org.id,
+            name: org.name,
+            root_user_id,
+        },
+        users: users.into_values().collect(),
+        groups: groups.into_values().collect(),
+        roles: roles.into_values().collect(),
+        policies: policies.into_values().collect(),
+        role_trusts,
+        crawl: None,
+    };
+    normalize(&mut snapshot);
+    Ok(snapshot)
+}
+
+/// Adds the edges only the second view shows, with an event for each disagreement.
+fn cross_check(
+    c: &mut Crawler,
+    groups: &mut BTreeMap<String, Group>,
+    pairs: &BTreeSet<(String, String)>,
+    gone_groups: &BTreeSet<String>,
+    gone_targets: &BTreeSet<String>,
+    kind: &str,
+    edges: impl Fn(&mut Group) -> &mut Vec<String>,
+) {
+    let plural = if kind == "policy" {
+        "policies"
+    } else {
+        "roles"
+    };
+    for (target, group_id) in pairs {
+        if gone_groups.contains(group_id) {
+            continue;
+        }
+        match groups.get_mut(group_id) {
+            None => c.event(
+                EventKind::UnknownReference,
+                &format!("/{plural}/{}/groups", encode(target)),
+                format!("{kind} `{target}` is attached to group `{group_id}`, which `/groups` does not list"),
+            ),
+            Some(group) => {
+                let list = edges(group);
+                if !list.contains(target) {
+                    list.push(target.clone());
+                    c.event(
+                        EventKind::ViewMismatch,
+                        &format!("/groups/{}/{plural}", encode(group_id)),
+                        format!(
+                            "`/{plural}/{target}/groups` lists group `{group_id}` but the group's `direct` {plural} do not include `{target}`; the attachment is kept"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let listed: Vec<(String, Vec<String>)> = groups
+        .values_mut()
+        .map(|g| (g.id.clone(), edges(g).clone()))
+        .collect();
+    for (group_id, targets) in listed {
+        for target in targets {
+            if gone_targets.contains(&target) || pairs.contains(&(target.clone(), group_id.clone()))
+            {
+                continue;
+            }
+            c.event(
+                EventKind::ViewMismatch,
+                &format!("/{plural}/{}/groups", encode(&target)),
+                format!(
+                    "group `{group_id}` has {kind} `{target}` among its `direct` {plural}, but `/{plural}/{target}/groups` does not list the group; the attachment is kept"
+                ),
+            );
+        }
+    }
+}
+
+/// Finds the role of each trust that does not name its role id, through
+/// `/role-trusts/by-role/{role}` for the roles whose name the trusts give.
+fn resolve_trust_roles(
+    c: &mut Crawler,
+    trusts: &[api::RoleTrust],
+    roles: &BTreeMap<String, Role>,
+) -> Result<HashMap<String, String>, Error> {
+    let mut out = HashMap::new();
+    let names: BTreeSet<&str> = trusts
+        .iter()
+        .filter(|t| t.role_id.is_none())
+        .map(|t| t.role_name.as_str())
+        .collect();
+    if names.is_empty() {
+        return Ok(out);
+    }
+    // By name when one matches; every role otherwise (a trust without role name).
+    let candidates: Vec<&Role> = roles
+        .values()
+        .filter(|r| names.contains(r.name.as_str()) || names.contains(""))
+        .collect();
+    for role in candidates {
+        let path = format!("/role-trusts/by-role/{}", encode(&role.id));
+        let listed = match c.list(&path, "role_trusts", "id", api::RoleTrust::FIELDS) {
+            Ok(listed) => listed,
+            Err(e) if is_not_found(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        for id in Crawler::ids(&listed, "id") {
+            out.insert(id, role.id.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// A policy document as the API gives it: an object, or (defensively) a JSON string holding
+/// one.
+fn parse_document(document: Value) -> Result<PolicyDocument, Shape> {
+    let document = match document {
+        Value::String(text) => serde_json::from_str::<Value>(&text).map_err(|e| {
+            Shape::new(
+                "policy_document",
+                format!("a string that is not a JSON document: {e}"),
+            )
+        })?,
+        other => other,
+    };
+    typed(&document, "policy_document")
+}
+
+fn choose_organization(
+    orgs: Vec<api::Organization>,
+    wanted: Option<&str>,
+) -> Result<api::Organization, Error> {
+    let listing = |orgs: &[api::Organization]| -> String {
+        orgs.iter()
+            .map(|o| format!("`{}` ({})", o.id, o.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match wanted {
+        Some(wanted) => {
+            let text = listing(&orgs);
+            let mut found: Vec<api::Organization> = orgs
+                .into_iter()
+                .filter(|o| o.id == wanted || o.name == wanted)
+                .collect();
+            match found.len() {
+                1 => Ok(found.remove(0)),
+                0 => {
+                    Err(Error::Crawl(format!(
+                    "organization `{wanted}`: the API key sees no such organization; it sees {}",
+                    if text.is_empty() { "none".to_string() } else { text }
+                )))
+                }
+                _ => Err(Error::Crawl(format!(
+                    "organization `{wanted}`: several organizations match ({}); give the id",
+                    listing(&found)
+                ))),
+            }
+        }
+        None => match orgs.len() {
+            0 => Err(Error::Crawl(
+                "the API key sees no organization; check that IAM is enabled for the account"
+                    .to_string(),
+            )),
+            1 => Ok(orgs.into_iter().next().expect("one organization")),
+            n => Err(Error::Crawl(format!(
+                "the API key sees {n} organizations ({}); choose one with --organization",
+                listing(&orgs)
+            ))),
+        },
+    }
+}
+
+/// Sorts entities by id and each list of ids, removing repeats: the same organization gives
+/// the same bytes, whatever the page size or the API's order.
+pub fn normalize(snapshot: &mut Snapshot) {
+    fn tidy(ids: &mut Vec<String>) {
+        ids.sort();
+        ids.dedup();
+    }
+    snapshot.users.sort_by(|a, b| a.id.cmp(&b.id));
+    for user in &mut snapshot.users {
+        tidy(&mut user.policies);
+        tidy(&mut user.roles);
+    }
+    snapshot.groups.sort_by(|a, b| a.id.cmp(&b.id));
+    for group in &mut snapshot.groups {
+        tidy(&mut group.members);
+        tidy(&mut group.policies);
+        tidy(&mut group.roles);
+    }
+    snapshot.roles.sort_by(|a, b| a.id.cmp(&b.id));
+    for role in &mut snapshot.roles {
+        tidy(&mut role.policies);
+    }
+    snapshot.policies.sort_by(|a, b| a.id.cmp(&b.id));
+    snapshot.role_trusts.sort_by(|a, b| a.id.cmp(&b.id));
+}

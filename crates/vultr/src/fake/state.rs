@@ -1,0 +1,807 @@
+//! The fake's data and routes: a snapshot served through Vultr's paths and JSON shapes.
+
+use std::collections::{BTreeSet, HashSet};
+
+use iamsim_core::model::{RoleType, Snapshot};
+use serde_json::{json, Map, Value};
+
+use super::faults::FaultAction;
+use super::FakeOptions;
+
+const DATE: &str = "2026-03-20T00:00:00+00:00";
+
+/// An answer: a status and a JSON body (none for 204).
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: Option<Value>,
+}
+
+impl Reply {
+    fn ok(body: Value) -> Reply {
+        Reply {
+            status: 200,
+            body: Some(body),
+        }
+    }
+
+    pub(crate) fn error(status: u16, message: &str) -> Reply {
+        Reply {
+            status,
+            body: Some(json!({ "error": message })),
+        }
+    }
+}
+
+/// The organization as the fake holds it. Deleted entities stay in place as tombstones, so
+/// that positions (and so cursors) stay stable while the data changes.
+pub(crate) struct State {
+    snapshot: Snapshot,
+    deleted_users: HashSet<String>,
+    deleted_groups: HashSet<String>,
+    deleted_roles: HashSet<String>,
+    deleted_policies: HashSet<String>,
+    nonce: u64,
+}
+
+fn role_type(t: RoleType) -> &'static str {
+    match t {
+        RoleType::Assignable => "assignable",
+        RoleType::Assumable => "assumable",
+    }
+}
+
+impl State {
+    pub(crate) fn new(snapshot: Snapshot) -> State {
+        State {
+            snapshot,
+            deleted_users: HashSet::new(),
+            deleted_groups: HashSet::new(),
+            deleted_roles: HashSet::new(),
+            deleted_policies: HashSet::new(),
+            nonce: 0,
+        }
+    }
+
+    /// The organization now, without the deleted entities.
+    pub(crate) fn current(&self) -> Snapshot {
+        let mut s = self.snapshot.clone();
+        s.users.retain(|u| !self.deleted_users.contains(&u.id));
+        s.groups.retain(|g| !self.deleted_groups.contains(&g.id));
+        s.roles.retain(|r| !self.deleted_roles.contains(&r.id));
+        s.policies
+            .retain(|p| !self.deleted_policies.contains(&p.id));
+        s.role_trusts
+            .retain(|t| !self.deleted_roles.contains(&t.role_id));
+        s
+    }
+
+    /// Applies a data-changing fault.
+    pub(crate) fn mutate(&mut self, action: &FaultAction) {
+        let s = &mut self.snapshot;
+        match action {
+            FaultAction::DeleteUser { id } => {
+                self.deleted_users.insert(id.clone());
+                for g in &mut s.groups {
+                    g.members.retain(|m| m != id);
+                }
+            }
+            FaultAction::DeleteGroup { id } => {
+                self.deleted_groups.insert(id.clone());
+            }
+            FaultAction::DeleteRole { id } => {
+                self.deleted_roles.insert(id.clone());
+                for u in &mut s.users {
+                    u.roles.retain(|r| r != id);
+                }
+                for g in &mut s.groups {
+                    g.roles.retain(|r| r != id);
+                }
+            }
+            FaultAction::DeletePolicy { id } => {
+                self.deleted_policies.insert(id.clone());
+                for u in &mut s.users {
+                    u.policies.retain(|p| p != id);
+                }
+                for g in &mut s.groups {
+                    g.policies.retain(|p| p != id);
+                }
+                for r in &mut s.roles {
+                    r.policies.retain(|p| p != id);
+                }
+            }
+            FaultAction::RemoveMember { group, user } => {
+                for g in s.groups.iter_mut().filter(|g| &g.id == group) {
+                    g.members.retain(|m| m != user);
+                }
+            }
+            FaultAction::AddMember { group, user } => {
+                for g in s.groups.iter_mut().filter(|g| &g.id == group) {
+                    if !g.members.contains(user) {
+                        g.members.push(user.clone());
+                    }
+                }
+            }
+            FaultAction::RenameUser { id, name } => {
+                for u in s.users.iter_mut().filter(|u| &u.id == id) {
+                    u.name = name.clone();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn user_json(&self, i: usize) -> Value {
+        let u = &self.snapshot.users[i];
+        json!({
+            "id": u.id, "name": u.name, "email": u.email, "api_enabled": true,
+            "acls": [], "service_user": u.service_user, "date_created": DATE,
+        })
+    }
+
+    fn org_user_json(&self, id: &str, assignment: &str) -> Value {
+        let found = self.snapshot.users.iter().find(|u| u.id == id);
+        let (name, email, suspended) = found
+            .map(|u| (u.name.as_str(), u.email.as_str(), u.suspended))
+            .unwrap_or(("", "", false));
+        json!({
+            "id": id, "name": name, "first_name": "", "last_name": "", "email": email,
+            "assignment_type": assignment, "date_created": DATE,
+            "date_suspended": if suspended { DATE } else { "" }, "assigned_date": DATE,
+        })
+    }
+
+    fn group_json(&self, i: usize, members: bool) -> Value {
+        let g = &self.snapshot.groups[i];
+        let mut v = json!({
+            "id": g.id, "display_name": g.display_name, "description": g.description,
+            "date_created": DATE,
+        });
+        if members {
+            let list: Vec<Value> = g
+                .members
+                .iter()
+                .map(|m| self.org_user_json(m, "member"))
+                .collect();
+            v["members"] = Value::Array(list);
+        }
+        v
+    }
+
+    fn role_json(&self, i: usize, policies: bool) -> Value {
+        let r = &self.snapshot.roles[i];
+        let mut v = json!({
+            "id": r.id, "name": r.name, "description": r.description,
+            "role_type": role_type(r.role_type), "max_session_duration": 3600,
+            "date_created": DATE,
+        });
+        if policies {
+            let list: Vec<Value> = self
+                .live_policies()
+                .filter(|(_, p)| r.policies.contains(&p.id))
+                .map(|(i, _)| self.policy_json(i, true))
+                .collect();
+            v["policies"] = Value::Array(list);
+        }
+        v
+    }
+
+    /// A role as `/groups/{id}/roles` and `/users/{id}/roles` list it.
+    fn attached_role_json(&self, id: &str) -> Option<Value> {
+        let r = self.live_roles().find(|(_, r)| r.id == id)?.1;
+        Some(json!({
+            "id": r.id, "display_name": r.name, "description": r.description,
+            "role_type": role_type(r.role_type), "date_assigned": DATE,
+        }))
+    }
+
+    fn policy_json(&self, i: usize, document: bool) -> Value {
+        let p = &self.snapshot.policies[i];
+        let mut v = json!({
+            "id": p.id, "name": p.name, "description": p.description, "version": "1",
+            "is_system_policy": p.is_system_policy, "date_created": DATE,
+        });
+        if document {
+            v["policy_document"] = serde_json::to_value(&p.policy_document).unwrap_or_default();
+        }
+        v
+    }
+
+    fn policy_by_id(&self, id: &str) -> Option<Value> {
+        let (i, _) = self.live_policies().find(|(_, p)| p.id == id)?;
+        Some(self.policy_json(i, true))
+    }
+
+    fn trust_json(&self, i: usize, with_role_id: bool) -> Value {
+        let t = &self.snapshot.role_trusts[i];
+        let role_name = self
+            .snapshot
+            .roles
+            .iter()
+            .find(|r| r.id == t.role_id)
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        let user_display = t
+            .trusted_user_id
+            .as_ref()
+            .and_then(|id| self.snapshot.users.iter().find(|u| &u.id == id))
+            .map(|u| u.email.clone())
+            .unwrap_or_default();
+        let group_display = t
+            .trusted_group_id
+            .as_ref()
+            .and_then(|id| self.snapshot.groups.iter().find(|g| &g.id == id))
+            .map(|g| g.display_name.clone())
+            .unwrap_or_default();
+        let mut v = json!({
+            "id": t.id, "role_name": role_name, "trust_type": t.trust_type,
+            "trusted_user_id": t.trusted_user_id.clone().unwrap_or_default(),
+            "user_display": user_display,
+            "trusted_group_id": t.trusted_group_id.clone().unwrap_or_default(),
+            "group_display": group_display,
+            "conditions": t.conditions, "valid_until": t.valid_until.clone().unwrap_or_default(),
+            "date_created": DATE,
+        });
+        if with_role_id {
+            v["role_id"] = json!(t.role_id);
+        }
+        v
+    }
+
+    fn live_users(&self) -> impl Iterator<Item = (usize, &iamsim_core::model::User)> {
+        self.snapshot
+            .users
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| !self.deleted_users.contains(&u.id))
+    }
+
+    fn live_groups(&self) -> impl Iterator<Item = (usize, &iamsim_core::model::Group)> {
+        self.snapshot
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !self.deleted_groups.contains(&g.id))
+    }
+
+    fn live_roles(&self) -> impl Iterator<Item = (usize, &iamsim_core::model::Role)> {
+        self.snapshot
+            .roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !self.deleted_roles.contains(&r.id))
+    }
+
+    fn live_policies(&self) -> impl Iterator<Item = (usize, &iamsim_core::model::Policy)> {
+        self.snapshot
+            .policies
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !self.deleted_policies.contains(&p.id))
+    }
+
+    fn next_nonce(&mut self) -> u64 {
+        self.nonce += 1;
+        self.nonce
+    }
+
+    /// One page of `items` (each with a stable position), as Vultr pages: `per_page` and
+    /// `cursor` in, `meta.total` and `meta.links.next` out.
+    fn page(
+        &mut self,
+        key: &str,
+        items: Vec<(usize, Value)>,
+        query: &[(String, String)],
+        mods: &[FaultAction],
+        options: &FakeOptions,
+    ) -> Reply {
+        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        let per_page = match get("per_page") {
+            None => 100,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if (1..=500).contains(&n) => n,
+                _ => return Reply::error(400, "per_page must be between 1 and 500"),
+            },
+        };
+        let mut size = per_page.min(options.max_page_size.unwrap_or(usize::MAX));
+        for m in mods {
+            if let FaultAction::PageSize { size: s } = m {
+                size = size.min((*s).max(1));
+            }
+        }
+        let has = |f: &dyn Fn(&FaultAction) -> bool| mods.iter().any(f);
+        let mut start = match get("cursor") {
+            None => 0,
+            Some(c) => match decode_cursor(c) {
+                Some(ord) => ord,
+                None => return Reply::error(400, "invalid cursor"),
+            },
+        };
+        if has(&|m| matches!(m, FaultAction::PageRepeatItems)) {
+            start = 0;
+        }
+        let total = items.len() as u64;
+        let at = items
+            .iter()
+            .position(|(ord, _)| *ord >= start)
+            .unwrap_or(items.len());
+        let end = (at + size).min(items.len());
+        let mut page: Vec<Value> = items[at..end].iter().map(|(_, v)| v.clone()).collect();
+        let mut next = items.get(end).map(|(ord, _)| encode_cursor(*ord, 0));
+        if has(&|m| matches!(m, FaultAction::PageEmptyWithNext)) {
+            page.clear();
+            let nonce = self.next_nonce();
+            next = Some(encode_cursor(start, nonce));
+        } else {
+            for m in mods {
+                if let FaultAction::PageDuplicate { changed } = m {
+                    if at > 0 && at < items.len() {
+                        let mut repeat = items[at - 1].1.clone();
+                        if *changed {
+                            for field in ["name", "display_name"] {
+                                if let Some(Value::String(s)) = repeat.get_mut(field) {
+                                    s.push_str(" (changed)");
+                                }
+                            }
+                        }
+                        page.insert(0, repeat);
+                    }
+                }
+            }
+            if has(&|m| matches!(m, FaultAction::PageRepeatCursor)) && next.is_some() {
+                next = items.get(size).map(|(ord, _)| encode_cursor(*ord, 0));
+            }
+            if has(&|m| matches!(m, FaultAction::PageRepeatItems)) {
+                let nonce = self.next_nonce();
+                next = Some(encode_cursor(0, nonce));
+            }
+            if has(&|m| matches!(m, FaultAction::PageLastForever))
+                && next.is_none()
+                && !page.is_empty()
+            {
+                let nonce = self.next_nonce();
+                next = Some(encode_cursor(items[at].0, nonce));
+            }
+        }
+        let total = mods
+            .iter()
+            .find_map(|m| match m {
+                FaultAction::PageTotal { total } => Some(*total),
+                _ => None,
+            })
+            .unwrap_or(total);
+        let mut links = Map::new();
+        match next {
+            Some(c) => {
+                links.insert("next".into(), Value::String(c));
+            }
+            None if has(&|m| matches!(m, FaultAction::PageNextNull)) => {
+                links.insert("next".into(), Value::Null);
+            }
+            None if has(&|m| matches!(m, FaultAction::PageNextMissing)) => {}
+            None => {
+                links.insert("next".into(), Value::String(String::new()));
+            }
+        }
+        links.insert("prev".into(), Value::String(String::new()));
+        let mut body = Map::new();
+        body.insert(key.to_string(), Value::Array(page));
+        body.insert(
+            "meta".into(),
+            json!({ "total": total, "links": Value::Object(links) }),
+        );
+        Reply::ok(Value::Object(body))
+    }
+
+    /// A `{"all": [...], "direct": [...], ...}` view, in one page.
+    fn buckets(key: &str, buckets: Vec<(&str, Vec<Value>)>) -> Reply {
+        let total = buckets
+            .iter()
+            .find(|(name, _)| *name == "all")
+            .map_or(0, |(_, items)| items.len());
+        let mut inner = Map::new();
+        for (name, items) in buckets {
+            inner.insert(name.to_string(), Value::Array(items));
+        }
+        Reply::ok(json!({
+            key: Value::Object(inner),
+            "meta": { "total": total, "links": { "next": "", "prev": "" } },
+        }))
+    }
+
+    /// Answers one request. `segments` are the decoded path segments after `/v2`.
+    pub(crate) fn route(
+        &mut self,
+        method: &str,
+        segments: &[String],
+        query: &[(String, String)],
+        mods: &[FaultAction],
+        options: &FakeOptions,
+    ) -> Reply {
+        let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
+        if method == "DELETE" {
+            return match seg.as_slice() {
+                ["groups", g, "members", u] => self.delete_member(g, u),
+                _ => Reply::error(405, "Method not allowed"),
+            };
+        }
+        if method != "GET" {
+            return Reply::error(405, "Method not allowed");
+        }
+        match seg.as_slice() {
+            ["organizations"] => {
+                let o = &self.snapshot.organization;
+                let item =
+                    json!({"id": o.id, "name": o.name, "type": "standard", "date_created": DATE});
+                self.page("orgs", vec![(0, item)], query, mods, options)
+            }
+            ["organizations", org, "suspended-users"] => {
+                if *org != self.snapshot.organization.id {
+                    return Reply::error(404, "Organization not found.");
+                }
+                let items = self
+                    .live_users()
+                    .filter(|(_, u)| u.suspended)
+                    .map(|(i, u)| (i, self.org_user_json(&u.id, "member")))
+                    .collect();
+                self.page("users", items, query, mods, options)
+            }
+            ["users"] => {
+                let items = self
+                    .live_users()
+                    .map(|(i, _)| (i, self.user_json(i)))
+                    .collect();
+                self.page("users", items, query, mods, options)
+            }
+            ["users", id] => match self.live_users().find(|(_, u)| u.id == *id) {
+                Some((i, _)) => Reply::ok(json!({ "user": self.user_json(i) })),
+                None => Reply::error(404, "User not found"),
+            },
+            ["users", id, view] => self.user_view(id, view, query, mods, options),
+            ["groups"] => {
+                let items = self
+                    .live_groups()
+                    .map(|(i, _)| (i, self.group_json(i, false)))
+                    .collect();
+                self.page("groups", items, query, mods, options)
+            }
+            ["groups", id, rest @ ..] => {
+                let Some((i, g)) = self.live_groups().find(|(_, g)| g.id == *id) else {
+                    return Reply::error(404, "Group not found");
+                };
+                let g = g.clone();
+                match rest {
+                    [] => Reply::ok(json!({ "group": self.group_json(i, true) })),
+                    ["members"] => {
+                        let items = g
+                            .members
+                            .iter()
+                            .enumerate()
+                            .map(|(k, m)| (k, self.org_user_json(m, "member")))
+                            .collect();
+                        self.page("members", items, query, mods, options)
+                    }
+                    ["roles"] => {
+                        let direct: Vec<Value> = g
+                            .roles
+                            .iter()
+                            .filter_map(|r| self.attached_role_json(r))
+                            .collect();
+                        State::buckets(
+                            "roles",
+                            vec![
+                                ("all", direct.clone()),
+                                ("inherited", vec![]),
+                                ("direct", direct),
+                            ],
+                        )
+                    }
+                    ["policies"] => {
+                        let direct: Vec<Value> = g
+                            .policies
+                            .iter()
+                            .filter_map(|p| self.policy_by_id(p))
+                            .collect();
+                        let from_roles = self.policies_of_roles(&g.roles, &BTreeSet::new());
+                        let mut all = direct.clone();
+                        for p in &from_roles {
+                            if !all.iter().any(|a| a["id"] == p["id"]) {
+                                all.push(p.clone());
+                            }
+                        }
+                        State::buckets(
+                            "policies",
+                            vec![("direct", direct), ("from_roles", from_roles), ("all", all)],
+                        )
+                    }
+                    _ => Reply::error(404, "Not found"),
+                }
+            }
+            ["roles"] => {
+                let items = self
+                    .live_roles()
+                    .map(|(i, _)| (i, self.role_json(i, false)))
+                    .collect();
+                self.page("roles", items, query, mods, options)
+            }
+            ["roles", id, rest @ ..] => {
+                let Some((i, r)) = self.live_roles().find(|(_, r)| r.id == *id) else {
+                    return Reply::error(404, "Role not found");
+                };
+                let r = r.clone();
+                let assignment = |who: (&str, &str), name: Option<&str>| {
+                    let mut v = json!({
+                        who.0: who.1, "role_id": r.id, "role_name": r.name,
+                        "role_description": r.description, "role_type": role_type(r.role_type),
+                        "date_assigned": DATE,
+                    });
+                    if let Some(name) = name {
+                        v["group_name"] = json!(name);
+                    }
+                    v
+                };
+                match rest {
+                    [] => Reply::ok(json!({ "role": self.role_json(i, true) })),
+                    ["policies"] => {
+                        let items = self
+                            .live_policies()
+                            .filter(|(_, p)| r.policies.contains(&p.id))
+                            .map(|(k, _)| (k, self.policy_json(k, true)))
+                            .collect();
+                        self.page("policies", items, query, mods, options)
+                    }
+                    ["users"] => {
+                        let items = self
+                            .live_users()
+                            .filter(|(_, u)| u.roles.contains(&r.id))
+                            .map(|(k, u)| (k, assignment(("user_id", &u.id), None)))
+                            .collect();
+                        self.page("assignments", items, query, mods, options)
+                    }
+                    ["groups"] => {
+                        let items = self
+                            .live_groups()
+                            .filter(|(_, g)| g.roles.contains(&r.id))
+                            .map(|(k, g)| {
+                                (k, assignment(("group_id", &g.id), Some(&g.display_name)))
+                            })
+                            .collect();
+                        self.page("assignments", items, query, mods, options)
+                    }
+                    _ => Reply::error(404, "Not found"),
+                }
+            }
+            ["policies"] => {
+                let document = !options.list_omits_documents;
+                let items = self
+                    .live_policies()
+                    .map(|(i, _)| (i, self.policy_json(i, document)))
+                    .collect();
+                self.page("policies", items, query, mods, options)
+            }
+            ["policies", id, rest @ ..] => {
+                let Some((i, p)) = self.live_policies().find(|(_, p)| p.id == *id) else {
+                    return Reply::error(404, "Policy not found");
+                };
+                let pid = p.id.clone();
+                match rest {
+                    [] => Reply::ok(json!({ "policy": self.policy_json(i, true) })),
+                    ["users"] => {
+                        let items = self
+                            .live_users()
+                            .filter(|(_, u)| u.policies.contains(&pid))
+                            .map(|(k, u)| (k, self.org_user_json(&u.id, "direct")))
+                            .collect();
+                        self.page("users", items, query, mods, options)
+                    }
+                    ["groups"] => {
+                        let items = self
+                            .live_groups()
+                            .filter(|(_, g)| g.policies.contains(&pid))
+                            .map(|(k, _)| (k, self.group_json(k, false)))
+                            .collect();
+                        self.page("groups", items, query, mods, options)
+                    }
+                    _ => Reply::error(404, "Not found"),
+                }
+            }
+            ["role-trusts"] => {
+                let items = self.live_trusts(None, options.trusts_name_role_id);
+                self.page("role_trusts", items, query, mods, options)
+            }
+            ["role-trusts", "by-role", role] => {
+                if !self.live_roles().any(|(_, r)| r.id == *role) {
+                    return Reply::error(404, "Role not found");
+                }
+                let items = self.live_trusts(Some(role), options.trusts_name_role_id);
+                self.page("role_trusts", items, query, mods, options)
+            }
+            ["role-trusts", id] => {
+                match self
+                    .live_trusts(None, true)
+                    .into_iter()
+                    .find(|(_, t)| t["id"] == *id)
+                {
+                    Some((_, t)) => Reply::ok(json!({ "role_trust": t })),
+                    None => Reply::error(404, "Role trust not found"),
+                }
+            }
+            _ => Reply::error(404, "Not found"),
+        }
+    }
+
+    fn live_trusts(&self, role: Option<&str>, with_role_id: bool) -> Vec<(usize, Value)> {
+        self.snapshot
+            .role_trusts
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !self.deleted_roles.contains(&t.role_id))
+            .filter(|(_, t)| role.is_none_or(|r| t.role_id == r))
+            .map(|(i, _)| (i, self.trust_json(i, with_role_id)))
+            .collect()
+    }
+
+    /// The policies of `roles`, each once, skipping `except`.
+    fn policies_of_roles(&self, roles: &[String], except: &BTreeSet<String>) -> Vec<Value> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for role in roles {
+            let Some((_, r)) = self.live_roles().find(|(_, r)| &r.id == role) else {
+                continue;
+            };
+            for p in &r.policies {
+                if !except.contains(p) && seen.insert(p.clone()) {
+                    if let Some(mut v) = self.policy_by_id(p) {
+                        v["from_role"] = json!(r.id);
+                        out.push(v);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `/users/{id}/policies`, `/roles`, `/groups`: Vultr's own per-user views.
+    fn user_view(
+        &mut self,
+        id: &str,
+        view: &str,
+        query: &[(String, String)],
+        mods: &[FaultAction],
+        options: &FakeOptions,
+    ) -> Reply {
+        let Some((_, user)) = self.live_users().find(|(_, u)| u.id == id) else {
+            return Reply::error(404, "User not found");
+        };
+        let user = user.clone();
+        let groups: Vec<(usize, iamsim_core::model::Group)> = self
+            .live_groups()
+            .filter(|(_, g)| g.members.contains(&user.id))
+            .map(|(i, g)| (i, g.clone()))
+            .collect();
+        let mut group_roles: Vec<String> = Vec::new();
+        for (_, g) in &groups {
+            for r in &g.roles {
+                if !user.roles.contains(r) && !group_roles.contains(r) {
+                    group_roles.push(r.clone());
+                }
+            }
+        }
+        match view {
+            "groups" => {
+                let items = groups
+                    .iter()
+                    .map(|(i, _)| {
+                        let mut v = self.group_json(*i, false);
+                        v["assigned_date"] = json!(DATE);
+                        (*i, v)
+                    })
+                    .collect();
+                self.page("groups", items, query, mods, options)
+            }
+            "roles" => {
+                let direct: Vec<Value> = user
+                    .roles
+                    .iter()
+                    .filter_map(|r| self.attached_role_json(r))
+                    .collect();
+                let inherited: Vec<Value> = group_roles
+                    .iter()
+                    .filter_map(|r| self.attached_role_json(r))
+                    .collect();
+                let all = direct.iter().chain(&inherited).cloned().collect();
+                State::buckets(
+                    "roles",
+                    vec![("all", all), ("direct", direct), ("inherited", inherited)],
+                )
+            }
+            "policies" => {
+                let direct: Vec<Value> = user
+                    .policies
+                    .iter()
+                    .filter_map(|p| self.policy_by_id(p))
+                    .collect();
+                let mut seen: BTreeSet<String> = user.policies.iter().cloned().collect();
+                let mut inherited = Vec::new();
+                for (_, g) in &groups {
+                    for p in &g.policies {
+                        if seen.insert(p.clone()) {
+                            if let Some(mut v) = self.policy_by_id(p) {
+                                v["source"] = json!("group");
+                                inherited.push(v);
+                            }
+                        }
+                    }
+                }
+                let roles: Vec<String> = user.roles.iter().chain(&group_roles).cloned().collect();
+                for v in self.policies_of_roles(&roles, &seen) {
+                    inherited.push(v);
+                }
+                let all = direct.iter().chain(&inherited).cloned().collect();
+                State::buckets(
+                    "policies",
+                    vec![("all", all), ("direct", direct), ("inherited", inherited)],
+                )
+            }
+            _ => Reply::error(404, "Not found"),
+        }
+    }
+
+    fn delete_member(&mut self, group: &str, user: &str) -> Reply {
+        let Some(g) = self
+            .snapshot
+            .groups
+            .iter_mut()
+            .find(|g| g.id == group && !self.deleted_groups.contains(&g.id))
+        else {
+            return Reply::error(404, "Group not found");
+        };
+        if !g.members.iter().any(|m| m == user) {
+            return Reply::error(404, "Member not found");
+        }
+        g.members.retain(|m| m != user);
+        Reply {
+            status: 204,
+            body: None,
+        }
+    }
+}
+
+/// Adds undocumented fields to every object, except inside documents and conditions, which
+/// are data rather than the API's envelope.
+pub(crate) fn add_extra_fields(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map.iter_mut() {
+                if key != "policy_document" && key != "conditions" {
+                    add_extra_fields(inner);
+                }
+            }
+            map.insert(
+                "x_undocumented".into(),
+                json!({"added": "by the fake", "nested": [1, 2, {"deep": null}]}),
+            );
+        }
+        Value::Array(items) => items.iter_mut().for_each(add_extra_fields),
+        _ => {}
+    }
+}
+
+/// Cursors are opaque to clients: hex of `position.nonce`.
+fn encode_cursor(position: usize, nonce: u64) -> String {
+    format!("{position}.{nonce}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    if cursor.len() % 2 != 0 || !cursor.is_ascii() {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&cursor[i..i + 2], 16).ok())
+        .collect();
+    let text = String::from_utf8(bytes?).ok()?;
+    text.split('.').next()?.parse().ok()
+}

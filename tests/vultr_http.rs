@@ -1,0 +1,489 @@
+//! robustness.md "HTTP and transport", against the fake Vultr server over real HTTP on
+//! loopback. Waits go through a manual clock: a `Retry-After: 2` is asked for, not slept.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use iamsim_vultr::fake::{FakeOptions, Fault, FaultAction};
+use iamsim_vultr::{ApiKey, Client, ClientOptions, CrawlOptions, EventKind, HttpError};
+
+use crate::vultr_support::{
+    client, demo, error_text, fetch, fetch_with, files_in, options, requests_to, small, start,
+    start_with, temp_dir, vultr, SENTINEL,
+};
+
+fn status(status: u16) -> FaultAction {
+    FaultAction::Status {
+        status,
+        retry_after: None,
+        body: None,
+    }
+}
+
+fn rate_limited(retry_after: &str) -> FaultAction {
+    FaultAction::Status {
+        status: 429,
+        retry_after: Some(retry_after.to_string()),
+        body: None,
+    }
+}
+
+/// R-HTTP-01: 401 is not retried; the message names `VULTR_API_KEY`; the key shows nowhere.
+#[test]
+fn unauthorized_fails_at_once_naming_the_variable() {
+    let server = start(small(), vec![Fault::on("/organizations", status(401))]);
+    let run = vultr("fetch", &server, &["-vv"]);
+    run.expect_error(&["401 unauthorized", "VULTR_API_KEY", "GET /v2/organizations"]);
+    crate::vultr_support::assert_no_key(&run, &[]);
+    assert_eq!(requests_to(&server, "/organizations"), 1, "no retry");
+
+    // The real check of a wrong key, by the fake itself.
+    let strict = start_with(
+        small(),
+        FakeOptions {
+            api_key: Some(ApiKey::new("another-key").unwrap()),
+            ..FakeOptions::default()
+        },
+    );
+    let text = error_text(fetch(&strict));
+    assert!(
+        text.contains("401") && text.contains("the API key given"),
+        "{text}"
+    );
+    assert_eq!(strict.requests().len(), 1);
+}
+
+/// R-HTTP-02: a 403 on `/policies` after users succeeded fails the crawl; no file is written.
+#[test]
+fn forbidden_midway_writes_nothing() {
+    let server = start(small(), vec![Fault::on("/policies", status(403))]);
+    let dir = temp_dir("forbidden");
+    let out = dir.join("org.json");
+    let run = vultr("fetch", &server, &["-o", out.to_str().unwrap()]);
+    run.expect_error(&["GET /v2/policies", "403 forbidden"]);
+    assert!(requests_to(&server, "/users") >= 1, "users were read first");
+    assert_eq!(
+        files_in(&dir),
+        Vec::<String>::new(),
+        "no file, no temp file"
+    );
+}
+
+/// R-HTTP-03: 404 on a list endpoint is an error about the endpoint or API version.
+#[test]
+fn not_found_on_a_list_is_an_error() {
+    let server = start(small(), vec![Fault::on("/groups", status(404))]);
+    let text = error_text(fetch(&server));
+    assert!(text.contains("GET /v2/groups"), "{text}");
+    assert!(
+        text.contains("endpoint not found") && text.contains("API version"),
+        "{text}"
+    );
+}
+
+/// R-HTTP-04: 404 on the detail read of a just-listed item is a consistency event; the crawl
+/// goes on. A 404 on a per-item endpoint whose item still exists is an error instead.
+#[test]
+fn not_found_on_a_detail_read_is_an_event() {
+    let server = start(demo(), vec![Fault::on("/groups/g-billing", status(404))]);
+    let crawl = fetch(&server).expect("the crawl continues");
+    assert!(!crawl.info.consistent);
+    let event = &crawl.info.events[0];
+    assert_eq!(event.kind, EventKind::Gone);
+    assert!(event.endpoint.ends_with("/groups/g-billing"), "{event:?}");
+    assert!(crawl.snapshot.groups.iter().all(|g| g.id != "g-billing"));
+    assert_eq!(crawl.snapshot.groups.len(), 2);
+
+    let server = start(
+        demo(),
+        vec![Fault::on("/groups/g-billing/roles", status(404))],
+    );
+    let text = error_text(fetch(&server));
+    assert!(
+        text.contains("GET /v2/groups/g-billing/roles") && text.contains("404"),
+        "{text}"
+    );
+}
+
+/// R-HTTP-05: 429 with `Retry-After: 2`, then 200: exactly one retry, after a wait of at least
+/// 2 s asked of the clock.
+#[test]
+fn retry_after_seconds_is_honoured() {
+    let server = start(
+        small(),
+        vec![Fault::on("/users", rate_limited("2")).times(1)],
+    );
+    let (result, clock, client) = fetch_with(options(&server), &CrawlOptions::default());
+    result.expect("success after the retry");
+    assert_eq!(client.stats().retries, 1);
+    assert_eq!(requests_to(&server, "/users"), 2);
+    assert!(
+        clock.sleeps().contains(&Duration::from_secs(2)),
+        "{:?}",
+        clock.sleeps()
+    );
+}
+
+/// R-HTTP-06: an HTTP-date `Retry-After` is parsed and honoured.
+#[test]
+fn retry_after_date_is_honoured() {
+    // The manual clock starts at a known time; the date is 30 s after it.
+    let start_time = std::time::UNIX_EPOCH + Duration::from_secs(1_774_000_000);
+    let date = httpdate(start_time + Duration::from_secs(30));
+    let server = start(
+        small(),
+        vec![Fault::on("/organizations", rate_limited(&date)).times(1)],
+    );
+    let (result, clock, client) = fetch_with(options(&server), &CrawlOptions::default());
+    result.expect("success after the retry");
+    assert_eq!(client.stats().retries, 1);
+    // The first request is the one limited, at the clock's start: the wait is the full 30 s.
+    assert_eq!(clock.sleeps()[0], Duration::from_secs(30));
+}
+
+fn httpdate(time: std::time::SystemTime) -> String {
+    // Formatted by hand so that the test does not share the client's parser.
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert_eq!(secs, 1_774_000_030, "the fixed instant below");
+    "Fri, 20 Mar 2026 09:47:10 GMT".to_string()
+}
+
+/// R-HTTP-07: 429 without `Retry-After`: exponential backoff with jitter, then "rate
+/// limited" after the last attempt.
+#[test]
+fn rate_limited_without_retry_after_backs_off_then_fails() {
+    let server = start(small(), vec![Fault::on("/organizations", status(429))]);
+    let (result, clock, _) = fetch_with(options(&server), &CrawlOptions::default());
+    let text = error_text(result);
+    assert!(
+        text.contains("rate limited (429) on all 5 attempt(s)"),
+        "{text}"
+    );
+    assert_eq!(requests_to(&server, "/organizations"), 5);
+    let sleeps = clock.sleeps();
+    assert_eq!(sleeps.len(), 4, "{sleeps:?}");
+    for (i, sleep) in sleeps.iter().enumerate() {
+        let step = Duration::from_millis(500) * (1 << i);
+        assert!(
+            *sleep >= step / 2 && *sleep <= step,
+            "backoff {i}: {sleep:?}"
+        );
+    }
+    // Jitter: not simply the lower bound each time.
+    assert!(sleeps
+        .iter()
+        .enumerate()
+        .any(|(i, s)| *s != Duration::from_millis(250) * (1 << i)));
+
+    // Through the binary, with fewer attempts.
+    let run = vultr("fetch", &server, &["--attempts", "2"]);
+    run.expect_error(&["rate limited (429) on all 2 attempt(s)"]);
+}
+
+/// R-HTTP-08: `Retry-After: 86400` is over the cap: no wait, an error naming the cap.
+#[test]
+fn retry_after_over_the_cap_fails_at_once() {
+    let server = start(
+        small(),
+        vec![Fault::on("/organizations", rate_limited("86400"))],
+    );
+    let (result, clock, _) = fetch_with(options(&server), &CrawlOptions::default());
+    let text = error_text(result);
+    assert!(
+        text.contains("86400 s") && text.contains("cap of 60 s"),
+        "{text}"
+    );
+    assert_eq!(clock.sleeps(), Vec::<Duration>::new());
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// R-HTTP-09: a burst of 100 requests at the default rate never has more than 10 in any
+/// second (on the manual clock); at 20/s on the real clock, measured at the fake, never more
+/// than 20 in any second. Rates at or above Vultr's 30/s are refused.
+#[test]
+fn rate_limit_holds() {
+    let server = start(small(), vec![]);
+    let (mut client, _) = client(options(&server));
+    let times = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = times.clone();
+    client.set_observer(move |r| log.lock().unwrap().push(r.at));
+    for _ in 0..100 {
+        client.get_json("/users?per_page=1").expect("request");
+    }
+    let times = times.lock().unwrap().clone();
+    assert_eq!(times.len(), 100);
+    for pair in times.windows(11) {
+        assert!(
+            pair[10] - pair[0] >= Duration::from_secs(1),
+            "11 requests within 1 s"
+        );
+    }
+
+    // The real clock, seen from the server.
+    let server = start(demo(), vec![]);
+    let options20 = ClientOptions {
+        rate_per_second: 20.0,
+        ..options(&server)
+    };
+    let mut real = Client::new(ApiKey::new(SENTINEL).unwrap(), options20).unwrap();
+    iamsim_vultr::crawl(&mut real, &CrawlOptions::default(), &mut |_| {}).expect("crawl");
+    let arrivals: Vec<_> = server.requests().iter().map(|r| r.at).collect();
+    assert!(arrivals.len() > 40, "{}", arrivals.len());
+    for pair in arrivals.windows(21) {
+        assert!(
+            pair[20] - pair[0] >= Duration::from_secs(1),
+            "21 requests within 1 s at the fake"
+        );
+    }
+
+    for rate in [0.0, 25.5, 30.0, 100.0] {
+        let options = ClientOptions {
+            rate_per_second: rate,
+            ..options(&server)
+        };
+        let e = Client::new(ApiKey::new(SENTINEL).unwrap(), options).unwrap_err();
+        assert!(e.to_string().contains("at most 25"), "{e}");
+    }
+    let url = server.base_url();
+    crate::vultr_support::iamsim_key(&["vultr", "fetch", "--base-url", &url, "--rate", "30"])
+        .expect_error(&["at most 25"]);
+}
+
+/// R-HTTP-10: 500, 502, 503 and 504 twice then 200 succeed; always 503 fails after the cap.
+#[test]
+fn server_errors_are_retried() {
+    for code in [500, 502, 503, 504] {
+        let server = start(small(), vec![Fault::on("/groups", status(code)).times(2)]);
+        let (result, _, client) = fetch_with(options(&server), &CrawlOptions::default());
+        result.unwrap_or_else(|e| panic!("{code}: {e}"));
+        assert_eq!(client.stats().retries, 2, "{code}");
+    }
+    let server = start(small(), vec![Fault::on("/groups", status(503))]);
+    let text = error_text(fetch(&server));
+    assert!(
+        text.contains("server error 503 on all 5 attempt(s)"),
+        "{text}"
+    );
+    assert_eq!(requests_to(&server, "/groups"), 5);
+}
+
+fn quick(server: &iamsim_vultr::fake::FakeServer) -> ClientOptions {
+    ClientOptions {
+        request_timeout: Duration::from_millis(400),
+        max_attempts: 2,
+        ..options(server)
+    }
+}
+
+/// R-HTTP-11: a server that accepts and never answers: the per-request timeout fires on each
+/// try, and the overall timeout bounds the whole.
+#[test]
+fn a_silent_server_times_out() {
+    let server = start(
+        small(),
+        vec![Fault::on("/organizations", FaultAction::Hang)],
+    );
+    let (result, _, _) = fetch_with(quick(&server), &CrawlOptions::default());
+    let text = error_text(result);
+    assert!(
+        text.contains("timed out") && text.contains("400 ms") && text.contains("2 attempt"),
+        "{text}"
+    );
+    assert_eq!(requests_to(&server, "/organizations"), 2);
+
+    // The overall timeout: spent on the (manual) clock, no new request goes out.
+    let server = start(small(), vec![]);
+    let (mut client, clock) = client(ClientOptions {
+        total_timeout: Some(Duration::from_secs(60)),
+        ..options(&server)
+    });
+    client.get_json("/users").expect("first request");
+    clock.advance(Duration::from_secs(61));
+    let e = client.get_json("/users").unwrap_err().to_string();
+    assert!(e.contains("overall timeout of 60 s"), "{e}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// R-HTTP-12: a body trickling in one byte at a time ends in a timeout, not a hang.
+#[test]
+fn a_trickling_body_times_out() {
+    let action = FaultAction::Trickle {
+        millis_per_byte: 50,
+    };
+    let server = start(small(), vec![Fault::on("/users", action)]);
+    let (result, _, _) = fetch_with(quick(&server), &CrawlOptions::default());
+    let text = error_text(result);
+    assert!(
+        text.contains("GET /v2/users") && text.contains("timed out"),
+        "{text}"
+    );
+}
+
+/// R-HTTP-13: a body shorter than its `Content-Length`, or a chunked body cut off, is
+/// transient: retried, then fine.
+#[test]
+fn broken_bodies_are_retried() {
+    for action in [FaultAction::Truncate { keep_bytes: 10 }, FaultAction::Reset] {
+        let server = start(small(), vec![Fault::on("/users", action.clone()).times(1)]);
+        let (result, _, client) = fetch_with(options(&server), &CrawlOptions::default());
+        result.unwrap_or_else(|e| panic!("{action:?}: {e}"));
+        assert_eq!(client.stats().retries, 1, "{action:?}");
+        assert_eq!(requests_to(&server, "/users"), 2, "{action:?}");
+    }
+}
+
+/// R-HTTP-14: a 200 with `text/html` is "unexpected content type" with a clean body prefix,
+/// not JSON-parse noise.
+#[test]
+fn html_is_not_json() {
+    let body = "<html>\n<body>Maintenance \x1b[31m window</body></html>".to_string();
+    let action = FaultAction::Body {
+        status: 200,
+        content_type: "text/html; charset=utf-8".into(),
+        body,
+    };
+    let server = start(small(), vec![Fault::on("/users", action)]);
+    let text = error_text(fetch(&server));
+    assert!(
+        text.contains("unexpected content type `text/html`, expected JSON"),
+        "{text}"
+    );
+    assert!(text.contains("<html> <body>Maintenance"), "{text}");
+    assert!(!text.contains('\x1b') && !text.contains("line 1"), "{text}");
+}
+
+/// R-HTTP-15: a redirect to another host is not followed; that host receives nothing.
+#[test]
+fn redirects_are_not_followed() {
+    let elsewhere = start(small(), vec![]);
+    let location = format!("{}/users", elsewhere.base_url());
+    let action = FaultAction::Redirect {
+        status: 302,
+        location: location.clone(),
+    };
+    let server = start(small(), vec![Fault::on("/users", action)]);
+    let text = error_text(fetch(&server));
+    assert!(
+        text.contains("redirected (302)") && text.contains(&location),
+        "{text}"
+    );
+    assert_eq!(elsewhere.requests().len(), 0);
+}
+
+/// R-HTTP-16: a TLS server with a self-signed certificate: a TLS error, no insecure fallback,
+/// no request sent.
+#[test]
+fn self_signed_tls_is_refused() {
+    let (url, served) = self_signed_server();
+    let run = crate::vultr_support::iamsim_key(&[
+        "vultr",
+        "fetch",
+        "--base-url",
+        &url,
+        "--rate",
+        "25",
+        "-vv",
+    ]);
+    run.expect_error(&["TLS error", "never falls back"]);
+    crate::vultr_support::assert_no_key(&run, &[]);
+    let received = served.join().expect("the TLS server thread");
+    assert!(
+        !String::from_utf8_lossy(&received).contains("GET"),
+        "no request may reach a server that failed TLS"
+    );
+}
+
+/// A one-connection TLS server with the self-signed certificate of `tests/data/vultr-tls`;
+/// its thread returns the plaintext bytes it received.
+fn self_signed_server() -> (String, std::thread::JoinHandle<Vec<u8>>) {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let cert = CertificateDer::from(include_bytes!("data/vultr-tls/cert.der").to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        include_bytes!("data/vultr-tls/key.der").to_vec(),
+    ));
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .expect("server config");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "https://127.0.0.1:{}/v2",
+        listener.local_addr().unwrap().port()
+    );
+    let thread = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().expect("accept");
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let conn = rustls::ServerConnection::new(Arc::new(config)).expect("connection");
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        let mut received = Vec::new();
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = tls.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            received.extend_from_slice(&buf[..n]);
+        }
+        received
+    });
+    (url, thread)
+}
+
+/// R-HTTP-17: plain `http://` is refused unless the host is a loopback address. Checked
+/// before any connection is made.
+#[test]
+fn plain_http_only_to_loopback() {
+    let make = |url: &str| {
+        Client::new(
+            ApiKey::new(SENTINEL).unwrap(),
+            ClientOptions {
+                base_url: url.to_string(),
+                ..ClientOptions::default()
+            },
+        )
+    };
+    for url in [
+        "http://api.vultr.com/v2",
+        "http://10.1.2.3/v2",
+        "http://127.0.0.1.nip.io/v2",
+    ] {
+        let e = make(url).unwrap_err().to_string();
+        assert!(
+            e.contains("plain http is allowed only to a loopback address"),
+            "{url}: {e}"
+        );
+    }
+    for url in [
+        "http://127.0.0.1:1/v2",
+        "http://localhost:1/v2",
+        "http://[::1]:1/v2",
+        "https://api.vultr.com/v2",
+    ] {
+        assert!(make(url).is_ok(), "{url}");
+    }
+    // And through the binary, against the fake.
+    let server = start(small(), vec![]);
+    vultr("fetch", &server, &[]).expect_code(0);
+}
+
+/// The error for each failing status class, as the library reports it.
+#[test]
+fn error_kinds() {
+    type Check = fn(&HttpError) -> bool;
+    let cases: &[(u16, Check)] = &[
+        (401, |e| matches!(e, HttpError::Unauthorized { .. })),
+        (403, |e| matches!(e, HttpError::Forbidden { .. })),
+        (404, |e| matches!(e, HttpError::NotFound { .. })),
+        (400, |e| matches!(e, HttpError::Status { status: 400, .. })),
+    ];
+    for (code, check) in cases {
+        let server = start(small(), vec![Fault::on("/organizations", status(*code))]);
+        let e = fetch(&server).unwrap_err();
+        assert!(e.http_cause().is_some_and(check), "{code}: {e:?}");
+        assert_eq!(server.requests().len(), 1, "{code}: not retried");
+    }
+}

@@ -1,0 +1,203 @@
+//! robustness.md "Payloads and JSON", for API responses: malformed, hostile and unexpected
+//! bodies are errors with a JSON path, never a panic; unknown fields are ignored.
+
+use iamsim_vultr::fake::{Fault, FaultAction};
+
+use crate::vultr_support::{demo, error_text, fetch, organization, small, start};
+
+fn json_body(body: &str) -> FaultAction {
+    FaultAction::Body {
+        status: 200,
+        content_type: "application/json".into(),
+        body: body.into(),
+    }
+}
+
+/// `(path faulted, fault, fragments the error must hold)`.
+fn check(cases: &[(&str, FaultAction, &[&str])]) {
+    for (path, action, fragments) in cases {
+        let server = start(small(), vec![Fault::on(path, action.clone())]);
+        let text = error_text(fetch(&server));
+        for fragment in *fragments {
+            assert!(
+                text.contains(fragment),
+                "{action:?}: `{fragment}` not in: {text}"
+            );
+        }
+        assert!(text.contains(&format!("GET /v2{path}")), "{text}");
+    }
+}
+
+/// R-JSON-01: a truncated JSON body is an error with its JSON path.
+#[test]
+fn truncated_json() {
+    check(&[
+        (
+            "/users",
+            json_body(r#"{"users": [{"id": "u-1", "email": "a@"#),
+            &["invalid JSON at `users[0].email`", "EOF while parsing"],
+        ),
+        (
+            "/groups",
+            json_body(r#"{"groups": ["#),
+            &["invalid JSON", "EOF"],
+        ),
+    ]);
+}
+
+/// R-JSON-02: trailing garbage after valid JSON is rejected.
+#[test]
+fn trailing_garbage() {
+    check(&[
+        (
+            "/users",
+            FaultAction::Trailing {
+                text: " garbage".into(),
+            },
+            &["invalid JSON", "trailing characters"],
+        ),
+        (
+            "/roles",
+            FaultAction::Trailing { text: "{}".into() },
+            &["trailing characters"],
+        ),
+    ]);
+}
+
+/// R-JSON-03: nesting 10,000 deep is a recursion-limit error, not a stack overflow.
+#[test]
+fn deep_nesting() {
+    check(&[(
+        "/users",
+        FaultAction::Deep { depth: 10_000 },
+        &["recursion limit exceeded"],
+    )]);
+}
+
+/// R-JSON-04: a body over the cap (11 MB against 10 MiB) is an error naming the limit.
+#[test]
+fn oversized_body() {
+    check(&[(
+        "/users",
+        FaultAction::Large { bytes: 11_000_000 },
+        &["over the limit of 10485760 bytes"],
+    )]);
+}
+
+/// R-JSON-05: fields Vultr does not document are ignored: the same snapshot; they are
+/// reported (at `-vv`).
+#[test]
+fn unknown_fields_are_ignored() {
+    let clean = fetch(&start(demo(), vec![])).expect("clean crawl");
+    let server = start(demo(), vec![Fault::on("*", FaultAction::ExtraFields)]);
+    let noisy = fetch(&server).expect("crawl with extra fields");
+    assert_eq!(organization(&noisy.snapshot), organization(&clean.snapshot));
+    assert!(noisy.info.consistent);
+    assert!(
+        noisy
+            .ignored_fields
+            .contains(&"GET /v2/users: x_undocumented".to_string()),
+        "{:?}",
+        noisy.ignored_fields
+    );
+    assert!(
+        clean.ignored_fields.is_empty(),
+        "{:?}",
+        clean.ignored_fields
+    );
+
+    let run = crate::vultr_support::vultr("fetch", &server, &["-vv"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains(
+            "note: ignored a field Vultr does not document: GET /v2/groups: x_undocumented"
+        ),
+        "{run:#?}"
+    );
+}
+
+/// R-JSON-06: a wrong type (a number for a string, a `null` Effect) is an error with its path.
+#[test]
+fn wrong_types() {
+    let page = |items: &str| {
+        format!(r#"{{"users": {items}, "meta": {{"total": 1, "links": {{"next": ""}}}}}}"#)
+    };
+    let policies = |document: &str| {
+        format!(
+            r#"{{"policies": [{{"id": "p-1", "name": "p", "policy_document": {document}}}], "meta": {{"total": 1, "links": {{"next": ""}}}}}}"#
+        )
+    };
+    check(&[
+        (
+            "/users",
+            json_body(&page(r#"[{"id": 5, "email": "a@x"}]"#)),
+            &["users[0].id", "expected a string id, found a number"],
+        ),
+        (
+            "/users",
+            json_body(&page(r#"[{"id": "u-1", "email": 7}]"#)),
+            &[
+                "users[0].email",
+                "invalid type: integer `7`, expected a string",
+            ],
+        ),
+        (
+            "/users",
+            json_body(&page(r#"[{"id": "u-1", "service_user": "yes"}]"#)),
+            &["users[0].service_user", "expected a boolean"],
+        ),
+        (
+            "/users",
+            json_body(&page(r#"{"id": "u-1"}"#)),
+            &["users", "expected an array"],
+        ),
+        (
+            "/users",
+            json_body(r#"{"users": [], "meta": {"total": "1"}}"#),
+            &["meta.total", "expected a number, found a string"],
+        ),
+        (
+            "/policies",
+            json_body(&policies(
+                r#"{"Version": "2026-03-20", "Statement": [{"Effect": null, "Action": "a.b.C", "Resource": "*"}]}"#,
+            )),
+            &[
+                "policy `p-1`",
+                "policy_document.Statement[0].Effect",
+                "invalid type: null, expected a string",
+            ],
+        ),
+        (
+            "/roles",
+            json_body(
+                r#"{"roles": [{"id": "r-1", "name": "r", "role_type": "temporary"}], "meta": {}}"#,
+            ),
+            &["roles[0].role_type", "unknown variant `temporary`"],
+        ),
+    ]);
+}
+
+/// Single objects come wrapped (`{"group": {...}}`) or not; both are read.
+#[test]
+fn wrapped_and_unwrapped_objects() {
+    let clean = fetch(&start(small(), vec![])).expect("clean");
+    let unwrapped = json_body(
+        r#"{"id": "g-ops", "display_name": "Ops", "description": "", "members": [{"id": "u-ana"}, {"id": "u-bo"}]}"#,
+    );
+    let server = start(small(), vec![Fault::on("/groups/g-ops", unwrapped)]);
+    let crawl = fetch(&server).expect("unwrapped group");
+    assert_eq!(organization(&crawl.snapshot), organization(&clean.snapshot));
+}
+
+/// A policy document given as a JSON string (a shape some APIs use) is read as the document.
+#[test]
+fn string_encoded_documents() {
+    let body = r#"{"policies": [
+        {"id": "p-billing", "name": "billing-read", "policy_document": "{\"Version\": \"2026-03-20\", \"Statement\": {\"Effect\": \"Allow\", \"Action\": \"account.billing.Read\", \"Resource\": \"*\"}}"},
+        {"id": "p-compute", "name": "compute-admin", "policy_document": {"Version": "2026-03-20", "Statement": [{"Effect": "Allow", "Action": ["compute.instance.Create", "compute.instance.Read"], "Resource": "*"}]}}
+      ], "meta": {"total": 2, "links": {"next": ""}}}"#;
+    let clean = fetch(&start(small(), vec![])).expect("clean");
+    let server = start(small(), vec![Fault::on("/policies", json_body(body))]);
+    let crawl = fetch(&server).expect("string document");
+    assert_eq!(organization(&crawl.snapshot), organization(&clean.snapshot));
+}

@@ -1,0 +1,231 @@
+//! robustness.md "Pagination": `per_page` and `cursor` following `meta.links.next`, against the
+//! fake's paging and its scripted misbehaviour.
+
+use iamsim_vultr::fake::{FakeOptions, Fault, FaultAction};
+use iamsim_vultr::{Crawl, CrawlOptions, Error, EventKind};
+
+use crate::vultr_support::{
+    as_crawled, demo, error_text, fetch_with, options, organization, requests_to, start,
+    start_with, vultr,
+};
+
+/// A crawl of the demo (6 users) at `per_page`, with `faults` on `/users`.
+fn users_paged(per_page: u32, faults: Vec<FaultAction>) -> (Result<Crawl, Error>, usize) {
+    let server = start(
+        demo(),
+        faults.into_iter().map(|a| Fault::on("/users", a)).collect(),
+    );
+    let crawl_options = CrawlOptions {
+        per_page,
+        ..CrawlOptions::default()
+    };
+    let (result, _, _) = fetch_with(options(&server), &crawl_options);
+    (result, requests_to(&server, "/users"))
+}
+
+/// R-PAGE-01: a `next` of `""`, `null` or missing ends the listing (three cases).
+#[test]
+fn an_empty_null_or_missing_next_ends_the_listing() {
+    for fault in [
+        None,
+        Some(FaultAction::PageNextNull),
+        Some(FaultAction::PageNextMissing),
+    ] {
+        let (result, requests) = users_paged(2, fault.clone().into_iter().collect());
+        let crawl = result.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        assert_eq!(crawl.snapshot.users.len(), 6, "{fault:?}");
+        assert_eq!(requests, 3, "{fault:?}: three pages of two");
+        assert!(crawl.info.consistent, "{fault:?}");
+    }
+}
+
+/// R-PAGE-02: the same cursor twice is a pagination loop.
+#[test]
+fn a_repeated_cursor_is_a_loop() {
+    let (result, requests) = users_paged(2, vec![FaultAction::PageRepeatCursor]);
+    let text = error_text(result);
+    assert!(
+        text.contains("GET /v2/users: pagination loop: cursor"),
+        "{text}"
+    );
+    assert!(requests <= 3, "{requests}");
+}
+
+/// R-PAGE-03: new cursors that bring only ids already seen are caught.
+#[test]
+fn new_cursors_with_the_same_items_are_caught() {
+    let (result, requests) = users_paged(2, vec![FaultAction::PageRepeatItems]);
+    let text = error_text(result);
+    assert!(
+        text.contains("page 2 holds only ids already seen"),
+        "{text}"
+    );
+    assert_eq!(requests, 2);
+}
+
+/// R-PAGE-04: the last page served forever is caught in fewer than ceil(total/per_page)+5
+/// requests.
+#[test]
+fn the_last_page_forever_is_caught() {
+    let (result, requests) = users_paged(2, vec![FaultAction::PageLastForever]);
+    let text = error_text(result);
+    assert!(text.contains("holds only ids already seen"), "{text}");
+    assert!(requests < 6usize.div_ceil(2) + 5, "{requests}");
+}
+
+/// R-PAGE-05: one empty page that names a next cursor is tolerated; a second is an error.
+#[test]
+fn one_empty_page_is_tolerated_two_are_not() {
+    let server = start(
+        demo(),
+        vec![Fault::on("/users", FaultAction::PageEmptyWithNext).times(1)],
+    );
+    let per2 = CrawlOptions {
+        per_page: 2,
+        ..CrawlOptions::default()
+    };
+    let crawl = fetch_with(options(&server), &per2)
+        .0
+        .expect("tolerated once");
+    assert_eq!(crawl.snapshot.users.len(), 6);
+    assert_eq!(requests_to(&server, "/users"), 4);
+
+    let server = start(
+        demo(),
+        vec![Fault::on("/users", FaultAction::PageEmptyWithNext).times(2)],
+    );
+    let text = error_text(fetch_with(options(&server), &per2).0);
+    assert!(text.contains("second empty page"), "{text}");
+}
+
+/// R-PAGE-06: the same id on two pages with the same content is merged silently; with
+/// different content it is a consistency event.
+#[test]
+fn duplicates_across_pages() {
+    let clean = users_paged(2, vec![]).0.expect("clean");
+    let (same, _) = users_paged(2, vec![FaultAction::PageDuplicate { changed: false }]);
+    let same = same.expect("duplicates merge");
+    assert!(same.info.consistent, "{:?}", same.info.events);
+    assert_eq!(organization(&same.snapshot), organization(&clean.snapshot));
+
+    let (changed, _) = users_paged(2, vec![FaultAction::PageDuplicate { changed: true }]);
+    let changed = changed.expect("an event, not an error");
+    assert!(!changed.info.consistent);
+    assert!(changed
+        .info
+        .events
+        .iter()
+        .all(|e| e.kind == EventKind::DuplicateDiffers && e.endpoint == "GET /v2/users"));
+    assert_eq!(changed.info.events.len(), 2, "{:?}", changed.info.events);
+}
+
+/// R-PAGE-07: `meta.total` unlike the number of distinct items is an event; under strict, an
+/// error exit with no file.
+#[test]
+fn a_wrong_total_is_recorded() {
+    let (result, _) = users_paged(100, vec![FaultAction::PageTotal { total: 99 }]);
+    let crawl = result.expect("recorded, not fatal");
+    assert!(!crawl.info.consistent);
+    let event = &crawl.info.events[0];
+    assert_eq!(event.kind, EventKind::TotalMismatch);
+    assert!(event.message.contains("says 99 but 6"), "{event:?}");
+    // The event is in the snapshot's `crawl` object too.
+    let stored = crawl.snapshot.crawl.as_ref().unwrap();
+    assert_eq!(stored["consistent"], false);
+    assert_eq!(stored["events"][0]["kind"], "total_mismatch");
+
+    let server = start(
+        demo(),
+        vec![Fault::on("/users", FaultAction::PageTotal { total: 99 })],
+    );
+    let strict = CrawlOptions {
+        strict: true,
+        ..CrawlOptions::default()
+    };
+    let text = error_text(fetch_with(options(&server), &strict).0);
+    assert!(
+        text.contains("1 consistency event(s) and strict is set"),
+        "{text}"
+    );
+
+    let dir = crate::vultr_support::temp_dir("strict");
+    let out = dir.join("org.json");
+    vultr("fetch", &server, &["--strict", "-o", out.to_str().unwrap()])
+        .expect_error(&["strict", "says 99 but 6"]);
+    assert!(crate::vultr_support::files_in(&dir).is_empty());
+}
+
+/// R-PAGE-08: page sizes 1, 2 and 7, asked by the client or forced by the server, give the same
+/// snapshot as one large page.
+#[test]
+fn page_size_does_not_change_the_snapshot() {
+    let server = start(demo(), vec![]);
+    let one_page = fetch_with(options(&server), &CrawlOptions::default())
+        .0
+        .expect("crawl");
+    assert_eq!(organization(&one_page.snapshot), as_crawled(&demo()));
+    for per_page in [1, 2, 7] {
+        let crawl_options = CrawlOptions {
+            per_page,
+            ..CrawlOptions::default()
+        };
+        let paged = fetch_with(options(&server), &crawl_options)
+            .0
+            .expect("crawl");
+        assert_eq!(
+            organization(&paged.snapshot),
+            organization(&one_page.snapshot),
+            "per_page {per_page}"
+        );
+        assert!(paged.info.consistent);
+        assert!(
+            paged.info.requests > one_page.info.requests,
+            "per_page {per_page}"
+        );
+
+        let forced = start_with(
+            demo(),
+            FakeOptions {
+                max_page_size: Some(per_page as usize),
+                ..FakeOptions::default()
+            },
+        );
+        let crawl = fetch_with(options(&forced), &CrawlOptions::default())
+            .0
+            .expect("crawl");
+        assert_eq!(
+            organization(&crawl.snapshot),
+            organization(&one_page.snapshot),
+            "server pages of {per_page}"
+        );
+    }
+}
+
+/// R-PAGE-09: `per_page` is never sent above 500, the documented maximum.
+#[test]
+fn per_page_never_exceeds_the_maximum() {
+    let server = start(demo(), vec![]);
+    let big = CrawlOptions {
+        per_page: 500,
+        ..CrawlOptions::default()
+    };
+    fetch_with(options(&server), &big)
+        .0
+        .expect("500 is allowed");
+    for request in server.requests() {
+        if let Some(n) = request
+            .query
+            .split('&')
+            .find_map(|p| p.strip_prefix("per_page="))
+        {
+            assert!(n.parse::<u32>().unwrap() <= 500, "{request:?}");
+        }
+    }
+    let over = CrawlOptions {
+        per_page: 501,
+        ..CrawlOptions::default()
+    };
+    let text = error_text(fetch_with(options(&server), &over).0);
+    assert!(text.contains("between 1 and 500"), "{text}");
+    vultr("fetch", &server, &["--per-page", "501"]).expect_error(&["between 1 and 500"]);
+}
