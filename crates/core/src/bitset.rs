@@ -33,24 +33,53 @@ impl BitSet {
         }
     }
 
+    /// Capacity in bits (a multiple of 64).
+    pub(crate) fn len(&self) -> usize {
+        self.words.len() * 64
+    }
+
+    /// How many bits are set in `self` and not in `other`.
+    pub(crate) fn count_without(&self, other: &BitSet) -> usize {
+        self.words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w & !other.words.get(i).copied().unwrap_or(0)).count_ones() as usize)
+            .sum()
+    }
+
     pub(crate) fn count(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
 
+    /// The bits set in both `self` and `other`, in increasing order.
+    pub(crate) fn iter_and<'a>(&'a self, other: &'a BitSet) -> impl Iterator<Item = usize> + 'a {
+        self.words
+            .iter()
+            .zip(&other.words)
+            .enumerate()
+            .flat_map(|(i, (&a, &b))| bits_of(i, a & b))
+    }
+
     /// The set bits, in increasing order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(i, &word)| {
-            let mut w = word;
-            std::iter::from_fn(move || {
-                if w == 0 {
-                    return None;
-                }
-                let bit = w.trailing_zeros() as usize;
-                w &= w - 1;
-                Some(i * 64 + bit)
-            })
-        })
+        self.words
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &word)| bits_of(i, word))
     }
+}
+
+/// The set bits of word `i`, as bit indexes.
+fn bits_of(i: usize, word: u64) -> impl Iterator<Item = usize> {
+    let mut w = word;
+    std::iter::from_fn(move || {
+        if w == 0 {
+            return None;
+        }
+        let bit = w.trailing_zeros() as usize;
+        w &= w - 1;
+        Some(i * 64 + bit)
+    })
 }
 
 #[cfg(test)]
@@ -74,5 +103,6 @@ mod tests {
         assert_eq!(u.words().len(), 3);
         assert_eq!(BitSet::new(10).count(), 0);
         assert!(a.contains(129) && !a.contains(1) && !a.contains(500));
+        assert_eq!(a.iter_and(&b).collect::<Vec<_>>(), vec![64]);
     }
 }

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::bitset::BitSet;
 use crate::org::{Org, UserKey};
 pub(crate) use crate::overlay::Overlay;
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
@@ -135,25 +136,34 @@ impl Org {
     /// Every statement the user reaches under `overlay`, spread over the universe elements it
     /// covers (the overlay's extra elements included). Empty without standing access.
     pub(crate) fn grants(&self, user: u32, overlay: &Overlay) -> Grants {
+        self.grants_over(user, overlay, &self.routes(user, overlay), None)
+    }
+
+    /// [`Org::grants`] over given routes, and only for the elements of `mask` when given.
+    pub(crate) fn grants_over(
+        &self,
+        user: u32,
+        overlay: &Overlay,
+        routes: &[Route],
+        mask: Option<&BitSet>,
+    ) -> Grants {
         let mut grants = Grants::default();
         if !self.has_standing(user, overlay) {
             return grants;
         }
         let base = self.universe.len() as u32;
-        for route in self.routes(user, overlay) {
+        for &route in routes {
             for statement in self.policy_statements(route.policy, overlay) {
                 let node = self.statement(statement, overlay);
                 let hit = Hit { route, statement };
-                for action in node.actions.iter() {
-                    grants.by_action.entry(action as u32).or_default().push(hit);
+                let mut add = |action: u32| grants.by_action.entry(action).or_default().push(hit);
+                match mask {
+                    None => node.actions.iter().for_each(|a| add(a as u32)),
+                    Some(mask) => node.actions.iter_and(mask).for_each(|a| add(a as u32)),
                 }
                 for (i, extra) in overlay.extra_elements.iter().enumerate() {
                     if node.patterns.iter().any(|p| p.covers(extra)) {
-                        grants
-                            .by_action
-                            .entry(base + i as u32)
-                            .or_default()
-                            .push(hit);
+                        add(base + i as u32);
                     }
                 }
             }

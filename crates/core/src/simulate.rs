@@ -6,8 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::bitset::BitSet;
 use crate::error::ChangeError;
-use crate::eval::{Grants, Hit, Overlay};
+use crate::eval::{Grants, Hit, Overlay, Route};
 use crate::model::PolicyDocument;
 use crate::org::{compile_statement, GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
 use crate::overlay::Edge;
@@ -717,9 +718,19 @@ impl Org {
         if !was && !now {
             return (user, impact);
         }
-        let before = self.grants(user, baseline);
-        let after = self.grants(user, overlay);
+        let routes_before = self.routes(user, baseline);
+        let routes_after = self.routes(user, overlay);
+        // When the user keeps standing access, only the elements that the changed routes'
+        // statements cover can change: judge those, and count the rest as unchanged from the
+        // pre-folded sets. (Losing or regaining standing access touches everything.)
+        let mask =
+            (was && now).then(|| self.touched(&routes_before, &routes_after, baseline, overlay));
+        let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
+        let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
         self.compare(user, (&before, baseline), (&after, overlay), &mut impact);
+        if let Some(mask) = &mask {
+            impact.unchanged_count += self.entries_outside(&routes_before, baseline, mask);
+        }
         let trusts_before = self.trusts_of(user, baseline);
         let trusts_after = self.trusts_of(user, overlay);
         let lost_trusts = trusts_before
@@ -787,6 +798,64 @@ impl Org {
 }
 
 impl Org {
+    /// The universe elements a change can affect for a user: those covered by the statements
+    /// of routes that appear or disappear, or whose policy's document is replaced; plus every
+    /// extra element a replacement names.
+    fn touched(
+        &self,
+        before: &[Route],
+        after: &[Route],
+        baseline: &Overlay,
+        overlay: &Overlay,
+    ) -> BitSet {
+        let base = self.universe.len();
+        let mut mask = BitSet::new(base + overlay.extra_elements.len());
+        for i in 0..overlay.extra_elements.len() {
+            mask.insert(base + i);
+        }
+        let (set_before, set_after): (BTreeSet<&Route>, BTreeSet<&Route>) =
+            (before.iter().collect(), after.iter().collect());
+        let mut cover = |routes: &[Route], others: &BTreeSet<&Route>, ov: &Overlay| {
+            for route in routes {
+                if others.contains(route) && !overlay.documents.contains_key(&route.policy) {
+                    continue;
+                }
+                for s in self.policy_statements(route.policy, ov) {
+                    mask.union_with(&self.statement(s, ov).actions);
+                }
+            }
+        };
+        cover(before, &set_after, baseline);
+        cover(after, &set_before, overlay);
+        mask
+    }
+
+    /// How many (element, resource key) pairs outside `mask` have a decision (allowed or
+    /// denied) through `routes`: the entries a change leaves untouched.
+    fn entries_outside(&self, routes: &[Route], overlay: &Overlay, mask: &BitSet) -> usize {
+        let mut star = BitSet::new(mask.len());
+        let mut keyed: BTreeMap<&crate::policy::ResourcePattern, BitSet> = BTreeMap::new();
+        for route in routes {
+            for s in self.policy_statements(route.policy, overlay) {
+                let statement = self.statement(s, overlay);
+                for resource in &statement.resources {
+                    let bits = if resource.is_any() {
+                        &mut star
+                    } else {
+                        keyed
+                            .entry(resource)
+                            .or_insert_with(|| BitSet::new(mask.len()))
+                    };
+                    bits.union_with(&statement.actions);
+                }
+            }
+        }
+        std::iter::once(&star)
+            .chain(keyed.values())
+            .map(|bits| bits.count_without(mask))
+            .sum()
+    }
+
     /// Whether two lists of hits give the same paths. A replaced document's statements have new
     /// ids, so hits are compared by route and statement index, as their paths are: a statement
     /// that a replacement keeps at its index is the same path before and after.
