@@ -100,7 +100,7 @@ impl Org {
     pub(crate) fn routes(&self, user: u32, overlay: &Overlay) -> Vec<Route> {
         let mut routes = Vec::new();
         let via_role = |group: Option<u32>, role: u32, routes: &mut Vec<Route>| {
-            for policy in self.role_policies(role, overlay) {
+            for &policy in self.role_policies(role, overlay).iter() {
                 routes.push(Route {
                     group,
                     role: Some(role),
@@ -108,7 +108,7 @@ impl Org {
                 });
             }
         };
-        for policy in self.user_policies(user, overlay) {
+        for &policy in self.user_policies(user, overlay).iter() {
             routes.push(Route {
                 group: None,
                 role: None,
@@ -118,8 +118,8 @@ impl Org {
         for role in self.user_roles(user, overlay) {
             via_role(None, role, &mut routes);
         }
-        for group in self.user_groups(user, overlay) {
-            for policy in self.group_policies(group, overlay) {
+        for &group in self.user_groups(user, overlay).iter() {
+            for &policy in self.group_policies(group, overlay).iter() {
                 routes.push(Route {
                     group: Some(group),
                     role: None,

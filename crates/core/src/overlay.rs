@@ -4,6 +4,7 @@
 //! policy documents replaced. The accessors on [`Org`] below give the adjacency "as if" the
 //! changes were made; with an empty overlay they give the organization as it is.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
@@ -61,13 +62,23 @@ impl Overlay {
 }
 
 /// `base` less removed edges and deleted targets, plus added edges, without repeats.
-fn patched(
-    base: &[u32],
+///
+/// Borrows `base` when nothing in the overlay can touch it: the common case, and the whole of
+/// "before".
+fn patched<'a>(
+    base: &'a [u32],
     overlay: &Overlay,
     edge: impl Fn(u32) -> Edge,
     added: impl Iterator<Item = u32>,
     deleted: &BTreeSet<u32>,
-) -> Vec<u32> {
+) -> Cow<'a, [u32]> {
+    let mut added = added.peekable();
+    if deleted.is_empty()
+        && added.peek().is_none()
+        && !base.iter().any(|&t| overlay.removed.contains(&edge(t)))
+    {
+        return Cow::Borrowed(base);
+    }
     let mut out: Vec<u32> = base
         .iter()
         .copied()
@@ -81,7 +92,7 @@ fn patched(
             out.push(t);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 impl Org {
@@ -102,7 +113,7 @@ impl Org {
         self.user_exists(user, overlay) && !self.suspended(user, overlay)
     }
 
-    pub(crate) fn user_policies(&self, user: u32, overlay: &Overlay) -> Vec<u32> {
+    pub(crate) fn user_policies(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
         let added = overlay
             .added_range(
                 Edge::UserPolicy { user, policy: 0 },
@@ -125,14 +136,19 @@ impl Org {
     }
 
     /// Assignable roles only: an assumable role attached grants no standing access.
-    pub(crate) fn user_roles(&self, user: u32, overlay: &Overlay) -> Vec<u32> {
-        let mut roles = self.user_roles_raw(user, overlay);
-        roles.retain(|&r| self.roles[r as usize].assignable);
-        roles
+    pub(crate) fn user_roles(
+        &self,
+        user: u32,
+        overlay: &Overlay,
+    ) -> impl Iterator<Item = u32> + '_ {
+        let roles = self.user_roles_raw(user, overlay);
+        (0..roles.len())
+            .map(move |i| roles[i])
+            .filter(|&r| self.roles[r as usize].assignable)
     }
 
     /// Every attached role, assumable ones included.
-    pub(crate) fn user_roles_raw(&self, user: u32, overlay: &Overlay) -> Vec<u32> {
+    pub(crate) fn user_roles_raw(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
         let added = overlay
             .added_range(
                 Edge::UserRole { user, role: 0 },
@@ -154,7 +170,7 @@ impl Org {
         )
     }
 
-    pub(crate) fn user_groups(&self, user: u32, overlay: &Overlay) -> Vec<u32> {
+    pub(crate) fn user_groups(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
         let added = overlay
             .added_range(
                 Edge::Member { user, group: 0 },
@@ -176,7 +192,7 @@ impl Org {
         )
     }
 
-    pub(crate) fn group_policies(&self, group: u32, overlay: &Overlay) -> Vec<u32> {
+    pub(crate) fn group_policies(&self, group: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
         let added = overlay
             .added_range(
                 Edge::GroupPolicy { group, policy: 0 },
@@ -199,14 +215,19 @@ impl Org {
     }
 
     /// Assignable roles only.
-    pub(crate) fn group_roles(&self, group: u32, overlay: &Overlay) -> Vec<u32> {
-        let mut roles = self.group_roles_raw(group, overlay);
-        roles.retain(|&r| self.roles[r as usize].assignable);
-        roles
+    pub(crate) fn group_roles(
+        &self,
+        group: u32,
+        overlay: &Overlay,
+    ) -> impl Iterator<Item = u32> + '_ {
+        let roles = self.group_roles_raw(group, overlay);
+        (0..roles.len())
+            .map(move |i| roles[i])
+            .filter(|&r| self.roles[r as usize].assignable)
     }
 
     /// Every attached role, assumable ones included.
-    pub(crate) fn group_roles_raw(&self, group: u32, overlay: &Overlay) -> Vec<u32> {
+    pub(crate) fn group_roles_raw(&self, group: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
         let added = overlay
             .added_range(
                 Edge::GroupRole { group, role: 0 },
@@ -228,7 +249,7 @@ impl Org {
         )
     }
 
-    pub(crate) fn role_policies(&self, role: u32, overlay: &Overlay) -> Vec<u32> {
+    pub(crate) fn role_policies(&self, role: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
         let added = overlay
             .added_range(
                 Edge::RolePolicy { role, policy: 0 },

@@ -14,7 +14,8 @@ use crate::org::{compile_statement, GroupKey, Org, PolicyKey, RoleKey, TrustKey,
 use crate::overlay::Edge;
 use crate::policy::ParsedStatement;
 use crate::report::{
-    ActionSummary, ChangeKind, ChangeSummary, Impact, UserImpact, UserRef, SCHEMA_VERSION,
+    ActionSummary, ChangeKind, ChangeSummary, Impact, UserImpact, UserRef, UserSummary,
+    SCHEMA_VERSION,
 };
 
 /// What a policy attaches to.
@@ -184,7 +185,11 @@ impl Org {
             .into_iter()
             .map(|u| self.user_impact(u, &baseline, &overlay))
             .filter(|(u, impact)| named.contains(u) || !impact.is_empty())
-            .map(|(_, impact)| impact)
+            .map(|(u, mut impact)| {
+                // Only reported users pay for their summary's strings.
+                impact.user = self.user_summary(u);
+                impact
+            })
             .collect();
         users.sort_by(|a, b| {
             b.lost
@@ -685,7 +690,15 @@ impl Org {
 
     fn user_impact(&self, user: u32, baseline: &Overlay, overlay: &Overlay) -> (u32, UserImpact) {
         let mut impact = UserImpact {
-            user: self.user_summary(user),
+            // Filled in by the caller if the user is reported.
+            user: UserSummary {
+                id: String::new(),
+                email: String::new(),
+                name: String::new(),
+                service_user: false,
+                suspended: false,
+                root: false,
+            },
             lost: Vec::new(),
             kept: Vec::new(),
             gained: Vec::new(),
