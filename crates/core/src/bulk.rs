@@ -56,7 +56,7 @@ impl Org {
     /// Every user's decisions, from the pre-folded sets: one OR pass per user. The root user's
     /// row allows everything; a suspended user's row is empty.
     pub fn access_matrix(&self) -> AccessMatrix<'_> {
-        let words = self.universe.len().div_ceil(64);
+        let words = self.set_words();
         let mut allowed = vec![0u64; self.users.len() * words];
         let mut deny = vec![0u64; words];
         for (u, row) in allowed
@@ -73,14 +73,11 @@ impl Org {
                 continue;
             }
             deny.fill(0);
-            self.each_folded(u as u32, |folded| {
-                for ((a, d), (fa, fd)) in row
-                    .iter_mut()
-                    .zip(deny.iter_mut())
-                    .zip(folded.allow.words().iter().zip(folded.deny.words()))
-                {
-                    *a |= fa;
-                    *d |= fd;
+            self.each_folded(u as u32, |set| {
+                let (set_allow, set_deny) = self.folded_set(set);
+                for i in 0..words {
+                    row[i] |= set_allow[i];
+                    deny[i] |= set_deny[i];
                 }
             });
             for (a, d) in row.iter_mut().zip(&deny) {
@@ -94,23 +91,24 @@ impl Org {
         }
     }
 
-    /// Calls `visit` with each pre-folded set a user with standing access reaches: their direct
-    /// policies, their assignable roles, their groups. Nothing for a suspended user.
-    fn each_folded(&self, user: u32, mut visit: impl FnMut(&crate::org::Folded)) {
+    /// Calls `visit` with the index of each pre-folded set a user with standing access
+    /// reaches: their direct policies, their assignable roles, their groups. Nothing for a
+    /// suspended user.
+    fn each_folded(&self, user: u32, mut visit: impl FnMut(usize)) {
         let node = &self.users[user as usize];
         if node.suspended {
             return;
         }
         for &p in &node.policies {
-            visit(&self.policy_sets[p as usize]);
+            visit(p as usize);
         }
         for &r in &node.roles {
             if self.roles[r as usize].assignable {
-                visit(&self.role_sets[r as usize]);
+                visit(self.role_set(r));
             }
         }
         for &g in &node.groups {
-            visit(&self.group_sets[g as usize]);
+            visit(self.group_set(g));
         }
     }
 
@@ -119,17 +117,18 @@ impl Org {
         if self.root == Some(user) {
             return Vec::new();
         }
-        let words = self.universe.len().div_ceil(64);
+        let words = self.set_words();
         let (mut allow, mut deny) = (vec![0u64; words], vec![0u64; words]);
         let mut statements = Vec::new();
-        self.each_folded(user, |folded| {
-            for (a, b) in allow.iter_mut().zip(folded.allow.words()) {
+        self.each_folded(user, |set| {
+            let (set_allow, set_deny) = self.folded_set(set);
+            for (a, b) in allow.iter_mut().zip(set_allow) {
                 *a |= b;
             }
-            for (a, b) in deny.iter_mut().zip(folded.deny.words()) {
+            for (a, b) in deny.iter_mut().zip(set_deny) {
                 *a |= b;
             }
-            statements.extend_from_slice(&folded.scoped);
+            statements.extend_from_slice(&self.folded[set].scoped);
         });
         if statements.is_empty() {
             return Vec::new();
@@ -160,11 +159,13 @@ impl Org {
         };
         let a = a as usize;
         let (mut allow, mut deny) = (false, false);
-        self.each_folded(u, |folded| {
-            allow |= folded.allow.contains(a);
-            deny |= folded.deny.contains(a);
+        let bit = |words: &[u64]| words[a / 64] & (1 << (a % 64)) != 0;
+        self.each_folded(u, |set| {
+            let (set_allow, set_deny) = self.folded_set(set);
+            allow |= bit(set_allow);
+            deny |= bit(set_deny);
             if !resource.is_any() {
-                for &s in &folded.scoped {
+                for &s in &self.folded[set].scoped {
                     let st = &self.statements[s as usize];
                     if st.actions.contains(a) && st.covers_resource(resource) {
                         match st.effect {

@@ -95,36 +95,11 @@ pub(crate) struct TrustNode {
     pub(crate) valid_until: Option<String>,
 }
 
-/// Allow and Deny sets on the `*` resource, folded once per policy, role and group so that a
-/// user's standing decisions are a handful of unions.
-#[derive(Debug, Clone)]
+/// The sparse side of a pre-folded set: the statements with a resource other than `*`,
+/// sorted, without repeats. The dense side (Allow and Deny on `*`) lives in `Org::folded_bits`.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Folded {
-    pub(crate) allow: BitSet,
-    pub(crate) deny: BitSet,
-    /// Statements with a resource other than `*`, sorted, without repeats: the sparse side.
     pub(crate) scoped: Vec<u32>,
-}
-
-impl Folded {
-    fn empty(len: usize) -> Folded {
-        Folded {
-            allow: BitSet::new(len),
-            deny: BitSet::new(len),
-            scoped: Vec::new(),
-        }
-    }
-
-    fn absorb(&mut self, other: &Folded) {
-        self.allow.union_with(&other.allow);
-        self.deny.union_with(&other.deny);
-        self.scoped.extend_from_slice(&other.scoped);
-    }
-
-    fn settle(mut self) -> Folded {
-        self.scoped.sort_unstable();
-        self.scoped.dedup();
-        self
-    }
 }
 
 /// Who holds what: the attachment lists read backwards.
@@ -158,9 +133,13 @@ pub struct Org {
     pub(crate) universe: Vec<ActionPattern>,
     /// Reverse adjacency, for finding the users a change can reach.
     pub(crate) reverse: Reverse,
-    pub(crate) policy_sets: Vec<Folded>,
-    pub(crate) role_sets: Vec<Folded>,
-    pub(crate) group_sets: Vec<Folded>,
+    /// Allow and Deny sets on the `*` resource, folded once per policy, role and group (in that
+    /// order: set `p`, then `policies + r`, then `policies + roles + g`), each `2 × words` long:
+    /// the Allow words, then the Deny words. One flat array, so that a user's OR pass reads
+    /// memory in order.
+    pub(crate) folded_bits: Vec<u64>,
+    /// The sparse side of each folded set, indexed like `folded_bits`.
+    pub(crate) folded: Vec<Folded>,
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
@@ -483,9 +462,8 @@ impl Org {
             trusts,
             universe,
             reverse: Reverse::default(),
-            policy_sets: Vec::new(),
-            role_sets: Vec::new(),
-            group_sets: Vec::new(),
+            folded_bits: Vec::new(),
+            folded: Vec::new(),
             diagnostics,
         };
         org.fold();
@@ -530,56 +508,100 @@ impl Org {
         self.reverse = r;
     }
 
-    /// Pre-folds the `*`-resource Allow and Deny sets per policy, role and group.
+    /// Words in one half (Allow or Deny) of a folded set.
+    pub(crate) fn set_words(&self) -> usize {
+        self.universe.len().div_ceil(64)
+    }
+
+    /// The folded set of a policy, role or group: `(allow, deny)` words.
+    pub(crate) fn folded_set(&self, set: usize) -> (&[u64], &[u64]) {
+        let words = self.set_words();
+        self.folded_bits[set * 2 * words..(set + 1) * 2 * words].split_at(words)
+    }
+
+    /// The set index of a role's folded set.
+    pub(crate) fn role_set(&self, role: u32) -> usize {
+        self.policies.len() + role as usize
+    }
+
+    /// The set index of a group's folded set.
+    pub(crate) fn group_set(&self, group: u32) -> usize {
+        self.policies.len() + self.roles.len() + group as usize
+    }
+
+    /// Pre-folds the `*`-resource Allow and Deny sets per policy, role and group, and the lists
+    /// of their resource-scoped statements.
     fn fold(&mut self) {
-        let len = self.universe.len();
-        self.policy_sets = self
-            .policies
-            .values()
-            .map(|policy| {
-                let mut folded = Folded::empty(len);
-                for s in policy.statements.clone() {
-                    let statement = &self.statements[s as usize];
-                    if statement.resources.iter().any(ResourcePattern::is_any) {
-                        match statement.effect {
-                            Effect::Allow => folded.allow.union_with(&statement.actions),
-                            Effect::Deny => folded.deny.union_with(&statement.actions),
-                        }
-                    }
-                    if statement.resources.iter().any(|r| !r.is_any()) {
-                        folded.scoped.push(s);
-                    }
+        let words = self.set_words();
+        let unit = 2 * words;
+        let sets = self.policies.len() + self.roles.len() + self.groups.len();
+        let mut bits = vec![0u64; sets * unit];
+        let mut folded = Vec::with_capacity(sets);
+        let or_into = |dst: &mut [u64], src: &[u64]| {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d |= s;
+            }
+        };
+        for (p, policy) in self.policies.values().enumerate() {
+            let set = &mut bits[p * unit..(p + 1) * unit];
+            let mut scoped = Vec::new();
+            for s in policy.statements.clone() {
+                let statement = &self.statements[s as usize];
+                if statement.resources.iter().any(ResourcePattern::is_any) {
+                    let half = match statement.effect {
+                        Effect::Allow => &mut set[..words],
+                        Effect::Deny => &mut set[words..],
+                    };
+                    or_into(half, statement.actions.words());
                 }
-                folded
-            })
-            .collect();
-        self.role_sets = self
-            .roles
-            .values()
-            .map(|role| {
-                let mut folded = Folded::empty(len);
-                for &p in &role.policies {
-                    folded.absorb(&self.policy_sets[p as usize]);
+                if statement.resources.iter().any(|r| !r.is_any()) {
+                    scoped.push(s);
                 }
-                folded.settle()
-            })
-            .collect();
-        self.group_sets = self
-            .groups
-            .values()
-            .map(|group| {
-                let mut folded = Folded::empty(len);
-                for &p in &group.policies {
-                    folded.absorb(&self.policy_sets[p as usize]);
-                }
-                for &r in &group.roles {
-                    if self.roles[r as usize].assignable {
-                        folded.absorb(&self.role_sets[r as usize]);
-                    }
-                }
-                folded.settle()
-            })
-            .collect();
+            }
+            folded.push(Folded { scoped });
+        }
+        let settle = |mut scoped: Vec<u32>| {
+            scoped.sort_unstable();
+            scoped.dedup();
+            Folded { scoped }
+        };
+        for (r, role) in self.roles.values().enumerate() {
+            let at = self.policies.len() + r;
+            let (sources, rest) = bits.split_at_mut(at * unit);
+            let mut scoped = Vec::new();
+            for &p in &role.policies {
+                or_into(
+                    &mut rest[..unit],
+                    &sources[p as usize * unit..(p as usize + 1) * unit],
+                );
+                scoped.extend_from_slice(&folded[p as usize].scoped);
+            }
+            folded.push(settle(scoped));
+        }
+        for (g, group) in self.groups.values().enumerate() {
+            let at = self.policies.len() + self.roles.len() + g;
+            let (sources, rest) = bits.split_at_mut(at * unit);
+            let mut scoped = Vec::new();
+            for &p in &group.policies {
+                or_into(
+                    &mut rest[..unit],
+                    &sources[p as usize * unit..(p as usize + 1) * unit],
+                );
+                scoped.extend_from_slice(&folded[p as usize].scoped);
+            }
+            for &r in group
+                .roles
+                .iter()
+                .filter(|&&r| self.roles[r as usize].assignable)
+            {
+                let set = self.policies.len() + r as usize;
+                or_into(&mut rest[..unit], &sources[set * unit..(set + 1) * unit]);
+                scoped.extend_from_slice(&folded[set].scoped);
+            }
+            folded.push(settle(scoped));
+        }
+        self.folded_bits = bits;
+        self.folded = folded;
     }
 
     /// What compiling found worth a look, sorted by code, then path.
