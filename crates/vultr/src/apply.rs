@@ -31,11 +31,15 @@ pub fn is_member(client: &mut Client, group_id: &str, user_id: &str) -> Result<b
     Ok(members.iter().any(|m| m.id == user_id))
 }
 
-/// `DELETE /groups/{group}/members/{user}`: the status (2xx), or an error; a 404 says the
-/// user is not (or no longer) a member.
+/// `DELETE /groups/{group}/members/{user}`: the status, 2xx or 404. A 404 says the user is not
+/// (or no longer) a member: after a retry, the first try may have removed them. Either way the
+/// caller checks with [`is_member`].
 pub fn delete_member(client: &mut Client, group_id: &str, user_id: &str) -> Result<u16, Error> {
     let path = format!("/groups/{}/members/{}", encode(group_id), encode(user_id));
-    client.delete(&path)
+    match client.delete(&path) {
+        Err(e) if matches!(e.http_cause(), Some(crate::HttpError::NotFound { .. })) => Ok(404),
+        other => other,
+    }
 }
 
 /// `snapshot` with `user_id` taken out of `group_id`: what the organization should look like
