@@ -20,11 +20,11 @@ pub fn is_member(client: &mut Client, group_id: &str, user_id: &str) -> Result<b
         _ => response.body,
     };
     let group: api::Group = typed(&body, "group").map_err(|s| {
-        let request = format!("GET {}", client.target(&path));
+        let request = client.describe("GET", &path);
         s.at(&request)
     })?;
     let members = group.members.ok_or_else(|| Error::Shape {
-        request: format!("GET {}", client.target(&path)),
+        request: client.describe("GET", &path),
         path: "group.members".to_string(),
         message: "missing".to_string(),
     })?;
