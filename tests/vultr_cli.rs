@@ -273,6 +273,38 @@ fn remove_member_failed_verification() {
     assert!(is_member(&server, "g-ops", "u-ana"));
 }
 
+/// A DELETE that answers 404 because the user was already removed (an earlier try that timed
+/// out, someone else): reported, and the GET that follows finds the change made.
+#[test]
+fn remove_member_already_removed() {
+    let path = "/groups/g-ops/members/u-ana";
+    let gone = FaultAction::RemoveMember {
+        group: "g-ops".into(),
+        user: "u-ana".into(),
+    };
+    let not_found = FaultAction::Status {
+        status: 404,
+        retry_after: None,
+        body: None,
+    };
+    let server = start(
+        small(),
+        vec![
+            Fault::on(path, gone).method("DELETE"),
+            Fault::on(path, not_found).method("DELETE"),
+        ],
+    );
+    let mut args = ANA_LEAVES_OPS.to_vec();
+    args.push("--yes");
+    let run = vultr("remove-member", &server, &args);
+    run.expect_code(0);
+    assert!(run.stderr.contains("DELETE answered 404"), "{run:#?}");
+    assert!(
+        run.stderr.contains("verified: the re-crawl matches"),
+        "{run:#?}"
+    );
+}
+
 /// The stdout-empty rule of `expect_error` does not fit a command that printed its plan
 /// first; this checks the error line alone.
 trait ExpectLine {

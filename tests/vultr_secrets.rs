@@ -153,6 +153,21 @@ fn the_key_never_shows() {
     }
 }
 
+/// A key pasted into the base URL by mistake is redacted from messages and logs too.
+#[test]
+fn a_key_in_the_base_url_is_redacted() {
+    let server = start(small(), vec![]);
+    let url = format!("{}/{SENTINEL}", server.base_url());
+    let run = iamsim_key(&["vultr", "fetch", "--base-url", &url, "-vv"]);
+    run.expect_error(&["404", "[REDACTED]"]);
+    assert_no_key(&run, &[]);
+    assert!(
+        run.stderr
+            .contains("note: GET /v2/[REDACTED]/organizations"),
+        "{run:#?}"
+    );
+}
+
 /// R-SEC-01 on remove-member: the sentinel shows nowhere when it succeeds or fails.
 #[test]
 fn the_key_never_shows_in_remove_member() {

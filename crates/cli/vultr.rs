@@ -242,6 +242,7 @@ fn crawl_reporting(
 ) -> Result<Crawl, Failure> {
     let mut progress = ProgressLine::new();
     let mut attempts = 0;
+    let before = client.stats();
     let result = loop {
         attempts += 1;
         let result = crawl(client, options, &mut |p| progress.update(p));
@@ -258,7 +259,10 @@ fn crawl_reporting(
     };
     progress.clear();
     let mut result = result?;
+    // Every attempt's requests count: they all went into this snapshot.
     result.info.attempts = attempts;
+    result.info.requests = client.stats().requests - before.requests;
+    result.info.retries = client.stats().retries - before.retries;
     result.store_info()?;
     for event in &result.info.events {
         eprintln!("warning: {}", render::clean(&event.to_string()));
@@ -353,6 +357,8 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                     code = 1;
                 }
                 result.info.verify = Some(verification);
+                // The client is this command's own: its counters are the crawl's and the
+                // verification's requests together.
                 result.info.requests = client.stats().requests;
                 result.info.retries = client.stats().retries;
                 result.store_info()?;
@@ -456,11 +462,19 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 )));
             }
             let status = apply::delete_member(&mut client, &group_id, &user_id)?;
-            eprintln!(
-                "note: removed `{}` from `{}` (DELETE answered {status})",
-                render::clean(&email),
-                render::clean(&group_name)
-            );
+            if status == 404 {
+                eprintln!(
+                    "note: DELETE answered 404: `{}` was no longer a member of `{}` (removed by an earlier try, or by someone else)",
+                    render::clean(&email),
+                    render::clean(&group_name)
+                );
+            } else {
+                eprintln!(
+                    "note: removed `{}` from `{}` (DELETE answered {status})",
+                    render::clean(&email),
+                    render::clean(&group_name)
+                );
+            }
             if apply::is_member(&mut client, &group_id, &user_id)? {
                 return Err(Failure(format!(
                     "verification failed: `{email}` is still a member of `{group_name}` after DELETE answered {status}"

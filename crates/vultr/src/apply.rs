@@ -20,22 +20,26 @@ pub fn is_member(client: &mut Client, group_id: &str, user_id: &str) -> Result<b
         _ => response.body,
     };
     let group: api::Group = typed(&body, "group").map_err(|s| {
-        let request = format!("GET {}", client.target(&path));
+        let request = client.describe("GET", &path);
         s.at(&request)
     })?;
     let members = group.members.ok_or_else(|| Error::Shape {
-        request: format!("GET {}", client.target(&path)),
+        request: client.describe("GET", &path),
         path: "group.members".to_string(),
         message: "missing".to_string(),
     })?;
     Ok(members.iter().any(|m| m.id == user_id))
 }
 
-/// `DELETE /groups/{group}/members/{user}`: the status (2xx), or an error; a 404 says the
-/// user is not (or no longer) a member.
+/// `DELETE /groups/{group}/members/{user}`: the status, 2xx or 404. A 404 says the user is not
+/// (or no longer) a member: after a retry, the first try may have removed them. Either way the
+/// caller checks with [`is_member`].
 pub fn delete_member(client: &mut Client, group_id: &str, user_id: &str) -> Result<u16, Error> {
     let path = format!("/groups/{}/members/{}", encode(group_id), encode(user_id));
-    client.delete(&path)
+    match client.delete(&path) {
+        Err(e) if matches!(e.http_cause(), Some(crate::HttpError::NotFound { .. })) => Ok(404),
+        other => other,
+    }
 }
 
 /// `snapshot` with `user_id` taken out of `group_id`: what the organization should look like

@@ -225,9 +225,8 @@ impl Client {
     /// `GET path` (relative to the base URL, such as `/users?per_page=100`), expecting JSON.
     pub fn get_json(&mut self, path: &str) -> Result<JsonResponse, Error> {
         let (status, body) = self.send("GET", path)?;
-        let target = self.target(path);
         let body = parse_json_body(&body).map_err(|cause| Error::Http {
-            request: format!("GET {target}"),
+            request: self.describe("GET", path),
             cause: self.redact_cause(cause),
         })?;
         Ok(JsonResponse { status, body })
@@ -239,8 +238,14 @@ impl Client {
     }
 
     /// The request target of `path`: the base path prepended, such as `/v2/users`.
-    pub fn target(&self, path: &str) -> String {
+    fn target(&self, path: &str) -> String {
         format!("{}{path}", self.base_path)
+    }
+
+    /// `METHOD target` of a request to `path`, for messages, such as `GET /v2/users`. Should
+    /// the key have been put in the base URL, it is redacted here too.
+    pub fn describe(&self, method: &str, path: &str) -> String {
+        self.key.redact(&format!("{method} {}", self.target(path)))
     }
 
     fn redact_cause(&self, cause: HttpError) -> HttpError {
@@ -250,7 +255,7 @@ impl Client {
     /// Sends with retries; returns the 2xx status and body.
     fn send(&mut self, method: &'static str, path: &str) -> Result<(u16, Vec<u8>), Error> {
         let target = self.target(path);
-        let request = format!("{method} {target}");
+        let request = self.describe(method, path);
         let fail = |client: &Client, cause: HttpError| Error::Http {
             request: request.clone(),
             cause: client.redact_cause(cause),
@@ -277,7 +282,7 @@ impl Client {
             if let Some(observer) = &mut self.observer {
                 observer(&RequestLog {
                     method,
-                    target: target.clone(),
+                    target: self.key.redact(&target),
                     attempt,
                     status,
                     elapsed: self.clock.now().saturating_duration_since(at),

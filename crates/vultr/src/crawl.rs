@@ -346,7 +346,7 @@ impl<'a> Crawler<'a> {
 
     fn describe(&self, path: &str) -> String {
         let path = path.split('?').next().unwrap_or(path);
-        format!("GET {}", self.client.target(path))
+        self.client.describe("GET", path)
     }
 
     pub(crate) fn report(&mut self, phase: &str, done: usize, total: usize) {
@@ -396,7 +396,7 @@ impl<'a> Crawler<'a> {
                 target.push_str(&encode(cursor));
             }
             let body = self.client.get_json(&target)?.body;
-            let request = format!("GET {}", self.client.target(&target));
+            let request = self.client.describe("GET", &target);
             let ids = ids_of(&body).map_err(|s| s.at(&request))?;
             let meta = meta(&body).map_err(|s| s.at(&request))?;
             totals.extend(meta.total);

@@ -1,6 +1,6 @@
 //! The fake's data and routes: a snapshot served through Vultr's paths and JSON shapes.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use iamsim_core::model::{RoleType, Snapshot};
 use serde_json::{json, Map, Value};
@@ -36,6 +36,11 @@ impl Reply {
 /// that positions (and so cursors) stay stable while the data changes.
 pub(crate) struct State {
     snapshot: Snapshot,
+    /// Positions by id. Entities are never removed from the vectors, so these stay right.
+    users_at: HashMap<String, usize>,
+    groups_at: HashMap<String, usize>,
+    roles_at: HashMap<String, usize>,
+    policies_at: HashMap<String, usize>,
     deleted_users: HashSet<String>,
     deleted_groups: HashSet<String>,
     deleted_roles: HashSet<String>,
@@ -52,7 +57,19 @@ fn role_type(t: RoleType) -> &'static str {
 
 impl State {
     pub(crate) fn new(snapshot: Snapshot) -> State {
+        fn index<'a>(ids: impl Iterator<Item = &'a String>) -> HashMap<String, usize> {
+            let mut map = HashMap::new();
+            for (i, id) in ids.enumerate() {
+                // The first of a repeated id wins, as a server would hold one.
+                map.entry(id.clone()).or_insert(i);
+            }
+            map
+        }
         State {
+            users_at: index(snapshot.users.iter().map(|u| &u.id)),
+            groups_at: index(snapshot.groups.iter().map(|g| &g.id)),
+            roles_at: index(snapshot.roles.iter().map(|r| &r.id)),
+            policies_at: index(snapshot.policies.iter().map(|p| &p.id)),
             snapshot,
             deleted_users: HashSet::new(),
             deleted_groups: HashSet::new(),
@@ -139,7 +156,7 @@ impl State {
     }
 
     fn org_user_json(&self, id: &str, assignment: &str) -> Value {
-        let found = self.snapshot.users.iter().find(|u| u.id == id);
+        let found = self.users_at.get(id).map(|&i| &self.snapshot.users[i]);
         let (name, email, suspended) = found
             .map(|u| (u.name.as_str(), u.email.as_str(), u.suspended))
             .unwrap_or(("", "", false));
@@ -187,7 +204,7 @@ impl State {
 
     /// A role as `/groups/{id}/roles` and `/users/{id}/roles` list it.
     fn attached_role_json(&self, id: &str) -> Option<Value> {
-        let r = self.live_roles().find(|(_, r)| r.id == id)?.1;
+        let r = self.role(id)?.1;
         Some(json!({
             "id": r.id, "display_name": r.name, "description": r.description,
             "role_type": role_type(r.role_type), "date_assigned": DATE,
@@ -207,7 +224,7 @@ impl State {
     }
 
     fn policy_by_id(&self, id: &str) -> Option<Value> {
-        let (i, _) = self.live_policies().find(|(_, p)| p.id == id)?;
+        let (i, _) = self.policy(id)?;
         Some(self.policy_json(i, true))
     }
 
@@ -223,13 +240,13 @@ impl State {
         let user_display = t
             .trusted_user_id
             .as_ref()
-            .and_then(|id| self.snapshot.users.iter().find(|u| &u.id == id))
+            .and_then(|id| self.users_at.get(id).map(|&i| &self.snapshot.users[i]))
             .map(|u| u.email.clone())
             .unwrap_or_default();
         let group_display = t
             .trusted_group_id
             .as_ref()
-            .and_then(|id| self.snapshot.groups.iter().find(|g| &g.id == id))
+            .and_then(|id| self.groups_at.get(id).map(|&i| &self.snapshot.groups[i]))
             .map(|g| g.display_name.clone())
             .unwrap_or_default();
         let mut v = json!({
@@ -245,6 +262,26 @@ impl State {
             v["role_id"] = json!(t.role_id);
         }
         v
+    }
+
+    fn user(&self, id: &str) -> Option<(usize, &iamsim_core::model::User)> {
+        let i = *self.users_at.get(id)?;
+        (!self.deleted_users.contains(id)).then(|| (i, &self.snapshot.users[i]))
+    }
+
+    fn group(&self, id: &str) -> Option<(usize, &iamsim_core::model::Group)> {
+        let i = *self.groups_at.get(id)?;
+        (!self.deleted_groups.contains(id)).then(|| (i, &self.snapshot.groups[i]))
+    }
+
+    fn role(&self, id: &str) -> Option<(usize, &iamsim_core::model::Role)> {
+        let i = *self.roles_at.get(id)?;
+        (!self.deleted_roles.contains(id)).then(|| (i, &self.snapshot.roles[i]))
+    }
+
+    fn policy(&self, id: &str) -> Option<(usize, &iamsim_core::model::Policy)> {
+        let i = *self.policies_at.get(id)?;
+        (!self.deleted_policies.contains(id)).then(|| (i, &self.snapshot.policies[i]))
     }
 
     fn live_users(&self) -> impl Iterator<Item = (usize, &iamsim_core::model::User)> {
@@ -452,7 +489,7 @@ impl State {
                     .collect();
                 self.page("users", items, query, mods, options)
             }
-            ["users", id] => match self.live_users().find(|(_, u)| u.id == *id) {
+            ["users", id] => match self.user(id) {
                 Some((i, _)) => Reply::ok(json!({ "user": self.user_json(i) })),
                 None => Reply::error(404, "User not found"),
             },
@@ -465,7 +502,7 @@ impl State {
                 self.page("groups", items, query, mods, options)
             }
             ["groups", id, rest @ ..] => {
-                let Some((i, g)) = self.live_groups().find(|(_, g)| g.id == *id) else {
+                let Some((i, g)) = self.group(id) else {
                     return Reply::error(404, "Group not found");
                 };
                 let g = g.clone();
@@ -524,7 +561,7 @@ impl State {
                 self.page("roles", items, query, mods, options)
             }
             ["roles", id, rest @ ..] => {
-                let Some((i, r)) = self.live_roles().find(|(_, r)| r.id == *id) else {
+                let Some((i, r)) = self.role(id) else {
                     return Reply::error(404, "Role not found");
                 };
                 let r = r.clone();
@@ -579,7 +616,7 @@ impl State {
                 self.page("policies", items, query, mods, options)
             }
             ["policies", id, rest @ ..] => {
-                let Some((i, p)) = self.live_policies().find(|(_, p)| p.id == *id) else {
+                let Some((i, p)) = self.policy(id) else {
                     return Reply::error(404, "Policy not found");
                 };
                 let pid = p.id.clone();
@@ -645,7 +682,7 @@ impl State {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
         for role in roles {
-            let Some((_, r)) = self.live_roles().find(|(_, r)| &r.id == role) else {
+            let Some((_, r)) = self.role(role) else {
                 continue;
             };
             for p in &r.policies {
@@ -669,7 +706,7 @@ impl State {
         mods: &[FaultAction],
         options: &FakeOptions,
     ) -> Reply {
-        let Some((_, user)) = self.live_users().find(|(_, u)| u.id == id) else {
+        let Some((_, user)) = self.user(id) else {
             return Reply::error(404, "User not found");
         };
         let user = user.clone();
