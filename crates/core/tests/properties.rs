@@ -4,11 +4,14 @@
 use std::collections::BTreeSet;
 
 use iamsim_core::report::{Decision, Entry, StepKind};
-use iamsim_core::{reference, Change, Org};
+use iamsim_core::testing::{check_effective, check_removal};
+use iamsim_core::{reference, Change, ChangeSpec, Org};
 use proptest::prelude::*;
 
 mod common;
-use common::{catalogue, config, memberships, organization};
+use common::{
+    catalogue, config, memberships, organization, policy_attachments, role_attachments, show,
+};
 
 fn key(e: &Entry) -> (&str, &str) {
     (&e.action, &e.resource)
@@ -22,15 +25,42 @@ fn through_group(path: &[iamsim_core::report::Step], group: &str) -> bool {
 proptest! {
     #![proptest_config(config())]
 
-    /// The engine's effective permissions equal the reference's, paths included.
+    /// The engine's effective permissions equal the reference's, paths included
+    /// (`testing::check_effective`).
     #[test]
     fn effective_equals_reference(snapshot in organization()) {
         let catalogue = catalogue();
         let org = Org::compile(&snapshot, &catalogue).unwrap();
-        for user in &snapshot.users {
-            let engine = org.effective(org.find_user(&user.id).unwrap());
-            let naive = reference::effective(&snapshot, &catalogue, &user.id);
-            prop_assert_eq!(engine, naive, "user {}", user.id);
+        let violations = check_effective(&org, &snapshot, &catalogue);
+        prop_assert!(violations.is_empty(), "{:#?}{}", violations, show(&snapshot, &[]));
+    }
+
+    /// Removing any one edge (a membership, a policy attachment to a user, group or role, a
+    /// role attachment to a user or group) revokes only what came through it; direct and
+    /// other-group grants stay (`testing::check_removal`).
+    #[test]
+    fn a_removal_revokes_only_through_its_edge(snapshot in organization()) {
+        let catalogue = catalogue();
+        let org = Org::compile(&snapshot, &catalogue).unwrap();
+        let holder = |(kind, id): &(&str, String)| {
+            let only = |k: &str| (*kind == k).then(|| id.clone());
+            (only("user"), only("group"), only("role"))
+        };
+        let mut removals: Vec<ChangeSpec> = memberships(&snapshot)
+            .into_iter()
+            .map(|(group, user)| ChangeSpec::RemoveMember { group, user })
+            .collect();
+        for (policy, h) in policy_attachments(&snapshot) {
+            let (user, group, role) = holder(&h);
+            removals.push(ChangeSpec::DetachPolicy { policy, user, group, role });
+        }
+        for (role, h) in role_attachments(&snapshot) {
+            let (user, group, _) = holder(&h);
+            removals.push(ChangeSpec::DetachRole { role, user, group });
+        }
+        for spec in &removals {
+            let violations = check_removal(&org, spec);
+            prop_assert!(violations.is_empty(), "{:#?}{}", violations, show(&snapshot, std::slice::from_ref(spec)));
         }
     }
 
