@@ -1664,8 +1664,9 @@ pub mod fuzz {
     /// reference is quadratic and a fuzzer wants thousands of runs a second.
     const SMALL: usize = 16;
 
-    /// Bytes of pseudo-random tail after a fuzz input; see [`engine_case`].
-    const TAIL: usize = 16 * 1024;
+    /// Bytes of pseudo-random tail after a fuzz input; see [`engine_case`]. 16 KiB proved too
+    /// short: an input found by the fuzzer ran a sub-strategy's share dry.
+    const TAIL: usize = 1024 * 1024;
 
     /// A snapshot without the values it keeps as written and never reads (`crawl`, trust
     /// `conditions`): JSON numbers in them need not survive a round trip bit for bit.
@@ -1848,16 +1849,23 @@ pub mod fuzz {
     pub fn engine_case(bytes: &[u8]) -> Option<(Snapshot, Vec<crate::ChangeSpec>)> {
         // The strategies read the bytes as they are, so that a small change of the input is a
         // small change of the case. Past their end comes a fixed pseudo-random tail: a stream
-        // of zeros (what proptest gives once the bytes run out) makes the rejection sampling
-        // of an integer range loop forever.
-        let mut data = bytes.to_vec();
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ bytes.len() as u64;
-        for _ in 0..TAIL / 8 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            data.extend_from_slice(&x.to_le_bytes());
-        }
+        // of zeros (what proptest gives once the bytes run out, in a sub-strategy's share of
+        // them too) makes the rejection sampling of an integer range loop forever.
+        static TAIL_BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let tail = TAIL_BYTES.get_or_init(|| {
+            let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+            (0..TAIL / 8)
+                .flat_map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x.to_le_bytes()
+                })
+                .collect()
+        });
+        let mut data = Vec::with_capacity(bytes.len() + tail.len());
+        data.extend_from_slice(bytes);
+        data.extend_from_slice(tail);
         let rng = TestRng::from_seed(RngAlgorithm::PassThrough, &data);
         let mut runner = TestRunner::new_with_rng(Config::default(), rng);
         let strategy =
