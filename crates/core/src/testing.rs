@@ -3,10 +3,10 @@
 //! iamsim's own test suite is built from these pieces, and they are here so that yours can be
 //! too:
 //!
-//! - **strategies** for [proptest]: random organizations ([`organization`], tuned by
+//! - **strategies** for [proptest](mod@proptest): random organizations ([`organization`], tuned by
 //!   [`OrgKnobs`]), policy documents ([`policy_document`], [`DocumentKnobs`]), and change sets
 //!   naming real entities of a snapshot ([`changes`], [`ChangeKnobs`]);
-//! - **the reference evaluator** ([`reference`], re-exported): a deliberately naive evaluator
+//! - **the reference evaluator** ([`reference`](mod@reference), re-exported): a deliberately naive evaluator
 //!   straight from the snapshot, sharing no evaluation code with the engine;
 //! - **invariant checkers** that return the [`Violation`]s they find, empty when all is well:
 //!   [`check_effective`] (the engine equals the reference for every user), [`check_what_if`]
