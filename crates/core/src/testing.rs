@@ -1140,8 +1140,35 @@ fn entry_key(e: &Entry) -> (&str, &str) {
     (&e.action, &e.resource)
 }
 
-/// Lost, kept and gained are disjoint and sorted; users are sorted most lost first.
+/// Lost, kept and gained are disjoint and sorted; users are sorted most lost first; the
+/// per-action summary counts, for each action, the users who lose, keep and gain it.
 fn check_impact_shape(impact: &Impact, what: &str, out: &mut Vec<Violation>) {
+    let mut counts: BTreeMap<&str, [BTreeSet<&str>; 3]> = BTreeMap::new();
+    for user in &impact.users {
+        for (i, list) in [&user.lost, &user.kept, &user.gained]
+            .into_iter()
+            .enumerate()
+        {
+            for entry in list {
+                counts.entry(&entry.action).or_default()[i].insert(&user.user.id);
+            }
+        }
+    }
+    let expected: Vec<(&str, [usize; 3])> = counts
+        .iter()
+        .map(|(action, sets)| (*action, [sets[0].len(), sets[1].len(), sets[2].len()]))
+        .collect();
+    let got: Vec<(&str, [usize; 3])> = impact
+        .actions
+        .iter()
+        .map(|a| (a.action.as_str(), [a.lost, a.kept, a.gained]))
+        .collect();
+    if got != expected {
+        out.push(violation(
+            "what-if",
+            format!("{what}: action summary {got:?}, expected {expected:?}"),
+        ));
+    }
     if !impact
         .users
         .windows(2)

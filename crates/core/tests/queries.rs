@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 
 use iamsim_core::model::{PolicyDocument, RoleType};
-use iamsim_core::report::{Effective, Entry, Path, UserImpact};
+use iamsim_core::report::{Effective, Entry, Path, Step, StepKind, UserImpact};
+use iamsim_core::testing::fuzz::action_covers;
 use iamsim_core::{reference, ChangeSpec, Org, Snapshot};
 use proptest::prelude::*;
 
@@ -86,6 +87,24 @@ fn standing(
 
 fn no_loss(impact: &UserImpact) -> bool {
     impact.lost.is_empty() && impact.gained.is_empty() && impact.assumable_lost.is_empty()
+}
+
+/// Whether `user` reaches policy `policy` by a path that gives standing access (directly,
+/// through an assignable role, a group, or a group's assignable role).
+fn reaches_policy(s: &Snapshot, user: &iamsim_core::model::User, policy: &str) -> bool {
+    let via_roles = |roles: &[String]| {
+        s.roles.iter().any(|r| {
+            roles.contains(&r.id)
+                && r.role_type == RoleType::Assignable
+                && r.policies.iter().any(|p| p == policy)
+        })
+    };
+    user.policies.iter().any(|p| p == policy)
+        || via_roles(&user.roles)
+        || s.groups.iter().any(|g| {
+            g.members.contains(&user.id)
+                && (g.policies.iter().any(|p| p == policy) || via_roles(&g.roles))
+        })
 }
 
 /// A sort key for changes, which are not `Ord`.
@@ -240,6 +259,40 @@ proptest! {
                 );
             }
         }
+        // And every Allow statement that is denied, on every element and resource it names,
+        // for every user with standing access it reaches (root aside) is listed, with the
+        // number of those users; worked out with the reference's decisions.
+        let universe: Vec<String> = org.universe().map(|a| a.to_string()).collect();
+        let mut expected = Vec::new();
+        for policy in &snapshot.policies {
+            let reached: Vec<&str> = snapshot
+                .users
+                .iter()
+                .filter(|u| !u.suspended && snapshot.organization.root_user_id.as_ref() != Some(&u.id))
+                .filter(|u| reaches_policy(&snapshot, u, &policy.id))
+                .map(|u| u.id.as_str())
+                .collect();
+            for (i, st) in policy.policy_document.statement.as_slice().iter().enumerate() {
+                let elements: Vec<&String> = universe
+                    .iter()
+                    .filter(|e| st.action.as_slice().iter().any(|a| action_covers(a, e)))
+                    .collect();
+                let resources = st.resource.as_slice();
+                if st.effect != "Allow" || elements.is_empty() || resources.is_empty() || reached.is_empty() {
+                    continue;
+                }
+                let denied = |u: &str, e: &str, r: &str| !reference::decide(&snapshot, u, e, r).1.is_empty();
+                if reached.iter().all(|u| elements.iter().all(|e| resources.iter().all(|r| denied(u, e, r)))) {
+                    expected.push((policy.id.clone(), i as u32, reached.len()));
+                }
+            }
+        }
+        let got: Vec<(String, u32, usize)> = redundancy
+            .shadowed
+            .iter()
+            .map(|s| (s.policy.id.clone(), s.index, s.users))
+            .collect();
+        prop_assert_eq!(got, expected, "shadowed statements{}", show(&snapshot, &[]));
     }
 
     /// `rank` lists each membership, role and direct policy of the user once; each removal's
@@ -405,4 +458,52 @@ proptest! {
             prop_assert_eq!(cells, scoped, "scoped cells of {}{}", effective.user.id, show(&snapshot, &[]));
         }
     }
+}
+
+/// `diff` when the root user changes: the old root loses `*` on `*` (their unconditional
+/// access), the new one gains it, through the organization.
+#[test]
+fn diff_sees_the_root_user_change() {
+    let text = |root: &str| {
+        format!(
+            r#"{{"format": "iamsim.snapshot.v1", "organization": {{"id": "o", "name": "O", "root_user_id": "{root}"}},
+                "users": [{{"id": "u1", "email": "u1@x"}}, {{"id": "u2", "email": "u2@x", "policies": ["p"]}}],
+                "groups": [], "roles": [],
+                "policies": [{{"id": "p", "name": "p", "policy_document": {{"Statement":
+                  {{"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"}}}}}}]}}"#
+        )
+    };
+    let catalogue = catalogue();
+    let old = Org::compile(&Snapshot::from_json_str(&text("u1")).unwrap(), &catalogue).unwrap();
+    let new = Org::compile(&Snapshot::from_json_str(&text("u2")).unwrap(), &catalogue).unwrap();
+    let diff = iamsim_core::diff(&old, &new);
+    let of = |id: &str| diff.users.iter().find(|u| u.user.id == id).unwrap();
+    let star = |entries: &[Entry]| {
+        entries
+            .iter()
+            .find(|e| e.action == "*" && e.resource == "*")
+            .map(|e| e.via.clone())
+    };
+    let org_path = |user: &str| {
+        vec![vec![
+            Step {
+                kind: StepKind::User,
+                id: Some(user.into()),
+                name: Some(format!("{user}@x")),
+                index: None,
+            },
+            Step {
+                kind: StepKind::Organization,
+                id: Some("o".into()),
+                name: Some("O".into()),
+                index: None,
+            },
+        ]]
+    };
+    assert_eq!(star(&of("u1").lost), Some(org_path("u1")), "{diff:#?}");
+    assert_eq!(star(&of("u2").gained), Some(org_path("u2")), "{diff:#?}");
+    assert!(
+        of("u1").gained.is_empty() && of("u2").lost.is_empty(),
+        "{diff:#?}"
+    );
 }

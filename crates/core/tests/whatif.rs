@@ -187,3 +187,40 @@ fn normalized(snapshot: &Snapshot) -> Snapshot {
     }
     s
 }
+
+/// A replacement naming two new wildcard elements, in a policy nobody holds: a user reached by
+/// another change of the set, whose `compute.*` covers both, counts them as unchanged, as the
+/// reference does. The universe has exactly 64 elements, so the new ones open a second word of
+/// the bitsets (generated organizations have far fewer elements).
+#[test]
+fn new_elements_of_a_replacement_are_judged_for_everyone_reached() {
+    let catalogue_text: String = (0..62).map(|i| format!("svc.res.A{i}\n")).collect();
+    let catalogue = iamsim_core::Catalogue::parse(&catalogue_text).unwrap();
+    let snapshot = Snapshot::from_json_str(
+        r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"},
+            "users": [{"id": "u", "email": "u@x", "policies": ["p-all", "p-other"]}],
+            "groups": [], "roles": [],
+            "policies": [
+              {"id": "p-all", "name": "all", "policy_document": {"Statement":
+                {"Effect": "Allow", "Action": ["compute.*", "network.*"], "Resource": "*"}}},
+              {"id": "p-other", "name": "other", "policy_document": {"Statement":
+                {"Effect": "Allow", "Action": "svc.res.A0", "Resource": "*"}}},
+              {"id": "p-free", "name": "free", "policy_document": {"Statement":
+                {"Effect": "Allow", "Action": "svc.res.A1", "Resource": "*"}}}]}"#,
+    )
+    .unwrap();
+    let org = Org::compile(&snapshot, &catalogue).unwrap();
+    assert_eq!(org.universe().count(), 64);
+    let specs: Vec<ChangeSpec> = iamsim_core::parse_changes(
+        r#"[{"kind": "detach_policy", "policy": "p-other", "user": "u"},
+            {"kind": "replace_policy_document", "policy": "p-free", "policy_document": {"Statement":
+              {"Effect": "Allow", "Action": ["compute.gadget.*", "compute.widget.*"], "Resource": "*"}}}]"#,
+    )
+    .unwrap();
+    assert_eq!(check_what_if(&org, &snapshot, &catalogue, &specs), vec![]);
+    let after = reference::apply_all(&snapshot, &specs);
+    let naive = reference::impact(&snapshot, &after, &catalogue, "u");
+    // compute.*, network.* and the two new elements, allowed before and after alike.
+    assert_eq!(naive.unchanged_count, 4, "{naive:?}");
+    assert_eq!(naive.lost.len(), 1, "{naive:?}");
+}

@@ -1,0 +1,84 @@
+//! Small public pieces the CLI leans on, checked directly (the CLI's own tests cover them end
+//! to end, but only through the binary): what a gate pattern reaches, and the text forms of
+//! effects and patterns. Added for mutants that the engine's tests let through.
+
+use iamsim_core::policy::{ActionPattern, Effect, ResourcePattern};
+use iamsim_core::query::pattern_reaches;
+use iamsim_core::{Catalogue, Org, Snapshot};
+
+const UNIVERSE: &[&str] = &[
+    "*",
+    "compute.*",
+    "compute.instance.*",
+    "compute.instance.Create",
+    "compute.instance.Read",
+    "network.*",
+];
+
+fn p(text: &str) -> ActionPattern {
+    ActionPattern::parse(text).unwrap()
+}
+
+#[test]
+fn what_a_gate_pattern_reaches() {
+    let universe: Vec<ActionPattern> = UNIVERSE.iter().map(|a| p(a)).collect();
+    let cases = [
+        // A pattern reaches what it covers...
+        ("compute.instance.Create", "compute.instance.Create", true),
+        ("compute.*", "compute.instance.Read", true),
+        ("compute.*", "compute.instance.*", true),
+        ("*", "network.*", true),
+        // ...and the narrowest wildcard element standing for it, when no element names it.
+        ("compute.instance.Delete", "compute.instance.*", true),
+        ("compute.widget.Make", "compute.*", true),
+        ("storage.bucket.Make", "*", true),
+        ("network.dns.Create", "network.*", true),
+        // Not a broader wildcard, nor one standing for other actions.
+        ("compute.instance.Delete", "compute.*", false),
+        ("compute.instance.Delete", "*", false),
+        ("compute.instance.Create", "compute.instance.*", false),
+        ("compute.*", "network.*", false),
+        ("compute.instance.*", "compute.*", false),
+        ("network.dns.Create", "compute.instance.Create", false),
+    ];
+    for (pattern, element, expected) in cases {
+        assert_eq!(
+            pattern_reaches(&p(pattern), &p(element), universe.iter()),
+            expected,
+            "{pattern} reaches {element}"
+        );
+    }
+}
+
+#[test]
+fn an_organization_reaches_over_its_own_universe() {
+    let snapshot = Snapshot::from_json_str(
+        r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "users": [], "groups": [], "roles": [],
+            "policies": [{"id": "p", "name": "p", "policy_document": {"Statement": [
+              {"Effect": "Allow", "Action": ["compute.*", "compute.instance.*", "network.*"], "Resource": "*"}]}}]}"#,
+    )
+    .unwrap();
+    let catalogue = Catalogue::parse("compute.instance.Create\ncompute.instance.Read\n").unwrap();
+    let org = Org::compile(&snapshot, &catalogue).unwrap();
+    assert!(org.reaches(&p("compute.instance.Delete"), "compute.instance.*"));
+    assert!(!org.reaches(&p("compute.instance.Delete"), "compute.*"));
+    assert!(org.reaches(&p("compute.*"), "compute.instance.Read"));
+    assert!(!org.reaches(&p("network.*"), "compute.instance.Read"));
+    // An element that is not a pattern reaches nothing.
+    assert!(!org.reaches(&p("*"), "not a pattern"));
+}
+
+#[test]
+fn text_forms() {
+    assert_eq!(Effect::Allow.to_string(), "Allow");
+    assert_eq!(Effect::Deny.to_string(), "Deny");
+    for text in ["*", "registry:*", "i-1"] {
+        assert_eq!(ResourcePattern::parse(text).unwrap().as_str(), text);
+        assert_eq!(ResourcePattern::parse(text).unwrap().to_string(), text);
+    }
+    for text in UNIVERSE {
+        assert_eq!(p(text).as_str(), *text);
+        assert_eq!(p(text).to_string(), *text);
+    }
+    assert_eq!(ResourcePattern::any().as_str(), "*");
+}
