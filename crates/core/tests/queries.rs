@@ -507,3 +507,22 @@ fn diff_sees_the_root_user_change() {
         "{diff:#?}"
     );
 }
+
+/// An Allow statement naming no action or no resource grants nothing and is not reported as
+/// shadowed, even where a Deny covers everything the user does.
+#[test]
+fn empty_statements_are_not_shadowed() {
+    let snapshot = Snapshot::from_json_str(
+        r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"},
+            "users": [{"id": "u", "email": "u@x", "policies": ["p"]}], "groups": [], "roles": [],
+            "policies": [{"id": "p", "name": "p", "policy_document": {"Statement": [
+              {"Effect": "Deny", "Action": "*", "Resource": "*"},
+              {"Effect": "Allow", "Action": [], "Resource": "*"},
+              {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": []},
+              {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"}]}}]}"#,
+    )
+    .unwrap();
+    let org = Org::compile(&snapshot, &catalogue()).unwrap();
+    let shadowed: Vec<u32> = org.redundancy().shadowed.iter().map(|s| s.index).collect();
+    assert_eq!(shadowed, vec![3]);
+}
