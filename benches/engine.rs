@@ -191,27 +191,61 @@ fn engine(c: &mut Criterion) {
             .users()
             .find(|&u| org.is_member(u, group) && !org.is_root(u))
             .expect("group 0 has members");
-        // The role attached to the most groups, and one of its policies: a wide blast radius.
+        // The role attached to the most groups (the first such), and its first policy without a
+        // bare `*` action: a wide blast radius with a realistic change per user. (A policy
+        // granting `*` would change every action for every holder; that is measured apart.)
+        let held_by = |r: &iamsim_core::model::Role| {
+            snapshot
+                .groups
+                .iter()
+                .filter(|g| g.roles.contains(&r.id))
+                .count()
+        };
         let role = snapshot
             .roles
             .iter()
-            .filter(|r| !r.policies.is_empty())
-            .max_by_key(|r| {
-                snapshot
-                    .groups
-                    .iter()
-                    .filter(|g| g.roles.contains(&r.id))
-                    .count()
+            .filter(|r| {
+                r.role_type == iamsim_core::model::RoleType::Assignable && !r.policies.is_empty()
             })
+            .fold(
+                None,
+                |best: Option<&iamsim_core::model::Role>, r| match best {
+                    Some(b) if held_by(b) >= held_by(r) => Some(b),
+                    _ => Some(r),
+                },
+            )
             .expect("roles exist");
+        let grants_everything = |id: &String| {
+            snapshot.policies.iter().any(|p| {
+                p.id == *id
+                    && p.policy_document
+                        .statement
+                        .as_slice()
+                        .iter()
+                        .any(|s| s.action.as_slice().iter().any(|a| a == "*"))
+            })
+        };
+        let policy = role
+            .policies
+            .iter()
+            .find(|p| !grants_everything(p))
+            .unwrap_or(&role.policies[0]);
         let blast = org
             .resolve(&ChangeSpec::DetachPolicy {
-                policy: role.policies[0].clone(),
+                policy: policy.clone(),
                 user: None,
                 group: None,
                 role: Some(role.id.clone()),
             })
             .unwrap();
+        let impact = org.simulate(std::slice::from_ref(&blast)).unwrap();
+        eprintln!(
+            "{name}: blast radius: detach {policy} from {} (held by {} groups): {} users reported, {} entries",
+            role.id,
+            held_by(role),
+            impact.users.len(),
+            impact.users.iter().map(|u| u.lost.len() + u.kept.len() + u.gained.len()).sum::<usize>()
+        );
         let mut changed = snapshot.clone();
         changed.groups[0].members.retain(|m| m != org.user_id(user));
         let changed = Org::compile(&changed, &catalogue).unwrap();

@@ -94,7 +94,7 @@ impl Org {
     /// Calls `visit` with the index of each pre-folded set a user with standing access
     /// reaches: their direct policies, their assignable roles, their groups. Nothing for a
     /// suspended user.
-    fn each_folded(&self, user: u32, mut visit: impl FnMut(usize)) {
+    pub(crate) fn each_folded(&self, user: u32, mut visit: impl FnMut(usize)) {
         let node = &self.users[user as usize];
         if node.suspended {
             return;

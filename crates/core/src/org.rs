@@ -75,6 +75,9 @@ pub(crate) struct StatementNode {
     pub(crate) patterns: Vec<ActionPattern>,
     /// The universe elements the statement's action patterns cover.
     pub(crate) actions: BitSet,
+    /// The same elements as a list, when they are few (most statements name a handful of
+    /// actions): masked walks then skip the bitset's empty words.
+    pub(crate) few: Option<Box<[u32]>>,
     pub(crate) resources: Vec<ResourcePattern>,
 }
 
@@ -857,10 +860,12 @@ pub(crate) fn compile_statement(
         });
         actions.union_with(set);
     }
+    let few = (actions.count() <= 16).then(|| actions.iter().map(|a| a as u32).collect());
     StatementNode {
         index,
         effect: statement.effect,
         patterns: statement.actions.clone(),
+        few,
         actions,
         resources: statement.resources.clone(),
     }

@@ -336,7 +336,7 @@ impl Side<'_> {
     /// Element texts with any statement, and their resource keys.
     fn keys(&self, into: &mut BTreeMap<String, BTreeSet<ResourcePattern>>) {
         let none = Overlay::none();
-        for &action in self.grants.by_action.keys() {
+        for action in self.grants.actions() {
             let keys = into
                 .entry(self.org.universe[action as usize].to_string())
                 .or_default();

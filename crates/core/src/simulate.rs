@@ -736,13 +736,13 @@ impl Org {
         // When the user keeps standing access, only the elements that the changed routes'
         // statements cover can change: judge those, and count the rest as unchanged from the
         // pre-folded sets. (Losing or regaining standing access touches everything.)
-        let mask =
-            (was && now).then(|| self.touched(&routes_before, &routes_after, baseline, overlay));
+        let mask = (was && now)
+            .then(|| self.touched(user, &routes_before, &routes_after, baseline, overlay));
         let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
         let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
         self.compare(user, (&before, baseline), (&after, overlay), &mut impact);
         if let Some(mask) = &mask {
-            impact.unchanged_count += self.entries_outside(&routes_before, baseline, mask);
+            impact.unchanged_count += self.entries_outside(user, mask);
         }
         let trusts_before = self.trusts_of(user, baseline);
         let trusts_after = self.trusts_of(user, overlay);
@@ -766,12 +766,7 @@ impl Org {
     ) {
         let (before, b_ov) = before;
         let (after, a_ov) = after;
-        let actions: BTreeSet<u32> = before
-            .by_action
-            .keys()
-            .chain(after.by_action.keys())
-            .copied()
-            .collect();
+        let actions: BTreeSet<u32> = before.actions().chain(after.actions()).collect();
         let mut keys = BTreeSet::new();
         for action in actions {
             keys.clear();
@@ -816,6 +811,7 @@ impl Org {
     /// extra element a replacement names.
     fn touched(
         &self,
+        user: u32,
         before: &[Route],
         after: &[Route],
         baseline: &Overlay,
@@ -826,47 +822,84 @@ impl Org {
         for i in 0..overlay.extra_elements.len() {
             mask.insert(base + i);
         }
-        let (set_before, set_after): (BTreeSet<&Route>, BTreeSet<&Route>) =
-            (before.iter().collect(), after.iter().collect());
-        let mut cover = |routes: &[Route], others: &BTreeSet<&Route>, ov: &Overlay| {
-            for route in routes {
-                if others.contains(route) && !overlay.documents.contains_key(&route.policy) {
-                    continue;
-                }
+        // A route appears or disappears exactly when one of its edges or entities is changed:
+        // test each against the overlay instead of comparing the two lists.
+        for (routes, ov) in [(before, baseline), (after, overlay)] {
+            for route in routes
+                .iter()
+                .filter(|r| self.route_changed(user, r, overlay))
+            {
                 for s in self.policy_statements(route.policy, ov) {
                     mask.union_with(&self.statement(s, ov).actions);
                 }
             }
-        };
-        cover(before, &set_after, baseline);
-        cover(after, &set_before, overlay);
+        }
         mask
     }
 
-    /// How many (element, resource key) pairs outside `mask` have a decision (allowed or
-    /// denied) through `routes`: the entries a change leaves untouched.
-    fn entries_outside(&self, routes: &[Route], overlay: &Overlay, mask: &BitSet) -> usize {
-        let mut star = BitSet::new(mask.len());
-        let mut keyed: BTreeMap<&crate::policy::ResourcePattern, BitSet> = BTreeMap::new();
-        for route in routes {
-            for s in self.policy_statements(route.policy, overlay) {
-                let statement = self.statement(s, overlay);
-                for resource in &statement.resources {
-                    let bits = if resource.is_any() {
-                        &mut star
-                    } else {
-                        keyed
-                            .entry(resource)
-                            .or_insert_with(|| BitSet::new(mask.len()))
-                    };
-                    bits.union_with(&statement.actions);
-                }
+    /// Whether the overlay changes anything along `route` (an edge, an entity, the document).
+    fn route_changed(&self, user: u32, route: &Route, ov: &Overlay) -> bool {
+        let edge_changed = |edge: Edge| ov.removed.contains(&edge) || ov.added.contains(&edge);
+        let policy = route.policy;
+        if ov.documents.contains_key(&policy) || ov.deleted_policies.contains(&policy) {
+            return true;
+        }
+        if let Some(role) = route.role {
+            if ov.deleted_roles.contains(&role) || edge_changed(Edge::RolePolicy { role, policy }) {
+                return true;
             }
         }
-        std::iter::once(&star)
-            .chain(keyed.values())
-            .map(|bits| bits.count_without(mask))
-            .sum()
+        match (route.group, route.role) {
+            (Some(group), role) => {
+                ov.deleted_groups.contains(&group)
+                    || edge_changed(Edge::Member { user, group })
+                    || match role {
+                        Some(role) => edge_changed(Edge::GroupRole { group, role }),
+                        None => edge_changed(Edge::GroupPolicy { group, policy }),
+                    }
+            }
+            (None, Some(role)) => edge_changed(Edge::UserRole { user, role }),
+            (None, None) => edge_changed(Edge::UserPolicy { user, policy }),
+        }
+    }
+
+    /// How many (element, resource key) pairs outside `mask` have a decision (allowed or
+    /// denied) for the user as the organization is: the entries a change leaves untouched.
+    /// Read off the pre-folded sets (dense side) and their scoped statements (sparse side).
+    fn entries_outside(&self, user: u32, mask: &BitSet) -> usize {
+        let words = self.set_words();
+        let mut star = vec![0u64; words];
+        let mut scoped: Vec<u32> = Vec::new();
+        self.each_folded(user, |set| {
+            let (allow, deny) = self.folded_set(set);
+            for ((s, a), d) in star.iter_mut().zip(allow).zip(deny) {
+                *s |= a | d;
+            }
+            scoped.extend_from_slice(&self.folded[set].scoped);
+        });
+        let outside = |bits: &[u64]| -> usize {
+            bits.iter()
+                .zip(mask.words())
+                .map(|(b, m)| (b & !m).count_ones() as usize)
+                .sum()
+        };
+        let mut count = outside(&star);
+        if !scoped.is_empty() {
+            scoped.sort_unstable();
+            scoped.dedup();
+            let mut keyed: BTreeMap<&crate::policy::ResourcePattern, Vec<u64>> = BTreeMap::new();
+            for &s in &scoped {
+                let statement = &self.statements[s as usize];
+                for resource in statement.resources.iter().filter(|r| !r.is_any()) {
+                    let bits = keyed.entry(resource).or_insert_with(|| vec![0u64; words]);
+                    for (b, a) in bits.iter_mut().zip(statement.actions.words()) {
+                        *b |= a;
+                    }
+                }
+            }
+            count += keyed.values().map(|bits| outside(bits)).sum::<usize>();
+        }
+        count
     }
 
     /// Whether two lists of hits give the same paths. A replaced document's statements have new
