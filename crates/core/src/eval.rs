@@ -78,13 +78,11 @@ impl Grants {
 
     /// The elements with at least one hit, in increasing order.
     pub(crate) fn actions(&self) -> impl Iterator<Item = u32> + '_ {
-        let mut last = None;
-        self.pairs.iter().filter_map(move |&(a, _)| {
-            (last != Some(a)).then(|| {
-                last = Some(a);
-                a
-            })
-        })
+        self.pairs
+            .iter()
+            .enumerate()
+            .filter(|&(i, &(a, _))| i == 0 || self.pairs[i - 1].0 != a)
+            .map(|(_, &(a, _))| a)
     }
 
     /// The resource keys worth a separate answer for `action`: `*`, and every non-`*` resource
