@@ -457,6 +457,7 @@ fn run(command: Command) -> Result<u8, Failure> {
                     lost: &u.lost,
                     gained: &u.gained,
                     assumable_lost: 0,
+                    assumable_gained: 0,
                 })
                 .collect();
             Ok(checks.check(&subjects, &old, &new))
@@ -777,6 +778,7 @@ impl GateCheck {
                 lost: &u.lost,
                 gained: &u.gained,
                 assumable_lost: u.assumable_lost.len(),
+                assumable_gained: u.assumable_gained.len(),
             })
             .collect();
         self.check(&subjects, org, org)
@@ -834,10 +836,15 @@ impl GateCheck {
                         ));
                     }
                 }
-                if pattern.is_none() && !gained && subject.assumable_lost > 0 {
+                let assumable = if gained {
+                    subject.assumable_gained
+                } else {
+                    subject.assumable_lost
+                };
+                if pattern.is_none() && assumable > 0 {
                     out.push(format!(
-                        "{} loses {} assumable role(s)",
-                        subject.email, subject.assumable_lost
+                        "{} {verb} {assumable} assumable role(s)",
+                        subject.email
                     ));
                 }
             }
@@ -882,4 +889,5 @@ struct Subject<'a> {
     lost: &'a [Entry],
     gained: &'a [Entry],
     assumable_lost: usize,
+    assumable_gained: usize,
 }

@@ -305,6 +305,9 @@ pub struct UserImpact {
     pub gained: Vec<Entry>,
     /// Assumable roles reachable before and not after, with the paths they had.
     pub assumable_lost: Vec<Assumable>,
+    /// Assumable roles reachable after and not before (a new membership in a trusted group, an
+    /// unsuspension), with their paths after.
+    pub assumable_gained: Vec<Assumable>,
     /// Allowed or denied pairs the change does not touch at all.
     pub unchanged_count: usize,
     /// Why nothing changes, when that is so by rule (root, suspended).

@@ -703,6 +703,7 @@ impl Org {
             kept: Vec::new(),
             gained: Vec::new(),
             assumable_lost: Vec::new(),
+            assumable_gained: Vec::new(),
             unchanged_count: 0,
             note: None,
         };
@@ -746,11 +747,15 @@ impl Org {
         }
         let trusts_before = self.trusts_of(user, baseline);
         let trusts_after = self.trusts_of(user, overlay);
-        let lost_trusts = trusts_before
-            .into_iter()
-            .filter(|(t, _)| !trusts_after.contains_key(t))
-            .collect();
-        impact.assumable_lost = self.assumables(user, &lost_trusts);
+        let only = |a: &BTreeMap<usize, Vec<Option<u32>>>,
+                    b: &BTreeMap<usize, Vec<Option<u32>>>| {
+            a.iter()
+                .filter(|(t, _)| !b.contains_key(t))
+                .map(|(t, v)| (*t, v.clone()))
+                .collect()
+        };
+        impact.assumable_lost = self.assumables(user, &only(&trusts_before, &trusts_after));
+        impact.assumable_gained = self.assumables(user, &only(&trusts_after, &trusts_before));
         (user, impact)
     }
 
@@ -1000,5 +1005,6 @@ impl UserImpact {
             && self.kept.is_empty()
             && self.gained.is_empty()
             && self.assumable_lost.is_empty()
+            && self.assumable_gained.is_empty()
     }
 }
