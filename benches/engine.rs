@@ -246,6 +246,59 @@ fn engine(c: &mut Criterion) {
             impact.users.len(),
             impact.users.iter().map(|u| u.lost.len() + u.kept.len() + u.gained.len()).sum::<usize>()
         );
+        // The widest change of all: delete the largest group (skewed sizes put most users in
+        // the first groups).
+        let wide = Change::DeleteGroup { group };
+        let wide_impact = org.simulate(std::slice::from_ref(&wide)).unwrap();
+        eprintln!(
+            "{name}: delete g-0: {} users reported, {} entries",
+            wide_impact.users.len(),
+            wide_impact
+                .users
+                .iter()
+                .map(|u| u.lost.len() + u.kept.len() + u.gained.len())
+                .sum::<usize>()
+        );
+        // A change set reaching about 10,000 users at the large size, every one reported:
+        // attach a small policy (literal actions only) to the eight largest groups.
+        let small_policy = snapshot
+            .policies
+            .iter()
+            .find(|p| {
+                p.policy_document
+                    .statement
+                    .as_slice()
+                    .iter()
+                    .all(|s| s.action.as_slice().iter().all(|a| !a.ends_with('*')))
+            })
+            .expect("a policy with literal actions only");
+        let mut largest: Vec<&iamsim_core::model::Group> = snapshot.groups.iter().collect();
+        largest.sort_by_key(|g| std::cmp::Reverse(g.members.len()));
+        let attach: Vec<Change> = largest
+            .iter()
+            .take(8)
+            .filter(|g| !g.policies.contains(&small_policy.id))
+            .map(|g| {
+                org.resolve(&ChangeSpec::AttachPolicy {
+                    policy: small_policy.id.clone(),
+                    user: None,
+                    group: Some(g.id.clone()),
+                    role: None,
+                })
+                .unwrap()
+            })
+            .collect();
+        let attach_impact = org.simulate(&attach).unwrap();
+        eprintln!(
+            "{name}: attach {} to the 8 largest groups: {} users reported, {} entries",
+            small_policy.id,
+            attach_impact.users.len(),
+            attach_impact
+                .users
+                .iter()
+                .map(|u| u.lost.len() + u.kept.len() + u.gained.len())
+                .sum::<usize>()
+        );
         let mut changed = snapshot.clone();
         changed.groups[0].members.retain(|m| m != org.user_id(user));
         let changed = Org::compile(&changed, &catalogue).unwrap();
@@ -282,6 +335,13 @@ fn engine(c: &mut Criterion) {
         g.bench_function(
             BenchmarkId::new("blast_radius_detach_policy_from_role", n),
             |b| b.iter(|| org.simulate(std::slice::from_ref(&blast)).unwrap()),
+        );
+        g.bench_function(BenchmarkId::new("delete_largest_group", n), |b| {
+            b.iter(|| org.simulate(std::slice::from_ref(&wide)).unwrap())
+        });
+        g.bench_function(
+            BenchmarkId::new("attach_policy_to_8_largest_groups", n),
+            |b| b.iter(|| org.simulate(&attach).unwrap()),
         );
         g.bench_function(BenchmarkId::new("who_can_one_action", n), |b| {
             b.iter(|| org.who_can("svc0.res0.Read", "*").unwrap())

@@ -12,8 +12,8 @@ use crate::org::{Org, UserKey};
 pub(crate) use crate::overlay::Overlay;
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
-    Assumable, Decision, Effective, EntityRef, Entry, Explanation, Path, Step, StepKind,
-    TrustSummary, UserSummary, SCHEMA_VERSION,
+    Assumable, Decision, Effective, EntityRef, Entry, Explanation, Path, Step, TrustSummary,
+    UserSummary, SCHEMA_VERSION,
 };
 
 /// How a user reaches a policy. The user is implicit.
@@ -215,20 +215,24 @@ impl Org {
         if !self.has_standing(user, overlay) {
             return found;
         }
-        let groups = self.user_groups(user, overlay);
-        for (t, trust) in self.trusts.iter().enumerate() {
-            if overlay.deleted_trusts.contains(&(t as u32))
-                || overlay.deleted_roles.contains(&trust.role)
+        let live = |t: u32| {
+            !overlay.deleted_trusts.contains(&t)
+                && !overlay
+                    .deleted_roles
+                    .contains(&self.trusts[t as usize].role)
+        };
+        for &t in self.reverse.user_trusts[user as usize]
+            .iter()
+            .filter(|&&t| live(t))
+        {
+            found.entry(t as usize).or_default().push(None);
+        }
+        for &group in self.user_groups(user, overlay).iter() {
+            for &t in self.reverse.group_trusts[group as usize]
+                .iter()
+                .filter(|&&t| live(t))
             {
-                continue;
-            }
-            if trust.user == Some(user) {
-                found.entry(t).or_default().push(None);
-            }
-            if let Some(group) = trust.group {
-                if groups.contains(&group) {
-                    found.entry(t).or_default().push(Some(group));
-                }
+                found.entry(t as usize).or_default().push(Some(group));
             }
         }
         found
@@ -286,29 +290,11 @@ impl Org {
     }
 
     fn user_step(&self, user: u32) -> Step {
-        let (id, node) = self
-            .users
-            .get_index(user as usize)
-            .expect("user of this org");
-        Step {
-            kind: StepKind::User,
-            id: Some(id.clone()),
-            name: Some(node.email.clone()),
-            index: None,
-        }
+        self.steps.users[user as usize].clone()
     }
 
     fn group_step(&self, group: u32) -> Step {
-        let (id, node) = self
-            .groups
-            .get_index(group as usize)
-            .expect("group of this org");
-        Step {
-            kind: StepKind::Group,
-            id: Some(id.clone()),
-            name: Some(node.display_name.clone()),
-            index: None,
-        }
+        self.steps.groups[group as usize].clone()
     }
 
     pub(crate) fn group_ref(&self, group: u32) -> EntityRef {
@@ -323,50 +309,22 @@ impl Org {
     }
 
     pub(crate) fn root_path(&self, user: u32) -> Path {
-        vec![
-            self.user_step(user),
-            Step {
-                kind: StepKind::Organization,
-                id: Some(self.org_id.clone()),
-                name: Some(self.org_name.clone()),
-                index: None,
-            },
-        ]
+        vec![self.user_step(user), self.steps.organization.clone()]
     }
 
     pub(crate) fn path(&self, user: u32, hit: &Hit, overlay: &Overlay) -> Path {
-        let mut path = vec![self.user_step(user)];
+        let mut path = Vec::with_capacity(5);
+        path.push(self.user_step(user));
         if let Some(group) = hit.route.group {
             path.push(self.group_step(group));
         }
         if let Some(role) = hit.route.role {
-            let (id, node) = self
-                .roles
-                .get_index(role as usize)
-                .expect("role of this org");
-            path.push(Step {
-                kind: StepKind::Role,
-                id: Some(id.clone()),
-                name: Some(node.name.clone()),
-                index: None,
-            });
+            path.push(self.steps.roles[role as usize].clone());
         }
-        let (id, node) = self
-            .policies
-            .get_index(hit.route.policy as usize)
-            .expect("policy of this org");
-        path.push(Step {
-            kind: StepKind::Policy,
-            id: Some(id.clone()),
-            name: Some(node.name.clone()),
-            index: None,
-        });
-        path.push(Step {
-            kind: StepKind::Statement,
-            id: None,
-            name: None,
-            index: Some(self.statement(hit.statement, overlay).index),
-        });
+        path.push(self.steps.policies[hit.route.policy as usize].clone());
+        path.push(Step::statement(
+            self.statement(hit.statement, overlay).index,
+        ));
         path
     }
 

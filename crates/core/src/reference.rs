@@ -57,12 +57,7 @@ pub fn universe(snapshot: &Snapshot, catalogue: &Catalogue) -> BTreeSet<String> 
 }
 
 fn step(kind: StepKind, id: &str, name: &str) -> Step {
-    Step {
-        kind,
-        id: Some(id.to_string()),
-        name: Some(name.to_string()),
-        index: None,
-    }
+    Step::entity(kind, id, name)
 }
 
 /// Each distinct id of `ids` that names an existing entity, once.

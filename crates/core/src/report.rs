@@ -3,6 +3,8 @@
 //! Every list is sorted, so the same organization gives the same bytes. The JSON shape is
 //! versioned by [`SCHEMA_VERSION`]; `docs/output-format.md` documents it.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// Version of the JSON shapes below. Bumped on any incompatible change.
@@ -29,16 +31,19 @@ pub enum StepKind {
 }
 
 /// One step of a path: an entity, or a statement by its index.
+///
+/// Ids and names are shared (`Arc<str>`): the same entity appears in many paths, and a path
+/// costs no string copies.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Step {
     /// What the step is.
     pub kind: StepKind,
     /// The entity's id; absent on a statement step.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<Arc<str>>,
     /// The entity's display name (a user's email); absent on a statement step.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Arc<str>>,
     /// The statement's index in its policy document; only on a statement step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<u32>,
@@ -217,6 +222,28 @@ pub struct ChangeSummary {
     /// The role trust it names, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust: Option<EntityRef>,
+}
+
+impl Step {
+    /// A step naming an entity.
+    pub fn entity(kind: StepKind, id: &str, name: &str) -> Step {
+        Step {
+            kind,
+            id: Some(Arc::from(id)),
+            name: Some(Arc::from(name)),
+            index: None,
+        }
+    }
+
+    /// A statement step.
+    pub fn statement(index: u32) -> Step {
+        Step {
+            kind: StepKind::Statement,
+            id: None,
+            name: None,
+            index: Some(index),
+        }
+    }
 }
 
 impl ChangeSummary {
