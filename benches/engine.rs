@@ -343,6 +343,16 @@ fn engine(c: &mut Criterion) {
             BenchmarkId::new("attach_policy_to_8_largest_groups", n),
             |b| b.iter(|| org.simulate(&attach).unwrap()),
         );
+        g.bench_function(
+            BenchmarkId::new("attach_policy_to_8_largest_groups_2_threads", n),
+            |b| {
+                let options = iamsim_core::SimulateOptions {
+                    threads: 2,
+                    ..Default::default()
+                };
+                b.iter(|| org.simulate_with(&attach, &options).unwrap())
+            },
+        );
         g.bench_function(BenchmarkId::new("who_can_one_action", n), |b| {
             b.iter(|| org.who_can("svc0.res0.Read", "*").unwrap())
         });

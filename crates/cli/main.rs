@@ -281,6 +281,17 @@ struct Common {
     /// Treat every snapshot diagnostic (dangling id, unknown action, ...) as an error.
     #[arg(long, global = true)]
     strict: bool,
+    /// Threads for org-wide work (default: the cores available). The output is the same
+    /// whatever the number.
+    #[arg(long, value_name = "N", global = true)]
+    threads: Option<usize>,
+}
+
+impl Common {
+    fn threads(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
 }
 
 #[derive(Args)]
@@ -547,6 +558,7 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         })?;
     let options = SimulateOptions {
         allow_noop: args.allow_noop,
+        threads: args.input.common.threads(),
     };
     let report = org.simulate_with(&changes, &options)?;
     emit(args.input.common.format, &report, |m| {

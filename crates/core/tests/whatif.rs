@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use iamsim_core::model::RoleType;
 use iamsim_core::report::{ChangeKind, Impact, UserImpact};
-use iamsim_core::{reference, ChangeError, ChangeSpec, Org, SimulateOptions, Snapshot};
+use iamsim_core::{reference, Catalogue, ChangeError, ChangeSpec, Org, SimulateOptions, Snapshot};
 use proptest::prelude::*;
 
 mod common;
@@ -16,7 +16,10 @@ use common::{
     show,
 };
 
-const ALLOW_NOOP: SimulateOptions = SimulateOptions { allow_noop: true };
+const ALLOW_NOOP: SimulateOptions = SimulateOptions {
+    allow_noop: true,
+    threads: 1,
+};
 
 /// What the engine must answer for a change set, worked out on the reference's snapshots.
 enum Expected {
@@ -286,4 +289,46 @@ fn normalized(snapshot: &Snapshot) -> Snapshot {
         r.policies.sort();
     }
     s
+}
+
+/// Threads lent to `simulate` change nothing in the answer, byte for byte.
+#[test]
+fn threads_do_not_change_the_answer() {
+    use iamsim_core::generate::{snapshot, Params};
+    let params = Params {
+        users: 3_000,
+        groups: 60,
+        roles: 20,
+        policies: 60,
+        actions: 200,
+        seed: 11,
+    };
+    let org = Org::compile(&snapshot(&params), &Catalogue::bundled()).unwrap();
+    // Attach a policy to the largest group: well over the threading threshold.
+    let change = org
+        .resolve(&iamsim_core::ChangeSpec::AttachPolicy {
+            policy: "p-1".into(),
+            user: None,
+            group: Some("g-0".into()),
+            role: None,
+        })
+        .unwrap();
+    let answer = |threads| {
+        let options = SimulateOptions {
+            threads,
+            ..SimulateOptions::default()
+        };
+        serde_json::to_string(
+            &org.simulate_with(std::slice::from_ref(&change), &options)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let one = answer(1);
+    assert!(
+        one.matches("\"user\":").count() > 600,
+        "the change reaches many users"
+    );
+    assert_eq!(answer(2), one);
+    assert_eq!(answer(7), one);
 }
