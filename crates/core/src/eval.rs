@@ -31,6 +31,10 @@ pub(crate) struct Hit {
     pub(crate) statement: u32,
 }
 
+/// The key `*`, shared.
+pub(crate) static ANY_RESOURCE: std::sync::LazyLock<ResourcePattern> =
+    std::sync::LazyLock::new(ResourcePattern::any);
+
 /// Every statement a user reaches, per universe element it covers: (element, hit) pairs sorted
 /// by element, each element's hits in route order. A sorted vector rather than a map: built
 /// once, read in order, and far cheaper to fill.
@@ -86,19 +90,19 @@ impl Grants {
     }
 
     /// The resource keys worth a separate answer for `action`: `*`, and every non-`*` resource
-    /// pattern of a statement that covers the action.
-    pub(crate) fn keys(
+    /// pattern of a statement that covers the action. Borrowed: no key is copied.
+    pub(crate) fn keys<'a>(
         &self,
-        org: &Org,
-        overlay: &Overlay,
+        org: &'a Org,
+        overlay: &'a Overlay,
         action: u32,
-        into: &mut BTreeSet<ResourcePattern>,
+        into: &mut BTreeSet<&'a ResourcePattern>,
     ) {
-        into.insert(ResourcePattern::any());
+        into.insert(&ANY_RESOURCE);
         for hit in self.hits(action) {
             for resource in &org.statement(hit.statement, overlay).resources {
                 if !resource.is_any() {
-                    into.insert(resource.clone());
+                    into.insert(resource);
                 }
             }
         }
@@ -112,6 +116,21 @@ impl Grants {
         key: &ResourcePattern,
     ) -> Judgement {
         let mut judgement = Judgement::default();
+        self.judge_into(org, overlay, action, key, &mut judgement);
+        judgement
+    }
+
+    /// [`Grants::judge`] into a reused judgement (cleared first).
+    pub(crate) fn judge_into(
+        &self,
+        org: &Org,
+        overlay: &Overlay,
+        action: u32,
+        key: &ResourcePattern,
+        judgement: &mut Judgement,
+    ) {
+        judgement.allow.clear();
+        judgement.deny.clear();
         for hit in self.hits(action) {
             let statement = org.statement(hit.statement, overlay);
             if statement.covers_resource(key) {
@@ -121,7 +140,6 @@ impl Grants {
                 }
             }
         }
-        judgement
     }
 }
 

@@ -345,7 +345,9 @@ impl Side<'_> {
             let keys = into
                 .entry(self.org.universe[action as usize].to_string())
                 .or_default();
-            self.grants.keys(self.org, &none, action, keys);
+            let mut found = BTreeSet::new();
+            self.grants.keys(self.org, &none, action, &mut found);
+            keys.extend(found.into_iter().cloned());
         }
     }
 
@@ -355,7 +357,10 @@ impl Side<'_> {
             .ok()
             .and_then(|e| self.org.locate(&e));
         if let Some((index, _)) = located {
-            self.grants.keys(self.org, &Overlay::none(), index, into);
+            let none = Overlay::none();
+            let mut found = BTreeSet::new();
+            self.grants.keys(self.org, &none, index, &mut found);
+            into.extend(found.into_iter().cloned());
         }
     }
 

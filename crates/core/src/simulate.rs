@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bitset::BitSet;
 use crate::error::ChangeError;
-use crate::eval::{Grants, Hit, Overlay, Route};
+use crate::eval::{Grants, Hit, Judgement, Overlay, Route};
 use crate::model::PolicyDocument;
 use crate::org::{compile_statement, GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
 use crate::overlay::Edge;
@@ -803,13 +803,14 @@ impl Org {
         let (after, a_ov) = after;
         let actions: BTreeSet<u32> = before.actions().chain(after.actions()).collect();
         let mut keys = BTreeSet::new();
+        let (mut was, mut now) = (Judgement::default(), Judgement::default());
         for action in actions {
             keys.clear();
             before.keys(self, b_ov, action, &mut keys);
             after.keys(self, a_ov, action, &mut keys);
-            for key in &keys {
-                let was = before.judge(self, b_ov, action, key);
-                let now = after.judge(self, a_ov, action, key);
+            for &key in &keys {
+                before.judge_into(self, b_ov, action, key, &mut was);
+                after.judge_into(self, a_ov, action, key, &mut now);
                 match (was.allowed(), now.allowed()) {
                     (true, false) => impact
                         .lost
