@@ -239,141 +239,21 @@ impl Org {
     /// Records one change in the overlay, checking it against the changes before it.
     fn apply(&self, change: &Change, ov: &mut Overlay) -> Result<(), ChangeError> {
         let noop = |reason: String| Err(ChangeError::Noop { reason });
+        if let Some((edge, attach)) = edge_of(change) {
+            self.alive_ends(edge, ov)?;
+            if self.edge_present(edge, ov) == attach {
+                return noop(self.edge_state(edge, attach));
+            }
+            toggle(ov, edge, attach);
+            return Ok(());
+        }
         match change {
-            Change::RemoveMember { group, user } => {
-                self.alive_user(*user, ov)?;
-                self.alive_group(*group, ov)?;
-                if !self.member_under(user.0, group.0, ov) {
-                    return noop(format!(
-                        "user `{}` is not a member of group `{}`",
-                        self.user_id(*user),
-                        self.group_id(*group)
-                    ));
-                }
-                toggle(
-                    ov,
-                    Edge::Member {
-                        user: user.0,
-                        group: group.0,
-                    },
-                    false,
-                );
-            }
-            Change::AddMember { group, user } => {
-                self.alive_user(*user, ov)?;
-                self.alive_group(*group, ov)?;
-                if self.member_under(user.0, group.0, ov) {
-                    return noop(format!(
-                        "user `{}` is already a member of group `{}`",
-                        self.user_id(*user),
-                        self.group_id(*group)
-                    ));
-                }
-                toggle(
-                    ov,
-                    Edge::Member {
-                        user: user.0,
-                        group: group.0,
-                    },
-                    true,
-                );
-            }
-            Change::DetachPolicy { policy, from } | Change::AttachPolicy { policy, to: from } => {
-                let attach = matches!(change, Change::AttachPolicy { .. });
-                self.alive_policy(*policy, ov)?;
-                let (edge, attached, holder) = match *from {
-                    Holder::User(u) => {
-                        self.alive_user(u, ov)?;
-                        let attached = self.user_policies(u.0, ov).contains(&policy.0);
-                        (
-                            Edge::UserPolicy {
-                                user: u.0,
-                                policy: policy.0,
-                            },
-                            attached,
-                            format!("user `{}`", self.user_id(u)),
-                        )
-                    }
-                    Holder::Group(g) => {
-                        self.alive_group(g, ov)?;
-                        let attached = self.group_policies(g.0, ov).contains(&policy.0);
-                        (
-                            Edge::GroupPolicy {
-                                group: g.0,
-                                policy: policy.0,
-                            },
-                            attached,
-                            format!("group `{}`", self.group_id(g)),
-                        )
-                    }
-                    Holder::Role(r) => {
-                        self.alive_role(r, ov)?;
-                        let attached = self.role_policies(r.0, ov).contains(&policy.0);
-                        (
-                            Edge::RolePolicy {
-                                role: r.0,
-                                policy: policy.0,
-                            },
-                            attached,
-                            format!("role `{}`", self.role_id(r)),
-                        )
-                    }
-                };
-                if attached == attach {
-                    let state = if attach {
-                        "already attached"
-                    } else {
-                        "not attached"
-                    };
-                    return noop(format!(
-                        "policy `{}` is {state} to {holder}",
-                        self.policy_id(*policy)
-                    ));
-                }
-                toggle(ov, edge, attach);
-            }
-            Change::DetachRole { role, from } | Change::AttachRole { role, to: from } => {
-                let attach = matches!(change, Change::AttachRole { .. });
-                self.alive_role(*role, ov)?;
-                let (edge, attached, holder) = match *from {
-                    Principal::User(u) => {
-                        self.alive_user(u, ov)?;
-                        let attached = self.user_roles_raw(u.0, ov).contains(&role.0);
-                        (
-                            Edge::UserRole {
-                                user: u.0,
-                                role: role.0,
-                            },
-                            attached,
-                            format!("user `{}`", self.user_id(u)),
-                        )
-                    }
-                    Principal::Group(g) => {
-                        self.alive_group(g, ov)?;
-                        let attached = self.group_roles_raw(g.0, ov).contains(&role.0);
-                        (
-                            Edge::GroupRole {
-                                group: g.0,
-                                role: role.0,
-                            },
-                            attached,
-                            format!("group `{}`", self.group_id(g)),
-                        )
-                    }
-                };
-                if attached == attach {
-                    let state = if attach {
-                        "already attached"
-                    } else {
-                        "not attached"
-                    };
-                    return noop(format!(
-                        "role `{}` is {state} to {holder}",
-                        self.role_id(*role)
-                    ));
-                }
-                toggle(ov, edge, attach);
-            }
+            Change::RemoveMember { .. }
+            | Change::AddMember { .. }
+            | Change::DetachPolicy { .. }
+            | Change::AttachPolicy { .. }
+            | Change::DetachRole { .. }
+            | Change::AttachRole { .. } => unreachable!("edge changes are handled above"),
             Change::DeleteGroup { group } => {
                 self.alive_group(*group, ov)?;
                 ov.deleted_groups.insert(group.0);
@@ -474,6 +354,71 @@ impl Org {
         ov.documents
             .insert(policy, start..start + parsed.len() as u32);
         Ok(())
+    }
+
+    /// Both ends of an edge exist under the overlay (the attached thing is checked first).
+    fn alive_ends(&self, edge: Edge, ov: &Overlay) -> Result<(), ChangeError> {
+        match edge {
+            Edge::Member { user, group } => {
+                self.alive_user(UserKey(user), ov)?;
+                self.alive_group(GroupKey(group), ov)
+            }
+            Edge::UserPolicy { user, policy } => {
+                self.alive_policy(PolicyKey(policy), ov)?;
+                self.alive_user(UserKey(user), ov)
+            }
+            Edge::GroupPolicy { group, policy } => {
+                self.alive_policy(PolicyKey(policy), ov)?;
+                self.alive_group(GroupKey(group), ov)
+            }
+            Edge::RolePolicy { role, policy } => {
+                self.alive_policy(PolicyKey(policy), ov)?;
+                self.alive_role(RoleKey(role), ov)
+            }
+            Edge::UserRole { user, role } => {
+                self.alive_role(RoleKey(role), ov)?;
+                self.alive_user(UserKey(user), ov)
+            }
+            Edge::GroupRole { group, role } => {
+                self.alive_role(RoleKey(role), ov)?;
+                self.alive_group(GroupKey(group), ov)
+            }
+        }
+    }
+
+    /// What a change that would do nothing finds: the edge already there, or already absent.
+    fn edge_state(&self, edge: Edge, attach: bool) -> String {
+        let user = |u: u32| format!("user `{}`", self.user_id(UserKey(u)));
+        let group = |g: u32| format!("group `{}`", self.group_id(GroupKey(g)));
+        let role = |r: u32| format!("role `{}`", self.role_id(RoleKey(r)));
+        let policy = |p: u32| format!("policy `{}`", self.policy_id(PolicyKey(p)));
+        let state = if attach {
+            "already attached"
+        } else {
+            "not attached"
+        };
+        match edge {
+            Edge::Member { user: u, group: g } if attach => {
+                format!("{} is already a member of {}", user(u), group(g))
+            }
+            Edge::Member { user: u, group: g } => {
+                format!("{} is not a member of {}", user(u), group(g))
+            }
+            Edge::UserPolicy { user: u, policy: p } => {
+                format!("{} is {state} to {}", policy(p), user(u))
+            }
+            Edge::GroupPolicy {
+                group: g,
+                policy: p,
+            } => format!("{} is {state} to {}", policy(p), group(g)),
+            Edge::RolePolicy { role: r, policy: p } => {
+                format!("{} is {state} to {}", policy(p), role(r))
+            }
+            Edge::UserRole { user: u, role: r } => format!("{} is {state} to {}", role(r), user(u)),
+            Edge::GroupRole { group: g, role: r } => {
+                format!("{} is {state} to {}", role(r), group(g))
+            }
+        }
     }
 
     fn alive_user(&self, user: UserKey, ov: &Overlay) -> Result<(), ChangeError> {
@@ -955,6 +900,48 @@ impl Org {
         };
         paths(before) == paths(after)
     }
+}
+
+/// The edge a membership or attachment change adds (`true`) or takes away (`false`).
+fn edge_of(change: &Change) -> Option<(Edge, bool)> {
+    Some(match *change {
+        Change::RemoveMember { group, user } | Change::AddMember { group, user } => (
+            Edge::Member {
+                user: user.0,
+                group: group.0,
+            },
+            matches!(change, Change::AddMember { .. }),
+        ),
+        Change::DetachPolicy {
+            policy,
+            from: holder,
+        }
+        | Change::AttachPolicy { policy, to: holder } => {
+            let policy = policy.0;
+            let edge = match holder {
+                Holder::User(u) => Edge::UserPolicy { user: u.0, policy },
+                Holder::Group(g) => Edge::GroupPolicy { group: g.0, policy },
+                Holder::Role(r) => Edge::RolePolicy { role: r.0, policy },
+            };
+            (edge, matches!(change, Change::AttachPolicy { .. }))
+        }
+        Change::DetachRole {
+            role,
+            from: principal,
+        }
+        | Change::AttachRole {
+            role,
+            to: principal,
+        } => {
+            let role = role.0;
+            let edge = match principal {
+                Principal::User(u) => Edge::UserRole { user: u.0, role },
+                Principal::Group(g) => Edge::GroupRole { group: g.0, role },
+            };
+            (edge, matches!(change, Change::AttachRole { .. }))
+        }
+        _ => return None,
+    })
 }
 
 fn toggle(ov: &mut Overlay, edge: Edge, attach: bool) {
