@@ -527,20 +527,13 @@ pub fn redundancy(report: &Redundancy, mode: Mode) -> String {
             doc.line(2, "grants nothing to anyone");
         }
         for user in &edge.covered {
-            let actions: Vec<&str> = user.kept.iter().map(|e| e.action.as_str()).collect();
-            let mut via: Vec<String> = user
-                .kept
-                .iter()
-                .flat_map(|e| e.via.iter().map(path_text))
-                .collect();
-            via.sort();
-            via.dedup();
+            let via: Vec<String> = user.via.iter().map(path_text).collect();
             doc.line(
                 2,
                 &format!(
-                    "{}: {} still via {}",
+                    "{}: {} permission(s) still via {}",
                     user.user.email,
-                    shorten(&actions),
+                    user.kept,
                     via.join("; ")
                 ),
             );

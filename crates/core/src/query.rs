@@ -7,8 +7,9 @@ use crate::eval::{Grants, Overlay};
 use crate::org::{Org, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
-    Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank, RankedRemoval, Redundancy,
-    RedundantEdge, ShadowedStatement, UserDiff, UserPaths, WhoCan, SCHEMA_VERSION,
+    CoveredUser, Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank, RankedRemoval,
+    Redundancy, RedundantEdge, ShadowedStatement, UserDiff, UserPaths, UserRef, WhoCan,
+    SCHEMA_VERSION,
 };
 use crate::simulate::{Change, Holder, Principal};
 
@@ -189,6 +190,20 @@ impl Org {
                         .users
                         .into_iter()
                         .filter(|u| !u.kept.is_empty())
+                        .map(|u| {
+                            let mut via: Vec<_> =
+                                u.kept.iter().flat_map(|e| e.via.iter().cloned()).collect();
+                            via.sort();
+                            via.dedup();
+                            CoveredUser {
+                                user: UserRef {
+                                    id: u.user.id,
+                                    email: u.user.email,
+                                },
+                                kept: u.kept.len(),
+                                via,
+                            }
+                        })
                         .collect(),
                 });
             }

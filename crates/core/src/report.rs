@@ -388,8 +388,20 @@ pub struct WhoCan {
 pub struct RedundantEdge {
     /// The removal that changes nothing.
     pub change: ChangeSummary,
-    /// What covers it: per reached user, the entries that stay allowed through other paths.
-    pub covered: Vec<UserImpact>,
+    /// What covers it: per reached user who keeps something, how much, and through which
+    /// other paths. Empty when the edge grants nothing anyone keeps.
+    pub covered: Vec<CoveredUser>,
+}
+
+/// A user for whom other paths cover everything a removal would take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CoveredUser {
+    /// Who.
+    pub user: UserRef,
+    /// How many (action, resource) pairs stay allowed through other paths.
+    pub kept: usize,
+    /// The other paths, each once, sorted.
+    pub via: Vec<Path>,
 }
 
 /// An Allow statement denied everywhere it reaches.
