@@ -215,3 +215,27 @@ fn hostile_names_are_inert() {
     ]);
     insta::assert_snapshot!("effective_hostile_names_table", run.stdout);
 }
+
+/// R-OUT-01, Markdown: control characters escaped as in the table, and `<`, `>` written as
+/// entities, so that a name cannot open an HTML tag where the Markdown is rendered.
+#[test]
+fn hostile_names_are_inert_in_markdown() {
+    let hostile = data("hostile-names.json");
+    let run = iamsim(&[
+        "effective",
+        "--user",
+        "mal@h.example",
+        "--format",
+        "markdown",
+        "--snapshot",
+        &hostile,
+    ]);
+    run.expect_code(0);
+    assert!(
+        !run.stdout.chars().any(|c| c.is_control() && c != '\n'),
+        "a raw control character: {run:#?}"
+    );
+    assert!(!run.stdout.contains("<b>"), "{run:#?}");
+    assert!(run.stdout.contains("&lt;b&gt;"), "{run:#?}");
+    assert!(run.stdout.contains("\\u{1b}"), "{run:#?}");
+}

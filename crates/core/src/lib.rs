@@ -39,6 +39,10 @@
 //!
 //! The semantics (deny wins, wildcards, resource keys, root, suspension, assumable roles) are in
 //! `docs/semantics.md`; the JSON shapes of [`report`] in `docs/output-format.md`.
+//!
+//! With the feature `proptest`, the module `testing` is a property-testing kit for your own
+//! organization and change plans: proptest strategies for organizations, policy documents and
+//! change sets, the reference evaluator, and invariant checkers (see `docs/testing.md`).
 
 #![deny(missing_docs)]
 
@@ -57,6 +61,8 @@ pub mod query;
 pub mod reference;
 pub mod report;
 mod simulate;
+#[cfg(feature = "proptest")]
+pub mod testing;
 
 pub use catalogue::Catalogue;
 pub use change::{parse_changes, ChangeSpec};

@@ -338,3 +338,85 @@ fn diff_judges_an_element_on_both_snapshots_resources() {
     let impact = org.simulate(&[org.resolve(&change).unwrap()]).unwrap();
     assert_eq!(impact.users[0].lost, diff.users[0].lost);
 }
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// R-SEM-02, the `can(u, a)` side: `Org::decide` (no paths) and `Org::explain` give the
+    /// decision the effective report implies, for every user, universe element and resource key
+    /// any report names (and two no statement names); and the access matrix holds exactly the
+    /// effective report's `*` entries and, as scoped cells, its other entries (root: every
+    /// element; suspended: nothing).
+    #[test]
+    fn decide_and_the_matrix_agree_with_effective(snapshot in organization()) {
+        use iamsim_core::policy::{ActionPattern, ResourcePattern};
+        use iamsim_core::report::Decision;
+        let catalogue = catalogue();
+        let org = Org::compile(&snapshot, &catalogue).unwrap();
+        let universe: Vec<String> = org.universe().map(|a| a.to_string()).collect();
+        let effectives: Vec<Effective> = org.users().map(|u| org.effective(u)).collect();
+        let mut resources: BTreeSet<String> =
+            ["*", "i-9", "registry:zz"].into_iter().map(String::from).collect();
+        for e in &effectives {
+            resources.extend(e.allowed.iter().chain(&e.denied).map(|entry| entry.resource.clone()));
+        }
+        let matrix = org.access_matrix();
+        for (user, effective) in org.users().zip(&effectives) {
+            for action in &universe {
+                for resource in &resources {
+                    let decided = org.decide(
+                        user,
+                        &ActionPattern::parse(action).unwrap(),
+                        &ResourcePattern::parse(resource).unwrap(),
+                    );
+                    let explained = org.explain(user, action, resource).unwrap().decision;
+                    let expected = if effective.user.root {
+                        Decision::Allowed
+                    } else {
+                        let all: Vec<Entry> =
+                            effective.allowed.iter().chain(&effective.denied).cloned().collect();
+                        match deciding(&all, action, resource) {
+                            Some(entry) if effective.denied.contains(entry) => Decision::ExplicitDeny,
+                            Some(_) => Decision::Allowed,
+                            None => Decision::ImplicitDeny,
+                        }
+                    };
+                    prop_assert_eq!(decided, expected, "decide {} {} {}{}", effective.user.id, action, resource, show(&snapshot, &[]));
+                    prop_assert_eq!(explained, expected, "explain {} {} {}", effective.user.id, action, resource);
+                }
+            }
+            if effective.user.root {
+                prop_assert_eq!(matrix.allowed_count(user), universe.len());
+                continue;
+            }
+            let star: Vec<&str> = effective
+                .allowed
+                .iter()
+                .filter(|e| e.resource == "*")
+                .map(|e| e.action.as_str())
+                .collect();
+            let row: Vec<&str> = (0..universe.len())
+                .filter(|&a| matrix.allowed(user, a))
+                .map(|a| universe[a].as_str())
+                .collect();
+            prop_assert_eq!(&row, &star, "matrix row of {}", effective.user.id);
+            prop_assert_eq!(matrix.allowed_count(user), star.len());
+            let mut scoped: Vec<(String, String, bool)> = effective
+                .allowed
+                .iter()
+                .map(|e| (e, true))
+                .chain(effective.denied.iter().map(|e| (e, false)))
+                .filter(|(e, _)| e.resource != "*")
+                .map(|(e, allowed)| (e.action.clone(), e.resource.clone(), allowed))
+                .collect();
+            scoped.sort();
+            let mut cells: Vec<(String, String, bool)> = matrix
+                .scoped(user)
+                .into_iter()
+                .map(|c| (universe[c.element as usize].clone(), c.resource.to_string(), c.allowed))
+                .collect();
+            cells.sort();
+            prop_assert_eq!(cells, scoped, "scoped cells of {}{}", effective.user.id, show(&snapshot, &[]));
+        }
+    }
+}

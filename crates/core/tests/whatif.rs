@@ -6,84 +6,20 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use iamsim_core::model::RoleType;
-use iamsim_core::report::{ChangeKind, Impact, UserImpact};
+use iamsim_core::report::{Impact, UserImpact};
+use iamsim_core::testing::{check_rebuild, check_what_if};
 use iamsim_core::{reference, Catalogue, ChangeError, ChangeSpec, Org, SimulateOptions, Snapshot};
 use proptest::prelude::*;
 
 mod common;
-use common::{
-    catalogue, change_pick, change_set, config, has_entity, kind_of, named_entities, organization,
-    show,
-};
+use common::{catalogue, change_pick, change_set, config, organization, show};
 
 const ALLOW_NOOP: SimulateOptions = SimulateOptions {
     allow_noop: true,
     threads: 1,
 };
 
-/// What the engine must answer for a change set, worked out on the reference's snapshots.
-enum Expected {
-    /// The snapshot after every change, the kinds of the changes that do something, and the
-    /// users those changes name (who are reported even when nothing happens to them).
-    Applied(Box<Snapshot>, Vec<ChangeKind>, BTreeSet<String>),
-    /// A change names an entity an earlier change deleted: `(kind, id)` of each such entity.
-    Deleted(Vec<(&'static str, String)>),
-    /// A change replaces the document of a Vultr-managed policy.
-    SystemPolicy(String),
-}
-
-/// Kinds that are a no-op when they change nothing; the others always do something.
-fn can_be_noop(kind: ChangeKind) -> bool {
-    !matches!(
-        kind,
-        ChangeKind::DeleteGroup
-            | ChangeKind::DeleteRole
-            | ChangeKind::DeletePolicy
-            | ChangeKind::RemoveUser
-            | ChangeKind::ReplacePolicyDocument
-            | ChangeKind::DeleteRoleTrust
-    )
-}
-
-fn expected(snapshot: &Snapshot, specs: &[ChangeSpec]) -> Expected {
-    let mut current = snapshot.clone();
-    let mut kinds = Vec::new();
-    let mut named = BTreeSet::new();
-    for spec in specs {
-        let gone: Vec<_> = named_entities(spec)
-            .into_iter()
-            .filter(|(kind, id)| !has_entity(&current, kind, id))
-            .collect();
-        if !gone.is_empty() {
-            return Expected::Deleted(gone);
-        }
-        if let ChangeSpec::ReplacePolicyDocument { policy, .. } = spec {
-            if current
-                .policies
-                .iter()
-                .any(|p| &p.id == policy && p.is_system_policy)
-            {
-                return Expected::SystemPolicy(policy.clone());
-            }
-        }
-        let next = reference::apply(&current, spec);
-        let kind = kind_of(spec);
-        if !(can_be_noop(kind) && next == current) {
-            kinds.push(kind);
-            named.extend(
-                named_entities(spec)
-                    .into_iter()
-                    .filter(|(kind, _)| *kind == "user")
-                    .map(|(_, id)| id),
-            );
-        }
-        current = next;
-    }
-    Expected::Applied(Box::new(current), kinds, named)
-}
-
-/// The changes of a set that the engine can name: a trust on a role that is not assumable (or
-/// does not exist) is not one of its trusts, so a change naming it is dropped.
+/// The changes of a set that the engine can name.
 fn nameable(org: &Org, specs: Vec<ChangeSpec>) -> Vec<ChangeSpec> {
     specs
         .into_iter()
@@ -109,7 +45,9 @@ proptest! {
 
     /// For 1–3 changes of any kind, the engine's what-if equals the reference's, user by user,
     /// paths, counts and notes included; a user it does not report is one the reference finds
-    /// untouched; the errors are the ones the reference's snapshots predict.
+    /// untouched; the errors are the ones the reference's snapshots predict
+    /// (`testing::check_what_if`). And it equals compiling the changed snapshot
+    /// (`testing::check_rebuild`).
     #[test]
     fn what_if_equals_reference(
         snapshot in organization(),
@@ -117,48 +55,10 @@ proptest! {
     ) {
         let catalogue = catalogue();
         let org = Org::compile(&snapshot, &catalogue).unwrap();
-        let specs = nameable(&org, picks.iter().map(|p| p.spec(&snapshot)).collect());
-        let result = simulate(&org, &specs);
-        let (after, kinds, named) = match expected(&snapshot, &specs) {
-            Expected::Deleted(gone) => {
-                match result {
-                    Err(ChangeError::Deleted { kind, id }) => {
-                        prop_assert!(gone.contains(&(kind, id.clone())), "{} {} not in {:?}", kind, id, gone)
-                    }
-                    other => prop_assert!(false, "expected a Deleted error for {:?}, got {:?}", gone, other),
-                }
-                return Ok(());
-            }
-            Expected::SystemPolicy(policy) => {
-                prop_assert_eq!(result, Err(ChangeError::SystemPolicy { policy }));
-                return Ok(());
-            }
-            Expected::Applied(after, kinds, named) => (after, kinds, named),
-        };
-        let impact = result.unwrap();
-        let reported_kinds: Vec<ChangeKind> = impact.changes.iter().map(|c| c.kind).collect();
-        prop_assert_eq!(reported_kinds, kinds, "the changes that do something{}", show(&snapshot, &specs));
-        prop_assert!(Org::compile(&after, &catalogue).is_ok());
-        let reported = by_user(&impact);
-        prop_assert_eq!(reported.len(), impact.users.len(), "a user reported twice");
-        for id in &named {
-            prop_assert!(reported.contains_key(id), "named user {} not reported{}", id, show(&snapshot, &specs));
-        }
-        for user in &snapshot.users {
-            let naive = reference::impact(&snapshot, &after, &catalogue, &user.id);
-            match reported.get(&user.id) {
-                Some(got) => prop_assert_eq!(*got, &naive, "user {}{}", user.id, show(&snapshot, &specs)),
-                None => prop_assert!(
-                    naive.lost.is_empty()
-                        && naive.kept.is_empty()
-                        && naive.gained.is_empty()
-                        && naive.assumable_lost.is_empty(),
-                    "user {} not reported, but the reference says {:?}{}", user.id, naive, show(&snapshot, &specs)
-                ),
-            }
-        }
-        // Most lost first.
-        prop_assert!(impact.users.windows(2).all(|w| w[0].lost.len() >= w[1].lost.len()));
+        let specs = nameable(&org, picks.iter().filter_map(|p| p.spec(&snapshot)).collect());
+        let mut violations = check_what_if(&org, &snapshot, &catalogue, &specs);
+        violations.extend(check_rebuild(&org, &snapshot, &catalogue, &specs));
+        prop_assert!(violations.is_empty(), "{:#?}{}", violations, show(&snapshot, &specs));
     }
 
     /// Two changes that commute (the reference's snapshot after both is the same in either
@@ -170,7 +70,7 @@ proptest! {
     ) {
         let catalogue = catalogue();
         let org = Org::compile(&snapshot, &catalogue).unwrap();
-        let specs = nameable(&org, picks.iter().map(|p| p.spec(&snapshot)).collect());
+        let specs = nameable(&org, picks.iter().filter_map(|p| p.spec(&snapshot)).collect());
         prop_assume!(specs.len() == 2);
         let reversed = vec![specs[1].clone(), specs[0].clone()];
         let commute = normalized(&reference::apply_all(&snapshot, &specs))
@@ -198,7 +98,7 @@ proptest! {
     fn diff_equals_what_if(snapshot in organization(), pick in change_pick()) {
         let catalogue = catalogue();
         let org = Org::compile(&snapshot, &catalogue).unwrap();
-        let specs = nameable(&org, vec![pick.spec(&snapshot)]);
+        let specs = nameable(&org, pick.spec(&snapshot).into_iter().collect());
         prop_assume!(specs.len() == 1);
         let Ok(impact) = simulate(&org, &specs) else {
             // Only a Vultr-managed policy's document cannot be replaced.
