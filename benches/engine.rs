@@ -191,27 +191,114 @@ fn engine(c: &mut Criterion) {
             .users()
             .find(|&u| org.is_member(u, group) && !org.is_root(u))
             .expect("group 0 has members");
-        // The role attached to the most groups, and one of its policies: a wide blast radius.
+        // The role attached to the most groups (the first such), and its first policy without a
+        // bare `*` action: a wide blast radius with a realistic change per user. (A policy
+        // granting `*` would change every action for every holder; that is measured apart.)
+        let held_by = |r: &iamsim_core::model::Role| {
+            snapshot
+                .groups
+                .iter()
+                .filter(|g| g.roles.contains(&r.id))
+                .count()
+        };
         let role = snapshot
             .roles
             .iter()
-            .filter(|r| !r.policies.is_empty())
-            .max_by_key(|r| {
-                snapshot
-                    .groups
-                    .iter()
-                    .filter(|g| g.roles.contains(&r.id))
-                    .count()
+            .filter(|r| {
+                r.role_type == iamsim_core::model::RoleType::Assignable && !r.policies.is_empty()
             })
+            .fold(
+                None,
+                |best: Option<&iamsim_core::model::Role>, r| match best {
+                    Some(b) if held_by(b) >= held_by(r) => Some(b),
+                    _ => Some(r),
+                },
+            )
             .expect("roles exist");
+        let grants_everything = |id: &String| {
+            snapshot.policies.iter().any(|p| {
+                p.id == *id
+                    && p.policy_document
+                        .statement
+                        .as_slice()
+                        .iter()
+                        .any(|s| s.action.as_slice().iter().any(|a| a == "*"))
+            })
+        };
+        let policy = role
+            .policies
+            .iter()
+            .find(|p| !grants_everything(p))
+            .unwrap_or(&role.policies[0]);
         let blast = org
             .resolve(&ChangeSpec::DetachPolicy {
-                policy: role.policies[0].clone(),
+                policy: policy.clone(),
                 user: None,
                 group: None,
                 role: Some(role.id.clone()),
             })
             .unwrap();
+        let impact = org.simulate(std::slice::from_ref(&blast)).unwrap();
+        eprintln!(
+            "{name}: blast radius: detach {policy} from {} (held by {} groups): {} users reported, {} entries",
+            role.id,
+            held_by(role),
+            impact.users.len(),
+            impact.users.iter().map(|u| u.lost.len() + u.kept.len() + u.gained.len()).sum::<usize>()
+        );
+        // The widest change of all: delete the largest group (skewed sizes put most users in
+        // the first groups).
+        let wide = Change::DeleteGroup { group };
+        let wide_impact = org.simulate(std::slice::from_ref(&wide)).unwrap();
+        eprintln!(
+            "{name}: delete g-0: {} users reported, {} entries",
+            wide_impact.users.len(),
+            wide_impact
+                .users
+                .iter()
+                .map(|u| u.lost.len() + u.kept.len() + u.gained.len())
+                .sum::<usize>()
+        );
+        // A change set reaching about 10,000 users at the large size, every one reported:
+        // attach a small policy (literal actions only) to the eight largest groups.
+        let small_policy = snapshot
+            .policies
+            .iter()
+            .find(|p| {
+                p.policy_document
+                    .statement
+                    .as_slice()
+                    .iter()
+                    .all(|s| s.action.as_slice().iter().all(|a| !a.ends_with('*')))
+            })
+            .expect("a policy with literal actions only");
+        let mut largest: Vec<&iamsim_core::model::Group> = snapshot.groups.iter().collect();
+        largest.sort_by_key(|g| std::cmp::Reverse(g.members.len()));
+        let attach: Vec<Change> = largest
+            .iter()
+            .take(8)
+            .filter(|g| !g.policies.contains(&small_policy.id))
+            .map(|g| {
+                org.resolve(&ChangeSpec::AttachPolicy {
+                    policy: small_policy.id.clone(),
+                    user: None,
+                    group: Some(g.id.clone()),
+                    role: None,
+                })
+                .unwrap()
+            })
+            .collect();
+        let attach_impact = org.simulate(&attach).unwrap();
+        eprintln!(
+            "{name}: attach {} to the 8 largest groups: {} users reported, {} entries",
+            small_policy.id,
+            attach_impact.users.len(),
+            attach_impact
+                .users
+                .iter()
+                .map(|u| u.lost.len() + u.kept.len() + u.gained.len())
+                .sum::<usize>()
+        );
         let mut changed = snapshot.clone();
         changed.groups[0].members.retain(|m| m != org.user_id(user));
         let changed = Org::compile(&changed, &catalogue).unwrap();
@@ -248,6 +335,23 @@ fn engine(c: &mut Criterion) {
         g.bench_function(
             BenchmarkId::new("blast_radius_detach_policy_from_role", n),
             |b| b.iter(|| org.simulate(std::slice::from_ref(&blast)).unwrap()),
+        );
+        g.bench_function(BenchmarkId::new("delete_largest_group", n), |b| {
+            b.iter(|| org.simulate(std::slice::from_ref(&wide)).unwrap())
+        });
+        g.bench_function(
+            BenchmarkId::new("attach_policy_to_8_largest_groups", n),
+            |b| b.iter(|| org.simulate(&attach).unwrap()),
+        );
+        g.bench_function(
+            BenchmarkId::new("attach_policy_to_8_largest_groups_2_threads", n),
+            |b| {
+                let options = iamsim_core::SimulateOptions {
+                    threads: 2,
+                    ..Default::default()
+                };
+                b.iter(|| org.simulate_with(&attach, &options).unwrap())
+            },
         );
         g.bench_function(BenchmarkId::new("who_can_one_action", n), |b| {
             b.iter(|| org.who_can("svc0.res0.Read", "*").unwrap())

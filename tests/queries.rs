@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::util::{data, demo_snapshot, entries, iamsim, paths, temp_file, temp_json};
+use crate::util::{data, demo_snapshot, entries, iamsim, path_text, paths, temp_file, temp_json};
 
 const ANA_ADMIN: &str = "user:u-ana > group:g-devops > policy:p-compute-admin > #0";
 const DAN_ADMIN: &str = "user:u-dan > group:g-devops > policy:p-compute-admin > #0";
@@ -257,31 +257,30 @@ fn check_redundant(snapshot: &[&str], edges: &[(Value, Covered)], shadowed: Valu
     assert_eq!(got.len(), edges.len(), "{value:#}");
     for (edge, (change, covered)) in got.iter().zip(edges) {
         assert_eq!(&edge["change"], change);
-        // Per covered user: the actions still allowed, and through what.
-        let users: Vec<(String, Vec<String>, Vec<String>)> = edge["covered"]
+        // Per covered user: how many permissions stay allowed, and through what.
+        let users: Vec<(String, usize, Vec<String>)> = edge["covered"]
             .as_array()
             .expect("covered")
             .iter()
             .map(|u| {
-                for list in ["lost", "gained", "assumable_lost"] {
-                    assert_eq!(u[list], json!([]), "{change}: covered users lose nothing");
-                }
-                let kept = entries(&u["kept"]);
-                let mut via: Vec<String> = kept.iter().flat_map(|e| e.2.clone()).collect();
-                via.dedup();
                 (
                     u["user"]["id"].as_str().expect("id").to_string(),
-                    kept.into_iter().map(|e| e.0).collect(),
-                    via,
+                    u["kept"].as_u64().expect("kept") as usize,
+                    u["via"]
+                        .as_array()
+                        .expect("via")
+                        .iter()
+                        .map(path_text)
+                        .collect(),
                 )
             })
             .collect();
-        let want: Vec<(String, Vec<String>, Vec<String>)> = covered
+        let want: Vec<(String, usize, Vec<String>)> = covered
             .iter()
             .map(|(id, actions, via)| {
                 (
                     id.to_string(),
-                    actions.iter().map(|a| a.to_string()).collect(),
+                    actions.len(),
                     via.iter().map(|p| p.to_string()).collect(),
                 )
             })

@@ -1428,3 +1428,47 @@ fn replace_policy_document() {
         .expect_error(fragments);
     }
 }
+
+/// Joining a trusted group makes its assumable roles reachable: reported as gained, and a
+/// `--fail-on gained` gate trips on it.
+#[test]
+fn add_member_gains_an_assumable_role() {
+    let run = crate::util::iamsim(&[
+        "impact",
+        "add-member",
+        "--group",
+        "DevOps",
+        "--user",
+        "cara@acme.example",
+        "--format",
+        "json",
+    ]);
+    let value = run.json();
+    let cara = &value["users"][0];
+    assert_eq!(cara["user"]["id"], "u-cara");
+    assert_eq!(cara["assumable_gained"][0]["role"]["id"], "r-deploy-admin");
+    assert_eq!(cara["assumable_gained"][0]["via"][0][1]["id"], "g-devops");
+    assert_eq!(cara["assumable_lost"], serde_json::json!([]));
+
+    let gate = crate::util::iamsim(&[
+        "impact",
+        "add-member",
+        "--group",
+        "Contractors",
+        "--user",
+        "cara@acme.example",
+        "--fail-on",
+        "gained",
+    ]);
+    // Contractors only denies: Cara gains nothing, and the gate stays quiet.
+    gate.expect_code(0);
+    let gate = crate::util::iamsim(&[
+        "impact",
+        "delete-role-trust",
+        "--trust",
+        "t-deploy-devops",
+        "--fail-on",
+        "gained",
+    ]);
+    gate.expect_code(0);
+}

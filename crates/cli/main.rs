@@ -281,6 +281,17 @@ struct Common {
     /// Treat every snapshot diagnostic (dangling id, unknown action, ...) as an error.
     #[arg(long, global = true)]
     strict: bool,
+    /// Threads for org-wide work (default: the cores available). The output is the same
+    /// whatever the number.
+    #[arg(long, value_name = "N", global = true)]
+    threads: Option<usize>,
+}
+
+impl Common {
+    fn threads(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
 }
 
 #[derive(Args)]
@@ -457,6 +468,7 @@ fn run(command: Command) -> Result<u8, Failure> {
                     lost: &u.lost,
                     gained: &u.gained,
                     assumable_lost: 0,
+                    assumable_gained: 0,
                 })
                 .collect();
             Ok(checks.check(&subjects, &old, &new))
@@ -546,6 +558,7 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         })?;
     let options = SimulateOptions {
         allow_noop: args.allow_noop,
+        threads: args.input.common.threads(),
     };
     let report = org.simulate_with(&changes, &options)?;
     emit(args.input.common.format, &report, |m| {
@@ -777,6 +790,7 @@ impl GateCheck {
                 lost: &u.lost,
                 gained: &u.gained,
                 assumable_lost: u.assumable_lost.len(),
+                assumable_gained: u.assumable_gained.len(),
             })
             .collect();
         self.check(&subjects, org, org)
@@ -834,10 +848,15 @@ impl GateCheck {
                         ));
                     }
                 }
-                if pattern.is_none() && !gained && subject.assumable_lost > 0 {
+                let assumable = if gained {
+                    subject.assumable_gained
+                } else {
+                    subject.assumable_lost
+                };
+                if pattern.is_none() && assumable > 0 {
                     out.push(format!(
-                        "{} loses {} assumable role(s)",
-                        subject.email, subject.assumable_lost
+                        "{} {verb} {assumable} assumable role(s)",
+                        subject.email
                     ));
                 }
             }
@@ -882,4 +901,5 @@ struct Subject<'a> {
     lost: &'a [Entry],
     gained: &'a [Entry],
     assumable_lost: usize,
+    assumable_gained: usize,
 }

@@ -418,6 +418,10 @@ fn user_impact(doc: &mut Doc, user: &UserImpact) {
     doc.entries(2, &user.gained, "via");
     doc.section(1, "35", "ASSUMABLE LOST", user.assumable_lost.len(), "");
     doc.assumables(2, &user.assumable_lost);
+    if !user.assumable_gained.is_empty() {
+        doc.section(1, "35", "ASSUMABLE GAINED", user.assumable_gained.len(), "");
+        doc.assumables(2, &user.assumable_gained);
+    }
     if doc.markdown() {
         doc.blank();
     }
@@ -446,7 +450,11 @@ pub fn impact(report: &Impact, mode: Mode) -> String {
             .iter()
             .filter(|u| !u.lost.is_empty() || !u.assumable_lost.is_empty())
             .count();
-        let gained = report.users.iter().filter(|u| !u.gained.is_empty()).count();
+        let gained = report
+            .users
+            .iter()
+            .filter(|u| !u.gained.is_empty() || !u.assumable_gained.is_empty())
+            .count();
         doc.line(
             0,
             &format!(
@@ -519,20 +527,13 @@ pub fn redundancy(report: &Redundancy, mode: Mode) -> String {
             doc.line(2, "grants nothing to anyone");
         }
         for user in &edge.covered {
-            let actions: Vec<&str> = user.kept.iter().map(|e| e.action.as_str()).collect();
-            let mut via: Vec<String> = user
-                .kept
-                .iter()
-                .flat_map(|e| e.via.iter().map(path_text))
-                .collect();
-            via.sort();
-            via.dedup();
+            let via: Vec<String> = user.via.iter().map(path_text).collect();
             doc.line(
                 2,
                 &format!(
-                    "{}: {} still via {}",
+                    "{}: {} permission(s) still via {}",
                     user.user.email,
-                    shorten(&actions),
+                    user.kept,
                     via.join("; ")
                 ),
             );

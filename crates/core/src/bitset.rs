@@ -33,20 +33,6 @@ impl BitSet {
         }
     }
 
-    /// Capacity in bits (a multiple of 64).
-    pub(crate) fn len(&self) -> usize {
-        self.words.len() * 64
-    }
-
-    /// How many bits are set in `self` and not in `other`.
-    pub(crate) fn count_without(&self, other: &BitSet) -> usize {
-        self.words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w & !other.words.get(i).copied().unwrap_or(0)).count_ones() as usize)
-            .sum()
-    }
-
     pub(crate) fn count(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }

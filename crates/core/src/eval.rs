@@ -12,8 +12,8 @@ use crate::org::{Org, UserKey};
 pub(crate) use crate::overlay::Overlay;
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
-    Assumable, Decision, Effective, EntityRef, Entry, Explanation, Path, Step, StepKind,
-    TrustSummary, UserSummary, SCHEMA_VERSION,
+    Assumable, Decision, Effective, EntityRef, Entry, Explanation, Path, Step, TrustSummary,
+    UserSummary, SCHEMA_VERSION,
 };
 
 /// How a user reaches a policy. The user is implicit.
@@ -31,10 +31,16 @@ pub(crate) struct Hit {
     pub(crate) statement: u32,
 }
 
-/// Every statement a user reaches, per universe element it covers.
+/// The key `*`, shared.
+pub(crate) static ANY_RESOURCE: std::sync::LazyLock<ResourcePattern> =
+    std::sync::LazyLock::new(ResourcePattern::any);
+
+/// Every statement a user reaches, per universe element it covers: (element, hit) pairs sorted
+/// by element, each element's hits in route order. A sorted vector rather than a map: built
+/// once, read in order, and far cheaper to fill.
 #[derive(Debug, Default)]
 pub(crate) struct Grants {
-    pub(crate) by_action: BTreeMap<u32, Vec<Hit>>,
+    pairs: Vec<(u32, Hit)>,
 }
 
 /// The hits that decide one (action, resource key).
@@ -55,20 +61,48 @@ impl Judgement {
 }
 
 impl Grants {
+    fn push(&mut self, action: u32, hit: Hit) {
+        self.pairs.push((action, hit));
+    }
+
+    /// Sorts by element, keeping each element's hits in the order they were found.
+    fn settle(mut self) -> Grants {
+        self.pairs.sort_by_key(|&(action, _)| action);
+        self
+    }
+
+    /// The hits covering one element.
+    pub(crate) fn hits(&self, action: u32) -> impl Iterator<Item = &Hit> {
+        let start = self.pairs.partition_point(|&(a, _)| a < action);
+        self.pairs[start..]
+            .iter()
+            .take_while(move |&&(a, _)| a == action)
+            .map(|(_, hit)| hit)
+    }
+
+    /// The elements with at least one hit, in increasing order.
+    pub(crate) fn actions(&self) -> impl Iterator<Item = u32> + '_ {
+        self.pairs
+            .iter()
+            .enumerate()
+            .filter(|&(i, &(a, _))| i == 0 || self.pairs[i - 1].0 != a)
+            .map(|(_, &(a, _))| a)
+    }
+
     /// The resource keys worth a separate answer for `action`: `*`, and every non-`*` resource
-    /// pattern of a statement that covers the action.
-    pub(crate) fn keys(
+    /// pattern of a statement that covers the action. Borrowed: no key is copied.
+    pub(crate) fn keys<'a>(
         &self,
-        org: &Org,
-        overlay: &Overlay,
+        org: &'a Org,
+        overlay: &'a Overlay,
         action: u32,
-        into: &mut BTreeSet<ResourcePattern>,
+        into: &mut BTreeSet<&'a ResourcePattern>,
     ) {
-        into.insert(ResourcePattern::any());
-        for hit in self.by_action.get(&action).into_iter().flatten() {
+        into.insert(&ANY_RESOURCE);
+        for hit in self.hits(action) {
             for resource in &org.statement(hit.statement, overlay).resources {
                 if !resource.is_any() {
-                    into.insert(resource.clone());
+                    into.insert(resource);
                 }
             }
         }
@@ -82,7 +116,22 @@ impl Grants {
         key: &ResourcePattern,
     ) -> Judgement {
         let mut judgement = Judgement::default();
-        for hit in self.by_action.get(&action).into_iter().flatten() {
+        self.judge_into(org, overlay, action, key, &mut judgement);
+        judgement
+    }
+
+    /// [`Grants::judge`] into a reused judgement (cleared first).
+    pub(crate) fn judge_into(
+        &self,
+        org: &Org,
+        overlay: &Overlay,
+        action: u32,
+        key: &ResourcePattern,
+        judgement: &mut Judgement,
+    ) {
+        judgement.allow.clear();
+        judgement.deny.clear();
+        for hit in self.hits(action) {
             let statement = org.statement(hit.statement, overlay);
             if statement.covers_resource(key) {
                 match statement.effect {
@@ -91,7 +140,6 @@ impl Grants {
                 }
             }
         }
-        judgement
     }
 }
 
@@ -156,10 +204,14 @@ impl Org {
             for statement in self.policy_statements(route.policy, overlay) {
                 let node = self.statement(statement, overlay);
                 let hit = Hit { route, statement };
-                let mut add = |action: u32| grants.by_action.entry(action).or_default().push(hit);
-                match mask {
-                    None => node.actions.iter().for_each(|a| add(a as u32)),
-                    Some(mask) => node.actions.iter_and(mask).for_each(|a| add(a as u32)),
+                let mut add = |action: u32| grants.push(action, hit);
+                match (mask, &node.few) {
+                    (None, _) => node.actions.iter().for_each(|a| add(a as u32)),
+                    (Some(mask), Some(few)) => few
+                        .iter()
+                        .filter(|&&a| mask.contains(a as usize))
+                        .for_each(|&a| add(a)),
+                    (Some(mask), None) => node.actions.iter_and(mask).for_each(|a| add(a as u32)),
                 }
                 for (i, extra) in overlay.extra_elements.iter().enumerate() {
                     if node.patterns.iter().any(|p| p.covers(extra)) {
@@ -168,7 +220,7 @@ impl Org {
                 }
             }
         }
-        grants
+        grants.settle()
     }
 
     /// (trust, via group) pairs: the trusts that name the user or one of their groups.
@@ -181,20 +233,24 @@ impl Org {
         if !self.has_standing(user, overlay) {
             return found;
         }
-        let groups = self.user_groups(user, overlay);
-        for (t, trust) in self.trusts.iter().enumerate() {
-            if overlay.deleted_trusts.contains(&(t as u32))
-                || overlay.deleted_roles.contains(&trust.role)
+        let live = |t: u32| {
+            !overlay.deleted_trusts.contains(&t)
+                && !overlay
+                    .deleted_roles
+                    .contains(&self.trusts[t as usize].role)
+        };
+        for &t in self.reverse.user_trusts[user as usize]
+            .iter()
+            .filter(|&&t| live(t))
+        {
+            found.entry(t as usize).or_default().push(None);
+        }
+        for &group in self.user_groups(user, overlay).iter() {
+            for &t in self.reverse.group_trusts[group as usize]
+                .iter()
+                .filter(|&&t| live(t))
             {
-                continue;
-            }
-            if trust.user == Some(user) {
-                found.entry(t).or_default().push(None);
-            }
-            if let Some(group) = trust.group {
-                if groups.contains(&group) {
-                    found.entry(t).or_default().push(Some(group));
-                }
+                found.entry(t as usize).or_default().push(Some(group));
             }
         }
         found
@@ -222,7 +278,6 @@ impl Org {
         if !self.has_standing(user, overlay) {
             return grants;
         }
-        let mut hits = Vec::new();
         for route in self.routes(user, overlay) {
             for statement in self.policy_statements(route.policy, overlay) {
                 if self
@@ -230,12 +285,9 @@ impl Org {
                     .actions
                     .contains(element as usize)
                 {
-                    hits.push(Hit { route, statement });
+                    grants.push(element, Hit { route, statement });
                 }
             }
-        }
-        if !hits.is_empty() {
-            grants.by_action.insert(element, hits);
         }
         grants
     }
@@ -256,29 +308,11 @@ impl Org {
     }
 
     fn user_step(&self, user: u32) -> Step {
-        let (id, node) = self
-            .users
-            .get_index(user as usize)
-            .expect("user of this org");
-        Step {
-            kind: StepKind::User,
-            id: Some(id.clone()),
-            name: Some(node.email.clone()),
-            index: None,
-        }
+        self.steps.users[user as usize].clone()
     }
 
     fn group_step(&self, group: u32) -> Step {
-        let (id, node) = self
-            .groups
-            .get_index(group as usize)
-            .expect("group of this org");
-        Step {
-            kind: StepKind::Group,
-            id: Some(id.clone()),
-            name: Some(node.display_name.clone()),
-            index: None,
-        }
+        self.steps.groups[group as usize].clone()
     }
 
     pub(crate) fn group_ref(&self, group: u32) -> EntityRef {
@@ -293,50 +327,22 @@ impl Org {
     }
 
     pub(crate) fn root_path(&self, user: u32) -> Path {
-        vec![
-            self.user_step(user),
-            Step {
-                kind: StepKind::Organization,
-                id: Some(self.org_id.clone()),
-                name: Some(self.org_name.clone()),
-                index: None,
-            },
-        ]
+        vec![self.user_step(user), self.steps.organization.clone()]
     }
 
     pub(crate) fn path(&self, user: u32, hit: &Hit, overlay: &Overlay) -> Path {
-        let mut path = vec![self.user_step(user)];
+        let mut path = Vec::with_capacity(5);
+        path.push(self.user_step(user));
         if let Some(group) = hit.route.group {
             path.push(self.group_step(group));
         }
         if let Some(role) = hit.route.role {
-            let (id, node) = self
-                .roles
-                .get_index(role as usize)
-                .expect("role of this org");
-            path.push(Step {
-                kind: StepKind::Role,
-                id: Some(id.clone()),
-                name: Some(node.name.clone()),
-                index: None,
-            });
+            path.push(self.steps.roles[role as usize].clone());
         }
-        let (id, node) = self
-            .policies
-            .get_index(hit.route.policy as usize)
-            .expect("policy of this org");
-        path.push(Step {
-            kind: StepKind::Policy,
-            id: Some(id.clone()),
-            name: Some(node.name.clone()),
-            index: None,
-        });
-        path.push(Step {
-            kind: StepKind::Statement,
-            id: None,
-            name: None,
-            index: Some(self.statement(hit.statement, overlay).index),
-        });
+        path.push(self.steps.policies[hit.route.policy as usize].clone());
+        path.push(Step::statement(
+            self.statement(hit.statement, overlay).index,
+        ));
         path
     }
 
@@ -417,7 +423,7 @@ impl Org {
         } else {
             let grants = self.grants(user, overlay);
             let mut keys = BTreeSet::new();
-            for &action in grants.by_action.keys() {
+            for action in grants.actions() {
                 keys.clear();
                 grants.keys(self, overlay, action, &mut keys);
                 for key in &keys {

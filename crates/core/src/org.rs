@@ -10,6 +10,7 @@ use crate::catalogue::Catalogue;
 use crate::error::{BuildError, Diagnostic, LookupError};
 use crate::model::{RoleType, Snapshot};
 use crate::policy::{ActionPattern, Effect, ParsedStatement, ResourcePattern};
+use crate::report::{Step, StepKind};
 
 /// A user of a compiled [`Org`], found with [`Org::find_user`]. Valid only for the `Org` that made it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -75,6 +76,9 @@ pub(crate) struct StatementNode {
     pub(crate) patterns: Vec<ActionPattern>,
     /// The universe elements the statement's action patterns cover.
     pub(crate) actions: BitSet,
+    /// The same elements as a list, when they are few (most statements name a handful of
+    /// actions): masked walks then skip the bitset's empty words.
+    pub(crate) few: Option<Box<[u32]>>,
     pub(crate) resources: Vec<ResourcePattern>,
 }
 
@@ -111,6 +115,9 @@ pub(crate) struct Reverse {
     pub(crate) policy_users: Vec<Vec<u32>>,
     pub(crate) policy_groups: Vec<Vec<u32>>,
     pub(crate) policy_roles: Vec<Vec<u32>>,
+    /// The trusts naming each user, and each group.
+    pub(crate) user_trusts: Vec<Vec<u32>>,
+    pub(crate) group_trusts: Vec<Vec<u32>>,
 }
 
 /// An organization compiled for queries.
@@ -141,6 +148,18 @@ pub struct Org {
     /// The sparse side of each folded set, indexed like `folded_bits`.
     pub(crate) folded: Vec<Folded>,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The path step of every entity, built once: paths share their strings.
+    pub(crate) steps: Steps,
+}
+
+/// Path steps per entity, indexed like the entities.
+#[derive(Debug, Clone)]
+pub(crate) struct Steps {
+    pub(crate) users: Vec<Step>,
+    pub(crate) groups: Vec<Step>,
+    pub(crate) roles: Vec<Step>,
+    pub(crate) policies: Vec<Step>,
+    pub(crate) organization: Step,
 }
 
 /// Maps ids to dense indexes, failing on a repeated id.
@@ -464,10 +483,40 @@ impl Org {
             reverse: Reverse::default(),
             folded_bits: Vec::new(),
             folded: Vec::new(),
+            steps: Steps {
+                users: Vec::new(),
+                groups: Vec::new(),
+                roles: Vec::new(),
+                policies: Vec::new(),
+                organization: Step::statement(0),
+            },
             diagnostics,
         };
         org.fold();
         org.index_reverse();
+        org.steps = Steps {
+            users: org
+                .users
+                .iter()
+                .map(|(id, u)| Step::entity(StepKind::User, id, &u.email))
+                .collect(),
+            groups: org
+                .groups
+                .iter()
+                .map(|(id, g)| Step::entity(StepKind::Group, id, &g.display_name))
+                .collect(),
+            roles: org
+                .roles
+                .iter()
+                .map(|(id, r)| Step::entity(StepKind::Role, id, &r.name))
+                .collect(),
+            policies: org
+                .policies
+                .iter()
+                .map(|(id, p)| Step::entity(StepKind::Policy, id, &p.name))
+                .collect(),
+            organization: Step::entity(StepKind::Organization, &org.org_id, &org.org_name),
+        };
         org.diagnostics.sort();
         Ok(org)
     }
@@ -480,7 +529,17 @@ impl Org {
             policy_users: vec![Vec::new(); self.policies.len()],
             policy_groups: vec![Vec::new(); self.policies.len()],
             policy_roles: vec![Vec::new(); self.policies.len()],
+            user_trusts: vec![Vec::new(); self.users.len()],
+            group_trusts: vec![Vec::new(); self.groups.len()],
         };
+        for (t, trust) in self.trusts.iter().enumerate() {
+            if let Some(user) = trust.user {
+                r.user_trusts[user as usize].push(t as u32);
+            }
+            if let Some(group) = trust.group {
+                r.group_trusts[group as usize].push(t as u32);
+            }
+        }
         for (u, user) in self.users.values().enumerate() {
             for &g in &user.groups {
                 r.group_members[g as usize].push(u as u32);
@@ -857,10 +916,12 @@ pub(crate) fn compile_statement(
         });
         actions.union_with(set);
     }
+    let few = (actions.count() <= 16).then(|| actions.iter().map(|a| a as u32).collect());
     StatementNode {
         index,
         effect: statement.effect,
         patterns: statement.actions.clone(),
+        few,
         actions,
         resources: statement.resources.clone(),
     }

@@ -42,6 +42,19 @@ pub(crate) struct Overlay {
     pub(crate) extra_elements: Vec<ActionPattern>,
 }
 
+impl Edge {
+    /// The attached end: the group, policy or role.
+    fn target(&self) -> u32 {
+        match *self {
+            Edge::Member { group, .. } => group,
+            Edge::UserPolicy { policy, .. }
+            | Edge::GroupPolicy { policy, .. }
+            | Edge::RolePolicy { policy, .. } => policy,
+            Edge::UserRole { role, .. } | Edge::GroupRole { role, .. } => role,
+        }
+    }
+}
+
 impl Overlay {
     pub(crate) fn none() -> Overlay {
         Overlay::default()
@@ -55,10 +68,6 @@ impl Overlay {
             ..Overlay::default()
         }
     }
-
-    fn added_range(&self, low: Edge, high: Edge) -> impl Iterator<Item = &Edge> {
-        self.added.range(low..=high)
-    }
 }
 
 /// `base` less removed edges and deleted targets, plus added edges, without repeats.
@@ -69,10 +78,15 @@ fn patched<'a>(
     base: &'a [u32],
     overlay: &Overlay,
     edge: impl Fn(u32) -> Edge,
-    added: impl Iterator<Item = u32>,
     deleted: &BTreeSet<u32>,
 ) -> Cow<'a, [u32]> {
-    let mut added = added.peekable();
+    // INVARIANT: edges order by kind, then source, then target, so this range holds exactly
+    // the added edges of this kind from this source.
+    let mut added = overlay
+        .added
+        .range(edge(0)..=edge(u32::MAX))
+        .map(Edge::target)
+        .peekable();
     if deleted.is_empty()
         && added.peek().is_none()
         && !base.iter().any(|&t| overlay.removed.contains(&edge(t)))
@@ -114,23 +128,10 @@ impl Org {
     }
 
     pub(crate) fn user_policies(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        let added = overlay
-            .added_range(
-                Edge::UserPolicy { user, policy: 0 },
-                Edge::UserPolicy {
-                    user,
-                    policy: u32::MAX,
-                },
-            )
-            .map(|e| match e {
-                Edge::UserPolicy { policy, .. } => *policy,
-                _ => unreachable!("range holds one kind"),
-            });
         patched(
             &self.users[user as usize].policies,
             overlay,
             |policy| Edge::UserPolicy { user, policy },
-            added,
             &overlay.deleted_policies,
         )
     }
@@ -149,67 +150,28 @@ impl Org {
 
     /// Every attached role, assumable ones included.
     pub(crate) fn user_roles_raw(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        let added = overlay
-            .added_range(
-                Edge::UserRole { user, role: 0 },
-                Edge::UserRole {
-                    user,
-                    role: u32::MAX,
-                },
-            )
-            .map(|e| match e {
-                Edge::UserRole { role, .. } => *role,
-                _ => unreachable!("range holds one kind"),
-            });
         patched(
             &self.users[user as usize].roles,
             overlay,
             |role| Edge::UserRole { user, role },
-            added,
             &overlay.deleted_roles,
         )
     }
 
     pub(crate) fn user_groups(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        let added = overlay
-            .added_range(
-                Edge::Member { user, group: 0 },
-                Edge::Member {
-                    user,
-                    group: u32::MAX,
-                },
-            )
-            .map(|e| match e {
-                Edge::Member { group, .. } => *group,
-                _ => unreachable!("range holds one kind"),
-            });
         patched(
             &self.users[user as usize].groups,
             overlay,
             |group| Edge::Member { user, group },
-            added,
             &overlay.deleted_groups,
         )
     }
 
     pub(crate) fn group_policies(&self, group: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        let added = overlay
-            .added_range(
-                Edge::GroupPolicy { group, policy: 0 },
-                Edge::GroupPolicy {
-                    group,
-                    policy: u32::MAX,
-                },
-            )
-            .map(|e| match e {
-                Edge::GroupPolicy { policy, .. } => *policy,
-                _ => unreachable!("range holds one kind"),
-            });
         patched(
             &self.groups[group as usize].policies,
             overlay,
             |policy| Edge::GroupPolicy { group, policy },
-            added,
             &overlay.deleted_policies,
         )
     }
@@ -228,45 +190,19 @@ impl Org {
 
     /// Every attached role, assumable ones included.
     pub(crate) fn group_roles_raw(&self, group: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        let added = overlay
-            .added_range(
-                Edge::GroupRole { group, role: 0 },
-                Edge::GroupRole {
-                    group,
-                    role: u32::MAX,
-                },
-            )
-            .map(|e| match e {
-                Edge::GroupRole { role, .. } => *role,
-                _ => unreachable!("range holds one kind"),
-            });
         patched(
             &self.groups[group as usize].roles,
             overlay,
             |role| Edge::GroupRole { group, role },
-            added,
             &overlay.deleted_roles,
         )
     }
 
     pub(crate) fn role_policies(&self, role: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        let added = overlay
-            .added_range(
-                Edge::RolePolicy { role, policy: 0 },
-                Edge::RolePolicy {
-                    role,
-                    policy: u32::MAX,
-                },
-            )
-            .map(|e| match e {
-                Edge::RolePolicy { policy, .. } => *policy,
-                _ => unreachable!("range holds one kind"),
-            });
         patched(
             &self.roles[role as usize].policies,
             overlay,
             |policy| Edge::RolePolicy { role, policy },
-            added,
             &overlay.deleted_policies,
         )
     }
@@ -299,8 +235,21 @@ impl Org {
         }
     }
 
-    /// Whether the user is a member of the group under the overlay.
-    pub(crate) fn member_under(&self, user: u32, group: u32, overlay: &Overlay) -> bool {
-        self.user_groups(user, overlay).contains(&group)
+    /// Whether an edge exists under the overlay (assumable roles count as attached).
+    pub(crate) fn edge_present(&self, edge: Edge, overlay: &Overlay) -> bool {
+        match edge {
+            Edge::Member { user, group } => self.user_groups(user, overlay).contains(&group),
+            Edge::UserPolicy { user, policy } => {
+                self.user_policies(user, overlay).contains(&policy)
+            }
+            Edge::UserRole { user, role } => self.user_roles_raw(user, overlay).contains(&role),
+            Edge::GroupPolicy { group, policy } => {
+                self.group_policies(group, overlay).contains(&policy)
+            }
+            Edge::GroupRole { group, role } => self.group_roles_raw(group, overlay).contains(&role),
+            Edge::RolePolicy { role, policy } => {
+                self.role_policies(role, overlay).contains(&policy)
+            }
+        }
     }
 }

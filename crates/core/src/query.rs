@@ -7,8 +7,9 @@ use crate::eval::{Grants, Overlay};
 use crate::org::{Org, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
-    Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank, RankedRemoval, Redundancy,
-    RedundantEdge, ShadowedStatement, UserDiff, UserPaths, WhoCan, SCHEMA_VERSION,
+    CoveredUser, Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank, RankedRemoval,
+    Redundancy, RedundantEdge, ShadowedStatement, UserDiff, UserPaths, UserRef, WhoCan,
+    SCHEMA_VERSION,
 };
 use crate::simulate::{Change, Holder, Principal};
 
@@ -73,6 +74,11 @@ impl Org {
             let Some((element, _)) = located else {
                 continue;
             };
+            // Most users reach no statement on this element: the pre-folded sets say so
+            // without walking their routes.
+            if !self.reaches_element(user, element as usize) {
+                continue;
+            }
             let judgement = self
                 .grants_for(user, &none, element)
                 .judge(self, &none, element, &key);
@@ -184,6 +190,20 @@ impl Org {
                         .users
                         .into_iter()
                         .filter(|u| !u.kept.is_empty())
+                        .map(|u| {
+                            let mut via: Vec<_> =
+                                u.kept.iter().flat_map(|e| e.via.iter().cloned()).collect();
+                            via.sort();
+                            via.dedup();
+                            CoveredUser {
+                                user: UserRef {
+                                    id: u.user.id,
+                                    email: u.user.email,
+                                },
+                                kept: u.kept.len(),
+                                via,
+                            }
+                        })
                         .collect(),
                 });
             }
@@ -336,11 +356,13 @@ impl Side<'_> {
     /// Element texts with any statement, and their resource keys.
     fn keys(&self, into: &mut BTreeMap<String, BTreeSet<ResourcePattern>>) {
         let none = Overlay::none();
-        for &action in self.grants.by_action.keys() {
+        for action in self.grants.actions() {
             let keys = into
                 .entry(self.org.universe[action as usize].to_string())
                 .or_default();
-            self.grants.keys(self.org, &none, action, keys);
+            let mut found = BTreeSet::new();
+            self.grants.keys(self.org, &none, action, &mut found);
+            keys.extend(found.into_iter().cloned());
         }
     }
 
@@ -350,7 +372,10 @@ impl Side<'_> {
             .ok()
             .and_then(|e| self.org.locate(&e));
         if let Some((index, _)) = located {
-            self.grants.keys(self.org, &Overlay::none(), index, into);
+            let none = Overlay::none();
+            let mut found = BTreeSet::new();
+            self.grants.keys(self.org, &none, index, &mut found);
+            into.extend(found.into_iter().cloned());
         }
     }
 
@@ -398,6 +423,115 @@ fn entity_changes<'a>(
     (only(&new, &old), only(&old, &new))
 }
 
+/// Which entities of a new organization are the same, content and names, as in an old one,
+/// found by id. Conservative: anything that differs, even in order, counts as changed.
+struct Sameness<'a> {
+    old: &'a Org,
+    new: &'a Org,
+    policies: Vec<bool>,
+    roles: Vec<bool>,
+    groups: Vec<bool>,
+}
+
+impl<'a> Sameness<'a> {
+    fn new(old: &'a Org, new: &'a Org) -> Sameness<'a> {
+        let policies = new
+            .policies
+            .iter()
+            .map(|(id, p)| {
+                old.policies.get_full(id).is_some_and(|(_, _, o)| {
+                    let statements = |org: &Org, range: std::ops::Range<u32>| {
+                        org.statements[range.start as usize..range.end as usize]
+                            .iter()
+                            .map(|s| (s.index, s.effect, s.patterns.clone(), s.resources.clone()))
+                            .collect::<Vec<_>>()
+                    };
+                    o.name == p.name
+                        && statements(old, o.statements.clone())
+                            == statements(new, p.statements.clone())
+                })
+            })
+            .collect();
+        let mut same = Sameness {
+            old,
+            new,
+            policies,
+            roles: Vec::new(),
+            groups: Vec::new(),
+        };
+        same.roles = new
+            .roles
+            .iter()
+            .map(|(id, r)| {
+                old.roles.get_full(id).is_some_and(|(_, _, o)| {
+                    o.name == r.name
+                        && o.assignable == r.assignable
+                        && same.list(&o.policies, &r.policies, Kind::Policy)
+                })
+            })
+            .collect();
+        same.groups = new
+            .groups
+            .iter()
+            .map(|(id, g)| {
+                old.groups.get_full(id).is_some_and(|(_, _, o)| {
+                    o.display_name == g.display_name
+                        && same.list(&o.policies, &g.policies, Kind::Policy)
+                        && same.list(&o.roles, &g.roles, Kind::Role)
+                })
+            })
+            .collect();
+        same
+    }
+
+    /// Two attachment lists name the same entities, in the same order, each unchanged.
+    fn list(&self, old: &[u32], new: &[u32], kind: Kind) -> bool {
+        let id = |org: &'a Org, i: u32| -> &'a str {
+            match kind {
+                Kind::Policy => org
+                    .policies
+                    .get_index(i as usize)
+                    .map(|(id, _)| id.as_str()),
+                Kind::Role => org.roles.get_index(i as usize).map(|(id, _)| id.as_str()),
+                Kind::Group => org.groups.get_index(i as usize).map(|(id, _)| id.as_str()),
+            }
+            .unwrap_or_default()
+        };
+        let unchanged = |i: u32| match kind {
+            Kind::Policy => self.policies[i as usize],
+            Kind::Role => self.roles[i as usize],
+            Kind::Group => self.groups[i as usize],
+        };
+        old.len() == new.len()
+            && old
+                .iter()
+                .zip(new)
+                .all(|(&o, &n)| id(self.old, o) == id(self.new, n) && unchanged(n))
+    }
+
+    fn user(&self, old: usize, new: usize) -> bool {
+        let (o, n) = (&self.old.users[old], &self.new.users[new]);
+        o.email == n.email
+            && o.name == n.name
+            && o.service_user == n.service_user
+            && o.suspended == n.suspended
+            && (self.old.root == Some(old as u32)) == (self.new.root == Some(new as u32))
+            // Root's one path names the organization.
+            && (self.new.root != Some(new as u32)
+                || (self.old.org_id == self.new.org_id && self.old.org_name == self.new.org_name))
+            && self.list(&o.policies, &n.policies, Kind::Policy)
+            && self.list(&o.roles, &n.roles, Kind::Role)
+            && self.list(&o.groups, &n.groups, Kind::Group)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Policy,
+    Role,
+    Group,
+}
+
 /// What changed between two organizations (an old and a new snapshot of one organization),
 /// user by user, paths included, plus the entities added and removed.
 pub fn diff(old: &Org, new: &Org) -> Diff {
@@ -440,10 +574,16 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
         new.trusts.iter().map(|t| (t.id.as_str(), t.id.as_str())),
     );
     let mut users = Vec::new();
+    let same = Sameness::new(old, new);
     for (u_new, id) in new.users.keys().enumerate() {
         let Some(u_old) = old.users.get_index_of(id) else {
             continue;
         };
+        // A user whose every attachment, down to the statements, is the same in both
+        // organizations has the same answers and paths: skip the evaluation.
+        if same.user(u_old, u_new) {
+            continue;
+        }
         let before = Side::new(old, u_old as u32);
         let after = Side::new(new, u_new as u32);
         let mut keys = BTreeMap::new();

@@ -57,12 +57,7 @@ pub fn universe(snapshot: &Snapshot, catalogue: &Catalogue) -> BTreeSet<String> 
 }
 
 fn step(kind: StepKind, id: &str, name: &str) -> Step {
-    Step {
-        kind,
-        id: Some(id.to_string()),
-        name: Some(name.to_string()),
-        index: None,
-    }
+    Step::entity(kind, id, name)
 }
 
 /// Each distinct id of `ids` that names an existing entity, once.
@@ -612,6 +607,7 @@ pub fn impact(
         kept: Vec::new(),
         gained: Vec::new(),
         assumable_lost: Vec::new(),
+        assumable_gained: Vec::new(),
         unchanged_count: 0,
         note: None,
     };
@@ -681,7 +677,15 @@ pub fn impact(
     } else {
         BTreeSet::new()
     };
-    impact.assumable_lost = assumables(before, user_id)
+    let before_all = assumables(before, user_id);
+    let trusts_before: BTreeSet<String> = before_all.iter().map(|a| a.trust.id.clone()).collect();
+    if user_after.is_some() {
+        impact.assumable_gained = assumables(after, user_id)
+            .into_iter()
+            .filter(|a| !trusts_before.contains(&a.trust.id))
+            .collect();
+    }
+    impact.assumable_lost = before_all
         .into_iter()
         .filter(|a| !trusts_after.contains(&a.trust.id))
         .collect();

@@ -3,6 +3,8 @@
 //! Every list is sorted, so the same organization gives the same bytes. The JSON shape is
 //! versioned by [`SCHEMA_VERSION`]; `docs/output-format.md` documents it.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// Version of the JSON shapes below. Bumped on any incompatible change.
@@ -29,16 +31,19 @@ pub enum StepKind {
 }
 
 /// One step of a path: an entity, or a statement by its index.
+///
+/// Ids and names are shared (`Arc<str>`): the same entity appears in many paths, and a path
+/// costs no string copies.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Step {
     /// What the step is.
     pub kind: StepKind,
     /// The entity's id; absent on a statement step.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<Arc<str>>,
     /// The entity's display name (a user's email); absent on a statement step.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Arc<str>>,
     /// The statement's index in its policy document; only on a statement step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<u32>,
@@ -219,6 +224,28 @@ pub struct ChangeSummary {
     pub trust: Option<EntityRef>,
 }
 
+impl Step {
+    /// A step naming an entity.
+    pub fn entity(kind: StepKind, id: &str, name: &str) -> Step {
+        Step {
+            kind,
+            id: Some(Arc::from(id)),
+            name: Some(Arc::from(name)),
+            index: None,
+        }
+    }
+
+    /// A statement step.
+    pub fn statement(index: u32) -> Step {
+        Step {
+            kind: StepKind::Statement,
+            id: None,
+            name: None,
+            index: Some(index),
+        }
+    }
+}
+
 impl ChangeSummary {
     /// The change in one line of English: `remove ana@example.com from group DevOps`.
     pub fn describe(&self) -> String {
@@ -305,6 +332,9 @@ pub struct UserImpact {
     pub gained: Vec<Entry>,
     /// Assumable roles reachable before and not after, with the paths they had.
     pub assumable_lost: Vec<Assumable>,
+    /// Assumable roles reachable after and not before (a new membership in a trusted group, an
+    /// unsuspension), with their paths after.
+    pub assumable_gained: Vec<Assumable>,
     /// Allowed or denied pairs the change does not touch at all.
     pub unchanged_count: usize,
     /// Why nothing changes, when that is so by rule (root, suspended).
@@ -358,8 +388,20 @@ pub struct WhoCan {
 pub struct RedundantEdge {
     /// The removal that changes nothing.
     pub change: ChangeSummary,
-    /// What covers it: per reached user, the entries that stay allowed through other paths.
-    pub covered: Vec<UserImpact>,
+    /// What covers it: per reached user who keeps something, how much, and through which
+    /// other paths. Empty when the edge grants nothing anyone keeps.
+    pub covered: Vec<CoveredUser>,
+}
+
+/// A user for whom other paths cover everything a removal would take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CoveredUser {
+    /// Who.
+    pub user: UserRef,
+    /// How many (action, resource) pairs stay allowed through other paths.
+    pub kept: usize,
+    /// The other paths, each once, sorted.
+    pub via: Vec<Path>,
 }
 
 /// An Allow statement denied everywhere it reaches.

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bitset::BitSet;
 use crate::error::ChangeError;
-use crate::eval::{Grants, Hit, Overlay, Route};
+use crate::eval::{Grants, Hit, Judgement, Overlay, Route};
 use crate::model::PolicyDocument;
 use crate::org::{compile_statement, GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
 use crate::overlay::Edge;
@@ -128,11 +128,17 @@ pub enum Change {
     },
 }
 
+/// Below this many users per thread, threads cost more than they save.
+const MIN_USERS_PER_THREAD: usize = 256;
+
 /// How to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SimulateOptions {
     /// Skip a change that does nothing (detaching what is not attached) instead of failing.
     pub allow_noop: bool,
+    /// Threads the caller lends for judging the users a change reaches; 0 or 1 means the
+    /// calling thread alone. The result is the same, byte for byte, whatever the number.
+    pub threads: usize,
 }
 
 impl Org {
@@ -181,16 +187,40 @@ impl Org {
         for change in applied {
             self.reach(change, &overlay, &mut reach);
         }
-        let mut users: Vec<UserImpact> = reach
-            .into_iter()
-            .map(|u| self.user_impact(u, &baseline, &overlay))
-            .filter(|(u, impact)| named.contains(u) || !impact.is_empty())
-            .map(|(u, mut impact)| {
-                // Only reported users pay for their summary's strings.
-                impact.user = self.user_summary(u);
-                impact
-            })
-            .collect();
+        let reach: Vec<u32> = reach.into_iter().collect();
+        let judge = |users: &[u32]| -> Vec<UserImpact> {
+            users
+                .iter()
+                .map(|&u| self.user_impact(u, &baseline, &overlay))
+                .filter(|(u, impact)| named.contains(u) || !impact.is_empty())
+                .map(|(u, mut impact)| {
+                    // Only reported users pay for their summary's strings.
+                    impact.user = self.user_summary(u);
+                    impact
+                })
+                .collect()
+        };
+        let mut users: Vec<UserImpact> =
+            if options.threads > 1 && reach.len() >= 2 * MIN_USERS_PER_THREAD {
+                // Each thread judges a contiguous slice; slices are joined in order, and the list
+                // is sorted below in any case, so the answer does not depend on the thread count.
+                let chunk = reach
+                    .len()
+                    .div_ceil(options.threads)
+                    .max(MIN_USERS_PER_THREAD);
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = reach
+                        .chunks(chunk)
+                        .map(|part| scope.spawn(move || judge(part)))
+                        .collect();
+                    handles
+                        .into_iter()
+                        .flat_map(|h| h.join().expect("a judging thread panicked"))
+                        .collect()
+                })
+            } else {
+                judge(&reach)
+            };
         users.sort_by(|a, b| {
             b.lost
                 .len()
@@ -209,141 +239,21 @@ impl Org {
     /// Records one change in the overlay, checking it against the changes before it.
     fn apply(&self, change: &Change, ov: &mut Overlay) -> Result<(), ChangeError> {
         let noop = |reason: String| Err(ChangeError::Noop { reason });
+        if let Some((edge, attach)) = edge_of(change) {
+            self.alive_ends(edge, ov)?;
+            if self.edge_present(edge, ov) == attach {
+                return noop(self.edge_state(edge, attach));
+            }
+            toggle(ov, edge, attach);
+            return Ok(());
+        }
         match change {
-            Change::RemoveMember { group, user } => {
-                self.alive_user(*user, ov)?;
-                self.alive_group(*group, ov)?;
-                if !self.member_under(user.0, group.0, ov) {
-                    return noop(format!(
-                        "user `{}` is not a member of group `{}`",
-                        self.user_id(*user),
-                        self.group_id(*group)
-                    ));
-                }
-                toggle(
-                    ov,
-                    Edge::Member {
-                        user: user.0,
-                        group: group.0,
-                    },
-                    false,
-                );
-            }
-            Change::AddMember { group, user } => {
-                self.alive_user(*user, ov)?;
-                self.alive_group(*group, ov)?;
-                if self.member_under(user.0, group.0, ov) {
-                    return noop(format!(
-                        "user `{}` is already a member of group `{}`",
-                        self.user_id(*user),
-                        self.group_id(*group)
-                    ));
-                }
-                toggle(
-                    ov,
-                    Edge::Member {
-                        user: user.0,
-                        group: group.0,
-                    },
-                    true,
-                );
-            }
-            Change::DetachPolicy { policy, from } | Change::AttachPolicy { policy, to: from } => {
-                let attach = matches!(change, Change::AttachPolicy { .. });
-                self.alive_policy(*policy, ov)?;
-                let (edge, attached, holder) = match *from {
-                    Holder::User(u) => {
-                        self.alive_user(u, ov)?;
-                        let attached = self.user_policies(u.0, ov).contains(&policy.0);
-                        (
-                            Edge::UserPolicy {
-                                user: u.0,
-                                policy: policy.0,
-                            },
-                            attached,
-                            format!("user `{}`", self.user_id(u)),
-                        )
-                    }
-                    Holder::Group(g) => {
-                        self.alive_group(g, ov)?;
-                        let attached = self.group_policies(g.0, ov).contains(&policy.0);
-                        (
-                            Edge::GroupPolicy {
-                                group: g.0,
-                                policy: policy.0,
-                            },
-                            attached,
-                            format!("group `{}`", self.group_id(g)),
-                        )
-                    }
-                    Holder::Role(r) => {
-                        self.alive_role(r, ov)?;
-                        let attached = self.role_policies(r.0, ov).contains(&policy.0);
-                        (
-                            Edge::RolePolicy {
-                                role: r.0,
-                                policy: policy.0,
-                            },
-                            attached,
-                            format!("role `{}`", self.role_id(r)),
-                        )
-                    }
-                };
-                if attached == attach {
-                    let state = if attach {
-                        "already attached"
-                    } else {
-                        "not attached"
-                    };
-                    return noop(format!(
-                        "policy `{}` is {state} to {holder}",
-                        self.policy_id(*policy)
-                    ));
-                }
-                toggle(ov, edge, attach);
-            }
-            Change::DetachRole { role, from } | Change::AttachRole { role, to: from } => {
-                let attach = matches!(change, Change::AttachRole { .. });
-                self.alive_role(*role, ov)?;
-                let (edge, attached, holder) = match *from {
-                    Principal::User(u) => {
-                        self.alive_user(u, ov)?;
-                        let attached = self.user_roles_raw(u.0, ov).contains(&role.0);
-                        (
-                            Edge::UserRole {
-                                user: u.0,
-                                role: role.0,
-                            },
-                            attached,
-                            format!("user `{}`", self.user_id(u)),
-                        )
-                    }
-                    Principal::Group(g) => {
-                        self.alive_group(g, ov)?;
-                        let attached = self.group_roles_raw(g.0, ov).contains(&role.0);
-                        (
-                            Edge::GroupRole {
-                                group: g.0,
-                                role: role.0,
-                            },
-                            attached,
-                            format!("group `{}`", self.group_id(g)),
-                        )
-                    }
-                };
-                if attached == attach {
-                    let state = if attach {
-                        "already attached"
-                    } else {
-                        "not attached"
-                    };
-                    return noop(format!(
-                        "role `{}` is {state} to {holder}",
-                        self.role_id(*role)
-                    ));
-                }
-                toggle(ov, edge, attach);
-            }
+            Change::RemoveMember { .. }
+            | Change::AddMember { .. }
+            | Change::DetachPolicy { .. }
+            | Change::AttachPolicy { .. }
+            | Change::DetachRole { .. }
+            | Change::AttachRole { .. } => unreachable!("edge changes are handled above"),
             Change::DeleteGroup { group } => {
                 self.alive_group(*group, ov)?;
                 ov.deleted_groups.insert(group.0);
@@ -444,6 +354,71 @@ impl Org {
         ov.documents
             .insert(policy, start..start + parsed.len() as u32);
         Ok(())
+    }
+
+    /// Both ends of an edge exist under the overlay (the attached thing is checked first).
+    fn alive_ends(&self, edge: Edge, ov: &Overlay) -> Result<(), ChangeError> {
+        match edge {
+            Edge::Member { user, group } => {
+                self.alive_user(UserKey(user), ov)?;
+                self.alive_group(GroupKey(group), ov)
+            }
+            Edge::UserPolicy { user, policy } => {
+                self.alive_policy(PolicyKey(policy), ov)?;
+                self.alive_user(UserKey(user), ov)
+            }
+            Edge::GroupPolicy { group, policy } => {
+                self.alive_policy(PolicyKey(policy), ov)?;
+                self.alive_group(GroupKey(group), ov)
+            }
+            Edge::RolePolicy { role, policy } => {
+                self.alive_policy(PolicyKey(policy), ov)?;
+                self.alive_role(RoleKey(role), ov)
+            }
+            Edge::UserRole { user, role } => {
+                self.alive_role(RoleKey(role), ov)?;
+                self.alive_user(UserKey(user), ov)
+            }
+            Edge::GroupRole { group, role } => {
+                self.alive_role(RoleKey(role), ov)?;
+                self.alive_group(GroupKey(group), ov)
+            }
+        }
+    }
+
+    /// What a change that would do nothing finds: the edge already there, or already absent.
+    fn edge_state(&self, edge: Edge, attach: bool) -> String {
+        let user = |u: u32| format!("user `{}`", self.user_id(UserKey(u)));
+        let group = |g: u32| format!("group `{}`", self.group_id(GroupKey(g)));
+        let role = |r: u32| format!("role `{}`", self.role_id(RoleKey(r)));
+        let policy = |p: u32| format!("policy `{}`", self.policy_id(PolicyKey(p)));
+        let state = if attach {
+            "already attached"
+        } else {
+            "not attached"
+        };
+        match edge {
+            Edge::Member { user: u, group: g } if attach => {
+                format!("{} is already a member of {}", user(u), group(g))
+            }
+            Edge::Member { user: u, group: g } => {
+                format!("{} is not a member of {}", user(u), group(g))
+            }
+            Edge::UserPolicy { user: u, policy: p } => {
+                format!("{} is {state} to {}", policy(p), user(u))
+            }
+            Edge::GroupPolicy {
+                group: g,
+                policy: p,
+            } => format!("{} is {state} to {}", policy(p), group(g)),
+            Edge::RolePolicy { role: r, policy: p } => {
+                format!("{} is {state} to {}", policy(p), role(r))
+            }
+            Edge::UserRole { user: u, role: r } => format!("{} is {state} to {}", role(r), user(u)),
+            Edge::GroupRole { group: g, role: r } => {
+                format!("{} is {state} to {}", role(r), group(g))
+            }
+        }
     }
 
     fn alive_user(&self, user: UserKey, ov: &Overlay) -> Result<(), ChangeError> {
@@ -703,6 +678,7 @@ impl Org {
             kept: Vec::new(),
             gained: Vec::new(),
             assumable_lost: Vec::new(),
+            assumable_gained: Vec::new(),
             unchanged_count: 0,
             note: None,
         };
@@ -736,21 +712,25 @@ impl Org {
         // When the user keeps standing access, only the elements that the changed routes'
         // statements cover can change: judge those, and count the rest as unchanged from the
         // pre-folded sets. (Losing or regaining standing access touches everything.)
-        let mask =
-            (was && now).then(|| self.touched(&routes_before, &routes_after, baseline, overlay));
+        let mask = (was && now)
+            .then(|| self.touched(user, &routes_before, &routes_after, baseline, overlay));
         let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
         let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
         self.compare(user, (&before, baseline), (&after, overlay), &mut impact);
         if let Some(mask) = &mask {
-            impact.unchanged_count += self.entries_outside(&routes_before, baseline, mask);
+            impact.unchanged_count += self.entries_outside(user, mask);
         }
         let trusts_before = self.trusts_of(user, baseline);
         let trusts_after = self.trusts_of(user, overlay);
-        let lost_trusts = trusts_before
-            .into_iter()
-            .filter(|(t, _)| !trusts_after.contains_key(t))
-            .collect();
-        impact.assumable_lost = self.assumables(user, &lost_trusts);
+        let only = |a: &BTreeMap<usize, Vec<Option<u32>>>,
+                    b: &BTreeMap<usize, Vec<Option<u32>>>| {
+            a.iter()
+                .filter(|(t, _)| !b.contains_key(t))
+                .map(|(t, v)| (*t, v.clone()))
+                .collect()
+        };
+        impact.assumable_lost = self.assumables(user, &only(&trusts_before, &trusts_after));
+        impact.assumable_gained = self.assumables(user, &only(&trusts_after, &trusts_before));
         (user, impact)
     }
 
@@ -766,20 +746,16 @@ impl Org {
     ) {
         let (before, b_ov) = before;
         let (after, a_ov) = after;
-        let actions: BTreeSet<u32> = before
-            .by_action
-            .keys()
-            .chain(after.by_action.keys())
-            .copied()
-            .collect();
+        let actions: BTreeSet<u32> = before.actions().chain(after.actions()).collect();
         let mut keys = BTreeSet::new();
+        let (mut was, mut now) = (Judgement::default(), Judgement::default());
         for action in actions {
             keys.clear();
             before.keys(self, b_ov, action, &mut keys);
             after.keys(self, a_ov, action, &mut keys);
-            for key in &keys {
-                let was = before.judge(self, b_ov, action, key);
-                let now = after.judge(self, a_ov, action, key);
+            for &key in &keys {
+                before.judge_into(self, b_ov, action, key, &mut was);
+                after.judge_into(self, a_ov, action, key, &mut now);
                 match (was.allowed(), now.allowed()) {
                     (true, false) => impact
                         .lost
@@ -816,6 +792,7 @@ impl Org {
     /// extra element a replacement names.
     fn touched(
         &self,
+        user: u32,
         before: &[Route],
         after: &[Route],
         baseline: &Overlay,
@@ -826,47 +803,84 @@ impl Org {
         for i in 0..overlay.extra_elements.len() {
             mask.insert(base + i);
         }
-        let (set_before, set_after): (BTreeSet<&Route>, BTreeSet<&Route>) =
-            (before.iter().collect(), after.iter().collect());
-        let mut cover = |routes: &[Route], others: &BTreeSet<&Route>, ov: &Overlay| {
-            for route in routes {
-                if others.contains(route) && !overlay.documents.contains_key(&route.policy) {
-                    continue;
-                }
+        // A route appears or disappears exactly when one of its edges or entities is changed:
+        // test each against the overlay instead of comparing the two lists.
+        for (routes, ov) in [(before, baseline), (after, overlay)] {
+            for route in routes
+                .iter()
+                .filter(|r| self.route_changed(user, r, overlay))
+            {
                 for s in self.policy_statements(route.policy, ov) {
                     mask.union_with(&self.statement(s, ov).actions);
                 }
             }
-        };
-        cover(before, &set_after, baseline);
-        cover(after, &set_before, overlay);
+        }
         mask
     }
 
-    /// How many (element, resource key) pairs outside `mask` have a decision (allowed or
-    /// denied) through `routes`: the entries a change leaves untouched.
-    fn entries_outside(&self, routes: &[Route], overlay: &Overlay, mask: &BitSet) -> usize {
-        let mut star = BitSet::new(mask.len());
-        let mut keyed: BTreeMap<&crate::policy::ResourcePattern, BitSet> = BTreeMap::new();
-        for route in routes {
-            for s in self.policy_statements(route.policy, overlay) {
-                let statement = self.statement(s, overlay);
-                for resource in &statement.resources {
-                    let bits = if resource.is_any() {
-                        &mut star
-                    } else {
-                        keyed
-                            .entry(resource)
-                            .or_insert_with(|| BitSet::new(mask.len()))
-                    };
-                    bits.union_with(&statement.actions);
-                }
+    /// Whether the overlay changes anything along `route` (an edge, an entity, the document).
+    fn route_changed(&self, user: u32, route: &Route, ov: &Overlay) -> bool {
+        let edge_changed = |edge: Edge| ov.removed.contains(&edge) || ov.added.contains(&edge);
+        let policy = route.policy;
+        if ov.documents.contains_key(&policy) || ov.deleted_policies.contains(&policy) {
+            return true;
+        }
+        if let Some(role) = route.role {
+            if ov.deleted_roles.contains(&role) || edge_changed(Edge::RolePolicy { role, policy }) {
+                return true;
             }
         }
-        std::iter::once(&star)
-            .chain(keyed.values())
-            .map(|bits| bits.count_without(mask))
-            .sum()
+        match (route.group, route.role) {
+            (Some(group), role) => {
+                ov.deleted_groups.contains(&group)
+                    || edge_changed(Edge::Member { user, group })
+                    || match role {
+                        Some(role) => edge_changed(Edge::GroupRole { group, role }),
+                        None => edge_changed(Edge::GroupPolicy { group, policy }),
+                    }
+            }
+            (None, Some(role)) => edge_changed(Edge::UserRole { user, role }),
+            (None, None) => edge_changed(Edge::UserPolicy { user, policy }),
+        }
+    }
+
+    /// How many (element, resource key) pairs outside `mask` have a decision (allowed or
+    /// denied) for the user as the organization is: the entries a change leaves untouched.
+    /// Read off the pre-folded sets (dense side) and their scoped statements (sparse side).
+    fn entries_outside(&self, user: u32, mask: &BitSet) -> usize {
+        let words = self.set_words();
+        let mut star = vec![0u64; words];
+        let mut scoped: Vec<u32> = Vec::new();
+        self.each_folded(user, |set| {
+            let (allow, deny) = self.folded_set(set);
+            for ((s, a), d) in star.iter_mut().zip(allow).zip(deny) {
+                *s |= a | d;
+            }
+            scoped.extend_from_slice(&self.folded[set].scoped);
+        });
+        let outside = |bits: &[u64]| -> usize {
+            bits.iter()
+                .zip(mask.words())
+                .map(|(b, m)| (b & !m).count_ones() as usize)
+                .sum()
+        };
+        let mut count = outside(&star);
+        if !scoped.is_empty() {
+            scoped.sort_unstable();
+            scoped.dedup();
+            let mut keyed: BTreeMap<&crate::policy::ResourcePattern, Vec<u64>> = BTreeMap::new();
+            for &s in &scoped {
+                let statement = &self.statements[s as usize];
+                for resource in statement.resources.iter().filter(|r| !r.is_any()) {
+                    let bits = keyed.entry(resource).or_insert_with(|| vec![0u64; words]);
+                    for (b, a) in bits.iter_mut().zip(statement.actions.words()) {
+                        *b |= a;
+                    }
+                }
+            }
+            count += keyed.values().map(|bits| outside(bits)).sum::<usize>();
+        }
+        count
     }
 
     /// Whether two lists of hits give the same paths. A replaced document's statements have new
@@ -886,6 +900,48 @@ impl Org {
         };
         paths(before) == paths(after)
     }
+}
+
+/// The edge a membership or attachment change adds (`true`) or takes away (`false`).
+fn edge_of(change: &Change) -> Option<(Edge, bool)> {
+    Some(match *change {
+        Change::RemoveMember { group, user } | Change::AddMember { group, user } => (
+            Edge::Member {
+                user: user.0,
+                group: group.0,
+            },
+            matches!(change, Change::AddMember { .. }),
+        ),
+        Change::DetachPolicy {
+            policy,
+            from: holder,
+        }
+        | Change::AttachPolicy { policy, to: holder } => {
+            let policy = policy.0;
+            let edge = match holder {
+                Holder::User(u) => Edge::UserPolicy { user: u.0, policy },
+                Holder::Group(g) => Edge::GroupPolicy { group: g.0, policy },
+                Holder::Role(r) => Edge::RolePolicy { role: r.0, policy },
+            };
+            (edge, matches!(change, Change::AttachPolicy { .. }))
+        }
+        Change::DetachRole {
+            role,
+            from: principal,
+        }
+        | Change::AttachRole {
+            role,
+            to: principal,
+        } => {
+            let role = role.0;
+            let edge = match principal {
+                Principal::User(u) => Edge::UserRole { user: u.0, role },
+                Principal::Group(g) => Edge::GroupRole { group: g.0, role },
+            };
+            (edge, matches!(change, Change::AttachRole { .. }))
+        }
+        _ => return None,
+    })
 }
 
 fn toggle(ov: &mut Overlay, edge: Edge, attach: bool) {
@@ -967,5 +1023,6 @@ impl UserImpact {
             && self.kept.is_empty()
             && self.gained.is_empty()
             && self.assumable_lost.is_empty()
+            && self.assumable_gained.is_empty()
     }
 }

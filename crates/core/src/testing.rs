@@ -60,7 +60,7 @@
 //!     prop_assert!(violations.is_empty(), "{:#?}", violations);
 //!     // And the team's own rule.
 //!     let changes = org.resolve_all(&plan).expect("the kit names real entities");
-//!     let impact = org.simulate_with(&changes, &SimulateOptions { allow_noop: true }).unwrap();
+//!     let impact = org.simulate_with(&changes, &SimulateOptions { allow_noop: true, ..SimulateOptions::default() }).unwrap();
 //!     prop_assert!(impact.users.iter().all(|u| u.lost.is_empty()), "{:#?}", impact);
 //! });
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -1129,7 +1129,13 @@ fn simulate(org: &Org, specs: &[ChangeSpec]) -> Result<Result<Impact, ChangeErro
             format!("changes[{i}] does not resolve: {e}; the checkers take changes naming real entities"),
         )
     })?;
-    Ok(org.simulate_with(&changes, &SimulateOptions { allow_noop: true }))
+    Ok(org.simulate_with(
+        &changes,
+        &SimulateOptions {
+            allow_noop: true,
+            ..SimulateOptions::default()
+        },
+    ))
 }
 
 fn show(specs: &[ChangeSpec]) -> String {
@@ -1418,6 +1424,7 @@ pub fn check_rebuild(
             kept: Vec::new(),
             gained: Vec::new(),
             assumable_lost: Vec::new(),
+            assumable_gained: Vec::new(),
             unchanged_count: 0,
             note: None,
         };
@@ -1559,7 +1566,13 @@ pub fn check_removal(org: &Org, spec: &ChangeSpec) -> Vec<Violation> {
         )];
     };
     let what = show(std::slice::from_ref(spec));
-    let impact = match org.simulate_with(&[change], &SimulateOptions { allow_noop: true }) {
+    let impact = match org.simulate_with(
+        &[change],
+        &SimulateOptions {
+            allow_noop: true,
+            ..SimulateOptions::default()
+        },
+    ) {
         Ok(impact) => impact,
         Err(e) => return vec![violation("removal", format!("{what}: {e}"))],
     };

@@ -659,7 +659,10 @@ fn a_change_that_does_nothing_is_an_error_unless_allowed() {
     let impact = simulate(
         &org(),
         json!([{"kind": "detach_policy", "policy": "p-billing", "user": "u-ana"}]),
-        SimulateOptions { allow_noop: true },
+        SimulateOptions {
+            allow_noop: true,
+            ..SimulateOptions::default()
+        },
     )
     .unwrap();
     assert!(
@@ -673,7 +676,10 @@ fn a_change_that_does_nothing_is_an_error_unless_allowed() {
             {"kind": "suspend_user", "user": "u-cy"},
             {"kind": "delete_role_trust", "trust": "t-ben"}
         ]),
-        SimulateOptions { allow_noop: true },
+        SimulateOptions {
+            allow_noop: true,
+            ..SimulateOptions::default()
+        },
     )
     .unwrap();
     assert_eq!(impact.changes.len(), 1);

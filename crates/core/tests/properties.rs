@@ -170,7 +170,11 @@ fn path_exists(
     allow: bool,
 ) -> Result<(), String> {
     use iamsim_core::model::RoleType;
-    let id = |i: usize| path.get(i).and_then(|s| s.id.clone()).unwrap_or_default();
+    let id = |i: usize| {
+        path.get(i)
+            .and_then(|s| s.id.as_deref().map(str::to_string))
+            .unwrap_or_default()
+    };
     let kind = |i: usize| path.get(i).map(|s| s.kind);
     let user = s
         .users
@@ -265,9 +269,9 @@ proptest! {
             for entry in effective.allowed.iter().take(4) {
                 let mut cut = snapshot.clone();
                 for path in &entry.via {
-                    let policy = path[path.len() - 2].id.clone().unwrap();
+                    let policy = path[path.len() - 2].id.as_deref().unwrap().to_string();
                     let holder = &path[path.len() - 3];
-                    let holder_id = holder.id.clone().unwrap();
+                    let holder_id = holder.id.as_deref().unwrap().to_string();
                     let list = match holder.kind {
                         StepKind::User => &mut cut.users.iter_mut().find(|x| x.id == holder_id).unwrap().policies,
                         StepKind::Group => &mut cut.groups.iter_mut().find(|x| x.id == holder_id).unwrap().policies,

@@ -197,9 +197,23 @@ proptest! {
             let spec = spec_of(&edge.change);
             let impacts = impacts(&spec);
             prop_assert!(impacts.iter().all(no_loss), "{} loses something: {:?}", text(&spec), impacts);
-            let covered: Vec<&UserImpact> = impacts.iter().filter(|u| !u.kept.is_empty()).collect();
-            let mut reported: Vec<&UserImpact> = edge.covered.iter().collect();
-            reported.sort_by(|a, b| a.user.id.cmp(&b.user.id));
+            // Per user who keeps something: how much, and every other path, once.
+            let covered: Vec<(String, usize, Vec<Path>)> = impacts
+                .iter()
+                .filter(|u| !u.kept.is_empty())
+                .map(|u| {
+                    let mut via: Vec<Path> = u.kept.iter().flat_map(|e| e.via.clone()).collect();
+                    via.sort();
+                    via.dedup();
+                    (u.user.id.clone(), u.kept.len(), via)
+                })
+                .collect();
+            let mut reported: Vec<(String, usize, Vec<Path>)> = edge
+                .covered
+                .iter()
+                .map(|c| (c.user.id.clone(), c.kept, c.via.clone()))
+                .collect();
+            reported.sort();
             prop_assert_eq!(reported, covered, "{}", text(&spec));
             listed.push(text(&spec));
         }
@@ -489,7 +503,7 @@ fn diff_sees_the_root_user_change() {
             Step {
                 kind: StepKind::User,
                 id: Some(user.into()),
-                name: Some(format!("{user}@x")),
+                name: Some(format!("{user}@x").into()),
                 index: None,
             },
             Step {

@@ -48,7 +48,7 @@ proptest! {
             let violations = check_changes(&org, &current, &catalogue, step);
             prop_assert!(violations.is_empty(), "step {}: {:#?}{}", applied.len(), violations, show(&current, step));
             let change = org.resolve(&spec).unwrap();
-            match org.simulate_with(&[change], &SimulateOptions { allow_noop: true }) {
+            match org.simulate_with(&[change], &SimulateOptions { allow_noop: true, ..SimulateOptions::default() }) {
                 Ok(_) => {}
                 // A Vultr-managed policy's document cannot be replaced: the step is refused.
                 Err(ChangeError::SystemPolicy { .. }) => continue,

@@ -8,13 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use iamsim_core::model::RoleType;
 use iamsim_core::report::{Impact, UserImpact};
 use iamsim_core::testing::{check_rebuild, check_what_if};
-use iamsim_core::{reference, ChangeError, ChangeSpec, Org, SimulateOptions, Snapshot};
+use iamsim_core::{reference, Catalogue, ChangeError, ChangeSpec, Org, SimulateOptions, Snapshot};
 use proptest::prelude::*;
 
 mod common;
 use common::{catalogue, change_pick, change_set, config, organization, show};
 
-const ALLOW_NOOP: SimulateOptions = SimulateOptions { allow_noop: true };
+const ALLOW_NOOP: SimulateOptions = SimulateOptions {
+    allow_noop: true,
+    threads: 1,
+};
 
 /// The changes of a set that the engine can name.
 fn nameable(org: &Org, specs: Vec<ChangeSpec>) -> Vec<ChangeSpec> {
@@ -223,4 +226,46 @@ fn new_elements_of_a_replacement_are_judged_for_everyone_reached() {
     // compute.*, network.* and the two new elements, allowed before and after alike.
     assert_eq!(naive.unchanged_count, 4, "{naive:?}");
     assert_eq!(naive.lost.len(), 1, "{naive:?}");
+}
+
+/// Threads lent to `simulate` change nothing in the answer, byte for byte.
+#[test]
+fn threads_do_not_change_the_answer() {
+    use iamsim_core::generate::{snapshot, Params};
+    let params = Params {
+        users: 3_000,
+        groups: 60,
+        roles: 20,
+        policies: 60,
+        actions: 200,
+        seed: 11,
+    };
+    let org = Org::compile(&snapshot(&params), &Catalogue::bundled()).unwrap();
+    // Attach a policy to the largest group: well over the threading threshold.
+    let change = org
+        .resolve(&iamsim_core::ChangeSpec::AttachPolicy {
+            policy: "p-1".into(),
+            user: None,
+            group: Some("g-0".into()),
+            role: None,
+        })
+        .unwrap();
+    let answer = |threads| {
+        let options = SimulateOptions {
+            threads,
+            ..SimulateOptions::default()
+        };
+        serde_json::to_string(
+            &org.simulate_with(std::slice::from_ref(&change), &options)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let one = answer(1);
+    assert!(
+        one.matches("\"user\":").count() > 600,
+        "the change reaches many users"
+    );
+    assert_eq!(answer(2), one);
+    assert_eq!(answer(7), one);
 }
