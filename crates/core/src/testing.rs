@@ -1345,6 +1345,12 @@ fn impact_difference(engine: &UserImpact, naive: &UserImpact) -> String {
             first_difference(&engine.assumable_lost, &naive.assumable_lost)
         );
     }
+    if engine.assumable_gained != naive.assumable_gained {
+        return format!(
+            "assumable_gained: {}",
+            first_difference(&engine.assumable_gained, &naive.assumable_gained)
+        );
+    }
     format!(
         "engine {:?} / {:?} / {:?}, reference {:?} / {:?} / {:?} (user, unchanged_count, note)",
         engine.user,
@@ -1546,7 +1552,7 @@ impl RemovedEdge {
 /// through it: every lost entry had all its paths through the edge; every kept entry keeps
 /// exactly its paths that avoid the edge; an allowed entry with no path through the edge is
 /// neither lost nor kept; a gained entry was denied before only through the edge (a Deny that
-/// went away); and an assumable role is lost only through a membership removed. A removal of
+/// went away); and an assumable role is lost only through a membership removed, and none is gained. A removal of
 /// what is not there changes nothing. Other kinds of change are not the removal of one edge:
 /// the check reports a violation saying so.
 pub fn check_removal(org: &Org, spec: &ChangeSpec) -> Vec<Violation> {
@@ -1644,6 +1650,12 @@ pub fn check_removal(org: &Org, spec: &ChangeSpec) -> Vec<Violation> {
                     other.map(|d| &d.via)
                 )),
             }
+        }
+        if !got.assumable_gained.is_empty() {
+            fail(format!(
+                "a removal gains assumable roles: {:?}",
+                got.assumable_gained
+            ));
         }
         for role in &got.assumable_lost {
             if !role.via.iter().all(|p| edge.in_path(p)) {
