@@ -540,3 +540,58 @@ fn empty_statements_are_not_shadowed() {
     let shadowed: Vec<u32> = org.redundancy().shadowed.iter().map(|s| s.index).collect();
     assert_eq!(shadowed, vec![3]);
 }
+
+/// A user whose one policy both allows and denies an action on `*` is listed by who-can among
+/// the denied (the filter that skips users reaching nothing of the action must see them).
+#[test]
+fn who_can_lists_a_user_denied_by_the_policy_that_allows() {
+    let snapshot = Snapshot::from_json_str(
+        r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"},
+            "users": [{"id": "u", "email": "u@x", "policies": ["p"]}], "groups": [], "roles": [],
+            "policies": [{"id": "p", "name": "p", "policy_document": {"Statement": [
+              {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"},
+              {"Effect": "Deny", "Action": "compute.instance.Read", "Resource": "*"}]}}]}"#,
+    )
+    .unwrap();
+    let org = Org::compile(&snapshot, &catalogue()).unwrap();
+    let who = org.who_can("compute.instance.Read", "*").unwrap();
+    assert!(who.allowed.is_empty(), "{who:?}");
+    assert_eq!(who.denied.len(), 1, "{who:?}");
+}
+
+/// The access matrix on a universe wider than one 64-bit word, for many users: each row's count
+/// is the user's allowed elements on `*`.
+#[test]
+fn matrix_rows_on_a_wide_universe() {
+    use iamsim_core::generate::{snapshot, Params};
+    let params = Params {
+        users: 40,
+        groups: 6,
+        roles: 4,
+        policies: 10,
+        actions: 150,
+        seed: 2,
+    };
+    let org = Org::compile(&snapshot(&params), &iamsim_core::Catalogue::bundled()).unwrap();
+    let universe = org.universe().count();
+    assert!(universe > 128, "{universe}");
+    let matrix = org.access_matrix();
+    let mut nonzero = 0;
+    for user in org.users() {
+        let effective = org.effective(user);
+        let star = if effective.user.root {
+            universe
+        } else {
+            effective
+                .allowed
+                .iter()
+                .filter(|e| e.resource == "*")
+                .count()
+        };
+        assert_eq!(matrix.allowed_count(user), star, "{}", effective.user.id);
+        let row = (0..universe).filter(|&a| matrix.allowed(user, a)).count();
+        assert_eq!(row, star, "{}", effective.user.id);
+        nonzero += usize::from(star > 0);
+    }
+    assert!(nonzero > 5, "the generated users are allowed things");
+}
