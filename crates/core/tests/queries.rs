@@ -595,3 +595,129 @@ fn matrix_rows_on_a_wide_universe() {
     }
     assert!(nonzero > 5, "the generated users are allowed things");
 }
+
+/// `diff` notices every kind of edit of a user's attachments and of the names its paths show,
+/// compared with the organization as it was (it skips users whose attachments are all the
+/// same: these edits must not look the same). Each case: an edit of the base snapshot, and
+/// what user `u` gains, loses, or sees change paths for.
+#[test]
+fn diff_sees_each_kind_of_edit() {
+    let base = serde_json::json!({
+        "format": "iamsim.snapshot.v1", "organization": {"id": "o", "name": "O"},
+        "users": [{"id": "u", "email": "u@x", "policies": ["p-read"], "roles": [], "name": "U"}],
+        "groups": [{"id": "g", "display_name": "G", "members": [], "policies": ["p-create"], "roles": []}],
+        "roles": [{"id": "r", "name": "r", "role_type": "assignable", "policies": ["p-delete"]}],
+        "policies": [
+            {"id": "p-read", "name": "read", "policy_document": {"Statement":
+              {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"}}},
+            {"id": "p-create", "name": "create", "policy_document": {"Statement":
+              {"Effect": "Allow", "Action": "compute.instance.Create", "Resource": "*"}}},
+            {"id": "p-delete", "name": "delete", "policy_document": {"Statement":
+              {"Effect": "Allow", "Action": "compute.instance.Delete", "Resource": "*"}}}]
+    });
+    type Edit = fn(&mut serde_json::Value);
+    // (what, edit, gained, lost, provenance changed)
+    let cases: [(&str, Edit, &[&str], &[&str], bool); 7] = [
+        (
+            "a policy appended",
+            |s| s["users"][0]["policies"] = serde_json::json!(["p-read", "p-create"]),
+            &["compute.instance.Create"],
+            &[],
+            false,
+        ),
+        (
+            "a policy replaced by another",
+            |s| s["users"][0]["policies"] = serde_json::json!(["p-create"]),
+            &["compute.instance.Create"],
+            &["compute.instance.Read"],
+            false,
+        ),
+        (
+            "a role appended",
+            |s| s["users"][0]["roles"] = serde_json::json!(["r"]),
+            &["compute.instance.Delete"],
+            &[],
+            false,
+        ),
+        (
+            "a group joined",
+            |s| s["groups"][0]["members"] = serde_json::json!(["u"]),
+            &["compute.instance.Create"],
+            &[],
+            false,
+        ),
+        (
+            "the email changed",
+            |s| s["users"][0]["email"] = serde_json::json!("new@x"),
+            &[],
+            &[],
+            true,
+        ),
+        (
+            "the policy renamed",
+            |s| s["policies"][0]["name"] = serde_json::json!("reader"),
+            &[],
+            &[],
+            true,
+        ),
+        (
+            "made root (its Read now comes through the organization)",
+            |s| {
+                s["organization"]["root_user_id"] = serde_json::json!("u");
+            },
+            &["*"],
+            &[],
+            true,
+        ),
+    ];
+    let catalogue = catalogue();
+    let compile = |v: &serde_json::Value| {
+        Org::compile(
+            &Snapshot::from_json_str(&v.to_string()).unwrap(),
+            &catalogue,
+        )
+        .unwrap()
+    };
+    let actions = |entries: &[Entry]| entries.iter().map(|e| e.action.clone()).collect::<Vec<_>>();
+    for (what, edit, gained, lost, provenance) in cases {
+        let mut new = base.clone();
+        edit(&mut new);
+        let diff = iamsim_core::diff(&compile(&base), &compile(&new));
+        let u = diff.users.iter().find(|d| d.user.id == "u");
+        let (g, l, p) = u.map_or((vec![], vec![], true), |u| {
+            (
+                actions(&u.gained),
+                actions(&u.lost),
+                !u.provenance.is_empty(),
+            )
+        });
+        assert_eq!(
+            (g.as_slice(), l.as_slice(), p),
+            (
+                gained
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+                lost.iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+                provenance
+            ),
+            "{what}: {diff:#?}"
+        );
+    }
+    // A root user whose organization is renamed: the one path names the organization anew.
+    let mut old = base.clone();
+    old["organization"]["root_user_id"] = serde_json::json!("u");
+    let mut new = old.clone();
+    new["organization"]["name"] = serde_json::json!("O renamed");
+    let diff = iamsim_core::diff(&compile(&old), &compile(&new));
+    let u = diff
+        .users
+        .iter()
+        .find(|d| d.user.id == "u")
+        .expect("root's path changed");
+    assert!(!u.provenance.is_empty(), "{diff:#?}");
+}
