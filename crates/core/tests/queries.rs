@@ -616,8 +616,15 @@ fn diff_sees_each_kind_of_edit() {
               {"Effect": "Allow", "Action": "compute.instance.Delete", "Resource": "*"}}}]
     });
     type Edit = fn(&mut serde_json::Value);
-    // (what, edit, gained, lost, provenance changed)
-    let cases: [(&str, Edit, &[&str], &[&str], bool); 7] = [
+    /// What an edit is, the edit, and what `u` gains, loses, and whether paths change.
+    type Case = (
+        &'static str,
+        Edit,
+        &'static [&'static str],
+        &'static [&'static str],
+        bool,
+    );
+    let cases: [Case; 7] = [
         (
             "a policy appended",
             |s| s["users"][0]["policies"] = serde_json::json!(["p-read", "p-create"]),
