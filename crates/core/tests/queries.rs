@@ -624,7 +624,18 @@ fn diff_sees_each_kind_of_edit() {
         &'static [&'static str],
         bool,
     );
-    let cases: [Case; 7] = [
+    let cases: [Case; 8] = [
+        (
+            "a policy, a role and a group added at once",
+            |s| {
+                s["users"][0]["policies"] = serde_json::json!(["p-read", "p-create"]);
+                s["users"][0]["roles"] = serde_json::json!(["r"]);
+                s["groups"][0]["members"] = serde_json::json!(["u"]);
+            },
+            &["compute.instance.Create", "compute.instance.Delete"],
+            &[],
+            false,
+        ),
         (
             "a policy appended",
             |s| s["users"][0]["policies"] = serde_json::json!(["p-read", "p-create"]),
