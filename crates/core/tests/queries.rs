@@ -702,7 +702,7 @@ fn diff_sees_each_kind_of_edit() {
         edit(&mut new);
         let diff = iamsim_core::diff(&compile(&base), &compile(&new));
         let u = diff.users.iter().find(|d| d.user.id == "u");
-        let (g, l, p) = u.map_or((vec![], vec![], true), |u| {
+        let (g, l, p) = u.map_or((vec![], vec![], false), |u| {
             (
                 actions(&u.gained),
                 actions(&u.lost),
