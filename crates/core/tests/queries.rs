@@ -738,4 +738,10 @@ fn diff_sees_each_kind_of_edit() {
         .find(|d| d.user.id == "u")
         .expect("root's path changed");
     assert!(!u.provenance.is_empty(), "{diff:#?}");
+    // And when the organization's id changes.
+    let mut new = old.clone();
+    new["organization"]["id"] = serde_json::json!("o-2");
+    let diff = iamsim_core::diff(&compile(&old), &compile(&new));
+    let u = diff.users.iter().find(|d| d.user.id == "u");
+    assert!(u.is_some_and(|u| !u.provenance.is_empty()), "{diff:#?}");
 }
