@@ -132,3 +132,33 @@ fn lookup_candidates_and_diagnostic_paths() {
         .collect();
     assert_eq!(paths, vec!["users[0].roles[1]"]);
 }
+
+/// "Did you mean" is offered for a case typo of a catalogue action, not for any action that
+/// merely starts like one.
+#[test]
+fn unknown_action_suggestions() {
+    let suggestion = |action: &str| {
+        let text = format!(
+            r#"{{"format": "iamsim.snapshot.v1", "organization": {{"id": "o"}},
+                "users": [], "groups": [], "roles": [],
+                "policies": [{{"id": "p", "name": "p", "policy_document": {{"Statement":
+                  {{"Effect": "Allow", "Action": "{action}", "Resource": "*"}}}}}}]}}"#
+        );
+        let org = Org::compile(
+            &Snapshot::from_json_str(&text).unwrap(),
+            &iamsim_core::testing::catalogue(),
+        )
+        .unwrap();
+        let unknown: Vec<String> = org
+            .diagnostics()
+            .iter()
+            .filter(|d| d.code == "unknown-action")
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(unknown.len(), 1, "{action}: {unknown:?}");
+        unknown[0].contains("did you mean")
+    };
+    assert!(suggestion("compute.instance.read"));
+    assert!(!suggestion("compute.instance.Readx"));
+    assert!(!suggestion("compute.gizmo.Spin"));
+}
