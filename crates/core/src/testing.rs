@@ -3,11 +3,11 @@
 //! iamsim's own test suite is built from these pieces, and they are here so that yours can be
 //! too:
 //!
-//! - **strategies** for [proptest](mod@proptest): random organizations ([`organization`], tuned by
-//!   [`OrgKnobs`]), policy documents ([`policy_document`], [`DocumentKnobs`]), and change sets
+//! - **strategies** for [proptest](mod@proptest): random organizations ([`organization`], tuned
+//!   by [`OrgKnobs`]), policy documents ([`policy_document`], [`DocumentKnobs`]), and change sets
 //!   naming real entities of a snapshot ([`changes`], [`ChangeKnobs`]);
-//! - **the reference evaluator** ([`reference`](mod@reference), re-exported): a deliberately naive evaluator
-//!   straight from the snapshot, sharing no evaluation code with the engine;
+//! - **the reference evaluator** ([`reference`](mod@reference), re-exported): a deliberately
+//!   naive evaluator straight from the snapshot, sharing no evaluation code with the engine;
 //! - **invariant checkers** that return the [`Violation`]s they find, empty when all is well:
 //!   [`check_effective`] (the engine equals the reference for every user), [`check_what_if`]
 //!   (a what-if equals the reference's before-and-after comparison), [`check_rebuild`] (a
@@ -60,7 +60,8 @@
 //!     prop_assert!(violations.is_empty(), "{:#?}", violations);
 //!     // And the team's own rule.
 //!     let changes = org.resolve_all(&plan).expect("the kit names real entities");
-//!     let impact = org.simulate_with(&changes, &SimulateOptions { allow_noop: true, ..SimulateOptions::default() }).unwrap();
+//!     let options = SimulateOptions { allow_noop: true, ..SimulateOptions::default() };
+//!     let impact = org.simulate_with(&changes, &options).unwrap();
 //!     prop_assert!(impact.users.iter().all(|u| u.lost.is_empty()), "{:#?}", impact);
 //! });
 //! # Ok::<(), Box<dyn std::error::Error>>(())

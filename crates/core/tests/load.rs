@@ -244,3 +244,15 @@ fn lookups_name_candidates() {
         "`DEVOPS` matches several groups; candidates: `g1` (DevOps), `g2` (devops)"
     );
 }
+
+/// An error inside a policy but outside its statements names the policy by id too.
+#[test]
+fn policy_errors_outside_statements_name_the_policy() {
+    let text = r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "users": [], "groups": [], "roles": [],
+        "policies": [{"id": "p-1", "name": 7, "policy_document": {"Statement": []}}]}"#;
+    let err = outcome(text.as_bytes()).err().unwrap();
+    assert!(
+        err.starts_with("policies[0].name (policy `p-1`): invalid type: integer `7`"),
+        "{err}"
+    );
+}

@@ -82,3 +82,83 @@ fn text_forms() {
     }
     assert_eq!(ResourcePattern::any().as_str(), "*");
 }
+
+const TWO_USERS: &str = r#"{"format": "iamsim.snapshot.v1",
+    "organization": {"id": "org-7", "name": "Seven", "root_user_id": "u-2"},
+    "users": [{"id": "u-1", "email": "ana@x.example", "roles": ["r-std", "r-break"]},
+              {"id": "u-2", "email": "bo@x.example"}],
+    "groups": [{"id": "g-1", "display_name": "Ops", "members": ["u-1"]}],
+    "roles": [{"id": "r-std", "name": "std", "role_type": "assignable"},
+              {"id": "r-break", "name": "break-glass", "role_type": "assumable"}],
+    "policies": []}"#;
+
+/// The accessors the CLI prints from: the organization's id, name and counts, membership and
+/// root.
+#[test]
+fn organization_accessors() {
+    let org = Org::compile(
+        &Snapshot::from_json_str(TWO_USERS).unwrap(),
+        &Catalogue::bundled(),
+    )
+    .unwrap();
+    assert_eq!((org.id(), org.name()), ("org-7", "Seven"));
+    assert_eq!(org.counts(), [2, 1, 2, 0]);
+    let (ana, bo) = (org.find_user("u-1").unwrap(), org.find_user("u-2").unwrap());
+    let ops = org.find_group("Ops").unwrap();
+    assert!(org.is_member(ana, ops) && !org.is_member(bo, ops));
+    assert!(org.is_root(bo) && !org.is_root(ana));
+}
+
+/// A name that matches nothing is answered with candidates whose id or name contains it,
+/// ignoring case; an assumable role attached directly is reported at its own index.
+#[test]
+fn lookup_candidates_and_diagnostic_paths() {
+    let org = Org::compile(
+        &Snapshot::from_json_str(TWO_USERS).unwrap(),
+        &Catalogue::bundled(),
+    )
+    .unwrap();
+    match org.find_user("ANA") {
+        Err(iamsim_core::LookupError::NotFound { candidates, .. }) => {
+            assert_eq!(candidates, vec!["`u-1` (ana@x.example)".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let paths: Vec<&str> = org
+        .diagnostics()
+        .iter()
+        .filter(|d| d.code == "assumable-role-attached")
+        .map(|d| d.path.as_str())
+        .collect();
+    assert_eq!(paths, vec!["users[0].roles[1]"]);
+}
+
+/// "Did you mean" is offered for a case typo of a catalogue action, not for any action that
+/// merely starts like one.
+#[test]
+fn unknown_action_suggestions() {
+    let suggestion = |action: &str| {
+        let text = format!(
+            r#"{{"format": "iamsim.snapshot.v1", "organization": {{"id": "o"}},
+                "users": [], "groups": [], "roles": [],
+                "policies": [{{"id": "p", "name": "p", "policy_document": {{"Statement":
+                  {{"Effect": "Allow", "Action": "{action}", "Resource": "*"}}}}}}]}}"#
+        );
+        let org = Org::compile(
+            &Snapshot::from_json_str(&text).unwrap(),
+            &iamsim_core::testing::catalogue(),
+        )
+        .unwrap();
+        let unknown: Vec<String> = org
+            .diagnostics()
+            .iter()
+            .filter(|d| d.code == "unknown-action")
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(unknown.len(), 1, "{action}: {unknown:?}");
+        unknown[0].contains("did you mean")
+    };
+    assert!(suggestion("compute.instance.read"));
+    assert!(!suggestion("compute.instance.Readx"));
+    assert!(!suggestion("compute.gizmo.Spin"));
+}

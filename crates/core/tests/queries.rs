@@ -540,3 +540,208 @@ fn empty_statements_are_not_shadowed() {
     let shadowed: Vec<u32> = org.redundancy().shadowed.iter().map(|s| s.index).collect();
     assert_eq!(shadowed, vec![3]);
 }
+
+/// A user whose one policy both allows and denies an action on `*` is listed by who-can among
+/// the denied (the filter that skips users reaching nothing of the action must see them).
+#[test]
+fn who_can_lists_a_user_denied_by_the_policy_that_allows() {
+    let snapshot = Snapshot::from_json_str(
+        r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"},
+            "users": [{"id": "u", "email": "u@x", "policies": ["p"]}], "groups": [], "roles": [],
+            "policies": [{"id": "p", "name": "p", "policy_document": {"Statement": [
+              {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"},
+              {"Effect": "Deny", "Action": "compute.instance.Read", "Resource": "*"}]}}]}"#,
+    )
+    .unwrap();
+    let org = Org::compile(&snapshot, &catalogue()).unwrap();
+    let who = org.who_can("compute.instance.Read", "*").unwrap();
+    assert!(who.allowed.is_empty(), "{who:?}");
+    assert_eq!(who.denied.len(), 1, "{who:?}");
+}
+
+/// The access matrix on a universe wider than one 64-bit word, for many users: each row's count
+/// is the user's allowed elements on `*`.
+#[test]
+fn matrix_rows_on_a_wide_universe() {
+    use iamsim_core::generate::{snapshot, Params};
+    let params = Params {
+        users: 40,
+        groups: 6,
+        roles: 4,
+        policies: 10,
+        actions: 150,
+        seed: 2,
+    };
+    let org = Org::compile(&snapshot(&params), &iamsim_core::Catalogue::bundled()).unwrap();
+    let universe = org.universe().count();
+    assert!(universe > 128, "{universe}");
+    let matrix = org.access_matrix();
+    let mut nonzero = 0;
+    for user in org.users() {
+        let effective = org.effective(user);
+        let star = if effective.user.root {
+            universe
+        } else {
+            effective
+                .allowed
+                .iter()
+                .filter(|e| e.resource == "*")
+                .count()
+        };
+        assert_eq!(matrix.allowed_count(user), star, "{}", effective.user.id);
+        let row = (0..universe).filter(|&a| matrix.allowed(user, a)).count();
+        assert_eq!(row, star, "{}", effective.user.id);
+        nonzero += usize::from(star > 0);
+    }
+    assert!(nonzero > 5, "the generated users are allowed things");
+}
+
+/// `diff` notices every kind of edit of a user's attachments and of the names its paths show,
+/// compared with the organization as it was (it skips users whose attachments are all the
+/// same: these edits must not look the same). Each case: an edit of the base snapshot, and
+/// what user `u` gains, loses, or sees change paths for.
+#[test]
+fn diff_sees_each_kind_of_edit() {
+    let base = serde_json::json!({
+        "format": "iamsim.snapshot.v1", "organization": {"id": "o", "name": "O"},
+        "users": [{"id": "u", "email": "u@x", "policies": ["p-read"], "roles": [], "name": "U"}],
+        "groups": [{"id": "g", "display_name": "G", "members": [], "policies": ["p-create"], "roles": []}],
+        "roles": [{"id": "r", "name": "r", "role_type": "assignable", "policies": ["p-delete"]}],
+        "policies": [
+            {"id": "p-read", "name": "read", "policy_document": {"Statement":
+              {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"}}},
+            {"id": "p-create", "name": "create", "policy_document": {"Statement":
+              {"Effect": "Allow", "Action": "compute.instance.Create", "Resource": "*"}}},
+            {"id": "p-delete", "name": "delete", "policy_document": {"Statement":
+              {"Effect": "Allow", "Action": "compute.instance.Delete", "Resource": "*"}}}]
+    });
+    type Edit = fn(&mut serde_json::Value);
+    /// What an edit is, the edit, and what `u` gains, loses, and whether paths change.
+    type Case = (
+        &'static str,
+        Edit,
+        &'static [&'static str],
+        &'static [&'static str],
+        bool,
+    );
+    let cases: [Case; 8] = [
+        (
+            "a policy, a role and a group added at once",
+            |s| {
+                s["users"][0]["policies"] = serde_json::json!(["p-read", "p-create"]);
+                s["users"][0]["roles"] = serde_json::json!(["r"]);
+                s["groups"][0]["members"] = serde_json::json!(["u"]);
+            },
+            &["compute.instance.Create", "compute.instance.Delete"],
+            &[],
+            false,
+        ),
+        (
+            "a policy appended",
+            |s| s["users"][0]["policies"] = serde_json::json!(["p-read", "p-create"]),
+            &["compute.instance.Create"],
+            &[],
+            false,
+        ),
+        (
+            "a policy replaced by another",
+            |s| s["users"][0]["policies"] = serde_json::json!(["p-create"]),
+            &["compute.instance.Create"],
+            &["compute.instance.Read"],
+            false,
+        ),
+        (
+            "a role appended",
+            |s| s["users"][0]["roles"] = serde_json::json!(["r"]),
+            &["compute.instance.Delete"],
+            &[],
+            false,
+        ),
+        (
+            "a group joined",
+            |s| s["groups"][0]["members"] = serde_json::json!(["u"]),
+            &["compute.instance.Create"],
+            &[],
+            false,
+        ),
+        (
+            "the email changed",
+            |s| s["users"][0]["email"] = serde_json::json!("new@x"),
+            &[],
+            &[],
+            true,
+        ),
+        (
+            "the policy renamed",
+            |s| s["policies"][0]["name"] = serde_json::json!("reader"),
+            &[],
+            &[],
+            true,
+        ),
+        (
+            "made root (its Read now comes through the organization)",
+            |s| {
+                s["organization"]["root_user_id"] = serde_json::json!("u");
+            },
+            &["*"],
+            &[],
+            true,
+        ),
+    ];
+    let catalogue = catalogue();
+    let compile = |v: &serde_json::Value| {
+        Org::compile(
+            &Snapshot::from_json_str(&v.to_string()).unwrap(),
+            &catalogue,
+        )
+        .unwrap()
+    };
+    let actions = |entries: &[Entry]| entries.iter().map(|e| e.action.clone()).collect::<Vec<_>>();
+    for (what, edit, gained, lost, provenance) in cases {
+        let mut new = base.clone();
+        edit(&mut new);
+        let diff = iamsim_core::diff(&compile(&base), &compile(&new));
+        let u = diff.users.iter().find(|d| d.user.id == "u");
+        let (g, l, p) = u.map_or((vec![], vec![], false), |u| {
+            (
+                actions(&u.gained),
+                actions(&u.lost),
+                !u.provenance.is_empty(),
+            )
+        });
+        assert_eq!(
+            (g.as_slice(), l.as_slice(), p),
+            (
+                gained
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+                lost.iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+                provenance
+            ),
+            "{what}: {diff:#?}"
+        );
+    }
+    // A root user whose organization is renamed: the one path names the organization anew.
+    let mut old = base.clone();
+    old["organization"]["root_user_id"] = serde_json::json!("u");
+    let mut new = old.clone();
+    new["organization"]["name"] = serde_json::json!("O renamed");
+    let diff = iamsim_core::diff(&compile(&old), &compile(&new));
+    let u = diff
+        .users
+        .iter()
+        .find(|d| d.user.id == "u")
+        .expect("root's path changed");
+    assert!(!u.provenance.is_empty(), "{diff:#?}");
+    // And when the organization's id changes.
+    let mut new = old.clone();
+    new["organization"]["id"] = serde_json::json!("o-2");
+    let diff = iamsim_core::diff(&compile(&old), &compile(&new));
+    let u = diff.users.iter().find(|d| d.user.id == "u");
+    assert!(u.is_some_and(|u| !u.provenance.is_empty()), "{diff:#?}");
+}
