@@ -185,7 +185,7 @@ impl Org {
         let baseline = overlay.baseline();
         let mut reach = BTreeSet::new();
         for change in applied {
-            self.reach(change, &overlay, &mut reach);
+            self.reach(change, &mut reach);
         }
         let reach: Vec<u32> = reach.into_iter().collect();
         let judge = |users: &[u32]| -> Vec<UserImpact> {
@@ -453,82 +453,43 @@ impl Org {
         )
     }
 
-    /// Members of a group before or after the changes.
-    fn members(&self, group: u32, ov: &Overlay, into: &mut BTreeSet<u32>) {
+    /// Members of a group in the base organization (removed memberships included).
+    fn members(&self, group: u32, into: &mut BTreeSet<u32>) {
         into.extend(&self.reverse.group_members[group as usize]);
-        for edge in &ov.added {
-            if let Edge::Member { user, group: g } = *edge {
-                if g == group {
-                    into.insert(user);
-                }
-            }
-        }
     }
 
-    /// Users holding a role, directly or through a group, before or after the changes.
-    fn role_holders(&self, role: u32, ov: &Overlay, into: &mut BTreeSet<u32>) {
+    /// Users holding a role in the base organization, directly or through a group.
+    fn role_holders(&self, role: u32, into: &mut BTreeSet<u32>) {
         into.extend(&self.reverse.role_users[role as usize]);
-        let mut groups: BTreeSet<u32> = self.reverse.role_groups[role as usize]
-            .iter()
-            .copied()
-            .collect();
-        for edge in &ov.added {
-            match *edge {
-                Edge::UserRole { user, role: r } if r == role => {
-                    into.insert(user);
-                }
-                Edge::GroupRole { group, role: r } if r == role => {
-                    groups.insert(group);
-                }
-                _ => {}
-            }
-        }
-        for group in groups {
-            self.members(group, ov, into);
+        for &group in &self.reverse.role_groups[role as usize] {
+            self.members(group, into);
         }
     }
 
-    /// Users reaching a policy by any route, before or after the changes.
-    fn policy_holders(&self, policy: u32, ov: &Overlay, into: &mut BTreeSet<u32>) {
+    /// Users reaching a policy by any route in the base organization.
+    fn policy_holders(&self, policy: u32, into: &mut BTreeSet<u32>) {
         into.extend(&self.reverse.policy_users[policy as usize]);
-        let mut groups: BTreeSet<u32> = self.reverse.policy_groups[policy as usize]
-            .iter()
-            .copied()
-            .collect();
-        let mut roles: BTreeSet<u32> = self.reverse.policy_roles[policy as usize]
-            .iter()
-            .copied()
-            .collect();
-        for edge in &ov.added {
-            match *edge {
-                Edge::UserPolicy { user, policy: p } if p == policy => {
-                    into.insert(user);
-                }
-                Edge::GroupPolicy { group, policy: p } if p == policy => {
-                    groups.insert(group);
-                }
-                Edge::RolePolicy { role, policy: p } if p == policy => {
-                    roles.insert(role);
-                }
-                _ => {}
-            }
+        for &group in &self.reverse.policy_groups[policy as usize] {
+            self.members(group, into);
         }
-        for group in groups {
-            self.members(group, ov, into);
-        }
-        for role in roles {
-            self.role_holders(role, ov, into);
+        for &role in &self.reverse.policy_roles[policy as usize] {
+            self.role_holders(role, into);
         }
     }
 
-    /// The users a change can reach.
-    fn reach(&self, change: &Change, ov: &Overlay, into: &mut BTreeSet<u32>) {
+    /// The users a change can reach, over the base organization's edges only.
+    ///
+    /// Edges added by the change set need no walk of their own: a user reaches an entity
+    /// through added edges only if, on that route, the added edge nearest the user hangs from
+    /// something the user holds by base edges alone, and the change that adds it reaches every
+    /// base holder of that thing. The union over the set's changes is therefore complete.
+    fn reach(&self, change: &Change, into: &mut BTreeSet<u32>) {
         let holder = |h: Holder, into: &mut BTreeSet<u32>| match h {
             Holder::User(u) => {
                 into.insert(u.0);
             }
-            Holder::Group(g) => self.members(g.0, ov, into),
-            Holder::Role(r) => self.role_holders(r.0, ov, into),
+            Holder::Group(g) => self.members(g.0, into),
+            Holder::Role(r) => self.role_holders(r.0, into),
         };
         match change {
             Change::RemoveMember { user, .. }
@@ -545,27 +506,27 @@ impl Org {
                 Principal::User(u) => holder(Holder::User(u), into),
                 Principal::Group(g) => holder(Holder::Group(g), into),
             },
-            Change::DeleteGroup { group } => self.members(group.0, ov, into),
+            Change::DeleteGroup { group } => self.members(group.0, into),
             Change::DeleteRole { role } => {
-                self.role_holders(role.0, ov, into);
+                self.role_holders(role.0, into);
                 for (t, trust) in self.trusts.iter().enumerate() {
                     if trust.role == role.0 {
-                        self.trust_principals(t, ov, into);
+                        self.trust_principals(t, into);
                     }
                 }
             }
             Change::DeletePolicy { policy } | Change::ReplacePolicyDocument { policy, .. } => {
-                self.policy_holders(policy.0, ov, into)
+                self.policy_holders(policy.0, into)
             }
-            Change::DeleteRoleTrust { trust } => self.trust_principals(trust.0 as usize, ov, into),
+            Change::DeleteRoleTrust { trust } => self.trust_principals(trust.0 as usize, into),
         }
     }
 
-    fn trust_principals(&self, trust: usize, ov: &Overlay, into: &mut BTreeSet<u32>) {
+    fn trust_principals(&self, trust: usize, into: &mut BTreeSet<u32>) {
         let trust = &self.trusts[trust];
         into.extend(trust.user);
         if let Some(group) = trust.group {
-            self.members(group, ov, into);
+            self.members(group, into);
         }
     }
 

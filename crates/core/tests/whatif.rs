@@ -269,3 +269,66 @@ fn threads_do_not_change_the_answer() {
     assert_eq!(answer(2), one);
     assert_eq!(answer(7), one);
 }
+
+/// A change set whose later changes work through edges its earlier changes add: a user joins
+/// a group, the group gets a role, the role gets a policy, and a policy attached through the
+/// new edges has its document replaced. Every user who gains must be reached, in every order.
+#[test]
+fn changes_through_edges_the_same_set_adds() {
+    let catalogue = catalogue();
+    let snapshot = Snapshot::from_json_str(
+        r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"},
+            "users": [{"id": "u-new", "email": "new@x"}, {"id": "u-old", "email": "old@x"},
+                      {"id": "u-far", "email": "far@x"}],
+            "groups": [{"id": "g", "display_name": "G", "members": ["u-old"]},
+                       {"id": "g2", "display_name": "G2", "members": ["u-far"]}],
+            "roles": [{"id": "r", "name": "R", "role_type": "assignable"}],
+            "policies": [
+              {"id": "p", "name": "P", "policy_document": {"Statement":
+                {"Effect": "Allow", "Action": "compute.instance.Create", "Resource": "*"}}},
+              {"id": "q", "name": "Q", "policy_document": {"Statement":
+                {"Effect": "Allow", "Action": "billing.invoice.List", "Resource": "*"}}}]}"#,
+    )
+    .unwrap();
+    let org = Org::compile(&snapshot, &catalogue).unwrap();
+    let specs: Vec<ChangeSpec> = iamsim_core::parse_changes(
+        r#"[{"kind": "add_member", "group": "g", "user": "u-new"},
+            {"kind": "attach_role", "role": "r", "group": "g"},
+            {"kind": "attach_policy", "policy": "p", "role": "r"},
+            {"kind": "attach_policy", "policy": "q", "group": "g2"},
+            {"kind": "attach_role", "role": "r", "group": "g2"},
+            {"kind": "replace_policy_document", "policy": "q", "policy_document": {"Statement":
+              {"Effect": "Allow", "Action": "billing.*", "Resource": "*"}}}]"#,
+    )
+    .unwrap();
+    // Each order of the six changes that keeps each one after what it builds on.
+    let orders: [[usize; 6]; 4] = [
+        [0, 1, 2, 3, 4, 5],
+        [2, 1, 0, 5, 4, 3],
+        [1, 2, 0, 4, 3, 5],
+        [3, 5, 4, 2, 1, 0],
+    ];
+    for order in orders {
+        let specs: Vec<ChangeSpec> = order.iter().map(|&i| specs[i].clone()).collect();
+        assert_eq!(
+            check_what_if(&org, &snapshot, &catalogue, &specs),
+            vec![],
+            "{order:?}"
+        );
+        let impact = simulate(&org, &specs).unwrap();
+        let gained: BTreeMap<String, BTreeSet<&str>> = by_user(&impact)
+            .into_iter()
+            .map(|(id, user)| (id, user.gained.iter().map(|e| e.action.as_str()).collect()))
+            .collect();
+        let create = "compute.instance.Create";
+        let expected: BTreeMap<String, BTreeSet<&str>> = [
+            ("u-far", vec![create, "billing.invoice.List", "billing.*"]),
+            ("u-new", vec![create]),
+            ("u-old", vec![create]),
+        ]
+        .into_iter()
+        .map(|(id, actions)| (id.to_string(), actions.into_iter().collect()))
+        .collect();
+        assert_eq!(gained, expected, "{order:?}");
+    }
+}
