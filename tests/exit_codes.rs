@@ -124,7 +124,7 @@ fn a_tripped_gate_still_prints_valid_json() {
         .concat(),
     );
     run.expect_code(1);
-    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let value = run.document();
     assert_eq!(value["users"][0]["user"]["id"], "u-ana");
 }
 

@@ -6,7 +6,7 @@ use crate::queries::demo_and_modified;
 use crate::util::{data, iamsim, Run};
 
 /// `(name, arguments)` for every command, on the demo, a fixture or two snapshot files.
-fn commands() -> Vec<(&'static str, Vec<String>)> {
+pub(crate) fn commands() -> Vec<(&'static str, Vec<String>)> {
     let (old, new) = demo_and_modified();
     let redundant = data("redundant.json");
     let one_step = data("one-step.json");

@@ -246,7 +246,7 @@ fn gates_on_diff() {
     // A tripped gate still prints the whole JSON report.
     let run = iamsim(&["diff", &old, &new, "--format", "json", "--fail-on", "any"]);
     run.expect_code(1);
-    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let value = run.document();
     assert_eq!(value["users"][0]["user"]["id"], "u-ana");
 }
 
@@ -424,6 +424,6 @@ fn options_before_the_subcommand() {
         "u-ana",
     ]);
     run.expect_code(1);
-    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let value = run.document();
     assert_eq!(value["users"][0]["user"]["id"], "u-ana");
 }

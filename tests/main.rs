@@ -12,6 +12,7 @@ mod formats;
 mod gates;
 mod output;
 mod queries;
+mod schema;
 mod util;
 mod vultr_cli;
 mod vultr_consistency;

@@ -62,11 +62,31 @@ impl Run {
             .collect()
     }
 
-    /// Stdout parsed as exactly one JSON document (trailing text fails).
+    /// Stdout parsed as exactly one JSON document (trailing text fails). A report (the run
+    /// asked for `--format json`) must also validate against `schema/output.v1.json`.
     pub fn json(&self) -> serde_json::Value {
         self.expect_code(0);
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{self:?}\nstdout is not one JSON document: {e}"))
+        self.document()
+    }
+
+    /// Like [`Run::json`], whatever the exit code (a tripped gate exits 1 with a report).
+    pub fn document(&self) -> serde_json::Value {
+        let document = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{self:?}\nstdout is not one JSON document: {e}"));
+        if self
+            .args
+            .windows(2)
+            .any(|w| w[0] == "--format" && w[1] == "json")
+        {
+            let violations = crate::schema::violations(&document);
+            assert!(
+                violations.is_empty(),
+                "iamsim {:?}: the report breaks schema/output.v1.json:\n{}",
+                self.args,
+                violations.join("\n")
+            );
+        }
+        document
     }
 
     /// Asserts the exit code.

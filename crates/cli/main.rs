@@ -129,6 +129,9 @@ enum Command {
         #[command(flatten)]
         input: Input,
     },
+    /// Print the JSON Schema that every `--format json` report validates against
+    /// (`schema/output.v1.json` in the repository).
+    Schema,
 }
 
 #[derive(Args)]
@@ -496,6 +499,12 @@ fn run(command: Command) -> Result<u8, Failure> {
                 None => emit_text(&json)?,
                 Some(path) => write_atomically(&path, json.as_bytes())?,
             }
+            Ok(0)
+        }
+        Command::Schema => {
+            let mut json = serde_json::to_string_pretty(&iamsim_core::report::output_schema())?;
+            json.push('\n');
+            emit_text(&json)?;
             Ok(0)
         }
         Command::Rank {

@@ -7,6 +7,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+#[cfg(feature = "schema")]
+mod schema;
+#[cfg(feature = "schema")]
+pub use schema::output_schema;
+
 /// Version of the JSON shapes below. Bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -14,6 +19,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 ///
 /// The variant order is the order paths sort in: direct policies first, then roles, then groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum StepKind {
     /// The user the path starts from.
@@ -31,10 +37,11 @@ pub enum StepKind {
 }
 
 /// One step of a path: an entity, or a statement by its index.
-///
-/// Ids and names are shared (`Arc<str>`): the same entity appears in many paths, and a path
-/// costs no string copies.
+//
+// Ids and names are shared (`Arc<str>`): the same entity appears in many paths, and a path
+// costs no string copies.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Step {
     /// What the step is.
     pub kind: StepKind,
@@ -55,6 +62,7 @@ pub type Path = Vec<Step>;
 
 /// One (action, resource) with every path behind its decision.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Entry {
     /// A concrete action, or a wildcard standing for the actions it covers that the catalogue
     /// does not name.
@@ -67,6 +75,7 @@ pub struct Entry {
 
 /// Who a result is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserSummary {
     /// Vultr's user id.
     pub id: String,
@@ -84,6 +93,7 @@ pub struct UserSummary {
 
 /// An entity named in a result.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EntityRef {
     /// Its id.
     pub id: String,
@@ -93,6 +103,7 @@ pub struct EntityRef {
 
 /// The trust behind an assumable role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrustSummary {
     /// The trust's id.
     pub id: String,
@@ -106,6 +117,7 @@ pub struct TrustSummary {
 
 /// A role the user may assume (no standing access), with the trust that allows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Assumable {
     /// The assumable role.
     pub role: EntityRef,
@@ -117,6 +129,7 @@ pub struct Assumable {
 
 /// A user's effective permissions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Effective {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -132,6 +145,7 @@ pub struct Effective {
 
 /// What one decision is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Some Allow applies and no Deny does (or the user is root).
@@ -144,6 +158,7 @@ pub enum Decision {
 
 /// One decision, explained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Explanation {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -170,6 +185,7 @@ pub struct Explanation {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     /// Take a user out of a group.
@@ -204,6 +220,7 @@ pub enum ChangeKind {
 
 /// One change, as reported: its kind and the entities it names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChangeSummary {
     /// What the change does.
     pub kind: ChangeKind,
@@ -298,6 +315,7 @@ impl ChangeKind {
 
 /// How many users lose, keep and gain one action (any resource) in an impact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActionSummary {
     /// The action (or wildcard element).
     pub action: String,
@@ -311,6 +329,7 @@ pub struct ActionSummary {
 
 /// A user named in a change.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserRef {
     /// Vultr's user id.
     pub id: String,
@@ -320,6 +339,7 @@ pub struct UserRef {
 
 /// What a change does to one user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserImpact {
     /// Who.
     pub user: UserSummary,
@@ -343,6 +363,7 @@ pub struct UserImpact {
 
 /// What a set of changes does, user by user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Impact {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -356,6 +377,7 @@ pub struct Impact {
 
 /// A user and the paths behind one decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserPaths {
     /// Who.
     pub user: UserSummary,
@@ -368,6 +390,7 @@ pub struct UserPaths {
 
 /// Who may do one action on one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WhoCan {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -385,6 +408,7 @@ pub struct WhoCan {
 
 /// An attachment or membership whose removal loses nothing for anyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RedundantEdge {
     /// The removal that changes nothing.
     pub change: ChangeSummary,
@@ -395,6 +419,7 @@ pub struct RedundantEdge {
 
 /// A user for whom other paths cover everything a removal would take.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CoveredUser {
     /// Who.
     pub user: UserRef,
@@ -406,6 +431,7 @@ pub struct CoveredUser {
 
 /// An Allow statement denied everywhere it reaches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ShadowedStatement {
     /// The policy.
     pub policy: EntityRef,
@@ -418,6 +444,7 @@ pub struct ShadowedStatement {
 
 /// Memberships, attachments and statements that could go without anyone losing anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Redundancy {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -429,6 +456,7 @@ pub struct Redundancy {
 
 /// Same decision, other paths.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProvenanceChange {
     /// The action (or wildcard element).
     pub action: String,
@@ -442,6 +470,7 @@ pub struct ProvenanceChange {
 
 /// One user's access between two snapshots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserDiff {
     /// Who (as in the new snapshot).
     pub user: UserSummary,
@@ -455,6 +484,7 @@ pub struct UserDiff {
 
 /// Entities present in only one snapshot, by kind.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EntityChanges {
     /// Users (by id, with their email).
     pub users: Vec<EntityRef>,
@@ -470,6 +500,7 @@ pub struct EntityChanges {
 
 /// What changed between two snapshots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Diff {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -483,6 +514,7 @@ pub struct Diff {
 
 /// One single removal from a user, and what it takes away.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RankedRemoval {
     /// The removal.
     pub change: ChangeSummary,
@@ -496,6 +528,7 @@ pub struct RankedRemoval {
 
 /// Every membership, role and direct policy of a user, by how much its removal takes away.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rank {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
