@@ -1070,12 +1070,10 @@ fn invalid_change_files() {
             &["[0]: unknown field `force`"],
         ),
         (
-            // FIXME: the JSON path stops at the change (`[0]`), not `[0].group`: serde cannot
-            // follow the path into an internally tagged enum.
             "wrong-type",
             r#"[{"kind": "delete_group", "group": 3}]"#.into(),
             &[],
-            &["[0]: invalid type: integer `3`, expected a string"],
+            &["[0].group: invalid type: integer `3`, expected a string"],
         ),
         (
             "two-holders",
@@ -1158,13 +1156,8 @@ fn invalid_change_files() {
     // position or the file.
     let cases: &[(&str, &str, &[&str])] = &[
         (
-            // FIXME: the message names neither the file nor the position (`[0]`) of the change.
-            "empty",
-            "[]",
-            &["the change file holds no change"],
-        ),
-        (
-            // FIXME: as above, no `[1]`.
+            // FIXME: the errors below name neither the file nor the position (`[1]`) of the
+            // change: the engine's `ChangeError` does not carry the change's index.
             "deleted-earlier",
             r#"[{"kind": "delete_group", "group": "DevOps"},
                 {"kind": "remove_member", "group": "DevOps", "user": "ana@acme.example"}]"#,
@@ -1193,6 +1186,9 @@ fn invalid_change_files() {
         let path = temp_file(&format!("{label}.json"), content);
         iamsim(&["impact", "--changes", &path]).expect_error(fragments);
     }
+    let empty = temp_file("empty.json", "[]");
+    iamsim(&["impact", "--changes", &empty])
+        .expect_error(&[&format!("{empty}: the change file holds no change")]);
     // FIXME: likewise, a malformed replacement document is named by its policy, not by the
     // file and position of the change.
     for (label, statement, fragment) in [

@@ -88,7 +88,41 @@ pub enum ChangeSpec {
 /// Parses a change file: a JSON array of changes. Errors carry the JSON path (`[2].group`).
 pub fn parse_changes(text: &str) -> Result<Vec<ChangeSpec>, LoadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    parse_json(text)
+    parse_json(text).map_err(|error| name_the_field(text, error))
+}
+
+/// A change is read whole before its kind is known, so a field of the wrong type is reported
+/// at the change (`[0]`) rather than at the field: point at the field. Every field but
+/// `kind` and `policy_document` is a string.
+fn name_the_field(text: &str, error: LoadError) -> LoadError {
+    let LoadError::Json { path, message } = &error else {
+        return error;
+    };
+    if !message.starts_with("invalid type") {
+        return error;
+    }
+    let Some(index) = path
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|i| i.parse::<usize>().ok())
+    else {
+        return error;
+    };
+    let changes: Result<Vec<serde_json::Map<String, serde_json::Value>>, _> =
+        serde_json::from_str(text);
+    let field = changes.ok().and_then(|changes| {
+        changes.get(index)?.iter().find_map(|(key, value)| {
+            let typed = matches!(key.as_str(), "kind" | "policy_document");
+            (!typed && !value.is_string()).then(|| key.clone())
+        })
+    });
+    match field {
+        Some(field) => LoadError::Json {
+            path: format!("{path}.{field}"),
+            message: message.clone(),
+        },
+        None => error,
+    }
 }
 
 impl Org {
@@ -241,5 +275,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field `extra`"), "{err}");
+        // A field of the wrong type is named, though serde reads a change whole.
+        let err = parse_changes(
+            r#"[{"kind": "delete_group", "group": "G"},
+            {"kind": "remove_member", "group": 5, "user": "U"}]"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("[1].group: invalid type: integer `5`"),
+            "{err}"
+        );
+        // A missing field stays at the change.
+        let err = parse_changes(r#"[{"kind": "remove_member", "group": "G"}]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("[0]: missing field `user`"), "{err}");
     }
 }
