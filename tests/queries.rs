@@ -435,22 +435,42 @@ fn diff_of_two_snapshots() {
     );
     let users = value["users"].as_array().expect("users");
     // Most lost first, then by id; Eve (new) and ci-deployer (removed) are in no user list.
-    let summary: Vec<(&str, [usize; 3])> = users
+    let summary: Vec<(&str, [usize; 5])> = users
         .iter()
         .map(|u| {
             (
                 u["user"]["id"].as_str().expect("id"),
-                ["lost", "gained", "provenance"].map(|l| u[l].as_array().expect(l).len()),
+                [
+                    "lost",
+                    "gained",
+                    "provenance",
+                    "assumable_lost",
+                    "assumable_gained",
+                ]
+                .map(|l| u[l].as_array().expect(l).len()),
             )
         })
         .collect();
+    // The trust of deploy-admin on DevOps is gone: DevOps's members lose the assumable role.
     assert_eq!(
         summary,
         [
-            ("u-ana", [44, 0, 3]),
-            ("u-cara", [0, 0, 1]),
-            ("u-dan", [0, 1, 0])
+            ("u-ana", [44, 0, 3, 1, 0]),
+            ("u-cara", [0, 0, 1, 0, 0]),
+            ("u-dan", [0, 1, 0, 1, 0])
         ]
+    );
+    assert_eq!(
+        users[0]["assumable_lost"][0]["role"]["id"],
+        "r-deploy-admin"
+    );
+    assert_eq!(
+        users[0]["assumable_lost"][0]["trust"]["id"],
+        "t-deploy-devops"
+    );
+    assert_eq!(
+        paths(&users[0]["assumable_lost"][0]["via"]),
+        ["user:u-ana > group:g-devops"]
     );
     let ana = &users[0];
     let lost = entries(&ana["lost"]);

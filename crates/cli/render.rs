@@ -621,6 +621,14 @@ pub fn diff(report: &Diff, mode: Mode) -> String {
                 doc.line(3, &format!("now via {}", path_text(path)));
             }
         }
+        if !user.assumable_lost.is_empty() {
+            doc.section(1, "35", "ASSUMABLE LOST", user.assumable_lost.len(), "");
+            doc.assumables(2, &user.assumable_lost);
+        }
+        if !user.assumable_gained.is_empty() {
+            doc.section(1, "35", "ASSUMABLE GAINED", user.assumable_gained.len(), "");
+            doc.assumables(2, &user.assumable_gained);
+        }
     }
     doc.wildcard_note(
         report

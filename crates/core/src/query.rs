@@ -7,9 +7,9 @@ use crate::eval::{Grants, Overlay};
 use crate::org::{Org, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
-    CoveredUser, Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank, RankedRemoval,
-    Redundancy, RedundantEdge, ShadowedStatement, UserDiff, UserPaths, UserRef, WhoCan,
-    SCHEMA_VERSION,
+    Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank,
+    RankedRemoval, Redundancy, RedundantEdge, ShadowedStatement, UserDiff, UserPaths, UserRef,
+    WhoCan, SCHEMA_VERSION,
 };
 use crate::simulate::{Change, Holder, Principal};
 
@@ -579,9 +579,28 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
         let Some(u_old) = old.users.get_index_of(id) else {
             continue;
         };
+        // Assumable roles come from trusts, not from the user's attachments: compared for
+        // everyone, by role and trust id; except the root user, whom no change affects.
+        let root = old.root == Some(u_old as u32) && new.root == Some(u_new as u32);
+        let (assumable_lost, assumable_gained) = if root {
+            Default::default()
+        } else {
+            assumable_changes(old, u_old, new, u_new)
+        };
+        let mut change = UserDiff {
+            user: new.user_summary(u_new as u32),
+            lost: Vec::new(),
+            gained: Vec::new(),
+            provenance: Vec::new(),
+            assumable_lost,
+            assumable_gained,
+        };
         // A user whose every attachment, down to the statements, is the same in both
         // organizations has the same answers and paths: skip the evaluation.
         if same.user(u_old, u_new) {
+            if !change.is_empty() {
+                users.push(change);
+            }
             continue;
         }
         let before = Side::new(old, u_old as u32);
@@ -600,12 +619,6 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
                 .or_default()
                 .insert(ResourcePattern::any());
         }
-        let mut change = UserDiff {
-            user: new.user_summary(u_new as u32),
-            lost: Vec::new(),
-            gained: Vec::new(),
-            provenance: Vec::new(),
-        };
         for (element, keys) in &keys {
             for key in keys {
                 let (was, then) = before.judge(element, key);
@@ -625,7 +638,7 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
                 }
             }
         }
-        if !(change.lost.is_empty() && change.gained.is_empty() && change.provenance.is_empty()) {
+        if !change.is_empty() {
             users.push(change);
         }
     }
@@ -641,4 +654,29 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
         added,
         removed,
     }
+}
+
+/// The assumable roles a user has only in the old organization, and only in the new one,
+/// matched by role and trust id.
+fn assumable_changes(
+    old: &Org,
+    u_old: usize,
+    new: &Org,
+    u_new: usize,
+) -> (Vec<Assumable>, Vec<Assumable>) {
+    let none = Overlay::none();
+    let before = old.assumables(u_old as u32, &old.trusts_of(u_old as u32, &none));
+    let after = new.assumables(u_new as u32, &new.trusts_of(u_new as u32, &none));
+    let keys = |list: &[Assumable]| -> BTreeSet<(String, String)> {
+        list.iter()
+            .map(|a| (a.role.id.clone(), a.trust.id.clone()))
+            .collect()
+    };
+    let (had, has) = (keys(&before), keys(&after));
+    let only = |list: Vec<Assumable>, other: &BTreeSet<(String, String)>| -> Vec<Assumable> {
+        list.into_iter()
+            .filter(|a| !other.contains(&(a.role.id.clone(), a.trust.id.clone())))
+            .collect()
+    };
+    (only(before, &has), only(after, &had))
 }

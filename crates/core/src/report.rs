@@ -480,6 +480,21 @@ pub struct UserDiff {
     pub gained: Vec<Entry>,
     /// Allowed in both, through other paths.
     pub provenance: Vec<ProvenanceChange>,
+    /// Assumable roles before, not now (by role and trust id): with the old paths.
+    pub assumable_lost: Vec<Assumable>,
+    /// Assumable roles now, not before: with the new paths.
+    pub assumable_gained: Vec<Assumable>,
+}
+
+impl UserDiff {
+    /// Nothing changed for this user.
+    pub fn is_empty(&self) -> bool {
+        self.lost.is_empty()
+            && self.gained.is_empty()
+            && self.provenance.is_empty()
+            && self.assumable_lost.is_empty()
+            && self.assumable_gained.is_empty()
+    }
 }
 
 /// Entities present in only one snapshot, by kind.

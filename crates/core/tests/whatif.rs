@@ -136,6 +136,16 @@ proptest! {
                 .collect();
             let kept: Vec<_> = kept.into_iter().map(|e| (e.action, e.resource, e.via)).collect();
             prop_assert_eq!(provenance, kept, "provenance, user {}{}", user.id, show(&snapshot, &specs));
+            let (a_lost, a_gained) = match impacts.get(&user.id) {
+                Some(u) => (u.assumable_lost.clone(), u.assumable_gained.clone()),
+                None => Default::default(),
+            };
+            let (d_a_lost, d_a_gained) = match diffs.get(&user.id) {
+                Some(d) => (d.assumable_lost.clone(), d.assumable_gained.clone()),
+                None => Default::default(),
+            };
+            prop_assert_eq!(d_a_lost, a_lost, "assumable lost, user {}{}", user.id, show(&snapshot, &specs));
+            prop_assert_eq!(d_a_gained, a_gained, "assumable gained, user {}{}", user.id, show(&snapshot, &specs));
         }
         // Entities deleted are reported as removed (a role's trusts with it); nothing is added.
         let ids = |d: &[iamsim_core::report::EntityRef]| d.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
