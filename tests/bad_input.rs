@@ -224,7 +224,6 @@ fn policy_documents() {
 fn missing_resource_names_the_policy() {
     // R-POL-03: no default for a missing Resource; the error names the policy by its id (here
     // `p-1`, at `policies[1]`) and the statement by its index.
-    // FIXME(core): the error gives the JSON path only, without the policy id.
     check(
         "missing-resource",
         second(r#"{"Effect": "Allow", "Action": "compute.instance.Read"}"#),
@@ -449,7 +448,6 @@ fn encodings() {
 #[test]
 fn invalid_utf8_offset_counts_the_bom() {
     // The offset is a position in the file, BOM included.
-    // FIXME(core): `Snapshot::from_json_bytes` counts from after the BOM (3 bytes short).
     let good = with_statement(GOOD);
     let offset = good.find("One\"}").expect("marker") + 1;
     let mut bytes = b"\xEF\xBB\xBF".to_vec();

@@ -55,6 +55,16 @@ fn code(text: &str) -> String {
     format!("`{}`", clean(text).replace('`', "'"))
 }
 
+/// A piece of a line: words, or a name or pattern that Markdown shows as code.
+enum Span<'a> {
+    /// Words.
+    Text(&'a str),
+    /// A pattern in backticks, in both formats.
+    Code(&'a str),
+    /// An action or resource: plain in a table, code in Markdown.
+    Action(&'a str),
+}
+
 /// The output format for people.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -129,14 +139,46 @@ impl Doc {
         }
     }
 
+    /// A line of prose made of spans, for text that mixes words with names or patterns.
+    fn spans(&mut self, depth: usize, spans: &[Span]) {
+        if self.markdown() {
+            let text: String = spans
+                .iter()
+                .map(|span| match *span {
+                    Span::Text(text) => md(text),
+                    Span::Code(text) | Span::Action(text) => code(text),
+                })
+                .collect();
+            let _ = writeln!(self.out, "{}- {text}", "  ".repeat(depth.saturating_sub(1)));
+        } else {
+            let text: String = spans
+                .iter()
+                .map(|span| match *span {
+                    Span::Text(text) | Span::Action(text) => text.to_string(),
+                    Span::Code(text) => format!("`{text}`"),
+                })
+                .collect();
+            self.line(depth, &text);
+        }
+    }
+
     fn blank(&mut self) {
         self.out.push('\n');
+    }
+
+    /// A blank line unless the output is empty or already ends with one (Markdown blocks are
+    /// separated by exactly one).
+    fn separate(&mut self) {
+        if !self.out.is_empty() && !self.out.ends_with("\n\n") {
+            self.out.push('\n');
+        }
     }
 
     /// A section heading with a count, at a nesting depth.
     fn section(&mut self, depth: usize, color: &str, title: &str, count: usize, gloss: &str) {
         if self.markdown() {
-            let _ = writeln!(self.out, "\n**{title} ({count})**{}\n", md(gloss));
+            self.separate();
+            let _ = writeln!(self.out, "**{title} ({count})**{}\n", md(gloss));
         } else {
             let heading = self.paint(color, &format!("{title} ({count})"));
             let _ = writeln!(self.out, "{}{heading}{gloss}", "  ".repeat(depth));
@@ -231,14 +273,16 @@ impl Doc {
     /// "the other actions".
     fn wildcard_note<'a>(&mut self, mut entries: impl Iterator<Item = &'a Entry>) {
         if let Some(entry) = entries.find(|e| e.action.ends_with('*')) {
-            let text = format!(
-                "note: a wildcard such as `{}` in the action column stands for the actions it covers that the catalogue does not name.",
-                clean(&entry.action)
+            let (before, after) = (
+                "note: a wildcard such as ",
+                " in the action column stands for the actions it covers that the catalogue does not name.",
             );
-            self.blank();
+            let text = format!("{before}`{}`{after}", clean(&entry.action));
             if self.markdown() {
-                let _ = writeln!(self.out, "_{}_", text.replace('*', "\\*"));
+                self.separate();
+                let _ = writeln!(self.out, "_{before}{}{after}_", code(&entry.action));
             } else {
+                self.blank();
                 let words: Vec<String> = text.split(' ').map(str::to_string).collect();
                 wrap(&mut self.out, "", &words, " ");
             }
@@ -376,9 +420,13 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
         );
     }
     if let Some(element) = &report.evaluated_as {
-        doc.line(
+        doc.spans(
             1,
-            &format!("(not in the catalogue; evaluated as `{element}`)"),
+            &[
+                Span::Text("(not in the catalogue; evaluated as "),
+                Span::Code(element),
+                Span::Text(")"),
+            ],
         );
     }
     if let Some(note) = &report.note {
@@ -402,7 +450,11 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
 }
 
 fn user_impact(doc: &mut Doc, user: &UserImpact) {
-    doc.blank();
+    if doc.markdown() {
+        doc.separate();
+    } else {
+        doc.blank();
+    }
     doc.title(&user_line(&user.user));
     if let Some(note) = &user.note {
         doc.line(1, note);
@@ -423,7 +475,7 @@ fn user_impact(doc: &mut Doc, user: &UserImpact) {
         doc.assumables(2, &user.assumable_gained);
     }
     if doc.markdown() {
-        doc.blank();
+        doc.separate();
     }
     doc.line(
         1,
@@ -480,9 +532,13 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
     let mut doc = Doc::new(mode);
     doc.title(&format!("Who can {} on {}", report.action, report.resource));
     if let Some(element) = &report.evaluated_as {
-        doc.line(
+        doc.spans(
             1,
-            &format!("(not in the catalogue; evaluated as `{element}`)"),
+            &[
+                Span::Text("(not in the catalogue; evaluated as "),
+                Span::Code(element),
+                Span::Text(")"),
+            ],
         );
     }
     doc.section(0, "32", "ALLOWED", report.allowed.len(), "");
@@ -524,7 +580,7 @@ pub fn redundancy(report: &Redundancy, mode: Mode) -> String {
     for edge in &report.edges {
         doc.line(1, &edge.change.describe());
         if edge.covered.is_empty() {
-            doc.line(2, "grants nothing to anyone");
+            doc.line(2, "nobody's access depends on it");
         }
         for user in &edge.covered {
             let via: Vec<String> = user.via.iter().map(path_text).collect();
@@ -613,7 +669,14 @@ pub fn diff(report: &Diff, mode: Mode) -> String {
             ": still allowed, through other paths",
         );
         for change in &user.provenance {
-            doc.line(2, &format!("{} on {}", change.action, change.resource));
+            doc.spans(
+                2,
+                &[
+                    Span::Action(&change.action),
+                    Span::Text(" on "),
+                    Span::Action(&change.resource),
+                ],
+            );
             for path in &change.before {
                 doc.line(3, &format!("was via {}", path_text(path)));
             }
