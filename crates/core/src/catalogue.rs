@@ -69,7 +69,10 @@ mod tests {
     #[test]
     fn bundled_is_the_shared_list() {
         let catalogue = Catalogue::bundled();
-        assert!(catalogue.len() > 100);
+        assert!(catalogue.len() > 100 && !catalogue.is_empty());
+        let empty = Catalogue::parse("# nothing but a comment\n\n").unwrap();
+        assert!(empty.is_empty());
+        assert_eq!(empty.len(), 0);
         assert!(catalogue.contains(&ActionPattern::parse("compute.instance.Create").unwrap()));
     }
 

@@ -131,6 +131,17 @@ fn lookup_candidates_and_diagnostic_paths() {
         .map(|d| d.path.as_str())
         .collect();
     assert_eq!(paths, vec!["users[0].roles[1]"]);
+    // A diagnostic reads as one line: where, what, and its code.
+    let shown = org
+        .diagnostics()
+        .iter()
+        .find(|d| d.code == "assumable-role-attached")
+        .unwrap()
+        .to_string();
+    assert!(
+        shown.starts_with("users[0].roles[1]: ") && shown.ends_with(" [assumable-role-attached]"),
+        "{shown}"
+    );
 }
 
 /// "Did you mean" is offered for a case typo of a catalogue action, not for any action that
