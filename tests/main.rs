@@ -11,6 +11,7 @@ mod exit_codes;
 mod formats;
 mod gates;
 mod output;
+mod precedence;
 mod queries;
 mod schema;
 mod util;

@@ -12,7 +12,9 @@ use iamsim_core::model::PolicyDocument;
 use iamsim_core::policy::ActionPattern;
 use iamsim_core::query::pattern_reaches;
 use iamsim_core::report::Entry;
-use iamsim_core::{Catalogue, ChangeSpec, Org, SimulateOptions, Snapshot};
+use iamsim_core::{
+    Catalogue, ChangeSpec, CompileOptions, Org, Precedence, SimulateOptions, Snapshot,
+};
 
 mod render;
 mod vultr;
@@ -288,6 +290,29 @@ struct Common {
     /// whatever the number.
     #[arg(long, value_name = "N", global = true)]
     threads: Option<usize>,
+    /// Which wins between an Allow and a Deny that cover the same action and resource:
+    /// `deny-wins` (a Deny on any path) or `nearest-wins` (the attachment nearest the user;
+    /// at equal distance a Deny). Vultr does not document it; see docs/semantics.md §4.
+    #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins, global = true)]
+    precedence: PrecedenceArg,
+}
+
+/// [`Precedence`] as the command line names it.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PrecedenceArg {
+    /// An explicit Deny on any of the user's paths overrides every Allow.
+    DenyWins,
+    /// The most specific attachment decides: direct policy, then role or group, then group role.
+    NearestWins,
+}
+
+impl From<PrecedenceArg> for Precedence {
+    fn from(arg: PrecedenceArg) -> Precedence {
+        match arg {
+            PrecedenceArg::DenyWins => Precedence::DenyWins,
+            PrecedenceArg::NearestWins => Precedence::NearestWins,
+        }
+    }
 }
 
 impl Common {
@@ -453,13 +478,13 @@ fn run(command: Command) -> Result<u8, Failure> {
                 &read_snapshot(&old)?,
                 &old.display().to_string(),
                 &catalogue,
-                common.strict,
+                &common,
             )?;
             let new = compile(
                 &read_snapshot(&new)?,
                 &new.display().to_string(),
                 &catalogue,
-                common.strict,
+                &common,
             )?;
             let report = iamsim_core::diff(&old, &new);
             emit(common.format, &report, |m| render::diff(&report, m))?;
@@ -670,14 +695,34 @@ fn read_snapshot(path: &Path) -> Result<Snapshot, Failure> {
     Snapshot::from_json_bytes(&bytes).map_err(|e| Failure(format!("{}: {e}", path.display())))
 }
 
-/// Compiles, printing diagnostics as warnings; under `strict`, any diagnostic is an error.
+/// Compiles under the chosen precedence, printing diagnostics as warnings; under `--strict`, any
+/// diagnostic is an error.
 fn compile(
     snapshot: &Snapshot,
     origin: &str,
     catalogue: &Catalogue,
-    strict: bool,
+    common: &Common,
 ) -> Result<Org, Failure> {
-    let org = Org::compile(snapshot, catalogue).map_err(|e| Failure(format!("{origin}: {e}")))?;
+    compile_with(
+        snapshot,
+        origin,
+        catalogue,
+        common.strict,
+        common.precedence.into(),
+    )
+}
+
+/// [`compile`] with the settings given one by one (commands without the common options).
+pub(crate) fn compile_with(
+    snapshot: &Snapshot,
+    origin: &str,
+    catalogue: &Catalogue,
+    strict: bool,
+    precedence: Precedence,
+) -> Result<Org, Failure> {
+    let options = CompileOptions { precedence };
+    let org = Org::compile_with(snapshot, catalogue, &options)
+        .map_err(|e| Failure(format!("{origin}: {e}")))?;
     // A large organization can have thousands: show the first few and count the rest.
     const SHOWN: usize = 20;
     for diagnostic in org.diagnostics().iter().take(SHOWN) {
@@ -711,7 +756,7 @@ fn load(input: &Input) -> Result<Org, Failure> {
         }
         Some(path) => (read_snapshot(path)?, path.display().to_string()),
     };
-    compile(&snapshot, &origin, &catalogue, input.common.strict)
+    compile(&snapshot, &origin, &catalogue, &input.common)
 }
 
 pub(crate) fn color() -> bool {

@@ -443,6 +443,13 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
     for path in &report.allow {
         doc.line(1, &format!("{allow_word} {}", path_text(path)));
     }
+    // Under nearest-wins: the statements a nearer attachment overrides.
+    for path in &report.overridden_deny {
+        doc.line(1, &format!("overridden deny via {}", path_text(path)));
+    }
+    for path in &report.overridden_allow {
+        doc.line(1, &format!("overridden allow via {}", path_text(path)));
+    }
     if report.decision == Decision::ImplicitDeny && report.note.is_none() {
         doc.line(1, "no statement allows it");
     }

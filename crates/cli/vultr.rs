@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::{ArgAction, Args, Subcommand};
-use iamsim_core::{Catalogue, Change, Org, Snapshot};
+use iamsim_core::{Catalogue, Change, Org, Precedence, Snapshot};
 use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault};
 use iamsim_vultr::{
     apply, crawl, verify, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Progress,
     API_KEY_VAR, DEFAULT_BASE_URL,
 };
 
-use crate::{compile, emit, read_catalogue, render, Failure, Format, GateCheck};
+use crate::{compile_with, emit, read_catalogue, render, Failure, Format, GateCheck};
 
 #[derive(Subcommand)]
 pub enum VultrCommand {
@@ -409,11 +409,14 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             let options = api.crawl_options(false);
             let before = crawl_reporting(&mut client, &options, 0, api.verbose)?;
             eprintln!("{}", render::clean(&summary(&before, None)));
-            let org = compile(
+            // The live change is judged under the default rule, deny-wins: this command has no
+            // `--precedence`.
+            let org = compile_with(
                 &before.snapshot,
                 "the crawled organization",
                 &catalogue,
                 false,
+                Precedence::DenyWins,
             )?;
             let user_key = org.find_user(&user)?;
             let group_key = org.find_group(&group)?;

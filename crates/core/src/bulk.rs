@@ -3,8 +3,13 @@
 //! Each user's row is the union of the Allow and Deny sets pre-folded per policy, role and
 //! group, written straight into one flat matrix; statements scoped to named resources are
 //! judged apart, on the few cells they name.
+//!
+//! The folded sets forget how far each statement is from the user, so they decide only under
+//! [`Precedence::DenyWins`]. Under any other precedence every answer here is judged user by
+//! user from their routes, as [`Org::explain`] judges: slower, and the same answers.
 
-use crate::org::{Org, UserKey};
+use crate::eval::{Overlay, ANY_RESOURCE};
+use crate::org::{Org, Precedence, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::Decision;
 
@@ -53,12 +58,19 @@ impl AccessMatrix<'_> {
 }
 
 impl Org {
+    /// Whether the pre-folded sets can decide: they hold no distances, so only deny-wins.
+    fn folded_decide(&self) -> bool {
+        self.precedence == Precedence::DenyWins
+    }
+
     /// Every user's decisions, from the pre-folded sets: one OR pass per user. The root user's
     /// row allows everything; a suspended user's row is empty.
     pub fn access_matrix(&self) -> AccessMatrix<'_> {
         let words = self.set_words();
         let mut allowed = vec![0u64; self.users.len() * words];
         let mut deny = vec![0u64; words];
+        let folded = self.folded_decide();
+        let none = Overlay::none();
         for (u, row) in allowed
             .chunks_exact_mut(words.max(1))
             .enumerate()
@@ -69,6 +81,15 @@ impl Org {
                 let tail = self.universe.len() % 64;
                 if tail != 0 {
                     row[words - 1] = (1 << tail) - 1;
+                }
+                continue;
+            }
+            if !folded {
+                let grants = self.grants(u as u32, &none);
+                for a in grants.actions() {
+                    if grants.judge(self, &none, a, &ANY_RESOURCE).allowed() {
+                        row[a as usize / 64] |= 1 << (a % 64);
+                    }
                 }
                 continue;
             }
@@ -137,6 +158,9 @@ impl Org {
         if self.root == Some(user) {
             return Vec::new();
         }
+        if !self.folded_decide() {
+            return self.scoped_judged(user);
+        }
         let words = self.set_words();
         let (mut allow, mut deny) = (vec![0u64; words], vec![0u64; words]);
         let mut statements = Vec::new();
@@ -161,6 +185,29 @@ impl Org {
         self.scoped_cells(&statements, &allow, &deny)
     }
 
+    /// [`Org::scoped_of`] judged from the user's routes, key by key, under any precedence.
+    fn scoped_judged(&self, user: u32) -> Vec<ScopedCell> {
+        let none = Overlay::none();
+        let grants = self.grants(user, &none);
+        let mut cells = Vec::new();
+        let mut keys = std::collections::BTreeSet::new();
+        for a in grants.actions() {
+            keys.clear();
+            grants.keys(self, &none, a, &mut keys);
+            for key in keys.iter().filter(|k| !k.is_any()) {
+                let judgement = grants.judge(self, &none, a, key);
+                if !judgement.is_implicit() {
+                    cells.push(ScopedCell {
+                        element: a,
+                        resource: (*key).clone(),
+                        allowed: judgement.allowed(),
+                    });
+                }
+            }
+        }
+        cells
+    }
+
     /// One decision, without paths: the fast path of [`Org::explain`]. `action` is read as
     /// there (a concrete action outside the universe is decided by the narrowest wildcard
     /// covering it).
@@ -177,6 +224,13 @@ impl Org {
         let Some((a, _)) = self.locate(action) else {
             return Decision::ImplicitDeny;
         };
+        if !self.folded_decide() {
+            let none = Overlay::none();
+            return self
+                .grants_for(u, &none, a)
+                .judge(self, &none, a, resource)
+                .decision();
+        }
         let a = a as usize;
         let (mut allow, mut deny) = (false, false);
         let bit = |words: &[u64]| words[a / 64] & (1 << (a % 64)) != 0;

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bitset::BitSet;
-use crate::org::{Org, UserKey};
+use crate::org::{Org, Precedence, UserKey};
 pub(crate) use crate::overlay::Overlay;
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
@@ -22,6 +22,14 @@ pub(crate) struct Route {
     pub(crate) group: Option<u32>,
     pub(crate) role: Option<u32>,
     pub(crate) policy: u32,
+}
+
+impl Route {
+    /// Hops from the user to the policy: 1 attached to the user, one more through a group, one
+    /// more through a role.
+    pub(crate) fn distance(&self) -> u8 {
+        1 + u8::from(self.group.is_some()) + u8::from(self.role.is_some())
+    }
 }
 
 /// A statement reached by a route.
@@ -43,20 +51,72 @@ pub(crate) struct Grants {
     pairs: Vec<(u32, Hit)>,
 }
 
-/// The hits that decide one (action, resource key).
+/// The hits covering one (action, resource key), settled under the organization's
+/// [`Precedence`]: `allow` and `deny` hold the hits that count, and among those a Deny wins.
+/// `far_allow` and `far_deny` hold the hits that do not count because a nearer one does (only
+/// under [`Precedence::NearestWins`]; always empty under [`Precedence::DenyWins`], where every
+/// hit counts).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Judgement {
     pub(crate) allow: Vec<Hit>,
     pub(crate) deny: Vec<Hit>,
+    pub(crate) far_allow: Vec<Hit>,
+    pub(crate) far_deny: Vec<Hit>,
 }
 
 impl Judgement {
+    /// Whether the hits that count allow: some Allow and no Deny.
     pub(crate) fn allowed(&self) -> bool {
         self.deny.is_empty() && !self.allow.is_empty()
     }
 
+    /// Whether no statement covers the pair at all. (Settling never empties both `allow` and
+    /// `deny` while some hit exists.)
     pub(crate) fn is_implicit(&self) -> bool {
         self.deny.is_empty() && self.allow.is_empty()
+    }
+
+    /// The decision the hits that count make.
+    pub(crate) fn decision(&self) -> Decision {
+        if !self.deny.is_empty() {
+            Decision::ExplicitDeny
+        } else if !self.allow.is_empty() {
+            Decision::Allowed
+        } else {
+            Decision::ImplicitDeny
+        }
+    }
+
+    /// Applies the precedence to freshly collected hits: the one place the rule lives. Under
+    /// [`Precedence::NearestWins`], the hits farther from the user than the nearest covering
+    /// one move to `far_allow` and `far_deny`, keeping their order.
+    fn settle(&mut self, precedence: Precedence) {
+        match precedence {
+            Precedence::DenyWins => {}
+            Precedence::NearestWins => {
+                let Some(nearest) = self
+                    .allow
+                    .iter()
+                    .chain(&self.deny)
+                    .map(|hit| hit.route.distance())
+                    .min()
+                else {
+                    return;
+                };
+                for (list, far) in [
+                    (&mut self.allow, &mut self.far_allow),
+                    (&mut self.deny, &mut self.far_deny),
+                ] {
+                    list.retain(|hit| {
+                        let near = hit.route.distance() == nearest;
+                        if !near {
+                            far.push(*hit);
+                        }
+                        near
+                    });
+                }
+            }
+        }
     }
 }
 
@@ -131,6 +191,8 @@ impl Grants {
     ) {
         judgement.allow.clear();
         judgement.deny.clear();
+        judgement.far_allow.clear();
+        judgement.far_deny.clear();
         for hit in self.hits(action) {
             let statement = org.statement(hit.statement, overlay);
             if statement.covers_resource(key) {
@@ -140,6 +202,7 @@ impl Grants {
                 }
             }
         }
+        judgement.settle(org.precedence);
     }
 }
 
@@ -489,6 +552,8 @@ impl Org {
             decision: Decision::ImplicitDeny,
             allow: Vec::new(),
             deny: Vec::new(),
+            overridden_allow: Vec::new(),
+            overridden_deny: Vec::new(),
             note: None,
         };
         if self.root == Some(user) {
@@ -511,15 +576,11 @@ impl Org {
         let judgement = self
             .grants_for(user, &none, element)
             .judge(self, &none, element, &key);
-        explanation.decision = if !judgement.deny.is_empty() {
-            Decision::ExplicitDeny
-        } else if !judgement.allow.is_empty() {
-            Decision::Allowed
-        } else {
-            Decision::ImplicitDeny
-        };
+        explanation.decision = judgement.decision();
         explanation.allow = self.paths(user, &judgement.allow, &none);
         explanation.deny = self.paths(user, &judgement.deny, &none);
+        explanation.overridden_allow = self.paths(user, &judgement.far_allow, &none);
+        explanation.overridden_deny = self.paths(user, &judgement.far_deny, &none);
         Ok(explanation)
     }
 }

@@ -37,8 +37,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The semantics (deny wins, wildcards, resource keys, root, suspension, assumable roles) are in
-//! `docs/semantics.md`; the JSON shapes of [`report`] in `docs/output-format.md`.
+//! The semantics (deny wins, or the nearest attachment under [`Precedence::NearestWins`];
+//! wildcards, resource keys, root, suspension, assumable roles) are in `docs/semantics.md`; the
+//! JSON shapes of [`report`] in `docs/output-format.md`.
 //!
 //! With the feature `proptest`, the module `testing` is a property-testing kit for your own
 //! organization and change plans: proptest strategies for organizations, policy documents and
@@ -68,6 +69,6 @@ pub use catalogue::Catalogue;
 pub use change::{parse_changes, ChangeSpec};
 pub use error::{BuildError, CatalogueError, ChangeError, Diagnostic, LoadError, LookupError};
 pub use model::Snapshot;
-pub use org::{GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
+pub use org::{CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey};
 pub use query::diff;
 pub use simulate::{Change, Holder, Principal, SimulateOptions};

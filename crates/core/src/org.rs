@@ -120,9 +120,35 @@ pub(crate) struct Reverse {
     pub(crate) group_trusts: Vec<Vec<u32>>,
 }
 
+/// Which statement wins when an Allow and a Deny both cover an (action, resource key) of a user.
+///
+/// Vultr does not document the precedence (open question Q12 of the reference; see
+/// `docs/semantics.md` §4), so it is one setting, chosen when the organization is compiled, and
+/// every answer (effective, explain, who-can, decide, the access matrix, what-if, diff) follows
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Precedence {
+    /// An explicit Deny on any of the user's paths overrides every Allow (the AWS rule). The
+    /// default.
+    #[default]
+    DenyWins,
+    /// The most specific attachment decides: only the statements at the smallest distance from
+    /// the user count, and among them a Deny overrides an Allow. The distance is the number of
+    /// hops from the user to the policy: 1 for a policy attached to the user, 2 through a role of
+    /// the user or a group of the user, 3 through a role of one of the user's groups.
+    NearestWins,
+}
+
+/// How to compile an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CompileOptions {
+    /// The rule between Allow and Deny.
+    pub precedence: Precedence,
+}
+
 /// An organization compiled for queries.
 ///
-/// Build it with [`Org::compile`]; ask it with [`Org::effective`], [`Org::explain`] and
+/// Build it with [`Org::compile`] (or [`Org::compile_with`]); ask it with [`Org::effective`], [`Org::explain`] and
 /// [`Org::simulate`].
 #[derive(Debug, Clone)]
 pub struct Org {
@@ -150,6 +176,8 @@ pub struct Org {
     pub(crate) diagnostics: Vec<Diagnostic>,
     /// The path step of every entity, built once: paths share their strings.
     pub(crate) steps: Steps,
+    /// The rule between Allow and Deny, for every answer.
+    pub(crate) precedence: Precedence,
 }
 
 /// Path steps per entity, indexed like the entities.
@@ -225,8 +253,44 @@ impl Org {
     ///
     /// Messy data is not fatal: dangling ids, unknown actions and the like are dropped or kept
     /// as they are, and reported by [`Org::diagnostics`]. A malformed policy document or a
-    /// repeated entity id is an error.
+    /// repeated entity id is an error. An explicit Deny wins ([`Precedence::DenyWins`]).
     pub fn compile(snapshot: &Snapshot, catalogue: &Catalogue) -> Result<Org, BuildError> {
+        Org::compile_with(snapshot, catalogue, &CompileOptions::default())
+    }
+
+    /// [`Org::compile`] with options: the precedence between Allow and Deny.
+    ///
+    /// ```
+    /// use iamsim_core::{Catalogue, CompileOptions, Org, Precedence, Snapshot};
+    /// use iamsim_core::report::Decision;
+    ///
+    /// // A Deny attached to Ana herself, an Allow through her role.
+    /// let snapshot = Snapshot::from_json_str(r#"{
+    ///   "format": "iamsim.snapshot.v1", "organization": {"id": "org-1", "name": "Acme"},
+    ///   "users": [{"id": "u-ana", "email": "ana@example.com", "policies": ["p-deny"], "roles": ["r-ops"]}],
+    ///   "groups": [],
+    ///   "roles": [{"id": "r-ops", "name": "ops", "role_type": "assignable", "policies": ["p-allow"]}],
+    ///   "policies": [
+    ///     {"id": "p-deny", "name": "deny", "policy_document": {"Statement":
+    ///       {"Effect": "Deny", "Action": "compute.instance.Delete", "Resource": "*"}}},
+    ///     {"id": "p-allow", "name": "allow", "policy_document": {"Statement":
+    ///       {"Effect": "Allow", "Action": "compute.instance.*", "Resource": "*"}}}
+    ///   ]
+    /// }"#)?;
+    /// let nearest = CompileOptions { precedence: Precedence::NearestWins };
+    /// let org = Org::compile_with(&snapshot, &Catalogue::bundled(), &nearest)?;
+    /// let ana = org.find_user("ana@example.com")?;
+    /// // The direct Deny (distance 1) is nearer than the role's Allow (distance 2).
+    /// let x = org.explain(ana, "compute.instance.Delete", "*")?;
+    /// assert_eq!(x.decision, Decision::ExplicitDeny);
+    /// assert_eq!(x.overridden_allow.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compile_with(
+        snapshot: &Snapshot,
+        catalogue: &Catalogue,
+        options: &CompileOptions,
+    ) -> Result<Org, BuildError> {
         let mut diagnostics = Vec::new();
         let user_ix = index_ids("user", &snapshot.users, |u| &u.id)?;
         let group_ix = index_ids("group", &snapshot.groups, |g| &g.id)?;
@@ -491,6 +555,7 @@ impl Org {
                 organization: Step::statement(0),
             },
             diagnostics,
+            precedence: options.precedence,
         };
         org.fold();
         org.index_reverse();
@@ -666,6 +731,11 @@ impl Org {
     /// What compiling found worth a look, sorted by code, then path.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
+    }
+
+    /// The rule between Allow and Deny it was compiled with.
+    pub fn precedence(&self) -> Precedence {
+        self.precedence
     }
 
     /// The organization's id.

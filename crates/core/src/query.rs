@@ -41,7 +41,9 @@ impl Org {
     }
 
     /// Every user allowed to do `action` on `resource`, with all paths, and every user for whom
-    /// an explicit Deny blocks an Allow. `action` is read as by [`Org::explain`].
+    /// an explicit Deny blocks an Allow. `action` is read as by [`Org::explain`]. Under
+    /// nearest-wins, the paths are those that count, and a denied user's `overridden` holds
+    /// every Allow path, the farther ones too.
     pub fn who_can(&self, action: &str, resource: &str) -> Result<WhoCan, String> {
         let asked = ActionPattern::parse(action)?;
         let key = ResourcePattern::parse(resource)?;
@@ -83,11 +85,15 @@ impl Org {
                 .grants_for(user, &none, element)
                 .judge(self, &none, element, &key);
             if !judgement.deny.is_empty() {
-                if !judgement.allow.is_empty() {
+                // Every Allow the Deny blocks: those at its distance, and (under nearest-wins)
+                // the farther ones.
+                let mut blocked = judgement.far_allow;
+                blocked.extend_from_slice(&judgement.allow);
+                if !blocked.is_empty() {
                     report.denied.push(UserPaths {
                         user: self.user_summary(user),
                         via: self.paths(user, &judgement.deny, &none),
-                        overridden: self.paths(user, &judgement.allow, &none),
+                        overridden: self.paths(user, &blocked, &none),
                     });
                 }
             } else if !judgement.allow.is_empty() {

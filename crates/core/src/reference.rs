@@ -10,13 +10,21 @@
 //!
 //! Changes are judged the same way: [`apply`] makes a change on a copy of the snapshot by editing
 //! its lists, and [`impact`] evaluates both snapshots from scratch and compares them. Of the
-//! engine it uses only the change's JSON form, [`ChangeSpec`], as plain data.
+//! engine it uses only the change's JSON form, [`ChangeSpec`], and the name of the precedence
+//! rule, [`Precedence`], as plain data.
+//!
+//! The precedence between Allow and Deny is a parameter of the `_with` functions: under
+//! [`Precedence::DenyWins`] every covering statement counts and a Deny wins; under
+//! [`Precedence::NearestWins`] only the covering statements whose path to the user is shortest
+//! count (a path's length read off its steps), and among them a Deny wins. The functions
+//! without `_with` use deny-wins.
 
 use std::collections::BTreeSet;
 
 use crate::catalogue::Catalogue;
 use crate::change::ChangeSpec;
 use crate::model::{RoleType, Snapshot};
+use crate::org::Precedence;
 use crate::report::{
     Assumable, Effective, EntityRef, Entry, Path, Step, StepKind, TrustSummary, UserImpact,
     UserSummary, SCHEMA_VERSION,
@@ -176,24 +184,72 @@ fn hits(snapshot: &Snapshot, user_id: &str) -> Vec<RefHit> {
     out
 }
 
-/// (allow paths, deny paths) for one element and resource key.
-fn judge(hits: &[RefHit], element: &str, key: &str) -> (Vec<Path>, Vec<Path>) {
-    let mut allow = Vec::new();
-    let mut deny = Vec::new();
-    for hit in hits {
-        let applies = hit.actions.iter().any(|a| action_matches(a, element))
-            && hit.resources.iter().any(|r| resource_covers(r, key));
-        if applies {
-            if hit.allow {
-                allow.push(hit.path.clone());
-            } else {
-                deny.push(hit.path.clone());
-            }
-        }
+/// The paths behind one decision, sorted, by what they do under a precedence.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Judged {
+    /// The Allow paths that count.
+    pub allow: Vec<Path>,
+    /// The Deny paths that count.
+    pub deny: Vec<Path>,
+    /// Under nearest-wins, the Allow paths longer than the shortest covering one.
+    pub overridden_allow: Vec<Path>,
+    /// Under nearest-wins, the Deny paths longer than the shortest covering one.
+    pub overridden_deny: Vec<Path>,
+}
+
+impl Judged {
+    /// Some Allow counts and no Deny does.
+    pub fn allowed(&self) -> bool {
+        self.deny.is_empty() && !self.allow.is_empty()
     }
-    allow.sort();
-    deny.sort();
-    (allow, deny)
+
+    /// Whether any statement covers the pair at all.
+    fn covered(&self) -> bool {
+        !(self.allow.is_empty()
+            && self.deny.is_empty()
+            && self.overridden_allow.is_empty()
+            && self.overridden_deny.is_empty())
+    }
+}
+
+/// How far the policy at the end of `path` is from the user: one hop to a policy attached to
+/// the user, and one more for each group or role on the way.
+fn distance(path: &[Step]) -> usize {
+    1 + path
+        .iter()
+        .filter(|s| s.kind == StepKind::Group || s.kind == StepKind::Role)
+        .count()
+}
+
+/// The covering paths for one element and resource key, judged under `precedence`.
+fn judge(hits: &[RefHit], element: &str, key: &str, precedence: Precedence) -> Judged {
+    let covering: Vec<&RefHit> = hits
+        .iter()
+        .filter(|hit| {
+            hit.actions.iter().any(|a| action_matches(a, element))
+                && hit.resources.iter().any(|r| resource_covers(r, key))
+        })
+        .collect();
+    let shortest = covering.iter().map(|hit| distance(&hit.path)).min();
+    let mut judged = Judged::default();
+    for hit in covering {
+        let counts = match precedence {
+            Precedence::DenyWins => true,
+            Precedence::NearestWins => Some(distance(&hit.path)) == shortest,
+        };
+        let list = match (hit.allow, counts) {
+            (true, true) => &mut judged.allow,
+            (false, true) => &mut judged.deny,
+            (true, false) => &mut judged.overridden_allow,
+            (false, false) => &mut judged.overridden_deny,
+        };
+        list.push(hit.path.clone());
+    }
+    judged.allow.sort();
+    judged.deny.sort();
+    judged.overridden_allow.sort();
+    judged.overridden_deny.sort();
+    judged
 }
 
 /// `*` and every non-`*` resource of a statement covering `element`.
@@ -282,10 +338,20 @@ fn assumables(snapshot: &Snapshot, user_id: &str) -> Vec<Assumable> {
     out
 }
 
-/// The effective permissions of `user_id`, computed naively.
+/// The effective permissions of `user_id`, computed naively (deny-wins).
 ///
 /// Panics if no user has that id.
 pub fn effective(snapshot: &Snapshot, catalogue: &Catalogue, user_id: &str) -> Effective {
+    effective_with(snapshot, catalogue, user_id, Precedence::DenyWins)
+}
+
+/// [`effective`] under a precedence.
+pub fn effective_with(
+    snapshot: &Snapshot,
+    catalogue: &Catalogue,
+    user_id: &str,
+    precedence: Precedence,
+) -> Effective {
     let mut allowed = Vec::new();
     let mut denied = Vec::new();
     if is_root(snapshot, user_id) {
@@ -306,16 +372,16 @@ pub fn effective(snapshot: &Snapshot, catalogue: &Catalogue, user_id: &str) -> E
         let hits = hits(snapshot, user_id);
         for element in universe(snapshot, catalogue) {
             for key in keys(&hits, &element) {
-                let (allow, deny) = judge(&hits, &element, &key);
+                let judged = judge(&hits, &element, &key, precedence);
                 let entry = |via| Entry {
                     action: element.clone(),
                     resource: key.clone(),
                     via,
                 };
-                if !deny.is_empty() {
-                    denied.push(entry(deny));
-                } else if !allow.is_empty() {
-                    allowed.push(entry(allow));
+                if !judged.deny.is_empty() {
+                    denied.push(entry(judged.deny));
+                } else if !judged.allow.is_empty() {
+                    allowed.push(entry(judged.allow));
                 }
             }
         }
@@ -333,13 +399,25 @@ pub fn effective(snapshot: &Snapshot, catalogue: &Catalogue, user_id: &str) -> E
 /// element, as written) on the resource key `resource`, for `user_id`, computed naively.
 ///
 /// The root user gets their one path through the organization as the allow path; a suspended
-/// user gets nothing. Panics if no user has that id.
+/// user gets nothing. Deny-wins: every covering path counts. Panics if no user has that id.
 pub fn decide(
     snapshot: &Snapshot,
     user_id: &str,
     action: &str,
     resource: &str,
 ) -> (Vec<Path>, Vec<Path>) {
+    let judged = decide_with(snapshot, user_id, action, resource, Precedence::DenyWins);
+    (judged.allow, judged.deny)
+}
+
+/// [`decide`] under a precedence, with the overridden paths.
+pub fn decide_with(
+    snapshot: &Snapshot,
+    user_id: &str,
+    action: &str,
+    resource: &str,
+    precedence: Precedence,
+) -> Judged {
     if is_root(snapshot, user_id) {
         let user = snapshot.users.iter().find(|u| u.id == user_id).unwrap();
         let path = vec![
@@ -350,9 +428,12 @@ pub fn decide(
                 &snapshot.organization.name,
             ),
         ];
-        return (vec![path], Vec::new());
+        return Judged {
+            allow: vec![path],
+            ..Judged::default()
+        };
     }
-    judge(&hits(snapshot, user_id), action, resource)
+    judge(&hits(snapshot, user_id), action, resource, precedence)
 }
 
 /// The index of the entity whose id is `query`, or failing that whose name is exactly `query`.
@@ -594,12 +675,26 @@ pub fn without_member(snapshot: &Snapshot, group_id: &str, user_id: &str) -> Sna
 /// - Removed from the organization (absent from `after`): no access after, with a note; so too
 ///   for a suspension or an unsuspension.
 ///
-/// Panics if `before` has no user with that id.
+/// An (action, resource key) is unchanged when some statement covers it before and the same
+/// paths cover it after, each counting or overridden as before.
+///
+/// Deny-wins. Panics if `before` has no user with that id.
 pub fn impact(
     before: &Snapshot,
     after: &Snapshot,
     catalogue: &Catalogue,
     user_id: &str,
+) -> UserImpact {
+    impact_with(before, after, catalogue, user_id, Precedence::DenyWins)
+}
+
+/// [`impact`] under a precedence.
+pub fn impact_with(
+    before: &Snapshot,
+    after: &Snapshot,
+    catalogue: &Catalogue,
+    user_id: &str,
+    precedence: Precedence,
 ) -> UserImpact {
     let mut impact = UserImpact {
         user: summary(before, user_id),
@@ -646,25 +741,22 @@ pub fn impact(
         let mut all_keys = keys(&hits_before, &element);
         all_keys.extend(keys(&hits_after, &element));
         for key in all_keys {
-            let (allow_b, deny_b) = judge(&hits_before, &element, &key);
-            let (allow_a, deny_a) = judge(&hits_after, &element, &key);
-            let was = deny_b.is_empty() && !allow_b.is_empty();
-            let now = deny_a.is_empty() && !allow_a.is_empty();
+            let judged_b = judge(&hits_before, &element, &key, precedence);
+            let judged_a = judge(&hits_after, &element, &key, precedence);
+            let was = judged_b.allowed();
+            let now = judged_a.allowed();
             let entry = |via| Entry {
                 action: element.clone(),
                 resource: key.clone(),
                 via,
             };
             if was && !now {
-                impact.lost.push(entry(allow_b));
-            } else if was && now && allow_b != allow_a {
-                impact.kept.push(entry(allow_a));
+                impact.lost.push(entry(judged_b.allow));
+            } else if was && now && judged_b.allow != judged_a.allow {
+                impact.kept.push(entry(judged_a.allow));
             } else if !was && now {
-                impact.gained.push(entry(allow_a));
-            } else if (!allow_b.is_empty() || !deny_b.is_empty())
-                && allow_b == allow_a
-                && deny_b == deny_a
-            {
+                impact.gained.push(entry(judged_a.allow));
+            } else if judged_b.covered() && judged_b == judged_a {
                 impact.unchanged_count += 1;
             }
         }

@@ -173,10 +173,20 @@ pub struct Explanation {
     pub evaluated_as: Option<String>,
     /// The decision.
     pub decision: Decision,
-    /// Every Allow path that applies (on an explicit deny, the Allows it overrides).
+    /// Every Allow path that counts (on an explicit deny, the Allows it overrides). Under
+    /// [`Precedence::NearestWins`](crate::Precedence::NearestWins), those at the nearest
+    /// distance only.
     pub allow: Vec<Path>,
-    /// Every Deny path that applies.
+    /// Every Deny path that counts (under nearest-wins, those at the nearest distance only).
     pub deny: Vec<Path>,
+    /// Under nearest-wins, the Allow paths farther from the user than the nearest covering
+    /// statement: they do not count. Always empty under deny-wins, and then left out of JSON.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overridden_allow: Vec<Path>,
+    /// Under nearest-wins, the Deny paths farther than the nearest covering statement, which a
+    /// nearer Allow overrides (or a nearer Deny makes moot). Left out of JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overridden_deny: Vec<Path>,
     /// Why, in one sentence, when the paths alone do not say (root, suspended).
     pub note: Option<String>,
 }

@@ -673,6 +673,10 @@ impl Org {
         // When the user keeps standing access, only the elements that the changed routes'
         // statements cover can change: judge those, and count the rest as unchanged from the
         // pre-folded sets. (Losing or regaining standing access touches everything.)
+        // INVARIANT: this holds under every precedence. Outside the mask the covering hits are
+        // the same before and after, so is any judgement made of them; and "unchanged" counts
+        // the pairs with at least one covering statement, which the folded sets tell without
+        // deciding anything.
         let mask = (was && now)
             .then(|| self.touched(user, &routes_before, &routes_after, baseline, overlay));
         let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
@@ -729,9 +733,13 @@ impl Org {
                     (false, true) => impact
                         .gained
                         .push(self.entry(user, action, key, &now.allow, a_ov)),
+                    // Unchanged: every covering statement the same, with the same effect, and
+                    // counting or overridden as before (nothing is overridden under deny-wins).
                     _ if !was.is_implicit()
                         && self.same_paths((&was.allow, b_ov), (&now.allow, a_ov))
-                        && self.same_paths((&was.deny, b_ov), (&now.deny, a_ov)) =>
+                        && self.same_paths((&was.deny, b_ov), (&now.deny, a_ov))
+                        && self.same_paths((&was.far_allow, b_ov), (&now.far_allow, a_ov))
+                        && self.same_paths((&was.far_deny, b_ov), (&now.far_deny, a_ov)) =>
                     {
                         impact.unchanged_count += 1
                     }
@@ -808,6 +816,8 @@ impl Org {
     /// How many (element, resource key) pairs outside `mask` have a decision (allowed or
     /// denied) for the user as the organization is: the entries a change leaves untouched.
     /// Read off the pre-folded sets (dense side) and their scoped statements (sparse side).
+    /// A pair has a decision exactly when some statement covers it, whatever the precedence:
+    /// only the union of Allow and Deny is read here, never which wins.
     fn entries_outside(&self, user: u32, mask: &BitSet) -> usize {
         let words = self.set_words();
         let mut star = vec![0u64; words];

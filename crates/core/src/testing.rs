@@ -13,7 +13,8 @@
 //!   (a what-if equals the reference's before-and-after comparison), [`check_rebuild`] (a
 //!   what-if equals compiling the changed snapshot), [`check_removal`] (removing an edge revokes
 //!   only what came through it; direct and other-group grants stay), and [`check_changes`],
-//!   all of them for a change set;
+//!   all of them for a change set; each judges under the [`Precedence`] the `Org` was
+//!   compiled with (compile with [`Org::compile_with`] to check nearest-wins);
 //! - the entry points of the fuzz targets ([`fuzz`]), so that a corpus can be replayed by
 //!   `cargo test`.
 //!
@@ -91,7 +92,7 @@ use crate::model::{
 };
 use crate::report::{ChangeKind, Decision, Entry, Impact, Path, Step, StepKind, UserImpact};
 use crate::simulate::{Holder, Principal, SimulateOptions};
-use crate::{Change, ChangeError, Org};
+use crate::{Change, ChangeError, CompileOptions, Org, Precedence};
 
 // ---------------------------------------------------------------------------------------------
 // Vocabulary
@@ -914,7 +915,9 @@ fn first_difference<T: PartialEq + fmt::Debug>(engine: &[T], reference: &[T]) ->
 }
 
 /// The engine's effective permissions of `user_id` equal the reference's, paths, denials and
-/// assumable roles included. `org` must be compiled from `snapshot` against `catalogue`.
+/// assumable roles included. `org` must be compiled from `snapshot` against `catalogue`; the
+/// reference judges under the precedence `org` was compiled with (as every checker of the kit
+/// does: compile with [`Org::compile_with`] to check another rule).
 pub fn check_user(
     org: &Org,
     snapshot: &Snapshot,
@@ -929,7 +932,7 @@ pub fn check_user(
         )];
     };
     let engine = org.effective(key);
-    let naive = reference::effective(snapshot, catalogue, user_id);
+    let naive = reference::effective_with(snapshot, catalogue, user_id, org.precedence());
     if engine.user != naive.user {
         out.push(violation(
             "effective",
@@ -1264,9 +1267,8 @@ pub fn check_what_if(
                     format!("{what}: changes reported {reported:?}, expected {kinds:?}"),
                 ));
             }
-            compare_impact(
-                &impact, snapshot, &after, catalogue, &named, &what, &mut out,
-            );
+            let sides = (snapshot, after.as_ref(), org.precedence());
+            compare_impact(&impact, sides, catalogue, &named, &what, &mut out);
             return out;
         }
         (Expected::Deleted(gone), other) => {
@@ -1284,8 +1286,7 @@ pub fn check_what_if(
 /// Compares the engine's impact with the reference's, user by user.
 fn compare_impact(
     impact: &Impact,
-    before: &Snapshot,
-    after: &Snapshot,
+    (before, after, precedence): (&Snapshot, &Snapshot, Precedence),
     catalogue: &Catalogue,
     named: &BTreeSet<String>,
     what: &str,
@@ -1306,7 +1307,7 @@ fn compare_impact(
         }
     }
     for user in &before.users {
-        let naive = reference::impact(before, after, catalogue, &user.id);
+        let naive = reference::impact_with(before, after, catalogue, &user.id, precedence);
         match reported.get(user.id.as_str()) {
             Some(got) if **got != naive => out.push(violation(
                 "what-if",
@@ -1375,7 +1376,8 @@ fn by_key<'a>(
 }
 
 /// The what-if of `specs` equals compiling the changed snapshot: with every change made by
-/// [`reference::apply`], the snapshot still compiles, and the compiled organization decides
+/// [`reference::apply`], the snapshot still compiles (under `org`'s precedence), and the
+/// compiled organization decides
 /// every lost entry as not allowed, every kept and gained entry as allowed with the reported
 /// paths, and every other allowed entry of every user as before, paths included (on the
 /// action elements both organizations share). A change set the engine refuses is left to
@@ -1393,7 +1395,10 @@ pub fn check_rebuild(
     };
     let what = show(specs);
     let after = reference::apply_all(snapshot, specs);
-    let rebuilt = match Org::compile(&after, catalogue) {
+    let options = CompileOptions {
+        precedence: org.precedence(),
+    };
+    let rebuilt = match Org::compile_with(&after, catalogue, &options) {
         Ok(rebuilt) => rebuilt,
         Err(e) => {
             return vec![violation(
@@ -1551,7 +1556,8 @@ impl RemovedEdge {
 
 /// Removing one edge (`remove_member`, `detach_policy` or `detach_role`) revokes only what came
 /// through it: every lost entry had all its paths through the edge; every kept entry keeps
-/// exactly its paths that avoid the edge; an allowed entry with no path through the edge is
+/// exactly its paths that avoid the edge (under nearest-wins, when all its paths went through
+/// the edge, it is kept through Allows that were farther, and overridden, before); an allowed entry with no path through the edge is
 /// neither lost nor kept; a gained entry was denied before only through the edge (a Deny that
 /// went away); and an assumable role is lost only through a membership removed, and none is gained. A removal of
 /// what is not there changes nothing. Other kinds of change are not the removal of one edge:
@@ -1616,7 +1622,26 @@ pub fn check_removal(org: &Org, spec: &ChangeSpec) -> Vec<Violation> {
             let expected: Option<Vec<Path>> = allowed
                 .get(&entry_key(entry))
                 .map(|e| e.via.iter().filter(|p| !edge.in_path(p)).cloned().collect());
-            if expected.as_ref() != Some(&entry.via) {
+            let nearest_gone = expected.as_ref().is_some_and(Vec::is_empty)
+                && org.precedence() == Precedence::NearestWins;
+            if nearest_gone {
+                // Every path that counted went through the edge: farther Allows, overridden
+                // before, count now. Each must be one of those and avoid the edge.
+                let farther = org
+                    .explain(key, &entry.action, &entry.resource)
+                    .map(|x| x.overridden_allow)
+                    .unwrap_or_default();
+                if !entry
+                    .via
+                    .iter()
+                    .all(|p| farther.contains(p) && !edge.in_path(p))
+                {
+                    fail(format!(
+                        "kept {} on {} via {:?}; the farther Allows before were {farther:?}",
+                        entry.action, entry.resource, entry.via
+                    ));
+                }
+            } else if expected.as_ref() != Some(&entry.via) {
                 fail(format!(
                     "kept {} on {} via {:?}; its paths avoiding the edge were {expected:?}",
                     entry.action, entry.resource, entry.via

@@ -5,12 +5,14 @@ use std::collections::BTreeSet;
 
 use iamsim_core::report::{Decision, Entry, StepKind};
 use iamsim_core::testing::{check_effective, check_removal};
-use iamsim_core::{reference, Change, ChangeSpec, Org};
+use iamsim_core::{reference, Change, ChangeSpec, Org, Precedence, Snapshot};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 
 mod common;
 use common::{
-    catalogue, config, memberships, organization, policy_attachments, role_attachments, show,
+    catalogue, compile_as, config, memberships, organization, policy_attachments, role_attachments,
+    show,
 };
 
 fn key(e: &Entry) -> (&str, &str) {
@@ -22,6 +24,60 @@ fn through_group(path: &[iamsim_core::report::Step], group: &str) -> bool {
         .any(|s| s.kind == StepKind::Group && s.id.as_deref() == Some(group))
 }
 
+/// The engine's effective permissions equal the reference's under `precedence`.
+fn effective_agrees(snapshot: &Snapshot, precedence: Precedence) -> Result<(), TestCaseError> {
+    let catalogue = catalogue();
+    let org = compile_as(snapshot, &catalogue, precedence);
+    let violations = check_effective(&org, snapshot, &catalogue);
+    prop_assert!(
+        violations.is_empty(),
+        "{:#?}{}",
+        violations,
+        show(snapshot, &[])
+    );
+    Ok(())
+}
+
+/// `testing::check_removal` for every single edge of the snapshot, under `precedence`.
+fn removals_revoke_only_through_their_edge(
+    snapshot: &Snapshot,
+    precedence: Precedence,
+) -> Result<(), TestCaseError> {
+    let catalogue = catalogue();
+    let org = compile_as(snapshot, &catalogue, precedence);
+    let holder = |(kind, id): &(&str, String)| {
+        let only = |k: &str| (*kind == k).then(|| id.clone());
+        (only("user"), only("group"), only("role"))
+    };
+    let mut removals: Vec<ChangeSpec> = memberships(snapshot)
+        .into_iter()
+        .map(|(group, user)| ChangeSpec::RemoveMember { group, user })
+        .collect();
+    for (policy, h) in policy_attachments(snapshot) {
+        let (user, group, role) = holder(&h);
+        removals.push(ChangeSpec::DetachPolicy {
+            policy,
+            user,
+            group,
+            role,
+        });
+    }
+    for (role, h) in role_attachments(snapshot) {
+        let (user, group, _) = holder(&h);
+        removals.push(ChangeSpec::DetachRole { role, user, group });
+    }
+    for spec in &removals {
+        let violations = check_removal(&org, spec);
+        prop_assert!(
+            violations.is_empty(),
+            "{:#?}{}",
+            violations,
+            show(snapshot, std::slice::from_ref(spec))
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -29,10 +85,7 @@ proptest! {
     /// (`testing::check_effective`).
     #[test]
     fn effective_equals_reference(snapshot in organization()) {
-        let catalogue = catalogue();
-        let org = Org::compile(&snapshot, &catalogue).unwrap();
-        let violations = check_effective(&org, &snapshot, &catalogue);
-        prop_assert!(violations.is_empty(), "{:#?}{}", violations, show(&snapshot, &[]));
+        effective_agrees(&snapshot, Precedence::DenyWins)?;
     }
 
     /// Removing any one edge (a membership, a policy attachment to a user, group or role, a
@@ -40,28 +93,7 @@ proptest! {
     /// other-group grants stay (`testing::check_removal`).
     #[test]
     fn a_removal_revokes_only_through_its_edge(snapshot in organization()) {
-        let catalogue = catalogue();
-        let org = Org::compile(&snapshot, &catalogue).unwrap();
-        let holder = |(kind, id): &(&str, String)| {
-            let only = |k: &str| (*kind == k).then(|| id.clone());
-            (only("user"), only("group"), only("role"))
-        };
-        let mut removals: Vec<ChangeSpec> = memberships(&snapshot)
-            .into_iter()
-            .map(|(group, user)| ChangeSpec::RemoveMember { group, user })
-            .collect();
-        for (policy, h) in policy_attachments(&snapshot) {
-            let (user, group, role) = holder(&h);
-            removals.push(ChangeSpec::DetachPolicy { policy, user, group, role });
-        }
-        for (role, h) in role_attachments(&snapshot) {
-            let (user, group, _) = holder(&h);
-            removals.push(ChangeSpec::DetachRole { role, user, group });
-        }
-        for spec in &removals {
-            let violations = check_removal(&org, spec);
-            prop_assert!(violations.is_empty(), "{:#?}{}", violations, show(&snapshot, std::slice::from_ref(spec)));
-        }
+        removals_revoke_only_through_their_edge(&snapshot, Precedence::DenyWins)?;
     }
 
     /// Every remove-member what-if equals the reference's, and obeys the rules of the change.
@@ -243,6 +275,20 @@ fn path_exists(
 
 proptest! {
     #![proptest_config(common::cases(256))]
+
+    /// R-SEM-04, the other rule: under nearest-wins, the engine's effective permissions equal
+    /// the reference's judged under nearest-wins, paths included.
+    #[test]
+    fn effective_equals_reference_nearest_wins(snapshot in organization()) {
+        effective_agrees(&snapshot, Precedence::NearestWins)?;
+    }
+
+    /// R-SEM-04: under nearest-wins, removing one edge revokes only what came through it (and
+    /// what it kept, it keeps through Allows that were overridden before).
+    #[test]
+    fn a_removal_revokes_only_through_its_edge_nearest_wins(snapshot in organization()) {
+        removals_revoke_only_through_their_edge(&snapshot, Precedence::NearestWins)?;
+    }
 
     /// R-SEM-03: every path of an effective report exists in the snapshot (each edge, the
     /// statement, and the statement covers the action and resource with the right effect);

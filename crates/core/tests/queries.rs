@@ -8,13 +8,14 @@ use std::collections::BTreeSet;
 use iamsim_core::model::{PolicyDocument, RoleType};
 use iamsim_core::report::{Effective, Entry, Path, Step, StepKind, UserImpact};
 use iamsim_core::testing::fuzz::action_covers;
-use iamsim_core::{reference, ChangeSpec, Org, Snapshot};
+use iamsim_core::{reference, ChangeSpec, Org, Precedence, Snapshot};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 
 mod common;
 use common::{
-    catalogue, config, memberships, organization, policy_attachments, role_attachments, show,
-    spec_of,
+    cases, catalogue, compile_as, config, memberships, organization, policy_attachments,
+    role_attachments, show, spec_of,
 };
 
 /// Concrete actions no generated policy names: decided by the narrowest wildcard covering them.
@@ -54,18 +55,25 @@ fn deciding<'a>(entries: &'a [Entry], action: &str, resource: &str) -> Option<&'
 fn standing(
     snapshot: &Snapshot,
     effective: &Effective,
-    action: &str,
-    resource: &str,
-    in_universe: bool,
+    (action, resource, in_universe): (&str, &str, bool),
+    precedence: Precedence,
 ) -> Standing {
     if effective.user.root {
         return Standing::Allowed(effective.allowed[0].via.clone());
     }
-    let (allow, deny) = reference::decide(snapshot, &effective.user.id, action, resource);
+    let judged = reference::decide_with(snapshot, &effective.user.id, action, resource, precedence);
+    // The Allows a Deny blocks: those that count, and (nearest-wins) the farther ones.
+    let mut allow: Vec<Path> = judged
+        .allow
+        .iter()
+        .chain(&judged.overridden_allow)
+        .cloned()
+        .collect();
+    allow.sort();
     if !in_universe {
-        return match (allow.is_empty(), deny.is_empty()) {
-            (_, false) => Standing::Denied(deny, allow),
-            (false, true) => Standing::Allowed(allow),
+        return match (judged.allow.is_empty(), judged.deny.is_empty()) {
+            (_, false) => Standing::Denied(judged.deny, allow),
+            (false, true) => Standing::Allowed(judged.allow),
             (true, true) => Standing::Neither,
         };
     }
@@ -112,248 +120,389 @@ fn text(spec: &ChangeSpec) -> String {
     serde_json::to_string(spec).unwrap()
 }
 
+/// `a ∈ effective(u)` ⇔ `u ∈ who_can(a)`: for every universe element (and a few actions no
+/// policy names) on every resource key any user's report names (and two no statement
+/// names), who-can lists exactly the users allowed, with their Allow paths, and exactly the
+/// users for whom a Deny overrides an Allow, with both sets of paths.
+fn who_can_agrees_with_effective_under(
+    snapshot: Snapshot,
+    precedence: Precedence,
+) -> Result<(), TestCaseError> {
+    let catalogue = catalogue();
+    let org = compile_as(&snapshot, &catalogue, precedence);
+    let effectives: Vec<Effective> = org.users().map(|u| org.effective(u)).collect();
+    let mut resources: BTreeSet<String> = ["*", "i-9", "registry:zz"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    for e in &effectives {
+        resources.extend(
+            e.allowed
+                .iter()
+                .chain(&e.denied)
+                .map(|entry| entry.resource.clone()),
+        );
+    }
+    let mut actions: Vec<(String, bool)> = org.universe().map(|a| (a.to_string(), true)).collect();
+    actions.extend(UNNAMED.iter().map(|a| (a.to_string(), false)));
+    for (action, in_universe) in &actions {
+        // Every entry of every report is asked about.
+        for resource in &resources {
+            let who = org.who_can(action, resource).unwrap();
+            let mut allowed = Vec::new();
+            let mut denied = Vec::new();
+            for e in &effectives {
+                match standing(&snapshot, e, (action, resource, *in_universe), precedence) {
+                    Standing::Allowed(via) => allowed.push((e.user.id.clone(), via, Vec::new())),
+                    Standing::Denied(via, overridden) if !overridden.is_empty() => {
+                        denied.push((e.user.id.clone(), via, overridden))
+                    }
+                    _ => {}
+                }
+            }
+            allowed.sort();
+            denied.sort();
+            let flat = |list: &[iamsim_core::report::UserPaths]| {
+                list.iter()
+                    .map(|u| (u.user.id.clone(), u.via.clone(), u.overridden.clone()))
+                    .collect::<Vec<_>>()
+            };
+            prop_assert_eq!(
+                flat(&who.allowed),
+                allowed,
+                "allowed: {} on {}",
+                action,
+                resource
+            );
+            prop_assert_eq!(
+                flat(&who.denied),
+                denied,
+                "denied: {} on {}",
+                action,
+                resource
+            );
+        }
+    }
+    // And the entries themselves: each one's user is where who-can says.
+    for e in effectives.iter().filter(|e| !e.user.root) {
+        for entry in &e.allowed {
+            let who = org.who_can(&entry.action, &entry.resource).unwrap();
+            let listed = who.allowed.iter().find(|u| u.user.id == e.user.id);
+            prop_assert_eq!(listed.map(|u| &u.via), Some(&entry.via));
+        }
+        for entry in &e.denied {
+            let who = org.who_can(&entry.action, &entry.resource).unwrap();
+            prop_assert!(who.allowed.iter().all(|u| u.user.id != e.user.id));
+            if let Some(listed) = who.denied.iter().find(|u| u.user.id == e.user.id) {
+                prop_assert_eq!(&listed.via, &entry.via);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every membership or attachment `redundancy` lists loses nothing for anyone when removed
+/// (by the reference), its `covered` users are the ones who keep something through other
+/// paths, and every removal that loses nothing for anyone is listed (but for those left
+/// out by rule). Every shadowed Allow
+/// statement, taken out of its document, changes nobody's allowed set.
+fn redundancy_is_real_under(
+    snapshot: Snapshot,
+    precedence: Precedence,
+) -> Result<(), TestCaseError> {
+    let catalogue = catalogue();
+    let org = compile_as(&snapshot, &catalogue, precedence);
+    let redundancy = org.redundancy();
+    let impacts = |spec: &ChangeSpec| {
+        let after = reference::apply(&snapshot, spec);
+        snapshot
+            .users
+            .iter()
+            .map(|u| reference::impact_with(&snapshot, &after, &catalogue, &u.id, precedence))
+            .collect::<Vec<_>>()
+    };
+    let mut listed = Vec::new();
+    for edge in &redundancy.edges {
+        let spec = spec_of(&edge.change);
+        let impacts = impacts(&spec);
+        prop_assert!(
+            impacts.iter().all(no_loss),
+            "{} loses something: {:?}",
+            text(&spec),
+            impacts
+        );
+        // Per user who keeps something: how much, and every other path, once.
+        let covered: Vec<(String, usize, Vec<Path>)> = impacts
+            .iter()
+            .filter(|u| !u.kept.is_empty())
+            .map(|u| {
+                let mut via: Vec<Path> = u.kept.iter().flat_map(|e| e.via.clone()).collect();
+                via.sort();
+                via.dedup();
+                (u.user.id.clone(), u.kept.len(), via)
+            })
+            .collect();
+        let mut reported: Vec<(String, usize, Vec<Path>)> = edge
+            .covered
+            .iter()
+            .map(|c| (c.user.id.clone(), c.kept, c.via.clone()))
+            .collect();
+        reported.sort();
+        prop_assert_eq!(reported, covered, "{}", text(&spec));
+        listed.push(text(&spec));
+    }
+    listed.sort();
+    let mut harmless = Vec::new();
+    let edges = memberships(&snapshot)
+        .into_iter()
+        .map(|(group, user)| ChangeSpec::RemoveMember { group, user })
+        .chain(
+            policy_attachments(&snapshot)
+                .into_iter()
+                .map(|(policy, (kind, id))| {
+                    let only = |k: &str| (kind == k).then(|| id.clone());
+                    ChangeSpec::DetachPolicy {
+                        policy,
+                        user: only("user"),
+                        group: only("group"),
+                        role: only("role"),
+                    }
+                }),
+        )
+        .chain(
+            role_attachments(&snapshot)
+                .into_iter()
+                .map(|(role, (kind, id))| {
+                    let only = |k: &str| (kind == k).then(|| id.clone());
+                    ChangeSpec::DetachRole {
+                        role,
+                        user: only("user"),
+                        group: only("group"),
+                    }
+                }),
+        );
+    // Left out by rule: a suspended user's own edges (they grant nothing today) and an
+    // assumable role's policies (not standing access).
+    let suspended = |id: &Option<String>| {
+        snapshot
+            .users
+            .iter()
+            .any(|u| Some(&u.id) == id.as_ref() && u.suspended)
+    };
+    let assumable = |id: &Option<String>| {
+        snapshot
+            .roles
+            .iter()
+            .any(|r| Some(&r.id) == id.as_ref() && r.role_type == RoleType::Assumable)
+    };
+    let considered = |spec: &ChangeSpec| match spec {
+        ChangeSpec::RemoveMember { user, .. } => !suspended(&Some(user.clone())),
+        ChangeSpec::DetachPolicy { user, role, .. } => !suspended(user) && !assumable(role),
+        ChangeSpec::DetachRole { user, .. } => !suspended(user),
+        _ => unreachable!(),
+    };
+    for spec in edges.filter(considered) {
+        if impacts(&spec).iter().all(no_loss) {
+            harmless.push(text(&spec));
+        }
+    }
+    harmless.sort();
+    prop_assert_eq!(listed, harmless, "{}", show(&snapshot, &[]));
+
+    for shadowed in &redundancy.shadowed {
+        let policy = snapshot
+            .policies
+            .iter()
+            .find(|p| p.id == shadowed.policy.id)
+            .unwrap();
+        let mut statements = policy.policy_document.statement.as_slice().to_vec();
+        statements.remove(shadowed.index as usize);
+        let spec = ChangeSpec::ReplacePolicyDocument {
+            policy: policy.id.clone(),
+            policy_document: PolicyDocument {
+                version: policy.policy_document.version.clone(),
+                statement: iamsim_core::model::OneOrMany::Many(statements),
+            },
+        };
+        for impact in impacts(&spec) {
+            prop_assert!(
+                impact.lost.is_empty() && impact.gained.is_empty(),
+                "without {} statement {}: {:?}",
+                policy.id,
+                shadowed.index,
+                impact
+            );
+        }
+    }
+    // And every Allow statement that is denied, on every element and resource it names,
+    // for every user with standing access it reaches (root aside) is listed, with the
+    // number of those users; worked out with the reference's decisions.
+    let universe: Vec<String> = org.universe().map(|a| a.to_string()).collect();
+    let mut expected = Vec::new();
+    for policy in &snapshot.policies {
+        let reached: Vec<&str> = snapshot
+            .users
+            .iter()
+            .filter(|u| !u.suspended && snapshot.organization.root_user_id.as_ref() != Some(&u.id))
+            .filter(|u| reaches_policy(&snapshot, u, &policy.id))
+            .map(|u| u.id.as_str())
+            .collect();
+        for (i, st) in policy
+            .policy_document
+            .statement
+            .as_slice()
+            .iter()
+            .enumerate()
+        {
+            let elements: Vec<&String> = universe
+                .iter()
+                .filter(|e| st.action.as_slice().iter().any(|a| action_covers(a, e)))
+                .collect();
+            let resources = st.resource.as_slice();
+            if st.effect != "Allow"
+                || elements.is_empty()
+                || resources.is_empty()
+                || reached.is_empty()
+            {
+                continue;
+            }
+            let denied = |u: &str, e: &str, r: &str| {
+                !reference::decide_with(&snapshot, u, e, r, precedence)
+                    .deny
+                    .is_empty()
+            };
+            if reached.iter().all(|u| {
+                elements
+                    .iter()
+                    .all(|e| resources.iter().all(|r| denied(u, e, r)))
+            }) {
+                expected.push((policy.id.clone(), i as u32, reached.len()));
+            }
+        }
+    }
+    let got: Vec<(String, u32, usize)> = redundancy
+        .shadowed
+        .iter()
+        .map(|s| (s.policy.id.clone(), s.index, s.users))
+        .collect();
+    prop_assert_eq!(got, expected, "shadowed statements{}", show(&snapshot, &[]));
+    Ok(())
+}
+
+/// `rank` lists each membership, role and direct policy of the user once; each removal's
+/// lost, gained and assumable-lost are the what-if of that single change (and the
+/// reference's); most lost first.
+fn rank_is_each_single_what_if_under(
+    snapshot: Snapshot,
+    precedence: Precedence,
+) -> Result<(), TestCaseError> {
+    let catalogue = catalogue();
+    let org = compile_as(&snapshot, &catalogue, precedence);
+    for user in org.users() {
+        let id = org.user_id(user).to_string();
+        let rank = org.rank(user);
+        prop_assert_eq!(&rank.user.id, &id);
+        prop_assert!(rank
+            .removals
+            .windows(2)
+            .all(|w| w[0].lost.len() >= w[1].lost.len()));
+        let mut got: Vec<String> = Vec::new();
+        for removal in &rank.removals {
+            let spec = spec_of(&removal.change);
+            got.push(text(&spec));
+            let impact = org.simulate(&[org.resolve(&spec).unwrap()]).unwrap();
+            let mine = impact.users.iter().find(|u| u.user.id == id);
+            let (lost, gained, assumable_lost) = match mine {
+                Some(u) => (u.lost.clone(), u.gained.clone(), u.assumable_lost.clone()),
+                None => Default::default(),
+            };
+            prop_assert_eq!(&removal.lost, &lost, "{}", text(&spec));
+            prop_assert_eq!(&removal.gained, &gained);
+            prop_assert_eq!(&removal.assumable_lost, &assumable_lost);
+            let after = reference::apply(&snapshot, &spec);
+            let naive = reference::impact_with(&snapshot, &after, &catalogue, &id, precedence);
+            prop_assert_eq!(&removal.lost, &naive.lost);
+            prop_assert_eq!(&removal.gained, &naive.gained);
+            prop_assert_eq!(&removal.assumable_lost, &naive.assumable_lost);
+        }
+        got.sort();
+        let mut expected: Vec<String> = memberships(&snapshot)
+            .into_iter()
+            .filter(|(_, u)| *u == id)
+            .map(|(group, user)| text(&ChangeSpec::RemoveMember { group, user }))
+            .chain(
+                policy_attachments(&snapshot)
+                    .into_iter()
+                    .filter(|(_, h)| *h == ("user", id.clone()))
+                    .map(|(policy, _)| {
+                        text(&ChangeSpec::DetachPolicy {
+                            policy,
+                            user: Some(id.clone()),
+                            group: None,
+                            role: None,
+                        })
+                    }),
+            )
+            .chain(
+                role_attachments(&snapshot)
+                    .into_iter()
+                    .filter(|(_, h)| *h == ("user", id.clone()))
+                    .map(|(role, _)| {
+                        text(&ChangeSpec::DetachRole {
+                            role,
+                            user: Some(id.clone()),
+                            group: None,
+                        })
+                    }),
+            )
+            .collect();
+        expected.sort();
+        prop_assert_eq!(got, expected, "removals of {}", id);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config())]
 
-    /// `a ∈ effective(u)` ⇔ `u ∈ who_can(a)`: for every universe element (and a few actions no
-    /// policy names) on every resource key any user's report names (and two no statement
-    /// names), who-can lists exactly the users allowed, with their Allow paths, and exactly the
-    /// users for whom a Deny overrides an Allow, with both sets of paths.
+    /// Deny-wins: see `who_can_agrees_with_effective_under`.
     #[test]
     fn who_can_agrees_with_effective(snapshot in organization()) {
-        let catalogue = catalogue();
-        let org = Org::compile(&snapshot, &catalogue).unwrap();
-        let effectives: Vec<Effective> = org.users().map(|u| org.effective(u)).collect();
-        let mut resources: BTreeSet<String> =
-            ["*", "i-9", "registry:zz"].into_iter().map(String::from).collect();
-        for e in &effectives {
-            resources.extend(e.allowed.iter().chain(&e.denied).map(|entry| entry.resource.clone()));
-        }
-        let mut actions: Vec<(String, bool)> = org.universe().map(|a| (a.to_string(), true)).collect();
-        actions.extend(UNNAMED.iter().map(|a| (a.to_string(), false)));
-        for (action, in_universe) in &actions {
-            // Every entry of every report is asked about.
-            for resource in &resources {
-                let who = org.who_can(action, resource).unwrap();
-                let mut allowed = Vec::new();
-                let mut denied = Vec::new();
-                for e in &effectives {
-                    match standing(&snapshot, e, action, resource, *in_universe) {
-                        Standing::Allowed(via) => allowed.push((e.user.id.clone(), via, Vec::new())),
-                        Standing::Denied(via, overridden) if !overridden.is_empty() => {
-                            denied.push((e.user.id.clone(), via, overridden))
-                        }
-                        _ => {}
-                    }
-                }
-                allowed.sort();
-                denied.sort();
-                let flat = |list: &[iamsim_core::report::UserPaths]| {
-                    list.iter()
-                        .map(|u| (u.user.id.clone(), u.via.clone(), u.overridden.clone()))
-                        .collect::<Vec<_>>()
-                };
-                prop_assert_eq!(flat(&who.allowed), allowed, "allowed: {} on {}", action, resource);
-                prop_assert_eq!(flat(&who.denied), denied, "denied: {} on {}", action, resource);
-            }
-        }
-        // And the entries themselves: each one's user is where who-can says.
-        for e in effectives.iter().filter(|e| !e.user.root) {
-            for entry in &e.allowed {
-                let who = org.who_can(&entry.action, &entry.resource).unwrap();
-                let listed = who.allowed.iter().find(|u| u.user.id == e.user.id);
-                prop_assert_eq!(listed.map(|u| &u.via), Some(&entry.via));
-            }
-            for entry in &e.denied {
-                let who = org.who_can(&entry.action, &entry.resource).unwrap();
-                prop_assert!(who.allowed.iter().all(|u| u.user.id != e.user.id));
-                if let Some(listed) = who.denied.iter().find(|u| u.user.id == e.user.id) {
-                    prop_assert_eq!(&listed.via, &entry.via);
-                }
-            }
-        }
+        who_can_agrees_with_effective_under(snapshot, Precedence::DenyWins)?;
     }
 
-    /// Every membership or attachment `redundancy` lists loses nothing for anyone when removed
-    /// (by the reference), its `covered` users are the ones who keep something through other
-    /// paths, and every removal that loses nothing for anyone is listed (but for those left
-    /// out by rule). Every shadowed Allow
-    /// statement, taken out of its document, changes nobody's allowed set.
+    /// Deny-wins: see `redundancy_is_real_under`.
     #[test]
     fn redundancy_is_real(snapshot in organization()) {
-        let catalogue = catalogue();
-        let org = Org::compile(&snapshot, &catalogue).unwrap();
-        let redundancy = org.redundancy();
-        let impacts = |spec: &ChangeSpec| {
-            let after = reference::apply(&snapshot, spec);
-            snapshot
-                .users
-                .iter()
-                .map(|u| reference::impact(&snapshot, &after, &catalogue, &u.id))
-                .collect::<Vec<_>>()
-        };
-        let mut listed = Vec::new();
-        for edge in &redundancy.edges {
-            let spec = spec_of(&edge.change);
-            let impacts = impacts(&spec);
-            prop_assert!(impacts.iter().all(no_loss), "{} loses something: {:?}", text(&spec), impacts);
-            // Per user who keeps something: how much, and every other path, once.
-            let covered: Vec<(String, usize, Vec<Path>)> = impacts
-                .iter()
-                .filter(|u| !u.kept.is_empty())
-                .map(|u| {
-                    let mut via: Vec<Path> = u.kept.iter().flat_map(|e| e.via.clone()).collect();
-                    via.sort();
-                    via.dedup();
-                    (u.user.id.clone(), u.kept.len(), via)
-                })
-                .collect();
-            let mut reported: Vec<(String, usize, Vec<Path>)> = edge
-                .covered
-                .iter()
-                .map(|c| (c.user.id.clone(), c.kept, c.via.clone()))
-                .collect();
-            reported.sort();
-            prop_assert_eq!(reported, covered, "{}", text(&spec));
-            listed.push(text(&spec));
-        }
-        listed.sort();
-        let mut harmless = Vec::new();
-        let edges = memberships(&snapshot)
-            .into_iter()
-            .map(|(group, user)| ChangeSpec::RemoveMember { group, user })
-            .chain(policy_attachments(&snapshot).into_iter().map(|(policy, (kind, id))| {
-                let only = |k: &str| (kind == k).then(|| id.clone());
-                ChangeSpec::DetachPolicy { policy, user: only("user"), group: only("group"), role: only("role") }
-            }))
-            .chain(role_attachments(&snapshot).into_iter().map(|(role, (kind, id))| {
-                let only = |k: &str| (kind == k).then(|| id.clone());
-                ChangeSpec::DetachRole { role, user: only("user"), group: only("group") }
-            }));
-        // Left out by rule: a suspended user's own edges (they grant nothing today) and an
-        // assumable role's policies (not standing access).
-        let suspended = |id: &Option<String>| {
-            snapshot.users.iter().any(|u| Some(&u.id) == id.as_ref() && u.suspended)
-        };
-        let assumable = |id: &Option<String>| {
-            snapshot
-                .roles
-                .iter()
-                .any(|r| Some(&r.id) == id.as_ref() && r.role_type == RoleType::Assumable)
-        };
-        let considered = |spec: &ChangeSpec| match spec {
-            ChangeSpec::RemoveMember { user, .. } => !suspended(&Some(user.clone())),
-            ChangeSpec::DetachPolicy { user, role, .. } => !suspended(user) && !assumable(role),
-            ChangeSpec::DetachRole { user, .. } => !suspended(user),
-            _ => unreachable!(),
-        };
-        for spec in edges.filter(considered) {
-            if impacts(&spec).iter().all(no_loss) {
-                harmless.push(text(&spec));
-            }
-        }
-        harmless.sort();
-        prop_assert_eq!(listed, harmless, "{}", show(&snapshot, &[]));
-
-        for shadowed in &redundancy.shadowed {
-            let policy = snapshot.policies.iter().find(|p| p.id == shadowed.policy.id).unwrap();
-            let mut statements = policy.policy_document.statement.as_slice().to_vec();
-            statements.remove(shadowed.index as usize);
-            let spec = ChangeSpec::ReplacePolicyDocument {
-                policy: policy.id.clone(),
-                policy_document: PolicyDocument {
-                    version: policy.policy_document.version.clone(),
-                    statement: iamsim_core::model::OneOrMany::Many(statements),
-                },
-            };
-            for impact in impacts(&spec) {
-                prop_assert!(
-                    impact.lost.is_empty() && impact.gained.is_empty(),
-                    "without {} statement {}: {:?}", policy.id, shadowed.index, impact
-                );
-            }
-        }
-        // And every Allow statement that is denied, on every element and resource it names,
-        // for every user with standing access it reaches (root aside) is listed, with the
-        // number of those users; worked out with the reference's decisions.
-        let universe: Vec<String> = org.universe().map(|a| a.to_string()).collect();
-        let mut expected = Vec::new();
-        for policy in &snapshot.policies {
-            let reached: Vec<&str> = snapshot
-                .users
-                .iter()
-                .filter(|u| !u.suspended && snapshot.organization.root_user_id.as_ref() != Some(&u.id))
-                .filter(|u| reaches_policy(&snapshot, u, &policy.id))
-                .map(|u| u.id.as_str())
-                .collect();
-            for (i, st) in policy.policy_document.statement.as_slice().iter().enumerate() {
-                let elements: Vec<&String> = universe
-                    .iter()
-                    .filter(|e| st.action.as_slice().iter().any(|a| action_covers(a, e)))
-                    .collect();
-                let resources = st.resource.as_slice();
-                if st.effect != "Allow" || elements.is_empty() || resources.is_empty() || reached.is_empty() {
-                    continue;
-                }
-                let denied = |u: &str, e: &str, r: &str| !reference::decide(&snapshot, u, e, r).1.is_empty();
-                if reached.iter().all(|u| elements.iter().all(|e| resources.iter().all(|r| denied(u, e, r)))) {
-                    expected.push((policy.id.clone(), i as u32, reached.len()));
-                }
-            }
-        }
-        let got: Vec<(String, u32, usize)> = redundancy
-            .shadowed
-            .iter()
-            .map(|s| (s.policy.id.clone(), s.index, s.users))
-            .collect();
-        prop_assert_eq!(got, expected, "shadowed statements{}", show(&snapshot, &[]));
+        redundancy_is_real_under(snapshot, Precedence::DenyWins)?;
     }
 
-    /// `rank` lists each membership, role and direct policy of the user once; each removal's
-    /// lost, gained and assumable-lost are the what-if of that single change (and the
-    /// reference's); most lost first.
+    /// Deny-wins: see `rank_is_each_single_what_if_under`.
     #[test]
     fn rank_is_each_single_what_if(snapshot in organization()) {
-        let catalogue = catalogue();
-        let org = Org::compile(&snapshot, &catalogue).unwrap();
-        for user in org.users() {
-            let id = org.user_id(user).to_string();
-            let rank = org.rank(user);
-            prop_assert_eq!(&rank.user.id, &id);
-            prop_assert!(rank.removals.windows(2).all(|w| w[0].lost.len() >= w[1].lost.len()));
-            let mut got: Vec<String> = Vec::new();
-            for removal in &rank.removals {
-                let spec = spec_of(&removal.change);
-                got.push(text(&spec));
-                let impact = org.simulate(&[org.resolve(&spec).unwrap()]).unwrap();
-                let mine = impact.users.iter().find(|u| u.user.id == id);
-                let (lost, gained, assumable_lost) = match mine {
-                    Some(u) => (u.lost.clone(), u.gained.clone(), u.assumable_lost.clone()),
-                    None => Default::default(),
-                };
-                prop_assert_eq!(&removal.lost, &lost, "{}", text(&spec));
-                prop_assert_eq!(&removal.gained, &gained);
-                prop_assert_eq!(&removal.assumable_lost, &assumable_lost);
-                let naive = reference::impact(&snapshot, &reference::apply(&snapshot, &spec), &catalogue, &id);
-                prop_assert_eq!(&removal.lost, &naive.lost);
-                prop_assert_eq!(&removal.gained, &naive.gained);
-                prop_assert_eq!(&removal.assumable_lost, &naive.assumable_lost);
-            }
-            got.sort();
-            let mut expected: Vec<String> = memberships(&snapshot)
-                .into_iter()
-                .filter(|(_, u)| *u == id)
-                .map(|(group, user)| text(&ChangeSpec::RemoveMember { group, user }))
-                .chain(policy_attachments(&snapshot).into_iter().filter(|(_, h)| *h == ("user", id.clone())).map(
-                    |(policy, _)| text(&ChangeSpec::DetachPolicy { policy, user: Some(id.clone()), group: None, role: None }),
-                ))
-                .chain(role_attachments(&snapshot).into_iter().filter(|(_, h)| *h == ("user", id.clone())).map(
-                    |(role, _)| text(&ChangeSpec::DetachRole { role, user: Some(id.clone()), group: None }),
-                ))
-                .collect();
-            expected.sort();
-            prop_assert_eq!(got, expected, "removals of {}", id);
-        }
+        rank_is_each_single_what_if_under(snapshot, Precedence::DenyWins)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// R-SEM-04, the other rule: `who_can_agrees_with_effective_under` under nearest-wins.
+    #[test]
+    fn who_can_agrees_with_effective_nearest_wins(snapshot in organization()) {
+        who_can_agrees_with_effective_under(snapshot, Precedence::NearestWins)?;
+    }
+
+    /// R-SEM-04, the other rule: `redundancy_is_real_under` under nearest-wins.
+    #[test]
+    fn redundancy_is_real_nearest_wins(snapshot in organization()) {
+        redundancy_is_real_under(snapshot, Precedence::NearestWins)?;
+    }
+
+    /// R-SEM-04, the other rule: `rank_is_each_single_what_if_under` under nearest-wins.
+    #[test]
+    fn rank_is_each_single_what_if_nearest_wins(snapshot in organization()) {
+        rank_is_each_single_what_if_under(snapshot, Precedence::NearestWins)?;
     }
 }
 
@@ -392,85 +541,142 @@ fn diff_judges_an_element_on_both_snapshots_resources() {
     assert_eq!(impact.users[0].lost, diff.users[0].lost);
 }
 
+/// R-SEM-02, the `can(u, a)` side: `Org::decide` (no paths) and `Org::explain` give the
+/// decision the effective report implies, for every user, universe element and resource key
+/// any report names (and two no statement names); and the access matrix holds exactly the
+/// effective report's `*` entries and, as scoped cells, its other entries (root: every
+/// element; suspended: nothing).
+fn decide_and_the_matrix_agree_with_effective_under(
+    snapshot: Snapshot,
+    precedence: Precedence,
+) -> Result<(), TestCaseError> {
+    use iamsim_core::policy::{ActionPattern, ResourcePattern};
+    use iamsim_core::report::Decision;
+    let catalogue = catalogue();
+    let org = compile_as(&snapshot, &catalogue, precedence);
+    let universe: Vec<String> = org.universe().map(|a| a.to_string()).collect();
+    let effectives: Vec<Effective> = org.users().map(|u| org.effective(u)).collect();
+    let mut resources: BTreeSet<String> = ["*", "i-9", "registry:zz"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    for e in &effectives {
+        resources.extend(
+            e.allowed
+                .iter()
+                .chain(&e.denied)
+                .map(|entry| entry.resource.clone()),
+        );
+    }
+    let matrix = org.access_matrix();
+    for (user, effective) in org.users().zip(&effectives) {
+        for action in &universe {
+            for resource in &resources {
+                let decided = org.decide(
+                    user,
+                    &ActionPattern::parse(action).unwrap(),
+                    &ResourcePattern::parse(resource).unwrap(),
+                );
+                let explained = org.explain(user, action, resource).unwrap().decision;
+                let expected = if effective.user.root {
+                    Decision::Allowed
+                } else {
+                    let all: Vec<Entry> = effective
+                        .allowed
+                        .iter()
+                        .chain(&effective.denied)
+                        .cloned()
+                        .collect();
+                    match deciding(&all, action, resource) {
+                        Some(entry) if effective.denied.contains(entry) => Decision::ExplicitDeny,
+                        Some(_) => Decision::Allowed,
+                        None => Decision::ImplicitDeny,
+                    }
+                };
+                prop_assert_eq!(
+                    decided,
+                    expected,
+                    "decide {} {} {}{}",
+                    effective.user.id,
+                    action,
+                    resource,
+                    show(&snapshot, &[])
+                );
+                prop_assert_eq!(
+                    explained,
+                    expected,
+                    "explain {} {} {}",
+                    effective.user.id,
+                    action,
+                    resource
+                );
+            }
+        }
+        if effective.user.root {
+            prop_assert_eq!(matrix.allowed_count(user), universe.len());
+            continue;
+        }
+        let star: Vec<&str> = effective
+            .allowed
+            .iter()
+            .filter(|e| e.resource == "*")
+            .map(|e| e.action.as_str())
+            .collect();
+        let row: Vec<&str> = (0..universe.len())
+            .filter(|&a| matrix.allowed(user, a))
+            .map(|a| universe[a].as_str())
+            .collect();
+        prop_assert_eq!(&row, &star, "matrix row of {}", effective.user.id);
+        prop_assert_eq!(matrix.allowed_count(user), star.len());
+        let mut scoped: Vec<(String, String, bool)> = effective
+            .allowed
+            .iter()
+            .map(|e| (e, true))
+            .chain(effective.denied.iter().map(|e| (e, false)))
+            .filter(|(e, _)| e.resource != "*")
+            .map(|(e, allowed)| (e.action.clone(), e.resource.clone(), allowed))
+            .collect();
+        scoped.sort();
+        let mut cells: Vec<(String, String, bool)> = matrix
+            .scoped(user)
+            .into_iter()
+            .map(|c| {
+                (
+                    universe[c.element as usize].clone(),
+                    c.resource.to_string(),
+                    c.allowed,
+                )
+            })
+            .collect();
+        cells.sort();
+        prop_assert_eq!(
+            cells,
+            scoped,
+            "scoped cells of {}{}",
+            effective.user.id,
+            show(&snapshot, &[])
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config())]
 
-    /// R-SEM-02, the `can(u, a)` side: `Org::decide` (no paths) and `Org::explain` give the
-    /// decision the effective report implies, for every user, universe element and resource key
-    /// any report names (and two no statement names); and the access matrix holds exactly the
-    /// effective report's `*` entries and, as scoped cells, its other entries (root: every
-    /// element; suspended: nothing).
+    /// Deny-wins: see `decide_and_the_matrix_agree_with_effective_under`.
     #[test]
     fn decide_and_the_matrix_agree_with_effective(snapshot in organization()) {
-        use iamsim_core::policy::{ActionPattern, ResourcePattern};
-        use iamsim_core::report::Decision;
-        let catalogue = catalogue();
-        let org = Org::compile(&snapshot, &catalogue).unwrap();
-        let universe: Vec<String> = org.universe().map(|a| a.to_string()).collect();
-        let effectives: Vec<Effective> = org.users().map(|u| org.effective(u)).collect();
-        let mut resources: BTreeSet<String> =
-            ["*", "i-9", "registry:zz"].into_iter().map(String::from).collect();
-        for e in &effectives {
-            resources.extend(e.allowed.iter().chain(&e.denied).map(|entry| entry.resource.clone()));
-        }
-        let matrix = org.access_matrix();
-        for (user, effective) in org.users().zip(&effectives) {
-            for action in &universe {
-                for resource in &resources {
-                    let decided = org.decide(
-                        user,
-                        &ActionPattern::parse(action).unwrap(),
-                        &ResourcePattern::parse(resource).unwrap(),
-                    );
-                    let explained = org.explain(user, action, resource).unwrap().decision;
-                    let expected = if effective.user.root {
-                        Decision::Allowed
-                    } else {
-                        let all: Vec<Entry> =
-                            effective.allowed.iter().chain(&effective.denied).cloned().collect();
-                        match deciding(&all, action, resource) {
-                            Some(entry) if effective.denied.contains(entry) => Decision::ExplicitDeny,
-                            Some(_) => Decision::Allowed,
-                            None => Decision::ImplicitDeny,
-                        }
-                    };
-                    prop_assert_eq!(decided, expected, "decide {} {} {}{}", effective.user.id, action, resource, show(&snapshot, &[]));
-                    prop_assert_eq!(explained, expected, "explain {} {} {}", effective.user.id, action, resource);
-                }
-            }
-            if effective.user.root {
-                prop_assert_eq!(matrix.allowed_count(user), universe.len());
-                continue;
-            }
-            let star: Vec<&str> = effective
-                .allowed
-                .iter()
-                .filter(|e| e.resource == "*")
-                .map(|e| e.action.as_str())
-                .collect();
-            let row: Vec<&str> = (0..universe.len())
-                .filter(|&a| matrix.allowed(user, a))
-                .map(|a| universe[a].as_str())
-                .collect();
-            prop_assert_eq!(&row, &star, "matrix row of {}", effective.user.id);
-            prop_assert_eq!(matrix.allowed_count(user), star.len());
-            let mut scoped: Vec<(String, String, bool)> = effective
-                .allowed
-                .iter()
-                .map(|e| (e, true))
-                .chain(effective.denied.iter().map(|e| (e, false)))
-                .filter(|(e, _)| e.resource != "*")
-                .map(|(e, allowed)| (e.action.clone(), e.resource.clone(), allowed))
-                .collect();
-            scoped.sort();
-            let mut cells: Vec<(String, String, bool)> = matrix
-                .scoped(user)
-                .into_iter()
-                .map(|c| (universe[c.element as usize].clone(), c.resource.to_string(), c.allowed))
-                .collect();
-            cells.sort();
-            prop_assert_eq!(cells, scoped, "scoped cells of {}{}", effective.user.id, show(&snapshot, &[]));
-        }
+        decide_and_the_matrix_agree_with_effective_under(snapshot, Precedence::DenyWins)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// R-SEM-04, the other rule: `decide_and_the_matrix_agree_with_effective_under` under nearest-wins.
+    #[test]
+    fn decide_and_the_matrix_agree_with_effective_nearest_wins(snapshot in organization()) {
+        decide_and_the_matrix_agree_with_effective_under(snapshot, Precedence::NearestWins)?;
     }
 }
 

@@ -1,8 +1,11 @@
 //! One test per rule of docs/semantics.md. Each test body is data: a small organization, a
 //! question, and the expected answer.
 
-use iamsim_core::report::{Decision, Entry, StepKind};
-use iamsim_core::{BuildError, Catalogue, Change, Org, Snapshot};
+use iamsim_core::policy::{ActionPattern, ResourcePattern};
+use iamsim_core::report::{Decision, Entry, Explanation, Path, StepKind};
+use iamsim_core::{
+    BuildError, Catalogue, Change, CompileOptions, Holder, Org, Precedence, Snapshot,
+};
 use serde_json::{json, Value};
 
 const CATALOGUE: &str = "compute.instance.Create\ncompute.instance.Delete\ncompute.instance.Read\n\
@@ -31,29 +34,39 @@ fn policy(id: &str, effect: &str, actions: Value, resources: Value) -> Value {
         "Statement": [{"Effect": effect, "Action": actions, "Resource": resources}]}})
 }
 
-/// (action, resource, path texts) of entries: a path text is its steps after the user, as
-/// `kind:id` joined by `/`, statements as `#index`.
+fn compile_as(parts: Value, precedence: Precedence) -> Org {
+    let options = CompileOptions { precedence };
+    Org::compile_with(
+        &snapshot(parts),
+        &Catalogue::parse(CATALOGUE).unwrap(),
+        &options,
+    )
+    .unwrap()
+}
+
+/// Path texts: each path's steps after the user, as `kind:id` joined by `/`, statements as
+/// `#index`.
+fn texts(paths: &[Path]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| {
+            p.iter()
+                .skip(1)
+                .map(|s| match s.kind {
+                    StepKind::Statement => format!("#{}", s.index.unwrap()),
+                    _ => format!("{:?}:{}", s.kind, s.id.as_deref().unwrap()).to_lowercase(),
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect()
+}
+
+/// (action, resource, path texts) of entries.
 fn flat(entries: &[Entry]) -> Vec<(String, String, Vec<String>)> {
     entries
         .iter()
-        .map(|e| {
-            let paths =
-                e.via
-                    .iter()
-                    .map(|p| {
-                        p.iter()
-                            .skip(1)
-                            .map(|s| match s.kind {
-                                StepKind::Statement => format!("#{}", s.index.unwrap()),
-                                _ => format!("{:?}:{}", s.kind, s.id.as_deref().unwrap())
-                                    .to_lowercase(),
-                            })
-                            .collect::<Vec<_>>()
-                            .join("/")
-                    })
-                    .collect();
-            (e.action.clone(), e.resource.clone(), paths)
-        })
+        .map(|e| (e.action.clone(), e.resource.clone(), texts(&e.via)))
         .collect()
 }
 
@@ -171,6 +184,166 @@ fn deny_overrides_allow() {
         .unwrap();
     assert_eq!(e.decision, Decision::ExplicitDeny);
     assert_eq!(e.allow.len(), 1, "the overridden Allow is shown too");
+}
+
+/// User `u`, with role `r-u`, in group `g`, which has role `r-g`; policy `allow` (Allow
+/// `compute.instance.Delete` on `*`) attached at `allow_at` and policy `deny` (the Deny) at
+/// `deny_at`: `user` (distance 1), `role` or `group` (2), `group-role` (3).
+fn allow_and_deny_at(allow_at: &str, deny_at: &str) -> Value {
+    let mut parts = json!({
+        "users": [{"id": "u", "email": "u@x", "roles": ["r-u"], "policies": []}],
+        "groups": [{"id": "g", "display_name": "G", "members": ["u"], "roles": ["r-g"], "policies": []}],
+        "roles": [
+            {"id": "r-u", "name": "r-u", "role_type": "assignable", "policies": []},
+            {"id": "r-g", "name": "r-g", "role_type": "assignable", "policies": []}
+        ],
+        "policies": [
+            policy("allow", "Allow", json!("compute.instance.Delete"), json!("*")),
+            policy("deny", "Deny", json!("compute.instance.Delete"), json!("*"))
+        ]
+    });
+    for (policy, at) in [("allow", allow_at), ("deny", deny_at)] {
+        let list = match at {
+            "user" => &mut parts["users"][0]["policies"],
+            "role" => &mut parts["roles"][0]["policies"],
+            "group" => &mut parts["groups"][0]["policies"],
+            "group-role" => &mut parts["roles"][1]["policies"],
+            other => panic!("no attachment point `{other}`"),
+        };
+        list.as_array_mut().unwrap().push(json!(policy));
+    }
+    parts
+}
+
+/// One explanation in a line: the decision (`allowed`, `denied`), then each non-empty list of
+/// paths (`allow`, `deny`, `overridden allow`, `overridden deny`), a path as the ids after the
+/// user joined by `/` (every policy here has one statement).
+fn summary(x: &Explanation) -> String {
+    let mut parts = vec![match x.decision {
+        Decision::Allowed => "allowed",
+        Decision::ExplicitDeny => "denied",
+        Decision::ImplicitDeny => "implicit",
+    }
+    .to_string()];
+    let lists = [
+        ("allow", &x.allow),
+        ("deny", &x.deny),
+        ("overridden allow", &x.overridden_allow),
+        ("overridden deny", &x.overridden_deny),
+    ];
+    for (label, paths) in lists.into_iter().filter(|(_, p)| !p.is_empty()) {
+        let ids: Vec<String> = paths
+            .iter()
+            .map(|p| {
+                let ids: Vec<&str> = p[1..].iter().filter_map(|s| s.id.as_deref()).collect();
+                ids.join("/")
+            })
+            .collect();
+        parts.push(format!("{label} {}", ids.join(" ")));
+    }
+    parts.join("; ")
+}
+
+/// Deny-wins and nearest-wins on an Allow and a Deny of `compute.instance.Delete` at two
+/// attachment points (see `allow_and_deny_at`): `ALLOW-AT DENY-AT RULE => explanation`.
+const PRECEDENCE_CASES: &[&str] = &[
+    // A Deny on a direct policy against an Allow in a role (Q12), and vice versa.
+    "role user deny-wins => denied; allow r-u/allow; deny deny",
+    "role user nearest-wins => denied; deny deny; overridden allow r-u/allow",
+    "user role deny-wins => denied; allow allow; deny r-u/deny",
+    "user role nearest-wins => allowed; allow allow; overridden deny r-u/deny",
+    // At the same distance a Deny still wins.
+    "group role nearest-wins => denied; allow g/allow; deny r-u/deny",
+    "group group nearest-wins => denied; allow g/allow; deny g/deny",
+    // A group's own policy is nearer than its role's.
+    "group group-role deny-wins => denied; allow g/allow; deny g/r-g/deny",
+    "group group-role nearest-wins => allowed; allow g/allow; overridden deny g/r-g/deny",
+    "group-role group nearest-wins => denied; deny g/deny; overridden allow g/r-g/allow",
+    "group-role user nearest-wins => denied; deny deny; overridden allow g/r-g/allow",
+];
+
+/// Deny-wins and nearest-wins on each pair of attachment points: the decision and every path
+/// from `explain`; `effective` and `decide` agree.
+#[test]
+fn precedence_deny_wins_or_nearest_wins() {
+    for case in PRECEDENCE_CASES {
+        let (setup, expected) = case.split_once(" => ").unwrap();
+        let [allow_at, deny_at, rule] = setup.split(' ').collect::<Vec<_>>()[..] else {
+            panic!("bad case `{case}`");
+        };
+        let rule = match rule {
+            "deny-wins" => Precedence::DenyWins,
+            "nearest-wins" => Precedence::NearestWins,
+            other => panic!("no rule `{other}`"),
+        };
+        let org = compile_as(allow_and_deny_at(allow_at, deny_at), rule);
+        assert_eq!(org.precedence(), rule);
+        let u = org.find_user("u").unwrap();
+        let x = org.explain(u, "compute.instance.Delete", "*").unwrap();
+        assert_eq!(summary(&x), expected, "{setup}");
+        let effective = org.effective(u);
+        let (listed, via) = match x.decision {
+            Decision::Allowed => (&effective.allowed, &x.allow),
+            _ => (&effective.denied, &x.deny),
+        };
+        assert_eq!(listed.len(), 1, "{setup}");
+        assert_eq!(&listed[0].via, via, "{setup}");
+        let decided = org.decide(
+            u,
+            &ActionPattern::parse("compute.instance.Delete").unwrap(),
+            &ResourcePattern::parse("*").unwrap(),
+        );
+        assert_eq!(decided, x.decision, "{setup}: decide");
+    }
+    // Without a switch, deny-wins.
+    let org = compile(allow_and_deny_at("user", "role"));
+    assert_eq!(org.precedence(), Precedence::DenyWins);
+}
+
+/// Under nearest-wins, a what-if follows the rule too: detaching the direct Allow that
+/// overrode a role's Deny loses the action; under deny-wins it was denied all along.
+#[test]
+fn precedence_in_what_if() {
+    for (rule, lost) in [
+        (Precedence::DenyWins, vec![]),
+        (
+            Precedence::NearestWins,
+            expect(&[("compute.instance.Delete", "*", &["policy:allow/#0"])]),
+        ),
+    ] {
+        let org = compile_as(allow_and_deny_at("user", "role"), rule);
+        let impact = org
+            .simulate(&[Change::DetachPolicy {
+                policy: org.find_policy("allow").unwrap(),
+                from: Holder::User(org.find_user("u").unwrap()),
+            }])
+            .unwrap();
+        assert_eq!(flat(&impact.users[0].lost), lost, "{rule:?}");
+        assert!(impact.users[0].gained.is_empty(), "{rule:?}");
+    }
+}
+
+/// The root user and suspended users are the same under nearest-wins: root is allowed whatever
+/// the policies say, a suspended user has no access.
+#[test]
+fn precedence_leaves_root_and_suspended_alone() {
+    let mut parts = allow_and_deny_at("role", "user");
+    parts["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "s", "email": "s@x", "suspended": true, "policies": ["allow"]}));
+    let mut doc = snapshot(parts);
+    doc.organization.root_user_id = Some("u".into());
+    let options = CompileOptions {
+        precedence: Precedence::NearestWins,
+    };
+    let org = Org::compile_with(&doc, &Catalogue::parse(CATALOGUE).unwrap(), &options).unwrap();
+    check(&org, "u", &[("*", "*", &["organization:org"])], &[]);
+    let root = org.explain(org.find_user("u").unwrap(), "compute.instance.Delete", "*");
+    assert_eq!(root.unwrap().decision, Decision::Allowed);
+    check(&org, "s", &[], &[]);
+    let suspended = org.explain(org.find_user("s").unwrap(), "compute.instance.Delete", "*");
+    assert_eq!(suspended.unwrap().decision, Decision::ImplicitDeny);
 }
 
 #[test]

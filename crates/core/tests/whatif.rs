@@ -7,12 +7,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use iamsim_core::model::RoleType;
 use iamsim_core::report::{Impact, UserImpact};
-use iamsim_core::testing::{check_rebuild, check_what_if};
-use iamsim_core::{reference, Catalogue, ChangeError, ChangeSpec, Org, SimulateOptions, Snapshot};
+use iamsim_core::testing::{check_rebuild, check_what_if, ChangePick};
+use iamsim_core::{
+    reference, Catalogue, ChangeError, ChangeSpec, Org, Precedence, SimulateOptions, Snapshot,
+};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 
 mod common;
-use common::{catalogue, change_pick, change_set, config, organization, show};
+use common::{cases, catalogue, change_pick, change_set, compile_as, config, organization, show};
 
 const ALLOW_NOOP: SimulateOptions = SimulateOptions {
     allow_noop: true,
@@ -40,6 +43,45 @@ fn by_user(impact: &Impact) -> BTreeMap<String, &UserImpact> {
         .collect()
 }
 
+/// `testing::check_what_if` and `testing::check_rebuild` on the changes of `picks` the
+/// engine can name, under `precedence`.
+fn what_if_agrees(
+    snapshot: &Snapshot,
+    picks: &[ChangePick],
+    precedence: Precedence,
+) -> Result<(), TestCaseError> {
+    let catalogue = catalogue();
+    let org = compile_as(snapshot, &catalogue, precedence);
+    let specs = nameable(
+        &org,
+        picks.iter().filter_map(|p| p.spec(snapshot)).collect(),
+    );
+    let mut violations = check_what_if(&org, snapshot, &catalogue, &specs);
+    violations.extend(check_rebuild(&org, snapshot, &catalogue, &specs));
+    prop_assert!(
+        violations.is_empty(),
+        "{:#?}{}",
+        violations,
+        show(snapshot, &specs)
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// R-SEM-04, the other rule: under nearest-wins, for 1–3 changes of any kind, the what-if
+    /// equals the reference's judged under nearest-wins, and compiling the changed snapshot
+    /// under nearest-wins.
+    #[test]
+    fn what_if_equals_reference_nearest_wins(
+        snapshot in organization(),
+        picks in change_set(1, 3),
+    ) {
+        what_if_agrees(&snapshot, &picks, Precedence::NearestWins)?;
+    }
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -53,12 +95,7 @@ proptest! {
         snapshot in organization(),
         picks in change_set(1, 3),
     ) {
-        let catalogue = catalogue();
-        let org = Org::compile(&snapshot, &catalogue).unwrap();
-        let specs = nameable(&org, picks.iter().filter_map(|p| p.spec(&snapshot)).collect());
-        let mut violations = check_what_if(&org, &snapshot, &catalogue, &specs);
-        violations.extend(check_rebuild(&org, &snapshot, &catalogue, &specs));
-        prop_assert!(violations.is_empty(), "{:#?}{}", violations, show(&snapshot, &specs));
+        what_if_agrees(&snapshot, &picks, Precedence::DenyWins)?;
     }
 
     /// Two changes that commute (the reference's snapshot after both is the same in either

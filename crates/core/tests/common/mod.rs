@@ -5,7 +5,7 @@
 
 use iamsim_core::report::{ChangeKind, ChangeSummary};
 use iamsim_core::testing::{self, ChangeKnobs, ChangePick, OrgKnobs};
-use iamsim_core::{ChangeSpec, Snapshot};
+use iamsim_core::{Catalogue, ChangeSpec, CompileOptions, Org, Precedence, Snapshot};
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
@@ -28,6 +28,12 @@ pub fn cases(cases: u32) -> ProptestConfig {
         failure_persistence: None,
         ..ProptestConfig::default()
     }
+}
+
+/// Compiles a generated snapshot under a precedence.
+pub fn compile_as(snapshot: &Snapshot, catalogue: &Catalogue, precedence: Precedence) -> Org {
+    Org::compile_with(snapshot, catalogue, &CompileOptions { precedence })
+        .expect("generated snapshots compile")
 }
 
 /// A random organization with the kit's default knobs.
