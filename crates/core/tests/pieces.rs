@@ -124,6 +124,15 @@ fn lookup_candidates_and_diagnostic_paths() {
         }
         other => panic!("{other:?}"),
     }
+    // A candidate may match by id alone or by name alone.
+    for (query, candidate) in [("OP", "`g-1` (Ops)"), ("G-", "`g-1` (Ops)")] {
+        match org.find_group(query) {
+            Err(iamsim_core::LookupError::NotFound { candidates, .. }) => {
+                assert_eq!(candidates, vec![candidate.to_string()], "{query}");
+            }
+            other => panic!("{query}: {other:?}"),
+        }
+    }
     let paths: Vec<&str> = org
         .diagnostics()
         .iter()
