@@ -141,6 +141,27 @@ pub struct SimulateOptions {
     pub threads: usize,
 }
 
+/// How much of a user's impact to work out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// Everything: lost, kept, gained with their paths, the unchanged count, assumable roles.
+    Full,
+    /// Only whether anything is lost or gained: stops at the first such entry, builds no kept
+    /// entry and counts nothing unchanged.
+    FirstChange,
+}
+
+/// Changes applied to an overlay, ready to be judged user by user.
+struct Prepared {
+    overlay: Overlay,
+    baseline: Overlay,
+    /// The users the changes reach, in id order.
+    reach: Vec<u32>,
+    summaries: Vec<ChangeSummary>,
+    /// Users a change names: reported even when nothing changes for them.
+    named: BTreeSet<u32>,
+}
+
 impl Org {
     /// What `changes`, applied together as one step, would do to every user they reach: what
     /// each loses, keeps (and through what) and gains, and the assumable roles they lose.
@@ -156,42 +177,17 @@ impl Org {
         changes: &[Change],
         options: &SimulateOptions,
     ) -> Result<Impact, ChangeError> {
-        let mut overlay = Overlay::none();
-        let mut summaries = Vec::new();
-        let mut named = BTreeSet::new();
-        let mut applied = Vec::with_capacity(changes.len());
-        for change in changes {
-            match self.apply(change, &mut overlay) {
-                Ok(()) => {}
-                Err(ChangeError::Noop { .. }) if options.allow_noop => continue,
-                Err(e) => return Err(e),
-            }
-            applied.push(change);
-            summaries.push(self.summarize(change));
-            if let Some(user) = named_user(change) {
-                named.insert(user.0);
-            }
-        }
-        // Judge on the elements the final documents name: a replacement that a later change
-        // replaces again, or whose policy it deletes, names nothing before or after.
-        let named_now: BTreeSet<_> = overlay
-            .documents
-            .iter()
-            .filter(|(policy, _)| !overlay.deleted_policies.contains(policy))
-            .flat_map(|(_, statements)| statements.clone())
-            .flat_map(|s| self.statement(s, &overlay).patterns.clone())
-            .collect();
-        overlay.extra_elements.retain(|e| named_now.contains(e));
-        let baseline = overlay.baseline();
-        let mut reach = BTreeSet::new();
-        for change in applied {
-            self.reach(change, &mut reach);
-        }
-        let reach: Vec<u32> = reach.into_iter().collect();
+        let Prepared {
+            overlay,
+            baseline,
+            reach,
+            summaries,
+            named,
+        } = self.prepare(changes, options.allow_noop)?;
         let judge = |users: &[u32]| -> Vec<UserImpact> {
             users
                 .iter()
-                .map(|&u| self.user_impact(u, &baseline, &overlay))
+                .map(|&u| self.user_impact(u, &baseline, &overlay, Depth::Full))
                 .filter(|(u, impact)| named.contains(u) || !impact.is_empty())
                 .map(|(u, mut impact)| {
                     // Only reported users pay for their summary's strings.
@@ -234,6 +230,62 @@ impl Org {
             users,
             actions,
         })
+    }
+
+    /// Applies the changes to an overlay and finds the users they reach.
+    fn prepare(&self, changes: &[Change], allow_noop: bool) -> Result<Prepared, ChangeError> {
+        let mut overlay = Overlay::none();
+        let mut summaries = Vec::new();
+        let mut named = BTreeSet::new();
+        let mut applied = Vec::with_capacity(changes.len());
+        for change in changes {
+            match self.apply(change, &mut overlay) {
+                Ok(()) => {}
+                Err(ChangeError::Noop { .. }) if allow_noop => continue,
+                Err(e) => return Err(e),
+            }
+            applied.push(change);
+            summaries.push(self.summarize(change));
+            if let Some(user) = named_user(change) {
+                named.insert(user.0);
+            }
+        }
+        // Judge on the elements the final documents name: a replacement that a later change
+        // replaces again, or whose policy it deletes, names nothing before or after.
+        let named_now: BTreeSet<_> = overlay
+            .documents
+            .iter()
+            .filter(|(policy, _)| !overlay.deleted_policies.contains(policy))
+            .flat_map(|(_, statements)| statements.clone())
+            .flat_map(|s| self.statement(s, &overlay).patterns.clone())
+            .collect();
+        overlay.extra_elements.retain(|e| named_now.contains(e));
+        let baseline = overlay.baseline();
+        let mut reach = BTreeSet::new();
+        for change in applied {
+            self.reach(change, &mut reach);
+        }
+        Ok(Prepared {
+            overlay,
+            baseline,
+            reach: reach.into_iter().collect(),
+            summaries,
+            named,
+        })
+    }
+
+    /// Whether a change takes anything from anyone (an access or an assumable role) or gives
+    /// anyone an access: [`Org::simulate`]'s answer reduced to one bit, found without building
+    /// entries and stopping at the first user it changes.
+    pub(crate) fn takes_or_gives(&self, change: &Change) -> Result<bool, ChangeError> {
+        let prepared = self.prepare(std::slice::from_ref(change), false)?;
+        Ok(prepared.reach.iter().any(|&u| {
+            let (_, impact) =
+                self.user_impact(u, &prepared.baseline, &prepared.overlay, Depth::FirstChange);
+            !impact.lost.is_empty()
+                || !impact.gained.is_empty()
+                || !impact.assumable_lost.is_empty()
+        }))
     }
 
     /// Records one change in the overlay, checking it against the changes before it.
@@ -624,7 +676,13 @@ impl Org {
         s
     }
 
-    fn user_impact(&self, user: u32, baseline: &Overlay, overlay: &Overlay) -> (u32, UserImpact) {
+    fn user_impact(
+        &self,
+        user: u32,
+        baseline: &Overlay,
+        overlay: &Overlay,
+        depth: Depth,
+    ) -> (u32, UserImpact) {
         let mut impact = UserImpact {
             // Filled in by the caller if the user is reported.
             user: UserSummary {
@@ -681,8 +739,18 @@ impl Org {
             .then(|| self.touched(user, &routes_before, &routes_after, baseline, overlay));
         let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
         let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
-        self.compare(user, (&before, baseline), (&after, overlay), &mut impact);
-        if let Some(mask) = &mask {
+        self.compare(
+            user,
+            (&before, baseline),
+            (&after, overlay),
+            &mut impact,
+            depth,
+        );
+        let changed = !impact.lost.is_empty() || !impact.gained.is_empty();
+        if depth == Depth::FirstChange && changed {
+            return (user, impact);
+        }
+        if let (Some(mask), Depth::Full) = (&mask, depth) {
             impact.unchanged_count += self.entries_outside(user, mask);
         }
         let trusts_before = self.trusts_of(user, baseline);
@@ -708,6 +776,7 @@ impl Org {
         before: (&Grants, &Overlay),
         after: (&Grants, &Overlay),
         impact: &mut UserImpact,
+        depth: Depth,
     ) {
         let (before, b_ov) = before;
         let (after, a_ov) = after;
@@ -721,7 +790,20 @@ impl Org {
             for &key in &keys {
                 before.judge_into(self, b_ov, action, key, &mut was);
                 after.judge_into(self, a_ov, action, key, &mut now);
-                match (was.allowed(), now.allowed()) {
+                let (allowed_before, allowed_after) = (was.allowed(), now.allowed());
+                if depth == Depth::FirstChange {
+                    if allowed_before != allowed_after {
+                        let (list, judgement, ov) = if allowed_before {
+                            (&mut impact.lost, &was, b_ov)
+                        } else {
+                            (&mut impact.gained, &now, a_ov)
+                        };
+                        list.push(self.entry(user, action, key, &judgement.allow, ov));
+                        return;
+                    }
+                    continue;
+                }
+                match (allowed_before, allowed_after) {
                     (true, false) => impact
                         .lost
                         .push(self.entry(user, action, key, &was.allow, b_ov)),
