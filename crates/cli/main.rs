@@ -720,6 +720,16 @@ pub(crate) fn compile_with(
     strict: bool,
     precedence: Precedence,
 ) -> Result<Org, Failure> {
+    // Say once (diff compiles two organizations) that the answers follow the other rule.
+    static NOTED: std::sync::Once = std::sync::Once::new();
+    if precedence == Precedence::NearestWins {
+        NOTED.call_once(|| {
+            eprintln!(
+                "note: precedence nearest-wins: the attachment nearest the user decides \
+                 (docs/semantics.md §4)"
+            )
+        });
+    }
     let options = CompileOptions { precedence };
     let org = Org::compile_with(snapshot, catalogue, &options)
         .map_err(|e| Failure(format!("{origin}: {e}")))?;
