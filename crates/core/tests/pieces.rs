@@ -182,3 +182,40 @@ fn unknown_action_suggestions() {
     assert!(!suggestion("compute.instance.Readx"));
     assert!(!suggestion("compute.gizmo.Spin"));
 }
+
+/// The reference oracle's own corners, which the differential properties reach rarely: the
+/// root user's path names the root user, and a change may name entities by name as well as id.
+#[test]
+fn reference_root_path_and_names() {
+    use iamsim_core::reference;
+    let snapshot = Snapshot::from_json_str(TWO_USERS).unwrap();
+    // u-2 is root, and second: a lookup that took the first other user would name u-1.
+    let (allow, deny) = reference::decide(&snapshot, "u-2", "compute.instance.Create", "*");
+    assert!(deny.is_empty());
+    let first_steps: Vec<_> = allow.iter().map(|p| p[0].id.as_deref()).collect();
+    assert_eq!(first_steps, vec![Some("u-2")]);
+    // Named by display name and by email; `Ops` is not the first group, so a lookup that
+    // took the first non-matching name would pick the wrong one.
+    let text = TWO_USERS.replace(
+        r#""groups": [{"id": "g-1", "display_name": "Ops", "members": ["u-1"]}]"#,
+        r#""groups": [{"id": "g-0", "display_name": "Dev", "members": []},
+                      {"id": "g-1", "display_name": "Ops", "members": ["u-1"]}]"#,
+    );
+    let snapshot = Snapshot::from_json_str(&text).unwrap();
+    let after = reference::apply(
+        &snapshot,
+        &iamsim_core::ChangeSpec::AddMember {
+            group: "Ops".into(),
+            user: "bo@x.example".into(),
+        },
+    );
+    let members = |s: &Snapshot, id: &str| {
+        s.groups
+            .iter()
+            .find(|g| g.id == id)
+            .map(|g| g.members.clone())
+            .unwrap()
+    };
+    assert_eq!(members(&after, "g-1"), vec!["u-1", "u-2"]);
+    assert!(members(&after, "g-0").is_empty());
+}
