@@ -1736,7 +1736,7 @@ pub mod fuzz {
     use crate::error::BuildError;
     use crate::model::{PolicyDocument, Snapshot};
     use crate::policy::{ActionPattern, ParsedStatement, ResourcePattern};
-    use crate::Org;
+    use crate::{CompileOptions, Org, Precedence};
 
     /// Above this many users or statements, a loaded snapshot is checked for loading only: the
     /// reference is quadratic and a fuzzer wants thousands of runs a second.
@@ -1952,25 +1952,29 @@ pub mod fuzz {
         Some(tree.current())
     }
 
-    /// Bytes as a random organization and change set ([`engine_case`]) (R-SEM-01, R-SEM-06):
-    /// the engine equals the reference for every user, and the what-if of the change set
-    /// passes [`check_changes`].
+    /// Bytes as a random organization and change set ([`engine_case`]) (R-SEM-01, R-SEM-04,
+    /// R-SEM-06): under each precedence, the engine equals the reference for every user, and
+    /// the what-if of the change set passes [`check_changes`].
     pub fn engine(bytes: &[u8]) -> Vec<Violation> {
         let Some((snapshot, specs)) = engine_case(bytes) else {
             return Vec::new();
         };
         let catalogue = catalogue();
-        let org = match Org::compile(&snapshot, &catalogue) {
-            Ok(org) => org,
-            Err(e) => {
-                return vec![violation(
-                    "fuzz-engine",
-                    format!("a generated snapshot does not compile: {e}"),
-                )]
-            }
-        };
-        let mut out = check_effective(&org, &snapshot, &catalogue);
-        out.extend(check_changes(&org, &snapshot, &catalogue, &specs));
+        let mut out = Vec::new();
+        for precedence in [Precedence::DenyWins, Precedence::NearestWins] {
+            let options = CompileOptions { precedence };
+            let org = match Org::compile_with(&snapshot, &catalogue, &options) {
+                Ok(org) => org,
+                Err(e) => {
+                    return vec![violation(
+                        "fuzz-engine",
+                        format!("a generated snapshot does not compile: {e}"),
+                    )]
+                }
+            };
+            out.extend(check_effective(&org, &snapshot, &catalogue));
+            out.extend(check_changes(&org, &snapshot, &catalogue, &specs));
+        }
         out
     }
 }
