@@ -1152,59 +1152,55 @@ fn invalid_change_files() {
         let with_path = [&[path.as_str()][..], fragments].concat();
         run.expect_error(&with_path);
     }
-    // Errors found while applying the changes name the change by what it says, not by its
-    // position or the file.
-    let cases: &[(&str, &str, &[&str])] = &[
+    // Errors found while applying the changes name the file and the change's place in it.
+    let cases: &[(&str, &str, &str)] = &[
         (
-            // FIXME: the errors below name neither the file nor the position (`[1]`) of the
-            // change: the engine's `ChangeError` does not carry the change's index.
             "deleted-earlier",
             r#"[{"kind": "delete_group", "group": "DevOps"},
                 {"kind": "remove_member", "group": "DevOps", "user": "ana@acme.example"}]"#,
-            &["group `g-devops` is deleted by an earlier change"],
+            "[1]: group `g-devops` is deleted by an earlier change",
         ),
         (
             "trust-of-deleted-role",
             r#"[{"kind": "delete_role", "role": "deploy-admin"},
                 {"kind": "delete_role_trust", "trust": "t-deploy-devops"}]"#,
-            &["role trust `t-deploy-devops` is deleted by an earlier change"],
+            "[1]: role trust `t-deploy-devops` is deleted by an earlier change",
         ),
         (
             "twice",
             r#"[{"kind": "remove_member", "group": "DevOps", "user": "ana@acme.example"},
                 {"kind": "remove_member", "group": "DevOps", "user": "ana@acme.example"}]"#,
-            &["user `u-ana` is not a member of group `g-devops` (the change does nothing)"],
+            "[1]: user `u-ana` is not a member of group `g-devops` (the change does nothing)",
         ),
         (
             "system-policy",
             r#"[{"kind": "replace_policy_document", "policy": "Vultr managed: Billing ACL",
                  "policy_document": {"Version": "1", "Statement": []}}]"#,
-            &["policy `p-acl-billing` is managed by Vultr (is_system_policy)"],
+            "[0]: policy `p-acl-billing` is managed by Vultr (is_system_policy)",
         ),
     ];
-    for (label, content, fragments) in cases {
+    for (label, content, fragment) in cases {
         let path = temp_file(&format!("{label}.json"), content);
-        iamsim(&["impact", "--changes", &path]).expect_error(fragments);
+        iamsim(&["impact", "--changes", &path]).expect_error(&[&format!("{path}: {fragment}")]);
     }
     let empty = temp_file("empty.json", "[]");
     iamsim(&["impact", "--changes", &empty])
         .expect_error(&[&format!("{empty}: the change file holds no change")]);
-    // FIXME: likewise, a malformed replacement document is named by its policy, not by the
-    // file and position of the change.
+    // Likewise a malformed replacement document, also named by its policy.
     for (label, statement, fragment) in [
         (
             "bad-document-effect",
             r#"{"Effect": "allow", "Action": "*", "Resource": "*"}"#,
-            "policy `p-support` new document statement 0: unknown effect `allow`",
+            "[0]: policy `p-support` new document statement 0: unknown effect `allow`",
         ),
         (
             "bad-document-pattern",
             r#"{"Effect": "Allow", "Action": "compute.*.Create", "Resource": "*"}"#,
-            "policy `p-support` new document statement 0: invalid action pattern `compute.*.Create`",
+            "[0]: policy `p-support` new document statement 0: invalid action pattern `compute.*.Create`",
         ),
     ] {
         let path = temp_file(&format!("{label}.json"), doc(statement));
-        iamsim(&["impact", "--changes", &path]).expect_error(&[fragment]);
+        iamsim(&["impact", "--changes", &path]).expect_error(&[&format!("{path}: {fragment}")]);
     }
     let missing = data("no-such-changes.json");
     iamsim(&["impact", "--changes", &missing]).expect_error(&[&missing, "no such file"]);

@@ -590,6 +590,11 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
             Some(path) => Failure(format!("{}: [{i}]: {e}", path.display())),
             None => Failure(e.to_string()),
         })?;
+    if let Some(path) = &args.changes {
+        // Name the change that cannot be made by its place in the file.
+        org.check_all(&changes, args.allow_noop)
+            .map_err(|(i, e)| Failure(format!("{}: [{i}]: {e}", path.display())))?;
+    }
     let options = SimulateOptions {
         allow_noop: args.allow_noop,
         threads: args.input.common.threads(),

@@ -232,24 +232,45 @@ impl Org {
         })
     }
 
-    /// Applies the changes to an overlay and finds the users they reach.
-    fn prepare(&self, changes: &[Change], allow_noop: bool) -> Result<Prepared, ChangeError> {
+    /// Checks that each change of a set can be made after the ones before it (what
+    /// [`Org::simulate_with`] refuses), naming the first that cannot by its index. Cheap: no
+    /// user is judged.
+    pub fn check_all(
+        &self,
+        changes: &[Change],
+        allow_noop: bool,
+    ) -> Result<(), (usize, ChangeError)> {
+        self.overlay_of(changes, allow_noop).map(|_| ())
+    }
+
+    /// The overlay of a change set, and the changes that do something (all of them, unless
+    /// `allow_noop` lets no-ops through); or the first change that cannot be made.
+    fn overlay_of<'c>(
+        &self,
+        changes: &'c [Change],
+        allow_noop: bool,
+    ) -> Result<(Overlay, Vec<&'c Change>), (usize, ChangeError)> {
         let mut overlay = Overlay::none();
-        let mut summaries = Vec::new();
-        let mut named = BTreeSet::new();
         let mut applied = Vec::with_capacity(changes.len());
-        for change in changes {
+        for (i, change) in changes.iter().enumerate() {
             match self.apply(change, &mut overlay) {
-                Ok(()) => {}
-                Err(ChangeError::Noop { .. }) if allow_noop => continue,
-                Err(e) => return Err(e),
-            }
-            applied.push(change);
-            summaries.push(self.summarize(change));
-            if let Some(user) = named_user(change) {
-                named.insert(user.0);
+                Ok(()) => applied.push(change),
+                Err(ChangeError::Noop { .. }) if allow_noop => {}
+                Err(e) => return Err((i, e)),
             }
         }
+        Ok((overlay, applied))
+    }
+
+    /// Applies the changes to an overlay and finds the users they reach.
+    fn prepare(&self, changes: &[Change], allow_noop: bool) -> Result<Prepared, ChangeError> {
+        let (mut overlay, applied) = self.overlay_of(changes, allow_noop).map_err(|(_, e)| e)?;
+        let summaries = applied.iter().map(|c| self.summarize(c)).collect();
+        let named = applied
+            .iter()
+            .filter_map(|c| named_user(c))
+            .map(|u| u.0)
+            .collect();
         // Judge on the elements the final documents name: a replacement that a later change
         // replaces again, or whose policy it deletes, names nothing before or after.
         let named_now: BTreeSet<_> = overlay

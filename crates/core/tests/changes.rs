@@ -751,14 +751,21 @@ fn a_change_after_a_delete_of_the_same_entity_is_an_error() {
         ),
     ];
     for (changes, (kind, id)) in cases {
+        let expected = ChangeError::Deleted {
+            kind,
+            id: id.into(),
+        };
+        assert_eq!(error(changes.clone()), expected, "{changes}");
+        // `check_all` finds the same error without judging anyone, and names the change.
+        let org = org();
+        let specs = parse_changes(&changes.to_string()).unwrap();
+        let resolved = org.resolve_all(&specs).unwrap();
         assert_eq!(
-            error(changes.clone()),
-            ChangeError::Deleted {
-                kind,
-                id: id.into()
-            },
+            org.check_all(&resolved, false),
+            Err((1, expected)),
             "{changes}"
         );
+        assert_eq!(org.check_all(&resolved[..1], false), Ok(()), "{changes}");
     }
     // A delete after a change of the same entity is fine.
     check(
