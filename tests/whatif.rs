@@ -1290,8 +1290,14 @@ fn changes_that_do_nothing() {
         );
         let table = iamsim(&[&["impact"][..], change, &["--allow-noop"]].concat());
         table.expect_code(0);
-        // FIXME: the table starts with a blank line, and does not say the change was skipped.
-        assert_eq!(table.stdout, "\nNobody's access changes.\n", "{change:?}");
+        assert_eq!(table.stdout, "Nobody's access changes.\n", "{change:?}");
+        assert!(
+            table
+                .stderr
+                .contains("note: 1 change(s) skipped: they do nothing (--allow-noop)"),
+            "{change:?}: {}",
+            table.stderr
+        );
     }
 
     // In a change file, only the change that does nothing is skipped.

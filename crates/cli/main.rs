@@ -600,6 +600,10 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         threads: args.input.common.threads(),
     };
     let report = org.simulate_with(&changes, &options)?;
+    let skipped = changes.len() - report.changes.len();
+    if skipped > 0 {
+        eprintln!("note: {skipped} change(s) skipped: they do nothing (--allow-noop)");
+    }
     emit(args.input.common.format, &report, |m| {
         render::impact(&report, m)
     })?;

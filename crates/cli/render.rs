@@ -500,7 +500,7 @@ pub fn impact(report: &Impact, mode: Mode) -> String {
         doc.line(0, &format!("Change: {}", change.describe()));
     }
     if report.users.is_empty() {
-        doc.blank();
+        doc.separate();
         doc.line(0, "Nobody's access changes.");
     }
     if report.users.len() > 1 {
