@@ -877,3 +877,35 @@ fn a_change_naming_two_holders_or_none_is_malformed() {
         assert_eq!(org.resolve_all(&specs).unwrap_err().0, 0);
     }
 }
+
+/// `ChangeSummary::describe`, the one line the CLI prints per change: an entity whose name is
+/// its id is named once; a policy change names a role holder, a role change its user.
+#[test]
+fn changes_describe_themselves() {
+    let cases = [
+        (
+            json!({"kind": "remove_member", "group": "DevOps", "user": "u-ben"}),
+            "remove ben@x.example from group DevOps (g-dev)",
+        ),
+        (
+            json!({"kind": "detach_policy", "policy": "p-dns", "role": "ops"}),
+            "detach policy p-dns from role ops (r-ops)",
+        ),
+        (
+            json!({"kind": "detach_role", "role": "ops", "user": "u-ben"}),
+            "detach role ops (r-ops) from ben@x.example",
+        ),
+        (
+            json!({"kind": "attach_role", "role": "ops", "group": "Billing"}),
+            "attach role ops (r-ops) to group Billing (g-bill)",
+        ),
+        (
+            json!({"kind": "delete_role_trust", "trust": "t-ben"}),
+            "delete trust t-ben",
+        ),
+    ];
+    for (change, expected) in cases {
+        let impact = simulate(&org(), json!([change]), SimulateOptions::default()).unwrap();
+        assert_eq!(impact.changes[0].describe(), expected, "{change}");
+    }
+}
