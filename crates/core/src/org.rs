@@ -9,7 +9,7 @@ use crate::bitset::BitSet;
 use crate::catalogue::Catalogue;
 use crate::error::{BuildError, Diagnostic, LookupError};
 use crate::model::{RoleType, Snapshot};
-use crate::policy::{ActionPattern, Effect, ParsedStatement, ResourcePattern};
+use crate::policy::{parse_document, ActionPattern, Effect, ParsedStatement, ResourcePattern};
 use crate::report::{Step, StepKind};
 
 /// A user of a compiled [`Org`], found with [`Org::find_user`]. Valid only for the `Org` that made it.
@@ -313,14 +313,15 @@ impl Org {
                     message: format!("policy `{}` has no statement; it grants nothing", policy.id),
                 });
             }
-            for (si, statement) in statements.iter().enumerate() {
-                let statement =
-                    ParsedStatement::parse(statement).map_err(|reason| BuildError::Statement {
-                        policy_index: pi,
-                        policy_id: policy.id.clone(),
-                        statement: si,
-                        reason,
-                    })?;
+            let statements = parse_document(&policy.policy_document).map_err(|(si, reason)| {
+                BuildError::Statement {
+                    policy_index: pi,
+                    policy_id: policy.id.clone(),
+                    statement: si,
+                    reason,
+                }
+            })?;
+            for (si, statement) in statements.into_iter().enumerate() {
                 let path = || format!("policies[{pi}].policy_document.Statement[{si}]");
                 if statement.actions.is_empty() {
                     diagnostics.push(Diagnostic {

@@ -67,6 +67,9 @@ impl ActionPattern {
         if text.is_empty() {
             return reason("empty");
         }
+        if let Some(over) = over_length(text) {
+            return Err(format!("invalid action pattern {over}"));
+        }
         if text == "*" {
             return Ok(ActionPattern {
                 text: text.to_string(),
@@ -177,6 +180,9 @@ impl ResourcePattern {
         if text.is_empty() {
             return reason("empty");
         }
+        if let Some(over) = over_length(text) {
+            return Err(format!("invalid resource {over}"));
+        }
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return reason("contains whitespace");
         }
@@ -217,6 +223,66 @@ impl fmt::Display for ResourcePattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
     }
+}
+
+/// At most this many statements in one policy document.
+///
+/// The caps on a document are defences, not Vultr's limits (which Vultr does not publish): far
+/// above any real policy, they keep a broken or hostile document from costing unbounded time
+/// and memory. A document over a cap is an error, like any malformed document.
+pub const MAX_STATEMENTS: usize = 1_000;
+/// At most this many action and resource patterns in one policy document, all statements
+/// together.
+pub const MAX_PATTERNS: usize = 10_000;
+/// At most this many bytes in one action or resource pattern.
+pub const MAX_PATTERN_LEN: usize = 1_024;
+
+/// The start of a pattern over [`MAX_PATTERN_LEN`] and what is wrong with it, or `None`.
+fn over_length(text: &str) -> Option<String> {
+    (text.len() > MAX_PATTERN_LEN).then(|| {
+        let start: String = text.chars().take(40).collect();
+        format!(
+            "`{}…`: {} bytes, over the cap of {MAX_PATTERN_LEN}",
+            start.escape_debug(),
+            text.len()
+        )
+    })
+}
+
+/// Parses every statement of a document, within the caps ([`MAX_STATEMENTS`],
+/// [`MAX_PATTERNS`], [`MAX_PATTERN_LEN`]). An error gives the index of the statement it is
+/// about (for too many statements, the first one over the cap) and what is wrong.
+pub fn parse_document(
+    document: &crate::model::PolicyDocument,
+) -> Result<Vec<ParsedStatement>, (usize, String)> {
+    let statements = document.statement.as_slice();
+    if statements.len() > MAX_STATEMENTS {
+        return Err((
+            MAX_STATEMENTS,
+            format!(
+                "the document has {} statements, over the cap of {MAX_STATEMENTS}",
+                statements.len()
+            ),
+        ));
+    }
+    let mut patterns = 0;
+    statements
+        .iter()
+        .enumerate()
+        .map(|(si, statement)| {
+            patterns += statement.action.as_slice().len() + statement.resource.as_slice().len();
+            if patterns > MAX_PATTERNS {
+                return Err((
+                    si,
+                    format!(
+                        "the document names more than {MAX_PATTERNS} action and resource \
+                         patterns (the cap)"
+                    ),
+                ));
+            }
+            ParsedStatement::parse(statement).map_err(|reason| (si, reason))
+        })
+        .collect()
 }
 
 /// A statement with its patterns parsed.

@@ -12,7 +12,7 @@ use crate::eval::{Grants, Hit, Judgement, Overlay, Route};
 use crate::model::PolicyDocument;
 use crate::org::{compile_statement, GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
 use crate::overlay::Edge;
-use crate::policy::ParsedStatement;
+use crate::policy::parse_document;
 use crate::report::{
     ActionSummary, ChangeKind, ChangeSummary, Impact, UserImpact, UserRef, UserSummary,
     SCHEMA_VERSION,
@@ -397,22 +397,17 @@ impl Org {
             .get_index(policy as usize)
             .expect("key of this org")
             .0;
-        let mut parsed = Vec::new();
-        for (si, statement) in document.statement.as_slice().iter().enumerate() {
-            let statement =
-                ParsedStatement::parse(statement).map_err(|reason| ChangeError::Document {
-                    policy: id.clone(),
-                    statement: si,
-                    reason,
-                })?;
-            for pattern in &statement.actions {
-                if self.universe.binary_search(pattern).is_err()
-                    && !ov.extra_elements.contains(pattern)
-                {
-                    ov.extra_elements.push(pattern.clone());
-                }
+        let parsed =
+            parse_document(document).map_err(|(statement, reason)| ChangeError::Document {
+                policy: id.clone(),
+                statement,
+                reason,
+            })?;
+        for pattern in parsed.iter().flat_map(|statement| &statement.actions) {
+            if self.universe.binary_search(pattern).is_err() && !ov.extra_elements.contains(pattern)
+            {
+                ov.extra_elements.push(pattern.clone());
             }
-            parsed.push(statement);
         }
         let start = (self.statements.len() + ov.statements.len()) as u32;
         let mut cache = BTreeMap::new();

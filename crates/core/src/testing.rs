@@ -1735,7 +1735,10 @@ pub mod fuzz {
     };
     use crate::error::BuildError;
     use crate::model::{PolicyDocument, Snapshot};
-    use crate::policy::{ActionPattern, ParsedStatement, ResourcePattern};
+    use crate::policy::{
+        ActionPattern, ParsedStatement, ResourcePattern, MAX_PATTERNS, MAX_PATTERN_LEN,
+        MAX_STATEMENTS,
+    };
     use crate::{CompileOptions, Org, Precedence};
 
     /// Above this many users or statements, a loaded snapshot is checked for loading only: the
@@ -1789,8 +1792,11 @@ pub mod fuzz {
 
     /// Whether `text` is an action pattern by the grammar of `docs/snapshot-format.md`, decided
     /// independently of `policy.rs`: `*`, `seg.*`, `seg.seg.*` or `seg.seg.seg`, a segment
-    /// being one or more of `A-Z a-z 0-9 - _`.
+    /// being one or more of `A-Z a-z 0-9 - _`; at most [`MAX_PATTERN_LEN`] bytes.
     pub fn action_grammar(text: &str) -> bool {
+        if text.len() > MAX_PATTERN_LEN {
+            return false;
+        }
         let seg = |s: &str| {
             !s.is_empty()
                 && s.bytes()
@@ -1836,9 +1842,16 @@ pub mod fuzz {
         }
         let statements = document.statement.as_slice();
         let count = statements.len();
-        let mut first_bad = None;
+        // Too many statements is the first fault; then the first statement that does not
+        // parse or takes the document's patterns over the cap.
+        let mut first_bad = (count > MAX_STATEMENTS).then_some(MAX_STATEMENTS);
+        let mut patterns = 0;
         let mut valid = Vec::new();
         for (i, statement) in statements.iter().enumerate() {
+            patterns += statement.action.as_slice().len() + statement.resource.as_slice().len();
+            if patterns > MAX_PATTERNS && first_bad.is_none() {
+                first_bad = Some(i);
+            }
             for action in statement.action.as_slice() {
                 let parsed = ActionPattern::parse(action);
                 if parsed.is_ok() != action_grammar(action) {

@@ -836,6 +836,21 @@ fn a_malformed_replacement_document_is_an_error() {
             "{err}"
         );
     }
+    // Over the statement cap (R-POL-11): named at the first statement over it.
+    let many = iamsim_core::policy::MAX_STATEMENTS + 1;
+    let document = json!({"Statement": vec![json!({"Effect": "Allow", "Action": "*", "Resource": "*"}); many]});
+    let err = error(
+        json!([{"kind": "replace_policy_document", "policy": "p-billing", "policy_document": document}]),
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "policy `p-billing` new document statement {}: the document has {many} statements, \
+             over the cap of {}",
+            many - 1,
+            many - 1
+        )
+    );
 }
 
 #[test]

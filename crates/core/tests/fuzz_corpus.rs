@@ -51,6 +51,14 @@ fn engine_corpus() {
 /// robustness.md R-POL-07 and R-SEM-08.
 #[test]
 fn action_grammar_oracle() {
+    // The length cap, at the edge.
+    let cap = iamsim_core::policy::MAX_PATTERN_LEN;
+    let at_cap = format!(
+        "compute.instance.{}",
+        "R".repeat(cap - "compute.instance.".len())
+    );
+    assert!(fuzz::action_grammar(&at_cap));
+    assert!(!fuzz::action_grammar(&format!("{at_cap}R")));
     for ok in [
         "*",
         "compute.*",

@@ -256,3 +256,81 @@ fn policy_errors_outside_statements_name_the_policy() {
         "{err}"
     );
 }
+
+/// R-POL-11: a document over a cap is an error naming the policy and the statement; at the
+/// cap, it compiles. The caps are `policy::{MAX_STATEMENTS, MAX_PATTERNS, MAX_PATTERN_LEN}`.
+#[test]
+fn documents_over_the_caps_are_errors() {
+    use iamsim_core::policy::{MAX_PATTERNS, MAX_PATTERN_LEN, MAX_STATEMENTS};
+    let statement = r#"{"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"}"#;
+    let statements = |n: usize| {
+        with_document(&format!(
+            r#"{{"Statement": [{}]}}"#,
+            vec![statement; n].join(",")
+        ))
+    };
+    assert!(outcome(statements(MAX_STATEMENTS).as_bytes()).is_ok());
+    let err = outcome(statements(MAX_STATEMENTS + 1).as_bytes()).unwrap_err();
+    assert_eq!(
+        err,
+        format!(
+            "policies[0] (policy `p`) statement {MAX_STATEMENTS}: the document has {} statements, \
+             over the cap of {MAX_STATEMENTS}",
+            MAX_STATEMENTS + 1
+        )
+    );
+    // Patterns: 5 statements of MAX_PATTERNS / 5 patterns each (one resource, the rest
+    // actions) reach the cap; one more action in the last statement passes it.
+    let actions = |n: usize| vec!["\"compute.instance.Read\""; n].join(",");
+    let per = MAX_PATTERNS / 5;
+    let document = |last: usize| {
+        let mut list = vec![
+            format!(
+                r#"{{"Effect": "Allow", "Action": [{}], "Resource": "*"}}"#,
+                actions(per - 1)
+            );
+            4
+        ];
+        list.push(format!(
+            r#"{{"Effect": "Allow", "Action": [{}], "Resource": "*"}}"#,
+            actions(last)
+        ));
+        with_document(&format!(r#"{{"Statement": [{}]}}"#, list.join(",")))
+    };
+    assert!(outcome(document(per - 1).as_bytes()).is_ok());
+    let err = outcome(document(per).as_bytes()).unwrap_err();
+    assert!(
+        err.starts_with("policies[0] (policy `p`) statement 4: the document names more than"),
+        "{err}"
+    );
+    // One pattern's length.
+    let long = format!("compute.instance.{}", "R".repeat(MAX_PATTERN_LEN));
+    let err = outcome(
+        with_document(&format!(
+            r#"{{"Statement": {{"Effect": "Allow", "Action": "{long}", "Resource": "*"}}}}"#
+        ))
+        .as_bytes(),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("statement 0: invalid action pattern `compute.instance.RRR"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{} bytes, over the cap of {MAX_PATTERN_LEN}",
+            long.len()
+        )),
+        "{err}"
+    );
+    assert!(err.len() < 200, "the error stays one short line: {err}");
+    let err = outcome(
+        with_document(&format!(
+            r#"{{"Statement": {{"Effect": "Allow", "Action": "*", "Resource": "{}"}}}}"#,
+            "r".repeat(MAX_PATTERN_LEN + 1)
+        ))
+        .as_bytes(),
+    )
+    .unwrap_err();
+    assert!(err.contains("invalid resource `rrr"), "{err}");
+}
