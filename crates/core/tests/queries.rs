@@ -951,3 +951,57 @@ fn diff_sees_each_kind_of_edit() {
     let u = diff.users.iter().find(|d| d.user.id == "u");
     assert!(u.is_some_and(|u| !u.provenance.is_empty()), "{diff:#?}");
 }
+
+/// Assumable roles in a diff: a trust deleted loses the role for the users it named, except the
+/// root user (no change affects root, as in the what-if); a user who becomes root in the new
+/// snapshot is compared like anyone.
+#[test]
+fn diff_compares_assumable_roles_root_aside() {
+    let text = |root: &str, trusts: &str| {
+        format!(
+            r#"{{"format": "iamsim.snapshot.v1", "organization": {{"id": "o", "name": "O", "root_user_id": "{root}"}},
+                "users": [{{"id": "u1", "email": "u1@x"}}, {{"id": "u2", "email": "u2@x"}}, {{"id": "u3", "email": "u3@x"}}],
+                "groups": [], "policies": [],
+                "roles": [{{"id": "r", "name": "R", "role_type": "assumable"}}],
+                "role_trusts": [{trusts}]}}"#
+        )
+    };
+    let trust = |id: &str, user: &str| {
+        format!(
+            r#"{{"id": "{id}", "role_id": "r", "trust_type": "TemporaryAssumption", "trusted_user_id": "{user}"}}"#
+        )
+    };
+    let all = [trust("t1", "u1"), trust("t2", "u2"), trust("t3", "u3")].join(",");
+    let catalogue = catalogue();
+    let org =
+        |text: String| Org::compile(&Snapshot::from_json_str(&text).unwrap(), &catalogue).unwrap();
+    let lost = |diff: &iamsim_core::report::Diff| -> Vec<(String, String)> {
+        diff.users
+            .iter()
+            .flat_map(|u| {
+                u.assumable_lost
+                    .iter()
+                    .map(|a| (u.user.id.clone(), a.trust.id.clone()))
+            })
+            .collect()
+    };
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter().map(|&(u, t)| (u.into(), t.into())).collect()
+    };
+    // Every trust goes. u1 is root in both: nothing changes for root.
+    let diff = iamsim_core::diff(&org(text("u1", &all)), &org(text("u1", "")));
+    assert_eq!(
+        lost(&diff),
+        pairs(&[("u2", "t2"), ("u3", "t3")]),
+        "{diff:#?}"
+    );
+    assert!(diff.users.iter().all(|u| u.assumable_gained.is_empty()));
+    // Root moves from u1 to u2: neither is root in both, so both are compared.
+    let diff = iamsim_core::diff(&org(text("u1", &all)), &org(text("u2", "")));
+    assert_eq!(
+        lost(&diff),
+        pairs(&[("u1", "t1"), ("u2", "t2"), ("u3", "t3")]),
+        "{diff:#?}"
+    );
+    assert!(diff.users.iter().all(|u| u.assumable_gained.is_empty()));
+}
