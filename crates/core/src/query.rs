@@ -442,6 +442,9 @@ struct Sameness<'a> {
     policies: Vec<bool>,
     roles: Vec<bool>,
     groups: Vec<bool>,
+    /// The two organizations have the same role trusts, naming the same roles, users and
+    /// groups: then a user unchanged otherwise has the same assumable roles.
+    trusts: bool,
 }
 
 impl<'a> Sameness<'a> {
@@ -463,12 +466,37 @@ impl<'a> Sameness<'a> {
                 })
             })
             .collect();
+        let trust = |org: &'a Org, t: &'a crate::org::TrustNode| {
+            let id = |i: Option<u32>, ids: &dyn Fn(usize) -> &'a str| i.map(|i| ids(i as usize));
+            let (role_id, role) = org
+                .roles
+                .get_index(t.role as usize)
+                .expect("role of this org");
+            (
+                t.id.as_str(),
+                role_id.as_str(),
+                role.assignable,
+                id(t.user, &|i| {
+                    org.users.get_index(i).expect("user").0.as_str()
+                }),
+                id(t.group, &|i| {
+                    org.groups.get_index(i).expect("group").0.as_str()
+                }),
+            )
+        };
+        let trusts = old.trusts.len() == new.trusts.len()
+            && old
+                .trusts
+                .iter()
+                .zip(&new.trusts)
+                .all(|(o, n)| trust(old, o) == trust(new, n));
         let mut same = Sameness {
             old,
             new,
             policies,
             roles: Vec::new(),
             groups: Vec::new(),
+            trusts,
         };
         same.roles = new
             .roles
@@ -590,10 +618,11 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
         let Some(u_old) = old.users.get_index_of(id) else {
             continue;
         };
-        // Assumable roles come from trusts, not from the user's attachments: compared for
-        // everyone, by role and trust id; except the root user, whom no change affects.
+        let unchanged = same.user(u_old, u_new);
+        // Assumable roles come from trusts as well as the user's groups: compared by role and
+        // trust id, unless neither changed; never for the root user, whom no change affects.
         let root = old.root == Some(u_old as u32) && new.root == Some(u_new as u32);
-        let (assumable_lost, assumable_gained) = if root {
+        let (assumable_lost, assumable_gained) = if root || (unchanged && same.trusts) {
             Default::default()
         } else {
             assumable_changes(old, u_old, new, u_new)
@@ -608,7 +637,7 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
         };
         // A user whose every attachment, down to the statements, is the same in both
         // organizations has the same answers and paths: skip the evaluation.
-        if same.user(u_old, u_new) {
+        if unchanged {
             if !change.is_empty() {
                 users.push(change);
             }
@@ -676,18 +705,36 @@ fn assumable_changes(
     u_new: usize,
 ) -> (Vec<Assumable>, Vec<Assumable>) {
     let none = Overlay::none();
-    let before = old.assumables(u_old as u32, &old.trusts_of(u_old as u32, &none));
-    let after = new.assumables(u_new as u32, &new.trusts_of(u_new as u32, &none));
-    let keys = |list: &[Assumable]| -> BTreeSet<(String, String)> {
-        list.iter()
-            .map(|a| (a.role.id.clone(), a.trust.id.clone()))
-            .collect()
-    };
-    let (had, has) = (keys(&before), keys(&after));
-    let only = |list: Vec<Assumable>, other: &BTreeSet<(String, String)>| -> Vec<Assumable> {
-        list.into_iter()
-            .filter(|a| !other.contains(&(a.role.id.clone(), a.trust.id.clone())))
-            .collect()
-    };
-    (only(before, &has), only(after, &had))
+    let before = old.trusts_of(u_old as u32, &none);
+    let after = new.trusts_of(u_new as u32, &none);
+    // Compared by (role id, trust id) before anything is built: most users keep their trusts.
+    fn key(org: &Org, t: usize) -> (&str, &str) {
+        let trust = &org.trusts[t];
+        let (role, _) = org
+            .roles
+            .get_index(trust.role as usize)
+            .expect("role of this org");
+        (role.as_str(), trust.id.as_str())
+    }
+    fn keys<'a>(
+        org: &'a Org,
+        trusts: &BTreeMap<usize, Vec<Option<u32>>>,
+    ) -> BTreeSet<(&'a str, &'a str)> {
+        trusts.keys().map(|&t| key(org, t)).collect()
+    }
+    let (had, has) = (keys(old, &before), keys(new, &after));
+    if had == has {
+        return Default::default();
+    }
+    let only =
+        |org: &Org, trusts: BTreeMap<usize, Vec<Option<u32>>>, other: &BTreeSet<(&str, &str)>| {
+            trusts
+                .into_iter()
+                .filter(|&(t, _)| !other.contains(&key(org, t)))
+                .collect::<BTreeMap<_, _>>()
+        };
+    (
+        old.assumables(u_old as u32, &only(old, before, &has)),
+        new.assumables(u_new as u32, &only(new, after, &had)),
+    )
 }
