@@ -482,3 +482,34 @@ fn serve_fake_binary() {
     ])
     .expect_error(&["unknown variant `nope`"]);
 }
+
+/// `--precedence` reaches the live command: its impact is the offline impact under the same
+/// rule. Frank holds a direct Allow and a Deny through Contractors; leaving Contractors gains him
+/// the action under deny-wins, and neither gains nor loses anything under nearest-wins (his
+/// direct Allow already decided).
+#[test]
+fn remove_member_under_each_precedence() {
+    let fixture = data("precedence.json");
+    let snapshot = Snapshot::from_json_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    let change = ["--group", "Contractors", "--user", "frank@example.com"];
+    let mut outputs = Vec::new();
+    for rule in ["deny-wins", "nearest-wins"] {
+        let server = start(snapshot.clone(), vec![]);
+        let mut args = change.to_vec();
+        args.extend(["--dry-run", "--precedence", rule]);
+        let live = vultr("remove-member", &server, &args);
+        live.expect_code(0);
+        let mut offline = vec!["impact", "remove-member", "--snapshot", &fixture];
+        offline.extend(change);
+        offline.extend(["--precedence", rule]);
+        assert_eq!(live.stdout, iamsim(&offline).stdout, "{rule}");
+        assert_eq!(deletes(&server), 0);
+        outputs.push(live.stdout);
+    }
+    assert!(outputs[0].contains("GAINED (1)"), "{}", outputs[0]);
+    assert!(
+        outputs[1].contains("LOST (0)") && outputs[1].contains("GAINED (0)"),
+        "{}",
+        outputs[1]
+    );
+}

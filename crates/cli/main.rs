@@ -299,7 +299,7 @@ struct Common {
 
 /// [`Precedence`] as the command line names it.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum PrecedenceArg {
+pub(crate) enum PrecedenceArg {
     /// An explicit Deny on any of the user's paths overrides every Allow.
     DenyWins,
     /// The most specific attachment decides: direct policy, then role or group, then group role.

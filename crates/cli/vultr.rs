@@ -10,14 +10,16 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::{ArgAction, Args, Subcommand};
-use iamsim_core::{Catalogue, Change, Org, Precedence, Snapshot};
+use iamsim_core::{Catalogue, Change, Org, Snapshot};
 use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault};
 use iamsim_vultr::{
     apply, crawl, verify, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Progress,
     API_KEY_VAR, DEFAULT_BASE_URL,
 };
 
-use crate::{compile_with, emit, read_catalogue, render, Failure, Format, GateCheck};
+use crate::{
+    compile_with, emit, read_catalogue, render, Failure, Format, GateCheck, PrecedenceArg,
+};
 
 #[derive(Subcommand)]
 pub enum VultrCommand {
@@ -63,6 +65,10 @@ pub enum VultrCommand {
         /// Output format of the impact.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Which wins between an Allow and a Deny: `deny-wins` (a Deny on any path) or
+        /// `nearest-wins` (the attachment nearest the user). See docs/semantics.md §4.
+        #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins)]
+        precedence: PrecedenceArg,
         #[command(flatten)]
         api: Api,
     },
@@ -401,6 +407,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             fail_if_loses,
             catalogue: catalogue_path,
             format,
+            precedence,
             api,
         } => {
             let gates = GateCheck::loses(&fail_if_loses)?;
@@ -409,14 +416,12 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             let options = api.crawl_options(false);
             let before = crawl_reporting(&mut client, &options, 0, api.verbose)?;
             eprintln!("{}", render::clean(&summary(&before, None)));
-            // The live change is judged under the default rule, deny-wins: this command has no
-            // `--precedence`.
             let org = compile_with(
                 &before.snapshot,
                 "the crawled organization",
                 &catalogue,
                 false,
-                Precedence::DenyWins,
+                precedence.into(),
             )?;
             let user_key = org.find_user(&user)?;
             let group_key = org.find_group(&group)?;
