@@ -93,7 +93,7 @@ pub fn parse_changes(text: &str) -> Result<Vec<ChangeSpec>, LoadError> {
 
 /// A change is read whole before its kind is known, so a field of the wrong type is reported
 /// at the change (`[0]`) rather than at the field: point at the field. Every field but
-/// `kind` and `policy_document` is a string.
+/// `policy_document` is a string.
 fn name_the_field(text: &str, error: LoadError) -> LoadError {
     let LoadError::Json { path, message } = &error else {
         return error;
@@ -110,11 +110,19 @@ fn name_the_field(text: &str, error: LoadError) -> LoadError {
     };
     let changes: Result<Vec<serde_json::Map<String, serde_json::Value>>, _> =
         serde_json::from_str(text);
+    // The first field that should be a string and is not; failing that, the error is inside
+    // the one field that is not a string, the replacement document.
     let field = changes.ok().and_then(|changes| {
-        changes.get(index)?.iter().find_map(|(key, value)| {
-            let typed = matches!(key.as_str(), "kind" | "policy_document");
-            (!typed && !value.is_string()).then(|| key.clone())
-        })
+        let fields = changes.get(index)?;
+        fields
+            .iter()
+            .find(|(key, value)| *key != "policy_document" && !value.is_string())
+            .map(|(key, _)| key.clone())
+            .or_else(|| {
+                fields
+                    .contains_key("policy_document")
+                    .then(|| "policy_document".to_string())
+            })
     });
     match field {
         Some(field) => LoadError::Json {
@@ -286,6 +294,20 @@ mod tests {
             err.starts_with("[1].group: invalid type: integer `5`"),
             "{err}"
         );
+        // Inside a replacement document, the document is named; `kind` too.
+        for (text, path) in [
+            (
+                r#"[{"kind": "replace_policy_document", "policy_document": {"Statement": 5}, "policy": "P"}]"#,
+                "[0].policy_document: invalid type",
+            ),
+            (
+                r#"[{"kind": "replace_policy_document", "policy_document": {"Statement": []}, "policy": 5}]"#,
+                "[0].policy: invalid type",
+            ),
+        ] {
+            let err = parse_changes(text).unwrap_err().to_string();
+            assert!(err.starts_with(path), "{err}");
+        }
         // A missing field stays at the change.
         let err = parse_changes(r#"[{"kind": "remove_member", "group": "G"}]"#)
             .unwrap_err()

@@ -337,6 +337,17 @@ mod tests {
     }
 
     #[test]
+    fn pattern_length_cap() {
+        let at_cap = format!("svc.res.{}", "A".repeat(MAX_PATTERN_LEN - "svc.res.".len()));
+        assert!(ActionPattern::parse(&at_cap).is_ok());
+        let err = ActionPattern::parse(&format!("{at_cap}A")).unwrap_err();
+        assert!(err.contains("over the cap of 1024"), "{err}");
+        let resource = "r".repeat(MAX_PATTERN_LEN);
+        assert!(ResourcePattern::parse(&resource).is_ok());
+        assert!(ResourcePattern::parse(&format!("{resource}r")).is_err());
+    }
+
+    #[test]
     fn action_grammar() {
         for ok in [
             "*",
