@@ -157,6 +157,30 @@ fn other_commands_follow_the_rule() {
         who_can("nearest-wins"),
         (vec!["u-frank".to_string()], vec!["u-erin".to_string()])
     );
+    // The table shows what each decision overrides: Frank's nearer Allow overrides the group's
+    // Deny; Erin's direct Deny overrides her role's Allow.
+    let table = iamsim(&[
+        "who-can",
+        "--snapshot",
+        &snapshot,
+        "--action",
+        "compute.instance.Delete",
+        "--precedence",
+        "nearest-wins",
+    ]);
+    table.expect_code(0);
+    assert_eq!(
+        table.stdout,
+        "Who can compute.instance.Delete on *\n\
+         ALLOWED (1)\n  \
+         Frank <frank@example.com> (u-frank)\n    \
+         via policy delete-ok #0\n    \
+         overridden deny via group Contractors > policy no-delete #0\n\
+         DENIED (1): an explicit Deny blocks an Allow\n  \
+         Erin <erin@example.com> (u-erin)\n    \
+         deny via policy no-delete #0\n    \
+         overridden allow via role operator > policy compute-admin #0\n"
+    );
     // Detaching Frank's direct Allow: under nearest-wins the group's Deny now decides.
     let lost = |rule: &str| {
         let run = iamsim(&[

@@ -554,6 +554,9 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
         for path in &entry.via {
             doc.line(2, &format!("via {}", path_text(path)));
         }
+        for path in &entry.overridden {
+            doc.line(2, &format!("overridden deny via {}", path_text(path)));
+        }
     }
     doc.section(
         0,

@@ -97,10 +97,11 @@ impl Org {
                     });
                 }
             } else if !judgement.allow.is_empty() {
+                // Under nearest-wins, the farther Denies the nearer Allow overrides.
                 report.allowed.push(UserPaths {
                     user: self.user_summary(user),
                     via: self.paths(user, &judgement.allow, &none),
-                    overridden: Vec::new(),
+                    overridden: self.paths(user, &judgement.far_deny, &none),
                 });
             }
         }

@@ -393,7 +393,8 @@ pub struct UserPaths {
     pub user: UserSummary,
     /// The paths that decide (Allow paths for the allowed, Deny paths for the denied).
     pub via: Vec<Path>,
-    /// For the denied: the Allow paths the Deny overrides.
+    /// For the denied: the Allow paths the Deny overrides. For the allowed, under
+    /// nearest-wins: the farther Deny paths the Allow overrides.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overridden: Vec<Path>,
 }

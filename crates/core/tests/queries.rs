@@ -30,7 +30,8 @@ const UNNAMED: &[&str] = &[
 /// the Deny paths and the Allow paths they override.
 #[derive(Debug, Clone, PartialEq)]
 enum Standing {
-    Allowed(Vec<Path>),
+    /// Allow paths, and the farther Deny paths they override (nearest-wins only).
+    Allowed(Vec<Path>, Vec<Path>),
     Denied(Vec<Path>, Vec<Path>),
     Neither,
 }
@@ -59,7 +60,7 @@ fn standing(
     precedence: Precedence,
 ) -> Standing {
     if effective.user.root {
-        return Standing::Allowed(effective.allowed[0].via.clone());
+        return Standing::Allowed(effective.allowed[0].via.clone(), Vec::new());
     }
     let judged = reference::decide_with(snapshot, &effective.user.id, action, resource, precedence);
     // The Allows a Deny blocks: those that count, and (nearest-wins) the farther ones.
@@ -70,10 +71,12 @@ fn standing(
         .cloned()
         .collect();
     allow.sort();
+    let mut overridden_deny = judged.overridden_deny.clone();
+    overridden_deny.sort();
     if !in_universe {
         return match (judged.allow.is_empty(), judged.deny.is_empty()) {
             (_, false) => Standing::Denied(judged.deny, allow),
-            (false, true) => Standing::Allowed(judged.allow),
+            (false, true) => Standing::Allowed(judged.allow, overridden_deny),
             (true, true) => Standing::Neither,
         };
     }
@@ -88,7 +91,7 @@ fn standing(
         Some(entry) if effective.denied.contains(entry) => {
             Standing::Denied(entry.via.clone(), allow)
         }
-        Some(entry) => Standing::Allowed(entry.via.clone()),
+        Some(entry) => Standing::Allowed(entry.via.clone(), overridden_deny),
         None => Standing::Neither,
     }
 }
@@ -123,7 +126,8 @@ fn text(spec: &ChangeSpec) -> String {
 /// `a ∈ effective(u)` ⇔ `u ∈ who_can(a)`: for every universe element (and a few actions no
 /// policy names) on every resource key any user's report names (and two no statement
 /// names), who-can lists exactly the users allowed, with their Allow paths, and exactly the
-/// users for whom a Deny overrides an Allow, with both sets of paths.
+/// users for whom a Deny overrides an Allow, with both sets of paths; under nearest-wins, an
+/// allowed user's farther Denies too.
 fn who_can_agrees_with_effective_under(
     snapshot: Snapshot,
     precedence: Precedence,
@@ -153,7 +157,9 @@ fn who_can_agrees_with_effective_under(
             let mut denied = Vec::new();
             for e in &effectives {
                 match standing(&snapshot, e, (action, resource, *in_universe), precedence) {
-                    Standing::Allowed(via) => allowed.push((e.user.id.clone(), via, Vec::new())),
+                    Standing::Allowed(via, overridden) => {
+                        allowed.push((e.user.id.clone(), via, overridden))
+                    }
                     Standing::Denied(via, overridden) if !overridden.is_empty() => {
                         denied.push((e.user.id.clone(), via, overridden))
                     }
