@@ -118,12 +118,7 @@ impl Doc {
     /// A line of prose at a nesting depth. `text` is raw.
     fn line(&mut self, depth: usize, text: &str) {
         if self.markdown() {
-            let _ = writeln!(
-                self.out,
-                "{}- {}",
-                "  ".repeat(depth.saturating_sub(1)),
-                md(text)
-            );
+            self.item(depth, &md(text));
         } else {
             // Long lines wrap at word boundaries, continuing two columns further in.
             let indent = "  ".repeat(depth);
@@ -149,7 +144,7 @@ impl Doc {
                     Span::Code(text) | Span::Action(text) => code(text),
                 })
                 .collect();
-            let _ = writeln!(self.out, "{}- {text}", "  ".repeat(depth.saturating_sub(1)));
+            self.item(depth, &text);
         } else {
             let text: String = spans
                 .iter()
@@ -160,6 +155,15 @@ impl Doc {
                 .collect();
             self.line(depth, &text);
         }
+    }
+
+    /// A Markdown list item at a nesting depth; `markup` is written as it is.
+    fn item(&mut self, depth: usize, markup: &str) {
+        let _ = writeln!(
+            self.out,
+            "{}- {markup}",
+            "  ".repeat(depth.saturating_sub(1))
+        );
     }
 
     fn blank(&mut self) {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::eval::{Grants, Overlay};
-use crate::org::{Org, UserKey};
+use crate::org::{GroupKey, Org, RoleKey, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
     Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank,
@@ -468,21 +468,12 @@ impl<'a> Sameness<'a> {
             })
             .collect();
         let trust = |org: &'a Org, t: &'a crate::org::TrustNode| {
-            let id = |i: Option<u32>, ids: &dyn Fn(usize) -> &'a str| i.map(|i| ids(i as usize));
-            let (role_id, role) = org
-                .roles
-                .get_index(t.role as usize)
-                .expect("role of this org");
             (
                 t.id.as_str(),
-                role_id.as_str(),
-                role.assignable,
-                id(t.user, &|i| {
-                    org.users.get_index(i).expect("user").0.as_str()
-                }),
-                id(t.group, &|i| {
-                    org.groups.get_index(i).expect("group").0.as_str()
-                }),
+                org.role_id(RoleKey(t.role)),
+                org.roles[t.role as usize].assignable,
+                t.user.map(|u| org.user_id(UserKey(u))),
+                t.group.map(|g| org.group_id(GroupKey(g))),
             )
         };
         let trusts = old.trusts.len() == new.trusts.len()
@@ -711,11 +702,7 @@ fn assumable_changes(
     // Compared by (role id, trust id) before anything is built: most users keep their trusts.
     fn key(org: &Org, t: usize) -> (&str, &str) {
         let trust = &org.trusts[t];
-        let (role, _) = org
-            .roles
-            .get_index(trust.role as usize)
-            .expect("role of this org");
-        (role.as_str(), trust.id.as_str())
+        (org.role_id(RoleKey(trust.role)), trust.id.as_str())
     }
     fn keys<'a>(
         org: &'a Org,

@@ -14,8 +14,7 @@ use crate::org::{compile_statement, GroupKey, Org, PolicyKey, RoleKey, TrustKey,
 use crate::overlay::Edge;
 use crate::policy::parse_document;
 use crate::report::{
-    ActionSummary, ChangeKind, ChangeSummary, Impact, UserImpact, UserRef, UserSummary,
-    SCHEMA_VERSION,
+    ActionSummary, ChangeKind, ChangeSummary, Impact, UserImpact, UserRef, SCHEMA_VERSION,
 };
 
 /// What a policy attaches to.
@@ -699,24 +698,8 @@ impl Org {
         overlay: &Overlay,
         depth: Depth,
     ) -> (u32, UserImpact) {
-        let mut impact = UserImpact {
-            // Filled in by the caller if the user is reported.
-            user: UserSummary {
-                id: String::new(),
-                email: String::new(),
-                name: String::new(),
-                service_user: false,
-                suspended: false,
-                root: false,
-            },
-            lost: Vec::new(),
-            kept: Vec::new(),
-            gained: Vec::new(),
-            assumable_lost: Vec::new(),
-            assumable_gained: Vec::new(),
-            unchanged_count: 0,
-            note: None,
-        };
+        // The user's summary is filled in by the caller if the user is reported.
+        let mut impact = UserImpact::default();
         if self.root == Some(user) {
             impact.note =
                 Some("root user: unconditional access; no change affects them".to_string());

@@ -1432,13 +1432,7 @@ pub fn check_rebuild(
         let now = rebuilt.effective(new_key);
         let empty = UserImpact {
             user: before.user.clone(),
-            lost: Vec::new(),
-            kept: Vec::new(),
-            gained: Vec::new(),
-            assumable_lost: Vec::new(),
-            assumable_gained: Vec::new(),
-            unchanged_count: 0,
-            note: None,
+            ..UserImpact::default()
         };
         let got = reported.get(user.id.as_str()).copied().unwrap_or(&empty);
         let mut fail = |message: String| {
