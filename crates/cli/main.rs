@@ -11,9 +11,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use iamsim_core::model::PolicyDocument;
 use iamsim_core::policy::ActionPattern;
 use iamsim_core::query::pattern_reaches;
-use iamsim_core::report::Entry;
+use iamsim_core::report::{Entry, ImpactOverview};
 use iamsim_core::{
-    Catalogue, ChangeSpec, CompileOptions, Org, Precedence, SimulateOptions, Snapshot,
+    Catalogue, ChangeSpec, CompileOptions, Detail, Org, Precedence, SimulateOptions, Snapshot,
 };
 
 mod render;
@@ -132,7 +132,7 @@ enum Command {
         input: Input,
     },
     /// Print the JSON Schema that every `--format json` report validates against
-    /// (`schema/output.v1.json` in the repository).
+    /// (`schema/output.v2.json` in the repository).
     Schema,
 }
 
@@ -150,7 +150,31 @@ struct ImpactArgs {
     /// Skip a change that does nothing (detaching what is not attached) instead of failing.
     #[arg(long, global = true)]
     allow_noop: bool,
+    /// The summary alone: users reached and affected, permissions lost, kept and gained, the
+    /// actions most lost and the users most affected. Faster: no entry is built (unless a
+    /// gate needs them).
+    #[arg(long, global = true)]
+    summary: bool,
+    /// List at most N users in full, most lost first, and count the rest (0: every user).
+    /// Default: 20 in a table, as many as fit a GitHub comment (65,536 characters) in
+    /// Markdown, every user in JSON.
+    #[arg(long, value_name = "N", global = true)]
+    limit: Option<usize>,
+    /// Table and Markdown: list what each user keeps in full (by default it is counted by the
+    /// group, role or direct policy that carries it).
+    #[arg(long, global = true)]
+    show_kept: bool,
+    /// JSON: one entry per (action, resource) with every path written out from the user,
+    /// instead of shared entries and paths (much larger on wide changes).
+    #[arg(long, global = true)]
+    per_action: bool,
 }
+
+/// Users a table lists in full unless `--limit` says otherwise.
+const TABLE_LIMIT: usize = 20;
+
+/// What a Markdown report fits in unless `--limit` says otherwise: a GitHub comment.
+const MARKDOWN_BUDGET: usize = 65_536;
 
 /// One change, on the command line. Entities by id or name (users by id or email).
 #[derive(Subcommand)]
@@ -493,8 +517,8 @@ fn run(command: Command) -> Result<u8, Failure> {
                 .iter()
                 .map(|u| Subject {
                     email: &u.user.email,
-                    lost: &u.lost,
-                    gained: &u.gained,
+                    lost: entry_pairs(&u.lost),
+                    gained: entry_pairs(&u.gained),
                     assumable_lost: 0,
                     assumable_gained: 0,
                 })
@@ -595,20 +619,63 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         org.check_all(&changes, args.allow_noop)
             .map_err(|(i, e)| Failure(format!("{}: [{i}]: {e}", path.display())))?;
     }
+    let format = args.input.common.format;
+    if args.per_action && (format != Format::Json || args.summary) {
+        return Err(Failure(
+            "--per-action is a JSON form of the full report: give it with --format json and without --summary".to_string(),
+        ));
+    }
+    let detail = if args.summary && checks.is_empty() {
+        Detail::Counts
+    } else {
+        Detail::Full
+    };
     let options = SimulateOptions {
         allow_noop: args.allow_noop,
         threads: args.input.common.threads(),
+        detail,
     };
-    let report = org.simulate_with(&changes, &options)?;
+    let mut report = org.simulate_with(&changes, &options)?;
     let skipped = changes.len() - report.changes.len();
     if skipped > 0 {
         eprintln!("note: {skipped} change(s) skipped: they do nothing (--allow-noop)");
     }
-    emit(args.input.common.format, &report, |m| {
-        render::impact(&report, m)
-    })?;
-    Ok(checks.check_impact(&report, &org))
+    let tripped = checks.check_impact(&report, &org);
+    let limit = args.limit.filter(|&n| n > 0);
+    let view = render::ImpactView {
+        show_kept: args.show_kept,
+        limit: match (args.limit, format) {
+            (Some(_), _) => limit,
+            (None, Format::Table) => Some(TABLE_LIMIT),
+            (None, _) => None,
+        },
+        budget: (args.limit.is_none() && format == Format::Markdown).then_some(MARKDOWN_BUDGET),
+        summary_only: args.summary,
+    };
+    match format {
+        Format::Json if args.summary => emit_json(&ImpactOverview::of(&report, TOP_USERS))?,
+        Format::Json => {
+            if let Some(n) = limit {
+                let left = report.retain_users(n);
+                if left > 0 {
+                    eprintln!(
+                        "note: {left} more user(s) not listed (--limit {n}); without --limit, every user"
+                    );
+                }
+            }
+            if args.per_action {
+                emit_json(&report.flatten())?
+            } else {
+                emit_json(&report)?
+            }
+        }
+        _ => emit(format, &report, |m| render::impact(&report, m, &view))?,
+    }
+    Ok(tripped)
 }
+
+/// How many of the most affected users `--summary --format json` lists.
+const TOP_USERS: usize = 10;
 
 /// The change a subcommand describes.
 fn spec(kind: ImpactKind) -> Result<ChangeSpec, Failure> {
@@ -789,15 +856,27 @@ pub(crate) fn emit<T: serde::Serialize>(
     text: impl FnOnce(Mode) -> String,
 ) -> Result<(), Failure> {
     let text = match format {
-        Format::Json => {
-            let mut json = serde_json::to_string_pretty(report)?;
-            json.push('\n');
-            json
-        }
+        Format::Json => return emit_json(report),
         Format::Table => text(Mode::Table { color: color() }),
         Format::Markdown => text(Mode::Markdown),
     };
     emit_text(&text)
+}
+
+/// Writes a report to stdout as pretty JSON, as it is serialized (no copy of the whole text
+/// in memory). A closed pipe is not an error.
+pub(crate) fn emit_json<T: serde::Serialize>(report: &T) -> Result<(), Failure> {
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let result = serde_json::to_writer_pretty(&mut stdout, report)
+        .map_err(std::io::Error::from)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure(format!("stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Writes text to stdout. A closed pipe is not an error.
@@ -853,15 +932,37 @@ impl GateCheck {
         })
     }
 
+    /// Whether no gate is set.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.loses.is_empty() && self.gains.is_empty() && self.fail_on.is_none()
+    }
+
     /// Checks an impact's users against the gates (see [`GateCheck::check`]).
     pub(crate) fn check_impact(&self, report: &iamsim_core::report::Impact, org: &Org) -> u8 {
+        if self.is_empty() {
+            return 0;
+        }
+        let pairs = |ids: &[iamsim_core::report::EntryId]| -> Vec<(&str, &str)> {
+            let mut out: Vec<(&str, &str)> = ids
+                .iter()
+                .flat_map(|&id| {
+                    let entry = report.entry(id);
+                    entry
+                        .actions
+                        .iter()
+                        .map(move |&a| (report.action(a), entry.resource.as_str()))
+                })
+                .collect();
+            out.sort_unstable();
+            out
+        };
         let subjects: Vec<Subject> = report
             .users
             .iter()
             .map(|u| Subject {
                 email: &u.user.email,
-                lost: &u.lost,
-                gained: &u.gained,
+                lost: pairs(&u.lost),
+                gained: pairs(&u.gained),
                 assumable_lost: u.assumable_lost.len(),
                 assumable_gained: u.assumable_gained.len(),
             })
@@ -891,8 +992,8 @@ impl GateCheck {
             all.extend(
                 subjects
                     .iter()
-                    .flat_map(|s| if gained { s.gained } else { s.lost })
-                    .filter_map(|e| ActionPattern::parse(&e.action).ok()),
+                    .flat_map(|s| if gained { &s.gained } else { &s.lost })
+                    .filter_map(|(action, _)| ActionPattern::parse(action).ok()),
             );
             all.sort();
             all.dedup();
@@ -907,18 +1008,19 @@ impl GateCheck {
             };
             let mut out = Vec::new();
             for subject in subjects {
-                let entries = if gained { subject.gained } else { subject.lost };
-                for entry in entries {
-                    let reached = match (pattern, ActionPattern::parse(&entry.action)) {
+                let entries = if gained {
+                    &subject.gained
+                } else {
+                    &subject.lost
+                };
+                for &(action, resource) in entries {
+                    let reached = match (pattern, ActionPattern::parse(action)) {
                         (None, _) => true,
                         (Some(p), Ok(element)) => pattern_reaches(p, &element, universe.iter()),
                         (Some(_), Err(_)) => false,
                     };
                     if reached {
-                        out.push(format!(
-                            "{} {verb} {} on {}",
-                            subject.email, entry.action, entry.resource
-                        ));
+                        out.push(format!("{} {verb} {action} on {resource}", subject.email));
                     }
                 }
                 let assumable = if gained {
@@ -968,11 +1070,21 @@ impl GateCheck {
     }
 }
 
-/// One user's changes, as the gates see them.
+/// Entries as (action, resource) pairs, sorted.
+fn entry_pairs(entries: &[Entry]) -> Vec<(&str, &str)> {
+    let mut out: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.resource.as_str()))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// One user's changes, as the gates see them: (action, resource) pairs, sorted.
 struct Subject<'a> {
     email: &'a str,
-    lost: &'a [Entry],
-    gained: &'a [Entry],
+    lost: Vec<(&'a str, &'a str)>,
+    gained: Vec<(&'a str, &'a str)>,
     assumable_lost: usize,
     assumable_gained: usize,
 }

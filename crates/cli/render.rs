@@ -8,8 +8,8 @@
 use std::fmt::Write;
 
 use iamsim_core::report::{
-    Assumable, Decision, Diff, Effective, EntityRef, Entry, Explanation, Impact, Path, Rank,
-    Redundancy, StepKind, UserImpact, UserSummary, WhoCan,
+    Assumable, Decision, Diff, Effective, EntityRef, Entry, EntryId, Explanation, Impact, Path,
+    Rank, Redundancy, Step, StepKind, UserImpact, UserSummary, WhoCan,
 };
 
 const WIDTH: usize = 80;
@@ -202,23 +202,39 @@ impl Doc {
             }
         }
         for (resource, via, actions) in groups {
-            self.group(depth, &actions, resource, via, via_word);
+            let via: Vec<String> = via.iter().map(path_text).collect();
+            self.group(depth, &actions, resource, &via, via_word);
         }
     }
 
+    /// An impact's shared entries, in the order given, at a nesting depth.
+    fn shared(&mut self, depth: usize, report: &Impact, ids: &[EntryId], via_word: &str) {
+        for &id in ids {
+            let entry = report.entry(id);
+            let actions: Vec<&str> = entry.actions.iter().map(|&a| report.action(a)).collect();
+            let via: Vec<String> = entry
+                .via
+                .iter()
+                .map(|&p| steps_text(report.path(p)))
+                .collect();
+            self.group(depth, &actions, &entry.resource, &via, via_word);
+        }
+    }
+
+    /// Actions sharing a resource and paths (the paths as text).
     fn group(
         &mut self,
         depth: usize,
         actions: &[&str],
         resource: &str,
-        via: &[Path],
+        via: &[String],
         via_word: &str,
     ) {
         if self.markdown() {
             let list: Vec<String> = actions.iter().map(|a| code(a)).collect();
             let _ = writeln!(self.out, "- {} on {}", list.join(", "), code(resource));
             for path in via {
-                let _ = writeln!(self.out, "  - {via_word} {}", md(&path_text(path)));
+                let _ = writeln!(self.out, "  - {via_word} {}", md(path));
             }
         } else {
             let indent = "  ".repeat(depth);
@@ -228,7 +244,7 @@ impl Doc {
             }
             wrap(&mut self.out, &indent, &words, ", ");
             for path in via {
-                let _ = writeln!(self.out, "{indent}  {via_word} {}", path_text(path));
+                let _ = writeln!(self.out, "{indent}  {via_word} {path}");
             }
         }
     }
@@ -275,21 +291,32 @@ impl Doc {
 
     /// A footnote when some entry is a wildcard element, which reads like a pattern but means
     /// "the other actions".
-    fn wildcard_note<'a>(&mut self, mut entries: impl Iterator<Item = &'a Entry>) {
-        if let Some(entry) = entries.find(|e| e.action.ends_with('*')) {
+    fn wildcard_note<'a>(&mut self, entries: impl Iterator<Item = &'a Entry>) {
+        self.wildcard_note_for(entries.map(|e| e.action.as_str()));
+    }
+
+    /// [`Doc::wildcard_note`] over action names.
+    fn wildcard_note_for<'a>(&mut self, mut actions: impl Iterator<Item = &'a str>) {
+        if let Some(action) = actions.find(|a| a.ends_with('*')) {
             let (before, after) = (
                 "note: a wildcard such as ",
                 " in the action column stands for the actions it covers that the catalogue does not name.",
             );
-            let text = format!("{before}`{}`{after}", clean(&entry.action));
-            if self.markdown() {
-                self.separate();
-                let _ = writeln!(self.out, "_{before}{}{after}_", code(&entry.action));
-            } else {
-                self.blank();
-                let words: Vec<String> = text.split(' ').map(str::to_string).collect();
-                wrap(&mut self.out, "", &words, " ");
-            }
+            self.footnote(&format!("{before}`{}`{after}", clean(action)), || {
+                format!("_{before}{}{after}_", code(action))
+            });
+        }
+    }
+
+    /// A closing note: wrapped text after a blank line, or one Markdown line in italics.
+    fn footnote(&mut self, text: &str, markdown: impl FnOnce() -> String) {
+        if self.markdown() {
+            self.separate();
+            let _ = writeln!(self.out, "{}", markdown());
+        } else {
+            self.blank();
+            let words: Vec<String> = text.split(' ').map(str::to_string).collect();
+            wrap(&mut self.out, "", &words, " ");
         }
     }
 }
@@ -328,8 +355,13 @@ fn entity(e: &EntityRef) -> String {
 
 /// A path without its first step (the user, who is obvious from context).
 fn path_text(path: &Path) -> String {
+    steps_text(path.get(1..).unwrap_or_default())
+}
+
+/// The steps of a path after the user: `group DevOps > policy compute-admin #0`.
+fn steps_text(steps: &[Step]) -> String {
     let mut parts = Vec::new();
-    for step in path.iter().skip(1) {
+    for step in steps {
         let name = clean(step.name.as_deref().unwrap_or_default());
         parts.push(match step.kind {
             StepKind::User => format!("user {name}"),
@@ -460,25 +492,75 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
     doc.finish()
 }
 
-fn user_impact(doc: &mut Doc, user: &UserImpact) {
+/// How `iamsim impact` shows a report to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImpactView {
+    /// List what each user keeps in full, instead of counting it by what carries it.
+    pub show_kept: bool,
+    /// List at most this many users in full (the rest are counted); `None` lists all.
+    pub limit: Option<usize>,
+    /// Stop listing users before the output would pass this many bytes (Markdown for a
+    /// comment box); the rest are counted.
+    pub budget: Option<usize>,
+    /// The summary alone, no user listed.
+    pub summary_only: bool,
+}
+
+/// How many of the most-lost actions and most-affected users a summary lists.
+const TOP: usize = 10;
+
+fn user_impact(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &ImpactView) {
     if doc.markdown() {
         doc.separate();
+        let _ = writeln!(
+            doc.out,
+            "<details>\n<summary>{}: lost {}, kept {}, gained {}</summary>\n",
+            html(&user_line(&user.user)),
+            user.counts.lost,
+            user.counts.kept,
+            user.counts.gained
+        );
     } else {
         doc.blank();
+        doc.title(&user_line(&user.user));
     }
-    doc.title(&user_line(&user.user));
+    user_details(doc, report, user, view);
+    if doc.markdown() {
+        doc.separate();
+        let _ = writeln!(doc.out, "</details>");
+    }
+}
+
+fn user_details(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &ImpactView) {
     if let Some(note) = &user.note {
         doc.line(1, note);
         if user.is_empty() {
             return;
         }
     }
-    doc.section(1, "31", "LOST", user.lost.len(), "");
-    doc.entries(2, &user.lost, "was via");
-    doc.section(1, "32", "KEPT", user.kept.len(), ": still allowed, through");
-    doc.entries(2, &user.kept, "via");
-    doc.section(1, "33", "GAINED", user.gained.len(), ": newly allowed");
-    doc.entries(2, &user.gained, "via");
+    doc.section(1, "31", "LOST", user.counts.lost, "");
+    doc.shared(2, report, &user.lost, "was via");
+    if view.show_kept || user.kept.is_empty() {
+        doc.section(
+            1,
+            "32",
+            "KEPT",
+            user.counts.kept,
+            ": still allowed, through",
+        );
+        doc.shared(2, report, &user.kept, "via");
+    } else {
+        doc.section(
+            1,
+            "32",
+            "KEPT",
+            user.counts.kept,
+            ": still allowed; carried by",
+        );
+        doc.line(2, &carriers(report, &user.kept));
+    }
+    doc.section(1, "33", "GAINED", user.counts.gained, ": newly allowed");
+    doc.shared(2, report, &user.gained, "via");
     doc.section(1, "35", "ASSUMABLE LOST", user.assumable_lost.len(), "");
     doc.assumables(2, &user.assumable_lost);
     if !user.assumable_gained.is_empty() {
@@ -497,8 +579,105 @@ fn user_impact(doc: &mut Doc, user: &UserImpact) {
     );
 }
 
-/// `iamsim impact`.
-pub fn impact(report: &Impact, mode: Mode) -> String {
+/// What carries a user's kept permissions: the first step of each path (a group, a role or a
+/// direct policy) with the number of (action, resource) pairs it carries, most first.
+fn carriers(report: &Impact, kept: &[EntryId]) -> String {
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for &id in kept {
+        let entry = report.entry(id);
+        let mut firsts: Vec<String> = entry
+            .via
+            .iter()
+            .filter_map(|&p| report.path(p).first())
+            .map(|step| steps_text(std::slice::from_ref(step)))
+            .collect();
+        firsts.sort();
+        firsts.dedup();
+        for first in firsts {
+            *counts.entry(first).or_default() += entry.actions.len();
+        }
+    }
+    let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(carrier, n)| format!("{carrier} ({n})"))
+        .collect();
+    parts.join(", ")
+}
+
+/// The summary: who is reached and affected, pairs by list, and (for a report larger than
+/// what it lists, or `--summary`) the actions most lost and the users most affected.
+fn impact_summary(doc: &mut Doc, report: &Impact, listed: usize, view: &ImpactView) {
+    let summary = &report.summary;
+    doc.line(
+        0,
+        &format!(
+            "{} user(s) affected: {} lose access, {} gain access",
+            summary.users_affected, summary.users_losing, summary.users_gaining
+        ),
+    );
+    doc.line(
+        1,
+        &format!(
+            "{} user(s) reached; permissions lost {}, kept {}, gained {}",
+            summary.users_reached, summary.pairs.lost, summary.pairs.kept, summary.pairs.gained
+        ),
+    );
+    if !view.summary_only && listed >= report.users.len() {
+        return;
+    }
+    let mut actions: Vec<_> = report
+        .actions
+        .iter()
+        .filter(|a| a.lost > 0 || a.gained > 0)
+        .collect();
+    actions.sort_by(|a, b| {
+        (b.lost + b.gained)
+            .cmp(&(a.lost + a.gained))
+            .then_with(|| a.action.cmp(&b.action))
+    });
+    if !actions.is_empty() {
+        doc.section(1, "31", "MOST LOST OR GAINED", actions.len(), " action(s)");
+        for action in actions.iter().take(TOP) {
+            doc.spans(
+                2,
+                &[
+                    Span::Action(&action.action),
+                    Span::Text(&format!(
+                        ": {} user(s) lose it, {} gain it",
+                        action.lost, action.gained
+                    )),
+                ],
+            );
+        }
+        if actions.len() > TOP {
+            doc.line(
+                2,
+                &format!("... and {} more action(s)", actions.len() - TOP),
+            );
+        }
+    }
+    if !report.users.is_empty() {
+        doc.section(1, "31", "MOST AFFECTED", report.users.len(), " user(s)");
+        for user in report.users.iter().take(TOP) {
+            doc.line(
+                2,
+                &format!(
+                    "{}: lost {}, kept {}, gained {}",
+                    user_line(&user.user),
+                    user.counts.lost,
+                    user.counts.kept,
+                    user.counts.gained
+                ),
+            );
+        }
+    }
+}
+
+/// `iamsim impact`: the changes, the summary, then each user (as many as the view lets
+/// through, saying how many it leaves out).
+pub fn impact(report: &Impact, mode: Mode, view: &ImpactView) -> String {
     let mut doc = Doc::new(mode);
     for change in &report.changes {
         doc.line(0, &format!("Change: {}", change.describe()));
@@ -506,36 +685,86 @@ pub fn impact(report: &Impact, mode: Mode) -> String {
     if report.users.is_empty() {
         doc.separate();
         doc.line(0, "Nobody's access changes.");
+        return doc.finish();
     }
-    if report.users.len() > 1 {
-        let lost = report
-            .users
-            .iter()
-            .filter(|u| !u.lost.is_empty() || !u.assumable_lost.is_empty())
-            .count();
-        let gained = report
-            .users
-            .iter()
-            .filter(|u| !u.gained.is_empty() || !u.assumable_gained.is_empty())
-            .count();
-        doc.line(
-            0,
-            &format!(
-                "{} user(s) affected: {lost} lose access, {gained} gain access",
-                report.users.len()
-            ),
+    let mut listed = if view.summary_only {
+        0
+    } else {
+        view.limit.unwrap_or(usize::MAX).min(report.users.len())
+    };
+    // Markdown for a comment box: render each user apart and stop before the budget.
+    let mut blocks = Vec::new();
+    if let Some(budget) = view.budget.filter(|_| listed > 0) {
+        let mut used = 0;
+        for user in &report.users[..listed] {
+            let mut block = Doc::new(mode);
+            user_impact(&mut block, report, user, view);
+            let block = block.finish();
+            // Room for the summary and the closing notes.
+            if used + block.len() + 4_096 > budget {
+                break;
+            }
+            used += block.len();
+            blocks.push(block);
+        }
+        listed = blocks.len();
+    }
+    if report.users.len() > 1 || view.summary_only {
+        impact_summary(&mut doc, report, listed, view);
+    }
+    if view.budget.is_some() {
+        for block in blocks {
+            doc.separate();
+            doc.out.push_str(&block);
+        }
+    } else {
+        for user in &report.users[..listed] {
+            user_impact(&mut doc, report, user, view);
+        }
+    }
+    let left = report.users.len() - listed;
+    if left > 0 && !view.summary_only {
+        let (all, json) = ("--limit 0", "--format json");
+        let text = format!(
+            "... {left} more user(s) not listed: `{all}` lists every user, `{json}` gives every entry."
         );
+        doc.footnote(&text, || {
+            format!(
+                "_... {left} more user(s) not listed: {} lists every user, {} gives every entry._",
+                code(all),
+                code(json)
+            )
+        });
     }
-    for user in &report.users {
-        user_impact(&mut doc, user);
+    let shown = &report.users[..listed];
+    let kept_hidden = !view.show_kept && shown.iter().any(|u| !u.kept.is_empty());
+    if kept_hidden {
+        let text = "note: what users keep is counted by what carries it; `--show-kept` lists it.";
+        doc.footnote(text, || {
+            format!(
+                "_note: what users keep is counted by what carries it; {} lists it._",
+                code("--show-kept")
+            )
+        });
     }
-    doc.wildcard_note(
-        report
-            .users
-            .iter()
-            .flat_map(|u| u.lost.iter().chain(&u.kept).chain(&u.gained)),
-    );
+    let entries = shown
+        .iter()
+        .flat_map(|u| {
+            let kept: &[EntryId] = if view.show_kept { &u.kept } else { &[] };
+            u.lost.iter().chain(kept).chain(&u.gained)
+        })
+        .flat_map(|&id| report.entry(id).actions.iter())
+        .map(|&a| report.action(a));
+    doc.wildcard_note_for(entries);
     doc.finish()
+}
+
+/// Escapes text for HTML (inside a Markdown `<summary>`), after [`clean`].
+fn html(text: &str) -> String {
+    clean(text)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// `iamsim who-can`.

@@ -431,7 +431,8 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 group: group_key,
                 user: user_key,
             }])?;
-            emit(format, &impact, |m| render::impact(&impact, m))?;
+            let view = render::ImpactView::default();
+            emit(format, &impact, |m| render::impact(&impact, m, &view))?;
             if gates.check_impact(&impact, &org) != 0 {
                 eprintln!("note: a gate tripped; nothing was changed on Vultr");
                 return Ok(1);

@@ -30,10 +30,16 @@
 //! let impact = org.simulate(&[Change::RemoveMember { group: devops, user: ana }])?;
 //! let ana_impact = &impact.users[0];
 //! // She loses what only DevOps gave her...
-//! assert_eq!(ana_impact.lost[0].action, "compute.instance.Create");
-//! // ...and keeps billing, now through Billing alone.
-//! assert_eq!(ana_impact.kept[0].action, "account.billing.Read");
-//! assert_eq!(ana_impact.kept[0].via[0][1].name.as_deref(), Some("Billing"));
+//! let lost = impact.entry(ana_impact.lost[0]);
+//! assert_eq!(impact.action(lost.actions[0]), "compute.instance.Create");
+//! // ...and keeps billing, now through Billing alone. Entries and paths are shared across
+//! // users: ids into the impact's tables, and a path starts after the user.
+//! let kept = impact.entry(ana_impact.kept[0]);
+//! assert_eq!(impact.action(kept.actions[0]), "account.billing.Read");
+//! assert_eq!(impact.path(kept.via[0])[0].name.as_deref(), Some("Billing"));
+//! // The one-entry-per-action form writes every path out from the user.
+//! let flat = impact.flatten();
+//! assert_eq!(flat.users[0].kept[0].via[0][1].name.as_deref(), Some("Billing"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -54,6 +60,7 @@ pub mod change;
 pub mod error;
 mod eval;
 pub mod generate;
+mod impact;
 pub mod model;
 mod org;
 mod overlay;
@@ -71,4 +78,4 @@ pub use error::{BuildError, CatalogueError, ChangeError, Diagnostic, LoadError, 
 pub use model::Snapshot;
 pub use org::{CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey};
 pub use query::diff;
-pub use simulate::{Change, Holder, Principal, SimulateOptions};
+pub use simulate::{Change, Detail, Holder, Principal, SimulateOptions};

@@ -195,28 +195,35 @@ impl Org {
                 debug_assert!(impact.users.iter().all(|u| {
                     u.lost.is_empty() && u.gained.is_empty() && u.assumable_lost.is_empty()
                 }));
+                let covered = impact
+                    .users
+                    .iter()
+                    .filter(|u| !u.kept.is_empty())
+                    .map(|u| {
+                        let mut ids: Vec<_> = u
+                            .kept
+                            .iter()
+                            .flat_map(|&e| impact.entry(e).via.iter().copied())
+                            .collect();
+                        ids.sort_unstable();
+                        ids.dedup();
+                        let mut via: Vec<_> =
+                            ids.iter().map(|&p| impact.full_path(&u.user, p)).collect();
+                        via.sort();
+                        CoveredUser {
+                            user: UserRef {
+                                id: u.user.id.clone(),
+                                email: u.user.email.clone(),
+                            },
+                            kept: u.counts.kept,
+                            via,
+                        }
+                    })
+                    .collect();
                 let mut change_summary = impact.changes;
                 edges.push(RedundantEdge {
                     change: change_summary.remove(0),
-                    covered: impact
-                        .users
-                        .into_iter()
-                        .filter(|u| !u.kept.is_empty())
-                        .map(|u| {
-                            let mut via: Vec<_> =
-                                u.kept.iter().flat_map(|e| e.via.iter().cloned()).collect();
-                            via.sort();
-                            via.dedup();
-                            CoveredUser {
-                                user: UserRef {
-                                    id: u.user.id,
-                                    email: u.user.email,
-                                },
-                                kept: u.kept.len(),
-                                via,
-                            }
-                        })
-                        .collect(),
+                    covered,
                 });
             }
         }
@@ -321,7 +328,7 @@ impl Org {
                     .position(|u| u.user.id == self.user_id(user));
                 let (lost, gained, assumable_lost) = match mine {
                     Some(i) => {
-                        let u = impact.users.swap_remove(i);
+                        let u = impact.flatten_user(&impact.users[i]);
                         (u.lost, u.gained, u.assumable_lost)
                     }
                     None => Default::default(),

@@ -26,7 +26,7 @@ use crate::change::ChangeSpec;
 use crate::model::{RoleType, Snapshot};
 use crate::org::Precedence;
 use crate::report::{
-    Assumable, Effective, EntityRef, Entry, Path, Step, StepKind, TrustSummary, UserImpact,
+    Assumable, Effective, EntityRef, Entry, FlatUserImpact, Path, Step, StepKind, TrustSummary,
     UserSummary, SCHEMA_VERSION,
 };
 
@@ -684,7 +684,7 @@ pub fn impact(
     after: &Snapshot,
     catalogue: &Catalogue,
     user_id: &str,
-) -> UserImpact {
+) -> FlatUserImpact {
     impact_with(before, after, catalogue, user_id, Precedence::DenyWins)
 }
 
@@ -695,8 +695,8 @@ pub fn impact_with(
     catalogue: &Catalogue,
     user_id: &str,
     precedence: Precedence,
-) -> UserImpact {
-    let mut impact = UserImpact {
+) -> FlatUserImpact {
+    let mut impact = FlatUserImpact {
         user: summary(before, user_id),
         lost: Vec::new(),
         kept: Vec::new(),
@@ -790,7 +790,7 @@ pub fn remove_member(
     catalogue: &Catalogue,
     group_id: &str,
     user_id: &str,
-) -> UserImpact {
+) -> FlatUserImpact {
     impact(
         snapshot,
         &without_member(snapshot, group_id, user_id),

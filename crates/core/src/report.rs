@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "schema")]
 mod schema;
@@ -13,12 +13,12 @@ mod schema;
 pub use schema::output_schema;
 
 /// Version of the JSON shapes below. Bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The kind of a step in a path.
 ///
 /// The variant order is the order paths sort in: direct policies first, then roles, then groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum StepKind {
@@ -40,7 +40,7 @@ pub enum StepKind {
 //
 // Ids and names are shared (`Arc<str>`): the same entity appears in many paths, and a path
 // costs no string copies.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Step {
     /// What the step is.
@@ -61,7 +61,7 @@ pub struct Step {
 pub type Path = Vec<Step>;
 
 /// One (action, resource) with every path behind its decision.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Entry {
     /// A concrete action, or a wildcard standing for the actions it covers that the catalogue
@@ -74,7 +74,7 @@ pub struct Entry {
 }
 
 /// Who a result is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserSummary {
     /// Vultr's user id.
@@ -92,7 +92,7 @@ pub struct UserSummary {
 }
 
 /// An entity named in a result.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EntityRef {
     /// Its id.
@@ -102,7 +102,7 @@ pub struct EntityRef {
 }
 
 /// The trust behind an assumable role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrustSummary {
     /// The trust's id.
@@ -116,7 +116,7 @@ pub struct TrustSummary {
 }
 
 /// A role the user may assume (no standing access), with the trust that allows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Assumable {
     /// The assumable role.
@@ -128,7 +128,7 @@ pub struct Assumable {
 }
 
 /// A user's effective permissions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Effective {
     /// [`SCHEMA_VERSION`].
@@ -144,7 +144,7 @@ pub struct Effective {
 }
 
 /// What one decision is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
@@ -157,7 +157,7 @@ pub enum Decision {
 }
 
 /// One decision, explained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Explanation {
     /// [`SCHEMA_VERSION`].
@@ -192,9 +192,7 @@ pub struct Explanation {
 }
 
 /// The kind of a change, as change files name it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
@@ -229,7 +227,7 @@ pub enum ChangeKind {
 }
 
 /// One change, as reported: its kind and the entities it names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChangeSummary {
     /// What the change does.
@@ -324,7 +322,7 @@ impl ChangeKind {
 }
 
 /// How many users lose, keep and gain one action (any resource) in an impact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActionSummary {
     /// The action (or wildcard element).
@@ -338,7 +336,7 @@ pub struct ActionSummary {
 }
 
 /// A user named in a change.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserRef {
     /// Vultr's user id.
@@ -347,19 +345,70 @@ pub struct UserRef {
     pub email: String,
 }
 
-/// What a change does to one user.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+/// Index of a path in [`Impact::paths`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(transparent)]
+pub struct PathId(pub u32);
+
+/// Index of an action in [`Impact::actions`] (which is sorted by action, so ids sort as names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(transparent)]
+pub struct ActionId(pub u32);
+
+/// Index of an entry in [`Impact::entries`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(transparent)]
+pub struct EntryId(pub u32);
+
+/// The actions of one user that share a resource key and exactly the same paths, as one entry.
+///
+/// In an [`Impact`], entries are shared: users whose actions come the same way refer to the
+/// same entry, and its paths are indexes into [`Impact::paths`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct GroupedEntry {
+    /// The actions (concrete, or wildcard elements), sorted; each an index into
+    /// [`Impact::actions`].
+    pub actions: Vec<ActionId>,
+    /// `*` (any resource not listed separately), `type:*`, or one resource id.
+    pub resource: String,
+    /// Every path behind each of the actions, sorted by path; each an index into
+    /// [`Impact::paths`].
+    pub via: Vec<PathId>,
+}
+
+/// How many (action, resource) pairs a user loses, keeps and gains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PairCounts {
+    /// Allowed before, not after.
+    pub lost: usize,
+    /// Allowed before and after, through other paths.
+    pub kept: usize,
+    /// Allowed after, not before.
+    pub gained: usize,
+}
+
+/// What a change does to one user, with entries shared across the [`Impact`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserImpact {
     /// Who.
     pub user: UserSummary,
-    /// Allowed before, not after: with the paths that granted it before.
-    pub lost: Vec<Entry>,
+    /// How many pairs the user loses, keeps and gains (the actions of the entries below,
+    /// counted once per resource).
+    pub counts: PairCounts,
+    /// Allowed before, not after: with the paths that granted it before. Sorted by first
+    /// action, then resource.
+    pub lost: Vec<EntryId>,
     /// Allowed before through something the change touches, still allowed after: with the
     /// surviving paths.
-    pub kept: Vec<Entry>,
+    pub kept: Vec<EntryId>,
     /// Not allowed before, allowed after (a Deny that went away): with the allowing paths.
-    pub gained: Vec<Entry>,
+    pub gained: Vec<EntryId>,
     /// Assumable roles reachable before and not after, with the paths they had.
     pub assumable_lost: Vec<Assumable>,
     /// Assumable roles reachable after and not before (a new membership in a trusted group, an
@@ -371,22 +420,290 @@ pub struct UserImpact {
     pub note: Option<String>,
 }
 
+/// The whole of an impact in numbers: what `iamsim impact --summary` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ImpactSummary {
+    /// Users the changes can reach (members of the groups, holders of the roles and policies
+    /// they name), all judged.
+    pub users_reached: usize,
+    /// Users reported: those whose access or its paths change, and those a change names.
+    pub users_affected: usize,
+    /// Users who lose an access or an assumable role.
+    pub users_losing: usize,
+    /// Users who gain an access or an assumable role.
+    pub users_gaining: usize,
+    /// Pairs lost, kept and gained, summed over users.
+    pub pairs: PairCounts,
+}
+
 /// What a set of changes does, user by user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// Entries are grouped and shared: a user's `lost`, `kept` and `gained` are indexes into
+/// `entries`, each of which lists the actions that share one resource and one set of paths,
+/// and those paths are indexes into `paths`. [`Impact::flatten`] gives the one-entry-per-action
+/// form with every path written out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Impact {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// The changes, applied as one step.
     pub changes: Vec<ChangeSummary>,
-    /// Every affected user, most lost first.
+    /// The counts.
+    pub summary: ImpactSummary,
+    /// Every affected user, most lost first (by pairs lost, then id).
     pub users: Vec<UserImpact>,
+    /// Per action, how many users lose, keep and gain it; sorted by action. Entries name
+    /// actions by their index here.
+    pub actions: Vec<ActionSummary>,
+    /// The entries users refer to, each once, in order of first reference.
+    pub entries: Vec<GroupedEntry>,
+    /// The paths entries refer to, each once, in order of first reference. A path here starts
+    /// at the first step after the user (a group, a role or a policy) and ends at a statement:
+    /// the user is the one whose entry refers to it.
+    pub paths: Vec<Path>,
+}
+
+/// One user's counts in an [`ImpactOverview`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct UserCounts {
+    /// Who.
+    pub user: UserRef,
+    /// Pairs lost, kept and gained.
+    pub counts: PairCounts,
+    /// Assumable roles lost.
+    pub assumable_lost: usize,
+    /// Assumable roles gained.
+    pub assumable_gained: usize,
+}
+
+/// An impact in numbers, without entries: what `iamsim impact --summary --format json` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ImpactOverview {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The changes, applied as one step.
+    pub changes: Vec<ChangeSummary>,
+    /// The counts.
+    pub summary: ImpactSummary,
+    /// The most affected users (most lost first), at most as many as asked for.
+    pub top_users: Vec<UserCounts>,
     /// Per action, how many users lose, keep and gain it; sorted by action.
     pub actions: Vec<ActionSummary>,
 }
 
+impl ImpactOverview {
+    /// The overview of an impact, listing its first `top` users.
+    pub fn of(impact: &Impact, top: usize) -> ImpactOverview {
+        ImpactOverview {
+            schema_version: impact.schema_version,
+            changes: impact.changes.clone(),
+            summary: impact.summary,
+            top_users: impact
+                .users
+                .iter()
+                .take(top)
+                .map(|u| UserCounts {
+                    user: UserRef {
+                        id: u.user.id.clone(),
+                        email: u.user.email.clone(),
+                    },
+                    counts: u.counts,
+                    assumable_lost: u.assumable_lost.len(),
+                    assumable_gained: u.assumable_gained.len(),
+                })
+                .collect(),
+            actions: impact.actions.clone(),
+        }
+    }
+}
+
+/// What a change does to one user, one entry per (action, resource), every path written out
+/// from the user: the form of [`Impact::flatten`] and of `iamsim impact --per-action`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct FlatUserImpact {
+    /// Who.
+    pub user: UserSummary,
+    /// Allowed before, not after: with the paths that granted it before.
+    pub lost: Vec<Entry>,
+    /// Allowed before through something the change touches, still allowed after: with the
+    /// surviving paths.
+    pub kept: Vec<Entry>,
+    /// Not allowed before, allowed after (a Deny that went away): with the allowing paths.
+    pub gained: Vec<Entry>,
+    /// Assumable roles reachable before and not after, with the paths they had.
+    pub assumable_lost: Vec<Assumable>,
+    /// Assumable roles reachable after and not before, with their paths after.
+    pub assumable_gained: Vec<Assumable>,
+    /// Allowed or denied pairs the change does not touch at all.
+    pub unchanged_count: usize,
+    /// Why nothing changes, when that is so by rule (root, suspended).
+    pub note: Option<String>,
+}
+
+/// What a set of changes does, one entry per (action, resource): [`Impact::flatten`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct FlatImpact {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The changes, applied as one step.
+    pub changes: Vec<ChangeSummary>,
+    /// Every affected user, most lost first.
+    pub users: Vec<FlatUserImpact>,
+    /// Per action, how many users lose, keep and gain it; sorted by action.
+    pub actions: Vec<ActionSummary>,
+}
+
+impl UserImpact {
+    /// Whether the change does nothing to this user.
+    pub fn is_empty(&self) -> bool {
+        self.counts == PairCounts::default()
+            && self.assumable_lost.is_empty()
+            && self.assumable_gained.is_empty()
+    }
+}
+
+impl FlatUserImpact {
+    /// Whether the change does nothing to this user.
+    pub fn is_empty(&self) -> bool {
+        self.lost.is_empty()
+            && self.kept.is_empty()
+            && self.gained.is_empty()
+            && self.assumable_lost.is_empty()
+            && self.assumable_gained.is_empty()
+    }
+}
+
+impl Impact {
+    /// The name of an action an id names.
+    ///
+    /// # Panics
+    ///
+    /// If `id` is not an index of [`Impact::actions`].
+    pub fn action(&self, id: ActionId) -> &str {
+        &self.actions[id.0 as usize].action
+    }
+
+    /// The entry an id names.
+    ///
+    /// # Panics
+    ///
+    /// If `id` is not an index of [`Impact::entries`] (an id from another impact).
+    pub fn entry(&self, id: EntryId) -> &GroupedEntry {
+        &self.entries[id.0 as usize]
+    }
+
+    /// The path an id names, from the first step after the user.
+    ///
+    /// # Panics
+    ///
+    /// If `id` is not an index of [`Impact::paths`].
+    pub fn path(&self, id: PathId) -> &Path {
+        &self.paths[id.0 as usize]
+    }
+
+    /// A path written out from the user: the user's step, then the shared path.
+    pub fn full_path(&self, user: &UserSummary, id: PathId) -> Path {
+        let mut path = Vec::with_capacity(self.path(id).len() + 1);
+        path.push(Step::entity(StepKind::User, &user.id, &user.email));
+        path.extend(self.path(id).iter().cloned());
+        path
+    }
+
+    /// One user's entries, one per (action, resource), sorted by action then resource.
+    pub fn flat_entries(&self, user: &UserSummary, ids: &[EntryId]) -> Vec<Entry> {
+        let mut out = Vec::new();
+        for &id in ids {
+            let entry = self.entry(id);
+            let via: Vec<Path> = entry.via.iter().map(|&p| self.full_path(user, p)).collect();
+            for &action in &entry.actions {
+                out.push(Entry {
+                    action: self.action(action).to_string(),
+                    resource: entry.resource.clone(),
+                    via: via.clone(),
+                });
+            }
+        }
+        out.sort_by(|a, b| (&a.action, &a.resource).cmp(&(&b.action, &b.resource)));
+        out
+    }
+
+    /// One user's impact in the one-entry-per-action form.
+    pub fn flatten_user(&self, user: &UserImpact) -> FlatUserImpact {
+        FlatUserImpact {
+            user: user.user.clone(),
+            lost: self.flat_entries(&user.user, &user.lost),
+            kept: self.flat_entries(&user.user, &user.kept),
+            gained: self.flat_entries(&user.user, &user.gained),
+            assumable_lost: user.assumable_lost.clone(),
+            assumable_gained: user.assumable_gained.clone(),
+            unchanged_count: user.unchanged_count,
+            note: user.note.clone(),
+        }
+    }
+
+    /// Keeps the first `n` users (the most affected) and the entries and paths they refer to,
+    /// renumbered in order of first reference; returns how many users it dropped. The summary
+    /// and the per-action counts still describe every user.
+    pub fn retain_users(&mut self, n: usize) -> usize {
+        let dropped = self.users.len().saturating_sub(n);
+        if dropped == 0 {
+            return 0;
+        }
+        self.users.truncate(n);
+        let (mut entry_map, mut path_map) = (
+            vec![u32::MAX; self.entries.len()],
+            vec![u32::MAX; self.paths.len()],
+        );
+        let (mut entries, mut paths) = (Vec::new(), Vec::new());
+        for user in &mut self.users {
+            for id in user
+                .lost
+                .iter_mut()
+                .chain(&mut user.kept)
+                .chain(&mut user.gained)
+            {
+                let old = id.0 as usize;
+                if entry_map[old] == u32::MAX {
+                    entry_map[old] = entries.len() as u32;
+                    let mut entry = std::mem::take(&mut self.entries[old]);
+                    for path in &mut entry.via {
+                        let p = path.0 as usize;
+                        if path_map[p] == u32::MAX {
+                            path_map[p] = paths.len() as u32;
+                            paths.push(std::mem::take(&mut self.paths[p]));
+                        }
+                        *path = PathId(path_map[p]);
+                    }
+                    entries.push(entry);
+                }
+                *id = EntryId(entry_map[old]);
+            }
+        }
+        self.entries = entries;
+        self.paths = paths;
+        dropped
+    }
+
+    /// The whole impact in the one-entry-per-action form, every path written out. As large as
+    /// the pairs it reports times their paths: prefer the grouped form for wide changes.
+    pub fn flatten(&self) -> FlatImpact {
+        FlatImpact {
+            schema_version: self.schema_version,
+            changes: self.changes.clone(),
+            users: self.users.iter().map(|u| self.flatten_user(u)).collect(),
+            actions: self.actions.clone(),
+        }
+    }
+}
+
 /// A user and the paths behind one decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserPaths {
     /// Who.
@@ -400,7 +717,7 @@ pub struct UserPaths {
 }
 
 /// Who may do one action on one resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WhoCan {
     /// [`SCHEMA_VERSION`].
@@ -418,7 +735,7 @@ pub struct WhoCan {
 }
 
 /// An attachment or membership whose removal loses nothing for anyone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RedundantEdge {
     /// The removal that changes nothing.
@@ -429,7 +746,7 @@ pub struct RedundantEdge {
 }
 
 /// A user for whom other paths cover everything a removal would take.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CoveredUser {
     /// Who.
@@ -441,7 +758,7 @@ pub struct CoveredUser {
 }
 
 /// An Allow statement denied everywhere it reaches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ShadowedStatement {
     /// The policy.
@@ -454,7 +771,7 @@ pub struct ShadowedStatement {
 }
 
 /// Memberships, attachments and statements that could go without anyone losing anything.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Redundancy {
     /// [`SCHEMA_VERSION`].
@@ -466,7 +783,7 @@ pub struct Redundancy {
 }
 
 /// Same decision, other paths.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProvenanceChange {
     /// The action (or wildcard element).
@@ -480,7 +797,7 @@ pub struct ProvenanceChange {
 }
 
 /// One user's access between two snapshots.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserDiff {
     /// Who (as in the new snapshot).
@@ -509,7 +826,7 @@ impl UserDiff {
 }
 
 /// Entities present in only one snapshot, by kind.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EntityChanges {
     /// Users (by id, with their email).
@@ -525,7 +842,7 @@ pub struct EntityChanges {
 }
 
 /// What changed between two snapshots.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Diff {
     /// [`SCHEMA_VERSION`].
@@ -539,7 +856,7 @@ pub struct Diff {
 }
 
 /// One single removal from a user, and what it takes away.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RankedRemoval {
     /// The removal.
@@ -553,7 +870,7 @@ pub struct RankedRemoval {
 }
 
 /// Every membership, role and direct policy of a user, by how much its removal takes away.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rank {
     /// [`SCHEMA_VERSION`].

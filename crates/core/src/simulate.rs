@@ -9,13 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::bitset::BitSet;
 use crate::error::ChangeError;
 use crate::eval::{Grants, Hit, Judgement, Overlay, Route};
+use crate::impact::{Class, Interner, Judged};
 use crate::model::PolicyDocument;
 use crate::org::{compile_statement, GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
 use crate::overlay::Edge;
 use crate::policy::parse_document;
-use crate::report::{
-    ActionSummary, ChangeKind, ChangeSummary, Impact, UserImpact, UserRef, SCHEMA_VERSION,
-};
+use crate::report::{ChangeKind, ChangeSummary, Impact, UserRef};
 
 /// What a policy attaches to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -138,15 +137,31 @@ pub struct SimulateOptions {
     /// Threads the caller lends for judging the users a change reaches; 0 or 1 means the
     /// calling thread alone. The result is the same, byte for byte, whatever the number.
     pub threads: usize,
+    /// How much to report.
+    pub detail: Detail,
+}
+
+/// How much of an impact [`Org::simulate_with`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Every entry with its paths.
+    #[default]
+    Full,
+    /// The counts only: the summary, each user's [`PairCounts`](crate::report::PairCounts),
+    /// the per-action summary, assumable roles and notes, with no entry and no path. The same
+    /// judging, without building the answer.
+    Counts,
 }
 
 /// How much of a user's impact to work out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Depth {
+pub(crate) enum Depth {
     /// Everything: lost, kept, gained with their paths, the unchanged count, assumable roles.
     Full,
-    /// Only whether anything is lost or gained: stops at the first such entry, builds no kept
-    /// entry and counts nothing unchanged.
+    /// The same, counting pairs without keeping their paths.
+    Counts,
+    /// Only whether anything is lost or gained: stops at the first such pair, keeps no pair
+    /// and counts nothing unchanged.
     FirstChange,
 }
 
@@ -183,19 +198,18 @@ impl Org {
             summaries,
             named,
         } = self.prepare(changes, options.allow_noop)?;
-        let judge = |users: &[u32]| -> Vec<UserImpact> {
+        let depth = match options.detail {
+            Detail::Full => Depth::Full,
+            Detail::Counts => Depth::Counts,
+        };
+        let judge = |users: &[u32]| -> Vec<Judged> {
             users
                 .iter()
-                .map(|&u| self.user_impact(u, &baseline, &overlay, Depth::Full))
-                .filter(|(u, impact)| named.contains(u) || !impact.is_empty())
-                .map(|(u, mut impact)| {
-                    // Only reported users pay for their summary's strings.
-                    impact.user = self.user_summary(u);
-                    impact
-                })
+                .map(|&u| self.user_impact(u, &baseline, &overlay, depth))
+                .filter(|judged| named.contains(&judged.user) || !judged.is_empty())
                 .collect()
         };
-        let mut users: Vec<UserImpact> =
+        let mut judged: Vec<Judged> =
             if options.threads > 1 && reach.len() >= 2 * MIN_USERS_PER_THREAD {
                 // Each thread judges a contiguous slice; slices are joined in order, and the list
                 // is sorted below in any case, so the answer does not depend on the thread count.
@@ -216,19 +230,17 @@ impl Org {
             } else {
                 judge(&reach)
             };
-        users.sort_by(|a, b| {
-            b.lost
-                .len()
-                .cmp(&a.lost.len())
-                .then_with(|| a.user.id.cmp(&b.user.id))
+        judged.sort_by(|a, b| {
+            b.counts.lost.cmp(&a.counts.lost).then_with(|| {
+                self.user_id(UserKey(a.user))
+                    .cmp(self.user_id(UserKey(b.user)))
+            })
         });
-        let actions = action_summary(&users);
-        Ok(Impact {
-            schema_version: SCHEMA_VERSION,
-            changes: summaries,
-            users,
-            actions,
-        })
+        let mut impact =
+            Interner::new(self, &overlay, &judged).finish(judged, depth == Depth::Full);
+        impact.changes = summaries;
+        impact.summary.users_reached = reach.len();
+        Ok(impact)
     }
 
     /// Checks that each change of a set can be made after the ones before it (what
@@ -300,11 +312,9 @@ impl Org {
     pub(crate) fn takes_or_gives(&self, change: &Change) -> Result<bool, ChangeError> {
         let prepared = self.prepare(std::slice::from_ref(change), false)?;
         Ok(prepared.reach.iter().any(|&u| {
-            let (_, impact) =
+            let judged =
                 self.user_impact(u, &prepared.baseline, &prepared.overlay, Depth::FirstChange);
-            !impact.lost.is_empty()
-                || !impact.gained.is_empty()
-                || !impact.assumable_lost.is_empty()
+            judged.counts.lost > 0 || judged.counts.gained > 0 || !judged.assumable_lost.is_empty()
         }))
     }
 
@@ -691,25 +701,24 @@ impl Org {
         s
     }
 
-    fn user_impact(
-        &self,
+    fn user_impact<'o>(
+        &'o self,
         user: u32,
-        baseline: &Overlay,
-        overlay: &Overlay,
+        baseline: &'o Overlay,
+        overlay: &'o Overlay,
         depth: Depth,
-    ) -> (u32, UserImpact) {
-        // The user's summary is filled in by the caller if the user is reported.
-        let mut impact = UserImpact::default();
+    ) -> Judged<'o> {
+        let mut judged = Judged::new(user);
         if self.root == Some(user) {
-            impact.note =
+            judged.note =
                 Some("root user: unconditional access; no change affects them".to_string());
-            return (user, impact);
+            return judged;
         }
         let (was, now) = (
             self.has_standing(user, baseline),
             self.has_standing(user, overlay),
         );
-        impact.note = match (was, now) {
+        judged.note = match (was, now) {
             (false, false) => {
                 Some("suspended user: no access before or after; assignments are kept".to_string())
             }
@@ -723,7 +732,7 @@ impl Org {
             (true, true) => None,
         };
         if !was && !now {
-            return (user, impact);
+            return judged;
         }
         let routes_before = self.routes(user, baseline);
         let routes_after = self.routes(user, overlay);
@@ -738,19 +747,13 @@ impl Org {
             .then(|| self.touched(user, &routes_before, &routes_after, baseline, overlay));
         let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
         let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
-        self.compare(
-            user,
-            (&before, baseline),
-            (&after, overlay),
-            &mut impact,
-            depth,
-        );
-        let changed = !impact.lost.is_empty() || !impact.gained.is_empty();
+        self.compare((&before, baseline), (&after, overlay), &mut judged, depth);
+        let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
         if depth == Depth::FirstChange && changed {
-            return (user, impact);
+            return judged;
         }
-        if let (Some(mask), Depth::Full) = (&mask, depth) {
-            impact.unchanged_count += self.entries_outside(user, mask);
+        if let (Some(mask), Depth::Full | Depth::Counts) = (&mask, depth) {
+            judged.unchanged_count += self.entries_outside(user, mask);
         }
         let trusts_before = self.trusts_of(user, baseline);
         let trusts_after = self.trusts_of(user, overlay);
@@ -761,20 +764,19 @@ impl Org {
                 .map(|(t, v)| (*t, v.clone()))
                 .collect()
         };
-        impact.assumable_lost = self.assumables(user, &only(&trusts_before, &trusts_after));
-        impact.assumable_gained = self.assumables(user, &only(&trusts_after, &trusts_before));
-        (user, impact)
+        judged.assumable_lost = self.assumables(user, &only(&trusts_before, &trusts_after));
+        judged.assumable_gained = self.assumables(user, &only(&trusts_after, &trusts_before));
+        judged
     }
 
     /// Compares two sets of grants key by key. Both sides are judged on the union of their
     /// resource keys, so a Deny on one resource that goes away is seen even when nothing
     /// after the change names that resource.
-    fn compare(
-        &self,
-        user: u32,
-        before: (&Grants, &Overlay),
-        after: (&Grants, &Overlay),
-        impact: &mut UserImpact,
+    fn compare<'o>(
+        &'o self,
+        before: (&Grants, &'o Overlay),
+        after: (&Grants, &'o Overlay),
+        judged: &mut Judged<'o>,
         depth: Depth,
     ) {
         let (before, b_ov) = before;
@@ -782,6 +784,8 @@ impl Org {
         let actions: BTreeSet<u32> = before.actions().chain(after.actions()).collect();
         let mut keys = BTreeSet::new();
         let (mut was, mut now) = (Judgement::default(), Judgement::default());
+        // Only a full report keeps each pair's paths; the cheaper depths count.
+        let keep = depth == Depth::Full;
         for action in actions {
             keys.clear();
             before.keys(self, b_ov, action, &mut keys);
@@ -792,28 +796,28 @@ impl Org {
                 let (allowed_before, allowed_after) = (was.allowed(), now.allowed());
                 if depth == Depth::FirstChange {
                     if allowed_before != allowed_after {
-                        let (list, judgement, ov) = if allowed_before {
-                            (&mut impact.lost, &was, b_ov)
+                        if allowed_before {
+                            judged.counts.lost += 1;
                         } else {
-                            (&mut impact.gained, &now, a_ov)
-                        };
-                        list.push(self.entry(user, action, key, &judgement.allow, ov));
+                            judged.counts.gained += 1;
+                        }
                         return;
                     }
                     continue;
                 }
                 match (allowed_before, allowed_after) {
-                    (true, false) => impact
-                        .lost
-                        .push(self.entry(user, action, key, &was.allow, b_ov)),
-                    (true, true) if !self.same_paths((&was.allow, b_ov), (&now.allow, a_ov)) => {
-                        impact
-                            .kept
-                            .push(self.entry(user, action, key, &now.allow, a_ov))
+                    (true, false) => {
+                        judged.counts.lost += 1;
+                        judged.push(self, Class::Lost, key, action, (&was.allow, b_ov), keep);
                     }
-                    (false, true) => impact
-                        .gained
-                        .push(self.entry(user, action, key, &now.allow, a_ov)),
+                    (true, true) if !self.same_paths((&was.allow, b_ov), (&now.allow, a_ov)) => {
+                        judged.counts.kept += 1;
+                        judged.push(self, Class::Kept, key, action, (&now.allow, a_ov), keep);
+                    }
+                    (false, true) => {
+                        judged.counts.gained += 1;
+                        judged.push(self, Class::Gained, key, action, (&now.allow, a_ov), keep);
+                    }
                     // Unchanged: every covering statement the same, with the same effect, and
                     // counting or overridden as before (nothing is overridden under deny-wins).
                     _ if !was.is_implicit()
@@ -822,16 +826,11 @@ impl Org {
                         && self.same_paths((&was.far_allow, b_ov), (&now.far_allow, a_ov))
                         && self.same_paths((&was.far_deny, b_ov), (&now.far_deny, a_ov)) =>
                     {
-                        impact.unchanged_count += 1
+                        judged.unchanged_count += 1
                     }
                     _ => {}
                 }
             }
-        }
-        // Entries come out in universe order, which is sorted except for the overlay's extra
-        // elements: sort to keep the promise.
-        for list in [&mut impact.lost, &mut impact.kept, &mut impact.gained] {
-            list.sort_by(|a, b| (&a.action, &a.resource).cmp(&(&b.action, &b.resource)));
         }
     }
 }
@@ -1042,39 +1041,5 @@ fn named_user(change: &Change) -> Option<UserKey> {
             ..
         } => Some(*user),
         _ => None,
-    }
-}
-
-fn action_summary(users: &[UserImpact]) -> Vec<ActionSummary> {
-    let mut counts: BTreeMap<&str, [BTreeSet<&str>; 3]> = BTreeMap::new();
-    for user in users {
-        for (i, list) in [&user.lost, &user.kept, &user.gained]
-            .into_iter()
-            .enumerate()
-        {
-            for entry in list {
-                counts.entry(&entry.action).or_default()[i].insert(&user.user.id);
-            }
-        }
-    }
-    counts
-        .into_iter()
-        .map(|(action, [lost, kept, gained])| ActionSummary {
-            action: action.to_string(),
-            lost: lost.len(),
-            kept: kept.len(),
-            gained: gained.len(),
-        })
-        .collect()
-}
-
-impl UserImpact {
-    /// Whether the change does nothing to this user.
-    pub fn is_empty(&self) -> bool {
-        self.lost.is_empty()
-            && self.kept.is_empty()
-            && self.gained.is_empty()
-            && self.assumable_lost.is_empty()
-            && self.assumable_gained.is_empty()
     }
 }

@@ -90,7 +90,9 @@ use crate::model::{
     OneOrMany, Organization, Policy, PolicyDocument, Role, RoleTrust, RoleType, Snapshot,
     Statement, User,
 };
-use crate::report::{ChangeKind, Decision, Entry, Impact, Path, Step, StepKind, UserImpact};
+use crate::report::{
+    ChangeKind, Decision, Entry, FlatImpact, FlatUserImpact, Impact, Path, Step, StepKind,
+};
 use crate::simulate::{Holder, Principal, SimulateOptions};
 use crate::{Change, ChangeError, CompileOptions, Org, Precedence};
 
@@ -1125,21 +1127,137 @@ fn expected(snapshot: &Snapshot, specs: &[ChangeSpec]) -> Expected {
     Expected::Applied(Box::new(current), kinds, named)
 }
 
-/// Resolves and simulates a change set, skipping no-ops: the checkers' one way to run it.
-fn simulate(org: &Org, specs: &[ChangeSpec]) -> Result<Result<Impact, ChangeError>, Violation> {
+/// Resolves and simulates a change set, skipping no-ops: the checkers' one way to run it. The
+/// grouped report is checked for its own shape ([`grouped_shape`]), then flattened to one entry
+/// per (action, resource), the form the reference computes.
+fn simulate(org: &Org, specs: &[ChangeSpec]) -> Result<Result<FlatImpact, ChangeError>, Violation> {
     let changes = org.resolve_all(specs).map_err(|(i, e)| {
         violation(
             "what-if",
             format!("changes[{i}] does not resolve: {e}; the checkers take changes naming real entities"),
         )
     })?;
-    Ok(org.simulate_with(
+    match org.simulate_with(
         &changes,
         &SimulateOptions {
             allow_noop: true,
             ..SimulateOptions::default()
         },
-    ))
+    ) {
+        Ok(impact) => match grouped_shape(&impact) {
+            Some(problem) => Err(violation(
+                "what-if",
+                format!("{}: grouped report: {problem}", show(specs)),
+            )),
+            None => Ok(Ok(impact.flatten())),
+        },
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// What is wrong with a grouped report's own shape, if anything: every id in range; each
+/// table entry, path and action used, once; an entry's actions sorted and distinct, its paths
+/// sorted by path; a user's entries sorted by first action and resource, with no (action,
+/// resource) in two of them; the counts the sums of the entries' actions; the summary the sum
+/// of the users.
+pub fn grouped_shape(impact: &Impact) -> Option<String> {
+    let (entries, paths, actions) = (
+        impact.entries.len(),
+        impact.paths.len(),
+        impact.actions.len(),
+    );
+    let mut used_entries = vec![false; entries];
+    let mut used_paths = vec![false; paths];
+    let mut used_actions = vec![false; actions];
+    for (i, entry) in impact.entries.iter().enumerate() {
+        if entry.actions.is_empty() || !entry.actions.windows(2).all(|w| w[0] < w[1]) {
+            return Some(format!("entries[{i}]: actions empty, unsorted or repeated"));
+        }
+        if entry.actions.iter().any(|a| a.0 as usize >= actions)
+            || entry.via.iter().any(|p| p.0 as usize >= paths)
+        {
+            return Some(format!("entries[{i}]: an id out of range"));
+        }
+        let via: Vec<&Path> = entry.via.iter().map(|&p| impact.path(p)).collect();
+        if entry.via.is_empty() || !via.windows(2).all(|w| w[0] < w[1]) {
+            return Some(format!("entries[{i}]: paths empty, unsorted or repeated"));
+        }
+        entry
+            .actions
+            .iter()
+            .for_each(|a| used_actions[a.0 as usize] = true);
+        entry
+            .via
+            .iter()
+            .for_each(|p| used_paths[p.0 as usize] = true);
+    }
+    let distinct: BTreeSet<_> = impact.entries.iter().collect();
+    if distinct.len() != entries {
+        return Some("an entry is listed twice".to_string());
+    }
+    let distinct: BTreeSet<_> = impact.paths.iter().collect();
+    if distinct.len() != paths {
+        return Some("a path is listed twice".to_string());
+    }
+    let mut summary = crate::report::ImpactSummary {
+        users_reached: impact.summary.users_reached,
+        ..Default::default()
+    };
+    for user in &impact.users {
+        let who = &user.user.id;
+        let mut counts = crate::report::PairCounts::default();
+        for (list, count) in [
+            (&user.lost, &mut counts.lost),
+            (&user.kept, &mut counts.kept),
+            (&user.gained, &mut counts.gained),
+        ] {
+            if list.iter().any(|e| e.0 as usize >= entries) {
+                return Some(format!("user `{who}`: an entry id out of range"));
+            }
+            let keys: Vec<_> = list
+                .iter()
+                .map(|&e| (impact.entry(e).actions[0], &impact.entry(e).resource))
+                .collect();
+            if !keys.windows(2).all(|w| w[0] < w[1]) {
+                return Some(format!("user `{who}`: entries not sorted"));
+            }
+            let mut pairs = BTreeSet::new();
+            for &e in list {
+                used_entries[e.0 as usize] = true;
+                let entry = impact.entry(e);
+                for &action in &entry.actions {
+                    if !pairs.insert((action, &entry.resource)) {
+                        return Some(format!("user `{who}`: a pair in two entries of one list"));
+                    }
+                }
+            }
+            *count = pairs.len();
+        }
+        if counts != user.counts {
+            return Some(format!(
+                "user `{who}`: counts {:?}, the entries make {counts:?}",
+                user.counts
+            ));
+        }
+        summary.users_affected += 1;
+        summary.pairs.lost += counts.lost;
+        summary.pairs.kept += counts.kept;
+        summary.pairs.gained += counts.gained;
+        summary.users_losing += usize::from(counts.lost > 0 || !user.assumable_lost.is_empty());
+        summary.users_gaining +=
+            usize::from(counts.gained > 0 || !user.assumable_gained.is_empty());
+    }
+    if summary != impact.summary || impact.summary.users_reached < summary.users_affected {
+        return Some(format!(
+            "summary {:?}, the users make {summary:?}",
+            impact.summary
+        ));
+    }
+    if used_entries.contains(&false) || used_paths.contains(&false) || used_actions.contains(&false)
+    {
+        return Some("a table lists an entry, path or action nobody refers to".to_string());
+    }
+    None
 }
 
 fn show(specs: &[ChangeSpec]) -> String {
@@ -1152,7 +1270,7 @@ fn entry_key(e: &Entry) -> (&str, &str) {
 
 /// Lost, kept and gained are disjoint and sorted; users are sorted most lost first; the
 /// per-action summary counts, for each action, the users who lose, keep and gain it.
-fn check_impact_shape(impact: &Impact, what: &str, out: &mut Vec<Violation>) {
+fn check_impact_shape(impact: &FlatImpact, what: &str, out: &mut Vec<Violation>) {
     let mut counts: BTreeMap<&str, [BTreeSet<&str>; 3]> = BTreeMap::new();
     for user in &impact.users {
         for (i, list) in [&user.lost, &user.kept, &user.gained]
@@ -1285,7 +1403,7 @@ pub fn check_what_if(
 
 /// Compares the engine's impact with the reference's, user by user.
 fn compare_impact(
-    impact: &Impact,
+    impact: &FlatImpact,
     (before, after, precedence): (&Snapshot, &Snapshot, Precedence),
     catalogue: &Catalogue,
     named: &BTreeSet<String>,
@@ -1293,7 +1411,7 @@ fn compare_impact(
     out: &mut Vec<Violation>,
 ) {
     check_impact_shape(impact, what, out);
-    let reported: BTreeMap<&str, &UserImpact> = impact
+    let reported: BTreeMap<&str, &FlatUserImpact> = impact
         .users
         .iter()
         .map(|u| (u.user.id.as_str(), u))
@@ -1330,7 +1448,7 @@ fn compare_impact(
     }
 }
 
-fn impact_difference(engine: &UserImpact, naive: &UserImpact) -> String {
+fn impact_difference(engine: &FlatUserImpact, naive: &FlatUserImpact) -> String {
     let lists = [
         ("lost", &engine.lost, &naive.lost),
         ("kept", &engine.kept, &naive.kept),
@@ -1414,7 +1532,7 @@ pub fn check_rebuild(
             .filter(|a| new.contains(a))
             .collect()
     };
-    let reported: BTreeMap<&str, &UserImpact> = impact
+    let reported: BTreeMap<&str, &FlatUserImpact> = impact
         .users
         .iter()
         .map(|u| (u.user.id.as_str(), u))
@@ -1430,9 +1548,9 @@ pub fn check_rebuild(
         }
         let before = org.effective(old_key);
         let now = rebuilt.effective(new_key);
-        let empty = UserImpact {
+        let empty = FlatUserImpact {
             user: before.user.clone(),
-            ..UserImpact::default()
+            ..FlatUserImpact::default()
         };
         let got = reported.get(user.id.as_str()).copied().unwrap_or(&empty);
         let mut fail = |message: String| {
@@ -1580,7 +1698,7 @@ pub fn check_removal(org: &Org, spec: &ChangeSpec) -> Vec<Violation> {
             ..SimulateOptions::default()
         },
     ) {
-        Ok(impact) => impact,
+        Ok(impact) => impact.flatten(),
         Err(e) => return vec![violation("removal", format!("{what}: {e}"))],
     };
     let mut out = Vec::new();

@@ -19,7 +19,7 @@
 //! p-no-delete  Deny compute.instance.Delete on i-prod
 //! ```
 
-use iamsim_core::report::{Entry, Impact, StepKind, UserImpact};
+use iamsim_core::report::{Entry, FlatImpact, FlatUserImpact, StepKind};
 use iamsim_core::{
     parse_changes, Catalogue, ChangeError, LookupError, Org, SimulateOptions, Snapshot,
 };
@@ -110,7 +110,7 @@ struct Seen {
     note: Option<String>,
 }
 
-fn seen(impact: &UserImpact) -> Seen {
+fn seen(impact: &FlatUserImpact) -> Seen {
     Seen {
         user: impact.user.id.clone(),
         lost: flat(&impact.lost),
@@ -162,10 +162,17 @@ fn noted(mut seen: Seen, note: &str) -> Seen {
     seen
 }
 
-fn simulate(org: &Org, changes: Value, options: SimulateOptions) -> Result<Impact, ChangeError> {
+/// The what-if, its grouped form checked, in the one-entry-per-action form.
+fn simulate(
+    org: &Org,
+    changes: Value,
+    options: SimulateOptions,
+) -> Result<FlatImpact, ChangeError> {
     let specs = parse_changes(&changes.to_string()).unwrap();
     let changes = org.resolve_all(&specs).unwrap();
-    org.simulate_with(&changes, &options)
+    let impact = org.simulate_with(&changes, &options)?;
+    assert_eq!(iamsim_core::testing::grouped_shape(&impact), None);
+    Ok(impact.flatten())
 }
 
 /// Simulates `changes` (a JSON array) and checks every reported user, in report order.

@@ -106,7 +106,7 @@ proptest! {
                 group: org.find_group(&group_id).unwrap(),
                 user: org.find_user(&user_id).unwrap(),
             };
-            let impact = org.simulate(&[change]).unwrap();
+            let impact = org.simulate(&[change]).unwrap().flatten();
             prop_assert_eq!(impact.users.len(), 1);
             let got = &impact.users[0];
             let naive = reference::remove_member(&snapshot, &catalogue, &group_id, &user_id);
@@ -146,7 +146,7 @@ proptest! {
                 group: org.find_group(&group_id).unwrap(),
                 user: org.find_user(&user_id).unwrap(),
             };
-            let impact = org.simulate(&[change]).unwrap();
+            let impact = org.simulate(&[change]).unwrap().flatten();
             let got = &impact.users[0];
             let rebuilt = Org::compile(&reference::without_member(&snapshot, &group_id, &user_id), &catalogue).unwrap();
             let u = rebuilt.find_user(&user_id).unwrap();

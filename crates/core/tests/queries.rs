@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use iamsim_core::model::{PolicyDocument, RoleType};
-use iamsim_core::report::{Effective, Entry, Path, Step, StepKind, UserImpact};
+use iamsim_core::report::{Effective, Entry, FlatUserImpact, Path, Step, StepKind};
 use iamsim_core::testing::fuzz::action_covers;
 use iamsim_core::{reference, ChangeSpec, Org, Precedence, Snapshot};
 use proptest::prelude::*;
@@ -96,7 +96,7 @@ fn standing(
     }
 }
 
-fn no_loss(impact: &UserImpact) -> bool {
+fn no_loss(impact: &FlatUserImpact) -> bool {
     impact.lost.is_empty() && impact.gained.is_empty() && impact.assumable_lost.is_empty()
 }
 
@@ -416,7 +416,10 @@ fn rank_is_each_single_what_if_under(
         for removal in &rank.removals {
             let spec = spec_of(&removal.change);
             got.push(text(&spec));
-            let impact = org.simulate(&[org.resolve(&spec).unwrap()]).unwrap();
+            let impact = org
+                .simulate(&[org.resolve(&spec).unwrap()])
+                .unwrap()
+                .flatten();
             let mine = impact.users.iter().find(|u| u.user.id == id);
             let (lost, gained, assumable_lost) = match mine {
                 Some(u) => (u.lost.clone(), u.gained.clone(), u.assumable_lost.clone()),
@@ -543,7 +546,10 @@ fn diff_judges_an_element_on_both_snapshots_resources() {
         lost,
         [("compute.widget.Make", "*"), ("compute.widget.Make", "i-1")]
     );
-    let impact = org.simulate(&[org.resolve(&change).unwrap()]).unwrap();
+    let impact = org
+        .simulate(&[org.resolve(&change).unwrap()])
+        .unwrap()
+        .flatten();
     assert_eq!(impact.users[0].lost, diff.users[0].lost);
 }
 

@@ -317,7 +317,8 @@ fn precedence_in_what_if() {
                 policy: org.find_policy("allow").unwrap(),
                 from: Holder::User(org.find_user("u").unwrap()),
             }])
-            .unwrap();
+            .unwrap()
+            .flatten();
         assert_eq!(flat(&impact.users[0].lost), lost, "{rule:?}");
         assert!(impact.users[0].gained.is_empty(), "{rule:?}");
     }
@@ -725,7 +726,8 @@ fn remove_member_lost_kept_gained() {
             group: org.find_group("g").unwrap(),
             user: org.find_user("u").unwrap(),
         }])
-        .unwrap();
+        .unwrap()
+        .flatten();
     let u = &impact.users[0];
     assert_eq!(
         flat(&u.lost),

@@ -6,10 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use iamsim_core::model::RoleType;
-use iamsim_core::report::{Impact, UserImpact};
+use iamsim_core::report::{FlatImpact, FlatUserImpact};
 use iamsim_core::testing::{check_rebuild, check_what_if, ChangePick};
 use iamsim_core::{
-    reference, Catalogue, ChangeError, ChangeSpec, Org, Precedence, SimulateOptions, Snapshot,
+    reference, Catalogue, ChangeError, ChangeSpec, Detail, Org, Precedence, SimulateOptions,
+    Snapshot,
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -20,6 +21,7 @@ use common::{cases, catalogue, change_pick, change_set, compile_as, config, orga
 const ALLOW_NOOP: SimulateOptions = SimulateOptions {
     allow_noop: true,
     threads: 1,
+    detail: Detail::Full,
 };
 
 /// The changes of a set that the engine can name.
@@ -30,12 +32,14 @@ fn nameable(org: &Org, specs: Vec<ChangeSpec>) -> Vec<ChangeSpec> {
         .collect()
 }
 
-fn simulate(org: &Org, specs: &[ChangeSpec]) -> Result<Impact, ChangeError> {
+/// The what-if in the one-entry-per-action form.
+fn simulate(org: &Org, specs: &[ChangeSpec]) -> Result<FlatImpact, ChangeError> {
     let changes: Vec<_> = specs.iter().map(|s| org.resolve(s).unwrap()).collect();
     org.simulate_with(&changes, &ALLOW_NOOP)
+        .map(|impact| impact.flatten())
 }
 
-fn by_user(impact: &Impact) -> BTreeMap<String, &UserImpact> {
+fn by_user(impact: &FlatImpact) -> BTreeMap<String, &FlatUserImpact> {
     impact
         .users
         .iter()

@@ -5,16 +5,20 @@ use schemars::transform::RecursiveTransform;
 use schemars::Schema;
 use serde_json::{json, Value};
 
-use super::{Diff, Effective, Explanation, Impact, Rank, Redundancy, WhoCan, SCHEMA_VERSION};
+use super::{
+    Diff, Effective, Explanation, FlatImpact, Impact, ImpactOverview, Rank, Redundancy, WhoCan,
+    SCHEMA_VERSION,
+};
 
 /// The JSON Schema (draft 2020-12) that every report validates against, as the CLI's
-/// `--format json` prints them: one of [`Effective`], [`Explanation`], [`Impact`], [`WhoCan`],
+/// `--format json` prints them: one of [`Effective`], [`Explanation`], [`Impact`] (with
+/// `--summary`, [`ImpactOverview`]; with `--per-action`, [`FlatImpact`]), [`WhoCan`],
 /// [`Redundancy`], [`Diff`] and [`Rank`], each under `$defs` by its type name.
 ///
 /// The schema describes what iamsim *writes*: every object is closed (no property beyond those
 /// listed), a property is required unless it may be left out, and `schema_version` is the
 /// constant [`SCHEMA_VERSION`]. `iamsim schema` prints it; the repository commits it as
-/// `schema/output.v1.json`, and the CLI tests check every JSON document they read against it.
+/// `schema/output.v2.json`, and the CLI tests check every JSON document they read against it.
 pub fn output_schema() -> Value {
     let mut generator = SchemaSettings::draft2020_12()
         .for_serialize()
@@ -24,6 +28,8 @@ pub fn output_schema() -> Value {
         generator.subschema_for::<Effective>(),
         generator.subschema_for::<Explanation>(),
         generator.subschema_for::<Impact>(),
+        generator.subschema_for::<ImpactOverview>(),
+        generator.subschema_for::<FlatImpact>(),
         generator.subschema_for::<WhoCan>(),
         generator.subschema_for::<Redundancy>(),
         generator.subschema_for::<Diff>(),

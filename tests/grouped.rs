@@ -1,0 +1,227 @@
+//! The impact report as people and programs get it on wide changes: shared entries and paths in
+//! JSON, `--per-action` for the one-entry-per-action form, `--summary`, `--limit`, kept
+//! permissions counted by what carries them unless `--show-kept`, and Markdown that fits a
+//! GitHub comment and says what it leaves out.
+
+use serde_json::Value;
+
+use crate::util::{flat, iamsim, temp_file};
+
+/// Detaching compute-admin from DevOps reaches Ana and Dan (and Ben, unaffected).
+const DETACH: &[&str] = &[
+    "impact",
+    "detach-policy",
+    "--policy",
+    "compute-admin",
+    "--group",
+    "DevOps",
+];
+
+fn with(base: &[&str], more: &[&str]) -> Vec<String> {
+    base.iter().chain(more).map(|s| s.to_string()).collect()
+}
+
+fn run(args: &[String]) -> crate::util::Run {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    iamsim(&args)
+}
+
+#[test]
+fn json_shares_paths_between_users_and_entries() {
+    let raw = run(&with(DETACH, &["--format", "json"])).raw();
+    let paths = raw["paths"].as_array().expect("paths");
+    // Both users lost compute-admin through the same path: it is written once, from the first
+    // step after the user.
+    let shared: Vec<usize> = paths
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p[0]["id"] == "g-devops" && p[1]["id"] == "p-compute-admin")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(shared.len(), 1, "{raw:#}");
+    let users = raw["users"].as_array().expect("users");
+    assert_eq!(users.len(), 2);
+    for user in users {
+        let via: Vec<u64> = user["lost"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|e| {
+                raw["entries"][e.as_u64().unwrap() as usize]["via"]
+                    .clone()
+                    .as_array()
+                    .cloned()
+                    .unwrap()
+            })
+            .map(|p| p.as_u64().unwrap())
+            .collect();
+        assert_eq!(via, [shared[0] as u64], "{}", user["user"]["id"]);
+    }
+    // An entry lists its actions as indexes of the per-action summary, sorted.
+    let entry = &raw["entries"][0];
+    let actions: Vec<u64> = entry["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_u64().unwrap())
+        .collect();
+    assert!(actions.windows(2).all(|w| w[0] < w[1]), "{entry}");
+    assert!(raw["actions"][actions[0] as usize]["action"].is_string());
+    assert_eq!(raw["summary"]["users_affected"], 2);
+    assert_eq!(raw["summary"]["users_reached"], 3);
+    assert_eq!(raw["summary"]["pairs"]["lost"], 43);
+}
+
+#[test]
+fn per_action_is_the_flattened_report() {
+    let grouped = run(&with(DETACH, &["--format", "json"])).raw();
+    let per_action = run(&with(DETACH, &["--format", "json", "--per-action"])).raw();
+    assert_eq!(per_action, flat(grouped));
+    assert!(per_action.get("entries").is_none());
+    assert_eq!(
+        per_action["users"][0]["lost"][0]["via"][0][0]["kind"],
+        "user"
+    );
+    run(&with(DETACH, &["--per-action"])).expect_error(&["--per-action", "--format json"]);
+}
+
+#[test]
+fn summary_counts_what_the_full_report_lists() {
+    let full = run(&with(DETACH, &["--format", "json"])).raw();
+    let summary = run(&with(DETACH, &["--format", "json", "--summary"])).raw();
+    assert_eq!(summary["summary"], full["summary"]);
+    assert_eq!(summary["actions"], full["actions"]);
+    assert!(summary.get("users").is_none() && summary.get("entries").is_none());
+    let top = summary["top_users"].as_array().expect("top_users");
+    let ids: Vec<&Value> = top.iter().map(|u| &u["user"]["id"]).collect();
+    let expected: Vec<&Value> = full["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| &u["user"]["id"])
+        .collect();
+    assert_eq!(ids, expected);
+    assert_eq!(top[0]["counts"], full["users"][0]["counts"]);
+    let table = run(&with(DETACH, &["--summary"]));
+    table.expect_code(0);
+    assert!(
+        table
+            .stdout
+            .contains("2 user(s) affected: 2 lose access, 0 gain access"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("MOST AFFECTED (2)"),
+        "{}",
+        table.stdout
+    );
+    assert!(!table.stdout.contains("LOST ("), "{}", table.stdout);
+}
+
+#[test]
+fn limit_lists_the_first_users_and_counts_the_rest() {
+    let table = run(&with(DETACH, &["--limit", "1"]));
+    table.expect_code(0);
+    assert!(
+        table.stdout.contains("Dan <dan@acme.example>"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        !table.stdout.contains("\nAna <ana@acme.example>"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("1 more user(s) not listed"),
+        "{}",
+        table.stdout
+    );
+    let json = run(&with(DETACH, &["--limit", "1", "--format", "json"]));
+    let raw = json.raw();
+    assert_eq!(raw["users"].as_array().unwrap().len(), 1);
+    assert_eq!(raw["summary"]["users_affected"], 2);
+    assert!(
+        json.stderr.contains("1 more user(s) not listed"),
+        "{}",
+        json.stderr
+    );
+    // `--limit 0` lists everyone.
+    let all = run(&with(DETACH, &["--limit", "0", "--format", "json"])).raw();
+    assert_eq!(all["users"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn kept_is_counted_by_carrier_unless_show_kept() {
+    let args = [
+        "impact",
+        "remove-member",
+        "--group",
+        "DevOps",
+        "--user",
+        "ana@acme.example",
+    ];
+    let counted = run(&with(&args, &[]));
+    counted.expect_code(0);
+    assert!(
+        counted.stdout.contains(
+            "KEPT (3): still allowed; carried by\n    role viewer (2), group Billing (1)\n"
+        ),
+        "{}",
+        counted.stdout
+    );
+    assert!(counted.stdout.contains("`--show-kept` lists it"));
+    let listed = run(&with(&args, &["--show-kept"]));
+    assert!(
+        listed.stdout.contains(
+            "account.billing.Read  on *\n      via group Billing > policy billing-read #0"
+        ),
+        "{}",
+        listed.stdout
+    );
+    assert!(!listed.stdout.contains("--show-kept"));
+}
+
+/// On a generated organization, deleting the largest group reaches hundreds of users: the
+/// Markdown stops before a GitHub comment's 65,536 characters and says how many users it left
+/// out; a table lists 20.
+#[test]
+fn markdown_fits_a_comment_and_says_what_it_leaves_out() {
+    let generated = iamsim(&["generate", "--users", "400", "--seed", "3"]);
+    generated.expect_code(0);
+    let snapshot = temp_file("generated.json", &generated.stdout);
+    let args = [
+        "impact",
+        "delete-group",
+        "--group",
+        "g-0",
+        "--snapshot",
+        &snapshot,
+    ];
+    let markdown = run(&with(&args, &["--format", "markdown"]));
+    markdown.expect_code(0);
+    let total = run(&with(&args, &["--format", "json", "--summary"])).raw()["summary"]
+        ["users_affected"]
+        .as_u64()
+        .unwrap() as usize;
+    let listed = markdown.stdout.matches("<details>").count();
+    assert!(
+        markdown.stdout.len() <= 65_536,
+        "{} bytes",
+        markdown.stdout.len()
+    );
+    assert!(listed > 0 && listed < total, "{listed} of {total}");
+    assert!(
+        markdown
+            .stdout
+            .contains(&format!("_... {} more user(s) not listed", total - listed)),
+        "{}",
+        &markdown.stdout[markdown.stdout.len() - 400..]
+    );
+    let table = run(&with(&args, &[]));
+    assert_eq!(table.stdout.matches("\n  LOST (").count(), 20);
+    assert!(table
+        .stdout
+        .contains(&format!("... {} more user(s) not listed", total - 20)));
+}
