@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::{ArgAction, Args, Subcommand};
-use iamsim_core::{Catalogue, Change, Org, Snapshot};
+use iamsim_core::{Catalogue, Change, Org};
 use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault};
 use iamsim_vultr::{
     apply, crawl, verify, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Progress,
@@ -18,7 +18,8 @@ use iamsim_vultr::{
 };
 
 use crate::{
-    compile_with, emit, read_catalogue, render, Failure, Format, GateCheck, PrecedenceArg,
+    compile_with, emit, input_limit, read_catalogue, read_snapshot, read_text, render,
+    write_atomically, Failure, Format, GateCheck, PrecedenceArg,
 };
 
 #[derive(Subcommand)]
@@ -135,7 +136,7 @@ impl Api {
     fn client(&self) -> Result<Client, Failure> {
         let key = match &self.api_key_file {
             Some(path) => {
-                let (key, warning) = ApiKey::from_file(path)?;
+                let (key, warning) = ApiKey::from_file(path, input_limit())?;
                 if let Some(warning) = warning {
                     eprintln!("warning: {}", render::clean(&warning));
                 }
@@ -379,7 +380,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             let mut json = serde_json::to_string_pretty(&result.snapshot)?;
             json.push('\n');
             match &output {
-                Some(path) => iamsim_vultr::write_atomic(path, json.as_bytes())?,
+                Some(path) => write_atomically(path, json.as_bytes())?,
                 None => {
                     let mut stdout = std::io::stdout().lock();
                     match stdout
@@ -519,15 +520,11 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             faults,
             omit_documents,
         } => {
-            let bytes = std::fs::read(&snapshot)
-                .map_err(|e| Failure(format!("{}: {e}", snapshot.display())))?;
-            let organization = Snapshot::from_json_bytes(&bytes)
-                .map_err(|e| Failure(format!("{}: {e}", snapshot.display())))?;
+            let organization = read_snapshot(&snapshot)?;
             let faults: Vec<Fault> = match &faults {
                 None => Vec::new(),
                 Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                    let text = read_text(path)?;
                     let mut de = serde_json::Deserializer::from_str(&text);
                     let faults = serde_path_to_error::deserialize(&mut de)
                         .map_err(|e| Failure(format!("{}: {e}", path.display())))?;

@@ -79,9 +79,11 @@ impl ApiKey {
 
     /// The key in the file at `path`: its first line, without surrounding whitespace.
     ///
+    /// At most `limit` bytes are read ([`crate::files::read_limited`]; `-` is standard input).
     /// Returns the key and, on Unix, a warning when other users may read the file.
-    pub fn from_file(path: &Path) -> Result<(ApiKey, Option<String>), Error> {
-        let bytes = std::fs::read(path)
+    pub fn from_file(path: &Path, limit: u64) -> Result<(ApiKey, Option<String>), Error> {
+        // The reader's errors never quote the content: only sizes, offsets and byte values.
+        let bytes = crate::files::read_limited(path, limit)
             .map_err(|e| Error::Key(format!("key file `{}`: {e}", path.display())))?;
         // The content is secret: errors about it never quote it.
         let text = String::from_utf8(bytes).map_err(|_| {
