@@ -14,7 +14,7 @@ use iamsim_core::{Catalogue, Change, Org};
 use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault};
 use iamsim_vultr::{
     apply, crawl, verify, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Progress,
-    API_KEY_VAR, DEFAULT_BASE_URL,
+    API_KEY_VAR, DEFAULT_BASE_URL, MAX_RATE, MIN_RATE,
 };
 
 use crate::{
@@ -104,20 +104,24 @@ pub struct Api {
         hide_env_values = true
     )]
     api_key_file: Option<PathBuf>,
-    /// Requests per second, at most 25 (Vultr allows 30).
-    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    /// Requests per second, from 0.01 to 25 (Vultr allows 30).
+    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = parse_rate)]
     rate: f64,
     /// Items per page, 1 to 500.
     #[arg(long, value_name = "N", default_value_t = 100)]
     per_page: u32,
-    /// Seconds one request may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    /// Seconds one request may take, 1 to 3600.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
-    /// Seconds all requests of the command may take together.
-    #[arg(long, value_name = "SECONDS", default_value_t = 4 * 3600)]
+    /// Seconds all requests of the command may take together, waits included; 1 to 2592000
+    /// (30 days).
+    #[arg(long, value_name = "SECONDS", default_value_t = 4 * 3600,
+          value_parser = clap::value_parser!(u64).range(1..=30 * 86_400))]
     total_timeout: u64,
-    /// Tries per request on 429, 5xx, timeouts and broken connections.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    /// Tries per request on 429, 5xx, timeouts and broken connections, 1 to 100.
+    #[arg(long, value_name = "N", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
     attempts: u32,
     /// The organization (id or name), when the key sees several.
     #[arg(long, value_name = "ID")]
@@ -151,8 +155,8 @@ impl Api {
         let options = ClientOptions {
             base_url: self.base_url.clone(),
             rate_per_second: self.rate,
-            request_timeout: Duration::from_secs(self.timeout.max(1)),
-            total_timeout: Some(Duration::from_secs(self.total_timeout.max(1))),
+            request_timeout: Duration::from_secs(self.timeout),
+            total_timeout: Some(Duration::from_secs(self.total_timeout)),
             max_attempts: self.attempts,
             user_agent: concat!("iamsim/", env!("CARGO_PKG_VERSION")).to_string(),
             ..ClientOptions::default()
@@ -182,8 +186,24 @@ impl Api {
             root_user: self.root_user.clone(),
             strict,
             tool: concat!("iamsim ", env!("CARGO_PKG_VERSION")).to_string(),
+            ..CrawlOptions::default()
         }
     }
+}
+
+/// `--rate`: a finite number of requests per second within the client's bounds; never
+/// rounded into range.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if !(rate.is_finite() && (MIN_RATE..=MAX_RATE).contains(&rate)) {
+        return Err(format!(
+            "`{text}` is out of range: at least {MIN_RATE} and at most {MAX_RATE} requests per second"
+        ));
+    }
+    Ok(rate)
 }
 
 /// A one-line progress display on stderr, drawn only when stderr is a terminal.

@@ -184,6 +184,14 @@ pub enum HttpError {
         /// What.
         message: String,
     },
+    /// Waiting for the next request slot of the rate limit would pass the overall timeout.
+    #[error("waiting {:.1} s for the rate limit would pass the overall timeout of {} s", wait.as_secs_f64(), total.as_secs())]
+    RateWait {
+        /// The wait the rate limit needs.
+        wait: Duration,
+        /// The overall timeout.
+        total: Duration,
+    },
     /// The overall timeout is spent.
     #[error("overall timeout of {} s reached", total.as_secs())]
     Deadline {

@@ -50,12 +50,12 @@ mod verify;
 
 pub use client::{
     encode, parse_retry_after, Client, ClientOptions, JsonResponse, RequestLog, Stats,
-    DEFAULT_BASE_URL, MAX_RATE,
+    DEFAULT_BASE_URL, MAX_RATE, MIN_RATE,
 };
 pub use clock::{rfc3339, Clock, ManualClock, SystemClock};
 pub use crawl::{
-    crawl, normalize, Counts, Crawl, CrawlInfo, CrawlOptions, Event, EventKind, Progress,
-    MAX_PER_PAGE,
+    crawl, normalize, Counts, Crawl, CrawlInfo, CrawlLimits, CrawlOptions, Event, EventKind,
+    Progress, MAX_PER_PAGE,
 };
 pub use error::{Error, HttpError};
 pub use key::{ApiKey, KeySource, API_KEY_VAR};

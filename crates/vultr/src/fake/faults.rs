@@ -198,6 +198,13 @@ pub enum FaultAction {
         #[serde(default)]
         changed: bool,
     },
+    /// Pagination: pages of fresh items forever (copies of the first item with new ids), each
+    /// with a new cursor: a listing that never ends.
+    PageEndless {
+        /// The `meta.total` announced; none at all when absent.
+        #[serde(default)]
+        total: Option<u64>,
+    },
     /// Pagination: `meta.total` says this.
     PageTotal {
         /// The total announced.
@@ -240,6 +247,7 @@ impl FaultAction {
                 | FaultAction::PageDuplicate { .. }
                 | FaultAction::PageTotal { .. }
                 | FaultAction::PageSize { .. }
+                | FaultAction::PageEndless { .. }
         )
     }
 }
