@@ -490,24 +490,75 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                     "`{email}` is no longer a member of `{group_name}` on Vultr; nothing was changed"
                 )));
             }
-            let status = apply::delete_member(&mut client, &group_id, &user_id)?;
+            let status = match apply::delete_member(&mut client, &group_id, &user_id) {
+                Ok(status) => status,
+                Err(e) => {
+                    // No definite answer (a timeout, a reset, a 5xx; or a refusal after an
+                    // earlier try that may have gone through): ask Vultr what happened, on a
+                    // fresh client so that a spent overall timeout does not stop the check.
+                    let check = api.client().and_then(|mut c| {
+                        apply::is_member(&mut c, &group_id, &user_id).map_err(Failure::from)
+                    });
+                    let failed = render::clean(&e.to_string());
+                    let outcome = match check {
+                        Ok(false) => {
+                            report_outcome("removed", &group_id, &user_id, None);
+                            eprintln!(
+                                "note: the DELETE failed ({failed}), but Vultr no longer lists `{}` as a member of `{}`: removed (verified)",
+                                render::clean(&email),
+                                render::clean(&group_name)
+                            );
+                            None
+                        }
+                        Ok(true) => {
+                            report_outcome("not_removed", &group_id, &user_id, None);
+                            Some((
+                                2,
+                                format!(
+                                    "{failed}; Vultr still lists `{email}` as a member of `{group_name}`: not removed"
+                                ),
+                            ))
+                        }
+                        Err(Failure(why)) => {
+                            let command = check_command(&client, &group_id);
+                            report_outcome("unknown", &group_id, &user_id, Some(&command));
+                            eprintln!("hint: check with: {}", render::clean(&command));
+                            Some((
+                                3,
+                                format!(
+                                    "{failed}; the membership could not be checked ({why}): `{email}` may or may not have been removed from `{group_name}` (outcome unknown)"
+                                ),
+                            ))
+                        }
+                    };
+                    if let Some((code, message)) = outcome {
+                        eprintln!("error: {}", render::clean(&message));
+                        return Ok(code);
+                    }
+                    0
+                }
+            };
             if status == 404 {
                 eprintln!(
                     "note: DELETE answered 404: `{}` was no longer a member of `{}` (removed by an earlier try, or by someone else)",
                     render::clean(&email),
                     render::clean(&group_name)
                 );
-            } else {
+            } else if status != 0 {
                 eprintln!(
                     "note: removed `{}` from `{}` (DELETE answered {status})",
                     render::clean(&email),
                     render::clean(&group_name)
                 );
             }
-            if apply::is_member(&mut client, &group_id, &user_id)? {
-                return Err(Failure(format!(
-                    "verification failed: `{email}` is still a member of `{group_name}` after DELETE answered {status}"
-                )));
+            if status != 0 {
+                if apply::is_member(&mut client, &group_id, &user_id)? {
+                    report_outcome("not_removed", &group_id, &user_id, None);
+                    return Err(Failure(format!(
+                        "verification failed: `{email}` is still a member of `{group_name}` after DELETE answered {status}"
+                    )));
+                }
+                report_outcome("removed", &group_id, &user_id, None);
             }
             eprintln!("note: checked: Vultr no longer lists them as a member; crawling again to compare with the prediction");
             let after = crawl_reporting(&mut client, &options, 0, api.verbose)?;
@@ -576,6 +627,34 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             Ok(0)
         }
     }
+}
+
+/// The outcome of a DELETE, as one machine-readable stderr line: `outcome: ` and a JSON object
+/// with `outcome` (`removed`, verified by a GET; `not_removed`; `unknown`), the group and user
+/// ids and, when unknown, the command that checks.
+fn report_outcome(outcome: &str, group_id: &str, user_id: &str, check: Option<&str>) {
+    let mut value = serde_json::json!({
+        "outcome": outcome,
+        "group_id": group_id,
+        "user_id": user_id,
+    });
+    if let Some(check) = check {
+        value["check"] = serde_json::Value::String(check.to_string());
+    }
+    eprintln!("outcome: {value}");
+}
+
+/// The exact command that shows whether the membership is still there: the group as Vultr
+/// lists it. The key is named by its variable, never written out.
+fn check_command(client: &Client, group_id: &str) -> String {
+    let url = format!(
+        "{}/groups/{}",
+        client.options().base_url.trim_end_matches('/'),
+        iamsim_vultr::encode(group_id)
+    );
+    client.key().redact(&format!(
+        "curl -sS -H \"Authorization: Bearer ${API_KEY_VAR}\" '{url}'"
+    ))
 }
 
 /// Asks on the terminal; refuses without one.

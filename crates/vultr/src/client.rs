@@ -463,7 +463,10 @@ impl Client {
                         key_source: self.key.source().to_string(),
                         detail,
                     },
-                    403 => HttpError::Forbidden { detail },
+                    403 => HttpError::Forbidden {
+                        method: method.to_string(),
+                        detail,
+                    },
                     404 => HttpError::NotFound { detail },
                     _ => HttpError::Status { status, detail },
                 })

@@ -92,7 +92,8 @@ pub enum FaultAction {
         /// How long.
         millis: u64,
     },
-    /// Reads the request and never answers (until the client gives up).
+    /// Handles the request as usual (a DELETE takes effect), then never answers (until the
+    /// client gives up).
     Hang,
     /// Answers normally, one body byte at a time.
     Trickle {
