@@ -244,12 +244,15 @@ impl Shape {
     }
 }
 
-/// `body[key]` as an array; `null` reads as empty.
+/// `body[key]` as an array. `null` is a wrong type like any other: read as an empty list, it
+/// would drop every item and could even give a consistent-looking snapshot.
 pub(crate) fn items<'a>(body: &'a Value, key: &str) -> Result<&'a [Value], Shape> {
     match body.get(key) {
         Some(Value::Array(items)) => Ok(items),
-        Some(Value::Null) => Ok(&[]),
-        Some(_) => Err(Shape::new(key, "expected an array")),
+        Some(other) => Err(Shape::new(
+            key,
+            format!("expected an array, found {}", kind_of(other)),
+        )),
         None => Err(Shape::new(key, "missing")),
     }
 }
@@ -259,14 +262,18 @@ pub(crate) fn bucket<'a>(body: &'a Value, key: &str, name: &str) -> Result<&'a [
     match body.get(key) {
         Some(Value::Object(buckets)) => match buckets.get(name) {
             Some(Value::Array(items)) => Ok(items),
-            Some(Value::Null) => Ok(&[]),
-            Some(_) => Err(Shape::new(format!("{key}.{name}"), "expected an array")),
+            Some(other) => Err(Shape::new(
+                format!("{key}.{name}"),
+                format!("expected an array, found {}", kind_of(other)),
+            )),
             None => Err(Shape::new(format!("{key}.{name}"), "missing")),
         },
-        Some(Value::Null) => Ok(&[]),
-        Some(_) => Err(Shape::new(
+        Some(other) => Err(Shape::new(
             key,
-            "expected an object of arrays (`all`, `direct`, ...)",
+            format!(
+                "expected an object of arrays (`all`, `direct`, ...), found {}",
+                kind_of(other)
+            ),
         )),
         None => Err(Shape::new(key, "missing")),
     }
@@ -812,7 +819,7 @@ impl Crawl {
     pub fn check_no_secret(&self, key: &crate::ApiKey) -> Result<(), Error> {
         let text = serde_json::to_string(&self.snapshot)
             .map_err(|e| Error::Crawl(format!("snapshot: {e}")))?;
-        if key.redact(&text) != text {
+        if key.appears_in(&text) {
             return Err(Error::Crawl(
                 "the organization data sent by the server contains the API key itself; refusing to keep it"
                     .to_string(),

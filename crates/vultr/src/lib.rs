@@ -58,7 +58,7 @@ pub use crawl::{
     Progress, MAX_PER_PAGE,
 };
 pub use error::{Error, HttpError};
-pub use key::{ApiKey, KeySource, API_KEY_VAR};
+pub use key::{ApiKey, KeySource, API_KEY_VAR, SUBSTRING_MATCH_LEN};
 pub use verify::{expected, verify, Difference, Expected, Verification};
 
 /// The snapshot format this adapter writes.
