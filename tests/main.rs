@@ -8,6 +8,7 @@ mod bad_input;
 mod catalogue;
 mod demo;
 mod exit_codes;
+mod files;
 mod formats;
 mod gates;
 mod grouped;

@@ -239,3 +239,45 @@ fn hostile_names_are_inert_in_markdown() {
     assert!(run.stdout.contains("&lt;b&gt;"), "{run:#?}");
     assert!(run.stdout.contains("\\u{1b}"), "{run:#?}");
 }
+
+/// R-IN-03: bidirectional controls and line/paragraph separators in names are escaped like
+/// control characters in the table and in Markdown: nothing can reorder or split a line.
+#[test]
+fn bidi_and_separator_characters_are_escaped() {
+    let hidden = [
+        '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+        '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{2028}', '\u{2029}',
+    ];
+    let name: String = hidden.iter().map(|c| format!("x{c}")).collect();
+    let mut demo: serde_json::Value =
+        serde_json::from_str(include_str!("../crates/cli/demo.json")).expect("demo");
+    let users = demo["users"].as_array_mut().expect("users");
+    let ana = users.iter_mut().find(|u| u["id"] == "u-ana").expect("ana");
+    ana["name"] = serde_json::Value::String(name);
+    let path = crate::util::temp_json("bidi.json", &demo);
+    for format in ["table", "markdown"] {
+        let run = iamsim(&[
+            "effective",
+            "--user",
+            "u-ana",
+            "--snapshot",
+            &path,
+            "--format",
+            format,
+        ]);
+        run.expect_code(0);
+        for text in [&run.stdout, &run.stderr] {
+            assert!(
+                !text.chars().any(|c| hidden.contains(&c)),
+                "{format}: a raw bidi or separator character: {run:#?}"
+            );
+        }
+        for c in hidden {
+            let escaped = c.escape_default().to_string();
+            assert!(
+                run.stdout.contains(&escaped),
+                "{format}: `{escaped}` in {run:#?}"
+            );
+        }
+    }
+}

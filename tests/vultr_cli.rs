@@ -513,3 +513,123 @@ fn remove_member_under_each_precedence() {
         outputs[1]
     );
 }
+
+/// The `outcome: {...}` line of a remove-member run, parsed.
+fn outcome(run: &crate::util::Run) -> serde_json::Value {
+    let line = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("outcome: "))
+        .unwrap_or_else(|| panic!("no outcome line: {run:#?}"));
+    serde_json::from_str(line).expect("the outcome is JSON")
+}
+
+/// R-APPLY-01: a DELETE that hangs after the server applied it is followed by a GET of the
+/// membership: removed (verified), exit 0, the outcome line says `removed`.
+#[test]
+fn a_hanging_delete_that_was_applied_is_verified_removed() {
+    // `Hang` applies the request, then never answers.
+    let server = start(
+        small(),
+        vec![Fault::on("/groups/g-ops/members/u-ana", FaultAction::Hang).method("DELETE")],
+    );
+    let mut args = ANA_LEAVES_OPS.to_vec();
+    args.extend(["--yes", "--timeout", "1", "--attempts", "2"]);
+    let run = vultr("remove-member", &server, &args);
+    run.expect_code(0);
+    assert!(run.stderr.contains("timed out"), "{run:#?}");
+    assert!(run.stderr.contains("removed (verified)"), "{run:#?}");
+    assert_eq!(outcome(&run)["outcome"], "removed");
+    assert!(!is_member(&server, "g-ops", "u-ana"));
+    assert_no_key(&run, &[]);
+}
+
+/// R-APPLY-01: a DELETE that fails with 5xx on every try and was not applied: the GET finds
+/// the member still there; exit 2, `not_removed`.
+#[test]
+fn a_failing_delete_that_was_not_applied_is_not_removed() {
+    let unavailable = FaultAction::Status {
+        status: 503,
+        retry_after: None,
+        body: None,
+    };
+    let server = start(
+        small(),
+        vec![Fault::on("/groups/g-ops/members/u-ana", unavailable).method("DELETE")],
+    );
+    let mut args = ANA_LEAVES_OPS.to_vec();
+    args.extend(["--yes", "--attempts", "2"]);
+    let run = vultr("remove-member", &server, &args);
+    ExpectLine::expect_error(
+        &run,
+        &[
+            "server error 503 on all 2 attempt(s)",
+            "Vultr still lists `ana@small.example` as a member of `Ops`: not removed",
+        ],
+    );
+    assert_eq!(outcome(&run)["outcome"], "not_removed");
+    assert!(is_member(&server, "g-ops", "u-ana"));
+}
+
+/// R-APPLY-01: when the check cannot be made either (the group's GET hangs too), the outcome
+/// is unknown: exit 3, and the exact command to check, without the key.
+#[test]
+fn a_hanging_delete_that_cannot_be_checked_is_unknown() {
+    let server = start(
+        small(),
+        vec![
+            Fault::on("/groups/g-ops/members/u-ana", FaultAction::Hang).method("DELETE"),
+            // The crawl's read of the group and the check before the DELETE go through.
+            Fault::on("/groups/g-ops", FaultAction::Hang)
+                .method("GET")
+                .skip(2),
+        ],
+    );
+    let mut args = ANA_LEAVES_OPS.to_vec();
+    args.extend(["--yes", "--timeout", "1", "--attempts", "1"]);
+    let run = vultr("remove-member", &server, &args);
+    run.expect_code(3);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{run:#?}");
+    assert!(errors[0].contains("(outcome unknown)"), "{run:#?}");
+    let outcome = outcome(&run);
+    assert_eq!(outcome["outcome"], "unknown");
+    let check = outcome["check"].as_str().expect("a check command");
+    let url = format!("{}/groups/g-ops", server.base_url());
+    assert_eq!(
+        check,
+        format!("curl -sS -H \"Authorization: Bearer $VULTR_API_KEY\" '{url}'")
+    );
+    assert!(
+        run.stderr.contains(&format!("hint: check with: {check}")),
+        "{run:#?}"
+    );
+    assert_no_key(&run, &[]);
+}
+
+/// A 403 on the DELETE speaks of a change, not of reading.
+#[test]
+fn a_forbidden_delete_is_not_called_a_read() {
+    let forbidden = FaultAction::Status {
+        status: 403,
+        retry_after: None,
+        body: None,
+    };
+    let server = start(
+        small(),
+        vec![Fault::on("/groups/g-ops/members/u-ana", forbidden).method("DELETE")],
+    );
+    let mut args = ANA_LEAVES_OPS.to_vec();
+    args.push("--yes");
+    let run = vultr("remove-member", &server, &args);
+    ExpectLine::expect_error(
+        &run,
+        &["DELETE /v2/groups/g-ops/members/u-ana: 403 forbidden: the key's user may not make this change", "not removed"],
+    );
+    assert!(!run.stderr.contains("may not read"), "{run:#?}");
+    assert_eq!(outcome(&run)["outcome"], "not_removed");
+}

@@ -487,3 +487,82 @@ fn error_kinds() {
         assert_eq!(server.requests().len(), 1, "{code}: not retried");
     }
 }
+
+/// R-HTTP-18: a rate-limit wait counts against the overall timeout: a wait that would pass it
+/// fails at once, naming both, on the manual clock and in real time through the binary.
+#[test]
+fn rate_limit_waits_count_against_the_total_timeout() {
+    let server = start(small(), vec![]);
+    let (mut client, clock) = client(ClientOptions {
+        rate_per_second: 0.05,
+        total_timeout: Some(Duration::from_secs(5)),
+        ..options(&server)
+    });
+    client
+        .get_json("/users")
+        .expect("the first request goes at once");
+    let e = client.get_json("/users").unwrap_err().to_string();
+    assert!(
+        e.contains("waiting 21.0 s for the rate limit would pass the overall timeout of 5 s"),
+        "{e}"
+    );
+    assert!(clock.sleeps().is_empty(), "{:?}", clock.sleeps());
+    assert_eq!(server.requests().len(), 1);
+
+    let url = server.base_url();
+    let started = std::time::Instant::now();
+    crate::vultr_support::iamsim_key(&[
+        "vultr",
+        "fetch",
+        "--base-url",
+        &url,
+        "--rate",
+        "0.05",
+        "--total-timeout",
+        "5",
+    ])
+    .expect_error(&["rate limit would pass the overall timeout of 5 s"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// R-IN-02: `--rate`, `--timeout`, `--total-timeout` and `--attempts` out of range are usage
+/// errors naming the flag, before any request; never rounded into range.
+#[test]
+fn flag_values_are_validated_not_rewritten() {
+    let server = start(small(), vec![]);
+    let url = server.base_url();
+    for (flag, value, expected) in [
+        ("--rate", "0", "at least 0.01"),
+        ("--rate", "-1", "at least 0.01"),
+        ("--rate", "NaN", "at least 0.01"),
+        ("--rate", "inf", "at most 25"),
+        ("--rate", "0.0000001", "at least 0.01"),
+        ("--rate", "ten", "not a number"),
+        ("--timeout", "0", "0 is not in 1..=3600"),
+        ("--timeout", "99999999", "not in 1..=3600"),
+        ("--total-timeout", "0", "0 is not in 1..=2592000"),
+        ("--attempts", "0", "0 is not in 1..=100"),
+    ] {
+        let arg = format!("{flag}={value}");
+        crate::vultr_support::iamsim_key(&["vultr", "fetch", "--base-url", &url, &arg])
+            .expect_error(&[flag, expected]);
+    }
+    assert!(server.requests().is_empty());
+    let e = Client::new(
+        ApiKey::new(SENTINEL).unwrap(),
+        ClientOptions {
+            request_timeout: Duration::ZERO,
+            ..options(&server)
+        },
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("request timeout must be more than 0"),
+        "{e}"
+    );
+}

@@ -201,3 +201,32 @@ fn string_encoded_documents() {
     let crawl = fetch(&server).expect("string document");
     assert_eq!(organization(&crawl.snapshot), organization(&clean.snapshot));
 }
+
+/// R-JSON-06: `null` where a list belongs (`"users": null`) is an error naming the endpoint
+/// and the field, never an empty list (which could even pass for a consistent snapshot).
+#[test]
+fn null_lists_are_errors() {
+    for (path, body) in [
+        (
+            "/users",
+            r#"{"users": null, "meta": {"total": 0, "links": {"next": ""}}}"#,
+        ),
+        (
+            "/policies",
+            r#"{"policies": null, "meta": {"total": 0, "links": {"next": ""}}}"#,
+        ),
+    ] {
+        let action = FaultAction::Body {
+            status: 200,
+            content_type: "application/json".into(),
+            body: body.into(),
+        };
+        let server = start(small(), vec![Fault::on(path, action)]);
+        let text = error_text(fetch(&server));
+        let field = &path[1..];
+        assert!(
+            text.contains(&format!("GET /v2{path}?per_page=100: unexpected response: {field}: expected an array, found null")),
+            "{text}"
+        );
+    }
+}

@@ -229,3 +229,94 @@ fn per_page_never_exceeds_the_maximum() {
     assert!(text.contains("between 1 and 500"), "{text}");
     vultr("fetch", &server, &["--per-page", "501"]).expect_error(&["between 1 and 500"]);
 }
+
+/// R-PAGE-10: a server that keeps sending pages of fresh ids is stopped at a ceiling naming the
+/// endpoint: the listing's documented ceiling when `meta.total` is missing or past it, the
+/// stated total (doubled, with room) when it is believable, and the crawl's byte budget.
+#[test]
+fn an_endless_listing_stops_at_its_ceiling() {
+    use iamsim_vultr::CrawlLimits;
+    assert_eq!(
+        CrawlLimits::default(),
+        CrawlLimits {
+            users: 1_000_000,
+            others: 100_000,
+            total_items: 10_000_000,
+            total_bytes: 1 << 30,
+        }
+    );
+    let low = CrawlLimits {
+        users: 1_000,
+        ..CrawlLimits::default()
+    };
+    for (total, expected, max_requests) in [
+        (
+            None,
+            "more than the limit of 1000 for this listing (no `meta.total`; the ceiling is 1000)",
+            11,
+        ),
+        (Some(1_000_000_000_000), "past the ceiling of 1000", 11),
+        (
+            Some(20),
+            "more than the limit of 1000 for this listing (`meta.total` says 20)",
+            11,
+        ),
+    ] {
+        let server = start(
+            demo(),
+            vec![Fault::on("/users", FaultAction::PageEndless { total })],
+        );
+        let crawl_options = CrawlOptions {
+            limits: low,
+            ..CrawlOptions::default()
+        };
+        let text = error_text(fetch_with(options(&server), &crawl_options).0);
+        assert!(
+            text.contains("GET /v2/users: 1100 distinct items read"),
+            "{text}"
+        );
+        assert!(text.contains(expected), "{text}");
+        assert!(requests_to(&server, "/users") <= max_requests);
+    }
+
+    let server = start(
+        demo(),
+        vec![Fault::on(
+            "/users",
+            FaultAction::PageEndless { total: None },
+        )],
+    );
+    let crawl_options = CrawlOptions {
+        limits: CrawlLimits {
+            total_bytes: 100_000,
+            ..CrawlLimits::default()
+        },
+        ..CrawlOptions::default()
+    };
+    let text = error_text(fetch_with(options(&server), &crawl_options).0);
+    assert!(
+        text.contains("GET /v2/users: the crawl has received"),
+        "{text}"
+    );
+    assert!(
+        text.contains("more than its limit of 100000 bytes"),
+        "{text}"
+    );
+
+    let server = start(
+        demo(),
+        vec![Fault::on(
+            "/users",
+            FaultAction::PageEndless { total: None },
+        )],
+    );
+    let crawl_options = CrawlOptions {
+        limits: CrawlLimits {
+            total_items: 500,
+            ..CrawlLimits::default()
+        },
+        ..CrawlOptions::default()
+    };
+    let text = error_text(fetch_with(options(&server), &crawl_options).0);
+    assert!(text.contains("more than its limit of 500"), "{text}");
+}

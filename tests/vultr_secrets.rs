@@ -323,3 +323,23 @@ fn set_mode(path: &str, mode: u32) {
 
 #[cfg(not(unix))]
 fn set_mode(_path: &str, _mode: u32) {}
+
+/// A short key (`VULTR_API_KEY=k`) is looked for as a whole token only: a fetch whose data
+/// holds the key's letters inside words (`ana@small.example`, `u-ana`) succeeds, and nothing
+/// is redacted by mistake.
+#[test]
+fn a_short_key_raises_no_false_alarm() {
+    let server = start(small(), vec![]);
+    let url = server.base_url();
+    for key in ["k", "a", "ana", "small"] {
+        let run = crate::util::iamsim_with(
+            &["vultr", "fetch", "--base-url", &url, "--rate", "25"],
+            |c| {
+                c.env("VULTR_API_KEY", key).env_remove("VULTR_API_KEY_FILE");
+            },
+        );
+        run.expect_code(0);
+        assert!(!run.stdout.contains("[REDACTED]"), "{key}: {run:#?}");
+        assert!(run.stdout.contains("ana@small.example"), "{key}: {run:#?}");
+    }
+}

@@ -33,6 +33,30 @@ const DEMO: &str = include_str!("demo.json");
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The most bytes any input file may hold (`-` is stdin), such as `4GiB` or `500MiB`.
+    /// Default: 2 GiB for snapshots, 64 MiB for catalogues, change files, policy documents and
+    /// key files.
+    #[arg(long, value_name = "SIZE", global = true, value_parser = iamsim_vultr::files::parse_size)]
+    max_input_size: Option<u64>,
+}
+
+/// `--max-input-size`, set once before the command runs.
+static MAX_INPUT_SIZE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// The cap on a snapshot file.
+fn snapshot_limit() -> u64 {
+    MAX_INPUT_SIZE
+        .get()
+        .copied()
+        .unwrap_or(iamsim_vultr::files::SNAPSHOT_LIMIT)
+}
+
+/// The cap on every other input file.
+pub(crate) fn input_limit() -> u64 {
+    MAX_INPUT_SIZE
+        .get()
+        .copied()
+        .unwrap_or(iamsim_vultr::files::INPUT_LIMIT)
 }
 
 #[derive(Subcommand)]
@@ -398,6 +422,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(size) = cli.max_input_size {
+        let _ = MAX_INPUT_SIZE.set(size);
+    }
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(Failure(message)) => {
@@ -724,11 +751,12 @@ fn spec(kind: ImpactKind) -> Result<ChangeSpec, Failure> {
 }
 
 /// An I/O error in one line, lowercase, naming the file.
-fn io_failure(path: &Path, e: std::io::Error) -> Failure {
+pub(crate) fn io_failure(path: &Path, e: std::io::Error) -> Failure {
     let reason = match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         std::io::ErrorKind::IsADirectory => "is a directory".to_string(),
+        std::io::ErrorKind::FileTooLarge => format!("{e}; raise it with --max-input-size SIZE"),
         _ => {
             let text = e.to_string();
             let mut chars = text.chars();
@@ -741,8 +769,11 @@ fn io_failure(path: &Path, e: std::io::Error) -> Failure {
     Failure(format!("{}: {reason}", path.display()))
 }
 
-fn read_text(path: &Path) -> Result<String, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| io_failure(path, e))?;
+/// A text input (catalogue, change file, document, fault script; `-` is stdin), under
+/// [`input_limit`].
+pub(crate) fn read_text(path: &Path) -> Result<String, Failure> {
+    let bytes =
+        iamsim_vultr::files::read_limited(path, input_limit()).map_err(|e| io_failure(path, e))?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     String::from_utf8(bytes.to_vec()).map_err(|e| {
         Failure(format!(
@@ -766,8 +797,10 @@ pub(crate) fn read_catalogue(path: Option<&Path>) -> Result<Catalogue, Failure> 
     }
 }
 
-fn read_snapshot(path: &Path) -> Result<Snapshot, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| io_failure(path, e))?;
+/// A snapshot file (`-` is stdin), under [`snapshot_limit`].
+pub(crate) fn read_snapshot(path: &Path) -> Result<Snapshot, Failure> {
+    let bytes = iamsim_vultr::files::read_limited(path, snapshot_limit())
+        .map_err(|e| io_failure(path, e))?;
     Snapshot::from_json_bytes(&bytes).map_err(|e| Failure(format!("{}: {e}", path.display())))
 }
 
@@ -893,26 +926,11 @@ fn emit_text(text: &str) -> Result<(), Failure> {
     }
 }
 
-/// Writes a file whole or not at all: a temporary file beside it, then a rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Failure(format!("{}: not a file name", path.display())))?;
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(io_failure(path, e));
-    }
-    Ok(())
+/// Writes a file whole or not at all, through the one safe writer
+/// ([`iamsim_vultr::files::write_atomic`]: regular files only, symlinks followed, mode and
+/// owner kept, new files 0600, fsync then rename).
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    iamsim_vultr::files::write_atomic(path, bytes).map_err(|e| io_failure(path, e))
 }
 
 /// The gates of one command, parsed.

@@ -15,12 +15,26 @@ use iamsim_core::report::{
 const WIDTH: usize = 80;
 
 /// Makes a name from the snapshot safe to print: control characters (ANSI escapes, newlines)
-/// are shown escaped instead of acting on the terminal.
+/// and the characters that reorder or break text without being seen (bidirectional controls
+/// U+202A–U+202E, U+2066–U+2069, U+200E, U+200F; line and paragraph separators U+2028,
+/// U+2029) are shown escaped instead of acting on the terminal or spoofing a table.
 pub fn clean(text: &str) -> String {
-    if text.chars().any(char::is_control) {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{202A}'..='\u{202E}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{200E}'
+                    | '\u{200F}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+            )
+    }
+    if text.chars().any(unsafe_char) {
         text.chars()
             .map(|c| {
-                if c.is_control() {
+                if unsafe_char(c) {
                     c.escape_default().to_string()
                 } else {
                     c.to_string()

@@ -10,15 +10,16 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::{ArgAction, Args, Subcommand};
-use iamsim_core::{Catalogue, Change, Org, Snapshot};
+use iamsim_core::{Catalogue, Change, Org};
 use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault};
 use iamsim_vultr::{
     apply, crawl, verify, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Progress,
-    API_KEY_VAR, DEFAULT_BASE_URL,
+    API_KEY_VAR, DEFAULT_BASE_URL, MAX_RATE, MIN_RATE,
 };
 
 use crate::{
-    compile_with, emit, read_catalogue, render, Failure, Format, GateCheck, PrecedenceArg,
+    compile_with, emit, input_limit, read_catalogue, read_snapshot, read_text, render,
+    write_atomically, Failure, Format, GateCheck, PrecedenceArg,
 };
 
 #[derive(Subcommand)]
@@ -103,20 +104,24 @@ pub struct Api {
         hide_env_values = true
     )]
     api_key_file: Option<PathBuf>,
-    /// Requests per second, at most 25 (Vultr allows 30).
-    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    /// Requests per second, from 0.01 to 25 (Vultr allows 30).
+    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = parse_rate)]
     rate: f64,
     /// Items per page, 1 to 500.
     #[arg(long, value_name = "N", default_value_t = 100)]
     per_page: u32,
-    /// Seconds one request may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    /// Seconds one request may take, 1 to 3600.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
-    /// Seconds all requests of the command may take together.
-    #[arg(long, value_name = "SECONDS", default_value_t = 4 * 3600)]
+    /// Seconds all requests of the command may take together, waits included; 1 to 2592000
+    /// (30 days).
+    #[arg(long, value_name = "SECONDS", default_value_t = 4 * 3600,
+          value_parser = clap::value_parser!(u64).range(1..=30 * 86_400))]
     total_timeout: u64,
-    /// Tries per request on 429, 5xx, timeouts and broken connections.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    /// Tries per request on 429, 5xx, timeouts and broken connections, 1 to 100.
+    #[arg(long, value_name = "N", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
     attempts: u32,
     /// The organization (id or name), when the key sees several.
     #[arg(long, value_name = "ID")]
@@ -135,7 +140,7 @@ impl Api {
     fn client(&self) -> Result<Client, Failure> {
         let key = match &self.api_key_file {
             Some(path) => {
-                let (key, warning) = ApiKey::from_file(path)?;
+                let (key, warning) = ApiKey::from_file(path, input_limit())?;
                 if let Some(warning) = warning {
                     eprintln!("warning: {}", render::clean(&warning));
                 }
@@ -150,8 +155,8 @@ impl Api {
         let options = ClientOptions {
             base_url: self.base_url.clone(),
             rate_per_second: self.rate,
-            request_timeout: Duration::from_secs(self.timeout.max(1)),
-            total_timeout: Some(Duration::from_secs(self.total_timeout.max(1))),
+            request_timeout: Duration::from_secs(self.timeout),
+            total_timeout: Some(Duration::from_secs(self.total_timeout)),
             max_attempts: self.attempts,
             user_agent: concat!("iamsim/", env!("CARGO_PKG_VERSION")).to_string(),
             ..ClientOptions::default()
@@ -181,8 +186,24 @@ impl Api {
             root_user: self.root_user.clone(),
             strict,
             tool: concat!("iamsim ", env!("CARGO_PKG_VERSION")).to_string(),
+            ..CrawlOptions::default()
         }
     }
+}
+
+/// `--rate`: a finite number of requests per second within the client's bounds; never
+/// rounded into range.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if !(rate.is_finite() && (MIN_RATE..=MAX_RATE).contains(&rate)) {
+        return Err(format!(
+            "`{text}` is out of range: at least {MIN_RATE} and at most {MAX_RATE} requests per second"
+        ));
+    }
+    Ok(rate)
 }
 
 /// A one-line progress display on stderr, drawn only when stderr is a terminal.
@@ -379,7 +400,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             let mut json = serde_json::to_string_pretty(&result.snapshot)?;
             json.push('\n');
             match &output {
-                Some(path) => iamsim_vultr::write_atomic(path, json.as_bytes())?,
+                Some(path) => write_atomically(path, json.as_bytes())?,
                 None => {
                     let mut stdout = std::io::stdout().lock();
                     match stdout
@@ -470,24 +491,75 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                     "`{email}` is no longer a member of `{group_name}` on Vultr; nothing was changed"
                 )));
             }
-            let status = apply::delete_member(&mut client, &group_id, &user_id)?;
+            let status = match apply::delete_member(&mut client, &group_id, &user_id) {
+                Ok(status) => status,
+                Err(e) => {
+                    // No definite answer (a timeout, a reset, a 5xx; or a refusal after an
+                    // earlier try that may have gone through): ask Vultr what happened, on a
+                    // fresh client so that a spent overall timeout does not stop the check.
+                    let check = api.client().and_then(|mut c| {
+                        apply::is_member(&mut c, &group_id, &user_id).map_err(Failure::from)
+                    });
+                    let failed = render::clean(&e.to_string());
+                    let outcome = match check {
+                        Ok(false) => {
+                            report_outcome("removed", &group_id, &user_id, None);
+                            eprintln!(
+                                "note: the DELETE failed ({failed}), but Vultr no longer lists `{}` as a member of `{}`: removed (verified)",
+                                render::clean(&email),
+                                render::clean(&group_name)
+                            );
+                            None
+                        }
+                        Ok(true) => {
+                            report_outcome("not_removed", &group_id, &user_id, None);
+                            Some((
+                                2,
+                                format!(
+                                    "{failed}; Vultr still lists `{email}` as a member of `{group_name}`: not removed"
+                                ),
+                            ))
+                        }
+                        Err(Failure(why)) => {
+                            let command = check_command(&client, &group_id);
+                            report_outcome("unknown", &group_id, &user_id, Some(&command));
+                            eprintln!("hint: check with: {}", render::clean(&command));
+                            Some((
+                                3,
+                                format!(
+                                    "{failed}; the membership could not be checked ({why}): `{email}` may or may not have been removed from `{group_name}` (outcome unknown)"
+                                ),
+                            ))
+                        }
+                    };
+                    if let Some((code, message)) = outcome {
+                        eprintln!("error: {}", render::clean(&message));
+                        return Ok(code);
+                    }
+                    0
+                }
+            };
             if status == 404 {
                 eprintln!(
                     "note: DELETE answered 404: `{}` was no longer a member of `{}` (removed by an earlier try, or by someone else)",
                     render::clean(&email),
                     render::clean(&group_name)
                 );
-            } else {
+            } else if status != 0 {
                 eprintln!(
                     "note: removed `{}` from `{}` (DELETE answered {status})",
                     render::clean(&email),
                     render::clean(&group_name)
                 );
             }
-            if apply::is_member(&mut client, &group_id, &user_id)? {
-                return Err(Failure(format!(
-                    "verification failed: `{email}` is still a member of `{group_name}` after DELETE answered {status}"
-                )));
+            if status != 0 {
+                if apply::is_member(&mut client, &group_id, &user_id)? {
+                    report_outcome("not_removed", &group_id, &user_id, None);
+                    return Err(Failure(format!(
+                        "verification failed: `{email}` is still a member of `{group_name}` after DELETE answered {status}"
+                    )));
+                }
+                report_outcome("removed", &group_id, &user_id, None);
             }
             eprintln!("note: checked: Vultr no longer lists them as a member; crawling again to compare with the prediction");
             let after = crawl_reporting(&mut client, &options, 0, api.verbose)?;
@@ -520,15 +592,11 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             faults,
             omit_documents,
         } => {
-            let bytes = std::fs::read(&snapshot)
-                .map_err(|e| Failure(format!("{}: {e}", snapshot.display())))?;
-            let organization = Snapshot::from_json_bytes(&bytes)
-                .map_err(|e| Failure(format!("{}: {e}", snapshot.display())))?;
+            let organization = read_snapshot(&snapshot)?;
             let faults: Vec<Fault> = match &faults {
                 None => Vec::new(),
                 Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                    let text = read_text(path)?;
                     let mut de = serde_json::Deserializer::from_str(&text);
                     let faults = serde_path_to_error::deserialize(&mut de)
                         .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
@@ -560,6 +628,34 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             Ok(0)
         }
     }
+}
+
+/// The outcome of a DELETE, as one machine-readable stderr line: `outcome: ` and a JSON object
+/// with `outcome` (`removed`, verified by a GET; `not_removed`; `unknown`), the group and user
+/// ids and, when unknown, the command that checks.
+fn report_outcome(outcome: &str, group_id: &str, user_id: &str, check: Option<&str>) {
+    let mut value = serde_json::json!({
+        "outcome": outcome,
+        "group_id": group_id,
+        "user_id": user_id,
+    });
+    if let Some(check) = check {
+        value["check"] = serde_json::Value::String(check.to_string());
+    }
+    eprintln!("outcome: {value}");
+}
+
+/// The exact command that shows whether the membership is still there: the group as Vultr
+/// lists it. The key is named by its variable, never written out.
+fn check_command(client: &Client, group_id: &str) -> String {
+    let url = format!(
+        "{}/groups/{}",
+        client.options().base_url.trim_end_matches('/'),
+        iamsim_vultr::encode(group_id)
+    );
+    client.key().redact(&format!(
+        "curl -sS -H \"Authorization: Bearer ${API_KEY_VAR}\" '{url}'"
+    ))
 }
 
 /// Asks on the terminal; refuses without one.

@@ -17,13 +17,17 @@ pub const DEFAULT_BASE_URL: &str = "https://api.vultr.com/v2";
 /// Vultr answers 429 above 30 requests per second; the client never asks for more than this.
 pub const MAX_RATE: f64 = 25.0;
 
+/// The slowest rate accepted: one request every 100 seconds. Anything slower is a typo, and
+/// would make even a small crawl last for days.
+pub const MIN_RATE: f64 = 0.01;
+
 /// How the client talks to the API. [`ClientOptions::default`] is what `iamsim vultr fetch`
 /// uses.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     /// Base URL, such as [`DEFAULT_BASE_URL`]. Plain `http://` only to a loopback address.
     pub base_url: String,
-    /// Requests per second, at most [`MAX_RATE`]. Requests are spaced evenly, 5% apart more
+    /// Requests per second, from [`MIN_RATE`] to [`MAX_RATE`]. Requests are spaced evenly, 5% apart more
     /// than the rate needs, so that network jitter never makes the server count more.
     pub rate_per_second: f64,
     /// The longest one request may take, from connecting to the last byte of the body.
@@ -71,6 +75,8 @@ pub struct Stats {
     pub requests: u64,
     /// Requests that were retries.
     pub retries: u64,
+    /// Response body bytes received, retries included.
+    pub bytes: u64,
 }
 
 /// One request as the observer sees it: no header, no body.
@@ -150,11 +156,21 @@ impl Client {
         options: ClientOptions,
         clock: Arc<dyn Clock>,
     ) -> Result<Client, Error> {
-        if !(options.rate_per_second > 0.0 && options.rate_per_second <= MAX_RATE) {
+        if !(options.rate_per_second >= MIN_RATE && options.rate_per_second <= MAX_RATE) {
             return Err(Error::Config(format!(
-                "rate must be more than 0 and at most {MAX_RATE} requests per second (Vultr allows 30), not {}",
+                "rate must be at least {MIN_RATE} and at most {MAX_RATE} requests per second (Vultr allows 30), not {}",
                 options.rate_per_second
             )));
+        }
+        if options.request_timeout.is_zero() {
+            return Err(Error::Config(
+                "the request timeout must be more than 0".to_string(),
+            ));
+        }
+        if options.total_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::Config(
+                "the overall timeout must be more than 0".to_string(),
+            ));
         }
         if options.max_attempts == 0 {
             return Err(Error::Config("max attempts must be at least 1".to_string()));
@@ -271,7 +287,8 @@ impl Client {
                     },
                 )
             })?;
-            self.wait_for_slot();
+            self.wait_for_slot(remaining)
+                .map_err(|cause| fail(self, cause))?;
             let at = self.clock.now();
             self.stats.requests += 1;
             if attempt > 1 {
@@ -335,17 +352,27 @@ impl Client {
     }
 
     /// Sleeps until the next request may go: requests are spaced `1.05 / rate` seconds apart.
-    fn wait_for_slot(&mut self) {
+    /// A wait that would use up the `remaining` time fails at once instead: the overall
+    /// timeout bounds every wait.
+    fn wait_for_slot(&mut self, remaining: Duration) -> Result<(), HttpError> {
         let interval = Duration::from_secs_f64(1.05 / self.options.rate_per_second);
         let now = self.clock.now();
         let slot = match self.next_slot {
             Some(slot) if slot > now => {
-                self.clock.sleep(slot - now);
+                let wait = slot - now;
+                if wait >= remaining {
+                    return Err(HttpError::RateWait {
+                        wait,
+                        total: self.options.total_timeout.unwrap_or_default(),
+                    });
+                }
+                self.clock.sleep(wait);
                 slot
             }
             _ => now,
         };
         self.next_slot = Some(slot + interval);
+        Ok(())
     }
 
     /// Exponential backoff with equal jitter: half the step fixed, half random.
@@ -397,6 +424,9 @@ impl Client {
         let retry_after = header("retry-after");
         let location = header("location");
         let body = read_body(response.into_body(), self.options.max_body_bytes, timeout);
+        if let Ok(body) = &body {
+            self.stats.bytes += body.len() as u64;
+        }
         let outcome = match status {
             200..=299 => match body {
                 Err(outcome) => outcome,
@@ -433,7 +463,10 @@ impl Client {
                         key_source: self.key.source().to_string(),
                         detail,
                     },
-                    403 => HttpError::Forbidden { detail },
+                    403 => HttpError::Forbidden {
+                        method: method.to_string(),
+                        detail,
+                    },
                     404 => HttpError::NotFound { detail },
                     _ => HttpError::Status { status, detail },
                 })

@@ -31,6 +31,47 @@ pub struct CrawlOptions {
     pub strict: bool,
     /// The name and version of the tool, recorded in the snapshot.
     pub tool: String,
+    /// How much the crawl may read before it stops with an error.
+    pub limits: CrawlLimits,
+}
+
+/// Ceilings that stop a crawl a server could otherwise make grow without end (new ids on
+/// every page, a huge or missing `meta.total`). Far above the largest organization; Vultr
+/// publishes no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrawlLimits {
+    /// Items in one listing of users (`/users`, suspended users, a policy's or a role's
+    /// users). Default 1,000,000.
+    pub users: u64,
+    /// Items in any other listing (groups, roles, policies, trusts, attachments). Default
+    /// 100,000.
+    pub others: u64,
+    /// Items in all listings of the crawl together. Default 10,000,000.
+    pub total_items: u64,
+    /// Response bytes of the crawl together. Default 1 GiB.
+    pub total_bytes: u64,
+}
+
+impl Default for CrawlLimits {
+    fn default() -> CrawlLimits {
+        CrawlLimits {
+            users: 1_000_000,
+            others: 100_000,
+            total_items: 10_000_000,
+            total_bytes: 1 << 30,
+        }
+    }
+}
+
+impl CrawlLimits {
+    /// The ceiling of one listing, from the last segment of its path.
+    fn ceiling(&self, path: &str) -> u64 {
+        let path = path.split('?').next().unwrap_or(path);
+        match path.rsplit('/').next() {
+            Some("users" | "suspended-users" | "members") => self.users,
+            _ => self.others,
+        }
+    }
 }
 
 impl Default for CrawlOptions {
@@ -41,6 +82,7 @@ impl Default for CrawlOptions {
             root_user: None,
             strict: false,
             tool: concat!("iamsim-vultr ", env!("CARGO_PKG_VERSION")).to_string(),
+            limits: CrawlLimits::default(),
         }
     }
 }
@@ -202,12 +244,15 @@ impl Shape {
     }
 }
 
-/// `body[key]` as an array; `null` reads as empty.
+/// `body[key]` as an array. `null` is a wrong type like any other: read as an empty list, it
+/// would drop every item and could even give a consistent-looking snapshot.
 pub(crate) fn items<'a>(body: &'a Value, key: &str) -> Result<&'a [Value], Shape> {
     match body.get(key) {
         Some(Value::Array(items)) => Ok(items),
-        Some(Value::Null) => Ok(&[]),
-        Some(_) => Err(Shape::new(key, "expected an array")),
+        Some(other) => Err(Shape::new(
+            key,
+            format!("expected an array, found {}", kind_of(other)),
+        )),
         None => Err(Shape::new(key, "missing")),
     }
 }
@@ -217,14 +262,18 @@ pub(crate) fn bucket<'a>(body: &'a Value, key: &str, name: &str) -> Result<&'a [
     match body.get(key) {
         Some(Value::Object(buckets)) => match buckets.get(name) {
             Some(Value::Array(items)) => Ok(items),
-            Some(Value::Null) => Ok(&[]),
-            Some(_) => Err(Shape::new(format!("{key}.{name}"), "expected an array")),
+            Some(other) => Err(Shape::new(
+                format!("{key}.{name}"),
+                format!("expected an array, found {}", kind_of(other)),
+            )),
             None => Err(Shape::new(format!("{key}.{name}"), "missing")),
         },
-        Some(Value::Null) => Ok(&[]),
-        Some(_) => Err(Shape::new(
+        Some(other) => Err(Shape::new(
             key,
-            "expected an object of arrays (`all`, `direct`, ...)",
+            format!(
+                "expected an object of arrays (`all`, `direct`, ...), found {}",
+                kind_of(other)
+            ),
         )),
         None => Err(Shape::new(key, "missing")),
     }
@@ -318,6 +367,10 @@ fn meta(body: &Value) -> Result<Meta, Shape> {
 pub(crate) struct Crawler<'a> {
     pub(crate) client: &'a mut Client,
     per_page: u32,
+    limits: CrawlLimits,
+    /// Items read by every listing so far, and the client's byte count when the crawl began.
+    items_read: u64,
+    bytes_at_start: u64,
     events: Vec<Event>,
     ignored: BTreeSet<String>,
     progress: &'a mut dyn FnMut(&Progress),
@@ -333,11 +386,16 @@ impl<'a> Crawler<'a> {
     pub(crate) fn new(
         client: &'a mut Client,
         per_page: u32,
+        limits: CrawlLimits,
         progress: &'a mut dyn FnMut(&Progress),
     ) -> Crawler<'a> {
+        let bytes_at_start = client.stats().bytes;
         Crawler {
             client,
             per_page,
+            limits,
+            items_read: 0,
+            bytes_at_start,
             events: Vec::new(),
             ignored: BTreeSet::new(),
             progress,
@@ -406,7 +464,10 @@ impl<'a> Crawler<'a> {
                     fresh += 1;
                 }
             }
+            self.items_read += ids.len() as u64;
             bodies.push(body);
+            self.check_limits(path, seen_ids.len() as u64, &totals)
+                .map_err(&pagination)?;
             let Some(next) = meta.next else {
                 break;
             };
@@ -457,6 +518,46 @@ impl<'a> Crawler<'a> {
             bodies,
             last_total: totals.last().copied(),
         })
+    }
+
+    /// Stops a listing (or the crawl) that has read more than its ceiling: items in this
+    /// listing (from `meta.total` when it is believable, else the documented ceiling), items
+    /// in all listings, and bytes received.
+    fn check_limits(&self, path: &str, items: u64, totals: &[u64]) -> Result<(), String> {
+        let ceiling = self.limits.ceiling(path);
+        let (cap, why) = match totals.iter().max() {
+            Some(&total) if total <= ceiling => (
+                total.saturating_mul(2).max(total + 1_000).min(ceiling),
+                format!("`meta.total` says {total}"),
+            ),
+            Some(&total) => (
+                ceiling,
+                format!("`meta.total` of {total} is past the ceiling of {ceiling}"),
+            ),
+            None => (
+                ceiling,
+                format!("no `meta.total`; the ceiling is {ceiling}"),
+            ),
+        };
+        if items > cap {
+            return Err(format!(
+                "{items} distinct items read, more than the limit of {cap} for this listing ({why}); the listing would not end"
+            ));
+        }
+        if self.items_read > self.limits.total_items {
+            return Err(format!(
+                "the crawl has read {} items, more than its limit of {}",
+                self.items_read, self.limits.total_items
+            ));
+        }
+        let bytes = self.client.stats().bytes - self.bytes_at_start;
+        if bytes > self.limits.total_bytes {
+            return Err(format!(
+                "the crawl has received {bytes} bytes, more than its limit of {}",
+                crate::files::format_size(self.limits.total_bytes)
+            ));
+        }
+        Ok(())
     }
 
     /// Items of `key` across pages, each id once. The same id twice with different content is
@@ -660,7 +761,7 @@ pub fn crawl(
     let started = client.clock().system_now();
     let started_at = client.clock().now();
     let before = client.stats();
-    let mut crawler = Crawler::new(client, options.per_page, progress);
+    let mut crawler = Crawler::new(client, options.per_page, options.limits, progress);
     let snapshot = crawl_inner(&mut crawler, options)?;
     let events = std::mem::take(&mut crawler.events);
     let ignored_fields: Vec<String> = std::mem::take(&mut crawler.ignored).into_iter().collect();
@@ -718,7 +819,7 @@ impl Crawl {
     pub fn check_no_secret(&self, key: &crate::ApiKey) -> Result<(), Error> {
         let text = serde_json::to_string(&self.snapshot)
             .map_err(|e| Error::Crawl(format!("snapshot: {e}")))?;
-        if key.redact(&text) != text {
+        if key.appears_in(&text) {
             return Err(Error::Crawl(
                 "the organization data sent by the server contains the API key itself; refusing to keep it"
                     .to_string(),

@@ -68,6 +68,14 @@ impl Error {
     }
 }
 
+fn forbidden_advice(method: &str) -> &'static str {
+    if method.eq_ignore_ascii_case("GET") {
+        "the key's user may not read this; check that its IAM policies allow the `iam.*` read actions"
+    } else {
+        "the key's user may not make this change; check that its IAM policies allow the IAM write action it needs (reading is not enough)"
+    }
+}
+
 /// Why a request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -80,9 +88,12 @@ pub enum HttpError {
         /// The server's own words, if any.
         detail: String,
     },
-    /// 403.
-    #[error("403 forbidden: the key's user may not read this; check that its IAM policies allow the `iam.*` read actions{detail}")]
+    /// A 403. The advice depends on the method: a read needs the `iam.*` read actions, and a
+    /// change needs the action that makes it.
+    #[error("403 forbidden: {}{detail}", forbidden_advice(method))]
     Forbidden {
+        /// The request's method (`GET`, `DELETE`).
+        method: String,
         /// The server's own words, if any.
         detail: String,
     },
@@ -184,6 +195,14 @@ pub enum HttpError {
         /// What.
         message: String,
     },
+    /// Waiting for the next request slot of the rate limit would pass the overall timeout.
+    #[error("waiting {:.1} s for the rate limit would pass the overall timeout of {} s", wait.as_secs_f64(), total.as_secs())]
+    RateWait {
+        /// The wait the rate limit needs.
+        wait: Duration,
+        /// The overall timeout.
+        total: Duration,
+    },
     /// The overall timeout is spent.
     #[error("overall timeout of {} s reached", total.as_secs())]
     Deadline {
@@ -220,7 +239,8 @@ impl HttpError {
                 key_source,
                 detail: key.redact(&detail),
             },
-            HttpError::Forbidden { detail } => HttpError::Forbidden {
+            HttpError::Forbidden { method, detail } => HttpError::Forbidden {
+                method,
                 detail: key.redact(&detail),
             },
             HttpError::NotFound { detail } => HttpError::NotFound {

@@ -10,6 +10,10 @@ use crate::Error;
 /// The environment variable the key is read from by default.
 pub const API_KEY_VAR: &str = "VULTR_API_KEY";
 
+/// Keys at least this long are looked for anywhere in text; shorter ones only as whole tokens.
+/// Vultr's keys are 36 characters.
+pub const SUBSTRING_MATCH_LEN: usize = 16;
+
 /// Where a key came from, so that a refused key can be named without showing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
@@ -79,9 +83,11 @@ impl ApiKey {
 
     /// The key in the file at `path`: its first line, without surrounding whitespace.
     ///
+    /// At most `limit` bytes are read ([`crate::files::read_limited`]; `-` is standard input).
     /// Returns the key and, on Unix, a warning when other users may read the file.
-    pub fn from_file(path: &Path) -> Result<(ApiKey, Option<String>), Error> {
-        let bytes = std::fs::read(path)
+    pub fn from_file(path: &Path, limit: u64) -> Result<(ApiKey, Option<String>), Error> {
+        // The reader's errors never quote the content: only sizes, offsets and byte values.
+        let bytes = crate::files::read_limited(path, limit)
             .map_err(|e| Error::Key(format!("key file `{}`: {e}", path.display())))?;
         // The content is secret: errors about it never quote it.
         let text = String::from_utf8(bytes).map_err(|_| {
@@ -125,13 +131,48 @@ impl ApiKey {
     /// `text` with every occurrence of the key replaced by `[REDACTED]`, for server text that is
     /// shown to people (error bodies, body prefixes): a server that echoes the request must not
     /// make iamsim print the key.
+    ///
+    /// A key of at least [`SUBSTRING_MATCH_LEN`] characters is matched anywhere. A shorter one
+    /// (a test key such as `k`) only as a whole token, not inside a longer word: otherwise
+    /// every `k` of every message would be taken for the key.
     pub fn redact(&self, text: &str) -> String {
-        let secret = self.secret.expose_secret();
-        if text.contains(secret) {
-            text.replace(secret, "[REDACTED]")
-        } else {
-            text.to_string()
+        let mut out = String::with_capacity(text.len());
+        let mut rest = 0;
+        for (start, end) in self.occurrences(text) {
+            out.push_str(&text[rest..start]);
+            out.push_str("[REDACTED]");
+            rest = end;
         }
+        out.push_str(&text[rest..]);
+        out
+    }
+
+    /// Whether `text` holds the key, as [`ApiKey::redact`] matches it.
+    pub fn appears_in(&self, text: &str) -> bool {
+        !self.occurrences(text).is_empty()
+    }
+
+    fn occurrences(&self, text: &str) -> Vec<(usize, usize)> {
+        let secret = self.secret.expose_secret();
+        let whole_token = secret.len() < SUBSTRING_MATCH_LEN;
+        let is_word = |c: Option<char>| {
+            c.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
+        };
+        let mut found = Vec::new();
+        let mut from = 0;
+        while let Some(at) = text[from..].find(secret) {
+            let start = from + at;
+            let end = start + secret.len();
+            let bounded =
+                !is_word(text[..start].chars().next_back()) && !is_word(text[end..].chars().next());
+            if !whole_token || bounded {
+                found.push((start, end));
+                from = end;
+            } else {
+                from = start + secret.chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        found
     }
 }
 
@@ -151,4 +192,22 @@ fn loose_permissions(path: &Path) -> Option<String> {
 #[cfg(not(unix))]
 fn loose_permissions(_path: &Path) -> Option<String> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiKey;
+
+    #[test]
+    fn short_keys_match_whole_tokens_only() {
+        let k = ApiKey::new("k").unwrap();
+        assert_eq!(
+            k.redact("kind: key k, `k` and k-9"),
+            "kind: key [REDACTED], `[REDACTED]` and k-9"
+        );
+        assert!(!k.appears_in(r#"{"kind": "keep", "name": "kk"}"#));
+        assert!(k.appears_in(r#"{"name": "k"}"#));
+        let long = ApiKey::new("ABCDEFGHIJKLMNOPQRST").unwrap();
+        assert_eq!(long.redact("xABCDEFGHIJKLMNOPQRSTy"), "x[REDACTED]y");
+    }
 }

@@ -7,6 +7,7 @@
 //!   [`iamsim_core::Snapshot`] that is complete or an error. What changed during the crawl is
 //!   recorded in its `crawl` object.
 //! - [`verify()`]: Vultr's own per-user views against what the snapshot gives each user.
+//! - [`files`]: the one safe writer and the bounded reader of every file iamsim touches.
 //! - [`apply`]: remove a group member through Vultr's own procedure, and check the result.
 //! - `fake` (feature `fake`): a fake Vultr server on loopback that serves a snapshot through the
 //!   same paths, shapes, pagination and status codes, with scriptable faults.
@@ -43,60 +44,22 @@ mod crawl;
 mod error;
 #[cfg(feature = "fake")]
 pub mod fake;
+pub mod files;
 mod key;
 mod verify;
 
-use std::io::Write;
-use std::path::Path;
-
 pub use client::{
     encode, parse_retry_after, Client, ClientOptions, JsonResponse, RequestLog, Stats,
-    DEFAULT_BASE_URL, MAX_RATE,
+    DEFAULT_BASE_URL, MAX_RATE, MIN_RATE,
 };
 pub use clock::{rfc3339, Clock, ManualClock, SystemClock};
 pub use crawl::{
-    crawl, normalize, Counts, Crawl, CrawlInfo, CrawlOptions, Event, EventKind, Progress,
-    MAX_PER_PAGE,
+    crawl, normalize, Counts, Crawl, CrawlInfo, CrawlLimits, CrawlOptions, Event, EventKind,
+    Progress, MAX_PER_PAGE,
 };
 pub use error::{Error, HttpError};
-pub use key::{ApiKey, KeySource, API_KEY_VAR};
+pub use key::{ApiKey, KeySource, API_KEY_VAR, SUBSTRING_MATCH_LEN};
 pub use verify::{expected, verify, Difference, Expected, Verification};
 
 /// The snapshot format this adapter writes.
 pub const SNAPSHOT_FORMAT: &str = iamsim_core::model::SNAPSHOT_FORMAT;
-
-/// Writes `bytes` to `path` atomically: to a temporary file in the same directory, flushed to
-/// disk, then renamed over `path`. A failure leaves `path` as it was and no temporary file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |source: std::io::Error| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io(std::io::Error::other("not a file name")))?;
-    let temp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(io(e));
-    }
-    Ok(())
-}

@@ -132,7 +132,7 @@ pub fn verify(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Verification, Error> {
     let expected = expected(snapshot);
-    let mut crawler = Crawler::new(client, per_page, progress);
+    let mut crawler = Crawler::new(client, per_page, crate::CrawlLimits::default(), progress);
     let mut differences = Vec::new();
     let total = snapshot.users.len();
     for (i, user) in snapshot.users.iter().enumerate() {

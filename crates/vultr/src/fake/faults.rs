@@ -92,7 +92,8 @@ pub enum FaultAction {
         /// How long.
         millis: u64,
     },
-    /// Reads the request and never answers (until the client gives up).
+    /// Handles the request as usual (a DELETE takes effect), then never answers (until the
+    /// client gives up).
     Hang,
     /// Answers normally, one body byte at a time.
     Trickle {
@@ -198,6 +199,13 @@ pub enum FaultAction {
         #[serde(default)]
         changed: bool,
     },
+    /// Pagination: pages of fresh items forever (copies of the first item with new ids), each
+    /// with a new cursor: a listing that never ends.
+    PageEndless {
+        /// The `meta.total` announced; none at all when absent.
+        #[serde(default)]
+        total: Option<u64>,
+    },
     /// Pagination: `meta.total` says this.
     PageTotal {
         /// The total announced.
@@ -240,6 +248,7 @@ impl FaultAction {
                 | FaultAction::PageDuplicate { .. }
                 | FaultAction::PageTotal { .. }
                 | FaultAction::PageSize { .. }
+                | FaultAction::PageEndless { .. }
         )
     }
 }

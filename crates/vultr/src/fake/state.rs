@@ -399,13 +399,35 @@ impl State {
                 next = Some(encode_cursor(items[at].0, nonce));
             }
         }
-        let total = mods
-            .iter()
-            .find_map(|m| match m {
-                FaultAction::PageTotal { total } => Some(*total),
-                _ => None,
-            })
-            .unwrap_or(total);
+        let mut total = Some(
+            mods.iter()
+                .find_map(|m| match m {
+                    FaultAction::PageTotal { total } => Some(*total),
+                    _ => None,
+                })
+                .unwrap_or(total),
+        );
+        if let Some(announced) = mods.iter().find_map(|m| match m {
+            FaultAction::PageEndless { total } => Some(*total),
+            _ => None,
+        }) {
+            let template = items
+                .first()
+                .map_or_else(|| json!({}), |(_, item)| item.clone());
+            page = (0..size)
+                .map(|_| {
+                    let mut item = template.clone();
+                    let id = format!("endless-{}", self.next_nonce());
+                    if let Value::Object(map) = &mut item {
+                        map.insert("id".into(), Value::String(id));
+                    }
+                    item
+                })
+                .collect();
+            let nonce = self.next_nonce();
+            next = Some(encode_cursor(start, nonce));
+            total = announced;
+        }
         let mut links = Map::new();
         match next {
             Some(c) => {
@@ -422,10 +444,12 @@ impl State {
         links.insert("prev".into(), Value::String(String::new()));
         let mut body = Map::new();
         body.insert(key.to_string(), Value::Array(page));
-        body.insert(
-            "meta".into(),
-            json!({ "total": total, "links": Value::Object(links) }),
-        );
+        let mut meta = Map::new();
+        if let Some(total) = total {
+            meta.insert("total".into(), json!(total));
+        }
+        meta.insert("links".into(), Value::Object(links));
+        body.insert("meta".into(), Value::Object(meta));
         Reply::ok(Value::Object(body))
     }
 
