@@ -244,7 +244,7 @@ fn engine(c: &mut Criterion) {
             role.id,
             held_by(role),
             impact.users.len(),
-            impact.users.iter().map(|u| u.lost.len() + u.kept.len() + u.gained.len()).sum::<usize>()
+            impact.users.iter().map(|u| u.counts.lost + u.counts.kept + u.counts.gained).sum::<usize>()
         );
         // The widest change of all: delete the largest group (skewed sizes put most users in
         // the first groups).
@@ -256,7 +256,7 @@ fn engine(c: &mut Criterion) {
             wide_impact
                 .users
                 .iter()
-                .map(|u| u.lost.len() + u.kept.len() + u.gained.len())
+                .map(|u| u.counts.lost + u.counts.kept + u.counts.gained)
                 .sum::<usize>()
         );
         // A change set reaching about 10,000 users at the large size, every one reported:
@@ -296,7 +296,7 @@ fn engine(c: &mut Criterion) {
             attach_impact
                 .users
                 .iter()
-                .map(|u| u.lost.len() + u.kept.len() + u.gained.len())
+                .map(|u| u.counts.lost + u.counts.kept + u.counts.gained)
                 .sum::<usize>()
         );
         let mut changed = snapshot.clone();

@@ -190,9 +190,8 @@ impl Org {
         let none = Overlay::none();
         let grants = self.grants(user, &none);
         let mut cells = Vec::new();
-        let mut keys = std::collections::BTreeSet::new();
+        let mut keys = Vec::new();
         for a in grants.actions() {
-            keys.clear();
             grants.keys(self, &none, a, &mut keys);
             for key in keys.iter().filter(|k| !k.is_any()) {
                 let judgement = grants.judge(self, &none, a, key);

@@ -8,7 +8,7 @@
 //! bytes do not depend on the thread count.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use crate::eval::{Hit, Route};
 use crate::org::Org;
@@ -18,6 +18,50 @@ use crate::report::{
     ActionId, ActionSummary, Assumable, EntryId, GroupedEntry, Impact, ImpactSummary, PairCounts,
     Path, PathId, Step, UserImpact, SCHEMA_VERSION,
 };
+
+/// A small fast hasher (the rustc "Fx" mix) for the interning maps, whose keys are short runs
+/// of integers. Ids never depend on it: they are given in report order.
+#[derive(Debug, Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+fn fx_hash(value: &impl Hash) -> u64 {
+    let mut hasher = Fx::default();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
 
 /// Which list of a user's impact a pair goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -50,7 +94,8 @@ pub(crate) struct Judged<'o> {
     pairs: Vec<Pair<'o>>,
     /// The distinct path sets of this user's pairs, each sorted.
     sets: Vec<Vec<PathKey>>,
-    index: HashMap<Vec<PathKey>, u32>,
+    /// Sets by the hash of their content; equal hashes are told apart by comparison.
+    index: FxMap<u64, Vec<u32>>,
     scratch: Vec<PathKey>,
     pub(crate) assumable_lost: Vec<Assumable>,
     pub(crate) assumable_gained: Vec<Assumable>,
@@ -65,7 +110,7 @@ impl<'o> Judged<'o> {
             counts: PairCounts::default(),
             pairs: Vec::new(),
             sets: Vec::new(),
-            index: HashMap::new(),
+            index: FxMap::default(),
             scratch: Vec::new(),
             assumable_lost: Vec::new(),
             assumable_gained: Vec::new(),
@@ -99,13 +144,27 @@ impl<'o> Judged<'o> {
                 index: org.statement(hit.statement, overlay).index,
             }));
             self.scratch.sort_unstable();
-            match self.index.get(self.scratch.as_slice()) {
-                Some(&set) => set,
-                None => {
-                    let set = self.sets.len() as u32;
-                    self.sets.push(self.scratch.clone());
-                    self.index.insert(self.scratch.clone(), set);
-                    set
+            // Neighbouring elements are often covered by the same statements.
+            match self.pairs.last() {
+                Some(&(_, _, last, _))
+                    if last != NO_SET && self.sets[last as usize] == self.scratch =>
+                {
+                    last
+                }
+                _ => {
+                    let ids = self.index.entry(fx_hash(&self.scratch)).or_default();
+                    match ids
+                        .iter()
+                        .find(|&&id| self.sets[id as usize] == self.scratch)
+                    {
+                        Some(&id) => id,
+                        None => {
+                            let id = self.sets.len() as u32;
+                            self.sets.push(self.scratch.clone());
+                            ids.push(id);
+                            id
+                        }
+                    }
                 }
             }
         } else {
@@ -115,17 +174,19 @@ impl<'o> Judged<'o> {
     }
 }
 
-/// Gives entries, paths and actions their ids, in order of first reference.
+/// Gives entries and actions their ids (entries in order of first reference, actions in name
+/// order) and paths theirs (in path order).
 pub(crate) struct Interner<'a> {
     org: &'a Org,
     /// Per universe element (the overlay's extras included), its action id, if reported.
     action_ids: Vec<u32>,
     actions: Vec<ActionSummary>,
+    /// Paths in order of first reference, renumbered in path order at the end.
     paths: Vec<Path>,
-    path_ids: HashMap<PathKey, PathId>,
+    path_ids: FxMap<PathKey, PathId>,
     entries: Vec<GroupedEntry>,
     /// Entries by the hash of their content; equal hashes are told apart by comparison.
-    entry_ids: HashMap<u64, Vec<EntryId>>,
+    entry_ids: FxMap<u64, Vec<EntryId>>,
 }
 
 const UNREPORTED: u32 = u32::MAX;
@@ -160,9 +221,9 @@ impl<'a> Interner<'a> {
             action_ids,
             actions,
             paths: Vec::new(),
-            path_ids: HashMap::new(),
+            path_ids: FxMap::default(),
             entries: Vec::new(),
-            entry_ids: HashMap::new(),
+            entry_ids: FxMap::default(),
         }
     }
 
@@ -208,6 +269,7 @@ impl<'a> Interner<'a> {
             }
             reported.push(user);
         }
+        self.sort_paths();
         Impact {
             schema_version: SCHEMA_VERSION,
             changes: Vec::new(),
@@ -248,15 +310,13 @@ impl<'a> Interner<'a> {
         // As the one-entry-per-action lists sort: by (first) action, then resource.
         runs.sort_by(|a, b| (a.0, a.1[0], &a.2).cmp(&(b.0, b.1[0], &b.2)));
         for (class, actions, resource, set) in runs {
-            let mut paths: Vec<(PathKey, Path)> = judged.sets[set as usize]
+            // Sorted by first-reference id for now: a canonical form of the set, made path
+            // order when the paths are renumbered (`sort_paths`).
+            let mut via: Vec<PathId> = judged.sets[set as usize]
                 .iter()
-                .map(|&key| (key, self.path_of(key)))
+                .map(|&key| self.path(key))
                 .collect();
-            paths.sort_by(|a, b| a.1.cmp(&b.1));
-            let via = paths
-                .into_iter()
-                .map(|(key, path)| self.intern_path(key, path))
-                .collect();
+            via.sort_unstable();
             let id = self.entry(GroupedEntry {
                 actions,
                 resource,
@@ -272,10 +332,10 @@ impl<'a> Interner<'a> {
         judged.sets = Vec::new();
     }
 
-    /// The path a key names (from the table when it is there).
-    fn path_of(&self, key: PathKey) -> Path {
+    /// The id of the path a key names, built on first reference.
+    fn path(&mut self, key: PathKey) -> PathId {
         if let Some(&id) = self.path_ids.get(&key) {
-            return self.paths[id.0 as usize].clone();
+            return id;
         }
         let org = self.org;
         let route = key.route;
@@ -288,23 +348,40 @@ impl<'a> Interner<'a> {
         }
         path.push(org.steps.policies[route.policy as usize].clone());
         path.push(Step::statement(key.index));
-        path
-    }
-
-    fn intern_path(&mut self, key: PathKey, path: Path) -> PathId {
-        if let Some(&id) = self.path_ids.get(&key) {
-            return id;
-        }
         let id = PathId(self.paths.len() as u32);
         self.paths.push(path);
         self.path_ids.insert(key, id);
         id
     }
 
+    /// Renumbers the paths in path order, so that the table is sorted and each entry's paths,
+    /// sorted by id, are sorted by path; ids then follow content alone, not the order in which
+    /// the organization's indexes happened to meet them.
+    fn sort_paths(&mut self) {
+        let mut order: Vec<u32> = (0..self.paths.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.paths[a as usize].cmp(&self.paths[b as usize]));
+        let mut renumbered = vec![0u32; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            renumbered[old as usize] = new as u32;
+        }
+        let mut paths: Vec<Option<Path>> = std::mem::take(&mut self.paths)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.paths = order
+            .iter()
+            .map(|&old| paths[old as usize].take().expect("each path once"))
+            .collect();
+        for entry in &mut self.entries {
+            for id in &mut entry.via {
+                *id = PathId(renumbered[id.0 as usize]);
+            }
+            entry.via.sort_unstable();
+        }
+    }
+
     fn entry(&mut self, entry: GroupedEntry) -> EntryId {
-        let mut hasher = DefaultHasher::new();
-        entry.hash(&mut hasher);
-        let ids = self.entry_ids.entry(hasher.finish()).or_default();
+        let ids = self.entry_ids.entry(fx_hash(&entry)).or_default();
         if let Some(&id) = ids.iter().find(|id| self.entries[id.0 as usize] == entry) {
             return id;
         }

@@ -80,11 +80,15 @@ pub(crate) struct StatementNode {
     /// actions): masked walks then skip the bitset's empty words.
     pub(crate) few: Option<Box<[u32]>>,
     pub(crate) resources: Vec<ResourcePattern>,
+    /// Some resource is `*`: the statement covers every key.
+    pub(crate) any_resource: bool,
+    /// Some resource is not `*`: the statement names resource keys of its own.
+    pub(crate) scoped: bool,
 }
 
 impl StatementNode {
     pub(crate) fn covers_resource(&self, key: &ResourcePattern) -> bool {
-        self.resources.iter().any(|r| r.covers(key))
+        self.any_resource || self.resources.iter().any(|r| r.covers(key))
     }
 }
 
@@ -995,6 +999,8 @@ pub(crate) fn compile_statement(
         few,
         actions,
         resources: statement.resources.clone(),
+        any_resource: statement.resources.iter().any(ResourcePattern::is_any),
+        scoped: statement.resources.iter().any(|r| !r.is_any()),
     }
 }
 

@@ -379,7 +379,7 @@ impl Side<'_> {
             let keys = into
                 .entry(self.org.universe[action as usize].to_string())
                 .or_default();
-            let mut found = BTreeSet::new();
+            let mut found = Vec::new();
             self.grants.keys(self.org, &none, action, &mut found);
             keys.extend(found.into_iter().cloned());
         }
@@ -392,7 +392,7 @@ impl Side<'_> {
             .and_then(|e| self.org.locate(&e));
         if let Some((index, _)) = located {
             let none = Overlay::none();
-            let mut found = BTreeSet::new();
+            let mut found = Vec::new();
             self.grants.keys(self.org, &none, index, &mut found);
             into.extend(found.into_iter().cloned());
         }

@@ -459,7 +459,7 @@ pub struct Impact {
     pub actions: Vec<ActionSummary>,
     /// The entries users refer to, each once, in order of first reference.
     pub entries: Vec<GroupedEntry>,
-    /// The paths entries refer to, each once, in order of first reference. A path here starts
+    /// The paths entries refer to, each once, sorted (so ids sort as paths). A path here starts
     /// at the first step after the user (a group, a role or a policy) and ends at a statement:
     /// the user is the one whose entry refers to it.
     pub paths: Vec<Path>,
@@ -648,7 +648,8 @@ impl Impact {
     }
 
     /// Keeps the first `n` users (the most affected) and the entries and paths they refer to,
-    /// renumbered in order of first reference; returns how many users it dropped. The summary
+    /// renumbered (entries in order of first reference, paths still sorted); returns how many
+    /// users it dropped. The summary
     /// and the per-action counts still describe every user.
     pub fn retain_users(&mut self, n: usize) -> usize {
         let dropped = self.users.len().saturating_sub(n);
@@ -656,11 +657,9 @@ impl Impact {
             return 0;
         }
         self.users.truncate(n);
-        let (mut entry_map, mut path_map) = (
-            vec![u32::MAX; self.entries.len()],
-            vec![u32::MAX; self.paths.len()],
-        );
-        let (mut entries, mut paths) = (Vec::new(), Vec::new());
+        // Entries keep their order of first reference, paths their (sorted) order.
+        let mut entry_map = vec![u32::MAX; self.entries.len()];
+        let mut entries = Vec::new();
         for user in &mut self.users {
             for id in user
                 .lost
@@ -671,18 +670,26 @@ impl Impact {
                 let old = id.0 as usize;
                 if entry_map[old] == u32::MAX {
                     entry_map[old] = entries.len() as u32;
-                    let mut entry = std::mem::take(&mut self.entries[old]);
-                    for path in &mut entry.via {
-                        let p = path.0 as usize;
-                        if path_map[p] == u32::MAX {
-                            path_map[p] = paths.len() as u32;
-                            paths.push(std::mem::take(&mut self.paths[p]));
-                        }
-                        *path = PathId(path_map[p]);
-                    }
-                    entries.push(entry);
+                    entries.push(std::mem::take(&mut self.entries[old]));
                 }
                 *id = EntryId(entry_map[old]);
+            }
+        }
+        let mut used = vec![false; self.paths.len()];
+        for entry in &entries {
+            entry.via.iter().for_each(|p| used[p.0 as usize] = true);
+        }
+        let mut path_map = vec![u32::MAX; self.paths.len()];
+        let mut paths = Vec::new();
+        for (old, path) in std::mem::take(&mut self.paths).into_iter().enumerate() {
+            if used[old] {
+                path_map[old] = paths.len() as u32;
+                paths.push(path);
+            }
+        }
+        for entry in &mut entries {
+            for id in &mut entry.via {
+                *id = PathId(path_map[id.0 as usize]);
             }
         }
         self.entries = entries;

@@ -782,14 +782,13 @@ impl Org {
         let (before, b_ov) = before;
         let (after, a_ov) = after;
         let actions: BTreeSet<u32> = before.actions().chain(after.actions()).collect();
-        let mut keys = BTreeSet::new();
+        let mut keys = Vec::new();
         let (mut was, mut now) = (Judgement::default(), Judgement::default());
         // Only a full report keeps each pair's paths; the cheaper depths count.
         let keep = depth == Depth::Full;
         for action in actions {
-            keys.clear();
             before.keys(self, b_ov, action, &mut keys);
-            after.keys(self, a_ov, action, &mut keys);
+            after.more_keys(self, a_ov, action, &mut keys);
             for &key in &keys {
                 before.judge_into(self, b_ov, action, key, &mut was);
                 after.judge_into(self, a_ov, action, key, &mut now);
@@ -941,15 +940,16 @@ impl Org {
         if before.0 == after.0 {
             return true;
         }
-        let paths = |(hits, ov): (&[Hit], &Overlay)| {
-            let mut out: Vec<_> = hits
-                .iter()
-                .map(|h| (h.route, self.statement(h.statement, ov).index))
-                .collect();
-            out.sort();
-            out
-        };
-        paths(before) == paths(after)
+        if before.0.len() != after.0.len() {
+            return false;
+        }
+        // A few hits each: compare as sets of (route, statement index), without allocating.
+        let key = |hit: &Hit, ov: &Overlay| (hit.route, self.statement(hit.statement, ov).index);
+        let (b_ov, a_ov) = (before.1, after.1);
+        before.0.iter().all(|b| {
+            let b = key(b, b_ov);
+            after.0.iter().any(|a| key(a, a_ov) == b)
+        })
     }
 }
 
