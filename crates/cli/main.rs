@@ -16,6 +16,7 @@ use iamsim_core::{
     Catalogue, ChangeSpec, CompileOptions, Detail, Org, Precedence, SimulateOptions, Snapshot,
 };
 
+mod json;
 mod render;
 mod vultr;
 
@@ -896,12 +897,11 @@ pub(crate) fn emit<T: serde::Serialize>(
     emit_text(&text)
 }
 
-/// Writes a report to stdout as pretty JSON, as it is serialized (no copy of the whole text
-/// in memory). A closed pipe is not an error.
+/// Writes a report to stdout as pretty JSON (arrays of numbers on one line, see `json.rs`), as
+/// it is serialized (no copy of the whole text in memory). A closed pipe is not an error.
 pub(crate) fn emit_json<T: serde::Serialize>(report: &T) -> Result<(), Failure> {
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let result = serde_json::to_writer_pretty(&mut stdout, report)
-        .map_err(std::io::Error::from)
+    let result = json::to_writer(&mut stdout, report)
         .and_then(|()| stdout.write_all(b"\n"))
         .and_then(|()| stdout.flush());
     match result {

@@ -127,7 +127,7 @@ pub enum Change {
 }
 
 /// Below this many users per thread, threads cost more than they save.
-const MIN_USERS_PER_THREAD: usize = 256;
+const MIN_USERS_PER_THREAD: usize = 64;
 
 /// How to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
