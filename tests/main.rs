@@ -10,6 +10,7 @@ mod demo;
 mod exit_codes;
 mod formats;
 mod gates;
+mod generate;
 mod output;
 mod precedence;
 mod queries;
