@@ -1,7 +1,7 @@
 //! The compiled organization: dense integer ids, adjacency lists, and permission sets as bitsets
 //! over the action universe. Built once from a [`Snapshot`]; every query takes `&self`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use indexmap::IndexMap;
 
@@ -178,6 +178,69 @@ pub struct Org {
     pub(crate) steps: Steps,
     /// The rule between Allow and Deny, for every answer.
     pub(crate) precedence: Precedence,
+    /// Exact-match indexes for the `find_*` lookups.
+    pub(crate) lookup: Lookup,
+}
+
+/// The positions of the entities that share one key, in snapshot order.
+type Positions = HashMap<String, Vec<u32>>;
+
+/// Entities by name: as written, and lowercased (Unicode), for [`find_named`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NameIndex {
+    exact: Positions,
+    lower: Positions,
+}
+
+impl NameIndex {
+    fn new<'a>(names: impl Iterator<Item = &'a str>) -> NameIndex {
+        let mut index = NameIndex::default();
+        for (i, name) in names.enumerate() {
+            index
+                .exact
+                .entry(name.to_string())
+                .or_default()
+                .push(i as u32);
+            index
+                .lower
+                .entry(name.to_lowercase())
+                .or_default()
+                .push(i as u32);
+        }
+        index
+    }
+}
+
+/// Hash indexes that make the `find_*` lookups of an exact id, email or name O(1). Ids are
+/// found through the entity maps themselves; these hold what they cannot answer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Lookup {
+    /// Users by email, ASCII-lowercased: emails compare ignoring ASCII case.
+    emails: Positions,
+    groups: NameIndex,
+    roles: NameIndex,
+    policies: NameIndex,
+    /// Role trusts by id (a trust's name is its id).
+    trusts: NameIndex,
+}
+
+impl Lookup {
+    fn new(org: &Org) -> Lookup {
+        let mut emails = Positions::new();
+        for (i, user) in org.users.values().enumerate() {
+            emails
+                .entry(user.email.to_ascii_lowercase())
+                .or_default()
+                .push(i as u32);
+        }
+        Lookup {
+            emails,
+            groups: NameIndex::new(org.groups.values().map(|g| g.display_name.as_str())),
+            roles: NameIndex::new(org.roles.values().map(|r| r.name.as_str())),
+            policies: NameIndex::new(org.policies.values().map(|p| p.name.as_str())),
+            trusts: NameIndex::new(org.trusts.iter().map(|t| t.id.as_str())),
+        }
+    }
 }
 
 /// Path steps per entity, indexed like the entities.
@@ -557,7 +620,9 @@ impl Org {
             },
             diagnostics,
             precedence: options.precedence,
+            lookup: Lookup::default(),
         };
+        org.lookup = Lookup::new(&org);
         org.fold();
         org.index_reverse();
         org.steps = Steps {
@@ -788,13 +853,10 @@ impl Org {
 
     /// Finds a user by id or email (emails compare case-insensitively).
     pub fn find_user(&self, query: &str) -> Result<UserKey, LookupError> {
-        let matches: Vec<usize> = self
-            .users
-            .iter()
-            .enumerate()
-            .filter(|(_, (id, u))| id.as_str() == query || u.email.eq_ignore_ascii_case(query))
-            .map(|(i, _)| i)
-            .collect();
+        // An exact id or email is a hash lookup; the scan for similar users runs only when
+        // nothing matches.
+        let by_email = self.lookup.emails.get(&query.to_ascii_lowercase());
+        let matches = positions(self.users.get_index_of(query), by_email);
         let describe = |i: usize| {
             let (id, u) = self.users.get_index(i).expect("index in range");
             format!("`{id}` ({})", u.email)
@@ -819,9 +881,13 @@ impl Org {
         find_named(
             "group",
             query,
-            self.groups
-                .iter()
-                .map(|(id, g)| (id.as_str(), g.display_name.as_str())),
+            self.groups.get_index_of(query),
+            &self.lookup.groups,
+            self.groups.len(),
+            |i| {
+                let (id, g) = self.groups.get_index(i).expect("index in range");
+                (id.as_str(), g.display_name.as_str())
+            },
         )
         .map(|i| GroupKey(i as u32))
     }
@@ -869,9 +935,13 @@ impl Org {
         find_named(
             "role",
             query,
-            self.roles
-                .iter()
-                .map(|(id, r)| (id.as_str(), r.name.as_str())),
+            self.roles.get_index_of(query),
+            &self.lookup.roles,
+            self.roles.len(),
+            |i| {
+                let (id, r) = self.roles.get_index(i).expect("index in range");
+                (id.as_str(), r.name.as_str())
+            },
         )
         .map(|i| RoleKey(i as u32))
     }
@@ -881,19 +951,27 @@ impl Org {
         find_named(
             "policy",
             query,
-            self.policies
-                .iter()
-                .map(|(id, p)| (id.as_str(), p.name.as_str())),
+            self.policies.get_index_of(query),
+            &self.lookup.policies,
+            self.policies.len(),
+            |i| {
+                let (id, p) = self.policies.get_index(i).expect("index in range");
+                (id.as_str(), p.name.as_str())
+            },
         )
         .map(|i| PolicyKey(i as u32))
     }
 
     /// Finds a role trust by id.
     pub fn find_trust(&self, query: &str) -> Result<TrustKey, LookupError> {
+        // A trust's name is its id: the name index finds the id.
         find_named(
             "role trust",
             query,
-            self.trusts.iter().map(|t| (t.id.as_str(), t.id.as_str())),
+            None,
+            &self.lookup.trusts,
+            self.trusts.len(),
+            |i| (self.trusts[i].id.as_str(), self.trusts[i].id.as_str()),
         )
         .map(|i| TrustKey(i as u32))
     }
@@ -913,21 +991,33 @@ fn contains_ci(haystack: &str, needle: &str) -> bool {
     !needle.is_empty() && haystack.to_lowercase().contains(&needle.to_lowercase())
 }
 
-/// Finds an entity by id or name: exact matches first, then names ignoring case.
+/// The positions of an id match and of key matches together, in snapshot order, once each.
+fn positions(id: Option<usize>, keyed: Option<&Vec<u32>>) -> Vec<usize> {
+    let mut all: Vec<usize> = keyed
+        .into_iter()
+        .flatten()
+        .map(|&i| i as usize)
+        .chain(id)
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// Finds an entity by id or name: exact matches first (`id`, the position of the entity with
+/// that id, and `names`), then names ignoring case. `entity` gives the id and name at a
+/// position, for messages and the scan for similar entities when nothing matches.
 fn find_named<'a>(
     kind: &'static str,
     query: &str,
-    entities: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    id: Option<usize>,
+    names: &NameIndex,
+    count: usize,
+    entity: impl Fn(usize) -> (&'a str, &'a str),
 ) -> Result<usize, LookupError> {
-    let all: Vec<(&str, &str)> = entities.collect();
-    let exact: Vec<usize> = (0..all.len())
-        .filter(|&i| all[i].0 == query || all[i].1 == query)
-        .collect();
+    let exact = positions(id, names.exact.get(query));
     let matches = if exact.is_empty() {
-        let lower = query.to_lowercase();
-        (0..all.len())
-            .filter(|&i| all[i].1.to_lowercase() == lower)
-            .collect()
+        positions(None, names.lower.get(&query.to_lowercase()))
     } else {
         exact
     };
@@ -935,10 +1025,16 @@ fn find_named<'a>(
         kind,
         query,
         matches,
-        |i| format!("`{}` ({})", all[i].0, all[i].1),
+        |i| {
+            let (id, name) = entity(i);
+            format!("`{id}` ({name})")
+        },
         || {
-            (0..all.len())
-                .filter(|&i| contains_ci(all[i].0, query) || contains_ci(all[i].1, query))
+            (0..count)
+                .filter(|&i| {
+                    let (id, name) = entity(i);
+                    contains_ci(id, query) || contains_ci(name, query)
+                })
                 .collect()
         },
     )
