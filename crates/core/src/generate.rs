@@ -184,6 +184,25 @@ pub fn snapshot(params: &Params) -> Snapshot {
     }
 }
 
+/// The id of the `k`-th largest group by members (`0` is the largest; of groups of one size,
+/// the earlier in the snapshot comes first), or `None` when there are not that many groups. For
+/// benches and scale tests that need a wide change, such as removing a member of the largest
+/// group.
+///
+/// ```
+/// use iamsim_core::generate::{kth_largest_group, snapshot, Params};
+///
+/// let snapshot = snapshot(&Params::broad(1_000, 1));
+/// assert_eq!(kth_largest_group(&snapshot, 0), Some("g-0"));
+/// assert_eq!(kth_largest_group(&snapshot, 100), None);
+/// ```
+pub fn kth_largest_group(snapshot: &Snapshot, k: usize) -> Option<&str> {
+    let mut order: Vec<&Group> = snapshot.groups.iter().collect();
+    // A stable sort: equal sizes keep snapshot order.
+    order.sort_by_key(|g| std::cmp::Reverse(g.members.len()));
+    order.get(k).map(|g| g.id.as_str())
+}
+
 /// SplitMix64: small, fast, and the same everywhere.
 struct Rng(u64);
 
@@ -754,6 +773,9 @@ mod broad_tests {
             );
             let per_user = sizes.iter().sum::<usize>() as f64 / users as f64;
             assert!((4.0..=6.0).contains(&per_user), "{users}: {per_user}");
+            let fourth = kth_largest_group(&snapshot, 3).unwrap();
+            let fourth = snapshot.groups.iter().find(|g| g.id == fourth).unwrap();
+            assert_eq!(fourth.members.len(), sizes[3]);
         }
     }
 
