@@ -661,6 +661,20 @@ fn broad(c: &mut Criterion) {
             }
         })
     });
+    // The floor for lookups: the same ids in a plain `HashMap`.
+    let plain: std::collections::HashMap<&str, usize> = snapshot
+        .users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.id.as_str(), i))
+        .collect();
+    g.bench_function(BenchmarkId::new("hashmap_floor_50000_ids", n), |b| {
+        b.iter(|| {
+            for id in &ids {
+                black_box(plain.get(black_box(id)));
+            }
+        })
+    });
     g.bench_function(BenchmarkId::new("remove_member_of_largest_group", n), |b| {
         b.iter(|| org.simulate(black_box(&remove)).unwrap())
     });

@@ -1,6 +1,7 @@
 //! The compiled organization: dense integer ids, adjacency lists, and permission sets as bitsets
 //! over the action universe. Built once from a [`Snapshot`]; every query takes `&self`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use indexmap::IndexMap;
@@ -182,8 +183,59 @@ pub struct Org {
     pub(crate) lookup: Lookup,
 }
 
-/// The positions of the entities that share one key, in snapshot order.
-type Positions = HashMap<String, Vec<u32>>;
+/// The positions of the entities that share one key, in snapshot order, by the key's hash.
+///
+/// Keyed by a hash rather than the key itself, so that building the index copies no string
+/// (compiling 100,000 users would otherwise copy every email), and one entity per key, the
+/// common case, needs no list. A hash names candidates only; the caller checks each against
+/// the entity itself, so a collision costs a comparison, never a wrong answer.
+#[derive(Debug, Clone, Default)]
+struct Positions(HashMap<u64, Hits>);
+
+#[derive(Debug, Clone)]
+enum Hits {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Positions {
+    fn insert(&mut self, key: &str, position: usize) {
+        let position = position as u32;
+        self.0
+            .entry(key_hash(key))
+            .and_modify(|hits| match hits {
+                Hits::One(first) => *hits = Hits::Many(vec![*first, position]),
+                Hits::Many(all) => all.push(position),
+            })
+            .or_insert(Hits::One(position));
+    }
+
+    /// The candidates for `key`, in snapshot order.
+    fn get(&self, key: &str) -> &[u32] {
+        match self.0.get(&key_hash(key)) {
+            None => &[],
+            Some(Hits::One(one)) => std::slice::from_ref(one),
+            Some(Hits::Many(all)) => all,
+        }
+    }
+}
+
+/// A fixed hash of a key (SipHash with zero keys): the same for the same text in one process.
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// `text` with ASCII letters lowercased, borrowed when it has no uppercase ASCII letter.
+fn ascii_lower(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
 
 /// Entities by name: as written, and lowercased (Unicode), for [`find_named`].
 #[derive(Debug, Clone, Default)]
@@ -196,16 +248,8 @@ impl NameIndex {
     fn new<'a>(names: impl Iterator<Item = &'a str>) -> NameIndex {
         let mut index = NameIndex::default();
         for (i, name) in names.enumerate() {
-            index
-                .exact
-                .entry(name.to_string())
-                .or_default()
-                .push(i as u32);
-            index
-                .lower
-                .entry(name.to_lowercase())
-                .or_default()
-                .push(i as u32);
+            index.exact.insert(name, i);
+            index.lower.insert(&name.to_lowercase(), i);
         }
         index
     }
@@ -226,12 +270,9 @@ pub(crate) struct Lookup {
 
 impl Lookup {
     fn new(org: &Org) -> Lookup {
-        let mut emails = Positions::new();
+        let mut emails = Positions::default();
         for (i, user) in org.users.values().enumerate() {
-            emails
-                .entry(user.email.to_ascii_lowercase())
-                .or_default()
-                .push(i as u32);
+            emails.insert(&ascii_lower(&user.email), i);
         }
         Lookup {
             emails,
@@ -855,7 +896,10 @@ impl Org {
     pub fn find_user(&self, query: &str) -> Result<UserKey, LookupError> {
         // An exact id or email is a hash lookup; the scan for similar users runs only when
         // nothing matches.
-        let by_email = self.lookup.emails.get(&query.to_ascii_lowercase());
+        let by_email = self.lookup.emails.get(&ascii_lower(query));
+        let by_email = by_email
+            .iter()
+            .filter(|&&i| self.users[i as usize].email.eq_ignore_ascii_case(query));
         let matches = positions(self.users.get_index_of(query), by_email);
         let describe = |i: usize| {
             let (id, u) = self.users.get_index(i).expect("index in range");
@@ -992,15 +1036,12 @@ fn contains_ci(haystack: &str, needle: &str) -> bool {
 }
 
 /// The positions of an id match and of key matches together, in snapshot order, once each.
-fn positions(id: Option<usize>, keyed: Option<&Vec<u32>>) -> Vec<usize> {
-    let mut all: Vec<usize> = keyed
-        .into_iter()
-        .flatten()
-        .map(|&i| i as usize)
-        .chain(id)
-        .collect();
-    all.sort_unstable();
-    all.dedup();
+fn positions<'a>(id: Option<usize>, keyed: impl Iterator<Item = &'a u32>) -> Vec<usize> {
+    let mut all: Vec<usize> = keyed.map(|&i| i as usize).chain(id).collect();
+    if all.len() > 1 {
+        all.sort_unstable();
+        all.dedup();
+    }
     all
 }
 
@@ -1015,9 +1056,16 @@ fn find_named<'a>(
     count: usize,
     entity: impl Fn(usize) -> (&'a str, &'a str),
 ) -> Result<usize, LookupError> {
-    let exact = positions(id, names.exact.get(query));
+    // The hashes name candidates; each is checked against its name.
+    let exact = names.exact.get(query);
+    let exact = positions(id, exact.iter().filter(|&&i| entity(i as usize).1 == query));
     let matches = if exact.is_empty() {
-        positions(None, names.lower.get(&query.to_lowercase()))
+        let lower = query.to_lowercase();
+        let candidates = names.lower.get(&lower).iter();
+        positions(
+            None,
+            candidates.filter(|&&i| entity(i as usize).1.to_lowercase() == lower),
+        )
     } else {
         exact
     };
