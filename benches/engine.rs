@@ -1,7 +1,9 @@
 //! Criterion benches of the engine on generated organizations (fixed seeds).
 //!
-//! `cargo bench --bench engine`; `IAMSIM_BENCH_LARGE=1` adds the 100,000-user organization.
-//! Figures and how to read them: docs/performance.md.
+//! `cargo bench --bench engine`; `IAMSIM_BENCH_LARGE=1` adds the 100,000-user organization of
+//! the classic shape, `IAMSIM_BENCH_BROAD=1` the group `broad`: 100,000 users of the broad shape
+//! (issue 10; `cargo bench --bench engine -- broad` runs it alone). Figures and how to read them:
+//! docs/performance.md.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use iamsim_core::generate::{self, Params};
@@ -363,5 +365,321 @@ fn engine(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, engine);
+/// The parse and compile side of the floor: the same file read by serde into minimal structs,
+/// then the kernel's sets built with plain prefix matching. What `Org::compile` is measured
+/// against (issue 10 §7: load and compile within 1.3× of this).
+mod mini {
+    use std::collections::{BTreeSet, HashMap};
+
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+
+    impl OneOrMany {
+        fn as_slice(&self) -> &[String] {
+            match self {
+                OneOrMany::One(one) => std::slice::from_ref(one),
+                OneOrMany::Many(many) => many,
+            }
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct Snapshot {
+        organization: Organization,
+        users: Vec<User>,
+        groups: Vec<Group>,
+        roles: Vec<Role>,
+        policies: Vec<Policy>,
+    }
+
+    #[derive(Deserialize)]
+    struct Organization {
+        root_user_id: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct User {
+        id: String,
+        #[serde(default)]
+        suspended: bool,
+        #[serde(default)]
+        policies: Vec<String>,
+        #[serde(default)]
+        roles: Vec<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Group {
+        #[serde(default)]
+        members: Vec<String>,
+        #[serde(default)]
+        policies: Vec<String>,
+        #[serde(default)]
+        roles: Vec<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Role {
+        id: String,
+        role_type: String,
+        #[serde(default)]
+        policies: Vec<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Policy {
+        id: String,
+        policy_document: Document,
+    }
+
+    #[derive(Deserialize)]
+    struct Document {
+        #[serde(rename = "Statement")]
+        statement: Vec<Statement>,
+    }
+
+    #[derive(Deserialize)]
+    struct Statement {
+        #[serde(rename = "Effect")]
+        effect: String,
+        #[serde(rename = "Action")]
+        action: OneOrMany,
+        #[serde(rename = "Resource")]
+        resource: OneOrMany,
+    }
+
+    /// `pattern` covers `element` (both action patterns): `*`, a `prefix.*`, or equal.
+    fn covers(pattern: &str, element: &str) -> bool {
+        match pattern.strip_suffix('*') {
+            Some(prefix) => element.starts_with(prefix),
+            None => pattern == element,
+        }
+    }
+
+    /// Parses `json` and builds the kernel over the universe of `catalogue` and the patterns
+    /// the file names (as the engine does).
+    pub(super) fn parse_and_compile(json: &str, catalogue: &[String]) -> super::Kernel {
+        let snapshot: Snapshot = serde_json::from_str(json).expect("a snapshot");
+        let mut universe: BTreeSet<&str> = catalogue.iter().map(String::as_str).collect();
+        for policy in &snapshot.policies {
+            for statement in &policy.policy_document.statement {
+                universe.extend(statement.action.as_slice().iter().map(String::as_str));
+            }
+        }
+        let universe: Vec<&str> = universe.into_iter().collect();
+        let words = universe.len().div_ceil(64);
+        let unit = 2 * words;
+        let index = |ids: Vec<&str>| -> HashMap<String, usize> {
+            ids.into_iter()
+                .enumerate()
+                .map(|(i, id)| (id.to_string(), i))
+                .collect()
+        };
+        let policy_ix = index(snapshot.policies.iter().map(|p| p.id.as_str()).collect());
+        let role_ix = index(snapshot.roles.iter().map(|r| r.id.as_str()).collect());
+        let user_ix = index(snapshot.users.iter().map(|u| u.id.as_str()).collect());
+        let (groups, roles, policies) = (
+            snapshot.groups.len(),
+            snapshot.roles.len(),
+            snapshot.policies.len(),
+        );
+        // Sets in the kernel's order: groups, roles, policies.
+        let mut sets = vec![0u64; (groups + roles + policies) * unit];
+        let mut cache: HashMap<&str, Vec<u64>> = HashMap::new();
+        for (p, policy) in snapshot.policies.iter().enumerate() {
+            let at = (groups + roles + p) * unit;
+            for statement in &policy.policy_document.statement {
+                if !statement.resource.as_slice().iter().any(|r| r == "*") {
+                    continue;
+                }
+                let half = at + usize::from(statement.effect == "Deny") * words;
+                for pattern in statement.action.as_slice() {
+                    let bits = cache.entry(pattern.as_str()).or_insert_with(|| {
+                        let mut bits = vec![0u64; words];
+                        for (i, element) in universe.iter().enumerate() {
+                            if covers(pattern, element) {
+                                bits[i / 64] |= 1 << (i % 64);
+                            }
+                        }
+                        bits
+                    });
+                    for (o, b) in sets[half..half + words].iter_mut().zip(bits.iter()) {
+                        *o |= b;
+                    }
+                }
+            }
+        }
+        let or_set = |sets: &mut Vec<u64>, into: usize, from: usize| {
+            for i in 0..unit {
+                sets[into * unit + i] |= sets[from * unit + i];
+            }
+        };
+        let assignable: Vec<bool> = snapshot
+            .roles
+            .iter()
+            .map(|r| r.role_type == "assignable")
+            .collect();
+        for (r, role) in snapshot.roles.iter().enumerate() {
+            for p in role.policies.iter().filter_map(|id| policy_ix.get(id)) {
+                or_set(&mut sets, groups + r, groups + roles + p);
+            }
+        }
+        let mut user_sets = vec![Vec::new(); snapshot.users.len()];
+        for (g, group) in snapshot.groups.iter().enumerate() {
+            for p in group.policies.iter().filter_map(|id| policy_ix.get(id)) {
+                or_set(&mut sets, g, groups + roles + p);
+            }
+            for &r in group.roles.iter().filter_map(|id| role_ix.get(id)) {
+                if assignable[r] {
+                    or_set(&mut sets, g, groups + r);
+                }
+            }
+            for &u in group.members.iter().filter_map(|id| user_ix.get(id)) {
+                user_sets[u].push(g as u32);
+            }
+        }
+        for (u, user) in snapshot.users.iter().enumerate() {
+            for &r in user.roles.iter().filter_map(|id| role_ix.get(id)) {
+                if assignable[r] {
+                    user_sets[u].push((groups + r) as u32);
+                }
+            }
+            for &p in user.policies.iter().filter_map(|id| policy_ix.get(id)) {
+                user_sets[u].push((groups + roles + p) as u32);
+            }
+        }
+        let root = snapshot.organization.root_user_id.as_deref();
+        let skip = snapshot
+            .users
+            .iter()
+            .map(|u| u.suspended || Some(u.id.as_str()) == root)
+            .collect();
+        super::Kernel {
+            words,
+            sets,
+            user_sets,
+            skip,
+        }
+    }
+}
+
+/// The broad shape at 100,000 users (issue 10 §1 and §7), seed 1; only with
+/// `IAMSIM_BENCH_BROAD` set. The wide what-ifs on it (detach everything from a large group,
+/// delete a group) are added with the grouped report; `generate::kth_largest_group` picks their
+/// groups.
+fn broad(c: &mut Criterion) {
+    if std::env::var_os("IAMSIM_BENCH_BROAD").is_none() {
+        return;
+    }
+    let catalogue = Catalogue::bundled();
+    let params = Params::broad(100_000, 1);
+    let snapshot = generate::snapshot(&params);
+    let json = serde_json::to_string(&snapshot).expect("serializable");
+    let org = Org::compile(&snapshot, &catalogue).expect("generated snapshots compile");
+    let names: Vec<String> = catalogue.iter().map(|a| a.to_string()).collect();
+
+    // The floor computes what the engine computes, for every user, before either is timed.
+    let kernel = mini::parse_and_compile(&json, &names);
+    let mut rows = vec![0u64; snapshot.users.len() * kernel.words];
+    kernel.run(&mut rows);
+    let matrix = org.access_matrix();
+    for (u, user) in org.users().enumerate() {
+        let count: u32 = rows[u * kernel.words..(u + 1) * kernel.words]
+            .iter()
+            .map(|w| w.count_ones())
+            .sum();
+        if !org.is_root(user) {
+            assert_eq!(
+                count as usize,
+                matrix.allowed_count(user),
+                "kernel and engine agree"
+            );
+        }
+    }
+
+    // A member of the largest group (40% of users): every path of each of their actions.
+    let largest = generate::kth_largest_group(&snapshot, 0).expect("groups exist");
+    let group = org.find_group(largest).expect("the group exists");
+    let user = org
+        .users()
+        .find(|&u| org.is_member(u, group) && !org.is_root(u))
+        .expect("the largest group has members");
+    let remove = [Change::RemoveMember { group, user }];
+    let impact = org.simulate(&remove).unwrap();
+    eprintln!(
+        "broad: remove {} from {largest} ({} members): {} users reported, {} entries",
+        org.user_id(user),
+        snapshot
+            .groups
+            .iter()
+            .find(|g| g.id == largest)
+            .map_or(0, |g| g.members.len()),
+        impact.users.len(),
+        impact
+            .users
+            .iter()
+            .map(|u| u.lost.len() + u.kept.len() + u.gained.len())
+            .sum::<usize>()
+    );
+    // 50,000 exact ids, spread over the organization (a prime stride).
+    let ids: Vec<&str> = (0..50_000)
+        .map(|i| {
+            snapshot.users[(i * 7_919) % snapshot.users.len()]
+                .id
+                .as_str()
+        })
+        .collect();
+
+    let mut g = c.benchmark_group("broad");
+    g.sample_size(10);
+    let n = params.users;
+    g.bench_function(BenchmarkId::new("load_and_compile", n), |b| {
+        b.iter(|| {
+            let snapshot = Snapshot::from_json_str(black_box(&json)).unwrap();
+            Org::compile(&snapshot, &catalogue).unwrap()
+        })
+    });
+    g.bench_function(BenchmarkId::new("kernel_parse_and_compile", n), |b| {
+        b.iter(|| mini::parse_and_compile(black_box(&json), &names))
+    });
+    g.bench_function(BenchmarkId::new("every_user_kernel_floor", n), |b| {
+        b.iter(|| kernel.run(black_box(&mut rows)))
+    });
+    g.bench_function(BenchmarkId::new("every_user_access_matrix", n), |b| {
+        b.iter(|| org.access_matrix())
+    });
+    g.bench_function(BenchmarkId::new("find_user_50000_ids", n), |b| {
+        b.iter(|| {
+            for id in &ids {
+                black_box(org.find_user(black_box(id)).unwrap());
+            }
+        })
+    });
+    // The floor for lookups: the same ids in a plain `HashMap`.
+    let plain: std::collections::HashMap<&str, usize> = snapshot
+        .users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.id.as_str(), i))
+        .collect();
+    g.bench_function(BenchmarkId::new("hashmap_floor_50000_ids", n), |b| {
+        b.iter(|| {
+            for id in &ids {
+                black_box(plain.get(black_box(id)));
+            }
+        })
+    });
+    g.bench_function(BenchmarkId::new("remove_member_of_largest_group", n), |b| {
+        b.iter(|| org.simulate(black_box(&remove)).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, engine, broad);
 criterion_main!(benches);

@@ -11,6 +11,7 @@ mod exit_codes;
 mod files;
 mod formats;
 mod gates;
+mod generate;
 mod grouped;
 mod output;
 mod precedence;

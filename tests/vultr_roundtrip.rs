@@ -2,7 +2,7 @@
 //! fetched back gives the same effective permissions, and the same impact of removing a
 //! member, as the organization itself.
 
-use iamsim_core::generate::{snapshot, Params};
+use iamsim_core::generate::{snapshot, Params, Shape};
 use iamsim_core::{Catalogue, Change, Org};
 use iamsim_vultr::fake::FakeOptions;
 use iamsim_vultr::CrawlOptions;
@@ -20,6 +20,7 @@ fn fetch_then_query_equals_query() {
             policies: 12,
             actions: 40,
             seed,
+            shape: Shape::Classic,
         });
         // Vary what the fake does that the crawl must cope with.
         let fake = FakeOptions {

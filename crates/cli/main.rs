@@ -120,21 +120,28 @@ enum Command {
     /// Write a synthetic organization (snapshot v1) for trials and benchmarks; deterministic
     /// for a seed.
     Generate {
-        /// Number of users.
+        /// The organization's shape: `classic` (skewed group sizes, the largest about 5% of
+        /// users) or `broad` (a Zipf head: the largest group about 40% of users, policies and
+        /// roles on every group, statements of 5 to 40 patterns).
+        #[arg(long, value_enum, default_value_t = ShapeArg::Classic)]
+        shape: ShapeArg,
+        /// Number of users (at most 10,000,000).
         #[arg(long, default_value_t = 1_000)]
         users: usize,
-        /// Number of groups.
-        #[arg(long, default_value_t = 100)]
-        groups: usize,
-        /// Number of roles.
-        #[arg(long, default_value_t = 40)]
-        roles: usize,
-        /// Number of policies.
-        #[arg(long, default_value_t = 100)]
-        policies: usize,
-        /// Number of distinct actions statements draw from.
-        #[arg(long, default_value_t = 300)]
-        actions: usize,
+        /// Number of groups (at most 1,000,000). Default: 100 (classic), one per 10 users (broad).
+        #[arg(long)]
+        groups: Option<usize>,
+        /// Number of roles (at most 1,000,000). Default: 40 (classic), one per 50 users (broad).
+        #[arg(long)]
+        roles: Option<usize>,
+        /// Number of policies (at most 1,000,000). Default: 100 (classic), one per 20 users
+        /// (broad).
+        #[arg(long)]
+        policies: Option<usize>,
+        /// Number of distinct actions statements draw from (at most 100,000). Default: 300
+        /// (classic), 2,000 (broad).
+        #[arg(long)]
+        actions: Option<usize>,
         /// Seed of the pseudo-random sequence.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -401,6 +408,15 @@ pub(crate) enum Format {
     Markdown,
 }
 
+/// `generate --shape`: `iamsim_core::generate::Shape` as a flag value.
+#[derive(Clone, Copy, ValueEnum)]
+enum ShapeArg {
+    /// Skewed group sizes with a small head; the first shape, unchanged.
+    Classic,
+    /// A large company's shape: a Zipf head, policies and roles on every group.
+    Broad,
+}
+
 /// A failure that ends the command with exit code 2 and this one-line message.
 pub(crate) struct Failure(pub(crate) String);
 
@@ -554,6 +570,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             Ok(checks.check(&subjects, &old, &new))
         }
         Command::Generate {
+            shape,
             users,
             groups,
             roles,
@@ -562,14 +579,34 @@ fn run(command: Command) -> Result<u8, Failure> {
             seed,
             output,
         } => {
-            let params = iamsim_core::generate::Params {
-                users,
-                groups,
-                roles,
-                policies,
-                actions,
-                seed,
+            use iamsim_core::generate::{Params, Shape};
+            let defaults = match shape {
+                ShapeArg::Classic => Params {
+                    users,
+                    seed,
+                    ..Params::small(seed)
+                },
+                ShapeArg::Broad => Params::broad(users, seed),
             };
+            let params = Params {
+                groups: groups.unwrap_or(defaults.groups),
+                roles: roles.unwrap_or(defaults.roles),
+                policies: policies.unwrap_or(defaults.policies),
+                actions: actions.unwrap_or(defaults.actions),
+                shape: match shape {
+                    ShapeArg::Classic => Shape::Classic,
+                    ShapeArg::Broad => Shape::Broad,
+                },
+                ..defaults
+            };
+            params.validate().map_err(|e| match e {
+                iamsim_core::ParamsError::TooLarge {
+                    field,
+                    value,
+                    limit,
+                } => Failure(format!("--{field}: {value} is above the limit of {limit}")),
+                other => Failure(other.to_string()),
+            })?;
             let mut json = serde_json::to_string(&iamsim_core::generate::snapshot(&params))?;
             json.push('\n');
             match output {

@@ -301,7 +301,7 @@ impl Org {
 
 #[cfg(test)]
 mod tests {
-    use crate::generate::{snapshot, Params};
+    use crate::generate::{snapshot, Params, Shape};
     use crate::{Catalogue, Org};
 
     /// The matrix agrees with `effective`, entry by entry, on a generated organization.
@@ -314,6 +314,7 @@ mod tests {
             policies: 40,
             actions: 150,
             seed: 3,
+            shape: Shape::Classic,
         };
         let org = Org::compile(&snapshot(&params), &Catalogue::bundled()).unwrap();
         let matrix = org.access_matrix();
@@ -379,6 +380,7 @@ mod tests {
             policies: 30,
             actions: 120,
             seed: 5,
+            shape: Shape::Classic,
         };
         let org = Org::compile(&snapshot(&params), &Catalogue::bundled()).unwrap();
         let actions = [

@@ -182,3 +182,20 @@ impl fmt::Display for Diagnostic {
         write!(f, "{}: {} [{}]", self.path, self.message, self.code)
     }
 }
+
+/// Parameters of [`crate::generate::snapshot`] outside what it supports.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParamsError {
+    /// A count is above its limit.
+    #[error("{field}: {value} is above the limit of {limit}")]
+    TooLarge {
+        /// The field of [`crate::generate::Params`]: `users`, `groups`, `roles`, `policies` or
+        /// `actions`.
+        field: &'static str,
+        /// The count asked for.
+        value: usize,
+        /// The largest count supported.
+        limit: usize,
+    },
+}

@@ -74,7 +74,9 @@ pub mod testing;
 
 pub use catalogue::Catalogue;
 pub use change::{parse_changes, ChangeSpec};
-pub use error::{BuildError, CatalogueError, ChangeError, Diagnostic, LoadError, LookupError};
+pub use error::{
+    BuildError, CatalogueError, ChangeError, Diagnostic, LoadError, LookupError, ParamsError,
+};
 pub use model::Snapshot;
 pub use org::{CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey};
 pub use query::diff;

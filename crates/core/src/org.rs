@@ -1,7 +1,8 @@
 //! The compiled organization: dense integer ids, adjacency lists, and permission sets as bitsets
 //! over the action universe. Built once from a [`Snapshot`]; every query takes `&self`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use indexmap::IndexMap;
 
@@ -182,6 +183,109 @@ pub struct Org {
     pub(crate) steps: Steps,
     /// The rule between Allow and Deny, for every answer.
     pub(crate) precedence: Precedence,
+    /// Exact-match indexes for the `find_*` lookups.
+    pub(crate) lookup: Lookup,
+}
+
+/// The positions of the entities that share one key, in snapshot order, by the key's hash.
+///
+/// Keyed by a hash rather than the key itself, so that building the index copies no string
+/// (compiling 100,000 users would otherwise copy every email), and one entity per key, the
+/// common case, needs no list. A hash names candidates only; the caller checks each against
+/// the entity itself, so a collision costs a comparison, never a wrong answer.
+#[derive(Debug, Clone, Default)]
+struct Positions(HashMap<u64, Hits>);
+
+#[derive(Debug, Clone)]
+enum Hits {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Positions {
+    fn insert(&mut self, key: &str, position: usize) {
+        let position = position as u32;
+        self.0
+            .entry(key_hash(key))
+            .and_modify(|hits| match hits {
+                Hits::One(first) => *hits = Hits::Many(vec![*first, position]),
+                Hits::Many(all) => all.push(position),
+            })
+            .or_insert(Hits::One(position));
+    }
+
+    /// The candidates for `key`, in snapshot order.
+    fn get(&self, key: &str) -> &[u32] {
+        match self.0.get(&key_hash(key)) {
+            None => &[],
+            Some(Hits::One(one)) => std::slice::from_ref(one),
+            Some(Hits::Many(all)) => all,
+        }
+    }
+}
+
+/// A fixed hash of a key (SipHash with zero keys): the same for the same text in one process.
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// `text` with ASCII letters lowercased, borrowed when it has no uppercase ASCII letter.
+fn ascii_lower(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Entities by name: as written, and lowercased (Unicode), for [`find_named`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NameIndex {
+    exact: Positions,
+    lower: Positions,
+}
+
+impl NameIndex {
+    fn new<'a>(names: impl Iterator<Item = &'a str>) -> NameIndex {
+        let mut index = NameIndex::default();
+        for (i, name) in names.enumerate() {
+            index.exact.insert(name, i);
+            index.lower.insert(&name.to_lowercase(), i);
+        }
+        index
+    }
+}
+
+/// Hash indexes that make the `find_*` lookups of an exact id, email or name O(1). Ids are
+/// found through the entity maps themselves; these hold what they cannot answer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Lookup {
+    /// Users by email, ASCII-lowercased: emails compare ignoring ASCII case.
+    emails: Positions,
+    groups: NameIndex,
+    roles: NameIndex,
+    policies: NameIndex,
+    /// Role trusts by id (a trust's name is its id).
+    trusts: NameIndex,
+}
+
+impl Lookup {
+    fn new(org: &Org) -> Lookup {
+        let mut emails = Positions::default();
+        for (i, user) in org.users.values().enumerate() {
+            emails.insert(&ascii_lower(&user.email), i);
+        }
+        Lookup {
+            emails,
+            groups: NameIndex::new(org.groups.values().map(|g| g.display_name.as_str())),
+            roles: NameIndex::new(org.roles.values().map(|r| r.name.as_str())),
+            policies: NameIndex::new(org.policies.values().map(|p| p.name.as_str())),
+            trusts: NameIndex::new(org.trusts.iter().map(|t| t.id.as_str())),
+        }
+    }
 }
 
 /// Path steps per entity, indexed like the entities.
@@ -561,7 +665,9 @@ impl Org {
             },
             diagnostics,
             precedence: options.precedence,
+            lookup: Lookup::default(),
         };
+        org.lookup = Lookup::new(&org);
         org.fold();
         org.index_reverse();
         org.steps = Steps {
@@ -792,13 +898,13 @@ impl Org {
 
     /// Finds a user by id or email (emails compare case-insensitively).
     pub fn find_user(&self, query: &str) -> Result<UserKey, LookupError> {
-        let matches: Vec<usize> = self
-            .users
+        // An exact id or email is a hash lookup; the scan for similar users runs only when
+        // nothing matches.
+        let by_email = self.lookup.emails.get(&ascii_lower(query));
+        let by_email = by_email
             .iter()
-            .enumerate()
-            .filter(|(_, (id, u))| id.as_str() == query || u.email.eq_ignore_ascii_case(query))
-            .map(|(i, _)| i)
-            .collect();
+            .filter(|&&i| self.users[i as usize].email.eq_ignore_ascii_case(query));
+        let matches = positions(self.users.get_index_of(query), by_email);
         let describe = |i: usize| {
             let (id, u) = self.users.get_index(i).expect("index in range");
             format!("`{id}` ({})", u.email)
@@ -823,9 +929,13 @@ impl Org {
         find_named(
             "group",
             query,
-            self.groups
-                .iter()
-                .map(|(id, g)| (id.as_str(), g.display_name.as_str())),
+            self.groups.get_index_of(query),
+            &self.lookup.groups,
+            self.groups.len(),
+            |i| {
+                let (id, g) = self.groups.get_index(i).expect("index in range");
+                (id.as_str(), g.display_name.as_str())
+            },
         )
         .map(|i| GroupKey(i as u32))
     }
@@ -873,9 +983,13 @@ impl Org {
         find_named(
             "role",
             query,
-            self.roles
-                .iter()
-                .map(|(id, r)| (id.as_str(), r.name.as_str())),
+            self.roles.get_index_of(query),
+            &self.lookup.roles,
+            self.roles.len(),
+            |i| {
+                let (id, r) = self.roles.get_index(i).expect("index in range");
+                (id.as_str(), r.name.as_str())
+            },
         )
         .map(|i| RoleKey(i as u32))
     }
@@ -885,19 +999,27 @@ impl Org {
         find_named(
             "policy",
             query,
-            self.policies
-                .iter()
-                .map(|(id, p)| (id.as_str(), p.name.as_str())),
+            self.policies.get_index_of(query),
+            &self.lookup.policies,
+            self.policies.len(),
+            |i| {
+                let (id, p) = self.policies.get_index(i).expect("index in range");
+                (id.as_str(), p.name.as_str())
+            },
         )
         .map(|i| PolicyKey(i as u32))
     }
 
     /// Finds a role trust by id.
     pub fn find_trust(&self, query: &str) -> Result<TrustKey, LookupError> {
+        // A trust's name is its id: the name index finds the id.
         find_named(
             "role trust",
             query,
-            self.trusts.iter().map(|t| (t.id.as_str(), t.id.as_str())),
+            None,
+            &self.lookup.trusts,
+            self.trusts.len(),
+            |i| (self.trusts[i].id.as_str(), self.trusts[i].id.as_str()),
         )
         .map(|i| TrustKey(i as u32))
     }
@@ -917,21 +1039,37 @@ fn contains_ci(haystack: &str, needle: &str) -> bool {
     !needle.is_empty() && haystack.to_lowercase().contains(&needle.to_lowercase())
 }
 
-/// Finds an entity by id or name: exact matches first, then names ignoring case.
+/// The positions of an id match and of key matches together, in snapshot order, once each.
+fn positions<'a>(id: Option<usize>, keyed: impl Iterator<Item = &'a u32>) -> Vec<usize> {
+    let mut all: Vec<usize> = keyed.map(|&i| i as usize).chain(id).collect();
+    if all.len() > 1 {
+        all.sort_unstable();
+        all.dedup();
+    }
+    all
+}
+
+/// Finds an entity by id or name: exact matches first (`id`, the position of the entity with
+/// that id, and `names`), then names ignoring case. `entity` gives the id and name at a
+/// position, for messages and the scan for similar entities when nothing matches.
 fn find_named<'a>(
     kind: &'static str,
     query: &str,
-    entities: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    id: Option<usize>,
+    names: &NameIndex,
+    count: usize,
+    entity: impl Fn(usize) -> (&'a str, &'a str),
 ) -> Result<usize, LookupError> {
-    let all: Vec<(&str, &str)> = entities.collect();
-    let exact: Vec<usize> = (0..all.len())
-        .filter(|&i| all[i].0 == query || all[i].1 == query)
-        .collect();
+    // The hashes name candidates; each is checked against its name.
+    let exact = names.exact.get(query);
+    let exact = positions(id, exact.iter().filter(|&&i| entity(i as usize).1 == query));
     let matches = if exact.is_empty() {
         let lower = query.to_lowercase();
-        (0..all.len())
-            .filter(|&i| all[i].1.to_lowercase() == lower)
-            .collect()
+        let candidates = names.lower.get(&lower).iter();
+        positions(
+            None,
+            candidates.filter(|&&i| entity(i as usize).1.to_lowercase() == lower),
+        )
     } else {
         exact
     };
@@ -939,10 +1077,16 @@ fn find_named<'a>(
         kind,
         query,
         matches,
-        |i| format!("`{}` ({})", all[i].0, all[i].1),
+        |i| {
+            let (id, name) = entity(i);
+            format!("`{id}` ({name})")
+        },
         || {
-            (0..all.len())
-                .filter(|&i| contains_ci(all[i].0, query) || contains_ci(all[i].1, query))
+            (0..count)
+                .filter(|&i| {
+                    let (id, name) = entity(i);
+                    contains_ci(id, query) || contains_ci(name, query)
+                })
                 .collect()
         },
     )

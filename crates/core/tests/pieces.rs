@@ -219,3 +219,116 @@ fn reference_root_path_and_names() {
     assert_eq!(members(&after, "g-1"), vec!["u-1", "u-2"]);
     assert!(members(&after, "g-0").is_empty());
 }
+
+/// Exact ids, emails and names are hash lookups (issue 10 §5): on a generated organization,
+/// each finds its own entity, emails ignoring ASCII case and names ignoring case.
+#[test]
+fn exact_lookups_find_the_right_key() {
+    use iamsim_core::generate::{snapshot, Params};
+    let snapshot = snapshot(&Params::broad(2_000, 9));
+    let org = Org::compile(&snapshot, &Catalogue::bundled()).unwrap();
+    for (i, user) in snapshot.users.iter().enumerate() {
+        for query in [
+            user.id.clone(),
+            user.email.clone(),
+            user.email.to_uppercase(),
+        ] {
+            let key = org.find_user(&query).unwrap();
+            assert_eq!(org.user_id(key), user.id, "{query}");
+            assert_eq!(org.users().nth(i), Some(key));
+        }
+    }
+    for group in &snapshot.groups {
+        for query in [
+            &group.id,
+            &group.display_name,
+            &group.display_name.to_uppercase(),
+        ] {
+            let key = org.find_group(query).unwrap();
+            assert_eq!(org.group_id(key), group.id, "{query}");
+        }
+    }
+    for role in &snapshot.roles {
+        for query in [&role.id, &role.name, &role.name.to_uppercase()] {
+            assert_eq!(
+                org.role_id(org.find_role(query).unwrap()),
+                role.id,
+                "{query}"
+            );
+        }
+    }
+    for policy in &snapshot.policies {
+        for query in [&policy.id, &policy.name, &policy.name.to_uppercase()] {
+            let key = org.find_policy(query).unwrap();
+            assert_eq!(org.policy_id(key), policy.id, "{query}");
+        }
+    }
+    assert!(!snapshot.role_trusts.is_empty());
+    for (i, trust) in snapshot.role_trusts.iter().enumerate() {
+        let key = org.find_trust(&trust.id).unwrap();
+        assert_eq!(org.find_trust(&trust.id.to_uppercase()).unwrap(), key);
+        assert_eq!(format!("{key:?}"), format!("TrustKey({i})"));
+    }
+}
+
+/// The fast path answers what the scan answered: an id and another entity's email or name
+/// match together (ambiguous, candidates in snapshot order); an exact name wins over a name
+/// that matches ignoring case; names ignore Unicode case, emails only ASCII case.
+#[test]
+fn lookups_keep_their_ambiguities() {
+    let org = Org::compile(
+        &Snapshot::from_json_str(
+            r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"},
+            "users": [{"id": "u1", "email": "ana@x.example"}, {"id": "ana@x.example", "email": "b@x.example"},
+                      {"id": "u3", "email": "Élan@x.example"}],
+            "groups": [{"id": "g1", "display_name": "g2"}, {"id": "g2", "display_name": "Ops"},
+                       {"id": "g3", "display_name": "ops"}, {"id": "g4", "display_name": "ÉQUIPE"}],
+            "roles": [], "policies": []}"#,
+        )
+        .unwrap(),
+        &Catalogue::bundled(),
+    )
+    .unwrap();
+    let user = |query: &str| {
+        org.find_user(query)
+            .map(|k| org.user_id(k).to_string())
+            .map_err(|e| e.to_string())
+    };
+    let group = |query: &str| {
+        org.find_group(query)
+            .map(|k| org.group_id(k).to_string())
+            .map_err(|e| e.to_string())
+    };
+    let cases: [(&str, Result<String, String>); 5] = [
+        (
+            "ana@x.example",
+            Err("`ana@x.example` matches several users; candidates: `u1` (ana@x.example), `ana@x.example` (b@x.example)".into()),
+        ),
+        ("B@X.EXAMPLE", Ok("ana@x.example".into())),
+        ("Élan@X.example", Ok("u3".into())),
+        (
+            "élan@x.example",
+            Err("no user matches `élan@x.example`; candidates: `u3` (Élan@x.example)".into()),
+        ),
+        ("u1", Ok("u1".into())),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(user(query), expected, "{query}");
+    }
+    let cases: [(&str, Result<String, String>); 5] = [
+        (
+            "g2",
+            Err("`g2` matches several groups; candidates: `g1` (g2), `g2` (Ops)".into()),
+        ),
+        ("Ops", Ok("g2".into())),
+        ("ops", Ok("g3".into())),
+        (
+            "OPS",
+            Err("`OPS` matches several groups; candidates: `g2` (Ops), `g3` (ops)".into()),
+        ),
+        ("équipe", Ok("g4".into())),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(group(query), expected, "{query}");
+    }
+}

@@ -363,7 +363,7 @@ proptest! {
 /// twice gives the same answer (a what-if leaves no trace).
 #[test]
 fn the_same_answers_from_several_threads_and_twice() {
-    use iamsim_core::generate::{snapshot, Params};
+    use iamsim_core::generate::{snapshot, Params, Shape};
     let params = Params {
         users: 60,
         groups: 8,
@@ -371,6 +371,7 @@ fn the_same_answers_from_several_threads_and_twice() {
         policies: 12,
         actions: 40,
         seed: 7,
+        shape: Shape::Classic,
     };
     let generated = snapshot(&params);
     let org = Org::compile(&generated, &iamsim_core::Catalogue::bundled()).unwrap();

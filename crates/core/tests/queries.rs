@@ -781,7 +781,7 @@ fn who_can_lists_a_user_denied_by_the_policy_that_allows() {
 /// is the user's allowed elements on `*`.
 #[test]
 fn matrix_rows_on_a_wide_universe() {
-    use iamsim_core::generate::{snapshot, Params};
+    use iamsim_core::generate::{snapshot, Params, Shape};
     let params = Params {
         users: 40,
         groups: 6,
@@ -789,6 +789,7 @@ fn matrix_rows_on_a_wide_universe() {
         policies: 10,
         actions: 150,
         seed: 2,
+        shape: Shape::Classic,
     };
     let org = Org::compile(&snapshot(&params), &iamsim_core::Catalogue::bundled()).unwrap();
     let universe = org.universe().count();

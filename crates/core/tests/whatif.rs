@@ -282,7 +282,7 @@ fn new_elements_of_a_replacement_are_judged_for_everyone_reached() {
 /// Threads lent to `simulate` change nothing in the answer, byte for byte.
 #[test]
 fn threads_do_not_change_the_answer() {
-    use iamsim_core::generate::{snapshot, Params};
+    use iamsim_core::generate::{snapshot, Params, Shape};
     let params = Params {
         users: 3_000,
         groups: 60,
@@ -290,6 +290,7 @@ fn threads_do_not_change_the_answer() {
         policies: 60,
         actions: 200,
         seed: 11,
+        shape: Shape::Classic,
     };
     let org = Org::compile(&snapshot(&params), &Catalogue::bundled()).unwrap();
     // Attach a policy to the largest group: well over the threading threshold.

@@ -19,6 +19,7 @@
 //!
 //! let organization = iamsim_core::generate::snapshot(&iamsim_core::generate::Params {
 //!     users: 5, groups: 2, roles: 2, policies: 3, actions: 10, seed: 1,
+//!     shape: iamsim_core::generate::Shape::Classic,
 //! });
 //! let server = FakeServer::start(organization.clone(), FakeOptions::default())?;
 //! let options = ClientOptions { base_url: server.base_url(), rate_per_second: 25.0, ..ClientOptions::default() };

@@ -11,6 +11,7 @@
 //!
 //! let organization = iamsim_core::generate::snapshot(&iamsim_core::generate::Params {
 //!     users: 3, groups: 1, roles: 1, policies: 1, actions: 5, seed: 1,
+//!     shape: iamsim_core::generate::Shape::Classic,
 //! });
 //! let mut options = FakeOptions::default();
 //! // The first request for `/users` is answered 429, asking to wait 2 seconds.
