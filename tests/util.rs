@@ -299,10 +299,10 @@ pub fn temp_json(name: &str, value: &serde_json::Value) -> String {
     temp_file(name, serde_json::to_string_pretty(value).expect("JSON"))
 }
 
-/// A grouped impact document (one with `entries` and `paths` tables) in the
-/// one-entry-per-action form; any other document as it is.
+/// A grouped impact document (one with a `paths` table) in the one-entry-per-action form; any
+/// other document as it is.
 pub fn flat(document: serde_json::Value) -> serde_json::Value {
-    if document.get("entries").is_none() || document.get("paths").is_none() {
+    if document.get("paths").is_none() {
         return document;
     }
     let impact: iamsim_core::report::Impact =

@@ -997,20 +997,7 @@ impl GateCheck {
         if self.is_empty() {
             return 0;
         }
-        let pairs = |ids: &[iamsim_core::report::EntryId]| -> Vec<(&str, &str)> {
-            let mut out: Vec<(&str, &str)> = ids
-                .iter()
-                .flat_map(|&id| {
-                    let entry = report.entry(id);
-                    entry
-                        .actions
-                        .iter()
-                        .map(move |&a| (report.action(a), entry.resource.as_str()))
-                })
-                .collect();
-            out.sort_unstable();
-            out
-        };
+        let pairs = |entries| grouped_pairs(report, entries);
         let subjects: Vec<Subject> = report
             .users
             .iter()
@@ -1123,6 +1110,24 @@ impl GateCheck {
         }
         u8::from(tripped)
     }
+}
+
+/// An impact's grouped entries as (action, resource) pairs, sorted.
+fn grouped_pairs<'a>(
+    report: &'a iamsim_core::report::Impact,
+    entries: &'a [iamsim_core::report::GroupedEntry],
+) -> Vec<(&'a str, &'a str)> {
+    let mut out: Vec<(&str, &str)> = entries
+        .iter()
+        .flat_map(|entry| {
+            entry
+                .actions
+                .iter()
+                .map(move |&a| (report.action(a), &*entry.resource))
+        })
+        .collect();
+    out.sort_unstable();
+    out
 }
 
 /// Entries as (action, resource) pairs, sorted.

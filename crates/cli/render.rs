@@ -8,8 +8,8 @@
 use std::fmt::Write;
 
 use iamsim_core::report::{
-    Assumable, Decision, Diff, Effective, EntityRef, Entry, EntryId, Explanation, Impact, Path,
-    Rank, Redundancy, Step, StepKind, UserImpact, UserSummary, WhoCan,
+    Assumable, Decision, Diff, Effective, EntityRef, Entry, Explanation, GroupedEntry, Impact,
+    Path, Rank, Redundancy, Step, StepKind, UserImpact, UserSummary, WhoCan,
 };
 
 const WIDTH: usize = 80;
@@ -222,9 +222,8 @@ impl Doc {
     }
 
     /// An impact's shared entries, in the order given, at a nesting depth.
-    fn shared(&mut self, depth: usize, report: &Impact, ids: &[EntryId], via_word: &str) {
-        for &id in ids {
-            let entry = report.entry(id);
+    fn shared(&mut self, depth: usize, report: &Impact, entries: &[GroupedEntry], via_word: &str) {
+        for entry in entries {
             let actions: Vec<&str> = entry.actions.iter().map(|&a| report.action(a)).collect();
             let via: Vec<String> = entry
                 .via
@@ -595,10 +594,9 @@ fn user_details(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &Impact
 
 /// What carries a user's kept permissions: the first step of each path (a group, a role or a
 /// direct policy) with the number of (action, resource) pairs it carries, most first.
-fn carriers(report: &Impact, kept: &[EntryId]) -> String {
+fn carriers(report: &Impact, kept: &[GroupedEntry]) -> String {
     let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    for &id in kept {
-        let entry = report.entry(id);
+    for entry in kept {
         let mut firsts: Vec<String> = entry
             .via
             .iter()
@@ -764,10 +762,10 @@ pub fn impact(report: &Impact, mode: Mode, view: &ImpactView) -> String {
     let entries = shown
         .iter()
         .flat_map(|u| {
-            let kept: &[EntryId] = if view.show_kept { &u.kept } else { &[] };
+            let kept: &[GroupedEntry] = if view.show_kept { &u.kept } else { &[] };
             u.lost.iter().chain(kept).chain(&u.gained)
         })
-        .flat_map(|&id| report.entry(id).actions.iter())
+        .flat_map(|entry| entry.actions.iter())
         .map(|&a| report.action(a));
     doc.wildcard_note_for(entries);
     doc.finish()

@@ -1,22 +1,25 @@
 //! Building an [`Impact`] from users judged one by one: pairs grouped into entries by resource
-//! and paths, and entries, paths and actions interned so that each is built and written once.
+//! and paths, and paths and actions interned so that each is built and written once.
 //!
-//! Judging (in `simulate.rs`, on as many threads as the caller lends) yields a [`Judged`] per
-//! user: the changed (action, resource) pairs with the set of statements behind each, by route
-//! and statement index, but no strings and no paths. The [`Interner`] then walks the users in
-//! report order, on one thread, so that ids are given in order of first reference and the
-//! bytes do not depend on the thread count.
+//! Judging (in `simulate.rs`, on as many threads as the caller lends, a batch of users at a
+//! time) yields a [`Judged`] per user: the changed (action, resource) pairs with the set of
+//! statements behind each, by route and statement index, but no strings and no paths. The
+//! [`Interner`] turns each batch into compact users on one thread, dropping what judging kept,
+//! so memory follows the report, not the judging; at the end it sorts the users and renumbers
+//! actions and paths by content, so the bytes depend neither on the thread count nor on the
+//! order the snapshot lists entities in.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::Arc;
 
 use crate::eval::{Hit, Route};
 use crate::org::Org;
 use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
 use crate::report::{
-    ActionId, ActionSummary, Assumable, EntryId, GroupedEntry, Impact, ImpactSummary, PairCounts,
-    Path, PathId, Step, UserImpact, SCHEMA_VERSION,
+    ActionId, ActionSummary, Assumable, GroupedEntry, Impact, ImpactSummary, PairCounts, Path,
+    PathId, Step, UserImpact, SCHEMA_VERSION,
 };
 
 /// A small fast hasher (the rustc "Fx" mix) for the interning maps, whose keys are short runs
@@ -174,123 +177,181 @@ impl<'o> Judged<'o> {
     }
 }
 
-/// Gives entries and actions their ids (entries in order of first reference, actions in name
-/// order) and paths theirs (in path order).
+/// Turns judged users into the report's users, batch by batch, and gives actions and paths
+/// their ids: for now an action's rank among every element by name and a path's order of first
+/// reference; [`Interner::finish`] renumbers both so that the tables hold only what is
+/// reported, actions by name and paths sorted.
 pub(crate) struct Interner<'a> {
     org: &'a Org,
-    /// Per universe element (the overlay's extras included), its action id, if reported.
-    action_ids: Vec<u32>,
-    actions: Vec<ActionSummary>,
-    /// Paths in order of first reference, renumbered in path order at the end.
+    overlay: &'a Overlay,
+    /// Per universe element (the overlay's extras included), its rank by name, and per rank
+    /// its element; `None` when the overlay adds no element (the universe is sorted: the rank
+    /// is the element).
+    ranks: Option<(Vec<u32>, Vec<u32>)>,
+    /// Per rank: users who lose, keep and gain it (allocated on the first pair).
+    counts: Vec<[usize; 3]>,
+    /// Per rank and list, the last user counted (plus one), so each user counts once.
+    last: Vec<[usize; 3]>,
+    /// Users converted so far.
+    users: Vec<UserImpact>,
+    summary: ImpactSummary,
+    /// Paths in order of first reference.
     paths: Vec<Path>,
     path_ids: FxMap<PathKey, PathId>,
-    entries: Vec<GroupedEntry>,
-    /// Entries by the hash of their content; equal hashes are told apart by comparison.
-    entry_ids: FxMap<u64, Vec<EntryId>>,
 }
 
-const UNREPORTED: u32 = u32::MAX;
-
 impl<'a> Interner<'a> {
-    /// An interner for the users of one report, in report order. The action table is built
-    /// here, from every element the users' pairs name, sorted by name; `overlay` knows the
-    /// extra elements a replaced document names.
-    pub(crate) fn new(org: &'a Org, overlay: &'a Overlay, users: &[Judged]) -> Interner<'a> {
-        let elements = org.universe.len() + overlay.extra_elements.len();
-        let mut seen = vec![false; elements];
-        for judged in users {
-            for &(_, _, _, element) in &judged.pairs {
-                seen[element as usize] = true;
+    /// An interner for one report; `overlay` knows the extra elements a replaced document
+    /// names.
+    pub(crate) fn new(org: &'a Org, overlay: &'a Overlay) -> Interner<'a> {
+        let ranks = (!overlay.extra_elements.is_empty()).then(|| {
+            let elements = org.universe.len() + overlay.extra_elements.len();
+            let mut by_rank: Vec<u32> = (0..elements as u32).collect();
+            by_rank.sort_by(|&a, &b| org.element(a, overlay).cmp(org.element(b, overlay)));
+            let mut rank = vec![0u32; elements];
+            for (r, &element) in by_rank.iter().enumerate() {
+                rank[element as usize] = r as u32;
             }
-        }
-        let mut named: Vec<u32> = (0..elements as u32).filter(|&e| seen[e as usize]).collect();
-        named.sort_by(|&a, &b| org.element(a, overlay).cmp(org.element(b, overlay)));
-        let mut action_ids = vec![UNREPORTED; elements];
-        let mut actions = Vec::with_capacity(named.len());
-        for (id, &element) in named.iter().enumerate() {
-            action_ids[element as usize] = id as u32;
-            actions.push(ActionSummary {
-                action: org.element(element, overlay).to_string(),
-                lost: 0,
-                kept: 0,
-                gained: 0,
-            });
-        }
+            (rank, by_rank)
+        });
         Interner {
             org,
-            action_ids,
-            actions,
+            overlay,
+            ranks,
+            counts: Vec::new(),
+            last: Vec::new(),
+            users: Vec::new(),
+            summary: ImpactSummary::default(),
             paths: Vec::new(),
             path_ids: FxMap::default(),
-            entries: Vec::new(),
-            entry_ids: FxMap::default(),
         }
     }
 
-    /// The report: each user's pairs grouped into shared entries, in the order given.
-    pub(crate) fn finish(mut self, users: Vec<Judged>, keep: bool) -> Impact {
-        let mut summary = ImpactSummary::default();
-        // Per action and list, the last user counted (plus one), so each user counts once.
-        let mut last = vec![[0usize; 3]; self.actions.len()];
-        let mut reported = Vec::with_capacity(users.len());
-        for (n, mut judged) in users.into_iter().enumerate() {
-            summary.users_affected += 1;
-            let counts = judged.counts;
-            summary.pairs.lost += counts.lost;
-            summary.pairs.kept += counts.kept;
-            summary.pairs.gained += counts.gained;
-            summary.users_losing +=
-                usize::from(counts.lost > 0 || !judged.assumable_lost.is_empty());
-            summary.users_gaining +=
-                usize::from(counts.gained > 0 || !judged.assumable_gained.is_empty());
-            for &(class, _, _, element) in &judged.pairs {
-                let action = self.action_ids[element as usize] as usize;
-                if last[action][class as usize] != n + 1 {
-                    last[action][class as usize] = n + 1;
-                    let counter = match class {
-                        Class::Lost => &mut self.actions[action].lost,
-                        Class::Kept => &mut self.actions[action].kept,
-                        Class::Gained => &mut self.actions[action].gained,
-                    };
-                    *counter += 1;
-                }
-            }
-            let mut user = UserImpact {
-                user: self.org.user_summary(judged.user),
-                counts,
-                assumable_lost: std::mem::take(&mut judged.assumable_lost),
-                assumable_gained: std::mem::take(&mut judged.assumable_gained),
-                unchanged_count: judged.unchanged_count,
-                note: judged.note.take(),
-                ..UserImpact::default()
-            };
-            if keep {
-                self.entries_of(&mut judged, &mut user);
-            }
-            reported.push(user);
+    fn elements(&self) -> usize {
+        self.org.universe.len() + self.overlay.extra_elements.len()
+    }
+
+    fn rank(&self, element: u32) -> u32 {
+        match &self.ranks {
+            Some((rank, _)) => rank[element as usize],
+            None => element,
         }
-        self.sort_paths();
+    }
+
+    fn element(&self, rank: u32) -> u32 {
+        match &self.ranks {
+            Some((_, by_rank)) => by_rank[rank as usize],
+            None => rank,
+        }
+    }
+
+    /// Converts one judged user (its entries built when `keep`), and drops what judging kept.
+    pub(crate) fn add(&mut self, mut judged: Judged, keep: bool) {
+        let n = self.users.len() + 1;
+        let counts = judged.counts;
+        let summary = &mut self.summary;
+        summary.users_affected += 1;
+        summary.pairs.lost += counts.lost;
+        summary.pairs.kept += counts.kept;
+        summary.pairs.gained += counts.gained;
+        summary.users_losing += usize::from(counts.lost > 0 || !judged.assumable_lost.is_empty());
+        summary.users_gaining +=
+            usize::from(counts.gained > 0 || !judged.assumable_gained.is_empty());
+        if !judged.pairs.is_empty() && self.counts.is_empty() {
+            self.counts = vec![[0; 3]; self.elements()];
+            self.last = vec![[0; 3]; self.elements()];
+        }
+        for &(class, _, _, element) in &judged.pairs {
+            let rank = self.rank(element) as usize;
+            if self.last[rank][class as usize] != n {
+                self.last[rank][class as usize] = n;
+                self.counts[rank][class as usize] += 1;
+            }
+        }
+        let mut user = UserImpact {
+            user: self.org.user_summary(judged.user),
+            counts,
+            assumable_lost: std::mem::take(&mut judged.assumable_lost),
+            assumable_gained: std::mem::take(&mut judged.assumable_gained),
+            unchanged_count: judged.unchanged_count,
+            note: judged.note.take(),
+            ..UserImpact::default()
+        };
+        if keep {
+            self.entries_of(&mut judged, &mut user);
+        }
+        self.users.push(user);
+    }
+
+    /// The report: the users most lost first (then by id), the per-action summary of every
+    /// element reported, and actions and paths renumbered in name and path order.
+    pub(crate) fn finish(mut self) -> Impact {
+        self.users.sort_by(|a, b| {
+            b.counts
+                .lost
+                .cmp(&a.counts.lost)
+                .then_with(|| a.user.id.cmp(&b.user.id))
+        });
+        // Actions: the reported ranks, densely, in rank (name) order; lists stay sorted.
+        let mut action_ids = vec![u32::MAX; self.counts.len()];
+        let mut actions = Vec::new();
+        for (rank, &[lost, kept, gained]) in self.counts.iter().enumerate() {
+            if lost + kept + gained > 0 {
+                action_ids[rank] = actions.len() as u32;
+                let element = self.element(rank as u32);
+                actions.push(ActionSummary {
+                    action: self.org.element(element, self.overlay).to_string(),
+                    lost,
+                    kept,
+                    gained,
+                });
+            }
+        }
+        // Paths: sorted, so that ids follow content alone, not the order in which the
+        // organization's indexes happened to meet them; each entry's paths sorted by id are
+        // then sorted by path.
+        let mut order: Vec<u32> = (0..self.paths.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.paths[a as usize].cmp(&self.paths[b as usize]));
+        let mut path_ids = vec![0u32; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            path_ids[old as usize] = new as u32;
+        }
+        let mut old_paths: Vec<Option<Path>> = self.paths.into_iter().map(Some).collect();
+        let paths = order
+            .iter()
+            .map(|&old| old_paths[old as usize].take().expect("each path once"))
+            .collect();
+        for user in &mut self.users {
+            for entry in user
+                .lost
+                .iter_mut()
+                .chain(&mut user.kept)
+                .chain(&mut user.gained)
+            {
+                for action in &mut entry.actions {
+                    *action = ActionId(action_ids[action.0 as usize]);
+                }
+                for path in &mut entry.via {
+                    *path = PathId(path_ids[path.0 as usize]);
+                }
+                entry.via.sort_unstable();
+            }
+        }
         Impact {
             schema_version: SCHEMA_VERSION,
             changes: Vec::new(),
-            summary,
-            users: reported,
-            actions: self.actions,
-            entries: self.entries,
-            paths: self.paths,
+            summary: self.summary,
+            users: self.users,
+            actions,
+            paths,
         }
     }
 
-    /// Groups one user's pairs into entries and files them under lost, kept and gained.
-    ///
-    /// Ids follow content, never the organization's dense indexes: entries are interned in
-    /// the order the user's lists sort in (first action, then resource), and an entry's paths
-    /// in path order, so two snapshots that list the same organization in another order give
-    /// the same bytes.
+    /// Groups one user's pairs into entries and files them under lost, kept and gained, each
+    /// list sorted by first action (by name), then resource.
     fn entries_of(&mut self, judged: &mut Judged, user: &mut UserImpact) {
         judged.pairs.sort_unstable();
         let pairs = &judged.pairs;
-        let mut runs: Vec<(Class, Vec<ActionId>, String, u32)> = Vec::new();
         let mut start = 0;
         while start < pairs.len() {
             let (class, key, set, _) = pairs[start];
@@ -301,32 +362,28 @@ impl<'a> Interner<'a> {
                     .count();
             let mut actions: Vec<ActionId> = pairs[start..end]
                 .iter()
-                .map(|p| ActionId(self.action_ids[p.3 as usize]))
+                .map(|p| ActionId(self.rank(p.3)))
                 .collect();
             actions.sort_unstable();
-            runs.push((class, actions, key.to_string(), set));
-            start = end;
-        }
-        // As the one-entry-per-action lists sort: by (first) action, then resource.
-        runs.sort_by(|a, b| (a.0, a.1[0], &a.2).cmp(&(b.0, b.1[0], &b.2)));
-        for (class, actions, resource, set) in runs {
-            // Sorted by first-reference id for now: a canonical form of the set, made path
-            // order when the paths are renumbered (`sort_paths`).
-            let mut via: Vec<PathId> = judged.sets[set as usize]
+            let via: Vec<PathId> = judged.sets[set as usize]
                 .iter()
                 .map(|&key| self.path(key))
                 .collect();
-            via.sort_unstable();
-            let id = self.entry(GroupedEntry {
+            let entry = GroupedEntry {
                 actions,
-                resource,
+                resource: Arc::from(key.as_str()),
                 via,
-            });
+            };
             match class {
-                Class::Lost => user.lost.push(id),
-                Class::Kept => user.kept.push(id),
-                Class::Gained => user.gained.push(id),
+                Class::Lost => user.lost.push(entry),
+                Class::Kept => user.kept.push(entry),
+                Class::Gained => user.gained.push(entry),
             }
+            start = end;
+        }
+        for list in [&mut user.lost, &mut user.kept, &mut user.gained] {
+            list.sort_by(|a, b| (a.actions[0], &a.resource).cmp(&(b.actions[0], &b.resource)));
+            list.shrink_to_fit();
         }
         judged.pairs = Vec::new();
         judged.sets = Vec::new();
@@ -351,43 +408,6 @@ impl<'a> Interner<'a> {
         let id = PathId(self.paths.len() as u32);
         self.paths.push(path);
         self.path_ids.insert(key, id);
-        id
-    }
-
-    /// Renumbers the paths in path order, so that the table is sorted and each entry's paths,
-    /// sorted by id, are sorted by path; ids then follow content alone, not the order in which
-    /// the organization's indexes happened to meet them.
-    fn sort_paths(&mut self) {
-        let mut order: Vec<u32> = (0..self.paths.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| self.paths[a as usize].cmp(&self.paths[b as usize]));
-        let mut renumbered = vec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            renumbered[old as usize] = new as u32;
-        }
-        let mut paths: Vec<Option<Path>> = std::mem::take(&mut self.paths)
-            .into_iter()
-            .map(Some)
-            .collect();
-        self.paths = order
-            .iter()
-            .map(|&old| paths[old as usize].take().expect("each path once"))
-            .collect();
-        for entry in &mut self.entries {
-            for id in &mut entry.via {
-                *id = PathId(renumbered[id.0 as usize]);
-            }
-            entry.via.sort_unstable();
-        }
-    }
-
-    fn entry(&mut self, entry: GroupedEntry) -> EntryId {
-        let ids = self.entry_ids.entry(fx_hash(&entry)).or_default();
-        if let Some(&id) = ids.iter().find(|id| self.entries[id.0 as usize] == entry) {
-            return id;
-        }
-        let id = EntryId(self.entries.len() as u32);
-        self.entries.push(entry);
-        ids.push(id);
         id
     }
 }

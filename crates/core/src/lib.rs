@@ -30,11 +30,11 @@
 //! let impact = org.simulate(&[Change::RemoveMember { group: devops, user: ana }])?;
 //! let ana_impact = &impact.users[0];
 //! // She loses what only DevOps gave her...
-//! let lost = impact.entry(ana_impact.lost[0]);
+//! let lost = &ana_impact.lost[0];
 //! assert_eq!(impact.action(lost.actions[0]), "compute.instance.Create");
-//! // ...and keeps billing, now through Billing alone. Entries and paths are shared across
-//! // users: ids into the impact's tables, and a path starts after the user.
-//! let kept = impact.entry(ana_impact.kept[0]);
+//! // ...and keeps billing, now through Billing alone. Actions and paths are indexes into the
+//! // impact's tables, written once; a path there starts after the user.
+//! let kept = &ana_impact.kept[0];
 //! assert_eq!(impact.action(kept.actions[0]), "account.billing.Read");
 //! assert_eq!(impact.path(kept.via[0])[0].name.as_deref(), Some("Billing"));
 //! // The one-entry-per-action form writes every path out from the user.

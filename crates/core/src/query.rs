@@ -200,11 +200,8 @@ impl Org {
                     .iter()
                     .filter(|u| !u.kept.is_empty())
                     .map(|u| {
-                        let mut ids: Vec<_> = u
-                            .kept
-                            .iter()
-                            .flat_map(|&e| impact.entry(e).via.iter().copied())
-                            .collect();
+                        let mut ids: Vec<_> =
+                            u.kept.iter().flat_map(|e| e.via.iter().copied()).collect();
                         ids.sort_unstable();
                         ids.dedup();
                         let mut via: Vec<_> =

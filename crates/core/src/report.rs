@@ -357,16 +357,10 @@ pub struct PathId(pub u32);
 #[serde(transparent)]
 pub struct ActionId(pub u32);
 
-/// Index of an entry in [`Impact::entries`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(transparent)]
-pub struct EntryId(pub u32);
-
 /// The actions of one user that share a resource key and exactly the same paths, as one entry.
 ///
-/// In an [`Impact`], entries are shared: users whose actions come the same way refer to the
-/// same entry, and its paths are indexes into [`Impact::paths`].
+/// Actions and paths are indexes into the [`Impact`]'s tables: [`Impact::actions`] and
+/// [`Impact::paths`], where each is written once.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GroupedEntry {
@@ -374,7 +368,7 @@ pub struct GroupedEntry {
     /// [`Impact::actions`].
     pub actions: Vec<ActionId>,
     /// `*` (any resource not listed separately), `type:*`, or one resource id.
-    pub resource: String,
+    pub resource: Arc<str>,
     /// Every path behind each of the actions, sorted by path; each an index into
     /// [`Impact::paths`].
     pub via: Vec<PathId>,
@@ -392,7 +386,8 @@ pub struct PairCounts {
     pub gained: usize,
 }
 
-/// What a change does to one user, with entries shared across the [`Impact`].
+/// What a change does to one user, its entries grouped (actions and paths by index into the
+/// [`Impact`]'s tables).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserImpact {
@@ -403,12 +398,12 @@ pub struct UserImpact {
     pub counts: PairCounts,
     /// Allowed before, not after: with the paths that granted it before. Sorted by first
     /// action, then resource.
-    pub lost: Vec<EntryId>,
+    pub lost: Vec<GroupedEntry>,
     /// Allowed before through something the change touches, still allowed after: with the
     /// surviving paths.
-    pub kept: Vec<EntryId>,
+    pub kept: Vec<GroupedEntry>,
     /// Not allowed before, allowed after (a Deny that went away): with the allowing paths.
-    pub gained: Vec<EntryId>,
+    pub gained: Vec<GroupedEntry>,
     /// Assumable roles reachable before and not after, with the paths they had.
     pub assumable_lost: Vec<Assumable>,
     /// Assumable roles reachable after and not before (a new membership in a trusted group, an
@@ -439,10 +434,10 @@ pub struct ImpactSummary {
 
 /// What a set of changes does, user by user.
 ///
-/// Entries are grouped and shared: a user's `lost`, `kept` and `gained` are indexes into
-/// `entries`, each of which lists the actions that share one resource and one set of paths,
-/// and those paths are indexes into `paths`. [`Impact::flatten`] gives the one-entry-per-action
-/// form with every path written out.
+/// Entries are grouped: each entry of a user's `lost`, `kept` and `gained` lists the actions
+/// that share one resource and one set of paths, actions as indexes into `actions` and paths
+/// as indexes into `paths`. [`Impact::flatten`] gives the one-entry-per-action form with every
+/// path written out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Impact {
@@ -457,8 +452,6 @@ pub struct Impact {
     /// Per action, how many users lose, keep and gain it; sorted by action. Entries name
     /// actions by their index here.
     pub actions: Vec<ActionSummary>,
-    /// The entries users refer to, each once, in order of first reference.
-    pub entries: Vec<GroupedEntry>,
     /// The paths entries refer to, each once, sorted (so ids sort as paths). A path here starts
     /// at the first step after the user (a group, a role or a policy) and ends at a statement:
     /// the user is the one whose entry refers to it.
@@ -589,15 +582,6 @@ impl Impact {
         &self.actions[id.0 as usize].action
     }
 
-    /// The entry an id names.
-    ///
-    /// # Panics
-    ///
-    /// If `id` is not an index of [`Impact::entries`] (an id from another impact).
-    pub fn entry(&self, id: EntryId) -> &GroupedEntry {
-        &self.entries[id.0 as usize]
-    }
-
     /// The path an id names, from the first step after the user.
     ///
     /// # Panics
@@ -616,15 +600,14 @@ impl Impact {
     }
 
     /// One user's entries, one per (action, resource), sorted by action then resource.
-    pub fn flat_entries(&self, user: &UserSummary, ids: &[EntryId]) -> Vec<Entry> {
+    pub fn flat_entries(&self, user: &UserSummary, entries: &[GroupedEntry]) -> Vec<Entry> {
         let mut out = Vec::new();
-        for &id in ids {
-            let entry = self.entry(id);
+        for entry in entries {
             let via: Vec<Path> = entry.via.iter().map(|&p| self.full_path(user, p)).collect();
             for &action in &entry.actions {
                 out.push(Entry {
                     action: self.action(action).to_string(),
-                    resource: entry.resource.clone(),
+                    resource: entry.resource.to_string(),
                     via: via.clone(),
                 });
             }
@@ -647,9 +630,8 @@ impl Impact {
         }
     }
 
-    /// Keeps the first `n` users (the most affected) and the entries and paths they refer to,
-    /// renumbered (entries in order of first reference, paths still sorted); returns how many
-    /// users it dropped. The summary
+    /// Keeps the first `n` users (the most affected) and the paths they refer to, renumbered
+    /// (still sorted); returns how many users it dropped. The summary
     /// and the per-action counts still describe every user.
     pub fn retain_users(&mut self, n: usize) -> usize {
         let dropped = self.users.len().saturating_sub(n);
@@ -657,27 +639,12 @@ impl Impact {
             return 0;
         }
         self.users.truncate(n);
-        // Entries keep their order of first reference, paths their (sorted) order.
-        let mut entry_map = vec![u32::MAX; self.entries.len()];
-        let mut entries = Vec::new();
-        for user in &mut self.users {
-            for id in user
-                .lost
-                .iter_mut()
-                .chain(&mut user.kept)
-                .chain(&mut user.gained)
-            {
-                let old = id.0 as usize;
-                if entry_map[old] == u32::MAX {
-                    entry_map[old] = entries.len() as u32;
-                    entries.push(std::mem::take(&mut self.entries[old]));
-                }
-                *id = EntryId(entry_map[old]);
-            }
-        }
+        // Paths keep their (sorted) order.
         let mut used = vec![false; self.paths.len()];
-        for entry in &entries {
-            entry.via.iter().for_each(|p| used[p.0 as usize] = true);
+        for user in &self.users {
+            for entry in user.lost.iter().chain(&user.kept).chain(&user.gained) {
+                entry.via.iter().for_each(|p| used[p.0 as usize] = true);
+            }
         }
         let mut path_map = vec![u32::MAX; self.paths.len()];
         let mut paths = Vec::new();
@@ -687,12 +654,18 @@ impl Impact {
                 paths.push(path);
             }
         }
-        for entry in &mut entries {
-            for id in &mut entry.via {
-                *id = PathId(path_map[id.0 as usize]);
+        for user in &mut self.users {
+            for entry in user
+                .lost
+                .iter_mut()
+                .chain(&mut user.kept)
+                .chain(&mut user.gained)
+            {
+                for id in &mut entry.via {
+                    *id = PathId(path_map[id.0 as usize]);
+                }
             }
         }
-        self.entries = entries;
         self.paths = paths;
         dropped
     }

@@ -129,6 +129,9 @@ pub enum Change {
 /// Below this many users per thread, threads cost more than they save.
 const MIN_USERS_PER_THREAD: usize = 64;
 
+/// Users judged before their answers are converted to the report's compact form.
+const BATCH: usize = 1_024;
+
 /// How to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SimulateOptions {
@@ -209,35 +212,37 @@ impl Org {
                 .filter(|judged| named.contains(&judged.user) || !judged.is_empty())
                 .collect()
         };
-        let mut judged: Vec<Judged> =
-            if options.threads > 1 && reach.len() >= 2 * MIN_USERS_PER_THREAD {
-                // Each thread judges a contiguous slice; slices are joined in order, and the list
-                // is sorted below in any case, so the answer does not depend on the thread count.
-                let chunk = reach
-                    .len()
-                    .div_ceil(options.threads)
-                    .max(MIN_USERS_PER_THREAD);
-                std::thread::scope(|scope| {
-                    let handles: Vec<_> = reach
-                        .chunks(chunk)
-                        .map(|part| scope.spawn(move || judge(part)))
-                        .collect();
-                    handles
-                        .into_iter()
-                        .flat_map(|h| h.join().expect("a judging thread panicked"))
-                        .collect()
-                })
-            } else {
-                judge(&reach)
-            };
-        judged.sort_by(|a, b| {
-            b.counts.lost.cmp(&a.counts.lost).then_with(|| {
-                self.user_id(UserKey(a.user))
-                    .cmp(self.user_id(UserKey(b.user)))
-            })
-        });
-        let mut impact =
-            Interner::new(self, &overlay, &judged).finish(judged, depth == Depth::Full);
+        // A batch at a time: judged users hold every pair's statements, the report only what it
+        // shows, so converting each batch before judging the next bounds memory by the report.
+        let mut interner = Interner::new(self, &overlay);
+        for batch in reach.chunks(BATCH) {
+            let judged: Vec<Judged> =
+                if options.threads > 1 && batch.len() >= 2 * MIN_USERS_PER_THREAD {
+                    // Each thread judges a contiguous slice; slices are joined in order, and the
+                    // report is sorted in any case, so the answer does not depend on the thread
+                    // count.
+                    let chunk = batch
+                        .len()
+                        .div_ceil(options.threads)
+                        .max(MIN_USERS_PER_THREAD);
+                    std::thread::scope(|scope| {
+                        let handles: Vec<_> = batch
+                            .chunks(chunk)
+                            .map(|part| scope.spawn(move || judge(part)))
+                            .collect();
+                        handles
+                            .into_iter()
+                            .flat_map(|h| h.join().expect("a judging thread panicked"))
+                            .collect()
+                    })
+                } else {
+                    judge(batch)
+                };
+            for user in judged {
+                interner.add(user, depth == Depth::Full);
+            }
+        }
+        let mut impact = interner.finish();
         impact.changes = summaries;
         impact.summary.users_reached = reach.len();
         Ok(impact)

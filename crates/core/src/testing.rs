@@ -1155,49 +1155,21 @@ fn simulate(org: &Org, specs: &[ChangeSpec]) -> Result<Result<FlatImpact, Change
     }
 }
 
-/// What is wrong with a grouped report's own shape, if anything: every id in range; each
-/// table entry, path and action used, once; the paths sorted; an entry's actions sorted and distinct, its paths
-/// sorted by path; a user's entries sorted by first action and resource, with no (action,
-/// resource) in two of them; the counts the sums of the entries' actions; the summary the sum
-/// of the users.
+/// What is wrong with a grouped report's own shape, if anything: every index in range; each
+/// path and action of the tables used, the paths sorted and distinct; an entry's actions sorted
+/// and distinct, its paths sorted; a user's entries sorted by first action and resource, with
+/// no (action, resource) in two entries of one list; the counts the sums of the entries'
+/// actions; the summary and the per-action counts those of the users.
 pub fn grouped_shape(impact: &Impact) -> Option<String> {
-    let (entries, paths, actions) = (
-        impact.entries.len(),
-        impact.paths.len(),
-        impact.actions.len(),
-    );
-    let mut used_entries = vec![false; entries];
-    let mut used_paths = vec![false; paths];
-    let mut used_actions = vec![false; actions];
-    for (i, entry) in impact.entries.iter().enumerate() {
-        if entry.actions.is_empty() || !entry.actions.windows(2).all(|w| w[0] < w[1]) {
-            return Some(format!("entries[{i}]: actions empty, unsorted or repeated"));
-        }
-        if entry.actions.iter().any(|a| a.0 as usize >= actions)
-            || entry.via.iter().any(|p| p.0 as usize >= paths)
-        {
-            return Some(format!("entries[{i}]: an id out of range"));
-        }
-        let via: Vec<&Path> = entry.via.iter().map(|&p| impact.path(p)).collect();
-        if entry.via.is_empty() || !via.windows(2).all(|w| w[0] < w[1]) {
-            return Some(format!("entries[{i}]: paths empty, unsorted or repeated"));
-        }
-        entry
-            .actions
-            .iter()
-            .for_each(|a| used_actions[a.0 as usize] = true);
-        entry
-            .via
-            .iter()
-            .for_each(|p| used_paths[p.0 as usize] = true);
-    }
-    let distinct: BTreeSet<_> = impact.entries.iter().collect();
-    if distinct.len() != entries {
-        return Some("an entry is listed twice".to_string());
-    }
+    let (paths, actions) = (impact.paths.len(), impact.actions.len());
     if !impact.paths.windows(2).all(|w| w[0] < w[1]) {
         return Some("the paths are not sorted, or one is listed twice".to_string());
     }
+    if !impact.actions.windows(2).all(|w| w[0].action < w[1].action) {
+        return Some("the actions are not sorted, or one is listed twice".to_string());
+    }
+    let mut used_paths = vec![false; paths];
+    let mut per_action = vec![[0usize; 3]; actions];
     let mut summary = crate::report::ImpactSummary {
         users_reached: impact.summary.users_reached,
         ..Default::default()
@@ -1205,30 +1177,46 @@ pub fn grouped_shape(impact: &Impact) -> Option<String> {
     for user in &impact.users {
         let who = &user.user.id;
         let mut counts = crate::report::PairCounts::default();
-        for (list, count) in [
+        let lists = [
             (&user.lost, &mut counts.lost),
             (&user.kept, &mut counts.kept),
             (&user.gained, &mut counts.gained),
-        ] {
-            if list.iter().any(|e| e.0 as usize >= entries) {
-                return Some(format!("user `{who}`: an entry id out of range"));
-            }
-            let keys: Vec<_> = list
-                .iter()
-                .map(|&e| (impact.entry(e).actions[0], &impact.entry(e).resource))
-                .collect();
-            if !keys.windows(2).all(|w| w[0] < w[1]) {
-                return Some(format!("user `{who}`: entries not sorted"));
-            }
+        ];
+        for (i, (list, count)) in lists.into_iter().enumerate() {
             let mut pairs = BTreeSet::new();
-            for &e in list {
-                used_entries[e.0 as usize] = true;
-                let entry = impact.entry(e);
+            let mut named = BTreeSet::new();
+            for entry in list.iter() {
+                if entry.actions.is_empty() || !entry.actions.windows(2).all(|w| w[0] < w[1]) {
+                    return Some(format!(
+                        "user `{who}`: an entry's actions are empty, unsorted or repeated"
+                    ));
+                }
+                if entry.actions.iter().any(|a| a.0 as usize >= actions)
+                    || entry.via.iter().any(|p| p.0 as usize >= paths)
+                {
+                    return Some(format!("user `{who}`: an index out of range"));
+                }
+                if entry.via.is_empty() || !entry.via.windows(2).all(|w| w[0] < w[1]) {
+                    return Some(format!(
+                        "user `{who}`: an entry's paths are empty, unsorted or repeated"
+                    ));
+                }
+                entry
+                    .via
+                    .iter()
+                    .for_each(|p| used_paths[p.0 as usize] = true);
                 for &action in &entry.actions {
                     if !pairs.insert((action, &entry.resource)) {
                         return Some(format!("user `{who}`: a pair in two entries of one list"));
                     }
+                    if named.insert(action) {
+                        per_action[action.0 as usize][i] += 1;
+                    }
                 }
+            }
+            let keys: Vec<_> = list.iter().map(|e| (e.actions[0], &e.resource)).collect();
+            if !keys.windows(2).all(|w| w[0] < w[1]) {
+                return Some(format!("user `{who}`: entries not sorted"));
             }
             *count = pairs.len();
         }
@@ -1252,9 +1240,17 @@ pub fn grouped_shape(impact: &Impact) -> Option<String> {
             impact.summary
         ));
     }
-    if used_entries.contains(&false) || used_paths.contains(&false) || used_actions.contains(&false)
-    {
-        return Some("a table lists an entry, path or action nobody refers to".to_string());
+    for (action, counted) in impact.actions.iter().zip(&per_action) {
+        if [action.lost, action.kept, action.gained] != *counted {
+            return Some(format!(
+                "action `{}`: counts {:?}, the users make {counted:?}",
+                action.action,
+                [action.lost, action.kept, action.gained]
+            ));
+        }
+    }
+    if used_paths.contains(&false) || per_action.iter().any(|c| c == &[0, 0, 0]) {
+        return Some("a table lists a path or action no entry refers to".to_string());
     }
     None
 }
