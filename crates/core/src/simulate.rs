@@ -130,7 +130,7 @@ pub enum Change {
 const MIN_USERS_PER_THREAD: usize = 64;
 
 /// Users judged before their answers are converted to the report's compact form.
-const BATCH: usize = 1_024;
+const BATCH: usize = 256;
 
 /// How to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
