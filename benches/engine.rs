@@ -8,7 +8,7 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use iamsim_core::generate::{self, Params};
 use iamsim_core::policy::{ActionPattern, ResourcePattern};
-use iamsim_core::{Catalogue, Change, ChangeSpec, Org, Snapshot};
+use iamsim_core::{Catalogue, Change, ChangeSpec, Detail, Org, SimulateOptions, Snapshot};
 
 fn sizes() -> Vec<(&'static str, Params)> {
     let mut sizes = vec![("small", Params::small(1)), ("medium", Params::medium(1))];
@@ -624,7 +624,7 @@ fn broad(c: &mut Criterion) {
         impact
             .users
             .iter()
-            .map(|u| u.lost.len() + u.kept.len() + u.gained.len())
+            .map(|u| u.counts.lost + u.counts.kept + u.counts.gained)
             .sum::<usize>()
     );
     // 50,000 exact ids, spread over the organization (a prime stride).
@@ -678,7 +678,74 @@ fn broad(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("remove_member_of_largest_group", n), |b| {
         b.iter(|| org.simulate(black_box(&remove)).unwrap())
     });
+    // Everything attached to the fourth largest group (about 12% of users) detached: the wide
+    // what-if of issue 10, in full and in counts (`--summary`), on two threads.
+    let fourth = generate::kth_largest_group(&snapshot, 3).expect("groups exist");
+    let detach_all = detach_everything(&org, &snapshot, fourth);
+    for (name, detail) in [
+        ("detach_all_from_4th_group_full", Detail::Full),
+        ("detach_all_from_4th_group_counts", Detail::Counts),
+    ] {
+        let options = SimulateOptions {
+            threads: 2,
+            detail,
+            ..SimulateOptions::default()
+        };
+        g.bench_function(BenchmarkId::new(name, n), |b| {
+            b.iter(|| org.simulate_with(black_box(&detach_all), &options).unwrap())
+        });
+    }
     g.finish();
+
+    // The same shape at 1,000 users: the largest group (40%) deleted, the full grouped report.
+    let small = generate::snapshot(&Params::broad(1_000, 1));
+    let small_org = Org::compile(&small, &catalogue).expect("generated snapshots compile");
+    let largest = generate::kth_largest_group(&small, 0).expect("groups exist");
+    let delete = [Change::DeleteGroup {
+        group: small_org.find_group(largest).expect("the group exists"),
+    }];
+    let mut g = c.benchmark_group("broad_1000");
+    g.sample_size(10);
+    for (name, detail) in [
+        ("delete_largest_group_full", Detail::Full),
+        ("delete_largest_group_counts", Detail::Counts),
+    ] {
+        let options = SimulateOptions {
+            threads: 2,
+            detail,
+            ..SimulateOptions::default()
+        };
+        g.bench_function(BenchmarkId::new(name, 1_000), |b| {
+            b.iter(|| {
+                small_org
+                    .simulate_with(black_box(&delete), &options)
+                    .unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Every policy and role attached to a group, detached in one change set.
+fn detach_everything(org: &Org, snapshot: &Snapshot, group_id: &str) -> Vec<Change> {
+    let group = snapshot
+        .groups
+        .iter()
+        .find(|g| g.id == group_id)
+        .expect("the group exists");
+    let mut changes: Vec<serde_json::Value> = Vec::new();
+    for policy in &group.policies {
+        changes.push(
+            serde_json::json!({"kind": "detach_policy", "policy": policy, "group": group_id}),
+        );
+    }
+    for role in &group.roles {
+        changes.push(serde_json::json!({"kind": "detach_role", "role": role, "group": group_id}));
+    }
+    let specs = iamsim_core::parse_changes(&serde_json::Value::from(changes).to_string())
+        .expect("a valid change file");
+    org.resolve_all(&specs)
+        .expect("the changes name real entities")
 }
 
 criterion_group!(benches, engine, broad);
