@@ -49,6 +49,12 @@ pub(crate) static ANY_RESOURCE: std::sync::LazyLock<ResourcePattern> =
 #[derive(Debug, Default)]
 pub(crate) struct Grants {
     pairs: Vec<(u32, Hit)>,
+    /// Once settled, and when there are many pairs: where each element's hits start in
+    /// `pairs` (one past the largest element at the end); else empty, and `hits` searches.
+    starts: Vec<u32>,
+    /// The elements some resource-scoped statement covers, as bits: only they have keys other
+    /// than `*`.
+    scoped: Vec<u64>,
 }
 
 /// The hits covering one (action, resource key), settled under the organization's
@@ -121,8 +127,21 @@ impl Judgement {
 }
 
 impl Grants {
-    fn push(&mut self, action: u32, hit: Hit) {
+    fn push(&mut self, action: u32, hit: Hit, scoped: bool) {
         self.pairs.push((action, hit));
+        if scoped {
+            let word = action as usize / 64;
+            if word >= self.scoped.len() {
+                self.scoped.resize(word + 1, 0);
+            }
+            self.scoped[word] |= 1 << (action % 64);
+        }
+    }
+
+    fn is_scoped(&self, action: u32) -> bool {
+        self.scoped
+            .get(action as usize / 64)
+            .is_some_and(|word| word & (1 << (action % 64)) != 0)
     }
 
     /// Sorts by element, keeping each element's hits in the order they were found: a counting
@@ -149,17 +168,32 @@ impl Grants {
             sorted[*slot] = (action, hit);
             *slot += 1;
         }
+        // Each slot now holds where the next element starts: shift by one for the starts.
+        starts.rotate_right(1);
+        starts[0] = 0;
+        self.starts = starts.into_iter().map(|s| s as u32).collect();
         self.pairs = sorted;
         self
     }
 
     /// The hits covering one element.
     pub(crate) fn hits(&self, action: u32) -> impl Iterator<Item = &Hit> {
-        let start = self.pairs.partition_point(|&(a, _)| a < action);
-        self.pairs[start..]
-            .iter()
-            .take_while(move |&&(a, _)| a == action)
-            .map(|(_, hit)| hit)
+        let (start, end) = if self.starts.is_empty() {
+            let start = self.pairs.partition_point(|&(a, _)| a < action);
+            let len = self.pairs[start..]
+                .iter()
+                .take_while(|&&(a, _)| a == action)
+                .count();
+            (start, start + len)
+        } else if (action as usize) + 1 < self.starts.len() {
+            (
+                self.starts[action as usize] as usize,
+                self.starts[action as usize + 1] as usize,
+            )
+        } else {
+            (0, 0)
+        };
+        self.pairs[start..end].iter().map(|(_, hit)| hit)
     }
 
     /// The elements with at least one hit, in increasing order.
@@ -194,6 +228,9 @@ impl Grants {
         action: u32,
         into: &mut Vec<&'a ResourcePattern>,
     ) {
+        if !self.is_scoped(action) {
+            return;
+        }
         let before = into.len();
         for hit in self.hits(action) {
             let statement = org.statement(hit.statement, overlay);
@@ -306,7 +343,8 @@ impl Org {
             for statement in self.policy_statements(route.policy, overlay) {
                 let node = self.statement(statement, overlay);
                 let hit = Hit { route, statement };
-                let mut add = |action: u32| grants.push(action, hit);
+                let scoped = node.scoped;
+                let mut add = |action: u32| grants.push(action, hit, scoped);
                 match (mask, &node.few) {
                     (None, _) => node.actions.iter().for_each(|a| add(a as u32)),
                     (Some(mask), Some(few)) => few
@@ -387,7 +425,8 @@ impl Org {
                     .actions
                     .contains(element as usize)
                 {
-                    grants.push(element, Hit { route, statement });
+                    let scoped = self.statement(statement, overlay).scoped;
+                    grants.push(element, Hit { route, statement }, scoped);
                 }
             }
         }
