@@ -185,7 +185,7 @@ impl fmt::Display for Finding {
             ),
             FindingKind::CreatedReference { references } => write!(
                 f,
-                "refers to what this plan creates ({}): unknown until apply, not simulated",
+                "refers to what this plan creates ({}): unknown until apply",
                 refs(references)
             ),
             FindingKind::Unknown {
@@ -1554,7 +1554,7 @@ mod tests {
                 {"kind": "remove_member", "group": "g-devops", "user": "u-ana"},
             ]),
             &[
-                "module.iam[0].vultr_user.ana.groups: refers to what this plan creates (`vultr_organization_group.eng`): unknown until apply, not simulated",
+                "module.iam[0].vultr_user.ana.groups: refers to what this plan creates (`vultr_organization_group.eng`): unknown until apply",
                 "module.iam[0].vultr_organization_group.eng: creates a group: creating entities cannot be simulated yet",
             ],
         );
