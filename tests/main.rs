@@ -17,6 +17,7 @@ mod output;
 mod precedence;
 mod queries;
 mod schema;
+mod terraform;
 mod util;
 mod vultr_cli;
 mod vultr_consistency;

@@ -18,6 +18,7 @@ use iamsim_core::{
 
 mod json;
 mod render;
+mod terraform;
 mod vultr;
 
 use render::Mode;
@@ -166,6 +167,16 @@ enum Command {
     /// Print the JSON Schema that every `--format json` report validates against
     /// (`schema/output.v2.json` in the repository).
     Schema,
+    /// Print the change file a Terraform plan (`terraform show -json PLANFILE`) maps to; what
+    /// cannot be mapped is listed on stderr (docs/terraform.md).
+    TerraformChanges {
+        /// The plan, as `terraform show -json PLANFILE` writes it.
+        plan: PathBuf,
+        /// The organization the changes are for: for a set unknown until apply, its current
+        /// members give the worst case (without it, the plan's prior values do).
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -173,6 +184,14 @@ struct ImpactArgs {
     /// A change file: a JSON array of changes, applied together as one step.
     #[arg(long, value_name = "FILE")]
     changes: Option<PathBuf>,
+    /// A Terraform plan (`terraform show -json PLANFILE`): its Vultr IAM changes, applied
+    /// together as one step (docs/terraform.md).
+    #[arg(long, value_name = "PLAN.json")]
+    terraform_plan: Option<PathBuf>,
+    /// With --terraform-plan: let the gates judge the mapped changes alone, even when the plan
+    /// holds changes iamsim cannot simulate (creations, values unknown until apply).
+    #[arg(long)]
+    allow_unknown: bool,
     #[command(subcommand)]
     kind: Option<ImpactKind>,
     #[command(flatten)]
@@ -615,6 +634,9 @@ fn run(command: Command) -> Result<u8, Failure> {
             }
             Ok(0)
         }
+        Command::TerraformChanges { plan, snapshot } => {
+            terraform::changes(&plan, snapshot.as_deref())
+        }
         Command::Schema => {
             let mut json = serde_json::to_string_pretty(&iamsim_core::report::output_schema())?;
             json.push('\n');
@@ -648,6 +670,7 @@ fn run(command: Command) -> Result<u8, Failure> {
 
 fn impact(args: ImpactArgs) -> Result<u8, Failure> {
     let checks = GateCheck::parse(&args.gates)?;
+    let planned = terraform::impact_input(&args)?;
     let specs = match (&args.changes, args.kind) {
         (Some(_), Some(_)) => {
             return Err(Failure(
@@ -659,26 +682,35 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
             iamsim_core::parse_changes(&text).map_err(|e| Failure(format!("{}: {e}", path.display())))?
         }
         (None, Some(kind)) => vec![spec(kind)?],
-        (None, None) => {
-            return Err(Failure(
-                "impact needs a change: a subcommand (`iamsim impact remove-member ...`) or --changes FILE".to_string(),
-            ))
-        }
+        (None, None) => match &planned {
+            Some((_, plan)) => plan.specs(),
+            None => return Err(Failure(
+                "impact needs a change: a subcommand (`iamsim impact remove-member ...`), --changes FILE or --terraform-plan PLAN.json".to_string(),
+            )),
+        },
     };
-    if specs.is_empty() {
+    if specs.is_empty() && planned.is_none() {
         let path = args.changes.as_deref().unwrap_or(Path::new("-"));
         return Err(Failure(format!(
             "{}: the change file holds no change",
             path.display()
         )));
     }
-    let org = load(&args.input)?;
+    let (org, planned) = match planned {
+        Some((org, plan)) => (org, Some(plan)),
+        None => (load(&args.input)?, None),
+    };
     let changes = org
         .resolve_all(&specs)
-        .map_err(|(i, e)| match &args.changes {
-            Some(path) => Failure(format!("{}: [{i}]: {e}", path.display())),
-            None => Failure(e.to_string()),
+        .map_err(|(i, e)| match (&planned, &args.changes) {
+            (Some(plan), _) => plan.failure(i, e),
+            (None, Some(path)) => Failure(format!("{}: [{i}]: {e}", path.display())),
+            (None, None) => Failure(e.to_string()),
         })?;
+    if let Some(plan) = &planned {
+        org.check_all(&changes, args.allow_noop)
+            .map_err(|(i, e)| plan.failure(i, e))?;
+    }
     if let Some(path) = &args.changes {
         // Name the change that cannot be made by its place in the file.
         org.check_all(&changes, args.allow_noop)
@@ -705,7 +737,11 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
     if skipped > 0 {
         eprintln!("note: {skipped} change(s) skipped: they do nothing (--allow-noop)");
     }
-    let tripped = checks.check_impact(&report, &org);
+    let tripped = checks.check_impact(&report, &org).max(
+        planned
+            .as_ref()
+            .map_or(0, |plan| plan.gate(!checks.is_empty(), args.allow_unknown)),
+    );
     let limit = args.limit.filter(|&n| n > 0);
     let view = render::ImpactView {
         show_kept: args.show_kept,

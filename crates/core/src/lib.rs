@@ -69,6 +69,7 @@ pub mod query;
 pub mod reference;
 pub mod report;
 mod simulate;
+pub mod terraform;
 #[cfg(feature = "proptest")]
 pub mod testing;
 
