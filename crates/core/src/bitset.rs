@@ -21,6 +21,14 @@ impl BitSet {
         &self.words
     }
 
+    pub(crate) fn words_mut(&mut self) -> &mut [u64] {
+        &mut self.words
+    }
+
+    pub(crate) fn from_words(words: Vec<u64>) -> BitSet {
+        BitSet { words }
+    }
+
     pub(crate) fn contains(&self, bit: usize) -> bool {
         self.words
             .get(bit / 64)

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
-use crate::eval::{Hit, Route};
+use crate::bitset::BitSet;
+use crate::eval::{Hit, Route, ANY_RESOURCE};
 use crate::org::Org;
 use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
@@ -128,6 +129,15 @@ impl<'o> Judged<'o> {
             && self.counts == PairCounts::default()
             && self.assumable_lost.is_empty()
             && self.assumable_gained.is_empty()
+    }
+
+    /// Records changed pairs on `*` for every element of `elements`, without paths (for the
+    /// per-action counts of the cheaper depths).
+    pub(crate) fn count_elements(&mut self, class: Class, elements: &BitSet) {
+        for element in elements.iter() {
+            self.pairs
+                .push((class, &ANY_RESOURCE, NO_SET, element as u32));
+        }
     }
 
     /// Records one changed pair, with the paths of `hits` when `keep` is set.

@@ -11,9 +11,12 @@ use crate::error::ChangeError;
 use crate::eval::{Grants, Hit, Judgement, Overlay, Route};
 use crate::impact::{Class, Interner, Judged};
 use crate::model::PolicyDocument;
-use crate::org::{compile_statement, GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
+use crate::org::{
+    compile_statement, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey,
+};
 use crate::overlay::Edge;
 use crate::policy::parse_document;
+use crate::policy::Effect;
 use crate::report::{ChangeKind, ChangeSummary, Impact, UserRef};
 
 /// What a policy attaches to.
@@ -750,12 +753,53 @@ impl Org {
         // deciding anything.
         let mask = (was && now)
             .then(|| self.touched(user, &routes_before, &routes_after, baseline, overlay));
-        let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
-        let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
+        // Under deny-wins, the elements no resource-scoped statement covers are decided on `*`
+        // alone, and word by word (`Sides`); only those reported, and the scoped ones, are
+        // judged one by one below.
+        let sides = match &mask {
+            Some(mask)
+                if self.precedence == Precedence::DenyWins && overlay.documents.is_empty() =>
+            {
+                Some(self.sides(
+                    user,
+                    (&routes_before, baseline),
+                    (&routes_after, overlay),
+                    mask,
+                ))
+            }
+            _ => None,
+        };
+        let judge_mask = match (&sides, depth) {
+            (Some(sides), Depth::Full) => Some(sides.reported_or_scoped()),
+            (Some(sides), _) => {
+                judged.counts.lost += sides.lost.count();
+                judged.counts.gained += sides.gained.count();
+                judged.counts.kept += sides.kept.count();
+                judged.unchanged_count += sides.unchanged.count();
+                let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
+                if depth == Depth::FirstChange && changed {
+                    return judged;
+                }
+                if depth == Depth::Counts {
+                    judged.count_elements(Class::Lost, &sides.lost);
+                    judged.count_elements(Class::Kept, &sides.kept);
+                    judged.count_elements(Class::Gained, &sides.gained);
+                }
+                Some(sides.scoped.clone())
+            }
+            (None, _) => mask.clone(),
+        };
+        let before = self.grants_over(user, baseline, &routes_before, judge_mask.as_ref());
+        let after = self.grants_over(user, overlay, &routes_after, judge_mask.as_ref());
         self.compare((&before, baseline), (&after, overlay), &mut judged, depth);
         let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
         if depth == Depth::FirstChange && changed {
             return judged;
+        }
+        if let Some(sides) = &sides {
+            if depth == Depth::Full {
+                judged.unchanged_count += sides.unchanged.count();
+            }
         }
         if let (Some(mask), Depth::Full | Depth::Counts) = (&mask, depth) {
             judged.unchanged_count += self.entries_outside(user, mask);
@@ -836,6 +880,96 @@ impl Org {
                 }
             }
         }
+    }
+}
+
+/// A user's touched elements that no resource-scoped statement covers, decided on `*` word by
+/// word under deny-wins: which are lost, gained, kept (allowed on both sides through other
+/// paths) and unchanged; and the touched elements a scoped statement covers, left to judging.
+struct Sides {
+    lost: BitSet,
+    gained: BitSet,
+    kept: BitSet,
+    unchanged: BitSet,
+    scoped: BitSet,
+}
+
+impl Sides {
+    /// The elements judging must still build entries for.
+    fn reported_or_scoped(&self) -> BitSet {
+        let mut mask = self.scoped.clone();
+        mask.union_with(&self.lost);
+        mask.union_with(&self.gained);
+        mask.union_with(&self.kept);
+        mask
+    }
+}
+
+impl Org {
+    /// [`Sides`] of a user with standing access before and after, over `mask`. Only without
+    /// replaced documents (a statement is then the same on both sides) and under deny-wins.
+    ///
+    /// INVARIANT: on an element no scoped statement covers, every covering statement covers
+    /// the key `*` and no other key is asked; it is allowed when some Allow covers it and no
+    /// Deny does; and its Allow (or Deny) paths differ between the sides exactly when a
+    /// statement of a route present on one side only covers it (`route_changed`).
+    fn sides(
+        &self,
+        user: u32,
+        (before, baseline): (&[Route], &Overlay),
+        (after, overlay): (&[Route], &Overlay),
+        mask: &BitSet,
+    ) -> Sides {
+        let words = mask.words().len();
+        let zero = || vec![0u64; words];
+        // [allow, deny] per side, changed allow and deny, scoped.
+        let (mut allow, mut deny) = ([zero(), zero()], [zero(), zero()]);
+        let (mut changed_allow, mut changed_deny, mut scoped) = (zero(), zero(), zero());
+        for (side, routes, ov) in [(0, before, baseline), (1, after, overlay)] {
+            for route in routes {
+                let changed = self.route_changed(user, route, overlay);
+                for s in self.policy_statements(route.policy, ov) {
+                    let statement = self.statement(s, ov);
+                    let bits = statement.actions.words();
+                    let (into, changed_into) = match (statement.scoped, statement.effect) {
+                        (true, _) => (&mut scoped, None),
+                        (false, Effect::Allow) => (&mut allow[side], Some(&mut changed_allow)),
+                        (false, Effect::Deny) => (&mut deny[side], Some(&mut changed_deny)),
+                    };
+                    for ((word, bit), m) in into.iter_mut().zip(bits).zip(mask.words()) {
+                        *word |= bit & m;
+                    }
+                    if let (true, Some(changed_into)) = (changed, changed_into) {
+                        for ((word, bit), m) in changed_into.iter_mut().zip(bits).zip(mask.words())
+                        {
+                            *word |= bit & m;
+                        }
+                    }
+                }
+            }
+        }
+        let mut sides = Sides {
+            lost: BitSet::from_words(zero()),
+            gained: BitSet::from_words(zero()),
+            kept: BitSet::from_words(zero()),
+            unchanged: BitSet::from_words(zero()),
+            scoped: BitSet::from_words(scoped),
+        };
+        for w in 0..words {
+            let free = !sides.scoped.words()[w];
+            let was = allow[0][w] & !deny[0][w] & free;
+            let now = allow[1][w] & !deny[1][w] & free;
+            let covered = (allow[0][w] | deny[0][w]) & free;
+            let changed = changed_allow[w] | changed_deny[w];
+            let lost = was & !now;
+            let gained = now & !was;
+            let kept = was & now & changed_allow[w];
+            sides.lost.words_mut()[w] = lost;
+            sides.gained.words_mut()[w] = gained;
+            sides.kept.words_mut()[w] = kept;
+            sides.unchanged.words_mut()[w] = covered & !lost & !gained & !kept & !changed;
+        }
+        sides
     }
 }
 

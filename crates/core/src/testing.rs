@@ -1137,22 +1137,58 @@ fn simulate(org: &Org, specs: &[ChangeSpec]) -> Result<Result<FlatImpact, Change
             format!("changes[{i}] does not resolve: {e}; the checkers take changes naming real entities"),
         )
     })?;
-    match org.simulate_with(
-        &changes,
-        &SimulateOptions {
-            allow_noop: true,
-            ..SimulateOptions::default()
-        },
-    ) {
-        Ok(impact) => match grouped_shape(&impact) {
-            Some(problem) => Err(violation(
-                "what-if",
-                format!("{}: grouped report: {problem}", show(specs)),
-            )),
-            None => Ok(Ok(impact.flatten())),
-        },
+    let options = SimulateOptions {
+        allow_noop: true,
+        ..SimulateOptions::default()
+    };
+    match org.simulate_with(&changes, &options) {
+        Ok(impact) => {
+            let counted = org.simulate_with(
+                &changes,
+                &SimulateOptions {
+                    detail: crate::Detail::Counts,
+                    ..options
+                },
+            );
+            let problem = grouped_shape(&impact).or_else(|| counts_agree(&impact, counted));
+            match problem {
+                Some(problem) => Err(violation(
+                    "what-if",
+                    format!("{}: grouped report: {problem}", show(specs)),
+                )),
+                None => Ok(Ok(impact.flatten())),
+            }
+        }
         Err(e) => Ok(Err(e)),
     }
+}
+
+/// What the counts-only report ([`Detail::Counts`](crate::Detail::Counts)) gets wrong against
+/// the full one, if anything: the summary, the per-action counts, and each user's counts,
+/// unchanged count, assumable roles and note must be the same, with no entry.
+fn counts_agree(full: &Impact, counted: Result<Impact, ChangeError>) -> Option<String> {
+    let counted = match counted {
+        Ok(counted) => counted,
+        Err(e) => return Some(format!("counts only: {e}")),
+    };
+    if counted.summary != full.summary || counted.actions != full.actions {
+        return Some(format!(
+            "counts only: summary {:?} and actions {:?}, full {:?} and {:?}",
+            counted.summary, counted.actions, full.summary, full.actions
+        ));
+    }
+    let strip = |u: &crate::report::UserImpact| crate::report::UserImpact {
+        lost: Vec::new(),
+        kept: Vec::new(),
+        gained: Vec::new(),
+        ..u.clone()
+    };
+    for (c, f) in counted.users.iter().zip(&full.users) {
+        if *c != strip(f) {
+            return Some(format!("counts only: user {c:?}, full {:?}", strip(f)));
+        }
+    }
+    (counted.users.len() != full.users.len()).then(|| "counts only: other users".to_string())
 }
 
 /// What is wrong with a grouped report's own shape, if anything: every index in range; each
