@@ -791,7 +791,18 @@ impl Org {
         };
         let before = self.grants_over(user, baseline, &routes_before, judge_mask.as_ref());
         let after = self.grants_over(user, overlay, &routes_after, judge_mask.as_ref());
-        self.compare((&before, baseline), (&after, overlay), &mut judged, depth);
+        // With sides, the key `*` is judged only for the elements reported on it.
+        let star = sides.as_ref().map(|sides| match depth {
+            Depth::Full => sides.reported(),
+            _ => BitSet::new(0),
+        });
+        self.compare(
+            (&before, baseline),
+            (&after, overlay),
+            star.as_ref(),
+            &mut judged,
+            depth,
+        );
         let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
         if depth == Depth::FirstChange && changed {
             return judged;
@@ -821,10 +832,14 @@ impl Org {
     /// Compares two sets of grants key by key. Both sides are judged on the union of their
     /// resource keys, so a Deny on one resource that goes away is seen even when nothing
     /// after the change names that resource.
+    ///
+    /// With `star`, the key `*` is judged only for its elements (the others were decided on
+    /// `*` by [`Org::sides`]).
     fn compare<'o>(
         &'o self,
         before: (&Grants, &'o Overlay),
         after: (&Grants, &'o Overlay),
+        star: Option<&BitSet>,
         judged: &mut Judged<'o>,
         depth: Depth,
     ) {
@@ -838,7 +853,11 @@ impl Org {
         for action in actions {
             before.keys(self, b_ov, action, &mut keys);
             after.more_keys(self, a_ov, action, &mut keys);
+            let skip_star = star.is_some_and(|star| !star.contains(action as usize));
             for &key in &keys {
+                if skip_star && key.is_any() {
+                    continue;
+                }
                 before.judge_into(self, b_ov, action, key, &mut was);
                 after.judge_into(self, a_ov, action, key, &mut now);
                 let (allowed_before, allowed_after) = (was.allowed(), now.allowed());
@@ -883,9 +902,10 @@ impl Org {
     }
 }
 
-/// A user's touched elements that no resource-scoped statement covers, decided on `*` word by
-/// word under deny-wins: which are lost, gained, kept (allowed on both sides through other
-/// paths) and unchanged; and the touched elements a scoped statement covers, left to judging.
+/// A user's touched elements decided on the key `*` word by word under deny-wins: which are
+/// lost, gained, kept (allowed on both sides through other paths) and unchanged on `*`; and
+/// the touched elements a resource-scoped statement covers, whose other keys are left to
+/// judging.
 struct Sides {
     lost: BitSet,
     gained: BitSet,
@@ -895,12 +915,19 @@ struct Sides {
 }
 
 impl Sides {
-    /// The elements judging must still build entries for.
-    fn reported_or_scoped(&self) -> BitSet {
-        let mut mask = self.scoped.clone();
-        mask.union_with(&self.lost);
+    /// The elements reported on `*`.
+    fn reported(&self) -> BitSet {
+        let mut mask = self.lost.clone();
         mask.union_with(&self.gained);
         mask.union_with(&self.kept);
+        mask
+    }
+
+    /// The elements judging must still look at: those reported on `*` (for their paths) and
+    /// the scoped ones (for their other keys).
+    fn reported_or_scoped(&self) -> BitSet {
+        let mut mask = self.reported();
+        mask.union_with(&self.scoped);
         mask
     }
 }
@@ -909,10 +936,10 @@ impl Org {
     /// [`Sides`] of a user with standing access before and after, over `mask`. Only without
     /// replaced documents (a statement is then the same on both sides) and under deny-wins.
     ///
-    /// INVARIANT: on an element no scoped statement covers, every covering statement covers
-    /// the key `*` and no other key is asked; it is allowed when some Allow covers it and no
-    /// Deny does; and its Allow (or Deny) paths differ between the sides exactly when a
-    /// statement of a route present on one side only covers it (`route_changed`).
+    /// INVARIANT: the statements that cover the key `*` are those with a `*` resource; on `*`,
+    /// an element is allowed when such an Allow covers it and no such Deny does, and its Allow
+    /// (or Deny) paths differ between the sides exactly when such a statement of a route
+    /// present on one side only (`route_changed`) covers it.
     fn sides(
         &self,
         user: u32,
@@ -931,18 +958,22 @@ impl Org {
                 for s in self.policy_statements(route.policy, ov) {
                     let statement = self.statement(s, ov);
                     let bits = statement.actions.words();
-                    let (into, changed_into) = match (statement.scoped, statement.effect) {
-                        (true, _) => (&mut scoped, None),
-                        (false, Effect::Allow) => (&mut allow[side], Some(&mut changed_allow)),
-                        (false, Effect::Deny) => (&mut deny[side], Some(&mut changed_deny)),
-                    };
-                    for ((word, bit), m) in into.iter_mut().zip(bits).zip(mask.words()) {
-                        *word |= bit & m;
-                    }
-                    if let (true, Some(changed_into)) = (changed, changed_into) {
-                        for ((word, bit), m) in changed_into.iter_mut().zip(bits).zip(mask.words())
-                        {
+                    let or = |into: &mut Vec<u64>| {
+                        for ((word, bit), m) in into.iter_mut().zip(bits).zip(mask.words()) {
                             *word |= bit & m;
+                        }
+                    };
+                    if statement.scoped {
+                        or(&mut scoped);
+                    }
+                    if statement.any_resource {
+                        let (into, changed_into) = match statement.effect {
+                            Effect::Allow => (&mut allow[side], &mut changed_allow),
+                            Effect::Deny => (&mut deny[side], &mut changed_deny),
+                        };
+                        or(into);
+                        if changed {
+                            or(changed_into);
                         }
                     }
                 }
@@ -956,10 +987,9 @@ impl Org {
             scoped: BitSet::from_words(scoped),
         };
         for w in 0..words {
-            let free = !sides.scoped.words()[w];
-            let was = allow[0][w] & !deny[0][w] & free;
-            let now = allow[1][w] & !deny[1][w] & free;
-            let covered = (allow[0][w] | deny[0][w]) & free;
+            let was = allow[0][w] & !deny[0][w];
+            let now = allow[1][w] & !deny[1][w];
+            let covered = allow[0][w] | deny[0][w];
             let changed = changed_allow[w] | changed_deny[w];
             let lost = was & !now;
             let gained = now & !was;
