@@ -14,7 +14,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
 use crate::bitset::BitSet;
-use crate::eval::{Hit, Route, ANY_RESOURCE};
+use crate::eval::{Hit, Route};
 use crate::org::Org;
 use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
@@ -131,12 +131,16 @@ impl<'o> Judged<'o> {
             && self.assumable_gained.is_empty()
     }
 
-    /// Records changed pairs on `*` for every element of `elements`, without paths (for the
+    /// Records changed pairs on `key` for every element of `elements`, without paths (for the
     /// per-action counts of the cheaper depths).
-    pub(crate) fn count_elements(&mut self, class: Class, elements: &BitSet) {
+    pub(crate) fn count_elements(
+        &mut self,
+        class: Class,
+        key: &'o ResourcePattern,
+        elements: &BitSet,
+    ) {
         for element in elements.iter() {
-            self.pairs
-                .push((class, &ANY_RESOURCE, NO_SET, element as u32));
+            self.pairs.push((class, key, NO_SET, element as u32));
         }
     }
 

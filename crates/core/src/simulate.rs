@@ -8,15 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bitset::BitSet;
 use crate::error::ChangeError;
-use crate::eval::{Grants, Hit, Judgement, Overlay, Route};
+use crate::eval::{Grants, Hit, Judgement, Overlay, Route, ANY_RESOURCE};
 use crate::impact::{Class, Interner, Judged};
 use crate::model::PolicyDocument;
 use crate::org::{
-    compile_statement, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey,
+    compile_statement, GroupKey, Org, PolicyKey, Precedence, RoleKey, StatementNode, TrustKey,
+    UserKey,
 };
 use crate::overlay::Edge;
 use crate::policy::parse_document;
-use crate::policy::Effect;
+use crate::policy::{Effect, ResourcePattern};
 use crate::report::{ChangeKind, ChangeSummary, Impact, UserRef};
 
 /// What a policy attaches to.
@@ -769,47 +770,49 @@ impl Org {
             }
             _ => None,
         };
-        let judge_mask = match (&sides, depth) {
-            (Some(sides), Depth::Full) => Some(sides.reported_or_scoped()),
-            (Some(sides), _) => {
-                judged.counts.lost += sides.lost.count();
-                judged.counts.gained += sides.gained.count();
-                judged.counts.kept += sides.kept.count();
-                judged.unchanged_count += sides.unchanged.count();
+        if let Some(sides) = &sides {
+            // Decided word by word: count, and judge one by one only what a full report lists.
+            if depth == Depth::Full {
+                let reported = sides.reported();
+                let before = self.grants_over(user, baseline, &routes_before, Some(&reported));
+                let after = self.grants_over(user, overlay, &routes_after, Some(&reported));
+                self.compare(
+                    (&before, baseline),
+                    (&after, overlay),
+                    Some(sides),
+                    &mut judged,
+                    depth,
+                );
+            } else {
+                for decision in &sides.keys {
+                    judged.counts.lost += decision.lost.count();
+                    judged.counts.gained += decision.gained.count();
+                    judged.counts.kept += decision.kept.count();
+                }
                 let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
                 if depth == Depth::FirstChange && changed {
                     return judged;
                 }
-                if depth == Depth::Counts {
-                    judged.count_elements(Class::Lost, &sides.lost);
-                    judged.count_elements(Class::Kept, &sides.kept);
-                    judged.count_elements(Class::Gained, &sides.gained);
+                for decision in &sides.keys {
+                    judged.count_elements(Class::Lost, decision.key, &decision.lost);
+                    judged.count_elements(Class::Kept, decision.key, &decision.kept);
+                    judged.count_elements(Class::Gained, decision.key, &decision.gained);
                 }
-                Some(sides.scoped.clone())
             }
-            (None, _) => mask.clone(),
-        };
-        let before = self.grants_over(user, baseline, &routes_before, judge_mask.as_ref());
-        let after = self.grants_over(user, overlay, &routes_after, judge_mask.as_ref());
-        // With sides, the key `*` is judged only for the elements reported on it.
-        let star = sides.as_ref().map(|sides| match depth {
-            Depth::Full => sides.reported(),
-            _ => BitSet::new(0),
-        });
-        self.compare(
-            (&before, baseline),
-            (&after, overlay),
-            star.as_ref(),
-            &mut judged,
-            depth,
-        );
-        let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
-        if depth == Depth::FirstChange && changed {
-            return judged;
-        }
-        if let Some(sides) = &sides {
-            if depth == Depth::Full {
-                judged.unchanged_count += sides.unchanged.count();
+            judged.unchanged_count += sides.unchanged();
+        } else {
+            let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
+            let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
+            self.compare(
+                (&before, baseline),
+                (&after, overlay),
+                None,
+                &mut judged,
+                depth,
+            );
+            let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
+            if depth == Depth::FirstChange && changed {
+                return judged;
             }
         }
         if let (Some(mask), Depth::Full | Depth::Counts) = (&mask, depth) {
@@ -833,13 +836,13 @@ impl Org {
     /// resource keys, so a Deny on one resource that goes away is seen even when nothing
     /// after the change names that resource.
     ///
-    /// With `star`, the key `*` is judged only for its elements (the others were decided on
-    /// `*` by [`Org::sides`]).
+    /// With `sides`, only the pairs [`Org::sides`] reports are judged (for their paths); the
+    /// unchanged ones were counted there.
     fn compare<'o>(
         &'o self,
         before: (&Grants, &'o Overlay),
         after: (&Grants, &'o Overlay),
-        star: Option<&BitSet>,
+        sides: Option<&Sides<'o>>,
         judged: &mut Judged<'o>,
         depth: Depth,
     ) {
@@ -853,9 +856,8 @@ impl Org {
         for action in actions {
             before.keys(self, b_ov, action, &mut keys);
             after.more_keys(self, a_ov, action, &mut keys);
-            let skip_star = star.is_some_and(|star| !star.contains(action as usize));
             for &key in &keys {
-                if skip_star && key.is_any() {
+                if sides.is_some_and(|sides| !sides.reports(key, action)) {
                     continue;
                 }
                 before.judge_into(self, b_ov, action, key, &mut was);
@@ -902,33 +904,54 @@ impl Org {
     }
 }
 
-/// A user's touched elements decided on the key `*` word by word under deny-wins: which are
-/// lost, gained, kept (allowed on both sides through other paths) and unchanged on `*`; and
-/// the touched elements a resource-scoped statement covers, whose other keys are left to
-/// judging.
-struct Sides {
+/// One resource key of a user's touched elements, decided word by word under deny-wins: the
+/// elements lost, gained, kept (allowed on both sides through other paths) and unchanged on
+/// that key.
+struct KeyDecision<'o> {
+    key: &'o ResourcePattern,
     lost: BitSet,
     gained: BitSet,
     kept: BitSet,
     unchanged: BitSet,
-    scoped: BitSet,
 }
 
-impl Sides {
-    /// The elements reported on `*`.
+/// Every resource key a user's touched elements are asked on, decided word by word; `*`
+/// first, then the others sorted.
+struct Sides<'o> {
+    keys: Vec<KeyDecision<'o>>,
+}
+
+impl Sides<'_> {
+    /// The elements reported (lost, gained or kept) on some key.
     fn reported(&self) -> BitSet {
-        let mut mask = self.lost.clone();
-        mask.union_with(&self.gained);
-        mask.union_with(&self.kept);
+        let mut mask = BitSet::from_words(vec![0; self.keys[0].lost.words().len()]);
+        for decision in &self.keys {
+            for set in [&decision.lost, &decision.gained, &decision.kept] {
+                mask.union_with(set);
+            }
+        }
         mask
     }
 
-    /// The elements judging must still look at: those reported on `*` (for their paths) and
-    /// the scoped ones (for their other keys).
-    fn reported_or_scoped(&self) -> BitSet {
-        let mut mask = self.reported();
-        mask.union_with(&self.scoped);
-        mask
+    /// Whether the pair (`action`, `key`) is reported (lost, gained or kept).
+    fn reports(&self, key: &ResourcePattern, action: u32) -> bool {
+        let found = if key.is_any() {
+            self.keys.first()
+        } else {
+            self.keys[1..]
+                .binary_search_by(|d| d.key.cmp(key))
+                .ok()
+                .map(|i| &self.keys[i + 1])
+        };
+        found.is_some_and(|d| {
+            let action = action as usize;
+            d.lost.contains(action) || d.gained.contains(action) || d.kept.contains(action)
+        })
+    }
+
+    /// The unchanged pairs, over every key.
+    fn unchanged(&self) -> usize {
+        self.keys.iter().map(|d| d.unchanged.count()).sum()
     }
 }
 
@@ -936,70 +959,115 @@ impl Org {
     /// [`Sides`] of a user with standing access before and after, over `mask`. Only without
     /// replaced documents (a statement is then the same on both sides) and under deny-wins.
     ///
-    /// INVARIANT: the statements that cover the key `*` are those with a `*` resource; on `*`,
-    /// an element is allowed when such an Allow covers it and no such Deny does, and its Allow
-    /// (or Deny) paths differ between the sides exactly when such a statement of a route
-    /// present on one side only (`route_changed`) covers it.
-    fn sides(
-        &self,
+    /// INVARIANT: the keys asked for an element are `*` and the non-`*` resources of the
+    /// statements covering it (as `Grants::keys` finds them); on a key, the statements that
+    /// count are those whose resources cover it; an element is allowed when such an Allow
+    /// covers it and no such Deny does, and its Allow (or Deny) paths differ between the sides
+    /// exactly when such a statement of a route present on one side only (`route_changed`)
+    /// covers it.
+    fn sides<'o>(
+        &'o self,
         user: u32,
-        (before, baseline): (&[Route], &Overlay),
-        (after, overlay): (&[Route], &Overlay),
+        (before, baseline): (&[Route], &'o Overlay),
+        (after, overlay): (&[Route], &'o Overlay),
         mask: &BitSet,
-    ) -> Sides {
+    ) -> Sides<'o> {
         let words = mask.words().len();
         let zero = || vec![0u64; words];
-        // [allow, deny] per side, changed allow and deny, scoped.
+        let or = |into: &mut Vec<u64>, bits: &[u64]| {
+            for ((word, bit), m) in into.iter_mut().zip(bits).zip(mask.words()) {
+                *word |= bit & m;
+            }
+        };
+        // On `*`: [allow, deny] per side, and changed [allow, deny]. The scoped statements
+        // (side, statement, on a changed route) are kept for the other keys.
         let (mut allow, mut deny) = ([zero(), zero()], [zero(), zero()]);
-        let (mut changed_allow, mut changed_deny, mut scoped) = (zero(), zero(), zero());
+        let mut changed = [zero(), zero()];
+        let mut scoped: Vec<(usize, &'o StatementNode, bool)> = Vec::new();
         for (side, routes, ov) in [(0, before, baseline), (1, after, overlay)] {
             for route in routes {
-                let changed = self.route_changed(user, route, overlay);
+                let on_changed = self.route_changed(user, route, overlay);
                 for s in self.policy_statements(route.policy, ov) {
                     let statement = self.statement(s, ov);
-                    let bits = statement.actions.words();
-                    let or = |into: &mut Vec<u64>| {
-                        for ((word, bit), m) in into.iter_mut().zip(bits).zip(mask.words()) {
-                            *word |= bit & m;
-                        }
-                    };
                     if statement.scoped {
-                        or(&mut scoped);
+                        scoped.push((side, statement, on_changed));
                     }
                     if statement.any_resource {
-                        let (into, changed_into) = match statement.effect {
-                            Effect::Allow => (&mut allow[side], &mut changed_allow),
-                            Effect::Deny => (&mut deny[side], &mut changed_deny),
+                        let effect = usize::from(statement.effect == Effect::Deny);
+                        let into = if effect == 0 {
+                            &mut allow[side]
+                        } else {
+                            &mut deny[side]
                         };
-                        or(into);
-                        if changed {
-                            or(changed_into);
+                        or(into, statement.actions.words());
+                        if on_changed {
+                            or(&mut changed[effect], statement.actions.words());
                         }
                     }
                 }
             }
         }
-        let mut sides = Sides {
-            lost: BitSet::from_words(zero()),
-            gained: BitSet::from_words(zero()),
-            kept: BitSet::from_words(zero()),
-            unchanged: BitSet::from_words(zero()),
-            scoped: BitSet::from_words(scoped),
+        let decide = |key: &'o ResourcePattern,
+                      asked: &[u64],
+                      allow: &[Vec<u64>; 2],
+                      deny: &[Vec<u64>; 2],
+                      changed: &[Vec<u64>; 2]| {
+            let mut decision = KeyDecision {
+                key,
+                lost: BitSet::from_words(zero()),
+                gained: BitSet::from_words(zero()),
+                kept: BitSet::from_words(zero()),
+                unchanged: BitSet::from_words(zero()),
+            };
+            for w in 0..words {
+                let was = allow[0][w] & !deny[0][w];
+                let now = allow[1][w] & !deny[1][w];
+                let covered = allow[0][w] | deny[0][w];
+                let lost = was & !now & asked[w];
+                let gained = now & !was & asked[w];
+                let kept = was & now & changed[0][w] & asked[w];
+                decision.lost.words_mut()[w] = lost;
+                decision.gained.words_mut()[w] = gained;
+                decision.kept.words_mut()[w] = kept;
+                decision.unchanged.words_mut()[w] =
+                    covered & asked[w] & !lost & !gained & !kept & !changed[0][w] & !changed[1][w];
+            }
+            decision
         };
-        for w in 0..words {
-            let was = allow[0][w] & !deny[0][w];
-            let now = allow[1][w] & !deny[1][w];
-            let covered = allow[0][w] | deny[0][w];
-            let changed = changed_allow[w] | changed_deny[w];
-            let lost = was & !now;
-            let gained = now & !was;
-            let kept = was & now & changed_allow[w];
-            sides.lost.words_mut()[w] = lost;
-            sides.gained.words_mut()[w] = gained;
-            sides.kept.words_mut()[w] = kept;
-            sides.unchanged.words_mut()[w] = covered & !lost & !gained & !kept & !changed;
+        let mut keys = vec![decide(&ANY_RESOURCE, mask.words(), &allow, &deny, &changed)];
+        let mut named: Vec<&'o ResourcePattern> = scoped
+            .iter()
+            .flat_map(|(_, statement, _)| statement.resources.iter().filter(|r| !r.is_any()))
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        for key in named {
+            // Asked where a statement naming the key covers the element; decided by the
+            // statements covering the key: those with `*`, and the scoped ones that match.
+            let mut asked = zero();
+            let (mut k_allow, mut k_deny, mut k_changed) =
+                (allow.clone(), deny.clone(), changed.clone());
+            for &(side, statement, on_changed) in &scoped {
+                let bits = statement.actions.words();
+                if statement.resources.iter().any(|r| r == key) {
+                    or(&mut asked, bits);
+                }
+                if !statement.any_resource && statement.covers_resource(key) {
+                    let effect = usize::from(statement.effect == Effect::Deny);
+                    let into = if effect == 0 {
+                        &mut k_allow[side]
+                    } else {
+                        &mut k_deny[side]
+                    };
+                    or(into, bits);
+                    if on_changed {
+                        or(&mut k_changed[effect], bits);
+                    }
+                }
+            }
+            keys.push(decide(key, &asked, &k_allow, &k_deny, &k_changed));
         }
-        sides
+        Sides { keys }
     }
 }
 
