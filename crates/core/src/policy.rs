@@ -75,6 +75,9 @@ impl ActionPattern {
                 text: text.to_string(),
             });
         }
+        if text.chars().any(char::is_control) {
+            return reason("contains a control character");
+        }
         if text.chars().any(char::is_whitespace) {
             return reason("contains whitespace");
         }
@@ -183,7 +186,10 @@ impl ResourcePattern {
         if let Some(over) = over_length(text) {
             return Err(format!("invalid resource {over}"));
         }
-        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if text.chars().any(char::is_control) {
+            return reason("contains a control character");
+        }
+        if text.chars().any(char::is_whitespace) {
             return reason("contains whitespace");
         }
         if text != "*" {
@@ -369,6 +375,7 @@ mod tests {
             ("compute.instance.Create.", "empty segment"),
             ("compute.instance. Create", "whitespace"),
             ("compute instance", "whitespace"),
+            ("compute.instance.\u{1b}Create", "control character"),
             ("compute.instance", "three segments"),
             ("a.b.c.d", "three segments"),
             ("a.b.c.*", "wildcard is"),
@@ -412,6 +419,15 @@ mod tests {
         let r = |s| ResourcePattern::parse(s).unwrap();
         for bad in ["", "reg*stry:1", "*:*", ":*", "a b", "registry:*x"] {
             assert!(ResourcePattern::parse(bad).is_err(), "{bad}");
+        }
+        // An escape or a tab is named for what it is, not as whitespace.
+        for (bad, why) in [
+            ("reg\u{1b}[31m", "control character"),
+            ("reg\tistry", "control character"),
+            ("reg istry", "whitespace"),
+        ] {
+            let err = ResourcePattern::parse(bad).unwrap_err();
+            assert!(err.contains(why), "{bad:?}: {err}");
         }
         let cases = [
             ("*", "*", true),
