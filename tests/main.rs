@@ -15,6 +15,7 @@ mod generate;
 mod grouped;
 mod output;
 mod precedence;
+mod progress;
 mod queries;
 mod schema;
 mod terraform;

@@ -17,6 +17,7 @@ use iamsim_core::{
 };
 
 mod json;
+mod progress;
 mod render;
 mod terraform;
 mod vultr;
@@ -547,7 +548,9 @@ fn run(command: Command) -> Result<u8, Failure> {
         }
         Command::Redundant { input } => {
             let org = load(&input)?;
-            let report = org.redundancy();
+            let progress = progress::Progress::new("trying removals");
+            let report = org.redundancy_observed(&|done, total| progress.update(done, total));
+            progress.finish();
             emit(input.common.format, &report, |m| {
                 render::redundancy(&report, m)
             })?;
@@ -732,7 +735,12 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         threads: args.input.common.threads(),
         detail,
     };
-    let mut report = org.simulate_with(&changes, &options)?;
+    let progress = progress::Progress::new("judging users");
+    let result = org.simulate_observed(&changes, &options, &|done, total| {
+        progress.update(done, total)
+    });
+    progress.finish();
+    let mut report = result?;
     let skipped = changes.len() - report.changes.len();
     if skipped > 0 {
         eprintln!("note: {skipped} change(s) skipped: they do nothing (--allow-noop)");

@@ -181,8 +181,19 @@ impl Org {
     /// Suspended users' attachments and assumable roles' policies are not considered: the
     /// first grant nothing today by rule, the second are not standing access.
     pub fn redundancy(&self) -> Redundancy {
+        self.redundancy_observed(&|_, _| {})
+    }
+
+    /// [`Org::redundancy`], calling `progress(done, total)` with the removals tried so far, on
+    /// the calling thread (for a progress bar).
+    pub fn redundancy_observed(&self, progress: &dyn Fn(usize, usize)) -> Redundancy {
         let mut edges = Vec::new();
-        for change in self.every_edge() {
+        let every = self.every_edge();
+        let total = every.len();
+        for (done, change) in every.into_iter().enumerate() {
+            if done % 64 == 0 {
+                progress(done, total);
+            }
             // Most removals change something for someone: find out cheaply, and work out the
             // full impact (the covering paths) only for the removals that change nothing.
             let changes = self

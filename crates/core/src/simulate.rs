@@ -198,6 +198,17 @@ impl Org {
         changes: &[Change],
         options: &SimulateOptions,
     ) -> Result<Impact, ChangeError> {
+        self.simulate_observed(changes, options, &|_, _| {})
+    }
+
+    /// [`Org::simulate_with`], calling `progress(done, total)` with the users judged so far, on
+    /// the calling thread, after each batch (for a progress bar).
+    pub fn simulate_observed(
+        &self,
+        changes: &[Change],
+        options: &SimulateOptions,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<Impact, ChangeError> {
         let Prepared {
             overlay,
             baseline,
@@ -219,6 +230,7 @@ impl Org {
         // A batch at a time: judged users hold every pair's statements, the report only what it
         // shows, so converting each batch before judging the next bounds memory by the report.
         let mut interner = Interner::new(self, &overlay);
+        let mut done = 0;
         for batch in reach.chunks(BATCH) {
             let judged: Vec<Judged> =
                 if options.threads > 1 && batch.len() >= 2 * MIN_USERS_PER_THREAD {
@@ -245,6 +257,8 @@ impl Org {
             for user in judged {
                 interner.add(user, depth == Depth::Full);
             }
+            done += batch.len();
+            progress(done, reach.len());
         }
         let mut impact = interner.finish();
         impact.changes = summaries;
