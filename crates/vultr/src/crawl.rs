@@ -202,6 +202,30 @@ pub enum EventKind {
     UnknownReference,
     /// A role trust whose role could not be told.
     UnresolvedTrust,
+    /// A row of `/policies/{id}/users` says the user holds the policy through a group or a
+    /// role that the crawl does not find: the two views disagree.
+    AssignmentMismatch,
+    /// A row of `/policies/{id}/users` with an `assignment_type` iamsim does not know, or
+    /// none: it is not read as a direct attachment unless the user's own view
+    /// (`/users/{id}/policies`, bucket `direct`) lists the policy.
+    UnknownAssignmentType,
+}
+
+impl EventKind {
+    /// The name used in the snapshot (`total_mismatch`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Gone => "gone",
+            EventKind::TotalMismatch => "total_mismatch",
+            EventKind::TotalChanged => "total_changed",
+            EventKind::DuplicateDiffers => "duplicate_differs",
+            EventKind::ViewMismatch => "view_mismatch",
+            EventKind::UnknownReference => "unknown_reference",
+            EventKind::UnresolvedTrust => "unresolved_trust",
+            EventKind::AssignmentMismatch => "assignment_mismatch",
+            EventKind::UnknownAssignmentType => "unknown_assignment_type",
+        }
+    }
 }
 
 /// One consistency event.
@@ -213,12 +237,70 @@ pub struct Event {
     pub endpoint: String,
     /// What, in one line.
     pub message: String,
+    /// The ids (users, groups, roles, policies) the event is about, sorted. Empty means it
+    /// may concern anything (a whole listing such as `/users`), which is also how an event of
+    /// an older snapshot, recorded without them, is read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
+    /// The disagreement is one the reference documents as a known fault of Vultr's API (group
+    /// policies, which Vultr's Terraform provider ignores "until the API is fixed"), not a sign
+    /// that the organization changed. `remove-member --accept-api-quirks` may go on despite it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known_quirk: bool,
+}
+
+impl Event {
+    /// Whether the event may concern any of `ids`: it names one of them, or names nothing.
+    pub fn touches<'a>(&self, mut ids: impl Iterator<Item = &'a str>) -> bool {
+        self.subjects.is_empty() || ids.any(|id| self.subjects.iter().any(|s| s == id))
+    }
 }
 
 impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.endpoint, self.message)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.endpoint,
+            self.kind.as_str(),
+            self.message
+        )
     }
+}
+
+/// The ids a per-item path is about (`/groups/g-1/policies` is about `g-1`); none for a
+/// whole listing (`/users`), which may be about anything.
+fn subjects_of(path: &str) -> Vec<String> {
+    let path = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["groups" | "roles" | "policies" | "users", id, ..] => vec![decode(id)],
+        _ => Vec::new(),
+    }
+}
+
+/// Undoes [`encode`] on a path segment.
+fn decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A shape error, before it knows its request.
@@ -418,12 +500,32 @@ impl<'a> Crawler<'a> {
     }
 
     fn event(&mut self, kind: EventKind, path: &str, message: String) {
+        self.event_on(kind, path, message, &[], false);
+    }
+
+    /// An event about the ids its path names plus `more`.
+    fn event_on(
+        &mut self,
+        kind: EventKind,
+        path: &str,
+        message: String,
+        more: &[&str],
+        known_quirk: bool,
+    ) {
         let endpoint = self.describe(path);
         let message = self.client.key().redact(&message);
+        let mut subjects = subjects_of(path);
+        if !subjects.is_empty() || !more.is_empty() {
+            subjects.extend(more.iter().map(|s| s.to_string()));
+        }
+        subjects.sort();
+        subjects.dedup();
         self.events.push(Event {
             kind,
             endpoint,
             message,
+            subjects,
+            known_quirk,
         });
     }
 
@@ -566,7 +668,7 @@ impl<'a> Crawler<'a> {
         &mut self,
         path: &str,
         lists: impl Iterator<Item = &'v [Value]>,
-        id_field: &str,
+        row_key: &dyn Fn(&Value) -> Option<String>,
         fields: &[&str],
     ) -> Vec<Value> {
         let mut order: Vec<String> = Vec::new();
@@ -575,9 +677,10 @@ impl<'a> Crawler<'a> {
         for list in lists {
             for item in list {
                 // INVARIANT: `pages` already checked that every item has a string id.
-                let Some(id) = item.get(id_field).and_then(Value::as_str) else {
+                let Some(id) = row_key(item) else {
                     continue;
                 };
+                let id = id.as_str();
                 if let Value::Object(map) = item {
                     for key in map.keys() {
                         if !fields.contains(&key.as_str()) {
@@ -612,7 +715,7 @@ impl<'a> Crawler<'a> {
             .collect()
     }
 
-    /// A whole paged listing of `body[key]`.
+    /// A whole paged listing of `body[key]`, one item per id.
     pub(crate) fn list(
         &mut self,
         path: &str,
@@ -620,11 +723,32 @@ impl<'a> Crawler<'a> {
         id_field: &str,
         fields: &[&str],
     ) -> Result<Vec<Value>, Error> {
+        let row_key = |item: &Value| {
+            item.get(id_field)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        self.list_rows(path, key, id_field, fields, &row_key)
+    }
+
+    /// A whole paged listing of `body[key]`, one item per `row_key` (which may hold more than
+    /// the id: a user can appear in `/policies/{id}/users` once per way they hold the policy).
+    pub(crate) fn list_rows(
+        &mut self,
+        path: &str,
+        key: &str,
+        id_field: &str,
+        fields: &[&str],
+        row_key: &dyn Fn(&Value) -> Option<String>,
+    ) -> Result<Vec<Value>, Error> {
         let ids_of = |body: &Value| -> Result<Vec<String>, Shape> {
             items(body, key)?
                 .iter()
                 .enumerate()
-                .map(|(i, item)| id_of(item, id_field, &format!("{key}[{i}]")))
+                .map(|(i, item)| {
+                    let id = id_of(item, id_field, &format!("{key}[{i}]"))?;
+                    Ok(row_key(item).unwrap_or(id))
+                })
                 .collect()
         };
         let pages = self.pages(path, &ids_of, true)?;
@@ -633,7 +757,7 @@ impl<'a> Crawler<'a> {
             .iter()
             .map(|b| items(b, key).unwrap_or_default())
             .collect();
-        let merged = self.merge(path, lists.into_iter(), id_field, fields);
+        let merged = self.merge(path, lists.into_iter(), row_key, fields);
         if let Some(total) = pages.last_total {
             if total != merged.len() as u64 {
                 self.event(
@@ -675,7 +799,8 @@ impl<'a> Crawler<'a> {
                 .iter()
                 .map(|b| bucket(b, key, name).unwrap_or_default())
                 .collect();
-            out.push(self.merge(path, lists.into_iter(), "id", fields));
+            let row_key = |item: &Value| item.get("id").and_then(Value::as_str).map(str::to_string);
+            out.push(self.merge(path, lists.into_iter(), &row_key, fields));
         }
         Ok(out)
     }
@@ -995,7 +1120,8 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     let mut policies: BTreeMap<String, Policy> = BTreeMap::new();
     let mut gone_policies = BTreeSet::new();
     let mut policy_groups: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut policy_users: Vec<(String, String)> = Vec::new();
+    // (user, policy, `assignment_type`) as `/policies/{id}/users` lists them.
+    let mut policy_rows: Vec<(String, String, Option<String>)> = Vec::new();
     let policy_count = api_policies.len();
     for (i, p) in api_policies.into_iter().enumerate() {
         c.report("policies", i, policy_count);
@@ -1033,7 +1159,19 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
         let users_path = format!("{base}/users");
         let groups_path = format!("{base}/groups");
         let read = c.per_item(&base, &what, |c| {
-            let users = c.list(&users_path, "users", "id", api::ORGANIZATION_USER_FIELDS)?;
+            // A user may be listed once per way they hold the policy.
+            let row_key = |item: &Value| {
+                let id = item.get("id").and_then(Value::as_str)?;
+                let kind = item.get("assignment_type").and_then(Value::as_str);
+                Some(format!("{id}\u{1f}{}", kind.unwrap_or("\u{0}")))
+            };
+            let users = c.list_rows(
+                &users_path,
+                "users",
+                "id",
+                api::ORGANIZATION_USER_FIELDS,
+                &row_key,
+            )?;
             let groups = c.list(&groups_path, "groups", "id", api::Group::FIELDS)?;
             Ok((users, groups))
         })?;
@@ -1041,8 +1179,17 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             gone_policies.insert(p.id);
             continue;
         };
-        for user in Crawler::ids(&users_of, "id") {
-            policy_users.push((user, p.id.clone()));
+        for row in &users_of {
+            // INVARIANT: `list_rows` checked that every row has a string id.
+            let Some(user) = row.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let kind = match row.get("assignment_type") {
+                Some(Value::String(kind)) => Some(kind.clone()),
+                None | Some(Value::Null) => None,
+                Some(other) => Some(other.to_string()),
+            };
+            policy_rows.push((user.to_string(), p.id.clone(), kind));
         }
         for group in Crawler::ids(&groups_of, "id") {
             policy_groups.insert((p.id.clone(), group));
@@ -1101,22 +1248,27 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     for (user, role) in role_users {
         match users.get_mut(&user) {
             Some(u) => u.roles.push(role),
-            None => c.event(
+            None => c.event_on(
                 EventKind::UnknownReference,
                 &format!("/roles/{}/users", encode(&role)),
                 format!("role `{role}` is assigned to user `{user}`, whom `/users` does not list"),
+                &[&user],
+                false,
             ),
         }
     }
+    let (policy_users, held_through) = classify_policy_rows(c, policy_rows)?;
     for (user, policy) in policy_users {
         match users.get_mut(&user) {
             Some(u) => u.policies.push(policy),
-            None => c.event(
+            None => c.event_on(
                 EventKind::UnknownReference,
                 &format!("/policies/{}/users", encode(&policy)),
                 format!(
                     "policy `{policy}` is attached to user `{user}`, whom `/users` does not list"
                 ),
+                &[&user],
+                false,
             ),
         }
     }
@@ -1138,19 +1290,22 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
         "policy",
         |g| &mut g.policies,
     );
+    check_held_through(c, &held_through, &users, &groups, &roles);
     let known_users: BTreeSet<String> = users.keys().cloned().collect();
     for group in groups.values_mut() {
         group.roles.retain(|r| !gone_roles.contains(r));
         group.policies.retain(|p| !gone_policies.contains(p));
         for member in &group.members {
             if !known_users.contains(member) {
-                c.event(
+                c.event_on(
                     EventKind::UnknownReference,
                     &format!("/groups/{}", encode(&group.id)),
                     format!(
                         "group `{}` lists member `{member}`, whom `/users` does not list",
                         group.id
                     ),
+                    &[member],
+                    false,
                 );
             }
         }
@@ -1196,6 +1351,132 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     Ok(snapshot)
 }
 
+/// How a row of `/policies/{id}/users` says the user holds the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Through {
+    Group,
+    Role,
+}
+
+/// The `assignment_type` values iamsim reads. Vultr documents none of them (reference §9
+/// Q5); `vultr probe` shows which a real account sends. Any other value, or none, is never
+/// read as direct on its own.
+const DIRECT: &str = "direct";
+const THROUGH_GROUP: &str = "group";
+const THROUGH_ROLE: &str = "role";
+
+/// Splits the rows of `/policies/{id}/users` into direct attachments (the only ones the
+/// snapshot records) and holdings through a group or a role (checked against the crawl by
+/// [`check_held_through`]). A row whose `assignment_type` is unknown or missing is asked
+/// about in the user's own view, `GET /users/{id}/policies`: only its `direct` bucket makes
+/// it direct. Either way it is an event naming the value.
+#[allow(clippy::type_complexity)]
+fn classify_policy_rows(
+    c: &mut Crawler,
+    rows: Vec<(String, String, Option<String>)>,
+) -> Result<(Vec<(String, String)>, Vec<(String, String, Through)>), Error> {
+    let mut direct = Vec::new();
+    let mut through = Vec::new();
+    let mut user_direct: HashMap<String, Option<BTreeSet<String>>> = HashMap::new();
+    for (user, policy, kind) in rows {
+        match kind.as_deref() {
+            Some(DIRECT) => direct.push((user, policy)),
+            Some(THROUGH_GROUP) => through.push((user, policy, Through::Group)),
+            Some(THROUGH_ROLE) => through.push((user, policy, Through::Role)),
+            other => {
+                let shown = match other {
+                    Some(value) => {
+                        format!("`assignment_type` `{value}`, which iamsim does not know")
+                    }
+                    None => "no `assignment_type`".to_string(),
+                };
+                if !user_direct.contains_key(&user) {
+                    let view = format!("/users/{}/policies", encode(&user));
+                    let listed =
+                        match c.buckets(&view, "policies", &["direct"], api::Policy::FIELDS) {
+                            Ok(mut buckets) => {
+                                Some(Crawler::ids(&buckets.remove(0), "id").into_iter().collect())
+                            }
+                            Err(e) if is_not_found(&e) => None,
+                            Err(e) => return Err(e),
+                        };
+                    user_direct.insert(user.clone(), listed);
+                }
+                let confirmed = user_direct
+                    .get(&user)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|set| set.contains(&policy));
+                let outcome = if confirmed {
+                    format!("`/users/{user}/policies` lists it among `direct`: kept as a direct attachment")
+                } else {
+                    format!("`/users/{user}/policies` does not list it among `direct`: not read as a direct attachment")
+                };
+                c.event_on(
+                    EventKind::UnknownAssignmentType,
+                    &format!("/policies/{}/users", encode(&policy)),
+                    format!("user `{user}` is listed with {shown}; {outcome}"),
+                    &[&user],
+                    false,
+                );
+                if confirmed {
+                    direct.push((user, policy));
+                }
+            }
+        }
+    }
+    Ok((direct, through))
+}
+
+/// Checks each "through a group" or "through a role" row of `/policies/{id}/users` against
+/// the memberships and attachments the crawl found: a row the crawl cannot explain is an
+/// `assignment_mismatch` event (never a direct attachment).
+fn check_held_through(
+    c: &mut Crawler,
+    rows: &[(String, String, Through)],
+    users: &BTreeMap<String, User>,
+    groups: &BTreeMap<String, Group>,
+    roles: &BTreeMap<String, Role>,
+) {
+    for (user, policy, through) in rows {
+        let member_of: Vec<&Group> = groups
+            .values()
+            .filter(|g| g.members.iter().any(|m| m == user))
+            .collect();
+        let role_has = |r: &String| roles.get(r).is_some_and(|r| r.policies.contains(policy));
+        let explained = match through {
+            Through::Group => member_of.iter().any(|g| g.policies.contains(policy)),
+            Through::Role => {
+                users
+                    .get(user)
+                    .is_some_and(|u| u.roles.iter().any(role_has))
+                    || member_of.iter().any(|g| g.roles.iter().any(role_has))
+            }
+        };
+        if explained {
+            continue;
+        }
+        let (kind, what) = match through {
+            Through::Group => (
+                THROUGH_GROUP,
+                "no group the crawl found has both the user as a member and the policy",
+            ),
+            Through::Role => (
+                THROUGH_ROLE,
+                "no role the crawl found for the user (directly or through a group) has the policy",
+            ),
+        };
+        c.event_on(
+            EventKind::AssignmentMismatch,
+            &format!("/policies/{}/users", encode(policy)),
+            format!(
+                "user `{user}` is listed with `assignment_type` `{kind}`, but {what}; not read as a direct attachment"
+            ),
+            &[user],
+            false,
+        );
+    }
+}
+
 /// Adds the edges only the second view shows, with an event for each disagreement.
 fn cross_check(
     c: &mut Crawler,
@@ -1225,12 +1506,14 @@ fn cross_check(
                 let list = edges(group);
                 if !list.contains(target) {
                     list.push(target.clone());
-                    c.event(
+                    c.event_on(
                         EventKind::ViewMismatch,
                         &format!("/groups/{}/{plural}", encode(group_id)),
                         format!(
                             "`/{plural}/{target}/groups` lists group `{group_id}` but the group's `direct` {plural} do not include `{target}`; the attachment is kept"
                         ),
+                        &[target],
+                        kind == "policy",
                     );
                 }
             }
@@ -1246,12 +1529,14 @@ fn cross_check(
             {
                 continue;
             }
-            c.event(
+            c.event_on(
                 EventKind::ViewMismatch,
                 &format!("/{plural}/{}/groups", encode(&target)),
                 format!(
                     "group `{group_id}` has {kind} `{target}` among its `direct` {plural}, but `/{plural}/{target}/groups` does not list the group; the attachment is kept"
                 ),
+                &[&group_id],
+                kind == "policy",
             );
         }
     }

@@ -55,6 +55,36 @@ pub struct FakeOptions {
     pub trusts_name_role_id: bool,
     /// The largest page served, whatever `per_page` asks.
     pub max_page_size: Option<usize>,
+    /// How `GET /policies/{id}/users` lists the users of a policy.
+    pub policy_users: PolicyUsers,
+}
+
+/// How `GET /policies/{id}/users` lists the users of a policy. Vultr's SDK gives each row an
+/// `assignment_type` without documenting its values, a hint that the list may also hold users
+/// who have the policy through a group or a role. The default lists direct attachments only,
+/// each with `assignment_type` `direct`.
+#[derive(Debug, Clone)]
+pub struct PolicyUsers {
+    /// Also list the users who hold the policy through a group they are in, or through a role
+    /// they hold (directly or through a group): one row per way they hold it.
+    pub holders: bool,
+    /// `assignment_type` of a direct row; `None` leaves the field out.
+    pub direct: Option<String>,
+    /// `assignment_type` of a row through a group; `None` leaves the field out.
+    pub group: Option<String>,
+    /// `assignment_type` of a row through a role; `None` leaves the field out.
+    pub role: Option<String>,
+}
+
+impl Default for PolicyUsers {
+    fn default() -> PolicyUsers {
+        PolicyUsers {
+            holders: false,
+            direct: Some("direct".to_string()),
+            group: Some("group".to_string()),
+            role: Some("role".to_string()),
+        }
+    }
 }
 
 /// A request the fake received. Headers are not kept, so the key is never stored.

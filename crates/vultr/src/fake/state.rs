@@ -155,6 +155,55 @@ impl State {
         })
     }
 
+    /// The rows of `GET /policies/{id}/users`: one per user and way of holding the policy,
+    /// numbered so that pages keep their order.
+    fn policy_user_rows(&self, pid: &str, how: &super::PolicyUsers) -> Vec<(usize, Value)> {
+        let s = &self.snapshot;
+        let role_has = |r: &String| {
+            !self.deleted_roles.contains(r)
+                && s.roles
+                    .iter()
+                    .any(|role| &role.id == r && role.policies.iter().any(|p| p == pid))
+        };
+        let mut rows = Vec::new();
+        for (i, u) in self.live_users() {
+            let groups: Vec<_> = self
+                .live_groups()
+                .filter(|(_, g)| g.members.contains(&u.id))
+                .map(|(_, g)| g)
+                .collect();
+            let kinds = [
+                (u.policies.iter().any(|p| p == pid), &how.direct),
+                (
+                    how.holders && groups.iter().any(|g| g.policies.iter().any(|p| p == pid)),
+                    &how.group,
+                ),
+                (
+                    how.holders
+                        && (u.roles.iter().any(role_has)
+                            || groups.iter().any(|g| g.roles.iter().any(role_has))),
+                    &how.role,
+                ),
+            ];
+            for (k, (holds, kind)) in kinds.into_iter().enumerate() {
+                if !holds {
+                    continue;
+                }
+                let mut row = self.org_user_json(&u.id, "");
+                match kind {
+                    Some(kind) => row["assignment_type"] = Value::String(kind.clone()),
+                    None => {
+                        if let Value::Object(map) = &mut row {
+                            map.remove("assignment_type");
+                        }
+                    }
+                }
+                rows.push((i * 3 + k, row));
+            }
+        }
+        rows
+    }
+
     fn org_user_json(&self, id: &str, assignment: &str) -> Value {
         let found = self.users_at.get(id).map(|&i| &self.snapshot.users[i]);
         let (name, email, suspended) = found
@@ -647,11 +696,7 @@ impl State {
                 match rest {
                     [] => Reply::ok(json!({ "policy": self.policy_json(i, true) })),
                     ["users"] => {
-                        let items = self
-                            .live_users()
-                            .filter(|(_, u)| u.policies.contains(&pid))
-                            .map(|(k, u)| (k, self.org_user_json(&u.id, "direct")))
-                            .collect();
+                        let items = self.policy_user_rows(&pid, &options.policy_users);
                         self.page("users", items, query, mods, options)
                     }
                     ["groups"] => {

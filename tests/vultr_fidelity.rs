@@ -1,0 +1,174 @@
+//! Issue 12, "Vultr fidelity": how the crawl reads what Vultr's real API may send, beyond what
+//! the fake used to agree with. Every test runs over real HTTP on loopback against the fake,
+//! extended to serve each case.
+
+use iamsim_core::Snapshot;
+use iamsim_vultr::fake::{FakeOptions, Fault, FaultAction, PolicyUsers};
+use iamsim_vultr::{CrawlOptions, EventKind};
+
+use crate::vultr_support::{
+    as_crawled, demo, fetch, fetch_with, options, organization, small, start_with, vultr,
+};
+
+/// A fake whose `/policies/{id}/users` also lists users who hold the policy through a group
+/// or a role, with these `assignment_type` values.
+fn holders(
+    snapshot: Snapshot,
+    how: PolicyUsers,
+    faults: Vec<Fault>,
+) -> iamsim_vultr::fake::FakeServer {
+    start_with(
+        snapshot,
+        FakeOptions {
+            faults,
+            policy_users: PolicyUsers {
+                holders: true,
+                ..how
+            },
+            ..FakeOptions::default()
+        },
+    )
+}
+
+/// Rows through a group or a role are holdings the engine derives, not direct attachments:
+/// the crawl of an organization with roles, group roles and group policies gives back exactly
+/// the organization, with no event.
+#[test]
+fn policy_user_rows_through_groups_and_roles_are_not_direct_attachments() {
+    for snapshot in [demo(), small()] {
+        let server = holders(snapshot.clone(), PolicyUsers::default(), vec![]);
+        let crawl = fetch(&server).expect("crawl");
+        assert_eq!(crawl.info.events, vec![], "{}", snapshot.organization.id);
+        assert!(crawl.info.consistent);
+        assert_eq!(organization(&crawl.snapshot), as_crawled(&snapshot));
+    }
+}
+
+/// The question iamsim exists to answer: Ana leaves Ops, which alone gives her
+/// `compute.instance.Create`. With `/policies/p-compute/users` listing her through the group,
+/// she must still be predicted to lose it (reading every row as direct would give her a
+/// direct copy, and the gate would not trip).
+#[test]
+fn removing_a_user_from_a_group_loses_its_grants_when_policy_users_lists_group_holders() {
+    let server = holders(small(), PolicyUsers::default(), vec![]);
+    let run = vultr(
+        "remove-member",
+        &server,
+        &[
+            "--group",
+            "Ops",
+            "--user",
+            "ana@small.example",
+            "--dry-run",
+            "--fail-if-loses",
+            "compute.instance.Create",
+        ],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "gate tripped: --fail-if-loses `compute.instance.Create`: ana@small.example loses compute.instance.Create"
+        ),
+        "{run:#?}"
+    );
+}
+
+/// An `assignment_type` iamsim does not know, or none, is never read as direct on its own:
+/// the user's own view (`/users/{id}/policies`, bucket `direct`) decides, and each row is an
+/// event naming the value.
+#[test]
+fn unknown_or_missing_assignment_type_is_direct_only_when_the_users_view_says_so() {
+    let mut org = small();
+    org.users[0].policies.push("p-billing".into()); // Ana: p-billing directly too.
+    let how = PolicyUsers {
+        holders: true,
+        direct: Some("DIRECT_ASSIGNMENT".into()),
+        group: None,
+        role: Some("role".into()),
+    };
+    let server = holders(org.clone(), how, vec![]);
+    let crawl = fetch(&server).expect("crawl");
+    // The snapshot is right: Ana's direct p-billing is kept, no group row became direct.
+    assert_eq!(organization(&crawl.snapshot), as_crawled(&org));
+    let unknown: Vec<&str> = crawl
+        .info
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::UnknownAssignmentType)
+        .map(|e| e.message.as_str())
+        .collect();
+    assert!(
+        unknown.contains(
+            &"user `u-ana` is listed with `assignment_type` `DIRECT_ASSIGNMENT`, which iamsim does not know; `/users/u-ana/policies` lists it among `direct`: kept as a direct attachment"
+        ),
+        "{unknown:#?}"
+    );
+    assert!(
+        unknown.contains(
+            &"user `u-bo` is listed with no `assignment_type`; `/users/u-bo/policies` does not list it among `direct`: not read as a direct attachment"
+        ),
+        "{unknown:#?}"
+    );
+    // Under --strict, the unknown value is an error.
+    let strict = CrawlOptions {
+        strict: true,
+        ..CrawlOptions::default()
+    };
+    let (result, _, _) = fetch_with(options(&server), &strict);
+    let text = crate::vultr_support::error_text(result);
+    assert!(text.contains("unknown_assignment_type"), "{text}");
+}
+
+/// A row "through a group" that no group the crawl found explains (the membership was added
+/// after the groups were read) is an `assignment_mismatch` about that user, not a direct
+/// attachment.
+#[test]
+fn a_group_row_the_crawl_cannot_explain_is_an_assignment_mismatch() {
+    let mut org = small();
+    org.users.push(iamsim_core::model::User {
+        id: "u-cy".into(),
+        email: "cy@small.example".into(),
+        name: "Cy".into(),
+        service_user: false,
+        suspended: false,
+        policies: vec![],
+        roles: vec![],
+    });
+    org.groups.push(iamsim_core::model::Group {
+        id: "g-x".into(),
+        display_name: "X".into(),
+        description: String::new(),
+        members: vec![],
+        policies: vec!["p-compute".into()],
+        roles: vec![],
+    });
+    let join = FaultAction::AddMember {
+        group: "g-x".into(),
+        user: "u-cy".into(),
+    };
+    let server = holders(
+        org.clone(),
+        PolicyUsers::default(),
+        vec![Fault::on("/policies", join).method("GET").times(1)],
+    );
+    let crawl = fetch(&server).expect("crawl");
+    let cy = crawl
+        .snapshot
+        .users
+        .iter()
+        .find(|u| u.id == "u-cy")
+        .unwrap();
+    assert!(cy.policies.is_empty(), "{cy:?}");
+    let mismatch: Vec<_> = crawl
+        .info
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::AssignmentMismatch)
+        .collect();
+    assert_eq!(mismatch.len(), 1, "{:#?}", crawl.info.events);
+    assert_eq!(mismatch[0].endpoint, "GET /v2/policies/p-compute/users");
+    assert_eq!(mismatch[0].subjects, vec!["p-compute", "u-cy"]);
+    assert!(mismatch[0].message.contains(
+        "user `u-cy` is listed with `assignment_type` `group`, but no group the crawl found has both the user as a member and the policy"
+    ));
+}
