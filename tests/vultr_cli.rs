@@ -399,7 +399,7 @@ fn remove_member_preconditions() {
     let mut args = ANA_LEAVES_OPS.to_vec();
     args.push("--yes");
     let run = vultr("remove-member", &server, &args);
-    ExpectLine::expect_error(&run, &["consistency event(s); not changing anything"]);
+    ExpectLine::expect_error(&run, &["known API quirk(s) concern", "nothing was changed"]);
     assert_eq!(deletes(&server), 0);
 }
 

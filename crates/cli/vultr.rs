@@ -66,6 +66,11 @@ pub enum VultrCommand {
         /// Output format of the impact.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Go on even when the crawl saw a disagreement about this user or group that is a
+        /// known fault of Vultr's API (group policies that the two views list differently; a
+        /// `meta.total` that is stable but does not count the items). Each is printed.
+        #[arg(long)]
+        accept_api_quirks: bool,
         /// Which wins between an Allow and a Deny: `deny-wins` (a Deny on any path) or
         /// `nearest-wins` (the attachment nearest the user). See docs/semantics.md §4.
         #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins)]
@@ -428,6 +433,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             fail_if_loses,
             catalogue: catalogue_path,
             format,
+            accept_api_quirks,
             precedence,
             api,
         } => {
@@ -462,12 +468,6 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 eprintln!("note: --dry-run; nothing was changed on Vultr");
                 return Ok(0);
             }
-            if !before.info.consistent {
-                return Err(Failure(format!(
-                    "the crawl saw {} consistency event(s); not changing anything on an inconsistent picture (run again)",
-                    before.info.events.len()
-                )));
-            }
             let email = before
                 .snapshot
                 .users
@@ -482,6 +482,13 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 .find(|g| g.id == group_id)
                 .map(|g| g.display_name.clone())
                 .unwrap_or_default();
+            check_events(
+                &before,
+                &group_id,
+                &user_id,
+                &format!("`{email}` or `{group_name}`"),
+                accept_api_quirks,
+            )?;
             if !yes {
                 confirm(&email, &group_name)?;
             }
@@ -628,6 +635,48 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             Ok(0)
         }
     }
+}
+
+/// Refuses to change Vultr when a consistency event of the crawl touches the change (names the
+/// user, the group, or anything that reaches the user, or names nothing in particular); events
+/// about other parts of the organization were already printed as warnings and do not block.
+/// A known fault of Vultr's API blocks too, unless `accept` (`--accept-api-quirks`).
+fn check_events(
+    crawl: &Crawl,
+    group_id: &str,
+    user_id: &str,
+    who: &str,
+    accept: bool,
+) -> Result<(), Failure> {
+    let relevant = apply::relevant_ids(&crawl.snapshot, group_id, user_id);
+    let (quirks, others) = apply::touching_events(&crawl.info.events, &relevant);
+    if let Some(first) = others.first() {
+        eprintln!(
+            "hint: re-check with `iamsim vultr fetch --recrawl 3`; if the disagreement stays, compare the endpoints it names by hand"
+        );
+        return Err(Failure(render::clean(&format!(
+            "{} consistency event(s) concern {who}, so the prediction may be wrong; nothing was changed; first: {first}",
+            others.len()
+        ))));
+    }
+    if let Some(first) = quirks.first() {
+        if !accept {
+            eprintln!(
+                "hint: these are known faults of Vultr's API (docs/vultr.md, remove-member); to go on despite them, add --accept-api-quirks"
+            );
+            return Err(Failure(render::clean(&format!(
+                "{} known API quirk(s) concern {who}; nothing was changed; first: {first}",
+                quirks.len()
+            ))));
+        }
+        for quirk in &quirks {
+            eprintln!(
+                "warning: going on despite a known API quirk (--accept-api-quirks): {}",
+                render::clean(&quirk.to_string())
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The outcome of a DELETE, as one machine-readable stderr line: `outcome: ` and a JSON object

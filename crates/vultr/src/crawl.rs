@@ -751,26 +751,61 @@ impl<'a> Crawler<'a> {
                 })
                 .collect()
         };
-        let pages = self.pages(path, &ids_of, true)?;
+        let (merged, total) = self.read_listing(path, key, fields, row_key, &ids_of)?;
+        let Some(total) = total.filter(|&t| t != merged.len() as u64) else {
+            return Ok(merged);
+        };
+        // A total unlike the items read may mean the listing changed while it was read, or
+        // that `meta.total` counts something else (what it counts is not documented). Reading
+        // the listing again tells them apart: the same items and the same total twice is not
+        // a change, only a total that does not count items.
+        let events = self.events.len();
+        let (again, total_again) = self.read_listing(path, key, fields, row_key, &ids_of)?;
+        // The second read's own events (duplicates, changing totals) repeat the first's.
+        self.events.truncate(events);
+        let read = merged.len();
+        if again == merged && total_again == Some(total) {
+            self.event_on(
+                EventKind::TotalMismatch,
+                path,
+                format!(
+                    "`meta.total` says {total} but {read} distinct item(s) were read, the same items and total on a second read: the listing did not change, `meta.total` does not count its items"
+                ),
+                &[],
+                true,
+            );
+            Ok(merged)
+        } else {
+            self.event(
+                EventKind::TotalMismatch,
+                path,
+                format!(
+                    "`meta.total` says {total} but {read} distinct item(s) were read, and a second read differs ({} item(s), total {}): the listing changed during the crawl; the second read is kept",
+                    again.len(),
+                    total_again.map_or("absent".to_string(), |t| t.to_string())
+                ),
+            );
+            Ok(again)
+        }
+    }
+
+    /// Every page of a listing, merged; and the last `meta.total`.
+    fn read_listing(
+        &mut self,
+        path: &str,
+        key: &str,
+        fields: &[&str],
+        row_key: &dyn Fn(&Value) -> Option<String>,
+        ids_of: &dyn Fn(&Value) -> Result<Vec<String>, Shape>,
+    ) -> Result<(Vec<Value>, Option<u64>), Error> {
+        let pages = self.pages(path, ids_of, true)?;
         let lists: Vec<&[Value]> = pages
             .bodies
             .iter()
             .map(|b| items(b, key).unwrap_or_default())
             .collect();
         let merged = self.merge(path, lists.into_iter(), row_key, fields);
-        if let Some(total) = pages.last_total {
-            if total != merged.len() as u64 {
-                self.event(
-                    EventKind::TotalMismatch,
-                    path,
-                    format!(
-                        "`meta.total` says {total} but {} distinct item(s) were read",
-                        merged.len()
-                    ),
-                );
-            }
-        }
-        Ok(merged)
+        Ok((merged, pages.last_total))
     }
 
     /// The named buckets of a `{"all": [...], "direct": [...]}` view, across pages. Totals are
