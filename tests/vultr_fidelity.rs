@@ -133,6 +133,8 @@ fn a_group_row_the_crawl_cannot_explain_is_an_assignment_mismatch() {
         suspended: false,
         policies: vec![],
         roles: vec![],
+        acls: None,
+        api_enabled: None,
     });
     org.groups.push(iamsim_core::model::Group {
         id: "g-x".into(),
@@ -323,4 +325,58 @@ fn a_total_mismatch_that_changes_on_a_second_read_is_not_a_quirk() {
         .expect("total mismatch");
     assert!(!event.known_quirk, "{event:?}");
     assert!(event.message.contains("a second read differs"), "{event:?}");
+}
+
+/// `/users` sends `acls` and `api_enabled`: the snapshot keeps them (optional fields: a
+/// snapshot without them loads and is written back without them), and `fetch` and
+/// `remove-member` say, for each user holding legacy ACLs, that Vultr enforces them alongside
+/// IAM; `manage_users` is root-equivalent.
+#[test]
+fn legacy_acls_are_kept_and_said_on_every_vultr_answer_about_the_user() {
+    let plain = small();
+    assert!(plain
+        .users
+        .iter()
+        .all(|u| u.acls.is_none() && u.api_enabled.is_none()));
+    assert!(!serde_json::to_string(&plain).unwrap().contains("acls"));
+
+    let mut org = small();
+    org.users[0].acls = Some(vec!["manage_users".into(), "billing".into()]);
+    org.users[1].acls = Some(vec!["support".into()]);
+    org.users[1].api_enabled = Some(false);
+    let server = start_with(org.clone(), FakeOptions::default());
+    let crawl = fetch(&server).expect("crawl");
+    let ana = &crawl.snapshot.users[0];
+    assert_eq!(
+        ana.acls.as_deref(),
+        Some(&["billing".to_string(), "manage_users".to_string()][..])
+    );
+    assert!(ana.root_by_acl());
+    assert_eq!(crawl.snapshot.users[1].api_enabled, Some(false));
+    let text = serde_json::to_string(&crawl.snapshot).unwrap();
+    let back = Snapshot::from_json_str(&text).expect("reads back");
+    assert_eq!(
+        back.users[1].acls.as_deref(),
+        Some(&["support".to_string()][..])
+    );
+
+    let dir = crate::vultr_support::temp_dir("acls");
+    let out = dir.join("s.json");
+    let run = vultr("fetch", &server, &["-o", out.to_str().unwrap()]);
+    run.expect_code(0);
+    assert!(run.stderr.contains(
+        "warning: user `ana@small.example` (u-ana) holds the legacy ACL `manage_users`, which Vultr documents as equivalent to the root user"
+    ), "{run:#?}");
+    assert!(run.stderr.contains(
+        "warning: user `bo@small.example` (u-bo) holds legacy ACLs `support`, which Vultr enforces alongside IAM"
+    ), "{run:#?}");
+
+    let mut args = ANA_LEAVES_OPS.to_vec();
+    args.push("--dry-run");
+    let run = vultr("remove-member", &server, &args);
+    run.expect_code(0);
+    assert!(run.stdout.contains("LOST"), "{run:#?}");
+    assert!(run.stderr.contains(
+        "holds the legacy ACL `manage_users`, which Vultr documents as equivalent to the root user: they can do everything whatever IAM says (ACLs: `billing`, `manage_users`); what the impact says they lose may stay within their reach through it"
+    ), "{run:#?}");
 }

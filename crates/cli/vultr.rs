@@ -13,7 +13,7 @@ use clap::{ArgAction, Args, Subcommand};
 use iamsim_core::{Catalogue, Change, Org};
 use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault};
 use iamsim_vultr::{
-    apply, crawl, verify, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Progress,
+    apply, crawl, legacy, verify, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Progress,
     API_KEY_VAR, DEFAULT_BASE_URL, MAX_RATE, MIN_RATE,
 };
 
@@ -396,6 +396,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 result.store_info()?;
             }
             result.check_no_secret(client.key())?;
+            print_acl_notes(&result.snapshot);
             if let Err(e) = Org::compile(&result.snapshot, &Catalogue::bundled()) {
                 eprintln!(
                     "warning: the crawled organization does not compile, so queries on it will fail: {}",
@@ -460,6 +461,18 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             }])?;
             let view = render::ImpactView::default();
             emit(format, &impact, |m| render::impact(&impact, m, &view))?;
+            if let Some(note) = before
+                .snapshot
+                .users
+                .iter()
+                .find(|u| u.id == user_id)
+                .and_then(legacy::acl_note)
+            {
+                eprintln!(
+                    "warning: {}; what the impact says they lose may stay within their reach through it",
+                    render::clean(&note)
+                );
+            }
             if gates.check_impact(&impact, &org) != 0 {
                 eprintln!("note: a gate tripped; nothing was changed on Vultr");
                 return Ok(1);
@@ -634,6 +647,21 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             server.join();
             Ok(0)
         }
+    }
+}
+
+/// Warns about users whose legacy ACLs give access outside IAM: at most 20 lines, then a count.
+fn print_acl_notes(snapshot: &iamsim_core::Snapshot) {
+    const SHOWN: usize = 20;
+    let notes = legacy::acl_notes(snapshot);
+    for note in notes.iter().take(SHOWN) {
+        eprintln!("warning: {}", render::clean(note));
+    }
+    if notes.len() > SHOWN {
+        eprintln!(
+            "warning: and {} more user(s) with legacy ACLs (the snapshot's `users[].acls`)",
+            notes.len() - SHOWN
+        );
     }
 }
 

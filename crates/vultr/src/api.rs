@@ -47,6 +47,12 @@ pub struct User {
     pub last_name: String,
     #[serde(default, deserialize_with = "lenient_bool")]
     pub service_user: bool,
+    /// Legacy ACLs; `null` or missing read as none known.
+    #[serde(default)]
+    pub acls: Option<Vec<String>>,
+    /// Whether API access is enabled.
+    #[serde(default)]
+    pub api_enabled: Option<bool>,
 }
 
 impl User {

@@ -1012,6 +1012,12 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
                 suspended: false,
                 policies: Vec::new(),
                 roles: Vec::new(),
+                acls: u.acls.map(|mut acls| {
+                    acls.sort();
+                    acls.dedup();
+                    acls
+                }),
+                api_enabled: u.api_enabled,
             },
         );
     }
@@ -1035,6 +1041,9 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             suspended: false,
             policies: Vec::new(),
             roles: Vec::new(),
+            // The suspended-users list does not carry them: not known.
+            acls: None,
+            api_enabled: None,
         });
         user.suspended = true;
     }

@@ -47,6 +47,7 @@ mod error;
 pub mod fake;
 pub mod files;
 mod key;
+pub mod legacy;
 mod verify;
 
 pub use client::{

@@ -150,8 +150,9 @@ impl State {
     fn user_json(&self, i: usize) -> Value {
         let u = &self.snapshot.users[i];
         json!({
-            "id": u.id, "name": u.name, "email": u.email, "api_enabled": true,
-            "acls": [], "service_user": u.service_user, "date_created": DATE,
+            "id": u.id, "name": u.name, "email": u.email,
+            "api_enabled": u.api_enabled.unwrap_or(true), "acls": u.legacy_acls(),
+            "service_user": u.service_user, "date_created": DATE,
         })
     }
 
