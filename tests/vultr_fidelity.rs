@@ -380,3 +380,119 @@ fn legacy_acls_are_kept_and_said_on_every_vultr_answer_about_the_user() {
         "holds the legacy ACL `manage_users`, which Vultr documents as equivalent to the root user: they can do everything whatever IAM says (ACLs: `billing`, `manage_users`); what the impact says they lose may stay within their reach through it"
     ), "{run:#?}");
 }
+
+/// A statement with a key iamsim does not evaluate (a `Condition` in a Vultr-managed policy)
+/// no longer aborts the crawl and every later command: it is kept as sent in
+/// `crawl.unevaluated_statements`, read conservatively (an Allow may not apply: left out; a
+/// Deny may apply: kept as if unconditional), recorded as an event about its policy, refused
+/// by remove-member for a user it reaches, and an error under `--strict`.
+#[test]
+fn a_statement_with_a_condition_is_kept_read_conservatively_and_does_not_abort() {
+    let condition = serde_json::json!({"IpAddress": {"vultr:SourceIp": "10.0.0.0/8"}});
+    let mut raw = std::collections::BTreeMap::new();
+    raw.insert(
+        "p-billing".to_string(),
+        serde_json::json!({"Version": "2026-03-20", "Statement":
+            {"Effect": "Allow", "Action": "account.billing.Read", "Resource": "*", "Condition": condition}}),
+    );
+    raw.insert(
+        "p-compute".to_string(),
+        serde_json::json!({"Version": "2026-03-20", "Statement": [
+            {"Effect": "Allow", "Action": ["compute.instance.Create", "compute.instance.Read"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "compute.instance.Create", "Resource": "*", "Condition": condition}]}),
+    );
+    let fake = || {
+        start_with(
+            small(),
+            FakeOptions {
+                raw_documents: raw.clone(),
+                ..FakeOptions::default()
+            },
+        )
+    };
+    let server = fake();
+    let crawl = fetch(&server).expect("the crawl does not abort");
+    let set_aside = &crawl.info.unevaluated_statements;
+    assert_eq!(set_aside.len(), 2, "{set_aside:#?}");
+    assert_eq!(
+        (
+            set_aside[0].policy.as_str(),
+            set_aside[0].statement,
+            set_aside[0].treatment
+        ),
+        ("p-compute", 1, iamsim_vultr::Treatment::KeptWithoutKeys)
+    );
+    assert_eq!(set_aside[0].keys, vec!["Condition"]);
+    assert_eq!(set_aside[0].original["Condition"], condition);
+    assert_eq!(
+        (set_aside[1].policy.as_str(), set_aside[1].treatment),
+        ("p-billing", iamsim_vultr::Treatment::LeftOut)
+    );
+    let compute = crawl
+        .snapshot
+        .policies
+        .iter()
+        .find(|p| p.id == "p-compute")
+        .unwrap();
+    assert_eq!(compute.policy_document.statement.as_slice().len(), 2);
+    assert_eq!(
+        compute.policy_document.statement.as_slice()[1].effect,
+        "Deny"
+    );
+    let billing = crawl
+        .snapshot
+        .policies
+        .iter()
+        .find(|p| p.id == "p-billing")
+        .unwrap();
+    assert!(billing.policy_document.statement.as_slice().is_empty());
+    let events: Vec<_> = crawl
+        .info
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::UnevaluatedStatement)
+        .collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].subjects, vec!["p-billing"]);
+    assert!(events[1].message.contains(
+        "policy `p-billing` statement 0 has `Condition`, which iamsim does not evaluate: an Allow that may not apply"
+    ), "{:?}", events[1]);
+
+    // Every later command works on the written snapshot.
+    let dir = crate::vultr_support::temp_dir("condition");
+    let out = dir.join("s.json");
+    let out = out.to_str().unwrap();
+    vultr("fetch", &server, &["-o", out]).expect_code(0);
+    let text = std::fs::read_to_string(out).unwrap();
+    assert!(text.contains("\"unevaluated_statements\""));
+    crate::util::iamsim(&[
+        "impact",
+        "remove-member",
+        "--snapshot",
+        out,
+        "--group",
+        "Ops",
+        "--user",
+        "ana@small.example",
+    ])
+    .expect_code(0);
+
+    // remove-member refuses: the statement's policy reaches Ana.
+    let server = fake();
+    let run = vultr("remove-member", &server, ANA_LEAVES_OPS);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("(unevaluated_statement): policy `p-"),
+        "{run:#?}"
+    );
+    assert_eq!(deletes(&server), 0);
+
+    // --strict makes it an error.
+    let strict = CrawlOptions {
+        strict: true,
+        ..CrawlOptions::default()
+    };
+    let (result, _, _) = fetch_with(options(&fake()), &strict);
+    let text = crate::vultr_support::error_text(result);
+    assert!(text.contains("unevaluated_statement"), "{text}");
+}

@@ -142,6 +142,10 @@ pub struct CrawlInfo {
     pub events: Vec<Event>,
     /// Crawls made: more than 1 when inconsistent crawls were retried.
     pub attempts: u32,
+    /// Policy statements with keys iamsim does not evaluate, as Vultr sent them, and how the
+    /// snapshot's documents read them instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unevaluated_statements: Vec<UnevaluatedStatement>,
     /// The result of `--verify`, when asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<crate::verify::Verification>,
@@ -209,6 +213,9 @@ pub enum EventKind {
     /// none: it is not read as a direct attachment unless the user's own view
     /// (`/users/{id}/policies`, bucket `direct`) lists the policy.
     UnknownAssignmentType,
+    /// A policy statement with keys iamsim does not evaluate (such as `Condition`): kept as
+    /// sent in `crawl.unevaluated_statements`, read conservatively in the document.
+    UnevaluatedStatement,
 }
 
 impl EventKind {
@@ -224,6 +231,7 @@ impl EventKind {
             EventKind::UnresolvedTrust => "unresolved_trust",
             EventKind::AssignmentMismatch => "assignment_mismatch",
             EventKind::UnknownAssignmentType => "unknown_assignment_type",
+            EventKind::UnevaluatedStatement => "unevaluated_statement",
         }
     }
 }
@@ -454,6 +462,7 @@ pub(crate) struct Crawler<'a> {
     items_read: u64,
     bytes_at_start: u64,
     events: Vec<Event>,
+    unevaluated: Vec<UnevaluatedStatement>,
     ignored: BTreeSet<String>,
     progress: &'a mut dyn FnMut(&Progress),
 }
@@ -479,6 +488,7 @@ impl<'a> Crawler<'a> {
             items_read: 0,
             bytes_at_start,
             events: Vec::new(),
+            unevaluated: Vec::new(),
             ignored: BTreeSet::new(),
             progress,
         }
@@ -924,6 +934,7 @@ pub fn crawl(
     let mut crawler = Crawler::new(client, options.per_page, options.limits, progress);
     let snapshot = crawl_inner(&mut crawler, options)?;
     let events = std::mem::take(&mut crawler.events);
+    let unevaluated_statements = std::mem::take(&mut crawler.unevaluated);
     let ignored_fields: Vec<String> = std::mem::take(&mut crawler.ignored).into_iter().collect();
     let stats = client.stats();
     let ended = client.clock().system_now();
@@ -952,6 +963,7 @@ pub fn crawl(
         consistent: events.is_empty(),
         events,
         attempts: 1,
+        unevaluated_statements,
         verify: None,
     };
     let mut crawl = Crawl {
@@ -1198,7 +1210,7 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
                 message: "missing: the policy has no document".to_string(),
             });
         };
-        let document = parse_document(document)
+        let document = parse_document(c, &p.id, document)
             .map_err(|s| s.at(&format!("{} (policy `{}`)", c.describe("/policies"), p.id)))?;
         let users_path = format!("{base}/users");
         let groups_path = format!("{base}/groups");
@@ -1622,9 +1634,9 @@ fn resolve_trust_roles(
 }
 
 /// A policy document as the API gives it: an object, or (defensively) a JSON string holding
-/// one.
-fn parse_document(document: Value) -> Result<PolicyDocument, Shape> {
-    let document = match document {
+/// one. Statements with keys iamsim does not evaluate are set aside by [`set_aside`].
+fn parse_document(c: &mut Crawler, policy: &str, document: Value) -> Result<PolicyDocument, Shape> {
+    let mut document = match document {
         Value::String(text) => serde_json::from_str::<Value>(&text).map_err(|e| {
             Shape::new(
                 "policy_document",
@@ -1633,7 +1645,133 @@ fn parse_document(document: Value) -> Result<PolicyDocument, Shape> {
         })?,
         other => other,
     };
+    for found in set_aside(policy, &mut document) {
+        let keys: Vec<String> = found.keys.iter().map(|k| format!("`{k}`")).collect();
+        c.event_on(
+            EventKind::UnevaluatedStatement,
+            "/policies",
+            format!(
+                "policy `{policy}` statement {} has {}, which iamsim does not evaluate: {}; the statement is kept as sent in `crawl.unevaluated_statements`",
+                found.statement,
+                keys.join(", "),
+                found.treatment.describe()
+            ),
+            &[policy],
+            false,
+        );
+        c.unevaluated.push(found);
+    }
     typed(&document, "policy_document")
+}
+
+/// The statement keys the engine evaluates. Vultr documents no other (reference §1.5: no
+/// `Condition`, `NotAction`, `NotResource` or `Principal`, and govultr's statement has only
+/// these), but a Vultr-managed policy could carry one, and govultr would ignore it.
+const STATEMENT_KEYS: &[&str] = &["Sid", "Effect", "Action", "Resource"];
+
+/// A statement with keys iamsim does not evaluate (such as `Condition`), as Vultr sent it, and
+/// what the snapshot's document holds in its place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnevaluatedStatement {
+    /// The policy id.
+    pub policy: String,
+    /// The statement's index in the document as sent.
+    pub statement: usize,
+    /// The keys iamsim does not evaluate, sorted.
+    pub keys: Vec<String>,
+    /// What the snapshot's document holds instead.
+    pub treatment: Treatment,
+    /// The statement as sent.
+    pub original: Value,
+}
+
+/// How a statement with unevaluated keys is read: conservatively, since its condition may or
+/// may not hold. An Allow may not apply, so it grants nothing; a Deny may apply, so it denies
+/// as if unconditional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Treatment {
+    /// An Allow: left out of the document.
+    LeftOut,
+    /// A Deny (or an effect the engine will judge): kept without the unevaluated keys.
+    KeptWithoutKeys,
+}
+
+impl Treatment {
+    fn describe(self) -> &'static str {
+        match self {
+            Treatment::LeftOut => {
+                "an Allow that may not apply, left out of the snapshot's document (it grants nothing there)"
+            }
+            Treatment::KeptWithoutKeys => {
+                "a Deny that may apply, kept in the snapshot's document as if unconditional"
+            }
+        }
+    }
+}
+
+/// Takes the statements with unevaluated keys out of `document` (or strips those keys), and
+/// returns them as sent.
+fn set_aside(policy: &str, document: &mut Value) -> Vec<UnevaluatedStatement> {
+    let Some(statements) = document.get_mut("Statement") else {
+        return Vec::new();
+    };
+    let was_one = statements.is_object();
+    let mut list = match statements.take() {
+        Value::Array(list) => list,
+        one @ Value::Object(_) => vec![one],
+        other => {
+            // Not a statement list: leave it for the typed parse to report.
+            *statements = other;
+            return Vec::new();
+        }
+    };
+    let mut found = Vec::new();
+    let mut kept = Vec::with_capacity(list.len());
+    for (index, statement) in list.drain(..).enumerate() {
+        let Value::Object(map) = &statement else {
+            kept.push(statement);
+            continue;
+        };
+        let mut keys: Vec<String> = map
+            .keys()
+            .filter(|k| !STATEMENT_KEYS.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        if keys.is_empty() {
+            kept.push(statement);
+            continue;
+        }
+        keys.sort();
+        let original = statement.clone();
+        let mut statement = statement;
+        let Value::Object(map) = &mut statement else {
+            continue;
+        };
+        let allow = map.get("Effect").and_then(Value::as_str) == Some("Allow");
+        let treatment = if allow {
+            Treatment::LeftOut
+        } else {
+            for key in &keys {
+                map.remove(key);
+            }
+            kept.push(statement);
+            Treatment::KeptWithoutKeys
+        };
+        found.push(UnevaluatedStatement {
+            policy: policy.to_string(),
+            statement: index,
+            keys,
+            treatment,
+            original,
+        });
+    }
+    *statements = if was_one && kept.len() == 1 {
+        kept.remove(0)
+    } else {
+        Value::Array(kept)
+    };
+    found
 }
 
 fn choose_organization(

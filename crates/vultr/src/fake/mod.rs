@@ -57,6 +57,9 @@ pub struct FakeOptions {
     pub max_page_size: Option<usize>,
     /// How `GET /policies/{id}/users` lists the users of a policy.
     pub policy_users: PolicyUsers,
+    /// Policy documents served verbatim instead of the snapshot's, by policy id: what the
+    /// snapshot model cannot hold, such as a statement with a `Condition`.
+    pub raw_documents: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// How `GET /policies/{id}/users` lists the users of a policy. Vultr's SDK gives each row an
@@ -150,7 +153,11 @@ impl FakeServer {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(snapshot)),
+            state: Mutex::new({
+                let mut state = State::new(snapshot);
+                state.raw_documents = options.raw_documents.clone();
+                state
+            }),
             faults: Mutex::new(options.faults.iter().map(|f| (f.clone(), 0)).collect()),
             log: Mutex::new(Vec::new()),
             options,

@@ -46,6 +46,8 @@ pub(crate) struct State {
     deleted_roles: HashSet<String>,
     deleted_policies: HashSet<String>,
     nonce: u64,
+    /// Documents served verbatim instead of the snapshot's, by policy id.
+    pub(crate) raw_documents: std::collections::BTreeMap<String, Value>,
 }
 
 fn role_type(t: RoleType) -> &'static str {
@@ -76,6 +78,7 @@ impl State {
             deleted_roles: HashSet::new(),
             deleted_policies: HashSet::new(),
             nonce: 0,
+            raw_documents: std::collections::BTreeMap::new(),
         }
     }
 
@@ -268,7 +271,10 @@ impl State {
             "is_system_policy": p.is_system_policy, "date_created": DATE,
         });
         if document {
-            v["policy_document"] = serde_json::to_value(&p.policy_document).unwrap_or_default();
+            v["policy_document"] = match self.raw_documents.get(&p.id) {
+                Some(raw) => raw.clone(),
+                None => serde_json::to_value(&p.policy_document).unwrap_or_default(),
+            };
         }
         v
     }
