@@ -496,3 +496,69 @@ fn a_statement_with_a_condition_is_kept_read_conservatively_and_does_not_abort()
     let text = crate::vultr_support::error_text(result);
     assert!(text.contains("unevaluated_statement"), "{text}");
 }
+
+/// A fake whose key sees the small organization and `org-other`, with invitations carrying
+/// `invitation_org`.
+fn two_organizations(invitation_org: Option<&str>) -> iamsim_vultr::fake::FakeServer {
+    start_with(
+        small(),
+        FakeOptions {
+            other_organizations: vec![("org-other".into(), "Other".into())],
+            invitation_org: invitation_org.map(str::to_string),
+            ..FakeOptions::default()
+        },
+    )
+}
+
+fn choosing(organization: Option<&str>) -> CrawlOptions {
+    CrawlOptions {
+        organization: organization.map(str::to_string),
+        ..CrawlOptions::default()
+    }
+}
+
+/// Several organizations visible: without `--organization` the error lists them; with it, the
+/// crawl is bound to that organization only when the API shows it answers for it
+/// (`GET /invitation`'s `org_id`): another `org_id` is an error (never a snapshot of one
+/// organization under another's name), the chosen one is a clean crawl, none is an
+/// `organization_unconfirmed` event that blocks remove-member.
+#[test]
+fn a_crawl_is_bound_to_one_organization() {
+    let server = two_organizations(Some("org-small"));
+    let (result, _, _) = fetch_with(options(&server), &choosing(None));
+    let text = crate::vultr_support::error_text(result);
+    assert!(text.contains("the API key sees 2 organizations (`org-small` (Small), `org-other` (Other)); choose one with --organization"), "{text}");
+
+    let (result, _, _) = fetch_with(options(&server), &choosing(Some("Small")));
+    let crawl = result.expect("bound by the invitation");
+    assert!(crawl.info.consistent, "{:#?}", crawl.info.events);
+    assert_eq!(organization(&crawl.snapshot), as_crawled(&small()));
+
+    let (result, _, _) = fetch_with(options(&server), &choosing(Some("org-other")));
+    let text = crate::vultr_support::error_text(result);
+    assert!(text.contains("organization `org-other` was chosen, but the API answers for organization `org-small` (`org_id` of `GET /invitation`)"), "{text}");
+
+    let server = two_organizations(None);
+    let (result, _, _) = fetch_with(options(&server), &choosing(Some("org-small")));
+    let crawl = result.expect("crawl");
+    let event = &crawl.info.events[0];
+    assert_eq!(event.kind, EventKind::OrganizationUnconfirmed);
+    assert!(event.subjects.is_empty());
+    assert!(event
+        .message
+        .contains("nothing showed that the answers are for `org-small`"));
+    let mut args = ANA_LEAVES_OPS.to_vec();
+    args.extend(["--organization", "org-small"]);
+    let run = vultr("remove-member", &server, &args);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("(organization_unconfirmed)"),
+        "{run:#?}"
+    );
+    assert_eq!(deletes(&server), 0);
+
+    // One organization: no invitation needed, none asked for.
+    let server = start_with(small(), FakeOptions::default());
+    fetch(&server).expect("crawl");
+    assert_eq!(crate::vultr_support::requests_to(&server, "/invitation"), 0);
+}

@@ -93,6 +93,24 @@ pub const ORGANIZATION_USER_FIELDS: &[&str] = &[
     "assigned_date",
 ];
 
+/// `GET /invitation` items (read only for their `org_id`).
+pub const INVITATION_FIELDS: &[&str] = &[
+    "id",
+    "inviter_name",
+    "inviter_email",
+    "email_invited",
+    "email_registered",
+    "permissions",
+    "org_id",
+    "org_name",
+    "status",
+    "status_full",
+    "invite_status",
+    "date_created",
+    "date_responded",
+    "expiration_date",
+];
+
 /// `GET /groups` items and `GET /groups/{id}`.
 #[derive(Debug, Deserialize)]
 pub struct Group {

@@ -213,6 +213,9 @@ pub enum EventKind {
     /// none: it is not read as a direct attachment unless the user's own view
     /// (`/users/{id}/policies`, bucket `direct`) lists the policy.
     UnknownAssignmentType,
+    /// The key sees several organizations and nothing showed that the endpoints that name
+    /// none answer for the chosen one.
+    OrganizationUnconfirmed,
     /// A policy statement with keys iamsim does not evaluate (such as `Condition`): kept as
     /// sent in `crawl.unevaluated_statements`, read conservatively in the document.
     UnevaluatedStatement,
@@ -232,6 +235,7 @@ impl EventKind {
             EventKind::AssignmentMismatch => "assignment_mismatch",
             EventKind::UnknownAssignmentType => "unknown_assignment_type",
             EventKind::UnevaluatedStatement => "unevaluated_statement",
+            EventKind::OrganizationUnconfirmed => "organization_unconfirmed",
         }
     }
 }
@@ -1006,7 +1010,12 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     c.report("organization", 0, 0);
     let orgs_raw = c.list("/organizations", "orgs", "id", api::Organization::FIELDS)?;
     let orgs: Vec<api::Organization> = c.typed_all("/organizations", "orgs", &orgs_raw)?;
+    let visible = orgs.len();
     let org = choose_organization(orgs, options.organization.as_deref())?;
+    // INVARIANT: with one organization visible, every endpoint answers for it. With several,
+    // only the suspended-users path names one; the others answer for the key's organization,
+    // which `bind_organization` must show to be the chosen one before anything is mixed.
+    let bound = visible == 1 || bind_organization(c, &org)?;
 
     // 2. Users, then the suspended ones.
     c.report("users", 0, 0);
@@ -1042,6 +1051,21 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     )?;
     let suspended: Vec<api::User> = c.typed_all(&suspended_path, "users", &suspended_raw)?;
     for s in suspended {
+        if !bound && !users.contains_key(&s.id) {
+            // Unbound, a suspended user of the chosen organization that the key's views do not
+            // list may belong to another organization than theirs: not mixed in.
+            c.event_on(
+                EventKind::OrganizationUnconfirmed,
+                &suspended_path,
+                format!(
+                    "suspended user `{}` of organization `{}` is not among the users the other endpoints list; left out rather than mixing organizations",
+                    s.id, org.id
+                ),
+                &[&s.id],
+                false,
+            );
+            continue;
+        }
         // `/users` may leave suspended users out: they are users of the organization all the
         // same, with their assignments kept.
         let name = s.display_name();
@@ -1772,6 +1796,60 @@ fn set_aside(policy: &str, document: &mut Value) -> Vec<UnevaluatedStatement> {
         Value::Array(kept)
     };
     found
+}
+
+/// Shows that the endpoints that name no organization answer for `org`, when the key sees
+/// several. Vultr's API carries no organization on them (govultr sends none; reference §9
+/// Q1): they answer for the key's organization. The one listing that names its organization
+/// is `GET /invitation` (`org_id` on each invitation, reference §4.1): an `org_id` other than
+/// `org` means the key answers for another organization, an error (nothing would be right);
+/// `org` confirms the binding (`Ok(true)`); no invitation leaves it unconfirmed (`Ok(false)`),
+/// which is an `organization_unconfirmed` event that names no subject (so remove-member
+/// refuses) and an error under strict.
+fn bind_organization(c: &mut Crawler, org: &api::Organization) -> Result<bool, Error> {
+    let listed = match c.list("/invitation", "invites", "id", api::INVITATION_FIELDS) {
+        Ok(listed) => listed,
+        Err(e)
+            if matches!(
+                e.http_cause(),
+                Some(crate::HttpError::NotFound { .. } | crate::HttpError::Forbidden { .. })
+            ) =>
+        {
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+    let mut others: BTreeSet<&str> = BTreeSet::new();
+    let mut confirmed = false;
+    for invite in &listed {
+        match invite.get("org_id").and_then(Value::as_str) {
+            Some(id) if id == org.id => confirmed = true,
+            Some(id) if !id.is_empty() => {
+                others.insert(id);
+            }
+            _ => {}
+        }
+    }
+    if !others.is_empty() {
+        let others: Vec<String> = others.iter().map(|o| format!("`{o}`")).collect();
+        return Err(Error::Crawl(format!(
+            "organization `{}` was chosen, but the API answers for organization {} (`org_id` of `GET /invitation`): Vultr picks the organization by the API key, not by request; use a key whose organization is `{}`",
+            org.id,
+            others.join(", "),
+            org.id
+        )));
+    }
+    if !confirmed {
+        c.event(
+            EventKind::OrganizationUnconfirmed,
+            "/organizations",
+            format!(
+                "the key sees several organizations and Vultr's API names none on its requests; nothing showed that the answers are for `{}` (no invitation carries an `org_id`): the snapshot may describe the key's own organization instead",
+                org.id
+            ),
+        );
+    }
+    Ok(confirmed)
 }
 
 fn choose_organization(

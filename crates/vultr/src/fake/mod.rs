@@ -60,6 +60,12 @@ pub struct FakeOptions {
     /// Policy documents served verbatim instead of the snapshot's, by policy id: what the
     /// snapshot model cannot hold, such as a statement with a `Condition`.
     pub raw_documents: std::collections::BTreeMap<String, serde_json::Value>,
+    /// More organizations `GET /organizations` lists (id, name), as for a key whose user
+    /// belongs to several. Every other endpoint still answers for the snapshot's organization,
+    /// as Vultr's answer for the key's organization; their suspended users are none.
+    pub other_organizations: Vec<(String, String)>,
+    /// `GET /invitation` lists one pending invitation carrying this `org_id`; none when `None`.
+    pub invitation_org: Option<String>,
 }
 
 /// How `GET /policies/{id}/users` lists the users of a policy. Vultr's SDK gives each row an

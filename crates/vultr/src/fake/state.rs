@@ -547,11 +547,37 @@ impl State {
         match seg.as_slice() {
             ["organizations"] => {
                 let o = &self.snapshot.organization;
-                let item =
-                    json!({"id": o.id, "name": o.name, "type": "standard", "date_created": DATE});
-                self.page("orgs", vec![(0, item)], query, mods, options)
+                let mut items = vec![(
+                    0,
+                    json!({"id": o.id, "name": o.name, "type": "standard", "date_created": DATE}),
+                )];
+                for (k, (id, name)) in options.other_organizations.iter().enumerate() {
+                    items.push((
+                        k + 1,
+                        json!({"id": id, "name": name, "type": "standard", "date_created": DATE}),
+                    ));
+                }
+                self.page("orgs", items, query, mods, options)
+            }
+            ["invitation"] => {
+                let items = match &options.invitation_org {
+                    None => Vec::new(),
+                    Some(org) => vec![(
+                        0,
+                        json!({"id": "inv-1", "inviter_name": "", "inviter_email": "",
+                               "email_invited": "new@example.com", "email_registered": "",
+                               "permissions": {"api_enabled": false}, "org_id": org,
+                               "org_name": "", "status": "pending", "status_full": "",
+                               "invite_status": "pending", "date_created": DATE,
+                               "date_responded": "", "expiration_date": DATE}),
+                    )],
+                };
+                self.page("invites", items, query, mods, options)
             }
             ["organizations", org, "suspended-users"] => {
+                if options.other_organizations.iter().any(|(id, _)| id == org) {
+                    return self.page("users", Vec::new(), query, mods, options);
+                }
                 if *org != self.snapshot.organization.id {
                     return Reply::error(404, "Organization not found.");
                 }
