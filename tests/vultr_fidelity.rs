@@ -562,3 +562,49 @@ fn a_crawl_is_bound_to_one_organization() {
     fetch(&server).expect("crawl");
     assert_eq!(crate::vultr_support::requests_to(&server, "/invitation"), 0);
 }
+
+/// A 503 with `Retry-After` waits that long before the retry, as go-retryablehttp (which
+/// govultr uses) does; over the cap it fails at once, naming it.
+#[test]
+fn retry_after_on_503_is_honoured() {
+    let unavailable = |after: &str| FaultAction::Status {
+        status: 503,
+        retry_after: Some(after.into()),
+        body: None,
+    };
+    let server = start_with(
+        small(),
+        FakeOptions {
+            faults: vec![Fault::on("/groups", unavailable("3")).times(1)],
+            ..FakeOptions::default()
+        },
+    );
+    let (result, clock, client) = fetch_with(options(&server), &CrawlOptions::default());
+    result.expect("success after the retry");
+    assert_eq!(client.stats().retries, 1);
+    assert!(
+        clock.sleeps().contains(&std::time::Duration::from_secs(3)),
+        "{:?}",
+        clock.sleeps()
+    );
+
+    let server = start_with(
+        small(),
+        FakeOptions {
+            faults: vec![Fault::on("/groups", unavailable("86400")).times(1)],
+            ..FakeOptions::default()
+        },
+    );
+    let (result, clock, _) = fetch_with(options(&server), &CrawlOptions::default());
+    let text = crate::vultr_support::error_text(result);
+    assert!(
+        text.contains("server error 503: the server asks to wait 86400 s, over the cap of 60 s"),
+        "{text}"
+    );
+    // Only the rate limit's spacing, no wait for the 503.
+    assert!(
+        clock.sleeps().iter().all(|s| s.as_secs() < 1),
+        "{:?}",
+        clock.sleeps()
+    );
+}

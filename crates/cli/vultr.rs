@@ -470,7 +470,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             {
                 eprintln!(
                     "warning: {}; what the impact says they lose may stay within their reach through it",
-                    render::clean(&note)
+                    render::clean(&client.key().redact(&note))
                 );
             }
             if gates.check_impact(&impact, &org) != 0 {

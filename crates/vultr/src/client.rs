@@ -318,6 +318,7 @@ impl Client {
                             return Err(fail(
                                 self,
                                 HttpError::RetryAfterTooLong {
+                                    status: cause.retry_status(),
                                     wait,
                                     cap: self.options.retry_after_cap,
                                 },
@@ -442,7 +443,17 @@ impl Client {
                     .as_deref()
                     .and_then(|v| parse_retry_after(v, self.clock.system_now())),
             },
-            500 | 502 | 503 | 504 => Outcome::Retry {
+            // go-retryablehttp, which govultr uses, honours `Retry-After` on 503 as on 429.
+            503 => Outcome::Retry {
+                cause: HttpError::Server {
+                    status,
+                    attempts: attempt,
+                },
+                wait: retry_after
+                    .as_deref()
+                    .and_then(|v| parse_retry_after(v, self.clock.system_now())),
+            },
+            500 | 502 | 504 => Outcome::Retry {
                 cause: HttpError::Server {
                     status,
                     attempts: attempt,

@@ -1832,12 +1832,13 @@ fn bind_organization(c: &mut Crawler, org: &api::Organization) -> Result<bool, E
     }
     if !others.is_empty() {
         let others: Vec<String> = others.iter().map(|o| format!("`{o}`")).collect();
-        return Err(Error::Crawl(format!(
+        let key = c.client.key();
+        return Err(Error::Crawl(key.redact(&format!(
             "organization `{}` was chosen, but the API answers for organization {} (`org_id` of `GET /invitation`): Vultr picks the organization by the API key, not by request; use a key whose organization is `{}`",
             org.id,
             others.join(", "),
             org.id
-        )));
+        ))));
     }
     if !confirmed {
         c.event(
