@@ -608,3 +608,55 @@ fn retry_after_on_503_is_honoured() {
         clock.sleeps()
     );
 }
+
+/// remove-member checks the membership the documented way, `GET /groups/{id}/members`, page
+/// by page (the user on the second page is found), and a `null` member list after the last
+/// member left is an empty group: the removal worked.
+#[test]
+fn remove_member_checks_members_as_documented() {
+    // Bo is Ops's second member: with one member per page, on the second page.
+    let server = start_with(
+        small(),
+        FakeOptions {
+            max_page_size: Some(1),
+            ..FakeOptions::default()
+        },
+    );
+    let run = vultr(
+        "remove-member",
+        &server,
+        &["--group", "Ops", "--user", "bo@small.example", "--yes"],
+    );
+    run.expect_code(0);
+    let checks = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/v2/groups/g-ops/members")
+        .count();
+    assert!(checks >= 3, "paged checks: {checks}");
+
+    // Ana is Billing's only member; after the DELETE the members list comes back `null`.
+    let null_members = FaultAction::Body {
+        status: 200,
+        content_type: "application/json".into(),
+        body: r#"{"members": null, "meta": {"total": 0, "links": {"next": "", "prev": ""}}}"#
+            .into(),
+    };
+    let server = start_with(
+        small(),
+        FakeOptions {
+            faults: vec![Fault::on("/groups/g-billing/members", null_members)
+                .method("GET")
+                .skip(1)],
+            ..FakeOptions::default()
+        },
+    );
+    let run = vultr(
+        "remove-member",
+        &server,
+        &["--group", "Billing", "--user", "ana@small.example", "--yes"],
+    );
+    run.expect_code(0);
+    assert!(run.stderr.contains("\"outcome\":\"removed\""), "{run:#?}");
+    assert_eq!(deletes(&server), 1);
+}

@@ -722,11 +722,11 @@ fn report_outcome(outcome: &str, group_id: &str, user_id: &str, check: Option<&s
     eprintln!("outcome: {value}");
 }
 
-/// The exact command that shows whether the membership is still there: the group as Vultr
-/// lists it. The key is named by its variable, never written out.
+/// The exact command that shows whether the membership is still there: the group's members
+/// as Vultr lists them. The key is named by its variable, never written out.
 fn check_command(client: &Client, group_id: &str) -> String {
     let url = format!(
-        "{}/groups/{}",
+        "{}/groups/{}/members",
         client.options().base_url.trim_end_matches('/'),
         iamsim_vultr::encode(group_id)
     );
