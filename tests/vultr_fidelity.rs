@@ -660,3 +660,83 @@ fn remove_member_checks_members_as_documented() {
     assert!(run.stderr.contains("\"outcome\":\"removed\""), "{run:#?}");
     assert_eq!(deletes(&server), 1);
 }
+
+/// `fetch --record DIR` saves every answer (never the key; emails pseudonymised unless
+/// `--record-emails`); `fetch --replay DIR` crawls from it with no server and no key, giving
+/// the same organization; a recording that lacks a request is an error naming it.
+#[test]
+fn record_and_replay() {
+    let mut org = demo();
+    org.users[1].acls = Some(vec!["billing".into()]);
+    let server = holders(org, PolicyUsers::default(), vec![]);
+    let dir = crate::vultr_support::temp_dir("record");
+    let recording = dir.join("rec");
+    let recording = recording.to_str().unwrap();
+    let live = dir.join("live.json");
+    let live = live.to_str().unwrap();
+    let run = vultr("fetch", &server, &["-o", live, "--record", recording]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("note: recorded "), "{run:#?}");
+    let files = crate::vultr_support::files_in(std::path::Path::new(recording));
+    assert!(files.contains(&"recording.json".to_string()));
+    let paths: Vec<String> = files.iter().map(|f| format!("{recording}/{f}")).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    crate::vultr_support::assert_no_key(&run, &refs);
+    let all: String = paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(!all.contains("@acme.example"), "emails are pseudonymised");
+    assert!(all.contains(&iamsim_vultr::recording::pseudonym("ana@acme.example")));
+    drop(server);
+
+    // Replay: no server, no key.
+    let replayed = dir.join("replayed.json");
+    let replayed = replayed.to_str().unwrap();
+    let run = crate::util::iamsim_with(
+        &["vultr", "fetch", "--replay", recording, "-o", replayed],
+        |c| {
+            c.env_remove("VULTR_API_KEY")
+                .env_remove("VULTR_API_KEY_FILE");
+        },
+    );
+    run.expect_code(0);
+    let read = |p: &str| Snapshot::from_json_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+    let mut expected = organization(&read(live));
+    for user in &mut expected.users {
+        user.email = iamsim_vultr::recording::pseudonym(&user.email);
+    }
+    iamsim_vultr::normalize(&mut expected);
+    assert_eq!(organization(&read(replayed)), expected);
+
+    // With --record-emails, emails stay; a replay with other options lacks requests.
+    let server = holders(demo(), PolicyUsers::default(), vec![]);
+    let kept = dir.join("kept");
+    let kept = kept.to_str().unwrap();
+    vultr(
+        "fetch",
+        &server,
+        &["--record", kept, "--record-emails", "-o", live],
+    )
+    .expect_code(0);
+    assert!(std::fs::read_to_string(format!("{kept}/0002.json"))
+        .unwrap()
+        .contains("@acme.example"));
+    let run = crate::util::iamsim(&[
+        "vultr",
+        "fetch",
+        "--replay",
+        kept,
+        "--per-page",
+        "7",
+        "-o",
+        replayed,
+    ]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains(
+            "GET /v2/organizations?per_page=7: the recording holds no answer to this request"
+        ),
+        "{run:#?}"
+    );
+}

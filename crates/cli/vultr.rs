@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use clap::{ArgAction, Args, Subcommand};
 use iamsim_core::{Catalogue, Change, Org};
 use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault};
+use iamsim_vultr::recording::{Emails, Replay};
 use iamsim_vultr::{
     apply, crawl, legacy, verify, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Progress,
     API_KEY_VAR, DEFAULT_BASE_URL, MAX_RATE, MIN_RATE,
@@ -39,6 +40,16 @@ pub enum VultrCommand {
         /// Crawl again, up to N times, while the crawl is not consistent.
         #[arg(long, value_name = "N", default_value_t = 0)]
         recrawl: u32,
+        /// Save every response body as received into DIR (created 0700), with the API key
+        /// never written and emails replaced by stable pseudonyms (see docs/vultr.md).
+        #[arg(long, value_name = "DIR", conflicts_with = "replay")]
+        record: Option<PathBuf>,
+        /// With --record: keep email addresses as received.
+        #[arg(long, requires = "record")]
+        record_emails: bool,
+        /// Crawl from a recording made with --record, with no network and no API key.
+        #[arg(long, value_name = "DIR")]
+        replay: Option<PathBuf>,
         #[command(flatten)]
         api: Api,
     },
@@ -142,6 +153,18 @@ pub struct Api {
 }
 
 impl Api {
+    fn client_options(&self) -> ClientOptions {
+        ClientOptions {
+            base_url: self.base_url.clone(),
+            rate_per_second: self.rate,
+            request_timeout: Duration::from_secs(self.timeout),
+            total_timeout: Some(Duration::from_secs(self.total_timeout)),
+            max_attempts: self.attempts,
+            user_agent: concat!("iamsim/", env!("CARGO_PKG_VERSION")).to_string(),
+            ..ClientOptions::default()
+        }
+    }
+
     fn client(&self) -> Result<Client, Failure> {
         let key = match &self.api_key_file {
             Some(path) => {
@@ -157,16 +180,7 @@ impl Api {
                 ))
             })?,
         };
-        let options = ClientOptions {
-            base_url: self.base_url.clone(),
-            rate_per_second: self.rate,
-            request_timeout: Duration::from_secs(self.timeout),
-            total_timeout: Some(Duration::from_secs(self.total_timeout)),
-            max_attempts: self.attempts,
-            user_agent: concat!("iamsim/", env!("CARGO_PKG_VERSION")).to_string(),
-            ..ClientOptions::default()
-        };
-        let mut client = Client::new(key, options)?;
+        let mut client = Client::new(key, self.client_options())?;
         if self.verbose > 0 {
             client.set_observer(|log| {
                 let status = log
@@ -360,15 +374,45 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             verify: check,
             strict,
             recrawl,
+            record,
+            record_emails,
+            replay,
             api,
         } => {
             let started = Instant::now();
             if let Some(path) = &output {
                 check_output_dir(path)?;
             }
-            let mut client = api.client()?;
+            let mut client = match &replay {
+                None => api.client()?,
+                Some(dir) => {
+                    let recording = Replay::open(dir, input_limit())?;
+                    // Nothing is sent: no key is needed, and none is read.
+                    let key = ApiKey::new("iamsim-replay-no-key")?;
+                    let mut client = Client::new(key, api.client_options())?;
+                    client.replay_from(recording);
+                    client
+                }
+            };
+            if record.is_some() {
+                client.start_recording(if record_emails {
+                    Emails::Kept
+                } else {
+                    Emails::Hashed
+                });
+            }
             let options = api.crawl_options(strict);
-            let mut result = crawl_reporting(&mut client, &options, recrawl, api.verbose)?;
+            let crawled = crawl_reporting(&mut client, &options, recrawl, api.verbose);
+            // A recording is written even when the crawl failed: it shows what failed.
+            if let (Some(dir), Some(recorder)) = (&record, client.take_recording()) {
+                recorder.write(dir, client.base_path(), client.key())?;
+                eprintln!(
+                    "note: recorded {} response(s) in {}",
+                    recorder.len(),
+                    render::clean(&dir.display().to_string())
+                );
+            }
+            let mut result = crawled?;
             let mut code = 0;
             if check {
                 let mut progress = ProgressLine::new();

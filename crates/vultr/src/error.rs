@@ -145,6 +145,9 @@ pub enum HttpError {
         /// The per-request timeout.
         timeout: Duration,
     },
+    /// Replaying a recording that holds no (more) answer to this request.
+    #[error("the recording holds no answer to this request (it was recorded with other options, or from another organization)")]
+    NotRecorded,
     /// A broken connection or truncated body, on every try.
     #[error("connection failed on all {attempts} attempt(s): {message}")]
     Transport {

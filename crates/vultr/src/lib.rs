@@ -48,6 +48,7 @@ pub mod fake;
 pub mod files;
 mod key;
 pub mod legacy;
+pub mod recording;
 mod verify;
 
 pub use client::{
