@@ -740,3 +740,83 @@ fn record_and_replay() {
         "{run:#?}"
     );
 }
+
+/// The "done when": one crawl of the fake with policy-user rows of every assignment
+/// type, a user with legacy ACLs, a `Condition` in a policy and a 503 with `Retry-After`
+/// gives a snapshot whose answers are right: Ana, leaving Ops, is predicted to lose what only
+/// Ops gave her, her root-equivalent ACL is said, the conditional Allow grants nothing.
+#[test]
+fn a_crawl_of_every_case_at_once_gives_the_right_answers() {
+    let mut org = small();
+    org.users[0].acls = Some(vec!["manage_users".into()]);
+    let mut raw = std::collections::BTreeMap::new();
+    raw.insert(
+        "p-billing".to_string(),
+        serde_json::json!({"Statement": [
+            {"Effect": "Allow", "Action": "account.billing.Read", "Resource": "*"},
+            {"Effect": "Allow", "Action": "account.billing.Update", "Resource": "*",
+             "Condition": {"Bool": {"vultr:MultiFactorAuthPresent": "true"}}}]}),
+    );
+    let unavailable = FaultAction::Status {
+        status: 503,
+        retry_after: Some("2".into()),
+        body: None,
+    };
+    let options_for = || FakeOptions {
+        faults: vec![Fault::on("/policies", unavailable.clone()).times(1)],
+        policy_users: PolicyUsers {
+            holders: true,
+            ..PolicyUsers::default()
+        },
+        raw_documents: raw.clone(),
+        ..FakeOptions::default()
+    };
+    let server = start_with(org.clone(), options_for());
+    let (result, clock, _) = fetch_with(options(&server), &CrawlOptions::default());
+    let crawl = result.expect("crawl");
+    assert!(clock.sleeps().contains(&std::time::Duration::from_secs(2)));
+    let ana = crawl
+        .snapshot
+        .users
+        .iter()
+        .find(|u| u.id == "u-ana")
+        .unwrap();
+    assert!(
+        ana.policies.is_empty(),
+        "no group holding became direct: {ana:?}"
+    );
+    assert!(ana.root_by_acl());
+    let kinds: Vec<EventKind> = crawl.info.events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![EventKind::UnevaluatedStatement],
+        "{:#?}",
+        crawl.info.events
+    );
+
+    let server = start_with(org, options_for());
+    let run = vultr(
+        "remove-member",
+        &server,
+        &[
+            "--group",
+            "Ops",
+            "--user",
+            "ana@small.example",
+            "--dry-run",
+            "--fail-if-loses",
+            "compute.instance.Create",
+        ],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("ana@small.example loses compute.instance.Create"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr.contains("holds the legacy ACL `manage_users`"),
+        "{run:#?}"
+    );
+    assert!(!run.stdout.contains("account.billing.Update"), "{run:#?}");
+}
