@@ -22,6 +22,7 @@ mod terraform;
 mod util;
 mod vultr_cli;
 mod vultr_consistency;
+mod vultr_fidelity;
 mod vultr_http;
 mod vultr_json;
 mod vultr_page;

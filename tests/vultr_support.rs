@@ -86,6 +86,12 @@ pub fn organization(snapshot: &Snapshot) -> Snapshot {
 pub fn as_crawled(original: &Snapshot) -> Snapshot {
     let mut s = organization(original);
     s.organization.root_user_id = None;
+    // The fake serves unknown ACLs as none and API access as enabled; the crawl records what
+    // it was sent (a suspended user `/users` leaves out stays unknown).
+    for user in &mut s.users {
+        user.acls.get_or_insert_with(Vec::new);
+        user.api_enabled.get_or_insert(true);
+    }
     iamsim_vultr::normalize(&mut s);
     s
 }

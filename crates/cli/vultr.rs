@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use clap::{ArgAction, Args, Subcommand};
 use iamsim_core::{Catalogue, Change, Org};
 use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault};
+use iamsim_vultr::recording::{Emails, Replay};
 use iamsim_vultr::{
-    apply, crawl, verify, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Progress,
+    apply, crawl, legacy, verify, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Progress,
     API_KEY_VAR, DEFAULT_BASE_URL, MAX_RATE, MIN_RATE,
 };
 
@@ -39,6 +40,16 @@ pub enum VultrCommand {
         /// Crawl again, up to N times, while the crawl is not consistent.
         #[arg(long, value_name = "N", default_value_t = 0)]
         recrawl: u32,
+        /// Save every response body as received into DIR (created 0700), with the API key
+        /// never written and emails replaced by stable pseudonyms (see docs/vultr.md).
+        #[arg(long, value_name = "DIR", conflicts_with = "replay")]
+        record: Option<PathBuf>,
+        /// With --record: keep email addresses as received.
+        #[arg(long, requires = "record")]
+        record_emails: bool,
+        /// Crawl from a recording made with --record, with no network and no API key.
+        #[arg(long, value_name = "DIR")]
+        replay: Option<PathBuf>,
         #[command(flatten)]
         api: Api,
     },
@@ -66,6 +77,11 @@ pub enum VultrCommand {
         /// Output format of the impact.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Go on even when the crawl saw a disagreement about this user or group that is a
+        /// known fault of Vultr's API (group policies that the two views list differently; a
+        /// `meta.total` that is stable but does not count the items). Each is printed.
+        #[arg(long)]
+        accept_api_quirks: bool,
         /// Which wins between an Allow and a Deny: `deny-wins` (a Deny on any path) or
         /// `nearest-wins` (the attachment nearest the user). See docs/semantics.md §4.
         #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins)]
@@ -137,6 +153,18 @@ pub struct Api {
 }
 
 impl Api {
+    fn client_options(&self) -> ClientOptions {
+        ClientOptions {
+            base_url: self.base_url.clone(),
+            rate_per_second: self.rate,
+            request_timeout: Duration::from_secs(self.timeout),
+            total_timeout: Some(Duration::from_secs(self.total_timeout)),
+            max_attempts: self.attempts,
+            user_agent: concat!("iamsim/", env!("CARGO_PKG_VERSION")).to_string(),
+            ..ClientOptions::default()
+        }
+    }
+
     fn client(&self) -> Result<Client, Failure> {
         let key = match &self.api_key_file {
             Some(path) => {
@@ -152,16 +180,7 @@ impl Api {
                 ))
             })?,
         };
-        let options = ClientOptions {
-            base_url: self.base_url.clone(),
-            rate_per_second: self.rate,
-            request_timeout: Duration::from_secs(self.timeout),
-            total_timeout: Some(Duration::from_secs(self.total_timeout)),
-            max_attempts: self.attempts,
-            user_agent: concat!("iamsim/", env!("CARGO_PKG_VERSION")).to_string(),
-            ..ClientOptions::default()
-        };
-        let mut client = Client::new(key, options)?;
+        let mut client = Client::new(key, self.client_options())?;
         if self.verbose > 0 {
             client.set_observer(|log| {
                 let status = log
@@ -355,15 +374,45 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             verify: check,
             strict,
             recrawl,
+            record,
+            record_emails,
+            replay,
             api,
         } => {
             let started = Instant::now();
             if let Some(path) = &output {
                 check_output_dir(path)?;
             }
-            let mut client = api.client()?;
+            let mut client = match &replay {
+                None => api.client()?,
+                Some(dir) => {
+                    let recording = Replay::open(dir, input_limit())?;
+                    // Nothing is sent: no key is needed, and none is read.
+                    let key = ApiKey::new("iamsim-replay-no-key")?;
+                    let mut client = Client::new(key, api.client_options())?;
+                    client.replay_from(recording);
+                    client
+                }
+            };
+            if record.is_some() {
+                client.start_recording(if record_emails {
+                    Emails::Kept
+                } else {
+                    Emails::Hashed
+                });
+            }
             let options = api.crawl_options(strict);
-            let mut result = crawl_reporting(&mut client, &options, recrawl, api.verbose)?;
+            let crawled = crawl_reporting(&mut client, &options, recrawl, api.verbose);
+            // A recording is written even when the crawl failed: it shows what failed.
+            if let (Some(dir), Some(recorder)) = (&record, client.take_recording()) {
+                recorder.write(dir, client.base_path(), client.key())?;
+                eprintln!(
+                    "note: recorded {} response(s) in {}",
+                    recorder.len(),
+                    render::clean(&dir.display().to_string())
+                );
+            }
+            let mut result = crawled?;
             let mut code = 0;
             if check {
                 let mut progress = ProgressLine::new();
@@ -391,6 +440,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 result.store_info()?;
             }
             result.check_no_secret(client.key())?;
+            print_acl_notes(&result.snapshot);
             if let Err(e) = Org::compile(&result.snapshot, &Catalogue::bundled()) {
                 eprintln!(
                     "warning: the crawled organization does not compile, so queries on it will fail: {}",
@@ -428,6 +478,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             fail_if_loses,
             catalogue: catalogue_path,
             format,
+            accept_api_quirks,
             precedence,
             api,
         } => {
@@ -454,6 +505,18 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             }])?;
             let view = render::ImpactView::default();
             emit(format, &impact, |m| render::impact(&impact, m, &view))?;
+            if let Some(note) = before
+                .snapshot
+                .users
+                .iter()
+                .find(|u| u.id == user_id)
+                .and_then(legacy::acl_note)
+            {
+                eprintln!(
+                    "warning: {}; what the impact says they lose may stay within their reach through it",
+                    render::clean(&client.key().redact(&note))
+                );
+            }
             if gates.check_impact(&impact, &org) != 0 {
                 eprintln!("note: a gate tripped; nothing was changed on Vultr");
                 return Ok(1);
@@ -461,12 +524,6 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             if dry_run {
                 eprintln!("note: --dry-run; nothing was changed on Vultr");
                 return Ok(0);
-            }
-            if !before.info.consistent {
-                return Err(Failure(format!(
-                    "the crawl saw {} consistency event(s); not changing anything on an inconsistent picture (run again)",
-                    before.info.events.len()
-                )));
             }
             let email = before
                 .snapshot
@@ -482,6 +539,13 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 .find(|g| g.id == group_id)
                 .map(|g| g.display_name.clone())
                 .unwrap_or_default();
+            check_events(
+                &before,
+                &group_id,
+                &user_id,
+                &format!("`{email}` or `{group_name}`"),
+                accept_api_quirks,
+            )?;
             if !yes {
                 confirm(&email, &group_name)?;
             }
@@ -630,6 +694,63 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
     }
 }
 
+/// Warns about users whose legacy ACLs give access outside IAM: at most 20 lines, then a count.
+fn print_acl_notes(snapshot: &iamsim_core::Snapshot) {
+    const SHOWN: usize = 20;
+    let notes = legacy::acl_notes(snapshot);
+    for note in notes.iter().take(SHOWN) {
+        eprintln!("warning: {}", render::clean(note));
+    }
+    if notes.len() > SHOWN {
+        eprintln!(
+            "warning: and {} more user(s) with legacy ACLs (the snapshot's `users[].acls`)",
+            notes.len() - SHOWN
+        );
+    }
+}
+
+/// Refuses to change Vultr when a consistency event of the crawl touches the change (names the
+/// user, the group, or anything that reaches the user, or names nothing in particular); events
+/// about other parts of the organization were already printed as warnings and do not block.
+/// A known fault of Vultr's API blocks too, unless `accept` (`--accept-api-quirks`).
+fn check_events(
+    crawl: &Crawl,
+    group_id: &str,
+    user_id: &str,
+    who: &str,
+    accept: bool,
+) -> Result<(), Failure> {
+    let relevant = apply::relevant_ids(&crawl.snapshot, group_id, user_id);
+    let (quirks, others) = apply::touching_events(&crawl.info.events, &relevant);
+    if let Some(first) = others.first() {
+        eprintln!(
+            "hint: re-check with `iamsim vultr fetch --recrawl 3`; if the disagreement stays, compare the endpoints it names by hand"
+        );
+        return Err(Failure(render::clean(&format!(
+            "{} consistency event(s) concern {who}, so the prediction may be wrong; nothing was changed; first: {first}",
+            others.len()
+        ))));
+    }
+    if let Some(first) = quirks.first() {
+        if !accept {
+            eprintln!(
+                "hint: these are known faults of Vultr's API (docs/vultr.md, remove-member); to go on despite them, add --accept-api-quirks"
+            );
+            return Err(Failure(render::clean(&format!(
+                "{} known API quirk(s) concern {who}; nothing was changed; first: {first}",
+                quirks.len()
+            ))));
+        }
+        for quirk in &quirks {
+            eprintln!(
+                "warning: going on despite a known API quirk (--accept-api-quirks): {}",
+                render::clean(&quirk.to_string())
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The outcome of a DELETE, as one machine-readable stderr line: `outcome: ` and a JSON object
 /// with `outcome` (`removed`, verified by a GET; `not_removed`; `unknown`), the group and user
 /// ids and, when unknown, the command that checks.
@@ -645,11 +766,11 @@ fn report_outcome(outcome: &str, group_id: &str, user_id: &str, check: Option<&s
     eprintln!("outcome: {value}");
 }
 
-/// The exact command that shows whether the membership is still there: the group as Vultr
-/// lists it. The key is named by its variable, never written out.
+/// The exact command that shows whether the membership is still there: the group's members
+/// as Vultr lists them. The key is named by its variable, never written out.
 fn check_command(client: &Client, group_id: &str) -> String {
     let url = format!(
-        "{}/groups/{}",
+        "{}/groups/{}/members",
         client.options().base_url.trim_end_matches('/'),
         iamsim_vultr::encode(group_id)
     );

@@ -383,6 +383,8 @@ fn classic(params: &Params) -> Snapshot {
                 } else {
                     Vec::new()
                 },
+                acls: None,
+                api_enabled: None,
             }
         })
         .collect();
@@ -616,6 +618,8 @@ fn broad(params: &Params) -> Snapshot {
             suspended: rng.chance(1),
             policies: distinct(&mut rng, (1, 1), &all_policies, "p-"),
             roles: distinct(&mut rng, (1, 1), &assignable, "r-"),
+            acls: None,
+            api_enabled: None,
         })
         .collect();
     // Members of each group: a partial Fisher-Yates shuffle of one permutation of the users

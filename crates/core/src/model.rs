@@ -69,6 +69,33 @@ pub struct User {
     /// Ids of roles attached directly to the user.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Legacy ACLs, Vultr's permissions from before IAM (`manage_users`, `billing`, ...), as
+    /// `GET /users` lists them. Vultr still enforces them alongside IAM during the move, so
+    /// they grant access IAM changes do not touch; [`ROOT_EQUIVALENT_ACL`] is documented as
+    /// equivalent to the root user. `None`: not known (a snapshot not crawled from Vultr, or
+    /// written before this field); `Some([])`: known to hold none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acls: Option<Vec<String>>,
+    /// Whether the user may use Vultr's API, as `GET /users` says. Recorded, not evaluated:
+    /// IAM decides what an API call may do. `None`: not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_enabled: Option<bool>,
+}
+
+/// The legacy ACL Vultr documents as equivalent to the root user ("What permissions can be
+/// granted to users"; "Can I continue using ACLs after IAM is enabled").
+pub const ROOT_EQUIVALENT_ACL: &str = "manage_users";
+
+impl User {
+    /// The legacy ACLs the user holds (none when not known).
+    pub fn legacy_acls(&self) -> &[String] {
+        self.acls.as_deref().unwrap_or_default()
+    }
+
+    /// Whether a legacy ACL makes the user equivalent to the root user, whatever IAM says.
+    pub fn root_by_acl(&self) -> bool {
+        self.legacy_acls().iter().any(|a| a == ROOT_EQUIVALENT_ACL)
+    }
 }
 
 /// A group of users.

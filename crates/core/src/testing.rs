@@ -458,6 +458,8 @@ pub fn organization(knobs: &OrgKnobs) -> BoxedStrategy<Snapshot> {
                     suspended,
                     policies: ids("p", &policies),
                     roles: ids("r", &roles),
+                    acls: None,
+                    api_enabled: None,
                 })
                 .collect();
             if dangling {
@@ -2039,6 +2041,8 @@ pub mod fuzz {
                 suspended: false,
                 policies: vec!["p".into()],
                 roles: Vec::new(),
+                acls: None,
+                api_enabled: None,
             }],
             groups: vec![crate::model::Group {
                 id: "g".into(),

@@ -47,6 +47,12 @@ pub struct User {
     pub last_name: String,
     #[serde(default, deserialize_with = "lenient_bool")]
     pub service_user: bool,
+    /// Legacy ACLs; `null` or missing read as none known.
+    #[serde(default)]
+    pub acls: Option<Vec<String>>,
+    /// Whether API access is enabled.
+    #[serde(default)]
+    pub api_enabled: Option<bool>,
 }
 
 impl User {
@@ -85,6 +91,24 @@ pub const ORGANIZATION_USER_FIELDS: &[&str] = &[
     "date_created",
     "date_suspended",
     "assigned_date",
+];
+
+/// `GET /invitation` items (read only for their `org_id`).
+pub const INVITATION_FIELDS: &[&str] = &[
+    "id",
+    "inviter_name",
+    "inviter_email",
+    "email_invited",
+    "email_registered",
+    "permissions",
+    "org_id",
+    "org_name",
+    "status",
+    "status_full",
+    "invite_status",
+    "date_created",
+    "date_responded",
+    "expiration_date",
 ];
 
 /// `GET /groups` items and `GET /groups/{id}`.

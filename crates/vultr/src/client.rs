@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::clock::{Clock, SystemClock};
 use crate::key::ApiKey;
+use crate::recording::{Emails, Recorder, Replay};
 use crate::{Error, HttpError};
 
 /// Vultr's API, version 2.
@@ -122,6 +123,10 @@ pub struct Client {
     stats: Stats,
     rng: u64,
     observer: Option<Observer>,
+    /// Answers being recorded (`fetch --record`).
+    recorder: Option<Recorder>,
+    /// A recording answering instead of the network (`fetch --replay`).
+    replay: Option<Replay>,
 }
 
 impl std::fmt::Debug for Client {
@@ -210,7 +215,31 @@ impl Client {
             stats: Stats::default(),
             rng: rng | 1,
             observer: None,
+            recorder: None,
+            replay: None,
         })
+    }
+
+    /// Records every answer that ends a request from now on; see [`crate::recording`].
+    pub fn start_recording(&mut self, emails: Emails) {
+        self.recorder = Some(Recorder::new(emails));
+    }
+
+    /// The recording made since [`Client::start_recording`], which stops it.
+    pub fn take_recording(&mut self) -> Option<Recorder> {
+        self.recorder.take()
+    }
+
+    /// Answers every request from `replay` instead of the network: nothing is sent, no wait is
+    /// made for the rate limit, and a request the recording does not hold is an error.
+    pub fn replay_from(&mut self, replay: Replay) {
+        self.base_path = replay.base_path().to_string();
+        self.replay = Some(replay);
+    }
+
+    /// The base path requests go under (`/v2`).
+    pub fn base_path(&self) -> &str {
+        &self.base_path
     }
 
     /// Calls `observer` after every request (for `-v` logs and progress).
@@ -287,8 +316,10 @@ impl Client {
                     },
                 )
             })?;
-            self.wait_for_slot(remaining)
-                .map_err(|cause| fail(self, cause))?;
+            if self.replay.is_none() {
+                self.wait_for_slot(remaining)
+                    .map_err(|cause| fail(self, cause))?;
+            }
             let at = self.clock.now();
             self.stats.requests += 1;
             if attempt > 1 {
@@ -318,6 +349,7 @@ impl Client {
                             return Err(fail(
                                 self,
                                 HttpError::RetryAfterTooLong {
+                                    status: cause.retry_status(),
                                     wait,
                                     cap: self.options.retry_after_cap,
                                 },
@@ -397,6 +429,17 @@ impl Client {
         timeout: Duration,
         attempt: u32,
     ) -> (Option<u16>, Outcome) {
+        if let Some(replay) = &mut self.replay {
+            return match replay.next(method, target) {
+                Some((status, content_type, body)) => {
+                    self.stats.bytes += body.len() as u64;
+                    let outcome =
+                        self.judge(method, status, content_type, None, None, Ok(body), attempt);
+                    (Some(status), outcome)
+                }
+                None => (None, Outcome::Fail(HttpError::NotRecorded)),
+            };
+        }
         let url = format!("{}{target}", self.origin);
         let builder = match method {
             "DELETE" => self.agent.delete(&url),
@@ -426,8 +469,38 @@ impl Client {
         let body = read_body(response.into_body(), self.options.max_body_bytes, timeout);
         if let Ok(body) = &body {
             self.stats.bytes += body.len() as u64;
+            // Only answers that end a request are kept: a retried 429 or 5xx is not replayed.
+            if let Some(recorder) = &mut self.recorder {
+                if !matches!(status, 429 | 500..=599) {
+                    recorder.push(method, target, status, content_type.clone(), body);
+                }
+            }
         }
-        let outcome = match status {
+        let outcome = self.judge(
+            method,
+            status,
+            content_type,
+            retry_after,
+            location,
+            body,
+            attempt,
+        );
+        (Some(status), outcome)
+    }
+
+    /// What an answer comes to: done, retry (after how long), or fail.
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &self,
+        method: &str,
+        status: u16,
+        content_type: Option<String>,
+        retry_after: Option<String>,
+        location: Option<String>,
+        body: Result<Vec<u8>, Outcome>,
+        attempt: u32,
+    ) -> Outcome {
+        match status {
             200..=299 => match body {
                 Err(outcome) => outcome,
                 Ok(body) if method == "DELETE" => Outcome::Done(status, body),
@@ -442,7 +515,17 @@ impl Client {
                     .as_deref()
                     .and_then(|v| parse_retry_after(v, self.clock.system_now())),
             },
-            500 | 502 | 503 | 504 => Outcome::Retry {
+            // go-retryablehttp, which govultr uses, honours `Retry-After` on 503 as on 429.
+            503 => Outcome::Retry {
+                cause: HttpError::Server {
+                    status,
+                    attempts: attempt,
+                },
+                wait: retry_after
+                    .as_deref()
+                    .and_then(|v| parse_retry_after(v, self.clock.system_now())),
+            },
+            500 | 502 | 504 => Outcome::Retry {
                 cause: HttpError::Server {
                     status,
                     attempts: attempt,
@@ -471,8 +554,7 @@ impl Client {
                     _ => HttpError::Status { status, detail },
                 })
             }
-        };
-        (Some(status), outcome)
+        }
     }
 }
 

@@ -142,6 +142,10 @@ pub struct CrawlInfo {
     pub events: Vec<Event>,
     /// Crawls made: more than 1 when inconsistent crawls were retried.
     pub attempts: u32,
+    /// Policy statements with keys iamsim does not evaluate, as Vultr sent them, and how the
+    /// snapshot's documents read them instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unevaluated_statements: Vec<UnevaluatedStatement>,
     /// The result of `--verify`, when asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<crate::verify::Verification>,
@@ -202,6 +206,38 @@ pub enum EventKind {
     UnknownReference,
     /// A role trust whose role could not be told.
     UnresolvedTrust,
+    /// A row of `/policies/{id}/users` says the user holds the policy through a group or a
+    /// role that the crawl does not find: the two views disagree.
+    AssignmentMismatch,
+    /// A row of `/policies/{id}/users` with an `assignment_type` iamsim does not know, or
+    /// none: it is not read as a direct attachment unless the user's own view
+    /// (`/users/{id}/policies`, bucket `direct`) lists the policy.
+    UnknownAssignmentType,
+    /// The key sees several organizations and nothing showed that the endpoints that name
+    /// none answer for the chosen one.
+    OrganizationUnconfirmed,
+    /// A policy statement with keys iamsim does not evaluate (such as `Condition`): kept as
+    /// sent in `crawl.unevaluated_statements`, read conservatively in the document.
+    UnevaluatedStatement,
+}
+
+impl EventKind {
+    /// The name used in the snapshot (`total_mismatch`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Gone => "gone",
+            EventKind::TotalMismatch => "total_mismatch",
+            EventKind::TotalChanged => "total_changed",
+            EventKind::DuplicateDiffers => "duplicate_differs",
+            EventKind::ViewMismatch => "view_mismatch",
+            EventKind::UnknownReference => "unknown_reference",
+            EventKind::UnresolvedTrust => "unresolved_trust",
+            EventKind::AssignmentMismatch => "assignment_mismatch",
+            EventKind::UnknownAssignmentType => "unknown_assignment_type",
+            EventKind::UnevaluatedStatement => "unevaluated_statement",
+            EventKind::OrganizationUnconfirmed => "organization_unconfirmed",
+        }
+    }
 }
 
 /// One consistency event.
@@ -213,12 +249,70 @@ pub struct Event {
     pub endpoint: String,
     /// What, in one line.
     pub message: String,
+    /// The ids (users, groups, roles, policies) the event is about, sorted. Empty means it
+    /// may concern anything (a whole listing such as `/users`), which is also how an event of
+    /// an older snapshot, recorded without them, is read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
+    /// The disagreement is one the reference documents as a known fault of Vultr's API (group
+    /// policies, which Vultr's Terraform provider ignores "until the API is fixed"), not a sign
+    /// that the organization changed. `remove-member --accept-api-quirks` may go on despite it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known_quirk: bool,
+}
+
+impl Event {
+    /// Whether the event may concern any of `ids`: it names one of them, or names nothing.
+    pub fn touches<'a>(&self, mut ids: impl Iterator<Item = &'a str>) -> bool {
+        self.subjects.is_empty() || ids.any(|id| self.subjects.iter().any(|s| s == id))
+    }
 }
 
 impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.endpoint, self.message)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.endpoint,
+            self.kind.as_str(),
+            self.message
+        )
     }
+}
+
+/// The ids a per-item path is about (`/groups/g-1/policies` is about `g-1`); none for a
+/// whole listing (`/users`), which may be about anything.
+fn subjects_of(path: &str) -> Vec<String> {
+    let path = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["groups" | "roles" | "policies" | "users", id, ..] => vec![decode(id)],
+        _ => Vec::new(),
+    }
+}
+
+/// Undoes [`encode`] on a path segment.
+fn decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A shape error, before it knows its request.
@@ -372,6 +466,7 @@ pub(crate) struct Crawler<'a> {
     items_read: u64,
     bytes_at_start: u64,
     events: Vec<Event>,
+    unevaluated: Vec<UnevaluatedStatement>,
     ignored: BTreeSet<String>,
     progress: &'a mut dyn FnMut(&Progress),
 }
@@ -397,6 +492,7 @@ impl<'a> Crawler<'a> {
             items_read: 0,
             bytes_at_start,
             events: Vec::new(),
+            unevaluated: Vec::new(),
             ignored: BTreeSet::new(),
             progress,
         }
@@ -418,12 +514,32 @@ impl<'a> Crawler<'a> {
     }
 
     fn event(&mut self, kind: EventKind, path: &str, message: String) {
+        self.event_on(kind, path, message, &[], false);
+    }
+
+    /// An event about the ids its path names plus `more`.
+    fn event_on(
+        &mut self,
+        kind: EventKind,
+        path: &str,
+        message: String,
+        more: &[&str],
+        known_quirk: bool,
+    ) {
         let endpoint = self.describe(path);
         let message = self.client.key().redact(&message);
+        let mut subjects = subjects_of(path);
+        if !subjects.is_empty() || !more.is_empty() {
+            subjects.extend(more.iter().map(|s| s.to_string()));
+        }
+        subjects.sort();
+        subjects.dedup();
         self.events.push(Event {
             kind,
             endpoint,
             message,
+            subjects,
+            known_quirk,
         });
     }
 
@@ -566,7 +682,7 @@ impl<'a> Crawler<'a> {
         &mut self,
         path: &str,
         lists: impl Iterator<Item = &'v [Value]>,
-        id_field: &str,
+        row_key: &dyn Fn(&Value) -> Option<String>,
         fields: &[&str],
     ) -> Vec<Value> {
         let mut order: Vec<String> = Vec::new();
@@ -575,9 +691,10 @@ impl<'a> Crawler<'a> {
         for list in lists {
             for item in list {
                 // INVARIANT: `pages` already checked that every item has a string id.
-                let Some(id) = item.get(id_field).and_then(Value::as_str) else {
+                let Some(id) = row_key(item) else {
                     continue;
                 };
+                let id = id.as_str();
                 if let Value::Object(map) = item {
                     for key in map.keys() {
                         if !fields.contains(&key.as_str()) {
@@ -612,7 +729,7 @@ impl<'a> Crawler<'a> {
             .collect()
     }
 
-    /// A whole paged listing of `body[key]`.
+    /// A whole paged listing of `body[key]`, one item per id.
     pub(crate) fn list(
         &mut self,
         path: &str,
@@ -620,33 +737,89 @@ impl<'a> Crawler<'a> {
         id_field: &str,
         fields: &[&str],
     ) -> Result<Vec<Value>, Error> {
+        let row_key = |item: &Value| {
+            item.get(id_field)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        self.list_rows(path, key, id_field, fields, &row_key)
+    }
+
+    /// A whole paged listing of `body[key]`, one item per `row_key` (which may hold more than
+    /// the id: a user can appear in `/policies/{id}/users` once per way they hold the policy).
+    pub(crate) fn list_rows(
+        &mut self,
+        path: &str,
+        key: &str,
+        id_field: &str,
+        fields: &[&str],
+        row_key: &dyn Fn(&Value) -> Option<String>,
+    ) -> Result<Vec<Value>, Error> {
         let ids_of = |body: &Value| -> Result<Vec<String>, Shape> {
             items(body, key)?
                 .iter()
                 .enumerate()
-                .map(|(i, item)| id_of(item, id_field, &format!("{key}[{i}]")))
+                .map(|(i, item)| {
+                    let id = id_of(item, id_field, &format!("{key}[{i}]"))?;
+                    Ok(row_key(item).unwrap_or(id))
+                })
                 .collect()
         };
-        let pages = self.pages(path, &ids_of, true)?;
+        let (merged, total) = self.read_listing(path, key, fields, row_key, &ids_of)?;
+        let Some(total) = total.filter(|&t| t != merged.len() as u64) else {
+            return Ok(merged);
+        };
+        // A total unlike the items read may mean the listing changed while it was read, or
+        // that `meta.total` counts something else (what it counts is not documented). Reading
+        // the listing again tells them apart: the same items and the same total twice is not
+        // a change, only a total that does not count items.
+        let events = self.events.len();
+        let (again, total_again) = self.read_listing(path, key, fields, row_key, &ids_of)?;
+        // The second read's own events (duplicates, changing totals) repeat the first's.
+        self.events.truncate(events);
+        let read = merged.len();
+        if again == merged && total_again == Some(total) {
+            self.event_on(
+                EventKind::TotalMismatch,
+                path,
+                format!(
+                    "`meta.total` says {total} but {read} distinct item(s) were read, the same items and total on a second read: the listing did not change, `meta.total` does not count its items"
+                ),
+                &[],
+                true,
+            );
+            Ok(merged)
+        } else {
+            self.event(
+                EventKind::TotalMismatch,
+                path,
+                format!(
+                    "`meta.total` says {total} but {read} distinct item(s) were read, and a second read differs ({} item(s), total {}): the listing changed during the crawl; the second read is kept",
+                    again.len(),
+                    total_again.map_or("absent".to_string(), |t| t.to_string())
+                ),
+            );
+            Ok(again)
+        }
+    }
+
+    /// Every page of a listing, merged; and the last `meta.total`.
+    fn read_listing(
+        &mut self,
+        path: &str,
+        key: &str,
+        fields: &[&str],
+        row_key: &dyn Fn(&Value) -> Option<String>,
+        ids_of: &dyn Fn(&Value) -> Result<Vec<String>, Shape>,
+    ) -> Result<(Vec<Value>, Option<u64>), Error> {
+        let pages = self.pages(path, ids_of, true)?;
         let lists: Vec<&[Value]> = pages
             .bodies
             .iter()
             .map(|b| items(b, key).unwrap_or_default())
             .collect();
-        let merged = self.merge(path, lists.into_iter(), id_field, fields);
-        if let Some(total) = pages.last_total {
-            if total != merged.len() as u64 {
-                self.event(
-                    EventKind::TotalMismatch,
-                    path,
-                    format!(
-                        "`meta.total` says {total} but {} distinct item(s) were read",
-                        merged.len()
-                    ),
-                );
-            }
-        }
-        Ok(merged)
+        let merged = self.merge(path, lists.into_iter(), row_key, fields);
+        Ok((merged, pages.last_total))
     }
 
     /// The named buckets of a `{"all": [...], "direct": [...]}` view, across pages. Totals are
@@ -675,7 +848,8 @@ impl<'a> Crawler<'a> {
                 .iter()
                 .map(|b| bucket(b, key, name).unwrap_or_default())
                 .collect();
-            out.push(self.merge(path, lists.into_iter(), "id", fields));
+            let row_key = |item: &Value| item.get("id").and_then(Value::as_str).map(str::to_string);
+            out.push(self.merge(path, lists.into_iter(), &row_key, fields));
         }
         Ok(out)
     }
@@ -764,6 +938,7 @@ pub fn crawl(
     let mut crawler = Crawler::new(client, options.per_page, options.limits, progress);
     let snapshot = crawl_inner(&mut crawler, options)?;
     let events = std::mem::take(&mut crawler.events);
+    let unevaluated_statements = std::mem::take(&mut crawler.unevaluated);
     let ignored_fields: Vec<String> = std::mem::take(&mut crawler.ignored).into_iter().collect();
     let stats = client.stats();
     let ended = client.clock().system_now();
@@ -792,6 +967,7 @@ pub fn crawl(
         consistent: events.is_empty(),
         events,
         attempts: 1,
+        unevaluated_statements,
         verify: None,
     };
     let mut crawl = Crawl {
@@ -834,7 +1010,12 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     c.report("organization", 0, 0);
     let orgs_raw = c.list("/organizations", "orgs", "id", api::Organization::FIELDS)?;
     let orgs: Vec<api::Organization> = c.typed_all("/organizations", "orgs", &orgs_raw)?;
+    let visible = orgs.len();
     let org = choose_organization(orgs, options.organization.as_deref())?;
+    // INVARIANT: with one organization visible, every endpoint answers for it. With several,
+    // only the suspended-users path names one; the others answer for the key's organization,
+    // which `bind_organization` must show to be the chosen one before anything is mixed.
+    let bound = visible == 1 || bind_organization(c, &org)?;
 
     // 2. Users, then the suspended ones.
     c.report("users", 0, 0);
@@ -852,6 +1033,12 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
                 suspended: false,
                 policies: Vec::new(),
                 roles: Vec::new(),
+                acls: u.acls.map(|mut acls| {
+                    acls.sort();
+                    acls.dedup();
+                    acls
+                }),
+                api_enabled: u.api_enabled,
             },
         );
     }
@@ -864,6 +1051,21 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     )?;
     let suspended: Vec<api::User> = c.typed_all(&suspended_path, "users", &suspended_raw)?;
     for s in suspended {
+        if !bound && !users.contains_key(&s.id) {
+            // Unbound, a suspended user of the chosen organization that the key's views do not
+            // list may belong to another organization than theirs: not mixed in.
+            c.event_on(
+                EventKind::OrganizationUnconfirmed,
+                &suspended_path,
+                format!(
+                    "suspended user `{}` of organization `{}` is not among the users the other endpoints list; left out rather than mixing organizations",
+                    s.id, org.id
+                ),
+                &[&s.id],
+                false,
+            );
+            continue;
+        }
         // `/users` may leave suspended users out: they are users of the organization all the
         // same, with their assignments kept.
         let name = s.display_name();
@@ -875,6 +1077,9 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             suspended: false,
             policies: Vec::new(),
             roles: Vec::new(),
+            // The suspended-users list does not carry them: not known.
+            acls: None,
+            api_enabled: None,
         });
         user.suspended = true;
     }
@@ -995,7 +1200,8 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     let mut policies: BTreeMap<String, Policy> = BTreeMap::new();
     let mut gone_policies = BTreeSet::new();
     let mut policy_groups: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut policy_users: Vec<(String, String)> = Vec::new();
+    // (user, policy, `assignment_type`) as `/policies/{id}/users` lists them.
+    let mut policy_rows: Vec<(String, String, Option<String>)> = Vec::new();
     let policy_count = api_policies.len();
     for (i, p) in api_policies.into_iter().enumerate() {
         c.report("policies", i, policy_count);
@@ -1028,12 +1234,24 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
                 message: "missing: the policy has no document".to_string(),
             });
         };
-        let document = parse_document(document)
+        let document = parse_document(c, &p.id, document)
             .map_err(|s| s.at(&format!("{} (policy `{}`)", c.describe("/policies"), p.id)))?;
         let users_path = format!("{base}/users");
         let groups_path = format!("{base}/groups");
         let read = c.per_item(&base, &what, |c| {
-            let users = c.list(&users_path, "users", "id", api::ORGANIZATION_USER_FIELDS)?;
+            // A user may be listed once per way they hold the policy.
+            let row_key = |item: &Value| {
+                let id = item.get("id").and_then(Value::as_str)?;
+                let kind = item.get("assignment_type").and_then(Value::as_str);
+                Some(format!("{id}\u{1f}{}", kind.unwrap_or("\u{0}")))
+            };
+            let users = c.list_rows(
+                &users_path,
+                "users",
+                "id",
+                api::ORGANIZATION_USER_FIELDS,
+                &row_key,
+            )?;
             let groups = c.list(&groups_path, "groups", "id", api::Group::FIELDS)?;
             Ok((users, groups))
         })?;
@@ -1041,8 +1259,17 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             gone_policies.insert(p.id);
             continue;
         };
-        for user in Crawler::ids(&users_of, "id") {
-            policy_users.push((user, p.id.clone()));
+        for row in &users_of {
+            // INVARIANT: `list_rows` checked that every row has a string id.
+            let Some(user) = row.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let kind = match row.get("assignment_type") {
+                Some(Value::String(kind)) => Some(kind.clone()),
+                None | Some(Value::Null) => None,
+                Some(other) => Some(other.to_string()),
+            };
+            policy_rows.push((user.to_string(), p.id.clone(), kind));
         }
         for group in Crawler::ids(&groups_of, "id") {
             policy_groups.insert((p.id.clone(), group));
@@ -1101,22 +1328,27 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     for (user, role) in role_users {
         match users.get_mut(&user) {
             Some(u) => u.roles.push(role),
-            None => c.event(
+            None => c.event_on(
                 EventKind::UnknownReference,
                 &format!("/roles/{}/users", encode(&role)),
                 format!("role `{role}` is assigned to user `{user}`, whom `/users` does not list"),
+                &[&user],
+                false,
             ),
         }
     }
+    let (policy_users, held_through) = classify_policy_rows(c, policy_rows)?;
     for (user, policy) in policy_users {
         match users.get_mut(&user) {
             Some(u) => u.policies.push(policy),
-            None => c.event(
+            None => c.event_on(
                 EventKind::UnknownReference,
                 &format!("/policies/{}/users", encode(&policy)),
                 format!(
                     "policy `{policy}` is attached to user `{user}`, whom `/users` does not list"
                 ),
+                &[&user],
+                false,
             ),
         }
     }
@@ -1138,19 +1370,22 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
         "policy",
         |g| &mut g.policies,
     );
+    check_held_through(c, &held_through, &users, &groups, &roles);
     let known_users: BTreeSet<String> = users.keys().cloned().collect();
     for group in groups.values_mut() {
         group.roles.retain(|r| !gone_roles.contains(r));
         group.policies.retain(|p| !gone_policies.contains(p));
         for member in &group.members {
             if !known_users.contains(member) {
-                c.event(
+                c.event_on(
                     EventKind::UnknownReference,
                     &format!("/groups/{}", encode(&group.id)),
                     format!(
                         "group `{}` lists member `{member}`, whom `/users` does not list",
                         group.id
                     ),
+                    &[member],
+                    false,
                 );
             }
         }
@@ -1196,6 +1431,132 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     Ok(snapshot)
 }
 
+/// How a row of `/policies/{id}/users` says the user holds the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Through {
+    Group,
+    Role,
+}
+
+/// The `assignment_type` values iamsim reads. Vultr documents none of them (reference §9
+/// Q5); `vultr probe` shows which a real account sends. Any other value, or none, is never
+/// read as direct on its own.
+const DIRECT: &str = "direct";
+const THROUGH_GROUP: &str = "group";
+const THROUGH_ROLE: &str = "role";
+
+/// Splits the rows of `/policies/{id}/users` into direct attachments (the only ones the
+/// snapshot records) and holdings through a group or a role (checked against the crawl by
+/// [`check_held_through`]). A row whose `assignment_type` is unknown or missing is asked
+/// about in the user's own view, `GET /users/{id}/policies`: only its `direct` bucket makes
+/// it direct. Either way it is an event naming the value.
+#[allow(clippy::type_complexity)]
+fn classify_policy_rows(
+    c: &mut Crawler,
+    rows: Vec<(String, String, Option<String>)>,
+) -> Result<(Vec<(String, String)>, Vec<(String, String, Through)>), Error> {
+    let mut direct = Vec::new();
+    let mut through = Vec::new();
+    let mut user_direct: HashMap<String, Option<BTreeSet<String>>> = HashMap::new();
+    for (user, policy, kind) in rows {
+        match kind.as_deref() {
+            Some(DIRECT) => direct.push((user, policy)),
+            Some(THROUGH_GROUP) => through.push((user, policy, Through::Group)),
+            Some(THROUGH_ROLE) => through.push((user, policy, Through::Role)),
+            other => {
+                let shown = match other {
+                    Some(value) => {
+                        format!("`assignment_type` `{value}`, which iamsim does not know")
+                    }
+                    None => "no `assignment_type`".to_string(),
+                };
+                if !user_direct.contains_key(&user) {
+                    let view = format!("/users/{}/policies", encode(&user));
+                    let listed =
+                        match c.buckets(&view, "policies", &["direct"], api::Policy::FIELDS) {
+                            Ok(mut buckets) => {
+                                Some(Crawler::ids(&buckets.remove(0), "id").into_iter().collect())
+                            }
+                            Err(e) if is_not_found(&e) => None,
+                            Err(e) => return Err(e),
+                        };
+                    user_direct.insert(user.clone(), listed);
+                }
+                let confirmed = user_direct
+                    .get(&user)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|set| set.contains(&policy));
+                let outcome = if confirmed {
+                    format!("`/users/{user}/policies` lists it among `direct`: kept as a direct attachment")
+                } else {
+                    format!("`/users/{user}/policies` does not list it among `direct`: not read as a direct attachment")
+                };
+                c.event_on(
+                    EventKind::UnknownAssignmentType,
+                    &format!("/policies/{}/users", encode(&policy)),
+                    format!("user `{user}` is listed with {shown}; {outcome}"),
+                    &[&user],
+                    false,
+                );
+                if confirmed {
+                    direct.push((user, policy));
+                }
+            }
+        }
+    }
+    Ok((direct, through))
+}
+
+/// Checks each "through a group" or "through a role" row of `/policies/{id}/users` against
+/// the memberships and attachments the crawl found: a row the crawl cannot explain is an
+/// `assignment_mismatch` event (never a direct attachment).
+fn check_held_through(
+    c: &mut Crawler,
+    rows: &[(String, String, Through)],
+    users: &BTreeMap<String, User>,
+    groups: &BTreeMap<String, Group>,
+    roles: &BTreeMap<String, Role>,
+) {
+    for (user, policy, through) in rows {
+        let member_of: Vec<&Group> = groups
+            .values()
+            .filter(|g| g.members.iter().any(|m| m == user))
+            .collect();
+        let role_has = |r: &String| roles.get(r).is_some_and(|r| r.policies.contains(policy));
+        let explained = match through {
+            Through::Group => member_of.iter().any(|g| g.policies.contains(policy)),
+            Through::Role => {
+                users
+                    .get(user)
+                    .is_some_and(|u| u.roles.iter().any(role_has))
+                    || member_of.iter().any(|g| g.roles.iter().any(role_has))
+            }
+        };
+        if explained {
+            continue;
+        }
+        let (kind, what) = match through {
+            Through::Group => (
+                THROUGH_GROUP,
+                "no group the crawl found has both the user as a member and the policy",
+            ),
+            Through::Role => (
+                THROUGH_ROLE,
+                "no role the crawl found for the user (directly or through a group) has the policy",
+            ),
+        };
+        c.event_on(
+            EventKind::AssignmentMismatch,
+            &format!("/policies/{}/users", encode(policy)),
+            format!(
+                "user `{user}` is listed with `assignment_type` `{kind}`, but {what}; not read as a direct attachment"
+            ),
+            &[user],
+            false,
+        );
+    }
+}
+
 /// Adds the edges only the second view shows, with an event for each disagreement.
 fn cross_check(
     c: &mut Crawler,
@@ -1225,12 +1586,14 @@ fn cross_check(
                 let list = edges(group);
                 if !list.contains(target) {
                     list.push(target.clone());
-                    c.event(
+                    c.event_on(
                         EventKind::ViewMismatch,
                         &format!("/groups/{}/{plural}", encode(group_id)),
                         format!(
                             "`/{plural}/{target}/groups` lists group `{group_id}` but the group's `direct` {plural} do not include `{target}`; the attachment is kept"
                         ),
+                        &[target],
+                        kind == "policy",
                     );
                 }
             }
@@ -1246,12 +1609,14 @@ fn cross_check(
             {
                 continue;
             }
-            c.event(
+            c.event_on(
                 EventKind::ViewMismatch,
                 &format!("/{plural}/{}/groups", encode(&target)),
                 format!(
                     "group `{group_id}` has {kind} `{target}` among its `direct` {plural}, but `/{plural}/{target}/groups` does not list the group; the attachment is kept"
                 ),
+                &[&group_id],
+                kind == "policy",
             );
         }
     }
@@ -1293,9 +1658,9 @@ fn resolve_trust_roles(
 }
 
 /// A policy document as the API gives it: an object, or (defensively) a JSON string holding
-/// one.
-fn parse_document(document: Value) -> Result<PolicyDocument, Shape> {
-    let document = match document {
+/// one. Statements with keys iamsim does not evaluate are set aside by [`set_aside`].
+fn parse_document(c: &mut Crawler, policy: &str, document: Value) -> Result<PolicyDocument, Shape> {
+    let mut document = match document {
         Value::String(text) => serde_json::from_str::<Value>(&text).map_err(|e| {
             Shape::new(
                 "policy_document",
@@ -1304,7 +1669,188 @@ fn parse_document(document: Value) -> Result<PolicyDocument, Shape> {
         })?,
         other => other,
     };
+    for found in set_aside(policy, &mut document) {
+        let keys: Vec<String> = found.keys.iter().map(|k| format!("`{k}`")).collect();
+        c.event_on(
+            EventKind::UnevaluatedStatement,
+            "/policies",
+            format!(
+                "policy `{policy}` statement {} has {}, which iamsim does not evaluate: {}; the statement is kept as sent in `crawl.unevaluated_statements`",
+                found.statement,
+                keys.join(", "),
+                found.treatment.describe()
+            ),
+            &[policy],
+            false,
+        );
+        c.unevaluated.push(found);
+    }
     typed(&document, "policy_document")
+}
+
+/// The statement keys the engine evaluates. Vultr documents no other (reference §1.5: no
+/// `Condition`, `NotAction`, `NotResource` or `Principal`, and govultr's statement has only
+/// these), but a Vultr-managed policy could carry one, and govultr would ignore it.
+const STATEMENT_KEYS: &[&str] = &["Sid", "Effect", "Action", "Resource"];
+
+/// A statement with keys iamsim does not evaluate (such as `Condition`), as Vultr sent it, and
+/// what the snapshot's document holds in its place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnevaluatedStatement {
+    /// The policy id.
+    pub policy: String,
+    /// The statement's index in the document as sent.
+    pub statement: usize,
+    /// The keys iamsim does not evaluate, sorted.
+    pub keys: Vec<String>,
+    /// What the snapshot's document holds instead.
+    pub treatment: Treatment,
+    /// The statement as sent.
+    pub original: Value,
+}
+
+/// How a statement with unevaluated keys is read: conservatively, since its condition may or
+/// may not hold. An Allow may not apply, so it grants nothing; a Deny may apply, so it denies
+/// as if unconditional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Treatment {
+    /// An Allow: left out of the document.
+    LeftOut,
+    /// A Deny (or an effect the engine will judge): kept without the unevaluated keys.
+    KeptWithoutKeys,
+}
+
+impl Treatment {
+    fn describe(self) -> &'static str {
+        match self {
+            Treatment::LeftOut => {
+                "an Allow that may not apply, left out of the snapshot's document (it grants nothing there)"
+            }
+            Treatment::KeptWithoutKeys => {
+                "a Deny that may apply, kept in the snapshot's document as if unconditional"
+            }
+        }
+    }
+}
+
+/// Takes the statements with unevaluated keys out of `document` (or strips those keys), and
+/// returns them as sent.
+fn set_aside(policy: &str, document: &mut Value) -> Vec<UnevaluatedStatement> {
+    let Some(statements) = document.get_mut("Statement") else {
+        return Vec::new();
+    };
+    let was_one = statements.is_object();
+    let mut list = match statements.take() {
+        Value::Array(list) => list,
+        one @ Value::Object(_) => vec![one],
+        other => {
+            // Not a statement list: leave it for the typed parse to report.
+            *statements = other;
+            return Vec::new();
+        }
+    };
+    let mut found = Vec::new();
+    let mut kept = Vec::with_capacity(list.len());
+    for (index, statement) in list.drain(..).enumerate() {
+        let Value::Object(map) = &statement else {
+            kept.push(statement);
+            continue;
+        };
+        let mut keys: Vec<String> = map
+            .keys()
+            .filter(|k| !STATEMENT_KEYS.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        if keys.is_empty() {
+            kept.push(statement);
+            continue;
+        }
+        keys.sort();
+        let original = statement.clone();
+        let mut statement = statement;
+        let Value::Object(map) = &mut statement else {
+            continue;
+        };
+        let allow = map.get("Effect").and_then(Value::as_str) == Some("Allow");
+        let treatment = if allow {
+            Treatment::LeftOut
+        } else {
+            for key in &keys {
+                map.remove(key);
+            }
+            kept.push(statement);
+            Treatment::KeptWithoutKeys
+        };
+        found.push(UnevaluatedStatement {
+            policy: policy.to_string(),
+            statement: index,
+            keys,
+            treatment,
+            original,
+        });
+    }
+    *statements = if was_one && kept.len() == 1 {
+        kept.remove(0)
+    } else {
+        Value::Array(kept)
+    };
+    found
+}
+
+/// Shows that the endpoints that name no organization answer for `org`, when the key sees
+/// several. Vultr's API carries no organization on them (govultr sends none; reference §9
+/// Q1): they answer for the key's organization. The one listing that names its organization
+/// is `GET /invitation` (`org_id` on each invitation, reference §4.1): an `org_id` other than
+/// `org` means the key answers for another organization, an error (nothing would be right);
+/// `org` confirms the binding (`Ok(true)`); no invitation leaves it unconfirmed (`Ok(false)`),
+/// which is an `organization_unconfirmed` event that names no subject (so remove-member
+/// refuses) and an error under strict.
+fn bind_organization(c: &mut Crawler, org: &api::Organization) -> Result<bool, Error> {
+    let listed = match c.list("/invitation", "invites", "id", api::INVITATION_FIELDS) {
+        Ok(listed) => listed,
+        Err(e)
+            if matches!(
+                e.http_cause(),
+                Some(crate::HttpError::NotFound { .. } | crate::HttpError::Forbidden { .. })
+            ) =>
+        {
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+    let mut others: BTreeSet<&str> = BTreeSet::new();
+    let mut confirmed = false;
+    for invite in &listed {
+        match invite.get("org_id").and_then(Value::as_str) {
+            Some(id) if id == org.id => confirmed = true,
+            Some(id) if !id.is_empty() => {
+                others.insert(id);
+            }
+            _ => {}
+        }
+    }
+    if !others.is_empty() {
+        let others: Vec<String> = others.iter().map(|o| format!("`{o}`")).collect();
+        let key = c.client.key();
+        return Err(Error::Crawl(key.redact(&format!(
+            "organization `{}` was chosen, but the API answers for organization {} (`org_id` of `GET /invitation`): Vultr picks the organization by the API key, not by request; use a key whose organization is `{}`",
+            org.id,
+            others.join(", "),
+            org.id
+        ))));
+    }
+    if !confirmed {
+        c.event(
+            EventKind::OrganizationUnconfirmed,
+            "/organizations",
+            format!(
+                "the key sees several organizations and Vultr's API names none on its requests; nothing showed that the answers are for `{}` (no invitation carries an `org_id`): the snapshot may describe the key's own organization instead",
+                org.id
+            ),
+        );
+    }
+    Ok(confirmed)
 }
 
 fn choose_organization(

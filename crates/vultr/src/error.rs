@@ -119,9 +119,11 @@ pub enum HttpError {
         /// Tries made.
         attempts: u32,
     },
-    /// 429 asking for a wait longer than the cap.
-    #[error("rate limited (429): the server asks to wait {} s, over the cap of {} s; not waiting", wait.as_secs(), cap.as_secs())]
+    /// 429 or 503 asking for a wait longer than the cap.
+    #[error("{}: the server asks to wait {} s, over the cap of {} s; not waiting", if *status == 429 { "rate limited (429)".to_string() } else { format!("server error {status}") }, wait.as_secs(), cap.as_secs())]
     RetryAfterTooLong {
+        /// The status that asked (429 or 503).
+        status: u16,
         /// What the server asked.
         wait: Duration,
         /// The cap.
@@ -143,6 +145,9 @@ pub enum HttpError {
         /// The per-request timeout.
         timeout: Duration,
     },
+    /// Replaying a recording that holds no (more) answer to this request.
+    #[error("the recording holds no answer to this request (it was recorded with other options, or from another organization)")]
+    NotRecorded,
     /// A broken connection or truncated body, on every try.
     #[error("connection failed on all {attempts} attempt(s): {message}")]
     Transport {
@@ -213,6 +218,15 @@ pub enum HttpError {
 
 impl HttpError {
     /// The same failure, naming the number of tries made.
+    /// The HTTP status behind a retryable cause: 429, the 5xx, or 0 for transport faults.
+    pub(crate) fn retry_status(&self) -> u16 {
+        match self {
+            HttpError::RateLimited { .. } => 429,
+            HttpError::Server { status, .. } => *status,
+            _ => 0,
+        }
+    }
+
     pub(crate) fn exhausted(self, tries: u32) -> HttpError {
         match self {
             HttpError::RateLimited { .. } => HttpError::RateLimited { attempts: tries },

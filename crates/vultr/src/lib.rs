@@ -47,6 +47,8 @@ mod error;
 pub mod fake;
 pub mod files;
 mod key;
+pub mod legacy;
+pub mod recording;
 mod verify;
 
 pub use client::{
@@ -56,7 +58,7 @@ pub use client::{
 pub use clock::{rfc3339, Clock, ManualClock, SystemClock};
 pub use crawl::{
     crawl, normalize, Counts, Crawl, CrawlInfo, CrawlLimits, CrawlOptions, Event, EventKind,
-    Progress, MAX_PER_PAGE,
+    Progress, Treatment, UnevaluatedStatement, MAX_PER_PAGE,
 };
 pub use error::{Error, HttpError};
 pub use key::{ApiKey, KeySource, API_KEY_VAR, SUBSTRING_MATCH_LEN};

@@ -55,6 +55,45 @@ pub struct FakeOptions {
     pub trusts_name_role_id: bool,
     /// The largest page served, whatever `per_page` asks.
     pub max_page_size: Option<usize>,
+    /// How `GET /policies/{id}/users` lists the users of a policy.
+    pub policy_users: PolicyUsers,
+    /// Policy documents served verbatim instead of the snapshot's, by policy id: what the
+    /// snapshot model cannot hold, such as a statement with a `Condition`.
+    pub raw_documents: std::collections::BTreeMap<String, serde_json::Value>,
+    /// More organizations `GET /organizations` lists (id, name), as for a key whose user
+    /// belongs to several. Every other endpoint still answers for the snapshot's organization,
+    /// as Vultr's answer for the key's organization; their suspended users are none.
+    pub other_organizations: Vec<(String, String)>,
+    /// `GET /invitation` lists one pending invitation carrying this `org_id`; none when `None`.
+    pub invitation_org: Option<String>,
+}
+
+/// How `GET /policies/{id}/users` lists the users of a policy. Vultr's SDK gives each row an
+/// `assignment_type` without documenting its values, a hint that the list may also hold users
+/// who have the policy through a group or a role. The default lists direct attachments only,
+/// each with `assignment_type` `direct`.
+#[derive(Debug, Clone)]
+pub struct PolicyUsers {
+    /// Also list the users who hold the policy through a group they are in, or through a role
+    /// they hold (directly or through a group): one row per way they hold it.
+    pub holders: bool,
+    /// `assignment_type` of a direct row; `None` leaves the field out.
+    pub direct: Option<String>,
+    /// `assignment_type` of a row through a group; `None` leaves the field out.
+    pub group: Option<String>,
+    /// `assignment_type` of a row through a role; `None` leaves the field out.
+    pub role: Option<String>,
+}
+
+impl Default for PolicyUsers {
+    fn default() -> PolicyUsers {
+        PolicyUsers {
+            holders: false,
+            direct: Some("direct".to_string()),
+            group: Some("group".to_string()),
+            role: Some("role".to_string()),
+        }
+    }
 }
 
 /// A request the fake received. Headers are not kept, so the key is never stored.
@@ -120,7 +159,11 @@ impl FakeServer {
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(snapshot)),
+            state: Mutex::new({
+                let mut state = State::new(snapshot);
+                state.raw_documents = options.raw_documents.clone();
+                state
+            }),
             faults: Mutex::new(options.faults.iter().map(|f| (f.clone(), 0)).collect()),
             log: Mutex::new(Vec::new()),
             options,

@@ -46,6 +46,8 @@ pub(crate) struct State {
     deleted_roles: HashSet<String>,
     deleted_policies: HashSet<String>,
     nonce: u64,
+    /// Documents served verbatim instead of the snapshot's, by policy id.
+    pub(crate) raw_documents: std::collections::BTreeMap<String, Value>,
 }
 
 fn role_type(t: RoleType) -> &'static str {
@@ -76,6 +78,7 @@ impl State {
             deleted_roles: HashSet::new(),
             deleted_policies: HashSet::new(),
             nonce: 0,
+            raw_documents: std::collections::BTreeMap::new(),
         }
     }
 
@@ -150,9 +153,59 @@ impl State {
     fn user_json(&self, i: usize) -> Value {
         let u = &self.snapshot.users[i];
         json!({
-            "id": u.id, "name": u.name, "email": u.email, "api_enabled": true,
-            "acls": [], "service_user": u.service_user, "date_created": DATE,
+            "id": u.id, "name": u.name, "email": u.email,
+            "api_enabled": u.api_enabled.unwrap_or(true), "acls": u.legacy_acls(),
+            "service_user": u.service_user, "date_created": DATE,
         })
+    }
+
+    /// The rows of `GET /policies/{id}/users`: one per user and way of holding the policy,
+    /// numbered so that pages keep their order.
+    fn policy_user_rows(&self, pid: &str, how: &super::PolicyUsers) -> Vec<(usize, Value)> {
+        let s = &self.snapshot;
+        let role_has = |r: &String| {
+            !self.deleted_roles.contains(r)
+                && s.roles
+                    .iter()
+                    .any(|role| &role.id == r && role.policies.iter().any(|p| p == pid))
+        };
+        let mut rows = Vec::new();
+        for (i, u) in self.live_users() {
+            let groups: Vec<_> = self
+                .live_groups()
+                .filter(|(_, g)| g.members.contains(&u.id))
+                .map(|(_, g)| g)
+                .collect();
+            let kinds = [
+                (u.policies.iter().any(|p| p == pid), &how.direct),
+                (
+                    how.holders && groups.iter().any(|g| g.policies.iter().any(|p| p == pid)),
+                    &how.group,
+                ),
+                (
+                    how.holders
+                        && (u.roles.iter().any(role_has)
+                            || groups.iter().any(|g| g.roles.iter().any(role_has))),
+                    &how.role,
+                ),
+            ];
+            for (k, (holds, kind)) in kinds.into_iter().enumerate() {
+                if !holds {
+                    continue;
+                }
+                let mut row = self.org_user_json(&u.id, "");
+                match kind {
+                    Some(kind) => row["assignment_type"] = Value::String(kind.clone()),
+                    None => {
+                        if let Value::Object(map) = &mut row {
+                            map.remove("assignment_type");
+                        }
+                    }
+                }
+                rows.push((i * 3 + k, row));
+            }
+        }
+        rows
     }
 
     fn org_user_json(&self, id: &str, assignment: &str) -> Value {
@@ -218,7 +271,10 @@ impl State {
             "is_system_policy": p.is_system_policy, "date_created": DATE,
         });
         if document {
-            v["policy_document"] = serde_json::to_value(&p.policy_document).unwrap_or_default();
+            v["policy_document"] = match self.raw_documents.get(&p.id) {
+                Some(raw) => raw.clone(),
+                None => serde_json::to_value(&p.policy_document).unwrap_or_default(),
+            };
         }
         v
     }
@@ -491,11 +547,37 @@ impl State {
         match seg.as_slice() {
             ["organizations"] => {
                 let o = &self.snapshot.organization;
-                let item =
-                    json!({"id": o.id, "name": o.name, "type": "standard", "date_created": DATE});
-                self.page("orgs", vec![(0, item)], query, mods, options)
+                let mut items = vec![(
+                    0,
+                    json!({"id": o.id, "name": o.name, "type": "standard", "date_created": DATE}),
+                )];
+                for (k, (id, name)) in options.other_organizations.iter().enumerate() {
+                    items.push((
+                        k + 1,
+                        json!({"id": id, "name": name, "type": "standard", "date_created": DATE}),
+                    ));
+                }
+                self.page("orgs", items, query, mods, options)
+            }
+            ["invitation"] => {
+                let items = match &options.invitation_org {
+                    None => Vec::new(),
+                    Some(org) => vec![(
+                        0,
+                        json!({"id": "inv-1", "inviter_name": "", "inviter_email": "",
+                               "email_invited": "new@example.com", "email_registered": "",
+                               "permissions": {"api_enabled": false}, "org_id": org,
+                               "org_name": "", "status": "pending", "status_full": "",
+                               "invite_status": "pending", "date_created": DATE,
+                               "date_responded": "", "expiration_date": DATE}),
+                    )],
+                };
+                self.page("invites", items, query, mods, options)
             }
             ["organizations", org, "suspended-users"] => {
+                if options.other_organizations.iter().any(|(id, _)| id == org) {
+                    return self.page("users", Vec::new(), query, mods, options);
+                }
                 if *org != self.snapshot.organization.id {
                     return Reply::error(404, "Organization not found.");
                 }
@@ -647,11 +729,7 @@ impl State {
                 match rest {
                     [] => Reply::ok(json!({ "policy": self.policy_json(i, true) })),
                     ["users"] => {
-                        let items = self
-                            .live_users()
-                            .filter(|(_, u)| u.policies.contains(&pid))
-                            .map(|(k, u)| (k, self.org_user_json(&u.id, "direct")))
-                            .collect();
+                        let items = self.policy_user_rows(&pid, &options.policy_users);
                         self.page("users", items, query, mods, options)
                     }
                     ["groups"] => {
