@@ -45,6 +45,19 @@ fn truncated_json() {
     ]);
 }
 
+/// An HTML page sent as `application/json` is an error that shows how the body starts.
+#[test]
+fn html_sent_as_json_shows_the_start_of_the_body() {
+    check(&[(
+        "/users",
+        json_body("<html><body>502 Bad Gateway</body></html>"),
+        &[
+            "invalid JSON",
+            "the body starts with `<html><body>502 Bad Gateway",
+        ],
+    )]);
+}
+
 /// R-JSON-02: trailing garbage after valid JSON is rejected.
 #[test]
 fn trailing_garbage() {

@@ -269,10 +269,24 @@ impl Client {
 
     /// `GET path` (relative to the base URL, such as `/users?per_page=100`), expecting JSON.
     pub fn get_json(&mut self, path: &str) -> Result<JsonResponse, Error> {
-        let (status, body) = self.send("GET", path)?;
-        let body = parse_json_body(&body).map_err(|cause| Error::Http {
-            request: self.describe("GET", path),
-            cause: self.redact_cause(cause),
+        let (status, bytes) = self.send("GET", path)?;
+        let body = parse_json_body(&bytes).map_err(|cause| {
+            // A body that is not JSON at all (an HTML error page sent as JSON): say how it
+            // starts, as for a wrong content type.
+            let cause = match cause {
+                HttpError::Json { path, message } if !starts_like_json(&bytes) => HttpError::Json {
+                    path,
+                    message: format!(
+                        "{message}; the body starts with `{}`",
+                        prefix(&bytes, &self.key)
+                    ),
+                },
+                other => other,
+            };
+            Error::Http {
+                request: self.describe("GET", path),
+                cause: self.redact_cause(cause),
+            }
         })?;
         Ok(JsonResponse { status, body })
     }
@@ -729,6 +743,14 @@ pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Dura
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or_default())
+}
+
+/// Whether a body begins as a JSON object or array would (after white space).
+fn starts_like_json(body: &[u8]) -> bool {
+    matches!(
+        body.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
 }
 
 /// Parses a body as exactly one JSON document, with the JSON path of any error.
