@@ -86,16 +86,19 @@ pub(crate) struct PathKey {
 /// No path set: a pair counted but not kept (the cheaper depths).
 const NO_SET: u32 = u32::MAX;
 
-/// One changed pair: its list, resource key, path set (an index into [`Judged::sets`]) and
-/// universe element. Sorted, consecutive pairs of one (class, key, set) form one entry.
-type Pair<'o> = (Class, &'o ResourcePattern, u32, u32);
+/// One changed pair: its list, resource key (an index into [`Judged::keys`]), path set (an
+/// index into [`Judged::sets`]) and universe element. Sorted, consecutive pairs of one
+/// (class, key, set) form one entry. All integers, so sorting compares no strings.
+type Pair = (Class, u32, u32, u32);
 
 /// One user's impact, judged but not yet interned.
 #[derive(Debug)]
 pub(crate) struct Judged<'o> {
     pub(crate) user: u32,
     pub(crate) counts: PairCounts,
-    pairs: Vec<Pair<'o>>,
+    pairs: Vec<Pair>,
+    /// The resource keys of this user's pairs, each once.
+    keys: Vec<&'o ResourcePattern>,
     /// The distinct path sets of this user's pairs, each sorted.
     sets: Vec<Vec<PathKey>>,
     /// Sets by the hash of their content; equal hashes are told apart by comparison.
@@ -113,6 +116,7 @@ impl<'o> Judged<'o> {
             user,
             counts: PairCounts::default(),
             pairs: Vec::new(),
+            keys: Vec::new(),
             sets: Vec::new(),
             index: FxMap::default(),
             scratch: Vec::new(),
@@ -131,6 +135,21 @@ impl<'o> Judged<'o> {
             && self.assumable_gained.is_empty()
     }
 
+    /// The index of a resource key in [`Judged::keys`] (a user has a few).
+    fn key(&mut self, key: &'o ResourcePattern) -> u32 {
+        match self
+            .keys
+            .iter()
+            .position(|&k| std::ptr::eq(k, key) || k == key)
+        {
+            Some(i) => i as u32,
+            None => {
+                self.keys.push(key);
+                (self.keys.len() - 1) as u32
+            }
+        }
+    }
+
     /// Records changed pairs on `key` for every element of `elements`, without paths (for the
     /// per-action counts of the cheaper depths).
     pub(crate) fn count_elements(
@@ -140,6 +159,7 @@ impl<'o> Judged<'o> {
         elements: &BitSet,
     ) {
         for element in elements.iter() {
+            let key = self.key(key);
             self.pairs.push((class, key, NO_SET, element as u32));
         }
     }
@@ -187,6 +207,7 @@ impl<'o> Judged<'o> {
         } else {
             NO_SET
         };
+        let key = self.key(key);
         self.pairs.push((class, key, set, element));
     }
 }
@@ -212,6 +233,8 @@ pub(crate) struct Interner<'a> {
     /// Paths in order of first reference.
     paths: Vec<Path>,
     path_ids: FxMap<PathKey, PathId>,
+    /// Resource keys, each allocated once.
+    resources: FxMap<String, Arc<str>>,
 }
 
 impl<'a> Interner<'a> {
@@ -238,6 +261,7 @@ impl<'a> Interner<'a> {
             summary: ImpactSummary::default(),
             paths: Vec::new(),
             path_ids: FxMap::default(),
+            resources: FxMap::default(),
         }
     }
 
@@ -369,6 +393,7 @@ impl<'a> Interner<'a> {
         let mut start = 0;
         while start < pairs.len() {
             let (class, key, set, _) = pairs[start];
+            let resource = self.resource(judged.keys[key as usize]);
             let end = start
                 + pairs[start..]
                     .iter()
@@ -385,7 +410,7 @@ impl<'a> Interner<'a> {
                 .collect();
             let entry = GroupedEntry {
                 actions,
-                resource: Arc::from(key.as_str()),
+                resource,
                 via,
             };
             match class {
@@ -401,6 +426,16 @@ impl<'a> Interner<'a> {
         }
         judged.pairs = Vec::new();
         judged.sets = Vec::new();
+    }
+
+    /// A resource key as reports hold it, allocated once per report.
+    fn resource(&mut self, key: &ResourcePattern) -> Arc<str> {
+        if let Some(resource) = self.resources.get(key.as_str()) {
+            return resource.clone();
+        }
+        let resource: Arc<str> = Arc::from(key.as_str());
+        self.resources.insert(key.to_string(), resource.clone());
+        resource
     }
 
     /// The id of the path a key names, built on first reference.
