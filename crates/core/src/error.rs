@@ -5,6 +5,75 @@
 
 use std::fmt;
 
+/// The kind of an entity of a snapshot: what a message calls it, and where the snapshot keeps it.
+///
+/// ```
+/// use iamsim_core::EntityKind;
+///
+/// assert_eq!(EntityKind::Policy.noun(), "policy");
+/// assert_eq!(EntityKind::Policy.array(), "policies");
+/// assert_eq!(EntityKind::Trust.to_string(), "role trust");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum EntityKind {
+    /// A user (`users`).
+    User,
+    /// A group (`groups`).
+    Group,
+    /// A role (`roles`).
+    Role,
+    /// A policy (`policies`).
+    Policy,
+    /// A role trust (`role_trusts`).
+    Trust,
+}
+
+impl EntityKind {
+    /// What a message calls one entity of this kind: `user`, `group`, `role`, `policy`,
+    /// `role trust`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            EntityKind::User => "user",
+            EntityKind::Group => "group",
+            EntityKind::Role => "role",
+            EntityKind::Policy => "policy",
+            EntityKind::Trust => "role trust",
+        }
+    }
+
+    /// What a message calls several entities of this kind: `users`, ..., `policies`,
+    /// `role trusts`.
+    pub fn plural(self) -> &'static str {
+        match self {
+            EntityKind::User => "users",
+            EntityKind::Group => "groups",
+            EntityKind::Role => "roles",
+            EntityKind::Policy => "policies",
+            EntityKind::Trust => "role trusts",
+        }
+    }
+
+    /// The name of the snapshot's JSON array that holds entities of this kind: `users`,
+    /// `groups`, `roles`, `policies`, `role_trusts`.
+    pub fn array(self) -> &'static str {
+        match self {
+            EntityKind::User => "users",
+            EntityKind::Group => "groups",
+            EntityKind::Role => "roles",
+            EntityKind::Policy => "policies",
+            EntityKind::Trust => "role_trusts",
+        }
+    }
+}
+
+impl fmt::Display for EntityKind {
+    /// The noun ([`EntityKind::noun`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.noun())
+    }
+}
+
 /// A snapshot could not be read: the bytes are not a well-formed `iamsim.snapshot.v1` document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -61,10 +130,13 @@ pub enum BuildError {
         reason: String,
     },
     /// Two entities of one kind share an id.
-    #[error("{kind}s[{index}]: duplicate {kind} id `{id}` (first at {kind}s[{first}])")]
+    #[error(
+        "{array}[{index}]: duplicate {kind} id `{id}` (first at {array}[{first}])",
+        array = kind.array()
+    )]
     DuplicateId {
-        /// `user`, `group`, `role`, `policy` or `role_trust`.
-        kind: &'static str,
+        /// The kind of the entities.
+        kind: EntityKind,
         /// The repeated id.
         id: String,
         /// Position of the repeat.
@@ -82,8 +154,8 @@ pub enum LookupError {
     /// Nothing matches.
     #[error("no {kind} matches `{query}`{}", candidates_suffix(candidates))]
     NotFound {
-        /// `user` or `group`.
-        kind: &'static str,
+        /// The kind looked for.
+        kind: EntityKind,
         /// What was asked for.
         query: String,
         /// Entities with a similar id or name, to help the person.
@@ -98,10 +170,14 @@ pub enum LookupError {
         reason: String,
     },
     /// Several entities match.
-    #[error("`{query}` matches several {kind}s{}", candidates_suffix(candidates))]
+    #[error(
+        "`{query}` matches several {}{}",
+        kind.plural(),
+        candidates_suffix(candidates)
+    )]
     Ambiguous {
-        /// `user` or `group`.
-        kind: &'static str,
+        /// The kind looked for.
+        kind: EntityKind,
         /// What was asked for.
         query: String,
         /// Every match, as `id (name)`.
@@ -122,8 +198,8 @@ pub enum ChangeError {
     /// The change names an entity an earlier change of the set deletes.
     #[error("{kind} `{id}` is deleted by an earlier change")]
     Deleted {
-        /// `user`, `group`, `role`, `policy` or `role trust`.
-        kind: &'static str,
+        /// The kind of the entity.
+        kind: EntityKind,
         /// Its id.
         id: String,
     },
@@ -198,4 +274,46 @@ pub enum ParamsError {
         /// The largest count supported.
         limit: usize,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_kinds_know_their_noun_and_array() {
+        let kinds = [
+            (EntityKind::User, "user", "users", "users"),
+            (EntityKind::Group, "group", "groups", "groups"),
+            (EntityKind::Role, "role", "roles", "roles"),
+            (EntityKind::Policy, "policy", "policies", "policies"),
+            (
+                EntityKind::Trust,
+                "role trust",
+                "role trusts",
+                "role_trusts",
+            ),
+        ];
+        for (kind, noun, plural, array) in kinds {
+            assert_eq!(
+                (kind.noun(), kind.plural(), kind.array()),
+                (noun, plural, array)
+            );
+            assert_eq!(kind.to_string(), noun);
+        }
+    }
+
+    #[test]
+    fn duplicate_policy_id_names_the_policies_array() {
+        let error = BuildError::DuplicateId {
+            kind: EntityKind::Policy,
+            id: "p-1".into(),
+            index: 1,
+            first: 0,
+        };
+        assert_eq!(
+            error.to_string(),
+            "policies[1]: duplicate policy id `p-1` (first at policies[0])"
+        );
+    }
 }

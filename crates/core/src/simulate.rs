@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bitset::BitSet;
-use crate::error::ChangeError;
+use crate::error::{ChangeError, EntityKind};
 use crate::eval::{Grants, Hit, Judgement, Overlay, Route, ANY_RESOURCE};
 use crate::impact::{Class, Interner, Judged};
 use crate::model::PolicyDocument;
@@ -406,7 +406,7 @@ impl Org {
                         .contains(&self.trusts[trust.0 as usize].role)
                 {
                     return Err(ChangeError::Deleted {
-                        kind: "role trust",
+                        kind: EntityKind::Trust,
                         id: self.trusts[trust.0 as usize].id.clone(),
                     });
                 }
@@ -524,7 +524,7 @@ impl Org {
     fn alive_user(&self, user: UserKey, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
             ov.removed_users.contains(&user.0),
-            "user",
+            EntityKind::User,
             self.user_id(user),
         )
     }
@@ -532,7 +532,7 @@ impl Org {
     fn alive_group(&self, group: GroupKey, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
             ov.deleted_groups.contains(&group.0),
-            "group",
+            EntityKind::Group,
             self.group_id(group),
         )
     }
@@ -540,7 +540,7 @@ impl Org {
     fn alive_role(&self, role: RoleKey, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
             ov.deleted_roles.contains(&role.0),
-            "role",
+            EntityKind::Role,
             self.role_id(role),
         )
     }
@@ -548,7 +548,7 @@ impl Org {
     fn alive_policy(&self, policy: PolicyKey, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
             ov.deleted_policies.contains(&policy.0),
-            "policy",
+            EntityKind::Policy,
             self.policy_id(policy),
         )
     }
@@ -1257,7 +1257,7 @@ fn toggle(ov: &mut Overlay, edge: Edge, attach: bool) {
     }
 }
 
-fn deleted_check(deleted: bool, kind: &'static str, id: &str) -> Result<(), ChangeError> {
+fn deleted_check(deleted: bool, kind: EntityKind, id: &str) -> Result<(), ChangeError> {
     if deleted {
         Err(ChangeError::Deleted {
             kind,

@@ -1400,7 +1400,7 @@ pub fn check_what_if(
     let mut out = Vec::new();
     let message = match (expected(snapshot, specs), result) {
         (Expected::Deleted(gone), Err(ChangeError::Deleted { kind, id })) => {
-            if gone.contains(&(kind, id.clone())) {
+            if gone.contains(&(kind.noun(), id.clone())) {
                 return out;
             }
             format!("error names {kind} `{id}`; deleted earlier: {gone:?}")

@@ -21,7 +21,7 @@
 
 use iamsim_core::report::{Entry, FlatImpact, FlatUserImpact, StepKind};
 use iamsim_core::{
-    parse_changes, Catalogue, ChangeError, LookupError, Org, SimulateOptions, Snapshot,
+    parse_changes, Catalogue, ChangeError, EntityKind, LookupError, Org, SimulateOptions, Snapshot,
 };
 use serde_json::{json, Value};
 
@@ -719,42 +719,42 @@ fn a_change_after_a_delete_of_the_same_entity_is_an_error() {
                 {"kind": "delete_group", "group": "DevOps"},
                 {"kind": "remove_member", "group": "DevOps", "user": "u-ben"}
             ]),
-            ("group", "g-dev"),
+            (EntityKind::Group, "g-dev"),
         ),
         (
             json!([
                 {"kind": "delete_role", "role": "deployer"},
                 {"kind": "delete_role_trust", "trust": "t-ben"}
             ]),
-            ("role trust", "t-ben"),
+            (EntityKind::Trust, "t-ben"),
         ),
         (
             json!([
                 {"kind": "remove_user", "user": "u-ana"},
                 {"kind": "suspend_user", "user": "u-ana"}
             ]),
-            ("user", "u-ana"),
+            (EntityKind::User, "u-ana"),
         ),
         (
             json!([
                 {"kind": "delete_policy", "policy": "p-dns"},
                 {"kind": "attach_policy", "policy": "p-dns", "user": "u-ben"}
             ]),
-            ("policy", "p-dns"),
+            (EntityKind::Policy, "p-dns"),
         ),
         (
             json!([
                 {"kind": "delete_role", "role": "ops"},
                 {"kind": "delete_role", "role": "ops"}
             ]),
-            ("role", "r-ops"),
+            (EntityKind::Role, "r-ops"),
         ),
         (
             json!([
                 {"kind": "delete_role_trust", "trust": "t-dev"},
                 {"kind": "delete_role_trust", "trust": "t-dev"}
             ]),
-            ("role trust", "t-dev"),
+            (EntityKind::Trust, "t-dev"),
         ),
     ];
     for (changes, (kind, id)) in cases {
