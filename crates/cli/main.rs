@@ -525,7 +525,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             let user = org.find_user(&user)?;
             let report = org
                 .explain(user, &action, &resource)
-                .map_err(|e| Failure(format!("--action/--resource: {e}")))?;
+                .map_err(query_failure)?;
             emit(input.common.format, &report, |m| {
                 render::explain(&report, m)
             })?;
@@ -538,9 +538,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             input,
         } => {
             let org = load(&input)?;
-            let report = org
-                .who_can(&action, &resource)
-                .map_err(|e| Failure(format!("--action/--resource: {e}")))?;
+            let report = org.who_can(&action, &resource).map_err(query_failure)?;
             emit(input.common.format, &report, |m| {
                 render::who_can(&report, m)
             })?;
@@ -945,6 +943,15 @@ pub(crate) fn compile_with(
         )));
     }
     Ok(org)
+}
+
+/// A query's error, naming the flag that holds the bad argument.
+fn query_failure(error: iamsim_core::QueryError) -> Failure {
+    let flag = match error {
+        iamsim_core::QueryError::Resource { .. } => "--resource",
+        _ => "--action",
+    };
+    Failure(format!("{flag}: {error}"))
 }
 
 /// Reads the snapshot (or the demo) and the catalogue, and compiles.

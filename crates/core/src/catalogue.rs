@@ -34,7 +34,7 @@ impl Catalogue {
             }
             let action = ActionPattern::parse_action(line).map_err(|reason| CatalogueError {
                 line: i + 1,
-                reason,
+                reason: reason.to_string(),
             })?;
             actions.insert(action);
         }

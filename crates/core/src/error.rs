@@ -74,6 +74,89 @@ impl fmt::Display for EntityKind {
     }
 }
 
+/// A policy's effect, action pattern or resource pattern breaks the grammar of
+/// [`crate::policy`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PatternError {
+    /// The effect is neither `Allow` nor `Deny`.
+    #[error("unknown effect `{}` (expected `Allow` or `Deny`)", text.escape_debug())]
+    Effect {
+        /// The effect as written.
+        text: String,
+    },
+    /// An action pattern breaks the grammar.
+    #[error("invalid action pattern `{}`: {reason}", text.escape_debug())]
+    Action {
+        /// The pattern as written.
+        text: String,
+        /// What is wrong (`empty segment`).
+        reason: &'static str,
+    },
+    /// An action pattern is longer than [`crate::policy::MAX_PATTERN_LEN`] bytes.
+    #[error("invalid action pattern {}", over_length(text))]
+    ActionTooLong {
+        /// The pattern as written.
+        text: String,
+    },
+    /// A wildcard where a concrete action is needed.
+    #[error("`{text}` is a wildcard, not an action")]
+    NotAnAction {
+        /// The pattern as written.
+        text: String,
+    },
+    /// A resource pattern breaks the grammar.
+    #[error("invalid resource `{}`: {reason}", text.escape_debug())]
+    Resource {
+        /// The pattern as written.
+        text: String,
+        /// What is wrong (`contains whitespace`).
+        reason: &'static str,
+    },
+    /// A resource pattern is longer than [`crate::policy::MAX_PATTERN_LEN`] bytes.
+    #[error("invalid resource {}", over_length(text))]
+    ResourceTooLong {
+        /// The pattern as written.
+        text: String,
+    },
+}
+
+/// How a pattern over the length cap is shown: its start and its length.
+fn over_length(text: &str) -> String {
+    let start: String = text.chars().take(40).collect();
+    format!(
+        "`{}…`: {} bytes, over the cap of {}",
+        start.escape_debug(),
+        text.len(),
+        crate::policy::MAX_PATTERN_LEN
+    )
+}
+
+/// An argument of a query ([`crate::Org::explain`], [`crate::Org::who_can`]) is not one it can
+/// answer: each variant names the argument.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// The action is not a valid action pattern.
+    #[error(transparent)]
+    Action {
+        /// Why.
+        source: PatternError,
+    },
+    /// The action is a wildcard that no statement of the organization names.
+    #[error("`{action}` is a wildcard no policy names; give a concrete action")]
+    UnnamedWildcard {
+        /// The action as given.
+        action: String,
+    },
+    /// The resource is not a valid resource pattern.
+    #[error(transparent)]
+    Resource {
+        /// Why.
+        source: PatternError,
+    },
+}
+
 /// A snapshot could not be read: the bytes are not a well-formed `iamsim.snapshot.v1` document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -77,7 +77,7 @@ pub use catalogue::Catalogue;
 pub use change::{parse_changes, ChangeSpec};
 pub use error::{
     BuildError, CatalogueError, ChangeError, Diagnostic, EntityKind, LoadError, LookupError,
-    ParamsError,
+    ParamsError, PatternError, QueryError,
 };
 pub use model::Snapshot;
 pub use org::{CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey};
