@@ -306,6 +306,49 @@ pub enum ChangeError {
     },
 }
 
+/// One change of a set could not be resolved ([`crate::Org::resolve_all`]) or made
+/// ([`crate::Org::check_all`]): its position in the set, and why.
+///
+/// The message is the position (`changes[1]`); the reason is the [`source`](std::error::Error::source),
+/// so `?` carries both into a `Box<dyn Error>`:
+///
+/// ```
+/// use iamsim_core::{parse_changes, Catalogue, ChangeError, ChangeSetError, Org, Snapshot};
+///
+/// fn check(org: &Org, text: &str) -> Result<(), Box<dyn std::error::Error>> {
+///     let changes = org.resolve_all(&parse_changes(text)?)?;
+///     org.check_all(&changes, false)?;
+///     Ok(())
+/// }
+///
+/// let snapshot = Snapshot::from_json_str(r#"{
+///   "format": "iamsim.snapshot.v1", "organization": {"id": "o"},
+///   "users": [{"id": "u-ana", "email": "ana@example.com"}],
+///   "groups": [{"id": "g-ops", "display_name": "Ops", "members": ["u-ana"]}],
+///   "roles": [], "policies": []
+/// }"#)?;
+/// let org = Org::compile(&snapshot, &Catalogue::bundled())?;
+/// let twice = r#"[
+///   {"kind": "remove_member", "group": "Ops", "user": "u-ana"},
+///   {"kind": "remove_member", "group": "Ops", "user": "u-ana"}
+/// ]"#;
+/// let error = check(&org, twice).unwrap_err();
+/// assert_eq!(error.to_string(), "changes[1]");
+/// let error = error.downcast::<ChangeSetError<ChangeError>>()?;
+/// assert_eq!(error.index, 1);
+/// assert!(matches!(error.source, ChangeError::Noop { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("changes[{index}]")]
+pub struct ChangeSetError<E: std::error::Error + 'static> {
+    /// Position of the change in the set, from zero.
+    pub index: usize,
+    /// Why the change cannot be resolved or made.
+    #[source]
+    pub source: E,
+}
+
 fn candidates_suffix(candidates: &[String]) -> String {
     if candidates.is_empty() {
         String::new()
@@ -384,6 +427,29 @@ mod tests {
             );
             assert_eq!(kind.to_string(), noun);
         }
+    }
+
+    #[test]
+    fn change_set_errors_keep_the_inner_error_as_source() {
+        use std::error::Error as _;
+        let error = ChangeSetError {
+            index: 2,
+            source: ChangeError::Deleted {
+                kind: EntityKind::Group,
+                id: "g-1".into(),
+            },
+        };
+        assert_eq!(error.to_string(), "changes[2]");
+        let source = error.source().expect("a source");
+        assert_eq!(
+            source.to_string(),
+            "group `g-1` is deleted by an earlier change"
+        );
+        let boxed: Box<dyn std::error::Error> = Box::new(error.clone());
+        assert_eq!(
+            boxed.downcast_ref::<ChangeSetError<ChangeError>>(),
+            Some(&error)
+        );
     }
 
     #[test]

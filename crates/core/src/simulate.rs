@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bitset::BitSet;
-use crate::error::{ChangeError, EntityKind};
+use crate::error::{ChangeError, ChangeSetError, EntityKind};
 use crate::eval::{Grants, Hit, Judgement, Overlay, Route, ANY_RESOURCE};
 use crate::impact::{Class, Interner, Judged};
 use crate::model::PolicyDocument;
@@ -267,14 +267,17 @@ impl Org {
     }
 
     /// Checks that each change of a set can be made after the ones before it (what
-    /// [`Org::simulate_with`] refuses), naming the first that cannot by its index. Cheap: no
+    /// [`Org::simulate_with`] refuses), naming the first that cannot by its index (the error's
+    /// source says why). Cheap: no
     /// user is judged.
     pub fn check_all(
         &self,
         changes: &[Change],
         allow_noop: bool,
-    ) -> Result<(), (usize, ChangeError)> {
-        self.overlay_of(changes, allow_noop).map(|_| ())
+    ) -> Result<(), ChangeSetError<ChangeError>> {
+        self.overlay_of(changes, allow_noop)
+            .map(|_| ())
+            .map_err(|(index, source)| ChangeSetError { index, source })
     }
 
     /// The overlay of a change set, and the changes that do something (all of them, unless

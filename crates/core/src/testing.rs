@@ -1133,10 +1133,13 @@ fn expected(snapshot: &Snapshot, specs: &[ChangeSpec]) -> Expected {
 /// grouped report is checked for its own shape ([`grouped_shape`]), then flattened to one entry
 /// per (action, resource), the form the reference computes.
 fn simulate(org: &Org, specs: &[ChangeSpec]) -> Result<Result<FlatImpact, ChangeError>, Violation> {
-    let changes = org.resolve_all(specs).map_err(|(i, e)| {
+    let changes = org.resolve_all(specs).map_err(|e| {
         violation(
             "what-if",
-            format!("changes[{i}] does not resolve: {e}; the checkers take changes naming real entities"),
+            format!(
+                "changes[{}] does not resolve: {}; the checkers take changes naming real entities",
+                e.index, e.source
+            ),
         )
     })?;
     let options = SimulateOptions {

@@ -21,7 +21,8 @@
 
 use iamsim_core::report::{Entry, FlatImpact, FlatUserImpact, StepKind};
 use iamsim_core::{
-    parse_changes, Catalogue, ChangeError, EntityKind, LookupError, Org, SimulateOptions, Snapshot,
+    parse_changes, Catalogue, ChangeError, ChangeSetError, EntityKind, LookupError, Org,
+    SimulateOptions, Snapshot,
 };
 use serde_json::{json, Value};
 
@@ -769,7 +770,10 @@ fn a_change_after_a_delete_of_the_same_entity_is_an_error() {
         let resolved = org.resolve_all(&specs).unwrap();
         assert_eq!(
             org.check_all(&resolved, false),
-            Err((1, expected)),
+            Err(ChangeSetError {
+                index: 1,
+                source: expected
+            }),
             "{changes}"
         );
         assert_eq!(org.check_all(&resolved[..1], false), Ok(()), "{changes}");
@@ -896,7 +900,7 @@ fn a_change_naming_two_holders_or_none_is_malformed() {
             },
             "{text}"
         );
-        assert_eq!(org.resolve_all(&specs).unwrap_err().0, 0);
+        assert_eq!(org.resolve_all(&specs).unwrap_err().index, 0);
     }
 }
 
