@@ -132,6 +132,51 @@ fn over_length(text: &str) -> String {
     )
 }
 
+/// A policy document cannot be parsed ([`crate::policy::parse_document`]): a cap is exceeded or
+/// a statement breaks the grammar. [`DocumentError::statement`] names the statement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocumentError {
+    /// The document has more than [`crate::policy::MAX_STATEMENTS`] statements.
+    #[error(
+        "the document has {count} statements, over the cap of {}",
+        crate::policy::MAX_STATEMENTS
+    )]
+    TooManyStatements {
+        /// How many statements the document has.
+        count: usize,
+    },
+    /// The document names more than [`crate::policy::MAX_PATTERNS`] patterns.
+    #[error(
+        "the document names more than {} action and resource patterns (the cap)",
+        crate::policy::MAX_PATTERNS
+    )]
+    TooManyPatterns {
+        /// The statement at which the count goes over the cap.
+        statement: usize,
+    },
+    /// A statement breaks the grammar. The message is the pattern's (the caller adds the
+    /// statement), so `reason` is not repeated as a source.
+    #[error("{reason}")]
+    Statement {
+        /// Index of the statement in the document.
+        statement: usize,
+        /// What is wrong.
+        reason: PatternError,
+    },
+}
+
+impl DocumentError {
+    /// The statement the error is about: for too many statements, the first one over the cap.
+    pub fn statement(&self) -> usize {
+        match self {
+            DocumentError::TooManyStatements { .. } => crate::policy::MAX_STATEMENTS,
+            DocumentError::TooManyPatterns { statement }
+            | DocumentError::Statement { statement, .. } => *statement,
+        }
+    }
+}
+
 /// An argument of a query ([`crate::Org::explain`], [`crate::Org::who_can`]) is not one it can
 /// answer: each variant names the argument.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

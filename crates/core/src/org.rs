@@ -421,14 +421,13 @@ impl Org {
                     message: format!("policy `{}` has no statement; it grants nothing", policy.id),
                 });
             }
-            let statements = parse_document(&policy.policy_document).map_err(|(si, reason)| {
-                BuildError::Statement {
+            let statements =
+                parse_document(&policy.policy_document).map_err(|error| BuildError::Statement {
                     policy_index: pi,
                     policy_id: policy.id.clone(),
-                    statement: si,
-                    reason,
-                }
-            })?;
+                    statement: error.statement(),
+                    reason: error.to_string(),
+                })?;
             for (si, statement) in statements.into_iter().enumerate() {
                 let path = || format!("policies[{pi}].policy_document.Statement[{si}]");
                 if statement.actions.is_empty() {

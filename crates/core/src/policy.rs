@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::error::PatternError;
+use crate::error::{DocumentError, PatternError};
 
 /// Whether a statement allows or denies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -257,37 +257,32 @@ pub const MAX_PATTERN_LEN: usize = 1_024;
 
 /// The start of a pattern over [`MAX_PATTERN_LEN`] and what is wrong with it, or `None`.
 /// Parses every statement of a document, within the caps ([`MAX_STATEMENTS`],
-/// [`MAX_PATTERNS`], [`MAX_PATTERN_LEN`]). An error gives the index of the statement it is
-/// about (for too many statements, the first one over the cap) and what is wrong.
+/// [`MAX_PATTERNS`], [`MAX_PATTERN_LEN`]). An error names the statement it is about
+/// ([`DocumentError::statement`]) and what is wrong.
 pub fn parse_document(
     document: &crate::model::PolicyDocument,
-) -> Result<Vec<ParsedStatement>, (usize, String)> {
+) -> Result<Vec<ParsedStatement>, DocumentError> {
     let statements = document.statement.as_slice();
     if statements.len() > MAX_STATEMENTS {
-        return Err((
-            MAX_STATEMENTS,
-            format!(
-                "the document has {} statements, over the cap of {MAX_STATEMENTS}",
-                statements.len()
-            ),
-        ));
+        return Err(DocumentError::TooManyStatements {
+            count: statements.len(),
+        });
     }
     let mut patterns = 0;
     statements
         .iter()
         .enumerate()
-        .map(|(si, statement)| {
+        .map(|(statement_index, statement)| {
             patterns += statement.action.as_slice().len() + statement.resource.as_slice().len();
             if patterns > MAX_PATTERNS {
-                return Err((
-                    si,
-                    format!(
-                        "the document names more than {MAX_PATTERNS} action and resource \
-                         patterns (the cap)"
-                    ),
-                ));
+                return Err(DocumentError::TooManyPatterns {
+                    statement: statement_index,
+                });
             }
-            ParsedStatement::parse(statement).map_err(|reason| (si, reason.to_string()))
+            ParsedStatement::parse(statement).map_err(|reason| DocumentError::Statement {
+                statement: statement_index,
+                reason,
+            })
         })
         .collect()
 }
@@ -515,5 +510,43 @@ mod tests {
             assert_eq!(err.to_string(), message);
             let _: &dyn std::error::Error = &err;
         }
+    }
+
+    /// A document's error names the statement and keeps the message the callers quote.
+    #[test]
+    fn document_errors_name_the_statement() {
+        let document = |statements: serde_json::Value| -> crate::model::PolicyDocument {
+            serde_json::from_value(serde_json::json!({ "Statement": statements })).unwrap()
+        };
+        let bad = document(serde_json::json!([
+            {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"},
+            {"Effect": "Permit", "Action": "compute.instance.Read", "Resource": "*"}
+        ]));
+        let err = parse_document(&bad).unwrap_err();
+        assert_eq!(err.statement(), 1);
+        assert_eq!(
+            err,
+            DocumentError::Statement {
+                statement: 1,
+                reason: PatternError::Effect {
+                    text: "Permit".into()
+                }
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "unknown effect `Permit` (expected `Allow` or `Deny`)"
+        );
+        let one = serde_json::json!({"Effect": "Allow", "Action": "a.b.C", "Resource": "*"});
+        let many = document(serde_json::Value::Array(vec![one; MAX_STATEMENTS + 1]));
+        let err = parse_document(&many).unwrap_err();
+        assert_eq!(err.statement(), MAX_STATEMENTS);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the document has {} statements, over the cap of {MAX_STATEMENTS}",
+                MAX_STATEMENTS + 1
+            )
+        );
     }
 }

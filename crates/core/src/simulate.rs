@@ -432,12 +432,11 @@ impl Org {
             .get_index(policy as usize)
             .expect("key of this org")
             .0;
-        let parsed =
-            parse_document(document).map_err(|(statement, reason)| ChangeError::Document {
-                policy: id.clone(),
-                statement,
-                reason,
-            })?;
+        let parsed = parse_document(document).map_err(|error| ChangeError::Document {
+            policy: id.clone(),
+            statement: error.statement(),
+            reason: error.to_string(),
+        })?;
         for pattern in parsed.iter().flat_map(|statement| &statement.actions) {
             if self.universe.binary_search(pattern).is_err() && !ov.extra_elements.contains(pattern)
             {
