@@ -34,7 +34,7 @@ impl Catalogue {
             }
             let action = ActionPattern::parse_action(line).map_err(|reason| CatalogueError {
                 line: i + 1,
-                reason: reason.to_string(),
+                reason,
             })?;
             actions.insert(action);
         }
@@ -81,6 +81,12 @@ mod tests {
         let err =
             Catalogue::parse("# comment\n\ncompute.instance.Create\ncompute.*\n").unwrap_err();
         assert_eq!(err.line, 4);
+        assert_eq!(
+            err.reason,
+            crate::PatternError::NotAnAction {
+                text: "compute.*".into()
+            }
+        );
         assert!(
             err.to_string()
                 .starts_with("line 4: `compute.*` is a wildcard"),

@@ -408,8 +408,8 @@ fn candidates_suffix(candidates: &[String]) -> String {
 pub struct CatalogueError {
     /// One-based line number.
     pub line: usize,
-    /// What is wrong.
-    pub reason: String,
+    /// What is wrong with the line's action.
+    pub reason: PatternError,
 }
 
 /// Something in the snapshot that does not stop the engine but deserves a look: a dangling id,
