@@ -275,9 +275,7 @@ impl Org {
         changes: &[Change],
         allow_noop: bool,
     ) -> Result<(), ChangeSetError<ChangeError>> {
-        self.overlay_of(changes, allow_noop)
-            .map(|_| ())
-            .map_err(|(index, source)| ChangeSetError { index, source })
+        self.overlay_of(changes, allow_noop).map(|_| ())
     }
 
     /// The overlay of a change set, and the changes that do something (all of them, unless
@@ -286,14 +284,14 @@ impl Org {
         &self,
         changes: &'c [Change],
         allow_noop: bool,
-    ) -> Result<(Overlay, Vec<&'c Change>), (usize, ChangeError)> {
+    ) -> Result<(Overlay, Vec<&'c Change>), ChangeSetError<ChangeError>> {
         let mut overlay = Overlay::none();
         let mut applied = Vec::with_capacity(changes.len());
         for (i, change) in changes.iter().enumerate() {
             match self.apply(change, &mut overlay) {
                 Ok(()) => applied.push(change),
                 Err(ChangeError::Noop { .. }) if allow_noop => {}
-                Err(e) => return Err((i, e)),
+                Err(source) => return Err(ChangeSetError { index: i, source }),
             }
         }
         Ok((overlay, applied))
@@ -301,7 +299,7 @@ impl Org {
 
     /// Applies the changes to an overlay and finds the users they reach.
     fn prepare(&self, changes: &[Change], allow_noop: bool) -> Result<Prepared, ChangeError> {
-        let (mut overlay, applied) = self.overlay_of(changes, allow_noop).map_err(|(_, e)| e)?;
+        let (mut overlay, applied) = self.overlay_of(changes, allow_noop).map_err(|e| e.source)?;
         let summaries = applied.iter().map(|c| self.summarize(c)).collect();
         let named = applied
             .iter()
