@@ -502,4 +502,10 @@ fn referential_integrity() {
         &path,
         "users[2]: duplicate user id `u-1` (first at users[0])",
     ]);
+    // The path names the snapshot's `policies` array (it said `policys` once).
+    let path = data("duplicate-policy.json");
+    iamsim(&["effective", "--user", "one@d.example", "--snapshot", &path]).expect_error(&[
+        &path,
+        "policies[1]: duplicate policy id `p-1` (first at policies[0])",
+    ]);
 }

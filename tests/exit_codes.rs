@@ -236,10 +236,17 @@ fn errors_exit_2_with_one_line() {
                 "--action",
                 "compute.instance.*",
             ],
+            &["--action: `compute.instance.*` is a wildcard no policy names"],
+        ),
+        (
             &[
+                "explain",
+                "--user",
+                "ana@acme.example",
                 "--action",
-                "`compute.instance.*` is a wildcard no policy names",
+                "compute instance",
             ],
+            &["--action: invalid action pattern `compute instance`: contains whitespace"],
         ),
         (
             &[
@@ -251,7 +258,7 @@ fn errors_exit_2_with_one_line() {
                 "--resource",
                 "reg*stry:1",
             ],
-            &["--resource", "invalid resource `reg*stry:1`"],
+            &["--resource: invalid resource `reg*stry:1`"],
         ),
         // Files.
         (

@@ -805,10 +805,11 @@ fn query_errors() {
     let cases: &[(&[&str], &[&str])] = &[
         (
             &["who-can", "--action", "compute.instance.*"],
-            &[
-                "--action",
-                "`compute.instance.*` is a wildcard no policy names",
-            ],
+            &["--action: `compute.instance.*` is a wildcard no policy names"],
+        ),
+        (
+            &["who-can", "--action", "compute..Read"],
+            &["--action: invalid action pattern `compute..Read`: empty segment"],
         ),
         (
             &[
@@ -818,7 +819,7 @@ fn query_errors() {
                 "--resource",
                 "a*b",
             ],
-            &["--resource", "invalid resource `a*b`"],
+            &["--resource: invalid resource `a*b`"],
         ),
         (&["who-can"], &["required", "--action"]),
         (&["rank"], &["required", "--user"]),

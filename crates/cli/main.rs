@@ -525,7 +525,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             let user = org.find_user(&user)?;
             let report = org
                 .explain(user, &action, &resource)
-                .map_err(|e| Failure(format!("--action/--resource: {e}")))?;
+                .map_err(query_failure)?;
             emit(input.common.format, &report, |m| {
                 render::explain(&report, m)
             })?;
@@ -538,9 +538,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             input,
         } => {
             let org = load(&input)?;
-            let report = org
-                .who_can(&action, &resource)
-                .map_err(|e| Failure(format!("--action/--resource: {e}")))?;
+            let report = org.who_can(&action, &resource).map_err(query_failure)?;
             emit(input.common.format, &report, |m| {
                 render::who_can(&report, m)
             })?;
@@ -705,19 +703,21 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
     };
     let changes = org
         .resolve_all(&specs)
-        .map_err(|(i, e)| match (&planned, &args.changes) {
-            (Some(plan), _) => plan.failure(i, e),
-            (None, Some(path)) => Failure(format!("{}: [{i}]: {e}", path.display())),
-            (None, None) => Failure(e.to_string()),
+        .map_err(|e| match (&planned, &args.changes) {
+            (Some(plan), _) => plan.failure(e.index, e.source),
+            (None, Some(path)) => {
+                Failure(format!("{}: [{}]: {}", path.display(), e.index, e.source))
+            }
+            (None, None) => Failure(e.source.to_string()),
         })?;
     if let Some(plan) = &planned {
         org.check_all(&changes, args.allow_noop)
-            .map_err(|(i, e)| plan.failure(i, e))?;
+            .map_err(|e| plan.failure(e.index, e.source))?;
     }
     if let Some(path) = &args.changes {
         // Name the change that cannot be made by its place in the file.
         org.check_all(&changes, args.allow_noop)
-            .map_err(|(i, e)| Failure(format!("{}: [{i}]: {e}", path.display())))?;
+            .map_err(|e| Failure(format!("{}: [{}]: {}", path.display(), e.index, e.source)))?;
     }
     let format = args.input.common.format;
     if args.per_action && (format != Format::Json || args.summary) {
@@ -945,6 +945,15 @@ pub(crate) fn compile_with(
         )));
     }
     Ok(org)
+}
+
+/// A query's error, naming the flag that holds the bad argument.
+fn query_failure(error: iamsim_core::QueryError) -> Failure {
+    let flag = match error {
+        iamsim_core::QueryError::Resource { .. } => "--resource",
+        _ => "--action",
+    };
+    Failure(format!("{flag}: {error}"))
 }
 
 /// Reads the snapshot (or the demo) and the catalogue, and compiles.

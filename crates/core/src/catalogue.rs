@@ -81,6 +81,12 @@ mod tests {
         let err =
             Catalogue::parse("# comment\n\ncompute.instance.Create\ncompute.*\n").unwrap_err();
         assert_eq!(err.line, 4);
+        assert_eq!(
+            err.reason,
+            crate::PatternError::NotAnAction {
+                text: "compute.*".into()
+            }
+        );
         assert!(
             err.to_string()
                 .starts_with("line 4: `compute.*` is a wildcard"),

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{LoadError, LookupError};
+use crate::error::{ChangeSetError, LoadError, LookupError};
 use crate::model::{parse_json, PolicyDocument};
 use crate::org::Org;
 use crate::simulate::{Change, Holder, Principal};
@@ -235,12 +235,19 @@ impl Org {
         })
     }
 
-    /// Resolves every change of a file; an error names the change's position (`changes[2]: ...`).
-    pub fn resolve_all(&self, specs: &[ChangeSpec]) -> Result<Vec<Change>, (usize, LookupError)> {
+    /// Resolves every change of a file; an error names the change's position and holds the
+    /// lookup's error as its source.
+    pub fn resolve_all(
+        &self,
+        specs: &[ChangeSpec],
+    ) -> Result<Vec<Change>, ChangeSetError<LookupError>> {
         specs
             .iter()
             .enumerate()
-            .map(|(i, spec)| self.resolve(spec).map_err(|e| (i, e)))
+            .map(|(index, spec)| {
+                self.resolve(spec)
+                    .map_err(|source| ChangeSetError { index, source })
+            })
             .collect()
     }
 }

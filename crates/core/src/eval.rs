@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::bitset::BitSet;
+use crate::error::QueryError;
 use crate::org::{Org, Precedence, UserKey};
 pub(crate) use crate::overlay::Overlay;
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
@@ -606,14 +607,15 @@ impl Org {
         user: UserKey,
         action: &str,
         resource: &str,
-    ) -> Result<Explanation, String> {
-        let asked = ActionPattern::parse(action)?;
+    ) -> Result<Explanation, QueryError> {
+        let asked = ActionPattern::parse(action).map_err(|source| QueryError::Action { source })?;
         if asked.is_wildcard() && self.universe.binary_search(&asked).is_err() {
-            return Err(format!(
-                "`{action}` is a wildcard no policy names; give a concrete action"
-            ));
+            return Err(QueryError::UnnamedWildcard {
+                action: action.to_string(),
+            });
         }
-        let key = ResourcePattern::parse(resource)?;
+        let key =
+            ResourcePattern::parse(resource).map_err(|source| QueryError::Resource { source })?;
         let user = user.0;
         let (element, evaluated_as) = match self.locate(&asked) {
             Some((i, true)) => (Some(i), None),

@@ -76,7 +76,8 @@ pub mod testing;
 pub use catalogue::Catalogue;
 pub use change::{parse_changes, ChangeSpec};
 pub use error::{
-    BuildError, CatalogueError, ChangeError, Diagnostic, LoadError, LookupError, ParamsError,
+    BuildError, CatalogueError, ChangeError, ChangeSetError, Diagnostic, DocumentError, EntityKind,
+    LoadError, LookupError, ParamsError, PatternError, QueryError,
 };
 pub use model::Snapshot;
 pub use org::{CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey};

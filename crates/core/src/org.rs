@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 
 use crate::bitset::BitSet;
 use crate::catalogue::Catalogue;
-use crate::error::{BuildError, Diagnostic, LookupError};
+use crate::error::{BuildError, Diagnostic, EntityKind, LookupError};
 use crate::model::{RoleType, Snapshot};
 use crate::policy::{parse_document, ActionPattern, Effect, ParsedStatement, ResourcePattern};
 use crate::report::{Step, StepKind};
@@ -300,7 +300,7 @@ pub(crate) struct Steps {
 
 /// Maps ids to dense indexes, failing on a repeated id.
 fn index_ids<'a, T>(
-    kind: &'static str,
+    kind: EntityKind,
     items: &'a [T],
     id: impl Fn(&T) -> &str,
 ) -> Result<IndexMap<&'a str, usize>, BuildError>
@@ -400,11 +400,11 @@ impl Org {
         options: &CompileOptions,
     ) -> Result<Org, BuildError> {
         let mut diagnostics = Vec::new();
-        let user_ix = index_ids("user", &snapshot.users, |u| &u.id)?;
-        let group_ix = index_ids("group", &snapshot.groups, |g| &g.id)?;
-        let role_ix = index_ids("role", &snapshot.roles, |r| &r.id)?;
-        let policy_ix = index_ids("policy", &snapshot.policies, |p| &p.id)?;
-        index_ids("role_trust", &snapshot.role_trusts, |t| &t.id)?;
+        let user_ix = index_ids(EntityKind::User, &snapshot.users, |u| &u.id)?;
+        let group_ix = index_ids(EntityKind::Group, &snapshot.groups, |g| &g.id)?;
+        let role_ix = index_ids(EntityKind::Role, &snapshot.roles, |r| &r.id)?;
+        let policy_ix = index_ids(EntityKind::Policy, &snapshot.policies, |p| &p.id)?;
+        index_ids(EntityKind::Trust, &snapshot.role_trusts, |t| &t.id)?;
 
         // Parse every statement first: the universe depends on the patterns they name.
         // INVARIANT: statements are stored in the order parsed, so each policy's statements form
@@ -421,14 +421,13 @@ impl Org {
                     message: format!("policy `{}` has no statement; it grants nothing", policy.id),
                 });
             }
-            let statements = parse_document(&policy.policy_document).map_err(|(si, reason)| {
-                BuildError::Statement {
+            let statements =
+                parse_document(&policy.policy_document).map_err(|error| BuildError::Statement {
                     policy_index: pi,
                     policy_id: policy.id.clone(),
-                    statement: si,
-                    reason,
-                }
-            })?;
+                    statement: error.statement(),
+                    reason: error.to_string(),
+                })?;
             for (si, statement) in statements.into_iter().enumerate() {
                 let path = || format!("policies[{pi}].policy_document.Statement[{si}]");
                 if statement.actions.is_empty() {
@@ -909,7 +908,7 @@ impl Org {
             let (id, u) = self.users.get_index(i).expect("index in range");
             format!("`{id}` ({})", u.email)
         };
-        pick("user", query, matches, describe, || {
+        pick(EntityKind::User, query, matches, describe, || {
             self.users
                 .iter()
                 .enumerate()
@@ -927,7 +926,7 @@ impl Org {
     /// Finds a group by id or display name (an exact name first, then ignoring case).
     pub fn find_group(&self, query: &str) -> Result<GroupKey, LookupError> {
         find_named(
-            "group",
+            EntityKind::Group,
             query,
             self.groups.get_index_of(query),
             &self.lookup.groups,
@@ -981,7 +980,7 @@ impl Org {
     /// Finds a role by id or name (an exact name first, then ignoring case).
     pub fn find_role(&self, query: &str) -> Result<RoleKey, LookupError> {
         find_named(
-            "role",
+            EntityKind::Role,
             query,
             self.roles.get_index_of(query),
             &self.lookup.roles,
@@ -997,7 +996,7 @@ impl Org {
     /// Finds a policy by id or name (an exact name first, then ignoring case).
     pub fn find_policy(&self, query: &str) -> Result<PolicyKey, LookupError> {
         find_named(
-            "policy",
+            EntityKind::Policy,
             query,
             self.policies.get_index_of(query),
             &self.lookup.policies,
@@ -1014,7 +1013,7 @@ impl Org {
     pub fn find_trust(&self, query: &str) -> Result<TrustKey, LookupError> {
         // A trust's name is its id: the name index finds the id.
         find_named(
-            "role trust",
+            EntityKind::Trust,
             query,
             None,
             &self.lookup.trusts,
@@ -1053,7 +1052,7 @@ fn positions<'a>(id: Option<usize>, keyed: impl Iterator<Item = &'a u32>) -> Vec
 /// that id, and `names`), then names ignoring case. `entity` gives the id and name at a
 /// position, for messages and the scan for similar entities when nothing matches.
 fn find_named<'a>(
-    kind: &'static str,
+    kind: EntityKind,
     query: &str,
     id: Option<usize>,
     names: &NameIndex,
@@ -1093,7 +1092,7 @@ fn find_named<'a>(
 }
 
 fn pick(
-    kind: &'static str,
+    kind: EntityKind,
     query: &str,
     matches: Vec<usize>,
     describe: impl Fn(usize) -> String,

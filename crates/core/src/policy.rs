@@ -13,6 +13,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::error::{DocumentError, PatternError};
+
 /// Whether a statement allows or denies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Effect {
@@ -24,14 +26,13 @@ pub enum Effect {
 
 impl Effect {
     /// Parses `Allow` or `Deny`, exactly.
-    pub fn parse(text: &str) -> Result<Effect, String> {
+    pub fn parse(text: &str) -> Result<Effect, PatternError> {
         match text {
             "Allow" => Ok(Effect::Allow),
             "Deny" => Ok(Effect::Deny),
-            other => Err(format!(
-                "unknown effect `{}` (expected `Allow` or `Deny`)",
-                other.escape_debug()
-            )),
+            other => Err(PatternError::Effect {
+                text: other.to_string(),
+            }),
         }
     }
 }
@@ -57,18 +58,20 @@ pub struct ActionPattern {
 
 impl ActionPattern {
     /// Parses and validates a pattern.
-    pub fn parse(text: &str) -> Result<ActionPattern, String> {
-        let reason = |why: &str| {
-            Err(format!(
-                "invalid action pattern `{}`: {why}",
-                text.escape_debug()
-            ))
+    pub fn parse(text: &str) -> Result<ActionPattern, PatternError> {
+        let reason = |reason: &'static str| {
+            Err(PatternError::Action {
+                text: text.to_string(),
+                reason,
+            })
         };
         if text.is_empty() {
             return reason("empty");
         }
-        if let Some(over) = over_length(text) {
-            return Err(format!("invalid action pattern {over}"));
+        if text.len() > MAX_PATTERN_LEN {
+            return Err(PatternError::ActionTooLong {
+                text: text.to_string(),
+            });
         }
         if text == "*" {
             return Ok(ActionPattern {
@@ -114,10 +117,12 @@ impl ActionPattern {
     }
 
     /// Parses a concrete action (no wildcard).
-    pub fn parse_action(text: &str) -> Result<ActionPattern, String> {
+    pub fn parse_action(text: &str) -> Result<ActionPattern, PatternError> {
         let pattern = ActionPattern::parse(text)?;
         if pattern.is_wildcard() {
-            return Err(format!("`{text}` is a wildcard, not an action"));
+            return Err(PatternError::NotAnAction {
+                text: text.to_string(),
+            });
         }
         Ok(pattern)
     }
@@ -178,13 +183,20 @@ impl ResourcePattern {
     }
 
     /// Parses and validates a pattern.
-    pub fn parse(text: &str) -> Result<ResourcePattern, String> {
-        let reason = |why: &str| Err(format!("invalid resource `{}`: {why}", text.escape_debug()));
+    pub fn parse(text: &str) -> Result<ResourcePattern, PatternError> {
+        let reason = |reason: &'static str| {
+            Err(PatternError::Resource {
+                text: text.to_string(),
+                reason,
+            })
+        };
         if text.is_empty() {
             return reason("empty");
         }
-        if let Some(over) = over_length(text) {
-            return Err(format!("invalid resource {over}"));
+        if text.len() > MAX_PATTERN_LEN {
+            return Err(PatternError::ResourceTooLong {
+                text: text.to_string(),
+            });
         }
         if text.chars().any(char::is_control) {
             return reason("contains a control character");
@@ -244,49 +256,33 @@ pub const MAX_PATTERNS: usize = 10_000;
 pub const MAX_PATTERN_LEN: usize = 1_024;
 
 /// The start of a pattern over [`MAX_PATTERN_LEN`] and what is wrong with it, or `None`.
-fn over_length(text: &str) -> Option<String> {
-    (text.len() > MAX_PATTERN_LEN).then(|| {
-        let start: String = text.chars().take(40).collect();
-        format!(
-            "`{}…`: {} bytes, over the cap of {MAX_PATTERN_LEN}",
-            start.escape_debug(),
-            text.len()
-        )
-    })
-}
-
 /// Parses every statement of a document, within the caps ([`MAX_STATEMENTS`],
-/// [`MAX_PATTERNS`], [`MAX_PATTERN_LEN`]). An error gives the index of the statement it is
-/// about (for too many statements, the first one over the cap) and what is wrong.
+/// [`MAX_PATTERNS`], [`MAX_PATTERN_LEN`]). An error names the statement it is about
+/// ([`DocumentError::statement`]) and what is wrong.
 pub fn parse_document(
     document: &crate::model::PolicyDocument,
-) -> Result<Vec<ParsedStatement>, (usize, String)> {
+) -> Result<Vec<ParsedStatement>, DocumentError> {
     let statements = document.statement.as_slice();
     if statements.len() > MAX_STATEMENTS {
-        return Err((
-            MAX_STATEMENTS,
-            format!(
-                "the document has {} statements, over the cap of {MAX_STATEMENTS}",
-                statements.len()
-            ),
-        ));
+        return Err(DocumentError::TooManyStatements {
+            count: statements.len(),
+        });
     }
     let mut patterns = 0;
     statements
         .iter()
         .enumerate()
-        .map(|(si, statement)| {
+        .map(|(statement_index, statement)| {
             patterns += statement.action.as_slice().len() + statement.resource.as_slice().len();
             if patterns > MAX_PATTERNS {
-                return Err((
-                    si,
-                    format!(
-                        "the document names more than {MAX_PATTERNS} action and resource \
-                         patterns (the cap)"
-                    ),
-                ));
+                return Err(DocumentError::TooManyPatterns {
+                    statement: statement_index,
+                });
             }
-            ParsedStatement::parse(statement).map_err(|reason| (si, reason))
+            ParsedStatement::parse(statement).map_err(|reason| DocumentError::Statement {
+                statement: statement_index,
+                reason,
+            })
         })
         .collect()
 }
@@ -304,7 +300,7 @@ pub struct ParsedStatement {
 
 impl ParsedStatement {
     /// Parses a statement as written in a snapshot.
-    pub fn parse(statement: &crate::model::Statement) -> Result<ParsedStatement, String> {
+    pub fn parse(statement: &crate::model::Statement) -> Result<ParsedStatement, PatternError> {
         let effect = Effect::parse(&statement.effect)?;
         let actions = statement
             .action
@@ -335,7 +331,7 @@ mod tests {
         match expected {
             Ok(()) => assert_eq!(got, Ok(()), "{text}"),
             Err(fragment) => {
-                let err = got.expect_err(text);
+                let err = got.expect_err(text).to_string();
                 assert!(err.contains(fragment), "{text}: {err}");
                 assert!(err.contains(&format!("`{}`", text.escape_debug())), "{err}");
             }
@@ -347,6 +343,8 @@ mod tests {
         let at_cap = format!("svc.res.{}", "A".repeat(MAX_PATTERN_LEN - "svc.res.".len()));
         assert!(ActionPattern::parse(&at_cap).is_ok());
         let err = ActionPattern::parse(&format!("{at_cap}A")).unwrap_err();
+        assert!(matches!(err, PatternError::ActionTooLong { .. }), "{err}");
+        let err = err.to_string();
         assert!(err.contains("over the cap of 1024"), "{err}");
         let resource = "r".repeat(MAX_PATTERN_LEN);
         assert!(ResourcePattern::parse(&resource).is_ok());
@@ -426,7 +424,7 @@ mod tests {
             ("reg\tistry", "control character"),
             ("reg istry", "whitespace"),
         ] {
-            let err = ResourcePattern::parse(bad).unwrap_err();
+            let err = ResourcePattern::parse(bad).unwrap_err().to_string();
             assert!(err.contains(why), "{bad:?}: {err}");
         }
         let cases = [
@@ -455,9 +453,100 @@ mod tests {
         assert_eq!(Effect::parse("Deny"), Ok(Effect::Deny));
         for bad in ["allow", "Permit", "Allow ", "DENY", ""] {
             assert!(
-                Effect::parse(bad).unwrap_err().contains("unknown effect"),
+                Effect::parse(bad)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("unknown effect"),
                 "{bad}"
             );
         }
+    }
+
+    /// The typed errors keep the messages the tests, docs and fuzz corpus quote.
+    #[test]
+    fn pattern_errors_are_typed_and_keep_their_messages() {
+        let cases: [(Result<(), PatternError>, PatternError, &str); 5] = [
+            (
+                Effect::parse("allow").map(drop),
+                PatternError::Effect {
+                    text: "allow".into(),
+                },
+                "unknown effect `allow` (expected `Allow` or `Deny`)",
+            ),
+            (
+                ActionPattern::parse("compute..Create").map(drop),
+                PatternError::Action {
+                    text: "compute..Create".into(),
+                    reason: "empty segment",
+                },
+                "invalid action pattern `compute..Create`: empty segment",
+            ),
+            (
+                ActionPattern::parse_action("compute.*").map(drop),
+                PatternError::NotAnAction {
+                    text: "compute.*".into(),
+                },
+                "`compute.*` is a wildcard, not an action",
+            ),
+            (
+                ResourcePattern::parse("a b").map(drop),
+                PatternError::Resource {
+                    text: "a b".into(),
+                    reason: "contains whitespace",
+                },
+                "invalid resource `a b`: contains whitespace",
+            ),
+            (
+                ResourcePattern::parse(&"r".repeat(MAX_PATTERN_LEN + 1)).map(drop),
+                PatternError::ResourceTooLong {
+                    text: "r".repeat(MAX_PATTERN_LEN + 1),
+                },
+                "invalid resource `rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr…`: 1025 bytes, over the cap of 1024",
+            ),
+        ];
+        for (got, expected, message) in cases {
+            let err = got.unwrap_err();
+            assert_eq!(err, expected);
+            assert_eq!(err.to_string(), message);
+            let _: &dyn std::error::Error = &err;
+        }
+    }
+
+    /// A document's error names the statement and keeps the message the callers quote.
+    #[test]
+    fn document_errors_name_the_statement() {
+        let document = |statements: serde_json::Value| -> crate::model::PolicyDocument {
+            serde_json::from_value(serde_json::json!({ "Statement": statements })).unwrap()
+        };
+        let bad = document(serde_json::json!([
+            {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"},
+            {"Effect": "Permit", "Action": "compute.instance.Read", "Resource": "*"}
+        ]));
+        let err = parse_document(&bad).unwrap_err();
+        assert_eq!(err.statement(), 1);
+        assert_eq!(
+            err,
+            DocumentError::Statement {
+                statement: 1,
+                reason: PatternError::Effect {
+                    text: "Permit".into()
+                }
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "unknown effect `Permit` (expected `Allow` or `Deny`)"
+        );
+        let one = serde_json::json!({"Effect": "Allow", "Action": "a.b.C", "Resource": "*"});
+        let many = document(serde_json::Value::Array(vec![one; MAX_STATEMENTS + 1]));
+        let err = parse_document(&many).unwrap_err();
+        assert_eq!(err.statement(), MAX_STATEMENTS);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the document has {} statements, over the cap of {MAX_STATEMENTS}",
+                MAX_STATEMENTS + 1
+            )
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::error::QueryError;
 use crate::eval::{Grants, Overlay};
 use crate::org::{GroupKey, Org, RoleKey, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
@@ -44,14 +45,15 @@ impl Org {
     /// an explicit Deny blocks an Allow. `action` is read as by [`Org::explain`]. Under
     /// nearest-wins, the paths are those that count, and a denied user's `overridden` holds
     /// every Allow path, the farther ones too.
-    pub fn who_can(&self, action: &str, resource: &str) -> Result<WhoCan, String> {
-        let asked = ActionPattern::parse(action)?;
-        let key = ResourcePattern::parse(resource)?;
+    pub fn who_can(&self, action: &str, resource: &str) -> Result<WhoCan, QueryError> {
+        let asked = ActionPattern::parse(action).map_err(|source| QueryError::Action { source })?;
+        let key =
+            ResourcePattern::parse(resource).map_err(|source| QueryError::Resource { source })?;
         let located = self.locate(&asked);
         if asked.is_wildcard() && !matches!(located, Some((_, true))) {
-            return Err(format!(
-                "`{action}` is a wildcard no policy names; give a concrete action"
-            ));
+            return Err(QueryError::UnnamedWildcard {
+                action: action.to_string(),
+            });
         }
         let mut report = WhoCan {
             schema_version: SCHEMA_VERSION,

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bitset::BitSet;
-use crate::error::ChangeError;
+use crate::error::{ChangeError, ChangeSetError, EntityKind};
 use crate::eval::{Grants, Hit, Judgement, Overlay, Route, ANY_RESOURCE};
 use crate::impact::{Class, Interner, Judged};
 use crate::model::PolicyDocument;
@@ -267,13 +267,14 @@ impl Org {
     }
 
     /// Checks that each change of a set can be made after the ones before it (what
-    /// [`Org::simulate_with`] refuses), naming the first that cannot by its index. Cheap: no
+    /// [`Org::simulate_with`] refuses), naming the first that cannot by its index (the error's
+    /// source says why). Cheap: no
     /// user is judged.
     pub fn check_all(
         &self,
         changes: &[Change],
         allow_noop: bool,
-    ) -> Result<(), (usize, ChangeError)> {
+    ) -> Result<(), ChangeSetError<ChangeError>> {
         self.overlay_of(changes, allow_noop).map(|_| ())
     }
 
@@ -283,14 +284,14 @@ impl Org {
         &self,
         changes: &'c [Change],
         allow_noop: bool,
-    ) -> Result<(Overlay, Vec<&'c Change>), (usize, ChangeError)> {
+    ) -> Result<(Overlay, Vec<&'c Change>), ChangeSetError<ChangeError>> {
         let mut overlay = Overlay::none();
         let mut applied = Vec::with_capacity(changes.len());
         for (i, change) in changes.iter().enumerate() {
             match self.apply(change, &mut overlay) {
                 Ok(()) => applied.push(change),
                 Err(ChangeError::Noop { .. }) if allow_noop => {}
-                Err(e) => return Err((i, e)),
+                Err(source) => return Err(ChangeSetError { index: i, source }),
             }
         }
         Ok((overlay, applied))
@@ -298,7 +299,7 @@ impl Org {
 
     /// Applies the changes to an overlay and finds the users they reach.
     fn prepare(&self, changes: &[Change], allow_noop: bool) -> Result<Prepared, ChangeError> {
-        let (mut overlay, applied) = self.overlay_of(changes, allow_noop).map_err(|(_, e)| e)?;
+        let (mut overlay, applied) = self.overlay_of(changes, allow_noop).map_err(|e| e.source)?;
         let summaries = applied.iter().map(|c| self.summarize(c)).collect();
         let named = applied
             .iter()
@@ -406,7 +407,7 @@ impl Org {
                         .contains(&self.trusts[trust.0 as usize].role)
                 {
                     return Err(ChangeError::Deleted {
-                        kind: "role trust",
+                        kind: EntityKind::Trust,
                         id: self.trusts[trust.0 as usize].id.clone(),
                     });
                 }
@@ -429,12 +430,11 @@ impl Org {
             .get_index(policy as usize)
             .expect("key of this org")
             .0;
-        let parsed =
-            parse_document(document).map_err(|(statement, reason)| ChangeError::Document {
-                policy: id.clone(),
-                statement,
-                reason,
-            })?;
+        let parsed = parse_document(document).map_err(|error| ChangeError::Document {
+            policy: id.clone(),
+            statement: error.statement(),
+            reason: error.to_string(),
+        })?;
         for pattern in parsed.iter().flat_map(|statement| &statement.actions) {
             if self.universe.binary_search(pattern).is_err() && !ov.extra_elements.contains(pattern)
             {
@@ -524,7 +524,7 @@ impl Org {
     fn alive_user(&self, user: UserKey, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
             ov.removed_users.contains(&user.0),
-            "user",
+            EntityKind::User,
             self.user_id(user),
         )
     }
@@ -532,7 +532,7 @@ impl Org {
     fn alive_group(&self, group: GroupKey, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
             ov.deleted_groups.contains(&group.0),
-            "group",
+            EntityKind::Group,
             self.group_id(group),
         )
     }
@@ -540,7 +540,7 @@ impl Org {
     fn alive_role(&self, role: RoleKey, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
             ov.deleted_roles.contains(&role.0),
-            "role",
+            EntityKind::Role,
             self.role_id(role),
         )
     }
@@ -548,7 +548,7 @@ impl Org {
     fn alive_policy(&self, policy: PolicyKey, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
             ov.deleted_policies.contains(&policy.0),
-            "policy",
+            EntityKind::Policy,
             self.policy_id(policy),
         )
     }
@@ -1257,7 +1257,7 @@ fn toggle(ov: &mut Overlay, edge: Edge, attach: bool) {
     }
 }
 
-fn deleted_check(deleted: bool, kind: &'static str, id: &str) -> Result<(), ChangeError> {
+fn deleted_check(deleted: bool, kind: EntityKind, id: &str) -> Result<(), ChangeError> {
     if deleted {
         Err(ChangeError::Deleted {
             kind,

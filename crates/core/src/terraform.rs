@@ -47,6 +47,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::change::ChangeSpec;
+use crate::error::EntityKind;
 use crate::model::{OneOrMany, PolicyDocument, Snapshot, Statement};
 
 /// The major version of `format_version` this module reads.
@@ -110,8 +111,8 @@ pub enum FindingKind {
     Errored,
     /// The plan creates an entity; creation is not a change kind yet.
     Creates {
-        /// `group`, `role`, `policy`, `user` or `role trust`.
-        entity: &'static str,
+        /// The kind of entity created.
+        entity: EntityKind,
     },
     /// The attribute names entities the same plan creates: their ids are unknown until apply.
     CreatedReference {
@@ -152,7 +153,7 @@ impl Finding {
         !matches!(
             self.kind,
             FindingKind::Creates {
-                entity: "group" | "role" | "policy"
+                entity: EntityKind::Group | EntityKind::Role | EntityKind::Policy
             }
         )
     }
@@ -774,11 +775,11 @@ impl Mapper {
             return self.attachment(resource, &attachment, context);
         }
         let entity = match kind {
-            "vultr_user" => "user",
-            "vultr_organization_group" => "group",
-            "vultr_organization_role" => "role",
-            "vultr_organization_policy" => "policy",
-            "vultr_organization_role_trust" => "role trust",
+            "vultr_user" => EntityKind::User,
+            "vultr_organization_group" => EntityKind::Group,
+            "vultr_organization_role" => EntityKind::Role,
+            "vultr_organization_policy" => EntityKind::Policy,
+            "vultr_organization_role_trust" => EntityKind::Trust,
             _ => {
                 let finding = match NOT_SIMULATED_TYPES.iter().find(|(t, _)| *t == kind) {
                     Some((_, what)) => FindingKind::NotSimulated { what },
@@ -799,10 +800,10 @@ impl Mapper {
         }
         if actions == Actions::Update {
             match entity {
-                "user" => self.user_update(resource, context)?,
-                "role" => self.role_update(resource)?,
-                "policy" => self.policy_update(resource)?,
-                "role trust" => {
+                EntityKind::User => self.user_update(resource, context)?,
+                EntityKind::Role => self.role_update(resource)?,
+                EntityKind::Policy => self.policy_update(resource)?,
+                EntityKind::Trust => {
                     // The trust keeps its id, role and principal (those force a replacement);
                     // its conditions change. Deleting it is the worst case for who may assume
                     // the role, and the trust as it will be cannot be made yet.
@@ -826,7 +827,7 @@ impl Mapper {
     fn delete(
         &mut self,
         resource: &Resource,
-        entity: &'static str,
+        entity: EntityKind,
         worst_case: bool,
     ) -> Result<(), PlanError> {
         let id = match resource.before.id("id")? {
@@ -844,11 +845,11 @@ impl Mapper {
             }
         };
         let change = match entity {
-            "user" => ChangeSpec::RemoveUser { user: id },
-            "group" => ChangeSpec::DeleteGroup { group: id },
-            "role" => ChangeSpec::DeleteRole { role: id },
-            "policy" => ChangeSpec::DeletePolicy { policy: id },
-            _ => ChangeSpec::DeleteRoleTrust { trust: id },
+            EntityKind::User => ChangeSpec::RemoveUser { user: id },
+            EntityKind::Group => ChangeSpec::DeleteGroup { group: id },
+            EntityKind::Role => ChangeSpec::DeleteRole { role: id },
+            EntityKind::Policy => ChangeSpec::DeletePolicy { policy: id },
+            EntityKind::Trust => ChangeSpec::DeleteRoleTrust { trust: id },
         };
         self.change(resource, change, worst_case);
         Ok(())

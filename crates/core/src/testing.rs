@@ -1133,10 +1133,13 @@ fn expected(snapshot: &Snapshot, specs: &[ChangeSpec]) -> Expected {
 /// grouped report is checked for its own shape ([`grouped_shape`]), then flattened to one entry
 /// per (action, resource), the form the reference computes.
 fn simulate(org: &Org, specs: &[ChangeSpec]) -> Result<Result<FlatImpact, ChangeError>, Violation> {
-    let changes = org.resolve_all(specs).map_err(|(i, e)| {
+    let changes = org.resolve_all(specs).map_err(|e| {
         violation(
             "what-if",
-            format!("changes[{i}] does not resolve: {e}; the checkers take changes naming real entities"),
+            format!(
+                "changes[{}] does not resolve: {}; the checkers take changes naming real entities",
+                e.index, e.source
+            ),
         )
     })?;
     let options = SimulateOptions {
@@ -1400,7 +1403,7 @@ pub fn check_what_if(
     let mut out = Vec::new();
     let message = match (expected(snapshot, specs), result) {
         (Expected::Deleted(gone), Err(ChangeError::Deleted { kind, id })) => {
-            if gone.contains(&(kind, id.clone())) {
+            if gone.contains(&(kind.noun(), id.clone())) {
                 return out;
             }
             format!("error names {kind} `{id}`; deleted earlier: {gone:?}")

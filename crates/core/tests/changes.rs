@@ -21,7 +21,8 @@
 
 use iamsim_core::report::{Entry, FlatImpact, FlatUserImpact, StepKind};
 use iamsim_core::{
-    parse_changes, Catalogue, ChangeError, LookupError, Org, SimulateOptions, Snapshot,
+    parse_changes, Catalogue, ChangeError, ChangeSetError, EntityKind, LookupError, Org,
+    SimulateOptions, Snapshot,
 };
 use serde_json::{json, Value};
 
@@ -719,42 +720,42 @@ fn a_change_after_a_delete_of_the_same_entity_is_an_error() {
                 {"kind": "delete_group", "group": "DevOps"},
                 {"kind": "remove_member", "group": "DevOps", "user": "u-ben"}
             ]),
-            ("group", "g-dev"),
+            (EntityKind::Group, "g-dev"),
         ),
         (
             json!([
                 {"kind": "delete_role", "role": "deployer"},
                 {"kind": "delete_role_trust", "trust": "t-ben"}
             ]),
-            ("role trust", "t-ben"),
+            (EntityKind::Trust, "t-ben"),
         ),
         (
             json!([
                 {"kind": "remove_user", "user": "u-ana"},
                 {"kind": "suspend_user", "user": "u-ana"}
             ]),
-            ("user", "u-ana"),
+            (EntityKind::User, "u-ana"),
         ),
         (
             json!([
                 {"kind": "delete_policy", "policy": "p-dns"},
                 {"kind": "attach_policy", "policy": "p-dns", "user": "u-ben"}
             ]),
-            ("policy", "p-dns"),
+            (EntityKind::Policy, "p-dns"),
         ),
         (
             json!([
                 {"kind": "delete_role", "role": "ops"},
                 {"kind": "delete_role", "role": "ops"}
             ]),
-            ("role", "r-ops"),
+            (EntityKind::Role, "r-ops"),
         ),
         (
             json!([
                 {"kind": "delete_role_trust", "trust": "t-dev"},
                 {"kind": "delete_role_trust", "trust": "t-dev"}
             ]),
-            ("role trust", "t-dev"),
+            (EntityKind::Trust, "t-dev"),
         ),
     ];
     for (changes, (kind, id)) in cases {
@@ -769,7 +770,10 @@ fn a_change_after_a_delete_of_the_same_entity_is_an_error() {
         let resolved = org.resolve_all(&specs).unwrap();
         assert_eq!(
             org.check_all(&resolved, false),
-            Err((1, expected)),
+            Err(ChangeSetError {
+                index: 1,
+                source: expected
+            }),
             "{changes}"
         );
         assert_eq!(org.check_all(&resolved[..1], false), Ok(()), "{changes}");
@@ -896,7 +900,7 @@ fn a_change_naming_two_holders_or_none_is_malformed() {
             },
             "{text}"
         );
-        assert_eq!(org.resolve_all(&specs).unwrap_err().0, 0);
+        assert_eq!(org.resolve_all(&specs).unwrap_err().index, 0);
     }
 }
 

@@ -215,6 +215,25 @@ fn duplicate_entity_id_is_an_error() {
     );
 }
 
+/// The path names the snapshot's array (`policies`, `role_trusts`), not the noun plus `s`.
+#[test]
+fn duplicate_ids_name_the_array() {
+    let policies = r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "users": [], "groups": [], "roles": [],
+        "policies": [{"id": "p", "name": "a", "policy_document": {"Statement": []}},
+                     {"id": "p", "name": "b", "policy_document": {"Statement": []}}]}"#;
+    assert_eq!(
+        outcome(policies.as_bytes()).err().unwrap(),
+        "policies[1]: duplicate policy id `p` (first at policies[0])"
+    );
+    let trusts = r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "users": [], "groups": [], "policies": [],
+        "roles": [{"id": "r", "name": "r", "role_type": "assumable"}],
+        "role_trusts": [{"id": "t", "role_id": "r", "user_id": "u"}, {"id": "t", "role_id": "r", "user_id": "u"}]}"#;
+    assert_eq!(
+        outcome(trusts.as_bytes()).err().unwrap(),
+        "role_trusts[1]: duplicate role trust id `t` (first at role_trusts[0])"
+    );
+}
+
 #[test]
 fn lookups_name_candidates() {
     let text = r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "roles": [], "policies": [],
@@ -243,6 +262,27 @@ fn lookups_name_candidates() {
         org.find_group("DEVOPS").unwrap_err().to_string(),
         "`DEVOPS` matches several groups; candidates: `g1` (DevOps), `g2` (devops)"
     );
+}
+
+/// Several policies are `policies`, not `policys`.
+#[test]
+fn ambiguous_policies_use_the_plural() {
+    let text = r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"}, "users": [], "groups": [], "roles": [],
+        "policies": [{"id": "p1", "name": "Ops", "policy_document": {"Statement": []}},
+                     {"id": "p2", "name": "ops", "policy_document": {"Statement": []}}]}"#;
+    let org = outcome(text.as_bytes()).unwrap();
+    let err = org.find_policy("OPS").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`OPS` matches several policies; candidates: `p1` (Ops), `p2` (ops)"
+    );
+    assert!(matches!(
+        err,
+        iamsim_core::LookupError::Ambiguous {
+            kind: iamsim_core::EntityKind::Policy,
+            ..
+        }
+    ));
 }
 
 /// An error inside a policy but outside its statements names the policy by id too.

@@ -777,6 +777,63 @@ fn who_can_lists_a_user_denied_by_the_policy_that_allows() {
     assert_eq!(who.denied.len(), 1, "{who:?}");
 }
 
+/// `explain` and `who_can` say which argument is wrong, with the pattern's own error inside.
+#[test]
+fn query_errors_name_the_argument() {
+    use iamsim_core::{PatternError, QueryError};
+    let snapshot = Snapshot::from_json_str(
+        r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"},
+            "users": [{"id": "u", "email": "u@x", "policies": ["p"]}], "groups": [], "roles": [],
+            "policies": [{"id": "p", "name": "p", "policy_document": {"Statement": [
+              {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"}]}}]}"#,
+    )
+    .unwrap();
+    let org = Org::compile(&snapshot, &catalogue()).unwrap();
+    let u = org.find_user("u").unwrap();
+    let cases = [
+        (
+            "compute..Read",
+            "*",
+            QueryError::Action {
+                source: PatternError::Action {
+                    text: "compute..Read".into(),
+                    reason: "empty segment",
+                },
+            },
+            "invalid action pattern `compute..Read`: empty segment",
+        ),
+        (
+            "dns.*",
+            "*",
+            QueryError::UnnamedWildcard {
+                action: "dns.*".into(),
+            },
+            "`dns.*` is a wildcard no policy names; give a concrete action",
+        ),
+        (
+            "compute.instance.Read",
+            "a b",
+            QueryError::Resource {
+                source: PatternError::Resource {
+                    text: "a b".into(),
+                    reason: "contains whitespace",
+                },
+            },
+            "invalid resource `a b`: contains whitespace",
+        ),
+    ];
+    for (action, resource, expected, message) in cases {
+        let explained = org.explain(u, action, resource).unwrap_err();
+        let who = org.who_can(action, resource).unwrap_err();
+        assert_eq!(explained, expected, "{action} {resource}");
+        assert_eq!(who, expected, "{action} {resource}");
+        assert_eq!(explained.to_string(), message);
+        // Transparent: the message is the pattern's, and the chain does not repeat it.
+        let error: &dyn std::error::Error = &explained;
+        assert!(error.source().is_none());
+    }
+}
+
 /// The access matrix on a universe wider than one 64-bit word, for many users: each row's count
 /// is the user's allowed elements on `*`.
 #[test]
