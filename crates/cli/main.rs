@@ -29,7 +29,7 @@ const DEMO: &str = include_str!("demo.json");
 #[derive(Parser)]
 #[command(
     name = "iamsim",
-    version,
+    version = env!("IAMSIM_VERSION"),
     about = "What will this Vultr IAM change do to people's access? Effective permissions with every path, and what-ifs.",
     after_help = "Without --snapshot, commands run on a built-in demo organization.\nExit codes: 0 ran, 1 a gate tripped, 2 error."
 )]
@@ -41,7 +41,26 @@ struct Cli {
     /// key files.
     #[arg(long, value_name = "SIZE", global = true, value_parser = iamsim_vultr::files::parse_size)]
     max_input_size: Option<u64>,
+    /// Colour: `auto` (on a terminal, unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces it),
+    /// `always` or `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto, global = true)]
+    color: ColorArg,
 }
+
+/// `--color`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    /// On a terminal, unless `NO_COLOR` is set (non-empty); `CLICOLOR_FORCE` (non-empty, not
+    /// `0`) turns it on off a terminal.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `--color`, set once before the command runs.
+static COLOR: std::sync::OnceLock<ColorArg> = std::sync::OnceLock::new();
 
 /// `--max-input-size`, set once before the command runs.
 static MAX_INPUT_SIZE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
@@ -165,6 +184,15 @@ enum Command {
         #[command(flatten)]
         input: Input,
     },
+    /// Print a shell completion script: `iamsim completions bash > ~/.local/share/bash-completion/completions/iamsim`
+    /// (README, "Shell completions and man page").
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `iamsim man > ~/.local/share/man/man1/iamsim.1`.
+    Man,
     /// Print the JSON Schema that every `--format json` report validates against
     /// (`schema/output.v2.json` in the repository).
     Schema,
@@ -344,8 +372,9 @@ struct Principal {
 
 #[derive(Args)]
 struct Input {
-    /// Snapshot file (iamsim.snapshot.v1 JSON). Default: the built-in demo organization.
-    #[arg(long, value_name = "FILE", global = true)]
+    /// Snapshot file (iamsim.snapshot.v1 JSON). Default: `IAMSIM_SNAPSHOT`, else the built-in
+    /// demo organization.
+    #[arg(long, value_name = "FILE", global = true, env = "IAMSIM_SNAPSHOT")]
     snapshot: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
@@ -447,6 +476,11 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
+    // An empty `IAMSIM_SNAPSHOT` is unset (as an empty `NO_COLOR` is), not an empty path.
+    // Removed before any thread starts.
+    if std::env::var_os("IAMSIM_SNAPSHOT").is_some_and(|v| v.is_empty()) {
+        std::env::remove_var("IAMSIM_SNAPSHOT");
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // `--help` and `--version`.
@@ -462,12 +496,13 @@ fn main() -> ExitCode {
     if let Some(size) = cli.max_input_size {
         let _ = MAX_INPUT_SIZE.set(size);
     }
+    let _ = COLOR.set(cli.color);
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(Failure(message)) => {
             // Names from the snapshot or the command line may hold newlines or escapes: the
             // error stays one line and inert.
-            eprintln!("error: {}", render::clean(&message));
+            eprintln!("{} {}", label(Label::Error), render::clean(&message));
             ExitCode::from(2)
         }
     }
@@ -495,10 +530,11 @@ fn usage_error(e: &clap::Error) {
             let first = first.strip_prefix("error: ").unwrap_or(first).to_string();
             (first, paragraphs.iter().skip(1).collect())
         };
-    eprintln!("error: {}", render::clean(&message));
+    eprintln!("{} {}", label(Label::Error), render::clean(&message));
     for hint in hints {
         eprintln!(
-            "hint: {}",
+            "{} {}",
+            label(Label::Hint),
             render::clean(hint.strip_prefix("tip: ").unwrap_or(hint))
         );
     }
@@ -639,6 +675,23 @@ fn run(command: Command) -> Result<u8, Failure> {
         }
         Command::TerraformChanges { plan, snapshot } => {
             terraform::changes(&plan, snapshot.as_deref())
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "iamsim",
+                &mut out,
+            );
+            emit_text(&String::from_utf8(out)?)?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+            emit_text(&String::from_utf8(out)?)?;
+            Ok(0)
         }
         Command::Schema => {
             let mut json = serde_json::to_string_pretty(&iamsim_core::report::output_schema())?;
@@ -928,13 +981,15 @@ pub(crate) fn compile_with(
     const SHOWN: usize = 20;
     for diagnostic in org.diagnostics().iter().take(SHOWN) {
         eprintln!(
-            "warning: {origin}: {}",
+            "{} {origin}: {}",
+            label(Label::Warning),
             render::clean(&diagnostic.to_string())
         );
     }
     if org.diagnostics().len() > SHOWN {
         eprintln!(
-            "warning: {origin}: and {} more diagnostic(s) not shown",
+            "{} {origin}: and {} more diagnostic(s) not shown",
+            label(Label::Warning),
             org.diagnostics().len() - SHOWN
         );
     }
@@ -960,8 +1015,55 @@ fn load(input: &Input) -> Result<Org, Failure> {
     compile(&snapshot, &origin, &catalogue, &input.common)
 }
 
+/// Whether to colour what goes to stdout (tables).
 pub(crate) fn color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    colored(std::io::stdout().is_terminal())
+}
+
+/// Whether to colour what goes to stderr (`error:`, `warning:` and `hint:`).
+fn color_stderr() -> bool {
+    colored(std::io::stderr().is_terminal())
+}
+
+/// `--color`, then (for `auto`) `NO_COLOR` over `CLICOLOR_FORCE` over whether the stream is a
+/// terminal; the order anstream follows.
+fn colored(terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    match COLOR.get().copied().unwrap_or(ColorArg::Auto) {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto if set("NO_COLOR") => false,
+        ColorArg::Auto
+            if set("CLICOLOR_FORCE")
+                && std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0") =>
+        {
+            true
+        }
+        ColorArg::Auto => terminal,
+    }
+}
+
+/// The prefix of a line on stderr.
+#[derive(Clone, Copy)]
+pub(crate) enum Label {
+    Error,
+    Warning,
+    Hint,
+}
+
+/// `error:`, `warning:` or `hint:`, in bold red, yellow or cyan when stderr is coloured.
+pub(crate) fn label(kind: Label) -> String {
+    use anstyle::{AnsiColor, Style};
+    let (text, color) = match kind {
+        Label::Error => ("error:", AnsiColor::Red),
+        Label::Warning => ("warning:", AnsiColor::Yellow),
+        Label::Hint => ("hint:", AnsiColor::Cyan),
+    };
+    if !color_stderr() {
+        return text.to_string();
+    }
+    let style = Style::new().bold().fg_color(Some(color.into()));
+    format!("{style}{text}{style:#}")
 }
 
 /// Writes the report to stdout in the chosen format. A closed pipe is not an error.
