@@ -374,7 +374,13 @@ struct Principal {
 struct Input {
     /// Snapshot file (iamsim.snapshot.v1 JSON). Default: `IAMSIM_SNAPSHOT`, else the built-in
     /// demo organization.
-    #[arg(long, value_name = "FILE", global = true, env = "IAMSIM_SNAPSHOT")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        global = true,
+        env = "IAMSIM_SNAPSHOT",
+        hide_env_values = true
+    )]
     snapshot: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
