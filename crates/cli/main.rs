@@ -19,6 +19,7 @@ use iamsim_core::{
 mod json;
 mod progress;
 mod render;
+mod suggest;
 mod terraform;
 mod vultr;
 
@@ -618,6 +619,7 @@ fn run(command: Command) -> Result<u8, Failure> {
                 &catalogue,
                 &common,
             )?;
+            checks.validate(&[&old, &new])?;
             let report = iamsim_core::diff(&old, &new);
             emit(common.format, &report, |m| render::diff(&report, m))?;
             let subjects: Vec<Subject> = report
@@ -718,6 +720,13 @@ fn run(command: Command) -> Result<u8, Failure> {
             };
             let (keep, drop) = (patterns("keep", &keep)?, patterns("drop", &drop)?);
             let org = load(&input)?;
+            let universe = universe_of(&[&org]);
+            for pattern in &keep {
+                suggest::check_pattern("keep", pattern, &universe)?;
+            }
+            for pattern in &drop {
+                suggest::check_pattern("drop", pattern, &universe)?;
+            }
             let mut report = org.rank(org.find_user(&user)?);
             let loses =
                 |lost: &[Entry], p: &ActionPattern| lost.iter().any(|e| org.reaches(p, &e.action));
@@ -762,6 +771,7 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         Some((org, plan)) => (org, Some(plan)),
         None => (load(&args.input)?, None),
     };
+    checks.validate(&[&org])?;
     let changes = org
         .resolve_all(&specs)
         .map_err(|(i, e)| match (&planned, &args.changes) {
@@ -1139,6 +1149,19 @@ impl GateCheck {
         })
     }
 
+    /// Fails on a pattern that covers nothing in the organizations' universes (their union:
+    /// `diff` passes both), naming the nearest known actions.
+    pub(crate) fn validate(&self, orgs: &[&Org]) -> Result<(), Failure> {
+        let universe = universe_of(orgs);
+        for pattern in &self.loses {
+            suggest::check_pattern("fail-if-loses", pattern, &universe)?;
+        }
+        for pattern in &self.gains {
+            suggest::check_pattern("fail-if-gains", pattern, &universe)?;
+        }
+        Ok(())
+    }
+
     /// Whether no gate is set.
     pub(crate) fn is_empty(&self) -> bool {
         self.loses.is_empty() && self.gains.is_empty() && self.fail_on.is_none()
@@ -1262,6 +1285,14 @@ impl GateCheck {
         }
         u8::from(tripped)
     }
+}
+
+/// The elements of the organizations' universes, once each, sorted.
+fn universe_of<'a>(orgs: &[&'a Org]) -> Vec<&'a ActionPattern> {
+    let mut all: Vec<&ActionPattern> = orgs.iter().flat_map(|org| org.universe()).collect();
+    all.sort();
+    all.dedup();
+    all
 }
 
 /// An impact's grouped entries as (action, resource) pairs, sorted.

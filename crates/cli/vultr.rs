@@ -495,6 +495,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 false,
                 precedence.into(),
             )?;
+            gates.validate(&[&org])?;
             let user_key = org.find_user(&user)?;
             let group_key = org.find_group(&group)?;
             let user_id = org.user_id(user_key).to_string();
