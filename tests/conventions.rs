@@ -117,6 +117,13 @@ fn color_follows_the_flag_then_no_color_then_clicolor_force() {
         with(&[("CLICOLOR_FORCE", "1")], &flag("never", &error)),
         (false, false)
     );
+    // Usage errors and clap's help follow the flag too.
+    assert_eq!(with(&[], &["--color", "always", "nonsense"]), (false, true));
+    assert_eq!(with(&[], &["--color=always", "--help"]), (true, false));
+    assert_eq!(
+        with(&[("CLICOLOR_FORCE", "1")], &["--color", "never", "--help"]),
+        (false, false)
+    );
     iamsim(&["--color", "sometimes", "schema"]).expect_error(&["invalid value 'sometimes'"]);
 }
 

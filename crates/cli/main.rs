@@ -495,7 +495,7 @@ fn main() -> ExitCode {
     if std::env::var_os("IAMSIM_SNAPSHOT").is_some_and(|v| v.is_empty()) {
         std::env::remove_var("IAMSIM_SNAPSHOT");
     }
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         // `--help` and `--version`.
         Err(e) if !e.use_stderr() => {
@@ -520,6 +520,34 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Parses the command line, with clap's own colours (help, `--version`) following `--color`
+/// too: clap alone would follow `NO_COLOR` and `CLICOLOR_FORCE` but not the flag.
+fn parse() -> Result<Cli, clap::Error> {
+    use clap::{ColorChoice, CommandFactory, FromArgMatches};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut when = None;
+    for (i, arg) in args.iter().enumerate() {
+        let Some(arg) = arg.to_str() else { continue };
+        if arg == "--" {
+            break;
+        }
+        if let Some(value) = arg.strip_prefix("--color=") {
+            when = Some(value.to_string());
+        } else if arg == "--color" {
+            when = args.get(i + 1).and_then(|v| v.to_str()).map(str::to_string);
+        }
+    }
+    let (choice, ours) = match when.as_deref() {
+        Some("always") => (ColorChoice::Always, ColorArg::Always),
+        Some("never") => (ColorChoice::Never, ColorArg::Never),
+        _ => (ColorChoice::Auto, ColorArg::Auto),
+    };
+    // Set now, so that a usage error's `error:` follows the flag too.
+    let _ = COLOR.set(ours);
+    let matches = Cli::command().color(choice).try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
 }
 
 /// Prints a usage error as one `error:` line, like every other error, and clap's tips and usage

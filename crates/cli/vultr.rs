@@ -170,7 +170,11 @@ impl Api {
             Some(path) => {
                 let (key, warning) = ApiKey::from_file(path, input_limit())?;
                 if let Some(warning) = warning {
-                    eprintln!("warning: {}", render::clean(&warning));
+                    eprintln!(
+                        "{} {}",
+                        crate::label(crate::Label::Warning),
+                        render::clean(&warning)
+                    );
                 }
                 key
             }
@@ -311,7 +315,11 @@ fn crawl_reporting(
     result.info.retries = client.stats().retries - before.retries;
     result.store_info()?;
     for event in &result.info.events {
-        eprintln!("warning: {}", render::clean(&event.to_string()));
+        eprintln!(
+            "{} {}",
+            crate::label(crate::Label::Warning),
+            render::clean(&event.to_string())
+        );
     }
     if verbose > 1 {
         for field in &result.ignored_fields {
@@ -443,7 +451,8 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             print_acl_notes(&result.snapshot);
             if let Err(e) = Org::compile(&result.snapshot, &Catalogue::bundled()) {
                 eprintln!(
-                    "warning: the crawled organization does not compile, so queries on it will fail: {}",
+                    "{} the crawled organization does not compile, so queries on it will fail: {}",
+                    crate::label(crate::Label::Warning),
                     render::clean(&e.to_string())
                 );
             }
@@ -514,7 +523,8 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 .and_then(legacy::acl_note)
             {
                 eprintln!(
-                    "warning: {}; what the impact says they lose may stay within their reach through it",
+                    "{} {}; what the impact says they lose may stay within their reach through it",
+                    crate::label(crate::Label::Warning),
                     render::clean(&client.key().redact(&note))
                 );
             }
@@ -598,7 +608,11 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                         }
                     };
                     if let Some((code, message)) = outcome {
-                        eprintln!("error: {}", render::clean(&message));
+                        eprintln!(
+                            "{} {}",
+                            crate::label(crate::Label::Error),
+                            render::clean(&message)
+                        );
                         return Ok(code);
                     }
                     0
@@ -632,7 +646,8 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             let check = apply::check_prediction(&predicted, &after.snapshot, &user_id, &catalogue)?;
             for change in &check.other_changes {
                 eprintln!(
-                    "warning: the organization also changed elsewhere: {}",
+                    "{} the organization also changed elsewhere: {}",
+                    crate::label(crate::Label::Warning),
                     render::clean(change)
                 );
             }
@@ -700,11 +715,16 @@ fn print_acl_notes(snapshot: &iamsim_core::Snapshot) {
     const SHOWN: usize = 20;
     let notes = legacy::acl_notes(snapshot);
     for note in notes.iter().take(SHOWN) {
-        eprintln!("warning: {}", render::clean(note));
+        eprintln!(
+            "{} {}",
+            crate::label(crate::Label::Warning),
+            render::clean(note)
+        );
     }
     if notes.len() > SHOWN {
         eprintln!(
-            "warning: and {} more user(s) with legacy ACLs (the snapshot's `users[].acls`)",
+            "{} and {} more user(s) with legacy ACLs (the snapshot's `users[].acls`)",
+            crate::label(crate::Label::Warning),
             notes.len() - SHOWN
         );
     }
@@ -744,7 +764,8 @@ fn check_events(
         }
         for quirk in &quirks {
             eprintln!(
-                "warning: going on despite a known API quirk (--accept-api-quirks): {}",
+                "{} going on despite a known API quirk (--accept-api-quirks): {}",
+                crate::label(crate::Label::Warning),
                 render::clean(&quirk.to_string())
             );
         }
