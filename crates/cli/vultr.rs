@@ -598,7 +598,11 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                         Err(Failure(why)) => {
                             let command = check_command(&client, &group_id);
                             report_outcome("unknown", &group_id, &user_id, Some(&command));
-                            eprintln!("hint: check with: {}", render::clean(&command));
+                            eprintln!(
+                                "{} check with: {}",
+                                crate::label(crate::Label::Hint),
+                                render::clean(&command)
+                            );
                             Some((
                                 3,
                                 format!(
@@ -745,7 +749,8 @@ fn check_events(
     let (quirks, others) = apply::touching_events(&crawl.info.events, &relevant);
     if let Some(first) = others.first() {
         eprintln!(
-            "hint: re-check with `iamsim vultr fetch --recrawl 3`; if the disagreement stays, compare the endpoints it names by hand"
+            "{} re-check with `iamsim vultr fetch --recrawl 3`; if the disagreement stays, compare the endpoints it names by hand",
+            crate::label(crate::Label::Hint),
         );
         return Err(Failure(render::clean(&format!(
             "{} consistency event(s) concern {who}, so the prediction may be wrong; nothing was changed; first: {first}",
@@ -755,7 +760,8 @@ fn check_events(
     if let Some(first) = quirks.first() {
         if !accept {
             eprintln!(
-                "hint: these are known faults of Vultr's API (docs/vultr.md, remove-member); to go on despite them, add --accept-api-quirks"
+                "{} these are known faults of Vultr's API (docs/vultr.md, remove-member); to go on despite them, add --accept-api-quirks",
+                crate::label(crate::Label::Hint),
             );
             return Err(Failure(render::clean(&format!(
                 "{} known API quirk(s) concern {who}; nothing was changed; first: {first}",
