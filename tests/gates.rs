@@ -408,6 +408,80 @@ fn usage_and_input_errors_exit_2() {
     }
 }
 
+/// A pattern that covers nothing in the organization's universe can never trip a gate or
+/// select a removal: an error naming the nearest known actions. An action one or two edits
+/// from a known one is a typo even where a wildcard element would hold it. Another action of
+/// a known service is accepted (the catalogue is partial).
+#[test]
+fn patterns_covering_nothing_are_errors_with_suggestions() {
+    let (old, new) = demo_and_modified();
+    let never = "covers no action of the organization (the catalogue and the snapshot's policies), so it can never match";
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &[ANA_LEAVES_DEVOPS, &["--fail-if-loses", "Compute.*"]].concat(),
+            &[
+                "--fail-if-loses `Compute.*`: ",
+                never,
+                "; did you mean `compute.*`, ",
+            ],
+        ),
+        (
+            &[ANA_LEAVES_DEVOPS, &["--fail-if-loses", "billing.*"]].concat(),
+            &[
+                "--fail-if-loses `billing.*`: ",
+                never,
+                "; did you mean `account.billing.*`, ",
+            ],
+        ),
+        (
+            &[
+                ANA_LEAVES_DEVOPS,
+                &["--fail-if-gains", "compute.instance.Delet"],
+            ]
+            .concat(),
+            &[
+                "--fail-if-gains `compute.instance.Delet`: not an action of the organization",
+                "did you mean `compute.instance.Delete`, ",
+            ],
+        ),
+        (
+            &[ANA_LEAVES_DEVOPS, &["--fail-if-loses", "nope.x.Y"]].concat(),
+            &["--fail-if-loses `nope.x.Y`: ", never],
+        ),
+        (
+            &["diff", &old, &new, "--fail-if-gains", "Network.*"],
+            &["--fail-if-gains `Network.*`: ", "did you mean `network.*`"],
+        ),
+        (
+            &["rank", "--user", "u-ana", "--keep", "comptue.*"],
+            &["--keep `comptue.*`: ", never, "; did you mean `compute.*`?"],
+        ),
+        (
+            &["rank", "--user", "u-ana", "--drop", "compute.instance.Lst"],
+            &[
+                "--drop `compute.instance.Lst`: ",
+                "did you mean `compute.instance.List`",
+            ],
+        ),
+    ];
+    for (args, fragments) in cases {
+        let run = iamsim(args);
+        run.expect_error(fragments);
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+    // Known services, or a wildcard element holding the action: accepted.
+    let run = iamsim(
+        &[
+            ANA_LEAVES_DEVOPS,
+            &["--fail-if-loses", "compute.sshkey.Create"],
+        ]
+        .concat(),
+    );
+    run.expect_code(1);
+    assert!(run.stderr.contains("loses compute.* on *"), "{run:#?}");
+    iamsim(&[ANA_LEAVES_DEVOPS, &["--fail-if-loses", "account.*"]].concat()).expect_code(0);
+}
+
 /// Options may come before or after the change subcommand.
 #[test]
 fn options_before_the_subcommand() {

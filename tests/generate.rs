@@ -93,3 +93,45 @@ fn counts_above_their_limits_are_refused() {
         iamsim(&args).expect_error(&[message]);
     }
 }
+
+/// By default `generate` names the bundled catalogue's actions (as many as it has), so its
+/// organizations load without `unknown-action` warnings; `--synthetic-names` writes what
+/// `iamsim_core::generate::snapshot` does, byte for byte (the benches' organizations).
+#[test]
+fn default_organizations_load_without_warnings() {
+    let generated = iamsim(&["generate", "--users", "100"]);
+    generated.expect_code(0);
+    let file = temp_file("catalogue-names.json", &generated.stdout);
+    for args in [
+        &["effective", "--snapshot", &file, "--user", "u-1"][..],
+        &["redundant", "--snapshot", &file],
+    ] {
+        let run = iamsim(args);
+        run.expect_code(0);
+        assert_eq!(run.stderr, "", "{args:?}");
+    }
+    // Beyond the catalogue's size, the rest are synthetic and reported.
+    let wide = iamsim(&["generate", "--users", "100", "--actions", "300"]);
+    let file = temp_file("wide-names.json", &wide.expect_code(0).stdout);
+    let run = iamsim(&["effective", "--snapshot", &file, "--user", "u-1"]);
+    assert!(run.stderr.contains("unknown action `svc"), "{}", run.stderr);
+
+    use iamsim_core::generate::{snapshot, Params};
+    let synthetic = iamsim(&[
+        "generate",
+        "--users",
+        "50",
+        "--seed",
+        "3",
+        "--synthetic-names",
+    ]);
+    let mut expected = serde_json::to_string(&snapshot(&Params {
+        users: 50,
+        ..Params::small(3)
+    }))
+    .unwrap();
+    expected.push('\n');
+    assert_eq!(synthetic.expect_code(0).stdout, expected);
+    iamsim(&["generate", "--shape", "broad", "--synthetic-names"])
+        .expect_error(&["--synthetic-names is for the classic shape"]);
+}

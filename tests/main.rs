@@ -6,6 +6,7 @@
 
 mod bad_input;
 mod catalogue;
+mod conventions;
 mod demo;
 mod exit_codes;
 mod files;

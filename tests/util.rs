@@ -27,6 +27,8 @@ pub fn iamsim_with(args: &[&str], adjust: impl FnOnce(&mut Command)) -> Run {
     command
         .args(args)
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("IAMSIM_SNAPSHOT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -251,6 +251,26 @@ fn remove_member_refusals() {
     assert_eq!(deletes(&server), 1);
 }
 
+/// A gate pattern that covers nothing the crawled organization knows is refused before
+/// anything is applied, naming the nearest known actions.
+#[test]
+fn remove_member_refuses_a_gate_that_covers_nothing() {
+    let server = start(small(), vec![]);
+    let mut args = ANA_LEAVES_OPS.to_vec();
+    args.extend(["--yes", "--fail-if-loses", "Compute.*"]);
+    let run = vultr("remove-member", &server, &args);
+    ExpectLine::expect_error(
+        &run,
+        &[
+            "--fail-if-loses `Compute.*`: covers no action",
+            "did you mean `compute.*`",
+        ],
+    );
+    assert_eq!(run.stdout, "");
+    assert_eq!(deletes(&server), 0);
+    assert!(is_member(&server, "g-ops", "u-ana"));
+}
+
 /// A DELETE that answers 204 but changes nothing: the GET that follows catches it.
 #[test]
 fn remove_member_failed_verification() {

@@ -19,6 +19,7 @@ use iamsim_core::{
 mod json;
 mod progress;
 mod render;
+mod suggest;
 mod terraform;
 mod vultr;
 
@@ -29,7 +30,7 @@ const DEMO: &str = include_str!("demo.json");
 #[derive(Parser)]
 #[command(
     name = "iamsim",
-    version,
+    version = env!("IAMSIM_VERSION"),
     about = "What will this Vultr IAM change do to people's access? Effective permissions with every path, and what-ifs.",
     after_help = "Without --snapshot, commands run on a built-in demo organization.\nExit codes: 0 ran, 1 a gate tripped, 2 error."
 )]
@@ -41,7 +42,26 @@ struct Cli {
     /// key files.
     #[arg(long, value_name = "SIZE", global = true, value_parser = iamsim_vultr::files::parse_size)]
     max_input_size: Option<u64>,
+    /// Colour: `auto` (on a terminal, unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces it),
+    /// `always` or `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto, global = true)]
+    color: ColorArg,
 }
+
+/// `--color`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    /// On a terminal, unless `NO_COLOR` is set (non-empty); `CLICOLOR_FORCE` (non-empty, not
+    /// `0`) turns it on off a terminal.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `--color`, set once before the command runs.
+static COLOR: std::sync::OnceLock<ColorArg> = std::sync::OnceLock::new();
 
 /// `--max-input-size`, set once before the command runs.
 static MAX_INPUT_SIZE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
@@ -140,10 +160,17 @@ enum Command {
         /// (broad).
         #[arg(long)]
         policies: Option<usize>,
-        /// Number of distinct actions statements draw from (at most 100,000). Default: 300
-        /// (classic), 2,000 (broad).
+        /// Number of distinct actions statements draw from (at most 100,000): the bundled
+        /// catalogue's first, synthetic ones (`svcS.resR.Op`, unknown to the catalogue) beyond.
+        /// Default: the catalogue's size, 141 (classic), 2,000 (broad); 300 with
+        /// --synthetic-names.
         #[arg(long)]
         actions: Option<usize>,
+        /// Classic shape: synthetic action names only, as the benches use (`Params::small` and
+        /// the like, byte for byte). The organization then raises an `unknown-action` warning
+        /// per action unless given their catalogue (`--catalogue`).
+        #[arg(long)]
+        synthetic_names: bool,
         /// Seed of the pseudo-random sequence.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -165,6 +192,15 @@ enum Command {
         #[command(flatten)]
         input: Input,
     },
+    /// Print a shell completion script: `iamsim completions bash > ~/.local/share/bash-completion/completions/iamsim`
+    /// (README, "Shell completions and man page").
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `iamsim man > ~/.local/share/man/man1/iamsim.1`.
+    Man,
     /// Print the JSON Schema that every `--format json` report validates against
     /// (`schema/output.v2.json` in the repository).
     Schema,
@@ -344,8 +380,15 @@ struct Principal {
 
 #[derive(Args)]
 struct Input {
-    /// Snapshot file (iamsim.snapshot.v1 JSON). Default: the built-in demo organization.
-    #[arg(long, value_name = "FILE", global = true)]
+    /// Snapshot file (iamsim.snapshot.v1 JSON). Default: `IAMSIM_SNAPSHOT`, else the built-in
+    /// demo organization.
+    #[arg(
+        long,
+        value_name = "FILE",
+        global = true,
+        env = "IAMSIM_SNAPSHOT",
+        hide_env_values = true
+    )]
     snapshot: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
@@ -447,7 +490,12 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // An empty `IAMSIM_SNAPSHOT` is unset (as an empty `NO_COLOR` is), not an empty path.
+    // Removed before any thread starts.
+    if std::env::var_os("IAMSIM_SNAPSHOT").is_some_and(|v| v.is_empty()) {
+        std::env::remove_var("IAMSIM_SNAPSHOT");
+    }
+    let cli = match parse() {
         Ok(cli) => cli,
         // `--help` and `--version`.
         Err(e) if !e.use_stderr() => {
@@ -462,15 +510,44 @@ fn main() -> ExitCode {
     if let Some(size) = cli.max_input_size {
         let _ = MAX_INPUT_SIZE.set(size);
     }
+    let _ = COLOR.set(cli.color);
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(Failure(message)) => {
             // Names from the snapshot or the command line may hold newlines or escapes: the
             // error stays one line and inert.
-            eprintln!("error: {}", render::clean(&message));
+            eprintln!("{} {}", label(Label::Error), render::clean(&message));
             ExitCode::from(2)
         }
     }
+}
+
+/// Parses the command line, with clap's own colours (help, `--version`) following `--color`
+/// too: clap alone would follow `NO_COLOR` and `CLICOLOR_FORCE` but not the flag.
+fn parse() -> Result<Cli, clap::Error> {
+    use clap::{ColorChoice, CommandFactory, FromArgMatches};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut when = None;
+    for (i, arg) in args.iter().enumerate() {
+        let Some(arg) = arg.to_str() else { continue };
+        if arg == "--" {
+            break;
+        }
+        if let Some(value) = arg.strip_prefix("--color=") {
+            when = Some(value.to_string());
+        } else if arg == "--color" {
+            when = args.get(i + 1).and_then(|v| v.to_str()).map(str::to_string);
+        }
+    }
+    let (choice, ours) = match when.as_deref() {
+        Some("always") => (ColorChoice::Always, ColorArg::Always),
+        Some("never") => (ColorChoice::Never, ColorArg::Never),
+        _ => (ColorChoice::Auto, ColorArg::Auto),
+    };
+    // Set now, so that a usage error's `error:` follows the flag too.
+    let _ = COLOR.set(ours);
+    let matches = Cli::command().color(choice).try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
 }
 
 /// Prints a usage error as one `error:` line, like every other error, and clap's tips and usage
@@ -495,10 +572,11 @@ fn usage_error(e: &clap::Error) {
             let first = first.strip_prefix("error: ").unwrap_or(first).to_string();
             (first, paragraphs.iter().skip(1).collect())
         };
-    eprintln!("error: {}", render::clean(&message));
+    eprintln!("{} {}", label(Label::Error), render::clean(&message));
     for hint in hints {
         eprintln!(
-            "hint: {}",
+            "{} {}",
+            label(Label::Hint),
             render::clean(hint.strip_prefix("tip: ").unwrap_or(hint))
         );
     }
@@ -574,6 +652,7 @@ fn run(command: Command) -> Result<u8, Failure> {
                 &catalogue,
                 &common,
             )?;
+            checks.validate(&[&old, &new])?;
             let report = iamsim_core::diff(&old, &new);
             emit(common.format, &report, |m| render::diff(&report, m))?;
             let subjects: Vec<Subject> = report
@@ -597,6 +676,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             policies,
             actions,
             seed,
+            synthetic_names,
             output,
         } => {
             use iamsim_core::generate::{Params, Shape};
@@ -612,7 +692,11 @@ fn run(command: Command) -> Result<u8, Failure> {
                 groups: groups.unwrap_or(defaults.groups),
                 roles: roles.unwrap_or(defaults.roles),
                 policies: policies.unwrap_or(defaults.policies),
-                actions: actions.unwrap_or(defaults.actions),
+                actions: match (actions, shape, synthetic_names) {
+                    (Some(n), _, _) => n,
+                    (None, ShapeArg::Classic, false) => Catalogue::bundled().len(),
+                    (None, _, _) => defaults.actions,
+                },
                 shape: match shape {
                     ShapeArg::Classic => Shape::Classic,
                     ShapeArg::Broad => Shape::Broad,
@@ -627,7 +711,17 @@ fn run(command: Command) -> Result<u8, Failure> {
                 } => Failure(format!("--{field}: {value} is above the limit of {limit}")),
                 other => Failure(other.to_string()),
             })?;
-            let mut json = serde_json::to_string(&iamsim_core::generate::snapshot(&params))?;
+            if synthetic_names && matches!(shape, ShapeArg::Broad) {
+                return Err(Failure(
+                    "--synthetic-names is for the classic shape; the broad shape always names the catalogue's actions first".to_string(),
+                ));
+            }
+            let snapshot = if synthetic_names {
+                iamsim_core::generate::snapshot(&params)
+            } else {
+                iamsim_core::generate::snapshot_with_catalogue_names(&params)
+            };
+            let mut json = serde_json::to_string(&snapshot)?;
             json.push('\n');
             match output {
                 None => emit_text(&json)?,
@@ -637,6 +731,23 @@ fn run(command: Command) -> Result<u8, Failure> {
         }
         Command::TerraformChanges { plan, snapshot } => {
             terraform::changes(&plan, snapshot.as_deref())
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "iamsim",
+                &mut out,
+            );
+            emit_text(&String::from_utf8(out)?)?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+            emit_text(&String::from_utf8(out)?)?;
+            Ok(0)
         }
         Command::Schema => {
             let mut json = serde_json::to_string_pretty(&iamsim_core::report::output_schema())?;
@@ -657,6 +768,13 @@ fn run(command: Command) -> Result<u8, Failure> {
             };
             let (keep, drop) = (patterns("keep", &keep)?, patterns("drop", &drop)?);
             let org = load(&input)?;
+            let universe = universe_of(&[&org]);
+            for pattern in &keep {
+                suggest::check_pattern("keep", pattern, &universe)?;
+            }
+            for pattern in &drop {
+                suggest::check_pattern("drop", pattern, &universe)?;
+            }
             let mut report = org.rank(org.find_user(&user)?);
             let loses =
                 |lost: &[Entry], p: &ActionPattern| lost.iter().any(|e| org.reaches(p, &e.action));
@@ -701,6 +819,7 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         Some((org, plan)) => (org, Some(plan)),
         None => (load(&args.input)?, None),
     };
+    checks.validate(&[&org])?;
     let changes = org
         .resolve_all(&specs)
         .map_err(|e| match (&planned, &args.changes) {
@@ -928,13 +1047,15 @@ pub(crate) fn compile_with(
     const SHOWN: usize = 20;
     for diagnostic in org.diagnostics().iter().take(SHOWN) {
         eprintln!(
-            "warning: {origin}: {}",
+            "{} {origin}: {}",
+            label(Label::Warning),
             render::clean(&diagnostic.to_string())
         );
     }
     if org.diagnostics().len() > SHOWN {
         eprintln!(
-            "warning: {origin}: and {} more diagnostic(s) not shown",
+            "{} {origin}: and {} more diagnostic(s) not shown",
+            label(Label::Warning),
             org.diagnostics().len() - SHOWN
         );
     }
@@ -969,8 +1090,55 @@ fn load(input: &Input) -> Result<Org, Failure> {
     compile(&snapshot, &origin, &catalogue, &input.common)
 }
 
+/// Whether to colour what goes to stdout (tables).
 pub(crate) fn color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    colored(std::io::stdout().is_terminal())
+}
+
+/// Whether to colour what goes to stderr (`error:`, `warning:` and `hint:`).
+fn color_stderr() -> bool {
+    colored(std::io::stderr().is_terminal())
+}
+
+/// `--color`, then (for `auto`) `NO_COLOR` over `CLICOLOR_FORCE` over whether the stream is a
+/// terminal; the order anstream follows.
+fn colored(terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    match COLOR.get().copied().unwrap_or(ColorArg::Auto) {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto if set("NO_COLOR") => false,
+        ColorArg::Auto
+            if set("CLICOLOR_FORCE")
+                && std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0") =>
+        {
+            true
+        }
+        ColorArg::Auto => terminal,
+    }
+}
+
+/// The prefix of a line on stderr.
+#[derive(Clone, Copy)]
+pub(crate) enum Label {
+    Error,
+    Warning,
+    Hint,
+}
+
+/// `error:`, `warning:` or `hint:`, in bold red, yellow or cyan when stderr is coloured.
+pub(crate) fn label(kind: Label) -> String {
+    use anstyle::{AnsiColor, Style};
+    let (text, color) = match kind {
+        Label::Error => ("error:", AnsiColor::Red),
+        Label::Warning => ("warning:", AnsiColor::Yellow),
+        Label::Hint => ("hint:", AnsiColor::Cyan),
+    };
+    if !color_stderr() {
+        return text.to_string();
+    }
+    let style = Style::new().bold().fg_color(Some(color.into()));
+    format!("{style}{text}{style:#}")
 }
 
 /// Writes the report to stdout in the chosen format. A closed pipe is not an error.
@@ -1038,6 +1206,19 @@ impl GateCheck {
             fail_if_gains: Vec::new(),
             fail_on: None,
         })
+    }
+
+    /// Fails on a pattern that covers nothing in the organizations' universes (their union:
+    /// `diff` passes both), naming the nearest known actions.
+    pub(crate) fn validate(&self, orgs: &[&Org]) -> Result<(), Failure> {
+        let universe = universe_of(orgs);
+        for pattern in &self.loses {
+            suggest::check_pattern("fail-if-loses", pattern, &universe)?;
+        }
+        for pattern in &self.gains {
+            suggest::check_pattern("fail-if-gains", pattern, &universe)?;
+        }
+        Ok(())
     }
 
     /// Whether no gate is set.
@@ -1163,6 +1344,14 @@ impl GateCheck {
         }
         u8::from(tripped)
     }
+}
+
+/// The elements of the organizations' universes, once each, sorted.
+fn universe_of<'a>(orgs: &[&'a Org]) -> Vec<&'a ActionPattern> {
+    let mut all: Vec<&ActionPattern> = orgs.iter().flat_map(|org| org.universe()).collect();
+    all.sort();
+    all.dedup();
+    all
 }
 
 /// An impact's grouped entries as (action, resource) pairs, sorted.

@@ -116,7 +116,8 @@ fn read(path: &Path, baseline: Option<&Snapshot>) -> Result<PlanChanges, Failure
         plan_changes(&bytes, baseline).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
     for finding in &mapped.findings {
         eprintln!(
-            "warning: {}: {}",
+            "{} {}: {}",
+            crate::label(crate::Label::Warning),
             path.display(),
             crate::render::clean(&finding.to_string())
         );
@@ -124,7 +125,8 @@ fn read(path: &Path, baseline: Option<&Snapshot>) -> Result<PlanChanges, Failure
     for change in mapped.changes.iter().filter(|c| c.worst_case) {
         let spec = serde_json::to_string(&change.change).unwrap_or_default();
         eprintln!(
-            "warning: {}: {}: worst case, not certain: {}",
+            "{} {}: {}: worst case, not certain: {}",
+            crate::label(crate::Label::Warning),
             path.display(),
             change.address,
             crate::render::clean(&spec)

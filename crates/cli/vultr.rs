@@ -170,7 +170,11 @@ impl Api {
             Some(path) => {
                 let (key, warning) = ApiKey::from_file(path, input_limit())?;
                 if let Some(warning) = warning {
-                    eprintln!("warning: {}", render::clean(&warning));
+                    eprintln!(
+                        "{} {}",
+                        crate::label(crate::Label::Warning),
+                        render::clean(&warning)
+                    );
                 }
                 key
             }
@@ -311,7 +315,11 @@ fn crawl_reporting(
     result.info.retries = client.stats().retries - before.retries;
     result.store_info()?;
     for event in &result.info.events {
-        eprintln!("warning: {}", render::clean(&event.to_string()));
+        eprintln!(
+            "{} {}",
+            crate::label(crate::Label::Warning),
+            render::clean(&event.to_string())
+        );
     }
     if verbose > 1 {
         for field in &result.ignored_fields {
@@ -443,7 +451,8 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             print_acl_notes(&result.snapshot);
             if let Err(e) = Org::compile(&result.snapshot, &Catalogue::bundled()) {
                 eprintln!(
-                    "warning: the crawled organization does not compile, so queries on it will fail: {}",
+                    "{} the crawled organization does not compile, so queries on it will fail: {}",
+                    crate::label(crate::Label::Warning),
                     render::clean(&e.to_string())
                 );
             }
@@ -495,6 +504,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 false,
                 precedence.into(),
             )?;
+            gates.validate(&[&org])?;
             let user_key = org.find_user(&user)?;
             let group_key = org.find_group(&group)?;
             let user_id = org.user_id(user_key).to_string();
@@ -513,7 +523,8 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 .and_then(legacy::acl_note)
             {
                 eprintln!(
-                    "warning: {}; what the impact says they lose may stay within their reach through it",
+                    "{} {}; what the impact says they lose may stay within their reach through it",
+                    crate::label(crate::Label::Warning),
                     render::clean(&client.key().redact(&note))
                 );
             }
@@ -587,7 +598,11 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                         Err(Failure(why)) => {
                             let command = check_command(&client, &group_id);
                             report_outcome("unknown", &group_id, &user_id, Some(&command));
-                            eprintln!("hint: check with: {}", render::clean(&command));
+                            eprintln!(
+                                "{} check with: {}",
+                                crate::label(crate::Label::Hint),
+                                render::clean(&command)
+                            );
                             Some((
                                 3,
                                 format!(
@@ -597,7 +612,11 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                         }
                     };
                     if let Some((code, message)) = outcome {
-                        eprintln!("error: {}", render::clean(&message));
+                        eprintln!(
+                            "{} {}",
+                            crate::label(crate::Label::Error),
+                            render::clean(&message)
+                        );
                         return Ok(code);
                     }
                     0
@@ -631,7 +650,8 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             let check = apply::check_prediction(&predicted, &after.snapshot, &user_id, &catalogue)?;
             for change in &check.other_changes {
                 eprintln!(
-                    "warning: the organization also changed elsewhere: {}",
+                    "{} the organization also changed elsewhere: {}",
+                    crate::label(crate::Label::Warning),
                     render::clean(change)
                 );
             }
@@ -699,11 +719,16 @@ fn print_acl_notes(snapshot: &iamsim_core::Snapshot) {
     const SHOWN: usize = 20;
     let notes = legacy::acl_notes(snapshot);
     for note in notes.iter().take(SHOWN) {
-        eprintln!("warning: {}", render::clean(note));
+        eprintln!(
+            "{} {}",
+            crate::label(crate::Label::Warning),
+            render::clean(note)
+        );
     }
     if notes.len() > SHOWN {
         eprintln!(
-            "warning: and {} more user(s) with legacy ACLs (the snapshot's `users[].acls`)",
+            "{} and {} more user(s) with legacy ACLs (the snapshot's `users[].acls`)",
+            crate::label(crate::Label::Warning),
             notes.len() - SHOWN
         );
     }
@@ -724,7 +749,8 @@ fn check_events(
     let (quirks, others) = apply::touching_events(&crawl.info.events, &relevant);
     if let Some(first) = others.first() {
         eprintln!(
-            "hint: re-check with `iamsim vultr fetch --recrawl 3`; if the disagreement stays, compare the endpoints it names by hand"
+            "{} re-check with `iamsim vultr fetch --recrawl 3`; if the disagreement stays, compare the endpoints it names by hand",
+            crate::label(crate::Label::Hint),
         );
         return Err(Failure(render::clean(&format!(
             "{} consistency event(s) concern {who}, so the prediction may be wrong; nothing was changed; first: {first}",
@@ -734,7 +760,8 @@ fn check_events(
     if let Some(first) = quirks.first() {
         if !accept {
             eprintln!(
-                "hint: these are known faults of Vultr's API (docs/vultr.md, remove-member); to go on despite them, add --accept-api-quirks"
+                "{} these are known faults of Vultr's API (docs/vultr.md, remove-member); to go on despite them, add --accept-api-quirks",
+                crate::label(crate::Label::Hint),
             );
             return Err(Failure(render::clean(&format!(
                 "{} known API quirk(s) concern {who}; nothing was changed; first: {first}",
@@ -743,7 +770,8 @@ fn check_events(
         }
         for quirk in &quirks {
             eprintln!(
-                "warning: going on despite a known API quirk (--accept-api-quirks): {}",
+                "{} going on despite a known API quirk (--accept-api-quirks): {}",
+                crate::label(crate::Label::Warning),
                 render::clean(&quirk.to_string())
             );
         }

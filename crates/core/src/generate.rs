@@ -33,8 +33,9 @@
 //! ([`Catalogue::bundled`], 141 actions), so an organization of at most that many actions loads
 //! without `unknown-action` diagnostics; above it, the rest are synthetic (`svcS.resR.Op`, 10
 //! resources of 5 operations per service), which the catalogue does not know: each distinct one
-//! is reported once when compiling. The classic shape keeps its synthetic names, so that its
-//! output does not change.
+//! is reported once when compiling. The classic shape keeps its synthetic names in [`snapshot`], so
+//! that its output does not change; [`snapshot_with_catalogue_names`] names its actions as the
+//! broad shape does (what `iamsim generate` writes unless `--synthetic-names`).
 //!
 //! ```
 //! use iamsim_core::generate::{snapshot, Params, Shape};
@@ -184,7 +185,31 @@ impl Params {
 /// may exhaust memory.
 pub fn snapshot(params: &Params) -> Snapshot {
     match params.shape {
-        Shape::Classic => classic(params),
+        Shape::Classic => classic(params, actions(params.actions.max(1))),
+        Shape::Broad => broad(params),
+    }
+}
+
+/// Like [`snapshot`], but the classic shape names its actions as the broad shape does: the
+/// bundled catalogue's first ([`Catalogue::bundled`], 141 actions), synthetic ones beyond.
+/// With at most the catalogue's size in [`Params::actions`], the organization loads without
+/// `unknown-action` diagnostics; this is what `iamsim generate` writes by default. [`snapshot`]
+/// keeps the classic shape's synthetic names, so that its output, which benches and tests pin,
+/// does not change.
+///
+/// ```
+/// use iamsim_core::generate::{snapshot_with_catalogue_names, Params};
+/// use iamsim_core::{Catalogue, Org};
+///
+/// let catalogue = Catalogue::bundled();
+/// let params = Params { users: 100, actions: catalogue.len(), ..Params::small(1) };
+/// let org = Org::compile(&snapshot_with_catalogue_names(&params), &catalogue)?;
+/// assert!(org.diagnostics().iter().all(|d| d.code != "unknown-action"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn snapshot_with_catalogue_names(params: &Params) -> Snapshot {
+    match params.shape {
+        Shape::Classic => classic(params, broad_actions(params.actions.max(1))),
         Shape::Broad => broad(params),
     }
 }
@@ -298,9 +323,8 @@ fn statement(rng: &mut Rng, actions: &[String]) -> Statement {
 }
 
 /// The classic shape (see [`Shape::Classic`]).
-fn classic(params: &Params) -> Snapshot {
+fn classic(params: &Params, actions: Vec<String>) -> Snapshot {
     let mut rng = Rng(params.seed);
-    let actions = actions(params.actions.max(1));
     let policies: Vec<Policy> = (0..params.policies)
         .map(|i| Policy {
             id: format!("p-{i}"),

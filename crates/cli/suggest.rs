@@ -1,0 +1,137 @@
+//! Typos in action patterns given on the command line (`--fail-if-loses`, `--fail-if-gains`,
+//! `rank --keep`/`--drop`): a pattern that stands for nothing the organization knows is an
+//! error naming the nearest known actions, since a gate on it could never trip.
+
+use std::collections::BTreeSet;
+
+use iamsim_core::policy::ActionPattern;
+
+use crate::Failure;
+
+/// How many suggestions an error names.
+const SUGGESTIONS: usize = 3;
+
+/// Fails when `pattern` covers no element of `universe` (the catalogue's actions and the
+/// patterns of the snapshot's policies) and either is an action one or two edits from a known
+/// one (`compute.instance.Delet`), or is held by no element narrower than `*` and names a
+/// service no known action has (`Compute.*`, `billing.*`).
+///
+/// Another action of a known service that the catalogue does not name (`compute.sshkey.Create`)
+/// is accepted: the catalogue is partial, and a wildcard element (`compute.*`) or `*` holds it.
+pub(crate) fn check_pattern(
+    flag: &str,
+    pattern: &ActionPattern,
+    universe: &[&ActionPattern],
+) -> Result<(), Failure> {
+    if universe.iter().any(|e| pattern.covers(e)) {
+        return Ok(());
+    }
+    let text = pattern.as_str();
+    let close = !pattern.is_wildcard() && universe.iter().any(|e| distance(text, e.as_str()) <= 2);
+    let held = universe
+        .iter()
+        .any(|e| e.as_str() != "*" && e.covers(pattern));
+    let service = |p: &str| p.split('.').next().unwrap_or_default().to_string();
+    let known_service = universe
+        .iter()
+        .any(|e| service(e.as_str()) == service(text));
+    if !close && (held || known_service) {
+        return Ok(());
+    }
+    let mut message = if close {
+        format!(
+            "--{flag} `{text}`: not an action of the organization (the catalogue and the \
+             snapshot's policies)"
+        )
+    } else {
+        format!(
+            "--{flag} `{text}`: covers no action of the organization (the catalogue and the \
+             snapshot's policies), so it can never match"
+        )
+    };
+    let nearest = nearest(text, universe);
+    if !nearest.is_empty() {
+        let quoted: Vec<String> = nearest.iter().map(|c| format!("`{c}`")).collect();
+        message.push_str(&format!("; did you mean {}?", or_list(&quoted)));
+    }
+    Err(Failure(message))
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// The known patterns nearest `text`: the universe's elements and the wildcards above them
+/// (`compute.*`, `compute.instance.*`), those sharing a segment with `text` (case aside)
+/// first, then by edit distance (case aside), then alphabetically.
+fn nearest(text: &str, universe: &[&ActionPattern]) -> Vec<String> {
+    let mut candidates = BTreeSet::new();
+    for element in universe {
+        let element = element.as_str();
+        candidates.insert(element.to_string());
+        let segments: Vec<&str> = element.trim_end_matches(".*").split('.').collect();
+        for n in 1..segments.len().min(3) {
+            candidates.insert(format!("{}.*", segments[..n].join(".")));
+        }
+    }
+    candidates.remove("*");
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower.split('.').filter(|s| *s != "*").collect();
+    let mut ranked: Vec<(bool, usize, String)> = candidates
+        .into_iter()
+        .map(|c| {
+            let c_lower = c.to_lowercase();
+            let shares = c_lower.split('.').any(|s| words.contains(&s));
+            (!shares, distance(&lower, &c_lower), c)
+        })
+        // Far and unrelated names are noise, not suggestions.
+        .filter(|(unrelated, d, _)| !unrelated || *d <= 2 + lower.len() / 4)
+        .collect();
+    ranked.sort();
+    ranked
+        .into_iter()
+        .take(SUGGESTIONS)
+        .map(|(_, _, c)| c)
+        .collect()
+}
+
+/// Levenshtein distance over characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("abc", "abc", 0),
+            ("Compute.*", "compute.*", 1),
+            ("kitten", "sitting", 3),
+            ("", "abc", 3),
+        ] {
+            assert_eq!(distance(a, b), d, "{a} {b}");
+        }
+    }
+}
