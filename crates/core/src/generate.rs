@@ -31,7 +31,7 @@
 //!
 //! Action names: the broad shape uses the bundled catalogue's names first
 //! ([`Catalogue::bundled`], 141 actions), so an organization of at most that many actions loads
-//! without `unknown-action` diagnostics; above it, the rest are synthetic (`svcS.resR.Op`, 10
+//! without `unknown-action` diagnostics; above it, the rest are synthetic (`svcS.resR.Op`, 20
 //! resources of 5 operations per service), which the catalogue does not know: each distinct one
 //! is reported once when compiling. The classic shape keeps its synthetic names in [`snapshot`], so
 //! that its output does not change; [`snapshot_with_catalogue_names`] names its actions as the
