@@ -219,3 +219,30 @@ fn markdown_fits_a_comment_and_says_what_it_leaves_out() {
         .stdout
         .contains(&format!("... {} more user(s) not listed", total - 20)));
 }
+
+/// The full JSON report is written user by user as it is judged; with a gate (which needs the
+/// whole report first) it is built in memory: the bytes are the same.
+#[test]
+fn the_streamed_json_is_the_report_built_in_memory() {
+    let generated = iamsim(&[
+        "generate", "--shape", "broad", "--users", "200", "--seed", "2",
+    ]);
+    generated.expect_code(0);
+    let snapshot = temp_file("broad.json", &generated.stdout);
+    let args = [
+        "impact",
+        "delete-group",
+        "--group",
+        "g-0",
+        "--snapshot",
+        &snapshot,
+        "--format",
+        "json",
+    ];
+    let streamed = run(&with(&args, &[]));
+    streamed.expect_code(0);
+    let built = run(&with(&args, &["--fail-if-gains", "account.billing.Read"]));
+    assert!(built.code == 0 || built.code == 1, "{built:?}");
+    assert_eq!(streamed.stdout, built.stdout);
+    assert!(streamed.raw()["users"].as_array().unwrap().len() > 50);
+}

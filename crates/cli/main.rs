@@ -855,6 +855,27 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         detail,
     };
     let progress = progress::Progress::new("judging users");
+    // The whole report in JSON, with nothing to cut or check first: written user by user as
+    // judged, so memory does not grow with the users reported.
+    let streamed = format == Format::Json
+        && !args.summary
+        && !args.per_action
+        && args.limit.unwrap_or(0) == 0
+        && checks.is_empty();
+    if streamed {
+        let report_progress = |done, total| progress.update(done, total);
+        let stream = org.simulate_stream(&changes, &options, &report_progress)?;
+        let skipped = changes.len() - stream.changes().len();
+        if skipped > 0 {
+            eprintln!("note: {skipped} change(s) skipped: they do nothing (--allow-noop)");
+        }
+        let written = emit_json(&stream);
+        progress.finish();
+        written?;
+        return Ok(planned
+            .as_ref()
+            .map_or(0, |plan| plan.gate(false, args.allow_unknown)));
+    }
     let result = org.simulate_observed(&changes, &options, &|done, total| {
         progress.update(done, total)
     });

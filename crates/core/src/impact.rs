@@ -227,8 +227,9 @@ pub(crate) struct Interner<'a> {
     counts: Vec<[usize; 3]>,
     /// Per rank and list, the last user counted (plus one), so each user counts once.
     last: Vec<[usize; 3]>,
-    /// Users converted so far.
+    /// Users converted so far, and their dense indexes.
     users: Vec<UserImpact>,
+    dense: Vec<u32>,
     summary: ImpactSummary,
     /// Paths in order of first reference.
     paths: Vec<Path>,
@@ -258,6 +259,7 @@ impl<'a> Interner<'a> {
             counts: Vec::new(),
             last: Vec::new(),
             users: Vec::new(),
+            dense: Vec::new(),
             summary: ImpactSummary::default(),
             paths: Vec::new(),
             path_ids: FxMap::default(),
@@ -283,8 +285,17 @@ impl<'a> Interner<'a> {
         }
     }
 
-    /// Converts one judged user (its entries built when `keep`), and drops what judging kept.
-    pub(crate) fn add(&mut self, mut judged: Judged, keep: bool) {
+    /// Converts one judged user (its entries built when `keep`) into the report, and drops
+    /// what judging kept.
+    pub(crate) fn add(&mut self, judged: Judged, keep: bool) {
+        let dense = judged.user;
+        let user = self.convert(judged, keep);
+        self.users.push(user);
+        self.dense.push(dense);
+    }
+
+    /// Converts one judged user, counting it in the summary and the per-action counts.
+    pub(crate) fn convert(&mut self, mut judged: Judged, keep: bool) -> UserImpact {
         let n = self.users.len() + 1;
         let counts = judged.counts;
         let summary = &mut self.summary;
@@ -318,18 +329,32 @@ impl<'a> Interner<'a> {
         if keep {
             self.entries_of(&mut judged, &mut user);
         }
-        self.users.push(user);
+        user
     }
 
     /// The report: the users most lost first (then by id), the per-action summary of every
     /// element reported, and actions and paths renumbered in name and path order.
-    pub(crate) fn finish(mut self) -> Impact {
-        self.users.sort_by(|a, b| {
+    pub(crate) fn finish(self) -> Impact {
+        self.finish_ordered().0
+    }
+
+    /// [`Interner::finish`], with the users' dense indexes in report order and, per rank, the
+    /// action id (for a second pass that writes the users of this order: `ImpactStream`).
+    pub(crate) fn finish_ordered(mut self) -> (Impact, Vec<u32>, Vec<u32>) {
+        let mut order: Vec<usize> = (0..self.users.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&self.users[a], &self.users[b]);
             b.counts
                 .lost
                 .cmp(&a.counts.lost)
                 .then_with(|| a.user.id.cmp(&b.user.id))
         });
+        let mut slots: Vec<Option<UserImpact>> = self.users.drain(..).map(Some).collect();
+        let mut users: Vec<UserImpact> = order
+            .iter()
+            .map(|&i| slots[i].take().expect("each user once"))
+            .collect();
+        let dense: Vec<u32> = order.iter().map(|&i| self.dense[i]).collect();
         // Actions: the reported ranks, densely, in rank (name) order; lists stay sorted.
         let mut action_ids = vec![u32::MAX; self.counts.len()];
         let mut actions = Vec::new();
@@ -345,21 +370,13 @@ impl<'a> Interner<'a> {
                 });
             }
         }
-        // Paths: sorted, so that ids follow content alone, not the order in which the
-        // organization's indexes happened to meet them; each entry's paths sorted by id are
-        // then sorted by path.
-        let mut order: Vec<u32> = (0..self.paths.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| self.paths[a as usize].cmp(&self.paths[b as usize]));
-        let mut path_ids = vec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            path_ids[old as usize] = new as u32;
-        }
+        // Paths: numbered by first reference in report order (an entry's paths are in path
+        // order), so that ids follow content alone, not the order in which users were judged,
+        // and a report written user by user as judged numbers them the same way.
+        let mut path_ids = vec![u32::MAX; self.paths.len()];
         let mut old_paths: Vec<Option<Path>> = self.paths.into_iter().map(Some).collect();
-        let paths = order
-            .iter()
-            .map(|&old| old_paths[old as usize].take().expect("each path once"))
-            .collect();
-        for user in &mut self.users {
+        let mut paths = Vec::with_capacity(old_paths.len());
+        for user in &mut users {
             for entry in user
                 .lost
                 .iter_mut()
@@ -370,19 +387,46 @@ impl<'a> Interner<'a> {
                     *action = ActionId(action_ids[action.0 as usize]);
                 }
                 for path in &mut entry.via {
-                    *path = PathId(path_ids[path.0 as usize]);
+                    let old = path.0 as usize;
+                    if path_ids[old] == u32::MAX {
+                        path_ids[old] = paths.len() as u32;
+                        paths.push(old_paths[old].take().expect("each path once"));
+                    }
+                    *path = PathId(path_ids[old]);
                 }
-                entry.via.sort_unstable();
             }
         }
-        Impact {
+        let impact = Impact {
             schema_version: SCHEMA_VERSION,
             changes: Vec::new(),
             summary: self.summary,
-            users: self.users,
+            users,
             actions,
             paths,
+        };
+        (impact, dense, action_ids)
+    }
+
+    /// Converts one judged user with final ids: actions by `action_ids` (per rank, from a first
+    /// pass), paths by first reference in the order users come (the caller's report order).
+    pub(crate) fn convert_final(&mut self, judged: Judged, action_ids: &[u32]) -> UserImpact {
+        let mut user = self.convert(judged, true);
+        for entry in user
+            .lost
+            .iter_mut()
+            .chain(&mut user.kept)
+            .chain(&mut user.gained)
+        {
+            for action in &mut entry.actions {
+                *action = ActionId(action_ids[action.0 as usize]);
+            }
         }
+        user
+    }
+
+    /// The paths numbered so far.
+    pub(crate) fn paths(&self) -> &[Path] {
+        &self.paths
     }
 
     /// Groups one user's pairs into entries and files them under lost, kept and gained, each
@@ -390,10 +434,12 @@ impl<'a> Interner<'a> {
     fn entries_of(&mut self, judged: &mut Judged, user: &mut UserImpact) {
         judged.pairs.sort_unstable();
         let pairs = &judged.pairs;
+        // (class, actions, resource, set): one entry each, put in report order before their
+        // paths are numbered, so that paths are numbered in the order the report refers to them.
+        let mut runs: Vec<(Class, Vec<ActionId>, Arc<str>, u32)> = Vec::new();
         let mut start = 0;
         while start < pairs.len() {
             let (class, key, set, _) = pairs[start];
-            let resource = self.resource(judged.keys[key as usize]);
             let end = start
                 + pairs[start..]
                     .iter()
@@ -404,10 +450,13 @@ impl<'a> Interner<'a> {
                 .map(|p| ActionId(self.rank(p.3)))
                 .collect();
             actions.sort_unstable();
-            let via: Vec<PathId> = judged.sets[set as usize]
-                .iter()
-                .map(|&key| self.path(key))
-                .collect();
+            let resource = self.resource(judged.keys[key as usize]);
+            runs.push((class, actions, resource, set));
+            start = end;
+        }
+        runs.sort_by(|a, b| (a.0, a.1[0], &a.2).cmp(&(b.0, b.1[0], &b.2)));
+        for (class, actions, resource, set) in runs {
+            let via = self.via(&judged.sets[set as usize]);
             let entry = GroupedEntry {
                 actions,
                 resource,
@@ -418,10 +467,8 @@ impl<'a> Interner<'a> {
                 Class::Kept => user.kept.push(entry),
                 Class::Gained => user.gained.push(entry),
             }
-            start = end;
         }
         for list in [&mut user.lost, &mut user.kept, &mut user.gained] {
-            list.sort_by(|a, b| (a.actions[0], &a.resource).cmp(&(b.actions[0], &b.resource)));
             list.shrink_to_fit();
         }
         judged.pairs = Vec::new();
@@ -438,11 +485,42 @@ impl<'a> Interner<'a> {
         resource
     }
 
-    /// The id of the path a key names, built on first reference.
-    fn path(&mut self, key: PathKey) -> PathId {
-        if let Some(&id) = self.path_ids.get(&key) {
-            return id;
-        }
+    /// The ids of a set's paths in path order; a path met for the first time is built and
+    /// numbered in that order.
+    fn via(&mut self, keys: &[PathKey]) -> Vec<PathId> {
+        let found: Vec<(PathKey, Result<PathId, Path>)> = keys
+            .iter()
+            .map(|&key| match self.path_ids.get(&key) {
+                Some(&id) => (key, Ok(id)),
+                None => (key, Err(self.build_path(key))),
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..found.len()).collect();
+        order.sort_by(|&a, &b| {
+            path_value(&self.paths, &found[a].1).cmp(path_value(&self.paths, &found[b].1))
+        });
+        let mut slots: Vec<Option<(PathKey, Result<PathId, Path>)>> =
+            found.into_iter().map(Some).collect();
+        let found: Vec<(PathKey, Result<PathId, Path>)> = order
+            .iter()
+            .map(|&i| slots[i].take().expect("each path once"))
+            .collect();
+        found
+            .into_iter()
+            .map(|(key, found)| match found {
+                Ok(id) => id,
+                Err(path) => {
+                    let id = PathId(self.paths.len() as u32);
+                    self.paths.push(path);
+                    self.path_ids.insert(key, id);
+                    id
+                }
+            })
+            .collect()
+    }
+
+    /// The path a key names.
+    fn build_path(&self, key: PathKey) -> Path {
         let org = self.org;
         let route = key.route;
         let mut path = Vec::with_capacity(4);
@@ -454,9 +532,14 @@ impl<'a> Interner<'a> {
         }
         path.push(org.steps.policies[route.policy as usize].clone());
         path.push(Step::statement(key.index));
-        let id = PathId(self.paths.len() as u32);
-        self.paths.push(path);
-        self.path_ids.insert(key, id);
-        id
+        path
+    }
+}
+
+/// A path met in a set: from the table, or built and not numbered yet.
+fn path_value<'p>(paths: &'p [Path], found: &'p Result<PathId, Path>) -> &'p Path {
+    match found {
+        Ok(id) => &paths[id.0 as usize],
+        Err(path) => path,
     }
 }

@@ -82,4 +82,4 @@ pub use error::{
 pub use model::Snapshot;
 pub use org::{CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey};
 pub use query::diff;
-pub use simulate::{Change, Detail, Holder, Principal, SimulateOptions};
+pub use simulate::{Change, Detail, Holder, ImpactStream, Principal, SimulateOptions};

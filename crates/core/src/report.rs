@@ -369,7 +369,7 @@ pub struct GroupedEntry {
     pub actions: Vec<ActionId>,
     /// `*` (any resource not listed separately), `type:*`, or one resource id.
     pub resource: Arc<str>,
-    /// Every path behind each of the actions, sorted by path; each an index into
+    /// Every path behind each of the actions, in path order; each an index into
     /// [`Impact::paths`].
     pub via: Vec<PathId>,
 }
@@ -452,7 +452,8 @@ pub struct Impact {
     /// Per action, how many users lose, keep and gain it; sorted by action. Entries name
     /// actions by their index here.
     pub actions: Vec<ActionSummary>,
-    /// The paths entries refer to, each once, sorted (so ids sort as paths). A path here starts
+    /// The paths entries refer to, each once, numbered by first reference in report order (an
+    /// entry's paths in path order), so ids follow content. A path here starts
     /// at the first step after the user (a group, a role or a policy) and ends at a statement:
     /// the user is the one whose entry refers to it.
     pub paths: Vec<Path>,
@@ -631,7 +632,7 @@ impl Impact {
     }
 
     /// Keeps the first `n` users (the most affected) and the paths they refer to, renumbered
-    /// (still sorted); returns how many users it dropped. The summary
+    /// (still by first reference); returns how many users it dropped. The summary
     /// and the per-action counts still describe every user.
     pub fn retain_users(&mut self, n: usize) -> usize {
         let dropped = self.users.len().saturating_sub(n);
@@ -639,7 +640,8 @@ impl Impact {
             return 0;
         }
         self.users.truncate(n);
-        // Paths keep their (sorted) order.
+        // Paths keep their order: the retained users are the first, so it is still the order
+        // of first reference.
         let mut used = vec![false; self.paths.len()];
         for user in &self.users {
             for entry in user.lost.iter().chain(&user.kept).chain(&user.gained) {

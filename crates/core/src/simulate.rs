@@ -172,6 +172,92 @@ pub(crate) enum Depth {
     FirstChange,
 }
 
+/// A what-if that writes itself user by user when serialized: [`Org::simulate_stream`].
+pub struct ImpactStream<'o> {
+    org: &'o Org,
+    overlay: Overlay,
+    baseline: Overlay,
+    /// The users to report, in report order (dense indexes).
+    order: Vec<u32>,
+    /// The report without its users and paths: version, changes, summary, actions.
+    head: Impact,
+    /// Per rank of an element, its action id.
+    action_ids: Vec<u32>,
+    threads: usize,
+    progress: &'o dyn Fn(usize, usize),
+}
+
+impl ImpactStream<'_> {
+    /// The counts of the whole report (known before any user is written).
+    pub fn summary(&self) -> &crate::report::ImpactSummary {
+        &self.head.summary
+    }
+
+    /// The changes applied (those that do something).
+    pub fn changes(&self) -> &[ChangeSummary] {
+        &self.head.changes
+    }
+}
+
+impl serde::Serialize for ImpactStream<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let interner = std::cell::RefCell::new(Interner::new(self.org, &self.overlay));
+        let mut report = serializer.serialize_struct("Impact", 6)?;
+        report.serialize_field("schema_version", &self.head.schema_version)?;
+        report.serialize_field("changes", &self.head.changes)?;
+        report.serialize_field("summary", &self.head.summary)?;
+        report.serialize_field(
+            "users",
+            &StreamedUsers {
+                stream: self,
+                interner: &interner,
+            },
+        )?;
+        report.serialize_field("actions", &self.head.actions)?;
+        report.serialize_field("paths", interner.borrow().paths())?;
+        report.end()
+    }
+}
+
+/// The users of an [`ImpactStream`], judged and written one batch at a time.
+struct StreamedUsers<'s, 'o> {
+    stream: &'s ImpactStream<'o>,
+    interner: &'s std::cell::RefCell<Interner<'s>>,
+}
+
+impl serde::Serialize for StreamedUsers<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let stream = self.stream;
+        let mut seq = serializer.serialize_seq(Some(stream.order.len()))?;
+        let mut failed = None;
+        let mut interner = self.interner.borrow_mut();
+        stream.org.judge_batches(
+            &stream.order,
+            (&stream.baseline, &stream.overlay),
+            Depth::Full,
+            stream.threads,
+            // Every user of the order was reported by the first pass.
+            &|_| true,
+            &mut |judged, done| match judged {
+                Some(judged) if failed.is_none() => {
+                    let user = interner.convert_final(judged, &stream.action_ids);
+                    if let Err(e) = seq.serialize_element(&user) {
+                        failed = Some(e.to_string());
+                    }
+                }
+                Some(_) => {}
+                None => (stream.progress)(done, stream.order.len()),
+            },
+        );
+        if let Some(e) = failed {
+            return Err(S::Error::custom(e));
+        }
+        seq.end()
+    }
+}
+
 /// Changes applied to an overlay, ready to be judged user by user.
 struct Prepared {
     overlay: Overlay,
@@ -220,50 +306,122 @@ impl Org {
             Detail::Full => Depth::Full,
             Detail::Counts => Depth::Counts,
         };
-        let judge = |users: &[u32]| -> Vec<Judged> {
-            users
-                .iter()
-                .map(|&u| self.user_impact(u, &baseline, &overlay, depth))
-                .filter(|judged| named.contains(&judged.user) || !judged.is_empty())
-                .collect()
-        };
-        // A batch at a time: judged users hold every pair's statements, the report only what it
-        // shows, so converting each batch before judging the next bounds memory by the report.
         let mut interner = Interner::new(self, &overlay);
-        let mut done = 0;
-        for batch in reach.chunks(BATCH) {
-            let judged: Vec<Judged> =
-                if options.threads > 1 && batch.len() >= 2 * MIN_USERS_PER_THREAD {
-                    // Each thread judges a contiguous slice; slices are joined in order, and the
-                    // report is sorted in any case, so the answer does not depend on the thread
-                    // count.
-                    let chunk = batch
-                        .len()
-                        .div_ceil(options.threads)
-                        .max(MIN_USERS_PER_THREAD);
-                    std::thread::scope(|scope| {
-                        let handles: Vec<_> = batch
-                            .chunks(chunk)
-                            .map(|part| scope.spawn(move || judge(part)))
-                            .collect();
-                        handles
-                            .into_iter()
-                            .flat_map(|h| h.join().expect("a judging thread panicked"))
-                            .collect()
-                    })
-                } else {
-                    judge(batch)
-                };
-            for user in judged {
-                interner.add(user, depth == Depth::Full);
-            }
-            done += batch.len();
-            progress(done, reach.len());
-        }
+        let keep = depth == Depth::Full;
+        self.judge_batches(
+            &reach,
+            (&baseline, &overlay),
+            depth,
+            options.threads,
+            &|u| named.contains(&u),
+            &mut |judged, done| match judged {
+                Some(judged) => interner.add(judged, keep),
+                None => progress(done, reach.len()),
+            },
+        );
         let mut impact = interner.finish();
         impact.changes = summaries;
         impact.summary.users_reached = reach.len();
         Ok(impact)
+    }
+
+    /// Judges `users` a batch at a time (on `threads`), handing each judged user that `keep`s
+    /// (named, or changed) to `each` in order, then `None` with the count done after each
+    /// batch. Judged users hold every pair's statements and the report only what it shows, so
+    /// converting each batch before judging the next bounds memory by the report.
+    fn judge_batches<'o>(
+        &'o self,
+        users: &[u32],
+        (baseline, overlay): (&'o Overlay, &'o Overlay),
+        depth: Depth,
+        threads: usize,
+        named: &(dyn Fn(u32) -> bool + Sync),
+        each: &mut dyn FnMut(Option<Judged<'o>>, usize),
+    ) {
+        let judge = |users: &[u32]| -> Vec<Judged<'o>> {
+            users
+                .iter()
+                .map(|&u| self.user_impact(u, baseline, overlay, depth))
+                .filter(|judged| named(judged.user) || !judged.is_empty())
+                .collect()
+        };
+        let mut done = 0;
+        for batch in users.chunks(BATCH) {
+            let judged: Vec<Judged> = if threads > 1 && batch.len() >= 2 * MIN_USERS_PER_THREAD {
+                // Each thread judges a contiguous slice; slices are joined in order, so the
+                // answer does not depend on the thread count.
+                let chunk = batch.len().div_ceil(threads).max(MIN_USERS_PER_THREAD);
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = batch
+                        .chunks(chunk)
+                        .map(|part| scope.spawn(move || judge(part)))
+                        .collect();
+                    handles
+                        .into_iter()
+                        .flat_map(|h| h.join().expect("a judging thread panicked"))
+                        .collect()
+                })
+            } else {
+                judge(batch)
+            };
+            for user in judged {
+                each(Some(user), done);
+            }
+            done += batch.len();
+            each(None, done);
+        }
+    }
+
+    /// The what-if of [`Org::simulate_observed`] as a value that writes itself user by user
+    /// when serialized, judging each batch of users as it goes: serializing it gives the same
+    /// bytes as serializing the [`Impact`], but memory does not grow with the users reported.
+    ///
+    /// It takes two passes: the first counts (as [`Detail::Counts`]) to order the users, most
+    /// lost first, and to build the per-action table; the second, during serialization, judges
+    /// the users again in that order and writes each as soon as it is judged. `options.detail`
+    /// is ignored: the stream is the full report. Call `progress` is called after each batch
+    /// of each pass.
+    pub fn simulate_stream<'o>(
+        &'o self,
+        changes: &[Change],
+        options: &SimulateOptions,
+        progress: &'o dyn Fn(usize, usize),
+    ) -> Result<ImpactStream<'o>, ChangeError> {
+        let Prepared {
+            overlay,
+            baseline,
+            reach,
+            summaries,
+            named,
+        } = self.prepare(changes, options.allow_noop)?;
+        let (mut head, order, action_ids) = {
+            let mut interner = Interner::new(self, &overlay);
+            self.judge_batches(
+                &reach,
+                (&baseline, &overlay),
+                Depth::Counts,
+                options.threads,
+                &|u| named.contains(&u),
+                &mut |judged, done| match judged {
+                    Some(judged) => interner.add(judged, false),
+                    None => progress(done, reach.len()),
+                },
+            );
+            interner.finish_ordered()
+        };
+        head.changes = summaries;
+        head.summary.users_reached = reach.len();
+        head.users = Vec::new();
+        Ok(ImpactStream {
+            org: self,
+            overlay,
+            baseline,
+            order,
+            head,
+            action_ids,
+            threads: options.threads,
+            progress,
+        })
     }
 
     /// Checks that each change of a set can be made after the ones before it (what

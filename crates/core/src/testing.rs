@@ -1155,7 +1155,9 @@ fn simulate(org: &Org, specs: &[ChangeSpec]) -> Result<Result<FlatImpact, Change
                     ..options
                 },
             );
-            let problem = grouped_shape(&impact).or_else(|| counts_agree(&impact, counted));
+            let problem = grouped_shape(&impact)
+                .or_else(|| counts_agree(&impact, counted))
+                .or_else(|| stream_agrees(org, &changes, &options, &impact));
             match problem {
                 Some(problem) => Err(violation(
                     "what-if",
@@ -1196,15 +1198,46 @@ fn counts_agree(full: &Impact, counted: Result<Impact, ChangeError>) -> Option<S
     (counted.users.len() != full.users.len()).then(|| "counts only: other users".to_string())
 }
 
+/// Whether the report written user by user ([`Org::simulate_stream`]) is, byte for byte, the
+/// report built in memory.
+fn stream_agrees(
+    org: &Org,
+    changes: &[crate::Change],
+    options: &SimulateOptions,
+    impact: &Impact,
+) -> Option<String> {
+    let stream = match org.simulate_stream(changes, options, &|_, _| {}) {
+        Ok(stream) => stream,
+        Err(e) => return Some(format!("streamed: {e}")),
+    };
+    let (streamed, built) = (
+        serde_json::to_string(&stream).unwrap_or_default(),
+        serde_json::to_string(impact).unwrap_or_default(),
+    );
+    (streamed != built).then(|| format!("streamed {streamed}, built {built}"))
+}
+
 /// What is wrong with a grouped report's own shape, if anything: every index in range; each
-/// path and action of the tables used, the paths sorted and distinct; an entry's actions sorted
+/// path and action of the tables used, the paths distinct and numbered by first reference; an entry's actions sorted
 /// and distinct, its paths sorted; a user's entries sorted by first action and resource, with
 /// no (action, resource) in two entries of one list; the counts the sums of the entries'
 /// actions; the summary and the per-action counts those of the users.
 pub fn grouped_shape(impact: &Impact) -> Option<String> {
     let (paths, actions) = (impact.paths.len(), impact.actions.len());
-    if !impact.paths.windows(2).all(|w| w[0] < w[1]) {
-        return Some("the paths are not sorted, or one is listed twice".to_string());
+    if impact.paths.iter().collect::<BTreeSet<_>>().len() != paths {
+        return Some("a path is listed twice".to_string());
+    }
+    // Paths are numbered by first reference in report order.
+    let mut next = 0u32;
+    for user in &impact.users {
+        for entry in user.lost.iter().chain(&user.kept).chain(&user.gained) {
+            for path in &entry.via {
+                if path.0 > next {
+                    return Some(format!("path {} is referred to before path {next}", path.0));
+                }
+                next = next.max(path.0 + 1);
+            }
+        }
     }
     if !impact.actions.windows(2).all(|w| w[0].action < w[1].action) {
         return Some("the actions are not sorted, or one is listed twice".to_string());
@@ -1237,7 +1270,12 @@ pub fn grouped_shape(impact: &Impact) -> Option<String> {
                 {
                     return Some(format!("user `{who}`: an index out of range"));
                 }
-                if entry.via.is_empty() || !entry.via.windows(2).all(|w| w[0] < w[1]) {
+                if entry.via.is_empty()
+                    || !entry
+                        .via
+                        .windows(2)
+                        .all(|w| impact.path(w[0]) < impact.path(w[1]))
+                {
                     return Some(format!(
                         "user `{who}`: an entry's paths are empty, unsorted or repeated"
                     ));
