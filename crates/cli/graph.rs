@@ -393,9 +393,11 @@ pub(crate) fn graphml(g: &AccessGraph) -> String {
     out
 }
 
-/// The JSON form: nodes by index, edges naming their ends by index.
+/// The JSON form: nodes by index, edges naming their ends by index (not a report of
+/// `schema/output.v2.json`; `schema_version` says which report shapes it was built from).
 #[derive(Serialize)]
 struct JsonGraph<'a> {
+    schema_version: u32,
     nodes: Vec<JsonNode<'a>>,
     edges: Vec<JsonEdge>,
 }
@@ -417,6 +419,7 @@ struct JsonEdge {
 
 fn json(g: &AccessGraph) -> JsonGraph<'_> {
     JsonGraph {
+        schema_version: iamsim_core::report::SCHEMA_VERSION,
         nodes: g
             .node_indices()
             .map(|n| JsonNode {
