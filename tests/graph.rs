@@ -116,6 +116,14 @@ fn effective_graph_of_ana() {
         assert_eq!(ids.iter().filter(|i| *i == expected).count(), 1, "{ids:?}");
     }
     assert!(ids.last().unwrap().starts_with("statement:"), "{ids:?}");
+    // Her assumable role, through DevOps's trust, dotted in DOT.
+    let dot = graph(&answers()[0], "dot");
+    assert!(
+        dot.contains(
+            r#""group:g-devops" -> "role:r-deploy-admin" [label="may_assume", style=dotted];"#
+        ),
+        "{dot}"
+    );
 }
 
 #[test]

@@ -236,6 +236,10 @@ pub(crate) fn dot(g: &AccessGraph) -> String {
     for e in g.edge_references() {
         let w = e.weight();
         let mut attrs = vec![format!("label={}", dot_quote(relation_name(w.relation)))];
+        if w.relation == Relation::MayAssume {
+            // No standing access: the role is only assumable.
+            attrs.push("style=dotted".into());
+        }
         match w.change {
             EdgeChange::Removed => attrs.push("style=dashed, color=red, fontcolor=red".into()),
             EdgeChange::Added => attrs.push("color=green, fontcolor=green".into()),
@@ -319,8 +323,8 @@ pub(crate) fn mermaid(g: &AccessGraph) -> String {
     out
 }
 
-/// XML character data and attribute values: the five specials as entities; control characters,
-/// which XML 1.0 does not allow, as spaces.
+/// XML character data and attribute values: the five specials as entities; control characters
+/// and the noncharacters U+FFFE and U+FFFF, which XML 1.0 does not allow, as spaces.
 fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in one_line(text).chars() {
@@ -330,6 +334,7 @@ fn xml(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\u{FFFE}' | '\u{FFFF}' => out.push(' '),
             c => out.push(c),
         }
     }

@@ -474,6 +474,45 @@ mod tests {
     }
 
     #[test]
+    fn assumable_roles_hang_off_the_trusted_principal() {
+        let trust = crate::report::TrustSummary {
+            id: "t-1".into(),
+            trust_type: "TemporaryAssumption".into(),
+            conditions: None,
+            valid_until: None,
+        };
+        let report = Effective {
+            schema_version: 2,
+            user: user(),
+            allowed: vec![],
+            denied: vec![],
+            assumable: vec![crate::report::Assumable {
+                role: crate::report::EntityRef {
+                    id: "r-1".into(),
+                    name: "R".into(),
+                },
+                trust,
+                via: vec![
+                    vec![Step::entity(StepKind::User, "u-ana", "ana@x")],
+                    vec![
+                        Step::entity(StepKind::User, "u-ana", "ana@x"),
+                        Step::entity(StepKind::Group, "g-1", "G"),
+                    ],
+                ],
+            }],
+        };
+        check(
+            &of_effective(&report),
+            3,
+            &[
+                "u-ana -Member-> g-1",
+                "u-ana -MayAssume-> r-1",
+                "g-1 -MayAssume-> r-1",
+            ],
+        );
+    }
+
+    #[test]
     fn explanation_keeps_the_user_without_paths() {
         let report = Explanation {
             schema_version: 2,
