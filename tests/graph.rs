@@ -178,6 +178,48 @@ fn added_edges_are_green() {
 }
 
 #[test]
+fn one_change_as_a_subcommand() {
+    let run = iamsim(&[
+        "graph",
+        "remove-member",
+        "--group",
+        "DevOps",
+        "--user",
+        "ana@acme.example",
+        "--format",
+        "json",
+    ]);
+    run.expect_code(0);
+    let doc = json(&run.stdout);
+    assert!(
+        doc["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["change"] == "removed"),
+        "{doc}"
+    );
+    iamsim(&[
+        "graph",
+        "--user",
+        "ana@acme.example",
+        "delete-group",
+        "--group",
+        "DevOps",
+    ])
+    .expect_error(&["--user", "subcommand"]);
+    iamsim(&[
+        "graph",
+        "remove-member",
+        "--group",
+        "Billing",
+        "--user",
+        "ben@acme.example",
+    ])
+    .expect_error(&["not a member"]);
+}
+
+#[test]
 fn hostile_names_are_inert_in_every_format() {
     let args = vec![
         "--snapshot".to_string(),

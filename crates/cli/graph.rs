@@ -31,14 +31,17 @@ pub(crate) struct GraphArgs {
     #[arg(long, default_value = "*", requires = "action")]
     resource: String,
     /// A change file: the paths of every lost, kept and gained access (removed edges dashed
-    /// and red, added ones green).
+    /// and red, added ones green). Or one change as a subcommand, below.
     #[arg(long, value_name = "FILE", conflicts_with = "user")]
     changes: Option<PathBuf>,
-    /// Skip a change that does nothing instead of failing (with --changes).
-    #[arg(long)]
+    /// Skip a change that does nothing instead of failing (with --changes or a change).
+    #[arg(long, global = true)]
     allow_noop: bool,
+    /// One change, as `impact` takes it: `iamsim graph remove-member --group G --user U`.
+    #[command(subcommand)]
+    kind: Option<crate::ImpactKind>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot, global = true)]
     format: GraphFormat,
     /// Snapshot file. Default: `IAMSIM_SNAPSHOT`, else the built-in demo organization.
     #[arg(
@@ -49,13 +52,13 @@ pub(crate) struct GraphArgs {
     )]
     snapshot: Option<PathBuf>,
     /// Action catalogue, one action per line; replaces the bundled one.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     catalogue: Option<PathBuf>,
     /// Treat every snapshot diagnostic as an error.
-    #[arg(long)]
+    #[arg(long, global = true)]
     strict: bool,
     /// Which wins between an Allow and a Deny (docs/semantics.md §4).
-    #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins)]
+    #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins, global = true)]
     precedence: PrecedenceArg,
 }
 
@@ -72,7 +75,7 @@ pub(crate) enum GraphFormat {
     Json,
 }
 
-pub(crate) fn run(args: GraphArgs) -> Result<u8, Failure> {
+pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
     let input = Input {
         snapshot: args.snapshot.clone(),
         common: Common {
@@ -83,8 +86,14 @@ pub(crate) fn run(args: GraphArgs) -> Result<u8, Failure> {
             precedence: args.precedence,
         },
     };
-    let g = match (&args.user, &args.changes) {
-        (Some(user), _) => {
+    let kind = args.kind.take();
+    let g = match (&args.user, &args.changes, kind) {
+        (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+            return Err(Failure(
+                "give one of --user, --changes FILE or a change subcommand".to_string(),
+            ))
+        }
+        (Some(user), _, None) => {
             let org = load(&input)?;
             let user = org.find_user(user)?;
             match &args.action {
@@ -95,7 +104,19 @@ pub(crate) fn run(args: GraphArgs) -> Result<u8, Failure> {
                 ),
             }
         }
-        (None, Some(path)) => {
+        (None, None, Some(kind)) => {
+            let org = load(&input)?;
+            let changes = org
+                .resolve_all(&[crate::spec(kind)?])
+                .map_err(|e| Failure(e.source.to_string()))?;
+            let options = SimulateOptions {
+                allow_noop: args.allow_noop,
+                threads: input.common.threads(),
+                detail: Detail::Full,
+            };
+            graph::of_impact(&org.simulate_with(&changes, &options)?)
+        }
+        (None, Some(path), None) => {
             let text = read_text(path)?;
             let specs = iamsim_core::parse_changes(&text)
                 .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
@@ -121,9 +142,9 @@ pub(crate) fn run(args: GraphArgs) -> Result<u8, Failure> {
             };
             graph::of_impact(&org.simulate_with(&changes, &options)?)
         }
-        (None, None) => {
+        (None, None, None) => {
             return Err(Failure(
-                "graph needs --user USER (with --action for one decision) or --changes FILE"
+                "graph needs --user USER (with --action for one decision), --changes FILE or a change subcommand (`iamsim graph remove-member ...`)"
                     .to_string(),
             ))
         }

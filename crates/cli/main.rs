@@ -270,7 +270,7 @@ const MARKDOWN_BUDGET: usize = 65_536;
 
 /// One change, on the command line. Entities by id or name (users by id or email).
 #[derive(Subcommand)]
-enum ImpactKind {
+pub(crate) enum ImpactKind {
     /// Take a user out of a group.
     RemoveMember {
         #[arg(long)]
@@ -911,7 +911,7 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
 const TOP_USERS: usize = 10;
 
 /// The change a subcommand describes.
-fn spec(kind: ImpactKind) -> Result<ChangeSpec, Failure> {
+pub(crate) fn spec(kind: ImpactKind) -> Result<ChangeSpec, Failure> {
     Ok(match kind {
         ImpactKind::RemoveMember { group, user } => ChangeSpec::RemoveMember { group, user },
         ImpactKind::AddMember { group, user } => ChangeSpec::AddMember { group, user },
