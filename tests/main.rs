@@ -13,6 +13,7 @@ mod files;
 mod formats;
 mod gates;
 mod generate;
+mod graph;
 mod grouped;
 mod output;
 mod precedence;

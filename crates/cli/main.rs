@@ -16,6 +16,7 @@ use iamsim_core::{
     Catalogue, ChangeSpec, CompileOptions, Detail, Org, Precedence, SimulateOptions, Snapshot,
 };
 
+mod graph;
 mod json;
 mod progress;
 mod render;
@@ -108,6 +109,9 @@ enum Command {
     },
     /// What changes would do to people's access, before anyone makes them.
     Impact(ImpactArgs),
+    /// The access graph of an answer (users, groups, roles, policies, statements) as DOT,
+    /// Mermaid, GraphML or JSON: `iamsim graph --user ana@acme.example | dot -Tsvg > ana.svg`.
+    Graph(graph::GraphArgs),
     /// Vultr's API: fetch a snapshot, remove a member safely, serve a fake API.
     #[command(subcommand)]
     Vultr(vultr::VultrCommand),
@@ -266,7 +270,7 @@ const MARKDOWN_BUDGET: usize = 65_536;
 
 /// One change, on the command line. Entities by id or name (users by id or email).
 #[derive(Subcommand)]
-enum ImpactKind {
+pub(crate) enum ImpactKind {
     /// Take a user out of a group.
     RemoveMember {
         #[arg(long)]
@@ -610,6 +614,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Impact(args) => impact(args),
+        Command::Graph(args) => graph::run(args),
         Command::WhoCan {
             action,
             resource,
@@ -927,7 +932,7 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
 const TOP_USERS: usize = 10;
 
 /// The change a subcommand describes.
-fn spec(kind: ImpactKind) -> Result<ChangeSpec, Failure> {
+pub(crate) fn spec(kind: ImpactKind) -> Result<ChangeSpec, Failure> {
     Ok(match kind {
         ImpactKind::RemoveMember { group, user } => ChangeSpec::RemoveMember { group, user },
         ImpactKind::AddMember { group, user } => ChangeSpec::AddMember { group, user },

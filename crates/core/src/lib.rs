@@ -50,6 +50,9 @@
 //! With the feature `proptest`, the module `testing` is a property-testing kit for your own
 //! organization and change plans: proptest strategies for organizations, policy documents and
 //! change sets, the reference evaluator, and invariant checkers (see `docs/testing.md`).
+//!
+//! With the feature `graph`, the module `graph` turns a report into a petgraph `Graph` of
+//! users, groups, roles, policies and statements, for your own graph algorithms.
 
 #![deny(missing_docs)]
 
@@ -60,6 +63,8 @@ pub mod change;
 pub mod error;
 mod eval;
 pub mod generate;
+#[cfg(feature = "graph")]
+pub mod graph;
 mod impact;
 pub mod model;
 mod org;
