@@ -20,6 +20,7 @@ mod progress;
 mod queries;
 mod schema;
 mod terraform;
+mod typos;
 mod util;
 mod vultr_cli;
 mod vultr_consistency;

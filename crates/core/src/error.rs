@@ -288,6 +288,11 @@ pub enum LookupError {
         query: String,
         /// Entities with a similar id or name, to help the person.
         candidates: Vec<String>,
+        /// The ids, names or emails nearest `query` by edit distance (a typo's likely
+        /// intent), nearest first, at most three; not part of the message.
+        suggestions: Vec<String>,
+        /// How many more ids, names or emails were as near as those in `suggestions`.
+        more_suggestions: usize,
     },
     /// A change names its target the wrong way (no holder, or two).
     #[error("{change}: {reason}")]
