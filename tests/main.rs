@@ -9,6 +9,7 @@ mod catalogue;
 mod conventions;
 mod demo;
 mod exit_codes;
+mod export;
 mod files;
 mod formats;
 mod gates;

@@ -51,6 +51,10 @@ fn names_get_suggestions() {
             &["rank", "--user", "dan@acme.exampl"],
             &["did you mean `dan@acme.example`?"],
         ),
+        (
+            &["export", "--users", "u-ana,u-bne"],
+            &["--users: no user matches `u-bne`; did you mean `u-ben`?"],
+        ),
     ] {
         iamsim(args).expect_error(fragments);
     }

@@ -16,6 +16,7 @@ use iamsim_core::{
     Catalogue, ChangeSpec, CompileOptions, Detail, Org, Precedence, SimulateOptions, Snapshot,
 };
 
+mod export;
 mod json;
 mod progress;
 mod render;
@@ -122,6 +123,9 @@ enum Command {
         #[command(flatten)]
         input: Input,
     },
+    /// Every user's effective access as rows, CSV or JSON Lines, streamed (docs/output-format.md,
+    /// "export").
+    Export(export::ExportArgs),
     /// Memberships and attachments whose removal loses nothing for anyone, and Allow statements
     /// shadowed by Denies everywhere they reach.
     Redundant {
@@ -613,6 +617,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Impact(args) => impact(args),
+        Command::Export(args) => export::run(args),
         Command::WhoCan {
             action,
             resource,

@@ -887,6 +887,11 @@ impl Org {
             .0
     }
 
+    /// A user's email.
+    pub fn user_email(&self, user: UserKey) -> &str {
+        &self.users[user.0 as usize].email
+    }
+
     /// A group's id.
     pub fn group_id(&self, group: GroupKey) -> &str {
         self.groups
