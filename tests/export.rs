@@ -230,3 +230,72 @@ fn hostile_names_are_inert() {
         "=HYPERLINK(\"http://evil.example\",\"x\")"
     );
 }
+
+/// Under either precedence, the fast path and `--paths` give `effective`'s decisions, user by
+/// user.
+#[test]
+fn both_precedences_agree_with_effective() {
+    let path = crate::util::data("precedence.json");
+    for precedence in ["deny-wins", "nearest-wins"] {
+        let base = ["export", "--snapshot", &path, "--precedence", precedence];
+        let fast = iamsim(&[&base[..], &["--format", "jsonl"]].concat());
+        let slow = iamsim(&[&base[..], &["--format", "jsonl", "--paths"]].concat());
+        fast.expect_code(0);
+        slow.expect_code(0);
+        let fast = jsonl(&fast.stdout);
+        assert_eq!(
+            triples(&fast),
+            triples(&jsonl(&slow.stdout)),
+            "{precedence}"
+        );
+        for user in ["u-erin", "u-frank"] {
+            let effective = iamsim(&[
+                "effective",
+                "--snapshot",
+                &path,
+                "--precedence",
+                precedence,
+                "--user",
+                user,
+                "--format",
+                "json",
+            ])
+            .json();
+            let mut expected = Vec::new();
+            for (list, decision) in [("allowed", "allowed"), ("denied", "explicit_deny")] {
+                for entry in effective[list].as_array().unwrap() {
+                    let s = |k: &str| entry[k].as_str().unwrap().to_string();
+                    expected.push((s("action"), s("resource"), decision.to_string()));
+                }
+            }
+            expected.sort();
+            let rows: Vec<_> = fast
+                .iter()
+                .filter(|r| r["user_id"] == user)
+                .cloned()
+                .collect();
+            let mut got = triples(&rows);
+            got.sort();
+            assert_eq!(got, expected, "{precedence} {user}");
+        }
+    }
+    // Frank's direct Allow is nearer than his group's Deny.
+    let run = iamsim(&[
+        "export",
+        "--snapshot",
+        &path,
+        "--precedence",
+        "nearest-wins",
+        "--users",
+        "u-frank",
+        "--actions",
+        "compute.instance.Delete",
+    ]);
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .contains("u-frank,frank@example.com,compute.instance.Delete,*,allowed"),
+        "{}",
+        run.stdout
+    );
+}
