@@ -325,6 +325,13 @@ impl Out {
 /// cell starting with `=`, `+`, `-` or `@` prefixed with `'`, so that a spreadsheet reads it as
 /// text rather than a formula; quoted (RFC 4180) when it holds a comma, a quote or a line break.
 fn push_cell(line: &mut String, text: &str) {
+    // Most cells are plain printable ASCII: no copy for them.
+    let plain = |c: u8| (b' '..=b'~').contains(&c) && !matches!(c, b',' | b'"');
+    let formula = text.starts_with(['=', '+', '-', '@']);
+    if !formula && text.bytes().all(plain) {
+        line.push_str(text);
+        return;
+    }
     let mut text = render::clean(text);
     if text.starts_with(['=', '+', '-', '@']) {
         text.insert(0, '\'');
