@@ -167,6 +167,7 @@ fn filters() {
     iamsim(&["export", "--actions", "Compute.*"])
         .expect_error(&["--actions `Compute.*`", "did you mean `compute.*`"]);
     iamsim(&["export", "--format", "table"]).expect_code(2);
+    iamsim(&["export", "--users", " , "]).expect_error(&["--users: no user given"]);
 }
 
 /// Names from the snapshot cannot start a spreadsheet formula or carry control characters into

@@ -106,6 +106,9 @@ pub(crate) fn run(args: ExportArgs) -> Result<u8, Failure> {
     out.header()?;
     if args.paths {
         for user in users {
+            if out.closed {
+                break;
+            }
             let effective = org.effective(user);
             let root = org.is_root(user);
             let mut entries: Vec<(
@@ -141,6 +144,10 @@ pub(crate) fn run(args: ExportArgs) -> Result<u8, Failure> {
         let kept: Vec<bool> = universe.iter().map(|e| keep(e)).collect();
         let any = ResourcePattern::any();
         for user in users {
+            // A closed pipe (`| head`) ends the export.
+            if out.closed {
+                break;
+            }
             let (user_id, email) = (org.user_id(user), org.user_email(user));
             if org.is_root(user) {
                 // As `effective` shows the root user: one row, `*` on `*`.
@@ -221,6 +228,9 @@ fn select_users(org: &Org, names: &[String]) -> Result<Vec<UserKey>, Failure> {
                 .map_err(|e| Failure(format!("--users: {}", suggest::lookup_message(&e))))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(Failure("--users: no user given".to_string()));
+    }
     keys.sort_unstable();
     keys.dedup();
     Ok(keys)
