@@ -67,7 +67,7 @@ fn names_get_suggestions() {
 /// At most three suggestions, and how many as near were left out.
 #[test]
 fn long_lists_say_how_many_are_left_out() {
-    let users: Vec<serde_json::Value> = (1..=6)
+    let users: Vec<serde_json::Value> = (1..=12)
         .map(|i| serde_json::json!({"id": format!("u-{i}"), "email": format!("dev{i}@x.example"), "name": format!("Dev {i}")}))
         .collect();
     let snapshot = serde_json::json!({
@@ -77,7 +77,12 @@ fn long_lists_say_how_many_are_left_out() {
     });
     let path = temp_json("many-devs.json", &snapshot);
     iamsim(&["effective", "--snapshot", &path, "--user", "dev@x.example"]).expect_error(&[
-        "did you mean `dev1@x.example`, `dev2@x.example` or `dev3@x.example`? (3 more as near not shown)",
+        "did you mean `dev1@x.example`, `dev2@x.example` or `dev3@x.example`? (6 more as near not shown)",
+    ]);
+    // The similar entities (by substring) are listed up to ten, and the rest counted.
+    iamsim(&["effective", "--snapshot", &path, "--user", "dev"]).expect_error(&[
+        "candidates: `u-1` (dev1@x.example)",
+        "`u-10` (dev10@x.example) (and 2 more)",
     ]);
 }
 

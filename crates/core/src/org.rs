@@ -1119,6 +1119,9 @@ fn find_named<'a>(
     )
 }
 
+/// How many similar entities a failed lookup lists.
+const CANDIDATES: usize = 10;
+
 /// How many suggestions a failed lookup carries.
 const SUGGESTIONS: usize = 3;
 
@@ -1193,10 +1196,12 @@ fn pick(
         [one] => Ok(*one),
         [] => {
             let (suggestions, more_suggestions) = nearest();
+            let similar = similar();
             Err(LookupError::NotFound {
                 kind,
                 query: query.to_string(),
-                candidates: similar().into_iter().take(10).map(describe).collect(),
+                more_candidates: similar.len().saturating_sub(CANDIDATES),
+                candidates: similar.into_iter().take(CANDIDATES).map(describe).collect(),
                 suggestions,
                 more_suggestions,
             })
