@@ -16,6 +16,7 @@ use iamsim_core::{
     Catalogue, ChangeSpec, CompileOptions, Detail, Org, Precedence, SimulateOptions, Snapshot,
 };
 
+mod export;
 mod graph;
 mod json;
 mod progress;
@@ -126,6 +127,9 @@ enum Command {
         #[command(flatten)]
         input: Input,
     },
+    /// Every user's effective access as rows, CSV or JSON Lines, streamed (docs/output-format.md,
+    /// "export").
+    Export(export::ExportArgs),
     /// Memberships and attachments whose removal loses nothing for anyone, and Allow statements
     /// shadowed by Denies everywhere they reach.
     Redundant {
@@ -591,7 +595,7 @@ fn run(command: Command) -> Result<u8, Failure> {
         Command::Vultr(command) => vultr::run(command),
         Command::Effective { user, input } => {
             let org = load(&input)?;
-            let report = org.effective(org.find_user(&user)?);
+            let report = org.effective(org.find_user(&user).map_err(suggest::lookup)?);
             emit(input.common.format, &report, |m| {
                 render::effective(&report, m)
             })?;
@@ -604,7 +608,10 @@ fn run(command: Command) -> Result<u8, Failure> {
             input,
         } => {
             let org = load(&input)?;
-            let user = org.find_user(&user)?;
+            let user = org.find_user(&user).map_err(suggest::lookup)?;
+            if let Ok(asked) = ActionPattern::parse(&action) {
+                suggest::check_action("action", &asked, &universe_of(&[&org]))?;
+            }
             let report = org
                 .explain(user, &action, &resource)
                 .map_err(query_failure)?;
@@ -615,12 +622,16 @@ fn run(command: Command) -> Result<u8, Failure> {
         }
         Command::Impact(args) => impact(args),
         Command::Graph(args) => graph::run(args),
+        Command::Export(args) => export::run(args),
         Command::WhoCan {
             action,
             resource,
             input,
         } => {
             let org = load(&input)?;
+            if let Ok(asked) = ActionPattern::parse(&action) {
+                suggest::check_action("action", &asked, &universe_of(&[&org]))?;
+            }
             let report = org.who_can(&action, &resource).map_err(query_failure)?;
             emit(input.common.format, &report, |m| {
                 render::who_can(&report, m)
@@ -780,7 +791,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             for pattern in &drop {
                 suggest::check_pattern("drop", pattern, &universe)?;
             }
-            let mut report = org.rank(org.find_user(&user)?);
+            let mut report = org.rank(org.find_user(&user).map_err(suggest::lookup)?);
             let loses =
                 |lost: &[Entry], p: &ActionPattern| lost.iter().any(|e| org.reaches(p, &e.action));
             report.removals.retain(|r| {
@@ -828,11 +839,14 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
     let changes = org
         .resolve_all(&specs)
         .map_err(|e| match (&planned, &args.changes) {
-            (Some(plan), _) => plan.failure(e.index, e.source),
-            (None, Some(path)) => {
-                Failure(format!("{}: [{}]: {}", path.display(), e.index, e.source))
-            }
-            (None, None) => Failure(e.source.to_string()),
+            (Some(plan), _) => plan.failure(e.index, suggest::lookup_message(&e.source)),
+            (None, Some(path)) => Failure(format!(
+                "{}: [{}]: {}",
+                path.display(),
+                e.index,
+                suggest::lookup_message(&e.source)
+            )),
+            (None, None) => suggest::lookup(e.source),
         })?;
     if let Some(plan) = &planned {
         org.check_all(&changes, args.allow_noop)

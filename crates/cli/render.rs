@@ -367,7 +367,7 @@ fn entity(e: &EntityRef) -> String {
 }
 
 /// A path without its first step (the user, who is obvious from context).
-fn path_text(path: &Path) -> String {
+pub(crate) fn path_text(path: &Path) -> String {
     steps_text(path.get(1..).unwrap_or_default())
 }
 

@@ -1,10 +1,13 @@
-//! Typos in action patterns given on the command line (`--fail-if-loses`, `--fail-if-gains`,
-//! `rank --keep`/`--drop`): a pattern that stands for nothing the organization knows is an
-//! error naming the nearest known actions, since a gate on it could never trip.
+//! Typos on the command line. An action pattern (`--fail-if-loses`, `--fail-if-gains`,
+//! `rank --keep`/`--drop`, `export --actions`) that stands for nothing the organization knows is
+//! an error naming the nearest known actions, since a gate on it could never trip; so is an
+//! action a typo away from a known one (`who-can --action`). A user, group, role or policy that
+//! matches nothing gets "did you mean" with the nearest ids, names or emails.
 
 use std::collections::BTreeSet;
 
 use iamsim_core::policy::ActionPattern;
+use iamsim_core::LookupError;
 
 use crate::Failure;
 
@@ -52,6 +55,67 @@ pub(crate) fn check_pattern(
     let nearest = nearest(text, universe);
     if !nearest.is_empty() {
         let quoted: Vec<String> = nearest.iter().map(|c| format!("`{c}`")).collect();
+        message.push_str(&format!("; did you mean {}?", or_list(&quoted)));
+    }
+    Err(Failure(message))
+}
+
+/// A failed lookup of a name given on the command line, with "did you mean" when known ids,
+/// names or emails are a few edits away (see [`lookup_message`]).
+pub(crate) fn lookup(error: LookupError) -> Failure {
+    Failure(lookup_message(&error))
+}
+
+/// The lookup error's message, then `; did you mean `a` or `b`?` with the nearest names the
+/// error carries (at most three), and how many as near were left out.
+pub(crate) fn lookup_message(error: &LookupError) -> String {
+    let mut message = error.to_string();
+    if let LookupError::NotFound {
+        suggestions,
+        more_suggestions,
+        ..
+    } = error
+    {
+        if !suggestions.is_empty() {
+            let quoted: Vec<String> = suggestions.iter().map(|c| format!("`{c}`")).collect();
+            message.push_str(&format!("; did you mean {}?", or_list(&quoted)));
+            if *more_suggestions > 0 {
+                message.push_str(&format!(" ({more_suggestions} more as near not shown)"));
+            }
+        }
+    }
+    message
+}
+
+/// An action given to a query (`who-can --action`) that is not an element of the universe and
+/// is one or two edits from a known concrete action (`compute.instance.Delet`): an error naming
+/// the nearest ones. Other unknown actions pass, to be evaluated as the narrowest wildcard
+/// covering them, as before.
+pub(crate) fn check_action(
+    flag: &str,
+    action: &ActionPattern,
+    universe: &[&ActionPattern],
+) -> Result<(), Failure> {
+    if action.is_wildcard() || universe.contains(&action) {
+        return Ok(());
+    }
+    let text = action.as_str();
+    let close: Vec<&str> = universe
+        .iter()
+        .filter(|e| !e.is_wildcard())
+        .map(|e| e.as_str())
+        .filter(|e| distance(text, e) <= 2)
+        .collect();
+    if close.is_empty() {
+        return Ok(());
+    }
+    let nearest = nearest(text, universe);
+    let quoted: Vec<String> = nearest.iter().map(|c| format!("`{c}`")).collect();
+    let mut message = format!(
+        "--{flag} `{text}`: not an action of the organization (the catalogue and the snapshot's \
+         policies)"
+    );
+    if !quoted.is_empty() {
         message.push_str(&format!("; did you mean {}?", or_list(&quoted)));
     }
     Err(Failure(message))

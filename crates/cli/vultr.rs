@@ -505,8 +505,8 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 precedence.into(),
             )?;
             gates.validate(&[&org])?;
-            let user_key = org.find_user(&user)?;
-            let group_key = org.find_group(&group)?;
+            let user_key = org.find_user(&user).map_err(crate::suggest::lookup)?;
+            let group_key = org.find_group(&group).map_err(crate::suggest::lookup)?;
             let user_id = org.user_id(user_key).to_string();
             let group_id = org.group_id(group_key).to_string();
             let impact = org.simulate(&[Change::RemoveMember {

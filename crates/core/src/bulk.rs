@@ -50,6 +50,13 @@ impl AccessMatrix<'_> {
             .sum()
     }
 
+    /// The universe elements `user` is explicitly denied on `*`, ascending: the Denies that
+    /// `allowed` is net of. Judged on demand (one more OR pass over the user's folded sets), so
+    /// that the matrix keeps one bit per cell.
+    pub fn denied(&self, user: UserKey) -> Vec<u32> {
+        self.org.denied_of(user.0)
+    }
+
     /// The decisions on named resources: every (element, resource key) that a statement the
     /// user reaches names, with its decision, sorted.
     pub fn scoped(&self, user: UserKey) -> Vec<ScopedCell> {
@@ -151,6 +158,36 @@ impl Org {
                     .any(|&s| self.statements[s as usize].actions.contains(element));
         });
         found
+    }
+
+    /// The elements a user is explicitly denied on `*` (see [`AccessMatrix::denied`]).
+    fn denied_of(&self, user: u32) -> Vec<u32> {
+        if self.root == Some(user) {
+            return Vec::new();
+        }
+        let none = Overlay::none();
+        if !self.folded_decide() {
+            let grants = self.grants(user, &none);
+            return grants
+                .actions()
+                .filter(|&a| !grants.judge(self, &none, a, &ANY_RESOURCE).deny.is_empty())
+                .collect();
+        }
+        let mut deny = vec![0u64; self.set_words()];
+        self.each_folded(user, |set| {
+            for (d, s) in deny.iter_mut().zip(self.folded_set(set).1) {
+                *d |= s;
+            }
+        });
+        let mut elements = Vec::new();
+        for (w, &word) in deny.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                elements.push((w * 64) as u32 + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
+        elements
     }
 
     /// A user's decisions on named resources (see [`AccessMatrix::scoped`]).
@@ -320,6 +357,7 @@ mod tests {
         let matrix = org.access_matrix();
         let universe: Vec<String> = org.universe().map(|a| a.to_string()).collect();
         let mut scoped_seen = 0;
+        let mut denied_seen = 0;
         for user in org.users() {
             let effective = org.effective(user);
             if effective.user.root {
@@ -339,6 +377,21 @@ mod tests {
                 .collect();
             from_matrix.sort();
             assert_eq!(from_matrix, star, "user {}", effective.user.id);
+            let mut star_denied: Vec<&str> = effective
+                .denied
+                .iter()
+                .filter(|e| e.resource == "*")
+                .map(|e| e.action.as_str())
+                .collect();
+            star_denied.sort();
+            let mut denied: Vec<&str> = matrix
+                .denied(user)
+                .into_iter()
+                .map(|a| universe[a as usize].as_str())
+                .collect();
+            denied.sort();
+            assert_eq!(denied, star_denied, "user {}", effective.user.id);
+            denied_seen += denied.len();
             let mut scoped: Vec<(String, String, bool)> = effective
                 .allowed
                 .iter()
@@ -366,6 +419,10 @@ mod tests {
         assert!(
             scoped_seen > 0,
             "the generated organization has scoped statements"
+        );
+        assert!(
+            denied_seen > 0,
+            "the generated organization has Denies on `*`"
         );
     }
 

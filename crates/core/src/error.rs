@@ -280,14 +280,25 @@ pub enum BuildError {
 #[non_exhaustive]
 pub enum LookupError {
     /// Nothing matches.
-    #[error("no {kind} matches `{query}`{}", candidates_suffix(candidates))]
+    #[error(
+        "no {kind} matches `{query}`{}{}",
+        candidates_suffix(candidates),
+        more_suffix(*more_candidates)
+    )]
     NotFound {
         /// The kind looked for.
         kind: EntityKind,
         /// What was asked for.
         query: String,
-        /// Entities with a similar id or name, to help the person.
+        /// Entities with a similar id or name, to help the person (at most ten).
         candidates: Vec<String>,
+        /// How many more entities were similar than `candidates` lists.
+        more_candidates: usize,
+        /// The ids, names or emails nearest `query` by edit distance (a typo's likely
+        /// intent), nearest first, at most three; not part of the message.
+        suggestions: Vec<String>,
+        /// How many more ids, names or emails were as near as those in `suggestions`.
+        more_suggestions: usize,
     },
     /// A change names its target the wrong way (no holder, or two).
     #[error("{change}: {reason}")]
@@ -392,6 +403,14 @@ pub struct ChangeSetError<E: std::error::Error + 'static> {
     /// Why the change cannot be resolved or made.
     #[source]
     pub source: E,
+}
+
+fn more_suffix(more: usize) -> String {
+    if more == 0 {
+        String::new()
+    } else {
+        format!(" (and {more} more)")
+    }
 }
 
 fn candidates_suffix(candidates: &[String]) -> String {

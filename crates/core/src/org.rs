@@ -887,6 +887,11 @@ impl Org {
             .0
     }
 
+    /// A user's email.
+    pub fn user_email(&self, user: UserKey) -> &str {
+        &self.users[user.0 as usize].email
+    }
+
     /// A group's id.
     pub fn group_id(&self, group: GroupKey) -> &str {
         self.groups
@@ -908,18 +913,32 @@ impl Org {
             let (id, u) = self.users.get_index(i).expect("index in range");
             format!("`{id}` ({})", u.email)
         };
-        pick(EntityKind::User, query, matches, describe, || {
-            self.users
-                .iter()
-                .enumerate()
-                .filter(|(_, (id, u))| {
-                    contains_ci(id, query)
-                        || contains_ci(&u.email, query)
-                        || contains_ci(&u.name, query)
-                })
-                .map(|(i, _)| i)
-                .collect()
-        })
+        pick(
+            EntityKind::User,
+            query,
+            matches,
+            describe,
+            || {
+                self.users
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (id, u))| {
+                        contains_ci(id, query)
+                            || contains_ci(&u.email, query)
+                            || contains_ci(&u.name, query)
+                    })
+                    .map(|(i, _)| i)
+                    .collect()
+            },
+            || {
+                nearest_names(
+                    query,
+                    self.users
+                        .iter()
+                        .flat_map(|(id, u)| [id.as_str(), u.email.as_str()]),
+                )
+            },
+        )
         .map(|i| UserKey(i as u32))
     }
 
@@ -1088,7 +1107,81 @@ fn find_named<'a>(
                 })
                 .collect()
         },
+        || {
+            nearest_names(
+                query,
+                (0..count).flat_map(|i| {
+                    let (id, name) = entity(i);
+                    [id, name]
+                }),
+            )
+        },
     )
+}
+
+/// How many similar entities a failed lookup lists.
+const CANDIDATES: usize = 10;
+
+/// How many suggestions a failed lookup carries.
+const SUGGESTIONS: usize = 3;
+
+/// The names nearest `query` by edit distance (case aside), alphabetically, each once: those at
+/// the smallest distance within reach, at most [`SUGGESTIONS`], and how many more there were.
+/// Within reach is two edits, or one in five characters of a longer query: a typo, not another
+/// name.
+fn nearest_names<'a>(query: &str, names: impl Iterator<Item = &'a str>) -> (Vec<String>, usize) {
+    let lower = query.to_lowercase();
+    let reach = (lower.chars().count() / 5).max(2);
+    // A name equal but for case counts as nearest (ids compare exactly).
+    let mut near: Vec<(usize, &str)> = names
+        .filter(|&name| name != query)
+        .filter_map(|name| {
+            let d = edit_distance(&lower, &name.to_lowercase());
+            (d <= reach).then_some((d, name))
+        })
+        .collect();
+    near.sort_unstable();
+    near.dedup_by(|a, b| a.1 == b.1);
+    // Only the nearest: a farther name is another person's, not the one meant.
+    if let Some(&(best, _)) = near.first() {
+        near.retain(|&(d, _)| d == best);
+    }
+    let more = near.len().saturating_sub(SUGGESTIONS);
+    let shown = near
+        .into_iter()
+        .take(SUGGESTIONS)
+        .map(|(_, name)| name.to_string())
+        .collect();
+    (shown, more)
+}
+
+/// Edit distance over characters, a swap of two neighbours counting as one edit (optimal string
+/// alignment): `exmaple` is one edit from `example`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let width = b.len() + 1;
+    // Three rows: the one before the previous (for swaps), the previous, the current.
+    let mut rows = vec![0usize; 3 * width];
+    for (j, cell) in rows[width..2 * width].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        let (older, rest) = rows.split_at_mut(width);
+        let (previous, current) = rest.split_at_mut(width);
+        current[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(older[j - 2] + 1);
+            }
+            current[j] = d;
+        }
+        rows.rotate_left(width);
+    }
+    rows[width + b.len()]
 }
 
 fn pick(
@@ -1097,14 +1190,22 @@ fn pick(
     matches: Vec<usize>,
     describe: impl Fn(usize) -> String,
     similar: impl Fn() -> Vec<usize>,
+    nearest: impl Fn() -> (Vec<String>, usize),
 ) -> Result<usize, LookupError> {
     match matches.as_slice() {
         [one] => Ok(*one),
-        [] => Err(LookupError::NotFound {
-            kind,
-            query: query.to_string(),
-            candidates: similar().into_iter().take(10).map(describe).collect(),
-        }),
+        [] => {
+            let (suggestions, more_suggestions) = nearest();
+            let similar = similar();
+            Err(LookupError::NotFound {
+                kind,
+                query: query.to_string(),
+                more_candidates: similar.len().saturating_sub(CANDIDATES),
+                candidates: similar.into_iter().take(CANDIDATES).map(describe).collect(),
+                suggestions,
+                more_suggestions,
+            })
+        }
         many => Err(LookupError::Ambiguous {
             kind,
             query: query.to_string(),
@@ -1223,4 +1324,40 @@ fn build_universe(
         }
     }
     universe.into_iter().collect()
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    use super::{edit_distance, nearest_names};
+
+    #[test]
+    fn distances() {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("abc", "abc", 0),
+            ("", "abc", 3),
+            ("kitten", "sitting", 3),
+            ("exmaple", "example", 1),
+            ("u-bne", "u-ben", 1),
+            ("u-bne", "u-ana", 2),
+            ("ca", "abc", 3),
+        ] {
+            assert_eq!(edit_distance(a, b), d, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn nearest() {
+        let names = ["dev1@x", "dev2@x", "dev3@x", "dev4@x", "ops@x", "dev1@x"];
+        assert_eq!(
+            nearest_names("dev@x", names.into_iter()),
+            (vec!["dev1@x".into(), "dev2@x".into(), "dev3@x".into()], 1)
+        );
+        assert_eq!(nearest_names("zzzzzz", names.into_iter()), (vec![], 0));
+        assert_eq!(
+            nearest_names("DEV1@X", names.into_iter()),
+            (vec!["dev1@x".into()], 0)
+        );
+        assert_eq!(nearest_names("dev1@x", names.into_iter()).0[0], "dev2@x");
+    }
 }
