@@ -306,23 +306,44 @@ impl Org {
             Detail::Full => Depth::Full,
             Detail::Counts => Depth::Counts,
         };
-        let mut interner = Interner::new(self, &overlay);
-        let keep = depth == Depth::Full;
-        self.judge_batches(
+        let interner = self.intern_reached(
             &reach,
             (&baseline, &overlay),
+            (depth, options.threads),
+            &named,
+            progress,
+        );
+        let mut impact = interner.finish();
+        impact.changes = summaries;
+        impact.summary.users_reached = reach.len();
+        Ok(impact)
+    }
+
+    /// Judges the users a change set reaches into an [`Interner`] (entries built at
+    /// [`Depth::Full`]), reporting progress after each batch: the in-memory report's one pass,
+    /// and the stream's counting pass.
+    fn intern_reached<'o>(
+        &'o self,
+        reach: &[u32],
+        sides: (&'o Overlay, &'o Overlay),
+        (depth, threads): (Depth, usize),
+        named: &BTreeSet<u32>,
+        progress: &dyn Fn(usize, usize),
+    ) -> Interner<'o> {
+        let mut interner = Interner::new(self, sides.1);
+        let keep = depth == Depth::Full;
+        self.judge_batches(
+            reach,
+            sides,
             depth,
-            options.threads,
+            threads,
             &|u| named.contains(&u),
             &mut |judged, done| match judged {
                 Some(judged) => interner.add(judged, keep),
                 None => progress(done, reach.len()),
             },
         );
-        let mut impact = interner.finish();
-        impact.changes = summaries;
-        impact.summary.users_reached = reach.len();
-        Ok(impact)
+        interner
     }
 
     /// Judges `users` a batch at a time (on `threads`), handing each judged user that `keep`s
@@ -394,21 +415,15 @@ impl Org {
             summaries,
             named,
         } = self.prepare(changes, options.allow_noop)?;
-        let (mut head, order, action_ids) = {
-            let mut interner = Interner::new(self, &overlay);
-            self.judge_batches(
+        let (mut head, order, action_ids) = self
+            .intern_reached(
                 &reach,
                 (&baseline, &overlay),
-                Depth::Counts,
-                options.threads,
-                &|u| named.contains(&u),
-                &mut |judged, done| match judged {
-                    Some(judged) => interner.add(judged, false),
-                    None => progress(done, reach.len()),
-                },
-            );
-            interner.finish_ordered()
-        };
+                (Depth::Counts, options.threads),
+                &named,
+                progress,
+            )
+            .finish_ordered();
         head.changes = summaries;
         head.summary.users_reached = reach.len();
         head.users = Vec::new();
