@@ -425,20 +425,8 @@ fn classic(params: &Params, actions: Vec<String>) -> Snapshot {
         })
         .collect();
     let role_trusts = trusts(&mut rng, params, &roles);
-    Snapshot {
-        format: SNAPSHOT_FORMAT.to_string(),
-        organization: Organization {
-            id: "org-generated".to_string(),
-            name: format!("Generated (seed {})", params.seed),
-            root_user_id: (params.users > 0).then(|| "u-0".to_string()),
-        },
-        users,
-        groups,
-        roles,
-        policies,
-        role_trusts,
-        crawl: None,
-    }
+    let name = format!("Generated (seed {})", params.seed);
+    assemble(params, name, (users, groups, roles, policies, role_trusts))
 }
 
 /// A trust for every assumable role, naming a group (70%) or a user.
@@ -671,11 +659,27 @@ fn broad(params: &Params) -> Snapshot {
         })
         .collect();
     let role_trusts = trusts(&mut rng, params, &roles);
+    let name = format!("Generated broad (seed {})", params.seed);
+    assemble(params, name, (users, groups, roles, policies, role_trusts))
+}
+
+/// The entities of a generated organization, as a snapshot named `name` whose root is `u-0`.
+fn assemble(
+    params: &Params,
+    name: String,
+    (users, groups, roles, policies, role_trusts): (
+        Vec<User>,
+        Vec<Group>,
+        Vec<Role>,
+        Vec<Policy>,
+        Vec<RoleTrust>,
+    ),
+) -> Snapshot {
     Snapshot {
         format: SNAPSHOT_FORMAT.to_string(),
         organization: Organization {
             id: "org-generated".to_string(),
-            name: format!("Generated broad (seed {})", params.seed),
+            name,
             root_user_id: (params.users > 0).then(|| "u-0".to_string()),
         },
         users,
