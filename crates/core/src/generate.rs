@@ -663,17 +663,20 @@ fn broad(params: &Params) -> Snapshot {
     assemble(params, name, (users, groups, roles, policies, role_trusts))
 }
 
+/// A generated organization's users, groups, roles, policies and role trusts.
+type Entities = (
+    Vec<User>,
+    Vec<Group>,
+    Vec<Role>,
+    Vec<Policy>,
+    Vec<RoleTrust>,
+);
+
 /// The entities of a generated organization, as a snapshot named `name` whose root is `u-0`.
 fn assemble(
     params: &Params,
     name: String,
-    (users, groups, roles, policies, role_trusts): (
-        Vec<User>,
-        Vec<Group>,
-        Vec<Role>,
-        Vec<Policy>,
-        Vec<RoleTrust>,
-    ),
+    (users, groups, roles, policies, role_trusts): Entities,
 ) -> Snapshot {
     Snapshot {
         format: SNAPSHOT_FORMAT.to_string(),
