@@ -641,7 +641,9 @@ fn run(command: Command) -> Result<u8, Failure> {
         Command::Redundant { input } => {
             let org = load(&input)?;
             let progress = progress::Progress::new("trying removals");
-            let report = org.redundancy_observed(&|done, total| progress.update(done, total));
+            let report = org.redundancy_with(input.common.threads(), &|done, total| {
+                progress.update(done, total)
+            });
             progress.finish();
             emit(input.common.format, &report, |m| {
                 render::redundancy(&report, m)

@@ -189,59 +189,88 @@ impl Org {
     /// [`Org::redundancy`], calling `progress(done, total)` with the removals tried so far, on
     /// the calling thread (for a progress bar).
     pub fn redundancy_observed(&self, progress: &dyn Fn(usize, usize)) -> Redundancy {
-        let mut edges = Vec::new();
+        self.redundancy_with(1, progress)
+    }
+
+    /// [`Org::redundancy_observed`] on `threads` threads the caller lends (0 or 1: the calling
+    /// thread alone). The removals are tried in blocks, each block split between the threads
+    /// and joined in order, so the answer is the same, byte for byte, whatever the number.
+    pub fn redundancy_with(&self, threads: usize, progress: &dyn Fn(usize, usize)) -> Redundancy {
         let every = self.every_edge();
         let total = every.len();
-        for (done, change) in every.into_iter().enumerate() {
-            if done % 64 == 0 {
-                progress(done, total);
+        let threads = threads.max(1);
+        let mut edges = Vec::new();
+        for (block, changes) in every.chunks(64 * threads).enumerate() {
+            progress(block * 64 * threads, total);
+            if threads == 1 {
+                edges.extend(changes.iter().filter_map(|c| self.redundant_edge(c)));
+                continue;
             }
-            // Most removals change something for someone: find out cheaply, and work out the
-            // full impact (the covering paths) only for the removals that change nothing.
-            let changes = self
-                .takes_or_gives(&change)
-                .expect("removing an existing edge is a valid change");
-            if !changes {
-                let impact = self
-                    .simulate(std::slice::from_ref(&change))
-                    .expect("removing an existing edge is a valid change");
-                debug_assert!(impact.users.iter().all(|u| {
-                    u.lost.is_empty() && u.gained.is_empty() && u.assumable_lost.is_empty()
-                }));
-                let covered = impact
-                    .users
-                    .iter()
-                    .filter(|u| !u.kept.is_empty())
-                    .map(|u| {
-                        let mut ids: Vec<_> =
-                            u.kept.iter().flat_map(|e| e.via.iter().copied()).collect();
-                        ids.sort_unstable();
-                        ids.dedup();
-                        let mut via: Vec<_> =
-                            ids.iter().map(|&p| impact.full_path(&u.user, p)).collect();
-                        via.sort();
-                        CoveredUser {
-                            user: UserRef {
-                                id: u.user.id.clone(),
-                                email: u.user.email.clone(),
-                            },
-                            kept: u.counts.kept,
-                            via,
-                        }
+            let part = changes.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = changes
+                    .chunks(part)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            part.iter()
+                                .filter_map(|c| self.redundant_edge(c))
+                                .collect::<Vec<_>>()
+                        })
                     })
                     .collect();
-                let mut change_summary = impact.changes;
-                edges.push(RedundantEdge {
-                    change: change_summary.remove(0),
-                    covered,
-                });
-            }
+                for handle in handles {
+                    edges.extend(handle.join().expect("a redundancy thread panicked"));
+                }
+            });
         }
         Redundancy {
             schema_version: SCHEMA_VERSION,
             edges,
             shadowed: self.shadowed(),
         }
+    }
+
+    /// The removal of one edge as a redundant edge, if it takes nothing from anyone and gives
+    /// nothing: found cheaply first; the full impact (the covering paths) only then.
+    fn redundant_edge(&self, change: &Change) -> Option<RedundantEdge> {
+        let changes = self
+            .takes_or_gives(change)
+            .expect("removing an existing edge is a valid change");
+        if changes {
+            return None;
+        }
+        let impact = self
+            .simulate(std::slice::from_ref(change))
+            .expect("removing an existing edge is a valid change");
+        debug_assert!(impact
+            .users
+            .iter()
+            .all(|u| { u.lost.is_empty() && u.gained.is_empty() && u.assumable_lost.is_empty() }));
+        let covered = impact
+            .users
+            .iter()
+            .filter(|u| !u.kept.is_empty())
+            .map(|u| {
+                let mut ids: Vec<_> = u.kept.iter().flat_map(|e| e.via.iter().copied()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let mut via: Vec<_> = ids.iter().map(|&p| impact.full_path(&u.user, p)).collect();
+                via.sort();
+                CoveredUser {
+                    user: UserRef {
+                        id: u.user.id.clone(),
+                        email: u.user.email.clone(),
+                    },
+                    kept: u.counts.kept,
+                    via,
+                }
+            })
+            .collect();
+        let mut change_summary = impact.changes;
+        Some(RedundantEdge {
+            change: change_summary.remove(0),
+            covered,
+        })
     }
 
     fn shadowed(&self) -> Vec<ShadowedStatement> {

@@ -1075,3 +1075,15 @@ fn diff_compares_assumable_roles_root_aside() {
     );
     assert!(diff.users.iter().all(|u| u.assumable_gained.is_empty()));
 }
+
+/// Threads lent to `redundancy_with` change nothing in the answer, byte for byte.
+#[test]
+fn redundancy_is_the_same_on_several_threads() {
+    use iamsim_core::generate::{snapshot, Params};
+    let catalogue = iamsim_core::Catalogue::bundled();
+    let org = Org::compile(&snapshot(&Params::broad(60, 9)), &catalogue).unwrap();
+    let one = serde_json::to_string(&org.redundancy()).unwrap();
+    assert!(one.contains("\"edges\":[{"), "some edge is redundant");
+    let three = serde_json::to_string(&org.redundancy_with(3, &|_, _| {})).unwrap();
+    assert_eq!(three, one);
+}
