@@ -246,3 +246,41 @@ fn the_streamed_json_is_the_report_built_in_memory() {
     assert_eq!(streamed.stdout, built.stdout);
     assert!(streamed.raw()["users"].as_array().unwrap().len() > 50);
 }
+
+/// A table or Markdown judges in full only the users it lists (the rest are counted): the
+/// same text as the report built whole in memory (as with a gate).
+#[test]
+fn a_table_of_the_first_users_is_the_table_of_the_whole_report() {
+    let generated = iamsim(&[
+        "generate", "--shape", "broad", "--users", "200", "--seed", "2",
+    ]);
+    generated.expect_code(0);
+    let snapshot = temp_file("broad.json", &generated.stdout);
+    let args = [
+        "impact",
+        "delete-group",
+        "--group",
+        "g-0",
+        "--snapshot",
+        &snapshot,
+    ];
+    for format in ["table", "markdown"] {
+        let listed = run(&with(&args, &["--format", format]));
+        listed.expect_code(0);
+        let whole = run(&with(
+            &args,
+            &[
+                "--format",
+                format,
+                "--fail-if-gains",
+                "account.billing.Read",
+            ],
+        ));
+        assert!(whole.code == 0 || whole.code == 1, "{whole:?}");
+        assert_eq!(listed.stdout, whole.stdout, "{format}");
+        assert!(
+            listed.stdout.contains("more user(s) not listed"),
+            "{format}"
+        );
+    }
+}

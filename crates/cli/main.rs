@@ -806,6 +806,7 @@ fn run(command: Command) -> Result<u8, Failure> {
 }
 
 fn impact(args: ImpactArgs) -> Result<u8, Failure> {
+    let view = impact_view(&args, args.input.common.format);
     let checks = GateCheck::parse(&args.gates)?;
     let planned = terraform::impact_input(&args)?;
     let specs = match (&args.changes, args.kind) {
@@ -878,19 +879,44 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
     let progress = progress::Progress::new("judging users");
     // The whole report in JSON, with nothing to cut or check first: written user by user as
     // judged, so memory does not grow with the users reported.
-    let streamed = format == Format::Json
-        && !args.summary
-        && !args.per_action
-        && args.limit.unwrap_or(0) == 0
-        && checks.is_empty();
-    if streamed {
+    // A table or Markdown lists the first users only: the stream orders every user by counts,
+    // then judges in full just those listed.
+    let listed = match format {
+        Format::Json => None,
+        Format::Table => Some(
+            args.limit
+                .map_or(TABLE_LIMIT, |n| if n == 0 { usize::MAX } else { n }),
+        ),
+        // Within a comment's budget no user's block is shorter than 128 bytes.
+        Format::Markdown => {
+            Some(args.limit.map_or(
+                MARKDOWN_BUDGET / 128,
+                |n| {
+                    if n == 0 {
+                        usize::MAX
+                    } else {
+                        n
+                    }
+                },
+            ))
+        }
+    };
+    let streamed = !args.summary && !args.per_action && checks.is_empty();
+    let whole_json = format == Format::Json && args.limit.unwrap_or(0) == 0;
+    if streamed && (whole_json || listed.is_some()) {
         let report_progress = |done, total| progress.update(done, total);
         let stream = org.simulate_stream(&changes, &options, &report_progress)?;
         let skipped = changes.len() - stream.changes().len();
         if skipped > 0 {
             eprintln!("note: {skipped} change(s) skipped: they do nothing (--allow-noop)");
         }
-        let written = emit_json(&stream);
+        let written = match listed {
+            None => emit_json(&stream),
+            Some(n) => {
+                let report = stream.first(n);
+                emit(format, &report, |m| render::impact(&report, m, &view))
+            }
+        };
         progress.finish();
         written?;
         return Ok(planned
@@ -912,16 +938,6 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
             .map_or(0, |plan| plan.gate(!checks.is_empty(), args.allow_unknown)),
     );
     let limit = args.limit.filter(|&n| n > 0);
-    let view = render::ImpactView {
-        show_kept: args.show_kept,
-        limit: match (args.limit, format) {
-            (Some(_), _) => limit,
-            (None, Format::Table) => Some(TABLE_LIMIT),
-            (None, _) => None,
-        },
-        budget: (args.limit.is_none() && format == Format::Markdown).then_some(MARKDOWN_BUDGET),
-        summary_only: args.summary,
-    };
     match format {
         Format::Json if args.summary => emit_json(&ImpactOverview::of(&report, TOP_USERS))?,
         Format::Json => {
@@ -942,6 +958,20 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         _ => emit(format, &report, |m| render::impact(&report, m, &view))?,
     }
     Ok(tripped)
+}
+
+/// How `impact` shows a report to people, from its flags.
+fn impact_view(args: &ImpactArgs, format: Format) -> render::ImpactView {
+    render::ImpactView {
+        show_kept: args.show_kept,
+        limit: match (args.limit, format) {
+            (Some(_), _) => args.limit.filter(|&n| n > 0),
+            (None, Format::Table) => Some(TABLE_LIMIT),
+            (None, _) => None,
+        },
+        budget: (args.limit.is_none() && format == Format::Markdown).then_some(MARKDOWN_BUDGET),
+        summary_only: args.summary,
+    }
 }
 
 /// How many of the most affected users `--summary --format json` lists.

@@ -636,7 +636,7 @@ fn impact_summary(doc: &mut Doc, report: &Impact, listed: usize, view: &ImpactVi
             summary.users_reached, summary.pairs.lost, summary.pairs.kept, summary.pairs.gained
         ),
     );
-    if !view.summary_only && listed >= report.users.len() {
+    if !view.summary_only && listed >= summary.users_affected {
         return;
     }
     let mut actions: Vec<_> = report
@@ -671,7 +671,7 @@ fn impact_summary(doc: &mut Doc, report: &Impact, listed: usize, view: &ImpactVi
         }
     }
     if !report.users.is_empty() {
-        doc.section(1, "31", "MOST AFFECTED", report.users.len(), " user(s)");
+        doc.section(1, "31", "MOST AFFECTED", summary.users_affected, " user(s)");
         for user in report.users.iter().take(TOP) {
             doc.line(
                 2,
@@ -694,7 +694,9 @@ pub fn impact(report: &Impact, mode: Mode, view: &ImpactView) -> String {
     for change in &report.changes {
         doc.line(0, &format!("Change: {}", change.describe()));
     }
-    if report.users.is_empty() {
+    // The report may hold only the first users (`ImpactStream::first`): the summary counts all.
+    let total = report.summary.users_affected;
+    if total == 0 {
         doc.separate();
         doc.line(0, "Nobody's access changes.");
         return doc.finish();
@@ -721,7 +723,7 @@ pub fn impact(report: &Impact, mode: Mode, view: &ImpactView) -> String {
         }
         listed = blocks.len();
     }
-    if report.users.len() > 1 || view.summary_only {
+    if total > 1 || view.summary_only {
         impact_summary(&mut doc, report, listed, view);
     }
     if view.budget.is_some() {
@@ -734,7 +736,7 @@ pub fn impact(report: &Impact, mode: Mode, view: &ImpactView) -> String {
             user_impact(&mut doc, report, user, view);
         }
     }
-    let left = report.users.len() - listed;
+    let left = total - listed;
     if left > 0 && !view.summary_only {
         let (all, json) = ("--limit 0", "--format json");
         let text = format!(

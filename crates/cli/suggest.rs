@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use iamsim_core::policy::ActionPattern;
-use iamsim_core::LookupError;
+use iamsim_core::{edit_distance, LookupError};
 
 use crate::Failure;
 
@@ -30,7 +30,10 @@ pub(crate) fn check_pattern(
         return Ok(());
     }
     let text = pattern.as_str();
-    let close = !pattern.is_wildcard() && universe.iter().any(|e| distance(text, e.as_str()) <= 2);
+    let close = !pattern.is_wildcard()
+        && universe
+            .iter()
+            .any(|e| edit_distance(text, e.as_str()) <= 2);
     let held = universe
         .iter()
         .any(|e| e.as_str() != "*" && e.covers(pattern));
@@ -104,7 +107,7 @@ pub(crate) fn check_action(
         .iter()
         .filter(|e| !e.is_wildcard())
         .map(|e| e.as_str())
-        .filter(|e| distance(text, e) <= 2)
+        .filter(|e| edit_distance(text, e) <= 2)
         .collect();
     if close.is_empty() {
         return Ok(());
@@ -151,7 +154,7 @@ fn nearest(text: &str, universe: &[&ActionPattern]) -> Vec<String> {
         .map(|c| {
             let c_lower = c.to_lowercase();
             let shares = c_lower.split('.').any(|s| words.contains(&s));
-            (!shares, distance(&lower, &c_lower), c)
+            (!shares, edit_distance(&lower, &c_lower), c)
         })
         // Far and unrelated names are noise, not suggestions.
         .filter(|(unrelated, d, _)| !unrelated || *d <= 2 + lower.len() / 4)
@@ -162,40 +165,4 @@ fn nearest(text: &str, universe: &[&ActionPattern]) -> Vec<String> {
         .take(SUGGESTIONS)
         .map(|(_, _, c)| c)
         .collect()
-}
-
-/// Levenshtein distance over characters.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distances() {
-        for (a, b, d) in [
-            ("", "", 0),
-            ("abc", "abc", 0),
-            ("Compute.*", "compute.*", 1),
-            ("kitten", "sitting", 3),
-            ("", "abc", 3),
-        ] {
-            assert_eq!(distance(a, b), d, "{a} {b}");
-        }
-    }
 }

@@ -305,21 +305,7 @@ fn statement(rng: &mut Rng, actions: &[String]) -> Statement {
             _ => pick(rng),
         })
         .collect();
-    let resource = if rng.chance(15) {
-        match rng.below(3) {
-            0 => "registry:*".to_string(),
-            1 => format!("registry:reg-{}", rng.below(50)),
-            _ => format!("res-{:04}", rng.below(200)),
-        }
-    } else {
-        "*".to_string()
-    };
-    Statement {
-        sid: None,
-        effect: if rng.chance(10) { "Deny" } else { "Allow" }.to_string(),
-        action: OneOrMany::Many(action),
-        resource: OneOrMany::One(resource),
-    }
+    statement_over(rng, action)
 }
 
 /// The classic shape (see [`Shape::Classic`]).
@@ -543,21 +529,7 @@ fn broad_statement(rng: &mut Rng, actions: &[String]) -> Statement {
             break;
         }
     }
-    let resource = if rng.chance(15) {
-        match rng.below(3) {
-            0 => "registry:*".to_string(),
-            1 => format!("registry:reg-{}", rng.below(50)),
-            _ => format!("res-{:04}", rng.below(200)),
-        }
-    } else {
-        "*".to_string()
-    };
-    Statement {
-        sid: None,
-        effect: if rng.chance(10) { "Deny" } else { "Allow" }.to_string(),
-        action: OneOrMany::Many(action),
-        resource: OneOrMany::One(resource),
-    }
+    statement_over(rng, action)
 }
 
 /// Between `low` and `high` (inclusive) distinct ids out of `0..n`, sorted, each `prefix` then
@@ -909,5 +881,25 @@ mod broad_tests {
             }),
             "policies: 1000001 is above the limit of 1000000"
         );
+    }
+}
+
+/// A statement over `action`: 15% scoped to a resource, one in ten a Deny (both shapes; the
+/// draws in this order, so that the same seed gives the same bytes).
+fn statement_over(rng: &mut Rng, action: Vec<String>) -> Statement {
+    let resource = if rng.chance(15) {
+        match rng.below(3) {
+            0 => "registry:*".to_string(),
+            1 => format!("registry:reg-{}", rng.below(50)),
+            _ => format!("res-{:04}", rng.below(200)),
+        }
+    } else {
+        "*".to_string()
+    };
+    Statement {
+        sid: None,
+        effect: if rng.chance(10) { "Deny" } else { "Allow" }.to_string(),
+        action: OneOrMany::Many(action),
+        resource: OneOrMany::One(resource),
     }
 }

@@ -85,6 +85,8 @@ pub use error::{
     LoadError, LookupError, ParamsError, PatternError, QueryError,
 };
 pub use model::Snapshot;
-pub use org::{CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey};
+pub use org::{
+    edit_distance, CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey,
+};
 pub use query::diff;
 pub use simulate::{Change, Detail, Holder, ImpactStream, Principal, SimulateOptions};

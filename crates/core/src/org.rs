@@ -1156,8 +1156,9 @@ fn nearest_names<'a>(query: &str, names: impl Iterator<Item = &'a str>) -> (Vec<
 }
 
 /// Edit distance over characters, a swap of two neighbours counting as one edit (optimal string
-/// alignment): `exmaple` is one edit from `example`.
-fn edit_distance(a: &str, b: &str) -> usize {
+/// alignment): `exmaple` is one edit from `example`. What "did you mean" suggestions are
+/// ranked by, here and in the CLI.
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let width = b.len() + 1;
     // Three rows: the one before the previous (for swaps), the previous, the current.
@@ -1341,6 +1342,7 @@ mod lookup_tests {
             ("u-bne", "u-ben", 1),
             ("u-bne", "u-ana", 2),
             ("ca", "abc", 3),
+            ("Compute.*", "compute.*", 1),
         ] {
             assert_eq!(edit_distance(a, b), d, "{a} {b}");
         }

@@ -197,6 +197,32 @@ impl ImpactStream<'_> {
     pub fn changes(&self) -> &[ChangeSummary] {
         &self.head.changes
     }
+
+    /// The report with its first `n` users only (the most affected), judged now; the summary
+    /// and the per-action counts still describe every user, as after
+    /// [`Impact::retain_users`]. What a table of the first users needs, without judging the
+    /// others in full.
+    pub fn first(&self, n: usize) -> Impact {
+        let order = &self.order[..n.min(self.order.len())];
+        let mut interner = Interner::new(self.org, &self.overlay);
+        let mut users = Vec::with_capacity(order.len());
+        self.org.judge_batches(
+            order,
+            (&self.baseline, &self.overlay),
+            Depth::Full,
+            self.threads,
+            &|_| true,
+            &mut |judged, done| match judged {
+                Some(judged) => users.push(interner.convert_final(judged, &self.action_ids)),
+                None => (self.progress)(done, order.len()),
+            },
+        );
+        Impact {
+            users,
+            paths: interner.paths().to_vec(),
+            ..self.head.clone()
+        }
+    }
 }
 
 impl serde::Serialize for ImpactStream<'_> {
