@@ -35,7 +35,9 @@ fn json_writes_each_path_once_for_every_user() {
     let shared: Vec<usize> = paths
         .iter()
         .enumerate()
-        .filter(|(_, p)| p[0]["id"] == "g-devops" && p[1]["id"] == "p-compute-admin")
+        .filter(|(_, p)| {
+            p["steps"][0]["id"] == "g-devops" && p["steps"][1]["id"] == "p-compute-admin"
+        })
         .map(|(i, _)| i)
         .collect();
     assert_eq!(shared.len(), 1, "{raw:#}");

@@ -91,7 +91,7 @@ fn json_alone_on_stdout() {
         let run = run(args);
         // `json()` parses all of stdout as one document.
         let value = run.json();
-        assert_eq!(value["schema_version"], 2, "{args:?}");
+        assert_eq!(value["schema_version"], 3, "{args:?}");
         assert!(run.stdout.ends_with("}\n"), "{args:?}");
         // Notes and warnings go to stderr, in their own words.
         assert!(

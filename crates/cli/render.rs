@@ -221,16 +221,23 @@ impl Doc {
         }
     }
 
-    /// An impact's shared entries, in the order given, at a nesting depth.
+    /// An impact's shared entries, in the order given, at a nesting depth: each entry's actions
+    /// grouped by their own paths.
     fn shared(&mut self, depth: usize, report: &Impact, entries: &[GroupedEntry], via_word: &str) {
-        for entry in entries {
-            let actions: Vec<&str> = entry.actions.iter().map(|&a| report.action(a)).collect();
-            let via: Vec<String> = entry
-                .via
-                .iter()
-                .map(|&p| steps_text(report.path(p)))
-                .collect();
-            self.group(depth, &actions, &entry.resource, &via, via_word);
+        let mut groups: Vec<_> = entries
+            .iter()
+            .flat_map(|entry| {
+                report
+                    .exact_groups(entry)
+                    .into_iter()
+                    .map(move |(actions, via)| (actions, &entry.resource, via))
+            })
+            .collect();
+        groups.sort_by(|a, b| (a.0[0], a.1).cmp(&(b.0[0], b.1)));
+        for (actions, resource, via) in groups {
+            let actions: Vec<&str> = actions.iter().map(|&a| report.action(a)).collect();
+            let via: Vec<String> = via.iter().map(|&p| steps_text(report.path(p))).collect();
+            self.group(depth, &actions, resource, &via, via_word);
         }
     }
 
@@ -597,16 +604,17 @@ fn user_details(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &Impact
 fn carriers(report: &Impact, kept: &[GroupedEntry]) -> String {
     let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for entry in kept {
-        let mut firsts: Vec<String> = entry
-            .via
-            .iter()
-            .filter_map(|&p| report.path(p).first())
-            .map(|step| steps_text(std::slice::from_ref(step)))
-            .collect();
-        firsts.sort();
-        firsts.dedup();
-        for first in firsts {
-            *counts.entry(first).or_default() += entry.actions.len();
+        for (actions, via) in report.exact_groups(entry) {
+            let mut firsts: Vec<String> = via
+                .iter()
+                .filter_map(|&p| report.path(p).first())
+                .map(|step| steps_text(std::slice::from_ref(step)))
+                .collect();
+            firsts.sort();
+            firsts.dedup();
+            for first in firsts {
+                *counts.entry(first).or_default() += actions.len();
+            }
         }
     }
     let mut counts: Vec<(String, usize)> = counts.into_iter().collect();

@@ -543,7 +543,7 @@ mod tests {
             via: ids.iter().map(|&i| PathId(i)).collect(),
         };
         let report = Impact {
-            schema_version: 2,
+            schema_version: crate::report::SCHEMA_VERSION,
             changes: vec![],
             summary: Default::default(),
             users: vec![UserImpact {
@@ -554,7 +554,13 @@ mod tests {
                 ..UserImpact::default()
             }],
             actions: vec![],
-            paths,
+            paths: paths
+                .into_iter()
+                .map(|steps| crate::report::ImpactPath {
+                    steps,
+                    actions: vec![],
+                })
+                .collect(),
         };
         check(
             &of_impact(&report),

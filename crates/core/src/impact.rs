@@ -19,8 +19,8 @@ use crate::org::Org;
 use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
 use crate::report::{
-    ActionId, ActionSummary, Assumable, GroupedEntry, Impact, ImpactSummary, PairCounts, Path,
-    PathId, Step, UserImpact, SCHEMA_VERSION,
+    ActionId, ActionSummary, Assumable, GroupedEntry, Impact, ImpactPath, ImpactSummary,
+    PairCounts, Path, PathId, Step, UserImpact, SCHEMA_VERSION,
 };
 
 /// A small fast hasher (the rustc "Fx" mix) for the interning maps, whose keys are short runs
@@ -212,12 +212,16 @@ impl<'o> Judged<'o> {
     }
 }
 
+/// An entry before its paths are numbered: its actions and the keys of its paths.
+type Group = (Vec<ActionId>, Vec<PathKey>);
+
 /// Turns judged users into the report's users, batch by batch, and gives actions and paths
 /// their ids: for now an action's rank among every element by name and a path's order of first
 /// reference; [`Interner::finish`] renumbers both so that the tables hold only what is
 /// reported, actions by name and paths sorted.
 pub(crate) struct Interner<'a> {
     org: &'a Org,
+    baseline: &'a Overlay,
     overlay: &'a Overlay,
     /// Per universe element (the overlay's extras included), its rank by name, and per rank
     /// its element; `None` when the overlay adds no element (the universe is sorted: the rank
@@ -231,17 +235,20 @@ pub(crate) struct Interner<'a> {
     users: Vec<UserImpact>,
     dense: Vec<u32>,
     summary: ImpactSummary,
-    /// Paths in order of first reference.
+    /// Paths in order of first reference, and the key of each.
     paths: Vec<Path>,
+    keys: Vec<PathKey>,
     path_ids: FxMap<PathKey, PathId>,
+    /// Per statement (policy, index in the document): the elements it covers before or after.
+    covered: FxMap<(u32, u32), BitSet>,
     /// Resource keys, each allocated once.
     resources: FxMap<String, Arc<str>>,
 }
 
 impl<'a> Interner<'a> {
-    /// An interner for one report; `overlay` knows the extra elements a replaced document
-    /// names.
-    pub(crate) fn new(org: &'a Org, overlay: &'a Overlay) -> Interner<'a> {
+    /// An interner for one report, judged from `baseline` to `overlay` (which knows the extra
+    /// elements a replaced document names).
+    pub(crate) fn new(org: &'a Org, baseline: &'a Overlay, overlay: &'a Overlay) -> Interner<'a> {
         let ranks = (!overlay.extra_elements.is_empty()).then(|| {
             let elements = org.universe.len() + overlay.extra_elements.len();
             let mut by_rank: Vec<u32> = (0..elements as u32).collect();
@@ -254,6 +261,7 @@ impl<'a> Interner<'a> {
         });
         Interner {
             org,
+            baseline,
             overlay,
             ranks,
             counts: Vec::new(),
@@ -262,7 +270,9 @@ impl<'a> Interner<'a> {
             dense: Vec::new(),
             summary: ImpactSummary::default(),
             paths: Vec::new(),
+            keys: Vec::new(),
             path_ids: FxMap::default(),
+            covered: FxMap::default(),
             resources: FxMap::default(),
         }
     }
@@ -374,7 +384,11 @@ impl<'a> Interner<'a> {
         // order), so that ids follow content alone, not the order in which users were judged,
         // and a report written user by user as judged numbers them the same way.
         let mut path_ids = vec![u32::MAX; self.paths.len()];
-        let mut old_paths: Vec<Option<Path>> = self.paths.into_iter().map(Some).collect();
+        let mut old_paths: Vec<Option<Path>> = std::mem::take(&mut self.paths)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let old_keys = std::mem::take(&mut self.keys);
         let mut paths = Vec::with_capacity(old_paths.len());
         for user in &mut users {
             for entry in user
@@ -391,11 +405,14 @@ impl<'a> Interner<'a> {
                     if path_ids[old] == u32::MAX {
                         path_ids[old] = paths.len() as u32;
                         paths.push(old_paths[old].take().expect("each path once"));
+                        self.keys.push(old_keys[old]);
                     }
                     *path = PathId(path_ids[old]);
                 }
             }
         }
+        self.paths = paths;
+        let paths = self.table(&action_ids);
         let impact = Impact {
             schema_version: SCHEMA_VERSION,
             changes: Vec::new(),
@@ -424,39 +441,86 @@ impl<'a> Interner<'a> {
         user
     }
 
-    /// The paths numbered so far.
-    pub(crate) fn paths(&self) -> &[Path] {
-        &self.paths
+    /// The paths numbered so far, each with the reported actions it covers (`action_ids` per
+    /// rank, `u32::MAX` for an element not reported).
+    pub(crate) fn table(&mut self, action_ids: &[u32]) -> Vec<ImpactPath> {
+        let mut table = Vec::with_capacity(self.paths.len());
+        for i in 0..self.paths.len() {
+            let key = self.keys[i];
+            self.covered(key);
+            let covered = &self.covered[&(key.route.policy, key.index)];
+            let mut actions: Vec<ActionId> = covered
+                .iter()
+                .filter_map(|element| {
+                    let rank = match &self.ranks {
+                        Some((rank, _)) => rank[element] as usize,
+                        None => element,
+                    };
+                    action_ids
+                        .get(rank)
+                        .filter(|&&id| id != u32::MAX)
+                        .map(|&id| ActionId(id))
+                })
+                .collect();
+            actions.sort_unstable();
+            table.push(ImpactPath {
+                steps: self.paths[i].clone(),
+                actions,
+            });
+        }
+        table
+    }
+
+    /// The elements a path's statement covers, before or after the change (a replaced document
+    /// may cover others at the same index), universe and extra elements alike; computed once
+    /// per statement.
+    fn covered(&mut self, key: PathKey) -> &BitSet {
+        let (org, baseline, overlay) = (self.org, self.baseline, self.overlay);
+        let elements = self.elements();
+        self.covered
+            .entry((key.route.policy, key.index))
+            .or_insert_with(|| {
+                let mut covered = BitSet::new(elements);
+                for ov in [baseline, overlay] {
+                    if let Some(node) = org.statement_at(key.route.policy, key.index, ov) {
+                        org.statement_elements(node, ov, &mut covered);
+                    }
+                }
+                covered
+            })
     }
 
     /// Groups one user's pairs into entries and files them under lost, kept and gained, each
     /// list sorted by first action (by name), then resource.
+    ///
+    /// The pairs of one list and resource key form one entry whose paths are the union of
+    /// theirs, when each pair's own paths are exactly the union's paths that cover its action
+    /// (always so under deny-wins with no replaced document). Pairs for which that fails (a
+    /// farther path overridden under nearest-wins, a replaced document's statement) go to
+    /// entries of their own exact path set, where it holds by construction.
     fn entries_of(&mut self, judged: &mut Judged, user: &mut UserImpact) {
         judged.pairs.sort_unstable();
-        let pairs = &judged.pairs;
-        // (class, actions, resource, set): one entry each, put in report order before their
+        let pairs = std::mem::take(&mut judged.pairs);
+        // (class, actions, resource, paths): one entry each, put in report order before their
         // paths are numbered, so that paths are numbered in the order the report refers to them.
-        let mut runs: Vec<(Class, Vec<ActionId>, Arc<str>, u32)> = Vec::new();
+        let mut runs: Vec<(Class, Group, Arc<str>)> = Vec::new();
         let mut start = 0;
         while start < pairs.len() {
-            let (class, key, set, _) = pairs[start];
+            let (class, key) = (pairs[start].0, pairs[start].1);
             let end = start
                 + pairs[start..]
                     .iter()
-                    .take_while(|p| (p.0, p.1, p.2) == (class, key, set))
+                    .take_while(|p| (p.0, p.1) == (class, key))
                     .count();
-            let mut actions: Vec<ActionId> = pairs[start..end]
-                .iter()
-                .map(|p| ActionId(self.rank(p.3)))
-                .collect();
-            actions.sort_unstable();
             let resource = self.resource(judged.keys[key as usize]);
-            runs.push((class, actions, resource, set));
+            for group in self.group_run(&pairs[start..end], &judged.sets) {
+                runs.push((class, group, resource.clone()));
+            }
             start = end;
         }
-        runs.sort_by(|a, b| (a.0, a.1[0], &a.2).cmp(&(b.0, b.1[0], &b.2)));
-        for (class, actions, resource, set) in runs {
-            let via = self.via(&judged.sets[set as usize]);
+        runs.sort_by(|a, b| (a.0, a.1 .0[0], &a.2).cmp(&(b.0, b.1 .0[0], &b.2)));
+        for (class, (actions, keys), resource) in runs {
+            let via = self.via(&keys);
             let entry = GroupedEntry {
                 actions,
                 resource,
@@ -471,8 +535,57 @@ impl<'a> Interner<'a> {
         for list in [&mut user.lost, &mut user.kept, &mut user.gained] {
             list.shrink_to_fit();
         }
-        judged.pairs = Vec::new();
         judged.sets = Vec::new();
+    }
+
+    /// The entries of one run of pairs (one list, one resource key; sorted by path set): the
+    /// pairs whose paths the union tells exactly, as one entry, and the others by path set.
+    fn group_run(&mut self, run: &[Pair], sets: &[Vec<PathKey>]) -> Vec<Group> {
+        let set_of = |pair: &Pair| &sets[pair.2 as usize];
+        let mut union: Vec<PathKey> = run.iter().flat_map(|p| set_of(p).iter().copied()).collect();
+        union.sort_unstable();
+        union.dedup();
+        // Per element of the run, how many of the union's paths cover it.
+        let mut mask = BitSet::new(self.elements());
+        run.iter().for_each(|p| mask.insert(p.3 as usize));
+        let mut cover = vec![0u32; self.elements()];
+        for &key in &union {
+            for element in self.covered(key).iter_and(&mask) {
+                cover[element] += 1;
+            }
+        }
+        let mut exact = Vec::new();
+        let mut apart: Vec<Group> = Vec::new();
+        for pair in run {
+            if cover[pair.3 as usize] as usize == set_of(pair).len() {
+                exact.push(pair);
+            } else {
+                // Runs are sorted by set: the same set follows.
+                let rank = ActionId(self.rank(pair.3));
+                match apart.last_mut() {
+                    Some((actions, via)) if via == set_of(pair) => actions.push(rank),
+                    _ => apart.push((vec![rank], set_of(pair).clone())),
+                }
+            }
+        }
+        let mut groups = Vec::with_capacity(apart.len() + 1);
+        if !exact.is_empty() {
+            if exact.len() < run.len() {
+                union = exact
+                    .iter()
+                    .flat_map(|p| set_of(p).iter().copied())
+                    .collect();
+                union.sort_unstable();
+                union.dedup();
+            }
+            let actions = exact.iter().map(|p| ActionId(self.rank(p.3))).collect();
+            groups.push((actions, union));
+        }
+        groups.extend(apart);
+        for (actions, _) in &mut groups {
+            actions.sort_unstable();
+        }
+        groups
     }
 
     /// A resource key as reports hold it, allocated once per report.
@@ -512,6 +625,7 @@ impl<'a> Interner<'a> {
                 Err(path) => {
                     let id = PathId(self.paths.len() as u32);
                     self.paths.push(path);
+                    self.keys.push(key);
                     self.path_ids.insert(key, id);
                     id
                 }

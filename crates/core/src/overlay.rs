@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
+use crate::bitset::BitSet;
 use crate::org::{Org, StatementNode};
 use crate::policy::ActionPattern;
 
@@ -222,6 +223,35 @@ impl Org {
             &self.statements[id as usize]
         } else {
             &overlay.statements[(id - base) as usize]
+        }
+    }
+
+    /// The statement at `index` of a policy's document under the overlay, if there is one.
+    pub(crate) fn statement_at<'a>(
+        &'a self,
+        policy: u32,
+        index: u32,
+        overlay: &'a Overlay,
+    ) -> Option<&'a StatementNode> {
+        self.policy_statements(policy, overlay)
+            .map(|id| self.statement(id, overlay))
+            .find(|node| node.index == index)
+    }
+
+    /// Adds to `into` the elements a statement covers under the overlay: its universe elements
+    /// and the overlay's extra elements its patterns cover (as [`Org::grants_over`] spreads it).
+    pub(crate) fn statement_elements(
+        &self,
+        node: &StatementNode,
+        overlay: &Overlay,
+        into: &mut BitSet,
+    ) {
+        into.union_with(&node.actions);
+        let base = self.universe.len();
+        for (i, extra) in overlay.extra_elements.iter().enumerate() {
+            if node.patterns.iter().any(|p| p.covers(extra)) {
+                into.insert(base + i);
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 //! Every list is sorted, so the same organization gives the same bytes. The JSON shape is
 //! versioned by [`SCHEMA_VERSION`]; `docs/output-format.md` documents it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ mod schema;
 pub use schema::output_schema;
 
 /// Version of the JSON shapes below. Bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The kind of a step in a path.
 ///
@@ -357,10 +358,12 @@ pub struct PathId(pub u32);
 #[serde(transparent)]
 pub struct ActionId(pub u32);
 
-/// The actions of one user that share a resource key and exactly the same paths, as one entry.
+/// Actions of one user on one resource key, with the paths behind them, as one entry.
 ///
 /// Actions and paths are indexes into the [`Impact`]'s tables: [`Impact::actions`] and
-/// [`Impact::paths`], where each is written once.
+/// [`Impact::paths`], where each is written once. `via` is the union of the actions' paths;
+/// the paths of one action are those of `via` whose [`ImpactPath::actions`] list it
+/// ([`Impact::paths_of`]), exactly: an entry only groups actions for which that holds.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GroupedEntry {
@@ -369,9 +372,22 @@ pub struct GroupedEntry {
     pub actions: Vec<ActionId>,
     /// `*` (any resource not listed separately), `type:*`, or one resource id.
     pub resource: Arc<str>,
-    /// Every path behind each of the actions, in path order; each an index into
-    /// [`Impact::paths`].
+    /// Every path behind some of the actions, in path order; each an index into
+    /// [`Impact::paths`]. An action's own paths are those whose [`ImpactPath::actions`] hold it.
     pub via: Vec<PathId>,
+}
+
+/// A path of an [`Impact`]'s table: its steps, and the reported actions its statement covers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ImpactPath {
+    /// From the first step after the user (a group, a role or a policy) to a statement: the
+    /// user is the one whose entry refers to the path.
+    pub steps: Path,
+    /// The actions of [`Impact::actions`] the statement covers (before or after the change,
+    /// when the change replaces its document), sorted: an entry's action is granted through
+    /// this path exactly when the path is in the entry's `via` and lists the action here.
+    pub actions: Vec<ActionId>,
 }
 
 /// How many (action, resource) pairs a user loses, keeps and gains.
@@ -434,10 +450,11 @@ pub struct ImpactSummary {
 
 /// What a set of changes does, user by user.
 ///
-/// Entries are grouped: each entry of a user's `lost`, `kept` and `gained` lists the actions
-/// that share one resource and one set of paths, actions as indexes into `actions` and paths
-/// as indexes into `paths`. [`Impact::flatten`] gives the one-entry-per-action form with every
-/// path written out.
+/// Entries are grouped: each entry of a user's `lost`, `kept` and `gained` lists actions on one
+/// resource and the union of their paths, actions as indexes into `actions` and paths as
+/// indexes into `paths`; each path lists the actions it covers, which tells each action's own
+/// paths ([`Impact::paths_of`]). [`Impact::flatten`] gives the one-entry-per-action form with
+/// every path written out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Impact {
@@ -453,10 +470,8 @@ pub struct Impact {
     /// actions by their index here.
     pub actions: Vec<ActionSummary>,
     /// The paths entries refer to, each once, numbered by first reference in report order (an
-    /// entry's paths in path order), so ids follow content. A path here starts
-    /// at the first step after the user (a group, a role or a policy) and ends at a statement:
-    /// the user is the one whose entry refers to it.
-    pub paths: Vec<Path>,
+    /// entry's paths in path order), so ids follow content; each with the actions it covers.
+    pub paths: Vec<ImpactPath>,
 }
 
 /// One user's counts in an [`ImpactOverview`].
@@ -589,7 +604,40 @@ impl Impact {
     ///
     /// If `id` is not an index of [`Impact::paths`].
     pub fn path(&self, id: PathId) -> &Path {
-        &self.paths[id.0 as usize]
+        &self.paths[id.0 as usize].steps
+    }
+
+    /// The paths of `entry` behind one of its actions, in path order.
+    pub fn paths_of<'a>(
+        &'a self,
+        entry: &'a GroupedEntry,
+        action: ActionId,
+    ) -> impl Iterator<Item = PathId> + 'a {
+        entry.via.iter().copied().filter(move |&p| {
+            self.paths[p.0 as usize]
+                .actions
+                .binary_search(&action)
+                .is_ok()
+        })
+    }
+
+    /// An entry's actions grouped by their own paths: each group's actions share exactly the
+    /// paths listed with them (what the table and Markdown outputs print). Groups are in order of
+    /// first action.
+    pub fn exact_groups(&self, entry: &GroupedEntry) -> Vec<(Vec<ActionId>, Vec<PathId>)> {
+        let mut groups: Vec<(Vec<ActionId>, Vec<PathId>)> = Vec::new();
+        let mut index: HashMap<Vec<PathId>, usize> = HashMap::new();
+        for &action in &entry.actions {
+            let via: Vec<PathId> = self.paths_of(entry, action).collect();
+            match index.get(&via) {
+                Some(&i) => groups[i].0.push(action),
+                None => {
+                    index.insert(via.clone(), groups.len());
+                    groups.push((vec![action], via));
+                }
+            }
+        }
+        groups
     }
 
     /// A path written out from the user: the user's step, then the shared path.
@@ -604,13 +652,15 @@ impl Impact {
     pub fn flat_entries(&self, user: &UserSummary, entries: &[GroupedEntry]) -> Vec<Entry> {
         let mut out = Vec::new();
         for entry in entries {
-            let via: Vec<Path> = entry.via.iter().map(|&p| self.full_path(user, p)).collect();
-            for &action in &entry.actions {
-                out.push(Entry {
-                    action: self.action(action).to_string(),
-                    resource: entry.resource.to_string(),
-                    via: via.clone(),
-                });
+            for (actions, via) in self.exact_groups(entry) {
+                let via: Vec<Path> = via.iter().map(|&p| self.full_path(user, p)).collect();
+                for action in actions {
+                    out.push(Entry {
+                        action: self.action(action).to_string(),
+                        resource: entry.resource.to_string(),
+                        via: via.clone(),
+                    });
+                }
             }
         }
         out.sort_by(|a, b| (&a.action, &a.resource).cmp(&(&b.action, &b.resource)));

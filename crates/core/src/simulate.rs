@@ -204,7 +204,7 @@ impl ImpactStream<'_> {
     /// others in full.
     pub fn first(&self, n: usize) -> Impact {
         let order = &self.order[..n.min(self.order.len())];
-        let mut interner = Interner::new(self.org, &self.overlay);
+        let mut interner = Interner::new(self.org, &self.baseline, &self.overlay);
         let mut users = Vec::with_capacity(order.len());
         self.org.judge_batches(
             order,
@@ -219,7 +219,7 @@ impl ImpactStream<'_> {
         );
         Impact {
             users,
-            paths: interner.paths().to_vec(),
+            paths: interner.table(&self.action_ids),
             ..self.head.clone()
         }
     }
@@ -228,7 +228,8 @@ impl ImpactStream<'_> {
 impl serde::Serialize for ImpactStream<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let interner = std::cell::RefCell::new(Interner::new(self.org, &self.overlay));
+        let interner =
+            std::cell::RefCell::new(Interner::new(self.org, &self.baseline, &self.overlay));
         let mut report = serializer.serialize_struct("Impact", 6)?;
         report.serialize_field("schema_version", &self.head.schema_version)?;
         report.serialize_field("changes", &self.head.changes)?;
@@ -241,7 +242,7 @@ impl serde::Serialize for ImpactStream<'_> {
             },
         )?;
         report.serialize_field("actions", &self.head.actions)?;
-        report.serialize_field("paths", interner.borrow().paths())?;
+        report.serialize_field("paths", &interner.borrow_mut().table(&self.action_ids))?;
         report.end()
     }
 }
@@ -356,7 +357,7 @@ impl Org {
         named: &BTreeSet<u32>,
         progress: &dyn Fn(usize, usize),
     ) -> Interner<'o> {
-        let mut interner = Interner::new(self, sides.1);
+        let mut interner = Interner::new(self, sides.0, sides.1);
         let keep = depth == Depth::Full;
         self.judge_batches(
             reach,

@@ -1218,14 +1218,29 @@ fn stream_agrees(
 }
 
 /// What is wrong with a grouped report's own shape, if anything: every index in range; each
-/// path and action of the tables used, the paths distinct and numbered by first reference; an entry's actions sorted
-/// and distinct, its paths sorted; a user's entries sorted by first action and resource, with
+/// path and action of the tables used, the paths distinct and numbered by first reference, each
+/// path's actions sorted; an entry's actions sorted and distinct, its paths sorted, each of its
+/// paths covering one of its actions and each action covered by one of its paths; a user's
+/// entries sorted by first action and resource, with
 /// no (action, resource) in two entries of one list; the counts the sums of the entries'
 /// actions; the summary and the per-action counts those of the users.
 pub fn grouped_shape(impact: &Impact) -> Option<String> {
     let (paths, actions) = (impact.paths.len(), impact.actions.len());
-    if impact.paths.iter().collect::<BTreeSet<_>>().len() != paths {
+    if impact
+        .paths
+        .iter()
+        .map(|p| &p.steps)
+        .collect::<BTreeSet<_>>()
+        .len()
+        != paths
+    {
         return Some("a path is listed twice".to_string());
+    }
+    if !impact.paths.iter().all(|p| {
+        p.actions.windows(2).all(|w| w[0] < w[1])
+            && p.actions.iter().all(|a| (a.0 as usize) < actions)
+    }) {
+        return Some("a path's actions are unsorted, repeated or out of range".to_string());
     }
     // Paths are numbered by first reference in report order.
     let mut next = 0u32;
@@ -1278,6 +1293,23 @@ pub fn grouped_shape(impact: &Impact) -> Option<String> {
                 {
                     return Some(format!(
                         "user `{who}`: an entry's paths are empty, unsorted or repeated"
+                    ));
+                }
+                let covers = |p: &crate::report::PathId, a: &crate::report::ActionId| {
+                    impact.paths[p.0 as usize].actions.binary_search(a).is_ok()
+                };
+                if !entry
+                    .via
+                    .iter()
+                    .all(|p| entry.actions.iter().any(|a| covers(p, a)))
+                    || !entry
+                        .actions
+                        .iter()
+                        .all(|a| entry.via.iter().any(|p| covers(p, a)))
+                {
+                    return Some(format!(
+                        "user `{who}`: a path of an entry covers none of its actions, or an \
+                         action none of its paths"
                     ));
                 }
                 entry

@@ -772,3 +772,55 @@ fn remove_member_lost_kept_gained() {
         "user `v` is not a member of group `g` (the change does nothing)"
     );
 }
+
+/// A grouped entry lists the union of its actions' paths, and each action's own paths are the
+/// ones that cover it. Under nearest-wins a farther Allow that covers an action does not count
+/// for it, so that action gets an entry of its own rather than a path it does not have.
+#[test]
+fn grouped_entries_tell_each_action_its_own_paths() {
+    let parts = json!({
+        "users": [{"id": "u", "email": "u@x", "policies": ["near"]}],
+        "groups": [{"id": "g", "display_name": "g", "members": ["u"], "policies": ["far"]}],
+        "policies": [
+            policy("near", "Allow", json!("compute.instance.Read"), json!("*")),
+            policy("far", "Allow", json!(["compute.instance.Read", "compute.instance.Delete"]), json!("*"))
+        ]
+    });
+    for (rule, entries, read_via) in [
+        (
+            Precedence::DenyWins,
+            1,
+            vec!["policy:near/#0", "group:g/policy:far/#0"],
+        ),
+        (Precedence::NearestWins, 2, vec!["policy:near/#0"]),
+    ] {
+        let org = compile_as(parts.clone(), rule);
+        let impact = org
+            .simulate(&[
+                Change::DetachPolicy {
+                    policy: org.find_policy("near").unwrap(),
+                    from: Holder::User(org.find_user("u").unwrap()),
+                },
+                Change::RemoveMember {
+                    group: org.find_group("g").unwrap(),
+                    user: org.find_user("u").unwrap(),
+                },
+            ])
+            .unwrap();
+        let lost = &impact.users[0].lost;
+        assert_eq!(lost.len(), entries, "{rule:?}: {lost:?}");
+        assert_eq!(
+            iamsim_core::testing::grouped_shape(&impact),
+            None,
+            "{rule:?}"
+        );
+        assert_eq!(
+            flat(&impact.flatten().users[0].lost),
+            expect(&[
+                ("compute.instance.Delete", "*", &["group:g/policy:far/#0"]),
+                ("compute.instance.Read", "*", &read_via),
+            ]),
+            "{rule:?}"
+        );
+    }
+}
