@@ -83,6 +83,12 @@ pub(crate) struct PathKey {
     index: u32,
 }
 
+impl PathKey {
+    pub(crate) fn new(route: Route, index: u32) -> PathKey {
+        PathKey { route, index }
+    }
+}
+
 /// No path set: a pair counted but not kept (the cheaper depths).
 const NO_SET: u32 = u32::MAX;
 
@@ -97,6 +103,9 @@ pub(crate) struct Judged<'o> {
     pub(crate) user: u32,
     pub(crate) counts: PairCounts,
     pairs: Vec<Pair>,
+    /// Entries gathered whole (from word-by-word decisions): list, resource key, elements and
+    /// the union of their paths, sorted, which tells each element's own paths exactly.
+    groups: Vec<(Class, u32, BitSet, Vec<PathKey>)>,
     /// The resource keys of this user's pairs, each once.
     keys: Vec<&'o ResourcePattern>,
     /// The distinct path sets of this user's pairs, each sorted.
@@ -116,6 +125,7 @@ impl<'o> Judged<'o> {
             user,
             counts: PairCounts::default(),
             pairs: Vec::new(),
+            groups: Vec::new(),
             keys: Vec::new(),
             sets: Vec::new(),
             index: FxMap::default(),
@@ -130,6 +140,7 @@ impl<'o> Judged<'o> {
     /// Whether the change does nothing to this user.
     pub(crate) fn is_empty(&self) -> bool {
         self.pairs.is_empty()
+            && self.groups.is_empty()
             && self.counts == PairCounts::default()
             && self.assumable_lost.is_empty()
             && self.assumable_gained.is_empty()
@@ -162,6 +173,20 @@ impl<'o> Judged<'o> {
             let key = self.key(key);
             self.pairs.push((class, key, NO_SET, element as u32));
         }
+    }
+
+    /// Records a whole entry: the elements of one list on `key`, and the union of their paths
+    /// (sorted), each element's own paths being those that cover it.
+    pub(crate) fn group(
+        &mut self,
+        class: Class,
+        key: &'o ResourcePattern,
+        elements: &BitSet,
+        via: &[PathKey],
+    ) {
+        let key = self.key(key);
+        self.groups
+            .push((class, key, elements.clone(), via.to_vec()));
     }
 
     /// Records one changed pair, with the paths of `hits` when `keep` is set.
@@ -316,11 +341,19 @@ impl<'a> Interner<'a> {
         summary.users_losing += usize::from(counts.lost > 0 || !judged.assumable_lost.is_empty());
         summary.users_gaining +=
             usize::from(counts.gained > 0 || !judged.assumable_gained.is_empty());
-        if !judged.pairs.is_empty() && self.counts.is_empty() {
+        if (!judged.pairs.is_empty() || !judged.groups.is_empty()) && self.counts.is_empty() {
             self.counts = vec![[0; 3]; self.elements()];
             self.last = vec![[0; 3]; self.elements()];
         }
-        for &(class, _, _, element) in &judged.pairs {
+        let grouped = judged
+            .groups
+            .iter()
+            .flat_map(|(class, _, elements, _)| elements.iter().map(|e| (*class, e as u32)));
+        let paired = judged
+            .pairs
+            .iter()
+            .map(|&(class, _, _, element)| (class, element));
+        for (class, element) in paired.chain(grouped) {
             let rank = self.rank(element) as usize;
             if self.last[rank][class as usize] != n {
                 self.last[rank][class as usize] = n;
@@ -517,6 +550,15 @@ impl<'a> Interner<'a> {
                 runs.push((class, group, resource.clone()));
             }
             start = end;
+        }
+        for (class, key, elements, via) in std::mem::take(&mut judged.groups) {
+            let resource = self.resource(judged.keys[key as usize]);
+            let mut actions: Vec<ActionId> = elements
+                .iter()
+                .map(|e| ActionId(self.rank(e as u32)))
+                .collect();
+            actions.sort_unstable();
+            runs.push((class, (actions, via), resource));
         }
         runs.sort_by(|a, b| (a.0, a.1 .0[0], &a.2).cmp(&(b.0, b.1 .0[0], &b.2)));
         for (class, (actions, keys), resource) in runs {

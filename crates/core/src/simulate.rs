@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::bitset::BitSet;
 use crate::error::{ChangeError, ChangeSetError, EntityKind};
 use crate::eval::{Grants, Hit, Judgement, Overlay, Route, ANY_RESOURCE};
-use crate::impact::{Class, Interner, Judged};
+use crate::impact::{Class, Interner, Judged, PathKey};
 use crate::model::PolicyDocument;
 use crate::org::{
     compile_statement, GroupKey, Org, PolicyKey, Precedence, RoleKey, StatementNode, TrustKey,
@@ -985,17 +985,19 @@ impl Org {
             _ => None,
         };
         if let Some(sides) = &sides {
-            // Decided word by word: count, and judge one by one only what a full report lists.
+            // Decided word by word: count, and for a full report gather each list's paths per
+            // key from the statements, with no pair judged one by one.
             if depth == Depth::Full {
-                let reported = sides.reported();
-                let before = self.grants_over(user, baseline, &routes_before, Some(&reported));
-                let after = self.grants_over(user, overlay, &routes_after, Some(&reported));
-                self.compare(
-                    (&before, baseline),
-                    (&after, overlay),
-                    Some(sides),
+                for decision in &sides.keys {
+                    judged.counts.lost += decision.lost.count();
+                    judged.counts.gained += decision.gained.count();
+                    judged.counts.kept += decision.kept.count();
+                }
+                self.entries_of_sides(
+                    sides,
+                    (&routes_before, baseline),
+                    (&routes_after, overlay),
                     &mut judged,
-                    depth,
                 );
             } else {
                 for decision in &sides.keys {
@@ -1017,13 +1019,7 @@ impl Org {
         } else {
             let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
             let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
-            self.compare(
-                (&before, baseline),
-                (&after, overlay),
-                None,
-                &mut judged,
-                depth,
-            );
+            self.compare((&before, baseline), (&after, overlay), &mut judged, depth);
             let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
             if depth == Depth::FirstChange && changed {
                 return judged;
@@ -1049,14 +1045,10 @@ impl Org {
     /// Compares two sets of grants key by key. Both sides are judged on the union of their
     /// resource keys, so a Deny on one resource that goes away is seen even when nothing
     /// after the change names that resource.
-    ///
-    /// With `sides`, only the pairs [`Org::sides`] reports are judged (for their paths); the
-    /// unchanged ones were counted there.
     fn compare<'o>(
         &'o self,
         before: (&Grants, &'o Overlay),
         after: (&Grants, &'o Overlay),
-        sides: Option<&Sides<'o>>,
         judged: &mut Judged<'o>,
         depth: Depth,
     ) {
@@ -1071,9 +1063,6 @@ impl Org {
             before.keys(self, b_ov, action, &mut keys);
             after.more_keys(self, a_ov, action, &mut keys);
             for &key in &keys {
-                if sides.is_some_and(|sides| !sides.reports(key, action)) {
-                    continue;
-                }
                 before.judge_into(self, b_ov, action, key, &mut was);
                 after.judge_into(self, a_ov, action, key, &mut now);
                 let (allowed_before, allowed_after) = (was.allowed(), now.allowed());
@@ -1136,33 +1125,6 @@ struct Sides<'o> {
 }
 
 impl Sides<'_> {
-    /// The elements reported (lost, gained or kept) on some key.
-    fn reported(&self) -> BitSet {
-        let mut mask = BitSet::from_words(vec![0; self.keys[0].lost.words().len()]);
-        for decision in &self.keys {
-            for set in [&decision.lost, &decision.gained, &decision.kept] {
-                mask.union_with(set);
-            }
-        }
-        mask
-    }
-
-    /// Whether the pair (`action`, `key`) is reported (lost, gained or kept).
-    fn reports(&self, key: &ResourcePattern, action: u32) -> bool {
-        let found = if key.is_any() {
-            self.keys.first()
-        } else {
-            self.keys[1..]
-                .binary_search_by(|d| d.key.cmp(key))
-                .ok()
-                .map(|i| &self.keys[i + 1])
-        };
-        found.is_some_and(|d| {
-            let action = action as usize;
-            d.lost.contains(action) || d.gained.contains(action) || d.kept.contains(action)
-        })
-    }
-
     /// The unchanged pairs, over every key.
     fn unchanged(&self) -> usize {
         self.keys.iter().map(|d| d.unchanged.count()).sum()
@@ -1170,6 +1132,50 @@ impl Sides<'_> {
 }
 
 impl Org {
+    /// A full report's entries from [`Sides`]: per key and list, the elements and every Allow
+    /// path of that side whose statement covers the key and one of the elements.
+    ///
+    /// INVARIANT: exact as an entry's paths must be (`GroupedEntry`): under deny-wins every
+    /// Allow covering a pair counts, so a pair's own paths are the Allow statements of its side
+    /// that cover it and the key; with no replaced document a statement covers the same
+    /// elements on both sides, so those are the entry's paths that cover the element.
+    fn entries_of_sides<'o>(
+        &'o self,
+        sides: &Sides<'o>,
+        before: (&[Route], &'o Overlay),
+        after: (&[Route], &'o Overlay),
+        judged: &mut Judged<'o>,
+    ) {
+        let mut via = Vec::new();
+        for decision in &sides.keys {
+            let lists = [
+                (Class::Lost, &decision.lost, before),
+                (Class::Kept, &decision.kept, after),
+                (Class::Gained, &decision.gained, after),
+            ];
+            for (class, elements, (routes, ov)) in lists {
+                if elements.is_empty() {
+                    continue;
+                }
+                via.clear();
+                for &route in routes {
+                    for statement in self.policy_statements(route.policy, ov) {
+                        let node = self.statement(statement, ov);
+                        if node.effect == Effect::Allow
+                            && node.covers_resource(decision.key)
+                            && node.actions.intersects(elements)
+                        {
+                            via.push(PathKey::new(route, node.index));
+                        }
+                    }
+                }
+                via.sort_unstable();
+                via.dedup();
+                judged.group(class, decision.key, elements, &via);
+            }
+        }
+    }
+
     /// [`Sides`] of a user with standing access before and after, over `mask`. Only without
     /// replaced documents (a statement is then the same on both sides) and under deny-wins.
     ///
