@@ -556,11 +556,9 @@ mod tests {
             actions: vec![],
             paths: paths
                 .into_iter()
-                .map(|steps| crate::report::ImpactPath {
-                    steps,
-                    actions: vec![],
-                })
+                .map(|steps| crate::report::ImpactPath { steps, covers: 0 })
                 .collect(),
+            coverage: vec![vec![]],
         };
         check(
             &of_impact(&report),

@@ -445,7 +445,7 @@ impl<'a> Interner<'a> {
             }
         }
         self.paths = paths;
-        let paths = self.table(&action_ids);
+        let (paths, coverage) = self.table(&action_ids);
         let impact = Impact {
             schema_version: SCHEMA_VERSION,
             changes: Vec::new(),
@@ -453,6 +453,7 @@ impl<'a> Interner<'a> {
             users,
             actions,
             paths,
+            coverage,
         };
         (impact, dense, action_ids)
     }
@@ -474,34 +475,51 @@ impl<'a> Interner<'a> {
         user
     }
 
-    /// The paths numbered so far, each with the reported actions it covers (`action_ids` per
-    /// rank, `u32::MAX` for an element not reported).
-    pub(crate) fn table(&mut self, action_ids: &[u32]) -> Vec<ImpactPath> {
+    /// The paths numbered so far, each with the set of reported actions it covers
+    /// (`action_ids` per rank, `u32::MAX` for an element not reported), and those sets, each
+    /// once, in order of first reference.
+    pub(crate) fn table(&mut self, action_ids: &[u32]) -> (Vec<ImpactPath>, Vec<Vec<ActionId>>) {
         let mut table = Vec::with_capacity(self.paths.len());
+        let mut coverage: Vec<Vec<ActionId>> = Vec::new();
+        let mut set_ids: FxMap<(u32, u32), u32> = FxMap::default();
+        let mut by_content: FxMap<Vec<ActionId>, u32> = FxMap::default();
         for i in 0..self.paths.len() {
             let key = self.keys[i];
-            self.covered(key);
-            let covered = &self.covered[&(key.route.policy, key.index)];
-            let mut actions: Vec<ActionId> = covered
-                .iter()
-                .filter_map(|element| {
-                    let rank = match &self.ranks {
-                        Some((rank, _)) => rank[element] as usize,
-                        None => element,
-                    };
-                    action_ids
-                        .get(rank)
-                        .filter(|&&id| id != u32::MAX)
-                        .map(|&id| ActionId(id))
-                })
-                .collect();
-            actions.sort_unstable();
+            let statement = (key.route.policy, key.index);
+            let covers = match set_ids.get(&statement) {
+                Some(&id) => id,
+                None => {
+                    self.covered(key);
+                    let covered = &self.covered[&statement];
+                    let mut actions: Vec<ActionId> = covered
+                        .iter()
+                        .filter_map(|element| {
+                            let rank = match &self.ranks {
+                                Some((rank, _)) => rank[element] as usize,
+                                None => element,
+                            };
+                            action_ids
+                                .get(rank)
+                                .filter(|&&id| id != u32::MAX)
+                                .map(|&id| ActionId(id))
+                        })
+                        .collect();
+                    actions.sort_unstable();
+                    let next = coverage.len() as u32;
+                    let id = *by_content.entry(actions).or_insert_with_key(|actions| {
+                        coverage.push(actions.clone());
+                        next
+                    });
+                    set_ids.insert(statement, id);
+                    id
+                }
+            };
             table.push(ImpactPath {
                 steps: self.paths[i].clone(),
-                actions,
+                covers,
             });
         }
-        table
+        (table, coverage)
     }
 
     /// The elements a path's statement covers, before or after the change (a replaced document

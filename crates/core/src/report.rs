@@ -362,8 +362,8 @@ pub struct ActionId(pub u32);
 ///
 /// Actions and paths are indexes into the [`Impact`]'s tables: [`Impact::actions`] and
 /// [`Impact::paths`], where each is written once. `via` is the union of the actions' paths;
-/// the paths of one action are those of `via` whose [`ImpactPath::actions`] list it
-/// ([`Impact::paths_of`]), exactly: an entry only groups actions for which that holds.
+/// the paths of one action are those of `via` that cover it ([`ImpactPath::covers`],
+/// [`Impact::paths_of`]), exactly: an entry only groups actions for which that holds.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GroupedEntry {
@@ -373,11 +373,11 @@ pub struct GroupedEntry {
     /// `*` (any resource not listed separately), `type:*`, or one resource id.
     pub resource: Arc<str>,
     /// Every path behind some of the actions, in path order; each an index into
-    /// [`Impact::paths`]. An action's own paths are those whose [`ImpactPath::actions`] hold it.
+    /// [`Impact::paths`]. An action's own paths are those that cover it ([`ImpactPath::covers`]).
     pub via: Vec<PathId>,
 }
 
-/// A path of an [`Impact`]'s table: its steps, and the reported actions its statement covers.
+/// A path of an [`Impact`]'s table: its steps, and which reported actions its statement covers.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ImpactPath {
@@ -385,9 +385,10 @@ pub struct ImpactPath {
     /// user is the one whose entry refers to the path.
     pub steps: Path,
     /// The actions of [`Impact::actions`] the statement covers (before or after the change,
-    /// when the change replaces its document), sorted: an entry's action is granted through
-    /// this path exactly when the path is in the entry's `via` and lists the action here.
-    pub actions: Vec<ActionId>,
+    /// when the change replaces its document), as an index into [`Impact::coverage`]: an
+    /// entry's action is granted through this path exactly when the path is in the entry's
+    /// `via` and covers the action.
+    pub covers: u32,
 }
 
 /// How many (action, resource) pairs a user loses, keeps and gains.
@@ -452,8 +453,8 @@ pub struct ImpactSummary {
 ///
 /// Entries are grouped: each entry of a user's `lost`, `kept` and `gained` lists actions on one
 /// resource and the union of their paths, actions as indexes into `actions` and paths as
-/// indexes into `paths`; each path lists the actions it covers, which tells each action's own
-/// paths ([`Impact::paths_of`]). [`Impact::flatten`] gives the one-entry-per-action form with
+/// indexes into `paths`; each path names the set of actions it covers (in `coverage`), which
+/// tells each action's own paths ([`Impact::paths_of`]). [`Impact::flatten`] gives the one-entry-per-action form with
 /// every path written out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -472,6 +473,9 @@ pub struct Impact {
     /// The paths entries refer to, each once, numbered by first reference in report order (an
     /// entry's paths in path order), so ids follow content; each with the actions it covers.
     pub paths: Vec<ImpactPath>,
+    /// Sets of actions (indexes into `actions`, sorted), each once, in order of first
+    /// reference by `paths`: what each path covers. Paths through one statement share one set.
+    pub coverage: Vec<Vec<ActionId>>,
 }
 
 /// One user's counts in an [`ImpactOverview`].
@@ -613,12 +617,20 @@ impl Impact {
         entry: &'a GroupedEntry,
         action: ActionId,
     ) -> impl Iterator<Item = PathId> + 'a {
-        entry.via.iter().copied().filter(move |&p| {
-            self.paths[p.0 as usize]
-                .actions
-                .binary_search(&action)
-                .is_ok()
-        })
+        entry
+            .via
+            .iter()
+            .copied()
+            .filter(move |&p| self.covers(p).binary_search(&action).is_ok())
+    }
+
+    /// The actions a path covers, sorted.
+    ///
+    /// # Panics
+    ///
+    /// If `id` is not an index of [`Impact::paths`].
+    pub fn covers(&self, id: PathId) -> &[ActionId] {
+        &self.coverage[self.paths[id.0 as usize].covers as usize]
     }
 
     /// An entry's actions grouped by their own paths: each group's actions share exactly the
@@ -719,6 +731,21 @@ impl Impact {
             }
         }
         self.paths = paths;
+        // Sets of actions: those the retained paths cover, still by first reference.
+        let mut set_map = vec![u32::MAX; self.coverage.len()];
+        let mut old_sets: Vec<Option<Vec<ActionId>>> = std::mem::take(&mut self.coverage)
+            .into_iter()
+            .map(Some)
+            .collect();
+        for path in &mut self.paths {
+            let old = path.covers as usize;
+            if set_map[old] == u32::MAX {
+                set_map[old] = self.coverage.len() as u32;
+                self.coverage
+                    .push(old_sets[old].take().expect("each set once"));
+            }
+            path.covers = set_map[old];
+        }
         dropped
     }
 

@@ -217,9 +217,11 @@ impl ImpactStream<'_> {
                 None => (self.progress)(done, order.len()),
             },
         );
+        let (paths, coverage) = interner.table(&self.action_ids);
         Impact {
             users,
-            paths: interner.table(&self.action_ids),
+            paths,
+            coverage,
             ..self.head.clone()
         }
     }
@@ -230,7 +232,7 @@ impl serde::Serialize for ImpactStream<'_> {
         use serde::ser::SerializeStruct;
         let interner =
             std::cell::RefCell::new(Interner::new(self.org, &self.baseline, &self.overlay));
-        let mut report = serializer.serialize_struct("Impact", 6)?;
+        let mut report = serializer.serialize_struct("Impact", 7)?;
         report.serialize_field("schema_version", &self.head.schema_version)?;
         report.serialize_field("changes", &self.head.changes)?;
         report.serialize_field("summary", &self.head.summary)?;
@@ -242,7 +244,9 @@ impl serde::Serialize for ImpactStream<'_> {
             },
         )?;
         report.serialize_field("actions", &self.head.actions)?;
-        report.serialize_field("paths", &interner.borrow_mut().table(&self.action_ids))?;
+        let (paths, coverage) = interner.borrow_mut().table(&self.action_ids);
+        report.serialize_field("paths", &paths)?;
+        report.serialize_field("coverage", &coverage)?;
         report.end()
     }
 }

@@ -1236,11 +1236,34 @@ pub fn grouped_shape(impact: &Impact) -> Option<String> {
     {
         return Some("a path is listed twice".to_string());
     }
-    if !impact.paths.iter().all(|p| {
-        p.actions.windows(2).all(|w| w[0] < w[1])
-            && p.actions.iter().all(|a| (a.0 as usize) < actions)
+    if impact
+        .paths
+        .iter()
+        .any(|p| p.covers as usize >= impact.coverage.len())
+    {
+        return Some("a path's set of actions is out of range".to_string());
+    }
+    if !impact.coverage.iter().all(|set| {
+        set.windows(2).all(|w| w[0] < w[1]) && set.iter().all(|a| (a.0 as usize) < actions)
     }) {
-        return Some("a path's actions are unsorted, repeated or out of range".to_string());
+        return Some("a set of actions is unsorted, repeated or out of range".to_string());
+    }
+    if impact.coverage.iter().collect::<BTreeSet<_>>().len() != impact.coverage.len() {
+        return Some("a set of actions is listed twice".to_string());
+    }
+    // Sets are numbered by first reference from the paths, and each is used.
+    let mut next_set = 0u32;
+    for path in &impact.paths {
+        if path.covers > next_set {
+            return Some(format!(
+                "set {} is referred to before set {next_set}",
+                path.covers
+            ));
+        }
+        next_set = next_set.max(path.covers + 1);
+    }
+    if next_set as usize != impact.coverage.len() {
+        return Some("a set of actions no path covers".to_string());
     }
     // Paths are numbered by first reference in report order.
     let mut next = 0u32;
@@ -1296,7 +1319,7 @@ pub fn grouped_shape(impact: &Impact) -> Option<String> {
                     ));
                 }
                 let covers = |p: &crate::report::PathId, a: &crate::report::ActionId| {
-                    impact.paths[p.0 as usize].actions.binary_search(a).is_ok()
+                    impact.covers(*p).binary_search(a).is_ok()
                 };
                 if !entry
                     .via
