@@ -9,7 +9,7 @@
 //! user from their routes, as [`Org::explain`] judges: slower, and the same answers.
 
 use crate::eval::{Overlay, ANY_RESOURCE};
-use crate::org::{Org, Precedence, UserKey};
+use crate::org::{Org, Precedence, UserIx, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::Decision;
 
@@ -37,13 +37,13 @@ pub struct AccessMatrix<'a> {
 impl AccessMatrix<'_> {
     /// Whether `user` may perform universe element `element` on `*`.
     pub fn allowed(&self, user: UserKey, element: usize) -> bool {
-        let at = user.0 as usize * self.words;
+        let at = self.org.user_ix(user).index() * self.words;
         self.allowed[at + element / 64] & (1 << (element % 64)) != 0
     }
 
     /// How many universe elements `user` may perform on `*`.
     pub fn allowed_count(&self, user: UserKey) -> usize {
-        let at = user.0 as usize * self.words;
+        let at = self.org.user_ix(user).index() * self.words;
         self.allowed[at..at + self.words]
             .iter()
             .map(|w| w.count_ones() as usize)
@@ -54,13 +54,13 @@ impl AccessMatrix<'_> {
     /// `allowed` is net of. Judged on demand (one more OR pass over the user's folded sets), so
     /// that the matrix keeps one bit per cell.
     pub fn denied(&self, user: UserKey) -> Vec<u32> {
-        self.org.denied_of(user.0)
+        self.org.denied_of(self.org.user_ix(user))
     }
 
     /// The decisions on named resources: every (element, resource key) that a statement the
     /// user reaches names, with its decision, sorted.
     pub fn scoped(&self, user: UserKey) -> Vec<ScopedCell> {
-        self.org.scoped_of(user.0)
+        self.org.scoped_of(self.org.user_ix(user))
     }
 }
 
@@ -78,12 +78,12 @@ impl Org {
         let mut deny = vec![0u64; words];
         let folded = self.folded_decide();
         let none = Overlay::none();
-        for (u, row) in allowed
-            .chunks_exact_mut(words.max(1))
-            .enumerate()
-            .take(self.users.len())
+        for (u, row) in self
+            .users
+            .indices()
+            .zip(allowed.chunks_exact_mut(words.max(1)))
         {
-            if self.root == Some(u as u32) {
+            if self.root == Some(u) {
                 row.fill(u64::MAX);
                 let tail = self.universe.len() % 64;
                 if tail != 0 {
@@ -92,7 +92,7 @@ impl Org {
                 continue;
             }
             if !folded {
-                let grants = self.grants(u as u32, &none);
+                let grants = self.grants(u, &none);
                 for a in grants.actions() {
                     if grants.judge(self, &none, a, &ANY_RESOURCE).allowed() {
                         row[a as usize / 64] |= 1 << (a % 64);
@@ -101,7 +101,7 @@ impl Org {
                 continue;
             }
             deny.fill(0);
-            self.each_folded(u as u32, |set| {
+            self.each_folded(u, |set| {
                 let (set_allow, set_deny) = self.folded_set(set);
                 for i in 0..words {
                     row[i] |= set_allow[i];
@@ -122,16 +122,16 @@ impl Org {
     /// Calls `visit` with the index of each pre-folded set a user with standing access
     /// reaches: their direct policies, their assignable roles, their groups. Nothing for a
     /// suspended user.
-    pub(crate) fn each_folded(&self, user: u32, mut visit: impl FnMut(usize)) {
-        let node = &self.users[user as usize];
+    pub(crate) fn each_folded(&self, user: UserIx, mut visit: impl FnMut(usize)) {
+        let node = &self.users[user];
         if node.suspended {
             return;
         }
         for &p in &node.policies {
-            visit(p as usize);
+            visit(p.index());
         }
         for &r in &node.roles {
-            if self.roles[r as usize].assignable {
+            if self.roles[r].assignable {
                 visit(self.role_set(r));
             }
         }
@@ -142,7 +142,7 @@ impl Org {
 
     /// Whether any statement the user reaches (with standing access) covers `element`, on any
     /// resource: a cheap filter before walking routes.
-    pub(crate) fn reaches_element(&self, user: u32, element: usize) -> bool {
+    pub(crate) fn reaches_element(&self, user: UserIx, element: usize) -> bool {
         let bit = |words: &[u64]| words[element / 64] & (1 << (element % 64)) != 0;
         let mut found = false;
         self.each_folded(user, |set| {
@@ -161,7 +161,7 @@ impl Org {
     }
 
     /// The elements a user is explicitly denied on `*` (see [`AccessMatrix::denied`]).
-    fn denied_of(&self, user: u32) -> Vec<u32> {
+    fn denied_of(&self, user: UserIx) -> Vec<u32> {
         if self.root == Some(user) {
             return Vec::new();
         }
@@ -191,7 +191,7 @@ impl Org {
     }
 
     /// A user's decisions on named resources (see [`AccessMatrix::scoped`]).
-    fn scoped_of(&self, user: u32) -> Vec<ScopedCell> {
+    fn scoped_of(&self, user: UserIx) -> Vec<ScopedCell> {
         if self.root == Some(user) {
             return Vec::new();
         }
@@ -223,7 +223,7 @@ impl Org {
     }
 
     /// [`Org::scoped_of`] judged from the user's routes, key by key, under any precedence.
-    fn scoped_judged(&self, user: u32) -> Vec<ScopedCell> {
+    fn scoped_judged(&self, user: UserIx) -> Vec<ScopedCell> {
         let none = Overlay::none();
         let grants = self.grants(user, &none);
         let mut cells = Vec::new();

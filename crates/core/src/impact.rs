@@ -318,7 +318,9 @@ impl<'a> Interner<'a> {
             }
         }
         let mut user = UserImpact {
-            user: self.org.user_summary(judged.user),
+            user: self
+                .org
+                .user_summary(crate::idx::Idx::from_raw(judged.user)),
             counts,
             assumable_lost: std::mem::take(&mut judged.assumable_lost),
             assumable_gained: std::mem::take(&mut judged.assumable_gained),
@@ -525,12 +527,12 @@ impl<'a> Interner<'a> {
         let route = key.route;
         let mut path = Vec::with_capacity(4);
         if let Some(group) = route.group {
-            path.push(org.steps.groups[group as usize].clone());
+            path.push(org.steps.groups[group].clone());
         }
         if let Some(role) = route.role {
-            path.push(org.steps.roles[role as usize].clone());
+            path.push(org.steps.roles[role].clone());
         }
-        path.push(org.steps.policies[route.policy as usize].clone());
+        path.push(org.steps.policies[route.policy].clone());
         path.push(Step::statement(key.index));
         path
     }

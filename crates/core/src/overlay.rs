@@ -8,34 +8,35 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use crate::org::{Org, StatementNode};
+use crate::idx::Idx;
+use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementNode, TrustIx, UserIx};
 use crate::policy::ActionPattern;
 
 /// An attachment between two entities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Edge {
-    Member { user: u32, group: u32 },
-    UserPolicy { user: u32, policy: u32 },
-    UserRole { user: u32, role: u32 },
-    GroupPolicy { group: u32, policy: u32 },
-    GroupRole { group: u32, role: u32 },
-    RolePolicy { role: u32, policy: u32 },
+    Member { user: UserIx, group: GroupIx },
+    UserPolicy { user: UserIx, policy: PolicyIx },
+    UserRole { user: UserIx, role: RoleIx },
+    GroupPolicy { group: GroupIx, policy: PolicyIx },
+    GroupRole { group: GroupIx, role: RoleIx },
+    RolePolicy { role: RoleIx, policy: PolicyIx },
 }
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Overlay {
     pub(crate) removed: BTreeSet<Edge>,
     pub(crate) added: BTreeSet<Edge>,
-    pub(crate) deleted_groups: BTreeSet<u32>,
-    pub(crate) deleted_roles: BTreeSet<u32>,
-    pub(crate) deleted_policies: BTreeSet<u32>,
-    pub(crate) deleted_trusts: BTreeSet<u32>,
-    pub(crate) removed_users: BTreeSet<u32>,
+    pub(crate) deleted_groups: BTreeSet<GroupIx>,
+    pub(crate) deleted_roles: BTreeSet<RoleIx>,
+    pub(crate) deleted_policies: BTreeSet<PolicyIx>,
+    pub(crate) deleted_trusts: BTreeSet<TrustIx>,
+    pub(crate) removed_users: BTreeSet<UserIx>,
     /// Users whose suspension the changes set (to `true` or `false`).
-    pub(crate) suspension: BTreeMap<u32, bool>,
+    pub(crate) suspension: BTreeMap<UserIx, bool>,
     /// Policies whose document is replaced: their new statements' ids, which start after the
     /// organization's own statements.
-    pub(crate) documents: BTreeMap<u32, Range<u32>>,
+    pub(crate) documents: BTreeMap<PolicyIx, Range<u32>>,
     pub(crate) statements: Vec<StatementNode>,
     /// Universe elements named only by replacement documents; their ids start after the
     /// organization's universe.
@@ -43,14 +44,15 @@ pub(crate) struct Overlay {
 }
 
 impl Edge {
-    /// The attached end: the group, policy or role.
-    fn target(&self) -> u32 {
+    /// The attached end's raw index: the group, policy or role (the kind follows from the
+    /// variant, which the caller knows).
+    fn target_raw(&self) -> u32 {
         match *self {
-            Edge::Member { group, .. } => group,
+            Edge::Member { group, .. } => group.raw(),
             Edge::UserPolicy { policy, .. }
             | Edge::GroupPolicy { policy, .. }
-            | Edge::RolePolicy { policy, .. } => policy,
-            Edge::UserRole { role, .. } | Edge::GroupRole { role, .. } => role,
+            | Edge::RolePolicy { policy, .. } => policy.raw(),
+            Edge::UserRole { role, .. } | Edge::GroupRole { role, .. } => role.raw(),
         }
     }
 }
@@ -74,18 +76,18 @@ impl Overlay {
 ///
 /// Borrows `base` when nothing in the overlay can touch it: the common case, and the whole of
 /// "before".
-fn patched<'a>(
-    base: &'a [u32],
+fn patched<'a, T>(
+    base: &'a [Idx<T>],
     overlay: &Overlay,
-    edge: impl Fn(u32) -> Edge,
-    deleted: &BTreeSet<u32>,
-) -> Cow<'a, [u32]> {
+    edge: impl Fn(Idx<T>) -> Edge,
+    deleted: &BTreeSet<Idx<T>>,
+) -> Cow<'a, [Idx<T>]> {
     // INVARIANT: edges order by kind, then source, then target, so this range holds exactly
-    // the added edges of this kind from this source.
+    // the added edges of this kind from this source, and their targets are of kind `T`.
     let mut added = overlay
         .added
-        .range(edge(0)..=edge(u32::MAX))
-        .map(Edge::target)
+        .range(edge(Idx::MIN)..=edge(Idx::MAX))
+        .map(|e| Idx::from_raw(e.target_raw()))
         .peekable();
     if deleted.is_empty()
         && added.peek().is_none()
@@ -93,7 +95,7 @@ fn patched<'a>(
     {
         return Cow::Borrowed(base);
     }
-    let mut out: Vec<u32> = base
+    let mut out: Vec<Idx<T>> = base
         .iter()
         .copied()
         .filter(|&t| {
@@ -110,26 +112,26 @@ fn patched<'a>(
 }
 
 impl Org {
-    pub(crate) fn user_exists(&self, user: u32, overlay: &Overlay) -> bool {
+    pub(crate) fn user_exists(&self, user: UserIx, overlay: &Overlay) -> bool {
         !overlay.removed_users.contains(&user)
     }
 
-    pub(crate) fn suspended(&self, user: u32, overlay: &Overlay) -> bool {
+    pub(crate) fn suspended(&self, user: UserIx, overlay: &Overlay) -> bool {
         overlay
             .suspension
             .get(&user)
             .copied()
-            .unwrap_or(self.users[user as usize].suspended)
+            .unwrap_or(self.users[user].suspended)
     }
 
     /// Not removed, not suspended: the user's attachments count. (Root is handled apart.)
-    pub(crate) fn has_standing(&self, user: u32, overlay: &Overlay) -> bool {
+    pub(crate) fn has_standing(&self, user: UserIx, overlay: &Overlay) -> bool {
         self.user_exists(user, overlay) && !self.suspended(user, overlay)
     }
 
-    pub(crate) fn user_policies(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
+    pub(crate) fn user_policies(&self, user: UserIx, overlay: &Overlay) -> Cow<'_, [PolicyIx]> {
         patched(
-            &self.users[user as usize].policies,
+            &self.users[user].policies,
             overlay,
             |policy| Edge::UserPolicy { user, policy },
             &overlay.deleted_policies,
@@ -139,37 +141,37 @@ impl Org {
     /// Assignable roles only: an assumable role attached grants no standing access.
     pub(crate) fn user_roles(
         &self,
-        user: u32,
+        user: UserIx,
         overlay: &Overlay,
-    ) -> impl Iterator<Item = u32> + '_ {
+    ) -> impl Iterator<Item = RoleIx> + '_ {
         let roles = self.user_roles_raw(user, overlay);
         (0..roles.len())
             .map(move |i| roles[i])
-            .filter(|&r| self.roles[r as usize].assignable)
+            .filter(|&r| self.roles[r].assignable)
     }
 
     /// Every attached role, assumable ones included.
-    pub(crate) fn user_roles_raw(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
+    pub(crate) fn user_roles_raw(&self, user: UserIx, overlay: &Overlay) -> Cow<'_, [RoleIx]> {
         patched(
-            &self.users[user as usize].roles,
+            &self.users[user].roles,
             overlay,
             |role| Edge::UserRole { user, role },
             &overlay.deleted_roles,
         )
     }
 
-    pub(crate) fn user_groups(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
+    pub(crate) fn user_groups(&self, user: UserIx, overlay: &Overlay) -> Cow<'_, [GroupIx]> {
         patched(
-            &self.users[user as usize].groups,
+            &self.users[user].groups,
             overlay,
             |group| Edge::Member { user, group },
             &overlay.deleted_groups,
         )
     }
 
-    pub(crate) fn group_policies(&self, group: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
+    pub(crate) fn group_policies(&self, group: GroupIx, overlay: &Overlay) -> Cow<'_, [PolicyIx]> {
         patched(
-            &self.groups[group as usize].policies,
+            &self.groups[group].policies,
             overlay,
             |policy| Edge::GroupPolicy { group, policy },
             &overlay.deleted_policies,
@@ -179,28 +181,28 @@ impl Org {
     /// Assignable roles only.
     pub(crate) fn group_roles(
         &self,
-        group: u32,
+        group: GroupIx,
         overlay: &Overlay,
-    ) -> impl Iterator<Item = u32> + '_ {
+    ) -> impl Iterator<Item = RoleIx> + '_ {
         let roles = self.group_roles_raw(group, overlay);
         (0..roles.len())
             .map(move |i| roles[i])
-            .filter(|&r| self.roles[r as usize].assignable)
+            .filter(|&r| self.roles[r].assignable)
     }
 
     /// Every attached role, assumable ones included.
-    pub(crate) fn group_roles_raw(&self, group: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
+    pub(crate) fn group_roles_raw(&self, group: GroupIx, overlay: &Overlay) -> Cow<'_, [RoleIx]> {
         patched(
-            &self.groups[group as usize].roles,
+            &self.groups[group].roles,
             overlay,
             |role| Edge::GroupRole { group, role },
             &overlay.deleted_roles,
         )
     }
 
-    pub(crate) fn role_policies(&self, role: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
+    pub(crate) fn role_policies(&self, role: RoleIx, overlay: &Overlay) -> Cow<'_, [PolicyIx]> {
         patched(
-            &self.roles[role as usize].policies,
+            &self.roles[role].policies,
             overlay,
             |policy| Edge::RolePolicy { role, policy },
             &overlay.deleted_policies,
@@ -208,12 +210,12 @@ impl Org {
     }
 
     /// The ids of a policy's statements under the overlay.
-    pub(crate) fn policy_statements(&self, policy: u32, overlay: &Overlay) -> Range<u32> {
+    pub(crate) fn policy_statements(&self, policy: PolicyIx, overlay: &Overlay) -> Range<u32> {
         overlay
             .documents
             .get(&policy)
             .cloned()
-            .unwrap_or_else(|| self.policies[policy as usize].statements.clone())
+            .unwrap_or_else(|| self.policies[policy].statements.clone())
     }
 
     pub(crate) fn statement<'a>(&'a self, id: u32, overlay: &'a Overlay) -> &'a StatementNode {
