@@ -253,7 +253,7 @@ impl Org {
         action: &ActionPattern,
         resource: &ResourcePattern,
     ) -> Decision {
-        let u = user.0;
+        let u = self.user_ix(user);
         if self.root == Some(u) {
             return Decision::Allowed;
         }

@@ -594,6 +594,8 @@ impl Org {
         action: &str,
         resource: &str,
     ) -> Result<Explanation, QueryError> {
+        // The key first: a key of another organization panics whatever the other arguments.
+        let user = self.user_ix(user);
         let asked = ActionPattern::parse(action).map_err(|source| QueryError::Action { source })?;
         if asked.is_wildcard() && self.universe.binary_search(&asked).is_err() {
             return Err(QueryError::UnnamedWildcard {
@@ -602,7 +604,6 @@ impl Org {
         }
         let key =
             ResourcePattern::parse(resource).map_err(|source| QueryError::Resource { source })?;
-        let user = self.user_ix(user);
         let (element, evaluated_as) = match self.locate(&asked) {
             Some((i, true)) => (Some(i), None),
             Some((i, false)) => (Some(i), Some(self.universe[i as usize].to_string())),

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 
 use indexmap::IndexMap;
 
@@ -14,37 +15,58 @@ use crate::model::{RoleType, Snapshot};
 use crate::policy::{parse_document, ActionPattern, Effect, ParsedStatement, ResourcePattern};
 use crate::report::{Step, StepKind};
 
-/// A user of a compiled [`Org`], found with [`Org::find_user`]. Valid only for the `Org` that made it.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct UserKey(pub(crate) UserIx);
+/// Which compiled organization a key belongs to: a number drawn once per [`Org::compile`], from
+/// a counter shared by the process. A clone of an `Org` keeps its stamp (its keys are valid for
+/// the clone, which holds the same entities).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Stamp(u32);
 
-/// A group of a compiled [`Org`], found with [`Org::find_group`]. Valid only for the `Org` that made it.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GroupKey(pub(crate) GroupIx);
+impl Stamp {
+    /// A stamp no other organization of this process has (until the counter wraps, after
+    /// 2^32 compilations).
+    fn fresh() -> Stamp {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        Stamp(NEXT.fetch_add(1, AtomicOrdering::Relaxed))
+    }
+}
 
-/// A role of a compiled [`Org`], found with [`Org::find_role`]. Valid only for the `Org` that made it.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RoleKey(pub(crate) RoleIx);
+macro_rules! keys {
+    ($($(#[$doc:meta])* $key:ident($ix:ident);)*) => {$(
+        $(#[$doc])*
+        ///
+        /// A key is valid only for the `Org` that made it (and its clones): it carries that
+        /// organization's stamp, and every method of [`Org`] that takes a key panics when given
+        /// one of another organization, rather than answering for whichever entity has the same
+        /// position there.
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $key {
+            org: Stamp,
+            ix: $ix,
+        }
 
-/// A policy of a compiled [`Org`], found with [`Org::find_policy`]. Valid only for the `Org` that made it.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PolicyKey(pub(crate) PolicyIx);
-
-/// A role trust of a compiled [`Org`], found with [`Org::find_trust`]. Valid only for the `Org` that made it.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TrustKey(pub(crate) TrustIx);
-
-// Keys print as their kind and position (`UserKey(3)`), as they always have.
-macro_rules! key_debug {
-    ($($key:ident),*) => {$(
+        // Keys print as their kind and position (`UserKey(3)`), as they always have.
         impl std::fmt::Debug for $key {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}({})", stringify!($key), self.0.raw())
+                write!(f, "{}({})", stringify!($key), self.ix.raw())
             }
         }
     )*};
 }
-key_debug!(UserKey, GroupKey, RoleKey, PolicyKey, TrustKey);
+
+keys! {
+    /// A user of a compiled [`Org`], found with [`Org::find_user`] or listed by [`Org::users`].
+    UserKey(UserIx);
+    /// A group of a compiled [`Org`], found with [`Org::find_group`] or listed by [`Org::groups`].
+    GroupKey(GroupIx);
+    /// A role of a compiled [`Org`], found with [`Org::find_role`] or listed by [`Org::roles`].
+    RoleKey(RoleIx);
+    /// A policy of a compiled [`Org`], found with [`Org::find_policy`] or listed by
+    /// [`Org::policies`].
+    PolicyKey(PolicyIx);
+    /// A role trust of a compiled [`Org`], found with [`Org::find_trust`] or listed by
+    /// [`Org::trusts`].
+    TrustKey(TrustIx);
+}
 
 /// The index of a user in [`Org`]'s arena of users.
 pub(crate) type UserIx = Idx<UserNode>;
@@ -179,6 +201,14 @@ pub struct CompileOptions {
 ///
 /// Build it with [`Org::compile`] (or [`Org::compile_with`]); ask it with [`Org::effective`], [`Org::explain`] and
 /// [`Org::simulate`].
+///
+/// # Panics
+///
+/// Entities are named by keys ([`UserKey`], [`GroupKey`], [`RoleKey`], [`PolicyKey`],
+/// [`TrustKey`]), which belong to the organization that made them. Every method that takes a
+/// key, directly or inside a [`Change`](crate::Change), panics when given a key of another
+/// organization (even one compiled from the same snapshot): that is a bug in the caller, and
+/// answering would silently name whichever entity sits at the same position.
 #[derive(Debug, Clone)]
 pub struct Org {
     pub(crate) org_id: String,
@@ -208,7 +238,9 @@ pub struct Org {
     /// The rule between Allow and Deny, for every answer.
     pub(crate) precedence: Precedence,
     /// Exact-match indexes for the `find_*` lookups.
-    pub(crate) lookup: Lookup,
+    lookup: Lookup,
+    /// The stamp of this organization's keys.
+    stamp: Stamp,
 }
 
 /// The positions of the entities that share one key, in snapshot order, by the key's hash.
@@ -708,6 +740,7 @@ impl Org {
             diagnostics,
             precedence: options.precedence,
             lookup: Lookup::default(),
+            stamp: Stamp::fresh(),
         };
         org.lookup = Lookup::new(&org);
         org.fold();
@@ -1056,46 +1089,82 @@ impl Org {
         self.root == Some(self.user_ix(user))
     }
 
-    // The one place keys become indices and back: see "keys belong to one organization".
+    // INVARIANT: keys belong to one organization. The methods below are the one place where
+    // keys become indices and back: a key from another organization is refused here, never
+    // read as a position of this one.
 
+    /// Panics unless `stamp` is this organization's.
+    #[track_caller]
+    fn check(&self, stamp: Stamp, kind: &str) {
+        assert!(
+            stamp == self.stamp,
+            "a {kind} of another organization: keys are valid only for the `Org` that made them"
+        );
+    }
+
+    #[track_caller]
     pub(crate) fn user_ix(&self, key: UserKey) -> UserIx {
-        key.0
+        self.check(key.org, "`UserKey`");
+        key.ix
     }
 
+    #[track_caller]
     pub(crate) fn group_ix(&self, key: GroupKey) -> GroupIx {
-        key.0
+        self.check(key.org, "`GroupKey`");
+        key.ix
     }
 
+    #[track_caller]
     pub(crate) fn role_ix(&self, key: RoleKey) -> RoleIx {
-        key.0
+        self.check(key.org, "`RoleKey`");
+        key.ix
     }
 
+    #[track_caller]
     pub(crate) fn policy_ix(&self, key: PolicyKey) -> PolicyIx {
-        key.0
+        self.check(key.org, "`PolicyKey`");
+        key.ix
     }
 
+    #[track_caller]
     pub(crate) fn trust_ix(&self, key: TrustKey) -> TrustIx {
-        key.0
+        self.check(key.org, "`TrustKey`");
+        key.ix
     }
 
     pub(crate) fn user_key(&self, ix: UserIx) -> UserKey {
-        UserKey(ix)
+        UserKey {
+            org: self.stamp,
+            ix,
+        }
     }
 
     pub(crate) fn group_key(&self, ix: GroupIx) -> GroupKey {
-        GroupKey(ix)
+        GroupKey {
+            org: self.stamp,
+            ix,
+        }
     }
 
     pub(crate) fn role_key(&self, ix: RoleIx) -> RoleKey {
-        RoleKey(ix)
+        RoleKey {
+            org: self.stamp,
+            ix,
+        }
     }
 
     pub(crate) fn policy_key(&self, ix: PolicyIx) -> PolicyKey {
-        PolicyKey(ix)
+        PolicyKey {
+            org: self.stamp,
+            ix,
+        }
     }
 
     pub(crate) fn trust_key(&self, ix: TrustIx) -> TrustKey {
-        TrustKey(ix)
+        TrustKey {
+            org: self.stamp,
+            ix,
+        }
     }
 }
 

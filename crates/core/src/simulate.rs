@@ -549,7 +549,7 @@ impl Org {
     /// Records one change in the overlay, checking it against the changes before it.
     fn apply(&self, change: &Change, ov: &mut Overlay) -> Result<(), ChangeError> {
         let noop = |reason: String| Err(ChangeError::Noop { reason });
-        if let Some((edge, attach)) = edge_of(change) {
+        if let Some((edge, attach)) = edge_of(self, change) {
             self.alive_ends(edge, ov)?;
             if self.edge_present(edge, ov) == attach {
                 return noop(self.edge_state(edge, attach));
@@ -1409,13 +1409,14 @@ impl Org {
     }
 }
 
-/// The edge a membership or attachment change adds (`true`) or takes away (`false`).
-fn edge_of(change: &Change) -> Option<(Edge, bool)> {
+/// The edge a membership or attachment change adds (`true`) or takes away (`false`), in `org`
+/// (whose keys the change must hold).
+fn edge_of(org: &Org, change: &Change) -> Option<(Edge, bool)> {
     Some(match *change {
         Change::RemoveMember { group, user } | Change::AddMember { group, user } => (
             Edge::Member {
-                user: user.0,
-                group: group.0,
+                user: org.user_ix(user),
+                group: org.group_ix(group),
             },
             matches!(change, Change::AddMember { .. }),
         ),
@@ -1424,11 +1425,20 @@ fn edge_of(change: &Change) -> Option<(Edge, bool)> {
             from: holder,
         }
         | Change::AttachPolicy { policy, to: holder } => {
-            let policy = policy.0;
+            let policy = org.policy_ix(policy);
             let edge = match holder {
-                Holder::User(u) => Edge::UserPolicy { user: u.0, policy },
-                Holder::Group(g) => Edge::GroupPolicy { group: g.0, policy },
-                Holder::Role(r) => Edge::RolePolicy { role: r.0, policy },
+                Holder::User(u) => Edge::UserPolicy {
+                    user: org.user_ix(u),
+                    policy,
+                },
+                Holder::Group(g) => Edge::GroupPolicy {
+                    group: org.group_ix(g),
+                    policy,
+                },
+                Holder::Role(r) => Edge::RolePolicy {
+                    role: org.role_ix(r),
+                    policy,
+                },
             };
             (edge, matches!(change, Change::AttachPolicy { .. }))
         }
@@ -1440,10 +1450,16 @@ fn edge_of(change: &Change) -> Option<(Edge, bool)> {
             role,
             to: principal,
         } => {
-            let role = role.0;
+            let role = org.role_ix(role);
             let edge = match principal {
-                Principal::User(u) => Edge::UserRole { user: u.0, role },
-                Principal::Group(g) => Edge::GroupRole { group: g.0, role },
+                Principal::User(u) => Edge::UserRole {
+                    user: org.user_ix(u),
+                    role,
+                },
+                Principal::Group(g) => Edge::GroupRole {
+                    group: org.group_ix(g),
+                    role,
+                },
             };
             (edge, matches!(change, Change::AttachRole { .. }))
         }

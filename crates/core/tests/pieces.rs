@@ -332,3 +332,124 @@ fn lookups_keep_their_ambiguities() {
         assert_eq!(group(query), expected, "{query}");
     }
 }
+
+/// Keys belong to the organization that made them: another organization, even one compiled
+/// from the same snapshot (where the same position is the same entity), refuses them with a
+/// panic naming the mistake, rather than answering for whatever sits at that position. A clone
+/// keeps its organization's keys.
+#[test]
+fn a_key_of_another_organization_is_refused() {
+    use iamsim_core::Change;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    let snapshot = Snapshot::from_json_str(
+        r#"{
+          "format": "iamsim.snapshot.v1", "organization": {"id": "org-1", "name": "Acme"},
+          "users": [{"id": "u-ana", "email": "ana@example.com"}],
+          "groups": [{"id": "g-ops", "display_name": "Ops", "members": ["u-ana"],
+                      "policies": ["p-read"]}],
+          "roles": [{"id": "r-ops", "name": "ops", "role_type": "assignable"}],
+          "policies": [{"id": "p-read", "name": "read", "policy_document": {"Statement":
+            {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"}}}]
+        }"#,
+    )
+    .unwrap();
+    let org = Org::compile(&snapshot, &Catalogue::bundled()).unwrap();
+    let other = Org::compile(&snapshot, &Catalogue::bundled()).unwrap();
+    let ana = org.find_user("u-ana").unwrap();
+    let ops = org.find_group("Ops").unwrap();
+    let role = org.find_role("ops").unwrap();
+    let policy = org.find_policy("read").unwrap();
+    let remove = [Change::RemoveMember {
+        group: ops,
+        user: ana,
+    }];
+
+    // Its own organization, and a clone of it, answer.
+    let clone = org.clone();
+    for org in [&org, &clone] {
+        assert_eq!(org.user_id(ana), "u-ana");
+        assert!(org.is_member(ana, ops));
+        assert_eq!(org.simulate(&remove).unwrap().users.len(), 1);
+    }
+    assert_eq!(
+        other.users().next(),
+        Some(other.find_user("u-ana").unwrap())
+    );
+    assert_ne!(other.users().next(), Some(ana));
+
+    // Another one refuses, whatever the method.
+    type Call<'a> = Box<dyn Fn() + 'a>;
+    let refusals: Vec<(&str, Call)> = vec![
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.user_id(ana);
+            }),
+        ),
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.effective(ana);
+            }),
+        ),
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.explain(ana, "*", "*");
+            }),
+        ),
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.access_matrix().allowed(ana, 0);
+            }),
+        ),
+        (
+            "GroupKey",
+            Box::new(|| {
+                let _ = other.group_id(ops);
+            }),
+        ),
+        (
+            "RoleKey",
+            Box::new(|| {
+                let _ = other.role_id(role);
+            }),
+        ),
+        (
+            "PolicyKey",
+            Box::new(|| {
+                let _ = other.policy_id(policy);
+            }),
+        ),
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.simulate(&remove);
+            }),
+        ),
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.check_all(&remove, false);
+            }),
+        ),
+    ];
+    for (i, (kind, call)) in refusals.iter().enumerate() {
+        let panic = catch_unwind(AssertUnwindSafe(call))
+            .err()
+            .unwrap_or_else(|| panic!("call {i} answered for a foreign key"));
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or_default();
+        assert_eq!(
+            message,
+            format!(
+                "a `{kind}` of another organization: keys are valid only for the `Org` that made them"
+            ),
+            "call {i}"
+        );
+    }
+}
