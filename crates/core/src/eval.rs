@@ -286,9 +286,10 @@ impl Grants {
 impl Org {
     /// Every route from `user` to a policy under `overlay`, for a user with standing access.
     pub(crate) fn routes(&self, user: UserIx, overlay: &Overlay) -> Vec<Route> {
+        let view = self.view(overlay);
         let mut routes = Vec::new();
         let via_role = |group: Option<GroupIx>, role: RoleIx, routes: &mut Vec<Route>| {
-            for &policy in self.role_policies(role, overlay).iter() {
+            for &policy in view.role_policies(role).iter() {
                 routes.push(Route {
                     group,
                     role: Some(role),
@@ -296,25 +297,25 @@ impl Org {
                 });
             }
         };
-        for &policy in self.user_policies(user, overlay).iter() {
+        for &policy in view.user_policies(user).iter() {
             routes.push(Route {
                 group: None,
                 role: None,
                 policy,
             });
         }
-        for role in self.user_roles(user, overlay) {
+        for role in view.user_roles(user) {
             via_role(None, role, &mut routes);
         }
-        for &group in self.user_groups(user, overlay).iter() {
-            for &policy in self.group_policies(group, overlay).iter() {
+        for &group in view.user_groups(user).iter() {
+            for &policy in view.group_policies(group).iter() {
                 routes.push(Route {
                     group: Some(group),
                     role: None,
                     policy,
                 });
             }
-            for role in self.group_roles(group, overlay) {
+            for role in view.group_roles(group) {
                 via_role(Some(group), role, &mut routes);
             }
         }
@@ -381,7 +382,7 @@ impl Org {
         for &t in self.reverse.user_trusts[user].iter().filter(|&&t| live(t)) {
             found.entry(t).or_default().push(None);
         }
-        for &group in self.user_groups(user, overlay).iter() {
+        for &group in self.view(overlay).user_groups(user).iter() {
             for &t in self.reverse.group_trusts[group]
                 .iter()
                 .filter(|&&t| live(t))

@@ -1,8 +1,8 @@
 //! Pending changes, seen through instead of applied: the organization is never copied or mutated.
 //!
 //! An [`Overlay`] records edges taken away and added, entities deleted, suspensions flipped and
-//! policy documents replaced. The accessors on [`Org`] below give the adjacency "as if" the
-//! changes were made; with an empty overlay they give the organization as it is.
+//! policy documents replaced. A [`View`] (an organization and an overlay) gives the adjacency
+//! "as if" the changes were made; with an empty overlay, the organization as it is.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -111,147 +111,185 @@ fn patched<'a, T>(
     Cow::Owned(out)
 }
 
+/// The organization seen through an overlay: the one reader of adjacency. Every walk of the
+/// graph (routes, trusts, whether an edge is there) asks a view, so that "as it is" and "as if
+/// the changes were made" are the same code; with [`Overlay::none`] a view is the organization
+/// as compiled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View<'a> {
+    org: &'a Org,
+    overlay: &'a Overlay,
+}
+
 impl Org {
+    /// The organization seen through `overlay`.
+    pub(crate) fn view<'a>(&'a self, overlay: &'a Overlay) -> View<'a> {
+        View { org: self, overlay }
+    }
+
+    // The forms below take the overlay apart, for the callers that thread one: each is its
+    // view's answer.
+
     pub(crate) fn user_exists(&self, user: UserIx, overlay: &Overlay) -> bool {
-        !overlay.removed_users.contains(&user)
+        self.view(overlay).user_exists(user)
     }
 
     pub(crate) fn suspended(&self, user: UserIx, overlay: &Overlay) -> bool {
-        overlay
-            .suspension
-            .get(&user)
-            .copied()
-            .unwrap_or(self.users[user].suspended)
+        self.view(overlay).suspended(user)
     }
 
     /// Not removed, not suspended: the user's attachments count. (Root is handled apart.)
     pub(crate) fn has_standing(&self, user: UserIx, overlay: &Overlay) -> bool {
-        self.user_exists(user, overlay) && !self.suspended(user, overlay)
-    }
-
-    pub(crate) fn user_policies(&self, user: UserIx, overlay: &Overlay) -> Cow<'_, [PolicyIx]> {
-        patched(
-            &self.users[user].policies,
-            overlay,
-            |policy| Edge::UserPolicy { user, policy },
-            &overlay.deleted_policies,
-        )
-    }
-
-    /// Assignable roles only: an assumable role attached grants no standing access.
-    pub(crate) fn user_roles(
-        &self,
-        user: UserIx,
-        overlay: &Overlay,
-    ) -> impl Iterator<Item = RoleIx> + '_ {
-        let roles = self.user_roles_raw(user, overlay);
-        (0..roles.len())
-            .map(move |i| roles[i])
-            .filter(|&r| self.roles[r].assignable)
-    }
-
-    /// Every attached role, assumable ones included.
-    pub(crate) fn user_roles_raw(&self, user: UserIx, overlay: &Overlay) -> Cow<'_, [RoleIx]> {
-        patched(
-            &self.users[user].roles,
-            overlay,
-            |role| Edge::UserRole { user, role },
-            &overlay.deleted_roles,
-        )
-    }
-
-    pub(crate) fn user_groups(&self, user: UserIx, overlay: &Overlay) -> Cow<'_, [GroupIx]> {
-        patched(
-            &self.users[user].groups,
-            overlay,
-            |group| Edge::Member { user, group },
-            &overlay.deleted_groups,
-        )
-    }
-
-    pub(crate) fn group_policies(&self, group: GroupIx, overlay: &Overlay) -> Cow<'_, [PolicyIx]> {
-        patched(
-            &self.groups[group].policies,
-            overlay,
-            |policy| Edge::GroupPolicy { group, policy },
-            &overlay.deleted_policies,
-        )
-    }
-
-    /// Assignable roles only.
-    pub(crate) fn group_roles(
-        &self,
-        group: GroupIx,
-        overlay: &Overlay,
-    ) -> impl Iterator<Item = RoleIx> + '_ {
-        let roles = self.group_roles_raw(group, overlay);
-        (0..roles.len())
-            .map(move |i| roles[i])
-            .filter(|&r| self.roles[r].assignable)
-    }
-
-    /// Every attached role, assumable ones included.
-    pub(crate) fn group_roles_raw(&self, group: GroupIx, overlay: &Overlay) -> Cow<'_, [RoleIx]> {
-        patched(
-            &self.groups[group].roles,
-            overlay,
-            |role| Edge::GroupRole { group, role },
-            &overlay.deleted_roles,
-        )
-    }
-
-    pub(crate) fn role_policies(&self, role: RoleIx, overlay: &Overlay) -> Cow<'_, [PolicyIx]> {
-        patched(
-            &self.roles[role].policies,
-            overlay,
-            |policy| Edge::RolePolicy { role, policy },
-            &overlay.deleted_policies,
-        )
+        self.view(overlay).has_standing(user)
     }
 
     /// The ids of a policy's statements under the overlay.
     pub(crate) fn policy_statements(&self, policy: PolicyIx, overlay: &Overlay) -> Range<u32> {
-        overlay
-            .documents
-            .get(&policy)
-            .cloned()
-            .unwrap_or_else(|| self.policies[policy].statements.clone())
+        self.view(overlay).policy_statements(policy)
     }
 
     pub(crate) fn statement<'a>(&'a self, id: u32, overlay: &'a Overlay) -> &'a StatementNode {
-        let base = self.statements.len() as u32;
-        if id < base {
-            &self.statements[id as usize]
-        } else {
-            &overlay.statements[(id - base) as usize]
-        }
+        self.view(overlay).statement(id)
     }
 
     /// A universe element by id, the overlay's extra elements included.
     pub(crate) fn element<'a>(&'a self, id: u32, overlay: &'a Overlay) -> &'a ActionPattern {
-        let base = self.universe.len() as u32;
-        if id < base {
-            &self.universe[id as usize]
-        } else {
-            &overlay.extra_elements[(id - base) as usize]
-        }
+        self.view(overlay).element(id)
     }
 
     /// Whether an edge exists under the overlay (assumable roles count as attached).
     pub(crate) fn edge_present(&self, edge: Edge, overlay: &Overlay) -> bool {
-        match edge {
-            Edge::Member { user, group } => self.user_groups(user, overlay).contains(&group),
-            Edge::UserPolicy { user, policy } => {
-                self.user_policies(user, overlay).contains(&policy)
-            }
-            Edge::UserRole { user, role } => self.user_roles_raw(user, overlay).contains(&role),
-            Edge::GroupPolicy { group, policy } => {
-                self.group_policies(group, overlay).contains(&policy)
-            }
-            Edge::GroupRole { group, role } => self.group_roles_raw(group, overlay).contains(&role),
-            Edge::RolePolicy { role, policy } => {
-                self.role_policies(role, overlay).contains(&policy)
-            }
+        self.view(overlay).edge_present(edge)
+    }
+}
+
+impl<'a> View<'a> {
+    pub(crate) fn user_exists(self, user: UserIx) -> bool {
+        !self.overlay.removed_users.contains(&user)
+    }
+
+    pub(crate) fn suspended(self, user: UserIx) -> bool {
+        self.overlay
+            .suspension
+            .get(&user)
+            .copied()
+            .unwrap_or(self.org.users[user].suspended)
+    }
+
+    /// Not removed, not suspended: the user's attachments count. (Root is handled apart.)
+    pub(crate) fn has_standing(self, user: UserIx) -> bool {
+        self.user_exists(user) && !self.suspended(user)
+    }
+
+    pub(crate) fn user_policies(self, user: UserIx) -> Cow<'a, [PolicyIx]> {
+        patched(
+            &self.org.users[user].policies,
+            self.overlay,
+            |policy| Edge::UserPolicy { user, policy },
+            &self.overlay.deleted_policies,
+        )
+    }
+
+    /// Assignable roles only: an assumable role attached grants no standing access.
+    pub(crate) fn user_roles(self, user: UserIx) -> impl Iterator<Item = RoleIx> + 'a {
+        self.assignable(self.user_roles_raw(user))
+    }
+
+    /// Every attached role, assumable ones included.
+    pub(crate) fn user_roles_raw(self, user: UserIx) -> Cow<'a, [RoleIx]> {
+        patched(
+            &self.org.users[user].roles,
+            self.overlay,
+            |role| Edge::UserRole { user, role },
+            &self.overlay.deleted_roles,
+        )
+    }
+
+    pub(crate) fn user_groups(self, user: UserIx) -> Cow<'a, [GroupIx]> {
+        patched(
+            &self.org.users[user].groups,
+            self.overlay,
+            |group| Edge::Member { user, group },
+            &self.overlay.deleted_groups,
+        )
+    }
+
+    pub(crate) fn group_policies(self, group: GroupIx) -> Cow<'a, [PolicyIx]> {
+        patched(
+            &self.org.groups[group].policies,
+            self.overlay,
+            |policy| Edge::GroupPolicy { group, policy },
+            &self.overlay.deleted_policies,
+        )
+    }
+
+    /// Assignable roles only.
+    pub(crate) fn group_roles(self, group: GroupIx) -> impl Iterator<Item = RoleIx> + 'a {
+        self.assignable(self.group_roles_raw(group))
+    }
+
+    /// Every attached role, assumable ones included.
+    pub(crate) fn group_roles_raw(self, group: GroupIx) -> Cow<'a, [RoleIx]> {
+        patched(
+            &self.org.groups[group].roles,
+            self.overlay,
+            |role| Edge::GroupRole { group, role },
+            &self.overlay.deleted_roles,
+        )
+    }
+
+    pub(crate) fn role_policies(self, role: RoleIx) -> Cow<'a, [PolicyIx]> {
+        patched(
+            &self.org.roles[role].policies,
+            self.overlay,
+            |policy| Edge::RolePolicy { role, policy },
+            &self.overlay.deleted_policies,
+        )
+    }
+
+    /// The ids of a policy's statements.
+    pub(crate) fn policy_statements(self, policy: PolicyIx) -> Range<u32> {
+        self.overlay
+            .documents
+            .get(&policy)
+            .cloned()
+            .unwrap_or_else(|| self.org.policies[policy].statements.clone())
+    }
+
+    pub(crate) fn statement(self, id: u32) -> &'a StatementNode {
+        let base = self.org.statements.len();
+        match usize::try_from(id).expect("32-bit ids fit in usize") {
+            id if id < base => &self.org.statements[id],
+            id => &self.overlay.statements[id - base],
         }
+    }
+
+    /// A universe element by id, the overlay's extra elements included.
+    pub(crate) fn element(self, id: u32) -> &'a ActionPattern {
+        let base = self.org.universe.len();
+        match usize::try_from(id).expect("32-bit ids fit in usize") {
+            id if id < base => &self.org.universe[id],
+            id => &self.overlay.extra_elements[id - base],
+        }
+    }
+
+    /// Whether an edge exists (assumable roles count as attached).
+    pub(crate) fn edge_present(self, edge: Edge) -> bool {
+        match edge {
+            Edge::Member { user, group } => self.user_groups(user).contains(&group),
+            Edge::UserPolicy { user, policy } => self.user_policies(user).contains(&policy),
+            Edge::UserRole { user, role } => self.user_roles_raw(user).contains(&role),
+            Edge::GroupPolicy { group, policy } => self.group_policies(group).contains(&policy),
+            Edge::GroupRole { group, role } => self.group_roles_raw(group).contains(&role),
+            Edge::RolePolicy { role, policy } => self.role_policies(role).contains(&policy),
+        }
+    }
+
+    /// The assignable roles of a list.
+    fn assignable(self, roles: Cow<'a, [RoleIx]>) -> impl Iterator<Item = RoleIx> + 'a {
+        let org = self.org;
+        (0..roles.len())
+            .map(move |i| roles[i])
+            .filter(move |&r| org.roles[r].assignable)
     }
 }
