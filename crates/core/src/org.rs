@@ -947,6 +947,26 @@ impl Org {
         self.users.indices().map(|u| self.user_key(u))
     }
 
+    /// Every group, in snapshot order.
+    pub fn groups(&self) -> impl Iterator<Item = GroupKey> + '_ {
+        self.groups.indices().map(|g| self.group_key(g))
+    }
+
+    /// Every role, in snapshot order.
+    pub fn roles(&self) -> impl Iterator<Item = RoleKey> + '_ {
+        self.roles.indices().map(|r| self.role_key(r))
+    }
+
+    /// Every policy, in snapshot order.
+    pub fn policies(&self) -> impl Iterator<Item = PolicyKey> + '_ {
+        self.policies.indices().map(|p| self.policy_key(p))
+    }
+
+    /// Every role trust that compiled (naming an assumable role that exists), in snapshot order.
+    pub fn trusts(&self) -> impl Iterator<Item = TrustKey> + '_ {
+        Idx::all(self.trusts.len()).map(|t| self.trust_key(t))
+    }
+
     /// A user's id.
     pub fn user_id(&self, user: UserKey) -> &str {
         self.users.id(self.user_ix(user))
@@ -1087,6 +1107,154 @@ impl Org {
     /// Whether `user` is the organization's root user.
     pub fn is_root(&self, user: UserKey) -> bool {
         self.root == Some(self.user_ix(user))
+    }
+
+    /// A group's display name.
+    pub fn group_name(&self, group: GroupKey) -> &str {
+        &self.groups[self.group_ix(group)].display_name
+    }
+
+    /// A role's name.
+    pub fn role_name(&self, role: RoleKey) -> &str {
+        &self.roles[self.role_ix(role)].name
+    }
+
+    /// Whether a role is assignable (attached, it grants standing access) rather than
+    /// assumable (it grants access only to whom a trust lets assume it).
+    pub fn role_assignable(&self, role: RoleKey) -> bool {
+        self.roles[self.role_ix(role)].assignable
+    }
+
+    /// A policy's name.
+    pub fn policy_name(&self, policy: PolicyKey) -> &str {
+        &self.policies[self.policy_ix(policy)].name
+    }
+
+    /// A role trust's id.
+    pub fn trust_id(&self, trust: TrustKey) -> &str {
+        &self.trusts[self.trust_ix(trust)].id
+    }
+
+    /// The role a trust lets its principal assume.
+    pub fn trust_role(&self, trust: TrustKey) -> RoleKey {
+        self.role_key(self.trusts[self.trust_ix(trust)].role)
+    }
+
+    // The attachments of the organization as compiled (no what-if): each list as the snapshot
+    // gives it, less the ids that name nothing and the repeats (both reported by
+    // `diagnostics`).
+
+    /// The groups `user` is a member of, in the order of the snapshot's groups.
+    ///
+    /// ```
+    /// use iamsim_core::{Catalogue, Org, Snapshot};
+    ///
+    /// let snapshot = Snapshot::from_json_str(r#"{
+    ///   "format": "iamsim.snapshot.v1", "organization": {"id": "org-1", "name": "Acme"},
+    ///   "users": [{"id": "u-ana", "email": "ana@example.com"}, {"id": "u-ben", "email": "ben@example.com"}],
+    ///   "groups": [
+    ///     {"id": "g-ops", "display_name": "Ops", "members": ["u-ben", "u-ana"], "roles": ["r-deploy"]},
+    ///     {"id": "g-dev", "display_name": "Dev", "members": ["u-ana"]}
+    ///   ],
+    ///   "roles": [{"id": "r-deploy", "name": "deploy", "role_type": "assignable"}],
+    ///   "policies": []
+    /// }"#)?;
+    /// let org = Org::compile(&snapshot, &Catalogue::bundled())?;
+    /// let ana = org.find_user("ana@example.com")?;
+    /// let ops = org.find_group("Ops")?;
+    ///
+    /// let groups: Vec<&str> = org.user_groups(ana).map(|g| org.group_name(g)).collect();
+    /// assert_eq!(groups, ["Ops", "Dev"]);
+    /// // Members in the order of the snapshot's users.
+    /// let members: Vec<&str> = org.group_members(ops).map(|u| org.user_id(u)).collect();
+    /// assert_eq!(members, ["u-ana", "u-ben"]);
+    /// let deploy = org.find_role("deploy")?;
+    /// assert_eq!(org.group_roles(ops).collect::<Vec<_>>(), [deploy]);
+    /// assert_eq!(org.role_groups(deploy).collect::<Vec<_>>(), [ops]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn user_groups(&self, user: UserKey) -> impl Iterator<Item = GroupKey> + '_ {
+        let groups = &self.users[self.user_ix(user)].groups;
+        groups.iter().map(|&g| self.group_key(g))
+    }
+
+    /// The members of `group`, in the order of the snapshot's users.
+    pub fn group_members(&self, group: GroupKey) -> impl Iterator<Item = UserKey> + '_ {
+        let members = &self.reverse.group_members[self.group_ix(group)];
+        members.iter().map(|&u| self.user_key(u))
+    }
+
+    /// The roles attached to `user` directly, in the user's order. Assumable ones are listed
+    /// too, though attached they grant nothing (see [`Org::role_assignable`]).
+    pub fn user_roles(&self, user: UserKey) -> impl Iterator<Item = RoleKey> + '_ {
+        let roles = &self.users[self.user_ix(user)].roles;
+        roles.iter().map(|&r| self.role_key(r))
+    }
+
+    /// The roles attached to `group`, in the group's order, assumable ones included.
+    pub fn group_roles(&self, group: GroupKey) -> impl Iterator<Item = RoleKey> + '_ {
+        let roles = &self.groups[self.group_ix(group)].roles;
+        roles.iter().map(|&r| self.role_key(r))
+    }
+
+    /// The policies attached to `user` directly, in the user's order.
+    pub fn user_policies(&self, user: UserKey) -> impl Iterator<Item = PolicyKey> + '_ {
+        let policies = &self.users[self.user_ix(user)].policies;
+        policies.iter().map(|&p| self.policy_key(p))
+    }
+
+    /// The policies attached to `group`, in the group's order.
+    pub fn group_policies(&self, group: GroupKey) -> impl Iterator<Item = PolicyKey> + '_ {
+        let policies = &self.groups[self.group_ix(group)].policies;
+        policies.iter().map(|&p| self.policy_key(p))
+    }
+
+    /// The policies attached to `role`, in the role's order.
+    pub fn role_policies(&self, role: RoleKey) -> impl Iterator<Item = PolicyKey> + '_ {
+        let policies = &self.roles[self.role_ix(role)].policies;
+        policies.iter().map(|&p| self.policy_key(p))
+    }
+
+    /// The users `role` is attached to directly, in the order of the snapshot's users.
+    pub fn role_users(&self, role: RoleKey) -> impl Iterator<Item = UserKey> + '_ {
+        let users = &self.reverse.role_users[self.role_ix(role)];
+        users.iter().map(|&u| self.user_key(u))
+    }
+
+    /// The groups `role` is attached to, in the order of the snapshot's groups.
+    pub fn role_groups(&self, role: RoleKey) -> impl Iterator<Item = GroupKey> + '_ {
+        let groups = &self.reverse.role_groups[self.role_ix(role)];
+        groups.iter().map(|&g| self.group_key(g))
+    }
+
+    /// The users `policy` is attached to directly, in the order of the snapshot's users.
+    pub fn policy_users(&self, policy: PolicyKey) -> impl Iterator<Item = UserKey> + '_ {
+        let users = &self.reverse.policy_users[self.policy_ix(policy)];
+        users.iter().map(|&u| self.user_key(u))
+    }
+
+    /// The groups `policy` is attached to, in the order of the snapshot's groups.
+    pub fn policy_groups(&self, policy: PolicyKey) -> impl Iterator<Item = GroupKey> + '_ {
+        let groups = &self.reverse.policy_groups[self.policy_ix(policy)];
+        groups.iter().map(|&g| self.group_key(g))
+    }
+
+    /// The roles `policy` is attached to, in the order of the snapshot's roles.
+    pub fn policy_roles(&self, policy: PolicyKey) -> impl Iterator<Item = RoleKey> + '_ {
+        let roles = &self.reverse.policy_roles[self.policy_ix(policy)];
+        roles.iter().map(|&r| self.role_key(r))
+    }
+
+    /// The role trusts naming `user` as their principal, in snapshot order.
+    pub fn user_trusts(&self, user: UserKey) -> impl Iterator<Item = TrustKey> + '_ {
+        let trusts = &self.reverse.user_trusts[self.user_ix(user)];
+        trusts.iter().map(|&t| self.trust_key(t))
+    }
+
+    /// The role trusts naming `group` as their principal, in snapshot order.
+    pub fn group_trusts(&self, group: GroupKey) -> impl Iterator<Item = TrustKey> + '_ {
+        let trusts = &self.reverse.group_trusts[self.group_ix(group)];
+        trusts.iter().map(|&t| self.trust_key(t))
     }
 
     // INVARIANT: keys belong to one organization. The methods below are the one place where
