@@ -9,7 +9,7 @@
 //! user from their routes, as [`Org::explain`] judges: slower, and the same answers.
 
 use crate::eval::{Overlay, ANY_RESOURCE};
-use crate::org::{Org, Precedence, UserIx, UserKey};
+use crate::org::{Org, Precedence, StatementIx, UserIx, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::Decision;
 
@@ -155,7 +155,7 @@ impl Org {
                 || self.folded[set]
                     .scoped
                     .iter()
-                    .any(|&s| self.statements[s as usize].actions.contains(element));
+                    .any(|&s| self.statements[s].actions.contains(element));
         });
         found
     }
@@ -276,7 +276,7 @@ impl Org {
             deny |= bit(set_deny);
             if !resource.is_any() {
                 for &s in &self.folded[set].scoped {
-                    let st = &self.statements[s as usize];
+                    let st = &self.statements[s];
                     if st.actions.contains(a) && st.covers_resource(resource) {
                         match st.effect {
                             Effect::Allow => allow = true,
@@ -296,14 +296,14 @@ impl Org {
     /// Judges the cells the scoped statements name. `allow_row` is already net of Denies on `*`.
     fn scoped_cells(
         &self,
-        statements: &[u32],
+        statements: &[StatementIx],
         allow_row: &[u64],
         deny_row: &[u64],
     ) -> Vec<ScopedCell> {
         let bit = |row: &[u64], a: usize| row[a / 64] & (1 << (a % 64)) != 0;
         let mut cells: Vec<(u32, &ResourcePattern)> = Vec::new();
         for &s in statements {
-            let statement = &self.statements[s as usize];
+            let statement = &self.statements[s];
             for a in statement.actions.iter() {
                 for r in statement.resources.iter().filter(|r| !r.is_any()) {
                     cells.push((a as u32, r));
@@ -317,7 +317,7 @@ impl Org {
             .filter_map(|(a, key)| {
                 let covering = statements
                     .iter()
-                    .map(|&s| &self.statements[s as usize])
+                    .map(|&s| &self.statements[s])
                     .filter(|st| st.actions.contains(a as usize) && st.covers_resource(key));
                 let (mut allow, mut deny) = (bit(allow_row, a as usize), bit(deny_row, a as usize));
                 for st in covering {

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use crate::bitset::BitSet;
 use crate::error::QueryError;
-use crate::org::{GroupIx, Org, PolicyIx, Precedence, RoleIx, TrustIx, UserIx, UserKey};
+use crate::org::{
+    GroupIx, Org, PolicyIx, Precedence, RoleIx, StatementIx, TrustIx, UserIx, UserKey,
+};
 pub(crate) use crate::overlay::Overlay;
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
@@ -37,7 +39,7 @@ impl Route {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Hit {
     pub(crate) route: Route,
-    pub(crate) statement: u32,
+    pub(crate) statement: StatementIx,
 }
 
 /// The key `*`, shared.

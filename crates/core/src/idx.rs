@@ -106,6 +106,66 @@ impl<T> fmt::Debug for Idx<T> {
     }
 }
 
+/// A run of consecutive indices, `start` included, `end` not: a policy's statements.
+pub(crate) struct IdxRange<T> {
+    start: u32,
+    end: u32,
+    kind: PhantomData<fn() -> T>,
+}
+
+impl<T> IdxRange<T> {
+    /// The `len` indices from `start`.
+    pub(crate) fn new(start: Idx<T>, len: usize) -> IdxRange<T> {
+        IdxRange {
+            start: start.raw,
+            end: Idx::<T>::new(start.index() + len).raw,
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<T> Iterator for IdxRange<T> {
+    type Item = Idx<T>;
+
+    fn next(&mut self) -> Option<Idx<T>> {
+        (self.start < self.end).then(|| {
+            self.start += 1;
+            Idx::from_raw(self.start - 1)
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = Idx::<T>::from_raw(self.end - self.start).index();
+        (len, Some(len))
+    }
+}
+
+impl<T> ExactSizeIterator for IdxRange<T> {}
+
+impl<T> Clone for IdxRange<T> {
+    fn clone(&self) -> IdxRange<T> {
+        IdxRange {
+            start: self.start,
+            end: self.end,
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<T> PartialEq for IdxRange<T> {
+    fn eq(&self, other: &IdxRange<T>) -> bool {
+        (self.start, self.end) == (other.start, other.end)
+    }
+}
+
+impl<T> Eq for IdxRange<T> {}
+
+impl<T> fmt::Debug for IdxRange<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
 /// The entities of one kind, by id, in snapshot order: the only owner of their indices.
 #[derive(Debug, Clone)]
 pub(crate) struct Arena<T> {
@@ -246,7 +306,7 @@ impl<T, V> IndexMut<Idx<T>> for IdxVec<T, V> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Arena, Idx, IdxVec};
+    use super::{Arena, Idx, IdxRange, IdxVec};
 
     struct User;
 
@@ -270,5 +330,10 @@ mod tests {
         let seen: Vec<(u32, u8)> = counts.iter().map(|(i, &n)| (i.raw(), n)).collect();
         assert_eq!(seen, [(0, 0), (1, 0), (2, 5)]);
         assert_eq!(format!("{:?}", Idx::<User>::new(7)), "Idx::<User>(7)");
+        let run: Vec<u32> = IdxRange::<User>::new(Idx::new(3), 2)
+            .map(Idx::raw)
+            .collect();
+        assert_eq!(run, [3, 4]);
+        assert_eq!(IdxRange::<User>::new(Idx::new(3), 0).count(), 0);
     }
 }

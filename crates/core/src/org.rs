@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use crate::bitset::BitSet;
 use crate::catalogue::Catalogue;
 use crate::error::{BuildError, Diagnostic, EntityKind, LookupError};
-use crate::idx::{Arena, Idx, IdxVec};
+use crate::idx::{Arena, Idx, IdxRange, IdxVec};
 use crate::model::{RoleType, Snapshot};
 use crate::policy::{parse_document, ActionPattern, Effect, ParsedStatement, ResourcePattern};
 use crate::report::{Step, StepKind};
@@ -78,6 +78,9 @@ pub(crate) type RoleIx = Idx<RoleNode>;
 pub(crate) type PolicyIx = Idx<PolicyNode>;
 /// The index of a role trust.
 pub(crate) type TrustIx = Idx<TrustNode>;
+/// The index of a statement: of the organization's own, or (past them) of an overlay's
+/// replacement documents.
+pub(crate) type StatementIx = Idx<StatementNode>;
 
 #[derive(Debug, Clone)]
 pub(crate) struct UserNode {
@@ -111,7 +114,7 @@ pub(crate) struct RoleNode {
 pub(crate) struct PolicyNode {
     pub(crate) name: String,
     pub(crate) system: bool,
-    pub(crate) statements: std::ops::Range<u32>,
+    pub(crate) statements: IdxRange<StatementNode>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,7 +157,7 @@ pub(crate) struct TrustNode {
 /// sorted, without repeats. The dense side (Allow and Deny on `*`) lives in `Org::folded_bits`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Folded {
-    pub(crate) scoped: Vec<u32>,
+    pub(crate) scoped: Vec<StatementIx>,
 }
 
 /// Who holds what: the attachment lists read backwards.
@@ -218,7 +221,7 @@ pub struct Org {
     pub(crate) groups: Arena<GroupNode>,
     pub(crate) roles: Arena<RoleNode>,
     pub(crate) policies: Arena<PolicyNode>,
-    pub(crate) statements: Vec<StatementNode>,
+    pub(crate) statements: IdxVec<StatementNode, StatementNode>,
     pub(crate) trusts: IdxVec<TrustNode, TrustNode>,
     /// The action universe, sorted: catalogue actions, literal actions of the snapshot, and the
     /// wildcards of the snapshot (each standing for the actions it covers that are not named).
@@ -486,7 +489,7 @@ impl Org {
         let mut parsed: Vec<(usize, usize, ParsedStatement)> = Vec::new();
         let mut policy_ranges = Vec::with_capacity(snapshot.policies.len());
         for (pi, policy) in snapshot.policies.iter().enumerate() {
-            let start = parsed.len() as u32;
+            let start = parsed.len();
             let statements = policy.policy_document.statement.as_slice();
             if statements.is_empty() {
                 diagnostics.push(Diagnostic {
@@ -526,15 +529,15 @@ impl Org {
                 }
                 parsed.push((pi, si, statement));
             }
-            policy_ranges.push(start..parsed.len() as u32);
+            policy_ranges.push(IdxRange::new(Idx::new(start), parsed.len() - start));
         }
 
         let universe = build_universe(catalogue, &parsed, snapshot, &mut diagnostics);
         let mut cover_cache: BTreeMap<ActionPattern, BitSet> = BTreeMap::new();
-        let statements: Vec<StatementNode> = parsed
+        let statements: IdxVec<StatementNode, StatementNode> = parsed
             .iter()
             .map(|(_, si, statement)| {
-                compile_statement(&universe, &mut cover_cache, *si as u32, statement)
+                compile_statement(&universe, &mut cover_cache, *si, statement)
             })
             .collect();
 
@@ -856,7 +859,7 @@ impl Org {
             let set = &mut bits[p * unit..(p + 1) * unit];
             let mut scoped = Vec::new();
             for s in policy.statements.clone() {
-                let statement = &self.statements[s as usize];
+                let statement = &self.statements[s];
                 if statement.resources.iter().any(ResourcePattern::is_any) {
                     let half = match statement.effect {
                         Effect::Allow => &mut set[..words],
@@ -870,7 +873,7 @@ impl Org {
             }
             folded.push(Folded { scoped });
         }
-        let settle = |mut scoped: Vec<u32>| {
+        let settle = |mut scoped: Vec<StatementIx>| {
             scoped.sort_unstable();
             scoped.dedup();
             Folded { scoped }
@@ -1506,7 +1509,7 @@ fn pick<T>(
 pub(crate) fn compile_statement(
     universe: &[ActionPattern],
     cache: &mut BTreeMap<ActionPattern, BitSet>,
-    index: u32,
+    index: usize,
     statement: &ParsedStatement,
 ) -> StatementNode {
     let mut actions = BitSet::new(universe.len());
@@ -1524,7 +1527,7 @@ pub(crate) fn compile_statement(
     }
     let few = (actions.count() <= 16).then(|| actions.iter().map(|a| a as u32).collect());
     StatementNode {
-        index,
+        index: u32::try_from(index).expect("statements per document are capped"),
         effect: statement.effect,
         patterns: statement.actions.clone(),
         few,

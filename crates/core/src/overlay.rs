@@ -6,10 +6,9 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
 
-use crate::idx::Idx;
-use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementNode, TrustIx, UserIx};
+use crate::idx::{Idx, IdxRange};
+use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementIx, StatementNode, TrustIx, UserIx};
 use crate::policy::ActionPattern;
 
 /// An attachment between two entities.
@@ -36,7 +35,7 @@ pub(crate) struct Overlay {
     pub(crate) suspension: BTreeMap<UserIx, bool>,
     /// Policies whose document is replaced: their new statements' ids, which start after the
     /// organization's own statements.
-    pub(crate) documents: BTreeMap<PolicyIx, Range<u32>>,
+    pub(crate) documents: BTreeMap<PolicyIx, IdxRange<StatementNode>>,
     pub(crate) statements: Vec<StatementNode>,
     /// Universe elements named only by replacement documents; their ids start after the
     /// organization's universe.
@@ -144,11 +143,19 @@ impl Org {
     }
 
     /// The ids of a policy's statements under the overlay.
-    pub(crate) fn policy_statements(&self, policy: PolicyIx, overlay: &Overlay) -> Range<u32> {
+    pub(crate) fn policy_statements(
+        &self,
+        policy: PolicyIx,
+        overlay: &Overlay,
+    ) -> IdxRange<StatementNode> {
         self.view(overlay).policy_statements(policy)
     }
 
-    pub(crate) fn statement<'a>(&'a self, id: u32, overlay: &'a Overlay) -> &'a StatementNode {
+    pub(crate) fn statement<'a>(
+        &'a self,
+        id: StatementIx,
+        overlay: &'a Overlay,
+    ) -> &'a StatementNode {
         self.view(overlay).statement(id)
     }
 
@@ -248,7 +255,7 @@ impl<'a> View<'a> {
     }
 
     /// The ids of a policy's statements.
-    pub(crate) fn policy_statements(self, policy: PolicyIx) -> Range<u32> {
+    pub(crate) fn policy_statements(self, policy: PolicyIx) -> IdxRange<StatementNode> {
         self.overlay
             .documents
             .get(&policy)
@@ -256,11 +263,13 @@ impl<'a> View<'a> {
             .unwrap_or_else(|| self.org.policies[policy].statements.clone())
     }
 
-    pub(crate) fn statement(self, id: u32) -> &'a StatementNode {
+    pub(crate) fn statement(self, id: StatementIx) -> &'a StatementNode {
+        // INVARIANT: an overlay's statements are numbered after the organization's own.
         let base = self.org.statements.len();
-        match usize::try_from(id).expect("32-bit ids fit in usize") {
-            id if id < base => &self.org.statements[id],
-            id => &self.overlay.statements[id - base],
+        if id.index() < base {
+            &self.org.statements[id]
+        } else {
+            &self.overlay.statements[id.index() - base]
         }
     }
 

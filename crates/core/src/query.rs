@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::QueryError;
 use crate::eval::{Grants, Overlay};
-use crate::idx::{Arena, Idx, IdxVec};
+use crate::idx::{Arena, Idx, IdxRange, IdxVec};
 use crate::org::{
-    GroupIx, GroupNode, Org, PolicyIx, PolicyNode, RoleNode, TrustIx, UserIx, UserKey,
+    GroupIx, GroupNode, Org, PolicyIx, PolicyNode, RoleNode, StatementNode, TrustIx, UserIx,
+    UserKey,
 };
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
@@ -271,7 +272,7 @@ impl Org {
         let mut out = Vec::new();
         for (p, _, policy) in self.policies.iter() {
             for s in policy.statements.clone() {
-                let statement = &self.statements[s as usize];
+                let statement = &self.statements[s];
                 if statement.effect != Effect::Allow
                     || statement.actions.count() == 0
                     || statement.resources.is_empty()
@@ -491,9 +492,9 @@ impl<'a> Sameness<'a> {
             .map(|(_, id, p)| {
                 old.policies.find(id).is_some_and(|o| {
                     let o = &old.policies[o];
-                    let statements = |org: &Org, range: std::ops::Range<u32>| {
-                        org.statements[range.start as usize..range.end as usize]
-                            .iter()
+                    let statements = |org: &Org, range: IdxRange<StatementNode>| {
+                        range
+                            .map(|s| &org.statements[s])
                             .map(|s| (s.index, s.effect, s.patterns.clone(), s.resources.clone()))
                             .collect::<Vec<_>>()
                     };

@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::bitset::BitSet;
 use crate::error::{ChangeError, ChangeSetError, EntityKind};
 use crate::eval::{Grants, Hit, Judgement, Overlay, Route, ANY_RESOURCE};
-use crate::idx::Idx;
+use crate::idx::{Idx, IdxRange};
 use crate::impact::{Class, Interner, Judged};
 use crate::model::PolicyDocument;
 use crate::org::{
     compile_statement, GroupIx, GroupKey, Org, PolicyIx, PolicyKey, Precedence, RoleIx, RoleKey,
-    StatementNode, TrustIx, TrustKey, UserIx, UserKey,
+    StatementIx, StatementNode, TrustIx, TrustKey, UserIx, UserKey,
 };
 use crate::overlay::Edge;
 use crate::policy::parse_document;
@@ -645,18 +645,14 @@ impl Org {
                 ov.extra_elements.push(pattern.clone());
             }
         }
-        let start = (self.statements.len() + ov.statements.len()) as u32;
+        let start = Idx::new(self.statements.len() + ov.statements.len());
         let mut cache = BTreeMap::new();
         for (si, statement) in parsed.iter().enumerate() {
-            ov.statements.push(compile_statement(
-                &self.universe,
-                &mut cache,
-                si as u32,
-                statement,
-            ));
+            ov.statements
+                .push(compile_statement(&self.universe, &mut cache, si, statement));
         }
         ov.documents
-            .insert(policy, start..start + parsed.len() as u32);
+            .insert(policy, IdxRange::new(start, parsed.len()));
         Ok(())
     }
 
@@ -1356,7 +1352,7 @@ impl Org {
     fn entries_outside(&self, user: UserIx, mask: &BitSet) -> usize {
         let words = self.set_words();
         let mut star = vec![0u64; words];
-        let mut scoped: Vec<u32> = Vec::new();
+        let mut scoped: Vec<StatementIx> = Vec::new();
         self.each_folded(user, |set| {
             let (allow, deny) = self.folded_set(set);
             for ((s, a), d) in star.iter_mut().zip(allow).zip(deny) {
@@ -1376,7 +1372,7 @@ impl Org {
             scoped.dedup();
             let mut keyed: BTreeMap<&crate::policy::ResourcePattern, Vec<u64>> = BTreeMap::new();
             for &s in &scoped {
-                let statement = &self.statements[s as usize];
+                let statement = &self.statements[s];
                 for resource in statement.resources.iter().filter(|r| !r.is_any()) {
                     let bits = keyed.entry(resource).or_insert_with(|| vec![0u64; words]);
                     for (b, a) in bits.iter_mut().zip(statement.actions.words()) {
