@@ -214,8 +214,8 @@ pub struct CompileOptions {
 /// answering would silently name whichever entity sits at the same position.
 #[derive(Debug, Clone)]
 pub struct Org {
-    pub(crate) org_id: String,
-    pub(crate) org_name: String,
+    org_id: String,
+    org_name: String,
     pub(crate) root: Option<UserIx>,
     pub(crate) users: Arena<UserNode>,
     pub(crate) groups: Arena<GroupNode>,
@@ -232,10 +232,10 @@ pub struct Org {
     /// order: set `p`, then `policies + r`, then `policies + roles + g`), each `2 × words` long:
     /// the Allow words, then the Deny words. One flat array, so that a user's OR pass reads
     /// memory in order.
-    pub(crate) folded_bits: Vec<u64>,
+    folded_bits: Vec<u64>,
     /// The sparse side of each folded set, indexed like `folded_bits`.
     pub(crate) folded: Vec<Folded>,
-    pub(crate) diagnostics: Vec<Diagnostic>,
+    diagnostics: Vec<Diagnostic>,
     /// The path step of every entity, built once: paths share their strings.
     pub(crate) steps: Steps,
     /// The rule between Allow and Deny, for every answer.

@@ -571,7 +571,7 @@ impl<'a> Sameness<'a> {
             && (self.old.root == Some(old)) == (self.new.root == Some(new))
             // Root's one path names the organization.
             && (self.new.root != Some(new)
-                || (self.old.org_id == self.new.org_id && self.old.org_name == self.new.org_name))
+                || (self.old.id() == self.new.id() && self.old.name() == self.new.name()))
             && self.list(&o.policies, &n.policies)
             && self.list(&o.roles, &n.roles)
             && self.list(&o.groups, &n.groups)
