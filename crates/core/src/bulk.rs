@@ -27,6 +27,9 @@ pub struct ScopedCell {
 
 /// Every user's standing decisions: per user and universe element, on resource `*`. The cells
 /// of resources that statements name (the sparse side) are judged on demand, per user.
+///
+/// Its methods panic on a key of another organization than the one that built it, as
+/// [`Org`]'s do.
 #[derive(Debug, Clone)]
 pub struct AccessMatrix<'a> {
     org: &'a Org,

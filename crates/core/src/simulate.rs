@@ -42,6 +42,9 @@ pub enum Principal {
 }
 
 /// A change to simulate.
+///
+/// Its keys name entities of one organization: simulating or checking it with another panics
+/// (see [`Org`]).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Change {
