@@ -9,7 +9,7 @@
 //! user from their routes, as [`Org::explain`] judges: slower, and the same answers.
 
 use crate::eval::{Overlay, ANY_RESOURCE};
-use crate::org::{Org, Precedence, UserKey};
+use crate::org::{Org, Precedence, StatementIx, UserIx, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::Decision;
 
@@ -27,6 +27,9 @@ pub struct ScopedCell {
 
 /// Every user's standing decisions: per user and universe element, on resource `*`. The cells
 /// of resources that statements name (the sparse side) are judged on demand, per user.
+///
+/// Its methods panic on a key of another organization than the one that built it, as
+/// [`Org`]'s do.
 #[derive(Debug, Clone)]
 pub struct AccessMatrix<'a> {
     org: &'a Org,
@@ -37,13 +40,13 @@ pub struct AccessMatrix<'a> {
 impl AccessMatrix<'_> {
     /// Whether `user` may perform universe element `element` on `*`.
     pub fn allowed(&self, user: UserKey, element: usize) -> bool {
-        let at = user.0 as usize * self.words;
+        let at = self.org.user_ix(user).index() * self.words;
         self.allowed[at + element / 64] & (1 << (element % 64)) != 0
     }
 
     /// How many universe elements `user` may perform on `*`.
     pub fn allowed_count(&self, user: UserKey) -> usize {
-        let at = user.0 as usize * self.words;
+        let at = self.org.user_ix(user).index() * self.words;
         self.allowed[at..at + self.words]
             .iter()
             .map(|w| w.count_ones() as usize)
@@ -54,13 +57,13 @@ impl AccessMatrix<'_> {
     /// `allowed` is net of. Judged on demand (one more OR pass over the user's folded sets), so
     /// that the matrix keeps one bit per cell.
     pub fn denied(&self, user: UserKey) -> Vec<u32> {
-        self.org.denied_of(user.0)
+        self.org.denied_of(self.org.user_ix(user))
     }
 
     /// The decisions on named resources: every (element, resource key) that a statement the
     /// user reaches names, with its decision, sorted.
     pub fn scoped(&self, user: UserKey) -> Vec<ScopedCell> {
-        self.org.scoped_of(user.0)
+        self.org.scoped_of(self.org.user_ix(user))
     }
 }
 
@@ -78,12 +81,12 @@ impl Org {
         let mut deny = vec![0u64; words];
         let folded = self.folded_decide();
         let none = Overlay::none();
-        for (u, row) in allowed
-            .chunks_exact_mut(words.max(1))
-            .enumerate()
-            .take(self.users.len())
+        for (u, row) in self
+            .users
+            .indices()
+            .zip(allowed.chunks_exact_mut(words.max(1)))
         {
-            if self.root == Some(u as u32) {
+            if self.root == Some(u) {
                 row.fill(u64::MAX);
                 let tail = self.universe.len() % 64;
                 if tail != 0 {
@@ -92,7 +95,7 @@ impl Org {
                 continue;
             }
             if !folded {
-                let grants = self.grants(u as u32, &none);
+                let grants = self.grants(u, &none);
                 for a in grants.actions() {
                     if grants.judge(self, &none, a, &ANY_RESOURCE).allowed() {
                         row[a as usize / 64] |= 1 << (a % 64);
@@ -101,7 +104,7 @@ impl Org {
                 continue;
             }
             deny.fill(0);
-            self.each_folded(u as u32, |set| {
+            self.each_folded(u, |set| {
                 let (set_allow, set_deny) = self.folded_set(set);
                 for i in 0..words {
                     row[i] |= set_allow[i];
@@ -122,16 +125,16 @@ impl Org {
     /// Calls `visit` with the index of each pre-folded set a user with standing access
     /// reaches: their direct policies, their assignable roles, their groups. Nothing for a
     /// suspended user.
-    pub(crate) fn each_folded(&self, user: u32, mut visit: impl FnMut(usize)) {
-        let node = &self.users[user as usize];
+    pub(crate) fn each_folded(&self, user: UserIx, mut visit: impl FnMut(usize)) {
+        let node = &self.users[user];
         if node.suspended {
             return;
         }
         for &p in &node.policies {
-            visit(p as usize);
+            visit(p.index());
         }
         for &r in &node.roles {
-            if self.roles[r as usize].assignable {
+            if self.roles[r].assignable {
                 visit(self.role_set(r));
             }
         }
@@ -142,7 +145,7 @@ impl Org {
 
     /// Whether any statement the user reaches (with standing access) covers `element`, on any
     /// resource: a cheap filter before walking routes.
-    pub(crate) fn reaches_element(&self, user: u32, element: usize) -> bool {
+    pub(crate) fn reaches_element(&self, user: UserIx, element: usize) -> bool {
         let bit = |words: &[u64]| words[element / 64] & (1 << (element % 64)) != 0;
         let mut found = false;
         self.each_folded(user, |set| {
@@ -155,13 +158,13 @@ impl Org {
                 || self.folded[set]
                     .scoped
                     .iter()
-                    .any(|&s| self.statements[s as usize].actions.contains(element));
+                    .any(|&s| self.statements[s].actions.contains(element));
         });
         found
     }
 
     /// The elements a user is explicitly denied on `*` (see [`AccessMatrix::denied`]).
-    fn denied_of(&self, user: u32) -> Vec<u32> {
+    fn denied_of(&self, user: UserIx) -> Vec<u32> {
         if self.root == Some(user) {
             return Vec::new();
         }
@@ -191,7 +194,7 @@ impl Org {
     }
 
     /// A user's decisions on named resources (see [`AccessMatrix::scoped`]).
-    fn scoped_of(&self, user: u32) -> Vec<ScopedCell> {
+    fn scoped_of(&self, user: UserIx) -> Vec<ScopedCell> {
         if self.root == Some(user) {
             return Vec::new();
         }
@@ -223,7 +226,7 @@ impl Org {
     }
 
     /// [`Org::scoped_of`] judged from the user's routes, key by key, under any precedence.
-    fn scoped_judged(&self, user: u32) -> Vec<ScopedCell> {
+    fn scoped_judged(&self, user: UserIx) -> Vec<ScopedCell> {
         let none = Overlay::none();
         let grants = self.grants(user, &none);
         let mut cells = Vec::new();
@@ -253,7 +256,7 @@ impl Org {
         action: &ActionPattern,
         resource: &ResourcePattern,
     ) -> Decision {
-        let u = user.0;
+        let u = self.user_ix(user);
         if self.root == Some(u) {
             return Decision::Allowed;
         }
@@ -276,7 +279,7 @@ impl Org {
             deny |= bit(set_deny);
             if !resource.is_any() {
                 for &s in &self.folded[set].scoped {
-                    let st = &self.statements[s as usize];
+                    let st = &self.statements[s];
                     if st.actions.contains(a) && st.covers_resource(resource) {
                         match st.effect {
                             Effect::Allow => allow = true,
@@ -296,14 +299,14 @@ impl Org {
     /// Judges the cells the scoped statements name. `allow_row` is already net of Denies on `*`.
     fn scoped_cells(
         &self,
-        statements: &[u32],
+        statements: &[StatementIx],
         allow_row: &[u64],
         deny_row: &[u64],
     ) -> Vec<ScopedCell> {
         let bit = |row: &[u64], a: usize| row[a / 64] & (1 << (a % 64)) != 0;
         let mut cells: Vec<(u32, &ResourcePattern)> = Vec::new();
         for &s in statements {
-            let statement = &self.statements[s as usize];
+            let statement = &self.statements[s];
             for a in statement.actions.iter() {
                 for r in statement.resources.iter().filter(|r| !r.is_any()) {
                     cells.push((a as u32, r));
@@ -317,7 +320,7 @@ impl Org {
             .filter_map(|(a, key)| {
                 let covering = statements
                     .iter()
-                    .map(|&s| &self.statements[s as usize])
+                    .map(|&s| &self.statements[s])
                     .filter(|st| st.actions.contains(a as usize) && st.covers_resource(key));
                 let (mut allow, mut deny) = (bit(allow_row, a as usize), bit(deny_row, a as usize));
                 for st in covering {

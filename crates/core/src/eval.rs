@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use crate::bitset::BitSet;
 use crate::error::QueryError;
-use crate::org::{Org, Precedence, UserKey};
+use crate::org::{
+    GroupIx, Org, PolicyIx, Precedence, RoleIx, StatementIx, TrustIx, UserIx, UserKey,
+};
 pub(crate) use crate::overlay::Overlay;
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
@@ -20,9 +22,9 @@ use crate::report::{
 /// How a user reaches a policy. The user is implicit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Route {
-    pub(crate) group: Option<u32>,
-    pub(crate) role: Option<u32>,
-    pub(crate) policy: u32,
+    pub(crate) group: Option<GroupIx>,
+    pub(crate) role: Option<RoleIx>,
+    pub(crate) policy: PolicyIx,
 }
 
 impl Route {
@@ -37,7 +39,7 @@ impl Route {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Hit {
     pub(crate) route: Route,
-    pub(crate) statement: u32,
+    pub(crate) statement: StatementIx,
 }
 
 /// The key `*`, shared.
@@ -285,10 +287,11 @@ impl Grants {
 
 impl Org {
     /// Every route from `user` to a policy under `overlay`, for a user with standing access.
-    pub(crate) fn routes(&self, user: u32, overlay: &Overlay) -> Vec<Route> {
+    pub(crate) fn routes(&self, user: UserIx, overlay: &Overlay) -> Vec<Route> {
+        let view = self.view(overlay);
         let mut routes = Vec::new();
-        let via_role = |group: Option<u32>, role: u32, routes: &mut Vec<Route>| {
-            for &policy in self.role_policies(role, overlay).iter() {
+        let via_role = |group: Option<GroupIx>, role: RoleIx, routes: &mut Vec<Route>| {
+            for &policy in view.role_policies(role).iter() {
                 routes.push(Route {
                     group,
                     role: Some(role),
@@ -296,25 +299,25 @@ impl Org {
                 });
             }
         };
-        for &policy in self.user_policies(user, overlay).iter() {
+        for &policy in view.user_policies(user).iter() {
             routes.push(Route {
                 group: None,
                 role: None,
                 policy,
             });
         }
-        for role in self.user_roles(user, overlay) {
+        for role in view.user_roles(user) {
             via_role(None, role, &mut routes);
         }
-        for &group in self.user_groups(user, overlay).iter() {
-            for &policy in self.group_policies(group, overlay).iter() {
+        for &group in view.user_groups(user).iter() {
+            for &policy in view.group_policies(group).iter() {
                 routes.push(Route {
                     group: Some(group),
                     role: None,
                     policy,
                 });
             }
-            for role in self.group_roles(group, overlay) {
+            for role in view.group_roles(group) {
                 via_role(Some(group), role, &mut routes);
             }
         }
@@ -323,14 +326,14 @@ impl Org {
 
     /// Every statement the user reaches under `overlay`, spread over the universe elements it
     /// covers (the overlay's extra elements included). Empty without standing access.
-    pub(crate) fn grants(&self, user: u32, overlay: &Overlay) -> Grants {
+    pub(crate) fn grants(&self, user: UserIx, overlay: &Overlay) -> Grants {
         self.grants_over(user, overlay, &self.routes(user, overlay), None)
     }
 
     /// [`Org::grants`] over given routes, and only for the elements of `mask` when given.
     pub(crate) fn grants_over(
         &self,
-        user: u32,
+        user: UserIx,
         overlay: &Overlay,
         routes: &[Route],
         mask: Option<&BitSet>,
@@ -367,31 +370,26 @@ impl Org {
     /// (trust, via group) pairs: the trusts that name the user or one of their groups.
     pub(crate) fn trusts_of(
         &self,
-        user: u32,
+        user: UserIx,
         overlay: &Overlay,
-    ) -> BTreeMap<usize, Vec<Option<u32>>> {
-        let mut found: BTreeMap<usize, Vec<Option<u32>>> = BTreeMap::new();
+    ) -> BTreeMap<TrustIx, Vec<Option<GroupIx>>> {
+        let mut found: BTreeMap<TrustIx, Vec<Option<GroupIx>>> = BTreeMap::new();
         if !self.has_standing(user, overlay) {
             return found;
         }
-        let live = |t: u32| {
+        let live = |t: TrustIx| {
             !overlay.deleted_trusts.contains(&t)
-                && !overlay
-                    .deleted_roles
-                    .contains(&self.trusts[t as usize].role)
+                && !overlay.deleted_roles.contains(&self.trusts[t].role)
         };
-        for &t in self.reverse.user_trusts[user as usize]
-            .iter()
-            .filter(|&&t| live(t))
-        {
-            found.entry(t as usize).or_default().push(None);
+        for &t in self.reverse.user_trusts[user].iter().filter(|&&t| live(t)) {
+            found.entry(t).or_default().push(None);
         }
-        for &group in self.user_groups(user, overlay).iter() {
-            for &t in self.reverse.group_trusts[group as usize]
+        for &group in self.view(overlay).user_groups(user).iter() {
+            for &t in self.reverse.group_trusts[group]
                 .iter()
                 .filter(|&&t| live(t))
             {
-                found.entry(t as usize).or_default().push(Some(group));
+                found.entry(t).or_default().push(Some(group));
             }
         }
         found
@@ -414,7 +412,7 @@ impl Org {
     }
 
     /// The statements a user reaches that cover one universe element (no overlay extras).
-    pub(crate) fn grants_for(&self, user: u32, overlay: &Overlay, element: u32) -> Grants {
+    pub(crate) fn grants_for(&self, user: UserIx, overlay: &Overlay, element: u32) -> Grants {
         let mut grants = Grants::default();
         if !self.has_standing(user, overlay) {
             return grants;
@@ -434,13 +432,10 @@ impl Org {
         grants
     }
 
-    pub(crate) fn user_summary(&self, user: u32) -> UserSummary {
-        let (id, node) = self
-            .users
-            .get_index(user as usize)
-            .expect("user of this org");
+    pub(crate) fn user_summary(&self, user: UserIx) -> UserSummary {
+        let node = &self.users[user];
         UserSummary {
-            id: id.clone(),
+            id: self.users.id(user).to_string(),
             email: node.email.clone(),
             name: node.name.clone(),
             service_user: node.service_user,
@@ -449,46 +444,43 @@ impl Org {
         }
     }
 
-    fn user_step(&self, user: u32) -> Step {
-        self.steps.users[user as usize].clone()
+    fn user_step(&self, user: UserIx) -> Step {
+        self.steps.users[user].clone()
     }
 
-    fn group_step(&self, group: u32) -> Step {
-        self.steps.groups[group as usize].clone()
+    fn group_step(&self, group: GroupIx) -> Step {
+        self.steps.groups[group].clone()
     }
 
-    pub(crate) fn group_ref(&self, group: u32) -> EntityRef {
-        let (id, node) = self
-            .groups
-            .get_index(group as usize)
-            .expect("group of this org");
+    pub(crate) fn group_ref(&self, group: GroupIx) -> EntityRef {
+        let node = &self.groups[group];
         EntityRef {
-            id: id.clone(),
+            id: self.groups.id(group).to_string(),
             name: node.display_name.clone(),
         }
     }
 
-    pub(crate) fn root_path(&self, user: u32) -> Path {
+    pub(crate) fn root_path(&self, user: UserIx) -> Path {
         vec![self.user_step(user), self.steps.organization.clone()]
     }
 
-    pub(crate) fn path(&self, user: u32, hit: &Hit, overlay: &Overlay) -> Path {
+    pub(crate) fn path(&self, user: UserIx, hit: &Hit, overlay: &Overlay) -> Path {
         let mut path = Vec::with_capacity(5);
         path.push(self.user_step(user));
         if let Some(group) = hit.route.group {
             path.push(self.group_step(group));
         }
         if let Some(role) = hit.route.role {
-            path.push(self.steps.roles[role as usize].clone());
+            path.push(self.steps.roles[role].clone());
         }
-        path.push(self.steps.policies[hit.route.policy as usize].clone());
+        path.push(self.steps.policies[hit.route.policy].clone());
         path.push(Step::statement(
             self.statement(hit.statement, overlay).index,
         ));
         path
     }
 
-    pub(crate) fn paths(&self, user: u32, hits: &[Hit], overlay: &Overlay) -> Vec<Path> {
+    pub(crate) fn paths(&self, user: UserIx, hits: &[Hit], overlay: &Overlay) -> Vec<Path> {
         let mut paths: Vec<Path> = hits
             .iter()
             .map(|hit| self.path(user, hit, overlay))
@@ -499,7 +491,7 @@ impl Org {
 
     pub(crate) fn entry(
         &self,
-        user: u32,
+        user: UserIx,
         action: u32,
         key: &ResourcePattern,
         hits: &[Hit],
@@ -514,17 +506,14 @@ impl Org {
 
     pub(crate) fn assumables(
         &self,
-        user: u32,
-        trusts: &BTreeMap<usize, Vec<Option<u32>>>,
+        user: UserIx,
+        trusts: &BTreeMap<TrustIx, Vec<Option<GroupIx>>>,
     ) -> Vec<Assumable> {
         let mut out: Vec<Assumable> = trusts
             .iter()
             .map(|(&t, vias)| {
                 let trust = &self.trusts[t];
-                let (role_id, role) = self
-                    .roles
-                    .get_index(trust.role as usize)
-                    .expect("role of this org");
+                let (role_id, role) = (self.roles.id(trust.role), &self.roles[trust.role]);
                 let mut via: Vec<Path> = vias
                     .iter()
                     .map(|group| {
@@ -536,7 +525,7 @@ impl Org {
                 via.sort();
                 Assumable {
                     role: EntityRef {
-                        id: role_id.clone(),
+                        id: role_id.to_string(),
                         name: role.name.clone(),
                     },
                     trust: TrustSummary {
@@ -553,7 +542,7 @@ impl Org {
         out
     }
 
-    pub(crate) fn effective_under(&self, user: u32, overlay: &Overlay) -> Effective {
+    pub(crate) fn effective_under(&self, user: UserIx, overlay: &Overlay) -> Effective {
         let mut allowed = Vec::new();
         let mut denied = Vec::new();
         if self.root == Some(user) {
@@ -592,7 +581,7 @@ impl Org {
     /// Entries are sorted by action, then resource; paths are sorted. The root user gets one
     /// entry, `*` on `*`, through the organization; a suspended user gets none.
     pub fn effective(&self, user: UserKey) -> Effective {
-        self.effective_under(user.0, &Overlay::none())
+        self.effective_under(self.user_ix(user), &Overlay::none())
     }
 
     /// The decision for one action on one resource, with every path behind it.
@@ -608,6 +597,8 @@ impl Org {
         action: &str,
         resource: &str,
     ) -> Result<Explanation, QueryError> {
+        // The key first: a key of another organization panics whatever the other arguments.
+        let user = self.user_ix(user);
         let asked = ActionPattern::parse(action).map_err(|source| QueryError::Action { source })?;
         if asked.is_wildcard() && self.universe.binary_search(&asked).is_err() {
             return Err(QueryError::UnnamedWildcard {
@@ -616,7 +607,6 @@ impl Org {
         }
         let key =
             ResourcePattern::parse(resource).map_err(|source| QueryError::Resource { source })?;
-        let user = user.0;
         let (element, evaluated_as) = match self.locate(&asked) {
             Some((i, true)) => (Some(i), None),
             Some((i, false)) => (Some(i), Some(self.universe[i as usize].to_string())),

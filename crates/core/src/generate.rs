@@ -727,7 +727,9 @@ mod broad_tests {
             .collect();
         let active: Vec<_> = org
             .users()
-            .filter(|&u| !org.is_root(u) && !snapshot.users[u.0 as usize].suspended)
+            .zip(&snapshot.users)
+            .filter(|&(u, user)| !org.is_root(u) && !user.suspended)
+            .map(|(u, _)| u)
             .collect();
         let allowed: usize = active
             .iter()

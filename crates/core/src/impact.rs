@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::bitset::BitSet;
 use crate::eval::{Hit, Route};
-use crate::org::Org;
+use crate::org::{Org, PolicyIx};
 use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
 use crate::report::{
@@ -265,7 +265,7 @@ pub(crate) struct Interner<'a> {
     keys: Vec<PathKey>,
     path_ids: FxMap<PathKey, PathId>,
     /// Per statement (policy, index in the document): the elements it covers before or after.
-    covered: FxMap<(u32, u32), BitSet>,
+    covered: FxMap<(PolicyIx, u32), BitSet>,
     /// Resource keys, each allocated once.
     resources: FxMap<String, Arc<str>>,
 }
@@ -361,7 +361,9 @@ impl<'a> Interner<'a> {
             }
         }
         let mut user = UserImpact {
-            user: self.org.user_summary(judged.user),
+            user: self
+                .org
+                .user_summary(crate::idx::Idx::from_raw(judged.user)),
             counts,
             assumable_lost: std::mem::take(&mut judged.assumable_lost),
             assumable_gained: std::mem::take(&mut judged.assumable_gained),
@@ -481,7 +483,7 @@ impl<'a> Interner<'a> {
     pub(crate) fn table(&mut self, action_ids: &[u32]) -> (Vec<ImpactPath>, Vec<Vec<ActionId>>) {
         let mut table = Vec::with_capacity(self.paths.len());
         let mut coverage: Vec<Vec<ActionId>> = Vec::new();
-        let mut set_ids: FxMap<(u32, u32), u32> = FxMap::default();
+        let mut set_ids: FxMap<(PolicyIx, u32), u32> = FxMap::default();
         let mut by_content: FxMap<Vec<ActionId>, u32> = FxMap::default();
         for i in 0..self.paths.len() {
             let key = self.keys[i];
@@ -699,12 +701,12 @@ impl<'a> Interner<'a> {
         let route = key.route;
         let mut path = Vec::with_capacity(4);
         if let Some(group) = route.group {
-            path.push(org.steps.groups[group as usize].clone());
+            path.push(org.steps.groups[group].clone());
         }
         if let Some(role) = route.role {
-            path.push(org.steps.roles[role as usize].clone());
+            path.push(org.steps.roles[role].clone());
         }
-        path.push(org.steps.policies[route.policy as usize].clone());
+        path.push(org.steps.policies[route.policy].clone());
         path.push(Step::statement(key.index));
         path
     }

@@ -65,6 +65,7 @@ mod eval;
 pub mod generate;
 #[cfg(feature = "graph")]
 pub mod graph;
+mod idx;
 mod impact;
 pub mod model;
 mod org;

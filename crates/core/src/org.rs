@@ -3,35 +3,84 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 
 use indexmap::IndexMap;
 
 use crate::bitset::BitSet;
 use crate::catalogue::Catalogue;
 use crate::error::{BuildError, Diagnostic, EntityKind, LookupError};
+use crate::idx::{Arena, Idx, IdxRange, IdxVec};
 use crate::model::{RoleType, Snapshot};
 use crate::policy::{parse_document, ActionPattern, Effect, ParsedStatement, ResourcePattern};
 use crate::report::{Step, StepKind};
 
-/// A user of a compiled [`Org`], found with [`Org::find_user`]. Valid only for the `Org` that made it.
+/// Which compiled organization a key belongs to: a number drawn once per [`Org::compile`], from
+/// a counter shared by the process. A clone of an `Org` keeps its stamp (its keys are valid for
+/// the clone, which holds the same entities).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct UserKey(pub(crate) u32);
+pub(crate) struct Stamp(u32);
 
-/// A group of a compiled [`Org`], found with [`Org::find_group`]. Valid only for the `Org` that made it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GroupKey(pub(crate) u32);
+impl Stamp {
+    /// A stamp no other organization of this process has (until the counter wraps, after
+    /// 2^32 compilations).
+    fn fresh() -> Stamp {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        Stamp(NEXT.fetch_add(1, AtomicOrdering::Relaxed))
+    }
+}
 
-/// A role of a compiled [`Org`], found with [`Org::find_role`]. Valid only for the `Org` that made it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RoleKey(pub(crate) u32);
+macro_rules! keys {
+    ($($(#[$doc:meta])* $key:ident($ix:ident);)*) => {$(
+        $(#[$doc])*
+        ///
+        /// A key is valid only for the `Org` that made it (and its clones): it carries that
+        /// organization's stamp, and every method of [`Org`] that takes a key panics when given
+        /// one of another organization, rather than answering for whichever entity has the same
+        /// position there.
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $key {
+            org: Stamp,
+            ix: $ix,
+        }
 
-/// A policy of a compiled [`Org`], found with [`Org::find_policy`]. Valid only for the `Org` that made it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PolicyKey(pub(crate) u32);
+        // Keys print as their kind and position (`UserKey(3)`), as they always have.
+        impl std::fmt::Debug for $key {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}({})", stringify!($key), self.ix.raw())
+            }
+        }
+    )*};
+}
 
-/// A role trust of a compiled [`Org`], found with [`Org::find_trust`]. Valid only for the `Org` that made it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TrustKey(pub(crate) u32);
+keys! {
+    /// A user of a compiled [`Org`], found with [`Org::find_user`] or listed by [`Org::users`].
+    UserKey(UserIx);
+    /// A group of a compiled [`Org`], found with [`Org::find_group`] or listed by [`Org::groups`].
+    GroupKey(GroupIx);
+    /// A role of a compiled [`Org`], found with [`Org::find_role`] or listed by [`Org::roles`].
+    RoleKey(RoleIx);
+    /// A policy of a compiled [`Org`], found with [`Org::find_policy`] or listed by
+    /// [`Org::policies`].
+    PolicyKey(PolicyIx);
+    /// A role trust of a compiled [`Org`], found with [`Org::find_trust`] or listed by
+    /// [`Org::trusts`].
+    TrustKey(TrustIx);
+}
+
+/// The index of a user in [`Org`]'s arena of users.
+pub(crate) type UserIx = Idx<UserNode>;
+/// The index of a group.
+pub(crate) type GroupIx = Idx<GroupNode>;
+/// The index of a role.
+pub(crate) type RoleIx = Idx<RoleNode>;
+/// The index of a policy.
+pub(crate) type PolicyIx = Idx<PolicyNode>;
+/// The index of a role trust.
+pub(crate) type TrustIx = Idx<TrustNode>;
+/// The index of a statement: of the organization's own, or (past them) of an overlay's
+/// replacement documents.
+pub(crate) type StatementIx = Idx<StatementNode>;
 
 #[derive(Debug, Clone)]
 pub(crate) struct UserNode {
@@ -39,33 +88,33 @@ pub(crate) struct UserNode {
     pub(crate) name: String,
     pub(crate) service_user: bool,
     pub(crate) suspended: bool,
-    pub(crate) policies: Vec<u32>,
+    pub(crate) policies: Vec<PolicyIx>,
     /// Every attached role; assumable ones grant nothing (a diagnostic says so).
-    pub(crate) roles: Vec<u32>,
+    pub(crate) roles: Vec<RoleIx>,
     /// Groups the user is a member of, in snapshot order.
-    pub(crate) groups: Vec<u32>,
+    pub(crate) groups: Vec<GroupIx>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct GroupNode {
     pub(crate) display_name: String,
-    pub(crate) policies: Vec<u32>,
+    pub(crate) policies: Vec<PolicyIx>,
     /// Every attached role; assumable ones grant nothing.
-    pub(crate) roles: Vec<u32>,
+    pub(crate) roles: Vec<RoleIx>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct RoleNode {
     pub(crate) name: String,
     pub(crate) assignable: bool,
-    pub(crate) policies: Vec<u32>,
+    pub(crate) policies: Vec<PolicyIx>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct PolicyNode {
     pub(crate) name: String,
     pub(crate) system: bool,
-    pub(crate) statements: std::ops::Range<u32>,
+    pub(crate) statements: IdxRange<StatementNode>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,10 +145,10 @@ impl StatementNode {
 #[derive(Debug, Clone)]
 pub(crate) struct TrustNode {
     pub(crate) id: String,
-    pub(crate) role: u32,
+    pub(crate) role: RoleIx,
     pub(crate) trust_type: String,
-    pub(crate) user: Option<u32>,
-    pub(crate) group: Option<u32>,
+    pub(crate) user: Option<UserIx>,
+    pub(crate) group: Option<GroupIx>,
     pub(crate) conditions: Option<serde_json::Value>,
     pub(crate) valid_until: Option<String>,
 }
@@ -108,21 +157,21 @@ pub(crate) struct TrustNode {
 /// sorted, without repeats. The dense side (Allow and Deny on `*`) lives in `Org::folded_bits`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Folded {
-    pub(crate) scoped: Vec<u32>,
+    pub(crate) scoped: Vec<StatementIx>,
 }
 
 /// Who holds what: the attachment lists read backwards.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Reverse {
-    pub(crate) group_members: Vec<Vec<u32>>,
-    pub(crate) role_users: Vec<Vec<u32>>,
-    pub(crate) role_groups: Vec<Vec<u32>>,
-    pub(crate) policy_users: Vec<Vec<u32>>,
-    pub(crate) policy_groups: Vec<Vec<u32>>,
-    pub(crate) policy_roles: Vec<Vec<u32>>,
+    pub(crate) group_members: IdxVec<GroupNode, Vec<UserIx>>,
+    pub(crate) role_users: IdxVec<RoleNode, Vec<UserIx>>,
+    pub(crate) role_groups: IdxVec<RoleNode, Vec<GroupIx>>,
+    pub(crate) policy_users: IdxVec<PolicyNode, Vec<UserIx>>,
+    pub(crate) policy_groups: IdxVec<PolicyNode, Vec<GroupIx>>,
+    pub(crate) policy_roles: IdxVec<PolicyNode, Vec<RoleIx>>,
     /// The trusts naming each user, and each group.
-    pub(crate) user_trusts: Vec<Vec<u32>>,
-    pub(crate) group_trusts: Vec<Vec<u32>>,
+    pub(crate) user_trusts: IdxVec<UserNode, Vec<TrustIx>>,
+    pub(crate) group_trusts: IdxVec<GroupNode, Vec<TrustIx>>,
 }
 
 /// Which statement wins when an Allow and a Deny both cover an (action, resource key) of a user.
@@ -155,17 +204,25 @@ pub struct CompileOptions {
 ///
 /// Build it with [`Org::compile`] (or [`Org::compile_with`]); ask it with [`Org::effective`], [`Org::explain`] and
 /// [`Org::simulate`].
+///
+/// # Panics
+///
+/// Entities are named by keys ([`UserKey`], [`GroupKey`], [`RoleKey`], [`PolicyKey`],
+/// [`TrustKey`]), which belong to the organization that made them. Every method that takes a
+/// key, directly or inside a [`Change`](crate::Change), panics when given a key of another
+/// organization (even one compiled from the same snapshot): that is a bug in the caller, and
+/// answering would silently name whichever entity sits at the same position.
 #[derive(Debug, Clone)]
 pub struct Org {
-    pub(crate) org_id: String,
-    pub(crate) org_name: String,
-    pub(crate) root: Option<u32>,
-    pub(crate) users: IndexMap<String, UserNode>,
-    pub(crate) groups: IndexMap<String, GroupNode>,
-    pub(crate) roles: IndexMap<String, RoleNode>,
-    pub(crate) policies: IndexMap<String, PolicyNode>,
-    pub(crate) statements: Vec<StatementNode>,
-    pub(crate) trusts: Vec<TrustNode>,
+    org_id: String,
+    org_name: String,
+    pub(crate) root: Option<UserIx>,
+    pub(crate) users: Arena<UserNode>,
+    pub(crate) groups: Arena<GroupNode>,
+    pub(crate) roles: Arena<RoleNode>,
+    pub(crate) policies: Arena<PolicyNode>,
+    pub(crate) statements: IdxVec<StatementNode, StatementNode>,
+    pub(crate) trusts: IdxVec<TrustNode, TrustNode>,
     /// The action universe, sorted: catalogue actions, literal actions of the snapshot, and the
     /// wildcards of the snapshot (each standing for the actions it covers that are not named).
     pub(crate) universe: Vec<ActionPattern>,
@@ -175,16 +232,18 @@ pub struct Org {
     /// order: set `p`, then `policies + r`, then `policies + roles + g`), each `2 × words` long:
     /// the Allow words, then the Deny words. One flat array, so that a user's OR pass reads
     /// memory in order.
-    pub(crate) folded_bits: Vec<u64>,
+    folded_bits: Vec<u64>,
     /// The sparse side of each folded set, indexed like `folded_bits`.
     pub(crate) folded: Vec<Folded>,
-    pub(crate) diagnostics: Vec<Diagnostic>,
+    diagnostics: Vec<Diagnostic>,
     /// The path step of every entity, built once: paths share their strings.
     pub(crate) steps: Steps,
     /// The rule between Allow and Deny, for every answer.
     pub(crate) precedence: Precedence,
     /// Exact-match indexes for the `find_*` lookups.
-    pub(crate) lookup: Lookup,
+    lookup: Lookup,
+    /// The stamp of this organization's keys.
+    stamp: Stamp,
 }
 
 /// The positions of the entities that share one key, in snapshot order, by the key's hash.
@@ -193,18 +252,23 @@ pub struct Org {
 /// (compiling 100,000 users would otherwise copy every email), and one entity per key, the
 /// common case, needs no list. A hash names candidates only; the caller checks each against
 /// the entity itself, so a collision costs a comparison, never a wrong answer.
-#[derive(Debug, Clone, Default)]
-struct Positions(HashMap<u64, Hits>);
+#[derive(Debug, Clone)]
+struct Positions<T>(HashMap<u64, Hits<T>>);
 
 #[derive(Debug, Clone)]
-enum Hits {
-    One(u32),
-    Many(Vec<u32>),
+enum Hits<T> {
+    One(Idx<T>),
+    Many(Vec<Idx<T>>),
 }
 
-impl Positions {
-    fn insert(&mut self, key: &str, position: usize) {
-        let position = position as u32;
+impl<T> Default for Positions<T> {
+    fn default() -> Positions<T> {
+        Positions(HashMap::new())
+    }
+}
+
+impl<T> Positions<T> {
+    fn insert(&mut self, key: &str, position: Idx<T>) {
         self.0
             .entry(key_hash(key))
             .and_modify(|hits| match hits {
@@ -215,7 +279,7 @@ impl Positions {
     }
 
     /// The candidates for `key`, in snapshot order.
-    fn get(&self, key: &str) -> &[u32] {
+    fn get(&self, key: &str) -> &[Idx<T>] {
         match self.0.get(&key_hash(key)) {
             None => &[],
             Some(Hits::One(one)) => std::slice::from_ref(one),
@@ -242,16 +306,25 @@ fn ascii_lower(text: &str) -> Cow<'_, str> {
 }
 
 /// Entities by name: as written, and lowercased (Unicode), for [`find_named`].
-#[derive(Debug, Clone, Default)]
-pub(crate) struct NameIndex {
-    exact: Positions,
-    lower: Positions,
+#[derive(Debug, Clone)]
+pub(crate) struct NameIndex<T> {
+    exact: Positions<T>,
+    lower: Positions<T>,
 }
 
-impl NameIndex {
-    fn new<'a>(names: impl Iterator<Item = &'a str>) -> NameIndex {
+impl<T> Default for NameIndex<T> {
+    fn default() -> NameIndex<T> {
+        NameIndex {
+            exact: Positions::default(),
+            lower: Positions::default(),
+        }
+    }
+}
+
+impl<T> NameIndex<T> {
+    fn new<'a>(names: impl Iterator<Item = (Idx<T>, &'a str)>) -> NameIndex<T> {
         let mut index = NameIndex::default();
-        for (i, name) in names.enumerate() {
+        for (i, name) in names {
             index.exact.insert(name, i);
             index.lower.insert(&name.to_lowercase(), i);
         }
@@ -264,26 +337,30 @@ impl NameIndex {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Lookup {
     /// Users by email, ASCII-lowercased: emails compare ignoring ASCII case.
-    emails: Positions,
-    groups: NameIndex,
-    roles: NameIndex,
-    policies: NameIndex,
+    emails: Positions<UserNode>,
+    groups: NameIndex<GroupNode>,
+    roles: NameIndex<RoleNode>,
+    policies: NameIndex<PolicyNode>,
     /// Role trusts by id (a trust's name is its id).
-    trusts: NameIndex,
+    trusts: NameIndex<TrustNode>,
 }
 
 impl Lookup {
     fn new(org: &Org) -> Lookup {
         let mut emails = Positions::default();
-        for (i, user) in org.users.values().enumerate() {
+        for (i, _, user) in org.users.iter() {
             emails.insert(&ascii_lower(&user.email), i);
         }
         Lookup {
             emails,
-            groups: NameIndex::new(org.groups.values().map(|g| g.display_name.as_str())),
-            roles: NameIndex::new(org.roles.values().map(|r| r.name.as_str())),
-            policies: NameIndex::new(org.policies.values().map(|p| p.name.as_str())),
-            trusts: NameIndex::new(org.trusts.iter().map(|t| t.id.as_str())),
+            groups: NameIndex::new(
+                org.groups
+                    .iter()
+                    .map(|(i, _, g)| (i, g.display_name.as_str())),
+            ),
+            roles: NameIndex::new(org.roles.iter().map(|(i, _, r)| (i, r.name.as_str()))),
+            policies: NameIndex::new(org.policies.iter().map(|(i, _, p)| (i, p.name.as_str()))),
+            trusts: NameIndex::new(org.trusts.iter().map(|(i, t)| (i, t.id.as_str()))),
         }
     }
 }
@@ -291,10 +368,10 @@ impl Lookup {
 /// Path steps per entity, indexed like the entities.
 #[derive(Debug, Clone)]
 pub(crate) struct Steps {
-    pub(crate) users: Vec<Step>,
-    pub(crate) groups: Vec<Step>,
-    pub(crate) roles: Vec<Step>,
-    pub(crate) policies: Vec<Step>,
+    pub(crate) users: IdxVec<UserNode, Step>,
+    pub(crate) groups: IdxVec<GroupNode, Step>,
+    pub(crate) roles: IdxVec<RoleNode, Step>,
+    pub(crate) policies: IdxVec<PolicyNode, Step>,
     pub(crate) organization: Step,
 }
 
@@ -329,22 +406,22 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     /// Resolves a list of ids against `index`, dropping (with a diagnostic) the ones that do not
     /// resolve and the repeats.
-    fn resolve(
+    fn resolve<T>(
         &mut self,
         path: &str,
         target: &str,
         ids: &[String],
         index: &IndexMap<&str, usize>,
-    ) -> Vec<u32> {
-        let mut out: Vec<u32> = Vec::with_capacity(ids.len());
+    ) -> Vec<Idx<T>> {
+        let mut out: Vec<Idx<T>> = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
-            match index.get(id.as_str()) {
-                Some(&ix) if out.contains(&(ix as u32)) => self.diagnostics.push(Diagnostic {
+            match index.get(id.as_str()).map(|&ix| Idx::new(ix)) {
+                Some(ix) if out.contains(&ix) => self.diagnostics.push(Diagnostic {
                     code: "duplicate-reference",
                     path: format!("{path}[{i}]"),
                     message: format!("{target} `{id}` is listed more than once; counted once"),
                 }),
-                Some(&ix) => out.push(ix as u32),
+                Some(ix) => out.push(ix),
                 None => self.diagnostics.push(Diagnostic {
                     code: "dangling-reference",
                     path: format!("{path}[{i}]"),
@@ -412,7 +489,7 @@ impl Org {
         let mut parsed: Vec<(usize, usize, ParsedStatement)> = Vec::new();
         let mut policy_ranges = Vec::with_capacity(snapshot.policies.len());
         for (pi, policy) in snapshot.policies.iter().enumerate() {
-            let start = parsed.len() as u32;
+            let start = parsed.len();
             let statements = policy.policy_document.statement.as_slice();
             if statements.is_empty() {
                 diagnostics.push(Diagnostic {
@@ -452,22 +529,22 @@ impl Org {
                 }
                 parsed.push((pi, si, statement));
             }
-            policy_ranges.push(start..parsed.len() as u32);
+            policy_ranges.push(IdxRange::new(Idx::new(start), parsed.len() - start));
         }
 
         let universe = build_universe(catalogue, &parsed, snapshot, &mut diagnostics);
         let mut cover_cache: BTreeMap<ActionPattern, BitSet> = BTreeMap::new();
-        let statements: Vec<StatementNode> = parsed
+        let statements: IdxVec<StatementNode, StatementNode> = parsed
             .iter()
             .map(|(_, si, statement)| {
-                compile_statement(&universe, &mut cover_cache, *si as u32, statement)
+                compile_statement(&universe, &mut cover_cache, *si, statement)
             })
             .collect();
 
         let mut resolver = Resolver {
             diagnostics: &mut diagnostics,
         };
-        let mut users: IndexMap<String, UserNode> = IndexMap::with_capacity(snapshot.users.len());
+        let mut users: Arena<UserNode> = Arena::with_capacity(snapshot.users.len());
         for (i, user) in snapshot.users.iter().enumerate() {
             let policies = resolver.resolve(
                 &format!("users[{i}].policies"),
@@ -484,7 +561,7 @@ impl Org {
                 roles,
                 resolver.diagnostics,
             );
-            users.insert(
+            users.alloc(
                 user.id.clone(),
                 UserNode {
                     email: user.email.clone(),
@@ -497,8 +574,7 @@ impl Org {
                 },
             );
         }
-        let mut groups: IndexMap<String, GroupNode> =
-            IndexMap::with_capacity(snapshot.groups.len());
+        let mut groups: Arena<GroupNode> = Arena::with_capacity(snapshot.groups.len());
         for (i, group) in snapshot.groups.iter().enumerate() {
             let members = resolver.resolve(
                 &format!("groups[{i}].members"),
@@ -525,10 +601,11 @@ impl Org {
                 roles,
                 resolver.diagnostics,
             );
+            let group_ix: GroupIx = Idx::new(i);
             for &member in &members {
-                users[member as usize].groups.push(i as u32);
+                users[member].groups.push(group_ix);
             }
-            groups.insert(
+            groups.alloc(
                 group.id.clone(),
                 GroupNode {
                     display_name: group.display_name.clone(),
@@ -537,7 +614,7 @@ impl Org {
                 },
             );
         }
-        let mut roles: IndexMap<String, RoleNode> = IndexMap::with_capacity(snapshot.roles.len());
+        let mut roles: Arena<RoleNode> = Arena::with_capacity(snapshot.roles.len());
         for (i, role) in snapshot.roles.iter().enumerate() {
             let policies = resolver.resolve(
                 &format!("roles[{i}].policies"),
@@ -545,7 +622,7 @@ impl Org {
                 &role.policies,
                 &policy_ix,
             );
-            roles.insert(
+            roles.alloc(
                 role.id.clone(),
                 RoleNode {
                     name: role.name.clone(),
@@ -582,7 +659,7 @@ impl Org {
             let mut principal =
                 |field: &str, id: &Option<String>, index: &IndexMap<&str, usize>, kind: &str| {
                     let id = id.as_ref()?;
-                    let found = index.get(id.as_str()).map(|&ix| ix as u32);
+                    let found = index.get(id.as_str()).copied();
                     if found.is_none() {
                         resolver.diagnostics.push(Diagnostic {
                             code: "dangling-reference",
@@ -595,16 +672,18 @@ impl Org {
                     }
                     found
                 };
-            let user = principal("trusted_user_id", &trust.trusted_user_id, &user_ix, "user");
+            let user = principal("trusted_user_id", &trust.trusted_user_id, &user_ix, "user")
+                .map(Idx::new);
             let group = principal(
                 "trusted_group_id",
                 &trust.trusted_group_id,
                 &group_ix,
                 "group",
-            );
+            )
+            .map(Idx::new);
             trusts.push(TrustNode {
                 id: trust.id.clone(),
-                role: role as u32,
+                role: Idx::new(role),
                 trust_type: trust.trust_type.clone(),
                 user,
                 group,
@@ -616,7 +695,7 @@ impl Org {
         let root = match &snapshot.organization.root_user_id {
             None => None,
             Some(id) => {
-                let found = user_ix.get(id.as_str()).map(|&ix| ix as u32);
+                let found = user_ix.get(id.as_str()).map(|&ix| Idx::new(ix));
                 if found.is_none() {
                     diagnostics.push(Diagnostic {
                         code: "dangling-reference",
@@ -628,10 +707,9 @@ impl Org {
             }
         };
 
-        let mut policies: IndexMap<String, PolicyNode> =
-            IndexMap::with_capacity(snapshot.policies.len());
+        let mut policies: Arena<PolicyNode> = Arena::with_capacity(snapshot.policies.len());
         for (i, policy) in snapshot.policies.iter().enumerate() {
-            policies.insert(
+            policies.alloc(
                 policy.id.clone(),
                 PolicyNode {
                     name: policy.name.clone(),
@@ -650,21 +728,22 @@ impl Org {
             roles,
             policies,
             statements,
-            trusts,
+            trusts: IdxVec::from(trusts),
             universe,
             reverse: Reverse::default(),
             folded_bits: Vec::new(),
             folded: Vec::new(),
             steps: Steps {
-                users: Vec::new(),
-                groups: Vec::new(),
-                roles: Vec::new(),
-                policies: Vec::new(),
+                users: IdxVec::default(),
+                groups: IdxVec::default(),
+                roles: IdxVec::default(),
+                policies: IdxVec::default(),
                 organization: Step::statement(0),
             },
             diagnostics,
             precedence: options.precedence,
             lookup: Lookup::default(),
+            stamp: Stamp::fresh(),
         };
         org.lookup = Lookup::new(&org);
         org.fold();
@@ -673,22 +752,22 @@ impl Org {
             users: org
                 .users
                 .iter()
-                .map(|(id, u)| Step::entity(StepKind::User, id, &u.email))
+                .map(|(_, id, u)| Step::entity(StepKind::User, id, &u.email))
                 .collect(),
             groups: org
                 .groups
                 .iter()
-                .map(|(id, g)| Step::entity(StepKind::Group, id, &g.display_name))
+                .map(|(_, id, g)| Step::entity(StepKind::Group, id, &g.display_name))
                 .collect(),
             roles: org
                 .roles
                 .iter()
-                .map(|(id, r)| Step::entity(StepKind::Role, id, &r.name))
+                .map(|(_, id, r)| Step::entity(StepKind::Role, id, &r.name))
                 .collect(),
             policies: org
                 .policies
                 .iter()
-                .map(|(id, p)| Step::entity(StepKind::Policy, id, &p.name))
+                .map(|(_, id, p)| Step::entity(StepKind::Policy, id, &p.name))
                 .collect(),
             organization: Step::entity(StepKind::Organization, &org.org_id, &org.org_name),
         };
@@ -698,45 +777,45 @@ impl Org {
 
     fn index_reverse(&mut self) {
         let mut r = Reverse {
-            group_members: vec![Vec::new(); self.groups.len()],
-            role_users: vec![Vec::new(); self.roles.len()],
-            role_groups: vec![Vec::new(); self.roles.len()],
-            policy_users: vec![Vec::new(); self.policies.len()],
-            policy_groups: vec![Vec::new(); self.policies.len()],
-            policy_roles: vec![Vec::new(); self.policies.len()],
-            user_trusts: vec![Vec::new(); self.users.len()],
-            group_trusts: vec![Vec::new(); self.groups.len()],
+            group_members: IdxVec::filled(self.groups.len(), Vec::new()),
+            role_users: IdxVec::filled(self.roles.len(), Vec::new()),
+            role_groups: IdxVec::filled(self.roles.len(), Vec::new()),
+            policy_users: IdxVec::filled(self.policies.len(), Vec::new()),
+            policy_groups: IdxVec::filled(self.policies.len(), Vec::new()),
+            policy_roles: IdxVec::filled(self.policies.len(), Vec::new()),
+            user_trusts: IdxVec::filled(self.users.len(), Vec::new()),
+            group_trusts: IdxVec::filled(self.groups.len(), Vec::new()),
         };
-        for (t, trust) in self.trusts.iter().enumerate() {
+        for (t, trust) in self.trusts.iter() {
             if let Some(user) = trust.user {
-                r.user_trusts[user as usize].push(t as u32);
+                r.user_trusts[user].push(t);
             }
             if let Some(group) = trust.group {
-                r.group_trusts[group as usize].push(t as u32);
+                r.group_trusts[group].push(t);
             }
         }
-        for (u, user) in self.users.values().enumerate() {
+        for (u, _, user) in self.users.iter() {
             for &g in &user.groups {
-                r.group_members[g as usize].push(u as u32);
+                r.group_members[g].push(u);
             }
             for &role in &user.roles {
-                r.role_users[role as usize].push(u as u32);
+                r.role_users[role].push(u);
             }
             for &p in &user.policies {
-                r.policy_users[p as usize].push(u as u32);
+                r.policy_users[p].push(u);
             }
         }
-        for (g, group) in self.groups.values().enumerate() {
+        for (g, _, group) in self.groups.iter() {
             for &role in &group.roles {
-                r.role_groups[role as usize].push(g as u32);
+                r.role_groups[role].push(g);
             }
             for &p in &group.policies {
-                r.policy_groups[p as usize].push(g as u32);
+                r.policy_groups[p].push(g);
             }
         }
-        for (role, node) in self.roles.values().enumerate() {
+        for (role, _, node) in self.roles.iter() {
             for &p in &node.policies {
-                r.policy_roles[p as usize].push(role as u32);
+                r.policy_roles[p].push(role);
             }
         }
         self.reverse = r;
@@ -754,13 +833,13 @@ impl Org {
     }
 
     /// The set index of a role's folded set.
-    pub(crate) fn role_set(&self, role: u32) -> usize {
-        self.policies.len() + role as usize
+    pub(crate) fn role_set(&self, role: RoleIx) -> usize {
+        self.policies.len() + role.index()
     }
 
     /// The set index of a group's folded set.
-    pub(crate) fn group_set(&self, group: u32) -> usize {
-        self.policies.len() + self.roles.len() + group as usize
+    pub(crate) fn group_set(&self, group: GroupIx) -> usize {
+        self.policies.len() + self.roles.len() + group.index()
     }
 
     /// Pre-folds the `*`-resource Allow and Deny sets per policy, role and group, and the lists
@@ -780,7 +859,7 @@ impl Org {
             let set = &mut bits[p * unit..(p + 1) * unit];
             let mut scoped = Vec::new();
             for s in policy.statements.clone() {
-                let statement = &self.statements[s as usize];
+                let statement = &self.statements[s];
                 if statement.resources.iter().any(ResourcePattern::is_any) {
                     let half = match statement.effect {
                         Effect::Allow => &mut set[..words],
@@ -794,7 +873,7 @@ impl Org {
             }
             folded.push(Folded { scoped });
         }
-        let settle = |mut scoped: Vec<u32>| {
+        let settle = |mut scoped: Vec<StatementIx>| {
             scoped.sort_unstable();
             scoped.dedup();
             Folded { scoped }
@@ -804,11 +883,9 @@ impl Org {
             let (sources, rest) = bits.split_at_mut(at * unit);
             let mut scoped = Vec::new();
             for &p in &role.policies {
-                or_into(
-                    &mut rest[..unit],
-                    &sources[p as usize * unit..(p as usize + 1) * unit],
-                );
-                scoped.extend_from_slice(&folded[p as usize].scoped);
+                let set = p.index();
+                or_into(&mut rest[..unit], &sources[set * unit..(set + 1) * unit]);
+                scoped.extend_from_slice(&folded[set].scoped);
             }
             folded.push(settle(scoped));
         }
@@ -817,18 +894,12 @@ impl Org {
             let (sources, rest) = bits.split_at_mut(at * unit);
             let mut scoped = Vec::new();
             for &p in &group.policies {
-                or_into(
-                    &mut rest[..unit],
-                    &sources[p as usize * unit..(p as usize + 1) * unit],
-                );
-                scoped.extend_from_slice(&folded[p as usize].scoped);
+                let set = p.index();
+                or_into(&mut rest[..unit], &sources[set * unit..(set + 1) * unit]);
+                scoped.extend_from_slice(&folded[set].scoped);
             }
-            for &r in group
-                .roles
-                .iter()
-                .filter(|&&r| self.roles[r as usize].assignable)
-            {
-                let set = self.policies.len() + r as usize;
+            for &r in group.roles.iter().filter(|&&r| self.roles[r].assignable) {
+                let set = self.role_set(r);
                 or_into(&mut rest[..unit], &sources[set * unit..(set + 1) * unit]);
                 scoped.extend_from_slice(&folded[set].scoped);
             }
@@ -875,29 +946,43 @@ impl Org {
     }
 
     /// Every user, in snapshot order.
-    pub fn users(&self) -> impl Iterator<Item = UserKey> {
-        (0..self.users.len() as u32).map(UserKey)
+    pub fn users(&self) -> impl Iterator<Item = UserKey> + '_ {
+        self.users.indices().map(|u| self.user_key(u))
+    }
+
+    /// Every group, in snapshot order.
+    pub fn groups(&self) -> impl Iterator<Item = GroupKey> + '_ {
+        self.groups.indices().map(|g| self.group_key(g))
+    }
+
+    /// Every role, in snapshot order.
+    pub fn roles(&self) -> impl Iterator<Item = RoleKey> + '_ {
+        self.roles.indices().map(|r| self.role_key(r))
+    }
+
+    /// Every policy, in snapshot order.
+    pub fn policies(&self) -> impl Iterator<Item = PolicyKey> + '_ {
+        self.policies.indices().map(|p| self.policy_key(p))
+    }
+
+    /// Every role trust that compiled (naming an assumable role that exists), in snapshot order.
+    pub fn trusts(&self) -> impl Iterator<Item = TrustKey> + '_ {
+        Idx::all(self.trusts.len()).map(|t| self.trust_key(t))
     }
 
     /// A user's id.
     pub fn user_id(&self, user: UserKey) -> &str {
-        self.users
-            .get_index(user.0 as usize)
-            .expect("key of this org")
-            .0
+        self.users.id(self.user_ix(user))
     }
 
     /// A user's email.
     pub fn user_email(&self, user: UserKey) -> &str {
-        &self.users[user.0 as usize].email
+        &self.users[self.user_ix(user)].email
     }
 
     /// A group's id.
     pub fn group_id(&self, group: GroupKey) -> &str {
-        self.groups
-            .get_index(group.0 as usize)
-            .expect("key of this org")
-            .0
+        self.groups.id(self.group_ix(group))
     }
 
     /// Finds a user by id or email (emails compare case-insensitively).
@@ -907,12 +992,9 @@ impl Org {
         let by_email = self.lookup.emails.get(&ascii_lower(query));
         let by_email = by_email
             .iter()
-            .filter(|&&i| self.users[i as usize].email.eq_ignore_ascii_case(query));
-        let matches = positions(self.users.get_index_of(query), by_email);
-        let describe = |i: usize| {
-            let (id, u) = self.users.get_index(i).expect("index in range");
-            format!("`{id}` ({})", u.email)
-        };
+            .filter(|&&i| self.users[i].email.eq_ignore_ascii_case(query));
+        let matches = positions(self.users.find(query), by_email);
+        let describe = |i: UserIx| format!("`{}` ({})", self.users.id(i), self.users[i].email);
         pick(
             EntityKind::User,
             query,
@@ -921,13 +1003,12 @@ impl Org {
             || {
                 self.users
                     .iter()
-                    .enumerate()
-                    .filter(|(_, (id, u))| {
+                    .filter(|(_, id, u)| {
                         contains_ci(id, query)
                             || contains_ci(&u.email, query)
                             || contains_ci(&u.name, query)
                     })
-                    .map(|(i, _)| i)
+                    .map(|(i, _, _)| i)
                     .collect()
             },
             || {
@@ -935,11 +1016,11 @@ impl Org {
                     query,
                     self.users
                         .iter()
-                        .flat_map(|(id, u)| [id.as_str(), u.email.as_str()]),
+                        .flat_map(|(_, id, u)| [id, u.email.as_str()]),
                 )
             },
         )
-        .map(|i| UserKey(i as u32))
+        .map(|i| self.user_key(i))
     }
 
     /// Finds a group by id or display name (an exact name first, then ignoring case).
@@ -947,52 +1028,35 @@ impl Org {
         find_named(
             EntityKind::Group,
             query,
-            self.groups.get_index_of(query),
+            self.groups.find(query),
             &self.lookup.groups,
-            self.groups.len(),
-            |i| {
-                let (id, g) = self.groups.get_index(i).expect("index in range");
-                (id.as_str(), g.display_name.as_str())
-            },
+            self.groups.indices(),
+            |i| (self.groups.id(i), self.groups[i].display_name.as_str()),
         )
-        .map(|i| GroupKey(i as u32))
+        .map(|i| self.group_key(i))
     }
 
     /// A role's id.
     pub fn role_id(&self, role: RoleKey) -> &str {
-        self.roles
-            .get_index(role.0 as usize)
-            .expect("key of this org")
-            .0
+        self.roles.id(self.role_ix(role))
     }
 
     /// A policy's id.
     pub fn policy_id(&self, policy: PolicyKey) -> &str {
-        self.policies
-            .get_index(policy.0 as usize)
-            .expect("key of this org")
-            .0
+        self.policies.id(self.policy_ix(policy))
     }
 
-    pub(crate) fn role_ref(&self, role: u32) -> crate::report::EntityRef {
-        let (id, node) = self
-            .roles
-            .get_index(role as usize)
-            .expect("role of this org");
+    pub(crate) fn role_ref(&self, role: RoleIx) -> crate::report::EntityRef {
         crate::report::EntityRef {
-            id: id.clone(),
-            name: node.name.clone(),
+            id: self.roles.id(role).to_string(),
+            name: self.roles[role].name.clone(),
         }
     }
 
-    pub(crate) fn policy_ref(&self, policy: u32) -> crate::report::EntityRef {
-        let (id, node) = self
-            .policies
-            .get_index(policy as usize)
-            .expect("policy of this org");
+    pub(crate) fn policy_ref(&self, policy: PolicyIx) -> crate::report::EntityRef {
         crate::report::EntityRef {
-            id: id.clone(),
-            name: node.name.clone(),
+            id: self.policies.id(policy).to_string(),
+            name: self.policies[policy].name.clone(),
         }
     }
 
@@ -1001,15 +1065,12 @@ impl Org {
         find_named(
             EntityKind::Role,
             query,
-            self.roles.get_index_of(query),
+            self.roles.find(query),
             &self.lookup.roles,
-            self.roles.len(),
-            |i| {
-                let (id, r) = self.roles.get_index(i).expect("index in range");
-                (id.as_str(), r.name.as_str())
-            },
+            self.roles.indices(),
+            |i| (self.roles.id(i), self.roles[i].name.as_str()),
         )
-        .map(|i| RoleKey(i as u32))
+        .map(|i| self.role_key(i))
     }
 
     /// Finds a policy by id or name (an exact name first, then ignoring case).
@@ -1017,15 +1078,12 @@ impl Org {
         find_named(
             EntityKind::Policy,
             query,
-            self.policies.get_index_of(query),
+            self.policies.find(query),
             &self.lookup.policies,
-            self.policies.len(),
-            |i| {
-                let (id, p) = self.policies.get_index(i).expect("index in range");
-                (id.as_str(), p.name.as_str())
-            },
+            self.policies.indices(),
+            |i| (self.policies.id(i), self.policies[i].name.as_str()),
         )
-        .map(|i| PolicyKey(i as u32))
+        .map(|i| self.policy_key(i))
     }
 
     /// Finds a role trust by id.
@@ -1036,20 +1094,248 @@ impl Org {
             query,
             None,
             &self.lookup.trusts,
-            self.trusts.len(),
+            Idx::all(self.trusts.len()),
             |i| (self.trusts[i].id.as_str(), self.trusts[i].id.as_str()),
         )
-        .map(|i| TrustKey(i as u32))
+        .map(|i| self.trust_key(i))
     }
 
     /// Whether `user` is a member of `group`.
     pub fn is_member(&self, user: UserKey, group: GroupKey) -> bool {
-        self.users[user.0 as usize].groups.contains(&group.0)
+        self.users[self.user_ix(user)]
+            .groups
+            .contains(&self.group_ix(group))
     }
 
     /// Whether `user` is the organization's root user.
     pub fn is_root(&self, user: UserKey) -> bool {
-        self.root == Some(user.0)
+        self.root == Some(self.user_ix(user))
+    }
+
+    /// A group's display name.
+    pub fn group_name(&self, group: GroupKey) -> &str {
+        &self.groups[self.group_ix(group)].display_name
+    }
+
+    /// A role's name.
+    pub fn role_name(&self, role: RoleKey) -> &str {
+        &self.roles[self.role_ix(role)].name
+    }
+
+    /// Whether a role is assignable (attached, it grants standing access) rather than
+    /// assumable (it grants access only to whom a trust lets assume it).
+    pub fn role_assignable(&self, role: RoleKey) -> bool {
+        self.roles[self.role_ix(role)].assignable
+    }
+
+    /// A policy's name.
+    pub fn policy_name(&self, policy: PolicyKey) -> &str {
+        &self.policies[self.policy_ix(policy)].name
+    }
+
+    /// A role trust's id.
+    pub fn trust_id(&self, trust: TrustKey) -> &str {
+        &self.trusts[self.trust_ix(trust)].id
+    }
+
+    /// The role a trust lets its principal assume.
+    pub fn trust_role(&self, trust: TrustKey) -> RoleKey {
+        self.role_key(self.trusts[self.trust_ix(trust)].role)
+    }
+
+    // The attachments of the organization as compiled (no what-if): each list as the snapshot
+    // gives it, less the ids that name nothing and the repeats (both reported by
+    // `diagnostics`).
+
+    /// The groups `user` is a member of, in the order of the snapshot's groups.
+    ///
+    /// ```
+    /// use iamsim_core::{Catalogue, Org, Snapshot};
+    ///
+    /// let snapshot = Snapshot::from_json_str(r#"{
+    ///   "format": "iamsim.snapshot.v1", "organization": {"id": "org-1", "name": "Acme"},
+    ///   "users": [{"id": "u-ana", "email": "ana@example.com"}, {"id": "u-ben", "email": "ben@example.com"}],
+    ///   "groups": [
+    ///     {"id": "g-ops", "display_name": "Ops", "members": ["u-ben", "u-ana"], "roles": ["r-deploy"]},
+    ///     {"id": "g-dev", "display_name": "Dev", "members": ["u-ana"]}
+    ///   ],
+    ///   "roles": [{"id": "r-deploy", "name": "deploy", "role_type": "assignable"}],
+    ///   "policies": []
+    /// }"#)?;
+    /// let org = Org::compile(&snapshot, &Catalogue::bundled())?;
+    /// let ana = org.find_user("ana@example.com")?;
+    /// let ops = org.find_group("Ops")?;
+    ///
+    /// let groups: Vec<&str> = org.user_groups(ana).map(|g| org.group_name(g)).collect();
+    /// assert_eq!(groups, ["Ops", "Dev"]);
+    /// // Members in the order of the snapshot's users.
+    /// let members: Vec<&str> = org.group_members(ops).map(|u| org.user_id(u)).collect();
+    /// assert_eq!(members, ["u-ana", "u-ben"]);
+    /// let deploy = org.find_role("deploy")?;
+    /// assert_eq!(org.group_roles(ops).collect::<Vec<_>>(), [deploy]);
+    /// assert_eq!(org.role_groups(deploy).collect::<Vec<_>>(), [ops]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn user_groups(&self, user: UserKey) -> impl Iterator<Item = GroupKey> + '_ {
+        let groups = &self.users[self.user_ix(user)].groups;
+        groups.iter().map(|&g| self.group_key(g))
+    }
+
+    /// The members of `group`, in the order of the snapshot's users.
+    pub fn group_members(&self, group: GroupKey) -> impl Iterator<Item = UserKey> + '_ {
+        let members = &self.reverse.group_members[self.group_ix(group)];
+        members.iter().map(|&u| self.user_key(u))
+    }
+
+    /// The roles attached to `user` directly, in the user's order. Assumable ones are listed
+    /// too, though attached they grant nothing (see [`Org::role_assignable`]).
+    pub fn user_roles(&self, user: UserKey) -> impl Iterator<Item = RoleKey> + '_ {
+        let roles = &self.users[self.user_ix(user)].roles;
+        roles.iter().map(|&r| self.role_key(r))
+    }
+
+    /// The roles attached to `group`, in the group's order, assumable ones included.
+    pub fn group_roles(&self, group: GroupKey) -> impl Iterator<Item = RoleKey> + '_ {
+        let roles = &self.groups[self.group_ix(group)].roles;
+        roles.iter().map(|&r| self.role_key(r))
+    }
+
+    /// The policies attached to `user` directly, in the user's order.
+    pub fn user_policies(&self, user: UserKey) -> impl Iterator<Item = PolicyKey> + '_ {
+        let policies = &self.users[self.user_ix(user)].policies;
+        policies.iter().map(|&p| self.policy_key(p))
+    }
+
+    /// The policies attached to `group`, in the group's order.
+    pub fn group_policies(&self, group: GroupKey) -> impl Iterator<Item = PolicyKey> + '_ {
+        let policies = &self.groups[self.group_ix(group)].policies;
+        policies.iter().map(|&p| self.policy_key(p))
+    }
+
+    /// The policies attached to `role`, in the role's order.
+    pub fn role_policies(&self, role: RoleKey) -> impl Iterator<Item = PolicyKey> + '_ {
+        let policies = &self.roles[self.role_ix(role)].policies;
+        policies.iter().map(|&p| self.policy_key(p))
+    }
+
+    /// The users `role` is attached to directly, in the order of the snapshot's users.
+    pub fn role_users(&self, role: RoleKey) -> impl Iterator<Item = UserKey> + '_ {
+        let users = &self.reverse.role_users[self.role_ix(role)];
+        users.iter().map(|&u| self.user_key(u))
+    }
+
+    /// The groups `role` is attached to, in the order of the snapshot's groups.
+    pub fn role_groups(&self, role: RoleKey) -> impl Iterator<Item = GroupKey> + '_ {
+        let groups = &self.reverse.role_groups[self.role_ix(role)];
+        groups.iter().map(|&g| self.group_key(g))
+    }
+
+    /// The users `policy` is attached to directly, in the order of the snapshot's users.
+    pub fn policy_users(&self, policy: PolicyKey) -> impl Iterator<Item = UserKey> + '_ {
+        let users = &self.reverse.policy_users[self.policy_ix(policy)];
+        users.iter().map(|&u| self.user_key(u))
+    }
+
+    /// The groups `policy` is attached to, in the order of the snapshot's groups.
+    pub fn policy_groups(&self, policy: PolicyKey) -> impl Iterator<Item = GroupKey> + '_ {
+        let groups = &self.reverse.policy_groups[self.policy_ix(policy)];
+        groups.iter().map(|&g| self.group_key(g))
+    }
+
+    /// The roles `policy` is attached to, in the order of the snapshot's roles.
+    pub fn policy_roles(&self, policy: PolicyKey) -> impl Iterator<Item = RoleKey> + '_ {
+        let roles = &self.reverse.policy_roles[self.policy_ix(policy)];
+        roles.iter().map(|&r| self.role_key(r))
+    }
+
+    /// The role trusts naming `user` as their principal, in snapshot order.
+    pub fn user_trusts(&self, user: UserKey) -> impl Iterator<Item = TrustKey> + '_ {
+        let trusts = &self.reverse.user_trusts[self.user_ix(user)];
+        trusts.iter().map(|&t| self.trust_key(t))
+    }
+
+    /// The role trusts naming `group` as their principal, in snapshot order.
+    pub fn group_trusts(&self, group: GroupKey) -> impl Iterator<Item = TrustKey> + '_ {
+        let trusts = &self.reverse.group_trusts[self.group_ix(group)];
+        trusts.iter().map(|&t| self.trust_key(t))
+    }
+
+    // INVARIANT: keys belong to one organization. The methods below are the one place where
+    // keys become indices and back: a key from another organization is refused here, never
+    // read as a position of this one.
+
+    /// Panics unless `stamp` is this organization's.
+    #[track_caller]
+    fn check(&self, stamp: Stamp, kind: &str) {
+        assert!(
+            stamp == self.stamp,
+            "a {kind} of another organization: keys are valid only for the `Org` that made them"
+        );
+    }
+
+    #[track_caller]
+    pub(crate) fn user_ix(&self, key: UserKey) -> UserIx {
+        self.check(key.org, "`UserKey`");
+        key.ix
+    }
+
+    #[track_caller]
+    pub(crate) fn group_ix(&self, key: GroupKey) -> GroupIx {
+        self.check(key.org, "`GroupKey`");
+        key.ix
+    }
+
+    #[track_caller]
+    pub(crate) fn role_ix(&self, key: RoleKey) -> RoleIx {
+        self.check(key.org, "`RoleKey`");
+        key.ix
+    }
+
+    #[track_caller]
+    pub(crate) fn policy_ix(&self, key: PolicyKey) -> PolicyIx {
+        self.check(key.org, "`PolicyKey`");
+        key.ix
+    }
+
+    #[track_caller]
+    pub(crate) fn trust_ix(&self, key: TrustKey) -> TrustIx {
+        self.check(key.org, "`TrustKey`");
+        key.ix
+    }
+
+    pub(crate) fn user_key(&self, ix: UserIx) -> UserKey {
+        UserKey {
+            org: self.stamp,
+            ix,
+        }
+    }
+
+    pub(crate) fn group_key(&self, ix: GroupIx) -> GroupKey {
+        GroupKey {
+            org: self.stamp,
+            ix,
+        }
+    }
+
+    pub(crate) fn role_key(&self, ix: RoleIx) -> RoleKey {
+        RoleKey {
+            org: self.stamp,
+            ix,
+        }
+    }
+
+    pub(crate) fn policy_key(&self, ix: PolicyIx) -> PolicyKey {
+        PolicyKey {
+            org: self.stamp,
+            ix,
+        }
+    }
+
+    pub(crate) fn trust_key(&self, ix: TrustIx) -> TrustKey {
+        TrustKey {
+            org: self.stamp,
+            ix,
+        }
     }
 }
 
@@ -1058,8 +1344,11 @@ fn contains_ci(haystack: &str, needle: &str) -> bool {
 }
 
 /// The positions of an id match and of key matches together, in snapshot order, once each.
-fn positions<'a>(id: Option<usize>, keyed: impl Iterator<Item = &'a u32>) -> Vec<usize> {
-    let mut all: Vec<usize> = keyed.map(|&i| i as usize).chain(id).collect();
+fn positions<'a, T: 'a>(
+    id: Option<Idx<T>>,
+    keyed: impl Iterator<Item = &'a Idx<T>>,
+) -> Vec<Idx<T>> {
+    let mut all: Vec<Idx<T>> = keyed.copied().chain(id).collect();
     if all.len() > 1 {
         all.sort_unstable();
         all.dedup();
@@ -1070,23 +1359,23 @@ fn positions<'a>(id: Option<usize>, keyed: impl Iterator<Item = &'a u32>) -> Vec
 /// Finds an entity by id or name: exact matches first (`id`, the position of the entity with
 /// that id, and `names`), then names ignoring case. `entity` gives the id and name at a
 /// position, for messages and the scan for similar entities when nothing matches.
-fn find_named<'a>(
+fn find_named<'a, T: 'a>(
     kind: EntityKind,
     query: &str,
-    id: Option<usize>,
-    names: &NameIndex,
-    count: usize,
-    entity: impl Fn(usize) -> (&'a str, &'a str),
-) -> Result<usize, LookupError> {
+    id: Option<Idx<T>>,
+    names: &NameIndex<T>,
+    all: impl Iterator<Item = Idx<T>> + Clone,
+    entity: impl Fn(Idx<T>) -> (&'a str, &'a str),
+) -> Result<Idx<T>, LookupError> {
     // The hashes name candidates; each is checked against its name.
     let exact = names.exact.get(query);
-    let exact = positions(id, exact.iter().filter(|&&i| entity(i as usize).1 == query));
+    let exact = positions(id, exact.iter().filter(|&&i| entity(i).1 == query));
     let matches = if exact.is_empty() {
         let lower = query.to_lowercase();
         let candidates = names.lower.get(&lower).iter();
         positions(
             None,
-            candidates.filter(|&&i| entity(i as usize).1.to_lowercase() == lower),
+            candidates.filter(|&&i| entity(i).1.to_lowercase() == lower),
         )
     } else {
         exact
@@ -1100,7 +1389,7 @@ fn find_named<'a>(
             format!("`{id}` ({name})")
         },
         || {
-            (0..count)
+            all.clone()
                 .filter(|&i| {
                     let (id, name) = entity(i);
                     contains_ci(id, query) || contains_ci(name, query)
@@ -1110,7 +1399,7 @@ fn find_named<'a>(
         || {
             nearest_names(
                 query,
-                (0..count).flat_map(|i| {
+                all.clone().flat_map(|i| {
                     let (id, name) = entity(i);
                     [id, name]
                 }),
@@ -1185,14 +1474,14 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     rows[width + b.len()]
 }
 
-fn pick(
+fn pick<T>(
     kind: EntityKind,
     query: &str,
-    matches: Vec<usize>,
-    describe: impl Fn(usize) -> String,
-    similar: impl Fn() -> Vec<usize>,
+    matches: Vec<Idx<T>>,
+    describe: impl Fn(Idx<T>) -> String,
+    similar: impl Fn() -> Vec<Idx<T>>,
     nearest: impl Fn() -> (Vec<String>, usize),
-) -> Result<usize, LookupError> {
+) -> Result<Idx<T>, LookupError> {
     match matches.as_slice() {
         [one] => Ok(*one),
         [] => {
@@ -1220,7 +1509,7 @@ fn pick(
 pub(crate) fn compile_statement(
     universe: &[ActionPattern],
     cache: &mut BTreeMap<ActionPattern, BitSet>,
-    index: u32,
+    index: usize,
     statement: &ParsedStatement,
 ) -> StatementNode {
     let mut actions = BitSet::new(universe.len());
@@ -1238,7 +1527,7 @@ pub(crate) fn compile_statement(
     }
     let few = (actions.count() <= 16).then(|| actions.iter().map(|a| a as u32).collect());
     StatementNode {
-        index,
+        index: u32::try_from(index).expect("statements per document are capped"),
         effect: statement.effect,
         patterns: statement.actions.clone(),
         few,
@@ -1254,12 +1543,12 @@ fn standing_roles(
     snapshot: &Snapshot,
     path: &str,
     ids: &[String],
-    resolved: Vec<u32>,
+    resolved: Vec<RoleIx>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<u32> {
+) -> Vec<RoleIx> {
     for &r in &resolved {
         {
-            let role = &snapshot.roles[r as usize];
+            let role = &snapshot.roles[r.index()];
             if role.role_type == RoleType::Assumable {
                 let i = ids.iter().position(|id| *id == role.id).unwrap_or(0);
                 diagnostics.push(Diagnostic {

@@ -1,42 +1,42 @@
 //! Pending changes, seen through instead of applied: the organization is never copied or mutated.
 //!
 //! An [`Overlay`] records edges taken away and added, entities deleted, suspensions flipped and
-//! policy documents replaced. The accessors on [`Org`] below give the adjacency "as if" the
-//! changes were made; with an empty overlay they give the organization as it is.
+//! policy documents replaced. A [`View`] (an organization and an overlay) gives the adjacency
+//! "as if" the changes were made; with an empty overlay, the organization as it is.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
 
 use crate::bitset::BitSet;
-use crate::org::{Org, StatementNode};
+use crate::idx::{Idx, IdxRange};
+use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementIx, StatementNode, TrustIx, UserIx};
 use crate::policy::ActionPattern;
 
 /// An attachment between two entities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Edge {
-    Member { user: u32, group: u32 },
-    UserPolicy { user: u32, policy: u32 },
-    UserRole { user: u32, role: u32 },
-    GroupPolicy { group: u32, policy: u32 },
-    GroupRole { group: u32, role: u32 },
-    RolePolicy { role: u32, policy: u32 },
+    Member { user: UserIx, group: GroupIx },
+    UserPolicy { user: UserIx, policy: PolicyIx },
+    UserRole { user: UserIx, role: RoleIx },
+    GroupPolicy { group: GroupIx, policy: PolicyIx },
+    GroupRole { group: GroupIx, role: RoleIx },
+    RolePolicy { role: RoleIx, policy: PolicyIx },
 }
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Overlay {
     pub(crate) removed: BTreeSet<Edge>,
     pub(crate) added: BTreeSet<Edge>,
-    pub(crate) deleted_groups: BTreeSet<u32>,
-    pub(crate) deleted_roles: BTreeSet<u32>,
-    pub(crate) deleted_policies: BTreeSet<u32>,
-    pub(crate) deleted_trusts: BTreeSet<u32>,
-    pub(crate) removed_users: BTreeSet<u32>,
+    pub(crate) deleted_groups: BTreeSet<GroupIx>,
+    pub(crate) deleted_roles: BTreeSet<RoleIx>,
+    pub(crate) deleted_policies: BTreeSet<PolicyIx>,
+    pub(crate) deleted_trusts: BTreeSet<TrustIx>,
+    pub(crate) removed_users: BTreeSet<UserIx>,
     /// Users whose suspension the changes set (to `true` or `false`).
-    pub(crate) suspension: BTreeMap<u32, bool>,
+    pub(crate) suspension: BTreeMap<UserIx, bool>,
     /// Policies whose document is replaced: their new statements' ids, which start after the
     /// organization's own statements.
-    pub(crate) documents: BTreeMap<u32, Range<u32>>,
+    pub(crate) documents: BTreeMap<PolicyIx, IdxRange<StatementNode>>,
     pub(crate) statements: Vec<StatementNode>,
     /// Universe elements named only by replacement documents; their ids start after the
     /// organization's universe.
@@ -44,14 +44,15 @@ pub(crate) struct Overlay {
 }
 
 impl Edge {
-    /// The attached end: the group, policy or role.
-    fn target(&self) -> u32 {
+    /// The attached end's raw index: the group, policy or role (the kind follows from the
+    /// variant, which the caller knows).
+    fn target_raw(&self) -> u32 {
         match *self {
-            Edge::Member { group, .. } => group,
+            Edge::Member { group, .. } => group.raw(),
             Edge::UserPolicy { policy, .. }
             | Edge::GroupPolicy { policy, .. }
-            | Edge::RolePolicy { policy, .. } => policy,
-            Edge::UserRole { role, .. } | Edge::GroupRole { role, .. } => role,
+            | Edge::RolePolicy { policy, .. } => policy.raw(),
+            Edge::UserRole { role, .. } | Edge::GroupRole { role, .. } => role.raw(),
         }
     }
 }
@@ -75,18 +76,18 @@ impl Overlay {
 ///
 /// Borrows `base` when nothing in the overlay can touch it: the common case, and the whole of
 /// "before".
-fn patched<'a>(
-    base: &'a [u32],
+fn patched<'a, T>(
+    base: &'a [Idx<T>],
     overlay: &Overlay,
-    edge: impl Fn(u32) -> Edge,
-    deleted: &BTreeSet<u32>,
-) -> Cow<'a, [u32]> {
+    edge: impl Fn(Idx<T>) -> Edge,
+    deleted: &BTreeSet<Idx<T>>,
+) -> Cow<'a, [Idx<T>]> {
     // INVARIANT: edges order by kind, then source, then target, so this range holds exactly
-    // the added edges of this kind from this source.
+    // the added edges of this kind from this source, and their targets are of kind `T`.
     let mut added = overlay
         .added
-        .range(edge(0)..=edge(u32::MAX))
-        .map(Edge::target)
+        .range(edge(Idx::MIN)..=edge(Idx::MAX))
+        .map(|e| Idx::from_raw(e.target_raw()))
         .peekable();
     if deleted.is_empty()
         && added.peek().is_none()
@@ -94,7 +95,7 @@ fn patched<'a>(
     {
         return Cow::Borrowed(base);
     }
-    let mut out: Vec<u32> = base
+    let mut out: Vec<Idx<T>> = base
         .iter()
         .copied()
         .filter(|&t| {
@@ -110,126 +111,59 @@ fn patched<'a>(
     Cow::Owned(out)
 }
 
+/// The organization seen through an overlay: the one reader of adjacency. Every walk of the
+/// graph (routes, trusts, whether an edge is there) asks a view, so that "as it is" and "as if
+/// the changes were made" are the same code; with [`Overlay::none`] a view is the organization
+/// as compiled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View<'a> {
+    org: &'a Org,
+    overlay: &'a Overlay,
+}
+
 impl Org {
-    pub(crate) fn user_exists(&self, user: u32, overlay: &Overlay) -> bool {
-        !overlay.removed_users.contains(&user)
+    /// The organization seen through `overlay`.
+    pub(crate) fn view<'a>(&'a self, overlay: &'a Overlay) -> View<'a> {
+        View { org: self, overlay }
     }
 
-    pub(crate) fn suspended(&self, user: u32, overlay: &Overlay) -> bool {
-        overlay
-            .suspension
-            .get(&user)
-            .copied()
-            .unwrap_or(self.users[user as usize].suspended)
+    // The forms below take the overlay apart, for the callers that thread one: each is its
+    // view's answer.
+
+    pub(crate) fn user_exists(&self, user: UserIx, overlay: &Overlay) -> bool {
+        self.view(overlay).user_exists(user)
+    }
+
+    pub(crate) fn suspended(&self, user: UserIx, overlay: &Overlay) -> bool {
+        self.view(overlay).suspended(user)
     }
 
     /// Not removed, not suspended: the user's attachments count. (Root is handled apart.)
-    pub(crate) fn has_standing(&self, user: u32, overlay: &Overlay) -> bool {
-        self.user_exists(user, overlay) && !self.suspended(user, overlay)
-    }
-
-    pub(crate) fn user_policies(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        patched(
-            &self.users[user as usize].policies,
-            overlay,
-            |policy| Edge::UserPolicy { user, policy },
-            &overlay.deleted_policies,
-        )
-    }
-
-    /// Assignable roles only: an assumable role attached grants no standing access.
-    pub(crate) fn user_roles(
-        &self,
-        user: u32,
-        overlay: &Overlay,
-    ) -> impl Iterator<Item = u32> + '_ {
-        let roles = self.user_roles_raw(user, overlay);
-        (0..roles.len())
-            .map(move |i| roles[i])
-            .filter(|&r| self.roles[r as usize].assignable)
-    }
-
-    /// Every attached role, assumable ones included.
-    pub(crate) fn user_roles_raw(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        patched(
-            &self.users[user as usize].roles,
-            overlay,
-            |role| Edge::UserRole { user, role },
-            &overlay.deleted_roles,
-        )
-    }
-
-    pub(crate) fn user_groups(&self, user: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        patched(
-            &self.users[user as usize].groups,
-            overlay,
-            |group| Edge::Member { user, group },
-            &overlay.deleted_groups,
-        )
-    }
-
-    pub(crate) fn group_policies(&self, group: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        patched(
-            &self.groups[group as usize].policies,
-            overlay,
-            |policy| Edge::GroupPolicy { group, policy },
-            &overlay.deleted_policies,
-        )
-    }
-
-    /// Assignable roles only.
-    pub(crate) fn group_roles(
-        &self,
-        group: u32,
-        overlay: &Overlay,
-    ) -> impl Iterator<Item = u32> + '_ {
-        let roles = self.group_roles_raw(group, overlay);
-        (0..roles.len())
-            .map(move |i| roles[i])
-            .filter(|&r| self.roles[r as usize].assignable)
-    }
-
-    /// Every attached role, assumable ones included.
-    pub(crate) fn group_roles_raw(&self, group: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        patched(
-            &self.groups[group as usize].roles,
-            overlay,
-            |role| Edge::GroupRole { group, role },
-            &overlay.deleted_roles,
-        )
-    }
-
-    pub(crate) fn role_policies(&self, role: u32, overlay: &Overlay) -> Cow<'_, [u32]> {
-        patched(
-            &self.roles[role as usize].policies,
-            overlay,
-            |policy| Edge::RolePolicy { role, policy },
-            &overlay.deleted_policies,
-        )
+    pub(crate) fn has_standing(&self, user: UserIx, overlay: &Overlay) -> bool {
+        self.view(overlay).has_standing(user)
     }
 
     /// The ids of a policy's statements under the overlay.
-    pub(crate) fn policy_statements(&self, policy: u32, overlay: &Overlay) -> Range<u32> {
-        overlay
-            .documents
-            .get(&policy)
-            .cloned()
-            .unwrap_or_else(|| self.policies[policy as usize].statements.clone())
+    pub(crate) fn policy_statements(
+        &self,
+        policy: PolicyIx,
+        overlay: &Overlay,
+    ) -> IdxRange<StatementNode> {
+        self.view(overlay).policy_statements(policy)
     }
 
-    pub(crate) fn statement<'a>(&'a self, id: u32, overlay: &'a Overlay) -> &'a StatementNode {
-        let base = self.statements.len() as u32;
-        if id < base {
-            &self.statements[id as usize]
-        } else {
-            &overlay.statements[(id - base) as usize]
-        }
+    pub(crate) fn statement<'a>(
+        &'a self,
+        id: StatementIx,
+        overlay: &'a Overlay,
+    ) -> &'a StatementNode {
+        self.view(overlay).statement(id)
     }
 
     /// The statement at `index` of a policy's document under the overlay, if there is one.
     pub(crate) fn statement_at<'a>(
         &'a self,
-        policy: u32,
+        policy: PolicyIx,
         index: u32,
         overlay: &'a Overlay,
     ) -> Option<&'a StatementNode> {
@@ -257,29 +191,144 @@ impl Org {
 
     /// A universe element by id, the overlay's extra elements included.
     pub(crate) fn element<'a>(&'a self, id: u32, overlay: &'a Overlay) -> &'a ActionPattern {
-        let base = self.universe.len() as u32;
-        if id < base {
-            &self.universe[id as usize]
-        } else {
-            &overlay.extra_elements[(id - base) as usize]
-        }
+        self.view(overlay).element(id)
     }
 
     /// Whether an edge exists under the overlay (assumable roles count as attached).
     pub(crate) fn edge_present(&self, edge: Edge, overlay: &Overlay) -> bool {
-        match edge {
-            Edge::Member { user, group } => self.user_groups(user, overlay).contains(&group),
-            Edge::UserPolicy { user, policy } => {
-                self.user_policies(user, overlay).contains(&policy)
-            }
-            Edge::UserRole { user, role } => self.user_roles_raw(user, overlay).contains(&role),
-            Edge::GroupPolicy { group, policy } => {
-                self.group_policies(group, overlay).contains(&policy)
-            }
-            Edge::GroupRole { group, role } => self.group_roles_raw(group, overlay).contains(&role),
-            Edge::RolePolicy { role, policy } => {
-                self.role_policies(role, overlay).contains(&policy)
-            }
+        self.view(overlay).edge_present(edge)
+    }
+}
+
+impl<'a> View<'a> {
+    pub(crate) fn user_exists(self, user: UserIx) -> bool {
+        !self.overlay.removed_users.contains(&user)
+    }
+
+    pub(crate) fn suspended(self, user: UserIx) -> bool {
+        self.overlay
+            .suspension
+            .get(&user)
+            .copied()
+            .unwrap_or(self.org.users[user].suspended)
+    }
+
+    /// Not removed, not suspended: the user's attachments count. (Root is handled apart.)
+    pub(crate) fn has_standing(self, user: UserIx) -> bool {
+        self.user_exists(user) && !self.suspended(user)
+    }
+
+    pub(crate) fn user_policies(self, user: UserIx) -> Cow<'a, [PolicyIx]> {
+        patched(
+            &self.org.users[user].policies,
+            self.overlay,
+            |policy| Edge::UserPolicy { user, policy },
+            &self.overlay.deleted_policies,
+        )
+    }
+
+    /// Assignable roles only: an assumable role attached grants no standing access.
+    pub(crate) fn user_roles(self, user: UserIx) -> impl Iterator<Item = RoleIx> + 'a {
+        self.assignable(self.user_roles_raw(user))
+    }
+
+    /// Every attached role, assumable ones included.
+    pub(crate) fn user_roles_raw(self, user: UserIx) -> Cow<'a, [RoleIx]> {
+        patched(
+            &self.org.users[user].roles,
+            self.overlay,
+            |role| Edge::UserRole { user, role },
+            &self.overlay.deleted_roles,
+        )
+    }
+
+    pub(crate) fn user_groups(self, user: UserIx) -> Cow<'a, [GroupIx]> {
+        patched(
+            &self.org.users[user].groups,
+            self.overlay,
+            |group| Edge::Member { user, group },
+            &self.overlay.deleted_groups,
+        )
+    }
+
+    pub(crate) fn group_policies(self, group: GroupIx) -> Cow<'a, [PolicyIx]> {
+        patched(
+            &self.org.groups[group].policies,
+            self.overlay,
+            |policy| Edge::GroupPolicy { group, policy },
+            &self.overlay.deleted_policies,
+        )
+    }
+
+    /// Assignable roles only.
+    pub(crate) fn group_roles(self, group: GroupIx) -> impl Iterator<Item = RoleIx> + 'a {
+        self.assignable(self.group_roles_raw(group))
+    }
+
+    /// Every attached role, assumable ones included.
+    pub(crate) fn group_roles_raw(self, group: GroupIx) -> Cow<'a, [RoleIx]> {
+        patched(
+            &self.org.groups[group].roles,
+            self.overlay,
+            |role| Edge::GroupRole { group, role },
+            &self.overlay.deleted_roles,
+        )
+    }
+
+    pub(crate) fn role_policies(self, role: RoleIx) -> Cow<'a, [PolicyIx]> {
+        patched(
+            &self.org.roles[role].policies,
+            self.overlay,
+            |policy| Edge::RolePolicy { role, policy },
+            &self.overlay.deleted_policies,
+        )
+    }
+
+    /// The ids of a policy's statements.
+    pub(crate) fn policy_statements(self, policy: PolicyIx) -> IdxRange<StatementNode> {
+        self.overlay
+            .documents
+            .get(&policy)
+            .cloned()
+            .unwrap_or_else(|| self.org.policies[policy].statements.clone())
+    }
+
+    pub(crate) fn statement(self, id: StatementIx) -> &'a StatementNode {
+        // INVARIANT: an overlay's statements are numbered after the organization's own.
+        let base = self.org.statements.len();
+        if id.index() < base {
+            &self.org.statements[id]
+        } else {
+            &self.overlay.statements[id.index() - base]
         }
+    }
+
+    /// A universe element by id, the overlay's extra elements included.
+    pub(crate) fn element(self, id: u32) -> &'a ActionPattern {
+        let base = self.org.universe.len();
+        match usize::try_from(id).expect("32-bit ids fit in usize") {
+            id if id < base => &self.org.universe[id],
+            id => &self.overlay.extra_elements[id - base],
+        }
+    }
+
+    /// Whether an edge exists (assumable roles count as attached).
+    pub(crate) fn edge_present(self, edge: Edge) -> bool {
+        match edge {
+            Edge::Member { user, group } => self.user_groups(user).contains(&group),
+            Edge::UserPolicy { user, policy } => self.user_policies(user).contains(&policy),
+            Edge::UserRole { user, role } => self.user_roles_raw(user).contains(&role),
+            Edge::GroupPolicy { group, policy } => self.group_policies(group).contains(&policy),
+            Edge::GroupRole { group, role } => self.group_roles_raw(group).contains(&role),
+            Edge::RolePolicy { role, policy } => self.role_policies(role).contains(&policy),
+        }
+    }
+
+    /// The assignable roles of a list.
+    fn assignable(self, roles: Cow<'a, [RoleIx]>) -> impl Iterator<Item = RoleIx> + 'a {
+        let org = self.org;
+        (0..roles.len())
+            .map(move |i| roles[i])
+            .filter(move |&r| org.roles[r].assignable)
     }
 }

@@ -5,7 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::QueryError;
 use crate::eval::{Grants, Overlay};
-use crate::org::{GroupKey, Org, RoleKey, UserKey};
+use crate::idx::{Arena, Idx, IdxRange, IdxVec};
+use crate::org::{
+    GroupIx, GroupNode, Org, PolicyIx, PolicyNode, RoleNode, StatementNode, TrustIx, UserIx,
+    UserKey,
+};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
     Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank,
@@ -66,7 +70,7 @@ impl Org {
             denied: Vec::new(),
         };
         let none = Overlay::none();
-        for user in 0..self.users.len() as u32 {
+        for user in self.users.indices() {
             if self.root == Some(user) {
                 report.allowed.push(UserPaths {
                     user: self.user_summary(user),
@@ -114,63 +118,52 @@ impl Org {
 
     /// Every single removal of an attachment or membership of the organization, as a change.
     fn every_edge(&self) -> Vec<Change> {
-        use crate::org::{GroupKey, PolicyKey, RoleKey};
         let mut out = Vec::new();
         // A suspended user's attachments grant nothing today, so their removal would be
         // "redundant" only vacuously: they are left out.
-        for (u, node) in self
-            .users
-            .values()
-            .enumerate()
-            .filter(|(_, n)| !n.suspended)
-        {
-            let user = UserKey(u as u32);
+        for (u, _, node) in self.users.iter().filter(|(_, _, n)| !n.suspended) {
+            let user = self.user_key(u);
             for &g in &node.groups {
                 out.push(Change::RemoveMember {
-                    group: GroupKey(g),
+                    group: self.group_key(g),
                     user,
                 });
             }
             for &p in &node.policies {
                 out.push(Change::DetachPolicy {
-                    policy: PolicyKey(p),
+                    policy: self.policy_key(p),
                     from: Holder::User(user),
                 });
             }
             for &r in &node.roles {
                 out.push(Change::DetachRole {
-                    role: RoleKey(r),
+                    role: self.role_key(r),
                     from: Principal::User(user),
                 });
             }
         }
-        for (g, node) in self.groups.values().enumerate() {
-            let group = GroupKey(g as u32);
+        for (g, _, node) in self.groups.iter() {
+            let group = self.group_key(g);
             for &p in &node.policies {
                 out.push(Change::DetachPolicy {
-                    policy: PolicyKey(p),
+                    policy: self.policy_key(p),
                     from: Holder::Group(group),
                 });
             }
             for &r in &node.roles {
                 out.push(Change::DetachRole {
-                    role: RoleKey(r),
+                    role: self.role_key(r),
                     from: Principal::Group(group),
                 });
             }
         }
         // An assumable role's policies give no standing access; what they give when assumed is
         // not judged here, so they are never called redundant.
-        for (r, node) in self
-            .roles
-            .values()
-            .enumerate()
-            .filter(|(_, n)| n.assignable)
-        {
+        for (r, _, node) in self.roles.iter().filter(|(_, _, n)| n.assignable) {
             for &p in &node.policies {
                 out.push(Change::DetachPolicy {
-                    policy: PolicyKey(p),
-                    from: Holder::Role(RoleKey(r as u32)),
+                    policy: self.policy_key(p),
+                    from: Holder::Role(self.role_key(r)),
                 });
             }
         }
@@ -275,23 +268,23 @@ impl Org {
 
     fn shadowed(&self) -> Vec<ShadowedStatement> {
         let none = Overlay::none();
-        let mut holders_of: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+        let mut holders_of: BTreeMap<PolicyIx, BTreeSet<UserIx>> = BTreeMap::new();
         let mut out = Vec::new();
-        for (p, policy) in self.policies.values().enumerate() {
+        for (p, _, policy) in self.policies.iter() {
             for s in policy.statements.clone() {
-                let statement = &self.statements[s as usize];
+                let statement = &self.statements[s];
                 if statement.effect != Effect::Allow
                     || statement.actions.count() == 0
                     || statement.resources.is_empty()
                 {
                     continue;
                 }
-                let holders = holders_of.entry(p as u32).or_insert_with(|| {
+                let holders = holders_of.entry(p).or_insert_with(|| {
                     let mut users = BTreeSet::new();
-                    self.holders_of_policy(p as u32, &mut users);
+                    self.holders_of_policy(p, &mut users);
                     users
                 });
-                let reached: Vec<u32> = holders
+                let reached: Vec<UserIx> = holders
                     .iter()
                     .copied()
                     .filter(|&u| self.root != Some(u) && self.has_standing(u, &none))
@@ -310,7 +303,7 @@ impl Org {
                 });
                 if all_denied {
                     out.push(ShadowedStatement {
-                        policy: self.policy_ref(p as u32),
+                        policy: self.policy_ref(p),
                         index: statement.index,
                         users: reached.len(),
                     });
@@ -320,39 +313,36 @@ impl Org {
         out
     }
 
-    fn holders_of_policy(&self, policy: u32, into: &mut BTreeSet<u32>) {
-        into.extend(&self.reverse.policy_users[policy as usize]);
-        let mut groups: BTreeSet<u32> = self.reverse.policy_groups[policy as usize]
-            .iter()
-            .copied()
-            .collect();
-        for &role in &self.reverse.policy_roles[policy as usize] {
-            if self.roles[role as usize].assignable {
-                into.extend(&self.reverse.role_users[role as usize]);
-                groups.extend(&self.reverse.role_groups[role as usize]);
+    fn holders_of_policy(&self, policy: PolicyIx, into: &mut BTreeSet<UserIx>) {
+        into.extend(&self.reverse.policy_users[policy]);
+        let mut groups: BTreeSet<GroupIx> =
+            self.reverse.policy_groups[policy].iter().copied().collect();
+        for &role in &self.reverse.policy_roles[policy] {
+            if self.roles[role].assignable {
+                into.extend(&self.reverse.role_users[role]);
+                groups.extend(&self.reverse.role_groups[role]);
             }
         }
         for group in groups {
-            into.extend(&self.reverse.group_members[group as usize]);
+            into.extend(&self.reverse.group_members[group]);
         }
     }
 
     /// Every membership, role and direct policy of `user`, each removed alone, ranked by how
     /// much it takes away (most first).
     pub fn rank(&self, user: UserKey) -> Rank {
-        use crate::org::{GroupKey, PolicyKey, RoleKey};
-        let node = &self.users[user.0 as usize];
+        let node = &self.users[self.user_ix(user)];
         let mut changes: Vec<Change> = Vec::new();
         changes.extend(node.groups.iter().map(|&g| Change::RemoveMember {
-            group: GroupKey(g),
+            group: self.group_key(g),
             user,
         }));
         changes.extend(node.roles.iter().map(|&r| Change::DetachRole {
-            role: RoleKey(r),
+            role: self.role_key(r),
             from: Principal::User(user),
         }));
         changes.extend(node.policies.iter().map(|&p| Change::DetachPolicy {
-            policy: PolicyKey(p),
+            policy: self.policy_key(p),
             from: Holder::User(user),
         }));
         let mut removals: Vec<RankedRemoval> = changes
@@ -388,7 +378,7 @@ impl Org {
         });
         Rank {
             schema_version: SCHEMA_VERSION,
-            user: self.user_summary(user.0),
+            user: self.user_summary(self.user_ix(user)),
             removals,
         }
     }
@@ -398,12 +388,12 @@ impl Org {
 /// organizations with different universes can be compared.
 struct Side<'a> {
     org: &'a Org,
-    user: u32,
+    user: UserIx,
     grants: Grants,
 }
 
 impl Side<'_> {
-    fn new(org: &Org, user: u32) -> Side<'_> {
+    fn new(org: &Org, user: UserIx) -> Side<'_> {
         Side {
             org,
             user,
@@ -486,9 +476,9 @@ fn entity_changes<'a>(
 struct Sameness<'a> {
     old: &'a Org,
     new: &'a Org,
-    policies: Vec<bool>,
-    roles: Vec<bool>,
-    groups: Vec<bool>,
+    policies: IdxVec<PolicyNode, bool>,
+    roles: IdxVec<RoleNode, bool>,
+    groups: IdxVec<GroupNode, bool>,
     /// The two organizations have the same role trusts, naming the same roles, users and
     /// groups: then a user unchanged otherwise has the same assumable roles.
     trusts: bool,
@@ -499,11 +489,12 @@ impl<'a> Sameness<'a> {
         let policies = new
             .policies
             .iter()
-            .map(|(id, p)| {
-                old.policies.get_full(id).is_some_and(|(_, _, o)| {
-                    let statements = |org: &Org, range: std::ops::Range<u32>| {
-                        org.statements[range.start as usize..range.end as usize]
-                            .iter()
+            .map(|(_, id, p)| {
+                old.policies.find(id).is_some_and(|o| {
+                    let o = &old.policies[o];
+                    let statements = |org: &Org, range: IdxRange<StatementNode>| {
+                        range
+                            .map(|s| &org.statements[s])
                             .map(|s| (s.index, s.effect, s.patterns.clone(), s.resources.clone()))
                             .collect::<Vec<_>>()
                     };
@@ -516,45 +507,47 @@ impl<'a> Sameness<'a> {
         let trust = |org: &'a Org, t: &'a crate::org::TrustNode| {
             (
                 t.id.as_str(),
-                org.role_id(RoleKey(t.role)),
-                org.roles[t.role as usize].assignable,
-                t.user.map(|u| org.user_id(UserKey(u))),
-                t.group.map(|g| org.group_id(GroupKey(g))),
+                org.roles.id(t.role),
+                org.roles[t.role].assignable,
+                t.user.map(|u| org.users.id(u)),
+                t.group.map(|g| org.groups.id(g)),
             )
         };
         let trusts = old.trusts.len() == new.trusts.len()
             && old
                 .trusts
                 .iter()
-                .zip(&new.trusts)
-                .all(|(o, n)| trust(old, o) == trust(new, n));
+                .zip(new.trusts.iter())
+                .all(|((_, o), (_, n))| trust(old, o) == trust(new, n));
         let mut same = Sameness {
             old,
             new,
             policies,
-            roles: Vec::new(),
-            groups: Vec::new(),
+            roles: IdxVec::default(),
+            groups: IdxVec::default(),
             trusts,
         };
         same.roles = new
             .roles
             .iter()
-            .map(|(id, r)| {
-                old.roles.get_full(id).is_some_and(|(_, _, o)| {
+            .map(|(_, id, r)| {
+                old.roles.find(id).is_some_and(|o| {
+                    let o = &old.roles[o];
                     o.name == r.name
                         && o.assignable == r.assignable
-                        && same.list(&o.policies, &r.policies, Kind::Policy)
+                        && same.list(&o.policies, &r.policies)
                 })
             })
             .collect();
         same.groups = new
             .groups
             .iter()
-            .map(|(id, g)| {
-                old.groups.get_full(id).is_some_and(|(_, _, o)| {
+            .map(|(_, id, g)| {
+                old.groups.find(id).is_some_and(|o| {
+                    let o = &old.groups[o];
                     o.display_name == g.display_name
-                        && same.list(&o.policies, &g.policies, Kind::Policy)
-                        && same.list(&o.roles, &g.roles, Kind::Role)
+                        && same.list(&o.policies, &g.policies)
+                        && same.list(&o.roles, &g.roles)
                 })
             })
             .collect();
@@ -562,51 +555,61 @@ impl<'a> Sameness<'a> {
     }
 
     /// Two attachment lists name the same entities, in the same order, each unchanged.
-    fn list(&self, old: &[u32], new: &[u32], kind: Kind) -> bool {
-        let id = |org: &'a Org, i: u32| -> &'a str {
-            match kind {
-                Kind::Policy => org
-                    .policies
-                    .get_index(i as usize)
-                    .map(|(id, _)| id.as_str()),
-                Kind::Role => org.roles.get_index(i as usize).map(|(id, _)| id.as_str()),
-                Kind::Group => org.groups.get_index(i as usize).map(|(id, _)| id.as_str()),
-            }
-            .unwrap_or_default()
-        };
-        let unchanged = |i: u32| match kind {
-            Kind::Policy => self.policies[i as usize],
-            Kind::Role => self.roles[i as usize],
-            Kind::Group => self.groups[i as usize],
-        };
+    fn list<T: Attached>(&self, old: &[Idx<T>], new: &[Idx<T>]) -> bool {
         old.len() == new.len()
-            && old
-                .iter()
-                .zip(new)
-                .all(|(&o, &n)| id(self.old, o) == id(self.new, n) && unchanged(n))
+            && old.iter().zip(new).all(|(&o, &n)| {
+                T::arena(self.old).id(o) == T::arena(self.new).id(n) && T::unchanged(self)[n]
+            })
     }
 
-    fn user(&self, old: usize, new: usize) -> bool {
+    fn user(&self, old: UserIx, new: UserIx) -> bool {
         let (o, n) = (&self.old.users[old], &self.new.users[new]);
         o.email == n.email
             && o.name == n.name
             && o.service_user == n.service_user
             && o.suspended == n.suspended
-            && (self.old.root == Some(old as u32)) == (self.new.root == Some(new as u32))
+            && (self.old.root == Some(old)) == (self.new.root == Some(new))
             // Root's one path names the organization.
-            && (self.new.root != Some(new as u32)
-                || (self.old.org_id == self.new.org_id && self.old.org_name == self.new.org_name))
-            && self.list(&o.policies, &n.policies, Kind::Policy)
-            && self.list(&o.roles, &n.roles, Kind::Role)
-            && self.list(&o.groups, &n.groups, Kind::Group)
+            && (self.new.root != Some(new)
+                || (self.old.id() == self.new.id() && self.old.name() == self.new.name()))
+            && self.list(&o.policies, &n.policies)
+            && self.list(&o.roles, &n.roles)
+            && self.list(&o.groups, &n.groups)
     }
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Policy,
-    Role,
-    Group,
+/// An entity kind that attachment lists name: where its arena is, and which of its entities
+/// [`Sameness`] found unchanged.
+trait Attached: Sized {
+    fn arena(org: &Org) -> &Arena<Self>;
+    fn unchanged<'s>(same: &'s Sameness<'_>) -> &'s IdxVec<Self, bool>;
+}
+
+impl Attached for PolicyNode {
+    fn arena(org: &Org) -> &Arena<PolicyNode> {
+        &org.policies
+    }
+    fn unchanged<'s>(same: &'s Sameness<'_>) -> &'s IdxVec<PolicyNode, bool> {
+        &same.policies
+    }
+}
+
+impl Attached for RoleNode {
+    fn arena(org: &Org) -> &Arena<RoleNode> {
+        &org.roles
+    }
+    fn unchanged<'s>(same: &'s Sameness<'_>) -> &'s IdxVec<RoleNode, bool> {
+        &same.roles
+    }
+}
+
+impl Attached for GroupNode {
+    fn arena(org: &Org) -> &Arena<GroupNode> {
+        &org.groups
+    }
+    fn unchanged<'s>(same: &'s Sameness<'_>) -> &'s IdxVec<GroupNode, bool> {
+        &same.groups
+    }
 }
 
 /// What changed between two organizations (an old and a new snapshot of one organization),
@@ -615,58 +618,50 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
     let mut added = EntityChanges::default();
     let mut removed = EntityChanges::default();
     (added.users, removed.users) = entity_changes(
-        old.users
-            .iter()
-            .map(|(id, u)| (id.as_str(), u.email.as_str())),
-        new.users
-            .iter()
-            .map(|(id, u)| (id.as_str(), u.email.as_str())),
+        old.users.iter().map(|(_, id, u)| (id, u.email.as_str())),
+        new.users.iter().map(|(_, id, u)| (id, u.email.as_str())),
     );
     (added.groups, removed.groups) = entity_changes(
         old.groups
             .iter()
-            .map(|(id, g)| (id.as_str(), g.display_name.as_str())),
+            .map(|(_, id, g)| (id, g.display_name.as_str())),
         new.groups
             .iter()
-            .map(|(id, g)| (id.as_str(), g.display_name.as_str())),
+            .map(|(_, id, g)| (id, g.display_name.as_str())),
     );
     (added.roles, removed.roles) = entity_changes(
-        old.roles
-            .iter()
-            .map(|(id, r)| (id.as_str(), r.name.as_str())),
-        new.roles
-            .iter()
-            .map(|(id, r)| (id.as_str(), r.name.as_str())),
+        old.roles.iter().map(|(_, id, r)| (id, r.name.as_str())),
+        new.roles.iter().map(|(_, id, r)| (id, r.name.as_str())),
     );
     (added.policies, removed.policies) = entity_changes(
-        old.policies
-            .iter()
-            .map(|(id, p)| (id.as_str(), p.name.as_str())),
-        new.policies
-            .iter()
-            .map(|(id, p)| (id.as_str(), p.name.as_str())),
+        old.policies.iter().map(|(_, id, p)| (id, p.name.as_str())),
+        new.policies.iter().map(|(_, id, p)| (id, p.name.as_str())),
     );
     (added.role_trusts, removed.role_trusts) = entity_changes(
-        old.trusts.iter().map(|t| (t.id.as_str(), t.id.as_str())),
-        new.trusts.iter().map(|t| (t.id.as_str(), t.id.as_str())),
+        old.trusts
+            .iter()
+            .map(|(_, t)| (t.id.as_str(), t.id.as_str())),
+        new.trusts
+            .iter()
+            .map(|(_, t)| (t.id.as_str(), t.id.as_str())),
     );
     let mut users = Vec::new();
     let same = Sameness::new(old, new);
-    for (u_new, id) in new.users.keys().enumerate() {
-        let Some(u_old) = old.users.get_index_of(id) else {
+    for (u_new, id, _) in new.users.iter() {
+        let Some(u_old) = old.users.find(id) else {
             continue;
         };
         let unchanged = same.user(u_old, u_new);
         // Assumable roles come from trusts as well as the user's groups: compared by role and
         // trust id, unless neither changed; never for the root user, whom no change affects.
-        let root = old.root == Some(u_old as u32) && new.root == Some(u_new as u32);
+        let root = old.root == Some(u_old) && new.root == Some(u_new);
         let (assumable_lost, assumable_gained) = if root || (unchanged && same.trusts) {
             Default::default()
         } else {
             assumable_changes(old, u_old, new, u_new)
         };
         let mut change = UserDiff {
-            user: new.user_summary(u_new as u32),
+            user: new.user_summary(u_new),
             lost: Vec::new(),
             gained: Vec::new(),
             provenance: Vec::new(),
@@ -681,8 +676,8 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
             }
             continue;
         }
-        let before = Side::new(old, u_old as u32);
-        let after = Side::new(new, u_new as u32);
+        let before = Side::new(old, u_old);
+        let after = Side::new(new, u_new);
         let mut keys = BTreeMap::new();
         before.keys(&mut keys);
         after.keys(&mut keys);
@@ -692,7 +687,7 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
             before.located_keys(element, keys);
             after.located_keys(element, keys);
         }
-        if old.root == Some(u_old as u32) || new.root == Some(u_new as u32) {
+        if old.root == Some(u_old) || new.root == Some(u_new) {
             keys.entry("*".to_string())
                 .or_default()
                 .insert(ResourcePattern::any());
@@ -738,21 +733,21 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
 /// matched by role and trust id.
 fn assumable_changes(
     old: &Org,
-    u_old: usize,
+    u_old: UserIx,
     new: &Org,
-    u_new: usize,
+    u_new: UserIx,
 ) -> (Vec<Assumable>, Vec<Assumable>) {
     let none = Overlay::none();
-    let before = old.trusts_of(u_old as u32, &none);
-    let after = new.trusts_of(u_new as u32, &none);
+    let before = old.trusts_of(u_old, &none);
+    let after = new.trusts_of(u_new, &none);
     // Compared by (role id, trust id) before anything is built: most users keep their trusts.
-    fn key(org: &Org, t: usize) -> (&str, &str) {
+    fn key(org: &Org, t: TrustIx) -> (&str, &str) {
         let trust = &org.trusts[t];
-        (org.role_id(RoleKey(trust.role)), trust.id.as_str())
+        (org.roles.id(trust.role), trust.id.as_str())
     }
     fn keys<'a>(
         org: &'a Org,
-        trusts: &BTreeMap<usize, Vec<Option<u32>>>,
+        trusts: &BTreeMap<TrustIx, Vec<Option<GroupIx>>>,
     ) -> BTreeSet<(&'a str, &'a str)> {
         trusts.keys().map(|&t| key(org, t)).collect()
     }
@@ -760,15 +755,16 @@ fn assumable_changes(
     if had == has {
         return Default::default();
     }
-    let only =
-        |org: &Org, trusts: BTreeMap<usize, Vec<Option<u32>>>, other: &BTreeSet<(&str, &str)>| {
-            trusts
-                .into_iter()
-                .filter(|&(t, _)| !other.contains(&key(org, t)))
-                .collect::<BTreeMap<_, _>>()
-        };
+    let only = |org: &Org,
+                trusts: BTreeMap<TrustIx, Vec<Option<GroupIx>>>,
+                other: &BTreeSet<(&str, &str)>| {
+        trusts
+            .into_iter()
+            .filter(|&(t, _)| !other.contains(&key(org, t)))
+            .collect::<BTreeMap<_, _>>()
+    };
     (
-        old.assumables(u_old as u32, &only(old, before, &has)),
-        new.assumables(u_new as u32, &only(new, after, &had)),
+        old.assumables(u_old, &only(old, before, &has)),
+        new.assumables(u_new, &only(new, after, &had)),
     )
 }

@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::bitset::BitSet;
 use crate::error::{ChangeError, ChangeSetError, EntityKind};
 use crate::eval::{Grants, Hit, Judgement, Overlay, Route, ANY_RESOURCE};
+use crate::idx::{Idx, IdxRange};
 use crate::impact::{Class, Interner, Judged, PathKey};
 use crate::model::PolicyDocument;
 use crate::org::{
-    compile_statement, GroupKey, Org, PolicyKey, Precedence, RoleKey, StatementNode, TrustKey,
-    UserKey,
+    compile_statement, GroupIx, GroupKey, Org, PolicyIx, PolicyKey, Precedence, RoleIx, RoleKey,
+    StatementIx, StatementNode, TrustIx, TrustKey, UserIx, UserKey,
 };
 use crate::overlay::Edge;
 use crate::policy::parse_document;
@@ -41,6 +42,9 @@ pub enum Principal {
 }
 
 /// A change to simulate.
+///
+/// Its keys name entities of one organization: simulating or checking it with another panics
+/// (see [`Org`]).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Change {
@@ -393,7 +397,7 @@ impl Org {
         let judge = |users: &[u32]| -> Vec<Judged<'o>> {
             users
                 .iter()
-                .map(|&u| self.user_impact(u, baseline, overlay, depth))
+                .map(|&u| self.user_impact(Idx::from_raw(u), baseline, overlay, depth))
                 .filter(|judged| named(judged.user) || !judged.is_empty())
                 .collect()
         };
@@ -508,7 +512,7 @@ impl Org {
         let named = applied
             .iter()
             .filter_map(|c| named_user(c))
-            .map(|u| u.0)
+            .map(|u| self.user_ix(u).raw())
             .collect();
         // Judge on the elements the final documents name: a replacement that a later change
         // replaces again, or whose policy it deletes, names nothing before or after.
@@ -528,7 +532,7 @@ impl Org {
         Ok(Prepared {
             overlay,
             baseline,
-            reach: reach.into_iter().collect(),
+            reach: reach.into_iter().map(Idx::raw).collect(),
             summaries,
             named,
         })
@@ -540,8 +544,12 @@ impl Org {
     pub(crate) fn takes_or_gives(&self, change: &Change) -> Result<bool, ChangeError> {
         let prepared = self.prepare(std::slice::from_ref(change), false)?;
         Ok(prepared.reach.iter().any(|&u| {
-            let judged =
-                self.user_impact(u, &prepared.baseline, &prepared.overlay, Depth::FirstChange);
+            let judged = self.user_impact(
+                Idx::from_raw(u),
+                &prepared.baseline,
+                &prepared.overlay,
+                Depth::FirstChange,
+            );
             judged.counts.lost > 0 || judged.counts.gained > 0 || !judged.assumable_lost.is_empty()
         }))
     }
@@ -549,7 +557,7 @@ impl Org {
     /// Records one change in the overlay, checking it against the changes before it.
     fn apply(&self, change: &Change, ov: &mut Overlay) -> Result<(), ChangeError> {
         let noop = |reason: String| Err(ChangeError::Noop { reason });
-        if let Some((edge, attach)) = edge_of(change) {
+        if let Some((edge, attach)) = edge_of(self, change) {
             self.alive_ends(edge, ov)?;
             if self.edge_present(edge, ov) == attach {
                 return noop(self.edge_state(edge, attach));
@@ -565,57 +573,61 @@ impl Org {
             | Change::DetachRole { .. }
             | Change::AttachRole { .. } => unreachable!("edge changes are handled above"),
             Change::DeleteGroup { group } => {
-                self.alive_group(*group, ov)?;
-                ov.deleted_groups.insert(group.0);
+                let group = self.group_ix(*group);
+                self.alive_group(group, ov)?;
+                ov.deleted_groups.insert(group);
             }
             Change::DeleteRole { role } => {
-                self.alive_role(*role, ov)?;
-                ov.deleted_roles.insert(role.0);
+                let role = self.role_ix(*role);
+                self.alive_role(role, ov)?;
+                ov.deleted_roles.insert(role);
             }
             Change::DeletePolicy { policy } => {
-                self.alive_policy(*policy, ov)?;
-                ov.deleted_policies.insert(policy.0);
+                let policy = self.policy_ix(*policy);
+                self.alive_policy(policy, ov)?;
+                ov.deleted_policies.insert(policy);
             }
             Change::SuspendUser { user } | Change::UnsuspendUser { user } => {
-                self.alive_user(*user, ov)?;
+                let key = *user;
+                let user = self.user_ix(key);
+                self.alive_user(user, ov)?;
                 let suspend = matches!(change, Change::SuspendUser { .. });
-                if self.suspended(user.0, ov) == suspend {
+                if self.suspended(user, ov) == suspend {
                     let state = if suspend {
                         "already suspended"
                     } else {
                         "not suspended"
                     };
-                    return noop(format!("user `{}` is {state}", self.user_id(*user)));
+                    return noop(format!("user `{}` is {state}", self.user_id(key)));
                 }
-                ov.suspension.insert(user.0, suspend);
+                ov.suspension.insert(user, suspend);
             }
             Change::RemoveUser { user } => {
-                self.alive_user(*user, ov)?;
-                ov.removed_users.insert(user.0);
+                let user = self.user_ix(*user);
+                self.alive_user(user, ov)?;
+                ov.removed_users.insert(user);
             }
             Change::ReplacePolicyDocument { policy, document } => {
-                self.alive_policy(*policy, ov)?;
-                let (id, node) = self
-                    .policies
-                    .get_index(policy.0 as usize)
-                    .expect("key of this org");
-                if node.system {
-                    return Err(ChangeError::SystemPolicy { policy: id.clone() });
+                let policy = self.policy_ix(*policy);
+                self.alive_policy(policy, ov)?;
+                if self.policies[policy].system {
+                    return Err(ChangeError::SystemPolicy {
+                        policy: self.policies.id(policy).to_string(),
+                    });
                 }
-                self.replace_document(policy.0, document, ov)?;
+                self.replace_document(policy, document, ov)?;
             }
             Change::DeleteRoleTrust { trust } => {
-                if ov.deleted_trusts.contains(&trust.0)
-                    || ov
-                        .deleted_roles
-                        .contains(&self.trusts[trust.0 as usize].role)
+                let trust = self.trust_ix(*trust);
+                if ov.deleted_trusts.contains(&trust)
+                    || ov.deleted_roles.contains(&self.trusts[trust].role)
                 {
                     return Err(ChangeError::Deleted {
                         kind: EntityKind::Trust,
-                        id: self.trusts[trust.0 as usize].id.clone(),
+                        id: self.trusts[trust].id.clone(),
                     });
                 }
-                ov.deleted_trusts.insert(trust.0);
+                ov.deleted_trusts.insert(trust);
             }
         }
         Ok(())
@@ -625,17 +637,13 @@ impl Org {
     /// that the organization lacks.
     fn replace_document(
         &self,
-        policy: u32,
+        policy: PolicyIx,
         document: &PolicyDocument,
         ov: &mut Overlay,
     ) -> Result<(), ChangeError> {
-        let id = self
-            .policies
-            .get_index(policy as usize)
-            .expect("key of this org")
-            .0;
+        let id = self.policies.id(policy);
         let parsed = parse_document(document).map_err(|error| ChangeError::Document {
-            policy: id.clone(),
+            policy: id.to_string(),
             statement: error.statement(),
             reason: error.to_string(),
         })?;
@@ -645,18 +653,14 @@ impl Org {
                 ov.extra_elements.push(pattern.clone());
             }
         }
-        let start = (self.statements.len() + ov.statements.len()) as u32;
+        let start = Idx::new(self.statements.len() + ov.statements.len());
         let mut cache = BTreeMap::new();
         for (si, statement) in parsed.iter().enumerate() {
-            ov.statements.push(compile_statement(
-                &self.universe,
-                &mut cache,
-                si as u32,
-                statement,
-            ));
+            ov.statements
+                .push(compile_statement(&self.universe, &mut cache, si, statement));
         }
         ov.documents
-            .insert(policy, start..start + parsed.len() as u32);
+            .insert(policy, IdxRange::new(start, parsed.len()));
         Ok(())
     }
 
@@ -664,38 +668,38 @@ impl Org {
     fn alive_ends(&self, edge: Edge, ov: &Overlay) -> Result<(), ChangeError> {
         match edge {
             Edge::Member { user, group } => {
-                self.alive_user(UserKey(user), ov)?;
-                self.alive_group(GroupKey(group), ov)
+                self.alive_user(user, ov)?;
+                self.alive_group(group, ov)
             }
             Edge::UserPolicy { user, policy } => {
-                self.alive_policy(PolicyKey(policy), ov)?;
-                self.alive_user(UserKey(user), ov)
+                self.alive_policy(policy, ov)?;
+                self.alive_user(user, ov)
             }
             Edge::GroupPolicy { group, policy } => {
-                self.alive_policy(PolicyKey(policy), ov)?;
-                self.alive_group(GroupKey(group), ov)
+                self.alive_policy(policy, ov)?;
+                self.alive_group(group, ov)
             }
             Edge::RolePolicy { role, policy } => {
-                self.alive_policy(PolicyKey(policy), ov)?;
-                self.alive_role(RoleKey(role), ov)
+                self.alive_policy(policy, ov)?;
+                self.alive_role(role, ov)
             }
             Edge::UserRole { user, role } => {
-                self.alive_role(RoleKey(role), ov)?;
-                self.alive_user(UserKey(user), ov)
+                self.alive_role(role, ov)?;
+                self.alive_user(user, ov)
             }
             Edge::GroupRole { group, role } => {
-                self.alive_role(RoleKey(role), ov)?;
-                self.alive_group(GroupKey(group), ov)
+                self.alive_role(role, ov)?;
+                self.alive_group(group, ov)
             }
         }
     }
 
     /// What a change that would do nothing finds: the edge already there, or already absent.
     fn edge_state(&self, edge: Edge, attach: bool) -> String {
-        let user = |u: u32| format!("user `{}`", self.user_id(UserKey(u)));
-        let group = |g: u32| format!("group `{}`", self.group_id(GroupKey(g)));
-        let role = |r: u32| format!("role `{}`", self.role_id(RoleKey(r)));
-        let policy = |p: u32| format!("policy `{}`", self.policy_id(PolicyKey(p)));
+        let user = |u: UserIx| format!("user `{}`", self.users.id(u));
+        let group = |g: GroupIx| format!("group `{}`", self.groups.id(g));
+        let role = |r: RoleIx| format!("role `{}`", self.roles.id(r));
+        let policy = |p: PolicyIx| format!("policy `{}`", self.policies.id(p));
         let state = if attach {
             "already attached"
         } else {
@@ -725,58 +729,58 @@ impl Org {
         }
     }
 
-    fn alive_user(&self, user: UserKey, ov: &Overlay) -> Result<(), ChangeError> {
+    fn alive_user(&self, user: UserIx, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
-            ov.removed_users.contains(&user.0),
+            ov.removed_users.contains(&user),
             EntityKind::User,
-            self.user_id(user),
+            self.users.id(user),
         )
     }
 
-    fn alive_group(&self, group: GroupKey, ov: &Overlay) -> Result<(), ChangeError> {
+    fn alive_group(&self, group: GroupIx, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
-            ov.deleted_groups.contains(&group.0),
+            ov.deleted_groups.contains(&group),
             EntityKind::Group,
-            self.group_id(group),
+            self.groups.id(group),
         )
     }
 
-    fn alive_role(&self, role: RoleKey, ov: &Overlay) -> Result<(), ChangeError> {
+    fn alive_role(&self, role: RoleIx, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
-            ov.deleted_roles.contains(&role.0),
+            ov.deleted_roles.contains(&role),
             EntityKind::Role,
-            self.role_id(role),
+            self.roles.id(role),
         )
     }
 
-    fn alive_policy(&self, policy: PolicyKey, ov: &Overlay) -> Result<(), ChangeError> {
+    fn alive_policy(&self, policy: PolicyIx, ov: &Overlay) -> Result<(), ChangeError> {
         deleted_check(
-            ov.deleted_policies.contains(&policy.0),
+            ov.deleted_policies.contains(&policy),
             EntityKind::Policy,
-            self.policy_id(policy),
+            self.policies.id(policy),
         )
     }
 
     /// Members of a group in the base organization (removed memberships included).
-    fn members(&self, group: u32, into: &mut BTreeSet<u32>) {
-        into.extend(&self.reverse.group_members[group as usize]);
+    fn members(&self, group: GroupIx, into: &mut BTreeSet<UserIx>) {
+        into.extend(&self.reverse.group_members[group]);
     }
 
     /// Users holding a role in the base organization, directly or through a group.
-    fn role_holders(&self, role: u32, into: &mut BTreeSet<u32>) {
-        into.extend(&self.reverse.role_users[role as usize]);
-        for &group in &self.reverse.role_groups[role as usize] {
+    fn role_holders(&self, role: RoleIx, into: &mut BTreeSet<UserIx>) {
+        into.extend(&self.reverse.role_users[role]);
+        for &group in &self.reverse.role_groups[role] {
             self.members(group, into);
         }
     }
 
     /// Users reaching a policy by any route in the base organization.
-    fn policy_holders(&self, policy: u32, into: &mut BTreeSet<u32>) {
-        into.extend(&self.reverse.policy_users[policy as usize]);
-        for &group in &self.reverse.policy_groups[policy as usize] {
+    fn policy_holders(&self, policy: PolicyIx, into: &mut BTreeSet<UserIx>) {
+        into.extend(&self.reverse.policy_users[policy]);
+        for &group in &self.reverse.policy_groups[policy] {
             self.members(group, into);
         }
-        for &role in &self.reverse.policy_roles[policy as usize] {
+        for &role in &self.reverse.policy_roles[policy] {
             self.role_holders(role, into);
         }
     }
@@ -787,13 +791,13 @@ impl Org {
     /// through added edges only if, on that route, the added edge nearest the user hangs from
     /// something the user holds by base edges alone, and the change that adds it reaches every
     /// base holder of that thing. The union over the set's changes is therefore complete.
-    fn reach(&self, change: &Change, into: &mut BTreeSet<u32>) {
-        let holder = |h: Holder, into: &mut BTreeSet<u32>| match h {
+    fn reach(&self, change: &Change, into: &mut BTreeSet<UserIx>) {
+        let holder = |h: Holder, into: &mut BTreeSet<UserIx>| match h {
             Holder::User(u) => {
-                into.insert(u.0);
+                into.insert(self.user_ix(u));
             }
-            Holder::Group(g) => self.members(g.0, into),
-            Holder::Role(r) => self.role_holders(r.0, into),
+            Holder::Group(g) => self.members(self.group_ix(g), into),
+            Holder::Role(r) => self.role_holders(self.role_ix(r), into),
         };
         match change {
             Change::RemoveMember { user, .. }
@@ -801,7 +805,7 @@ impl Org {
             | Change::SuspendUser { user }
             | Change::UnsuspendUser { user }
             | Change::RemoveUser { user } => {
-                into.insert(user.0);
+                into.insert(self.user_ix(*user));
             }
             Change::DetachPolicy { from: h, .. } | Change::AttachPolicy { to: h, .. } => {
                 holder(*h, into)
@@ -810,23 +814,24 @@ impl Org {
                 Principal::User(u) => holder(Holder::User(u), into),
                 Principal::Group(g) => holder(Holder::Group(g), into),
             },
-            Change::DeleteGroup { group } => self.members(group.0, into),
+            Change::DeleteGroup { group } => self.members(self.group_ix(*group), into),
             Change::DeleteRole { role } => {
-                self.role_holders(role.0, into);
-                for (t, trust) in self.trusts.iter().enumerate() {
-                    if trust.role == role.0 {
+                let role = self.role_ix(*role);
+                self.role_holders(role, into);
+                for (t, trust) in self.trusts.iter() {
+                    if trust.role == role {
                         self.trust_principals(t, into);
                     }
                 }
             }
             Change::DeletePolicy { policy } | Change::ReplacePolicyDocument { policy, .. } => {
-                self.policy_holders(policy.0, into)
+                self.policy_holders(self.policy_ix(*policy), into)
             }
-            Change::DeleteRoleTrust { trust } => self.trust_principals(trust.0 as usize, into),
+            Change::DeleteRoleTrust { trust } => self.trust_principals(self.trust_ix(*trust), into),
         }
     }
 
-    fn trust_principals(&self, trust: usize, into: &mut BTreeSet<u32>) {
+    fn trust_principals(&self, trust: TrustIx, into: &mut BTreeSet<UserIx>) {
         let trust = &self.trusts[trust];
         into.extend(trust.user);
         if let Some(group) = trust.group {
@@ -844,7 +849,7 @@ impl Org {
             trust: None,
         };
         let user_ref = |u: UserKey| {
-            let summary = self.user_summary(u.0);
+            let summary = self.user_summary(self.user_ix(u));
             UserRef {
                 id: summary.id,
                 email: summary.email,
@@ -852,8 +857,8 @@ impl Org {
         };
         let holder = |s: &mut ChangeSummary, h: Holder| match h {
             Holder::User(u) => s.user = Some(user_ref(u)),
-            Holder::Group(g) => s.group = Some(self.group_ref(g.0)),
-            Holder::Role(r) => s.role = Some(self.role_ref(r.0)),
+            Holder::Group(g) => s.group = Some(self.group_ref(self.group_ix(g))),
+            Holder::Role(r) => s.role = Some(self.role_ref(self.role_ix(r))),
         };
         let principal = |p: Principal| match p {
             Principal::User(u) => Holder::User(u),
@@ -866,7 +871,7 @@ impl Org {
                 } else {
                     ChangeKind::AddMember
                 };
-                s.group = Some(self.group_ref(group.0));
+                s.group = Some(self.group_ref(self.group_ix(*group)));
                 s.user = Some(user_ref(*user));
             }
             Change::DetachPolicy { policy, from: h } | Change::AttachPolicy { policy, to: h } => {
@@ -875,7 +880,7 @@ impl Org {
                 } else {
                     ChangeKind::AttachPolicy
                 };
-                s.policy = Some(self.policy_ref(policy.0));
+                s.policy = Some(self.policy_ref(self.policy_ix(*policy)));
                 holder(&mut s, *h);
             }
             Change::DetachRole { role, from: p } | Change::AttachRole { role, to: p } => {
@@ -884,20 +889,20 @@ impl Org {
                 } else {
                     ChangeKind::AttachRole
                 };
-                s.role = Some(self.role_ref(role.0));
+                s.role = Some(self.role_ref(self.role_ix(*role)));
                 holder(&mut s, principal(*p));
             }
             Change::DeleteGroup { group } => {
                 s.kind = ChangeKind::DeleteGroup;
-                s.group = Some(self.group_ref(group.0));
+                s.group = Some(self.group_ref(self.group_ix(*group)));
             }
             Change::DeleteRole { role } => {
                 s.kind = ChangeKind::DeleteRole;
-                s.role = Some(self.role_ref(role.0));
+                s.role = Some(self.role_ref(self.role_ix(*role)));
             }
             Change::DeletePolicy { policy } => {
                 s.kind = ChangeKind::DeletePolicy;
-                s.policy = Some(self.policy_ref(policy.0));
+                s.policy = Some(self.policy_ref(self.policy_ix(*policy)));
             }
             Change::SuspendUser { user } => {
                 s.kind = ChangeKind::SuspendUser;
@@ -913,11 +918,11 @@ impl Org {
             }
             Change::ReplacePolicyDocument { policy, .. } => {
                 s.kind = ChangeKind::ReplacePolicyDocument;
-                s.policy = Some(self.policy_ref(policy.0));
+                s.policy = Some(self.policy_ref(self.policy_ix(*policy)));
             }
             Change::DeleteRoleTrust { trust } => {
                 s.kind = ChangeKind::DeleteRoleTrust;
-                let node = &self.trusts[trust.0 as usize];
+                let node = &self.trusts[self.trust_ix(*trust)];
                 s.trust = Some(crate::report::EntityRef {
                     id: node.id.clone(),
                     name: node.id.clone(),
@@ -930,12 +935,12 @@ impl Org {
 
     fn user_impact<'o>(
         &'o self,
-        user: u32,
+        user: UserIx,
         baseline: &'o Overlay,
         overlay: &'o Overlay,
         depth: Depth,
     ) -> Judged<'o> {
-        let mut judged = Judged::new(user);
+        let mut judged = Judged::new(user.raw());
         if self.root == Some(user) {
             judged.note =
                 Some("root user: unconditional access; no change affects them".to_string());
@@ -1034,8 +1039,8 @@ impl Org {
         }
         let trusts_before = self.trusts_of(user, baseline);
         let trusts_after = self.trusts_of(user, overlay);
-        let only = |a: &BTreeMap<usize, Vec<Option<u32>>>,
-                    b: &BTreeMap<usize, Vec<Option<u32>>>| {
+        let only = |a: &BTreeMap<TrustIx, Vec<Option<GroupIx>>>,
+                    b: &BTreeMap<TrustIx, Vec<Option<GroupIx>>>| {
             a.iter()
                 .filter(|(t, _)| !b.contains_key(t))
                 .map(|(t, v)| (*t, v.clone()))
@@ -1191,7 +1196,7 @@ impl Org {
     /// covers it.
     fn sides<'o>(
         &'o self,
-        user: u32,
+        user: UserIx,
         (before, baseline): (&[Route], &'o Overlay),
         (after, overlay): (&[Route], &'o Overlay),
         mask: &BitSet,
@@ -1301,7 +1306,7 @@ impl Org {
     /// extra element a replacement names.
     fn touched(
         &self,
-        user: u32,
+        user: UserIx,
         before: &[Route],
         after: &[Route],
         baseline: &Overlay,
@@ -1328,7 +1333,7 @@ impl Org {
     }
 
     /// Whether the overlay changes anything along `route` (an edge, an entity, the document).
-    fn route_changed(&self, user: u32, route: &Route, ov: &Overlay) -> bool {
+    fn route_changed(&self, user: UserIx, route: &Route, ov: &Overlay) -> bool {
         let edge_changed = |edge: Edge| ov.removed.contains(&edge) || ov.added.contains(&edge);
         let policy = route.policy;
         if ov.documents.contains_key(&policy) || ov.deleted_policies.contains(&policy) {
@@ -1358,10 +1363,10 @@ impl Org {
     /// Read off the pre-folded sets (dense side) and their scoped statements (sparse side).
     /// A pair has a decision exactly when some statement covers it, whatever the precedence:
     /// only the union of Allow and Deny is read here, never which wins.
-    fn entries_outside(&self, user: u32, mask: &BitSet) -> usize {
+    fn entries_outside(&self, user: UserIx, mask: &BitSet) -> usize {
         let words = self.set_words();
         let mut star = vec![0u64; words];
-        let mut scoped: Vec<u32> = Vec::new();
+        let mut scoped: Vec<StatementIx> = Vec::new();
         self.each_folded(user, |set| {
             let (allow, deny) = self.folded_set(set);
             for ((s, a), d) in star.iter_mut().zip(allow).zip(deny) {
@@ -1381,7 +1386,7 @@ impl Org {
             scoped.dedup();
             let mut keyed: BTreeMap<&crate::policy::ResourcePattern, Vec<u64>> = BTreeMap::new();
             for &s in &scoped {
-                let statement = &self.statements[s as usize];
+                let statement = &self.statements[s];
                 for resource in statement.resources.iter().filter(|r| !r.is_any()) {
                     let bits = keyed.entry(resource).or_insert_with(|| vec![0u64; words]);
                     for (b, a) in bits.iter_mut().zip(statement.actions.words()) {
@@ -1414,13 +1419,14 @@ impl Org {
     }
 }
 
-/// The edge a membership or attachment change adds (`true`) or takes away (`false`).
-fn edge_of(change: &Change) -> Option<(Edge, bool)> {
+/// The edge a membership or attachment change adds (`true`) or takes away (`false`), in `org`
+/// (whose keys the change must hold).
+fn edge_of(org: &Org, change: &Change) -> Option<(Edge, bool)> {
     Some(match *change {
         Change::RemoveMember { group, user } | Change::AddMember { group, user } => (
             Edge::Member {
-                user: user.0,
-                group: group.0,
+                user: org.user_ix(user),
+                group: org.group_ix(group),
             },
             matches!(change, Change::AddMember { .. }),
         ),
@@ -1429,11 +1435,20 @@ fn edge_of(change: &Change) -> Option<(Edge, bool)> {
             from: holder,
         }
         | Change::AttachPolicy { policy, to: holder } => {
-            let policy = policy.0;
+            let policy = org.policy_ix(policy);
             let edge = match holder {
-                Holder::User(u) => Edge::UserPolicy { user: u.0, policy },
-                Holder::Group(g) => Edge::GroupPolicy { group: g.0, policy },
-                Holder::Role(r) => Edge::RolePolicy { role: r.0, policy },
+                Holder::User(u) => Edge::UserPolicy {
+                    user: org.user_ix(u),
+                    policy,
+                },
+                Holder::Group(g) => Edge::GroupPolicy {
+                    group: org.group_ix(g),
+                    policy,
+                },
+                Holder::Role(r) => Edge::RolePolicy {
+                    role: org.role_ix(r),
+                    policy,
+                },
             };
             (edge, matches!(change, Change::AttachPolicy { .. }))
         }
@@ -1445,10 +1460,16 @@ fn edge_of(change: &Change) -> Option<(Edge, bool)> {
             role,
             to: principal,
         } => {
-            let role = role.0;
+            let role = org.role_ix(role);
             let edge = match principal {
-                Principal::User(u) => Edge::UserRole { user: u.0, role },
-                Principal::Group(g) => Edge::GroupRole { group: g.0, role },
+                Principal::User(u) => Edge::UserRole {
+                    user: org.user_ix(u),
+                    role,
+                },
+                Principal::Group(g) => Edge::GroupRole {
+                    group: org.group_ix(g),
+                    role,
+                },
             };
             (edge, matches!(change, Change::AttachRole { .. }))
         }

@@ -332,3 +332,280 @@ fn lookups_keep_their_ambiguities() {
         assert_eq!(group(query), expected, "{query}");
     }
 }
+
+/// Keys belong to the organization that made them: another organization, even one compiled
+/// from the same snapshot (where the same position is the same entity), refuses them with a
+/// panic naming the mistake, rather than answering for whatever sits at that position. A clone
+/// keeps its organization's keys.
+#[test]
+fn a_key_of_another_organization_is_refused() {
+    use iamsim_core::Change;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    let snapshot = Snapshot::from_json_str(
+        r#"{
+          "format": "iamsim.snapshot.v1", "organization": {"id": "org-1", "name": "Acme"},
+          "users": [{"id": "u-ana", "email": "ana@example.com"}],
+          "groups": [{"id": "g-ops", "display_name": "Ops", "members": ["u-ana"],
+                      "policies": ["p-read"]}],
+          "roles": [{"id": "r-ops", "name": "ops", "role_type": "assignable"}],
+          "policies": [{"id": "p-read", "name": "read", "policy_document": {"Statement":
+            {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"}}}]
+        }"#,
+    )
+    .unwrap();
+    let org = Org::compile(&snapshot, &Catalogue::bundled()).unwrap();
+    let other = Org::compile(&snapshot, &Catalogue::bundled()).unwrap();
+    let ana = org.find_user("u-ana").unwrap();
+    let ops = org.find_group("Ops").unwrap();
+    let role = org.find_role("ops").unwrap();
+    let policy = org.find_policy("read").unwrap();
+    let remove = [Change::RemoveMember {
+        group: ops,
+        user: ana,
+    }];
+
+    // Its own organization, and a clone of it, answer.
+    let clone = org.clone();
+    for org in [&org, &clone] {
+        assert_eq!(org.user_id(ana), "u-ana");
+        assert!(org.is_member(ana, ops));
+        assert_eq!(org.simulate(&remove).unwrap().users.len(), 1);
+    }
+    assert_eq!(
+        other.users().next(),
+        Some(other.find_user("u-ana").unwrap())
+    );
+    assert_ne!(other.users().next(), Some(ana));
+
+    // Another one refuses, whatever the method.
+    type Call<'a> = Box<dyn Fn() + 'a>;
+    let refusals: Vec<(&str, Call)> = vec![
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.user_id(ana);
+            }),
+        ),
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.effective(ana);
+            }),
+        ),
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.explain(ana, "*", "*");
+            }),
+        ),
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.access_matrix().allowed(ana, 0);
+            }),
+        ),
+        (
+            "GroupKey",
+            Box::new(|| {
+                let _ = other.group_id(ops);
+            }),
+        ),
+        (
+            "RoleKey",
+            Box::new(|| {
+                let _ = other.role_id(role);
+            }),
+        ),
+        (
+            "PolicyKey",
+            Box::new(|| {
+                let _ = other.policy_id(policy);
+            }),
+        ),
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.simulate(&remove);
+            }),
+        ),
+        (
+            "UserKey",
+            Box::new(|| {
+                let _ = other.check_all(&remove, false);
+            }),
+        ),
+    ];
+    for (i, (kind, call)) in refusals.iter().enumerate() {
+        let panic = catch_unwind(AssertUnwindSafe(call))
+            .err()
+            .unwrap_or_else(|| panic!("call {i} answered for a foreign key"));
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or_default();
+        assert_eq!(
+            message,
+            format!(
+                "a `{kind}` of another organization: keys are valid only for the `Org` that made them"
+            ),
+            "call {i}"
+        );
+    }
+}
+
+/// The organization's adjacency, both ways, as the snapshot lists it: dangling ids and repeats
+/// dropped, assumable roles listed, members and holders in snapshot order.
+#[test]
+fn adjacency_both_ways() {
+    let snapshot = Snapshot::from_json_str(
+        r#"{
+          "format": "iamsim.snapshot.v1", "organization": {"id": "org-1", "name": "Acme"},
+          "users": [
+            {"id": "u-ana", "email": "ana@example.com", "policies": ["p-b", "p-a"], "roles": ["r-admin"]},
+            {"id": "u-ben", "email": "ben@example.com", "policies": ["p-a", "p-gone", "p-a"]},
+            {"id": "u-cy", "email": "cy@example.com"}
+          ],
+          "groups": [
+            {"id": "g-ops", "display_name": "Ops", "members": ["u-ben", "u-ana", "u-nobody"],
+             "policies": ["p-a"], "roles": ["r-admin", "r-break-glass"]},
+            {"id": "g-dev", "display_name": "Dev", "members": ["u-ana"]}
+          ],
+          "roles": [
+            {"id": "r-admin", "name": "admin", "role_type": "assignable", "policies": ["p-b"]},
+            {"id": "r-break-glass", "name": "break glass", "role_type": "assumable", "policies": ["p-a"]}
+          ],
+          "policies": [
+            {"id": "p-a", "name": "a", "policy_document": {"Statement":
+              {"Effect": "Allow", "Action": "compute.instance.Read", "Resource": "*"}}},
+            {"id": "p-b", "name": "b", "policy_document": {"Statement":
+              {"Effect": "Allow", "Action": "compute.instance.Create", "Resource": "*"}}}
+          ],
+          "role_trusts": [
+            {"id": "t-1", "role_id": "r-break-glass", "trust_type": "user", "trusted_user_id": "u-cy"},
+            {"id": "t-2", "role_id": "r-break-glass", "trust_type": "group", "trusted_group_id": "g-dev"}
+          ]
+        }"#,
+    )
+    .unwrap();
+    use iamsim_core::{GroupKey, PolicyKey, RoleKey, TrustKey, UserKey};
+
+    let org = Org::compile(&snapshot, &Catalogue::bundled()).unwrap();
+    let ids = |keys: Vec<&str>| keys.join(" ");
+    let users = |keys: Vec<UserKey>| ids(keys.into_iter().map(|k| org.user_id(k)).collect());
+    let groups = |keys: Vec<GroupKey>| ids(keys.into_iter().map(|k| org.group_id(k)).collect());
+    let roles = |keys: Vec<RoleKey>| ids(keys.into_iter().map(|k| org.role_id(k)).collect());
+    let policies = |keys: Vec<PolicyKey>| ids(keys.into_iter().map(|k| org.policy_id(k)).collect());
+    let trusts = |keys: Vec<TrustKey>| ids(keys.into_iter().map(|k| org.trust_id(k)).collect());
+
+    assert_eq!(users(org.users().collect()), "u-ana u-ben u-cy");
+    assert_eq!(groups(org.groups().collect()), "g-ops g-dev");
+    assert_eq!(roles(org.roles().collect()), "r-admin r-break-glass");
+    assert_eq!(policies(org.policies().collect()), "p-a p-b");
+    assert_eq!(trusts(org.trusts().collect()), "t-1 t-2");
+
+    let user = |id| org.find_user(id).unwrap();
+    for (id, in_groups, with_roles, with_policies, named_by) in [
+        ("u-ana", "g-ops g-dev", "r-admin", "p-b p-a", ""),
+        ("u-ben", "g-ops", "", "p-a", ""),
+        ("u-cy", "", "", "", "t-1"),
+    ] {
+        assert_eq!(
+            groups(org.user_groups(user(id)).collect()),
+            in_groups,
+            "{id}"
+        );
+        assert_eq!(
+            roles(org.user_roles(user(id)).collect()),
+            with_roles,
+            "{id}"
+        );
+        assert_eq!(
+            policies(org.user_policies(user(id)).collect()),
+            with_policies,
+            "{id}"
+        );
+        assert_eq!(
+            trusts(org.user_trusts(user(id)).collect()),
+            named_by,
+            "{id}"
+        );
+    }
+    let group = |id| org.find_group(id).unwrap();
+    for (id, members, with_roles, with_policies, named_by, name) in [
+        (
+            "g-ops",
+            "u-ana u-ben",
+            "r-admin r-break-glass",
+            "p-a",
+            "",
+            "Ops",
+        ),
+        ("g-dev", "u-ana", "", "", "t-2", "Dev"),
+    ] {
+        assert_eq!(
+            users(org.group_members(group(id)).collect()),
+            members,
+            "{id}"
+        );
+        assert_eq!(
+            roles(org.group_roles(group(id)).collect()),
+            with_roles,
+            "{id}"
+        );
+        assert_eq!(
+            policies(org.group_policies(group(id)).collect()),
+            with_policies,
+            "{id}"
+        );
+        assert_eq!(
+            trusts(org.group_trusts(group(id)).collect()),
+            named_by,
+            "{id}"
+        );
+        assert_eq!(org.group_name(group(id)), name);
+    }
+    let role = |id| org.find_role(id).unwrap();
+    for (id, holders, in_groups, with_policies, assignable) in [
+        ("r-admin", "u-ana", "g-ops", "p-b", true),
+        ("r-break-glass", "", "g-ops", "p-a", false),
+    ] {
+        assert_eq!(users(org.role_users(role(id)).collect()), holders, "{id}");
+        assert_eq!(
+            groups(org.role_groups(role(id)).collect()),
+            in_groups,
+            "{id}"
+        );
+        assert_eq!(
+            policies(org.role_policies(role(id)).collect()),
+            with_policies,
+            "{id}"
+        );
+        assert_eq!(org.role_assignable(role(id)), assignable, "{id}");
+    }
+    let policy = |id| org.find_policy(id).unwrap();
+    for (id, holders, in_groups, in_roles) in [
+        ("p-a", "u-ana u-ben", "g-ops", "r-break-glass"),
+        ("p-b", "u-ana", "", "r-admin"),
+    ] {
+        assert_eq!(
+            users(org.policy_users(policy(id)).collect()),
+            holders,
+            "{id}"
+        );
+        assert_eq!(
+            groups(org.policy_groups(policy(id)).collect()),
+            in_groups,
+            "{id}"
+        );
+        assert_eq!(
+            roles(org.policy_roles(policy(id)).collect()),
+            in_roles,
+            "{id}"
+        );
+    }
+    assert_eq!(org.policy_name(policy("p-b")), "b");
+    assert_eq!(org.role_name(role("r-break-glass")), "break glass");
+    let t2 = org.find_trust("t-2").unwrap();
+    assert_eq!(org.trust_role(t2), role("r-break-glass"));
+}
