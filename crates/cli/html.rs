@@ -1030,7 +1030,7 @@ fn svg(g: &AccessGraph) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "<div class=\"graph\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"access graph: {} nodes, {} edges\" data-nodes=\"{}\" data-edges=\"{}\">",
+        "<div class=\"graph\"><svg width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"access graph: {} nodes, {} edges\" data-nodes=\"{}\" data-edges=\"{}\">",
         g.node_count(),
         g.edge_count(),
         g.node_count(),
