@@ -28,6 +28,10 @@ use crate::render::{self, ImpactView};
 /// listed (4 MiB: a browser opens it at once, a mail attachment carries it).
 pub const BUDGET: usize = 4 << 20;
 
+/// The users an impact page lists at most unless `--limit` says otherwise (each is judged in
+/// full; the summary counts every user).
+pub const USERS: usize = 1_000;
+
 /// The most nodes the graph is drawn with; a larger graph is left out, with a note naming
 /// `iamsim graph`, which writes it whole.
 pub const GRAPH_MAX_NODES: usize = 200;
@@ -1159,7 +1163,23 @@ pub fn text(title: &str, text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use super::{esc, Page};
+
+    #[test]
+    fn a_table_stops_at_the_budget_and_counts_the_rest() {
+        let mut page = Page::new();
+        page.left = 100;
+        let rows = (0..10).map(|i| format!("<td>row {i} of ten, padded</td>"));
+        let left = page.table(&["Row"], rows.collect::<Vec<_>>().into_iter());
+        assert_eq!(left, 7);
+        assert_eq!(page.body.matches("<tr><td>").count(), 3);
+        page.left_out(left, "rows", "--format json gives every row");
+        assert!(
+            page.body.contains("... 7 more rows not listed"),
+            "{}",
+            page.body
+        );
+    }
 
     #[test]
     fn escapes_markup_quotes_and_controls() {

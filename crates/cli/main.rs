@@ -906,14 +906,11 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
             args.limit
                 .map_or(TABLE_LIMIT, |n| if n == 0 { usize::MAX } else { n }),
         ),
-        // A page lists as many users as fit its budget (`html::BUDGET`); no user's block is
-        // shorter than 256 bytes.
-        Format::Html => {
-            Some(
-                args.limit
-                    .map_or(html::BUDGET / 256, |n| if n == 0 { usize::MAX } else { n }),
-            )
-        }
+        // A page lists the users most affected, as many as fit its budget (`html::BUDGET`).
+        Format::Html => Some(
+            args.limit
+                .map_or(html::USERS, |n| if n == 0 { usize::MAX } else { n }),
+        ),
         // Within a comment's budget no user's block is shorter than 128 bytes.
         Format::Markdown => {
             Some(args.limit.map_or(
