@@ -1040,7 +1040,7 @@ fn svg(g: &AccessGraph) -> String {
         g.node_count(),
         g.edge_count()
     );
-    out.push_str("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#6e7781\"/></marker></defs>\n");
+    out.push_str("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" markerUnits=\"userSpaceOnUse\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#6e7781\"/></marker></defs>\n");
     for (c, head) in ["Users", "Groups", "Roles", "Policies", "Statements"]
         .iter()
         .enumerate()
@@ -1070,10 +1070,23 @@ fn svg(g: &AccessGraph) -> String {
         if w.relation == Relation::MayAssume {
             class.push_str(" assume");
         }
-        let mid = (x1 + x2) / 2;
+        let d = if x2 - x1 <= GAP_X {
+            // Next column: one curve.
+            let mid = (x1 + x2) / 2;
+            format!("M {x1} {y1} C {mid} {y1}, {mid} {y2}, {x2} {y2}")
+        } else {
+            // Past a column: along the gap above the target's row, so that the line does not
+            // run through a box it does not touch.
+            let lane = y(t) - GAP_Y / 2;
+            let (a, b) = (x1 + GAP_X, x2 - GAP_X);
+            let (ma, mb) = (x1 + GAP_X / 2, x2 - GAP_X / 2);
+            format!(
+                "M {x1} {y1} C {ma} {y1}, {ma} {lane}, {a} {lane} L {b} {lane} C {mb} {lane}, {mb} {y2}, {x2} {y2}"
+            )
+        };
         let _ = writeln!(
             out,
-            "<path class=\"{class}\" d=\"M {x1} {y1} C {mid} {y1}, {mid} {y2}, {x2} {y2}\" marker-end=\"url(#arrow)\"><title>{}</title></path>",
+            "<path class=\"{class}\" d=\"{d}\" marker-end=\"url(#arrow)\"><title>{}</title></path>",
             relation_word(w.relation)
         );
     }
