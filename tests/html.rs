@@ -465,3 +465,62 @@ fn a_big_impact_is_cut_to_the_limit_and_says_so() {
     );
     assert!(run.stdout.contains("--limit 0 lists every user"));
 }
+
+#[test]
+fn headers_sort_and_the_box_filters() {
+    let html = html_of(&[
+        "effective".to_string(),
+        "--user".to_string(),
+        "ana@acme.example".to_string(),
+    ]);
+    // A probe run after the page's own script: clicks the Action header twice, then types in
+    // the filter box, and writes what it saw into the page.
+    let probe = r#"<script>
+window.addEventListener('load', function () {
+  var table = document.getElementById('t1');
+  var actions = function () {
+    return Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.cells[1].textContent; });
+  };
+  var th = table.tHead.rows[0].cells[1];
+  th.click();
+  var up = actions();
+  th.click();
+  var down = actions();
+  var input = document.querySelector('input.filter[data-table="t1"]');
+  input.value = 'BILLING';
+  input.dispatchEvent(new Event('input'));
+  var shown = Array.prototype.filter.call(table.tBodies[0].rows, function (r) { return !r.hidden; }).length;
+  var p = document.createElement('p');
+  p.id = 'probe';
+  p.textContent = JSON.stringify({up: up, down: down, shown: shown, total: table.tBodies[0].rows.length});
+  document.body.appendChild(p);
+});
+</script>
+</body>"#;
+    let page = PathBuf::from(temp_file("probe.html", html.replace("</body>", probe)));
+    let loaded = load(&page);
+    assert!(loaded.console.is_empty(), "{:#?}", loaded.console);
+    let text = loaded
+        .dom
+        .split("<p id=\"probe\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .expect("the probe ran")
+        .replace("&amp;", "&");
+    let seen: Value = serde_json::from_str(&text).expect("the probe's JSON");
+    let up: Vec<String> = serde_json::from_value(seen["up"].clone()).unwrap();
+    let down: Vec<String> = serde_json::from_value(seen["down"].clone()).unwrap();
+    let mut sorted = up.clone();
+    sorted.sort_by_key(|a| a.to_lowercase());
+    assert_eq!(up, sorted, "ascending on the first click");
+    assert_eq!(down, sorted.iter().rev().cloned().collect::<Vec<_>>());
+    assert_eq!(seen["total"], 49);
+    // The rows whose text holds "billing", whatever the case.
+    let billing = html
+        .split("<tr>")
+        .filter(|row| row.contains("<td class=\"allow\">") || row.contains("<td class=\"deny\">"))
+        .filter(|row| row.to_lowercase().contains("billing"))
+        .count();
+    assert!(billing > 0);
+    assert_eq!(seen["shown"], billing);
+}

@@ -254,10 +254,10 @@ struct ImpactArgs {
     summary: bool,
     /// List at most N users in full, most lost first, and count the rest (0: every user).
     /// Default: 20 in a table, as many as fit a GitHub comment (65,536 characters) in
-    /// Markdown, every user in JSON.
+    /// Markdown, 1,000 in HTML, every user in JSON.
     #[arg(long, value_name = "N", global = true)]
     limit: Option<usize>,
-    /// Table and Markdown: list what each user keeps in full (by default it is counted by the
+    /// Table, Markdown and HTML: list what each user keeps in full (by default it is counted by the
     /// group, role or direct policy that carries it).
     #[arg(long, global = true)]
     show_kept: bool,
