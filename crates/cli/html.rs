@@ -221,9 +221,20 @@ impl Page {
         true
     }
 
-    /// The graph, drawn, or a note saying why not.
-    fn graph(&mut self, g: &AccessGraph, graph_command: &str) {
+    /// The graph, drawn, or a note saying why not. `at_least` is a lower bound of its nodes
+    /// known without building it (the users it holds): above [`GRAPH_MAX_NODES`], the graph is
+    /// not built, since building it costs as much as the answer's paths.
+    fn graph(&mut self, at_least: usize, build: impl FnOnce() -> AccessGraph, graph_command: &str) {
         self.h2("Graph");
+        if at_least > GRAPH_MAX_NODES {
+            let _ = writeln!(
+                self.body,
+                "<p class=\"left\">The graph has more than {GRAPH_MAX_NODES} nodes (at least {at_least}), too many to draw here: <code>{}</code> gives it whole.</p>",
+                esc(graph_command)
+            );
+            return;
+        }
+        let g = &build();
         if g.node_count() > GRAPH_MAX_NODES {
             let _ = writeln!(
                 self.body,
@@ -379,7 +390,8 @@ pub fn effective(report: &Effective) -> String {
         page.note("suspended: no access; assignments are kept");
     }
     page.graph(
-        &graph::of_effective(report),
+        1,
+        || graph::of_effective(report),
         &format!("iamsim graph --user {}", report.user.id),
     );
     page.h2("Access");
@@ -451,7 +463,8 @@ pub fn explain(report: &Explanation) -> String {
         page.note(note);
     }
     page.graph(
-        &graph::of_explanation(report),
+        1,
+        || graph::of_explanation(report),
         &format!(
             "iamsim graph --user {} --action {}",
             report.user.id, report.action
@@ -511,7 +524,11 @@ pub fn who_can(report: &WhoCan) -> String {
     if let Some(element) = &report.evaluated_as {
         page.note(&format!("(not in the catalogue; evaluated as `{element}`)"));
     }
-    page.graph(&graph::of_who_can(report), "iamsim who-can --format json");
+    page.graph(
+        report.allowed.len() + report.denied.len(),
+        || graph::of_who_can(report),
+        "iamsim who-can --format json",
+    );
     let lists = [
         ("allowed", "allow", &report.allowed, "overridden deny"),
         ("denied", "deny", &report.denied, "overridden allow"),
@@ -556,7 +573,8 @@ pub fn redundancy(report: &Redundancy) -> String {
         ),
     ]);
     page.graph(
-        &graph::of_redundancy(report),
+        report.edges.len(),
+        || graph::of_redundancy(report),
         "iamsim redundant --format json",
     );
     page.h2("Redundant: removing any one of these loses nothing for anyone");
@@ -646,7 +664,11 @@ pub fn diff(report: &Diff) -> String {
             "gained",
         ),
     ]);
-    page.graph(&graph::of_diff(report), "iamsim diff OLD NEW --format json");
+    page.graph(
+        report.users.len(),
+        || graph::of_diff(report),
+        "iamsim diff OLD NEW --format json",
+    );
     let kinds = [
         ("users", &report.added.users, &report.removed.users),
         ("groups", &report.added.groups, &report.removed.groups),
@@ -830,7 +852,8 @@ pub fn impact(report: &Impact, view: &ImpactView) -> String {
         return page.finish(&title);
     }
     page.graph(
-        &graph::of_impact(report),
+        users_with_paths(report),
+        || graph::of_impact(report),
         "iamsim graph --changes FILE (or: iamsim graph <change> ...)",
     );
     let listed = if view.summary_only {
@@ -853,7 +876,7 @@ pub fn impact(report: &Impact, view: &ImpactView) -> String {
                 td_n(u.unchanged_count)
             )
         });
-        page.table(
+        let left = page.table(
             &[
                 "User",
                 "Lost",
@@ -865,28 +888,13 @@ pub fn impact(report: &Impact, view: &ImpactView) -> String {
             ],
             rows(overview),
         );
-        page.h2("Each user's paths");
-    }
-    let mut written = 0;
-    for user in shown {
-        let block = user_block(report, user, view);
-        if !page.fits(block.len()) {
-            break;
-        }
-        page.raw(&block);
-        written += 1;
-    }
-    page.left_out(
-        if view.summary_only {
-            0
-        } else {
-            summary.users_affected - written
-        },
-        "user(s)",
-        "--limit 0 lists every user, --format json gives every entry",
-    );
-    if !view.show_kept && shown.iter().any(|u| !u.kept.is_empty()) {
-        page.note("note: what users keep is counted, not listed; --show-kept lists it.");
+        // The report may hold only the first users (`ImpactStream::first`): the summary
+        // counts all.
+        page.left_out(
+            summary.users_affected - (shown.len() - left),
+            "user(s)",
+            "--limit 0 lists every user, --format json gives every entry",
+        );
     }
     let actions: Vec<String> = report
         .actions
@@ -910,7 +918,42 @@ pub fn impact(report: &Impact, view: &ImpactView) -> String {
         );
         page.left_out(left, "actions", "--format json gives every one");
     }
+    if !shown.is_empty() {
+        page.h2("Each user's paths");
+    }
+    let mut written = 0;
+    for user in shown {
+        let block = user_block(report, user, view);
+        if !page.fits(block.len()) {
+            break;
+        }
+        page.raw(&block);
+        written += 1;
+    }
+    page.left_out(
+        shown.len() - written,
+        "user(s)' paths",
+        "the users table above counts them; --format json gives every entry",
+    );
+    if !view.show_kept && shown.iter().any(|u| !u.kept.is_empty()) {
+        page.note("note: what users keep is counted, not listed; --show-kept lists it.");
+    }
     page.finish(&title)
+}
+
+/// How many users of an impact have a path in its graph: a lower bound of its nodes and edges.
+pub(crate) fn users_with_paths(report: &Impact) -> usize {
+    report
+        .users
+        .iter()
+        .filter(|u| {
+            !(u.lost.is_empty()
+                && u.kept.is_empty()
+                && u.gained.is_empty()
+                && u.assumable_lost.is_empty()
+                && u.assumable_gained.is_empty())
+        })
+        .count()
 }
 
 /// One user of an impact: a collapsible block with a table of what they lose, keep (with

@@ -190,11 +190,19 @@ impl Doc {
 
     /// In Markdown, a ```mermaid block of the answer's graph when it is small enough (see
     /// [`Mode::Markdown`]) and, with a `budget`, fits in it. GitHub draws it in comments.
-    fn mermaid(&mut self, graph: impl FnOnce() -> AccessGraph, budget: Option<usize>) {
+    /// `at_least` is a lower bound of the graph's edges known without building it (the users
+    /// it holds): above the setting, the graph is not built, since building it costs as much as
+    /// the answer's paths.
+    fn mermaid(
+        &mut self,
+        at_least: usize,
+        graph: impl FnOnce() -> AccessGraph,
+        budget: Option<usize>,
+    ) {
         let Mode::Markdown { mermaid_max_edges } = self.mode else {
             return;
         };
-        if mermaid_max_edges == 0 {
+        if mermaid_max_edges == 0 || at_least > mermaid_max_edges {
             return;
         }
         let g = graph();
@@ -476,7 +484,7 @@ pub fn effective(report: &Effective, mode: Mode) -> String {
     if !report.user.root {
         doc.wildcard_note(report.allowed.iter().chain(&report.denied));
     }
-    doc.mermaid(|| graph::of_effective(report), None);
+    doc.mermaid(0, || graph::of_effective(report), None);
     doc.finish()
 }
 
@@ -542,7 +550,7 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
     if report.decision == Decision::ImplicitDeny && report.note.is_none() {
         doc.line(1, "no statement allows it");
     }
-    doc.mermaid(|| graph::of_explanation(report), None);
+    doc.mermaid(0, || graph::of_explanation(report), None);
     doc.finish()
 }
 
@@ -816,7 +824,11 @@ pub fn impact(report: &Impact, mode: Mode, view: &ImpactView) -> String {
     doc.wildcard_note_for(entries);
     // The graph of what the report lists, when it lists every user it holds.
     if listed == report.users.len() && !view.summary_only {
-        doc.mermaid(|| graph::of_impact(report), view.budget);
+        doc.mermaid(
+            crate::html::users_with_paths(report),
+            || graph::of_impact(report),
+            view.budget,
+        );
     }
     doc.finish()
 }
@@ -872,7 +884,11 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
             doc.line(2, &format!("overridden allow via {}", path_text(path)));
         }
     }
-    doc.mermaid(|| graph::of_who_can(report), None);
+    doc.mermaid(
+        report.allowed.len() + report.denied.len(),
+        || graph::of_who_can(report),
+        None,
+    );
     doc.finish()
 }
 
@@ -925,7 +941,7 @@ pub fn redundancy(report: &Redundancy, mode: Mode) -> String {
             ),
         );
     }
-    doc.mermaid(|| graph::of_redundancy(report), None);
+    doc.mermaid(report.edges.len(), || graph::of_redundancy(report), None);
     doc.finish()
 }
 
@@ -1015,7 +1031,7 @@ pub fn diff(report: &Diff, mode: Mode) -> String {
             .iter()
             .flat_map(|u| u.lost.iter().chain(&u.gained)),
     );
-    doc.mermaid(|| graph::of_diff(report), None);
+    doc.mermaid(report.users.len(), || graph::of_diff(report), None);
     doc.finish()
 }
 

@@ -174,9 +174,13 @@ pub fn of_impact(report: &Impact) -> AccessGraph {
             (&user.gained, Mark::Gained),
         ];
         for (entries, mark) in lists {
+            // Entries share paths: each path once per user and list (the graph is the same).
+            let mut seen = std::collections::BTreeSet::new();
             for entry in entries {
                 for &id in &entry.via {
-                    b.path(Some(&start), report.path(id), Effect::Allow, mark);
+                    if seen.insert(id) {
+                        b.path(Some(&start), report.path(id), Effect::Allow, mark);
+                    }
                 }
             }
         }
