@@ -99,6 +99,8 @@ fn every_command_in_every_format() {
                     assert!(out.starts_with("<!DOCTYPE html>\n"), "{what}");
                     assert!(out.ends_with("</html>\n"), "{what}");
                     assert!(out.contains("Content-Security-Policy"), "{what}");
+                    // No newline of the text shown escaped (as a name's would be).
+                    assert!(!out.contains("\\n"), "{what}");
                 }
                 "markdown" => {
                     // The Mermaid block, if any, is code: checked apart.

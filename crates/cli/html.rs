@@ -185,9 +185,13 @@ impl Page {
     /// A sortable, filterable table: header cells and rows of ready cells (`<td>...</td>`).
     /// Rows are added while they fit the budget; returns how many were left out.
     fn table(&mut self, headers: &[&str], rows: impl ExactSizeIterator<Item = String>) -> usize {
+        let total = rows.len();
+        if total == 0 {
+            self.note("none");
+            return 0;
+        }
         self.tables += 1;
         let id = format!("t{}", self.tables);
-        let total = rows.len();
         let _ = writeln!(
             self.body,
             "<input class=\"filter\" type=\"search\" placeholder=\"Filter these {total} row(s)\" aria-label=\"filter\" data-table=\"{id}\">"
@@ -577,6 +581,9 @@ pub fn redundancy(report: &Redundancy) -> String {
         || graph::of_redundancy(report),
         "iamsim redundant --format json",
     );
+    if !report.edges.is_empty() {
+        page.note("Here red dashed is a membership or attachment whose removal loses nothing for anyone; grey, the paths that cover what it grants.");
+    }
     page.h2("Redundant: removing any one of these loses nothing for anyone");
     let edges = report.edges.iter().map(|edge| {
         let paths: Vec<String> = edge
@@ -1213,7 +1220,9 @@ fn caption(node: &graph::Node) -> (String, String) {
 /// A page holding text written for a terminal (`rank`, which has no HTML report of its own).
 pub fn text(title: &str, text: &str) -> String {
     let mut page = Page::new();
-    let _ = writeln!(page.body, "<pre>{}</pre>", esc(text));
+    // Line by line: a newline is the text's own, not a name's.
+    let lines: Vec<String> = text.lines().map(esc).collect();
+    let _ = writeln!(page.body, "<pre>{}</pre>", lines.join("\n"));
     page.finish(title)
 }
 
