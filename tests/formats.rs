@@ -1,6 +1,7 @@
-//! `--format table|json|markdown` for every command: each runs in each format, the same
+//! `--format table|json|markdown|html` for every command: each runs in each format, the same
 //! command gives the same bytes, and the table and Markdown of the new commands are pinned
-//! with insta snapshots (under `tests/snapshots/`).
+//! with insta snapshots (under `tests/snapshots/`). `tests/html.rs` opens the HTML in a
+//! browser.
 
 use crate::queries::demo_and_modified;
 use crate::util::{data, iamsim, Run};
@@ -72,7 +73,7 @@ fn run(args: &[String], format: &str) -> Run {
 #[test]
 fn every_command_in_every_format() {
     for (name, args) in commands() {
-        for format in ["table", "json", "markdown"] {
+        for format in ["table", "json", "markdown", "html"] {
             let what = format!("{name} --format {format}");
             let first = run(&args, format);
             first.expect_code(0);
@@ -94,13 +95,26 @@ fn every_command_in_every_format() {
                     assert_eq!(first.json()["schema_version"], 3, "{what}");
                     assert!(out.starts_with("{\n  \"schema_version\": 3,"), "{what}");
                 }
+                "html" => {
+                    assert!(out.starts_with("<!DOCTYPE html>\n"), "{what}");
+                    assert!(out.ends_with("</html>\n"), "{what}");
+                    assert!(out.contains("Content-Security-Policy"), "{what}");
+                    // No newline of the text shown escaped (as a name's would be).
+                    assert!(!out.contains("\\n"), "{what}");
+                }
                 "markdown" => {
+                    // The Mermaid block, if any, is code: checked apart.
+                    let (out, mermaid) = split_mermaid(out);
+                    if let Some(mermaid) = mermaid {
+                        assert!(mermaid.starts_with("flowchart LR\n"), "{what}:\n{mermaid}");
+                    }
+                    let out = &out;
                     // Headings and counts in bold; names escaped, so no raw `<`, `>` or `*`
                     // outside code spans, but for the `<details>` blocks each user sits in.
                     assert!(out.contains("**"), "{what}:\n{out}");
                     let untagged = ["<details>", "</details>", "<summary>", "</summary>"]
                         .iter()
-                        .fold(out.clone(), |text, tag| text.replace(tag, ""));
+                        .fold(out.to_string(), |text, tag| text.replace(tag, ""));
                     assert!(!untagged.contains(['<', '>']), "{what}:\n{out}");
                     // Blocks apart by one blank line; patterns as code spans, not escaped.
                     assert!(!out.contains("\n\n\n"), "{what}:\n{out}");
@@ -121,6 +135,17 @@ fn every_command_in_every_format() {
             }
         }
     }
+}
+
+/// Markdown without its ```mermaid block, and the block's text.
+pub(crate) fn split_mermaid(markdown: &str) -> (String, Option<String>) {
+    let Some(start) = markdown.find("```mermaid\n") else {
+        return (markdown.to_string(), None);
+    };
+    let body = start + "```mermaid\n".len();
+    let end = body + markdown[body..].find("```\n").expect("the block is closed");
+    let rest = format!("{}{}", &markdown[..start], &markdown[end + 4..]);
+    (rest, Some(markdown[body..end].to_string()))
 }
 
 /// The table and Markdown of the new commands, pinned.

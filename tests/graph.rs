@@ -286,3 +286,75 @@ fn errors_are_one_line() {
         .expect_error(&["/nonexistent/changes.json"]);
     iamsim(&["graph", "--user", "ana@acme.example", "--format", "svg"]).expect_code(2);
 }
+
+/// The Mermaid block of a Markdown report, if any.
+fn mermaid_in(args: &[&str]) -> Option<String> {
+    let mut all = args.to_vec();
+    all.extend(["--format", "markdown"]);
+    let run = iamsim(&all);
+    run.expect_code(0);
+    crate::formats::split_mermaid(&run.stdout).1
+}
+
+#[test]
+fn markdown_draws_small_answers_in_mermaid() {
+    let explain = [
+        "explain",
+        "--user",
+        "dan@acme.example",
+        "--action",
+        "compute.instance.Delete",
+    ];
+    // The same graph `iamsim graph --format mermaid` writes.
+    let block = mermaid_in(&explain).expect("a small answer is drawn");
+    let args: Vec<String> = answers()[1].clone();
+    assert_eq!(block, graph(&args, "mermaid"));
+    let edges = block
+        .lines()
+        .filter(|l| l.contains("-->") || l.contains("==>"))
+        .count();
+
+    // At most --mermaid-max-edges edges; 0 never draws.
+    let max = |n: usize| {
+        let n = n.to_string();
+        let mut all = explain.to_vec();
+        all.extend(["--mermaid-max-edges", n.as_str()]);
+        mermaid_in(&all)
+    };
+    assert!(max(edges).is_some());
+    assert!(max(edges - 1).is_none());
+    assert!(max(0).is_none());
+    // Tables and JSON never carry it; nor does a Markdown answer without a path.
+    let table = iamsim(&explain);
+    assert!(!table.stdout.contains("mermaid"), "{}", table.stdout);
+    assert!(mermaid_in(&[
+        "explain",
+        "--user",
+        "ben@acme.example",
+        "--action",
+        "compute.instance.Delete"
+    ])
+    .is_none());
+}
+
+#[test]
+fn hostile_names_are_inert_in_markdown_mermaid() {
+    let snapshot = data("hostile-graph.json");
+    let block = mermaid_in(&[
+        "effective",
+        "--user",
+        "mal@h.example",
+        "--snapshot",
+        &snapshot,
+    ])
+    .expect("drawn");
+    for line in block.lines().skip(1) {
+        let label = line.split('"').nth(1).unwrap_or_default();
+        assert!(!label.contains(['<', '>', '[', ']', '`', '\n']), "{line}");
+        assert_eq!(line.matches('"').count() % 2, 0, "{line}");
+    }
+    assert!(
+        !block.contains("\nclick") && !block.contains("```"),
+        "{block}"
+    );
+}

@@ -16,6 +16,7 @@ mod gates;
 mod generate;
 mod graph;
 mod grouped;
+mod html;
 mod output;
 mod precedence;
 mod progress;

@@ -84,6 +84,7 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
             strict: args.strict,
             threads: None,
             precedence: args.precedence,
+            mermaid_max_edges: 0,
         },
     };
     let kind = args.kind.take();

@@ -18,6 +18,7 @@ use iamsim_core::{
 
 mod export;
 mod graph;
+mod html;
 mod json;
 mod progress;
 mod render;
@@ -253,10 +254,10 @@ struct ImpactArgs {
     summary: bool,
     /// List at most N users in full, most lost first, and count the rest (0: every user).
     /// Default: 20 in a table, as many as fit a GitHub comment (65,536 characters) in
-    /// Markdown, every user in JSON.
+    /// Markdown, 1,000 in HTML, every user in JSON.
     #[arg(long, value_name = "N", global = true)]
     limit: Option<usize>,
-    /// Table and Markdown: list what each user keeps in full (by default it is counted by the
+    /// Table, Markdown and HTML: list what each user keeps in full (by default it is counted by the
     /// group, role or direct policy that carries it).
     #[arg(long, global = true)]
     show_kept: bool,
@@ -422,7 +423,15 @@ struct Common {
     /// at equal distance a Deny). Vultr does not document it; see docs/semantics.md §4.
     #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins, global = true)]
     precedence: PrecedenceArg,
+    /// Markdown: add a ```mermaid block of the answer's graph (GitHub draws it) when the graph
+    /// has at most N edges; 0: never.
+    #[arg(long, value_name = "N", default_value_t = MERMAID_MAX_EDGES, global = true)]
+    mermaid_max_edges: usize,
 }
+
+/// The largest graph (in edges) drawn as Mermaid in Markdown unless `--mermaid-max-edges` says
+/// otherwise: beyond it, a drawing in a comment is too dense to read.
+pub(crate) const MERMAID_MAX_EDGES: usize = 40;
 
 /// [`Precedence`] as the command line names it.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -443,6 +452,14 @@ impl From<PrecedenceArg> for Precedence {
 }
 
 impl Common {
+    /// How reports are written.
+    fn output(&self) -> Output {
+        Output {
+            format: self.format,
+            mermaid_max_edges: self.mermaid_max_edges,
+        }
+    }
+
     fn threads(&self) -> usize {
         self.threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -477,6 +494,8 @@ pub(crate) enum Format {
     Json,
     /// For tickets and pull-request comments.
     Markdown,
+    /// One self-contained HTML page to open in a browser or send (docs/output-format.md).
+    Html,
 }
 
 /// `generate --shape`: `iamsim_core::generate::Shape` as a flag value.
@@ -596,7 +615,7 @@ fn run(command: Command) -> Result<u8, Failure> {
         Command::Effective { user, input } => {
             let org = load(&input)?;
             let report = org.effective(org.find_user(&user).map_err(suggest::lookup)?);
-            emit(input.common.format, &report, |m| {
+            emit(input.common.output(), &report, |m| {
                 render::effective(&report, m)
             })?;
             Ok(0)
@@ -615,7 +634,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             let report = org
                 .explain(user, &action, &resource)
                 .map_err(query_failure)?;
-            emit(input.common.format, &report, |m| {
+            emit(input.common.output(), &report, |m| {
                 render::explain(&report, m)
             })?;
             Ok(0)
@@ -633,7 +652,7 @@ fn run(command: Command) -> Result<u8, Failure> {
                 suggest::check_action("action", &asked, &universe_of(&[&org]))?;
             }
             let report = org.who_can(&action, &resource).map_err(query_failure)?;
-            emit(input.common.format, &report, |m| {
+            emit(input.common.output(), &report, |m| {
                 render::who_can(&report, m)
             })?;
             Ok(0)
@@ -645,7 +664,7 @@ fn run(command: Command) -> Result<u8, Failure> {
                 progress.update(done, total)
             });
             progress.finish();
-            emit(input.common.format, &report, |m| {
+            emit(input.common.output(), &report, |m| {
                 render::redundancy(&report, m)
             })?;
             Ok(0)
@@ -672,7 +691,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             )?;
             checks.validate(&[&old, &new])?;
             let report = iamsim_core::diff(&old, &new);
-            emit(common.format, &report, |m| render::diff(&report, m))?;
+            emit(common.output(), &report, |m| render::diff(&report, m))?;
             let subjects: Vec<Subject> = report
                 .users
                 .iter()
@@ -799,7 +818,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             report.removals.retain(|r| {
                 keep.iter().all(|p| !loses(&r.lost, p)) && drop.iter().all(|p| loses(&r.lost, p))
             });
-            emit(input.common.format, &report, |m| render::rank(&report, m))?;
+            emit(input.common.output(), &report, |m| render::rank(&report, m))?;
             Ok(0)
         }
     }
@@ -887,6 +906,11 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
             args.limit
                 .map_or(TABLE_LIMIT, |n| if n == 0 { usize::MAX } else { n }),
         ),
+        // A page lists the users most affected, as many as fit its budget (`html::BUDGET`).
+        Format::Html => Some(
+            args.limit
+                .map_or(html::USERS, |n| if n == 0 { usize::MAX } else { n }),
+        ),
         // Within a comment's budget no user's block is shorter than 128 bytes.
         Format::Markdown => {
             Some(args.limit.map_or(
@@ -914,7 +938,9 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
             None => emit_json(&stream),
             Some(n) => {
                 let report = stream.first(n);
-                emit(format, &report, |m| render::impact(&report, m, &view))
+                emit(args.input.common.output(), &report, |m| {
+                    render::impact(&report, m, &view)
+                })
             }
         };
         progress.finish();
@@ -955,7 +981,9 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
                 emit_json(&report)?
             }
         }
-        _ => emit(format, &report, |m| render::impact(&report, m, &view))?,
+        _ => emit(args.input.common.output(), &report, |m| {
+            render::impact(&report, m, &view)
+        })?,
     }
     Ok(tripped)
 }
@@ -1213,16 +1241,28 @@ pub(crate) fn label(kind: Label) -> String {
     format!("{style}{text}{style:#}")
 }
 
+/// How a report is written: the format, and the settings of the formats for people.
+#[derive(Clone, Copy)]
+pub(crate) struct Output {
+    /// `--format`.
+    pub format: Format,
+    /// `--mermaid-max-edges`.
+    pub mermaid_max_edges: usize,
+}
+
 /// Writes the report to stdout in the chosen format. A closed pipe is not an error.
 pub(crate) fn emit<T: serde::Serialize>(
-    format: Format,
+    output: Output,
     report: &T,
     text: impl FnOnce(Mode) -> String,
 ) -> Result<(), Failure> {
-    let text = match format {
+    let text = match output.format {
         Format::Json => return emit_json(report),
         Format::Table => text(Mode::Table { color: color() }),
-        Format::Markdown => text(Mode::Markdown),
+        Format::Markdown => text(Mode::Markdown {
+            mermaid_max_edges: output.mermaid_max_edges,
+        }),
+        Format::Html => text(Mode::Html),
     };
     emit_text(&text)
 }

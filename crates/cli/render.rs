@@ -7,6 +7,8 @@
 
 use std::fmt::Write;
 
+use iamsim_core::graph::{self, AccessGraph};
+
 use iamsim_core::report::{
     Assumable, Decision, Diff, Effective, EntityRef, Entry, Explanation, GroupedEntry, Impact,
     Path, Rank, Redundancy, Step, StepKind, UserImpact, UserSummary, WhoCan,
@@ -88,7 +90,13 @@ pub enum Mode {
         color: bool,
     },
     /// Markdown.
-    Markdown,
+    Markdown {
+        /// Add a ```mermaid block of the answer's graph when it has at most this many edges
+        /// (and the output stays within its budget); 0 never adds one.
+        mermaid_max_edges: usize,
+    },
+    /// One self-contained HTML page (`html.rs`).
+    Html,
 }
 
 /// A document being written in one [`Mode`].
@@ -110,7 +118,7 @@ impl Doc {
     }
 
     fn markdown(&self) -> bool {
-        self.mode == Mode::Markdown
+        matches!(self.mode, Mode::Markdown { .. })
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
@@ -178,6 +186,39 @@ impl Doc {
             "{}- {markup}",
             "  ".repeat(depth.saturating_sub(1))
         );
+    }
+
+    /// In Markdown, a ```mermaid block of the answer's graph when it is small enough (see
+    /// [`Mode::Markdown`]) and, with a `budget`, fits in it. GitHub draws it in comments.
+    /// `at_least` is a lower bound of the graph's edges known without building it (the users
+    /// it holds): above the setting, the graph is not built, since building it costs as much as
+    /// the answer's paths.
+    fn mermaid(
+        &mut self,
+        at_least: usize,
+        graph: impl FnOnce() -> AccessGraph,
+        budget: Option<usize>,
+    ) {
+        let Mode::Markdown { mermaid_max_edges } = self.mode else {
+            return;
+        };
+        if mermaid_max_edges == 0 || at_least > mermaid_max_edges {
+            return;
+        }
+        let g = graph();
+        if g.edge_count() == 0 || g.edge_count() > mermaid_max_edges {
+            return;
+        }
+        let block = format!(
+            "**Graph** ({} edges)\n\n```mermaid\n{}```\n",
+            g.edge_count(),
+            crate::graph::mermaid(&g)
+        );
+        if budget.is_some_and(|b| self.out.len() + block.len() + 1 > b) {
+            return;
+        }
+        self.separate();
+        self.out.push_str(&block);
     }
 
     fn blank(&mut self) {
@@ -341,7 +382,7 @@ impl Doc {
     }
 }
 
-fn user_line(user: &UserSummary) -> String {
+pub(crate) fn user_line(user: &UserSummary) -> String {
     let mut flags = Vec::new();
     if user.root {
         flags.push("root");
@@ -379,7 +420,7 @@ pub(crate) fn path_text(path: &Path) -> String {
 }
 
 /// The steps of a path after the user: `group DevOps > policy compute-admin #0`.
-fn steps_text(steps: &[Step]) -> String {
+pub(crate) fn steps_text(steps: &[Step]) -> String {
     let mut parts = Vec::new();
     for step in steps {
         let name = clean(step.name.as_deref().unwrap_or_default());
@@ -420,6 +461,9 @@ fn wrap(out: &mut String, indent: &str, words: &[String], separator: &str) {
 
 /// `iamsim effective`.
 pub fn effective(report: &Effective, mode: Mode) -> String {
+    if mode == Mode::Html {
+        return crate::html::effective(report);
+    }
     let mut doc = Doc::new(mode);
     doc.title(&user_line(&report.user));
     if report.user.suspended && !report.user.root {
@@ -447,11 +491,15 @@ pub fn effective(report: &Effective, mode: Mode) -> String {
     if !report.user.root {
         doc.wildcard_note(report.allowed.iter().chain(&report.denied));
     }
+    doc.mermaid(0, || graph::of_effective(report), None);
     doc.finish()
 }
 
 /// `iamsim explain`.
 pub fn explain(report: &Explanation, mode: Mode) -> String {
+    if mode == Mode::Html {
+        return crate::html::explain(report);
+    }
     let mut doc = Doc::new(mode);
     let (color, word) = match report.decision {
         Decision::Allowed => ("32", "ALLOWED"),
@@ -509,6 +557,7 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
     if report.decision == Decision::ImplicitDeny && report.note.is_none() {
         doc.line(1, "no statement allows it");
     }
+    doc.mermaid(0, || graph::of_explanation(report), None);
     doc.finish()
 }
 
@@ -698,6 +747,9 @@ fn impact_summary(doc: &mut Doc, report: &Impact, listed: usize, view: &ImpactVi
 /// `iamsim impact`: the changes, the summary, then each user (as many as the view lets
 /// through, saying how many it leaves out).
 pub fn impact(report: &Impact, mode: Mode, view: &ImpactView) -> String {
+    if mode == Mode::Html {
+        return crate::html::impact(report, view);
+    }
     let mut doc = Doc::new(mode);
     for change in &report.changes {
         doc.line(0, &format!("Change: {}", change.describe()));
@@ -778,6 +830,14 @@ pub fn impact(report: &Impact, mode: Mode, view: &ImpactView) -> String {
         .flat_map(|entry| entry.actions.iter())
         .map(|&a| report.action(a));
     doc.wildcard_note_for(entries);
+    // The graph of what the report lists, when it lists every user it holds.
+    if listed == report.users.len() && !view.summary_only {
+        doc.mermaid(
+            crate::html::users_with_paths(report),
+            || graph::of_impact(report),
+            view.budget,
+        );
+    }
     doc.finish()
 }
 
@@ -791,6 +851,9 @@ fn html(text: &str) -> String {
 
 /// `iamsim who-can`.
 pub fn who_can(report: &WhoCan, mode: Mode) -> String {
+    if mode == Mode::Html {
+        return crate::html::who_can(report);
+    }
     let mut doc = Doc::new(mode);
     doc.title(&format!("Who can {} on {}", report.action, report.resource));
     if let Some(element) = &report.evaluated_as {
@@ -829,11 +892,19 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
             doc.line(2, &format!("overridden allow via {}", path_text(path)));
         }
     }
+    doc.mermaid(
+        report.allowed.len() + report.denied.len(),
+        || graph::of_who_can(report),
+        None,
+    );
     doc.finish()
 }
 
 /// `iamsim redundant`.
 pub fn redundancy(report: &Redundancy, mode: Mode) -> String {
+    if mode == Mode::Html {
+        return crate::html::redundancy(report);
+    }
     let mut doc = Doc::new(mode);
     doc.section(
         0,
@@ -878,6 +949,7 @@ pub fn redundancy(report: &Redundancy, mode: Mode) -> String {
             ),
         );
     }
+    doc.mermaid(report.edges.len(), || graph::of_redundancy(report), None);
     doc.finish()
 }
 
@@ -894,6 +966,9 @@ fn shorten(actions: &[&str]) -> String {
 
 /// `iamsim diff`.
 pub fn diff(report: &Diff, mode: Mode) -> String {
+    if mode == Mode::Html {
+        return crate::html::diff(report);
+    }
     let mut doc = Doc::new(mode);
     let kinds = [
         ("users", &report.added.users, &report.removed.users),
@@ -964,11 +1039,15 @@ pub fn diff(report: &Diff, mode: Mode) -> String {
             .iter()
             .flat_map(|u| u.lost.iter().chain(&u.gained)),
     );
+    doc.mermaid(report.users.len(), || graph::of_diff(report), None);
     doc.finish()
 }
 
 /// `iamsim rank`.
 pub fn rank(report: &Rank, mode: Mode) -> String {
+    if mode == Mode::Html {
+        return crate::html::text("Rank", &rank(report, Mode::Table { color: false }));
+    }
     let mut doc = Doc::new(mode);
     doc.title(&user_line(&report.user));
     doc.section(

@@ -514,7 +514,11 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 user: user_key,
             }])?;
             let view = render::ImpactView::default();
-            emit(format, &impact, |m| render::impact(&impact, m, &view))?;
+            let output = crate::Output {
+                format,
+                mermaid_max_edges: crate::MERMAID_MAX_EDGES,
+            };
+            emit(output, &impact, |m| render::impact(&impact, m, &view))?;
             if let Some(note) = before
                 .snapshot
                 .users

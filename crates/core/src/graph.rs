@@ -44,7 +44,9 @@ use petgraph::Graph;
 use serde::Serialize;
 
 use crate::policy::Effect;
-use crate::report::{Effective, Explanation, Impact, Path, Step, StepKind};
+use crate::report::{
+    Assumable, Diff, Effective, Explanation, Impact, Path, Redundancy, Step, StepKind, WhoCan,
+};
 
 /// The access graph of one report.
 pub type AccessGraph = Graph<Node, EdgeKind>;
@@ -140,19 +142,7 @@ pub fn of_effective(report: &Effective) -> AccessGraph {
         }
     }
     for assumable in &report.assumable {
-        let role = Node {
-            kind: NodeKind::Role,
-            id: assumable.role.id.clone(),
-            label: assumable.role.name.clone(),
-            effect: None,
-        };
-        for path in &assumable.via {
-            let from = b.path(None, path, Effect::Allow, Mark::Plain);
-            let to = b.node(role.clone());
-            if let Some(from) = from {
-                b.edge(from, to, Relation::MayAssume, false, Mark::Plain);
-            }
-        }
+        b.assumable(assumable, Mark::Plain);
     }
     b.finish()
 }
@@ -184,12 +174,118 @@ pub fn of_impact(report: &Impact) -> AccessGraph {
             (&user.gained, Mark::Gained),
         ];
         for (entries, mark) in lists {
+            // Entries share paths: each path once per user and list (the graph is the same).
+            let mut seen = std::collections::BTreeSet::new();
             for entry in entries {
                 for &id in &entry.via {
-                    b.path(Some(&start), report.path(id), Effect::Allow, mark);
+                    if seen.insert(id) {
+                        b.path(Some(&start), report.path(id), Effect::Allow, mark);
+                    }
                 }
             }
         }
+    }
+    b.finish()
+}
+
+/// The graph of who may do one action: every allowed user's Allow paths and every denied
+/// user's Deny paths, with the paths they override (an overridden Deny is marked as one).
+pub fn of_who_can(report: &WhoCan) -> AccessGraph {
+    let mut b = Builder::default();
+    let lists = [
+        (&report.allowed, Effect::Allow, Effect::Deny),
+        (&report.denied, Effect::Deny, Effect::Allow),
+    ];
+    for (users, decides, overridden) in lists {
+        for user in users {
+            b.node(user_node(&user.user));
+            for path in &user.via {
+                b.path(None, path, decides, Mark::Plain);
+            }
+            for path in &user.overridden {
+                b.path(None, path, overridden, Mark::Plain);
+            }
+        }
+    }
+    b.finish()
+}
+
+/// The graph of what changed between two snapshots: the old paths of what each user lost
+/// ([`EdgeChange::Removed`] unless still used), the new paths of what they gained
+/// ([`EdgeChange::Added`]), the paths before and after of what they kept through other paths
+/// (after: [`EdgeChange::Kept`]), and assumable roles lost and gained.
+pub fn of_diff(report: &Diff) -> AccessGraph {
+    let mut b = Builder::default();
+    for user in &report.users {
+        b.node(user_node(&user.user));
+        for (entries, mark) in [(&user.lost, Mark::Lost), (&user.gained, Mark::Gained)] {
+            for entry in entries {
+                for path in &entry.via {
+                    b.path(None, path, Effect::Allow, mark);
+                }
+            }
+        }
+        for change in &user.provenance {
+            for path in &change.before {
+                b.path(None, path, Effect::Allow, Mark::Lost);
+            }
+            for path in &change.after {
+                b.path(None, path, Effect::Allow, Mark::Kept);
+            }
+        }
+        for assumable in &user.assumable_lost {
+            b.assumable(assumable, Mark::Lost);
+        }
+        for assumable in &user.assumable_gained {
+            b.assumable(assumable, Mark::Gained);
+        }
+    }
+    b.finish()
+}
+
+/// The graph of the redundant memberships and attachments: each one as a
+/// [`EdgeChange::Removed`] edge, and the other paths that cover what it grants as
+/// [`EdgeChange::Kept`] ones. Shadowed statements are not drawn (they are on no path).
+pub fn of_redundancy(report: &Redundancy) -> AccessGraph {
+    let mut b = Builder::default();
+    for edge in &report.edges {
+        for user in &edge.covered {
+            for path in &user.via {
+                b.path(None, path, Effect::Allow, Mark::Kept);
+            }
+        }
+        let change = &edge.change;
+        let entity = |kind: NodeKind, e: &Option<crate::report::EntityRef>| {
+            e.as_ref().map(|e| Node {
+                kind,
+                id: e.id.clone(),
+                label: e.name.clone(),
+                effect: None,
+            })
+        };
+        let user = change.user.as_ref().map(|u| Node {
+            kind: NodeKind::User,
+            id: u.id.clone(),
+            label: u.email.clone(),
+            effect: None,
+        });
+        let group = entity(NodeKind::Group, &change.group);
+        let role = entity(NodeKind::Role, &change.role);
+        let policy = entity(NodeKind::Policy, &change.policy);
+        // The removed edge runs from the holder (user, else group, else role) to what it
+        // holds (policy, else role, else group), whichever the change names.
+        let (from, to, relation) = match (policy, role, group, user) {
+            (Some(policy), _, Some(holder), _)
+            | (Some(policy), Some(holder), None, _)
+            | (Some(policy), None, None, Some(holder)) => (holder, policy, Relation::Attached),
+            (None, Some(role), Some(holder), _) | (None, Some(role), None, Some(holder)) => {
+                (holder, role, Relation::HasRole)
+            }
+            (None, None, Some(group), Some(user)) => (user, group, Relation::Member),
+            _ => continue,
+        };
+        let (from, to) = (b.node(from), b.node(to));
+        b.edge(from, to, relation, false, Mark::Lost);
     }
     b.finish()
 }
@@ -276,6 +372,24 @@ impl Builder {
             previous = Some((key, step.kind));
         }
         previous.map(|(key, _)| key)
+    }
+
+    /// Adds the paths by which a trust reaches a user, each ending in a may-assume edge to the
+    /// role.
+    fn assumable(&mut self, assumable: &Assumable, mark: Mark) {
+        let role = Node {
+            kind: NodeKind::Role,
+            id: assumable.role.id.clone(),
+            label: assumable.role.name.clone(),
+            effect: None,
+        };
+        for path in &assumable.via {
+            let from = self.path(None, path, Effect::Allow, mark);
+            let to = self.node(role.clone());
+            if let Some(from) = from {
+                self.edge(from, to, Relation::MayAssume, false, mark);
+            }
+        }
     }
 
     fn step_node(&self, step: &Step, policy: Option<&str>, effect: Effect) -> Node {
@@ -571,6 +685,53 @@ mod tests {
                 "g-2 -Attached kept-> p-1",
                 "p-1 -Holds kept-> p-1#0",
                 "p-2 -Holds added-> p-2#0",
+            ],
+        );
+    }
+
+    #[test]
+    fn redundancy_draws_the_removable_edge_and_what_covers_it() {
+        use crate::report::{ChangeKind, ChangeSummary, CoveredUser, EntityRef, RedundantEdge};
+        let group = EntityRef {
+            id: "g-1".into(),
+            name: "G-1".into(),
+        };
+        let policy = EntityRef {
+            id: "p-1".into(),
+            name: "P-1".into(),
+        };
+        let report = Redundancy {
+            schema_version: 2,
+            edges: vec![RedundantEdge {
+                change: ChangeSummary {
+                    kind: ChangeKind::DetachPolicy,
+                    group: Some(group),
+                    user: None,
+                    role: None,
+                    policy: Some(policy),
+                    trust: None,
+                },
+                covered: vec![CoveredUser {
+                    user: crate::report::UserRef {
+                        id: "u-ana".into(),
+                        email: "ana@x".into(),
+                    },
+                    kept: 1,
+                    via: vec![path(
+                        &[(StepKind::User, "u-ana"), (StepKind::Policy, "p-1")],
+                        0,
+                    )],
+                }],
+            }],
+            shadowed: vec![],
+        };
+        check(
+            &of_redundancy(&report),
+            4,
+            &[
+                "u-ana -Attached kept-> p-1",
+                "g-1 -Attached removed-> p-1",
+                "p-1 -Holds kept-> p-1#0",
             ],
         );
     }
