@@ -20,7 +20,7 @@ use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
 use crate::report::{
     ActionId, ActionSummary, Assumable, GroupedEntry, Impact, ImpactPath, ImpactSummary,
-    PairCounts, Path, PathId, Step, UserImpact, SCHEMA_VERSION,
+    PairCounts, Path, PathId, Step, StepKind, UserImpact, SCHEMA_VERSION,
 };
 
 /// A small fast hasher (the rustc "Fx" mix) for the interning maps, whose keys are short runs
@@ -169,9 +169,8 @@ impl<'o> Judged<'o> {
         key: &'o ResourcePattern,
         elements: &BitSet,
     ) {
-        for element in elements.iter() {
-            let key = self.key(key);
-            self.pairs.push((class, key, NO_SET, element as u32));
+        if elements.count() > 0 {
+            self.group(class, key, elements, &[]);
         }
     }
 
@@ -663,36 +662,41 @@ impl<'a> Interner<'a> {
     /// The ids of a set's paths in path order; a path met for the first time is built and
     /// numbered in that order.
     fn via(&mut self, keys: &[PathKey]) -> Vec<PathId> {
-        let found: Vec<(PathKey, Result<PathId, Path>)> = keys
-            .iter()
-            .map(|&key| match self.path_ids.get(&key) {
-                Some(&id) => (key, Ok(id)),
-                None => (key, Err(self.build_path(key))),
-            })
-            .collect();
-        let mut order: Vec<usize> = (0..found.len()).collect();
-        order.sort_by(|&a, &b| {
-            path_value(&self.paths, &found[a].1).cmp(path_value(&self.paths, &found[b].1))
-        });
-        let mut slots: Vec<Option<(PathKey, Result<PathId, Path>)>> =
-            found.into_iter().map(Some).collect();
-        let found: Vec<(PathKey, Result<PathId, Path>)> = order
-            .iter()
-            .map(|&i| slots[i].take().expect("each path once"))
-            .collect();
-        found
-            .into_iter()
-            .map(|(key, found)| match found {
-                Ok(id) => id,
-                Err(path) => {
+        let mut keys = keys.to_vec();
+        keys.sort_by_cached_key(|&key| self.order(key));
+        keys.into_iter()
+            .map(|key| match self.path_ids.get(&key) {
+                Some(&id) => id,
+                None => {
                     let id = PathId(self.paths.len() as u32);
-                    self.paths.push(path);
+                    self.paths.push(self.build_path(key));
                     self.keys.push(key);
                     self.path_ids.insert(key, id);
                     id
                 }
             })
             .collect()
+    }
+
+    /// Where the path a key names sorts among paths, as integers: per step, its kind and its
+    /// rank among the steps of that kind. Paths compare step by step, a step by kind first,
+    /// and every path ends at a statement, so the first steps that differ decide, as they do
+    /// between the paths themselves.
+    fn order(&self, key: PathKey) -> [u64; 4] {
+        let (groups, roles, policies) = &self.org.steps.ranks;
+        let step = |kind: StepKind, rank: u32| ((kind as u64) << 32) | u64::from(rank);
+        let mut order = [0u64; 4];
+        let mut steps = order.iter_mut();
+        let mut push = |value| *steps.next().expect("at most four steps") = value;
+        if let Some(group) = key.route.group {
+            push(step(StepKind::Group, groups[group]));
+        }
+        if let Some(role) = key.route.role {
+            push(step(StepKind::Role, roles[role]));
+        }
+        push(step(StepKind::Policy, policies[key.route.policy]));
+        push(step(StepKind::Statement, key.index));
+        order
     }
 
     /// The path a key names.
@@ -709,13 +713,5 @@ impl<'a> Interner<'a> {
         path.push(org.steps.policies[route.policy].clone());
         path.push(Step::statement(key.index));
         path
-    }
-}
-
-/// A path met in a set: from the table, or built and not numbered yet.
-fn path_value<'p>(paths: &'p [Path], found: &'p Result<PathId, Path>) -> &'p Path {
-    match found {
-        Ok(id) => &paths[id.0 as usize],
-        Err(path) => path,
     }
 }

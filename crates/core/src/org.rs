@@ -373,6 +373,25 @@ pub(crate) struct Steps {
     pub(crate) roles: IdxVec<RoleNode, Step>,
     pub(crate) policies: IdxVec<PolicyNode, Step>,
     pub(crate) organization: Step,
+    /// Per group, role and policy, its step's rank among the steps of its kind, in `Step`'s
+    /// order: paths compare as their steps do, by integers (`impact.rs` sorts paths by them).
+    pub(crate) ranks: (
+        IdxVec<GroupNode, u32>,
+        IdxVec<RoleNode, u32>,
+        IdxVec<PolicyNode, u32>,
+    ),
+}
+
+/// The rank of each step among `steps` in `Step`'s order.
+fn step_ranks<T>(steps: &IdxVec<T, Step>) -> IdxVec<T, u32> {
+    let all: Vec<&Step> = steps.iter().map(|(_, step)| step).collect();
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_by(|&a, &b| all[a].cmp(all[b]));
+    let mut ranks = vec![0u32; all.len()];
+    for (rank, &i) in order.iter().enumerate() {
+        ranks[i] = u32::try_from(rank).expect("fewer than 2^32 entities of a kind");
+    }
+    IdxVec::from(ranks)
 }
 
 /// Maps ids to dense indexes, failing on a repeated id.
@@ -739,6 +758,7 @@ impl Org {
                 roles: IdxVec::default(),
                 policies: IdxVec::default(),
                 organization: Step::statement(0),
+                ranks: Default::default(),
             },
             diagnostics,
             precedence: options.precedence,
@@ -770,7 +790,13 @@ impl Org {
                 .map(|(_, id, p)| Step::entity(StepKind::Policy, id, &p.name))
                 .collect(),
             organization: Step::entity(StepKind::Organization, &org.org_id, &org.org_name),
+            ranks: Default::default(),
         };
+        org.steps.ranks = (
+            step_ranks(&org.steps.groups),
+            step_ranks(&org.steps.roles),
+            step_ranks(&org.steps.policies),
+        );
         org.diagnostics.sort();
         Ok(org)
     }

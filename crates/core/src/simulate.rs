@@ -1155,29 +1155,46 @@ impl Org {
         after: (&[Route], &'o Overlay),
         judged: &mut Judged<'o>,
     ) {
+        // Each side's Allow statements, once.
+        let allows = |(routes, ov): (&[Route], &'o Overlay)| {
+            let mut allows = Vec::new();
+            for &route in routes {
+                for statement in self.policy_statements(route.policy, ov) {
+                    let node = self.statement(statement, ov);
+                    if node.effect == Effect::Allow {
+                        allows.push((PathKey::new(route, node.index), node));
+                    }
+                }
+            }
+            allows
+        };
+        let (before, after) = (allows(before), allows(after));
         let mut via = Vec::new();
         for decision in &sides.keys {
             let lists = [
-                (Class::Lost, &decision.lost, before),
-                (Class::Kept, &decision.kept, after),
-                (Class::Gained, &decision.gained, after),
+                (Class::Lost, &decision.lost, &before),
+                (Class::Kept, &decision.kept, &after),
+                (Class::Gained, &decision.gained, &after),
             ];
-            for (class, elements, (routes, ov)) in lists {
-                if elements.is_empty() {
+            for (class, elements, allows) in lists {
+                let count = elements.count();
+                if count == 0 {
                     continue;
                 }
+                // A few elements are tested one by one, many word by word.
+                let few: Option<Vec<usize>> = (count <= 16).then(|| elements.iter().collect());
+                let covers = |node: &StatementNode| match (&few, &node.few) {
+                    (Some(few), _) => few.iter().any(|&e| node.actions.contains(e)),
+                    (None, Some(actions)) => actions.iter().any(|&a| elements.contains(a as usize)),
+                    (None, None) => node.actions.intersects(elements),
+                };
                 via.clear();
-                for &route in routes {
-                    for statement in self.policy_statements(route.policy, ov) {
-                        let node = self.statement(statement, ov);
-                        if node.effect == Effect::Allow
-                            && node.covers_resource(decision.key)
-                            && node.actions.intersects(elements)
-                        {
-                            via.push(PathKey::new(route, node.index));
-                        }
-                    }
-                }
+                via.extend(
+                    allows
+                        .iter()
+                        .filter(|(_, node)| covers(node) && node.covers_resource(decision.key))
+                        .map(|&(key, _)| key),
+                );
                 via.sort_unstable();
                 via.dedup();
                 judged.group(class, decision.key, elements, &via);
@@ -1264,37 +1281,77 @@ impl Org {
             decision
         };
         let mut keys = vec![decide(&ANY_RESOURCE, mask.words(), &allow, &deny, &changed)];
-        let mut named: Vec<&'o ResourcePattern> = scoped
+        // Per non-`*` resource a scoped statement names, the statement: sorted, so that each
+        // key's naming statements are one run. A statement covers a key when it names it, or
+        // through a `type:*` resource of its own: only those are matched one by one.
+        let mut naming: Vec<(&'o ResourcePattern, usize)> = scoped
             .iter()
-            .flat_map(|(_, statement, _)| statement.resources.iter().filter(|r| !r.is_any()))
+            .enumerate()
+            .flat_map(|(i, (_, statement, _))| {
+                statement
+                    .resources
+                    .iter()
+                    .filter(|r| !r.is_any())
+                    .map(move |r| (r, i))
+            })
             .collect();
-        named.sort_unstable();
-        named.dedup();
-        for key in named {
+        naming.sort_unstable();
+        naming.dedup();
+        let typed: Vec<usize> = (0..scoped.len())
+            .filter(|&i| {
+                let statement = scoped[i].1;
+                !statement.any_resource
+                    && statement
+                        .resources
+                        .iter()
+                        .any(|r| r.as_str().ends_with(":*"))
+            })
+            .collect();
+        let mut covering: Vec<usize> = Vec::new();
+        let mut start = 0;
+        while start < naming.len() {
+            let key = naming[start].0;
+            let end = start
+                + naming[start..]
+                    .iter()
+                    .take_while(|(r, _)| *r == key)
+                    .count();
             // Asked where a statement naming the key covers the element; decided by the
             // statements covering the key: those with `*`, and the scoped ones that match.
             let mut asked = zero();
+            covering.clear();
+            for &(_, i) in &naming[start..end] {
+                or(&mut asked, scoped[i].1.actions.words());
+                if !scoped[i].1.any_resource {
+                    covering.push(i);
+                }
+            }
+            covering.extend(
+                typed
+                    .iter()
+                    .copied()
+                    .filter(|&i| scoped[i].1.covers_resource(key)),
+            );
+            covering.sort_unstable();
+            covering.dedup();
             let (mut k_allow, mut k_deny, mut k_changed) =
                 (allow.clone(), deny.clone(), changed.clone());
-            for &(side, statement, on_changed) in &scoped {
+            for &i in &covering {
+                let (side, statement, on_changed) = scoped[i];
                 let bits = statement.actions.words();
-                if statement.resources.iter().any(|r| r == key) {
-                    or(&mut asked, bits);
-                }
-                if !statement.any_resource && statement.covers_resource(key) {
-                    let effect = usize::from(statement.effect == Effect::Deny);
-                    let into = if effect == 0 {
-                        &mut k_allow[side]
-                    } else {
-                        &mut k_deny[side]
-                    };
-                    or(into, bits);
-                    if on_changed {
-                        or(&mut k_changed[effect], bits);
-                    }
+                let effect = usize::from(statement.effect == Effect::Deny);
+                let into = if effect == 0 {
+                    &mut k_allow[side]
+                } else {
+                    &mut k_deny[side]
+                };
+                or(into, bits);
+                if on_changed {
+                    or(&mut k_changed[effect], bits);
                 }
             }
             keys.push(decide(key, &asked, &k_allow, &k_deny, &k_changed));
+            start = end;
         }
         Sides { keys }
     }
