@@ -224,9 +224,7 @@ fn remove_member_refuses_when_an_event_concerns_its_group_and_says_which() {
         ),
         "{run:#?}"
     );
-    assert!(run
-        .stderr
-        .contains("hint: re-check with `iamsim vultr fetch --recrawl 3`"));
+    run.expect_hint(&["re-check with `iamsim vultr fetch --recrawl 3`"]);
     assert_eq!(deletes(&server), 0);
 }
 
@@ -526,8 +524,14 @@ fn choosing(organization: Option<&str>) -> CrawlOptions {
 fn a_crawl_is_bound_to_one_organization() {
     let server = two_organizations(Some("org-small"));
     let (result, _, _) = fetch_with(options(&server), &choosing(None));
-    let text = crate::vultr_support::error_text(result);
-    assert!(text.contains("the API key sees 2 organizations (`org-small` (Small), `org-other` (Other)); choose one with --organization"), "{text}");
+    let (text, hint) = crate::vultr_support::error_and_hint(result);
+    assert!(
+        text.contains(
+            "the API key sees 2 organizations (`org-small` (Small), `org-other` (Other))"
+        ),
+        "{text}"
+    );
+    assert_eq!(hint, "choose one with --organization");
 
     let (result, _, _) = fetch_with(options(&server), &choosing(Some("Small")));
     let crawl = result.expect("bound by the invitation");
@@ -535,8 +539,9 @@ fn a_crawl_is_bound_to_one_organization() {
     assert_eq!(organization(&crawl.snapshot), as_crawled(&small()));
 
     let (result, _, _) = fetch_with(options(&server), &choosing(Some("org-other")));
-    let text = crate::vultr_support::error_text(result);
+    let (text, hint) = crate::vultr_support::error_and_hint(result);
     assert!(text.contains("organization `org-other` was chosen, but the API answers for organization `org-small` (`org_id` of `GET /invitation`)"), "{text}");
+    assert_eq!(hint, "use a key whose organization is `org-other`");
 
     let server = two_organizations(None);
     let (result, _, _) = fetch_with(options(&server), &choosing(Some("org-small")));

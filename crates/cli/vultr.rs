@@ -178,10 +178,8 @@ impl Api {
                 }
                 key
             }
-            None => ApiKey::from_env(API_KEY_VAR)?.ok_or_else(|| {
-                Failure(format!(
-                    "no API key: set {API_KEY_VAR} or pass --api-key-file FILE"
-                ))
+            None => ApiKey::from_env(API_KEY_VAR)?.ok_or_else(|| iamsim_vultr::Error::NoKey {
+                var: API_KEY_VAR.to_string(),
             })?,
         };
         let mut client = Client::new(key, self.client_options())?;
@@ -366,7 +364,7 @@ fn check_output_dir(path: &Path) -> Result<(), Failure> {
         _ => Path::new("."),
     };
     if !dir.is_dir() {
-        return Err(Failure(format!(
+        return Err(Failure::new(format!(
             "{}: directory `{}` does not exist",
             path.display(),
             dir.display()
@@ -467,7 +465,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                         .and_then(|()| stdout.flush())
                     {
                         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                            return Err(Failure(format!("stdout: {e}")))
+                            return Err(Failure::new(format!("stdout: {e}")))
                         }
                         _ => {}
                     }
@@ -562,7 +560,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             }
             // Vultr's procedure: list the members, delete the membership, check it is gone.
             if !apply::is_member(&mut client, &group_id, &user_id)? {
-                return Err(Failure(format!(
+                return Err(Failure::new(format!(
                     "`{email}` is no longer a member of `{group_name}` on Vultr; nothing was changed"
                 )));
             }
@@ -575,7 +573,8 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                     let check = api.client().and_then(|mut c| {
                         apply::is_member(&mut c, &group_id, &user_id).map_err(Failure::from)
                     });
-                    let failed = render::clean(&e.to_string());
+                    let failed = render::clean(&iamsim_vultr::chain(&e));
+                    let hint = e.hint();
                     let outcome = match check {
                         Ok(false) => {
                             report_outcome("removed", &group_id, &user_id, None);
@@ -590,33 +589,29 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                             report_outcome("not_removed", &group_id, &user_id, None);
                             Some((
                                 2,
-                                format!(
-                                    "{failed}; Vultr still lists `{email}` as a member of `{group_name}`: not removed"
-                                ),
+                                Failure {
+                                    message: format!(
+                                        "{failed}; Vultr still lists `{email}` as a member of `{group_name}`: not removed"
+                                    ),
+                                    hint,
+                                },
                             ))
                         }
-                        Err(Failure(why)) => {
+                        Err(why) => {
                             let command = check_command(&client, &group_id);
                             report_outcome("unknown", &group_id, &user_id, Some(&command));
-                            eprintln!(
-                                "{} check with: {}",
-                                crate::label(crate::Label::Hint),
-                                render::clean(&command)
-                            );
                             Some((
                                 3,
-                                format!(
-                                    "{failed}; the membership could not be checked ({why}): `{email}` may or may not have been removed from `{group_name}` (outcome unknown)"
-                                ),
+                                Failure::new(format!(
+                                    "{failed}; the membership could not be checked ({}): `{email}` may or may not have been removed from `{group_name}` (outcome unknown)",
+                                    why.message
+                                ))
+                                .with_hint(format!("check with: {command}")),
                             ))
                         }
                     };
-                    if let Some((code, message)) = outcome {
-                        eprintln!(
-                            "{} {}",
-                            crate::label(crate::Label::Error),
-                            render::clean(&message)
-                        );
+                    if let Some((code, failure)) = outcome {
+                        failure.print();
                         return Ok(code);
                     }
                     0
@@ -638,7 +633,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             if status != 0 {
                 if apply::is_member(&mut client, &group_id, &user_id)? {
                     report_outcome("not_removed", &group_id, &user_id, None);
-                    return Err(Failure(format!(
+                    return Err(Failure::new(format!(
                         "verification failed: `{email}` is still a member of `{group_name}` after DELETE answered {status}"
                     )));
                 }
@@ -659,7 +654,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 for difference in &check.user_differences {
                     eprintln!("note: {}", render::clean(difference));
                 }
-                return Err(Failure(format!(
+                return Err(Failure::new(format!(
                     "the re-crawl does not match the prediction for `{email}`: {} difference(s), listed above",
                     check.user_differences.len()
                 )));
@@ -683,9 +678,9 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                     let text = read_text(path)?;
                     let mut de = serde_json::Deserializer::from_str(&text);
                     let faults = serde_path_to_error::deserialize(&mut de)
-                        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
                     de.end()
-                        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
                     faults
                 }
             };
@@ -700,7 +695,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 options,
                 SocketAddr::from(([127, 0, 0, 1], port)),
             )
-            .map_err(|e| Failure(format!("cannot serve on 127.0.0.1:{port}: {e}")))?;
+            .map_err(|e| Failure::new(format!("cannot serve on 127.0.0.1:{port}: {e}")))?;
             println!("{}", server.base_url());
             let _ = std::io::stdout().flush();
             eprintln!(
@@ -748,25 +743,19 @@ fn check_events(
     let relevant = apply::relevant_ids(&crawl.snapshot, group_id, user_id);
     let (quirks, others) = apply::touching_events(&crawl.info.events, &relevant);
     if let Some(first) = others.first() {
-        eprintln!(
-            "{} re-check with `iamsim vultr fetch --recrawl 3`; if the disagreement stays, compare the endpoints it names by hand",
-            crate::label(crate::Label::Hint),
-        );
-        return Err(Failure(render::clean(&format!(
+        return Err(Failure::new(format!(
             "{} consistency event(s) concern {who}, so the prediction may be wrong; nothing was changed; first: {first}",
             others.len()
-        ))));
+        ))
+        .with_hint("re-check with `iamsim vultr fetch --recrawl 3`; if the disagreement stays, compare the endpoints it names by hand"));
     }
     if let Some(first) = quirks.first() {
         if !accept {
-            eprintln!(
-                "{} these are known faults of Vultr's API (docs/vultr.md, remove-member); to go on despite them, add --accept-api-quirks",
-                crate::label(crate::Label::Hint),
-            );
-            return Err(Failure(render::clean(&format!(
+            return Err(Failure::new(format!(
                 "{} known API quirk(s) concern {who}; nothing was changed; first: {first}",
                 quirks.len()
-            ))));
+            ))
+            .with_hint("these are known faults of Vultr's API (docs/vultr.md, remove-member); to go on despite them, add --accept-api-quirks"));
         }
         for quirk in &quirks {
             eprintln!(
@@ -810,7 +799,7 @@ fn check_command(client: &Client, group_id: &str) -> String {
 /// Asks on the terminal; refuses without one.
 fn confirm(email: &str, group: &str) -> Result<(), Failure> {
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(Failure(
+        return Err(Failure::new(
             "refusing to change Vultr without a terminal to confirm on; pass --yes to apply without asking"
                 .to_string(),
         ));
@@ -825,11 +814,13 @@ fn confirm(email: &str, group: &str) -> Result<(), Failure> {
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|e| Failure(format!("stdin: {e}")))?;
+        .map_err(|e| Failure::new(format!("stdin: {e}")))?;
     if answer.trim().eq_ignore_ascii_case("yes") {
         Ok(())
     } else {
-        Err(Failure("not confirmed; nothing was changed".to_string()))
+        Err(Failure::new(
+            "not confirmed; nothing was changed".to_string(),
+        ))
     }
 }
 

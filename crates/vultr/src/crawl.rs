@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::api;
 use crate::client::{encode, Client};
 use crate::clock::rfc3339;
-use crate::Error;
+use crate::{Error, PageProblem};
 
 /// Vultr documents 500 as the largest page of `/users`; iamsim never asks for more anywhere.
 pub const MAX_PER_PAGE: u32 = 500;
@@ -558,9 +558,9 @@ impl<'a> Crawler<'a> {
         let mut cursor: Option<String> = None;
         let mut empty_with_next = 0;
         let mut totals: Vec<u64> = Vec::new();
-        let pagination = |reason: String| Error::Pagination {
+        let pagination = |problem: PageProblem| Error::Pagination {
             endpoint: endpoint.clone(),
-            reason,
+            problem,
         };
         loop {
             let separator = if path.contains('?') { '&' } else { '?' };
@@ -591,20 +591,14 @@ impl<'a> Crawler<'a> {
             if ids.is_empty() {
                 empty_with_next += 1;
                 if empty_with_next > 1 {
-                    return Err(pagination(format!(
-                        "page {page} is the second empty page that still names a next cursor"
-                    )));
+                    return Err(pagination(PageProblem::SecondEmptyPage { page }));
                 }
             } else if fresh == 0 {
-                return Err(pagination(format!(
-                    "page {page} holds only ids already seen and names yet another cursor; the listing would not end"
-                )));
+                return Err(pagination(PageProblem::NothingNew { page }));
             }
             if !seen_cursors.insert(next.clone()) {
-                let shown: String = self.client.key().redact(&next).chars().take(40).collect();
-                return Err(pagination(format!(
-                    "pagination loop: cursor `{shown}` came back on page {page}"
-                )));
+                let cursor: String = self.client.key().redact(&next).chars().take(40).collect();
+                return Err(pagination(PageProblem::Loop { cursor, page }));
             }
             // Beyond the id checks, a listing bringing new ids forever is stopped well after
             // what its largest stated total needs.
@@ -613,9 +607,7 @@ impl<'a> Crawler<'a> {
                 None => 100_000,
             };
             if page >= limit {
-                return Err(pagination(format!(
-                    "{page} pages read and the listing has not ended"
-                )));
+                return Err(pagination(PageProblem::TooManyPages { pages: page }));
             }
             cursor = Some(next);
         }
@@ -639,39 +631,35 @@ impl<'a> Crawler<'a> {
     /// Stops a listing (or the crawl) that has read more than its ceiling: items in this
     /// listing (from `meta.total` when it is believable, else the documented ceiling), items
     /// in all listings, and bytes received.
-    fn check_limits(&self, path: &str, items: u64, totals: &[u64]) -> Result<(), String> {
+    fn check_limits(&self, path: &str, items: u64, totals: &[u64]) -> Result<(), PageProblem> {
         let ceiling = self.limits.ceiling(path);
-        let (cap, why) = match totals.iter().max() {
-            Some(&total) if total <= ceiling => (
-                total.saturating_mul(2).max(total + 1_000).min(ceiling),
-                format!("`meta.total` says {total}"),
-            ),
-            Some(&total) => (
-                ceiling,
-                format!("`meta.total` of {total} is past the ceiling of {ceiling}"),
-            ),
-            None => (
-                ceiling,
-                format!("no `meta.total`; the ceiling is {ceiling}"),
-            ),
+        let total = totals.iter().max().copied();
+        let cap = match total {
+            Some(total) if total <= ceiling => {
+                total.saturating_mul(2).max(total + 1_000).min(ceiling)
+            }
+            _ => ceiling,
         };
         if items > cap {
-            return Err(format!(
-                "{items} distinct items read, more than the limit of {cap} for this listing ({why}); the listing would not end"
-            ));
+            return Err(PageProblem::TooManyItems {
+                items,
+                cap,
+                total,
+                ceiling,
+            });
         }
         if self.items_read > self.limits.total_items {
-            return Err(format!(
-                "the crawl has read {} items, more than its limit of {}",
-                self.items_read, self.limits.total_items
-            ));
+            return Err(PageProblem::CrawlItems {
+                items: self.items_read,
+                limit: self.limits.total_items,
+            });
         }
         let bytes = self.client.stats().bytes - self.bytes_at_start;
         if bytes > self.limits.total_bytes {
-            return Err(format!(
-                "the crawl has received {bytes} bytes, more than its limit of {}",
-                crate::files::format_size(self.limits.total_bytes)
-            ));
+            return Err(PageProblem::CrawlBytes {
+                bytes,
+                limit: self.limits.total_bytes,
+            });
         }
         Ok(())
     }
@@ -927,10 +915,10 @@ pub fn crawl(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Crawl, Error> {
     if !(1..=MAX_PER_PAGE).contains(&options.per_page) {
-        return Err(Error::Config(format!(
-            "per page must be between 1 and {MAX_PER_PAGE}, not {}",
-            options.per_page
-        )));
+        return Err(Error::PerPage {
+            per_page: options.per_page,
+            max: MAX_PER_PAGE,
+        });
     }
     let started = client.clock().system_now();
     let started_at = client.clock().now();
@@ -943,11 +931,10 @@ pub fn crawl(
     let stats = client.stats();
     let ended = client.clock().system_now();
     if options.strict && !events.is_empty() {
-        return Err(Error::Crawl(format!(
-            "{} consistency event(s) and strict is set; first: {}",
-            events.len(),
-            events[0]
-        )));
+        return Err(Error::Strict {
+            count: events.len(),
+            first: Box::new(events[0].clone()),
+        });
     }
     let info = CrawlInfo {
         tool: options.tool.clone(),
@@ -983,23 +970,25 @@ impl Crawl {
     /// Writes [`Crawl::info`] into the snapshot's `crawl` field, after checking that nothing
     /// in the snapshot holds the API key.
     pub fn store_info(&mut self) -> Result<(), Error> {
-        self.snapshot.crawl = Some(
-            serde_json::to_value(&self.info)
-                .map_err(|e| Error::Crawl(format!("crawl info: {e}")))?,
-        );
+        self.snapshot.crawl =
+            Some(
+                serde_json::to_value(&self.info).map_err(|source| Error::Serialize {
+                    what: "crawl info",
+                    source,
+                })?,
+            );
         Ok(())
     }
 
     /// Fails if the snapshot's JSON holds the key: a server echoing it into a name must not
     /// make iamsim write it to a file.
     pub fn check_no_secret(&self, key: &crate::ApiKey) -> Result<(), Error> {
-        let text = serde_json::to_string(&self.snapshot)
-            .map_err(|e| Error::Crawl(format!("snapshot: {e}")))?;
+        let text = serde_json::to_string(&self.snapshot).map_err(|source| Error::Serialize {
+            what: "snapshot",
+            source,
+        })?;
         if key.appears_in(&text) {
-            return Err(Error::Crawl(
-                "the organization data sent by the server contains the API key itself; refusing to keep it"
-                    .to_string(),
-            ));
+            return Err(Error::KeyInData);
         }
         Ok(())
     }
@@ -1011,7 +1000,7 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     let orgs_raw = c.list("/organizations", "orgs", "id", api::Organization::FIELDS)?;
     let orgs: Vec<api::Organization> = c.typed_all("/organizations", "orgs", &orgs_raw)?;
     let visible = orgs.len();
-    let org = choose_organization(orgs, options.organization.as_deref())?;
+    let org = choose_organization(orgs, options.organization.as_deref(), c.client.key())?;
     // INVARIANT: with one organization visible, every endpoint answers for it. With several,
     // only the suspended-users path names one; the others answer for the key's organization,
     // which `bind_organization` must show to be the chosen one before anything is mixed.
@@ -1405,10 +1394,8 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
                 .find(|u| &u.id == query)
                 .or_else(|| users.values().find(|u| u.email.eq_ignore_ascii_case(query)))
                 .map(|u| u.id.clone())
-                .ok_or_else(|| {
-                    Error::Crawl(format!(
-                        "root user `{query}`: no user of the organization has that id or email"
-                    ))
+                .ok_or_else(|| Error::NoRootUser {
+                    query: query.clone(),
                 })?,
         ),
     };
@@ -1831,14 +1818,11 @@ fn bind_organization(c: &mut Crawler, org: &api::Organization) -> Result<bool, E
         }
     }
     if !others.is_empty() {
-        let others: Vec<String> = others.iter().map(|o| format!("`{o}`")).collect();
         let key = c.client.key();
-        return Err(Error::Crawl(key.redact(&format!(
-            "organization `{}` was chosen, but the API answers for organization {} (`org_id` of `GET /invitation`): Vultr picks the organization by the API key, not by request; use a key whose organization is `{}`",
-            org.id,
-            others.join(", "),
-            org.id
-        ))));
+        return Err(Error::OtherOrganization {
+            chosen: key.redact(&org.id),
+            answering: others.iter().map(|o| key.redact(o)).collect(),
+        });
     }
     if !confirmed {
         c.event(
@@ -1856,44 +1840,42 @@ fn bind_organization(c: &mut Crawler, org: &api::Organization) -> Result<bool, E
 fn choose_organization(
     orgs: Vec<api::Organization>,
     wanted: Option<&str>,
+    key: &crate::ApiKey,
 ) -> Result<api::Organization, Error> {
-    let listing = |orgs: &[api::Organization]| -> String {
+    // Names come from the server: redacted before they go into an error.
+    let listing = |orgs: &[api::Organization]| -> Vec<crate::Organization> {
         orgs.iter()
-            .map(|o| format!("`{}` ({})", o.id, o.name))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .map(|o| crate::Organization {
+                id: key.redact(&o.id),
+                name: key.redact(&o.name),
+            })
+            .collect()
     };
     match wanted {
         Some(wanted) => {
-            let text = listing(&orgs);
+            let organizations = listing(&orgs);
             let mut found: Vec<api::Organization> = orgs
                 .into_iter()
                 .filter(|o| o.id == wanted || o.name == wanted)
                 .collect();
             match found.len() {
                 1 => Ok(found.remove(0)),
-                0 => {
-                    Err(Error::Crawl(format!(
-                    "organization `{wanted}`: the API key sees no such organization; it sees {}",
-                    if text.is_empty() { "none".to_string() } else { text }
-                )))
-                }
-                _ => Err(Error::Crawl(format!(
-                    "organization `{wanted}`: several organizations match ({}); give the id",
-                    listing(&found)
-                ))),
+                0 => Err(Error::NoSuchOrganization {
+                    wanted: key.redact(wanted),
+                    organizations,
+                }),
+                _ => Err(Error::AmbiguousOrganization {
+                    wanted: key.redact(wanted),
+                    matching: listing(&found),
+                }),
             }
         }
         None => match orgs.len() {
-            0 => Err(Error::Crawl(
-                "the API key sees no organization; check that IAM is enabled for the account"
-                    .to_string(),
-            )),
+            0 => Err(Error::NoOrganization),
             1 => Ok(orgs.into_iter().next().expect("one organization")),
-            n => Err(Error::Crawl(format!(
-                "the API key sees {n} organizations ({}); choose one with --organization",
-                listing(&orgs)
-            ))),
+            _ => Err(Error::SeveralOrganizations {
+                organizations: listing(&orgs),
+            }),
         },
     }
 }

@@ -60,7 +60,9 @@ pub use crawl::{
     crawl, normalize, Counts, Crawl, CrawlInfo, CrawlLimits, CrawlOptions, Event, EventKind,
     Progress, Treatment, UnevaluatedStatement, MAX_PER_PAGE,
 };
-pub use error::{Error, HttpError};
+pub use error::{
+    chain, BaseUrlProblem, Error, HttpError, Organization, PageProblem, ReplayProblem,
+};
 pub use key::{ApiKey, KeySource, API_KEY_VAR, SUBSTRING_MATCH_LEN};
 pub use verify::{expected, verify, Difference, Expected, Verification};
 
