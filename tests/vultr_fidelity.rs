@@ -825,3 +825,70 @@ fn a_crawl_of_every_case_at_once_gives_the_right_answers() {
     );
     assert!(!run.stdout.contains("account.billing.Update"), "{run:#?}");
 }
+
+/// Issue 12 item 9: a `role_type` Vultr does not document (or none) is an `unknown_role_type`
+/// event naming it, never an abort and never silently one of the two: the role is read as what
+/// its attachments show (assigned to a user or a group: assignable; else assumable, as trusts
+/// reach it), so the snapshot of the demo is the demo's. `fetch` says it as a warning and
+/// `--strict` refuses it.
+#[test]
+fn an_unknown_role_type_is_an_event_naming_it() {
+    let served = [
+        ("r-viewer", serde_json::json!("standard")),
+        ("r-net-operator", serde_json::Value::Null),
+        ("r-deploy-admin", serde_json::json!("temporary")),
+    ];
+    let server = start_with(
+        demo(),
+        FakeOptions {
+            role_types: served
+                .iter()
+                .map(|(id, v)| (id.to_string(), v.clone()))
+                .collect(),
+            ..FakeOptions::default()
+        },
+    );
+    let crawl = fetch(&server).expect("an unknown role type does not abort the crawl");
+    assert_eq!(organization(&crawl.snapshot), as_crawled(&demo()));
+    let events: Vec<_> = crawl
+        .info
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::UnknownRoleType)
+        .collect();
+    assert_eq!(events.len(), 3, "{:#?}", crawl.info.events);
+    assert_eq!(crawl.info.events.len(), 3, "{:#?}", crawl.info.events);
+    let about = |role: &str| {
+        events
+            .iter()
+            .find(|e| e.subjects == [role.to_string()])
+            .unwrap_or_else(|| panic!("no event about {role}: {events:#?}"))
+    };
+    assert!(about("r-viewer")
+        .message
+        .contains("role `r-viewer` has `role_type` `standard`, which iamsim does not know"));
+    assert!(about("r-viewer").message.contains("read as assignable"));
+    assert!(about("r-net-operator")
+        .message
+        .contains("has no `role_type`"));
+    assert!(about("r-net-operator")
+        .message
+        .contains("read as assignable, since Vultr lists 0 user(s) and 1 group(s)"));
+    assert!(about("r-deploy-admin")
+        .message
+        .contains("`role_type` `temporary`"));
+    assert!(about("r-deploy-admin")
+        .message
+        .contains("read as assumable"));
+    assert!(!crawl.info.consistent);
+
+    let run = vultr("fetch", &server, &[]);
+    run.expect_code(0);
+    assert!(
+        run.warnings()
+            .iter()
+            .any(|w| w.contains("(unknown_role_type)") && w.contains("`standard`")),
+        "{run:#?}"
+    );
+    vultr("fetch", &server, &["--strict"]).expect_error(&["strict is set", "unknown_role_type"]);
+}

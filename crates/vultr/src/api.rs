@@ -147,7 +147,10 @@ pub struct Role {
     pub id: String,
     #[serde(default, deserialize_with = "lenient_string")]
     pub name: String,
-    pub role_type: iamsim_core::model::RoleType,
+    /// `assignable` or `assumable` as documented; anything else (or none) is kept as sent, for
+    /// the crawl to report.
+    #[serde(default)]
+    pub role_type: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub description: String,
 }

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use iamsim_core::model::{
-    Group, Organization, Policy, PolicyDocument, Role, RoleTrust, Snapshot, User, SNAPSHOT_FORMAT,
+    Group, Organization, Policy, PolicyDocument, Role, RoleTrust, RoleType, Snapshot, User,
+    SNAPSHOT_FORMAT,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -219,6 +220,10 @@ pub enum EventKind {
     /// A policy statement with keys iamsim does not evaluate (such as `Condition`): kept as
     /// sent in `crawl.unevaluated_statements`, read conservatively in the document.
     UnevaluatedStatement,
+    /// A role whose `role_type` is neither `assignable` nor `assumable` (or is missing): kept,
+    /// and read as what its attachments show (assignable when Vultr lists users or groups
+    /// assigned to it, else assumable).
+    UnknownRoleType,
 }
 
 impl EventKind {
@@ -236,6 +241,7 @@ impl EventKind {
             EventKind::UnknownAssignmentType => "unknown_assignment_type",
             EventKind::UnevaluatedStatement => "unevaluated_statement",
             EventKind::OrganizationUnconfirmed => "organization_unconfirmed",
+            EventKind::UnknownRoleType => "unknown_role_type",
         }
     }
 }
@@ -1164,10 +1170,13 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             gone_roles.insert(r.id);
             continue;
         };
-        for user in Crawler::ids(&users_of, "user_id") {
+        let user_ids = Crawler::ids(&users_of, "user_id");
+        let group_ids = Crawler::ids(&groups_of, "group_id");
+        let role_type = read_role_type(c, &r, user_ids.len(), group_ids.len());
+        for user in user_ids {
             role_users.push((user, r.id.clone()));
         }
-        for group in Crawler::ids(&groups_of, "group_id") {
+        for group in group_ids {
             role_groups.insert((r.id.clone(), group));
         }
         roles.insert(
@@ -1175,7 +1184,7 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             Role {
                 id: r.id,
                 name: r.name,
-                role_type: r.role_type,
+                role_type,
                 description: r.description,
                 policies: Crawler::ids(&policies, "id"),
             },
@@ -1835,6 +1844,50 @@ fn bind_organization(c: &mut Crawler, org: &api::Organization) -> Result<bool, E
         );
     }
     Ok(confirmed)
+}
+
+/// The role's type as Vultr documents it. Any other value, or none, is an `unknown_role_type`
+/// event naming it, never an abort and never silently one of the two: the role is read as what
+/// its attachments show. Assignments exist only for assignable roles, so a role Vultr lists
+/// `users` or `groups` of gives them standing access; a role with none is read as assumable,
+/// reached only through its trusts (as assignable it would give nobody anything, so the choice
+/// changes no answer but keeps its trusts meaningful).
+fn read_role_type(c: &mut Crawler, role: &api::Role, users: usize, groups: usize) -> RoleType {
+    match role.role_type.as_deref() {
+        Some("assignable") => return RoleType::Assignable,
+        Some("assumable") => return RoleType::Assumable,
+        _ => {}
+    }
+    let named = match &role.role_type {
+        Some(value) => format!("`role_type` `{value}`"),
+        None => "no `role_type`".to_string(),
+    };
+    let (read, why) = if users + groups > 0 {
+        (
+            RoleType::Assignable,
+            format!("Vultr lists {users} user(s) and {groups} group(s) assigned to it"),
+        )
+    } else {
+        (
+            RoleType::Assumable,
+            "Vultr lists no user or group assigned to it".to_string(),
+        )
+    };
+    let read_as = match read {
+        RoleType::Assignable => "assignable",
+        RoleType::Assumable => "assumable",
+    };
+    c.event_on(
+        EventKind::UnknownRoleType,
+        "/roles",
+        format!(
+            "role `{}` has {named}, which iamsim does not know (Vultr documents `assignable` and `assumable`); read as {read_as}, since {why}",
+            role.id
+        ),
+        &[&role.id],
+        false,
+    );
+    read
 }
 
 fn choose_organization(

@@ -66,6 +66,9 @@ pub struct FakeOptions {
     pub other_organizations: Vec<(String, String)>,
     /// `GET /invitation` lists one pending invitation carrying this `org_id`; none when `None`.
     pub invitation_org: Option<String>,
+    /// `role_type` served instead of the snapshot's, by role id, wherever a role is shown: a
+    /// value Vultr does not document, or `null` (`Value::Null`) to leave it out.
+    pub role_types: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// How `GET /policies/{id}/users` lists the users of a policy. Vultr's SDK gives each row an
@@ -162,6 +165,7 @@ impl FakeServer {
             state: Mutex::new({
                 let mut state = State::new(snapshot);
                 state.raw_documents = options.raw_documents.clone();
+                state.role_types = options.role_types.clone();
                 state
             }),
             faults: Mutex::new(options.faults.iter().map(|f| (f.clone(), 0)).collect()),

@@ -48,6 +48,8 @@ pub(crate) struct State {
     nonce: u64,
     /// Documents served verbatim instead of the snapshot's, by policy id.
     pub(crate) raw_documents: std::collections::BTreeMap<String, Value>,
+    /// `role_type` served instead of the snapshot's, by role id (`null`: left out).
+    pub(crate) role_types: std::collections::BTreeMap<String, Value>,
 }
 
 fn role_type(t: RoleType) -> &'static str {
@@ -79,6 +81,7 @@ impl State {
             deleted_policies: HashSet::new(),
             nonce: 0,
             raw_documents: std::collections::BTreeMap::new(),
+            role_types: std::collections::BTreeMap::new(),
         }
     }
 
@@ -244,6 +247,7 @@ impl State {
             "role_type": role_type(r.role_type), "max_session_duration": 3600,
             "date_created": DATE,
         });
+        self.served_role_type(&r.id, &mut v);
         if policies {
             let list: Vec<Value> = self
                 .live_policies()
@@ -258,10 +262,25 @@ impl State {
     /// A role as `/groups/{id}/roles` and `/users/{id}/roles` list it.
     fn attached_role_json(&self, id: &str) -> Option<Value> {
         let r = self.role(id)?.1;
-        Some(json!({
+        let mut v = json!({
             "id": r.id, "display_name": r.name, "description": r.description,
             "role_type": role_type(r.role_type), "date_assigned": DATE,
-        }))
+        });
+        self.served_role_type(&r.id, &mut v);
+        Some(v)
+    }
+
+    /// Replaces `role_type` in `v` as [`FakeOptions::role_types`](super::FakeOptions) asks.
+    fn served_role_type(&self, id: &str, v: &mut Value) {
+        match self.role_types.get(id) {
+            None => {}
+            Some(Value::Null) => {
+                if let Some(map) = v.as_object_mut() {
+                    map.remove("role_type");
+                }
+            }
+            Some(value) => v["role_type"] = value.clone(),
+        }
     }
 
     fn policy_json(&self, i: usize, document: bool) -> Value {
@@ -671,12 +690,22 @@ impl State {
                     return Reply::error(404, "Role not found");
                 };
                 let r = r.clone();
+                let served = self.role_types.get(&r.id).cloned();
                 let assignment = |who: (&str, &str), name: Option<&str>| {
                     let mut v = json!({
                         who.0: who.1, "role_id": r.id, "role_name": r.name,
                         "role_description": r.description, "role_type": role_type(r.role_type),
                         "date_assigned": DATE,
                     });
+                    match &served {
+                        None => {}
+                        Some(Value::Null) => {
+                            if let Some(map) = v.as_object_mut() {
+                                map.remove("role_type");
+                            }
+                        }
+                        Some(value) => v["role_type"] = value.clone(),
+                    }
                     if let Some(name) = name {
                         v["group_name"] = json!(name);
                     }
