@@ -600,10 +600,10 @@ fn a_hanging_delete_that_cannot_be_checked_is_unknown() {
         small(),
         vec![
             Fault::on("/groups/g-ops/members/u-ana", FaultAction::Hang).method("DELETE"),
-            // The check before the DELETE goes through.
+            // The crawl's read and the check before the DELETE go through.
             Fault::on("/groups/g-ops/members", FaultAction::Hang)
                 .method("GET")
-                .skip(1),
+                .skip(2),
         ],
     );
     let mut args = ANA_LEAVES_OPS.to_vec();

@@ -640,7 +640,9 @@ fn remove_member_checks_members_as_documented() {
         .count();
     assert!(checks >= 3, "paged checks: {checks}");
 
-    // Ana is Billing's only member; after the DELETE the members list comes back `null`.
+    // Ana is Billing's only member; after the DELETE the members list comes back `null` (the
+    // crawl reads it once, remove-member checks it once before the DELETE), to remove-member
+    // and to the re-crawl.
     let null_members = FaultAction::Body {
         status: 200,
         content_type: "application/json".into(),
@@ -652,7 +654,7 @@ fn remove_member_checks_members_as_documented() {
         FakeOptions {
             faults: vec![Fault::on("/groups/g-billing/members", null_members)
                 .method("GET")
-                .skip(1)],
+                .skip(2)],
             ..FakeOptions::default()
         },
     );

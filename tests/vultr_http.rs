@@ -90,7 +90,8 @@ fn not_found_on_a_list_is_an_error() {
 /// goes on. A 404 on a per-item endpoint whose item still exists is an error instead.
 #[test]
 fn not_found_on_a_detail_read_is_an_event() {
-    let server = start(demo(), vec![Fault::on("/groups/g-billing", status(404))]);
+    // The group's members answer 404, and so does the group itself.
+    let server = start(demo(), vec![Fault::on("/groups/g-billing*", status(404))]);
     let crawl = fetch(&server).expect("the crawl continues");
     assert!(!crawl.info.consistent);
     let event = &crawl.info.events[0];

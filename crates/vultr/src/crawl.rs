@@ -349,6 +349,10 @@ impl Shape {
 pub(crate) fn items<'a>(body: &'a Value, key: &str) -> Result<&'a [Value], Shape> {
     match body.get(key) {
         Some(Value::Array(items)) => Ok(items),
+        // A group whose last member left may list its members as `null`, or not at all (what
+        // an empty group's `members` is, is not documented; `vultr probe` reports it): no
+        // members, where any other `null` list is an error.
+        Some(Value::Null) | None if key == "members" => Ok(&[]),
         Some(other) => Err(Shape::new(
             key,
             format!("expected an array, found {}", kind_of(other)),
@@ -1089,21 +1093,23 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     for (i, g) in api_groups.into_iter().enumerate() {
         c.report("groups", i, group_count);
         let base = format!("/groups/{}", encode(&g.id));
-        let Some(detail) = c.get_one(&base, "group")? else {
-            c.event(
-                EventKind::Gone,
-                &base,
-                format!(
-                    "group `{}` was listed, then answered 404: deleted during the crawl; left out",
-                    g.id
-                ),
-            );
+        let what = format!("group `{}`", g.id);
+        // Members from the documented, paged `GET /groups/{id}/members`, not the `members`
+        // of `GET /groups/{id}` (what govultr reads), which cannot be paged: a long member
+        // list there might be cut short, and a member left out would seem to keep nothing.
+        let members_path = format!("{base}/members");
+        let Some(members) = c.per_item(&base, &what, |c| {
+            c.list(
+                &members_path,
+                "members",
+                "id",
+                api::ORGANIZATION_USER_FIELDS,
+            )
+        })?
+        else {
             gone_groups.insert(g.id);
             continue;
         };
-        let detail: api::Group = typed(&detail, "group").map_err(|s| s.at(&c.describe(&base)))?;
-        let members = detail.members.unwrap_or_default();
-        let what = format!("group `{}`", g.id);
         let roles_path = format!("{base}/roles");
         let Some(roles) = c.per_item(&base, &what, |c| {
             c.buckets(&roles_path, "roles", &["direct"], api::GROUP_ROLE_FIELDS)
@@ -1126,7 +1132,7 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
                 id: g.id,
                 display_name: g.display_name,
                 description: g.description,
-                members: members.into_iter().map(|m| m.id).collect(),
+                members: Crawler::ids(&members, "id"),
                 policies: Crawler::ids(&policies[0], "id"),
                 roles: Crawler::ids(&roles[0], "id"),
             },

@@ -6,7 +6,7 @@ use iamsim_core::model::{RoleType, Snapshot};
 use serde_json::{json, Map, Value};
 
 use super::faults::FaultAction;
-use super::FakeOptions;
+use super::{EmptyMembers, FakeOptions};
 
 const DATE: &str = "2026-03-20T00:00:00+00:00";
 
@@ -50,6 +50,8 @@ pub(crate) struct State {
     pub(crate) raw_documents: std::collections::BTreeMap<String, Value>,
     /// `role_type` served instead of the snapshot's, by role id (`null`: left out).
     pub(crate) role_types: std::collections::BTreeMap<String, Value>,
+    /// Undocumented shapes, served one way or the other.
+    pub(crate) shapes: super::Shapes,
 }
 
 fn role_type(t: RoleType) -> &'static str {
@@ -82,6 +84,7 @@ impl State {
             nonce: 0,
             raw_documents: std::collections::BTreeMap::new(),
             role_types: std::collections::BTreeMap::new(),
+            shapes: super::Shapes::default(),
         }
     }
 
@@ -230,12 +233,22 @@ impl State {
             "date_created": DATE,
         });
         if members {
-            let list: Vec<Value> = g
-                .members
-                .iter()
-                .map(|m| self.org_user_json(m, "member"))
-                .collect();
-            v["members"] = Value::Array(list);
+            let list: Vec<Value> = g.members.iter().map(|m| self.member_json(m)).collect();
+            match (list.is_empty(), self.shapes.empty_members) {
+                (true, EmptyMembers::Null) => v["members"] = Value::Null,
+                (true, EmptyMembers::Missing) => {}
+                _ => v["members"] = Value::Array(list),
+            }
+        }
+        v
+    }
+
+    /// A group member, as `GET /groups/{id}` and `GET /groups/{id}/members` list them.
+    fn member_json(&self, user: &str) -> Value {
+        let mut v = self.org_user_json(user, "member");
+        if self.shapes.member_ids_are_memberships {
+            v["id"] = json!(format!("m-{user}"));
+            v["user_id"] = json!(user);
         }
         v
     }
@@ -474,6 +487,11 @@ impl State {
                 next = Some(encode_cursor(items[at].0, nonce));
             }
         }
+        let total = if self.shapes.total_counts_pages {
+            total.div_ceil(size as u64).max(1)
+        } else {
+            total
+        };
         let mut total = Some(
             mods.iter()
                 .find_map(|m| match m {
@@ -634,12 +652,28 @@ impl State {
                 match rest {
                     [] => Reply::ok(json!({ "group": self.group_json(i, true) })),
                     ["members"] => {
-                        let items = g
+                        if g.members.is_empty()
+                            && self.shapes.empty_members != EmptyMembers::EmptyList
+                        {
+                            let meta = json!({"total": 0, "links": {"next": "", "prev": ""}});
+                            return Reply::ok(match self.shapes.empty_members {
+                                EmptyMembers::Null => json!({"members": null, "meta": meta}),
+                                _ => json!({ "meta": meta }),
+                            });
+                        }
+                        // Ordered by the user's place in the organization, so that a cursor
+                        // stays valid while members come and go; members no user has last.
+                        let unknown = self.snapshot.users.len();
+                        let mut items: Vec<(usize, Value)> = g
                             .members
                             .iter()
                             .enumerate()
-                            .map(|(k, m)| (k, self.org_user_json(m, "member")))
+                            .map(|(k, m)| {
+                                let ord = self.users_at.get(m).copied().unwrap_or(unknown + k);
+                                (ord, self.member_json(m))
+                            })
                             .collect();
+                        items.sort_by_key(|(ord, _)| *ord);
                         self.page("members", items, query, mods, options)
                     }
                     ["roles"] => {
@@ -914,7 +948,12 @@ impl State {
         }
     }
 
-    fn delete_member(&mut self, group: &str, user: &str) -> Reply {
+    fn delete_member(&mut self, group: &str, member: &str) -> Reply {
+        // With membership ids, `{member-id}` is the membership's, as the members list shows.
+        let user = match member.strip_prefix("m-") {
+            Some(user) if self.shapes.member_ids_are_memberships => user,
+            _ => member,
+        };
         let Some(g) = self
             .snapshot
             .groups
