@@ -1280,7 +1280,7 @@ pub(crate) fn emit_json<T: serde::Serialize>(report: &T) -> Result<(), Failure> 
 }
 
 /// Writes text to stdout. A closed pipe is not an error.
-fn emit_text(text: &str) -> Result<(), Failure> {
+pub(crate) fn emit_text(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

@@ -89,6 +89,19 @@ pub enum VultrCommand {
         #[command(flatten)]
         api: Api,
     },
+    /// Read-only checks that settle what Vultr does not document (see docs/vultr.md): a report
+    /// to paste into a bug report, with no key and no personal data (counts only).
+    Probe {
+        /// Groups, roles and policies read in detail, at most (the first by id), 1 to 1000.
+        #[arg(long, value_name = "N", default_value_t = 20,
+              value_parser = clap::value_parser!(u32).range(1..=1000))]
+        sample: u32,
+        /// Output format of the report.
+        #[arg(long, value_enum, default_value_t = ProbeFormat::Text)]
+        format: ProbeFormat,
+        #[command(flatten)]
+        api: Api,
+    },
     /// Serve a snapshot as a fake Vultr API on 127.0.0.1 (prints its base URL on stdout).
     ServeFake {
         /// The organization to serve (iamsim.snapshot.v1 JSON).
@@ -104,6 +117,15 @@ pub enum VultrCommand {
         #[arg(long)]
         omit_documents: bool,
     },
+}
+
+/// `vultr probe --format`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ProbeFormat {
+    /// For people and bug reports.
+    Text,
+    /// For programs (`iamsim.vultr-probe.v1`).
+    Json,
 }
 
 /// How to reach the API.
@@ -662,6 +684,34 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             eprintln!(
                 "verified: the re-crawl matches the prediction for `{}`",
                 render::clean(&email)
+            );
+            Ok(0)
+        }
+        VultrCommand::Probe {
+            sample,
+            format,
+            api,
+        } => {
+            let mut client = api.client()?;
+            let options = iamsim_vultr::probe::ProbeOptions {
+                per_page: api.per_page,
+                sample: sample as usize,
+                tool: concat!("iamsim ", env!("CARGO_PKG_VERSION")).to_string(),
+            };
+            let report = iamsim_vultr::probe::probe(&mut client, &options)?;
+            match format {
+                ProbeFormat::Text => crate::emit_text(&report.to_text())?,
+                ProbeFormat::Json => crate::emit_json(&report)?,
+            }
+            let differs = report
+                .checks
+                .iter()
+                .filter(|c| c.verdict == iamsim_vultr::probe::Verdict::Differs)
+                .count();
+            eprintln!(
+                "note: {} check(s), {differs} where this account differs from what iamsim assumes; {} requests",
+                report.checks.len(),
+                report.requests
             );
             Ok(0)
         }
