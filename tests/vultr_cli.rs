@@ -242,6 +242,9 @@ fn remove_member_refusals() {
         );
         assert_eq!(deletes(&server), 0, "{extra:?}");
         assert!(is_member(&server, "g-ops", "u-ana"));
+        if *code == 2 {
+            run.expect_hint(&["pass --yes"]);
+        }
     }
     // A gate that nothing trips lets the change through.
     let server = start(small(), vec![]);

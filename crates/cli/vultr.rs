@@ -849,10 +849,10 @@ fn check_command(client: &Client, group_id: &str) -> String {
 /// Asks on the terminal; refuses without one.
 fn confirm(email: &str, group: &str) -> Result<(), Failure> {
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(Failure::new(
-            "refusing to change Vultr without a terminal to confirm on; pass --yes to apply without asking"
-                .to_string(),
-        ));
+        return Err(
+            Failure::new("refusing to change Vultr without a terminal to confirm on")
+                .with_hint("pass --yes to apply without asking"),
+        );
     }
     eprint!(
         "Remove `{}` from group `{}` on Vultr? Type `yes` to apply: ",

@@ -219,6 +219,141 @@ struct Roles {
     sampled: Vec<RoleSample>,
 }
 
+/// (user, policy) → the `assignment_type` of each row naming them.
+type Rows = BTreeMap<(String, String), Vec<Value>>;
+
+/// The (user, policy) pairs the sample shows to be held through a group, and through a role.
+struct Holdings {
+    /// The policies read (the first `sample` the groups and roles carry).
+    policies: Vec<String>,
+    by_group: BTreeSet<(String, String)>,
+    by_role: BTreeSet<(String, String)>,
+}
+
+impl Holdings {
+    fn of(groups: &[GroupSample], roles: &[RoleSample], sample: usize) -> Holdings {
+        // The user a member row names: its `user_id` when it has one (`member-id-is-user-id`
+        // asks whether `id` is), else its `id`.
+        let members_of = |g: &GroupSample| -> Vec<String> {
+            match &g.members {
+                Ok((rows, _)) => rows
+                    .iter()
+                    .filter_map(|m| id(m, "user_id").or_else(|| id(m, "id")))
+                    .collect(),
+                Err(_) => Vec::new(),
+            }
+        };
+        let carried = groups
+            .iter()
+            .map(|g| &g.policies)
+            .chain(roles.iter().map(|r| &r.policies));
+        let all: BTreeSet<&String> = carried.flatten().collect();
+        let policies: Vec<String> = all.into_iter().take(sample).cloned().collect();
+        let mut by_group = BTreeSet::new();
+        for g in groups {
+            for p in g.policies.iter().filter(|p| policies.contains(p)) {
+                by_group.extend(members_of(g).into_iter().map(|u| (u, p.clone())));
+            }
+        }
+        let mut by_role = BTreeSet::new();
+        for r in roles {
+            let mut holders: BTreeSet<String> = r.users.iter().cloned().collect();
+            for g in groups.iter().filter(|g| r.groups.contains(&g.id)) {
+                holders.extend(members_of(g));
+            }
+            for p in r.policies.iter().filter(|p| policies.contains(p)) {
+                by_role.extend(holders.iter().map(|u| (u.clone(), p.clone())));
+            }
+        }
+        Holdings {
+            policies,
+            by_group,
+            by_role,
+        }
+    }
+
+    /// How many of `pairs` the rows list, and the `assignment_type` values of their rows.
+    fn tally(rows: &Rows, pairs: &BTreeSet<(String, String)>) -> (usize, BTreeMap<String, usize>) {
+        let mut listed = 0;
+        let mut values = BTreeMap::new();
+        for types in pairs.iter().filter_map(|pair| rows.get(pair)) {
+            listed += 1;
+            for t in types {
+                *values.entry(label(t)).or_insert(0) += 1;
+            }
+        }
+        (listed, values)
+    }
+
+    fn check(&self, rows: &Rows, failures: &[Failed]) -> Check {
+        let (group_listed, group_values) = Holdings::tally(rows, &self.by_group);
+        let (role_listed, role_values) = Holdings::tally(rows, &self.by_role);
+        let others: BTreeSet<(String, String)> = rows
+            .keys()
+            .filter(|k| !self.by_group.contains(*k) && !self.by_role.contains(*k))
+            .cloned()
+            .collect();
+        let (_, other_values) = Holdings::tally(rows, &others);
+        let mut evidence = vec![
+            format!(
+                "held through a group: {group_listed} of {} (user, policy) pair(s) listed{}",
+                self.by_group.len(),
+                values_text(&group_values)
+            ),
+            format!(
+                "held through a role: {role_listed} of {} pair(s) listed{}",
+                self.by_role.len(),
+                values_text(&role_values)
+            ),
+            format!(
+                "other rows (direct, or through what the sample does not show): {}{}",
+                others.len(),
+                values_text(&other_values)
+            ),
+        ];
+        evidence.extend(failures.iter().take(3).cloned());
+        let expected = self.by_group.union(&self.by_role).count();
+        let listed = group_listed + role_listed;
+        let answer = if expected == 0 {
+            "cannot tell: no policy of the sample is held through a group or a role".to_string()
+        } else if listed == 0 {
+            "no: only direct attachments are listed".to_string()
+        } else if listed == expected {
+            "yes: holders through groups and roles are listed too".to_string()
+        } else {
+            format!("partly: {listed} of {expected} holdings through a group or a role are listed")
+        };
+        let known = ["`direct`", "`group`", "`role`"];
+        let unknown: BTreeSet<&str> = group_values
+            .keys()
+            .chain(role_values.keys())
+            .chain(other_values.keys())
+            .map(String::as_str)
+            .filter(|v| !known.contains(v))
+            .collect();
+        let verdict = if !unknown.is_empty() {
+            let list: Vec<&str> = unknown.into_iter().collect();
+            evidence.push(format!(
+                "`assignment_type` values iamsim does not know: {}",
+                list.join(", ")
+            ));
+            Verdict::Differs
+        } else if !failures.is_empty() || (expected == 0 && others.is_empty()) {
+            Verdict::Undetermined
+        } else {
+            Verdict::Holds
+        };
+        Check {
+            id: "policy-users-holders",
+            question: "Does `GET /policies/{id}/users` list users who hold the policy through a group or a role, and with which `assignment_type`?",
+            answer,
+            evidence,
+            assumption: "either way, with `assignment_type` `direct`, `group` or `role`: only `direct` rows are direct attachments; any other value is an `unknown_assignment_type` event",
+            verdict,
+        }
+    }
+}
+
 struct Prober<'c> {
     client: &'c mut Client,
     per_page: u32,
@@ -465,50 +600,11 @@ impl Prober<'_> {
     ) -> Result<Check, Error> {
         let empty = Vec::new();
         let groups = groups.as_ref().unwrap_or(&empty);
-        // The user a member row names: its `user_id` when it has one (`member-id-is-user-id`
-        // asks whether `id` is), else its `id`.
-        let members_of = |g: &GroupSample| -> Vec<String> {
-            match &g.members {
-                Ok((rows, _)) => rows
-                    .iter()
-                    .filter_map(|m| id(m, "user_id").or_else(|| id(m, "id")))
-                    .collect(),
-                Err(_) => Vec::new(),
-            }
-        };
-        let mut policies: BTreeSet<String> = BTreeSet::new();
-        for g in groups {
-            policies.extend(g.policies.iter().cloned());
-        }
-        for r in &roles.sampled {
-            policies.extend(r.policies.iter().cloned());
-        }
-        let policies: Vec<String> = policies.into_iter().take(sample).collect();
-        // (user, policy) pairs held through a group, and through a role.
-        let mut by_group: BTreeSet<(String, String)> = BTreeSet::new();
-        let mut by_role: BTreeSet<(String, String)> = BTreeSet::new();
-        for g in groups {
-            for p in g.policies.iter().filter(|p| policies.contains(p)) {
-                for u in members_of(g) {
-                    by_group.insert((u, p.clone()));
-                }
-            }
-        }
-        for r in &roles.sampled {
-            let mut holders: BTreeSet<String> = r.users.iter().cloned().collect();
-            for g in groups.iter().filter(|g| r.groups.contains(&g.id)) {
-                holders.extend(members_of(g));
-            }
-            for p in r.policies.iter().filter(|p| policies.contains(p)) {
-                for u in &holders {
-                    by_role.insert((u.clone(), p.clone()));
-                }
-            }
-        }
-        // Rows of each policy: user → assignment_type values.
-        let mut rows: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
-        let mut failures = Vec::new();
-        for p in &policies {
+        let holdings = Holdings::of(groups, &roles.sampled, sample);
+        // Rows of each policy: (user, policy) → assignment_type values.
+        let mut rows: Rows = BTreeMap::new();
+        let mut failures: Vec<Failed> = group_failure(groups).into_iter().collect();
+        for p in &holdings.policies {
             let path = format!("/policies/{}/users", encode(p));
             match self.all(&path, "/policies/{id}/users", "users")? {
                 Ok(listing) => {
@@ -523,94 +619,17 @@ impl Prober<'_> {
                 Err(why) => failures.push(why),
             }
         }
-        let tally = |pairs: &BTreeSet<(String, String)>| -> (usize, BTreeMap<String, usize>) {
-            let mut listed = 0;
-            let mut values = BTreeMap::new();
-            for pair in pairs {
-                if let Some(types) = rows.get(pair) {
-                    listed += 1;
-                    for t in types {
-                        *values.entry(label(t)).or_insert(0) += 1;
-                    }
-                }
-            }
-            (listed, values)
-        };
-        let (group_listed, group_values) = tally(&by_group);
-        let (role_listed, role_values) = tally(&by_role);
-        let others: BTreeSet<(String, String)> = rows
-            .keys()
-            .filter(|k| !by_group.contains(*k) && !by_role.contains(*k))
-            .cloned()
-            .collect();
-        let (_, other_values) = tally(&others);
-        let mut evidence = vec![
+        let mut check = holdings.check(&rows, &failures);
+        check.evidence.insert(
+            0,
             format!(
                 "{} policy(ies) read, carried by {} group(s) and {} role(s) of the sample",
-                policies.len(),
+                holdings.policies.len(),
                 groups.len(),
                 roles.sampled.len()
             ),
-            format!(
-                "held through a group: {group_listed} of {} (user, policy) pair(s) listed{}",
-                by_group.len(),
-                values_text(&group_values)
-            ),
-            format!(
-                "held through a role: {role_listed} of {} pair(s) listed{}",
-                by_role.len(),
-                values_text(&role_values)
-            ),
-            format!(
-                "other rows (direct, or through what the sample does not show): {}{}",
-                others.len(),
-                values_text(&other_values)
-            ),
-        ];
-        if let Some(why) = group_failure(groups) {
-            failures.insert(0, why);
-        }
-        evidence.extend(failures.iter().take(3).cloned());
-        let expected = pairs_total(&by_group, &by_role);
-        let listed = group_listed + role_listed;
-        let answer = if expected == 0 {
-            "cannot tell: no policy of the sample is held through a group or a role".to_string()
-        } else if listed == 0 {
-            "no: only direct attachments are listed".to_string()
-        } else if listed == expected {
-            "yes: holders through groups and roles are listed too".to_string()
-        } else {
-            format!("partly: {listed} of {expected} holdings through a group or a role are listed")
-        };
-        let known = ["`direct`", "`group`", "`role`"];
-        let unknown: BTreeSet<&String> = group_values
-            .keys()
-            .chain(role_values.keys())
-            .chain(other_values.keys())
-            .filter(|v| !known.contains(&v.as_str()))
-            .collect();
-        let verdict = if !unknown.is_empty() {
-            Verdict::Differs
-        } else if !failures.is_empty() || (expected == 0 && others.is_empty()) {
-            Verdict::Undetermined
-        } else {
-            Verdict::Holds
-        };
-        if !unknown.is_empty() {
-            let list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
-            evidence.push(format!(
-                "`assignment_type` values iamsim does not know: {}",
-                list.join(", ")
-            ));
-        }
-        Ok(Check {
-            id: "policy-users-holders",
-            question: "Does `GET /policies/{id}/users` list users who hold the policy through a group or a role, and with which `assignment_type`?",
-            answer,
-            evidence,
-            assumption: "either way, with `assignment_type` `direct`, `group` or `role`: only `direct` rows are direct attachments; any other value is an `unknown_assignment_type` event",
-            verdict,
-        })
+        );
+        Ok(check)
     }
 
     /// What an empty group's `members` is, on both endpoints that show it.
@@ -860,10 +879,6 @@ fn group_failure(groups: &[GroupSample]) -> Option<Failed> {
     groups
         .iter()
         .find_map(|g| g.members.as_ref().err().cloned())
-}
-
-fn pairs_total(a: &BTreeSet<(String, String)>, b: &BTreeSet<(String, String)>) -> usize {
-    a.union(b).count()
 }
 
 /// An enumeration value for the report: the value itself when it looks like one (ASCII
