@@ -691,30 +691,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             sample,
             format,
             api,
-        } => {
-            let mut client = api.client()?;
-            let options = iamsim_vultr::probe::ProbeOptions {
-                per_page: api.per_page,
-                sample: sample as usize,
-                tool: concat!("iamsim ", env!("CARGO_PKG_VERSION")).to_string(),
-            };
-            let report = iamsim_vultr::probe::probe(&mut client, &options)?;
-            match format {
-                ProbeFormat::Text => crate::emit_text(&report.to_text())?,
-                ProbeFormat::Json => crate::emit_json(&report)?,
-            }
-            let differs = report
-                .checks
-                .iter()
-                .filter(|c| c.verdict == iamsim_vultr::probe::Verdict::Differs)
-                .count();
-            eprintln!(
-                "note: {} check(s), {differs} where this account differs from what iamsim assumes; {} requests",
-                report.checks.len(),
-                report.requests
-            );
-            Ok(0)
-        }
+        } => probe(sample, format, &api),
         VultrCommand::ServeFake {
             snapshot,
             port,
@@ -757,6 +734,33 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             Ok(0)
         }
     }
+}
+
+/// `vultr probe`: the report on stdout, a count of what differs on stderr; exit 0 whatever
+/// it found.
+fn probe(sample: u32, format: ProbeFormat, api: &Api) -> Result<u8, Failure> {
+    let mut client = api.client()?;
+    let options = iamsim_vultr::probe::ProbeOptions {
+        per_page: api.per_page,
+        sample: sample as usize,
+        tool: concat!("iamsim ", env!("CARGO_PKG_VERSION")).to_string(),
+    };
+    let report = iamsim_vultr::probe::probe(&mut client, &options)?;
+    match format {
+        ProbeFormat::Text => crate::emit_text(&report.to_text())?,
+        ProbeFormat::Json => crate::emit_json(&report)?,
+    }
+    let differs = report
+        .checks
+        .iter()
+        .filter(|c| c.verdict == iamsim_vultr::probe::Verdict::Differs)
+        .count();
+    eprintln!(
+        "note: {} check(s), {differs} where this account differs from what iamsim assumes; {} requests",
+        report.checks.len(),
+        report.requests
+    );
+    Ok(0)
 }
 
 /// Warns about users whose legacy ACLs give access outside IAM: at most 20 lines, then a count.
