@@ -177,11 +177,16 @@ impl State {
         };
         let mut rows = Vec::new();
         for (i, u) in self.live_users() {
-            let groups: Vec<_> = self
-                .live_groups()
-                .filter(|(_, g)| g.members.contains(&u.id))
-                .map(|(_, g)| g)
-                .collect();
+            // A user's groups are needed only for holders; finding them scans every group, too
+            // slow for each user of a large organization.
+            let groups: Vec<_> = if how.holders {
+                self.live_groups()
+                    .filter(|(_, g)| g.members.contains(&u.id))
+                    .map(|(_, g)| g)
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let kinds = [
                 (u.policies.iter().any(|p| p == pid), &how.direct),
                 (
