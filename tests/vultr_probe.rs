@@ -261,3 +261,56 @@ fn failures_are_undetermined_or_stop() {
         .expect_error(&["401 unauthorized"])
         .expect_hint(&["API access is enabled"]);
 }
+
+/// `serve-fake --other-shapes` answers the other way, for trying the probe by hand: the
+/// probe through the binary says where it differs.
+#[test]
+fn serve_fake_other_shapes_makes_the_probe_differ() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(crate::util::BIN)
+        .args([
+            "vultr",
+            "serve-fake",
+            "--snapshot",
+            &crate::util::data("vultr-small.json"),
+            "--other-shapes",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve-fake starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the URL line");
+    let url = line.trim().to_string();
+    let run = crate::vultr_support::iamsim_key(&[
+        "vultr",
+        "probe",
+        "--base-url",
+        &url,
+        "--rate",
+        "25",
+        "--format",
+        "json",
+    ]);
+    child.kill().expect("stop serve-fake");
+    let _ = child.wait();
+    run.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let verdict = |id: &str| {
+        report["checks"]
+            .as_array()
+            .and_then(|checks| checks.iter().find(|c| c["id"] == id))
+            .map(|c| c["verdict"].clone())
+    };
+    assert_eq!(verdict("meta-total"), Some("differs".into()), "{report:#}");
+    assert_eq!(verdict("member-id-is-user-id"), Some("differs".into()));
+    assert!(
+        run.stderr.contains("2 where this account differs"),
+        "{run:#?}"
+    );
+}

@@ -116,6 +116,11 @@ pub enum VultrCommand {
         /// `GET /policies` leaves documents out, as Vultr's list may.
         #[arg(long)]
         omit_documents: bool,
+        /// Answer the questions `vultr probe` asks the other way than iamsim assumes: policy
+        /// users include holders through groups and roles, `meta.total` counts pages, member
+        /// ids are membership ids, an empty group's `members` is `null`.
+        #[arg(long)]
+        other_shapes: bool,
     },
 }
 
@@ -697,6 +702,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             port,
             faults,
             omit_documents,
+            other_shapes,
         } => {
             let organization = read_snapshot(&snapshot)?;
             let faults: Vec<Fault> = match &faults {
@@ -712,11 +718,19 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 }
             };
             let name = organization.organization.name.clone();
-            let options = FakeOptions {
+            let mut options = FakeOptions {
                 faults,
                 list_omits_documents: omit_documents,
                 ..FakeOptions::default()
             };
+            if other_shapes {
+                options.policy_users.holders = true;
+                options.shapes = iamsim_vultr::fake::Shapes {
+                    empty_members: iamsim_vultr::fake::EmptyMembers::Null,
+                    total_counts_pages: true,
+                    member_ids_are_memberships: true,
+                };
+            }
             let server = FakeServer::start_on(
                 organization,
                 options,
