@@ -1902,9 +1902,9 @@ fn choose_organization(
     key: &crate::ApiKey,
 ) -> Result<api::Organization, Error> {
     // Names come from the server: redacted before they go into an error.
-    let listing = |orgs: &[api::Organization]| -> Vec<crate::Organization> {
+    let listing = |orgs: &[api::Organization]| -> Vec<crate::ListedOrganization> {
         orgs.iter()
-            .map(|o| crate::Organization {
+            .map(|o| crate::ListedOrganization {
                 id: key.redact(&o.id),
                 name: key.redact(&o.name),
             })

@@ -124,7 +124,7 @@ pub enum Error {
     #[error("the API key sees {} organizations ({})", organizations.len(), listing(organizations))]
     SeveralOrganizations {
         /// The organizations it sees.
-        organizations: Vec<Organization>,
+        organizations: Vec<ListedOrganization>,
     },
     /// The organization asked for is not among those the key sees.
     #[error("organization `{wanted}`: the API key sees no such organization; it sees {}", if organizations.is_empty() { "none".to_string() } else { listing(organizations) })]
@@ -132,7 +132,7 @@ pub enum Error {
         /// The id or name asked for.
         wanted: String,
         /// The organizations the key sees.
-        organizations: Vec<Organization>,
+        organizations: Vec<ListedOrganization>,
     },
     /// Several organizations have the name asked for.
     #[error(
@@ -143,7 +143,7 @@ pub enum Error {
         /// The name asked for.
         wanted: String,
         /// The organizations of that name.
-        matching: Vec<Organization>,
+        matching: Vec<ListedOrganization>,
     },
     /// The API answers for another organization than the one chosen.
     #[error("organization `{chosen}` was chosen, but the API answers for organization {} (`org_id` of `GET /invitation`): Vultr picks the organization by the API key, not by request", answering.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", "))]
@@ -215,14 +215,14 @@ pub enum Error {
 
 /// An organization the key sees, as an error lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Organization {
+pub struct ListedOrganization {
     /// Its id.
     pub id: String,
     /// Its name.
     pub name: String,
 }
 
-fn listing(organizations: &[Organization]) -> String {
+fn listing(organizations: &[ListedOrganization]) -> String {
     organizations
         .iter()
         .map(|o| format!("`{}` ({})", o.id, o.name))

@@ -64,7 +64,7 @@ pub use crawl::{
     Progress, Treatment, UnevaluatedStatement, MAX_PER_PAGE,
 };
 pub use error::{
-    chain, BaseUrlProblem, Error, HttpError, Organization, PageProblem, ReplayProblem,
+    chain, BaseUrlProblem, Error, HttpError, ListedOrganization, PageProblem, ReplayProblem,
 };
 pub use key::{ApiKey, KeySource, API_KEY_VAR, SUBSTRING_MATCH_LEN};
 pub use verify::{expected, verify, Difference, Expected, Verification};
