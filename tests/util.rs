@@ -127,6 +127,28 @@ impl Run {
         self
     }
 
+    /// Asserts that the line right after the `error:` line is a `hint:` line containing every
+    /// fragment: advice follows the error, never precedes it.
+    pub fn expect_hint(&self, fragments: &[&str]) -> &Run {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("no error line: {self:#?}"));
+        let hint = lines.get(at + 1).copied().unwrap_or_default();
+        assert!(
+            hint.starts_with("hint: "),
+            "no hint after the error: {self:#?}"
+        );
+        expect_fragments(hint, fragments);
+        assert_eq!(
+            self.stderr.matches("hint: ").count(),
+            1,
+            "one hint line: {self:#?}"
+        );
+        self
+    }
+
     /// Asserts exit 0 with some stdout, and one warning line containing every fragment.
     pub fn expect_warning(&self, fragments: &[&str]) -> &Run {
         self.expect_code(0);

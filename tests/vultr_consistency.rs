@@ -160,7 +160,10 @@ fn changes_during_the_crawl() {
     let delete = FaultAction::DeleteGroup {
         id: "g-devops".into(),
     };
-    let server = start(demo(), vec![Fault::on("/groups/g-devops", delete).times(1)]);
+    let server = start(
+        demo(),
+        vec![Fault::on("/groups/g-devops/members", delete).times(1)],
+    );
     let crawl = fetch(&server).expect("the crawl finishes");
     assert_eq!(crawl.info.events.len(), 1, "{:?}", crawl.info.events);
     assert_eq!(crawl.info.events[0].kind, EventKind::Gone);

@@ -224,9 +224,7 @@ fn remove_member_refuses_when_an_event_concerns_its_group_and_says_which() {
         ),
         "{run:#?}"
     );
-    assert!(run
-        .stderr
-        .contains("hint: re-check with `iamsim vultr fetch --recrawl 3`"));
+    run.expect_hint(&["re-check with `iamsim vultr fetch --recrawl 3`"]);
     assert_eq!(deletes(&server), 0);
 }
 
@@ -526,8 +524,14 @@ fn choosing(organization: Option<&str>) -> CrawlOptions {
 fn a_crawl_is_bound_to_one_organization() {
     let server = two_organizations(Some("org-small"));
     let (result, _, _) = fetch_with(options(&server), &choosing(None));
-    let text = crate::vultr_support::error_text(result);
-    assert!(text.contains("the API key sees 2 organizations (`org-small` (Small), `org-other` (Other)); choose one with --organization"), "{text}");
+    let (text, hint) = crate::vultr_support::error_and_hint(result);
+    assert!(
+        text.contains(
+            "the API key sees 2 organizations (`org-small` (Small), `org-other` (Other))"
+        ),
+        "{text}"
+    );
+    assert_eq!(hint, "choose one with --organization");
 
     let (result, _, _) = fetch_with(options(&server), &choosing(Some("Small")));
     let crawl = result.expect("bound by the invitation");
@@ -535,8 +539,9 @@ fn a_crawl_is_bound_to_one_organization() {
     assert_eq!(organization(&crawl.snapshot), as_crawled(&small()));
 
     let (result, _, _) = fetch_with(options(&server), &choosing(Some("org-other")));
-    let text = crate::vultr_support::error_text(result);
+    let (text, hint) = crate::vultr_support::error_and_hint(result);
     assert!(text.contains("organization `org-other` was chosen, but the API answers for organization `org-small` (`org_id` of `GET /invitation`)"), "{text}");
+    assert_eq!(hint, "use a key whose organization is `org-other`");
 
     let server = two_organizations(None);
     let (result, _, _) = fetch_with(options(&server), &choosing(Some("org-small")));
@@ -635,7 +640,9 @@ fn remove_member_checks_members_as_documented() {
         .count();
     assert!(checks >= 3, "paged checks: {checks}");
 
-    // Ana is Billing's only member; after the DELETE the members list comes back `null`.
+    // Ana is Billing's only member; after the DELETE the members list comes back `null` (the
+    // crawl reads it once, remove-member checks it once before the DELETE), to remove-member
+    // and to the re-crawl.
     let null_members = FaultAction::Body {
         status: 200,
         content_type: "application/json".into(),
@@ -647,7 +654,7 @@ fn remove_member_checks_members_as_documented() {
         FakeOptions {
             faults: vec![Fault::on("/groups/g-billing/members", null_members)
                 .method("GET")
-                .skip(1)],
+                .skip(2)],
             ..FakeOptions::default()
         },
     );
@@ -819,4 +826,71 @@ fn a_crawl_of_every_case_at_once_gives_the_right_answers() {
         "{run:#?}"
     );
     assert!(!run.stdout.contains("account.billing.Update"), "{run:#?}");
+}
+
+/// Issue 12 item 9: a `role_type` Vultr does not document (or none) is an `unknown_role_type`
+/// event naming it, never an abort and never silently one of the two: the role is read as what
+/// its attachments show (assigned to a user or a group: assignable; else assumable, as trusts
+/// reach it), so the snapshot of the demo is the demo's. `fetch` says it as a warning and
+/// `--strict` refuses it.
+#[test]
+fn an_unknown_role_type_is_an_event_naming_it() {
+    let served = [
+        ("r-viewer", serde_json::json!("standard")),
+        ("r-net-operator", serde_json::Value::Null),
+        ("r-deploy-admin", serde_json::json!("temporary")),
+    ];
+    let server = start_with(
+        demo(),
+        FakeOptions {
+            role_types: served
+                .iter()
+                .map(|(id, v)| (id.to_string(), v.clone()))
+                .collect(),
+            ..FakeOptions::default()
+        },
+    );
+    let crawl = fetch(&server).expect("an unknown role type does not abort the crawl");
+    assert_eq!(organization(&crawl.snapshot), as_crawled(&demo()));
+    let events: Vec<_> = crawl
+        .info
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::UnknownRoleType)
+        .collect();
+    assert_eq!(events.len(), 3, "{:#?}", crawl.info.events);
+    assert_eq!(crawl.info.events.len(), 3, "{:#?}", crawl.info.events);
+    let about = |role: &str| {
+        events
+            .iter()
+            .find(|e| e.subjects == [role.to_string()])
+            .unwrap_or_else(|| panic!("no event about {role}: {events:#?}"))
+    };
+    assert!(about("r-viewer")
+        .message
+        .contains("role `r-viewer` has `role_type` `standard`, which iamsim does not know"));
+    assert!(about("r-viewer").message.contains("read as assignable"));
+    assert!(about("r-net-operator")
+        .message
+        .contains("has no `role_type`"));
+    assert!(about("r-net-operator")
+        .message
+        .contains("read as assignable, since Vultr lists 0 user(s) and 1 group(s)"));
+    assert!(about("r-deploy-admin")
+        .message
+        .contains("`role_type` `temporary`"));
+    assert!(about("r-deploy-admin")
+        .message
+        .contains("read as assumable"));
+    assert!(!crawl.info.consistent);
+
+    let run = vultr("fetch", &server, &[]);
+    run.expect_code(0);
+    assert!(
+        run.warnings()
+            .iter()
+            .any(|w| w.contains("(unknown_role_type)") && w.contains("`standard`")),
+        "{run:#?}"
+    );
+    vultr("fetch", &server, &["--strict"]).expect_error(&["strict is set", "unknown_role_type"]);
 }

@@ -35,7 +35,8 @@ fn rate_limited(retry_after: &str) -> FaultAction {
 fn unauthorized_fails_at_once_naming_the_variable() {
     let server = start(small(), vec![Fault::on("/organizations", status(401))]);
     let run = vultr("fetch", &server, &["-vv"]);
-    run.expect_error(&["401 unauthorized", "VULTR_API_KEY", "GET /v2/organizations"]);
+    run.expect_error(&["401 unauthorized", "VULTR_API_KEY", "GET /v2/organizations"])
+        .expect_hint(&["current", "API access is enabled", "IP allowlist"]);
     crate::vultr_support::assert_no_key(&run, &[]);
     assert_eq!(requests_to(&server, "/organizations"), 1, "no retry");
 
@@ -62,7 +63,8 @@ fn forbidden_midway_writes_nothing() {
     let dir = temp_dir("forbidden");
     let out = dir.join("org.json");
     let run = vultr("fetch", &server, &["-o", out.to_str().unwrap()]);
-    run.expect_error(&["GET /v2/policies", "403 forbidden"]);
+    run.expect_error(&["GET /v2/policies", "403 forbidden"])
+        .expect_hint(&["`iam.*` read actions"]);
     assert!(requests_to(&server, "/users") >= 1, "users were read first");
     assert_eq!(
         files_in(&dir),
@@ -75,11 +77,12 @@ fn forbidden_midway_writes_nothing() {
 #[test]
 fn not_found_on_a_list_is_an_error() {
     let server = start(small(), vec![Fault::on("/groups", status(404))]);
-    let text = error_text(fetch(&server));
+    let (text, hint) = crate::vultr_support::error_and_hint(fetch(&server));
     assert!(text.contains("GET /v2/groups"), "{text}");
+    assert!(text.contains("endpoint not found"), "{text}");
     assert!(
-        text.contains("endpoint not found") && text.contains("API version"),
-        "{text}"
+        hint.contains("base URL") && hint.contains("API version"),
+        "{hint}"
     );
 }
 
@@ -87,7 +90,8 @@ fn not_found_on_a_list_is_an_error() {
 /// goes on. A 404 on a per-item endpoint whose item still exists is an error instead.
 #[test]
 fn not_found_on_a_detail_read_is_an_event() {
-    let server = start(demo(), vec![Fault::on("/groups/g-billing", status(404))]);
+    // The group's members answer 404, and so does the group itself.
+    let server = start(demo(), vec![Fault::on("/groups/g-billing*", status(404))]);
     let crawl = fetch(&server).expect("the crawl continues");
     assert!(!crawl.info.consistent);
     let event = &crawl.info.events[0];
@@ -182,7 +186,8 @@ fn rate_limited_without_retry_after_backs_off_then_fails() {
 
     // Through the binary, with fewer attempts.
     let run = vultr("fetch", &server, &["--attempts", "2"]);
-    run.expect_error(&["rate limited (429) on all 2 attempt(s)"]);
+    run.expect_error(&["rate limited (429) on all 2 attempt(s)"])
+        .expect_hint(&["lower --rate"]);
 }
 
 /// R-HTTP-08: `Retry-After: 86400` is over the cap: no wait, an error naming the cap.
@@ -304,7 +309,7 @@ fn a_silent_server_times_out() {
     });
     client.get_json("/users").expect("first request");
     clock.advance(Duration::from_secs(61));
-    let e = client.get_json("/users").unwrap_err().to_string();
+    let e = iamsim_vultr::chain(&client.get_json("/users").unwrap_err());
     assert!(e.contains("overall timeout of 60 s"), "{e}");
     assert_eq!(server.requests().len(), 1);
 }
@@ -451,7 +456,7 @@ fn plain_http_only_to_loopback() {
         "http://10.1.2.3/v2",
         "http://127.0.0.1.nip.io/v2",
     ] {
-        let e = make(url).unwrap_err().to_string();
+        let e = iamsim_vultr::chain(&make(url).unwrap_err());
         assert!(
             e.contains("plain http is allowed only to a loopback address"),
             "{url}: {e}"
@@ -501,7 +506,7 @@ fn rate_limit_waits_count_against_the_total_timeout() {
     client
         .get_json("/users")
         .expect("the first request goes at once");
-    let e = client.get_json("/users").unwrap_err().to_string();
+    let e = iamsim_vultr::chain(&client.get_json("/users").unwrap_err());
     assert!(
         e.contains("waiting 21.0 s for the rate limit would pass the overall timeout of 5 s"),
         "{e}"

@@ -182,10 +182,12 @@ fn wrong_types() {
         ),
         (
             "/roles",
-            json_body(
-                r#"{"roles": [{"id": "r-1", "name": "r", "role_type": "temporary"}], "meta": {}}"#,
-            ),
-            &["roles[0].role_type", "unknown variant `temporary`"],
+            json_body(r#"{"roles": [{"id": "r-1", "name": "r", "role_type": 5}], "meta": {}}"#),
+            // An unknown value is an event (`vultr_fidelity`); a wrong type stays an error.
+            &[
+                "roles[0].role_type",
+                "invalid type: integer `5`, expected a string",
+            ],
         ),
     ]);
 }
@@ -195,10 +197,22 @@ fn wrong_types() {
 fn wrapped_and_unwrapped_objects() {
     let clean = fetch(&start(small(), vec![])).expect("clean");
     let unwrapped = json_body(
-        r#"{"id": "g-ops", "display_name": "Ops", "description": "", "members": [{"id": "u-ana"}, {"id": "u-bo"}]}"#,
+        r#"{"id": "p-compute", "name": "compute-admin", "policy_document": {"Version": "2026-03-20", "Statement": [{"Effect": "Allow", "Action": ["compute.instance.Create", "compute.instance.Read"], "Resource": "*"}]}}"#,
     );
-    let server = start(small(), vec![Fault::on("/groups/g-ops", unwrapped)]);
-    let crawl = fetch(&server).expect("unwrapped group");
+    // The list leaves documents out, so that each policy is read on its own.
+    let server = crate::vultr_support::start_with(
+        small(),
+        iamsim_vultr::fake::FakeOptions {
+            faults: vec![Fault::on("/policies/p-compute", unwrapped)],
+            list_omits_documents: true,
+            ..iamsim_vultr::fake::FakeOptions::default()
+        },
+    );
+    let crawl = fetch(&server).expect("unwrapped policy");
+    assert_eq!(
+        crate::vultr_support::requests_to(&server, "/policies/p-compute"),
+        1
+    );
     assert_eq!(organization(&crawl.snapshot), organization(&clean.snapshot));
 }
 

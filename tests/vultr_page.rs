@@ -320,3 +320,98 @@ fn an_endless_listing_stops_at_its_ceiling() {
     let text = error_text(fetch_with(options(&server), &crawl_options).0);
     assert!(text.contains("more than its limit of 500"), "{text}");
 }
+
+/// Issue 12 item 6: a group's members come from the paged `GET /groups/{id}/members`, every
+/// page followed, whether the client asks for small pages or the server caps them: the
+/// snapshot is the organization, page after page; a member listing that loops is an error
+/// naming it, as any other listing.
+#[test]
+fn long_member_lists_are_paged() {
+    let mut org = demo();
+    let everyone: Vec<String> = org.users.iter().map(|u| u.id.clone()).collect();
+    org.groups[0].members = everyone; // g-devops: all 6 users
+    for (per_page, cap, pages) in [
+        (2, None, 3),
+        (100, Some(4), 2),
+        (1, None, 6),
+        (100, None, 1),
+    ] {
+        let server = start_with(
+            org.clone(),
+            FakeOptions {
+                max_page_size: cap,
+                ..FakeOptions::default()
+            },
+        );
+        let crawl_options = CrawlOptions {
+            per_page,
+            ..CrawlOptions::default()
+        };
+        let crawl = fetch_with(options(&server), &crawl_options)
+            .0
+            .unwrap_or_else(|e| panic!("{per_page}, {cap:?}: {e}"));
+        assert_eq!(
+            organization(&crawl.snapshot),
+            as_crawled(&org),
+            "{per_page}, {cap:?}"
+        );
+        assert!(crawl.info.consistent, "{:#?}", crawl.info.events);
+        assert_eq!(
+            requests_to(&server, "/groups/g-devops/members"),
+            pages,
+            "{per_page}, {cap:?}"
+        );
+        // The group's own object, whose `members` cannot be paged, is not read.
+        assert_eq!(requests_to(&server, "/groups/g-devops"), 0);
+    }
+
+    let server = start(
+        org,
+        vec![Fault::on(
+            "/groups/g-devops/members",
+            FaultAction::PageRepeatCursor,
+        )],
+    );
+    let crawl_options = CrawlOptions {
+        per_page: 2,
+        ..CrawlOptions::default()
+    };
+    let text = error_text(fetch_with(options(&server), &crawl_options).0);
+    assert!(
+        text.contains("GET /v2/groups/g-devops/members") && text.contains("pagination loop"),
+        "{text}"
+    );
+}
+
+/// An empty group's `members` may be `[]`, `null` or absent (not documented): each reads as
+/// no members, on the crawl's paged listing, where any other `null` list is an error.
+#[test]
+fn an_empty_groups_members_may_be_null_or_missing() {
+    use iamsim_vultr::fake::{EmptyMembers, Shapes};
+    let mut org = demo();
+    org.groups[2].members.clear(); // g-contractors
+    for empty_members in [
+        EmptyMembers::EmptyList,
+        EmptyMembers::Null,
+        EmptyMembers::Missing,
+    ] {
+        let server = start_with(
+            org.clone(),
+            FakeOptions {
+                shapes: Shapes {
+                    empty_members,
+                    ..Shapes::default()
+                },
+                ..FakeOptions::default()
+            },
+        );
+        let crawl = crate::vultr_support::fetch(&server)
+            .unwrap_or_else(|e| panic!("{empty_members:?}: {e}"));
+        assert_eq!(
+            organization(&crawl.snapshot),
+            as_crawled(&org),
+            "{empty_members:?}"
+        );
+        assert!(crawl.info.consistent, "{:#?}", crawl.info.events);
+    }
+}

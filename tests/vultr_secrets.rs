@@ -233,7 +233,7 @@ fn debug_is_redacted() {
         "{text}"
     );
     let e = client.get_json("/users").unwrap_err();
-    for text in [format!("{e:?}"), format!("{e}")] {
+    for text in [format!("{e:?}"), format!("{e}"), iamsim_vultr::chain(&e)] {
         assert!(!text.contains(SENTINEL), "{text}");
     }
     let options = ClientOptions::default();
@@ -251,7 +251,8 @@ fn key_sources() {
         c.env_remove("VULTR_API_KEY")
             .env_remove("VULTR_API_KEY_FILE");
     })
-    .expect_error(&["no API key", "VULTR_API_KEY", "--api-key-file"]);
+    .expect_error(&["no API key"])
+    .expect_hint(&["VULTR_API_KEY", "--api-key-file"]);
     // No option takes the key itself.
     let run = iamsim_key(&[
         "vultr",
@@ -342,4 +343,61 @@ fn a_short_key_raises_no_false_alarm() {
         assert!(!run.stdout.contains("[REDACTED]"), "{key}: {run:#?}");
         assert!(run.stdout.contains("ana@small.example"), "{key}: {run:#?}");
     }
+}
+
+/// The errors that list what the server sent (organizations, the ids an invitation names) and
+/// the base URL's error hold no key, in their message, their chain or their hint, even when
+/// the server (or the user, in the URL) puts the key there.
+#[test]
+fn errors_naming_server_data_never_show_the_key() {
+    use iamsim_vultr::fake::FakeOptions;
+    use iamsim_vultr::CrawlOptions;
+
+    use crate::vultr_support::{error_and_hint, fetch_with, start_with};
+
+    let server = start_with(
+        small(),
+        FakeOptions {
+            other_organizations: vec![(format!("org-{SENTINEL}"), format!("Name {SENTINEL}"))],
+            invitation_org: Some(format!("org-{SENTINEL}")),
+            ..FakeOptions::default()
+        },
+    );
+    for organization in [None, Some("nope"), Some("org-small")] {
+        let crawl_options = CrawlOptions {
+            organization: organization.map(str::to_string),
+            ..CrawlOptions::default()
+        };
+        // `error_and_hint` fails on a key in the chain or the hint.
+        let (text, _) = error_and_hint(fetch_with(options(&server), &crawl_options).0);
+        assert!(text.contains("[REDACTED]"), "{organization:?}: {text}");
+    }
+    for args in [
+        &[][..],
+        &["--organization", "nope"],
+        &["--organization", "org-small"],
+    ] {
+        let run = vultr("fetch", &server, args);
+        run.expect_code(2);
+        assert_no_key(&run, &[]);
+    }
+
+    let url = format!("http://user:{SENTINEL}@127.0.0.1:1/v2");
+    let e = Client::new(
+        ApiKey::new(SENTINEL).unwrap(),
+        ClientOptions {
+            base_url: url.clone(),
+            ..ClientOptions::default()
+        },
+    )
+    .unwrap_err();
+    let text = iamsim_vultr::chain(&e);
+    assert!(text.contains("credentials in the URL"), "{text}");
+    assert!(
+        !text.contains(SENTINEL) && !format!("{e:?}").contains(SENTINEL),
+        "{text}"
+    );
+    let run = iamsim_key(&["vultr", "fetch", "--base-url", &url]);
+    run.expect_error(&["credentials in the URL"]);
+    assert_no_key(&run, &[]);
 }

@@ -105,11 +105,22 @@ pub fn requests_to(server: &FakeServer, path: &str) -> usize {
         .count()
 }
 
+/// The error's text (its whole chain) and its hint, neither of which may hold the key.
+pub fn error_and_hint(result: Result<Crawl, Error>) -> (String, String) {
+    let Err(e) = result else {
+        panic!("the crawl succeeded")
+    };
+    let hint = e.hint().unwrap_or_default();
+    assert!(!hint.contains('\n'), "one line: {hint}");
+    assert!(!hint.contains(SENTINEL), "the key leaked: {hint}");
+    (error_text(Err(e)), hint)
+}
+
 /// The error's text, which must be one line and hold no key.
 pub fn error_text(result: Result<Crawl, Error>) -> String {
     let text = match result {
         Ok(_) => panic!("the crawl succeeded"),
-        Err(e) => e.to_string(),
+        Err(e) => iamsim_vultr::chain(&e),
     };
     assert!(!text.contains('\n'), "one line: {text}");
     assert!(!text.contains(SENTINEL), "the key leaked: {text}");

@@ -90,7 +90,7 @@ pub(crate) fn run(args: ExportArgs) -> Result<u8, Failure> {
     let filters = args
         .actions
         .iter()
-        .map(|p| ActionPattern::parse(p).map_err(|e| Failure(format!("--actions: {e}"))))
+        .map(|p| ActionPattern::parse(p).map_err(|e| Failure::new(format!("--actions: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
     let universe: Vec<&ActionPattern> = org.universe().collect();
     for pattern in &filters {
@@ -225,11 +225,11 @@ fn select_users(org: &Org, names: &[String]) -> Result<Vec<UserKey>, Failure> {
         .filter(|n| !n.trim().is_empty())
         .map(|n| {
             org.find_user(n.trim())
-                .map_err(|e| Failure(format!("--users: {}", suggest::lookup_message(&e))))
+                .map_err(|e| Failure::new(format!("--users: {}", suggest::lookup_message(&e))))
         })
         .collect::<Result<Vec<_>, _>>()?;
     if keys.is_empty() {
-        return Err(Failure("--users: no user given".to_string()));
+        return Err(Failure::new("--users: no user given".to_string()));
     }
     keys.sort_unstable();
     keys.dedup();
@@ -325,7 +325,7 @@ impl Out {
                 self.closed = true;
                 Ok(())
             }
-            Err(e) => Err(Failure(format!("stdout: {e}"))),
+            Err(e) => Err(Failure::new(format!("stdout: {e}"))),
             Ok(()) => Ok(()),
         }
     }

@@ -90,7 +90,7 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
     let kind = args.kind.take();
     let g = match (&args.user, &args.changes, kind) {
         (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
-            return Err(Failure(
+            return Err(Failure::new(
                 "give one of --user, --changes FILE or a change subcommand".to_string(),
             ))
         }
@@ -109,7 +109,7 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
             let org = load(&input)?;
             let changes = org
                 .resolve_all(&[crate::spec(kind)?])
-                .map_err(|e| Failure(e.source.to_string()))?;
+                .map_err(|e| Failure::new(e.source.to_string()))?;
             let options = SimulateOptions {
                 allow_noop: args.allow_noop,
                 threads: input.common.threads(),
@@ -120,16 +120,16 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
         (None, Some(path), None) => {
             let text = read_text(path)?;
             let specs = iamsim_core::parse_changes(&text)
-                .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
             if specs.is_empty() {
-                return Err(Failure(format!(
+                return Err(Failure::new(format!(
                     "{}: the change file holds no change",
                     path.display()
                 )));
             }
             let org = load(&input)?;
             let at = |index: usize, e: &dyn std::fmt::Display| {
-                Failure(format!("{}: [{index}]: {e}", path.display()))
+                Failure::new(format!("{}: [{index}]: {e}", path.display()))
             };
             let changes = org
                 .resolve_all(&specs)
@@ -144,7 +144,7 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
             graph::of_impact(&org.simulate_with(&changes, &options)?)
         }
         (None, None, None) => {
-            return Err(Failure(
+            return Err(Failure::new(
                 "graph needs --user USER (with --action for one decision), --changes FILE or a change subcommand (`iamsim graph remove-member ...`)"
                     .to_string(),
             ))

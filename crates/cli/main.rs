@@ -507,12 +507,48 @@ enum ShapeArg {
     Broad,
 }
 
-/// A failure that ends the command with exit code 2 and this one-line message.
-pub(crate) struct Failure(pub(crate) String);
+/// A failure that ends the command with exit code 2: a one-line message (the `error:` line)
+/// and, when there is advice, a hint printed on its own line after it.
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+}
 
-impl<E: std::fmt::Display> From<E> for Failure {
+impl Failure {
+    pub(crate) fn new(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Prints the `error:` line, then the `hint:` line if any. Names from the snapshot or the
+    /// command line may hold newlines or escapes: each line stays one line and inert.
+    pub(crate) fn print(&self) {
+        eprintln!("{} {}", label(Label::Error), render::clean(&self.message));
+        if let Some(hint) = &self.hint {
+            eprintln!("{} {}", label(Label::Hint), render::clean(hint));
+        }
+    }
+}
+
+/// Any error becomes its message; an error of the Vultr adapter becomes its whole source chain
+/// (`iamsim_vultr::chain`) and brings its hint.
+impl<E: std::error::Error + 'static> From<E> for Failure {
     fn from(e: E) -> Failure {
-        Failure(e.to_string())
+        let any: &(dyn std::error::Error + 'static) = &e;
+        match any.downcast_ref::<iamsim_vultr::Error>() {
+            Some(vultr) => Failure {
+                message: iamsim_vultr::chain(vultr),
+                hint: vultr.hint(),
+            },
+            None => Failure::new(e.to_string()),
+        }
     }
 }
 
@@ -540,10 +576,8 @@ fn main() -> ExitCode {
     let _ = COLOR.set(cli.color);
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),
-        Err(Failure(message)) => {
-            // Names from the snapshot or the command line may hold newlines or escapes: the
-            // error stays one line and inert.
-            eprintln!("{} {}", label(Label::Error), render::clean(&message));
+        Err(failure) => {
+            failure.print();
             ExitCode::from(2)
         }
     }
@@ -745,11 +779,11 @@ fn run(command: Command) -> Result<u8, Failure> {
                     field,
                     value,
                     limit,
-                } => Failure(format!("--{field}: {value} is above the limit of {limit}")),
-                other => Failure(other.to_string()),
+                } => Failure::new(format!("--{field}: {value} is above the limit of {limit}")),
+                other => Failure::new(other.to_string()),
             })?;
             if synthetic_names && matches!(shape, ShapeArg::Broad) {
-                return Err(Failure(
+                return Err(Failure::new(
                     "--synthetic-names is for the classic shape; the broad shape always names the catalogue's actions first".to_string(),
                 ));
             }
@@ -800,7 +834,9 @@ fn run(command: Command) -> Result<u8, Failure> {
         } => {
             let patterns = |flag: &str, list: &[String]| {
                 list.iter()
-                    .map(|p| ActionPattern::parse(p).map_err(|e| Failure(format!("--{flag}: {e}"))))
+                    .map(|p| {
+                        ActionPattern::parse(p).map_err(|e| Failure::new(format!("--{flag}: {e}")))
+                    })
                     .collect::<Result<Vec<_>, _>>()
             };
             let (keep, drop) = (patterns("keep", &keep)?, patterns("drop", &drop)?);
@@ -830,25 +866,25 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
     let planned = terraform::impact_input(&args)?;
     let specs = match (&args.changes, args.kind) {
         (Some(_), Some(_)) => {
-            return Err(Failure(
+            return Err(Failure::new(
                 "give either --changes FILE or one change subcommand, not both".to_string(),
             ))
         }
         (Some(path), None) => {
             let text = read_text(path)?;
-            iamsim_core::parse_changes(&text).map_err(|e| Failure(format!("{}: {e}", path.display())))?
+            iamsim_core::parse_changes(&text).map_err(|e| Failure::new(format!("{}: {e}", path.display())))?
         }
         (None, Some(kind)) => vec![spec(kind)?],
         (None, None) => match &planned {
             Some((_, plan)) => plan.specs(),
-            None => return Err(Failure(
+            None => return Err(Failure::new(
                 "impact needs a change: a subcommand (`iamsim impact remove-member ...`), --changes FILE or --terraform-plan PLAN.json".to_string(),
             )),
         },
     };
     if specs.is_empty() && planned.is_none() {
         let path = args.changes.as_deref().unwrap_or(Path::new("-"));
-        return Err(Failure(format!(
+        return Err(Failure::new(format!(
             "{}: the change file holds no change",
             path.display()
         )));
@@ -862,7 +898,7 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         .resolve_all(&specs)
         .map_err(|e| match (&planned, &args.changes) {
             (Some(plan), _) => plan.failure(e.index, suggest::lookup_message(&e.source)),
-            (None, Some(path)) => Failure(format!(
+            (None, Some(path)) => Failure::new(format!(
                 "{}: [{}]: {}",
                 path.display(),
                 e.index,
@@ -876,12 +912,13 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
     }
     if let Some(path) = &args.changes {
         // Name the change that cannot be made by its place in the file.
-        org.check_all(&changes, args.allow_noop)
-            .map_err(|e| Failure(format!("{}: [{}]: {}", path.display(), e.index, e.source)))?;
+        org.check_all(&changes, args.allow_noop).map_err(|e| {
+            Failure::new(format!("{}: [{}]: {}", path.display(), e.index, e.source))
+        })?;
     }
     let format = args.input.common.format;
     if args.per_action && (format != Format::Json || args.summary) {
-        return Err(Failure(
+        return Err(Failure::new(
             "--per-action is a JSON form of the full report: give it with --format json and without --summary".to_string(),
         ));
     }
@@ -1041,7 +1078,7 @@ pub(crate) fn spec(kind: ImpactKind) -> Result<ChangeSpec, Failure> {
         ImpactKind::ReplacePolicyDocument { policy, document } => {
             let text = read_text(&document)?;
             let policy_document: PolicyDocument = serde_json::from_str(&text)
-                .map_err(|e| Failure(format!("{}: {e}", document.display())))?;
+                .map_err(|e| Failure::new(format!("{}: {e}", document.display())))?;
             ChangeSpec::ReplacePolicyDocument {
                 policy,
                 policy_document,
@@ -1067,7 +1104,7 @@ pub(crate) fn io_failure(path: &Path, e: std::io::Error) -> Failure {
             }
         }
     };
-    Failure(format!("{}: {reason}", path.display()))
+    Failure::new(format!("{}: {reason}", path.display()))
 }
 
 /// A text input (catalogue, change file, document, fault script; `-` is stdin), under
@@ -1077,7 +1114,7 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Failure> {
         iamsim_vultr::files::read_limited(path, input_limit()).map_err(|e| io_failure(path, e))?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     String::from_utf8(bytes.to_vec()).map_err(|e| {
-        Failure(format!(
+        Failure::new(format!(
             "{}: invalid UTF-8 at byte offset {}",
             path.display(),
             e.utf8_error().valid_up_to()
@@ -1094,7 +1131,7 @@ pub(crate) fn read_catalogue(path: Option<&Path>) -> Result<Catalogue, Failure> 
     match path {
         None => Ok(Catalogue::bundled()),
         Some(path) => Catalogue::parse(&read_text(path)?)
-            .map_err(|e| Failure(format!("{}: {e}", path.display()))),
+            .map_err(|e| Failure::new(format!("{}: {e}", path.display()))),
     }
 }
 
@@ -1102,7 +1139,7 @@ pub(crate) fn read_catalogue(path: Option<&Path>) -> Result<Catalogue, Failure> 
 pub(crate) fn read_snapshot(path: &Path) -> Result<Snapshot, Failure> {
     let bytes = iamsim_vultr::files::read_limited(path, snapshot_limit())
         .map_err(|e| io_failure(path, e))?;
-    Snapshot::from_json_bytes(&bytes).map_err(|e| Failure(format!("{}: {e}", path.display())))
+    Snapshot::from_json_bytes(&bytes).map_err(|e| Failure::new(format!("{}: {e}", path.display())))
 }
 
 /// Compiles under the chosen precedence, printing diagnostics as warnings; under `--strict`, any
@@ -1142,7 +1179,7 @@ pub(crate) fn compile_with(
     }
     let options = CompileOptions { precedence };
     let org = Org::compile_with(snapshot, catalogue, &options)
-        .map_err(|e| Failure(format!("{origin}: {e}")))?;
+        .map_err(|e| Failure::new(format!("{origin}: {e}")))?;
     // A large organization can have thousands: show the first few and count the rest.
     const SHOWN: usize = 20;
     for diagnostic in org.diagnostics().iter().take(SHOWN) {
@@ -1160,7 +1197,7 @@ pub(crate) fn compile_with(
         );
     }
     if strict && !org.diagnostics().is_empty() {
-        return Err(Failure(format!(
+        return Err(Failure::new(format!(
             "{origin}: {} diagnostic(s) and --strict is set",
             org.diagnostics().len()
         )));
@@ -1174,7 +1211,7 @@ fn query_failure(error: iamsim_core::QueryError) -> Failure {
         iamsim_core::QueryError::Resource { .. } => "--resource",
         _ => "--action",
     };
-    Failure(format!("{flag}: {error}"))
+    Failure::new(format!("{flag}: {error}"))
 }
 
 /// Reads the snapshot (or the demo) and the catalogue, and compiles.
@@ -1276,21 +1313,21 @@ pub(crate) fn emit_json<T: serde::Serialize>(report: &T) -> Result<(), Failure> 
         .and_then(|()| stdout.flush());
     match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Failure(format!("stdout: {e}")))
+            Err(Failure::new(format!("stdout: {e}")))
         }
         _ => Ok(()),
     }
 }
 
 /// Writes text to stdout. A closed pipe is not an error.
-fn emit_text(text: &str) -> Result<(), Failure> {
+pub(crate) fn emit_text(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
     {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Failure(format!("stdout: {e}")))
+            Err(Failure::new(format!("stdout: {e}")))
         }
         _ => Ok(()),
     }
@@ -1361,7 +1398,9 @@ impl GateCheck {
     fn parse(gates: &Gates) -> Result<GateCheck, Failure> {
         let patterns = |flag: &str, list: &[String]| {
             list.iter()
-                .map(|p| ActionPattern::parse(p).map_err(|e| Failure(format!("--{flag}: {e}"))))
+                .map(|p| {
+                    ActionPattern::parse(p).map_err(|e| Failure::new(format!("--{flag}: {e}")))
+                })
                 .collect::<Result<Vec<_>, _>>()
         };
         Ok(GateCheck {

@@ -60,13 +60,13 @@ pub(crate) fn check_pattern(
         let quoted: Vec<String> = nearest.iter().map(|c| format!("`{c}`")).collect();
         message.push_str(&format!("; did you mean {}?", or_list(&quoted)));
     }
-    Err(Failure(message))
+    Err(Failure::new(message))
 }
 
 /// A failed lookup of a name given on the command line, with "did you mean" when known ids,
 /// names or emails are a few edits away (see [`lookup_message`]).
 pub(crate) fn lookup(error: LookupError) -> Failure {
-    Failure(lookup_message(&error))
+    Failure::new(lookup_message(&error))
 }
 
 /// The lookup error's message, then `; did you mean `a` or `b`?` with the nearest names the
@@ -121,7 +121,7 @@ pub(crate) fn check_action(
     if !quoted.is_empty() {
         message.push_str(&format!("; did you mean {}?", or_list(&quoted)));
     }
-    Err(Failure(message))
+    Err(Failure::new(message))
 }
 
 /// `a`, `a or b`, `a, b or c`.

@@ -30,7 +30,7 @@ impl Planned {
             .changes
             .get(index)
             .map_or("?", |c| c.address.as_str());
-        Failure(format!(
+        Failure::new(format!(
             "{}: {address} (change {index} of the mapped changes): {error}",
             self.path.display()
         ))
@@ -61,14 +61,14 @@ impl Planned {
 pub(crate) fn impact_input(args: &ImpactArgs) -> Result<Option<(Org, Planned)>, Failure> {
     let Some(path) = &args.terraform_plan else {
         if args.allow_unknown {
-            return Err(Failure(
+            return Err(Failure::new(
                 "--allow-unknown is for --terraform-plan PLAN.json".to_string(),
             ));
         }
         return Ok(None);
     };
     if args.changes.is_some() || args.kind.is_some() {
-        return Err(Failure(
+        return Err(Failure::new(
             "give one of --terraform-plan PLAN.json, --changes FILE or a change subcommand"
                 .to_string(),
         ));
@@ -112,8 +112,8 @@ pub(crate) fn changes(plan: &Path, snapshot: Option<&Path>) -> Result<u8, Failur
 fn read(path: &Path, baseline: Option<&Snapshot>) -> Result<PlanChanges, Failure> {
     let bytes = iamsim_vultr::files::read_limited(path, crate::input_limit())
         .map_err(|e| crate::io_failure(path, e))?;
-    let mapped =
-        plan_changes(&bytes, baseline).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+    let mapped = plan_changes(&bytes, baseline)
+        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
     for finding in &mapped.findings {
         eprintln!(
             "{} {}: {}",

@@ -89,6 +89,19 @@ pub enum VultrCommand {
         #[command(flatten)]
         api: Api,
     },
+    /// Read-only checks that settle what Vultr does not document (see docs/vultr.md): a report
+    /// to paste into a bug report, with no key and no personal data (counts only).
+    Probe {
+        /// Groups, roles and policies read in detail, at most (the first by id), 1 to 1000.
+        #[arg(long, value_name = "N", default_value_t = 20,
+              value_parser = clap::value_parser!(u32).range(1..=1000))]
+        sample: u32,
+        /// Output format of the report.
+        #[arg(long, value_enum, default_value_t = ProbeFormat::Text)]
+        format: ProbeFormat,
+        #[command(flatten)]
+        api: Api,
+    },
     /// Serve a snapshot as a fake Vultr API on 127.0.0.1 (prints its base URL on stdout).
     ServeFake {
         /// The organization to serve (iamsim.snapshot.v1 JSON).
@@ -103,7 +116,21 @@ pub enum VultrCommand {
         /// `GET /policies` leaves documents out, as Vultr's list may.
         #[arg(long)]
         omit_documents: bool,
+        /// Answer the questions `vultr probe` asks the other way than iamsim assumes: policy
+        /// users include holders through groups and roles, `meta.total` counts pages, member
+        /// ids are membership ids, an empty group's `members` is `null`.
+        #[arg(long)]
+        other_shapes: bool,
     },
+}
+
+/// `vultr probe --format`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ProbeFormat {
+    /// For people and bug reports.
+    Text,
+    /// For programs (`iamsim.vultr-probe.v1`).
+    Json,
 }
 
 /// How to reach the API.
@@ -178,10 +205,8 @@ impl Api {
                 }
                 key
             }
-            None => ApiKey::from_env(API_KEY_VAR)?.ok_or_else(|| {
-                Failure(format!(
-                    "no API key: set {API_KEY_VAR} or pass --api-key-file FILE"
-                ))
+            None => ApiKey::from_env(API_KEY_VAR)?.ok_or_else(|| iamsim_vultr::Error::NoKey {
+                var: API_KEY_VAR.to_string(),
             })?,
         };
         let mut client = Client::new(key, self.client_options())?;
@@ -366,7 +391,7 @@ fn check_output_dir(path: &Path) -> Result<(), Failure> {
         _ => Path::new("."),
     };
     if !dir.is_dir() {
-        return Err(Failure(format!(
+        return Err(Failure::new(format!(
             "{}: directory `{}` does not exist",
             path.display(),
             dir.display()
@@ -467,7 +492,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                         .and_then(|()| stdout.flush())
                     {
                         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                            return Err(Failure(format!("stdout: {e}")))
+                            return Err(Failure::new(format!("stdout: {e}")))
                         }
                         _ => {}
                     }
@@ -566,7 +591,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             }
             // Vultr's procedure: list the members, delete the membership, check it is gone.
             if !apply::is_member(&mut client, &group_id, &user_id)? {
-                return Err(Failure(format!(
+                return Err(Failure::new(format!(
                     "`{email}` is no longer a member of `{group_name}` on Vultr; nothing was changed"
                 )));
             }
@@ -579,7 +604,8 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                     let check = api.client().and_then(|mut c| {
                         apply::is_member(&mut c, &group_id, &user_id).map_err(Failure::from)
                     });
-                    let failed = render::clean(&e.to_string());
+                    let failed = render::clean(&iamsim_vultr::chain(&e));
+                    let hint = e.hint();
                     let outcome = match check {
                         Ok(false) => {
                             report_outcome("removed", &group_id, &user_id, None);
@@ -594,33 +620,29 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                             report_outcome("not_removed", &group_id, &user_id, None);
                             Some((
                                 2,
-                                format!(
-                                    "{failed}; Vultr still lists `{email}` as a member of `{group_name}`: not removed"
-                                ),
+                                Failure {
+                                    message: format!(
+                                        "{failed}; Vultr still lists `{email}` as a member of `{group_name}`: not removed"
+                                    ),
+                                    hint,
+                                },
                             ))
                         }
-                        Err(Failure(why)) => {
+                        Err(why) => {
                             let command = check_command(&client, &group_id);
                             report_outcome("unknown", &group_id, &user_id, Some(&command));
-                            eprintln!(
-                                "{} check with: {}",
-                                crate::label(crate::Label::Hint),
-                                render::clean(&command)
-                            );
                             Some((
                                 3,
-                                format!(
-                                    "{failed}; the membership could not be checked ({why}): `{email}` may or may not have been removed from `{group_name}` (outcome unknown)"
-                                ),
+                                Failure::new(format!(
+                                    "{failed}; the membership could not be checked ({}): `{email}` may or may not have been removed from `{group_name}` (outcome unknown)",
+                                    why.message
+                                ))
+                                .with_hint(format!("check with: {command}")),
                             ))
                         }
                     };
-                    if let Some((code, message)) = outcome {
-                        eprintln!(
-                            "{} {}",
-                            crate::label(crate::Label::Error),
-                            render::clean(&message)
-                        );
+                    if let Some((code, failure)) = outcome {
+                        failure.print();
                         return Ok(code);
                     }
                     0
@@ -642,7 +664,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             if status != 0 {
                 if apply::is_member(&mut client, &group_id, &user_id)? {
                     report_outcome("not_removed", &group_id, &user_id, None);
-                    return Err(Failure(format!(
+                    return Err(Failure::new(format!(
                         "verification failed: `{email}` is still a member of `{group_name}` after DELETE answered {status}"
                     )));
                 }
@@ -663,7 +685,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 for difference in &check.user_differences {
                     eprintln!("note: {}", render::clean(difference));
                 }
-                return Err(Failure(format!(
+                return Err(Failure::new(format!(
                     "the re-crawl does not match the prediction for `{email}`: {} difference(s), listed above",
                     check.user_differences.len()
                 )));
@@ -674,11 +696,17 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             );
             Ok(0)
         }
+        VultrCommand::Probe {
+            sample,
+            format,
+            api,
+        } => probe(sample, format, &api),
         VultrCommand::ServeFake {
             snapshot,
             port,
             faults,
             omit_documents,
+            other_shapes,
         } => {
             let organization = read_snapshot(&snapshot)?;
             let faults: Vec<Fault> = match &faults {
@@ -687,24 +715,32 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                     let text = read_text(path)?;
                     let mut de = serde_json::Deserializer::from_str(&text);
                     let faults = serde_path_to_error::deserialize(&mut de)
-                        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
                     de.end()
-                        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+                        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
                     faults
                 }
             };
             let name = organization.organization.name.clone();
-            let options = FakeOptions {
+            let mut options = FakeOptions {
                 faults,
                 list_omits_documents: omit_documents,
                 ..FakeOptions::default()
             };
+            if other_shapes {
+                options.policy_users.holders = true;
+                options.shapes = iamsim_vultr::fake::Shapes {
+                    empty_members: iamsim_vultr::fake::EmptyMembers::Null,
+                    total_counts_pages: true,
+                    member_ids_are_memberships: true,
+                };
+            }
             let server = FakeServer::start_on(
                 organization,
                 options,
                 SocketAddr::from(([127, 0, 0, 1], port)),
             )
-            .map_err(|e| Failure(format!("cannot serve on 127.0.0.1:{port}: {e}")))?;
+            .map_err(|e| Failure::new(format!("cannot serve on 127.0.0.1:{port}: {e}")))?;
             println!("{}", server.base_url());
             let _ = std::io::stdout().flush();
             eprintln!(
@@ -716,6 +752,33 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             Ok(0)
         }
     }
+}
+
+/// `vultr probe`: the report on stdout, a count of what differs on stderr; exit 0 whatever
+/// it found.
+fn probe(sample: u32, format: ProbeFormat, api: &Api) -> Result<u8, Failure> {
+    let mut client = api.client()?;
+    let options = iamsim_vultr::probe::ProbeOptions {
+        per_page: api.per_page,
+        sample: sample as usize,
+        tool: concat!("iamsim ", env!("CARGO_PKG_VERSION")).to_string(),
+    };
+    let report = iamsim_vultr::probe::probe(&mut client, &options)?;
+    match format {
+        ProbeFormat::Text => crate::emit_text(&report.to_text())?,
+        ProbeFormat::Json => crate::emit_json(&report)?,
+    }
+    let differs = report
+        .checks
+        .iter()
+        .filter(|c| c.verdict == iamsim_vultr::probe::Verdict::Differs)
+        .count();
+    eprintln!(
+        "note: {} check(s), {differs} where this account differs from what iamsim assumes; {} requests",
+        report.checks.len(),
+        report.requests
+    );
+    Ok(0)
 }
 
 /// Warns about users whose legacy ACLs give access outside IAM: at most 20 lines, then a count.
@@ -752,25 +815,19 @@ fn check_events(
     let relevant = apply::relevant_ids(&crawl.snapshot, group_id, user_id);
     let (quirks, others) = apply::touching_events(&crawl.info.events, &relevant);
     if let Some(first) = others.first() {
-        eprintln!(
-            "{} re-check with `iamsim vultr fetch --recrawl 3`; if the disagreement stays, compare the endpoints it names by hand",
-            crate::label(crate::Label::Hint),
-        );
-        return Err(Failure(render::clean(&format!(
+        return Err(Failure::new(format!(
             "{} consistency event(s) concern {who}, so the prediction may be wrong; nothing was changed; first: {first}",
             others.len()
-        ))));
+        ))
+        .with_hint("re-check with `iamsim vultr fetch --recrawl 3`; if the disagreement stays, compare the endpoints it names by hand"));
     }
     if let Some(first) = quirks.first() {
         if !accept {
-            eprintln!(
-                "{} these are known faults of Vultr's API (docs/vultr.md, remove-member); to go on despite them, add --accept-api-quirks",
-                crate::label(crate::Label::Hint),
-            );
-            return Err(Failure(render::clean(&format!(
+            return Err(Failure::new(format!(
                 "{} known API quirk(s) concern {who}; nothing was changed; first: {first}",
                 quirks.len()
-            ))));
+            ))
+            .with_hint("these are known faults of Vultr's API (docs/vultr.md, remove-member); to go on despite them, add --accept-api-quirks"));
         }
         for quirk in &quirks {
             eprintln!(
@@ -814,10 +871,10 @@ fn check_command(client: &Client, group_id: &str) -> String {
 /// Asks on the terminal; refuses without one.
 fn confirm(email: &str, group: &str) -> Result<(), Failure> {
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(Failure(
-            "refusing to change Vultr without a terminal to confirm on; pass --yes to apply without asking"
-                .to_string(),
-        ));
+        return Err(
+            Failure::new("refusing to change Vultr without a terminal to confirm on")
+                .with_hint("pass --yes to apply without asking"),
+        );
     }
     eprint!(
         "Remove `{}` from group `{}` on Vultr? Type `yes` to apply: ",
@@ -829,11 +886,13 @@ fn confirm(email: &str, group: &str) -> Result<(), Failure> {
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|e| Failure(format!("stdin: {e}")))?;
+        .map_err(|e| Failure::new(format!("stdin: {e}")))?;
     if answer.trim().eq_ignore_ascii_case("yes") {
         Ok(())
     } else {
-        Err(Failure("not confirmed; nothing was changed".to_string()))
+        Err(Failure::new(
+            "not confirmed; nothing was changed".to_string(),
+        ))
     }
 }
 

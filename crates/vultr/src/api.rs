@@ -111,7 +111,8 @@ pub const INVITATION_FIELDS: &[&str] = &[
     "expiration_date",
 ];
 
-/// `GET /groups` items and `GET /groups/{id}`.
+/// `GET /groups` items and `GET /groups/{id}` (whose `members` the crawl does not read: it
+/// pages `GET /groups/{id}/members` instead).
 #[derive(Debug, Deserialize)]
 pub struct Group {
     pub id: String,
@@ -119,9 +120,6 @@ pub struct Group {
     pub display_name: String,
     #[serde(default, deserialize_with = "lenient_string")]
     pub description: String,
-    /// Present on `GET /groups/{id}`.
-    #[serde(default)]
-    pub members: Option<Vec<Member>>,
 }
 
 impl Group {
@@ -147,7 +145,10 @@ pub struct Role {
     pub id: String,
     #[serde(default, deserialize_with = "lenient_string")]
     pub name: String,
-    pub role_type: iamsim_core::model::RoleType,
+    /// `assignable` or `assumable` as documented; anything else (or none) is kept as sent, for
+    /// the crawl to report.
+    #[serde(default)]
+    pub role_type: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub description: String,
 }

@@ -9,7 +9,7 @@ use iamsim_core::{Catalogue, Org};
 
 use crate::client::{encode, Client};
 use crate::crawl::{normalize, typed};
-use crate::{api, Error, Event};
+use crate::{api, Error, Event, PageProblem};
 
 /// Whether `user_id` is among the members `GET /groups/{group}/members` lists, Vultr's
 /// documented way to check a membership (docs: "How to remove a user from a group"), read page
@@ -63,7 +63,7 @@ pub fn is_member(client: &mut Client, group_id: &str, user_id: &str) -> Result<b
         {
             return Err(Error::Pagination {
                 endpoint: client.describe("GET", &path),
-                reason: "the member listing does not end".to_string(),
+                problem: PageProblem::MembersNotEnding,
             });
         }
         cursor = Some(next);
@@ -164,11 +164,11 @@ pub fn check_prediction(
     user_id: &str,
     catalogue: &Catalogue,
 ) -> Result<PredictionCheck, Error> {
-    let compile = |s: &Snapshot, what: &str| {
-        Org::compile(s, catalogue).map_err(|e| Error::Apply(format!("{what}: {e}")))
+    let compile = |s: &Snapshot, which: &'static str| {
+        Org::compile(s, catalogue).map_err(|source| Error::Compile { which, source })
     };
-    let before = compile(predicted, "the predicted organization")?;
-    let after = compile(actual, "the re-crawled organization")?;
+    let before = compile(predicted, "predicted")?;
+    let after = compile(actual, "re-crawled")?;
     let mut user_differences = Vec::new();
     match (before.find_user(user_id), after.find_user(user_id)) {
         (Ok(b), Ok(a)) => {
@@ -205,7 +205,7 @@ pub fn check_prediction(
         (Ok(_), Err(_)) => user_differences.push(format!(
             "user `{user_id}` is not in the re-crawled organization"
         )),
-        (Err(e), _) => return Err(Error::Apply(format!("the predicted organization: {e}"))),
+        (Err(source), _) => return Err(Error::PredictedUser { source }),
     }
     Ok(PredictionCheck {
         user_differences,

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::clock::{Clock, SystemClock};
 use crate::key::ApiKey;
 use crate::recording::{Emails, Recorder, Replay};
-use crate::{Error, HttpError};
+use crate::{BaseUrlProblem, Error, HttpError};
 
 /// Vultr's API, version 2.
 pub const DEFAULT_BASE_URL: &str = "https://api.vultr.com/v2";
@@ -162,25 +162,28 @@ impl Client {
         clock: Arc<dyn Clock>,
     ) -> Result<Client, Error> {
         if !(options.rate_per_second >= MIN_RATE && options.rate_per_second <= MAX_RATE) {
-            return Err(Error::Config(format!(
-                "rate must be at least {MIN_RATE} and at most {MAX_RATE} requests per second (Vultr allows 30), not {}",
-                options.rate_per_second
-            )));
+            return Err(Error::Rate {
+                rate: options.rate_per_second,
+            });
         }
         if options.request_timeout.is_zero() {
-            return Err(Error::Config(
-                "the request timeout must be more than 0".to_string(),
-            ));
+            return Err(Error::ZeroRequestTimeout);
         }
         if options.total_timeout.is_some_and(|t| t.is_zero()) {
-            return Err(Error::Config(
-                "the overall timeout must be more than 0".to_string(),
-            ));
+            return Err(Error::ZeroTotalTimeout);
         }
         if options.max_attempts == 0 {
-            return Err(Error::Config("max attempts must be at least 1".to_string()));
+            return Err(Error::NoAttempts);
         }
-        let (origin, base_path, loopback) = parse_base_url(&options.base_url)?;
+        // A key pasted into the URL must not come back in the error.
+        let (origin, base_path, loopback) =
+            parse_base_url(&options.base_url).map_err(|e| match e {
+                Error::BaseUrl { url, problem } => Error::BaseUrl {
+                    url: key.redact(&url),
+                    problem,
+                },
+                other => other,
+            })?;
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -574,24 +577,25 @@ impl Client {
 
 /// Splits and checks the base URL: `(origin, base path, is loopback)`.
 fn parse_base_url(url: &str) -> Result<(String, String, bool), Error> {
-    let bad = |why: &str| Error::Config(format!("base URL `{url}`: {why}"));
+    let bad = |problem: BaseUrlProblem| Error::BaseUrl {
+        url: url.to_string(),
+        problem,
+    };
     let (scheme, rest) = url
         .split_once("://")
-        .ok_or_else(|| bad("not a URL; expected `https://HOST/v2`"))?;
+        .ok_or_else(|| bad(BaseUrlProblem::NotUrl))?;
     let (authority, path) = match rest.find('/') {
         Some(at) => (&rest[..at], &rest[at..]),
         None => (rest, ""),
     };
     if authority.is_empty() {
-        return Err(bad("no host"));
+        return Err(bad(BaseUrlProblem::NoHost));
     }
     if authority.contains('@') {
-        return Err(bad(
-            "credentials in the URL are not accepted; the key comes from VULTR_API_KEY",
-        ));
+        return Err(bad(BaseUrlProblem::Credentials));
     }
     if path.contains(['?', '#']) {
-        return Err(bad("a query or fragment is not accepted"));
+        return Err(bad(BaseUrlProblem::QueryOrFragment));
     }
     let host = if let Some(bracketed) = authority.strip_prefix('[') {
         bracketed.split(']').next().unwrap_or_default()
@@ -605,12 +609,12 @@ fn parse_base_url(url: &str) -> Result<(String, String, bool), Error> {
     match scheme.to_ascii_lowercase().as_str() {
         "https" => {}
         "http" if loopback => {}
-        "http" => {
-            return Err(bad(
-                "plain http is allowed only to a loopback address (127.0.0.1, ::1, localhost); use https",
-            ))
+        "http" => return Err(bad(BaseUrlProblem::PlainHttp)),
+        other => {
+            return Err(bad(BaseUrlProblem::Scheme {
+                scheme: other.to_string(),
+            }))
         }
-        other => return Err(bad(&format!("unsupported scheme `{other}`"))),
     }
     let origin = format!("{}://{authority}", scheme.to_ascii_lowercase());
     Ok((origin, path.trim_end_matches('/').to_string(), loopback))
@@ -817,7 +821,7 @@ mod tests {
             ("https:///v2", "no host"),
         ];
         for (url, fragment) in bad {
-            let e = parse_base_url(url).unwrap_err().to_string();
+            let e = crate::chain(&parse_base_url(url).unwrap_err());
             assert!(e.contains(fragment), "{url}: {e}");
         }
     }

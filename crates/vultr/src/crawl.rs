@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use iamsim_core::model::{
-    Group, Organization, Policy, PolicyDocument, Role, RoleTrust, Snapshot, User, SNAPSHOT_FORMAT,
+    Group, Organization, Policy, PolicyDocument, Role, RoleTrust, RoleType, Snapshot, User,
+    SNAPSHOT_FORMAT,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -12,7 +13,7 @@ use serde_json::Value;
 use crate::api;
 use crate::client::{encode, Client};
 use crate::clock::rfc3339;
-use crate::Error;
+use crate::{Error, PageProblem};
 
 /// Vultr documents 500 as the largest page of `/users`; iamsim never asks for more anywhere.
 pub const MAX_PER_PAGE: u32 = 500;
@@ -219,6 +220,10 @@ pub enum EventKind {
     /// A policy statement with keys iamsim does not evaluate (such as `Condition`): kept as
     /// sent in `crawl.unevaluated_statements`, read conservatively in the document.
     UnevaluatedStatement,
+    /// A role whose `role_type` is neither `assignable` nor `assumable` (or is missing): kept,
+    /// and read as what its attachments show (assignable when Vultr lists users or groups
+    /// assigned to it, else assumable).
+    UnknownRoleType,
 }
 
 impl EventKind {
@@ -236,6 +241,7 @@ impl EventKind {
             EventKind::UnknownAssignmentType => "unknown_assignment_type",
             EventKind::UnevaluatedStatement => "unevaluated_statement",
             EventKind::OrganizationUnconfirmed => "organization_unconfirmed",
+            EventKind::UnknownRoleType => "unknown_role_type",
         }
     }
 }
@@ -343,6 +349,10 @@ impl Shape {
 pub(crate) fn items<'a>(body: &'a Value, key: &str) -> Result<&'a [Value], Shape> {
     match body.get(key) {
         Some(Value::Array(items)) => Ok(items),
+        // A group whose last member left may list its members as `null`, or not at all (what
+        // an empty group's `members` is, is not documented; `vultr probe` reports it): no
+        // members, where any other `null` list is an error.
+        Some(Value::Null) | None if key == "members" => Ok(&[]),
         Some(other) => Err(Shape::new(
             key,
             format!("expected an array, found {}", kind_of(other)),
@@ -558,9 +568,9 @@ impl<'a> Crawler<'a> {
         let mut cursor: Option<String> = None;
         let mut empty_with_next = 0;
         let mut totals: Vec<u64> = Vec::new();
-        let pagination = |reason: String| Error::Pagination {
+        let pagination = |problem: PageProblem| Error::Pagination {
             endpoint: endpoint.clone(),
-            reason,
+            problem,
         };
         loop {
             let separator = if path.contains('?') { '&' } else { '?' };
@@ -591,20 +601,14 @@ impl<'a> Crawler<'a> {
             if ids.is_empty() {
                 empty_with_next += 1;
                 if empty_with_next > 1 {
-                    return Err(pagination(format!(
-                        "page {page} is the second empty page that still names a next cursor"
-                    )));
+                    return Err(pagination(PageProblem::SecondEmptyPage { page }));
                 }
             } else if fresh == 0 {
-                return Err(pagination(format!(
-                    "page {page} holds only ids already seen and names yet another cursor; the listing would not end"
-                )));
+                return Err(pagination(PageProblem::NothingNew { page }));
             }
             if !seen_cursors.insert(next.clone()) {
-                let shown: String = self.client.key().redact(&next).chars().take(40).collect();
-                return Err(pagination(format!(
-                    "pagination loop: cursor `{shown}` came back on page {page}"
-                )));
+                let cursor: String = self.client.key().redact(&next).chars().take(40).collect();
+                return Err(pagination(PageProblem::Loop { cursor, page }));
             }
             // Beyond the id checks, a listing bringing new ids forever is stopped well after
             // what its largest stated total needs.
@@ -613,9 +617,7 @@ impl<'a> Crawler<'a> {
                 None => 100_000,
             };
             if page >= limit {
-                return Err(pagination(format!(
-                    "{page} pages read and the listing has not ended"
-                )));
+                return Err(pagination(PageProblem::TooManyPages { pages: page }));
             }
             cursor = Some(next);
         }
@@ -639,39 +641,35 @@ impl<'a> Crawler<'a> {
     /// Stops a listing (or the crawl) that has read more than its ceiling: items in this
     /// listing (from `meta.total` when it is believable, else the documented ceiling), items
     /// in all listings, and bytes received.
-    fn check_limits(&self, path: &str, items: u64, totals: &[u64]) -> Result<(), String> {
+    fn check_limits(&self, path: &str, items: u64, totals: &[u64]) -> Result<(), PageProblem> {
         let ceiling = self.limits.ceiling(path);
-        let (cap, why) = match totals.iter().max() {
-            Some(&total) if total <= ceiling => (
-                total.saturating_mul(2).max(total + 1_000).min(ceiling),
-                format!("`meta.total` says {total}"),
-            ),
-            Some(&total) => (
-                ceiling,
-                format!("`meta.total` of {total} is past the ceiling of {ceiling}"),
-            ),
-            None => (
-                ceiling,
-                format!("no `meta.total`; the ceiling is {ceiling}"),
-            ),
+        let total = totals.iter().max().copied();
+        let cap = match total {
+            Some(total) if total <= ceiling => {
+                total.saturating_mul(2).max(total + 1_000).min(ceiling)
+            }
+            _ => ceiling,
         };
         if items > cap {
-            return Err(format!(
-                "{items} distinct items read, more than the limit of {cap} for this listing ({why}); the listing would not end"
-            ));
+            return Err(PageProblem::TooManyItems {
+                items,
+                cap,
+                total,
+                ceiling,
+            });
         }
         if self.items_read > self.limits.total_items {
-            return Err(format!(
-                "the crawl has read {} items, more than its limit of {}",
-                self.items_read, self.limits.total_items
-            ));
+            return Err(PageProblem::CrawlItems {
+                items: self.items_read,
+                limit: self.limits.total_items,
+            });
         }
         let bytes = self.client.stats().bytes - self.bytes_at_start;
         if bytes > self.limits.total_bytes {
-            return Err(format!(
-                "the crawl has received {bytes} bytes, more than its limit of {}",
-                crate::files::format_size(self.limits.total_bytes)
-            ));
+            return Err(PageProblem::CrawlBytes {
+                bytes,
+                limit: self.limits.total_bytes,
+            });
         }
         Ok(())
     }
@@ -927,10 +925,10 @@ pub fn crawl(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Crawl, Error> {
     if !(1..=MAX_PER_PAGE).contains(&options.per_page) {
-        return Err(Error::Config(format!(
-            "per page must be between 1 and {MAX_PER_PAGE}, not {}",
-            options.per_page
-        )));
+        return Err(Error::PerPage {
+            per_page: options.per_page,
+            max: MAX_PER_PAGE,
+        });
     }
     let started = client.clock().system_now();
     let started_at = client.clock().now();
@@ -943,11 +941,10 @@ pub fn crawl(
     let stats = client.stats();
     let ended = client.clock().system_now();
     if options.strict && !events.is_empty() {
-        return Err(Error::Crawl(format!(
-            "{} consistency event(s) and strict is set; first: {}",
-            events.len(),
-            events[0]
-        )));
+        return Err(Error::Strict {
+            count: events.len(),
+            first: Box::new(events[0].clone()),
+        });
     }
     let info = CrawlInfo {
         tool: options.tool.clone(),
@@ -983,23 +980,25 @@ impl Crawl {
     /// Writes [`Crawl::info`] into the snapshot's `crawl` field, after checking that nothing
     /// in the snapshot holds the API key.
     pub fn store_info(&mut self) -> Result<(), Error> {
-        self.snapshot.crawl = Some(
-            serde_json::to_value(&self.info)
-                .map_err(|e| Error::Crawl(format!("crawl info: {e}")))?,
-        );
+        self.snapshot.crawl =
+            Some(
+                serde_json::to_value(&self.info).map_err(|source| Error::Serialize {
+                    what: "crawl info",
+                    source,
+                })?,
+            );
         Ok(())
     }
 
     /// Fails if the snapshot's JSON holds the key: a server echoing it into a name must not
     /// make iamsim write it to a file.
     pub fn check_no_secret(&self, key: &crate::ApiKey) -> Result<(), Error> {
-        let text = serde_json::to_string(&self.snapshot)
-            .map_err(|e| Error::Crawl(format!("snapshot: {e}")))?;
+        let text = serde_json::to_string(&self.snapshot).map_err(|source| Error::Serialize {
+            what: "snapshot",
+            source,
+        })?;
         if key.appears_in(&text) {
-            return Err(Error::Crawl(
-                "the organization data sent by the server contains the API key itself; refusing to keep it"
-                    .to_string(),
-            ));
+            return Err(Error::KeyInData);
         }
         Ok(())
     }
@@ -1011,7 +1010,7 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     let orgs_raw = c.list("/organizations", "orgs", "id", api::Organization::FIELDS)?;
     let orgs: Vec<api::Organization> = c.typed_all("/organizations", "orgs", &orgs_raw)?;
     let visible = orgs.len();
-    let org = choose_organization(orgs, options.organization.as_deref())?;
+    let org = choose_organization(orgs, options.organization.as_deref(), c.client.key())?;
     // INVARIANT: with one organization visible, every endpoint answers for it. With several,
     // only the suspended-users path names one; the others answer for the key's organization,
     // which `bind_organization` must show to be the chosen one before anything is mixed.
@@ -1094,21 +1093,23 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     for (i, g) in api_groups.into_iter().enumerate() {
         c.report("groups", i, group_count);
         let base = format!("/groups/{}", encode(&g.id));
-        let Some(detail) = c.get_one(&base, "group")? else {
-            c.event(
-                EventKind::Gone,
-                &base,
-                format!(
-                    "group `{}` was listed, then answered 404: deleted during the crawl; left out",
-                    g.id
-                ),
-            );
+        let what = format!("group `{}`", g.id);
+        // Members from the documented, paged `GET /groups/{id}/members`, not the `members`
+        // of `GET /groups/{id}` (what govultr reads), which cannot be paged: a long member
+        // list there might be cut short, and a member left out would seem to keep nothing.
+        let members_path = format!("{base}/members");
+        let Some(members) = c.per_item(&base, &what, |c| {
+            c.list(
+                &members_path,
+                "members",
+                "id",
+                api::ORGANIZATION_USER_FIELDS,
+            )
+        })?
+        else {
             gone_groups.insert(g.id);
             continue;
         };
-        let detail: api::Group = typed(&detail, "group").map_err(|s| s.at(&c.describe(&base)))?;
-        let members = detail.members.unwrap_or_default();
-        let what = format!("group `{}`", g.id);
         let roles_path = format!("{base}/roles");
         let Some(roles) = c.per_item(&base, &what, |c| {
             c.buckets(&roles_path, "roles", &["direct"], api::GROUP_ROLE_FIELDS)
@@ -1131,7 +1132,7 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
                 id: g.id,
                 display_name: g.display_name,
                 description: g.description,
-                members: members.into_iter().map(|m| m.id).collect(),
+                members: Crawler::ids(&members, "id"),
                 policies: Crawler::ids(&policies[0], "id"),
                 roles: Crawler::ids(&roles[0], "id"),
             },
@@ -1175,10 +1176,13 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             gone_roles.insert(r.id);
             continue;
         };
-        for user in Crawler::ids(&users_of, "user_id") {
+        let user_ids = Crawler::ids(&users_of, "user_id");
+        let group_ids = Crawler::ids(&groups_of, "group_id");
+        let role_type = read_role_type(c, &r, user_ids.len(), group_ids.len());
+        for user in user_ids {
             role_users.push((user, r.id.clone()));
         }
-        for group in Crawler::ids(&groups_of, "group_id") {
+        for group in group_ids {
             role_groups.insert((r.id.clone(), group));
         }
         roles.insert(
@@ -1186,7 +1190,7 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             Role {
                 id: r.id,
                 name: r.name,
-                role_type: r.role_type,
+                role_type,
                 description: r.description,
                 policies: Crawler::ids(&policies, "id"),
             },
@@ -1405,10 +1409,8 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
                 .find(|u| &u.id == query)
                 .or_else(|| users.values().find(|u| u.email.eq_ignore_ascii_case(query)))
                 .map(|u| u.id.clone())
-                .ok_or_else(|| {
-                    Error::Crawl(format!(
-                        "root user `{query}`: no user of the organization has that id or email"
-                    ))
+                .ok_or_else(|| Error::NoRootUser {
+                    query: query.clone(),
                 })?,
         ),
     };
@@ -1831,14 +1833,11 @@ fn bind_organization(c: &mut Crawler, org: &api::Organization) -> Result<bool, E
         }
     }
     if !others.is_empty() {
-        let others: Vec<String> = others.iter().map(|o| format!("`{o}`")).collect();
         let key = c.client.key();
-        return Err(Error::Crawl(key.redact(&format!(
-            "organization `{}` was chosen, but the API answers for organization {} (`org_id` of `GET /invitation`): Vultr picks the organization by the API key, not by request; use a key whose organization is `{}`",
-            org.id,
-            others.join(", "),
-            org.id
-        ))));
+        return Err(Error::OtherOrganization {
+            chosen: key.redact(&org.id),
+            answering: others.iter().map(|o| key.redact(o)).collect(),
+        });
     }
     if !confirmed {
         c.event(
@@ -1853,47 +1852,89 @@ fn bind_organization(c: &mut Crawler, org: &api::Organization) -> Result<bool, E
     Ok(confirmed)
 }
 
+/// The role's type as Vultr documents it. Any other value, or none, is an `unknown_role_type`
+/// event naming it, never an abort and never silently one of the two: the role is read as what
+/// its attachments show. Assignments exist only for assignable roles, so a role Vultr lists
+/// `users` or `groups` of gives them standing access; a role with none is read as assumable,
+/// reached only through its trusts (as assignable it would give nobody anything, so the choice
+/// changes no answer but keeps its trusts meaningful).
+fn read_role_type(c: &mut Crawler, role: &api::Role, users: usize, groups: usize) -> RoleType {
+    match role.role_type.as_deref() {
+        Some("assignable") => return RoleType::Assignable,
+        Some("assumable") => return RoleType::Assumable,
+        _ => {}
+    }
+    let named = match &role.role_type {
+        Some(value) => format!("`role_type` `{value}`"),
+        None => "no `role_type`".to_string(),
+    };
+    let (read, why) = if users + groups > 0 {
+        (
+            RoleType::Assignable,
+            format!("Vultr lists {users} user(s) and {groups} group(s) assigned to it"),
+        )
+    } else {
+        (
+            RoleType::Assumable,
+            "Vultr lists no user or group assigned to it".to_string(),
+        )
+    };
+    let read_as = match read {
+        RoleType::Assignable => "assignable",
+        RoleType::Assumable => "assumable",
+    };
+    c.event_on(
+        EventKind::UnknownRoleType,
+        "/roles",
+        format!(
+            "role `{}` has {named}, which iamsim does not know (Vultr documents `assignable` and `assumable`); read as {read_as}, since {why}",
+            role.id
+        ),
+        &[&role.id],
+        false,
+    );
+    read
+}
+
 fn choose_organization(
     orgs: Vec<api::Organization>,
     wanted: Option<&str>,
+    key: &crate::ApiKey,
 ) -> Result<api::Organization, Error> {
-    let listing = |orgs: &[api::Organization]| -> String {
+    // Names come from the server: redacted before they go into an error.
+    let listing = |orgs: &[api::Organization]| -> Vec<crate::ListedOrganization> {
         orgs.iter()
-            .map(|o| format!("`{}` ({})", o.id, o.name))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .map(|o| crate::ListedOrganization {
+                id: key.redact(&o.id),
+                name: key.redact(&o.name),
+            })
+            .collect()
     };
     match wanted {
         Some(wanted) => {
-            let text = listing(&orgs);
+            let organizations = listing(&orgs);
             let mut found: Vec<api::Organization> = orgs
                 .into_iter()
                 .filter(|o| o.id == wanted || o.name == wanted)
                 .collect();
             match found.len() {
                 1 => Ok(found.remove(0)),
-                0 => {
-                    Err(Error::Crawl(format!(
-                    "organization `{wanted}`: the API key sees no such organization; it sees {}",
-                    if text.is_empty() { "none".to_string() } else { text }
-                )))
-                }
-                _ => Err(Error::Crawl(format!(
-                    "organization `{wanted}`: several organizations match ({}); give the id",
-                    listing(&found)
-                ))),
+                0 => Err(Error::NoSuchOrganization {
+                    wanted: key.redact(wanted),
+                    organizations,
+                }),
+                _ => Err(Error::AmbiguousOrganization {
+                    wanted: key.redact(wanted),
+                    matching: listing(&found),
+                }),
             }
         }
         None => match orgs.len() {
-            0 => Err(Error::Crawl(
-                "the API key sees no organization; check that IAM is enabled for the account"
-                    .to_string(),
-            )),
+            0 => Err(Error::NoOrganization),
             1 => Ok(orgs.into_iter().next().expect("one organization")),
-            n => Err(Error::Crawl(format!(
-                "the API key sees {n} organizations ({}); choose one with --organization",
-                listing(&orgs)
-            ))),
+            _ => Err(Error::SeveralOrganizations {
+                organizations: listing(&orgs),
+            }),
         },
     }
 }

@@ -75,9 +75,9 @@ impl ApiKey {
             Ok(value) if value.trim().is_empty() => Ok(None),
             Ok(value) => ApiKey::checked(value, KeySource::Env(var.to_string())).map(Some),
             Err(std::env::VarError::NotPresent) => Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => Err(Error::Key(format!(
-                "{var} is not valid UTF-8; an API key is plain text"
-            ))),
+            Err(std::env::VarError::NotUnicode(_)) => Err(Error::KeyNotUnicode {
+                var: var.to_string(),
+            }),
         }
     }
 
@@ -87,14 +87,13 @@ impl ApiKey {
     /// Returns the key and, on Unix, a warning when other users may read the file.
     pub fn from_file(path: &Path, limit: u64) -> Result<(ApiKey, Option<String>), Error> {
         // The reader's errors never quote the content: only sizes, offsets and byte values.
-        let bytes = crate::files::read_limited(path, limit)
-            .map_err(|e| Error::Key(format!("key file `{}`: {e}", path.display())))?;
+        let bytes = crate::files::read_limited(path, limit).map_err(|source| Error::KeyFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
         // The content is secret: errors about it never quote it.
-        let text = String::from_utf8(bytes).map_err(|_| {
-            Error::Key(format!(
-                "key file `{}`: not valid UTF-8; an API key is plain text",
-                path.display()
-            ))
+        let text = String::from_utf8(bytes).map_err(|_| Error::KeyFileNotUnicode {
+            path: path.to_path_buf(),
         })?;
         let first = text.lines().next().unwrap_or_default().to_string();
         let key = ApiKey::checked(first, KeySource::File(path.to_path_buf()))?;
@@ -104,13 +103,11 @@ impl ApiKey {
     fn checked(value: String, source: KeySource) -> Result<ApiKey, Error> {
         let trimmed = value.trim();
         if trimmed.is_empty() {
-            return Err(Error::Key(format!("{source}: the API key is empty")));
+            return Err(Error::EmptyKey { origin: source });
         }
         // Anything else could not travel in an HTTP header, or could split it.
         if !trimmed.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(Error::Key(format!(
-                "{source}: the API key holds characters other than printable ASCII"
-            )));
+            return Err(Error::KeyNotPrintable { origin: source });
         }
         Ok(ApiKey {
             secret: SecretString::from(trimmed.to_string()),

@@ -9,6 +9,8 @@
 //! - [`verify()`]: Vultr's own per-user views against what the snapshot gives each user.
 //! - [`files`]: the one safe writer and the bounded reader of every file iamsim touches.
 //! - [`apply`]: remove a group member through Vultr's own procedure, and check the result.
+//! - [`probe`]: read-only checks that settle what Vultr does not document, as a report with no
+//!   key and no personal data.
 //! - `fake` (feature `fake`): a fake Vultr server on loopback that serves a snapshot through the
 //!   same paths, shapes, pagination and status codes, with scriptable faults.
 //!
@@ -48,6 +50,7 @@ pub mod fake;
 pub mod files;
 mod key;
 pub mod legacy;
+pub mod probe;
 pub mod recording;
 mod verify;
 
@@ -60,7 +63,9 @@ pub use crawl::{
     crawl, normalize, Counts, Crawl, CrawlInfo, CrawlLimits, CrawlOptions, Event, EventKind,
     Progress, Treatment, UnevaluatedStatement, MAX_PER_PAGE,
 };
-pub use error::{Error, HttpError};
+pub use error::{
+    chain, BaseUrlProblem, Error, HttpError, ListedOrganization, PageProblem, ReplayProblem,
+};
 pub use key::{ApiKey, KeySource, API_KEY_VAR, SUBSTRING_MATCH_LEN};
 pub use verify::{expected, verify, Difference, Expected, Verification};
 

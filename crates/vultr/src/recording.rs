@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::key::ApiKey;
-use crate::Error;
+use crate::{Error, ReplayProblem};
 
 /// The format of `recording.json`.
 pub const RECORDING_FORMAT: &str = "iamsim.vultr-recording.v1";
@@ -124,8 +124,9 @@ impl Recorder {
     /// Writes the recording into `dir` (created if missing; files created readable by their
     /// owner only), with the key redacted and emails pseudonymised as asked.
     pub fn write(&self, dir: &Path, base_path: &str, key: &ApiKey) -> Result<(), Error> {
-        let io = |what: &Path, e: std::io::Error| {
-            Error::Config(format!("recording: {}: {e}", what.display()))
+        let io = |what: &Path, source: std::io::Error| Error::Record {
+            path: what.to_path_buf(),
+            source,
         };
         create_private_dir(dir).map_err(|e| io(dir, e))?;
         for (exchange, body) in &self.exchanges {
@@ -146,8 +147,10 @@ impl Recorder {
                 })
                 .collect(),
         };
-        let mut text = serde_json::to_string_pretty(&index)
-            .map_err(|e| Error::Config(format!("recording: {e}")))?;
+        let mut text = serde_json::to_string_pretty(&index).map_err(|source| Error::Serialize {
+            what: "recording",
+            source,
+        })?;
         text.push('\n');
         let path = dir.join("recording.json");
         crate::files::write_atomic(&path, text.as_bytes()).map_err(|e| io(&path, e))
@@ -238,17 +241,22 @@ pub struct Replay {
 impl Replay {
     /// Reads the recording in `dir`. Each file is read under `limit` bytes.
     pub fn open(dir: &Path, limit: u64) -> Result<Replay, Error> {
-        let fail =
-            |what: &Path, why: String| Error::Config(format!("replay: {}: {why}", what.display()));
+        let fail = |what: &Path, problem: ReplayProblem| Error::Replay {
+            path: what.to_path_buf(),
+            problem,
+        };
         let index_path = dir.join("recording.json");
         let text = crate::files::read_limited(&index_path, limit)
-            .map_err(|e| fail(&index_path, e.to_string()))?;
+            .map_err(|e| fail(&index_path, ReplayProblem::Read(e)))?;
         let index: Index =
-            serde_json::from_slice(&text).map_err(|e| fail(&index_path, e.to_string()))?;
+            serde_json::from_slice(&text).map_err(|e| fail(&index_path, ReplayProblem::Json(e)))?;
         if index.format != RECORDING_FORMAT {
             return Err(fail(
                 &index_path,
-                format!("format `{}`, expected `{RECORDING_FORMAT}`", index.format),
+                ReplayProblem::Format {
+                    found: index.format,
+                    expected: RECORDING_FORMAT,
+                },
             ));
         }
         let mut answers: BTreeMap<_, VecDeque<_>> = BTreeMap::new();
@@ -257,12 +265,14 @@ impl Replay {
             if exchange.body.contains(['/', '\\']) || exchange.body.starts_with('.') {
                 return Err(fail(
                     &index_path,
-                    format!("body file `{}` is not a plain file name", exchange.body),
+                    ReplayProblem::BodyName {
+                        name: exchange.body,
+                    },
                 ));
             }
             let path = dir.join(&exchange.body);
-            let body =
-                crate::files::read_limited(&path, limit).map_err(|e| fail(&path, e.to_string()))?;
+            let body = crate::files::read_limited(&path, limit)
+                .map_err(|e| fail(&path, ReplayProblem::Read(e)))?;
             answers
                 .entry((exchange.method, exchange.target))
                 .or_default()

@@ -66,6 +66,38 @@ pub struct FakeOptions {
     pub other_organizations: Vec<(String, String)>,
     /// `GET /invitation` lists one pending invitation carrying this `org_id`; none when `None`.
     pub invitation_org: Option<String>,
+    /// `role_type` served instead of the snapshot's, by role id, wherever a role is shown: a
+    /// value Vultr does not document, or `null` (`Value::Null`) to leave it out.
+    pub role_types: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Shapes Vultr does not document, each served one way or the other (what `vultr probe`
+    /// asks about).
+    pub shapes: Shapes,
+}
+
+/// How the fake answers where Vultr's documentation is silent. The default is what iamsim
+/// assumes; each field serves the other answer, so that tests (and `vultr probe`) can see both.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shapes {
+    /// What an empty group's `members` is, on `GET /groups/{id}` and
+    /// `GET /groups/{id}/members`.
+    pub empty_members: EmptyMembers,
+    /// `meta.total` counts pages, not items.
+    pub total_counts_pages: bool,
+    /// Member rows carry a membership id as `id` (`m-` and the user's id) and the user's id as
+    /// `user_id`, instead of the user's id as `id`.
+    pub member_ids_are_memberships: bool,
+}
+
+/// What an empty group's `members` is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EmptyMembers {
+    /// `[]`.
+    #[default]
+    EmptyList,
+    /// `null`.
+    Null,
+    /// No `members` field.
+    Missing,
 }
 
 /// How `GET /policies/{id}/users` lists the users of a policy. Vultr's SDK gives each row an
@@ -162,6 +194,8 @@ impl FakeServer {
             state: Mutex::new({
                 let mut state = State::new(snapshot);
                 state.raw_documents = options.raw_documents.clone();
+                state.role_types = options.role_types.clone();
+                state.shapes = options.shapes;
                 state
             }),
             faults: Mutex::new(options.faults.iter().map(|f| (f.clone(), 0)).collect()),

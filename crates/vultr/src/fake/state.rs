@@ -6,7 +6,7 @@ use iamsim_core::model::{RoleType, Snapshot};
 use serde_json::{json, Map, Value};
 
 use super::faults::FaultAction;
-use super::FakeOptions;
+use super::{EmptyMembers, FakeOptions};
 
 const DATE: &str = "2026-03-20T00:00:00+00:00";
 
@@ -48,6 +48,10 @@ pub(crate) struct State {
     nonce: u64,
     /// Documents served verbatim instead of the snapshot's, by policy id.
     pub(crate) raw_documents: std::collections::BTreeMap<String, Value>,
+    /// `role_type` served instead of the snapshot's, by role id (`null`: left out).
+    pub(crate) role_types: std::collections::BTreeMap<String, Value>,
+    /// Undocumented shapes, served one way or the other.
+    pub(crate) shapes: super::Shapes,
 }
 
 fn role_type(t: RoleType) -> &'static str {
@@ -79,6 +83,8 @@ impl State {
             deleted_policies: HashSet::new(),
             nonce: 0,
             raw_documents: std::collections::BTreeMap::new(),
+            role_types: std::collections::BTreeMap::new(),
+            shapes: super::Shapes::default(),
         }
     }
 
@@ -171,11 +177,16 @@ impl State {
         };
         let mut rows = Vec::new();
         for (i, u) in self.live_users() {
-            let groups: Vec<_> = self
-                .live_groups()
-                .filter(|(_, g)| g.members.contains(&u.id))
-                .map(|(_, g)| g)
-                .collect();
+            // A user's groups are needed only for holders; finding them scans every group, too
+            // slow for each user of a large organization.
+            let groups: Vec<_> = if how.holders {
+                self.live_groups()
+                    .filter(|(_, g)| g.members.contains(&u.id))
+                    .map(|(_, g)| g)
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let kinds = [
                 (u.policies.iter().any(|p| p == pid), &how.direct),
                 (
@@ -227,12 +238,22 @@ impl State {
             "date_created": DATE,
         });
         if members {
-            let list: Vec<Value> = g
-                .members
-                .iter()
-                .map(|m| self.org_user_json(m, "member"))
-                .collect();
-            v["members"] = Value::Array(list);
+            let list: Vec<Value> = g.members.iter().map(|m| self.member_json(m)).collect();
+            match (list.is_empty(), self.shapes.empty_members) {
+                (true, EmptyMembers::Null) => v["members"] = Value::Null,
+                (true, EmptyMembers::Missing) => {}
+                _ => v["members"] = Value::Array(list),
+            }
+        }
+        v
+    }
+
+    /// A group member, as `GET /groups/{id}` and `GET /groups/{id}/members` list them.
+    fn member_json(&self, user: &str) -> Value {
+        let mut v = self.org_user_json(user, "member");
+        if self.shapes.member_ids_are_memberships {
+            v["id"] = json!(format!("m-{user}"));
+            v["user_id"] = json!(user);
         }
         v
     }
@@ -244,6 +265,7 @@ impl State {
             "role_type": role_type(r.role_type), "max_session_duration": 3600,
             "date_created": DATE,
         });
+        self.served_role_type(&r.id, &mut v);
         if policies {
             let list: Vec<Value> = self
                 .live_policies()
@@ -258,10 +280,25 @@ impl State {
     /// A role as `/groups/{id}/roles` and `/users/{id}/roles` list it.
     fn attached_role_json(&self, id: &str) -> Option<Value> {
         let r = self.role(id)?.1;
-        Some(json!({
+        let mut v = json!({
             "id": r.id, "display_name": r.name, "description": r.description,
             "role_type": role_type(r.role_type), "date_assigned": DATE,
-        }))
+        });
+        self.served_role_type(&r.id, &mut v);
+        Some(v)
+    }
+
+    /// Replaces `role_type` in `v` as [`FakeOptions::role_types`](super::FakeOptions) asks.
+    fn served_role_type(&self, id: &str, v: &mut Value) {
+        match self.role_types.get(id) {
+            None => {}
+            Some(Value::Null) => {
+                if let Some(map) = v.as_object_mut() {
+                    map.remove("role_type");
+                }
+            }
+            Some(value) => v["role_type"] = value.clone(),
+        }
     }
 
     fn policy_json(&self, i: usize, document: bool) -> Value {
@@ -455,6 +492,11 @@ impl State {
                 next = Some(encode_cursor(items[at].0, nonce));
             }
         }
+        let total = if self.shapes.total_counts_pages {
+            total.div_ceil(size as u64).max(1)
+        } else {
+            total
+        };
         let mut total = Some(
             mods.iter()
                 .find_map(|m| match m {
@@ -615,12 +657,28 @@ impl State {
                 match rest {
                     [] => Reply::ok(json!({ "group": self.group_json(i, true) })),
                     ["members"] => {
-                        let items = g
+                        if g.members.is_empty()
+                            && self.shapes.empty_members != EmptyMembers::EmptyList
+                        {
+                            let meta = json!({"total": 0, "links": {"next": "", "prev": ""}});
+                            return Reply::ok(match self.shapes.empty_members {
+                                EmptyMembers::Null => json!({"members": null, "meta": meta}),
+                                _ => json!({ "meta": meta }),
+                            });
+                        }
+                        // Ordered by the user's place in the organization, so that a cursor
+                        // stays valid while members come and go; members no user has last.
+                        let unknown = self.snapshot.users.len();
+                        let mut items: Vec<(usize, Value)> = g
                             .members
                             .iter()
                             .enumerate()
-                            .map(|(k, m)| (k, self.org_user_json(m, "member")))
+                            .map(|(k, m)| {
+                                let ord = self.users_at.get(m).copied().unwrap_or(unknown + k);
+                                (ord, self.member_json(m))
+                            })
                             .collect();
+                        items.sort_by_key(|(ord, _)| *ord);
                         self.page("members", items, query, mods, options)
                     }
                     ["roles"] => {
@@ -671,12 +729,22 @@ impl State {
                     return Reply::error(404, "Role not found");
                 };
                 let r = r.clone();
+                let served = self.role_types.get(&r.id).cloned();
                 let assignment = |who: (&str, &str), name: Option<&str>| {
                     let mut v = json!({
                         who.0: who.1, "role_id": r.id, "role_name": r.name,
                         "role_description": r.description, "role_type": role_type(r.role_type),
                         "date_assigned": DATE,
                     });
+                    match &served {
+                        None => {}
+                        Some(Value::Null) => {
+                            if let Some(map) = v.as_object_mut() {
+                                map.remove("role_type");
+                            }
+                        }
+                        Some(value) => v["role_type"] = value.clone(),
+                    }
                     if let Some(name) = name {
                         v["group_name"] = json!(name);
                     }
@@ -885,7 +953,12 @@ impl State {
         }
     }
 
-    fn delete_member(&mut self, group: &str, user: &str) -> Reply {
+    fn delete_member(&mut self, group: &str, member: &str) -> Reply {
+        // With membership ids, `{member-id}` is the membership's, as the members list shows.
+        let user = match member.strip_prefix("m-") {
+            Some(user) if self.shapes.member_ids_are_memberships => user,
+            _ => member,
+        };
         let Some(g) = self
             .snapshot
             .groups
