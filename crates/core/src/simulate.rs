@@ -1140,6 +1140,20 @@ impl Sides<'_> {
     }
 }
 
+/// Which words of a bitset hold a bit, one bit per word (every bit set past 64 words): two sets
+/// with no word in common share no element.
+fn summary(set: &BitSet) -> u64 {
+    let words = set.words();
+    if words.len() > 64 {
+        return u64::MAX;
+    }
+    words
+        .iter()
+        .enumerate()
+        .filter(|(_, &w)| w != 0)
+        .fold(0, |acc, (i, _)| acc | 1 << i)
+}
+
 impl Org {
     /// A full report's entries from [`Sides`]: per key and list, the elements and every Allow
     /// path of that side whose statement covers the key and one of the elements.
@@ -1162,7 +1176,11 @@ impl Org {
                 for statement in self.policy_statements(route.policy, ov) {
                     let node = self.statement(statement, ov);
                     if node.effect == Effect::Allow {
-                        allows.push((PathKey::new(route, node.index), node));
+                        allows.push((
+                            PathKey::new(route, node.index),
+                            node,
+                            summary(&node.actions),
+                        ));
                     }
                 }
             }
@@ -1181,19 +1199,25 @@ impl Org {
                 if count == 0 {
                     continue;
                 }
-                // A few elements are tested one by one, many word by word.
+                // Words in common first (most statements name a few actions), then a few elements
+                // one by one, or the common words.
+                let words = summary(elements);
                 let few: Option<Vec<usize>> = (count <= 16).then(|| elements.iter().collect());
-                let covers = |node: &StatementNode| match (&few, &node.few) {
-                    (Some(few), _) => few.iter().any(|&e| node.actions.contains(e)),
-                    (None, Some(actions)) => actions.iter().any(|&a| elements.contains(a as usize)),
-                    (None, None) => node.actions.intersects(elements),
+                let covers = |node: &StatementNode, node_words: u64| {
+                    node_words & words != 0
+                        && match &few {
+                            Some(few) => few.iter().any(|&e| node.actions.contains(e)),
+                            None => node.actions.intersects(elements),
+                        }
                 };
                 via.clear();
                 via.extend(
                     allows
                         .iter()
-                        .filter(|(_, node)| covers(node) && node.covers_resource(decision.key))
-                        .map(|&(key, _)| key),
+                        .filter(|&&(_, node, node_words)| {
+                            covers(node, node_words) && node.covers_resource(decision.key)
+                        })
+                        .map(|&(key, _, _)| key),
                 );
                 via.sort_unstable();
                 via.dedup();
