@@ -2,7 +2,7 @@
 //! over the action universe. Built once from a [`Snapshot`]; every query takes `&self`.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use indexmap::IndexMap;
 
@@ -10,7 +10,9 @@ use crate::bitset::BitSet;
 use crate::catalogue::Catalogue;
 use crate::error::{BuildError, Diagnostic, EntityKind, LookupError};
 use crate::model::{RoleType, Snapshot};
-use crate::policy::{parse_document, ActionPattern, Effect, ParsedStatement, ResourcePattern};
+use crate::policy::{
+    parse_document_with, ActionPattern, Effect, ParsedStatement, PatternMemo, ResourcePattern,
+};
 use crate::report::{Step, StepKind};
 
 /// A user of a compiled [`Org`], found with [`Org::find_user`]. Valid only for the `Org` that made it.
@@ -337,9 +339,20 @@ impl Resolver<'_> {
         index: &IndexMap<&str, usize>,
     ) -> Vec<u32> {
         let mut out: Vec<u32> = Vec::with_capacity(ids.len());
+        // Repeats are found by a scan of what is kept, or, in a long list (a large group's
+        // members), by a set: the scan would make the list quadratic.
+        let mut kept = (ids.len() > 64).then(|| BitSet::new(index.len()));
+        let mut repeated = |out: &[u32], ix: usize| match &mut kept {
+            Some(kept) if kept.contains(ix) => true,
+            Some(kept) => {
+                kept.insert(ix);
+                false
+            }
+            None => out.contains(&(ix as u32)),
+        };
         for (i, id) in ids.iter().enumerate() {
             match index.get(id.as_str()) {
-                Some(&ix) if out.contains(&(ix as u32)) => self.diagnostics.push(Diagnostic {
+                Some(&ix) if repeated(&out, ix) => self.diagnostics.push(Diagnostic {
                     code: "duplicate-reference",
                     path: format!("{path}[{i}]"),
                     message: format!("{target} `{id}` is listed more than once; counted once"),
@@ -411,6 +424,7 @@ impl Org {
         // one contiguous range.
         let mut parsed: Vec<(usize, usize, ParsedStatement)> = Vec::new();
         let mut policy_ranges = Vec::with_capacity(snapshot.policies.len());
+        let mut memo = PatternMemo::default();
         for (pi, policy) in snapshot.policies.iter().enumerate() {
             let start = parsed.len() as u32;
             let statements = policy.policy_document.statement.as_slice();
@@ -422,11 +436,13 @@ impl Org {
                 });
             }
             let statements =
-                parse_document(&policy.policy_document).map_err(|error| BuildError::Statement {
-                    policy_index: pi,
-                    policy_id: policy.id.clone(),
-                    statement: error.statement(),
-                    reason: error.to_string(),
+                parse_document_with(&policy.policy_document, &mut memo).map_err(|error| {
+                    BuildError::Statement {
+                        policy_index: pi,
+                        policy_id: policy.id.clone(),
+                        statement: error.statement(),
+                        reason: error.to_string(),
+                    }
                 })?;
             for (si, statement) in statements.into_iter().enumerate() {
                 let path = || format!("policies[{pi}].policy_document.Statement[{si}]");
@@ -456,13 +472,7 @@ impl Org {
         }
 
         let universe = build_universe(catalogue, &parsed, snapshot, &mut diagnostics);
-        let mut cover_cache: BTreeMap<ActionPattern, BitSet> = BTreeMap::new();
-        let statements: Vec<StatementNode> = parsed
-            .iter()
-            .map(|(_, si, statement)| {
-                compile_statement(&universe, &mut cover_cache, *si as u32, statement)
-            })
-            .collect();
+        let statements = compile_statements(&universe, parsed);
 
         let mut resolver = Resolver {
             diagnostics: &mut diagnostics,
@@ -1236,16 +1246,51 @@ pub(crate) fn compile_statement(
         });
         actions.union_with(set);
     }
+    statement_node(index, statement.clone(), actions)
+}
+
+/// Compiles the statements of a snapshot, moved rather than copied, over the sorted `universe`:
+/// [`compile_statement`]'s nodes, each distinct pattern's elements found once, as a range of
+/// the universe ([`ActionPattern::cover_range`]) rather than by testing every element.
+fn compile_statements(
+    universe: &[ActionPattern],
+    parsed: Vec<(usize, usize, ParsedStatement)>,
+) -> Vec<StatementNode> {
+    let mut ranges: HashMap<ActionPattern, std::ops::Range<usize>> = HashMap::new();
+    parsed
+        .into_iter()
+        .map(|(_, si, statement)| {
+            let mut actions = BitSet::new(universe.len());
+            for pattern in &statement.actions {
+                let range = match ranges.get(pattern) {
+                    Some(range) => range.clone(),
+                    None => {
+                        let range = pattern.cover_range(universe);
+                        ranges.insert(pattern.clone(), range.clone());
+                        range
+                    }
+                };
+                actions.insert_range(range);
+            }
+            statement_node(si as u32, statement, actions)
+        })
+        .collect()
+}
+
+/// The node of a parsed statement whose action patterns cover `actions`.
+fn statement_node(index: u32, statement: ParsedStatement, actions: BitSet) -> StatementNode {
     let few = (actions.count() <= 16).then(|| actions.iter().map(|a| a as u32).collect());
+    let any_resource = statement.resources.iter().any(ResourcePattern::is_any);
+    let scoped = statement.resources.iter().any(|r| !r.is_any());
     StatementNode {
         index,
         effect: statement.effect,
-        patterns: statement.actions.clone(),
+        patterns: statement.actions,
         few,
         actions,
-        resources: statement.resources.clone(),
-        any_resource: statement.resources.iter().any(ResourcePattern::is_any),
-        scoped: statement.resources.iter().any(|r| !r.is_any()),
+        resources: statement.resources,
+        any_resource,
+        scoped,
     }
 }
 
@@ -1285,15 +1330,19 @@ fn build_universe(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<ActionPattern> {
     let mut universe: BTreeSet<ActionPattern> = catalogue.iter().cloned().collect();
-    let mut reported: BTreeSet<&ActionPattern> = BTreeSet::new();
+    // Each pattern is looked at where it first occurs: that is where it is reported.
+    let mut seen: HashSet<&ActionPattern> = HashSet::new();
     for (pi, si, statement) in parsed {
         for (ai, pattern) in statement.actions.iter().enumerate() {
+            if !seen.insert(pattern) {
+                continue;
+            }
             let known = if pattern.is_wildcard() {
                 catalogue.iter().any(|a| pattern.covers(a))
             } else {
                 catalogue.contains(pattern)
             };
-            if !known && reported.insert(pattern) {
+            if !known {
                 let lower = pattern.as_str().to_lowercase();
                 let hint = catalogue
                     .iter()
