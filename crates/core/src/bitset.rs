@@ -126,7 +126,7 @@ mod tests {
             for start in 0..=len {
                 for end in start..=len {
                     let mut by_range = BitSet::new(len);
-                    by_range.insert(0.min(len - 1));
+                    by_range.insert(0);
                     let mut one_by_one = by_range.clone();
                     by_range.insert_range(start..end);
                     for bit in start..end {
