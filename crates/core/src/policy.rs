@@ -9,7 +9,6 @@
 //!
 //! Anything else is rejected with a reason; nothing is normalised.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -294,8 +293,8 @@ pub fn parse_document(
 /// Only valid patterns are kept: an invalid one is parsed again, to the same error.
 #[derive(Debug, Default)]
 pub(crate) struct PatternMemo<'a> {
-    actions: HashMap<&'a str, ActionPattern>,
-    resources: HashMap<&'a str, ResourcePattern>,
+    actions: foldhash::HashMap<&'a str, ActionPattern>,
+    resources: foldhash::HashMap<&'a str, ResourcePattern>,
 }
 
 impl<'a> PatternMemo<'a> {
