@@ -17,6 +17,26 @@ impl BitSet {
         self.words[bit / 64] |= 1 << (bit % 64);
     }
 
+    /// Sets every bit of `range`, a word at a time.
+    pub(crate) fn insert_range(&mut self, range: std::ops::Range<usize>) {
+        let (start, end) = (range.start, range.end);
+        if start >= end {
+            return;
+        }
+        let (first, last) = (start / 64, (end - 1) / 64);
+        let head = !0u64 << (start % 64);
+        let tail = !0u64 >> (63 - (end - 1) % 64);
+        if first == last {
+            self.words[first] |= head & tail;
+            return;
+        }
+        self.words[first] |= head;
+        for word in &mut self.words[first + 1..last] {
+            *word = !0;
+        }
+        self.words[last] |= tail;
+    }
+
     pub(crate) fn words(&self) -> &[u64] {
         &self.words
     }
@@ -103,5 +123,23 @@ mod tests {
         assert_eq!(BitSet::new(10).count(), 0);
         assert!(a.contains(129) && !a.contains(1) && !a.contains(500));
         assert_eq!(a.iter_and(&b).collect::<Vec<_>>(), vec![64]);
+    }
+
+    #[test]
+    fn insert_range_sets_the_same_bits_as_one_by_one() {
+        for len in [1, 63, 64, 65, 130, 200] {
+            for start in 0..=len {
+                for end in start..=len {
+                    let mut by_range = BitSet::new(len);
+                    by_range.insert(0);
+                    let mut one_by_one = by_range.clone();
+                    by_range.insert_range(start..end);
+                    for bit in start..end {
+                        one_by_one.insert(bit);
+                    }
+                    assert_eq!(by_range, one_by_one, "{len}: {start}..{end}");
+                }
+            }
+        }
     }
 }

@@ -5,14 +5,14 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 
-use indexmap::IndexMap;
-
 use crate::bitset::BitSet;
 use crate::catalogue::Catalogue;
 use crate::error::{BuildError, Diagnostic, EntityKind, LookupError};
 use crate::idx::{Arena, Idx, IdxRange, IdxVec};
 use crate::model::{RoleType, Snapshot};
-use crate::policy::{parse_document, ActionPattern, Effect, ParsedStatement, ResourcePattern};
+use crate::policy::{
+    parse_document_with, ActionPattern, Effect, ParsedStatement, PatternMemo, ResourcePattern,
+};
 use crate::report::{Step, StepKind};
 
 /// Which compiled organization a key belongs to: a number drawn once per [`Org::compile`], from
@@ -394,28 +394,87 @@ fn step_ranks<T>(steps: &IdxVec<T, Step>) -> IdxVec<T, u32> {
     IdxVec::from(ranks)
 }
 
-/// Maps ids to dense indexes, failing on a repeated id.
-fn index_ids<'a, T>(
-    kind: EntityKind,
-    items: &'a [T],
-    id: impl Fn(&T) -> &str,
-) -> Result<IndexMap<&'a str, usize>, BuildError>
-where
-    T: 'a,
-{
-    let mut map = IndexMap::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        if let Some(&first) = map.get(id(item)) {
-            return Err(BuildError::DuplicateId {
-                kind,
-                id: id(item).to_string(),
-                index,
-                first,
-            });
+/// The dense indexes of a snapshot's entities by id, for resolving its references. A plain
+/// hash map: compiling looks up every reference of the snapshot (750,000 at 100,000 broad
+/// users), and an `IndexMap` would add an indirection to each.
+type IdIndex<'a> = HashMap<&'a str, usize, foldhash::fast::RandomState>;
+
+/// The ids of a snapshot's entities of one kind, copied side by side into one buffer, in
+/// snapshot order. An [`IdIndex`] over them compares each looked-up id with memory that stays
+/// in cache, where the snapshot's own strings lie scattered among the rest of each entity: at
+/// 100,000 users, that comparison was a cache miss for each of half a million memberships.
+struct IdText {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl IdText {
+    fn new<'s>(ids: impl ExactSizeIterator<Item = &'s str>) -> IdText {
+        let mut ends = Vec::with_capacity(ids.len());
+        let mut text = String::new();
+        for id in ids {
+            text.push_str(id);
+            ends.push(text.len());
         }
-        map.insert(id(item), index);
+        IdText { text, ends }
+    }
+
+    /// The ids, in snapshot order.
+    fn iter(&self) -> impl ExactSizeIterator<Item = &str> {
+        (0..self.ends.len()).map(|i| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            &self.text[start..self.ends[i]]
+        })
+    }
+}
+
+/// Maps ids to dense indexes, failing on a repeated id.
+fn index_ids<'a>(
+    kind: EntityKind,
+    ids: impl ExactSizeIterator<Item = &'a str>,
+) -> Result<IdIndex<'a>, BuildError> {
+    let mut map = IdIndex::with_capacity_and_hasher(ids.len(), Default::default());
+    for (index, id) in ids.enumerate() {
+        match map.entry(id) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                return Err(BuildError::DuplicateId {
+                    kind,
+                    id: id.to_string(),
+                    index,
+                    first: *first.get(),
+                });
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(index);
+            }
+        }
     }
     Ok(map)
+}
+
+/// The JSON path of an attachment list, `array[index].field`, written out only for a
+/// diagnostic: most lists have none, and formatting every path cost an allocation per list.
+#[derive(Debug, Clone, Copy)]
+struct ListPath {
+    array: &'static str,
+    index: usize,
+    field: &'static str,
+}
+
+impl ListPath {
+    fn new(array: &'static str, index: usize, field: &'static str) -> ListPath {
+        ListPath {
+            array,
+            index,
+            field,
+        }
+    }
+}
+
+impl std::fmt::Display for ListPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}].{}", self.array, self.index, self.field)
+    }
 }
 
 struct Resolver<'a> {
@@ -427,20 +486,31 @@ impl Resolver<'_> {
     /// resolve and the repeats.
     fn resolve<T>(
         &mut self,
-        path: &str,
+        path: ListPath,
         target: &str,
         ids: &[String],
-        index: &IndexMap<&str, usize>,
+        index: &IdIndex,
     ) -> Vec<Idx<T>> {
         let mut out: Vec<Idx<T>> = Vec::with_capacity(ids.len());
+        // Repeats are found by a scan of what is kept, or, in a long list (a large group's
+        // members), by a set: the scan would make the list quadratic.
+        let mut kept = (ids.len() > 64).then(|| BitSet::new(index.len()));
+        let mut repeated = |out: &[Idx<T>], ix: usize| match &mut kept {
+            Some(kept) if kept.contains(ix) => true,
+            Some(kept) => {
+                kept.insert(ix);
+                false
+            }
+            None => out.contains(&Idx::new(ix)),
+        };
         for (i, id) in ids.iter().enumerate() {
-            match index.get(id.as_str()).map(|&ix| Idx::new(ix)) {
-                Some(ix) if out.contains(&ix) => self.diagnostics.push(Diagnostic {
+            match index.get(id.as_str()).copied() {
+                Some(ix) if repeated(&out, ix) => self.diagnostics.push(Diagnostic {
                     code: "duplicate-reference",
                     path: format!("{path}[{i}]"),
                     message: format!("{target} `{id}` is listed more than once; counted once"),
                 }),
-                Some(ix) => out.push(ix),
+                Some(ix) => out.push(Idx::new(ix)),
                 None => self.diagnostics.push(Diagnostic {
                     code: "dangling-reference",
                     path: format!("{path}[{i}]"),
@@ -496,17 +566,27 @@ impl Org {
         options: &CompileOptions,
     ) -> Result<Org, BuildError> {
         let mut diagnostics = Vec::new();
-        let user_ix = index_ids(EntityKind::User, &snapshot.users, |u| &u.id)?;
-        let group_ix = index_ids(EntityKind::Group, &snapshot.groups, |g| &g.id)?;
-        let role_ix = index_ids(EntityKind::Role, &snapshot.roles, |r| &r.id)?;
-        let policy_ix = index_ids(EntityKind::Policy, &snapshot.policies, |p| &p.id)?;
-        index_ids(EntityKind::Trust, &snapshot.role_trusts, |t| &t.id)?;
+        let ids = [
+            IdText::new(snapshot.users.iter().map(|u| u.id.as_str())),
+            IdText::new(snapshot.groups.iter().map(|g| g.id.as_str())),
+            IdText::new(snapshot.roles.iter().map(|r| r.id.as_str())),
+            IdText::new(snapshot.policies.iter().map(|p| p.id.as_str())),
+        ];
+        let user_ix = index_ids(EntityKind::User, ids[0].iter())?;
+        let group_ix = index_ids(EntityKind::Group, ids[1].iter())?;
+        let role_ix = index_ids(EntityKind::Role, ids[2].iter())?;
+        let policy_ix = index_ids(EntityKind::Policy, ids[3].iter())?;
+        index_ids(
+            EntityKind::Trust,
+            snapshot.role_trusts.iter().map(|t| t.id.as_str()),
+        )?;
 
         // Parse every statement first: the universe depends on the patterns they name.
         // INVARIANT: statements are stored in the order parsed, so each policy's statements form
         // one contiguous range.
         let mut parsed: Vec<(usize, usize, ParsedStatement)> = Vec::new();
         let mut policy_ranges = Vec::with_capacity(snapshot.policies.len());
+        let mut memo = PatternMemo::default();
         for (pi, policy) in snapshot.policies.iter().enumerate() {
             let start = parsed.len();
             let statements = policy.policy_document.statement.as_slice();
@@ -518,11 +598,13 @@ impl Org {
                 });
             }
             let statements =
-                parse_document(&policy.policy_document).map_err(|error| BuildError::Statement {
-                    policy_index: pi,
-                    policy_id: policy.id.clone(),
-                    statement: error.statement(),
-                    reason: error.to_string(),
+                parse_document_with(&policy.policy_document, &mut memo).map_err(|error| {
+                    BuildError::Statement {
+                        policy_index: pi,
+                        policy_id: policy.id.clone(),
+                        statement: error.statement(),
+                        reason: error.to_string(),
+                    }
                 })?;
             for (si, statement) in statements.into_iter().enumerate() {
                 let path = || format!("policies[{pi}].policy_document.Statement[{si}]");
@@ -552,13 +634,8 @@ impl Org {
         }
 
         let universe = build_universe(catalogue, &parsed, snapshot, &mut diagnostics);
-        let mut cover_cache: BTreeMap<ActionPattern, BitSet> = BTreeMap::new();
-        let statements: IdxVec<StatementNode, StatementNode> = parsed
-            .iter()
-            .map(|(_, si, statement)| {
-                compile_statement(&universe, &mut cover_cache, *si, statement)
-            })
-            .collect();
+        let statements: IdxVec<StatementNode, StatementNode> =
+            IdxVec::from(compile_statements(&universe, parsed));
 
         let mut resolver = Resolver {
             diagnostics: &mut diagnostics,
@@ -566,16 +643,20 @@ impl Org {
         let mut users: Arena<UserNode> = Arena::with_capacity(snapshot.users.len());
         for (i, user) in snapshot.users.iter().enumerate() {
             let policies = resolver.resolve(
-                &format!("users[{i}].policies"),
+                ListPath::new("users", i, "policies"),
                 "policy",
                 &user.policies,
                 &policy_ix,
             );
-            let roles =
-                resolver.resolve(&format!("users[{i}].roles"), "role", &user.roles, &role_ix);
+            let roles = resolver.resolve(
+                ListPath::new("users", i, "roles"),
+                "role",
+                &user.roles,
+                &role_ix,
+            );
             let roles = standing_roles(
                 snapshot,
-                &format!("users[{i}].roles"),
+                ListPath::new("users", i, "roles"),
                 &user.roles,
                 roles,
                 resolver.diagnostics,
@@ -596,26 +677,26 @@ impl Org {
         let mut groups: Arena<GroupNode> = Arena::with_capacity(snapshot.groups.len());
         for (i, group) in snapshot.groups.iter().enumerate() {
             let members = resolver.resolve(
-                &format!("groups[{i}].members"),
+                ListPath::new("groups", i, "members"),
                 "user",
                 &group.members,
                 &user_ix,
             );
             let policies = resolver.resolve(
-                &format!("groups[{i}].policies"),
+                ListPath::new("groups", i, "policies"),
                 "policy",
                 &group.policies,
                 &policy_ix,
             );
             let roles = resolver.resolve(
-                &format!("groups[{i}].roles"),
+                ListPath::new("groups", i, "roles"),
                 "role",
                 &group.roles,
                 &role_ix,
             );
             let roles = standing_roles(
                 snapshot,
-                &format!("groups[{i}].roles"),
+                ListPath::new("groups", i, "roles"),
                 &group.roles,
                 roles,
                 resolver.diagnostics,
@@ -636,7 +717,7 @@ impl Org {
         let mut roles: Arena<RoleNode> = Arena::with_capacity(snapshot.roles.len());
         for (i, role) in snapshot.roles.iter().enumerate() {
             let policies = resolver.resolve(
-                &format!("roles[{i}].policies"),
+                ListPath::new("roles", i, "policies"),
                 "policy",
                 &role.policies,
                 &policy_ix,
@@ -675,22 +756,21 @@ impl Org {
                 });
                 continue;
             }
-            let mut principal =
-                |field: &str, id: &Option<String>, index: &IndexMap<&str, usize>, kind: &str| {
-                    let id = id.as_ref()?;
-                    let found = index.get(id.as_str()).copied();
-                    if found.is_none() {
-                        resolver.diagnostics.push(Diagnostic {
-                            code: "dangling-reference",
-                            path: format!("{path}.{field}"),
-                            message: format!(
-                                "no {kind} has id `{id}`; trust `{}` grants it nothing",
-                                trust.id
-                            ),
-                        });
-                    }
-                    found
-                };
+            let mut principal = |field: &str, id: &Option<String>, index: &IdIndex, kind: &str| {
+                let id = id.as_ref()?;
+                let found = index.get(id.as_str()).copied();
+                if found.is_none() {
+                    resolver.diagnostics.push(Diagnostic {
+                        code: "dangling-reference",
+                        path: format!("{path}.{field}"),
+                        message: format!(
+                            "no {kind} has id `{id}`; trust `{}` grants it nothing",
+                            trust.id
+                        ),
+                    });
+                }
+                found
+            };
             let user = principal("trusted_user_id", &trust.trusted_user_id, &user_ix, "user")
                 .map(Idx::new);
             let group = principal(
@@ -1551,23 +1631,59 @@ pub(crate) fn compile_statement(
         });
         actions.union_with(set);
     }
+    statement_node(index, statement.clone(), actions)
+}
+
+/// Compiles the statements of a snapshot, moved rather than copied, over the sorted `universe`:
+/// [`compile_statement`]'s nodes, each distinct pattern's elements found once, as a range of
+/// the universe ([`ActionPattern::cover_range`]) rather than by testing every element.
+fn compile_statements(
+    universe: &[ActionPattern],
+    parsed: Vec<(usize, usize, ParsedStatement)>,
+) -> Vec<StatementNode> {
+    let mut ranges: foldhash::HashMap<ActionPattern, std::ops::Range<usize>> =
+        foldhash::HashMap::default();
+    parsed
+        .into_iter()
+        .map(|(_, si, statement)| {
+            let mut actions = BitSet::new(universe.len());
+            for pattern in &statement.actions {
+                let range = match ranges.get(pattern) {
+                    Some(range) => range.clone(),
+                    None => {
+                        let range = pattern.cover_range(universe);
+                        ranges.insert(pattern.clone(), range.clone());
+                        range
+                    }
+                };
+                actions.insert_range(range);
+            }
+            statement_node(si, statement, actions)
+        })
+        .collect()
+}
+
+/// The node of a parsed statement whose action patterns cover `actions`.
+fn statement_node(index: usize, statement: ParsedStatement, actions: BitSet) -> StatementNode {
     let few = (actions.count() <= 16).then(|| actions.iter().map(|a| a as u32).collect());
+    let any_resource = statement.resources.iter().any(ResourcePattern::is_any);
+    let scoped = statement.resources.iter().any(|r| !r.is_any());
     StatementNode {
         index: u32::try_from(index).expect("statements per document are capped"),
         effect: statement.effect,
-        patterns: statement.actions.clone(),
+        patterns: statement.actions,
         few,
         actions,
-        resources: statement.resources.clone(),
-        any_resource: statement.resources.iter().any(ResourcePattern::is_any),
-        scoped: statement.resources.iter().any(|r| !r.is_any()),
+        resources: statement.resources,
+        any_resource,
+        scoped,
     }
 }
 
 /// Reports the assumable roles of an attachment list, which grant no standing access.
 fn standing_roles(
     snapshot: &Snapshot,
-    path: &str,
+    path: ListPath,
     ids: &[String],
     resolved: Vec<RoleIx>,
     diagnostics: &mut Vec<Diagnostic>,
@@ -1600,24 +1716,35 @@ fn build_universe(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<ActionPattern> {
     let mut universe: BTreeSet<ActionPattern> = catalogue.iter().cloned().collect();
-    let mut reported: BTreeSet<&ActionPattern> = BTreeSet::new();
+    // Each pattern is looked at where it first occurs: that is where it is reported.
+    let mut seen: foldhash::HashSet<&ActionPattern> = foldhash::HashSet::default();
+    // The catalogue lowercased, for the hints, once.
+    let mut lowered: Option<Vec<(String, &ActionPattern)>> = None;
     for (pi, si, statement) in parsed {
         for (ai, pattern) in statement.actions.iter().enumerate() {
+            if !seen.insert(pattern) {
+                continue;
+            }
             let known = if pattern.is_wildcard() {
                 catalogue.iter().any(|a| pattern.covers(a))
             } else {
                 catalogue.contains(pattern)
             };
-            if !known && reported.insert(pattern) {
+            if !known {
                 let lower = pattern.as_str().to_lowercase();
-                let hint = catalogue
+                let lowered = lowered.get_or_insert_with(|| {
+                    catalogue
+                        .iter()
+                        .map(|a| (a.as_str().to_lowercase(), a))
+                        .collect::<Vec<_>>()
+                });
+                let hint = lowered
                     .iter()
-                    .find(|a| {
-                        let a = a.as_str().to_lowercase();
-                        a == lower
+                    .find(|(a, _)| {
+                        *a == lower
                             || (pattern.is_wildcard() && a.starts_with(&lower[..lower.len() - 1]))
                     })
-                    .map(|a| {
+                    .map(|(_, a)| {
                         if pattern.is_wildcard() {
                             " (patterns are case-sensitive: check the case)".to_string()
                         } else {

@@ -10,6 +10,7 @@
 //! Anything else is rejected with a reason; nothing is normalised.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -51,9 +52,12 @@ impl fmt::Display for Effect {
 ///
 /// The same type names the elements of the action universe: a wildcard element stands for "the
 /// actions this wildcard covers that the catalogue does not name".
+///
+/// The text is shared: a clone costs a reference count, not a copy (a large organization names
+/// the same few thousand patterns hundreds of thousands of times).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ActionPattern {
-    text: String,
+    text: Arc<str>,
 }
 
 impl ActionPattern {
@@ -75,7 +79,7 @@ impl ActionPattern {
         }
         if text == "*" {
             return Ok(ActionPattern {
-                text: text.to_string(),
+                text: Arc::from(text),
             });
         }
         if text.chars().any(char::is_control) {
@@ -112,7 +116,7 @@ impl ActionPattern {
             return reason("an action has three segments: `service.resource.Operation`");
         }
         Ok(ActionPattern {
-            text: text.to_string(),
+            text: Arc::from(text),
         })
     }
 
@@ -153,6 +157,23 @@ impl ActionPattern {
         }
     }
 
+    /// The positions in `sorted` (sorted, without repeats) of the elements this pattern
+    /// [covers](ActionPattern::covers): one range, since the elements a wildcard covers are those
+    /// that start with its prefix, which sort together, and a concrete action covers only itself.
+    pub(crate) fn cover_range(&self, sorted: &[ActionPattern]) -> std::ops::Range<usize> {
+        if self.is_wildcard() {
+            let prefix = self.prefix();
+            let start = sorted.partition_point(|e| &*e.text < prefix);
+            let len = sorted[start..].partition_point(|e| e.text.starts_with(prefix));
+            start..start + len
+        } else {
+            match sorted.binary_search(self) {
+                Ok(i) => i..i + 1,
+                Err(i) => i..i,
+            }
+        }
+    }
+
     /// Whether some action is matched by both patterns.
     pub fn overlaps(&self, other: &ActionPattern) -> bool {
         self.covers(other) || other.covers(self)
@@ -169,16 +190,18 @@ impl fmt::Display for ActionPattern {
 ///
 /// The same type names resource keys in results: `*` stands for "any resource not named
 /// separately", `registry:*` for "any registry not named separately".
+///
+/// The text is shared, as an [`ActionPattern`]'s is.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResourcePattern {
-    text: String,
+    text: Arc<str>,
 }
 
 impl ResourcePattern {
     /// The pattern that covers every resource.
     pub fn any() -> ResourcePattern {
         ResourcePattern {
-            text: "*".to_string(),
+            text: Arc::from("*"),
         }
     }
 
@@ -211,7 +234,7 @@ impl ResourcePattern {
             }
         }
         Ok(ResourcePattern {
-            text: text.to_string(),
+            text: Arc::from(text),
         })
     }
 
@@ -222,7 +245,7 @@ impl ResourcePattern {
 
     /// `*`.
     pub fn is_any(&self) -> bool {
-        self.text == "*"
+        &*self.text == "*"
     }
 
     /// Whether this pattern covers the resource key `key` (itself a pattern: `*`, `type:*` or an id).
@@ -262,6 +285,46 @@ pub const MAX_PATTERN_LEN: usize = 1_024;
 pub fn parse_document(
     document: &crate::model::PolicyDocument,
 ) -> Result<Vec<ParsedStatement>, DocumentError> {
+    parse_document_with(document, &mut PatternMemo::default())
+}
+
+/// Patterns already parsed, by their text: a large organization names the same few thousand
+/// patterns hundreds of thousands of times, and each is parsed (and its text allocated) once.
+/// Only valid patterns are kept: an invalid one is parsed again, to the same error.
+#[derive(Debug, Default)]
+pub(crate) struct PatternMemo<'a> {
+    actions: foldhash::HashMap<&'a str, ActionPattern>,
+    resources: foldhash::HashMap<&'a str, ResourcePattern>,
+}
+
+impl<'a> PatternMemo<'a> {
+    /// [`ActionPattern::parse`], once per text.
+    fn action(&mut self, text: &'a str) -> Result<ActionPattern, PatternError> {
+        if let Some(pattern) = self.actions.get(text) {
+            return Ok(pattern.clone());
+        }
+        let pattern = ActionPattern::parse(text)?;
+        self.actions.insert(text, pattern.clone());
+        Ok(pattern)
+    }
+
+    /// [`ResourcePattern::parse`], once per text.
+    fn resource(&mut self, text: &'a str) -> Result<ResourcePattern, PatternError> {
+        if let Some(pattern) = self.resources.get(text) {
+            return Ok(pattern.clone());
+        }
+        let pattern = ResourcePattern::parse(text)?;
+        self.resources.insert(text, pattern.clone());
+        Ok(pattern)
+    }
+}
+
+/// [`parse_document`], parsing each distinct pattern text once through `memo`, which can be
+/// shared by every document of a snapshot. The same statements and the same errors.
+pub(crate) fn parse_document_with<'a>(
+    document: &'a crate::model::PolicyDocument,
+    memo: &mut PatternMemo<'a>,
+) -> Result<Vec<ParsedStatement>, DocumentError> {
     let statements = document.statement.as_slice();
     if statements.len() > MAX_STATEMENTS {
         return Err(DocumentError::TooManyStatements {
@@ -279,9 +342,11 @@ pub fn parse_document(
                     statement: statement_index,
                 });
             }
-            ParsedStatement::parse(statement).map_err(|reason| DocumentError::Statement {
-                statement: statement_index,
-                reason,
+            ParsedStatement::parse_with(statement, memo).map_err(|reason| {
+                DocumentError::Statement {
+                    statement: statement_index,
+                    reason,
+                }
             })
         })
         .collect()
@@ -301,18 +366,26 @@ pub struct ParsedStatement {
 impl ParsedStatement {
     /// Parses a statement as written in a snapshot.
     pub fn parse(statement: &crate::model::Statement) -> Result<ParsedStatement, PatternError> {
+        ParsedStatement::parse_with(statement, &mut PatternMemo::default())
+    }
+
+    /// [`ParsedStatement::parse`], each distinct pattern text parsed once through `memo`.
+    fn parse_with<'a>(
+        statement: &'a crate::model::Statement,
+        memo: &mut PatternMemo<'a>,
+    ) -> Result<ParsedStatement, PatternError> {
         let effect = Effect::parse(&statement.effect)?;
         let actions = statement
             .action
             .as_slice()
             .iter()
-            .map(|a| ActionPattern::parse(a))
+            .map(|a| memo.action(a))
             .collect::<Result<Vec<_>, _>>()?;
         let resources = statement
             .resource
             .as_slice()
             .iter()
-            .map(|r| ResourcePattern::parse(r))
+            .map(|r| memo.resource(r))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ParsedStatement {
             effect,
@@ -409,6 +482,35 @@ mod tests {
             );
         }
         assert!(p("compute.instance.Create").overlaps(&p("compute.*")));
+        // The range of a pattern over a sorted list holds exactly the elements it covers.
+        let mut sorted: Vec<ActionPattern> = [
+            "*",
+            "a.*",
+            "a.b.*",
+            "a.b.C",
+            "a.b.D",
+            "a.bc.C",
+            "a-b.c.D",
+            "ab.c.D",
+            "b.c.D",
+            "compute.*",
+            "compute.instance.Create",
+            "computer.instance.Create",
+        ]
+        .into_iter()
+        .map(p)
+        .collect();
+        sorted.sort();
+        for pattern in sorted.iter().chain(&[p("a.b.E"), p("z.*"), p("0.*")]) {
+            let range = pattern.cover_range(&sorted);
+            for (i, element) in sorted.iter().enumerate() {
+                assert_eq!(
+                    range.contains(&i),
+                    pattern.covers(element),
+                    "{pattern} over {element}"
+                );
+            }
+        }
         assert!(!p("network.*").overlaps(&p("compute.*")));
     }
 
