@@ -324,6 +324,207 @@ fn redundant_on_the_demo() {
     );
 }
 
+/// `redundant --group G` and `--user U` on a snapshot are the whole report filtered: the edges
+/// that touch one of the groups or users named (a membership of G or of U, an attachment to G
+/// or to U), in the same order, and the shadowed statements of the policies attached directly
+/// to one of them; and `scope` names them. Checked per group, per user and for a group and a
+/// user together (the union). Returns how many edges the narrowed reports listed in all.
+fn check_narrowed(snapshot_args: &[&str], snapshot: &Value, picks: &[(&[&str], &[&str])]) -> usize {
+    let full = json_of(&[&["redundant"][..], snapshot_args].concat());
+    assert!(full.get("scope").is_none(), "the whole report has no scope");
+    let entities = |kind: &str| snapshot[kind].as_array().cloned().unwrap_or_default();
+    let direct_policies = |kind: &str, id: &str| -> Vec<Value> {
+        entities(kind)
+            .iter()
+            .find(|e| e["id"] == id)
+            .and_then(|e| e["policies"].as_array().cloned())
+            .unwrap_or_default()
+    };
+    let mut listed = 0;
+    for (groups, users) in picks {
+        let mut args = vec!["redundant"];
+        for g in *groups {
+            args.extend(["--group", g]);
+        }
+        for u in *users {
+            args.extend(["--user", u]);
+        }
+        args.extend_from_slice(snapshot_args);
+        let narrowed = json_of(&args);
+        let touches = |change: &Value| {
+            groups.iter().any(|g| change["group"]["id"] == *g)
+                || users.iter().any(|u| change["user"]["id"] == *u)
+        };
+        let edges: Vec<&Value> = full["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .filter(|e| touches(&e["change"]))
+            .collect();
+        let got: Vec<&Value> = narrowed["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .collect();
+        assert_eq!(got, edges, "{args:?}: edges");
+        let mut policies: Vec<Value> = Vec::new();
+        for g in *groups {
+            policies.extend(direct_policies("groups", g));
+        }
+        for u in *users {
+            policies.extend(direct_policies("users", u));
+        }
+        let shadowed: Vec<&Value> = full["shadowed"]
+            .as_array()
+            .expect("shadowed")
+            .iter()
+            .filter(|s| policies.contains(&s["policy"]["id"]))
+            .collect();
+        let got: Vec<&Value> = narrowed["shadowed"]
+            .as_array()
+            .expect("shadowed")
+            .iter()
+            .collect();
+        assert_eq!(got, shadowed, "{args:?}: shadowed");
+        let ids = |list: &Value| -> Vec<String> {
+            list.as_array()
+                .expect("scope list")
+                .iter()
+                .map(|e| e["id"].as_str().expect("id").to_string())
+                .collect()
+        };
+        let mut want_groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+        let mut want_users: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+        let mut got_groups = ids(&narrowed["scope"]["groups"]);
+        let mut got_users = ids(&narrowed["scope"]["users"]);
+        for list in [
+            &mut want_groups,
+            &mut want_users,
+            &mut got_groups,
+            &mut got_users,
+        ] {
+            list.sort();
+        }
+        assert_eq!(
+            (got_groups, got_users),
+            (want_groups, want_users),
+            "{args:?}: scope"
+        );
+        listed += edges.len();
+    }
+    listed
+}
+
+#[test]
+fn redundant_narrowed_to_groups_and_users_is_the_whole_report_filtered() {
+    // The demo: Ana's role is redundant (through DevOps), and so is the viewer role's policy,
+    // which touches no group and no user.
+    let demo = demo_snapshot();
+    let listed = check_narrowed(
+        &[],
+        &demo,
+        &[
+            (&[], &["u-ana"]),
+            (&[], &["u-dan"]),
+            (&["g-devops"], &[]),
+            (&["g-devops"], &["u-ana"]),
+        ],
+    );
+    assert_eq!(listed, 2, "Ana's role, alone and with DevOps");
+
+    // The fixture: redundant memberships of One in A and B, and policies on A and B; One's own
+    // policy holds a shadowed statement.
+    let fixture = data("redundant.json");
+    let snapshot: Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).expect("fixture")).expect("json");
+    let mut picks: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
+    let ids = |kind: &str| -> Vec<String> {
+        snapshot[kind]
+            .as_array()
+            .expect("entities")
+            .iter()
+            .map(|e| e["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let (groups, users) = (ids("groups"), ids("users"));
+    for g in &groups {
+        picks.push((vec![g], vec![]));
+    }
+    for u in &users {
+        picks.push((vec![], vec![u]));
+    }
+    picks.push((vec!["g-a"], vec!["u-1"]));
+    picks.push((vec!["g-a", "g-b"], vec![]));
+    let picks: Vec<(&[&str], &[&str])> = picks
+        .iter()
+        .map(|(g, u)| (g.as_slice(), u.as_slice()))
+        .collect();
+    let listed = check_narrowed(&["--snapshot", &fixture], &snapshot, &picks);
+    assert!(listed > 0);
+    // One's shadowed statement (in One's own policy) is in One's narrowed report.
+    let one = json_of(&["redundant", "--snapshot", &fixture, "--user", "u-1"]);
+    assert_eq!(one["shadowed"].as_array().map(Vec::len), Some(1), "{one:#}");
+
+    // A generated organization of the broad shape: every kind of edge is redundant somewhere.
+    let generated = iamsim(&[
+        "generate",
+        "--shape",
+        "broad",
+        "--users",
+        "40",
+        "--seed",
+        "2",
+        "--actions",
+        "141",
+    ]);
+    let file = temp_file("redundant-broad-40.json", &generated.expect_code(0).stdout);
+    let snapshot: Value = serde_json::from_str(&generated.stdout).expect("json");
+    let listed = check_narrowed(
+        &["--snapshot", &file],
+        &snapshot,
+        &[
+            (&["g-0"], &[]),
+            (&["g-1"], &[]),
+            (&["g-3"], &[]),
+            (&[], &["u-1"]),
+            (&[], &["u-7"]),
+            (&["g-1"], &["u-1", "u-7"]),
+        ],
+    );
+    assert!(listed > 4, "{listed} edges listed in all");
+}
+
+/// Naming a group or user by name or email narrows the same as by id, and the table says what
+/// it was narrowed to.
+#[test]
+fn redundant_narrowed_by_name_says_so() {
+    let by_id = json_of(&["redundant", "--user", "u-ana", "--group", "g-devops"]);
+    let by_name = json_of(&[
+        "redundant",
+        "--user",
+        "ana@acme.example",
+        "--group",
+        "DevOps",
+    ]);
+    assert_eq!(by_id, by_name);
+    let table = iamsim(&[
+        "redundant",
+        "--user",
+        "ana@acme.example",
+        "--group",
+        "DevOps",
+    ]);
+    let out = &table.expect_code(0).stdout;
+    assert!(
+        out.starts_with(
+            "Narrowed to the memberships and attachments of group DevOps (g-devops), user ana@acme.example (u-ana)\n"
+        ),
+        "{out}"
+    );
+    let whole = iamsim(&["redundant"]);
+    assert!(!whole.expect_code(0).stdout.contains("Narrowed"));
+}
+
 #[test]
 fn redundant_memberships_attachments_and_shadowed_statements() {
     // One is in A and B, which both allow Read and deny Delete; Two is in A only; Sus is
@@ -844,8 +1045,16 @@ fn query_errors() {
             &[&missing, "no such file"],
         ),
         (
-            &["redundant", "--user", "u-ana"],
-            &["unexpected argument '--user'"],
+            &["redundant", "--user", "nobody"],
+            &["no user matches `nobody`"],
+        ),
+        (
+            &["redundant", "--group", "nobody"],
+            &["no group matches `nobody`"],
+        ),
+        (
+            &["redundant", "--user", "u-ana", "--group", "devop"],
+            &["no group matches `devop`", "did you mean `DevOps`?"],
         ),
     ];
     for (args, fragments) in cases {

@@ -559,6 +559,9 @@ pub fn who_can(report: &WhoCan) -> String {
 /// `iamsim redundant --format html`.
 pub fn redundancy(report: &Redundancy) -> String {
     let mut page = Page::new();
+    if let Some(scope) = &report.scope {
+        page.note(&render::scope_text(scope));
+    }
     page.figures(&[
         (
             "edges",

@@ -134,6 +134,16 @@ enum Command {
     /// Memberships and attachments whose removal loses nothing for anyone, and Allow statements
     /// shadowed by Denies everywhere they reach.
     Redundant {
+        /// Narrow to the edges of GROUP (id or display name): its memberships and the policies
+        /// and roles attached to it; Allow statements only of the policies attached to it.
+        /// Repeatable; with --user too, the edges that touch any of them.
+        #[arg(long, value_name = "GROUP")]
+        group: Vec<String>,
+        /// Narrow to the edges of USER (id or email): their memberships, direct policies and
+        /// roles; Allow statements only of their direct policies. Repeatable; with --group too,
+        /// the edges that touch any of them.
+        #[arg(long, value_name = "USER")]
+        user: Vec<String>,
         #[command(flatten)]
         input: Input,
     },
@@ -691,12 +701,27 @@ fn run(command: Command) -> Result<u8, Failure> {
             })?;
             Ok(0)
         }
-        Command::Redundant { input } => {
+        Command::Redundant { group, user, input } => {
             let org = load(&input)?;
+            let mut scope = iamsim_core::RedundancyScope::default();
+            for name in &group {
+                scope
+                    .groups
+                    .insert(org.find_group(name).map_err(suggest::lookup)?);
+            }
+            for name in &user {
+                scope
+                    .users
+                    .insert(org.find_user(name).map_err(suggest::lookup)?);
+            }
             let progress = progress::Progress::new("trying removals");
-            let report = org.redundancy_with(input.common.threads(), &|done, total| {
-                progress.update(done, total)
-            });
+            let observe = |done, total| progress.update(done, total);
+            let threads = input.common.threads();
+            let report = if group.is_empty() && user.is_empty() {
+                org.redundancy_with(threads, &observe)
+            } else {
+                org.redundancy_of(&scope, threads, &observe)
+            };
             progress.finish();
             emit(input.common.output(), &report, |m| {
                 render::redundancy(&report, m)

@@ -11,7 +11,7 @@ use iamsim_core::graph::{self, AccessGraph};
 
 use iamsim_core::report::{
     Assumable, Decision, Diff, Effective, EntityRef, Entry, Explanation, GroupedEntry, Impact,
-    Path, Rank, Redundancy, Step, StepKind, UserImpact, UserSummary, WhoCan,
+    Path, Rank, Redundancy, ScopeRef, Step, StepKind, UserImpact, UserSummary, WhoCan,
 };
 
 const WIDTH: usize = 80;
@@ -906,6 +906,9 @@ pub fn redundancy(report: &Redundancy, mode: Mode) -> String {
         return crate::html::redundancy(report);
     }
     let mut doc = Doc::new(mode);
+    if let Some(scope) = &report.scope {
+        doc.title(&scope_text(scope));
+    }
     doc.section(
         0,
         "33",
@@ -951,6 +954,26 @@ pub fn redundancy(report: &Redundancy, mode: Mode) -> String {
     }
     doc.mermaid(report.edges.len(), || graph::of_redundancy(report), None);
     doc.finish()
+}
+
+/// What a narrowed redundancy report tried: "Narrowed to the edges of group X (g-x), user
+/// ana@... (u-ana)".
+pub(crate) fn scope_text(scope: &ScopeRef) -> String {
+    let names: Vec<String> = scope
+        .groups
+        .iter()
+        .map(|g| format!("group {}", entity(g)))
+        .chain(
+            scope
+                .users
+                .iter()
+                .map(|u| format!("user {} ({})", u.email, u.id)),
+        )
+        .collect();
+    format!(
+        "Narrowed to the memberships and attachments of {}",
+        names.join(", ")
+    )
 }
 
 /// A list of actions, shortened past a few.

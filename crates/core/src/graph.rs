@@ -724,6 +724,7 @@ mod tests {
                 }],
             }],
             shadowed: vec![],
+            scope: None,
         };
         check(
             &of_redundancy(&report),

@@ -89,5 +89,5 @@ pub use model::Snapshot;
 pub use org::{
     edit_distance, CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey,
 };
-pub use query::diff;
+pub use query::{diff, RedundancyScope};
 pub use simulate::{Change, Detail, Holder, ImpactStream, Principal, SimulateOptions};

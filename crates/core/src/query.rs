@@ -7,16 +7,62 @@ use crate::error::QueryError;
 use crate::eval::{Grants, Overlay};
 use crate::idx::{Arena, Idx, IdxRange, IdxVec};
 use crate::org::{
-    GroupIx, GroupNode, Org, PolicyIx, PolicyNode, RoleNode, StatementNode, TrustIx, UserIx,
-    UserKey,
+    GroupIx, GroupKey, GroupNode, Org, PolicyIx, PolicyNode, RoleNode, StatementNode, TrustIx,
+    UserIx, UserKey,
 };
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
     Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank,
-    RankedRemoval, Redundancy, RedundantEdge, ShadowedStatement, UserDiff, UserPaths, UserRef,
-    WhoCan, SCHEMA_VERSION,
+    RankedRemoval, Redundancy, RedundantEdge, ScopeRef, ShadowedStatement, UserDiff, UserPaths,
+    UserRef, WhoCan, SCHEMA_VERSION,
 };
 use crate::simulate::{Change, Holder, Principal};
+
+/// The memberships and attachments [`Org::redundancy_of`] tries: those that touch one of
+/// `groups` or one of `users`. Each group and each user adds its edges, so with both, an edge
+/// is tried when it touches either (a union, never an intersection).
+///
+/// - A group's edges: its memberships (`remove_member` of any member), the policies attached
+///   to it and the roles attached to it.
+/// - A user's edges: their memberships (`remove_member` from any of their groups), their
+///   direct policies and their roles.
+///
+/// The policies of a role are the role's edges, not a group's or a user's, so no scope tries
+/// them. An empty scope tries nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedundancyScope {
+    /// The groups whose edges are tried.
+    pub groups: BTreeSet<GroupKey>,
+    /// The users whose edges are tried.
+    pub users: BTreeSet<UserKey>,
+}
+
+impl RedundancyScope {
+    /// Whether `change` (the removal or addition of one edge) touches a group or a user of the
+    /// scope.
+    pub fn touches(&self, change: &Change) -> bool {
+        match change {
+            Change::RemoveMember { group, user } | Change::AddMember { group, user } => {
+                self.groups.contains(group) || self.users.contains(user)
+            }
+            Change::DetachPolicy { from: holder, .. } | Change::AttachPolicy { to: holder, .. } => {
+                match holder {
+                    Holder::User(user) => self.users.contains(user),
+                    Holder::Group(group) => self.groups.contains(group),
+                    Holder::Role(_) => false,
+                }
+            }
+            Change::DetachRole {
+                from: principal, ..
+            }
+            | Change::AttachRole { to: principal, .. } => match principal {
+                Principal::User(user) => self.users.contains(user),
+                Principal::Group(group) => self.groups.contains(group),
+            },
+            _ => false,
+        }
+    }
+}
 
 /// Whether losing (or gaining) the universe element `element` takes away (or gives) an action
 /// that `pattern` matches.
@@ -189,7 +235,37 @@ impl Org {
     /// thread alone). The removals are tried in blocks, each block split between the threads
     /// and joined in order, so the answer is the same, byte for byte, whatever the number.
     pub fn redundancy_with(&self, threads: usize, progress: &dyn Fn(usize, usize)) -> Redundancy {
-        let every = self.every_edge();
+        self.redundancy_in(None, threads, progress)
+    }
+
+    /// [`Org::redundancy_with`] narrowed to `scope`: only the memberships and attachments that
+    /// touch one of its groups or users are tried ([`RedundancyScope::touches`]), and only the
+    /// statements of policies attached directly to one of them are checked for shadowing.
+    ///
+    /// The answer is the whole organization's answer filtered: its `edges` are exactly those
+    /// of [`Org::redundancy_with`] that touch the scope, in the same order, and its `shadowed`
+    /// exactly the statements there whose policy is attached directly to a group or user of the
+    /// scope (each still judged for every user it reaches, in the scope or not). `scope` names
+    /// what it was narrowed to. The same whatever the number of threads.
+    pub fn redundancy_of(
+        &self,
+        scope: &RedundancyScope,
+        threads: usize,
+        progress: &dyn Fn(usize, usize),
+    ) -> Redundancy {
+        self.redundancy_in(Some(scope), threads, progress)
+    }
+
+    fn redundancy_in(
+        &self,
+        scope: Option<&RedundancyScope>,
+        threads: usize,
+        progress: &dyn Fn(usize, usize),
+    ) -> Redundancy {
+        let mut every = self.every_edge();
+        if let Some(scope) = scope {
+            every.retain(|c| scope.touches(c));
+        }
         let total = every.len();
         let threads = threads.max(1);
         let mut edges = Vec::new();
@@ -216,10 +292,35 @@ impl Org {
                 }
             });
         }
+        let policies = scope.map(|scope| {
+            let mut policies = BTreeSet::new();
+            for &group in &scope.groups {
+                policies.extend(&self.groups[self.group_ix(group)].policies);
+            }
+            for &user in &scope.users {
+                policies.extend(&self.users[self.user_ix(user)].policies);
+            }
+            policies
+        });
         Redundancy {
             schema_version: SCHEMA_VERSION,
             edges,
-            shadowed: self.shadowed(),
+            shadowed: self.shadowed(policies.as_ref()),
+            scope: scope.map(|scope| ScopeRef {
+                groups: scope
+                    .groups
+                    .iter()
+                    .map(|&g| self.group_ref(self.group_ix(g)))
+                    .collect(),
+                users: scope
+                    .users
+                    .iter()
+                    .map(|&u| UserRef {
+                        id: self.user_id(u).to_string(),
+                        email: self.users[self.user_ix(u)].email.clone(),
+                    })
+                    .collect(),
+            }),
         }
     }
 
@@ -266,11 +367,15 @@ impl Org {
         })
     }
 
-    fn shadowed(&self) -> Vec<ShadowedStatement> {
+    /// The shadowed Allow statements, of every policy or (`Some`) of those policies only.
+    fn shadowed(&self, only: Option<&BTreeSet<PolicyIx>>) -> Vec<ShadowedStatement> {
         let none = Overlay::none();
         let mut holders_of: BTreeMap<PolicyIx, BTreeSet<UserIx>> = BTreeMap::new();
         let mut out = Vec::new();
         for (p, _, policy) in self.policies.iter() {
+            if only.is_some_and(|only| !only.contains(&p)) {
+                continue;
+            }
             for s in policy.statements.clone() {
                 let statement = &self.statements[s];
                 if statement.effect != Effect::Allow

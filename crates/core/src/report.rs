@@ -839,6 +839,21 @@ pub struct Redundancy {
     pub edges: Vec<RedundantEdge>,
     /// Allow statements shadowed by Denies for every user they reach.
     pub shadowed: Vec<ShadowedStatement>,
+    /// What the report was narrowed to ([`crate::RedundancyScope`]); absent for the whole
+    /// organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ScopeRef>,
+}
+
+/// The groups and users a redundancy report was narrowed to: it tried only the memberships and
+/// attachments that touch one of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ScopeRef {
+    /// The groups: their memberships and the policies and roles attached to them.
+    pub groups: Vec<EntityRef>,
+    /// The users: their memberships, direct policies and roles.
+    pub users: Vec<UserRef>,
 }
 
 /// Same decision, other paths.

@@ -471,6 +471,82 @@ fn rank_is_each_single_what_if_under(
     Ok(())
 }
 
+/// `redundancy_of` a scope (the groups and users `pick`'s bits choose) is the whole report
+/// filtered: the edges that touch one of them, in the same order, and the shadowed statements of
+/// the policies attached directly to one of them; on two threads against one.
+fn redundancy_of_is_the_whole_filtered_under(
+    snapshot: Snapshot,
+    pick: u64,
+) -> Result<(), TestCaseError> {
+    use iamsim_core::RedundancyScope;
+    let org = compile_as(&snapshot, &catalogue(), Precedence::DenyWins);
+    let whole = org.redundancy();
+    let chosen = |i: usize| pick >> (i % 64) & 1 == 1;
+    let mut scope = RedundancyScope::default();
+    scope.groups.extend(
+        org.groups()
+            .enumerate()
+            .filter(|&(i, _)| chosen(i))
+            .map(|(_, g)| g),
+    );
+    scope.users.extend(
+        org.users()
+            .enumerate()
+            .filter(|&(i, _)| chosen(i + 7))
+            .map(|(_, u)| u),
+    );
+    let groups: BTreeSet<&str> = scope.groups.iter().map(|&g| org.group_id(g)).collect();
+    let users: BTreeSet<&str> = scope.users.iter().map(|&u| org.user_id(u)).collect();
+    let narrowed = org.redundancy_of(&scope, 2, &|_, _| {});
+    let edges: Vec<_> = whole
+        .edges
+        .iter()
+        .filter(|e| {
+            // A role's policy names neither a group nor a user: it touches no scope.
+            let c = &e.change;
+            let by_group = c
+                .group
+                .as_ref()
+                .is_some_and(|g| groups.contains(g.id.as_str()));
+            let by_user = c
+                .user
+                .as_ref()
+                .is_some_and(|u| users.contains(u.id.as_str()));
+            by_group || by_user
+        })
+        .cloned()
+        .collect();
+    prop_assert_eq!(&narrowed.edges, &edges);
+    let policies: BTreeSet<&str> = snapshot
+        .groups
+        .iter()
+        .filter(|g| groups.contains(g.id.as_str()))
+        .flat_map(|g| &g.policies)
+        .chain(
+            snapshot
+                .users
+                .iter()
+                .filter(|u| users.contains(u.id.as_str()))
+                .flat_map(|u| &u.policies),
+        )
+        .map(String::as_str)
+        .collect();
+    let shadowed: Vec<_> = whole
+        .shadowed
+        .iter()
+        .filter(|s| policies.contains(s.policy.id.as_str()))
+        .cloned()
+        .collect();
+    prop_assert_eq!(&narrowed.shadowed, &shadowed);
+    let scope = narrowed.scope.expect("a narrowed report names its scope");
+    let named: BTreeSet<&str> = scope.groups.iter().map(|g| g.id.as_str()).collect();
+    prop_assert_eq!(named, groups);
+    let named: BTreeSet<&str> = scope.users.iter().map(|u| u.id.as_str()).collect();
+    prop_assert_eq!(named, users);
+    prop_assert!(whole.scope.is_none());
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -490,6 +566,12 @@ proptest! {
     #[test]
     fn rank_is_each_single_what_if(snapshot in organization()) {
         rank_is_each_single_what_if_under(snapshot, Precedence::DenyWins)?;
+    }
+
+    /// See `redundancy_of_is_the_whole_filtered_under`.
+    #[test]
+    fn redundancy_of_is_the_whole_filtered(snapshot in organization(), pick in any::<u64>()) {
+        redundancy_of_is_the_whole_filtered_under(snapshot, pick)?;
     }
 }
 
