@@ -278,7 +278,6 @@ fn hostile_names_are_inert_in_every_format() {
 
 #[test]
 fn errors_are_one_line() {
-    iamsim(&["graph"]).expect_error(&["--user", "--changes"]);
     iamsim(&["graph", "--user", "nobody@acme.example"]).expect_error(&["nobody@acme.example"]);
     iamsim(&["graph", "--user", "ana@acme.example", "--action", "nope"])
         .expect_error(&["--action"]);
@@ -357,4 +356,49 @@ fn hostile_names_are_inert_in_markdown_mermaid() {
         !block.contains("\nclick") && !block.contains("```"),
         "{block}"
     );
+}
+
+/// With no --user, --changes or change, the whole organization: every entity of the snapshot
+/// once, every membership, attachment and trust of it as an edge; valid for Graphviz.
+#[test]
+fn the_whole_organization() {
+    let demo: serde_json::Value =
+        serde_json::from_str(include_str!("../crates/cli/demo.json")).expect("demo JSON");
+    let list = |key: &str| demo[key].as_array().cloned().unwrap_or_default();
+    let ids = |key: &str, field: &str| -> Vec<String> {
+        list(key)
+            .iter()
+            .flat_map(|e| e[field].as_array().cloned().unwrap_or_default())
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let statements: usize = list("policies")
+        .iter()
+        .map(|p| match &p["policy_document"]["Statement"] {
+            serde_json::Value::Array(a) => a.len(),
+            _ => 1,
+        })
+        .sum();
+    let g = json(&graph(&[], "json"));
+    let nodes = g["nodes"].as_array().unwrap();
+    let edges = g["edges"].as_array().unwrap();
+    let entities =
+        list("users").len() + list("groups").len() + list("roles").len() + list("policies").len();
+    assert_eq!(nodes.len(), entities + statements, "{g:#}");
+    let count = |relation: &str| edges.iter().filter(|e| e["relation"] == relation).count();
+    assert_eq!(count("member"), ids("groups", "members").len());
+    assert_eq!(count("holds"), statements);
+    assert_eq!(
+        count("attached"),
+        ids("users", "policies").len()
+            + ids("groups", "policies").len()
+            + ids("roles", "policies").len()
+    );
+    assert_eq!(
+        count("has_role"),
+        ids("users", "roles").len() + ids("groups", "roles").len()
+    );
+    assert_eq!(count("may_assume"), list("role_trusts").len());
+    let svg = dot_svg(&graph(&[], "dot"));
+    assert!(svg.contains("<svg"), "{svg}");
 }

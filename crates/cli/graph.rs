@@ -144,10 +144,9 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
             graph::of_impact(&org.simulate_with(&changes, &options)?)
         }
         (None, None, None) => {
-            return Err(Failure::new(
-                "graph needs --user USER (with --action for one decision), --changes FILE or a change subcommand (`iamsim graph remove-member ...`)"
-                    .to_string(),
-            ))
+            // The whole organization, as compiled (so that it loads or fails as every command).
+            let (snapshot, _org) = crate::load_with_snapshot(&input)?;
+            graph::of_snapshot(&snapshot)
         }
     };
     match args.format {

@@ -1241,6 +1241,11 @@ fn query_failure(error: iamsim_core::QueryError) -> Failure {
 
 /// Reads the snapshot (or the demo) and the catalogue, and compiles.
 fn load(input: &Input) -> Result<Org, Failure> {
+    load_with_snapshot(input).map(|(_, org)| org)
+}
+
+/// [`load`], keeping the snapshot it compiled.
+pub(crate) fn load_with_snapshot(input: &Input) -> Result<(Snapshot, Org), Failure> {
     let catalogue = catalogue(&input.common)?;
     let (snapshot, origin) = match &input.snapshot {
         None => {
@@ -1249,7 +1254,8 @@ fn load(input: &Input) -> Result<Org, Failure> {
         }
         Some(path) => (read_snapshot(path)?, path.display().to_string()),
     };
-    compile(&snapshot, &origin, &catalogue, &input.common)
+    let org = compile(&snapshot, &origin, &catalogue, &input.common)?;
+    Ok((snapshot, org))
 }
 
 /// Whether to colour what goes to stdout (tables).

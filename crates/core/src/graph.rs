@@ -43,12 +43,13 @@ use petgraph::graph::NodeIndex;
 use petgraph::Graph;
 use serde::Serialize;
 
+use crate::model::Snapshot;
 use crate::policy::Effect;
 use crate::report::{
     Assumable, Diff, Effective, Explanation, Impact, Path, Redundancy, Step, StepKind, WhoCan,
 };
 
-/// The access graph of one report.
+/// The access graph of one report, or of a whole organization ([`of_snapshot`]).
 pub type AccessGraph = Graph<Node, EdgeKind>;
 
 /// What a node stands for. The variant order is the order nodes sort in: from the user towards
@@ -319,6 +320,143 @@ struct EdgeSeen {
     kept: bool,
     gained: bool,
     plain: bool,
+}
+
+/// The graph of a whole organization as its snapshot describes it: every user, group, role,
+/// policy and statement, even those nothing reaches, with memberships, role attachments, trusts
+/// (may-assume) and policy attachments. A reference to an id the snapshot does not hold is left
+/// out, as compiling drops it; only the edge from a policy to a Deny statement is marked `deny`
+/// (which paths a Deny decides is a question for one user: [`of_effective`]).
+pub fn of_snapshot(snapshot: &Snapshot) -> AccessGraph {
+    let entity = |kind: NodeKind, id: &str, label: &str| Node {
+        kind,
+        id: id.to_string(),
+        label: label.to_string(),
+        effect: None,
+    };
+    let index = |nodes: Vec<Node>| -> BTreeMap<String, Node> {
+        nodes.into_iter().map(|n| (n.id.clone(), n)).collect()
+    };
+    let users = index(
+        snapshot
+            .users
+            .iter()
+            .map(|u| entity(NodeKind::User, &u.id, &u.email))
+            .collect(),
+    );
+    let groups = index(
+        snapshot
+            .groups
+            .iter()
+            .map(|g| entity(NodeKind::Group, &g.id, &g.display_name))
+            .collect(),
+    );
+    let roles = index(
+        snapshot
+            .roles
+            .iter()
+            .map(|r| entity(NodeKind::Role, &r.id, &r.name))
+            .collect(),
+    );
+    let policies = index(
+        snapshot
+            .policies
+            .iter()
+            .map(|p| entity(NodeKind::Policy, &p.id, &p.name))
+            .collect(),
+    );
+    let mut b = Builder::default();
+    for node in users
+        .values()
+        .chain(groups.values())
+        .chain(roles.values())
+        .chain(policies.values())
+    {
+        b.node(node.clone());
+    }
+    let link = |b: &mut Builder, from: &Node, to: Option<&Node>, relation: Relation| {
+        if let Some(to) = to {
+            let (from, to) = (b.node(from.clone()), b.node(to.clone()));
+            b.edge(from, to, relation, false, Mark::Plain);
+        }
+    };
+    for policy in &snapshot.policies {
+        let from = b.node(policies[&policy.id].clone());
+        for (i, statement) in policy
+            .policy_document
+            .statement
+            .as_slice()
+            .iter()
+            .enumerate()
+        {
+            let effect = match statement.effect.as_str() {
+                "Deny" => Effect::Deny,
+                _ => Effect::Allow,
+            };
+            let to = b.node(Node {
+                kind: NodeKind::Statement,
+                id: format!("{}#{i}", policy.id),
+                label: format!("statement {i}"),
+                effect: Some(effect),
+            });
+            b.edge(
+                from.clone(),
+                to,
+                Relation::Holds,
+                effect == Effect::Deny,
+                Mark::Plain,
+            );
+        }
+    }
+    for user in &snapshot.users {
+        let from = &users[&user.id];
+        for id in &user.policies {
+            link(&mut b, from, policies.get(id), Relation::Attached);
+        }
+        for id in &user.roles {
+            link(&mut b, from, roles.get(id), Relation::HasRole);
+        }
+    }
+    for group in &snapshot.groups {
+        let node = &groups[&group.id];
+        for id in &group.members {
+            if let Some(user) = users.get(id) {
+                link(&mut b, user, Some(node), Relation::Member);
+            }
+        }
+        for id in &group.policies {
+            link(&mut b, node, policies.get(id), Relation::Attached);
+        }
+        for id in &group.roles {
+            link(&mut b, node, roles.get(id), Relation::HasRole);
+        }
+    }
+    for role in &snapshot.roles {
+        for id in &role.policies {
+            link(
+                &mut b,
+                &roles[&role.id],
+                policies.get(id),
+                Relation::Attached,
+            );
+        }
+    }
+    for trust in &snapshot.role_trusts {
+        let Some(role) = roles.get(&trust.role_id) else {
+            continue;
+        };
+        let trusted = [
+            trust.trusted_user_id.as_ref().and_then(|id| users.get(id)),
+            trust
+                .trusted_group_id
+                .as_ref()
+                .and_then(|id| groups.get(id)),
+        ];
+        for from in trusted.into_iter().flatten() {
+            link(&mut b, from, Some(role), Relation::MayAssume);
+        }
+    }
+    b.finish()
 }
 
 /// Collects nodes and edges in sorted maps, so that the finished graph's indexes follow content.
