@@ -393,6 +393,11 @@ pub(crate) fn user_line(user: &UserSummary) -> String {
     if user.suspended {
         flags.push("suspended");
     }
+    if user.root_by_acl() {
+        flags.push("root-equivalent by legacy ACL");
+    } else if !user.legacy_acls.is_empty() {
+        flags.push("legacy ACLs");
+    }
     let flags = if flags.is_empty() {
         String::new()
     } else {
@@ -466,6 +471,9 @@ pub fn effective(report: &Effective, mode: Mode) -> String {
     }
     let mut doc = Doc::new(mode);
     doc.title(&user_line(&report.user));
+    for note in report.user.notes() {
+        doc.line(0, &note);
+    }
     if report.user.suspended && !report.user.root {
         doc.line(0, "suspended: no access; assignments are kept");
     }
@@ -536,6 +544,9 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
     if let Some(note) = &report.note {
         doc.line(1, note);
     }
+    for note in report.user.notes() {
+        doc.line(1, &note);
+    }
     for path in &report.deny {
         doc.line(1, &format!("deny via {}", path_text(path)));
     }
@@ -601,6 +612,9 @@ fn user_impact(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &ImpactV
 }
 
 fn user_details(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &ImpactView) {
+    for note in user.notes() {
+        doc.line(1, &note);
+    }
     if let Some(note) = &user.note {
         doc.line(1, note);
         if user.is_empty() {
@@ -869,6 +883,9 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
     doc.section(0, "32", "ALLOWED", report.allowed.len(), "");
     for entry in &report.allowed {
         doc.line(1, &user_line(&entry.user));
+        for note in entry.user.notes() {
+            doc.line(2, &note);
+        }
         for path in &entry.via {
             doc.line(2, &format!("via {}", path_text(path)));
         }
@@ -885,11 +902,29 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
     );
     for entry in &report.denied {
         doc.line(1, &user_line(&entry.user));
+        for note in entry.user.notes() {
+            doc.line(2, &note);
+        }
         for path in &entry.via {
             doc.line(2, &format!("deny via {}", path_text(path)));
         }
         for path in &entry.overridden {
             doc.line(2, &format!("overridden allow via {}", path_text(path)));
+        }
+    }
+    if !report.root_equivalent.is_empty() {
+        doc.section(
+            0,
+            "35",
+            "ROOT-EQUIVALENT BY LEGACY ACL",
+            report.root_equivalent.len(),
+            ": not allowed by IAM, allowed anyway",
+        );
+        for user in &report.root_equivalent {
+            doc.line(1, &user_line(user));
+            for note in user.notes() {
+                doc.line(2, &note);
+            }
         }
     }
     doc.mermaid(

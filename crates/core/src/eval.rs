@@ -441,6 +441,7 @@ impl Org {
             service_user: node.service_user,
             suspended: node.suspended,
             root: self.root == Some(user),
+            legacy_acls: node.legacy_acls.clone(),
         }
     }
 

@@ -93,6 +93,8 @@ pub(crate) struct UserNode {
     pub(crate) roles: Vec<RoleIx>,
     /// Groups the user is a member of, in snapshot order.
     pub(crate) groups: Vec<GroupIx>,
+    /// Legacy ACLs (`users[].acls`), sorted, each once; empty when none or not known.
+    pub(crate) legacy_acls: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -590,6 +592,12 @@ impl Org {
                     policies,
                     roles,
                     groups: Vec::new(),
+                    legacy_acls: {
+                        let mut acls = user.legacy_acls().to_vec();
+                        acls.sort();
+                        acls.dedup();
+                        acls
+                    },
                 },
             );
         }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::QueryError;
 use crate::eval::{Grants, Overlay};
 use crate::idx::{Arena, Idx, IdxRange, IdxVec};
+use crate::model::ROOT_EQUIVALENT_ACL;
 use crate::org::{
     GroupIx, GroupNode, Org, PolicyIx, PolicyNode, RoleNode, StatementNode, TrustIx, UserIx,
     UserKey,
@@ -14,7 +15,7 @@ use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
     Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank,
     RankedRemoval, Redundancy, RedundantEdge, ShadowedStatement, UserDiff, UserPaths, UserRef,
-    WhoCan, SCHEMA_VERSION,
+    UserSummary, WhoCan, SCHEMA_VERSION,
 };
 use crate::simulate::{Change, Holder, Principal};
 
@@ -68,6 +69,7 @@ impl Org {
                 .map(|(i, _)| self.universe[i as usize].to_string()),
             allowed: Vec::new(),
             denied: Vec::new(),
+            root_equivalent: Vec::new(),
         };
         let none = Overlay::none();
         for user in self.users.indices() {
@@ -113,6 +115,21 @@ impl Org {
         }
         report.allowed.sort_by(|a, b| a.user.id.cmp(&b.user.id));
         report.denied.sort_by(|a, b| a.user.id.cmp(&b.user.id));
+        // Legacy ACLs are not IAM: a root-equivalent one lets its holder do anything.
+        let allowed: BTreeSet<&str> = report.allowed.iter().map(|u| u.user.id.as_str()).collect();
+        let root_equivalent: Vec<UserSummary> = self
+            .users
+            .indices()
+            .filter(|&user| {
+                let node = &self.users[user];
+                !node.suspended
+                    && node.legacy_acls.iter().any(|a| a == ROOT_EQUIVALENT_ACL)
+                    && !allowed.contains(self.users.id(user))
+            })
+            .map(|user| self.user_summary(user))
+            .collect();
+        report.root_equivalent = root_equivalent;
+        report.root_equivalent.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(report)
     }
 
