@@ -172,3 +172,150 @@ fn what_if_removing_iam_access_says_the_acl_stays() {
     );
     says(&args, &[ROOT_EQUIVALENT, "in fact they lose nothing"]);
 }
+
+/// The `conditional` list of a user object, as `(effect, statement, index, keys)`.
+fn conditional(user: &Value) -> Vec<(String, u64, Option<u64>, Vec<String>)> {
+    let Some(list) = user.get("conditional") else {
+        return Vec::new();
+    };
+    list.as_array()
+        .expect("conditional")
+        .iter()
+        .map(|c| {
+            assert_eq!(c["policy"], json!({"id": "p-cond", "name": "office-hours"}));
+            (
+                c["effect"].as_str().expect("effect").to_string(),
+                c["statement"].as_u64().expect("statement"),
+                c["index"].as_u64(),
+                c["keys"]
+                    .as_array()
+                    .expect("keys")
+                    .iter()
+                    .map(|k| k.as_str().expect("key").to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn allow0() -> (String, u64, Option<u64>, Vec<String>) {
+    ("Allow".into(), 0, None, vec!["Condition".into()])
+}
+
+fn deny1() -> (String, u64, Option<u64>, Vec<String>) {
+    ("Deny".into(), 1, Some(0), vec!["Condition".into()])
+}
+
+const ALLOW_NOTE: &str = "statement 0 is an Allow with `Condition`, which iamsim does not evaluate: counted as not applying, though it may";
+const DENY_NOTE: &str = "statement 1 (#0 here) is a Deny with `Condition`, which iamsim does not evaluate: counted as applying, though it may not";
+
+/// Markdown escapes backticks: the notes without them.
+fn plain(note: &str) -> String {
+    note.replace('`', "")
+}
+
+fn says_note(args: &[&str], notes: &[&str]) {
+    for format in FORMATS {
+        let out = text_of(args, format).replace("\\`", "").replace('`', "");
+        let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        for note in notes {
+            assert!(
+                words.contains(&plain(note)),
+                "{args:?} --format {format} does not say {note:?}:\n{out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn effective_marks_conditional_statements() {
+    let kim = json_of(&["effective", "--user", "u-kim"]);
+    assert_eq!(conditional(&kim["user"]), [allow0(), deny1()]);
+    // The Deny counts as applying, the Allow as not: the answers as before.
+    assert_eq!(kim["denied"][0]["action"], "compute.instance.Create");
+    assert!(kim["allowed"]
+        .as_array()
+        .expect("allowed")
+        .iter()
+        .all(|e| e["action"] != "compute.instance.Delete"));
+    says_note(&["effective", "--user", "u-kim"], &[ALLOW_NOTE, DENY_NOTE]);
+    // Not reached by the policy: nothing conditional.
+    assert!(conditional(&json_of(&["effective", "--user", "u-bea"])["user"]).is_empty());
+}
+
+#[test]
+fn explain_marks_the_statements_touching_the_answer() {
+    let args = [
+        "explain",
+        "--user",
+        "u-kim",
+        "--action",
+        "compute.instance.Create",
+    ];
+    let report = json_of(&args);
+    assert_eq!(report["decision"], "explicit_deny");
+    assert_eq!(conditional(&report["user"]), [deny1()]);
+    says_note(&args, &[DENY_NOTE]);
+    let args = [
+        "explain",
+        "--user",
+        "u-kim",
+        "--action",
+        "compute.instance.Delete",
+    ];
+    let report = json_of(&args);
+    assert_eq!(report["decision"], "implicit_deny");
+    assert_eq!(conditional(&report["user"]), [allow0()]);
+    says_note(&args, &[ALLOW_NOTE]);
+    // An answer no conditional statement touches is not marked.
+    let args = [
+        "explain",
+        "--user",
+        "u-kim",
+        "--action",
+        "compute.instance.Read",
+    ];
+    assert!(conditional(&json_of(&args)["user"]).is_empty());
+    for format in FORMATS {
+        assert!(!text_of(&args, format).contains("conditional"), "{format}");
+    }
+}
+
+#[test]
+fn who_can_marks_conditional_answers() {
+    let args = ["who-can", "--action", "compute.instance.Create"];
+    let report = json_of(&args);
+    let kim = &report["denied"][0];
+    assert_eq!(kim["user"]["id"], "u-kim");
+    assert_eq!(conditional(&kim["user"]), [deny1()]);
+    assert!(report.get("may_be_allowed").is_none());
+    says_note(&args, &[DENY_NOTE]);
+    // Allowed by nobody but a conditional Allow: listed apart.
+    let args = ["who-can", "--action", "compute.instance.Delete"];
+    let report = json_of(&args);
+    let may = report["may_be_allowed"].as_array().expect("may_be_allowed");
+    assert_eq!(may.len(), 1);
+    assert_eq!(may[0]["id"], "u-kim");
+    assert_eq!(conditional(&may[0]), [allow0()]);
+    says(&args, &["may be allowed (1)"]);
+    says_note(&args, &[ALLOW_NOTE]);
+}
+
+#[test]
+fn impact_marks_users_a_conditional_statement_reaches() {
+    let args = [
+        "impact",
+        "remove-member",
+        "--group",
+        "Ops",
+        "--user",
+        "u-kim",
+    ];
+    let report = json_of(&args);
+    assert_eq!(report["users"][0]["user"]["id"], "u-kim");
+    assert_eq!(
+        conditional(&report["users"][0]["user"]),
+        [allow0(), deny1()]
+    );
+    says_note(&args, &[ALLOW_NOTE, DENY_NOTE]);
+}

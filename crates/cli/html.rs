@@ -575,6 +575,17 @@ pub fn who_can(report: &WhoCan) -> String {
             }
         }
     }
+    if !report.may_be_allowed.is_empty() {
+        page.h2(&format!(
+            "May be allowed ({}): by an Allow with a condition iamsim does not evaluate",
+            report.may_be_allowed.len()
+        ));
+        for user in &report.may_be_allowed {
+            for note in user.notes() {
+                page.note(&format!("{}: {note}", render::user_line(user)));
+            }
+        }
+    }
     page.finish(&title)
 }
 

@@ -398,6 +398,9 @@ pub(crate) fn user_line(user: &UserSummary) -> String {
     } else if !user.legacy_acls.is_empty() {
         flags.push("legacy ACLs");
     }
+    if !user.conditional.is_empty() {
+        flags.push("conditional");
+    }
     let flags = if flags.is_empty() {
         String::new()
     } else {
@@ -921,6 +924,21 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
             ": not allowed by IAM, allowed anyway",
         );
         for user in &report.root_equivalent {
+            doc.line(1, &user_line(user));
+            for note in user.notes() {
+                doc.line(2, &note);
+            }
+        }
+    }
+    if !report.may_be_allowed.is_empty() {
+        doc.section(
+            0,
+            "33",
+            "MAY BE ALLOWED",
+            report.may_be_allowed.len(),
+            ": by an Allow with a condition iamsim does not evaluate",
+        );
+        for user in &report.may_be_allowed {
             doc.line(1, &user_line(user));
             for note in user.notes() {
                 doc.line(2, &note);

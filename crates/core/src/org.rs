@@ -246,6 +246,8 @@ pub struct Org {
     lookup: Lookup,
     /// The stamp of this organization's keys.
     stamp: Stamp,
+    /// Statements with keys iamsim does not evaluate, from `crawl.unevaluated_statements`.
+    pub(crate) conditionals: Vec<crate::conditional::ConditionalNode>,
 }
 
 /// The positions of the entities that share one key, in snapshot order, by the key's hash.
@@ -772,6 +774,9 @@ impl Org {
             precedence: options.precedence,
             lookup: Lookup::default(),
             stamp: Stamp::fresh(),
+            conditionals: crate::conditional::read(snapshot.crawl.as_ref(), |id| {
+                policy_ix.get(id).map(|&ix| Idx::new(ix))
+            }),
         };
         org.lookup = Lookup::new(&org);
         org.fold();

@@ -70,6 +70,7 @@ impl Org {
             allowed: Vec::new(),
             denied: Vec::new(),
             root_equivalent: Vec::new(),
+            may_be_allowed: Vec::new(),
         };
         let none = Overlay::none();
         for user in self.users.indices() {
@@ -130,7 +131,38 @@ impl Org {
             .collect();
         report.root_equivalent = root_equivalent;
         report.root_equivalent.sort_by(|a, b| a.id.cmp(&b.id));
+        if !self.conditionals.is_empty() {
+            self.mark_conditional(&mut report, &asked, &key);
+        }
         Ok(report)
+    }
+
+    /// Narrows each listed user's `conditional` to the statements touching `asked` on `key`,
+    /// and lists the users a conditional Allow alone may allow.
+    fn mark_conditional(&self, report: &mut WhoCan, asked: &ActionPattern, key: &ResourcePattern) {
+        let mut listed = BTreeSet::new();
+        let users = report.allowed.iter_mut().chain(report.denied.iter_mut());
+        for user in users
+            .map(|u| &mut u.user)
+            .chain(report.root_equivalent.iter_mut())
+        {
+            let Some(ix) = self.users.find(&user.id) else {
+                continue;
+            };
+            user.conditional = self.conditional_for(ix, Some((asked, key)));
+            listed.insert(ix);
+        }
+        for user in self.users.indices() {
+            if listed.contains(&user) {
+                continue;
+            }
+            let conditional = self.conditional_for(user, Some((asked, key)));
+            if conditional.iter().any(|c| c.effect == "Allow") {
+                let mut summary = self.user_summary(user);
+                summary.conditional = conditional;
+                report.may_be_allowed.push(summary);
+            }
+        }
     }
 
     /// Every single removal of an attachment or membership of the organization, as a change.

@@ -282,6 +282,8 @@ fn summary(snapshot: &Snapshot, user_id: &str) -> UserSummary {
             acls.dedup();
             acls
         },
+        // The reference reads no crawl record.
+        conditional: Vec::new(),
     }
 }
 

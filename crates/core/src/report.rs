@@ -97,6 +97,54 @@ pub struct UserSummary {
     /// Left out of JSON when empty (none held, or not known).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub legacy_acls: Vec<String>,
+    /// The statements with keys iamsim does not evaluate (such as `Condition`) that touch this
+    /// answer: those of the policies giving the user standing access, and in `explain` and
+    /// `who-can` only those covering the action and resource asked about. The answer is
+    /// conditional on them: an Allow counted as not applying may apply, a Deny counted as
+    /// applying may not. Sorted by policy and statement; left out of JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditional: Vec<Conditional>,
+}
+
+/// A policy statement with keys iamsim does not evaluate (such as `Condition`), as
+/// `iamsim vultr fetch` records it in `crawl.unevaluated_statements`, and how answers read it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Conditional {
+    /// The policy holding it.
+    pub policy: EntityRef,
+    /// Its index in the document as Vultr sent it.
+    pub statement: u32,
+    /// Its index in the snapshot's document, the one paths name: a Deny, kept as if
+    /// unconditional. `null` for an Allow, left out of the document.
+    pub index: Option<u32>,
+    /// `Allow` (counted as not applying: it may allow more) or `Deny` (counted as applying: it
+    /// may deny less).
+    pub effect: String,
+    /// The keys iamsim does not evaluate, sorted.
+    pub keys: Vec<String>,
+}
+
+impl Conditional {
+    /// What the statement means for the answer, in one sentence.
+    pub fn note(&self) -> String {
+        let keys = acl_list(&self.keys);
+        let name = if self.policy.name == self.policy.id {
+            format!("`{}`", self.policy.id)
+        } else {
+            format!("`{}` ({})", self.policy.name, self.policy.id)
+        };
+        match self.index {
+            Some(index) if self.effect == "Deny" => format!(
+                "conditional: policy {name} statement {} (#{index} here) is a Deny with {keys}, which iamsim does not evaluate: counted as applying, though it may not",
+                self.statement
+            ),
+            _ => format!(
+                "conditional: policy {name} statement {} is an {} with {keys}, which iamsim does not evaluate: counted as not applying, though it may",
+                self.statement, self.effect
+            ),
+        }
+    }
 }
 
 impl UserSummary {
@@ -127,14 +175,17 @@ impl UserSummary {
         })
     }
 
-    /// Every note an answer about the user carries: [`UserSummary::legacy_note`] first.
+    /// Every note an answer about the user carries: [`UserSummary::legacy_note`] first, then
+    /// [`Conditional::note`] of each statement in `conditional`.
     pub fn notes(&self) -> Vec<String> {
         self.notes_with(None)
     }
 
     /// [`UserSummary::notes`], with `legacy` in place of the legacy-ACL note when given.
     fn notes_with(&self, legacy: Option<String>) -> Vec<String> {
-        legacy.or_else(|| self.legacy_note()).into_iter().collect()
+        let mut notes: Vec<String> = legacy.or_else(|| self.legacy_note()).into_iter().collect();
+        notes.extend(self.conditional.iter().map(Conditional::note));
+        notes
     }
 
     /// For a user who loses IAM access in a what-if (`lost` pairs or assumable roles) and
@@ -893,6 +944,12 @@ pub struct WhoCan {
     /// out of JSON when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub root_equivalent: Vec<UserSummary>,
+    /// Users in neither list whom an Allow with keys iamsim does not evaluate (such as
+    /// `Condition`) covering this action and resource reaches: counted as not applying, it may,
+    /// and then they are allowed (their `conditional` names it). Sorted by id; left out of JSON
+    /// when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub may_be_allowed: Vec<UserSummary>,
 }
 
 /// An attachment or membership whose removal loses nothing for anyone.
