@@ -158,6 +158,12 @@ fn what_if_removing_iam_access_says_the_acl_stays() {
             "the change does not touch them, so what they give stays",
         ],
     );
+    // Markdown shows the names as code, not as escaped backquotes.
+    let markdown = text_of(&args, "markdown");
+    assert!(
+        markdown.contains("- keeps legacy ACLs `billing`: "),
+        "{markdown}"
+    );
     let args = [
         "impact",
         "remove-member",

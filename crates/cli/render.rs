@@ -156,6 +156,21 @@ impl Doc {
         }
     }
 
+    /// A note from the library (`UserSummary::notes`): prose whose backquoted parts Markdown
+    /// shows as code. `text` is raw.
+    fn note(&mut self, depth: usize, text: &str) {
+        if self.markdown() {
+            let markup: String = text
+                .split('`')
+                .enumerate()
+                .map(|(i, part)| if i % 2 == 1 { code(part) } else { md(part) })
+                .collect();
+            self.item(depth, &markup);
+        } else {
+            self.line(depth, text);
+        }
+    }
+
     /// A line of prose made of spans, for text that mixes words with names or patterns.
     fn spans(&mut self, depth: usize, spans: &[Span]) {
         if self.markdown() {
@@ -475,7 +490,7 @@ pub fn effective(report: &Effective, mode: Mode) -> String {
     let mut doc = Doc::new(mode);
     doc.title(&user_line(&report.user));
     for note in report.user.notes() {
-        doc.line(0, &note);
+        doc.note(0, &note);
     }
     if report.user.suspended && !report.user.root {
         doc.line(0, "suspended: no access; assignments are kept");
@@ -548,7 +563,7 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
         doc.line(1, note);
     }
     for note in report.user.notes() {
-        doc.line(1, &note);
+        doc.note(1, &note);
     }
     for path in &report.deny {
         doc.line(1, &format!("deny via {}", path_text(path)));
@@ -616,7 +631,7 @@ fn user_impact(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &ImpactV
 
 fn user_details(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &ImpactView) {
     for note in user.notes() {
-        doc.line(1, &note);
+        doc.note(1, &note);
     }
     if let Some(note) = &user.note {
         doc.line(1, note);
@@ -887,7 +902,7 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
     for entry in &report.allowed {
         doc.line(1, &user_line(&entry.user));
         for note in entry.user.notes() {
-            doc.line(2, &note);
+            doc.note(2, &note);
         }
         for path in &entry.via {
             doc.line(2, &format!("via {}", path_text(path)));
@@ -906,7 +921,7 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
     for entry in &report.denied {
         doc.line(1, &user_line(&entry.user));
         for note in entry.user.notes() {
-            doc.line(2, &note);
+            doc.note(2, &note);
         }
         for path in &entry.via {
             doc.line(2, &format!("deny via {}", path_text(path)));
@@ -926,7 +941,7 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
         for user in &report.root_equivalent {
             doc.line(1, &user_line(user));
             for note in user.notes() {
-                doc.line(2, &note);
+                doc.note(2, &note);
             }
         }
     }
@@ -941,7 +956,7 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
         for user in &report.may_be_allowed {
             doc.line(1, &user_line(user));
             for note in user.notes() {
-                doc.line(2, &note);
+                doc.note(2, &note);
             }
         }
     }
