@@ -17,6 +17,7 @@ mod generate;
 mod graph;
 mod grouped;
 mod html;
+mod legacy;
 mod output;
 mod precedence;
 mod progress;

@@ -474,6 +474,26 @@ fn a_statement_with_a_condition_is_kept_read_conservatively_and_does_not_abort()
         "ana@small.example",
     ])
     .expect_code(0);
+    // ... and marks the answers the set-aside statements touch as conditional.
+    let explained = crate::util::iamsim(&[
+        "explain",
+        "--snapshot",
+        out,
+        "--user",
+        "ana@small.example",
+        "--action",
+        "compute.instance.Create",
+        "--format",
+        "json",
+    ])
+    .json();
+    assert_eq!(explained["decision"], "explicit_deny");
+    assert_eq!(
+        explained["user"]["conditional"],
+        serde_json::json!([{"policy": {"id": "p-compute", "name": compute.name},
+            "statement": 1, "index": 1, "effect": "Deny", "keys": ["Condition"]}]),
+        "{explained:#}"
+    );
 
     // remove-member refuses: the statement's policy reaches Ana.
     let server = fake();

@@ -387,6 +387,9 @@ pub fn effective(report: &Effective) -> String {
             "",
         ),
     ]);
+    for note in report.user.notes() {
+        page.note(&note);
+    }
     if report.user.suspended && !report.user.root {
         page.note("suspended: no access; assignments are kept");
     }
@@ -462,6 +465,9 @@ pub fn explain(report: &Explanation) -> String {
     }
     if let Some(note) = &report.note {
         page.note(note);
+    }
+    for note in report.user.notes() {
+        page.note(&note);
     }
     page.graph(
         1,
@@ -553,6 +559,33 @@ pub fn who_can(report: &WhoCan) -> String {
     page.h2("Users");
     let left = page.table(&["User", "Decision", "Paths"], rows(all));
     page.left_out(left, "users", "--format json gives every user");
+    for u in report.allowed.iter().chain(&report.denied) {
+        for note in u.user.notes() {
+            page.note(&format!("{}: {note}", render::user_line(&u.user)));
+        }
+    }
+    if !report.root_equivalent.is_empty() {
+        page.h2(&format!(
+            "Root-equivalent by legacy ACL ({}): not allowed by IAM, allowed anyway",
+            report.root_equivalent.len()
+        ));
+        for user in &report.root_equivalent {
+            for note in user.notes() {
+                page.note(&format!("{}: {note}", render::user_line(user)));
+            }
+        }
+    }
+    if !report.may_be_allowed.is_empty() {
+        page.h2(&format!(
+            "May be allowed ({}): by an Allow with a condition iamsim does not evaluate",
+            report.may_be_allowed.len()
+        ));
+        for user in &report.may_be_allowed {
+            for note in user.notes() {
+                page.note(&format!("{}: {note}", render::user_line(user)));
+            }
+        }
+    }
     page.finish(&title)
 }
 
@@ -977,6 +1010,9 @@ fn user_block(report: &Impact, user: &UserImpact, view: &ImpactView) -> String {
     );
     if let Some(note) = &user.note {
         let _ = writeln!(block, "<p class=\"note\">{}</p>", esc(note));
+    }
+    for note in user.notes() {
+        let _ = writeln!(block, "<p class=\"note\">{}</p>", esc(&note));
     }
     let kept: &[GroupedEntry] = if view.show_kept { &user.kept } else { &[] };
     let lists = [

@@ -156,6 +156,21 @@ impl Doc {
         }
     }
 
+    /// A note from the library (`UserSummary::notes`): prose whose backquoted parts Markdown
+    /// shows as code. `text` is raw.
+    fn note(&mut self, depth: usize, text: &str) {
+        if self.markdown() {
+            let markup: String = text
+                .split('`')
+                .enumerate()
+                .map(|(i, part)| if i % 2 == 1 { code(part) } else { md(part) })
+                .collect();
+            self.item(depth, &markup);
+        } else {
+            self.line(depth, text);
+        }
+    }
+
     /// A line of prose made of spans, for text that mixes words with names or patterns.
     fn spans(&mut self, depth: usize, spans: &[Span]) {
         if self.markdown() {
@@ -393,6 +408,14 @@ pub(crate) fn user_line(user: &UserSummary) -> String {
     if user.suspended {
         flags.push("suspended");
     }
+    if user.root_by_acl() {
+        flags.push("root-equivalent by legacy ACL");
+    } else if !user.legacy_acls.is_empty() {
+        flags.push("legacy ACLs");
+    }
+    if !user.conditional.is_empty() {
+        flags.push("conditional");
+    }
     let flags = if flags.is_empty() {
         String::new()
     } else {
@@ -466,6 +489,9 @@ pub fn effective(report: &Effective, mode: Mode) -> String {
     }
     let mut doc = Doc::new(mode);
     doc.title(&user_line(&report.user));
+    for note in report.user.notes() {
+        doc.note(0, &note);
+    }
     if report.user.suspended && !report.user.root {
         doc.line(0, "suspended: no access; assignments are kept");
     }
@@ -536,6 +562,9 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
     if let Some(note) = &report.note {
         doc.line(1, note);
     }
+    for note in report.user.notes() {
+        doc.note(1, &note);
+    }
     for path in &report.deny {
         doc.line(1, &format!("deny via {}", path_text(path)));
     }
@@ -601,6 +630,9 @@ fn user_impact(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &ImpactV
 }
 
 fn user_details(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &ImpactView) {
+    for note in user.notes() {
+        doc.note(1, &note);
+    }
     if let Some(note) = &user.note {
         doc.line(1, note);
         if user.is_empty() {
@@ -869,6 +901,9 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
     doc.section(0, "32", "ALLOWED", report.allowed.len(), "");
     for entry in &report.allowed {
         doc.line(1, &user_line(&entry.user));
+        for note in entry.user.notes() {
+            doc.note(2, &note);
+        }
         for path in &entry.via {
             doc.line(2, &format!("via {}", path_text(path)));
         }
@@ -885,11 +920,44 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
     );
     for entry in &report.denied {
         doc.line(1, &user_line(&entry.user));
+        for note in entry.user.notes() {
+            doc.note(2, &note);
+        }
         for path in &entry.via {
             doc.line(2, &format!("deny via {}", path_text(path)));
         }
         for path in &entry.overridden {
             doc.line(2, &format!("overridden allow via {}", path_text(path)));
+        }
+    }
+    if !report.root_equivalent.is_empty() {
+        doc.section(
+            0,
+            "35",
+            "ROOT-EQUIVALENT BY LEGACY ACL",
+            report.root_equivalent.len(),
+            ": not allowed by IAM, allowed anyway",
+        );
+        for user in &report.root_equivalent {
+            doc.line(1, &user_line(user));
+            for note in user.notes() {
+                doc.note(2, &note);
+            }
+        }
+    }
+    if !report.may_be_allowed.is_empty() {
+        doc.section(
+            0,
+            "33",
+            "MAY BE ALLOWED",
+            report.may_be_allowed.len(),
+            ": by an Allow with a condition iamsim does not evaluate",
+        );
+        for user in &report.may_be_allowed {
+            doc.line(1, &user_line(user));
+            for note in user.notes() {
+                doc.note(2, &note);
+            }
         }
     }
     doc.mermaid(

@@ -441,6 +441,8 @@ impl Org {
             service_user: node.service_user,
             suspended: node.suspended,
             root: self.root == Some(user),
+            legacy_acls: node.legacy_acls.clone(),
+            conditional: self.conditional_for(user, None),
         }
     }
 
@@ -612,9 +614,11 @@ impl Org {
             Some((i, false)) => (Some(i), Some(self.universe[i as usize].to_string())),
             None => (None, None),
         };
+        let mut summary = self.user_summary(user);
+        summary.conditional = self.conditional_for(user, Some((&asked, &key)));
         let mut explanation = Explanation {
             schema_version: SCHEMA_VERSION,
-            user: self.user_summary(user),
+            user: summary,
             action: action.to_string(),
             resource: resource.to_string(),
             evaluated_as,

@@ -60,6 +60,7 @@ mod bitset;
 pub mod bulk;
 pub mod catalogue;
 pub mod change;
+mod conditional;
 pub mod error;
 mod eval;
 pub mod generate;

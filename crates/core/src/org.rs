@@ -93,6 +93,8 @@ pub(crate) struct UserNode {
     pub(crate) roles: Vec<RoleIx>,
     /// Groups the user is a member of, in snapshot order.
     pub(crate) groups: Vec<GroupIx>,
+    /// Legacy ACLs (`users[].acls`), sorted, each once; empty when none or not known.
+    pub(crate) legacy_acls: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -244,6 +246,8 @@ pub struct Org {
     lookup: Lookup,
     /// The stamp of this organization's keys.
     stamp: Stamp,
+    /// Statements with keys iamsim does not evaluate, from `crawl.unevaluated_statements`.
+    pub(crate) conditionals: Vec<crate::conditional::ConditionalNode>,
 }
 
 /// The positions of the entities that share one key, in snapshot order, by the key's hash.
@@ -671,6 +675,12 @@ impl Org {
                     policies,
                     roles,
                     groups: Vec::new(),
+                    legacy_acls: {
+                        let mut acls = user.legacy_acls().to_vec();
+                        acls.sort();
+                        acls.dedup();
+                        acls
+                    },
                 },
             );
         }
@@ -844,6 +854,9 @@ impl Org {
             precedence: options.precedence,
             lookup: Lookup::default(),
             stamp: Stamp::fresh(),
+            conditionals: crate::conditional::read(snapshot.crawl.as_ref(), |id| {
+                policy_ix.get(id).map(|&ix| Idx::new(ix))
+            }),
         };
         org.lookup = Lookup::new(&org);
         org.fold();

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::QueryError;
 use crate::eval::{Grants, Overlay};
 use crate::idx::{Arena, Idx, IdxRange, IdxVec};
+use crate::model::ROOT_EQUIVALENT_ACL;
 use crate::org::{
     GroupIx, GroupKey, GroupNode, Org, PolicyIx, PolicyNode, RoleNode, StatementNode, TrustIx,
     UserIx, UserKey,
@@ -14,7 +15,7 @@ use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
     Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank,
     RankedRemoval, Redundancy, RedundantEdge, ScopeRef, ShadowedStatement, UserDiff, UserPaths,
-    UserRef, WhoCan, SCHEMA_VERSION,
+    UserRef, UserSummary, WhoCan, SCHEMA_VERSION,
 };
 use crate::simulate::{Change, Holder, Principal};
 
@@ -114,6 +115,8 @@ impl Org {
                 .map(|(i, _)| self.universe[i as usize].to_string()),
             allowed: Vec::new(),
             denied: Vec::new(),
+            root_equivalent: Vec::new(),
+            may_be_allowed: Vec::new(),
         };
         let none = Overlay::none();
         for user in self.users.indices() {
@@ -159,7 +162,53 @@ impl Org {
         }
         report.allowed.sort_by(|a, b| a.user.id.cmp(&b.user.id));
         report.denied.sort_by(|a, b| a.user.id.cmp(&b.user.id));
+        // Legacy ACLs are not IAM: a root-equivalent one lets its holder do anything.
+        let allowed: BTreeSet<&str> = report.allowed.iter().map(|u| u.user.id.as_str()).collect();
+        let root_equivalent: Vec<UserSummary> = self
+            .users
+            .indices()
+            .filter(|&user| {
+                let node = &self.users[user];
+                !node.suspended
+                    && node.legacy_acls.iter().any(|a| a == ROOT_EQUIVALENT_ACL)
+                    && !allowed.contains(self.users.id(user))
+            })
+            .map(|user| self.user_summary(user))
+            .collect();
+        report.root_equivalent = root_equivalent;
+        report.root_equivalent.sort_by(|a, b| a.id.cmp(&b.id));
+        if !self.conditionals.is_empty() {
+            self.mark_conditional(&mut report, &asked, &key);
+        }
         Ok(report)
+    }
+
+    /// Narrows each listed user's `conditional` to the statements touching `asked` on `key`,
+    /// and lists the users a conditional Allow alone may allow.
+    fn mark_conditional(&self, report: &mut WhoCan, asked: &ActionPattern, key: &ResourcePattern) {
+        let mut listed = BTreeSet::new();
+        let users = report.allowed.iter_mut().chain(report.denied.iter_mut());
+        for user in users
+            .map(|u| &mut u.user)
+            .chain(report.root_equivalent.iter_mut())
+        {
+            let Some(ix) = self.users.find(&user.id) else {
+                continue;
+            };
+            user.conditional = self.conditional_for(ix, Some((asked, key)));
+            listed.insert(ix);
+        }
+        for user in self.users.indices() {
+            if listed.contains(&user) {
+                continue;
+            }
+            let conditional = self.conditional_for(user, Some((asked, key)));
+            if conditional.iter().any(|c| c.effect == "Allow") {
+                let mut summary = self.user_summary(user);
+                summary.conditional = conditional;
+                report.may_be_allowed.push(summary);
+            }
+        }
     }
 
     /// Every single removal of an attachment or membership of the organization, as a change.

@@ -276,6 +276,14 @@ fn summary(snapshot: &Snapshot, user_id: &str) -> UserSummary {
         service_user: user.service_user,
         suspended: user.suspended,
         root: is_root(snapshot, user_id),
+        legacy_acls: {
+            let mut acls = user.legacy_acls().to_vec();
+            acls.sort();
+            acls.dedup();
+            acls
+        },
+        // The reference reads no crawl record.
+        conditional: Vec::new(),
     }
 }
 

@@ -90,6 +90,129 @@ pub struct UserSummary {
     pub suspended: bool,
     /// The organization's root user: unconditional access.
     pub root: bool,
+    /// Legacy ACLs the user holds (`users[].acls` of the snapshot), sorted. Vultr enforces
+    /// them alongside IAM, so they give access that no IAM change touches, and
+    /// [`ROOT_EQUIVALENT_ACL`](crate::model::ROOT_EQUIVALENT_ACL) is documented as equivalent
+    /// to the root user. iamsim's decisions stay IAM's own: these say what lies outside them.
+    /// Left out of JSON when empty (none held, or not known).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub legacy_acls: Vec<String>,
+    /// The statements with keys iamsim does not evaluate (such as `Condition`) that touch this
+    /// answer: those of the policies giving the user standing access, and in `explain` and
+    /// `who-can` only those covering the action and resource asked about. The answer is
+    /// conditional on them: an Allow counted as not applying may apply, a Deny counted as
+    /// applying may not. Sorted by policy and statement; left out of JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditional: Vec<Conditional>,
+}
+
+/// A policy statement with keys iamsim does not evaluate (such as `Condition`), as
+/// `iamsim vultr fetch` records it in `crawl.unevaluated_statements`, and how answers read it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Conditional {
+    /// The policy holding it.
+    pub policy: EntityRef,
+    /// Its index in the document as Vultr sent it.
+    pub statement: u32,
+    /// Its index in the snapshot's document, the one paths name: a Deny, kept as if
+    /// unconditional. `null` for an Allow, left out of the document.
+    pub index: Option<u32>,
+    /// `Allow` (counted as not applying: it may allow more) or `Deny` (counted as applying: it
+    /// may deny less).
+    pub effect: String,
+    /// The keys iamsim does not evaluate, sorted.
+    pub keys: Vec<String>,
+}
+
+impl Conditional {
+    /// What the statement means for the answer, in one sentence.
+    pub fn note(&self) -> String {
+        let keys = acl_list(&self.keys);
+        let name = if self.policy.name == self.policy.id {
+            format!("`{}`", self.policy.id)
+        } else {
+            format!("`{}` ({})", self.policy.name, self.policy.id)
+        };
+        match self.index {
+            Some(index) if self.effect == "Deny" => format!(
+                "conditional: policy {name} statement {} (#{index} here) is a Deny with {keys}, which iamsim does not evaluate: counted as applying, though it may not",
+                self.statement
+            ),
+            _ => format!(
+                "conditional: policy {name} statement {} is an {} with {keys}, which iamsim does not evaluate: counted as not applying, though it may",
+                self.statement, self.effect
+            ),
+        }
+    }
+}
+
+impl UserSummary {
+    /// Whether a legacy ACL (`manage_users`) makes the user equivalent to the root user,
+    /// whatever IAM says.
+    pub fn root_by_acl(&self) -> bool {
+        self.legacy_acls
+            .iter()
+            .any(|a| a == crate::model::ROOT_EQUIVALENT_ACL)
+    }
+
+    /// What the user's legacy ACLs mean for any answer about them, in one sentence; `None`
+    /// when they hold none.
+    pub fn legacy_note(&self) -> Option<String> {
+        if self.legacy_acls.is_empty() {
+            return None;
+        }
+        let list = acl_list(&self.legacy_acls);
+        Some(if self.root_by_acl() {
+            format!(
+                "root-equivalent: the legacy ACL `{}` is documented as equivalent to the root user, so they can do everything whatever IAM says; the answer shown is IAM's alone (ACLs: {list})",
+                crate::model::ROOT_EQUIVALENT_ACL
+            )
+        } else {
+            format!(
+                "legacy ACLs {list}: Vultr enforces them alongside IAM; what they give is not shown here, and no IAM change touches it"
+            )
+        })
+    }
+
+    /// Every note an answer about the user carries: [`UserSummary::legacy_note`] first, then
+    /// [`Conditional::note`] of each statement in `conditional`.
+    pub fn notes(&self) -> Vec<String> {
+        self.notes_with(None)
+    }
+
+    /// [`UserSummary::notes`], with `legacy` in place of the legacy-ACL note when given.
+    fn notes_with(&self, legacy: Option<String>) -> Vec<String> {
+        let mut notes: Vec<String> = legacy.or_else(|| self.legacy_note()).into_iter().collect();
+        notes.extend(self.conditional.iter().map(Conditional::note));
+        notes
+    }
+
+    /// For a user who loses IAM access in a what-if (`lost` pairs or assumable roles) and
+    /// holds legacy ACLs: that the ACLs, and what they give, stay. `None` otherwise.
+    pub fn acl_kept_note(&self, loses: bool) -> Option<String> {
+        if !loses || self.legacy_acls.is_empty() {
+            return None;
+        }
+        let list = acl_list(&self.legacy_acls);
+        Some(if self.root_by_acl() {
+            format!(
+                "keeps legacy ACLs {list}: the change does not touch them, and `{}` keeps them root-equivalent, so in fact they lose nothing",
+                crate::model::ROOT_EQUIVALENT_ACL
+            )
+        } else {
+            format!(
+                "keeps legacy ACLs {list}: the change does not touch them, so what they give stays whatever IAM loses"
+            )
+        })
+    }
+}
+
+fn acl_list(acls: &[String]) -> String {
+    acls.iter()
+        .map(|a| format!("`{}`", a.replace('`', "'")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An entity named in a result.
@@ -573,6 +696,19 @@ pub struct FlatImpact {
 }
 
 impl UserImpact {
+    /// [`UserSummary::acl_kept_note`]: the user loses IAM access but keeps legacy ACLs.
+    pub fn acl_kept_note(&self) -> Option<String> {
+        self.user
+            .acl_kept_note(self.counts.lost > 0 || !self.assumable_lost.is_empty())
+    }
+
+    /// The notes this user's block carries: [`UserSummary::notes`], with
+    /// [`UserImpact::acl_kept_note`] in place of the legacy-ACL note when the user loses
+    /// IAM access.
+    pub fn notes(&self) -> Vec<String> {
+        self.user.notes_with(self.acl_kept_note())
+    }
+
     /// Whether the change does nothing to this user.
     pub fn is_empty(&self) -> bool {
         self.counts == PairCounts::default()
@@ -582,6 +718,17 @@ impl UserImpact {
 }
 
 impl FlatUserImpact {
+    /// [`UserSummary::acl_kept_note`]: the user loses IAM access but keeps legacy ACLs.
+    pub fn acl_kept_note(&self) -> Option<String> {
+        self.user
+            .acl_kept_note(!self.lost.is_empty() || !self.assumable_lost.is_empty())
+    }
+
+    /// As [`UserImpact::notes`].
+    pub fn notes(&self) -> Vec<String> {
+        self.user.notes_with(self.acl_kept_note())
+    }
+
     /// Whether the change does nothing to this user.
     pub fn is_empty(&self) -> bool {
         self.lost.is_empty()
@@ -791,6 +938,18 @@ pub struct WhoCan {
     pub allowed: Vec<UserPaths>,
     /// Every user for whom an explicit Deny blocks an Allow, with the Deny paths.
     pub denied: Vec<UserPaths>,
+    /// Users whom IAM does not allow here (denied ones included) but who hold the legacy ACL
+    /// [`ROOT_EQUIVALENT_ACL`](crate::model::ROOT_EQUIVALENT_ACL), documented as equivalent to
+    /// the root user: they can do it anyway. Suspended users are left out. Sorted by id; left
+    /// out of JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub root_equivalent: Vec<UserSummary>,
+    /// Users in neither list whom an Allow with keys iamsim does not evaluate (such as
+    /// `Condition`) covering this action and resource reaches: counted as not applying, it may,
+    /// and then they are allowed (their `conditional` names it). Sorted by id; left out of JSON
+    /// when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub may_be_allowed: Vec<UserSummary>,
 }
 
 /// An attachment or membership whose removal loses nothing for anyone.
