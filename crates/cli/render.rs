@@ -930,30 +930,26 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
             doc.line(2, &format!("overridden allow via {}", path_text(path)));
         }
     }
-    if !report.root_equivalent.is_empty() {
-        doc.section(
-            0,
+    let outside = [
+        (
+            &report.root_equivalent,
             "35",
             "ROOT-EQUIVALENT BY LEGACY ACL",
-            report.root_equivalent.len(),
             ": not allowed by IAM, allowed anyway",
-        );
-        for user in &report.root_equivalent {
-            doc.line(1, &user_line(user));
-            for note in user.notes() {
-                doc.note(2, &note);
-            }
-        }
-    }
-    if !report.may_be_allowed.is_empty() {
-        doc.section(
-            0,
+        ),
+        (
+            &report.may_be_allowed,
             "33",
             "MAY BE ALLOWED",
-            report.may_be_allowed.len(),
             ": by an Allow with a condition iamsim does not evaluate",
-        );
-        for user in &report.may_be_allowed {
+        ),
+    ];
+    for (users, color, title, gloss) in outside {
+        if users.is_empty() {
+            continue;
+        }
+        doc.section(0, color, title, users.len(), gloss);
+        for user in users {
             doc.line(1, &user_line(user));
             for note in user.notes() {
                 doc.note(2, &note);
