@@ -484,6 +484,16 @@ impl<'a> Interner<'a> {
         let mut coverage: Vec<Vec<ActionId>> = Vec::new();
         let mut set_ids: FxMap<(PolicyIx, u32), u32> = FxMap::default();
         let mut by_content: FxMap<Vec<ActionId>, u32> = FxMap::default();
+        // The elements reported, so that each statement's elements are walked only there.
+        let mut reported = BitSet::new(self.elements());
+        for element in 0..self.elements() {
+            if action_ids
+                .get(self.rank(element as u32) as usize)
+                .is_some_and(|&id| id != u32::MAX)
+            {
+                reported.insert(element);
+            }
+        }
         for i in 0..self.paths.len() {
             let key = self.keys[i];
             let statement = (key.route.policy, key.index);
@@ -493,7 +503,7 @@ impl<'a> Interner<'a> {
                     self.covered(key);
                     let covered = &self.covered[&statement];
                     let mut actions: Vec<ActionId> = covered
-                        .iter()
+                        .iter_and(&reported)
                         .filter_map(|element| {
                             let rank = match &self.ranks {
                                 Some((rank, _)) => rank[element] as usize,
@@ -663,7 +673,7 @@ impl<'a> Interner<'a> {
     /// numbered in that order.
     fn via(&mut self, keys: &[PathKey]) -> Vec<PathId> {
         let mut keys = keys.to_vec();
-        keys.sort_by_cached_key(|&key| self.order(key));
+        keys.sort_unstable_by_key(|&key| self.order(key));
         keys.into_iter()
             .map(|key| match self.path_ids.get(&key) {
                 Some(&id) => id,
