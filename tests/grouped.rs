@@ -286,3 +286,48 @@ fn a_table_of_the_first_users_is_the_table_of_the_whole_report() {
         );
     }
 }
+
+/// When not even the first user's block fits a comment (here: a broad organization, with what
+/// users keep listed in full), Markdown shows the start of it, cut before an entry, closed, and
+/// says so; `--limit 1` prints it whole, and the cut part is its beginning.
+#[test]
+fn markdown_cuts_a_first_user_too_large_for_a_comment_and_says_so() {
+    let generated = iamsim(&[
+        "generate", "--shape", "broad", "--users", "500", "--seed", "1",
+    ]);
+    generated.expect_code(0);
+    let snapshot = temp_file("broad500.json", &generated.stdout);
+    let base = [
+        "impact",
+        "delete-group",
+        "--group",
+        "g-0",
+        "--snapshot",
+        snapshot.as_str(),
+        "--format",
+        "markdown",
+        "--show-kept",
+    ];
+    let cut = run(&with(&base, &[]));
+    cut.expect_code(0);
+    let whole = run(&with(&base, &["--limit", "1"]));
+    whole.expect_code(0);
+    assert!(
+        whole.stdout.len() > 65_536,
+        "the block must be too large for the test"
+    );
+    assert!(cut.stdout.len() <= 65_536, "{}", cut.stdout.len());
+    assert_eq!(cut.stdout.matches("<details>").count(), 1);
+    assert_eq!(cut.stdout.matches("</details>").count(), 1);
+    let note = "this user's lists are cut here to fit a comment: `--limit 1` prints them whole";
+    assert!(cut.stdout.contains(note), "{}", cut.stdout);
+    // What is shown is the start of the whole block, up to an entry.
+    let start = cut.stdout.find("<details>").unwrap();
+    let shown = &cut.stdout[start..cut.stdout.find("\n_... this user's").unwrap()];
+    let from = whole.stdout.find("<details>").unwrap();
+    assert!(whole.stdout[from..].starts_with(shown));
+    assert!(
+        whole.stdout[from + shown.len()..].starts_with("- ")
+            || whole.stdout[from + shown.len()..].starts_with("**")
+    );
+}

@@ -808,6 +808,10 @@ pub fn impact(report: &Impact, mode: Mode, view: &ImpactView) -> String {
             let block = block.finish();
             // Room for the summary and the closing notes.
             if used + block.len() + 4_096 > budget {
+                if blocks.is_empty() {
+                    // Not even the first user fits: the start of their block, said as cut.
+                    blocks.push(cut_block(&block, budget.saturating_sub(4_096 + 512)));
+                }
                 break;
             }
             used += block.len();
@@ -871,6 +875,23 @@ pub fn impact(report: &Impact, mode: Mode, view: &ImpactView) -> String {
         );
     }
     doc.finish()
+}
+
+/// The start of a user's Markdown block that fits in `room`, cut before an entry or a list
+/// (never between an entry and its paths), saying so and closing the `<details>`.
+fn cut_block(block: &str, room: usize) -> String {
+    let cut = block
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .take_while(|&i| i <= room)
+        .filter(|&i| block[i..].starts_with("- ") || block[i..].starts_with("**"))
+        .last()
+        .unwrap_or(0);
+    format!(
+        "{}\n_... this user's lists are cut here to fit a comment: {} prints them whole._\n\n</details>\n",
+        &block[..cut],
+        code("--limit 1")
+    )
 }
 
 /// Escapes text for HTML (inside a Markdown `<summary>`), after [`clean`].
