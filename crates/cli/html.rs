@@ -709,17 +709,7 @@ pub fn diff(report: &Diff) -> String {
         || graph::of_diff(report),
         "iamsim diff OLD NEW --format json",
     );
-    let kinds = [
-        ("users", &report.added.users, &report.removed.users),
-        ("groups", &report.added.groups, &report.removed.groups),
-        ("roles", &report.added.roles, &report.removed.roles),
-        ("policies", &report.added.policies, &report.removed.policies),
-        (
-            "role trusts",
-            &report.added.role_trusts,
-            &report.removed.role_trusts,
-        ),
-    ];
+    let kinds = render::diff_kinds(report);
     let entities: Vec<String> = kinds
         .iter()
         .flat_map(|(kind, added, removed)| {

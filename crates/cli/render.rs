@@ -1072,23 +1072,26 @@ fn shorten(actions: &[&str]) -> String {
     }
 }
 
+/// A diff's entities added and removed, per kind (the plural noun first), in the order every
+/// format lists them.
+pub(crate) fn diff_kinds(report: &Diff) -> [(&'static str, &[EntityRef], &[EntityRef]); 5] {
+    let (a, r) = (&report.added, &report.removed);
+    [
+        ("users", &a.users, &r.users),
+        ("groups", &a.groups, &r.groups),
+        ("roles", &a.roles, &r.roles),
+        ("policies", &a.policies, &r.policies),
+        ("role trusts", &a.role_trusts, &r.role_trusts),
+    ]
+}
+
 /// `iamsim diff`.
 pub fn diff(report: &Diff, mode: Mode) -> String {
     if mode == Mode::Html {
         return crate::html::diff(report);
     }
     let mut doc = Doc::new(mode);
-    let kinds = [
-        ("users", &report.added.users, &report.removed.users),
-        ("groups", &report.added.groups, &report.removed.groups),
-        ("roles", &report.added.roles, &report.removed.roles),
-        ("policies", &report.added.policies, &report.removed.policies),
-        (
-            "role trusts",
-            &report.added.role_trusts,
-            &report.removed.role_trusts,
-        ),
-    ];
+    let kinds = diff_kinds(report);
     for (kind, added, removed) in kinds {
         if !added.is_empty() {
             let names: Vec<String> = added.iter().map(entity).collect();
