@@ -24,6 +24,7 @@ mod progress;
 mod queries;
 mod schema;
 mod terraform;
+mod trust_conditions;
 mod typos;
 mod util;
 mod vultr_cli;

@@ -211,7 +211,10 @@ fn load(args: &ExportArgs) -> Result<Org, Failure> {
         &origin,
         &catalogue,
         args.strict,
-        args.precedence.into(),
+        iamsim_core::CompileOptions {
+            precedence: args.precedence.into(),
+            ..Default::default()
+        },
     )
 }
 

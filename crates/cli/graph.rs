@@ -84,6 +84,8 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
             strict: args.strict,
             threads: None,
             precedence: args.precedence,
+            at: None,
+            from: None,
             mermaid_max_edges: 0,
         },
     };

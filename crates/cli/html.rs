@@ -346,6 +346,9 @@ fn assumable_rows<'a>(
         if let Some(conditions) = &a.trust.conditions {
             trust.push_str(&format!(", conditions {conditions}"));
         }
+        if let Some(refused) = &a.trust.refused {
+            trust.push_str(&format!(", not assumable: {refused}"));
+        }
         format!(
             "{}{}{}{}",
             td(change),
@@ -468,6 +471,15 @@ pub fn explain(report: &Explanation) -> String {
     }
     for note in report.user.notes() {
         page.note(&note);
+    }
+    for item in &report.not_assumable {
+        page.note(&format!(
+            "role {} ({}) not assumable through trust {}: {}",
+            item.role.name,
+            item.role.id,
+            item.trust.id,
+            item.trust.refused.as_deref().unwrap_or("")
+        ));
     }
     page.graph(
         1,

@@ -13,7 +13,8 @@ use iamsim_core::policy::ActionPattern;
 use iamsim_core::query::pattern_reaches;
 use iamsim_core::report::{Entry, ImpactOverview};
 use iamsim_core::{
-    Catalogue, ChangeSpec, CompileOptions, Detail, Org, Precedence, SimulateOptions, Snapshot,
+    trust::TrustContext, Catalogue, ChangeSpec, CompileOptions, Detail, Org, Precedence,
+    SimulateOptions, Snapshot,
 };
 
 mod export;
@@ -437,6 +438,21 @@ struct Common {
     /// has at most N edges; 0: never.
     #[arg(long, value_name = "N", default_value_t = MERMAID_MAX_EDGES, global = true)]
     mermaid_max_edges: usize,
+    /// Judge role-trust conditions (time of day, days of the week, expiry) at this instant,
+    /// RFC 3339 (`2026-03-02T18:30:00Z`): a trust whose condition fails is not assumable.
+    /// Default: conditions are listed, not judged (docs/semantics.md, "Role trusts").
+    #[arg(long, value_name = "RFC3339", global = true, value_parser = parse_instant)]
+    at: Option<jiff::Timestamp>,
+    /// Judge role-trust IP ranges for an assumption from this address.
+    #[arg(long, value_name = "IP", global = true)]
+    from: Option<std::net::IpAddr>,
+}
+
+/// `--at`: an RFC 3339 instant with its offset.
+fn parse_instant(text: &str) -> Result<jiff::Timestamp, String> {
+    text.parse().map_err(|e| {
+        format!("expected an RFC 3339 instant with an offset, such as 2026-03-02T18:30:00Z ({e})")
+    })
 }
 
 /// The largest graph (in edges) drawn as Mermaid in Markdown unless `--mermaid-max-edges` says
@@ -1175,13 +1191,14 @@ fn compile(
     catalogue: &Catalogue,
     common: &Common,
 ) -> Result<Org, Failure> {
-    compile_with(
-        snapshot,
-        origin,
-        catalogue,
-        common.strict,
-        common.precedence.into(),
-    )
+    let options = CompileOptions {
+        precedence: common.precedence.into(),
+        trust_context: TrustContext {
+            at: common.at,
+            from: common.from,
+        },
+    };
+    compile_with(snapshot, origin, catalogue, common.strict, options)
 }
 
 /// [`compile`] with the settings given one by one (commands without the common options).
@@ -1190,8 +1207,9 @@ pub(crate) fn compile_with(
     origin: &str,
     catalogue: &Catalogue,
     strict: bool,
-    precedence: Precedence,
+    options: CompileOptions,
 ) -> Result<Org, Failure> {
+    let precedence = options.precedence;
     // Say once (diff compiles two organizations) that the answers follow the other rule.
     static NOTED: std::sync::Once = std::sync::Once::new();
     if precedence == Precedence::NearestWins {
@@ -1202,7 +1220,6 @@ pub(crate) fn compile_with(
             )
         });
     }
-    let options = CompileOptions { precedence };
     let org = Org::compile_with(snapshot, catalogue, &options)
         .map_err(|e| Failure::new(format!("{origin}: {e}")))?;
     // A large organization can have thousands: show the first few and count the rest.

@@ -342,6 +342,9 @@ impl Doc {
                 trust.push_str(&format!(", valid until {until}"));
             }
             self.line(depth + 1, &trust);
+            if let Some(refused) = &item.trust.refused {
+                self.line(depth + 1, &format!("not assumable: {refused}"));
+            }
             // One line per condition, wrapped after commas, to stay within `WIDTH`.
             let conditions = match &item.trust.conditions {
                 None => Vec::new(),
@@ -585,6 +588,16 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
     }
     if report.decision == Decision::ImplicitDeny && report.note.is_none() {
         doc.line(1, "no statement allows it");
+    }
+    if !report.not_assumable.is_empty() {
+        doc.section(
+            0,
+            "35",
+            "NOT ASSUMABLE",
+            report.not_assumable.len(),
+            ": a trust condition fails (--at, --from)",
+        );
+        doc.assumables(1, &report.not_assumable);
     }
     doc.mermaid(0, || graph::of_explanation(report), None);
     doc.finish()

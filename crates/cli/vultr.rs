@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::{ArgAction, Args, Subcommand};
-use iamsim_core::{Catalogue, Change, Org};
+use iamsim_core::{Catalogue, Change, CompileOptions, Org};
 use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault};
 use iamsim_vultr::recording::{Emails, Replay};
 use iamsim_vultr::{
@@ -527,7 +527,10 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                 "the crawled organization",
                 &catalogue,
                 false,
-                precedence.into(),
+                CompileOptions {
+                    precedence: precedence.into(),
+                    ..Default::default()
+                },
             )?;
             gates.validate(&[&org])?;
             let user_key = org.find_user(&user).map_err(crate::suggest::lookup)?;

@@ -367,11 +367,23 @@ impl Org {
         grants.settle()
     }
 
-    /// (trust, via group) pairs: the trusts that name the user or one of their groups.
+    /// (trust, via group) pairs: the trusts that name the user or one of their groups, and
+    /// whose conditions do not fail in the compile's trust context.
     pub(crate) fn trusts_of(
         &self,
         user: UserIx,
         overlay: &Overlay,
+    ) -> BTreeMap<TrustIx, Vec<Option<GroupIx>>> {
+        self.trusts_where(user, overlay, false)
+    }
+
+    /// The trusts naming the user or one of their groups that the trust context refuses
+    /// (`refused`), or admits.
+    fn trusts_where(
+        &self,
+        user: UserIx,
+        overlay: &Overlay,
+        refused: bool,
     ) -> BTreeMap<TrustIx, Vec<Option<GroupIx>>> {
         let mut found: BTreeMap<TrustIx, Vec<Option<GroupIx>>> = BTreeMap::new();
         if !self.has_standing(user, overlay) {
@@ -380,6 +392,7 @@ impl Org {
         let live = |t: TrustIx| {
             !overlay.deleted_trusts.contains(&t)
                 && !overlay.deleted_roles.contains(&self.trusts[t].role)
+                && self.trusts[t].refused.is_some() == refused
         };
         for &t in self.reverse.user_trusts[user].iter().filter(|&&t| live(t)) {
             found.entry(t).or_default().push(None);
@@ -535,6 +548,7 @@ impl Org {
                         trust_type: trust.trust_type.clone(),
                         conditions: trust.conditions.clone(),
                         valid_until: trust.valid_until.clone(),
+                        refused: trust.refused.clone(),
                     },
                     via,
                 }
@@ -628,6 +642,7 @@ impl Org {
             overridden_allow: Vec::new(),
             overridden_deny: Vec::new(),
             note: None,
+            not_assumable: self.assumables(user, &self.trusts_where(user, &Overlay::none(), true)),
         };
         if self.root == Some(user) {
             explanation.decision = Decision::Allowed;

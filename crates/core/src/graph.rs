@@ -732,6 +732,7 @@ mod tests {
             trust_type: "TemporaryAssumption".into(),
             conditions: None,
             valid_until: None,
+            refused: None,
         };
         let report = Effective {
             schema_version: 2,
@@ -778,6 +779,7 @@ mod tests {
             overridden_allow: vec![],
             overridden_deny: vec![],
             note: None,
+            not_assumable: vec![],
         };
         check(&of_explanation(&report), 1, &[]);
     }

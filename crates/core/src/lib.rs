@@ -79,6 +79,7 @@ mod simulate;
 pub mod terraform;
 #[cfg(feature = "proptest")]
 pub mod testing;
+pub mod trust;
 
 pub use catalogue::Catalogue;
 pub use change::{parse_changes, ChangeSpec};

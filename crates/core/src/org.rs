@@ -14,6 +14,7 @@ use crate::policy::{
     parse_document_with, ActionPattern, Effect, ParsedStatement, PatternMemo, ResourcePattern,
 };
 use crate::report::{Step, StepKind};
+use crate::trust::TrustContext;
 
 /// Which compiled organization a key belongs to: a number drawn once per [`Org::compile`], from
 /// a counter shared by the process. A clone of an `Org` keeps its stamp (its keys are valid for
@@ -153,6 +154,9 @@ pub(crate) struct TrustNode {
     pub(crate) group: Option<GroupIx>,
     pub(crate) conditions: Option<serde_json::Value>,
     pub(crate) valid_until: Option<String>,
+    /// The condition that fails in [`CompileOptions::trust_context`], if one does: the trust
+    /// is then not assumable.
+    pub(crate) refused: Option<String>,
 }
 
 /// The sparse side of a pre-folded set: the statements with a resource other than `*`,
@@ -200,6 +204,9 @@ pub enum Precedence {
 pub struct CompileOptions {
     /// The rule between Allow and Deny.
     pub precedence: Precedence,
+    /// When and from where roles would be assumed: a trust whose conditions fail in this
+    /// context is not assumable. Empty by default: no condition is judged.
+    pub trust_context: TrustContext,
 }
 
 /// An organization compiled for queries.
@@ -536,7 +543,8 @@ impl Org {
         Org::compile_with(snapshot, catalogue, &CompileOptions::default())
     }
 
-    /// [`Org::compile`] with options: the precedence between Allow and Deny.
+    /// [`Org::compile`] with options: the precedence between Allow and Deny, and the context
+    /// trust conditions are judged in.
     ///
     /// ```
     /// use iamsim_core::{Catalogue, CompileOptions, Org, Precedence, Snapshot};
@@ -555,7 +563,7 @@ impl Org {
     ///       {"Effect": "Allow", "Action": "compute.instance.*", "Resource": "*"}}}
     ///   ]
     /// }"#)?;
-    /// let nearest = CompileOptions { precedence: Precedence::NearestWins };
+    /// let nearest = CompileOptions { precedence: Precedence::NearestWins, ..Default::default() };
     /// let org = Org::compile_with(&snapshot, &Catalogue::bundled(), &nearest)?;
     /// let ana = org.find_user("ana@example.com")?;
     /// // The direct Deny (distance 1) is nearer than the role's Allow (distance 2).
@@ -798,6 +806,9 @@ impl Org {
                 group,
                 conditions: trust.conditions.clone(),
                 valid_until: trust.valid_until.clone(),
+                refused: options
+                    .trust_context
+                    .refuses(trust.conditions.as_ref(), trust.valid_until.as_deref()),
             });
         }
 

@@ -338,6 +338,7 @@ fn assumables(snapshot: &Snapshot, user_id: &str) -> Vec<Assumable> {
                 trust_type: trust.trust_type.clone(),
                 conditions: trust.conditions.clone(),
                 valid_until: trust.valid_until.clone(),
+                refused: None,
             },
             via,
         });

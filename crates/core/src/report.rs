@@ -235,8 +235,13 @@ pub struct TrustSummary {
     pub trust_type: String,
     /// The trust's conditions, as the snapshot has them (`null` when none).
     pub conditions: Option<serde_json::Value>,
-    /// Expiry as written; iamsim does not compare it with the clock.
+    /// Expiry as written; judged only against an instant given to the compile
+    /// ([`TrustContext`](crate::trust::TrustContext), `--at`), never against the clock.
     pub valid_until: Option<String>,
+    /// The condition that fails in the trust context (`time_of_day 09–17 UTC: 18:30 is
+    /// outside`): the role is then not assumable. Left out of JSON when none fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 /// A role the user may assume (no standing access), with the trust that allows it.
@@ -313,6 +318,10 @@ pub struct Explanation {
     pub overridden_deny: Vec<Path>,
     /// Why, in one sentence, when the paths alone do not say (root, suspended).
     pub note: Option<String>,
+    /// Roles a trust would let the user assume but for a condition that fails at `--at` or
+    /// from `--from` ([`TrustSummary::refused`] says which). Left out of JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_assumable: Vec<Assumable>,
 }
 
 /// The kind of a change, as change files name it.

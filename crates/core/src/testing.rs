@@ -1644,6 +1644,7 @@ pub fn check_rebuild(
     let after = reference::apply_all(snapshot, specs);
     let options = CompileOptions {
         precedence: org.precedence(),
+        ..Default::default()
     };
     let rebuilt = match Org::compile_with(&after, catalogue, &options) {
         Ok(rebuilt) => rebuilt,
@@ -2218,7 +2219,10 @@ pub mod fuzz {
         let catalogue = catalogue();
         let mut out = Vec::new();
         for precedence in [Precedence::DenyWins, Precedence::NearestWins] {
-            let options = CompileOptions { precedence };
+            let options = CompileOptions {
+                precedence,
+                ..Default::default()
+            };
             let org = match Org::compile_with(&snapshot, &catalogue, &options) {
                 Ok(org) => org,
                 Err(e) => {

@@ -35,7 +35,10 @@ fn policy(id: &str, effect: &str, actions: Value, resources: Value) -> Value {
 }
 
 fn compile_as(parts: Value, precedence: Precedence) -> Org {
-    let options = CompileOptions { precedence };
+    let options = CompileOptions {
+        precedence,
+        ..Default::default()
+    };
     Org::compile_with(
         &snapshot(parts),
         &Catalogue::parse(CATALOGUE).unwrap(),
@@ -337,6 +340,7 @@ fn precedence_leaves_root_and_suspended_alone() {
     doc.organization.root_user_id = Some("u".into());
     let options = CompileOptions {
         precedence: Precedence::NearestWins,
+        ..Default::default()
     };
     let org = Org::compile_with(&doc, &Catalogue::parse(CATALOGUE).unwrap(), &options).unwrap();
     check(&org, "u", &[("*", "*", &["organization:org"])], &[]);

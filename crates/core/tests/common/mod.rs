@@ -32,8 +32,15 @@ pub fn cases(cases: u32) -> ProptestConfig {
 
 /// Compiles a generated snapshot under a precedence.
 pub fn compile_as(snapshot: &Snapshot, catalogue: &Catalogue, precedence: Precedence) -> Org {
-    Org::compile_with(snapshot, catalogue, &CompileOptions { precedence })
-        .expect("generated snapshots compile")
+    Org::compile_with(
+        snapshot,
+        catalogue,
+        &CompileOptions {
+            precedence,
+            ..Default::default()
+        },
+    )
+    .expect("generated snapshots compile")
 }
 
 /// A random organization with the kit's default knobs.
