@@ -363,7 +363,7 @@ impl Prober<'_> {
     /// One GET; a refused key stops the probe, any other failure is soft.
     fn get(&mut self, target: &str, template: &str) -> Soft<Value> {
         match self.client.get_json(target) {
-            Ok(response) => Ok(Ok(response.body)),
+            Ok(body) => Ok(Ok(body)),
             Err(e) => match e.http_cause() {
                 Some(HttpError::Unauthorized { .. }) => Err(e),
                 Some(cause) => Ok(Err(format!("GET {template} failed: {}", short(cause)))),
