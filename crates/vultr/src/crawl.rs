@@ -400,11 +400,12 @@ pub(crate) fn bucket<'a>(body: &'a Value, key: &str, name: &str) -> Result<&'a [
 fn id_of(item: &Value, field: &str, path: &str) -> Result<String, Shape> {
     match item.get(field) {
         Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
-        Some(Value::String(_)) => Err(Shape::new(
+        Some(Value::String(_)) => Err(Shape::new(format!("{path}.{field}"), ShapeProblem::EmptyId)),
+        Some(other) => Err(Shape::wrong(
             format!("{path}.{field}"),
-            ShapeProblem::EmptyId,
+            "a string id",
+            other,
         )),
-        Some(other) => Err(Shape::wrong(format!("{path}.{field}"), "a string id", other)),
         None => Err(Shape::new(format!("{path}.{field}"), ShapeProblem::Missing)),
     }
 }
@@ -1397,19 +1398,24 @@ fn policy_document(
                 c.event(
                     EventKind::Gone,
                     base,
-                    format!("{what} was listed, then answered 404: deleted during the crawl; left out"),
+                    format!(
+                        "{what} was listed, then answered 404: deleted during the crawl; left out"
+                    ),
                 );
                 return Ok(None);
             }
             Some(one) => {
-                let one: api::Policy = typed(&one, "policy").map_err(|s| s.at(&c.describe(base)))?;
+                let one: api::Policy =
+                    typed(&one, "policy").map_err(|s| s.at(&c.describe(base)))?;
                 document = one.policy_document.filter(|d| !d.is_null());
             }
         }
     }
     match document {
         Some(document) => Ok(Some(document)),
-        None => Err(Shape::new("policy.policy_document", ShapeProblem::NoDocument).at(&c.describe(base))),
+        None => Err(
+            Shape::new("policy.policy_document", ShapeProblem::NoDocument).at(&c.describe(base)),
+        ),
     }
 }
 
