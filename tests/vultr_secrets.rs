@@ -9,8 +9,7 @@ use iamsim_vultr::{ApiKey, Client, ClientOptions};
 
 use crate::util::iamsim_with;
 use crate::vultr_support::{
-    assert_no_key, files_in, iamsim_key, options, small, start,
-    temp_dir, vultr, SENTINEL,
+    assert_no_key, files_in, iamsim_key, options, small, start, temp_dir, vultr, SENTINEL,
 };
 
 fn status(status: u16, retry_after: Option<&str>) -> FaultAction {

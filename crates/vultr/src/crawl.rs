@@ -16,12 +16,13 @@ use crate::clock::rfc3339;
 use crate::{Error, JsonKind, PageProblem, ShapeProblem};
 
 /// Vultr documents 500 as the largest page of `/users`; iamsim never asks for more anywhere.
-pub const MAX_PER_PAGE: u32 = 500;
+pub(crate) const MAX_PER_PAGE: u32 = 500;
 
 /// What to crawl and how.
 #[derive(Debug, Clone)]
 pub struct CrawlOptions {
-    /// Items per page, 1 to [`MAX_PER_PAGE`]. Default 100, Vultr's own default.
+    /// Items per page, 1 to 500 (the largest page Vultr documents). Default 100, Vultr's own
+    /// default.
     pub per_page: u32,
     /// The organization, by id or name; needed only when the key sees several.
     pub organization: Option<String>,

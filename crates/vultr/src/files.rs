@@ -110,7 +110,7 @@ fn too_large(limit: u64) -> io::Error {
 }
 
 /// A size as people write it: `2 GiB`, `64 MiB`, `1000 bytes`.
-pub fn format_size(bytes: u64) -> String {
+pub(crate) fn format_size(bytes: u64) -> String {
     for (unit, shift) in [("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)] {
         if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
             return format!("{} {unit}", bytes >> shift);
