@@ -34,7 +34,6 @@ mod vultr_http;
 mod vultr_json;
 mod vultr_page;
 mod vultr_probe;
-mod vultr_roundtrip;
 mod vultr_secrets;
 mod vultr_support;
 mod whatif;

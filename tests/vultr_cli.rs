@@ -10,7 +10,7 @@ use iamsim_vultr::fake::{FakeServer, Fault, FaultAction};
 
 use crate::util::{data, iamsim, BIN};
 use crate::vultr_support::{
-    as_crawled, assert_no_key, demo, organization, small, start, temp_dir, vultr,
+    as_crawled, assert_no_key, demo, organization, small, small_file, start, temp_dir, vultr,
 };
 
 const ANA_LEAVES_OPS: &[&str] = &["--group", "Ops", "--user", "ana@small.example"];
@@ -186,8 +186,8 @@ fn remove_member_applies_and_verifies() {
     let run = vultr("remove-member", &server, &args);
     run.expect_code(0);
     let mut impact = vec!["impact", "remove-member", "--snapshot"];
-    let small_file = data("vultr-small.json");
-    impact.push(&small_file);
+    let small_path = small_file();
+    impact.push(&small_path);
     impact.extend_from_slice(ANA_LEAVES_OPS);
     let expected = iamsim(&impact);
     assert_eq!(run.stdout, expected.stdout);
@@ -462,12 +462,7 @@ fn hostile_names_are_inert() {
 #[test]
 fn serve_fake_binary() {
     let mut child = Command::new(BIN)
-        .args([
-            "vultr",
-            "serve-fake",
-            "--snapshot",
-            &data("vultr-small.json"),
-        ])
+        .args(["vultr", "serve-fake", "--snapshot", &small_file()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -500,7 +495,7 @@ fn serve_fake_binary() {
         "vultr",
         "serve-fake",
         "--snapshot",
-        &data("vultr-small.json"),
+        &small_file(),
         "--faults",
         &faults,
     ])

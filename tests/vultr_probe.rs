@@ -274,7 +274,7 @@ fn serve_fake_other_shapes_makes_the_probe_differ() {
             "vultr",
             "serve-fake",
             "--snapshot",
-            &crate::util::data("vultr-small.json"),
+            &crate::vultr_support::small_file(),
             "--other-shapes",
         ])
         .stdin(Stdio::null())

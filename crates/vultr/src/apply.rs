@@ -9,7 +9,7 @@ use iamsim_core::{Catalogue, Org};
 
 use crate::client::{encode, Client};
 use crate::crawl::{normalize, typed};
-use crate::{api, Error, Event, PageProblem};
+use crate::{api, Error, Event, JsonKind, PageProblem, ShapeProblem};
 
 /// Whether `user_id` is among the members `GET /groups/{group}/members` lists, Vultr's
 /// documented way to check a membership (docs: "How to remove a user from a group"), read page
@@ -25,12 +25,7 @@ pub fn is_member(client: &mut Client, group_id: &str, user_id: &str) -> Result<b
             target.push_str("&cursor=");
             target.push_str(&encode(cursor));
         }
-        let body = client.get_json(&target)?.body;
-        let shape = |path: &str, message: String| Error::Shape {
-            request: client.describe("GET", &target),
-            path: path.to_string(),
-            message,
-        };
+        let body = client.get_json(&target)?;
         let members: Vec<api::Member> = match body.get("members") {
             None | Some(serde_json::Value::Null) => Vec::new(),
             Some(list) => {
@@ -48,8 +43,15 @@ pub fn is_member(client: &mut Client, group_id: &str, user_id: &str) -> Result<b
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(s)) if s.is_empty() => None,
             Some(serde_json::Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                return Err(shape("meta.links.next", "expected a string".to_string()));
+            Some(other) => {
+                return Err(Error::Shape {
+                    request: client.describe("GET", &target),
+                    path: "meta.links.next".to_string(),
+                    problem: ShapeProblem::WrongType {
+                        expected: "a string",
+                        found: JsonKind::of(other),
+                    },
+                });
             }
         };
         let Some(next) = next else {
@@ -104,14 +106,15 @@ pub fn relevant_ids(snapshot: &Snapshot, group_id: &str, user_id: &str) -> BTree
 }
 
 /// The events of a crawl that touch a remove-member, split: those that are known faults of
-/// Vultr's API (`known_quirk`), and the others.
+/// Vultr's API (`known_quirk`), and the others. Notes ([`crate::EventKind::is_note`]) are neither:
+/// they do not block.
 pub fn touching_events<'a>(
     events: &'a [Event],
     relevant: &BTreeSet<String>,
 ) -> (Vec<&'a Event>, Vec<&'a Event>) {
     events
         .iter()
-        .filter(|e| e.touches(relevant.iter().map(String::as_str)))
+        .filter(|e| !e.kind.is_note() && e.touches(relevant.iter().map(String::as_str)))
         .partition(|e| e.known_quirk)
 }
 

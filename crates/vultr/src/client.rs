@@ -97,15 +97,6 @@ pub struct RequestLog {
     pub at: Instant,
 }
 
-/// A JSON response.
-#[derive(Debug, Clone)]
-pub struct JsonResponse {
-    /// The status (2xx).
-    pub status: u16,
-    /// The body.
-    pub body: Value,
-}
-
 /// Called after every request.
 type Observer = Box<dyn FnMut(&RequestLog) + Send>;
 
@@ -271,8 +262,8 @@ impl Client {
     }
 
     /// `GET path` (relative to the base URL, such as `/users?per_page=100`), expecting JSON.
-    pub fn get_json(&mut self, path: &str) -> Result<JsonResponse, Error> {
-        let (status, bytes) = self.send("GET", path)?;
+    pub fn get_json(&mut self, path: &str) -> Result<Value, Error> {
+        let (_status, bytes) = self.send("GET", path)?;
         let body = parse_json_body(&bytes).map_err(|cause| {
             // A body that is not JSON at all (an HTML error page sent as JSON): say how it
             // starts, as for a wrong content type.
@@ -291,7 +282,7 @@ impl Client {
                 cause: self.redact_cause(cause),
             }
         })?;
-        Ok(JsonResponse { status, body })
+        Ok(body)
     }
 
     /// `DELETE path`; returns the (2xx) status.
@@ -740,7 +731,7 @@ fn error_detail(body: &[u8], key: &ApiKey) -> String {
 }
 
 /// `Retry-After` as seconds or as an HTTP date.
-pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));

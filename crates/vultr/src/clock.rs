@@ -96,7 +96,7 @@ impl Clock for ManualClock {
 }
 
 /// `time` as RFC 3339 in UTC with milliseconds: `2026-03-20T09:15:00.123Z`.
-pub fn rfc3339(time: SystemTime) -> String {
+pub(crate) fn rfc3339(time: SystemTime) -> String {
     let since = time
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();

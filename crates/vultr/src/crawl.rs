@@ -13,15 +13,16 @@ use serde_json::Value;
 use crate::api;
 use crate::client::{encode, Client};
 use crate::clock::rfc3339;
-use crate::{Error, PageProblem};
+use crate::{Error, JsonKind, PageProblem, ShapeProblem};
 
 /// Vultr documents 500 as the largest page of `/users`; iamsim never asks for more anywhere.
-pub const MAX_PER_PAGE: u32 = 500;
+pub(crate) const MAX_PER_PAGE: u32 = 500;
 
 /// What to crawl and how.
 #[derive(Debug, Clone)]
 pub struct CrawlOptions {
-    /// Items per page, 1 to [`MAX_PER_PAGE`]. Default 100, Vultr's own default.
+    /// Items per page, 1 to 500 (the largest page Vultr documents). Default 100, Vultr's own
+    /// default.
     pub per_page: u32,
     /// The organization, by id or name; needed only when the key sees several.
     pub organization: Option<String>,
@@ -136,7 +137,8 @@ pub struct CrawlInfo {
     pub retries: u64,
     /// What the snapshot holds.
     pub counts: Counts,
-    /// True when no event below was recorded.
+    /// True when every event below is a note ([`EventKind::is_note`]): nothing suggests that
+    /// the organization changed during the crawl or that two views disagree.
     pub consistent: bool,
     /// Anything that suggests the organization changed during the crawl, or that two of
     /// Vultr's views disagree.
@@ -222,7 +224,8 @@ pub enum EventKind {
     UnevaluatedStatement,
     /// A role whose `role_type` is neither `assignable` nor `assumable` (or is missing): kept,
     /// and read as what its attachments show (assignable when Vultr lists users or groups
-    /// assigned to it, else assumable).
+    /// assigned to it, else assumable). A note: it says nothing about the organization changing
+    /// during the crawl, so it leaves the crawl consistent (see [`EventKind::is_note`]).
     UnknownRoleType,
 }
 
@@ -243,6 +246,14 @@ impl EventKind {
             EventKind::OrganizationUnconfirmed => "organization_unconfirmed",
             EventKind::UnknownRoleType => "unknown_role_type",
         }
+    }
+
+    /// Whether an event of this kind is a note: something the crawl read around in a way that
+    /// does not depend on when it read it, so crawling again would show the same. A note is
+    /// recorded and printed like any event, and `strict` refuses it, but it leaves
+    /// [`CrawlInfo::consistent`] true and never blocks a remove-member.
+    pub fn is_note(self) -> bool {
+        matches!(self, EventKind::UnknownRoleType)
     }
 }
 
@@ -324,22 +335,33 @@ fn decode(segment: &str) -> String {
 /// A shape error, before it knows its request.
 pub(crate) struct Shape {
     path: String,
-    message: String,
+    problem: ShapeProblem,
 }
 
 impl Shape {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Shape {
+    pub(crate) fn new(path: impl Into<String>, problem: ShapeProblem) -> Shape {
         Shape {
             path: path.into(),
-            message: message.into(),
+            problem,
         }
+    }
+
+    /// `value` where `expected` belongs.
+    fn wrong(path: impl Into<String>, expected: &'static str, value: &Value) -> Shape {
+        Shape::new(
+            path,
+            ShapeProblem::WrongType {
+                expected,
+                found: JsonKind::of(value),
+            },
+        )
     }
 
     pub(crate) fn at(self, request: &str) -> Error {
         Error::Shape {
             request: request.to_string(),
             path: self.path,
-            message: self.message,
+            problem: self.problem,
         }
     }
 }
@@ -353,11 +375,8 @@ pub(crate) fn items<'a>(body: &'a Value, key: &str) -> Result<&'a [Value], Shape
         // an empty group's `members` is, is not documented; `vultr probe` reports it): no
         // members, where any other `null` list is an error.
         Some(Value::Null) | None if key == "members" => Ok(&[]),
-        Some(other) => Err(Shape::new(
-            key,
-            format!("expected an array, found {}", kind_of(other)),
-        )),
-        None => Err(Shape::new(key, "missing")),
+        Some(other) => Err(Shape::wrong(key, "an array", other)),
+        None => Err(Shape::new(key, ShapeProblem::Missing)),
     }
 }
 
@@ -366,20 +385,15 @@ pub(crate) fn bucket<'a>(body: &'a Value, key: &str, name: &str) -> Result<&'a [
     match body.get(key) {
         Some(Value::Object(buckets)) => match buckets.get(name) {
             Some(Value::Array(items)) => Ok(items),
-            Some(other) => Err(Shape::new(
-                format!("{key}.{name}"),
-                format!("expected an array, found {}", kind_of(other)),
-            )),
-            None => Err(Shape::new(format!("{key}.{name}"), "missing")),
+            Some(other) => Err(Shape::wrong(format!("{key}.{name}"), "an array", other)),
+            None => Err(Shape::new(format!("{key}.{name}"), ShapeProblem::Missing)),
         },
-        Some(other) => Err(Shape::new(
+        Some(other) => Err(Shape::wrong(
             key,
-            format!(
-                "expected an object of arrays (`all`, `direct`, ...), found {}",
-                kind_of(other)
-            ),
+            "an object of arrays (`all`, `direct`, ...)",
+            other,
         )),
-        None => Err(Shape::new(key, "missing")),
+        None => Err(Shape::new(key, ShapeProblem::Missing)),
     }
 }
 
@@ -387,23 +401,13 @@ pub(crate) fn bucket<'a>(body: &'a Value, key: &str, name: &str) -> Result<&'a [
 fn id_of(item: &Value, field: &str, path: &str) -> Result<String, Shape> {
     match item.get(field) {
         Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
-        Some(Value::String(_)) => Err(Shape::new(format!("{path}.{field}"), "empty id")),
-        Some(other) => Err(Shape::new(
+        Some(Value::String(_)) => Err(Shape::new(format!("{path}.{field}"), ShapeProblem::EmptyId)),
+        Some(other) => Err(Shape::wrong(
             format!("{path}.{field}"),
-            format!("expected a string id, found {}", kind_of(other)),
+            "a string id",
+            other,
         )),
-        None => Err(Shape::new(format!("{path}.{field}"), "missing")),
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        None => Err(Shape::new(format!("{path}.{field}"), ShapeProblem::Missing)),
     }
 }
 
@@ -416,7 +420,12 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned>(item: &Value, path: &str) ->
         } else {
             format!("{path}.{inner}")
         };
-        Shape::new(full, e.into_inner().to_string())
+        Shape::new(
+            full,
+            ShapeProblem::Invalid {
+                source: e.into_inner(),
+            },
+        )
     })
 }
 
@@ -444,25 +453,15 @@ fn meta(body: &Value) -> Result<Meta, Shape> {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => Some(
             n.as_u64()
-                .ok_or_else(|| Shape::new("meta.total", "expected a count"))?,
+                .ok_or_else(|| Shape::new("meta.total", ShapeProblem::NotACount))?,
         ),
-        Some(other) => {
-            return Err(Shape::new(
-                "meta.total",
-                format!("expected a number, found {}", kind_of(other)),
-            ))
-        }
+        Some(other) => return Err(Shape::wrong("meta.total", "a number", other)),
     };
     let next = match meta.get("links").and_then(|l| l.get("next")) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            return Err(Shape::new(
-                "meta.links.next",
-                format!("expected a string, found {}", kind_of(other)),
-            ))
-        }
+        Some(other) => return Err(Shape::wrong("meta.links.next", "a string", other)),
     };
     Ok(Meta { total, next })
 }
@@ -579,7 +578,7 @@ impl<'a> Crawler<'a> {
                 target.push_str("&cursor=");
                 target.push_str(&encode(cursor));
             }
-            let body = self.client.get_json(&target)?.body;
+            let body = self.client.get_json(&target)?;
             let request = self.client.describe("GET", &target);
             let ids = ids_of(&body).map_err(|s| s.at(&request))?;
             let meta = meta(&body).map_err(|s| s.at(&request))?;
@@ -855,7 +854,7 @@ impl<'a> Crawler<'a> {
     /// A single object; `Ok(None)` on 404.
     fn get_one(&mut self, path: &str, key: &str) -> Result<Option<Value>, Error> {
         match self.client.get_json(path) {
-            Ok(response) => Ok(Some(unwrap_one(&response.body, key).clone())),
+            Ok(body) => Ok(Some(unwrap_one(&body, key).clone())),
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(e),
         }
@@ -961,7 +960,7 @@ pub fn crawl(
         requests: stats.requests - before.requests,
         retries: stats.retries - before.retries,
         counts: Counts::of(&snapshot),
-        consistent: events.is_empty(),
+        consistent: events.iter().all(|e| e.kind.is_note()),
         events,
         attempts: 1,
         unevaluated_statements,
@@ -1004,8 +1003,87 @@ impl Crawl {
     }
 }
 
+/// The crawl as a sequence of steps, each reading one part of the organization in the order
+/// Vultr's endpoints are asked; the last steps tie the parts together.
 fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Error> {
-    // 1. The organization.
+    let (org, bound) = read_organization(c, options)?;
+    let mut users = read_users(c)?;
+    read_suspended_users(c, &org, bound, &mut users)?;
+    let mut groups = read_groups(c)?;
+    let mut roles = read_roles(c)?;
+    let policies = read_policies(c)?;
+    let role_trusts = read_role_trusts(c, &roles)?;
+    link(c, &mut users, &mut groups, &mut roles, policies.found)?;
+    let root_user_id = find_root_user(&users, options.root_user.as_deref())?;
+    let mut snapshot = Snapshot {
+        format: SNAPSHOT_FORMAT.to_string(),
+        organization: Organization {
+            id: org.id,
+            name: org.name,
+            root_user_id,
+        },
+        users: users.into_values().collect(),
+        groups: groups.found.into_values().collect(),
+        roles: roles.found.into_values().collect(),
+        policies: policies.kept.into_values().collect(),
+        role_trusts,
+        crawl: None,
+    };
+    normalize(&mut snapshot);
+    Ok(snapshot)
+}
+
+/// Entities of one kind as the crawl read them, by id, and the ids that were listed but gone
+/// (404) by the time their details were read.
+struct Read<T> {
+    found: BTreeMap<String, T>,
+    gone: BTreeSet<String>,
+}
+
+impl<T> Default for Read<T> {
+    fn default() -> Read<T> {
+        Read {
+            found: BTreeMap::new(),
+            gone: BTreeSet::new(),
+        }
+    }
+}
+
+/// The roles and who `/roles/{id}/users` and `/roles/{id}/groups` say they are assigned to.
+#[derive(Default)]
+struct RolesRead {
+    found: BTreeMap<String, Role>,
+    gone: BTreeSet<String>,
+    /// (role, group) pairs, to cross-check `/groups/{id}/roles`.
+    groups: BTreeSet<(String, String)>,
+    /// (user, role) pairs.
+    users: Vec<(String, String)>,
+}
+
+/// The policies and who `/policies/{id}/users` and `/policies/{id}/groups` say holds them.
+struct PoliciesRead {
+    /// The policies, moved into the snapshot.
+    kept: BTreeMap<String, Policy>,
+    /// What the edges step needs.
+    found: PolicyHolders,
+}
+
+/// Who holds each policy, as the policies' own views list them.
+#[derive(Default)]
+struct PolicyHolders {
+    gone: BTreeSet<String>,
+    /// (policy, group) pairs, to cross-check `/groups/{id}/policies`.
+    groups: BTreeSet<(String, String)>,
+    /// (user, policy, `assignment_type`) as `/policies/{id}/users` lists them.
+    rows: Vec<(String, String, Option<String>)>,
+}
+
+/// Step 1: the organization, and whether the endpoints that name none are shown to answer for
+/// it.
+fn read_organization(
+    c: &mut Crawler,
+    options: &CrawlOptions,
+) -> Result<(api::Organization, bool), Error> {
     c.report("organization", 0, 0);
     let orgs_raw = c.list("/organizations", "orgs", "id", api::Organization::FIELDS)?;
     let orgs: Vec<api::Organization> = c.typed_all("/organizations", "orgs", &orgs_raw)?;
@@ -1015,8 +1093,11 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     // only the suspended-users path names one; the others answer for the key's organization,
     // which `bind_organization` must show to be the chosen one before anything is mixed.
     let bound = visible == 1 || bind_organization(c, &org)?;
+    Ok((org, bound))
+}
 
-    // 2. Users, then the suspended ones.
+/// Step 2: the users `/users` lists.
+fn read_users(c: &mut Crawler) -> Result<BTreeMap<String, User>, Error> {
     c.report("users", 0, 0);
     let users_raw = c.list("/users", "users", "id", api::User::FIELDS)?;
     let api_users: Vec<api::User> = c.typed_all("/users", "users", &users_raw)?;
@@ -1041,6 +1122,17 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             },
         );
     }
+    Ok(users)
+}
+
+/// Step 3: the organization's suspended users, marked as such (and added when `/users` leaves
+/// them out).
+fn read_suspended_users(
+    c: &mut Crawler,
+    org: &api::Organization,
+    bound: bool,
+    users: &mut BTreeMap<String, User>,
+) -> Result<(), Error> {
     let suspended_path = format!("/organizations/{}/suspended-users", encode(&org.id));
     let suspended_raw = c.list(
         &suspended_path,
@@ -1083,220 +1175,258 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
         user.suspended = true;
     }
     c.report("users", users.len(), users.len());
+    Ok(())
+}
 
-    // 3. Groups: members, and the roles and policies attached directly.
+/// Step 4: the groups, each with its members and the roles and policies attached directly.
+fn read_groups(c: &mut Crawler) -> Result<Read<Group>, Error> {
     let groups_raw = c.list("/groups", "groups", "id", api::Group::FIELDS)?;
     let api_groups: Vec<api::Group> = c.typed_all("/groups", "groups", &groups_raw)?;
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    let mut gone_groups = BTreeSet::new();
+    let mut read = Read::default();
     let group_count = api_groups.len();
     for (i, g) in api_groups.into_iter().enumerate() {
         c.report("groups", i, group_count);
-        let base = format!("/groups/{}", encode(&g.id));
-        let what = format!("group `{}`", g.id);
-        // Members from the documented, paged `GET /groups/{id}/members`, not the `members`
-        // of `GET /groups/{id}` (what govultr reads), which cannot be paged: a long member
-        // list there might be cut short, and a member left out would seem to keep nothing.
-        let members_path = format!("{base}/members");
-        let Some(members) = c.per_item(&base, &what, |c| {
-            c.list(
-                &members_path,
-                "members",
-                "id",
-                api::ORGANIZATION_USER_FIELDS,
-            )
-        })?
-        else {
-            gone_groups.insert(g.id);
-            continue;
-        };
-        let roles_path = format!("{base}/roles");
-        let Some(roles) = c.per_item(&base, &what, |c| {
-            c.buckets(&roles_path, "roles", &["direct"], api::GROUP_ROLE_FIELDS)
-        })?
-        else {
-            gone_groups.insert(g.id);
-            continue;
-        };
-        let policies_path = format!("{base}/policies");
-        let Some(policies) = c.per_item(&base, &what, |c| {
-            c.buckets(&policies_path, "policies", &["direct"], api::Policy::FIELDS)
-        })?
-        else {
-            gone_groups.insert(g.id);
-            continue;
-        };
-        groups.insert(
-            g.id.clone(),
-            Group {
-                id: g.id,
-                display_name: g.display_name,
-                description: g.description,
-                members: Crawler::ids(&members, "id"),
-                policies: Crawler::ids(&policies[0], "id"),
-                roles: Crawler::ids(&roles[0], "id"),
-            },
-        );
+        match read_group(c, &g)? {
+            Some(group) => {
+                read.found.insert(g.id, group);
+            }
+            None => {
+                read.gone.insert(g.id);
+            }
+        }
     }
     c.report("groups", group_count, group_count);
+    Ok(read)
+}
 
-    // 4. Roles: their policies, and who they are attached to.
+/// One group's members, roles and policies; `None` when it was deleted during the crawl.
+fn read_group(c: &mut Crawler, g: &api::Group) -> Result<Option<Group>, Error> {
+    let base = format!("/groups/{}", encode(&g.id));
+    let what = format!("group `{}`", g.id);
+    // Members from the documented, paged `GET /groups/{id}/members`, not the `members` of
+    // `GET /groups/{id}` (what govultr reads), which cannot be paged: a long member list there
+    // might be cut short, and a member left out would seem to keep nothing.
+    let members_path = format!("{base}/members");
+    let Some(members) = c.per_item(&base, &what, |c| {
+        c.list(
+            &members_path,
+            "members",
+            "id",
+            api::ORGANIZATION_USER_FIELDS,
+        )
+    })?
+    else {
+        return Ok(None);
+    };
+    let roles_path = format!("{base}/roles");
+    let Some(roles) = c.per_item(&base, &what, |c| {
+        c.buckets(&roles_path, "roles", &["direct"], api::GROUP_ROLE_FIELDS)
+    })?
+    else {
+        return Ok(None);
+    };
+    let policies_path = format!("{base}/policies");
+    let Some(policies) = c.per_item(&base, &what, |c| {
+        c.buckets(&policies_path, "policies", &["direct"], api::Policy::FIELDS)
+    })?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Group {
+        id: g.id.clone(),
+        display_name: g.display_name.clone(),
+        description: g.description.clone(),
+        members: Crawler::ids(&members, "id"),
+        policies: Crawler::ids(&policies[0], "id"),
+        roles: Crawler::ids(&roles[0], "id"),
+    }))
+}
+
+/// Step 5: the roles, each with its policies and who it is assigned to.
+fn read_roles(c: &mut Crawler) -> Result<RolesRead, Error> {
     let roles_raw = c.list("/roles", "roles", "id", api::Role::FIELDS)?;
     let api_roles: Vec<api::Role> = c.typed_all("/roles", "roles", &roles_raw)?;
-    let mut roles: BTreeMap<String, Role> = BTreeMap::new();
-    let mut gone_roles = BTreeSet::new();
-    // (role, group) pairs from `/roles/{id}/groups`, to cross-check `/groups/{id}/roles`.
-    let mut role_groups: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut role_users: Vec<(String, String)> = Vec::new();
+    let mut read = RolesRead::default();
     let role_count = api_roles.len();
     for (i, r) in api_roles.into_iter().enumerate() {
         c.report("roles", i, role_count);
-        let base = format!("/roles/{}", encode(&r.id));
-        let what = format!("role `{}`", r.id);
-        let policies_path = format!("{base}/policies");
-        let users_path = format!("{base}/users");
-        let groups_path = format!("{base}/groups");
-        let read = c.per_item(&base, &what, |c| {
-            let policies = c.list(&policies_path, "policies", "id", api::Policy::FIELDS)?;
-            let users = c.list(
-                &users_path,
-                "assignments",
-                "user_id",
-                api::ASSIGNMENT_FIELDS,
-            )?;
-            let groups = c.list(
-                &groups_path,
-                "assignments",
-                "group_id",
-                api::ASSIGNMENT_FIELDS,
-            )?;
-            Ok((policies, users, groups))
-        })?;
-        let Some((policies, users_of, groups_of)) = read else {
-            gone_roles.insert(r.id);
-            continue;
-        };
-        let user_ids = Crawler::ids(&users_of, "user_id");
-        let group_ids = Crawler::ids(&groups_of, "group_id");
-        let role_type = read_role_type(c, &r, user_ids.len(), group_ids.len());
-        for user in user_ids {
-            role_users.push((user, r.id.clone()));
-        }
-        for group in group_ids {
-            role_groups.insert((r.id.clone(), group));
-        }
-        roles.insert(
-            r.id.clone(),
-            Role {
-                id: r.id,
-                name: r.name,
-                role_type,
-                description: r.description,
-                policies: Crawler::ids(&policies, "id"),
-            },
-        );
+        read_role(c, r, &mut read)?;
     }
     c.report("roles", role_count, role_count);
+    Ok(read)
+}
 
-    // 5. Policies: documents, and who they are attached to.
+/// One role's policies, users and groups, into `read`.
+fn read_role(c: &mut Crawler, r: api::Role, read: &mut RolesRead) -> Result<(), Error> {
+    let base = format!("/roles/{}", encode(&r.id));
+    let what = format!("role `{}`", r.id);
+    let policies_path = format!("{base}/policies");
+    let users_path = format!("{base}/users");
+    let groups_path = format!("{base}/groups");
+    let listed = c.per_item(&base, &what, |c| {
+        let policies = c.list(&policies_path, "policies", "id", api::Policy::FIELDS)?;
+        let users = c.list(
+            &users_path,
+            "assignments",
+            "user_id",
+            api::ASSIGNMENT_FIELDS,
+        )?;
+        let groups = c.list(
+            &groups_path,
+            "assignments",
+            "group_id",
+            api::ASSIGNMENT_FIELDS,
+        )?;
+        Ok((policies, users, groups))
+    })?;
+    let Some((policies, users_of, groups_of)) = listed else {
+        read.gone.insert(r.id);
+        return Ok(());
+    };
+    let user_ids = Crawler::ids(&users_of, "user_id");
+    let group_ids = Crawler::ids(&groups_of, "group_id");
+    let role_type = read_role_type(c, &r, user_ids.len(), group_ids.len());
+    for user in user_ids {
+        read.users.push((user, r.id.clone()));
+    }
+    for group in group_ids {
+        read.groups.insert((r.id.clone(), group));
+    }
+    read.found.insert(
+        r.id.clone(),
+        Role {
+            id: r.id,
+            name: r.name,
+            role_type,
+            description: r.description,
+            policies: Crawler::ids(&policies, "id"),
+        },
+    );
+    Ok(())
+}
+
+/// Step 6: the policies, each with its document and who holds it.
+fn read_policies(c: &mut Crawler) -> Result<PoliciesRead, Error> {
     let policies_raw = c.list("/policies", "policies", "id", api::Policy::FIELDS)?;
     let api_policies: Vec<api::Policy> = c.typed_all("/policies", "policies", &policies_raw)?;
-    let mut policies: BTreeMap<String, Policy> = BTreeMap::new();
-    let mut gone_policies = BTreeSet::new();
-    let mut policy_groups: BTreeSet<(String, String)> = BTreeSet::new();
-    // (user, policy, `assignment_type`) as `/policies/{id}/users` lists them.
-    let mut policy_rows: Vec<(String, String, Option<String>)> = Vec::new();
+    let mut read = PoliciesRead {
+        kept: BTreeMap::new(),
+        found: PolicyHolders::default(),
+    };
     let policy_count = api_policies.len();
     for (i, p) in api_policies.into_iter().enumerate() {
         c.report("policies", i, policy_count);
-        let base = format!("/policies/{}", encode(&p.id));
-        let what = format!("policy `{}`", p.id);
-        let mut document = p.policy_document.filter(|d| !d.is_null());
-        if document.is_none() {
-            // The list left the document out: read the policy itself.
-            match c.get_one(&base, "policy")? {
-                None => {
-                    c.event(
-                        EventKind::Gone,
-                        &base,
-                        format!("{what} was listed, then answered 404: deleted during the crawl; left out"),
-                    );
-                    gone_policies.insert(p.id);
-                    continue;
-                }
-                Some(one) => {
-                    let one: api::Policy =
-                        typed(&one, "policy").map_err(|s| s.at(&c.describe(&base)))?;
-                    document = one.policy_document.filter(|d| !d.is_null());
-                }
-            }
-        }
-        let Some(document) = document else {
-            return Err(Error::Shape {
-                request: c.describe(&base),
-                path: "policy.policy_document".to_string(),
-                message: "missing: the policy has no document".to_string(),
-            });
-        };
-        let document = parse_document(c, &p.id, document)
-            .map_err(|s| s.at(&format!("{} (policy `{}`)", c.describe("/policies"), p.id)))?;
-        let users_path = format!("{base}/users");
-        let groups_path = format!("{base}/groups");
-        let read = c.per_item(&base, &what, |c| {
-            // A user may be listed once per way they hold the policy.
-            let row_key = |item: &Value| {
-                let id = item.get("id").and_then(Value::as_str)?;
-                let kind = item.get("assignment_type").and_then(Value::as_str);
-                Some(format!("{id}\u{1f}{}", kind.unwrap_or("\u{0}")))
-            };
-            let users = c.list_rows(
-                &users_path,
-                "users",
-                "id",
-                api::ORGANIZATION_USER_FIELDS,
-                &row_key,
-            )?;
-            let groups = c.list(&groups_path, "groups", "id", api::Group::FIELDS)?;
-            Ok((users, groups))
-        })?;
-        let Some((users_of, groups_of)) = read else {
-            gone_policies.insert(p.id);
-            continue;
-        };
-        for row in &users_of {
-            // INVARIANT: `list_rows` checked that every row has a string id.
-            let Some(user) = row.get("id").and_then(Value::as_str) else {
-                continue;
-            };
-            let kind = match row.get("assignment_type") {
-                Some(Value::String(kind)) => Some(kind.clone()),
-                None | Some(Value::Null) => None,
-                Some(other) => Some(other.to_string()),
-            };
-            policy_rows.push((user.to_string(), p.id.clone(), kind));
-        }
-        for group in Crawler::ids(&groups_of, "id") {
-            policy_groups.insert((p.id.clone(), group));
-        }
-        policies.insert(
-            p.id.clone(),
-            Policy {
-                id: p.id,
-                name: p.name,
-                description: p.description,
-                is_system_policy: p.is_system_policy,
-                policy_document: document,
-            },
-        );
+        read_policy(c, p, &mut read)?;
     }
     c.report("policies", policy_count, policy_count);
+    Ok(read)
+}
 
-    // 6. Role trusts.
+/// One policy's document, users and groups, into `read`.
+fn read_policy(c: &mut Crawler, p: api::Policy, read: &mut PoliciesRead) -> Result<(), Error> {
+    let base = format!("/policies/{}", encode(&p.id));
+    let what = format!("policy `{}`", p.id);
+    let Some(document) = policy_document(c, &p, &base, &what)? else {
+        read.found.gone.insert(p.id);
+        return Ok(());
+    };
+    let document = parse_document(c, &p.id, document)
+        .map_err(|s| s.at(&format!("{} (policy `{}`)", c.describe("/policies"), p.id)))?;
+    let users_path = format!("{base}/users");
+    let groups_path = format!("{base}/groups");
+    let listed = c.per_item(&base, &what, |c| {
+        // A user may be listed once per way they hold the policy.
+        let row_key = |item: &Value| {
+            let id = item.get("id").and_then(Value::as_str)?;
+            let kind = item.get("assignment_type").and_then(Value::as_str);
+            Some(format!("{id}\u{1f}{}", kind.unwrap_or("\u{0}")))
+        };
+        let users = c.list_rows(
+            &users_path,
+            "users",
+            "id",
+            api::ORGANIZATION_USER_FIELDS,
+            &row_key,
+        )?;
+        let groups = c.list(&groups_path, "groups", "id", api::Group::FIELDS)?;
+        Ok((users, groups))
+    })?;
+    let Some((users_of, groups_of)) = listed else {
+        read.found.gone.insert(p.id);
+        return Ok(());
+    };
+    for row in &users_of {
+        // INVARIANT: `list_rows` checked that every row has a string id.
+        let Some(user) = row.get("id").and_then(Value::as_str) else {
+            continue;
+        };
+        let kind = match row.get("assignment_type") {
+            Some(Value::String(kind)) => Some(kind.clone()),
+            None | Some(Value::Null) => None,
+            Some(other) => Some(other.to_string()),
+        };
+        read.found.rows.push((user.to_string(), p.id.clone(), kind));
+    }
+    for group in Crawler::ids(&groups_of, "id") {
+        read.found.groups.insert((p.id.clone(), group));
+    }
+    read.kept.insert(
+        p.id.clone(),
+        Policy {
+            id: p.id,
+            name: p.name,
+            description: p.description,
+            is_system_policy: p.is_system_policy,
+            policy_document: document,
+        },
+    );
+    Ok(())
+}
+
+/// A policy's document as the list gave it, or else as `GET /policies/{id}` gives it; `None`
+/// (and a `gone` event) when the policy was deleted meanwhile.
+fn policy_document(
+    c: &mut Crawler,
+    p: &api::Policy,
+    base: &str,
+    what: &str,
+) -> Result<Option<Value>, Error> {
+    let mut document = p.policy_document.clone().filter(|d| !d.is_null());
+    if document.is_none() {
+        // The list left the document out: read the policy itself.
+        match c.get_one(base, "policy")? {
+            None => {
+                c.event(
+                    EventKind::Gone,
+                    base,
+                    format!(
+                        "{what} was listed, then answered 404: deleted during the crawl; left out"
+                    ),
+                );
+                return Ok(None);
+            }
+            Some(one) => {
+                let one: api::Policy =
+                    typed(&one, "policy").map_err(|s| s.at(&c.describe(base)))?;
+                document = one.policy_document.filter(|d| !d.is_null());
+            }
+        }
+    }
+    match document {
+        Some(document) => Ok(Some(document)),
+        None => Err(
+            Shape::new("policy.policy_document", ShapeProblem::NoDocument).at(&c.describe(base)),
+        ),
+    }
+}
+
+/// Step 7: the role trusts, each tied to its role.
+fn read_role_trusts(c: &mut Crawler, roles: &RolesRead) -> Result<Vec<RoleTrust>, Error> {
     c.report("role trusts", 0, 0);
     let trusts_raw = c.list("/role-trusts", "role_trusts", "id", api::RoleTrust::FIELDS)?;
     let api_trusts: Vec<api::RoleTrust> =
         c.typed_all("/role-trusts", "role_trusts", &trusts_raw)?;
-    let trust_roles = resolve_trust_roles(c, &api_trusts, &roles)?;
+    let trust_roles = resolve_trust_roles(c, &api_trusts, &roles.found)?;
     let mut role_trusts = Vec::new();
     for t in api_trusts {
         let role_id = t
@@ -1314,7 +1444,7 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             );
             continue;
         };
-        if gone_roles.contains(&role_id) {
+        if roles.gone.contains(&role_id) {
             continue;
         }
         role_trusts.push(RoleTrust {
@@ -1327,21 +1457,76 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             valid_until: t.valid_until,
         });
     }
+    Ok(role_trusts)
+}
 
-    // 7. Edges, cross-checked between the two views that show them.
+/// Step 8: the edges, cross-checked between the two views that show them, then cleared of
+/// entities deleted during the crawl.
+fn link(
+    c: &mut Crawler,
+    users: &mut BTreeMap<String, User>,
+    groups: &mut Read<Group>,
+    roles: &mut RolesRead,
+    policies: PolicyHolders,
+) -> Result<(), Error> {
+    link_role_users(c, users, &roles.users);
+    let (policy_users, held_through) = classify_policy_rows(c, policies.rows)?;
+    link_policy_users(c, users, policy_users);
+    cross_check(
+        c,
+        &mut groups.found,
+        &roles.groups,
+        &groups.gone,
+        &roles.gone,
+        "role",
+        |g| &mut g.roles,
+    );
+    cross_check(
+        c,
+        &mut groups.found,
+        &policies.groups,
+        &groups.gone,
+        &policies.gone,
+        "policy",
+        |g| &mut g.policies,
+    );
+    check_held_through(c, &held_through, users, &groups.found, &roles.found);
+    check_members(c, users, &mut groups.found, &roles.gone, &policies.gone);
+    for role in roles.found.values_mut() {
+        role.policies.retain(|p| !policies.gone.contains(p));
+    }
+    for user in users.values_mut() {
+        user.roles.retain(|r| !roles.gone.contains(r));
+    }
+    Ok(())
+}
+
+/// The roles `/roles/{id}/users` assigns, onto their users.
+fn link_role_users(
+    c: &mut Crawler,
+    users: &mut BTreeMap<String, User>,
+    role_users: &[(String, String)],
+) {
     for (user, role) in role_users {
-        match users.get_mut(&user) {
-            Some(u) => u.roles.push(role),
+        match users.get_mut(user) {
+            Some(u) => u.roles.push(role.clone()),
             None => c.event_on(
                 EventKind::UnknownReference,
-                &format!("/roles/{}/users", encode(&role)),
+                &format!("/roles/{}/users", encode(role)),
                 format!("role `{role}` is assigned to user `{user}`, whom `/users` does not list"),
-                &[&user],
+                &[user],
                 false,
             ),
         }
     }
-    let (policy_users, held_through) = classify_policy_rows(c, policy_rows)?;
+}
+
+/// The policies attached directly, onto their users.
+fn link_policy_users(
+    c: &mut Crawler,
+    users: &mut BTreeMap<String, User>,
+    policy_users: Vec<(String, String)>,
+) {
     for (user, policy) in policy_users {
         match users.get_mut(&user) {
             Some(u) => u.policies.push(policy),
@@ -1356,31 +1541,22 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             ),
         }
     }
-    cross_check(
-        c,
-        &mut groups,
-        &role_groups,
-        &gone_groups,
-        &gone_roles,
-        "role",
-        |g| &mut g.roles,
-    );
-    cross_check(
-        c,
-        &mut groups,
-        &policy_groups,
-        &gone_groups,
-        &gone_policies,
-        "policy",
-        |g| &mut g.policies,
-    );
-    check_held_through(c, &held_through, &users, &groups, &roles);
-    let known_users: BTreeSet<String> = users.keys().cloned().collect();
+}
+
+/// Clears the groups of roles and policies deleted during the crawl, and reports members no
+/// listing of users has.
+fn check_members(
+    c: &mut Crawler,
+    users: &BTreeMap<String, User>,
+    groups: &mut BTreeMap<String, Group>,
+    gone_roles: &BTreeSet<String>,
+    gone_policies: &BTreeSet<String>,
+) {
     for group in groups.values_mut() {
         group.roles.retain(|r| !gone_roles.contains(r));
         group.policies.retain(|p| !gone_policies.contains(p));
         for member in &group.members {
-            if !known_users.contains(member) {
+            if !users.contains_key(member) {
                 c.event_on(
                     EventKind::UnknownReference,
                     &format!("/groups/{}", encode(&group.id)),
@@ -1394,43 +1570,24 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
             }
         }
     }
-    for role in roles.values_mut() {
-        role.policies.retain(|p| !gone_policies.contains(p));
-    }
-    for user in users.values_mut() {
-        user.roles.retain(|r| !gone_roles.contains(r));
-    }
+}
 
-    let root_user_id = match &options.root_user {
-        None => None,
-        Some(query) => Some(
-            users
-                .values()
-                .find(|u| &u.id == query)
-                .or_else(|| users.values().find(|u| u.email.eq_ignore_ascii_case(query)))
-                .map(|u| u.id.clone())
-                .ok_or_else(|| Error::NoRootUser {
-                    query: query.clone(),
-                })?,
-        ),
+/// Step 9: the owner `root_user` names, by id or else by email.
+fn find_root_user(
+    users: &BTreeMap<String, User>,
+    query: Option<&str>,
+) -> Result<Option<String>, Error> {
+    let Some(query) = query else {
+        return Ok(None);
     };
-
-    let mut snapshot = Snapshot {
-        format: SNAPSHOT_FORMAT.to_string(),
-        organization: Organization {
-            id: org.id,
-            name: org.name,
-            root_user_id,
-        },
-        users: users.into_values().collect(),
-        groups: groups.into_values().collect(),
-        roles: roles.into_values().collect(),
-        policies: policies.into_values().collect(),
-        role_trusts,
-        crawl: None,
-    };
-    normalize(&mut snapshot);
-    Ok(snapshot)
+    users
+        .values()
+        .find(|u| u.id == query)
+        .or_else(|| users.values().find(|u| u.email.eq_ignore_ascii_case(query)))
+        .map(|u| Some(u.id.clone()))
+        .ok_or_else(|| Error::NoRootUser {
+            query: query.to_string(),
+        })
 }
 
 /// How a row of `/policies/{id}/users` says the user holds the policy.
@@ -1663,11 +1820,8 @@ fn resolve_trust_roles(
 /// one. Statements with keys iamsim does not evaluate are set aside by [`set_aside`].
 fn parse_document(c: &mut Crawler, policy: &str, document: Value) -> Result<PolicyDocument, Shape> {
     let mut document = match document {
-        Value::String(text) => serde_json::from_str::<Value>(&text).map_err(|e| {
-            Shape::new(
-                "policy_document",
-                format!("a string that is not a JSON document: {e}"),
-            )
+        Value::String(text) => serde_json::from_str::<Value>(&text).map_err(|source| {
+            Shape::new("policy_document", ShapeProblem::DocumentNotJson { source })
         })?,
         other => other,
     };

@@ -108,14 +108,14 @@ pub enum Error {
         problem: PageProblem,
     },
     /// A response has the wrong shape.
-    #[error("{request}: unexpected response: {path}: {message}")]
+    #[error("{request}: unexpected response: {path}: {problem}")]
     Shape {
-        /// Method and target.
+        /// Method and target, such as `GET /v2/users?per_page=100`.
         request: String,
-        /// JSON path of the offending value.
+        /// JSON path of the offending value, such as `users[3].id`.
         path: String,
-        /// What is wrong.
-        message: String,
+        /// What is wrong with it.
+        problem: ShapeProblem,
     },
     /// The key sees no organization.
     #[error("the API key sees no organization")]
@@ -320,6 +320,91 @@ pub enum PageProblem {
     /// A member listing that would not end.
     #[error("the member listing does not end")]
     MembersNotEnding,
+}
+
+/// What is wrong with a value of a response ([`Error::Shape`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShapeProblem {
+    /// The value is not there.
+    #[error("missing")]
+    Missing,
+    /// A value of another JSON type than the one expected.
+    #[error("expected {expected}, found {found}")]
+    WrongType {
+        /// What belongs there, such as `an array` or `a string id`.
+        expected: &'static str,
+        /// What came instead.
+        found: JsonKind,
+    },
+    /// An id that is the empty string.
+    #[error("empty id")]
+    EmptyId,
+    /// A `meta.total` that is a number but not a whole count.
+    #[error("expected a count")]
+    NotACount,
+    /// A policy with no document, neither in the list nor read alone.
+    #[error("missing: the policy has no document")]
+    NoDocument,
+    /// A policy document sent as a string that does not hold JSON.
+    #[error("a string that is not a JSON document: {source}")]
+    DocumentNotJson {
+        /// Why it does not parse.
+        source: serde_json::Error,
+    },
+    /// A value that does not read as the documented type (a field of the wrong type, a
+    /// missing field inside an item).
+    #[error("{source}")]
+    Invalid {
+        /// serde's account of it.
+        source: serde_json::Error,
+    },
+}
+
+/// The type of a JSON value, as a message names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonKind {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool,
+    /// A number.
+    Number,
+    /// A string.
+    String,
+    /// An array.
+    Array,
+    /// An object.
+    Object,
+}
+
+impl JsonKind {
+    /// The type of `value`.
+    pub fn of(value: &serde_json::Value) -> JsonKind {
+        use serde_json::Value;
+        match value {
+            Value::Null => JsonKind::Null,
+            Value::Bool(_) => JsonKind::Bool,
+            Value::Number(_) => JsonKind::Number,
+            Value::String(_) => JsonKind::String,
+            Value::Array(_) => JsonKind::Array,
+            Value::Object(_) => JsonKind::Object,
+        }
+    }
+}
+
+impl std::fmt::Display for JsonKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            JsonKind::Null => "null",
+            JsonKind::Bool => "a boolean",
+            JsonKind::Number => "a number",
+            JsonKind::String => "a string",
+            JsonKind::Array => "an array",
+            JsonKind::Object => "an object",
+        })
+    }
 }
 
 /// What is wrong with a recording.

@@ -110,7 +110,7 @@ fn too_large(limit: u64) -> io::Error {
 }
 
 /// A size as people write it: `2 GiB`, `64 MiB`, `1000 bytes`.
-pub fn format_size(bytes: u64) -> String {
+pub(crate) fn format_size(bytes: u64) -> String {
     for (unit, shift) in [("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)] {
         if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
             return format!("{} {unit}", bytes >> shift);
@@ -121,34 +121,54 @@ pub fn format_size(bytes: u64) -> String {
 
 /// Parses a size: a whole number of bytes, optionally followed by `K`, `KiB`, `M`, `MiB`, `G`,
 /// `GiB`, `T` or `TiB` (powers of 1024; `KB`, `MB`, ... mean the same). At least one byte.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     let text = text.trim();
     let digits = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(digits);
+    let not_a_size = || SizeError::NotASize {
+        text: text.to_string(),
+    };
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
         "t" | "tb" | "tib" => 40,
-        _ => {
-            return Err(format!(
-                "`{text}` is not a size: a whole number with an optional unit (KiB, MiB, GiB, TiB)"
-            ))
-        }
+        _ => return Err(not_a_size()),
     };
-    let number: u64 = number.parse().map_err(|_| {
-        format!("`{text}` is not a size: a whole number with an optional unit (KiB, MiB, GiB, TiB)")
-    })?;
+    let number: u64 = number.parse().map_err(|_| not_a_size())?;
     let bytes = number
         .checked_mul(1 << shift)
-        .ok_or_else(|| format!("`{text}` is too large"))?;
+        .ok_or_else(|| SizeError::TooLarge {
+            text: text.to_string(),
+        })?;
     if bytes == 0 {
-        return Err("a size of zero bytes would refuse every input".to_string());
+        return Err(SizeError::Zero);
     }
     Ok(bytes)
+}
+
+/// Why a size does not parse ([`parse_size`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SizeError {
+    /// Not a whole number with an optional unit.
+    #[error("`{text}` is not a size: a whole number with an optional unit (KiB, MiB, GiB, TiB)")]
+    NotASize {
+        /// The text, trimmed.
+        text: String,
+    },
+    /// More bytes than 64 bits hold.
+    #[error("`{text}` is too large")]
+    TooLarge {
+        /// The text, trimmed.
+        text: String,
+    },
+    /// Zero bytes.
+    #[error("a size of zero bytes would refuse every input")]
+    Zero,
 }
 
 /// Writes `bytes` to `path` whole or not at all; see the module docs for what is refused,

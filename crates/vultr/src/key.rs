@@ -12,7 +12,7 @@ pub const API_KEY_VAR: &str = "VULTR_API_KEY";
 
 /// Keys at least this long are looked for anywhere in text; shorter ones only as whole tokens.
 /// Vultr's keys are 36 characters.
-pub const SUBSTRING_MATCH_LEN: usize = 16;
+pub(crate) const SUBSTRING_MATCH_LEN: usize = 16;
 
 /// Where a key came from, so that a refused key can be named without showing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,7 +129,7 @@ impl ApiKey {
     /// shown to people (error bodies, body prefixes): a server that echoes the request must not
     /// make iamsim print the key.
     ///
-    /// A key of at least [`SUBSTRING_MATCH_LEN`] characters is matched anywhere. A shorter one
+    /// A key of at least 16 characters is matched anywhere. A shorter one
     /// (a test key such as `k`) only as a whole token, not inside a longer word: otherwise
     /// every `k` of every message would be taken for the key.
     pub fn redact(&self, text: &str) -> String {

@@ -55,19 +55,16 @@ pub mod recording;
 mod verify;
 
 pub use client::{
-    encode, parse_retry_after, Client, ClientOptions, JsonResponse, RequestLog, Stats,
-    DEFAULT_BASE_URL, MAX_RATE, MIN_RATE,
+    encode, Client, ClientOptions, RequestLog, Stats, DEFAULT_BASE_URL, MAX_RATE, MIN_RATE,
 };
-pub use clock::{rfc3339, Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use crawl::{
     crawl, normalize, Counts, Crawl, CrawlInfo, CrawlLimits, CrawlOptions, Event, EventKind,
-    Progress, Treatment, UnevaluatedStatement, MAX_PER_PAGE,
+    Progress, Treatment, UnevaluatedStatement,
 };
 pub use error::{
-    chain, BaseUrlProblem, Error, HttpError, ListedOrganization, PageProblem, ReplayProblem,
+    chain, BaseUrlProblem, Error, HttpError, JsonKind, ListedOrganization, PageProblem,
+    ReplayProblem, ShapeProblem,
 };
-pub use key::{ApiKey, KeySource, API_KEY_VAR, SUBSTRING_MATCH_LEN};
-pub use verify::{expected, verify, Difference, Expected, Verification};
-
-/// The snapshot format this adapter writes.
-pub const SNAPSHOT_FORMAT: &str = iamsim_core::model::SNAPSHOT_FORMAT;
+pub use key::{ApiKey, KeySource, API_KEY_VAR};
+pub use verify::{verify, Difference, Verification};

@@ -17,7 +17,7 @@ use crate::client::{encode, Client};
 use crate::{Error, HttpError};
 
 /// The report's format name.
-pub const PROBE_FORMAT: &str = "iamsim.vultr-probe.v1";
+pub(crate) const PROBE_FORMAT: &str = "iamsim.vultr-probe.v1";
 
 /// What the probe reads.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ impl Default for ProbeOptions {
 /// What the probe found.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
-    /// [`PROBE_FORMAT`].
+    /// `iamsim.vultr-probe.v1`.
     pub format: &'static str,
     /// The tool and version.
     pub tool: String,
@@ -100,10 +100,10 @@ impl Verdict {
 /// Runs every check. Fails only when the key is refused (or a setting is invalid); any other
 /// failed request makes its check undetermined.
 pub fn probe(client: &mut Client, options: &ProbeOptions) -> Result<ProbeReport, Error> {
-    if !(1..=crate::MAX_PER_PAGE).contains(&options.per_page) {
+    if !(1..=crate::crawl::MAX_PER_PAGE).contains(&options.per_page) {
         return Err(Error::PerPage {
             per_page: options.per_page,
-            max: crate::MAX_PER_PAGE,
+            max: crate::crawl::MAX_PER_PAGE,
         });
     }
     let before = client.stats().requests;
@@ -363,7 +363,7 @@ impl Prober<'_> {
     /// One GET; a refused key stops the probe, any other failure is soft.
     fn get(&mut self, target: &str, template: &str) -> Soft<Value> {
         match self.client.get_json(target) {
-            Ok(response) => Ok(Ok(response.body)),
+            Ok(body) => Ok(Ok(body)),
             Err(e) => match e.http_cause() {
                 Some(HttpError::Unauthorized { .. }) => Err(e),
                 Some(cause) => Ok(Err(format!("GET {template} failed: {}", short(cause)))),

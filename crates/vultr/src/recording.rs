@@ -28,7 +28,7 @@ use crate::key::ApiKey;
 use crate::{Error, ReplayProblem};
 
 /// The format of `recording.json`.
-pub const RECORDING_FORMAT: &str = "iamsim.vultr-recording.v1";
+pub(crate) const RECORDING_FORMAT: &str = "iamsim.vultr-recording.v1";
 
 /// The keys whose string values are email addresses.
 const EMAIL_KEYS: &[&str] = &[
@@ -50,7 +50,7 @@ pub enum Emails {
 
 /// One recorded answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Exchange {
+pub(crate) struct Exchange {
     /// `GET` or `DELETE`.
     pub method: String,
     /// The request target, base path and query included (`/v2/users?per_page=100`).

@@ -72,7 +72,7 @@ impl std::fmt::Display for Difference {
 
 /// What the snapshot gives one user, as ids.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Expected {
+pub(crate) struct Expected {
     /// Policies attached to the user.
     pub direct_policies: BTreeSet<String>,
     /// Every policy reaching the user: direct, through groups, through roles of the user and of
@@ -86,7 +86,7 @@ pub struct Expected {
 
 /// What the snapshot gives each user, by user id: the same graph the engine walks, as the
 /// sets of policies and roles Vultr's per-user views list.
-pub fn expected(snapshot: &Snapshot) -> BTreeMap<String, Expected> {
+pub(crate) fn expected(snapshot: &Snapshot) -> BTreeMap<String, Expected> {
     let role_policies: BTreeMap<&str, &Vec<String>> = snapshot
         .roles
         .iter()

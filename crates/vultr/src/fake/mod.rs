@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use iamsim_core::model::Snapshot;
 
 pub use faults::{Fault, FaultAction};
-use state::{add_extra_fields, Reply, State};
+use state::{add_extra_fields, Ask, Reply, State};
 
 use crate::key::ApiKey;
 
@@ -394,17 +394,7 @@ fn handle(
     reader: &mut BufReader<TcpStream>,
     shared: &Shared,
 ) -> bool {
-    let authorized = match request
-        .authorization
-        .as_deref()
-        .and_then(|a| a.strip_prefix("Bearer "))
-    {
-        None => false,
-        Some(token) => match &shared.options.api_key {
-            None => !token.trim().is_empty(),
-            Some(key) => key.bearer() == format!("Bearer {token}"),
-        },
-    };
+    let authorized = authorized(request, shared);
     lock(&shared.log).push(LoggedRequest {
         method: request.method.clone(),
         path: request.path.clone(),
@@ -427,104 +417,165 @@ fn handle(
         return respond(writer, reader, shared, reply, &[], Send::Normal);
     }
     let rest = if rest.is_empty() { "/" } else { rest };
-    // Which faults apply: mutations and modifiers all do; the first other one decides.
-    let mut modifiers = Vec::new();
-    let mut decisive = None;
-    {
-        let mut faults = lock(&shared.faults);
-        let mut state = lock(&shared.state);
-        for (fault, seen) in faults.iter_mut() {
-            if !fault.matches(&request.method, rest) {
-                continue;
-            }
-            *seen += 1;
-            let applied = *seen - fault.skip.min(*seen);
-            if *seen <= fault.skip || fault.times.is_some_and(|t| applied > t) {
-                continue;
-            }
-            if fault.action.is_mutation() {
-                state.mutate(&fault.action);
-            } else if fault.action.is_modifier() {
-                modifiers.push(fault.action.clone());
-            } else if decisive.is_none() {
-                decisive = Some(fault.action.clone());
-            }
-        }
-    }
+    let (modifiers, decisive) = faults_for(request, rest, shared);
     for m in &modifiers {
         if let FaultAction::Delay { millis } = m {
             std::thread::sleep(Duration::from_millis(*millis));
         }
     }
-    let mut send = Send::Normal;
-    let mut extra_headers: Vec<(String, String)> = Vec::new();
-    match decisive {
-        Some(FaultAction::Status {
+    let send = match decisive {
+        None => Send::Normal,
+        Some(fault) => match answer_fault(fault, request, rest, writer, reader, shared, &modifiers)
+        {
+            Decided::Answered(keep) => return keep,
+            Decided::Send(send) => send,
+        },
+    };
+    let reply = route(request, rest, shared, &modifiers);
+    respond(writer, reader, shared, reply, &[], send)
+}
+
+/// Whether the request's bearer token is one the fake accepts.
+fn authorized(request: &Request, shared: &Shared) -> bool {
+    match request
+        .authorization
+        .as_deref()
+        .and_then(|a| a.strip_prefix("Bearer "))
+    {
+        None => false,
+        Some(token) => match &shared.options.api_key {
+            None => !token.trim().is_empty(),
+            Some(key) => key.bearer() == format!("Bearer {token}"),
+        },
+    }
+}
+
+/// The faults that apply to a request: mutations are applied to the state at once, modifiers
+/// all apply (returned in order), and the first other one decides the answer.
+fn faults_for(
+    request: &Request,
+    rest: &str,
+    shared: &Shared,
+) -> (Vec<FaultAction>, Option<FaultAction>) {
+    let mut modifiers = Vec::new();
+    let mut decisive = None;
+    let mut faults = lock(&shared.faults);
+    let mut state = lock(&shared.state);
+    for (fault, seen) in faults.iter_mut() {
+        if !fault.matches(&request.method, rest) {
+            continue;
+        }
+        *seen += 1;
+        let applied = *seen - fault.skip.min(*seen);
+        if *seen <= fault.skip || fault.times.is_some_and(|t| applied > t) {
+            continue;
+        }
+        if fault.action.is_mutation() {
+            state.mutate(&fault.action);
+        } else if fault.action.is_modifier() {
+            modifiers.push(fault.action.clone());
+        } else if decisive.is_none() {
+            decisive = Some(fault.action.clone());
+        }
+    }
+    (modifiers, decisive)
+}
+
+/// What a deciding fault made of the request.
+enum Decided {
+    /// It was answered; whether the connection may be reused.
+    Answered(bool),
+    /// The normal answer goes out, sent this way.
+    Send(Send),
+}
+
+/// Answers a request as its deciding fault says, or says how to send the normal answer.
+fn answer_fault(
+    fault: FaultAction,
+    request: &Request,
+    rest: &str,
+    writer: &mut TcpStream,
+    reader: &mut BufReader<TcpStream>,
+    shared: &Shared,
+    modifiers: &[FaultAction],
+) -> Decided {
+    let answered = match fault {
+        FaultAction::Status {
             status,
             retry_after,
             body,
-        }) => {
-            if let Some(r) = retry_after {
-                extra_headers.push(("Retry-After".into(), r));
-            }
-            let reply = match (status, body) {
-                (204, _) => Reply { status, body: None },
-                (_, Some(body)) => {
-                    return write_raw(
-                        writer,
-                        status,
-                        "application/json",
-                        body.as_bytes(),
-                        &extra_headers,
-                    )
-                }
-                (_, None) => Reply::error(status, reason(status)),
-            };
-            return respond(writer, reader, shared, reply, &extra_headers, Send::Normal);
-        }
-        Some(FaultAction::Body {
+        } => answer_status(status, retry_after, body, writer, reader, shared),
+        FaultAction::Body {
             status,
             content_type,
             body,
-        }) => return write_raw(writer, status, &content_type, body.as_bytes(), &[]),
-        Some(FaultAction::Redirect { status, location }) => {
-            return write_raw(
-                writer,
-                status,
-                "text/plain",
-                b"",
-                &[("Location".into(), location)],
-            )
+        } => write_raw(writer, status, &content_type, body.as_bytes(), &[]),
+        FaultAction::Redirect { status, location } => write_raw(
+            writer,
+            status,
+            "text/plain",
+            b"",
+            &[("Location".into(), location)],
+        ),
+        FaultAction::Hang => return Decided::Send(Send::Hang),
+        FaultAction::Trickle { millis_per_byte } => {
+            return Decided::Send(Send::Trickle(millis_per_byte))
         }
-        Some(FaultAction::Hang) => send = Send::Hang,
-        Some(FaultAction::Trickle { millis_per_byte }) => send = Send::Trickle(millis_per_byte),
-        Some(FaultAction::Truncate { keep_bytes }) => send = Send::Truncate(keep_bytes),
-        Some(FaultAction::Reset) => send = Send::Reset,
-        Some(FaultAction::Large { bytes }) => {
+        FaultAction::Truncate { keep_bytes } => return Decided::Send(Send::Truncate(keep_bytes)),
+        FaultAction::Reset => return Decided::Send(Send::Reset),
+        FaultAction::Large { bytes } => {
             let mut body = String::with_capacity(bytes + 64);
             body.push_str("{\"users\": [], \"padding\": \"");
             body.extend(std::iter::repeat_n('x', bytes));
             body.push_str("\", \"meta\": {\"total\": 0, \"links\": {\"next\": \"\"}}}");
-            return write_raw(writer, 200, "application/json", body.as_bytes(), &[]);
+            write_raw(writer, 200, "application/json", body.as_bytes(), &[])
         }
-        Some(FaultAction::Deep { depth }) => {
+        FaultAction::Deep { depth } => {
             let body = format!("{{\"users\": {}{}}}", "[".repeat(depth), "]".repeat(depth));
-            return write_raw(writer, 200, "application/json", body.as_bytes(), &[]);
+            write_raw(writer, 200, "application/json", body.as_bytes(), &[])
         }
-        Some(FaultAction::Trailing { text }) => {
-            let reply = route(request, rest, shared, &modifiers);
+        FaultAction::Trailing { text } => {
+            let reply = route(request, rest, shared, modifiers);
             let mut body = reply
                 .body
                 .map(|b| b.to_string())
                 .unwrap_or_default()
                 .into_bytes();
             body.extend_from_slice(text.as_bytes());
-            return write_raw(writer, reply.status, "application/json", &body, &[]);
+            write_raw(writer, reply.status, "application/json", &body, &[])
         }
-        _ => {}
+        _ => return Decided::Send(Send::Normal),
+    };
+    Decided::Answered(answered)
+}
+
+/// A scripted status: with `Retry-After` when asked, and the given body or a standard one.
+fn answer_status(
+    status: u16,
+    retry_after: Option<String>,
+    body: Option<String>,
+    writer: &mut TcpStream,
+    reader: &mut BufReader<TcpStream>,
+    shared: &Shared,
+) -> bool {
+    let mut extra_headers: Vec<(String, String)> = Vec::new();
+    if let Some(r) = retry_after {
+        extra_headers.push(("Retry-After".into(), r));
     }
-    let reply = route(request, rest, shared, &modifiers);
-    respond(writer, reader, shared, reply, &extra_headers, send)
+    let reply = match (status, body) {
+        (204, _) => Reply { status, body: None },
+        (_, Some(body)) => {
+            return write_raw(
+                writer,
+                status,
+                "application/json",
+                body.as_bytes(),
+                &extra_headers,
+            )
+        }
+        (_, None) => Reply::error(status, reason(status)),
+    };
+    respond(writer, reader, shared, reply, &extra_headers, Send::Normal)
 }
 
 fn route(request: &Request, rest: &str, shared: &Shared, modifiers: &[FaultAction]) -> Reply {
@@ -542,13 +593,12 @@ fn route(request: &Request, rest: &str, shared: &Shared, modifiers: &[FaultActio
             None => (percent_decode(p), String::new()),
         })
         .collect();
-    let mut reply = lock(&shared.state).route(
-        &request.method,
-        &segments,
-        &query,
-        modifiers,
-        &shared.options,
-    );
+    let ask = Ask {
+        query: &query,
+        mods: modifiers,
+        options: &shared.options,
+    };
+    let mut reply = lock(&shared.state).route(&request.method, &segments, &ask);
     if modifiers.contains(&FaultAction::ExtraFields) {
         if let Some(body) = &mut reply.body {
             add_extra_fields(body);

@@ -32,6 +32,113 @@ impl Reply {
     }
 }
 
+/// What a request asks of a listing (its query), and how the fake serves it (the modifying
+/// faults that apply, the options).
+pub(crate) struct Ask<'a> {
+    pub(crate) query: &'a [(String, String)],
+    pub(crate) mods: &'a [FaultAction],
+    pub(crate) options: &'a FakeOptions,
+}
+
+impl Ask<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn has(&self, fault: impl Fn(&FaultAction) -> bool) -> bool {
+        self.mods.iter().any(fault)
+    }
+
+    /// Items per page: `per_page` (1 to 500, default 100), capped by the options and by any
+    /// `PageSize` fault; a 400 for a `per_page` out of range.
+    fn page_size(&self) -> Result<usize, Reply> {
+        let per_page = match self.get("per_page") {
+            None => 100,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if (1..=500).contains(&n) => n,
+                _ => return Err(Reply::error(400, "per_page must be between 1 and 500")),
+            },
+        };
+        let mut size = per_page.min(self.options.max_page_size.unwrap_or(usize::MAX));
+        for m in self.mods {
+            if let FaultAction::PageSize { size: s } = m {
+                size = size.min((*s).max(1));
+            }
+        }
+        Ok(size)
+    }
+
+    /// The position the page starts from: the `cursor`'s, or the first (always the first
+    /// under `PageRepeatItems`); a 400 for a cursor the fake did not make.
+    fn start(&self) -> Result<usize, Reply> {
+        let start = match self.get("cursor") {
+            None => 0,
+            Some(c) => match decode_cursor(c) {
+                Some(ord) => ord,
+                None => return Err(Reply::error(400, "invalid cursor")),
+            },
+        };
+        if self.has(|m| matches!(m, FaultAction::PageRepeatItems)) {
+            return Ok(0);
+        }
+        Ok(start)
+    }
+
+    /// `meta.total` of a listing of `items`: the items (or the pages, when the shapes say so),
+    /// unless a `PageTotal` fault gives another.
+    fn total(&self, items: usize, size: usize, counts_pages: bool) -> u64 {
+        let total = items as u64;
+        let total = if counts_pages {
+            total.div_ceil(size as u64).max(1)
+        } else {
+            total
+        };
+        self.mods
+            .iter()
+            .find_map(|m| match m {
+                FaultAction::PageTotal { total } => Some(*total),
+                _ => None,
+            })
+            .unwrap_or(total)
+    }
+}
+
+/// A page's body: the items under `key`, and `meta` with the total and the links.
+fn page_body(
+    key: &str,
+    page: Vec<Value>,
+    next: Option<String>,
+    total: Option<u64>,
+    ask: &Ask,
+) -> Value {
+    let mut links = Map::new();
+    match next {
+        Some(c) => {
+            links.insert("next".into(), Value::String(c));
+        }
+        None if ask.has(|m| matches!(m, FaultAction::PageNextNull)) => {
+            links.insert("next".into(), Value::Null);
+        }
+        None if ask.has(|m| matches!(m, FaultAction::PageNextMissing)) => {}
+        None => {
+            links.insert("next".into(), Value::String(String::new()));
+        }
+    }
+    links.insert("prev".into(), Value::String(String::new()));
+    let mut body = Map::new();
+    body.insert(key.to_string(), Value::Array(page));
+    let mut meta = Map::new();
+    if let Some(total) = total {
+        meta.insert("total".into(), json!(total));
+    }
+    meta.insert("links".into(), Value::Object(links));
+    body.insert("meta".into(), Value::Object(meta));
+    Value::Object(body)
+}
+
 /// The organization as the fake holds it. Deleted entities stay in place as tombstones, so
 /// that positions (and so cursors) stay stable while the data changes.
 pub(crate) struct State {
@@ -416,40 +523,15 @@ impl State {
 
     /// One page of `items` (each with a stable position), as Vultr pages: `per_page` and
     /// `cursor` in, `meta.total` and `meta.links.next` out.
-    fn page(
-        &mut self,
-        key: &str,
-        items: Vec<(usize, Value)>,
-        query: &[(String, String)],
-        mods: &[FaultAction],
-        options: &FakeOptions,
-    ) -> Reply {
-        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-        let per_page = match get("per_page") {
-            None => 100,
-            Some(v) => match v.parse::<usize>() {
-                Ok(n) if (1..=500).contains(&n) => n,
-                _ => return Reply::error(400, "per_page must be between 1 and 500"),
-            },
+    fn page(&mut self, key: &str, items: Vec<(usize, Value)>, ask: &Ask) -> Reply {
+        let size = match ask.page_size() {
+            Ok(size) => size,
+            Err(reply) => return reply,
         };
-        let mut size = per_page.min(options.max_page_size.unwrap_or(usize::MAX));
-        for m in mods {
-            if let FaultAction::PageSize { size: s } = m {
-                size = size.min((*s).max(1));
-            }
-        }
-        let has = |f: &dyn Fn(&FaultAction) -> bool| mods.iter().any(f);
-        let mut start = match get("cursor") {
-            None => 0,
-            Some(c) => match decode_cursor(c) {
-                Some(ord) => ord,
-                None => return Reply::error(400, "invalid cursor"),
-            },
+        let start = match ask.start() {
+            Ok(start) => start,
+            Err(reply) => return reply,
         };
-        if has(&|m| matches!(m, FaultAction::PageRepeatItems)) {
-            start = 0;
-        }
-        let total = items.len() as u64;
         let at = items
             .iter()
             .position(|(ord, _)| *ord >= start)
@@ -457,98 +539,83 @@ impl State {
         let end = (at + size).min(items.len());
         let mut page: Vec<Value> = items[at..end].iter().map(|(_, v)| v.clone()).collect();
         let mut next = items.get(end).map(|(ord, _)| encode_cursor(*ord, 0));
-        if has(&|m| matches!(m, FaultAction::PageEmptyWithNext)) {
+        if ask.has(|m| matches!(m, FaultAction::PageEmptyWithNext)) {
             page.clear();
             let nonce = self.next_nonce();
             next = Some(encode_cursor(start, nonce));
         } else {
-            for m in mods {
-                if let FaultAction::PageDuplicate { changed } = m {
-                    if at > 0 && at < items.len() {
-                        let mut repeat = items[at - 1].1.clone();
-                        if *changed {
-                            for field in ["name", "display_name"] {
-                                if let Some(Value::String(s)) = repeat.get_mut(field) {
-                                    s.push_str(" (changed)");
-                                }
-                            }
-                        }
-                        page.insert(0, repeat);
-                    }
-                }
-            }
-            if has(&|m| matches!(m, FaultAction::PageRepeatCursor)) && next.is_some() {
-                next = items.get(size).map(|(ord, _)| encode_cursor(*ord, 0));
-            }
-            if has(&|m| matches!(m, FaultAction::PageRepeatItems)) {
-                let nonce = self.next_nonce();
-                next = Some(encode_cursor(0, nonce));
-            }
-            if has(&|m| matches!(m, FaultAction::PageLastForever))
-                && next.is_none()
-                && !page.is_empty()
-            {
-                let nonce = self.next_nonce();
-                next = Some(encode_cursor(items[at].0, nonce));
-            }
+            self.page_faults(&items, at, size, ask, &mut page, &mut next);
         }
-        let total = if self.shapes.total_counts_pages {
-            total.div_ceil(size as u64).max(1)
-        } else {
-            total
-        };
-        let mut total = Some(
-            mods.iter()
-                .find_map(|m| match m {
-                    FaultAction::PageTotal { total } => Some(*total),
-                    _ => None,
-                })
-                .unwrap_or(total),
-        );
-        if let Some(announced) = mods.iter().find_map(|m| match m {
+        let mut total = Some(ask.total(items.len(), size, self.shapes.total_counts_pages));
+        if let Some(announced) = ask.mods.iter().find_map(|m| match m {
             FaultAction::PageEndless { total } => Some(*total),
             _ => None,
         }) {
-            let template = items
-                .first()
-                .map_or_else(|| json!({}), |(_, item)| item.clone());
-            page = (0..size)
-                .map(|_| {
-                    let mut item = template.clone();
-                    let id = format!("endless-{}", self.next_nonce());
-                    if let Value::Object(map) = &mut item {
-                        map.insert("id".into(), Value::String(id));
-                    }
-                    item
-                })
-                .collect();
+            page = self.endless_page(&items, size);
             let nonce = self.next_nonce();
             next = Some(encode_cursor(start, nonce));
             total = announced;
         }
-        let mut links = Map::new();
-        match next {
-            Some(c) => {
-                links.insert("next".into(), Value::String(c));
-            }
-            None if has(&|m| matches!(m, FaultAction::PageNextNull)) => {
-                links.insert("next".into(), Value::Null);
-            }
-            None if has(&|m| matches!(m, FaultAction::PageNextMissing)) => {}
-            None => {
-                links.insert("next".into(), Value::String(String::new()));
+        Reply::ok(page_body(key, page, next, total, ask))
+    }
+
+    /// The page faults that change a page's items or its next cursor: a repeated item, a
+    /// cursor that comes back, the same items forever, the last page forever.
+    fn page_faults(
+        &mut self,
+        items: &[(usize, Value)],
+        at: usize,
+        size: usize,
+        ask: &Ask,
+        page: &mut Vec<Value>,
+        next: &mut Option<String>,
+    ) {
+        for m in ask.mods {
+            if let FaultAction::PageDuplicate { changed } = m {
+                if at > 0 && at < items.len() {
+                    let mut repeat = items[at - 1].1.clone();
+                    if *changed {
+                        for field in ["name", "display_name"] {
+                            if let Some(Value::String(s)) = repeat.get_mut(field) {
+                                s.push_str(" (changed)");
+                            }
+                        }
+                    }
+                    page.insert(0, repeat);
+                }
             }
         }
-        links.insert("prev".into(), Value::String(String::new()));
-        let mut body = Map::new();
-        body.insert(key.to_string(), Value::Array(page));
-        let mut meta = Map::new();
-        if let Some(total) = total {
-            meta.insert("total".into(), json!(total));
+        if ask.has(|m| matches!(m, FaultAction::PageRepeatCursor)) && next.is_some() {
+            *next = items.get(size).map(|(ord, _)| encode_cursor(*ord, 0));
         }
-        meta.insert("links".into(), Value::Object(links));
-        body.insert("meta".into(), Value::Object(meta));
-        Reply::ok(Value::Object(body))
+        if ask.has(|m| matches!(m, FaultAction::PageRepeatItems)) {
+            let nonce = self.next_nonce();
+            *next = Some(encode_cursor(0, nonce));
+        }
+        if ask.has(|m| matches!(m, FaultAction::PageLastForever))
+            && next.is_none()
+            && !page.is_empty()
+        {
+            let nonce = self.next_nonce();
+            *next = Some(encode_cursor(items[at].0, nonce));
+        }
+    }
+
+    /// A page of new items, shaped as the listing's first, each with a fresh id.
+    fn endless_page(&mut self, items: &[(usize, Value)], size: usize) -> Vec<Value> {
+        let template = items
+            .first()
+            .map_or_else(|| json!({}), |(_, item)| item.clone());
+        (0..size)
+            .map(|_| {
+                let mut item = template.clone();
+                let id = format!("endless-{}", self.next_nonce());
+                if let Value::Object(map) = &mut item {
+                    map.insert("id".into(), Value::String(id));
+                }
+                item
+            })
+            .collect()
     }
 
     /// A `{"all": [...], "direct": [...], ...}` view, in one page.
@@ -567,272 +634,299 @@ impl State {
         }))
     }
 
-    /// Answers one request. `segments` are the decoded path segments after `/v2`.
-    pub(crate) fn route(
-        &mut self,
-        method: &str,
-        segments: &[String],
-        query: &[(String, String)],
-        mods: &[FaultAction],
-        options: &FakeOptions,
-    ) -> Reply {
+    /// Answers one request. `segments` are the decoded path segments after `/v2`; each
+    /// endpoint has its handler.
+    pub(crate) fn route(&mut self, method: &str, segments: &[String], ask: &Ask) -> Reply {
         let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
-        if method == "DELETE" {
-            return match seg.as_slice() {
-                ["groups", g, "members", u] => self.delete_member(g, u),
-                _ => Reply::error(405, "Method not allowed"),
-            };
+        match (method, seg.as_slice()) {
+            ("DELETE", ["groups", g, "members", u]) => self.delete_member(g, u),
+            ("GET", path) => self.get(path, ask),
+            _ => Reply::error(405, "Method not allowed"),
         }
-        if method != "GET" {
-            return Reply::error(405, "Method not allowed");
-        }
-        match seg.as_slice() {
-            ["organizations"] => {
-                let o = &self.snapshot.organization;
-                let mut items = vec![(
-                    0,
-                    json!({"id": o.id, "name": o.name, "type": "standard", "date_created": DATE}),
-                )];
-                for (k, (id, name)) in options.other_organizations.iter().enumerate() {
-                    items.push((
-                        k + 1,
-                        json!({"id": id, "name": name, "type": "standard", "date_created": DATE}),
-                    ));
-                }
-                self.page("orgs", items, query, mods, options)
-            }
-            ["invitation"] => {
-                let items = match &options.invitation_org {
-                    None => Vec::new(),
-                    Some(org) => vec![(
-                        0,
-                        json!({"id": "inv-1", "inviter_name": "", "inviter_email": "",
-                               "email_invited": "new@example.com", "email_registered": "",
-                               "permissions": {"api_enabled": false}, "org_id": org,
-                               "org_name": "", "status": "pending", "status_full": "",
-                               "invite_status": "pending", "date_created": DATE,
-                               "date_responded": "", "expiration_date": DATE}),
-                    )],
-                };
-                self.page("invites", items, query, mods, options)
-            }
-            ["organizations", org, "suspended-users"] => {
-                if options.other_organizations.iter().any(|(id, _)| id == org) {
-                    return self.page("users", Vec::new(), query, mods, options);
-                }
-                if *org != self.snapshot.organization.id {
-                    return Reply::error(404, "Organization not found.");
-                }
-                let items = self
-                    .live_users()
-                    .filter(|(_, u)| u.suspended)
-                    .map(|(i, u)| (i, self.org_user_json(&u.id, "member")))
-                    .collect();
-                self.page("users", items, query, mods, options)
-            }
+    }
+
+    /// Answers a `GET`.
+    fn get(&mut self, path: &[&str], ask: &Ask) -> Reply {
+        match path {
+            ["organizations"] => self.organizations(ask),
+            ["invitation"] => self.invitations(ask),
+            ["organizations", org, "suspended-users"] => self.suspended_users(org, ask),
             ["users"] => {
                 let items = self
                     .live_users()
                     .map(|(i, _)| (i, self.user_json(i)))
                     .collect();
-                self.page("users", items, query, mods, options)
+                self.page("users", items, ask)
             }
             ["users", id] => match self.user(id) {
                 Some((i, _)) => Reply::ok(json!({ "user": self.user_json(i) })),
                 None => Reply::error(404, "User not found"),
             },
-            ["users", id, view] => self.user_view(id, view, query, mods, options),
+            ["users", id, view] => self.user_view(id, view, ask),
             ["groups"] => {
                 let items = self
                     .live_groups()
                     .map(|(i, _)| (i, self.group_json(i, false)))
                     .collect();
-                self.page("groups", items, query, mods, options)
+                self.page("groups", items, ask)
             }
-            ["groups", id, rest @ ..] => {
-                let Some((i, g)) = self.group(id) else {
-                    return Reply::error(404, "Group not found");
-                };
-                let g = g.clone();
-                match rest {
-                    [] => Reply::ok(json!({ "group": self.group_json(i, true) })),
-                    ["members"] => {
-                        if g.members.is_empty()
-                            && self.shapes.empty_members != EmptyMembers::EmptyList
-                        {
-                            let meta = json!({"total": 0, "links": {"next": "", "prev": ""}});
-                            return Reply::ok(match self.shapes.empty_members {
-                                EmptyMembers::Null => json!({"members": null, "meta": meta}),
-                                _ => json!({ "meta": meta }),
-                            });
-                        }
-                        // Ordered by the user's place in the organization, so that a cursor
-                        // stays valid while members come and go; members no user has last.
-                        let unknown = self.snapshot.users.len();
-                        let mut items: Vec<(usize, Value)> = g
-                            .members
-                            .iter()
-                            .enumerate()
-                            .map(|(k, m)| {
-                                let ord = self.users_at.get(m).copied().unwrap_or(unknown + k);
-                                (ord, self.member_json(m))
-                            })
-                            .collect();
-                        items.sort_by_key(|(ord, _)| *ord);
-                        self.page("members", items, query, mods, options)
-                    }
-                    ["roles"] => {
-                        let direct: Vec<Value> = g
-                            .roles
-                            .iter()
-                            .filter_map(|r| self.attached_role_json(r))
-                            .collect();
-                        State::buckets(
-                            "roles",
-                            vec![
-                                ("all", direct.clone()),
-                                ("inherited", vec![]),
-                                ("direct", direct),
-                            ],
-                        )
-                    }
-                    ["policies"] => {
-                        let direct: Vec<Value> = g
-                            .policies
-                            .iter()
-                            .filter_map(|p| self.policy_by_id(p))
-                            .collect();
-                        let from_roles = self.policies_of_roles(&g.roles, &BTreeSet::new());
-                        let mut all = direct.clone();
-                        for p in &from_roles {
-                            if !all.iter().any(|a| a["id"] == p["id"]) {
-                                all.push(p.clone());
-                            }
-                        }
-                        State::buckets(
-                            "policies",
-                            vec![("direct", direct), ("from_roles", from_roles), ("all", all)],
-                        )
-                    }
-                    _ => Reply::error(404, "Not found"),
-                }
-            }
+            ["groups", id, rest @ ..] => self.group_routes(id, rest, ask),
             ["roles"] => {
                 let items = self
                     .live_roles()
                     .map(|(i, _)| (i, self.role_json(i, false)))
                     .collect();
-                self.page("roles", items, query, mods, options)
+                self.page("roles", items, ask)
             }
-            ["roles", id, rest @ ..] => {
-                let Some((i, r)) = self.role(id) else {
-                    return Reply::error(404, "Role not found");
-                };
-                let r = r.clone();
-                let served = self.role_types.get(&r.id).cloned();
-                let assignment = |who: (&str, &str), name: Option<&str>| {
-                    let mut v = json!({
-                        who.0: who.1, "role_id": r.id, "role_name": r.name,
-                        "role_description": r.description, "role_type": role_type(r.role_type),
-                        "date_assigned": DATE,
-                    });
-                    match &served {
-                        None => {}
-                        Some(Value::Null) => {
-                            if let Some(map) = v.as_object_mut() {
-                                map.remove("role_type");
-                            }
-                        }
-                        Some(value) => v["role_type"] = value.clone(),
-                    }
-                    if let Some(name) = name {
-                        v["group_name"] = json!(name);
-                    }
-                    v
-                };
-                match rest {
-                    [] => Reply::ok(json!({ "role": self.role_json(i, true) })),
-                    ["policies"] => {
-                        let items = self
-                            .live_policies()
-                            .filter(|(_, p)| r.policies.contains(&p.id))
-                            .map(|(k, _)| (k, self.policy_json(k, true)))
-                            .collect();
-                        self.page("policies", items, query, mods, options)
-                    }
-                    ["users"] => {
-                        let items = self
-                            .live_users()
-                            .filter(|(_, u)| u.roles.contains(&r.id))
-                            .map(|(k, u)| (k, assignment(("user_id", &u.id), None)))
-                            .collect();
-                        self.page("assignments", items, query, mods, options)
-                    }
-                    ["groups"] => {
-                        let items = self
-                            .live_groups()
-                            .filter(|(_, g)| g.roles.contains(&r.id))
-                            .map(|(k, g)| {
-                                (k, assignment(("group_id", &g.id), Some(&g.display_name)))
-                            })
-                            .collect();
-                        self.page("assignments", items, query, mods, options)
-                    }
-                    _ => Reply::error(404, "Not found"),
-                }
-            }
+            ["roles", id, rest @ ..] => self.role_routes(id, rest, ask),
             ["policies"] => {
-                let document = !options.list_omits_documents;
+                let document = !ask.options.list_omits_documents;
                 let items = self
                     .live_policies()
                     .map(|(i, _)| (i, self.policy_json(i, document)))
                     .collect();
-                self.page("policies", items, query, mods, options)
+                self.page("policies", items, ask)
             }
-            ["policies", id, rest @ ..] => {
-                let Some((i, p)) = self.policy(id) else {
-                    return Reply::error(404, "Policy not found");
-                };
-                let pid = p.id.clone();
-                match rest {
-                    [] => Reply::ok(json!({ "policy": self.policy_json(i, true) })),
-                    ["users"] => {
-                        let items = self.policy_user_rows(&pid, &options.policy_users);
-                        self.page("users", items, query, mods, options)
-                    }
-                    ["groups"] => {
-                        let items = self
-                            .live_groups()
-                            .filter(|(_, g)| g.policies.contains(&pid))
-                            .map(|(k, _)| (k, self.group_json(k, false)))
-                            .collect();
-                        self.page("groups", items, query, mods, options)
-                    }
-                    _ => Reply::error(404, "Not found"),
-                }
-            }
+            ["policies", id, rest @ ..] => self.policy_routes(id, rest, ask),
             ["role-trusts"] => {
-                let items = self.live_trusts(None, options.trusts_name_role_id);
-                self.page("role_trusts", items, query, mods, options)
+                let items = self.live_trusts(None, ask.options.trusts_name_role_id);
+                self.page("role_trusts", items, ask)
             }
-            ["role-trusts", "by-role", role] => {
-                if !self.live_roles().any(|(_, r)| r.id == *role) {
-                    return Reply::error(404, "Role not found");
-                }
-                let items = self.live_trusts(Some(role), options.trusts_name_role_id);
-                self.page("role_trusts", items, query, mods, options)
+            ["role-trusts", "by-role", role] => self.trusts_of_role(role, ask),
+            ["role-trusts", id] => self.role_trust(id),
+            _ => Reply::error(404, "Not found"),
+        }
+    }
+
+    /// `GET /organizations`: the snapshot's, then any others the options name.
+    fn organizations(&mut self, ask: &Ask) -> Reply {
+        let o = &self.snapshot.organization;
+        let mut items = vec![(
+            0,
+            json!({"id": o.id, "name": o.name, "type": "standard", "date_created": DATE}),
+        )];
+        for (k, (id, name)) in ask.options.other_organizations.iter().enumerate() {
+            items.push((
+                k + 1,
+                json!({"id": id, "name": name, "type": "standard", "date_created": DATE}),
+            ));
+        }
+        self.page("orgs", items, ask)
+    }
+
+    /// `GET /invitation`: one pending invitation when the options name its `org_id`.
+    fn invitations(&mut self, ask: &Ask) -> Reply {
+        let items = match &ask.options.invitation_org {
+            None => Vec::new(),
+            Some(org) => vec![(
+                0,
+                json!({"id": "inv-1", "inviter_name": "", "inviter_email": "",
+                       "email_invited": "new@example.com", "email_registered": "",
+                       "permissions": {"api_enabled": false}, "org_id": org,
+                       "org_name": "", "status": "pending", "status_full": "",
+                       "invite_status": "pending", "date_created": DATE,
+                       "date_responded": "", "expiration_date": DATE}),
+            )],
+        };
+        self.page("invites", items, ask)
+    }
+
+    /// `GET /organizations/{id}/suspended-users`.
+    fn suspended_users(&mut self, org: &str, ask: &Ask) -> Reply {
+        if ask
+            .options
+            .other_organizations
+            .iter()
+            .any(|(id, _)| id == org)
+        {
+            return self.page("users", Vec::new(), ask);
+        }
+        if org != self.snapshot.organization.id {
+            return Reply::error(404, "Organization not found.");
+        }
+        let items = self
+            .live_users()
+            .filter(|(_, u)| u.suspended)
+            .map(|(i, u)| (i, self.org_user_json(&u.id, "member")))
+            .collect();
+        self.page("users", items, ask)
+    }
+
+    /// `GET /groups/{id}` and its sub-resources.
+    fn group_routes(&mut self, id: &str, rest: &[&str], ask: &Ask) -> Reply {
+        let Some((i, g)) = self.group(id) else {
+            return Reply::error(404, "Group not found");
+        };
+        let g = g.clone();
+        match rest {
+            [] => Reply::ok(json!({ "group": self.group_json(i, true) })),
+            ["members"] => self.group_members(&g, ask),
+            ["roles"] => {
+                let direct: Vec<Value> = g
+                    .roles
+                    .iter()
+                    .filter_map(|r| self.attached_role_json(r))
+                    .collect();
+                State::buckets(
+                    "roles",
+                    vec![
+                        ("all", direct.clone()),
+                        ("inherited", vec![]),
+                        ("direct", direct),
+                    ],
+                )
             }
-            ["role-trusts", id] => {
-                match self
-                    .live_trusts(None, true)
-                    .into_iter()
-                    .find(|(_, t)| t["id"] == *id)
-                {
-                    Some((_, t)) => Reply::ok(json!({ "role_trust": t })),
-                    None => Reply::error(404, "Role trust not found"),
-                }
+            ["policies"] => self.group_policies(&g),
+            _ => Reply::error(404, "Not found"),
+        }
+    }
+
+    /// `GET /groups/{id}/members`, paged.
+    fn group_members(&mut self, g: &iamsim_core::model::Group, ask: &Ask) -> Reply {
+        if g.members.is_empty() && self.shapes.empty_members != EmptyMembers::EmptyList {
+            let meta = json!({"total": 0, "links": {"next": "", "prev": ""}});
+            return Reply::ok(match self.shapes.empty_members {
+                EmptyMembers::Null => json!({"members": null, "meta": meta}),
+                _ => json!({ "meta": meta }),
+            });
+        }
+        // Ordered by the user's place in the organization, so that a cursor stays valid while
+        // members come and go; members no user has last.
+        let unknown = self.snapshot.users.len();
+        let mut items: Vec<(usize, Value)> = g
+            .members
+            .iter()
+            .enumerate()
+            .map(|(k, m)| {
+                let ord = self.users_at.get(m).copied().unwrap_or(unknown + k);
+                (ord, self.member_json(m))
+            })
+            .collect();
+        items.sort_by_key(|(ord, _)| *ord);
+        self.page("members", items, ask)
+    }
+
+    /// `GET /groups/{id}/policies`: direct, from its roles, and all.
+    fn group_policies(&self, g: &iamsim_core::model::Group) -> Reply {
+        let direct: Vec<Value> = g
+            .policies
+            .iter()
+            .filter_map(|p| self.policy_by_id(p))
+            .collect();
+        let from_roles = self.policies_of_roles(&g.roles, &BTreeSet::new());
+        let mut all = direct.clone();
+        for p in &from_roles {
+            if !all.iter().any(|a| a["id"] == p["id"]) {
+                all.push(p.clone());
+            }
+        }
+        State::buckets(
+            "policies",
+            vec![("direct", direct), ("from_roles", from_roles), ("all", all)],
+        )
+    }
+
+    /// `GET /roles/{id}` and its sub-resources.
+    fn role_routes(&mut self, id: &str, rest: &[&str], ask: &Ask) -> Reply {
+        let Some((i, r)) = self.role(id) else {
+            return Reply::error(404, "Role not found");
+        };
+        let r = r.clone();
+        match rest {
+            [] => Reply::ok(json!({ "role": self.role_json(i, true) })),
+            ["policies"] => {
+                let items = self
+                    .live_policies()
+                    .filter(|(_, p)| r.policies.contains(&p.id))
+                    .map(|(k, _)| (k, self.policy_json(k, true)))
+                    .collect();
+                self.page("policies", items, ask)
+            }
+            ["users"] => {
+                let items = self
+                    .live_users()
+                    .filter(|(_, u)| u.roles.contains(&r.id))
+                    .map(|(k, u)| (k, self.assignment_json(&r, ("user_id", &u.id), None)))
+                    .collect();
+                self.page("assignments", items, ask)
+            }
+            ["groups"] => {
+                let items = self
+                    .live_groups()
+                    .filter(|(_, g)| g.roles.contains(&r.id))
+                    .map(|(k, g)| {
+                        let v =
+                            self.assignment_json(&r, ("group_id", &g.id), Some(&g.display_name));
+                        (k, v)
+                    })
+                    .collect();
+                self.page("assignments", items, ask)
             }
             _ => Reply::error(404, "Not found"),
+        }
+    }
+
+    /// A row of `/roles/{id}/users` (`who` is `("user_id", id)`) or `/roles/{id}/groups`.
+    fn assignment_json(
+        &self,
+        r: &iamsim_core::model::Role,
+        who: (&str, &str),
+        group_name: Option<&str>,
+    ) -> Value {
+        let mut v = json!({
+            who.0: who.1, "role_id": r.id, "role_name": r.name,
+            "role_description": r.description, "role_type": role_type(r.role_type),
+            "date_assigned": DATE,
+        });
+        self.served_role_type(&r.id, &mut v);
+        if let Some(name) = group_name {
+            v["group_name"] = json!(name);
+        }
+        v
+    }
+
+    /// `GET /policies/{id}` and its sub-resources.
+    fn policy_routes(&mut self, id: &str, rest: &[&str], ask: &Ask) -> Reply {
+        let Some((i, p)) = self.policy(id) else {
+            return Reply::error(404, "Policy not found");
+        };
+        let pid = p.id.clone();
+        match rest {
+            [] => Reply::ok(json!({ "policy": self.policy_json(i, true) })),
+            ["users"] => {
+                let items = self.policy_user_rows(&pid, &ask.options.policy_users);
+                self.page("users", items, ask)
+            }
+            ["groups"] => {
+                let items = self
+                    .live_groups()
+                    .filter(|(_, g)| g.policies.contains(&pid))
+                    .map(|(k, _)| (k, self.group_json(k, false)))
+                    .collect();
+                self.page("groups", items, ask)
+            }
+            _ => Reply::error(404, "Not found"),
+        }
+    }
+
+    /// `GET /role-trusts/by-role/{id}`.
+    fn trusts_of_role(&mut self, role: &str, ask: &Ask) -> Reply {
+        if !self.live_roles().any(|(_, r)| r.id == role) {
+            return Reply::error(404, "Role not found");
+        }
+        let items = self.live_trusts(Some(role), ask.options.trusts_name_role_id);
+        self.page("role_trusts", items, ask)
+    }
+
+    /// `GET /role-trusts/{id}`.
+    fn role_trust(&self, id: &str) -> Reply {
+        match self
+            .live_trusts(None, true)
+            .into_iter()
+            .find(|(_, t)| t["id"] == *id)
+        {
+            Some((_, t)) => Reply::ok(json!({ "role_trust": t })),
+            None => Reply::error(404, "Role trust not found"),
         }
     }
 
@@ -868,14 +962,7 @@ impl State {
     }
 
     /// `/users/{id}/policies`, `/roles`, `/groups`: Vultr's own per-user views.
-    fn user_view(
-        &mut self,
-        id: &str,
-        view: &str,
-        query: &[(String, String)],
-        mods: &[FaultAction],
-        options: &FakeOptions,
-    ) -> Reply {
+    fn user_view(&mut self, id: &str, view: &str, ask: &Ask) -> Reply {
         let Some((_, user)) = self.user(id) else {
             return Reply::error(404, "User not found");
         };
@@ -903,7 +990,7 @@ impl State {
                         (*i, v)
                     })
                     .collect();
-                self.page("groups", items, query, mods, options)
+                self.page("groups", items, ask)
             }
             "roles" => {
                 let direct: Vec<Value> = user

@@ -7,7 +7,7 @@ use iamsim_core::{Catalogue, Change, Org};
 use iamsim_vultr::fake::FakeOptions;
 use iamsim_vultr::CrawlOptions;
 
-use crate::vultr_support::{fetch_with, options, start_with};
+use crate::support::{fetch_with, options, start_with};
 
 #[test]
 fn fetch_then_query_equals_query() {
