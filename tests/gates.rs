@@ -5,26 +5,10 @@
 
 use serde_json::json;
 
-use crate::queries::demo_and_modified;
-use crate::util::{demo_snapshot, expect_fragments, iamsim, temp_file, temp_json};
-
-const DAN_LEAVES_CONTRACTORS: &[&str] = &[
-    "impact",
-    "remove-member",
-    "--group",
-    "Contractors",
-    "--user",
-    "dan@acme.example",
-];
-
-const ANA_LEAVES_DEVOPS: &[&str] = &[
-    "impact",
-    "remove-member",
-    "--group",
-    "DevOps",
-    "--user",
-    "ana@acme.example",
-];
+use crate::util::{
+    demo_and_modified, demo_snapshot, expect_fragments, iamsim, temp_file, temp_json,
+    ANA_LEAVES_DEVOPS, DAN_LEAVES_CONTRACTORS,
+};
 
 const SUPPORT_TO_BILLING: &[&str] = &[
     "impact",

@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::util::{check_assumable, data, entries, iamsim, paths, temp_file, A};
+use crate::util::{
+    check_assumable, data, entries, iamsim, paths, temp_file, A, ANA_ADMIN, ANA_BILLING,
+    ANA_SUPPORT, ANA_VIEWER, DAN_ADMIN, DEPLOY_ANA, DEPLOY_DAN,
+};
 
 /// Which list of a user's an entry is in.
 #[derive(Clone, Copy, Debug)]
@@ -143,22 +146,6 @@ struct Case {
     gained_through: &'static str,
     actions: Actions,
 }
-
-const ANA_ADMIN: &str = "user:u-ana > group:g-devops > policy:p-compute-admin > #0";
-const DAN_ADMIN: &str = "user:u-dan > group:g-devops > policy:p-compute-admin > #0";
-const ANA_VIEWER: &str = "user:u-ana > role:r-viewer > policy:p-compute-read > #0";
-const ANA_BILLING: &str = "user:u-ana > group:g-billing > policy:p-billing-read > #0";
-const ANA_SUPPORT: &str = "user:u-ana > policy:p-support > #0";
-const DEPLOY_ANA: A = (
-    "r-deploy-admin",
-    "t-deploy-devops",
-    &["user:u-ana > group:g-devops"],
-);
-const DEPLOY_DAN: A = (
-    "r-deploy-admin",
-    "t-deploy-devops",
-    &["user:u-dan > group:g-devops"],
-);
 
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
