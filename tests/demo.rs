@@ -2,7 +2,9 @@
 
 use serde_json::json;
 
-use crate::util::{check_assumable, check_entries, data, entries, iamsim, Run, A, E};
+use crate::util::{
+    check_assumable, check_entries, data, entries, iamsim, Run, A, ANA_ADMIN, DEPLOY_ANA, E,
+};
 
 const NOTE_DEMO: &str = "note: no --snapshot given; using the built-in demo organization";
 
@@ -21,12 +23,6 @@ fn table(args: &[&str]) -> Run {
     run.expect_code(0);
     run
 }
-
-const DEPLOY_ADMIN_VIA_DEVOPS: A = (
-    "r-deploy-admin",
-    "t-deploy-devops",
-    &["user:u-ana > group:g-devops"],
-);
 
 struct EffectiveCase {
     user: &'static str,
@@ -94,7 +90,7 @@ fn effective_on_the_demo() {
             // Assumable only: deploy-admin gives no standing access.
             not_allowed: &["kubernetes.cluster.*"],
             denied: &[],
-            assumable: &[DEPLOY_ADMIN_VIA_DEVOPS],
+            assumable: &[DEPLOY_ANA],
         },
         EffectiveCase {
             user: "ci-deployer@acme.example",
@@ -248,7 +244,7 @@ struct ImpactCase {
     note: Option<&'static str>,
 }
 
-const DEVOPS_ADMIN: &[&str] = &["user:u-ana > group:g-devops > policy:p-compute-admin > #0"];
+const DEVOPS_ADMIN: &[&str] = &[ANA_ADMIN];
 
 #[test]
 fn impact_on_the_demo_and_by_rule() {
@@ -302,7 +298,7 @@ fn impact_on_the_demo_and_by_rule() {
                 ),
             ],
             gained: &[],
-            assumable_lost: &[DEPLOY_ADMIN_VIA_DEVOPS],
+            assumable_lost: &[DEPLOY_ANA],
             // account.bandwidth.Read, user.acl.Billing, support.ticket.* and its 8 actions.
             unchanged: 11,
             note: None,

@@ -1,24 +1,6 @@
 //! Exit codes follow diff(1): 0 ran, 1 a `--fail-if-loses` gate tripped, 2 an error.
 
-use crate::util::{data, iamsim};
-
-const ANA_LEAVES_DEVOPS: &[&str] = &[
-    "impact",
-    "remove-member",
-    "--group",
-    "DevOps",
-    "--user",
-    "ana@acme.example",
-];
-
-const DAN_LEAVES_CONTRACTORS: &[&str] = &[
-    "impact",
-    "remove-member",
-    "--group",
-    "Contractors",
-    "--user",
-    "dan@acme.example",
-];
+use crate::util::{data, iamsim, ANA_LEAVES_DEVOPS, DAN_LEAVES_CONTRACTORS};
 
 /// Runs `base` plus a `--fail-if-loses` for each gate and checks the exit code and, on 1, that
 /// stderr has a `gate tripped` line per expected fragment list, and stdout still the report.

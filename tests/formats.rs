@@ -3,8 +3,7 @@
 //! with insta snapshots (under `tests/snapshots/`). `tests/html.rs` opens the HTML in a
 //! browser.
 
-use crate::queries::demo_and_modified;
-use crate::util::{data, iamsim, Run};
+use crate::util::{data, demo_and_modified, iamsim, Run};
 
 /// `(name, arguments)` for every command, on the demo, a fixture or two snapshot files.
 pub(crate) fn commands() -> Vec<(&'static str, Vec<String>)> {

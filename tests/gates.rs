@@ -5,26 +5,10 @@
 
 use serde_json::json;
 
-use crate::queries::demo_and_modified;
-use crate::util::{demo_snapshot, expect_fragments, iamsim, temp_file, temp_json};
-
-const DAN_LEAVES_CONTRACTORS: &[&str] = &[
-    "impact",
-    "remove-member",
-    "--group",
-    "Contractors",
-    "--user",
-    "dan@acme.example",
-];
-
-const ANA_LEAVES_DEVOPS: &[&str] = &[
-    "impact",
-    "remove-member",
-    "--group",
-    "DevOps",
-    "--user",
-    "ana@acme.example",
-];
+use crate::util::{
+    demo_and_modified, demo_snapshot, expect_fragments, iamsim, temp_file, temp_json,
+    ANA_LEAVES_DEVOPS, DAN_LEAVES_CONTRACTORS,
+};
 
 const SUPPORT_TO_BILLING: &[&str] = &[
     "impact",
@@ -500,4 +484,70 @@ fn options_before_the_subcommand() {
     run.expect_code(1);
     let value = run.document();
     assert_eq!(value["users"][0]["user"]["id"], "u-ana");
+}
+
+/// What a tripped gate prints, byte for byte: the exit code and the whole of stderr (the notes,
+/// each `gate tripped:` line with its first three hits and how many more), pinned as insta
+/// snapshots `gate_stderr_<name>`.
+fn check_stderr(name: &str, args: &[&str]) {
+    let run = iamsim(args);
+    insta::assert_snapshot!(
+        format!("gate_stderr_{name}"),
+        format!(
+            "iamsim {}\nexit {}\n{}",
+            args.join(" "),
+            run.code,
+            run.stderr
+        )
+    );
+}
+
+#[test]
+fn every_gate_tripped_on_impact_byte_for_byte() {
+    let args = [
+        ANA_LEAVES_DEVOPS,
+        &[
+            "--fail-on",
+            "any",
+            "--fail-if-loses",
+            "compute.instance.Reboot",
+            "--fail-if-loses",
+            "container.*",
+            "--fail-if-gains",
+            "*",
+        ],
+    ]
+    .concat();
+    check_stderr("impact", &args);
+}
+
+#[test]
+fn gains_byte_for_byte() {
+    let args = [
+        DAN_LEAVES_CONTRACTORS,
+        &["--fail-on", "gained", "--fail-if-gains", "compute.*"],
+    ]
+    .concat();
+    check_stderr("impact_gains", &args);
+}
+
+/// The diff's file names are temporary: only the gate lines are pinned.
+#[test]
+fn every_gate_tripped_on_diff_byte_for_byte() {
+    let (old, new) = demo_and_modified();
+    let run = iamsim(&[
+        "diff",
+        &old,
+        &new,
+        "--fail-on",
+        "any",
+        "--fail-if-loses",
+        "support.*",
+        "--fail-if-gains",
+        "account.billing.*",
+    ]);
+    insta::assert_snapshot!(
+        "gate_stderr_diff",
+        format!("exit {}\n{}", run.code, run.stderr)
+    );
 }

@@ -3,16 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::util::{data, iamsim, iamsim_with, BIN};
-
-const ANA_LEAVES_DEVOPS: &[&str] = &[
-    "impact",
-    "remove-member",
-    "--group",
-    "DevOps",
-    "--user",
-    "ana@acme.example",
-];
+use crate::util::{data, iamsim, iamsim_with, ANA_LEAVES_DEVOPS, BIN};
 
 /// Commands over every report kind, on the demo and on fixtures.
 fn commands() -> Vec<Vec<String>> {

@@ -5,12 +5,11 @@
 
 use serde_json::{json, Value};
 
-use crate::util::{data, demo_snapshot, entries, iamsim, path_text, paths, temp_file, temp_json};
+use crate::util::{
+    data, demo_and_modified, demo_snapshot, entries, iamsim, path_text, paths, temp_file,
+    temp_json, ANA_ADMIN, ANA_SUPPORT, ANA_VIEWER, DAN_ADMIN,
+};
 
-const ANA_ADMIN: &str = "user:u-ana > group:g-devops > policy:p-compute-admin > #0";
-const DAN_ADMIN: &str = "user:u-dan > group:g-devops > policy:p-compute-admin > #0";
-const ANA_VIEWER: &str = "user:u-ana > role:r-viewer > policy:p-compute-read > #0";
-const ANA_SUPPORT: &str = "user:u-ana > policy:p-support > #0";
 const ROOT: &str = "user:u-olivia > organization:org-acme";
 
 /// Runs `iamsim ARGS --format json` and returns the document (exit 0 asserted).
@@ -572,50 +571,6 @@ fn redundant_memberships_attachments_and_shadowed_statements() {
         ],
         json!([{"policy": {"id": "p-del", "name": "delete"}, "index": 1, "users": 1}]),
     );
-}
-
-/// The demo with a week of changes: Ana left DevOps and lost her support policy (deleted), Dan
-/// left Contractors, Billing got cost-read, ci-deployer was removed, Eve and group New arrived,
-/// and the deploy-admin trust went.
-fn modified_demo() -> Value {
-    let mut new = demo_snapshot();
-    let group = |new: &mut Value, id: &str| -> usize {
-        new["groups"]
-            .as_array()
-            .expect("groups")
-            .iter()
-            .position(|g| g["id"] == id)
-            .expect("group")
-    };
-    let devops = group(&mut new, "g-devops");
-    new["groups"][devops]["members"] = json!(["u-dan", "u-ben"]);
-    let contractors = group(&mut new, "g-contractors");
-    new["groups"][contractors]["members"] = json!([]);
-    let billing = group(&mut new, "g-billing");
-    new["groups"][billing]["policies"] = json!(["p-billing-read", "p-acl-billing", "p-cost-read"]);
-    let users = new["users"].as_array_mut().expect("users");
-    users.retain(|u| u["id"] != "u-ci");
-    users.push(json!({"id": "u-eve", "email": "eve@acme.example", "name": "Eve"}));
-    for user in users.iter_mut().filter(|u| u["id"] == "u-ana") {
-        user["policies"] = json!([]);
-    }
-    new["groups"].as_array_mut().expect("groups").push(json!(
-        {"id": "g-new", "display_name": "New", "members": ["u-eve"], "policies": ["p-compute-read"]}
-    ));
-    new["policies"]
-        .as_array_mut()
-        .expect("policies")
-        .retain(|p| p["id"] != "p-support");
-    new["role_trusts"] = json!([]);
-    new
-}
-
-/// The demo and its modified copy, written as snapshot files.
-pub fn demo_and_modified() -> (String, String) {
-    (
-        temp_json("old.json", &demo_snapshot()),
-        temp_json("new.json", &modified_demo()),
-    )
 }
 
 #[test]

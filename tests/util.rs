@@ -333,3 +333,90 @@ pub fn flat(document: serde_json::Value) -> serde_json::Value {
         serde_json::from_value(document).expect("an impact document reads back as an Impact");
     serde_json::to_value(impact.flatten()).expect("a flat impact serializes")
 }
+
+// Shared argv and fixtures: what several test modules run and expect on the demo.
+
+/// `impact remove-member`: Ana leaves DevOps (she loses 35 pairs and the deploy-admin role).
+pub const ANA_LEAVES_DEVOPS: &[&str] = &[
+    "impact",
+    "remove-member",
+    "--group",
+    "DevOps",
+    "--user",
+    "ana@acme.example",
+];
+
+/// `impact remove-member`: Dan leaves Contractors (its Deny goes: he gains
+/// `compute.instance.Delete`).
+pub const DAN_LEAVES_CONTRACTORS: &[&str] = &[
+    "impact",
+    "remove-member",
+    "--group",
+    "Contractors",
+    "--user",
+    "dan@acme.example",
+];
+
+/// Paths of the demo, as [`path_text`] writes them.
+pub const ANA_ADMIN: &str = "user:u-ana > group:g-devops > policy:p-compute-admin > #0";
+pub const DAN_ADMIN: &str = "user:u-dan > group:g-devops > policy:p-compute-admin > #0";
+pub const ANA_VIEWER: &str = "user:u-ana > role:r-viewer > policy:p-compute-read > #0";
+pub const ANA_BILLING: &str = "user:u-ana > group:g-billing > policy:p-billing-read > #0";
+pub const ANA_SUPPORT: &str = "user:u-ana > policy:p-support > #0";
+
+/// The demo's assumable role deploy-admin, through DevOps's trust, for Ana and for Dan.
+pub const DEPLOY_ANA: A = (
+    "r-deploy-admin",
+    "t-deploy-devops",
+    &["user:u-ana > group:g-devops"],
+);
+pub const DEPLOY_DAN: A = (
+    "r-deploy-admin",
+    "t-deploy-devops",
+    &["user:u-dan > group:g-devops"],
+);
+
+/// The demo with a week of changes: Ana left DevOps and lost her support policy (deleted), Dan
+/// left Contractors, Billing got cost-read, ci-deployer was removed, Eve and group New arrived,
+/// and the deploy-admin trust went.
+pub fn modified_demo() -> serde_json::Value {
+    let mut new = demo_snapshot();
+    let group = |new: &mut serde_json::Value, id: &str| -> usize {
+        new["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .position(|g| g["id"] == id)
+            .expect("group")
+    };
+    let devops = group(&mut new, "g-devops");
+    new["groups"][devops]["members"] = serde_json::json!(["u-dan", "u-ben"]);
+    let contractors = group(&mut new, "g-contractors");
+    new["groups"][contractors]["members"] = serde_json::json!([]);
+    let billing = group(&mut new, "g-billing");
+    new["groups"][billing]["policies"] =
+        serde_json::json!(["p-billing-read", "p-acl-billing", "p-cost-read"]);
+    let users = new["users"].as_array_mut().expect("users");
+    users.retain(|u| u["id"] != "u-ci");
+    users.push(serde_json::json!({"id": "u-eve", "email": "eve@acme.example", "name": "Eve"}));
+    for user in users.iter_mut().filter(|u| u["id"] == "u-ana") {
+        user["policies"] = serde_json::json!([]);
+    }
+    new["groups"].as_array_mut().expect("groups").push(serde_json::json!(
+        {"id": "g-new", "display_name": "New", "members": ["u-eve"], "policies": ["p-compute-read"]}
+    ));
+    new["policies"]
+        .as_array_mut()
+        .expect("policies")
+        .retain(|p| p["id"] != "p-support");
+    new["role_trusts"] = serde_json::json!([]);
+    new
+}
+
+/// The demo and its modified copy, written as snapshot files.
+pub fn demo_and_modified() -> (String, String) {
+    (
+        temp_json("old.json", &demo_snapshot()),
+        temp_json("new.json", &modified_demo()),
+    )
+}

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use iamsim_core::gate::{self, Gate, GateOutcome, HitKind, Side};
 use iamsim_core::model::PolicyDocument;
 use iamsim_core::policy::ActionPattern;
-use iamsim_core::query::pattern_reaches;
 use iamsim_core::report::{Entry, ImpactOverview};
 use iamsim_core::{
     trust::TrustContext, Catalogue, ChangeSpec, CompileOptions, Detail, Org, Precedence,
@@ -767,18 +767,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             checks.validate(&[&old, &new])?;
             let report = iamsim_core::diff(&old, &new);
             emit(common.output(), &report, |m| render::diff(&report, m))?;
-            let subjects: Vec<Subject> = report
-                .users
-                .iter()
-                .map(|u| Subject {
-                    email: &u.user.email,
-                    lost: entry_pairs(&u.lost),
-                    gained: entry_pairs(&u.gained),
-                    assumable_lost: 0,
-                    assumable_gained: 0,
-                })
-                .collect();
-            Ok(checks.check(&subjects, &old, &new))
+            Ok(checks.check_diff(&report, &old, &new))
         }
         Command::Generate {
             shape,
@@ -1388,11 +1377,9 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure>
     iamsim_vultr::files::write_atomic(path, bytes).map_err(|e| io_failure(path, e))
 }
 
-/// The gates of one command, parsed.
+/// The gates of one command, parsed: the library's [`Gate`], and its rendering.
 pub(crate) struct GateCheck {
-    loses: Vec<ActionPattern>,
-    gains: Vec<ActionPattern>,
-    fail_on: Option<FailOn>,
+    gate: Gate,
 }
 
 impl GateCheck {
@@ -1409,10 +1396,10 @@ impl GateCheck {
     /// `diff` passes both), naming the nearest known actions.
     pub(crate) fn validate(&self, orgs: &[&Org]) -> Result<(), Failure> {
         let universe = universe_of(orgs);
-        for pattern in &self.loses {
+        for pattern in &self.gate.loses {
             suggest::check_pattern("fail-if-loses", pattern, &universe)?;
         }
-        for pattern in &self.gains {
+        for pattern in &self.gate.gains {
             suggest::check_pattern("fail-if-gains", pattern, &universe)?;
         }
         Ok(())
@@ -1420,27 +1407,17 @@ impl GateCheck {
 
     /// Whether no gate is set.
     pub(crate) fn is_empty(&self) -> bool {
-        self.loses.is_empty() && self.gains.is_empty() && self.fail_on.is_none()
+        self.gate.is_empty()
     }
 
-    /// Checks an impact's users against the gates (see [`GateCheck::check`]).
+    /// Checks an impact's users against the gates (see [`report_trips`]).
     pub(crate) fn check_impact(&self, report: &iamsim_core::report::Impact, org: &Org) -> u8 {
-        if self.is_empty() {
-            return 0;
-        }
-        let pairs = |entries| grouped_pairs(report, entries);
-        let subjects: Vec<Subject> = report
-            .users
-            .iter()
-            .map(|u| Subject {
-                email: &u.user.email,
-                lost: pairs(&u.lost),
-                gained: pairs(&u.gained),
-                assumable_lost: u.assumable_lost.len(),
-                assumable_gained: u.assumable_gained.len(),
-            })
-            .collect();
-        self.check(&subjects, org, org)
+        report_trips(&self.gate.check_impact(report, org))
+    }
+
+    /// Checks a diff's users against the gates (see [`report_trips`]).
+    fn check_diff(&self, report: &iamsim_core::report::Diff, old: &Org, new: &Org) -> u8 {
+        report_trips(&self.gate.check_diff(report, old, new))
     }
 
     fn parse(gates: &Gates) -> Result<GateCheck, Failure> {
@@ -1452,97 +1429,60 @@ impl GateCheck {
                 .collect::<Result<Vec<_>, _>>()
         };
         Ok(GateCheck {
-            loses: patterns("fail-if-loses", &gates.fail_if_loses)?,
-            gains: patterns("fail-if-gains", &gates.fail_if_gains)?,
-            fail_on: gates.fail_on,
+            gate: Gate {
+                loses: patterns("fail-if-loses", &gates.fail_if_loses)?,
+                gains: patterns("fail-if-gains", &gates.fail_if_gains)?,
+                fail_on: gates.fail_on.map(|f| match f {
+                    FailOn::Lost => gate::FailOn::Lost,
+                    FailOn::Gained => gate::FailOn::Gained,
+                    FailOn::Any => gate::FailOn::Any,
+                }),
+            },
         })
     }
+}
 
-    /// Exit code 1, with the reasons on stderr, if a gate trips. Lost entries take their
-    /// meaning from `before`'s universe, gained ones from `after`'s, each widened with the
-    /// elements the entries themselves name (a replaced document can add some).
-    fn check(&self, subjects: &[Subject], before: &Org, after: &Org) -> u8 {
-        let universe = |org: &Org, gained: bool| -> Vec<ActionPattern> {
-            let mut all: Vec<ActionPattern> = org.universe().cloned().collect();
-            all.extend(
-                subjects
-                    .iter()
-                    .flat_map(|s| if gained { &s.gained } else { &s.lost })
-                    .filter_map(|(action, _)| ActionPattern::parse(action).ok()),
-            );
-            all.sort();
-            all.dedup();
-            all
+/// Exit code 1, with one line per tripped gate on stderr (its first three hits and how many
+/// more), if a gate tripped; otherwise 0.
+fn report_trips(outcome: &GateOutcome) -> u8 {
+    for trip in &outcome.trips {
+        let verb = match trip.side {
+            Side::Lost => "loses",
+            Side::Gained => "gains",
         };
-        let (lost_universe, gained_universe) = (universe(before, false), universe(after, true));
-        let hits = |pattern: Option<&ActionPattern>, gained: bool| -> Vec<String> {
-            let (verb, universe) = if gained {
-                ("gains", &gained_universe)
-            } else {
-                ("loses", &lost_universe)
-            };
-            let mut out = Vec::new();
-            for subject in subjects {
-                let entries = if gained {
-                    &subject.gained
-                } else {
-                    &subject.lost
-                };
-                for &(action, resource) in entries {
-                    let reached = match (pattern, ActionPattern::parse(action)) {
-                        (None, _) => true,
-                        (Some(p), Ok(element)) => pattern_reaches(p, &element, universe.iter()),
-                        (Some(_), Err(_)) => false,
-                    };
-                    if reached {
-                        out.push(format!("{} {verb} {action} on {resource}", subject.email));
+        let gate = match (trip.pattern, trip.side) {
+            (Some(p), Side::Lost) => format!("--fail-if-loses `{p}`"),
+            (Some(p), Side::Gained) => format!("--fail-if-gains `{p}`"),
+            (None, Side::Lost) => "--fail-on lost".to_string(),
+            (None, Side::Gained) => "--fail-on gained".to_string(),
+        };
+        let shown: Vec<String> = trip
+            .hits
+            .iter()
+            .take(3)
+            .map(|hit| {
+                let email = &hit.user.email;
+                match hit.what {
+                    HitKind::Entry { action, resource } => {
+                        format!("{email} {verb} {action} on {resource}")
+                    }
+                    HitKind::Assumable { count } => {
+                        format!("{email} {verb} {count} assumable role(s)")
                     }
                 }
-                let assumable = if gained {
-                    subject.assumable_gained
-                } else {
-                    subject.assumable_lost
-                };
-                if pattern.is_none() && assumable > 0 {
-                    out.push(format!(
-                        "{} {verb} {assumable} assumable role(s)",
-                        subject.email
-                    ));
-                }
-            }
-            out
+            })
+            .collect();
+        let more = if trip.hits.len() > 3 {
+            format!(" (and {} more)", trip.hits.len() - 3)
+        } else {
+            String::new()
         };
-        let mut tripped = false;
-        let mut trip = |gate: String, hits: Vec<String>| {
-            if hits.is_empty() {
-                return;
-            }
-            tripped = true;
-            let shown: Vec<&str> = hits.iter().take(3).map(String::as_str).collect();
-            let more = if hits.len() > 3 {
-                format!(" (and {} more)", hits.len() - 3)
-            } else {
-                String::new()
-            };
-            eprintln!(
-                "gate tripped: {gate}: {}{more}",
-                render::clean(&shown.join("; "))
-            );
-        };
-        for gate in &self.loses {
-            trip(format!("--fail-if-loses `{gate}`"), hits(Some(gate), false));
-        }
-        for gate in &self.gains {
-            trip(format!("--fail-if-gains `{gate}`"), hits(Some(gate), true));
-        }
-        if matches!(self.fail_on, Some(FailOn::Lost | FailOn::Any)) {
-            trip("--fail-on lost".to_string(), hits(None, false));
-        }
-        if matches!(self.fail_on, Some(FailOn::Gained | FailOn::Any)) {
-            trip("--fail-on gained".to_string(), hits(None, true));
-        }
-        u8::from(tripped)
+        eprintln!(
+            "gate tripped: {gate}: {}{more}",
+            render::clean(&shown.join("; "))
+        );
     }
+    u8::from(!outcome.passed())
 }
 
 /// The elements of the organizations' universes, once each, sorted.
@@ -1551,41 +1491,4 @@ fn universe_of<'a>(orgs: &[&'a Org]) -> Vec<&'a ActionPattern> {
     all.sort();
     all.dedup();
     all
-}
-
-/// An impact's grouped entries as (action, resource) pairs, sorted.
-fn grouped_pairs<'a>(
-    report: &'a iamsim_core::report::Impact,
-    entries: &'a [iamsim_core::report::GroupedEntry],
-) -> Vec<(&'a str, &'a str)> {
-    let mut out: Vec<(&str, &str)> = entries
-        .iter()
-        .flat_map(|entry| {
-            entry
-                .actions
-                .iter()
-                .map(move |&a| (report.action(a), &*entry.resource))
-        })
-        .collect();
-    out.sort_unstable();
-    out
-}
-
-/// Entries as (action, resource) pairs, sorted.
-fn entry_pairs(entries: &[Entry]) -> Vec<(&str, &str)> {
-    let mut out: Vec<(&str, &str)> = entries
-        .iter()
-        .map(|e| (e.action.as_str(), e.resource.as_str()))
-        .collect();
-    out.sort_unstable();
-    out
-}
-
-/// One user's changes, as the gates see them: (action, resource) pairs, sorted.
-struct Subject<'a> {
-    email: &'a str,
-    lost: Vec<(&'a str, &'a str)>,
-    gained: Vec<(&'a str, &'a str)>,
-    assumable_lost: usize,
-    assumable_gained: usize,
 }

@@ -63,6 +63,7 @@ pub mod change;
 mod conditional;
 pub mod error;
 mod eval;
+pub mod gate;
 pub mod generate;
 #[cfg(feature = "graph")]
 pub mod graph;

@@ -17,8 +17,7 @@ use iamsim_core::testing::{
 use iamsim_core::{reference, ChangeError, Org, SimulateOptions};
 use proptest::prelude::*;
 
-mod common;
-use common::{cases, catalogue, show};
+use crate::common::{cases, catalogue, show};
 
 fn steps() -> ChangeKnobs {
     ChangeKnobs {

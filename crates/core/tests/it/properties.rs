@@ -9,8 +9,7 @@ use iamsim_core::{reference, Change, ChangeSpec, Org, Precedence, Snapshot};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-mod common;
-use common::{
+use crate::common::{
     catalogue, compile_as, config, memberships, organization, policy_attachments, role_attachments,
     show,
 };
@@ -274,7 +273,7 @@ fn path_exists(
 }
 
 proptest! {
-    #![proptest_config(common::cases(256))]
+    #![proptest_config(crate::common::cases(256))]
 
     /// R-SEM-04, the other rule: under nearest-wins, the engine's effective permissions equal
     /// the reference's judged under nearest-wins, paths included.

@@ -1,8 +1,6 @@
 //! Shared by the property tests: random organizations, random changes naming their entities,
 //! and the proptest configuration.
 
-#![allow(dead_code, unused_imports)] // Each test file uses its own part.
-
 use iamsim_core::report::{ChangeKind, ChangeSummary};
 use iamsim_core::testing::{self, ChangeKnobs, ChangePick, OrgKnobs};
 use iamsim_core::{Catalogue, ChangeSpec, CompileOptions, Org, Precedence, Snapshot};

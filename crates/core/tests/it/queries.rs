@@ -12,8 +12,7 @@ use iamsim_core::{reference, ChangeSpec, Org, Precedence, Snapshot};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-mod common;
-use common::{
+use crate::common::{
     cases, catalogue, compile_as, config, memberships, organization, policy_attachments,
     role_attachments, show, spec_of,
 };

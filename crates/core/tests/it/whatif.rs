@@ -15,8 +15,9 @@ use iamsim_core::{
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-mod common;
-use common::{cases, catalogue, change_pick, change_set, compile_as, config, organization, show};
+use crate::common::{
+    cases, catalogue, change_pick, change_set, compile_as, config, organization, show,
+};
 
 const ALLOW_NOOP: SimulateOptions = SimulateOptions {
     allow_noop: true,
