@@ -94,12 +94,12 @@ pub mod testing;
 
 pub use catalogue::Catalogue;
 pub use change::{parse_changes, ChangeSpec};
+#[cfg(feature = "generate")]
+pub use error::ParamsError;
 pub use error::{
     BuildError, CatalogueError, ChangeError, ChangeSetError, Diagnostic, DocumentError, EntityKind,
     LoadError, LookupError, PatternError, QueryError,
 };
-#[cfg(feature = "generate")]
-pub use error::ParamsError;
 pub use model::Snapshot;
 pub use org::{
     edit_distance, CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey,
