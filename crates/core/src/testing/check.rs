@@ -3,15 +3,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use super::strategy::Named;
 use crate::catalogue::Catalogue;
 use crate::change::ChangeSpec;
 use crate::model::Snapshot;
 use crate::reference;
 use crate::report::{
-    ChangeKind, Decision, Entry, FlatImpact, FlatUserImpact, Impact, Path, Step, StepKind,
+    ActionId, ChangeKind, Decision, Entry, FlatImpact, FlatUserImpact, GroupedEntry, Impact,
+    ImpactSummary, PairCounts, Path, PathId, Step, StepKind, UserImpact,
 };
 use crate::simulate::{Holder, Principal, SimulateOptions};
-use crate::{Change, ChangeError, CompileOptions, Org, Precedence};
+use crate::{Change, ChangeError, CompileOptions, Org, Precedence, UserKey};
 
 /// An invariant that does not hold: which check found it, and what it saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,12 +132,15 @@ fn id_of(s: &Snapshot, kind: &str, query: &str) -> Option<String> {
     }
 }
 
-/// The entities a change names: (kind, name as given).
-fn named_entities(spec: &ChangeSpec) -> Vec<(&'static str, String)> {
+/// The entities a change names, by kind and name as given.
+fn named_entities(spec: &ChangeSpec) -> Vec<Named> {
     let mut out = Vec::new();
     let mut add = |kind: &'static str, id: Option<&String>| {
         if let Some(id) = id {
-            out.push((kind, id.clone()));
+            out.push(Named {
+                kind,
+                id: id.clone(),
+            });
         }
     };
     match spec {
@@ -214,11 +219,18 @@ fn can_be_noop(kind: ChangeKind) -> bool {
 
 /// What the engine must answer for a change set, worked out on the reference's snapshots.
 enum Expected {
-    /// The snapshot after every change, the kinds of the changes that do something, and the
-    /// ids of the users those changes name (who are reported even when nothing happens to them).
-    Applied(Box<Snapshot>, Vec<ChangeKind>, BTreeSet<String>),
-    /// A change names an entity an earlier change deleted: `(kind, id)` of each such entity.
-    Deleted(Vec<(&'static str, String)>),
+    /// Every change can be made.
+    Applied {
+        /// The snapshot after every change.
+        after: Box<Snapshot>,
+        /// The kinds of the changes that do something.
+        kinds: Vec<ChangeKind>,
+        /// The ids of the users those changes name (who are reported even when nothing happens
+        /// to them).
+        named: BTreeSet<String>,
+    },
+    /// A change names an entity an earlier change deleted: each such entity, by id.
+    Deleted(Vec<Named>),
     /// A change replaces the document of a Vultr-managed policy.
     SystemPolicy(String),
 }
@@ -228,10 +240,15 @@ fn expected(snapshot: &Snapshot, specs: &[ChangeSpec]) -> Expected {
     let mut kinds = Vec::new();
     let mut named = BTreeSet::new();
     for spec in specs {
-        let gone: Vec<_> = named_entities(spec)
+        let gone: Vec<Named> = named_entities(spec)
             .into_iter()
-            .filter(|(kind, name)| id_of(&current, kind, name).is_none())
-            .filter_map(|(kind, name)| Some((kind, id_of(snapshot, kind, &name)?)))
+            .filter(|n| id_of(&current, n.kind, &n.id).is_none())
+            .filter_map(|n| {
+                Some(Named {
+                    kind: n.kind,
+                    id: id_of(snapshot, n.kind, &n.id)?,
+                })
+            })
             .collect();
         if !gone.is_empty() {
             return Expected::Deleted(gone);
@@ -253,13 +270,17 @@ fn expected(snapshot: &Snapshot, specs: &[ChangeSpec]) -> Expected {
             named.extend(
                 named_entities(spec)
                     .into_iter()
-                    .filter(|(kind, _)| *kind == "user")
-                    .filter_map(|(_, name)| id_of(&current, "user", &name)),
+                    .filter(|n| n.kind == "user")
+                    .filter_map(|n| id_of(&current, "user", &n.id)),
             );
         }
         current = next;
     }
-    Expected::Applied(Box::new(current), kinds, named)
+    Expected::Applied {
+        after: Box::new(current),
+        kinds,
+        named,
+    }
 }
 
 /// Resolves and simulates a change set, skipping no-ops: the checkers' one way to run it. The
@@ -358,15 +379,52 @@ fn stream_agrees(
 /// no (action, resource) in two entries of one list; the counts the sums of the entries'
 /// actions; the summary and the per-action counts those of the users.
 pub fn grouped_shape(impact: &Impact) -> Option<String> {
+    let actions_sorted = || {
+        (!impact.actions.windows(2).all(|w| w[0].action < w[1].action))
+            .then(|| "the actions are not sorted, or one is listed twice".to_string())
+    };
+    let tables = tables_shape(impact)
+        .or_else(|| numbering_shape(impact))
+        .or_else(actions_sorted);
+    if tables.is_some() {
+        return tables;
+    }
+    let mut tally = Tally {
+        used_paths: vec![false; impact.paths.len()],
+        per_action: vec![[0usize; 3]; impact.actions.len()],
+        summary: ImpactSummary {
+            users_reached: impact.summary.users_reached,
+            ..Default::default()
+        },
+    };
+    for user in &impact.users {
+        if let Some(problem) = user_shape(impact, user, &mut tally) {
+            return Some(problem);
+        }
+    }
+    totals_shape(impact, &tally)
+}
+
+/// What the users of a grouped report add up to, for [`grouped_shape`].
+struct Tally {
+    /// Per path of the table, whether an entry refers to it.
+    used_paths: Vec<bool>,
+    /// Per action of the table, the users losing, keeping and gaining it.
+    per_action: Vec<[usize; 3]>,
+    summary: ImpactSummary,
+}
+
+/// The tables of paths and sets of actions: each path and set listed once, each path's set in
+/// range, sets sorted and in range.
+fn tables_shape(impact: &Impact) -> Option<String> {
     let (paths, actions) = (impact.paths.len(), impact.actions.len());
-    if impact
+    let distinct_paths = impact
         .paths
         .iter()
         .map(|p| &p.steps)
         .collect::<BTreeSet<_>>()
-        .len()
-        != paths
-    {
+        .len();
+    if distinct_paths != paths {
         return Some("a path is listed twice".to_string());
     }
     if impact
@@ -384,7 +442,12 @@ pub fn grouped_shape(impact: &Impact) -> Option<String> {
     if impact.coverage.iter().collect::<BTreeSet<_>>().len() != impact.coverage.len() {
         return Some("a set of actions is listed twice".to_string());
     }
-    // Sets are numbered by first reference from the paths, and each is used.
+    None
+}
+
+/// Sets of actions numbered by first reference from the paths, each used; paths numbered by
+/// first reference in report order.
+fn numbering_shape(impact: &Impact) -> Option<String> {
     let mut next_set = 0u32;
     for path in &impact.paths {
         if path.covers > next_set {
@@ -398,7 +461,6 @@ pub fn grouped_shape(impact: &Impact) -> Option<String> {
     if next_set as usize != impact.coverage.len() {
         return Some("a set of actions no path covers".to_string());
     }
-    // Paths are numbered by first reference in report order.
     let mut next = 0u32;
     for user in &impact.users {
         for entry in user.lost.iter().chain(&user.kept).chain(&user.gained) {
@@ -410,104 +472,112 @@ pub fn grouped_shape(impact: &Impact) -> Option<String> {
             }
         }
     }
-    if !impact.actions.windows(2).all(|w| w[0].action < w[1].action) {
-        return Some("the actions are not sorted, or one is listed twice".to_string());
-    }
-    let mut used_paths = vec![false; paths];
-    let mut per_action = vec![[0usize; 3]; actions];
-    let mut summary = crate::report::ImpactSummary {
-        users_reached: impact.summary.users_reached,
-        ..Default::default()
-    };
-    for user in &impact.users {
-        let who = &user.user.id;
-        let mut counts = crate::report::PairCounts::default();
-        let lists = [
-            (&user.lost, &mut counts.lost),
-            (&user.kept, &mut counts.kept),
-            (&user.gained, &mut counts.gained),
-        ];
-        for (i, (list, count)) in lists.into_iter().enumerate() {
-            let mut pairs = BTreeSet::new();
-            let mut named = BTreeSet::new();
-            for entry in list.iter() {
-                if entry.actions.is_empty() || !entry.actions.windows(2).all(|w| w[0] < w[1]) {
-                    return Some(format!(
-                        "user `{who}`: an entry's actions are empty, unsorted or repeated"
-                    ));
+    None
+}
+
+/// One user's lists: each entry well formed, entries sorted, no pair in two entries of one
+/// list, the counts those of the entries; adds the user to `tally`.
+fn user_shape(impact: &Impact, user: &UserImpact, tally: &mut Tally) -> Option<String> {
+    let who = &user.user.id;
+    let mut counts = PairCounts::default();
+    let lists = [
+        (&user.lost, &mut counts.lost),
+        (&user.kept, &mut counts.kept),
+        (&user.gained, &mut counts.gained),
+    ];
+    for (i, (list, count)) in lists.into_iter().enumerate() {
+        let mut pairs = BTreeSet::new();
+        let mut named = BTreeSet::new();
+        for entry in list.iter() {
+            if let Some(problem) = entry_shape(impact, entry) {
+                return Some(format!("user `{who}`: {problem}"));
+            }
+            entry
+                .via
+                .iter()
+                .for_each(|p| tally.used_paths[p.0 as usize] = true);
+            for &action in &entry.actions {
+                if !pairs.insert((action, &entry.resource)) {
+                    return Some(format!("user `{who}`: a pair in two entries of one list"));
                 }
-                if entry.actions.iter().any(|a| a.0 as usize >= actions)
-                    || entry.via.iter().any(|p| p.0 as usize >= paths)
-                {
-                    return Some(format!("user `{who}`: an index out of range"));
-                }
-                if entry.via.is_empty()
-                    || !entry
-                        .via
-                        .windows(2)
-                        .all(|w| impact.path(w[0]) < impact.path(w[1]))
-                {
-                    return Some(format!(
-                        "user `{who}`: an entry's paths are empty, unsorted or repeated"
-                    ));
-                }
-                let covers = |p: &crate::report::PathId, a: &crate::report::ActionId| {
-                    impact.covers(*p).binary_search(a).is_ok()
-                };
-                if !entry
-                    .via
-                    .iter()
-                    .all(|p| entry.actions.iter().any(|a| covers(p, a)))
-                    || !entry
-                        .actions
-                        .iter()
-                        .all(|a| entry.via.iter().any(|p| covers(p, a)))
-                {
-                    return Some(format!(
-                        "user `{who}`: a path of an entry covers none of its actions, or an \
-                         action none of its paths"
-                    ));
-                }
-                entry
-                    .via
-                    .iter()
-                    .for_each(|p| used_paths[p.0 as usize] = true);
-                for &action in &entry.actions {
-                    if !pairs.insert((action, &entry.resource)) {
-                        return Some(format!("user `{who}`: a pair in two entries of one list"));
-                    }
-                    if named.insert(action) {
-                        per_action[action.0 as usize][i] += 1;
-                    }
+                if named.insert(action) {
+                    tally.per_action[action.0 as usize][i] += 1;
                 }
             }
-            let keys: Vec<_> = list.iter().map(|e| (e.actions[0], &e.resource)).collect();
-            if !keys.windows(2).all(|w| w[0] < w[1]) {
-                return Some(format!("user `{who}`: entries not sorted"));
-            }
-            *count = pairs.len();
         }
-        if counts != user.counts {
-            return Some(format!(
-                "user `{who}`: counts {:?}, the entries make {counts:?}",
-                user.counts
-            ));
+        let keys: Vec<_> = list.iter().map(|e| (e.actions[0], &e.resource)).collect();
+        if !keys.windows(2).all(|w| w[0] < w[1]) {
+            return Some(format!("user `{who}`: entries not sorted"));
         }
-        summary.users_affected += 1;
-        summary.pairs.lost += counts.lost;
-        summary.pairs.kept += counts.kept;
-        summary.pairs.gained += counts.gained;
-        summary.users_losing += usize::from(counts.lost > 0 || !user.assumable_lost.is_empty());
-        summary.users_gaining +=
-            usize::from(counts.gained > 0 || !user.assumable_gained.is_empty());
+        *count = pairs.len();
     }
-    if summary != impact.summary || impact.summary.users_reached < summary.users_affected {
+    if counts != user.counts {
+        return Some(format!(
+            "user `{who}`: counts {:?}, the entries make {counts:?}",
+            user.counts
+        ));
+    }
+    let summary = &mut tally.summary;
+    summary.users_affected += 1;
+    summary.pairs.lost += counts.lost;
+    summary.pairs.kept += counts.kept;
+    summary.pairs.gained += counts.gained;
+    summary.users_losing += usize::from(counts.lost > 0 || !user.assumable_lost.is_empty());
+    summary.users_gaining += usize::from(counts.gained > 0 || !user.assumable_gained.is_empty());
+    None
+}
+
+/// One entry: its actions sorted, distinct and in range; its paths sorted, distinct and in
+/// range; each of its paths covering one of its actions and each action covered by one of its
+/// paths.
+fn entry_shape(impact: &Impact, entry: &GroupedEntry) -> Option<&'static str> {
+    if entry.actions.is_empty() || !entry.actions.windows(2).all(|w| w[0] < w[1]) {
+        return Some("an entry's actions are empty, unsorted or repeated");
+    }
+    if entry
+        .actions
+        .iter()
+        .any(|a| a.0 as usize >= impact.actions.len())
+        || entry.via.iter().any(|p| p.0 as usize >= impact.paths.len())
+    {
+        return Some("an index out of range");
+    }
+    if entry.via.is_empty()
+        || !entry
+            .via
+            .windows(2)
+            .all(|w| impact.path(w[0]) < impact.path(w[1]))
+    {
+        return Some("an entry's paths are empty, unsorted or repeated");
+    }
+    let covers = |p: &PathId, a: &ActionId| impact.covers(*p).binary_search(a).is_ok();
+    if !entry
+        .via
+        .iter()
+        .all(|p| entry.actions.iter().any(|a| covers(p, a)))
+        || !entry
+            .actions
+            .iter()
+            .all(|a| entry.via.iter().any(|p| covers(p, a)))
+    {
+        return Some(
+            "a path of an entry covers none of its actions, or an action none of its paths",
+        );
+    }
+    None
+}
+
+/// The summary and the per-action counts those of the users; every path and action of the
+/// tables used.
+fn totals_shape(impact: &Impact, tally: &Tally) -> Option<String> {
+    let summary = &tally.summary;
+    if *summary != impact.summary || impact.summary.users_reached < summary.users_affected {
         return Some(format!(
             "summary {:?}, the users make {summary:?}",
             impact.summary
         ));
     }
-    for (action, counted) in impact.actions.iter().zip(&per_action) {
+    for (action, counted) in impact.actions.iter().zip(&tally.per_action) {
         if [action.lost, action.kept, action.gained] != *counted {
             return Some(format!(
                 "action `{}`: counts {:?}, the users make {counted:?}",
@@ -516,7 +586,7 @@ pub fn grouped_shape(impact: &Impact) -> Option<String> {
             ));
         }
     }
-    if used_paths.contains(&false) || per_action.iter().any(|c| c == &[0, 0, 0]) {
+    if tally.used_paths.contains(&false) || tally.per_action.iter().any(|c| c == &[0, 0, 0]) {
         return Some("a table lists a path or action no entry refers to".to_string());
     }
     None
@@ -629,7 +699,11 @@ pub fn check_what_if(
     let mut out = Vec::new();
     let message = match (expected(snapshot, specs), result) {
         (Expected::Deleted(gone), Err(ChangeError::Deleted { kind, id })) => {
-            if gone.contains(&(kind.noun(), id.clone())) {
+            let deleted = Named {
+                kind: kind.noun(),
+                id: id.clone(),
+            };
+            if gone.contains(&deleted) {
                 return out;
             }
             format!("error names {kind} `{id}`; deleted earlier: {gone:?}")
@@ -639,7 +713,14 @@ pub fn check_what_if(
         {
             return out;
         }
-        (Expected::Applied(after, kinds, named), Ok(impact)) => {
+        (
+            Expected::Applied {
+                after,
+                kinds,
+                named,
+            },
+            Ok(impact),
+        ) => {
             let reported: Vec<ChangeKind> = impact.changes.iter().map(|c| c.kind).collect();
             if reported != kinds {
                 out.push(violation(
@@ -647,7 +728,11 @@ pub fn check_what_if(
                     format!("{what}: changes reported {reported:?}, expected {kinds:?}"),
                 ));
             }
-            let sides = (snapshot, after.as_ref(), org.precedence());
+            let sides = Sides {
+                before: snapshot,
+                after: after.as_ref(),
+                precedence: org.precedence(),
+            };
             compare_impact(&impact, sides, catalogue, &named, &what, &mut out);
             return out;
         }
@@ -657,16 +742,27 @@ pub fn check_what_if(
         (Expected::SystemPolicy(policy), other) => {
             format!("expected the error for system policy `{policy}`, got {other:?}")
         }
-        (Expected::Applied(..), Err(e)) => format!("unexpected error: {e}"),
+        (Expected::Applied { .. }, Err(e)) => format!("unexpected error: {e}"),
     };
     out.push(violation("what-if", format!("{what}: {message}")));
     out
 }
 
+/// The snapshots before and after a change set, and the precedence to judge them under.
+struct Sides<'a> {
+    before: &'a Snapshot,
+    after: &'a Snapshot,
+    precedence: Precedence,
+}
+
 /// Compares the engine's impact with the reference's, user by user.
 fn compare_impact(
     impact: &FlatImpact,
-    (before, after, precedence): (&Snapshot, &Snapshot, Precedence),
+    Sides {
+        before,
+        after,
+        precedence,
+    }: Sides,
     catalogue: &Catalogue,
     named: &BTreeSet<String>,
     what: &str,
@@ -799,33 +895,63 @@ pub fn check_rebuild(
         .iter()
         .map(|u| (u.user.id.as_str(), u))
         .collect();
+    let rebuild = Rebuild {
+        org,
+        rebuilt: &rebuilt,
+        shared: &shared,
+        what: &what,
+    };
     let mut out = Vec::new();
     for user in &snapshot.users {
-        let (Ok(old_key), Ok(new_key)) = (org.find_user(&user.id), rebuilt.find_user(&user.id))
+        let got = reported.get(user.id.as_str()).copied();
+        out.extend(rebuild.check_user(&user.id, got));
+    }
+    out
+}
+
+/// An organization and its rebuild after a change set, for [`check_rebuild`].
+struct Rebuild<'a> {
+    org: &'a Org,
+    rebuilt: &'a Org,
+    /// The action elements both organizations have.
+    shared: &'a BTreeSet<String>,
+    /// The change set, for messages.
+    what: &'a str,
+}
+
+impl Rebuild<'_> {
+    /// The violations of one user, whose impact is `got` (`None`: not reported).
+    fn check_user(&self, id: &str, got: Option<&FlatUserImpact>) -> Vec<Violation> {
+        let (Ok(old_key), Ok(new_key)) = (self.org.find_user(id), self.rebuilt.find_user(id))
         else {
-            continue; // Removed by the change.
+            return Vec::new(); // Removed by the change.
         };
-        if org.is_root(old_key) {
-            continue;
+        if self.org.is_root(old_key) {
+            return Vec::new();
         }
-        let before = org.effective(old_key);
-        let now = rebuilt.effective(new_key);
+        let before = self.org.effective(old_key);
         let empty = FlatUserImpact {
             user: before.user.clone(),
             ..FlatUserImpact::default()
         };
-        let got = reported.get(user.id.as_str()).copied().unwrap_or(&empty);
-        let mut fail = |message: String| {
-            out.push(violation(
-                "rebuild",
-                format!("{what}: user `{}`: {message}", user.id),
-            ))
-        };
-        let decide = |e: &Entry| rebuilt.explain(new_key, &e.action, &e.resource).ok();
+        let got = got.unwrap_or(&empty);
+        let mut messages = self.reported(new_key, got);
+        messages.extend(self.unreported(old_key, new_key, &before.allowed, got));
+        messages
+            .into_iter()
+            .map(|message| violation("rebuild", format!("{}: user `{id}`: {message}", self.what)))
+            .collect()
+    }
+
+    /// The rebuilt organization decides every lost entry as not allowed, every kept and
+    /// gained entry as allowed with the reported paths.
+    fn reported(&self, new_key: UserKey, got: &FlatUserImpact) -> Vec<String> {
+        let mut out = Vec::new();
+        let decide = |e: &Entry| self.rebuilt.explain(new_key, &e.action, &e.resource).ok();
         for entry in &got.lost {
             if let Some(x) = decide(entry) {
                 if x.decision == Decision::Allowed {
-                    fail(format!(
+                    out.push(format!(
                         "lost {} on {}, but the rebuilt organization allows it via {:?}",
                         entry.action, entry.resource, x.allow
                     ));
@@ -835,15 +961,29 @@ pub fn check_rebuild(
         for entry in got.kept.iter().chain(&got.gained) {
             if let Some(x) = decide(entry) {
                 if x.decision != Decision::Allowed || x.allow != entry.via {
-                    fail(format!(
+                    out.push(format!(
                         "{} on {} reported allowed via {:?}; rebuilt: {:?} via {:?}",
                         entry.action, entry.resource, entry.via, x.decision, x.allow
                     ));
                 }
             }
         }
-        let old = by_key(&before.allowed, &shared);
-        let new = by_key(&now.allowed, &shared);
+        out
+    }
+
+    /// Every allowed entry the impact does not report is allowed as before, paths included,
+    /// both ways (on the shared action elements).
+    fn unreported(
+        &self,
+        old_key: UserKey,
+        new_key: UserKey,
+        before: &[Entry],
+        got: &FlatUserImpact,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        let now = self.rebuilt.effective(new_key);
+        let old = by_key(before, self.shared);
+        let new = by_key(&now.allowed, self.shared);
         let touched_before: BTreeSet<_> = got.lost.iter().chain(&got.kept).map(entry_key).collect();
         let touched_after: BTreeSet<_> =
             got.gained.iter().chain(&got.kept).map(entry_key).collect();
@@ -858,9 +998,9 @@ pub fn check_rebuild(
             if touched_before.contains(key) {
                 continue;
             }
-            if let Some(now) = allowed_via(&rebuilt, new_key, *key) {
+            if let Some(now) = allowed_via(self.rebuilt, new_key, *key) {
                 if now.as_deref() != Some(*via) {
-                    fail(format!(
+                    out.push(format!(
                         "{} on {} not reported, but rebuilt it is allowed via {now:?}, before via {via:?}",
                         key.0, key.1
                     ));
@@ -871,48 +1011,68 @@ pub fn check_rebuild(
             if touched_after.contains(key) {
                 continue;
             }
-            if let Some(was) = allowed_via(org, old_key, *key) {
+            if let Some(was) = allowed_via(self.org, old_key, *key) {
                 if was.as_deref() != Some(*via) {
-                    fail(format!(
+                    out.push(format!(
                         "{} on {} not reported, but rebuilt it is allowed via {via:?}, before via {was:?}",
                         key.0, key.1
                     ));
                 }
             }
         }
+        out
     }
-    out
 }
 
-/// The edge a removal takes away, by ids: a (holder kind, holder id) step followed by a
-/// (kind, id) step, as paths spell it.
+/// A step of a path, by kind and id.
+#[derive(Debug, PartialEq, Eq)]
+struct StepRef {
+    kind: StepKind,
+    id: String,
+}
+
+impl StepRef {
+    fn new(kind: StepKind, id: &str) -> StepRef {
+        StepRef {
+            kind,
+            id: id.to_string(),
+        }
+    }
+
+    fn is(&self, step: &Step) -> bool {
+        step.kind == self.kind && step.id.as_deref() == Some(self.id.as_str())
+    }
+}
+
+/// The edge a removal takes away, by ids: a holder's step followed by the step of what it
+/// held, as paths spell it.
 struct RemovedEdge {
-    from: (StepKind, String),
-    to: (StepKind, String),
+    from: StepRef,
+    to: StepRef,
 }
 
 impl RemovedEdge {
     fn of(org: &Org, change: &Change) -> Option<RemovedEdge> {
         let holder = |h: Holder| match h {
-            Holder::User(u) => (StepKind::User, org.user_id(u).to_string()),
-            Holder::Group(g) => (StepKind::Group, org.group_id(g).to_string()),
-            Holder::Role(r) => (StepKind::Role, org.role_id(r).to_string()),
+            Holder::User(u) => StepRef::new(StepKind::User, org.user_id(u)),
+            Holder::Group(g) => StepRef::new(StepKind::Group, org.group_id(g)),
+            Holder::Role(r) => StepRef::new(StepKind::Role, org.role_id(r)),
         };
         Some(match *change {
             Change::RemoveMember { group, user } => RemovedEdge {
-                from: (StepKind::User, org.user_id(user).to_string()),
-                to: (StepKind::Group, org.group_id(group).to_string()),
+                from: StepRef::new(StepKind::User, org.user_id(user)),
+                to: StepRef::new(StepKind::Group, org.group_id(group)),
             },
             Change::DetachPolicy { policy, from } => RemovedEdge {
                 from: holder(from),
-                to: (StepKind::Policy, org.policy_id(policy).to_string()),
+                to: StepRef::new(StepKind::Policy, org.policy_id(policy)),
             },
             Change::DetachRole { role, from } => RemovedEdge {
                 from: holder(match from {
                     Principal::User(u) => Holder::User(u),
                     Principal::Group(g) => Holder::Group(g),
                 }),
-                to: (StepKind::Role, org.role_id(role).to_string()),
+                to: StepRef::new(StepKind::Role, org.role_id(role)),
             },
             _ => return None,
         })
@@ -920,11 +1080,8 @@ impl RemovedEdge {
 
     /// Whether a path goes through this edge.
     fn in_path(&self, path: &[Step]) -> bool {
-        let is = |step: &Step, (kind, id): &(StepKind, String)| {
-            step.kind == *kind && step.id.as_deref() == Some(id.as_str())
-        };
         path.windows(2)
-            .any(|w| is(&w[0], &self.from) && is(&w[1], &self.to))
+            .any(|w| self.from.is(&w[0]) && self.to.is(&w[1]))
     }
 }
 
@@ -971,31 +1128,61 @@ pub fn check_removal(org: &Org, spec: &ChangeSpec) -> Vec<Violation> {
         ));
     }
     for got in &impact.users {
-        let mut fail = |message: String| {
-            out.push(violation(
+        out.extend(edge.check_user(org, got).into_iter().map(|message| {
+            violation(
                 "removal",
                 format!("{what}: user `{}`: {message}", got.user.id),
-            ))
-        };
+            )
+        }));
+    }
+    out
+}
+
+impl RemovedEdge {
+    /// What is wrong with one user's impact of removing the edge, if anything.
+    fn check_user(&self, org: &Org, got: &FlatUserImpact) -> Vec<String> {
         let Ok(key) = org.find_user(&got.user.id) else {
-            fail("reported, but not a user of the organization".to_string());
-            continue;
+            return vec!["reported, but not a user of the organization".to_string()];
         };
         let before = org.effective(key);
-        let allowed: BTreeMap<_, _> = before.allowed.iter().map(|e| (entry_key(e), e)).collect();
-        let denied: BTreeMap<_, _> = before.denied.iter().map(|e| (entry_key(e), e)).collect();
-        for entry in &got.lost {
-            if !entry.via.iter().all(|p| edge.in_path(p)) {
-                fail(format!(
+        let mut out = self.lost_only_through(got);
+        out.extend(self.kept_avoiding(org, key, &before.allowed, got));
+        out.extend(self.untouched_unless_through(&before.allowed, got));
+        out.extend(self.gained_only_through(&before.denied, got));
+        out.extend(self.assumable_only_through(got));
+        out
+    }
+
+    /// Every lost entry had all its paths through the edge.
+    fn lost_only_through(&self, got: &FlatUserImpact) -> Vec<String> {
+        got.lost
+            .iter()
+            .filter(|entry| !entry.via.iter().all(|p| self.in_path(p)))
+            .map(|entry| {
+                format!(
                     "lost {} on {} though it had a path avoiding the edge: {:?}",
                     entry.action, entry.resource, entry.via
-                ));
-            }
-        }
+                )
+            })
+            .collect()
+    }
+
+    /// Every kept entry keeps exactly its paths that avoid the edge, or (under nearest-wins,
+    /// when all its paths went through the edge) is kept through Allows that were farther, and
+    /// overridden, before.
+    fn kept_avoiding(
+        &self,
+        org: &Org,
+        key: UserKey,
+        allowed_before: &[Entry],
+        got: &FlatUserImpact,
+    ) -> Vec<String> {
+        let allowed: BTreeMap<_, _> = allowed_before.iter().map(|e| (entry_key(e), e)).collect();
+        let mut out = Vec::new();
         for entry in &got.kept {
             let expected: Option<Vec<Path>> = allowed
                 .get(&entry_key(entry))
-                .map(|e| e.via.iter().filter(|p| !edge.in_path(p)).cloned().collect());
+                .map(|e| e.via.iter().filter(|p| !self.in_path(p)).cloned().collect());
             let nearest_gone = expected.as_ref().is_some_and(Vec::is_empty)
                 && org.precedence() == Precedence::NearestWins;
             if nearest_gone {
@@ -1008,25 +1195,36 @@ pub fn check_removal(org: &Org, spec: &ChangeSpec) -> Vec<Violation> {
                 if !entry
                     .via
                     .iter()
-                    .all(|p| farther.contains(p) && !edge.in_path(p))
+                    .all(|p| farther.contains(p) && !self.in_path(p))
                 {
-                    fail(format!(
+                    out.push(format!(
                         "kept {} on {} via {:?}; the farther Allows before were {farther:?}",
                         entry.action, entry.resource, entry.via
                     ));
                 }
             } else if expected.as_ref() != Some(&entry.via) {
-                fail(format!(
+                out.push(format!(
                     "kept {} on {} via {:?}; its paths avoiding the edge were {expected:?}",
                     entry.action, entry.resource, entry.via
                 ));
             }
         }
+        out
+    }
+
+    /// An allowed entry with no path through the edge is neither lost nor kept; one with a
+    /// path avoiding it is not lost.
+    fn untouched_unless_through(
+        &self,
+        allowed_before: &[Entry],
+        got: &FlatUserImpact,
+    ) -> Vec<String> {
         let lost_or_kept: BTreeSet<_> = got.lost.iter().chain(&got.kept).map(entry_key).collect();
-        for entry in &before.allowed {
-            let through = entry.via.iter().filter(|p| edge.in_path(p)).count();
+        let mut out = Vec::new();
+        for entry in allowed_before {
+            let through = entry.via.iter().filter(|p| self.in_path(p)).count();
             if through == 0 && lost_or_kept.contains(&entry_key(entry)) {
-                fail(format!(
+                out.push(format!(
                     "{} on {} had no path through the edge, yet is reported lost or kept",
                     entry.action, entry.resource
                 ));
@@ -1034,16 +1232,23 @@ pub fn check_removal(org: &Org, spec: &ChangeSpec) -> Vec<Violation> {
             if through < entry.via.len()
                 && got.lost.iter().any(|e| entry_key(e) == entry_key(entry))
             {
-                fail(format!(
+                out.push(format!(
                     "{} on {} had a path avoiding the edge, yet is lost",
                     entry.action, entry.resource
                 ));
             }
         }
+        out
+    }
+
+    /// A gained entry was denied before only through the edge (a Deny that went away).
+    fn gained_only_through(&self, denied_before: &[Entry], got: &FlatUserImpact) -> Vec<String> {
+        let denied: BTreeMap<_, _> = denied_before.iter().map(|e| (entry_key(e), e)).collect();
+        let mut out = Vec::new();
         for entry in &got.gained {
             match denied.get(&entry_key(entry)) {
-                Some(d) if d.via.iter().all(|p| edge.in_path(p)) => {}
-                other => fail(format!(
+                Some(d) if d.via.iter().all(|p| self.in_path(p)) => {}
+                other => out.push(format!(
                     "gained {} on {}, but its denial before was {:?}",
                     entry.action,
                     entry.resource,
@@ -1051,22 +1256,28 @@ pub fn check_removal(org: &Org, spec: &ChangeSpec) -> Vec<Violation> {
                 )),
             }
         }
+        out
+    }
+
+    /// An assumable role is lost only through the edge, and none is gained.
+    fn assumable_only_through(&self, got: &FlatUserImpact) -> Vec<String> {
+        let mut out = Vec::new();
         if !got.assumable_gained.is_empty() {
-            fail(format!(
+            out.push(format!(
                 "a removal gains assumable roles: {:?}",
                 got.assumable_gained
             ));
         }
         for role in &got.assumable_lost {
-            if !role.via.iter().all(|p| edge.in_path(p)) {
-                fail(format!(
+            if !role.via.iter().all(|p| self.in_path(p)) {
+                out.push(format!(
                     "lost assumable role `{}` though it was reachable avoiding the edge: {:?}",
                     role.role.id, role.via
                 ));
             }
         }
+        out
     }
-    out
 }
 
 /// Every check of a change set: [`check_what_if`] and [`check_rebuild`] on the whole set, and

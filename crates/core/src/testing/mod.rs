@@ -19,9 +19,6 @@
 //! - the entry points of the fuzz targets ([`fuzz`]), so that a corpus can be replayed by
 //!   `cargo test`.
 //!
-//! The module is three files: `strategy.rs` (knobs and strategies), `check.rs` (the checkers)
-//! and `fuzz.rs` (the fuzz entry points); everything is re-exported here.
-//!
 //! # Example: a property of your organization
 //!
 //! A team keeps its organization's IAM as code and has no Deny statement anywhere. Its rule: a

@@ -335,128 +335,155 @@ pub fn organization(knobs: &OrgKnobs) -> BoxedStrategy<Snapshot> {
         k.roles.clone(),
         k.policies.clone(),
     )
-        .prop_flat_map(move |(nu, ng, nr, np)| {
-            let user = (
-                picks(np, k.max_attachments),
-                picks(nr, k.max_attachments),
-                share(k.suspended),
-                share(k.service_users),
-            );
-            let group = (
-                picks(nu, k.max_members),
-                picks(np, k.max_attachments),
-                picks(nr, k.max_attachments),
-            );
-            let role = (share(k.assumable), picks(np, k.max_attachments));
-            let policy = (policy_document(&k.document), share(k.system_policies));
-            let trust = (
-                0..nr.max(1),
-                prop::option::of(0..nu.max(1)),
-                prop::option::of(0..ng.max(1)),
-            );
-            let root = (share(k.root), 0..nu.max(1));
-            (
-                prop::collection::vec(user, nu),
-                prop::collection::vec(group, ng),
-                prop::collection::vec(role, nr),
-                prop::collection::vec(policy, np),
-                prop::collection::vec(trust, k.trusts.clone()),
-                root,
-                share(k.dangling),
-            )
-        })
-        .prop_map(|(users, groups, roles, policies, trusts, root, dangling)| {
-            let mut users: Vec<User> = users
-                .into_iter()
-                .enumerate()
-                .map(|(i, (policies, roles, suspended, service))| User {
-                    id: format!("u{i}"),
-                    email: format!("u{i}@x.example"),
-                    name: format!("User {i}"),
-                    service_user: service,
-                    suspended,
-                    policies: ids("p", &policies),
-                    roles: ids("r", &roles),
-                    acls: None,
-                    api_enabled: None,
-                })
-                .collect();
-            if dangling {
-                if let Some(first) = users.first_mut() {
-                    first.policies.push("p-gone".to_string());
-                }
-            }
-            let root_user_id = match root {
-                (true, u) if !users.is_empty() => Some(format!("u{u}")),
-                _ => None,
-            };
-            let groups = groups
-                .into_iter()
-                .enumerate()
-                .map(|(i, (members, policies, roles))| crate::model::Group {
-                    id: format!("g{i}"),
-                    display_name: format!("Group {i}"),
-                    description: String::new(),
-                    members: ids("u", &members),
-                    policies: ids("p", &policies),
-                    roles: ids("r", &roles),
-                })
-                .collect();
-            let roles = roles
-                .into_iter()
-                .enumerate()
-                .map(|(i, (assumable, policies))| Role {
-                    id: format!("r{i}"),
-                    name: format!("role {i}"),
-                    role_type: if assumable {
-                        RoleType::Assumable
-                    } else {
-                        RoleType::Assignable
-                    },
-                    description: String::new(),
-                    policies: ids("p", &policies),
-                })
-                .collect();
-            let policies = policies
-                .into_iter()
-                .enumerate()
-                .map(|(i, (document, system))| Policy {
-                    id: format!("p{i}"),
-                    name: format!("policy {i}"),
-                    description: String::new(),
-                    is_system_policy: system,
-                    policy_document: document,
-                })
-                .collect();
-            let role_trusts = trusts
-                .into_iter()
-                .enumerate()
-                .map(|(i, (role, user, group))| RoleTrust {
-                    id: format!("t{i}"),
-                    role_id: format!("r{role}"),
-                    trust_type: "TemporaryAssumption".to_string(),
-                    trusted_user_id: user.map(|u| format!("u{u}")),
-                    trusted_group_id: group.map(|g| format!("g{g}")),
-                    conditions: None,
-                    valid_until: None,
-                })
-                .collect();
-            Snapshot {
-                format: crate::model::SNAPSHOT_FORMAT.to_string(),
-                organization: Organization {
-                    id: "org".to_string(),
-                    name: "Org".to_string(),
-                    root_user_id,
-                },
-                users,
-                groups,
-                roles,
-                policies,
-                role_trusts,
-                crawl: None,
-            }
-        })
+        .prop_flat_map(move |counts| draws(&k, counts))
+        .prop_map(assemble)
         .boxed()
+}
+
+/// A user's draws: policy and role picks, suspended, service user.
+type UserDraw = (Vec<usize>, Vec<usize>, bool, bool);
+/// A group's draws: member, policy and role picks.
+type GroupDraw = (Vec<usize>, Vec<usize>, Vec<usize>);
+/// A role's draws: assumable, policy picks.
+type RoleDraw = (bool, Vec<usize>);
+/// A policy's draws: its document, Vultr-managed.
+type PolicyDraw = (PolicyDocument, bool);
+/// A trust's draws: its role, and maybe a user and a group.
+type TrustDraw = (usize, Option<usize>, Option<usize>);
+/// Everything an organization is made of: users, groups, roles, policies, trusts, (has a
+/// root, which user), the first user names a dangling policy.
+type Draws = (
+    Vec<UserDraw>,
+    Vec<GroupDraw>,
+    Vec<RoleDraw>,
+    Vec<PolicyDraw>,
+    Vec<TrustDraw>,
+    (bool, usize),
+    bool,
+);
+
+/// The draws of an organization with `nu` users, `ng` groups, `nr` roles and `np` policies.
+fn draws(
+    k: &OrgKnobs,
+    (nu, ng, nr, np): (usize, usize, usize, usize),
+) -> impl Strategy<Value = Draws> {
+    let user = (
+        picks(np, k.max_attachments),
+        picks(nr, k.max_attachments),
+        share(k.suspended),
+        share(k.service_users),
+    );
+    let group = (
+        picks(nu, k.max_members),
+        picks(np, k.max_attachments),
+        picks(nr, k.max_attachments),
+    );
+    let role = (share(k.assumable), picks(np, k.max_attachments));
+    let policy = (policy_document(&k.document), share(k.system_policies));
+    let trust = (
+        0..nr.max(1),
+        prop::option::of(0..nu.max(1)),
+        prop::option::of(0..ng.max(1)),
+    );
+    let root = (share(k.root), 0..nu.max(1));
+    (
+        prop::collection::vec(user, nu),
+        prop::collection::vec(group, ng),
+        prop::collection::vec(role, nr),
+        prop::collection::vec(policy, np),
+        prop::collection::vec(trust, k.trusts.clone()),
+        root,
+        share(k.dangling),
+    )
+}
+
+/// The snapshot the draws make.
+fn assemble((users, groups, roles, policies, trusts, root, dangling): Draws) -> Snapshot {
+    let mut users: Vec<User> = users.into_iter().enumerate().map(user).collect();
+    if dangling {
+        if let Some(first) = users.first_mut() {
+            first.policies.push("p-gone".to_string());
+        }
+    }
+    let root_user_id = match root {
+        (true, u) if !users.is_empty() => Some(format!("u{u}")),
+        _ => None,
+    };
+    Snapshot {
+        format: crate::model::SNAPSHOT_FORMAT.to_string(),
+        organization: Organization {
+            id: "org".to_string(),
+            name: "Org".to_string(),
+            root_user_id,
+        },
+        users,
+        groups: groups.into_iter().enumerate().map(group).collect(),
+        roles: roles.into_iter().enumerate().map(role).collect(),
+        policies: policies.into_iter().enumerate().map(policy).collect(),
+        role_trusts: trusts.into_iter().enumerate().map(trust).collect(),
+        crawl: None,
+    }
+}
+
+fn user((i, (policies, roles, suspended, service)): (usize, UserDraw)) -> User {
+    User {
+        id: format!("u{i}"),
+        email: format!("u{i}@x.example"),
+        name: format!("User {i}"),
+        service_user: service,
+        suspended,
+        policies: ids("p", &policies),
+        roles: ids("r", &roles),
+        acls: None,
+        api_enabled: None,
+    }
+}
+
+fn group((i, (members, policies, roles)): (usize, GroupDraw)) -> crate::model::Group {
+    crate::model::Group {
+        id: format!("g{i}"),
+        display_name: format!("Group {i}"),
+        description: String::new(),
+        members: ids("u", &members),
+        policies: ids("p", &policies),
+        roles: ids("r", &roles),
+    }
+}
+
+fn role((i, (assumable, policies)): (usize, RoleDraw)) -> Role {
+    Role {
+        id: format!("r{i}"),
+        name: format!("role {i}"),
+        role_type: if assumable {
+            RoleType::Assumable
+        } else {
+            RoleType::Assignable
+        },
+        description: String::new(),
+        policies: ids("p", &policies),
+    }
+}
+
+fn policy((i, (document, system)): (usize, PolicyDraw)) -> Policy {
+    Policy {
+        id: format!("p{i}"),
+        name: format!("policy {i}"),
+        description: String::new(),
+        is_system_policy: system,
+        policy_document: document,
+    }
+}
+
+fn trust((i, (role, user, group)): (usize, TrustDraw)) -> RoleTrust {
+    RoleTrust {
+        id: format!("t{i}"),
+        role_id: format!("r{role}"),
+        trust_type: "TemporaryAssumption".to_string(),
+        trusted_user_id: user.map(|u| format!("u{u}")),
+        trusted_group_id: group.map(|g| format!("g{g}")),
+        conditions: None,
+        valid_until: None,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -548,25 +575,61 @@ pub fn organization_and_changes(
         .boxed()
 }
 
-/// A holder named in a change: (`user` | `group` | `role`, id).
-type Named = (&'static str, String);
-
-fn named_holder(name: &Named) -> (Option<String>, Option<String>, Option<String>) {
-    let (kind, id) = name;
-    let only = |k: &str| (*kind == k).then(|| id.clone());
-    (only("user"), only("group"), only("role"))
+/// An entity named by id, with its kind: `user`, `group` or `role` for a holder of a policy
+/// or role, or `policy` or `role trust` for what a change names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Named {
+    pub(super) kind: &'static str,
+    pub(super) id: String,
 }
 
-/// Every existing (group, user) membership of the snapshot, sorted.
-pub fn memberships(s: &Snapshot) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = s
+impl Named {
+    fn new(kind: &'static str, id: &str) -> Named {
+        Named {
+            kind,
+            id: id.to_string(),
+        }
+    }
+
+    /// The id, if the entity is of kind `kind`: a change's `user`, `group` or `role` field.
+    fn only(&self, kind: &str) -> Option<String> {
+        (self.kind == kind).then(|| self.id.clone())
+    }
+}
+
+/// A group membership, by ids.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Membership {
+    group: String,
+    user: String,
+}
+
+/// A policy or role (`target`, by id) attached to a holder.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Attachment {
+    target: String,
+    holder: Named,
+}
+
+impl Attachment {
+    fn into_pair(self) -> (String, (&'static str, String)) {
+        (self.target, (self.holder.kind, self.holder.id))
+    }
+}
+
+/// Every existing membership of the snapshot, sorted.
+fn existing_memberships(s: &Snapshot) -> Vec<Membership> {
+    let mut out: Vec<Membership> = s
         .groups
         .iter()
         .flat_map(|g| {
             g.members
                 .iter()
                 .filter(|m| s.users.iter().any(|u| &u.id == *m))
-                .map(|m| (g.id.clone(), m.clone()))
+                .map(|m| Membership {
+                    group: g.id.clone(),
+                    user: m.clone(),
+                })
         })
         .collect();
     out.sort();
@@ -574,64 +637,83 @@ pub fn memberships(s: &Snapshot) -> Vec<(String, String)> {
     out
 }
 
-/// Every existing (policy, holder) attachment of the snapshot, sorted; a holder is
-/// (`user` | `group` | `role`, id).
-pub fn policy_attachments(s: &Snapshot) -> Vec<(String, (&'static str, String))> {
-    let exists = |p: &String| s.policies.iter().any(|x| &x.id == p);
-    let mut out = Vec::new();
-    for u in &s.users {
-        out.extend(
-            u.policies
-                .iter()
-                .filter(|p| exists(p))
-                .map(|p| (p.clone(), ("user", u.id.clone()))),
-        );
-    }
-    for g in &s.groups {
-        out.extend(
-            g.policies
-                .iter()
-                .filter(|p| exists(p))
-                .map(|p| (p.clone(), ("group", g.id.clone()))),
-        );
-    }
-    for r in &s.roles {
-        out.extend(
-            r.policies
-                .iter()
-                .filter(|p| exists(p))
-                .map(|p| (p.clone(), ("role", r.id.clone()))),
-        );
-    }
+/// Every existing attachment of a policy (or role) of `targets` to a holder, sorted: each
+/// holder's list of such ids is given by `lists`.
+fn existing_attachments<'s>(
+    targets: &[&str],
+    lists: impl Iterator<Item = (Named, &'s [String])>,
+) -> Vec<Attachment> {
+    let mut out: Vec<Attachment> = lists
+        .flat_map(|(holder, ids)| {
+            ids.iter()
+                .filter(|id| targets.contains(&id.as_str()))
+                .map(move |id| Attachment {
+                    target: id.clone(),
+                    holder: holder.clone(),
+                })
+        })
+        .collect();
     out.sort();
     out.dedup();
     out
 }
 
+/// Every existing policy attachment of the snapshot, to users, groups and roles.
+fn existing_policy_attachments(s: &Snapshot) -> Vec<Attachment> {
+    let policies: Vec<&str> = s.policies.iter().map(|p| p.id.as_str()).collect();
+    let users = s
+        .users
+        .iter()
+        .map(|u| (Named::new("user", &u.id), &u.policies[..]));
+    let groups = s
+        .groups
+        .iter()
+        .map(|g| (Named::new("group", &g.id), &g.policies[..]));
+    let roles = s
+        .roles
+        .iter()
+        .map(|r| (Named::new("role", &r.id), &r.policies[..]));
+    existing_attachments(&policies, users.chain(groups).chain(roles))
+}
+
+/// Every existing role attachment of the snapshot, to users and groups.
+fn existing_role_attachments(s: &Snapshot) -> Vec<Attachment> {
+    let roles: Vec<&str> = s.roles.iter().map(|r| r.id.as_str()).collect();
+    let users = s
+        .users
+        .iter()
+        .map(|u| (Named::new("user", &u.id), &u.roles[..]));
+    let groups = s
+        .groups
+        .iter()
+        .map(|g| (Named::new("group", &g.id), &g.roles[..]));
+    existing_attachments(&roles, users.chain(groups))
+}
+
+/// Every existing (group, user) membership of the snapshot, sorted.
+pub fn memberships(s: &Snapshot) -> Vec<(String, String)> {
+    existing_memberships(s)
+        .into_iter()
+        .map(|m| (m.group, m.user))
+        .collect()
+}
+
+/// Every existing (policy, holder) attachment of the snapshot, sorted; a holder is
+/// (`user` | `group` | `role`, id).
+pub fn policy_attachments(s: &Snapshot) -> Vec<(String, (&'static str, String))> {
+    existing_policy_attachments(s)
+        .into_iter()
+        .map(Attachment::into_pair)
+        .collect()
+}
+
 /// Every existing (role, holder) attachment of the snapshot, sorted; a holder is
 /// (`user` | `group`, id).
 pub fn role_attachments(s: &Snapshot) -> Vec<(String, (&'static str, String))> {
-    let exists = |r: &String| s.roles.iter().any(|x| &x.id == r);
-    let mut out = Vec::new();
-    for u in &s.users {
-        out.extend(
-            u.roles
-                .iter()
-                .filter(|r| exists(r))
-                .map(|r| (r.clone(), ("user", u.id.clone()))),
-        );
-    }
-    for g in &s.groups {
-        out.extend(
-            g.roles
-                .iter()
-                .filter(|r| exists(r))
-                .map(|r| (r.clone(), ("group", g.id.clone()))),
-        );
-    }
-    out.sort();
-    out.dedup();
-    out
+    existing_role_attachments(s)
+        .into_iter()
+        .map(Attachment::into_pair)
+        .collect()
 }
 
 /// The trusts the engine knows: those on an existing assumable role.
@@ -647,6 +729,62 @@ fn known_trusts(s: &Snapshot) -> Vec<String> {
         .collect()
 }
 
+/// A snapshot's entities by id, for naming them in a change.
+struct Entities {
+    users: Vec<String>,
+    groups: Vec<String>,
+    roles: Vec<String>,
+    policies: Vec<String>,
+    /// Users, then groups: what a role is attached to.
+    principals: Vec<Named>,
+    /// Users, groups, then roles: what a policy is attached to.
+    holders: Vec<Named>,
+}
+
+impl Entities {
+    fn of(s: &Snapshot) -> Entities {
+        let principals: Vec<Named> = s
+            .users
+            .iter()
+            .map(|u| Named::new("user", &u.id))
+            .chain(s.groups.iter().map(|g| Named::new("group", &g.id)))
+            .collect();
+        let mut holders = principals.clone();
+        holders.extend(s.roles.iter().map(|r| Named::new("role", &r.id)));
+        Entities {
+            users: s.users.iter().map(|u| u.id.clone()).collect(),
+            groups: s.groups.iter().map(|g| g.id.clone()).collect(),
+            roles: s.roles.iter().map(|r| r.id.clone()).collect(),
+            policies: s.policies.iter().map(|p| p.id.clone()).collect(),
+            principals,
+            holders,
+        }
+    }
+}
+
+/// The item of `list` at the position `i` picks, if the list is not empty.
+fn pick<T: Clone>(list: &[T], i: &Index) -> Option<T> {
+    (!list.is_empty()).then(|| list[i.index(list.len())].clone())
+}
+
+/// Attachments of each of `targets` to each of `holders` not in `attached`.
+fn missing_attachments(
+    targets: &[String],
+    holders: &[Named],
+    attached: &[Attachment],
+) -> Vec<Attachment> {
+    targets
+        .iter()
+        .flat_map(|target| {
+            holders.iter().map(move |holder| Attachment {
+                target: target.clone(),
+                holder: holder.clone(),
+            })
+        })
+        .filter(|pair| !attached.contains(pair))
+        .collect()
+}
+
 impl ChangePick {
     /// The change, naming entities of `s` by id; `None` if neither its kind nor any fallback
     /// kind has anything to name in `s`.
@@ -657,140 +795,159 @@ impl ChangePick {
     }
 
     fn spec_of_kind(&self, kind: ChangeKind, s: &Snapshot) -> Option<ChangeSpec> {
-        fn pick<T: Clone>(list: &[T], i: &Index) -> Option<T> {
-            (!list.is_empty()).then(|| list[i.index(list.len())].clone())
-        }
-        let (a, b) = (&self.a, &self.b);
-        let users: Vec<String> = s.users.iter().map(|u| u.id.clone()).collect();
-        let groups: Vec<String> = s.groups.iter().map(|g| g.id.clone()).collect();
-        let roles: Vec<String> = s.roles.iter().map(|r| r.id.clone()).collect();
-        let policies: Vec<String> = s.policies.iter().map(|p| p.id.clone()).collect();
-        let principals: Vec<Named> = s
-            .users
-            .iter()
-            .map(|u| ("user", u.id.clone()))
-            .chain(s.groups.iter().map(|g| ("group", g.id.clone())))
-            .collect();
-        let mut holders = principals.clone();
-        holders.extend(s.roles.iter().map(|r| ("role", r.id.clone())));
-        let any_pair = |firsts: &[String], seconds: &[Named]| -> Option<(String, Named)> {
-            Some((pick(firsts, a)?, pick(seconds, b)?))
-        };
+        let e = Entities::of(s);
+        let a = &self.a;
         Some(match kind {
-            ChangeKind::RemoveMember | ChangeKind::AddMember => {
-                let members = memberships(s);
-                let candidates: Vec<(String, String)> = if kind == ChangeKind::RemoveMember {
-                    members
-                } else {
-                    groups
-                        .iter()
-                        .flat_map(|g| users.iter().map(move |u| (g.clone(), u.clone())))
-                        .filter(|pair| !members.contains(pair))
-                        .collect()
-                };
-                let (group, user) = match pick(&candidates, a).filter(|_| self.effective) {
-                    Some(pair) => pair,
-                    None => (pick(&groups, a)?, pick(&users, b)?),
-                };
-                if kind == ChangeKind::RemoveMember {
-                    ChangeSpec::RemoveMember { group, user }
-                } else {
-                    ChangeSpec::AddMember { group, user }
-                }
-            }
+            ChangeKind::RemoveMember | ChangeKind::AddMember => self.membership(kind, s, &e)?,
             ChangeKind::DetachPolicy | ChangeKind::AttachPolicy => {
-                let detach = kind == ChangeKind::DetachPolicy;
-                let attached = policy_attachments(s);
-                let candidates: Vec<(String, Named)> = if detach {
-                    attached
-                } else {
-                    policies
-                        .iter()
-                        .flat_map(|p| holders.iter().map(move |h| (p.clone(), h.clone())))
-                        .filter(|pair| !attached.contains(pair))
-                        .collect()
-                };
-                let (policy, holder) = match pick(&candidates, a).filter(|_| self.effective) {
-                    Some(pair) => pair,
-                    None => any_pair(&policies, &holders)?,
-                };
-                let (user, group, role) = named_holder(&holder);
-                if detach {
-                    ChangeSpec::DetachPolicy {
-                        policy,
-                        user,
-                        group,
-                        role,
-                    }
-                } else {
-                    ChangeSpec::AttachPolicy {
-                        policy,
-                        user,
-                        group,
-                        role,
-                    }
-                }
+                self.policy_attachment(kind, s, &e)?
             }
-            ChangeKind::DetachRole | ChangeKind::AttachRole => {
-                let detach = kind == ChangeKind::DetachRole;
-                let attached = role_attachments(s);
-                let candidates: Vec<(String, Named)> = if detach {
-                    attached
-                } else {
-                    roles
-                        .iter()
-                        .flat_map(|r| principals.iter().map(move |h| (r.clone(), h.clone())))
-                        .filter(|pair| !attached.contains(pair))
-                        .collect()
-                };
-                let (role, holder) = match pick(&candidates, a).filter(|_| self.effective) {
-                    Some(pair) => pair,
-                    None => any_pair(&roles, &principals)?,
-                };
-                let (user, group, _) = named_holder(&holder);
-                if detach {
-                    ChangeSpec::DetachRole { role, user, group }
-                } else {
-                    ChangeSpec::AttachRole { role, user, group }
-                }
-            }
+            ChangeKind::DetachRole | ChangeKind::AttachRole => self.role_attachment(kind, s, &e)?,
             ChangeKind::DeleteGroup => ChangeSpec::DeleteGroup {
-                group: pick(&groups, a)?,
+                group: pick(&e.groups, a)?,
             },
             ChangeKind::DeleteRole => ChangeSpec::DeleteRole {
-                role: pick(&roles, a)?,
+                role: pick(&e.roles, a)?,
             },
             ChangeKind::DeletePolicy => ChangeSpec::DeletePolicy {
-                policy: pick(&policies, a)?,
+                policy: pick(&e.policies, a)?,
             },
-            ChangeKind::SuspendUser | ChangeKind::UnsuspendUser => {
-                let suspend = kind == ChangeKind::SuspendUser;
-                let candidates: Vec<String> = s
-                    .users
-                    .iter()
-                    .filter(|u| u.suspended != suspend)
-                    .map(|u| u.id.clone())
-                    .collect();
-                let user = match pick(&candidates, a).filter(|_| self.effective) {
-                    Some(user) => user,
-                    None => pick(&users, a)?,
-                };
-                if suspend {
-                    ChangeSpec::SuspendUser { user }
-                } else {
-                    ChangeSpec::UnsuspendUser { user }
-                }
-            }
+            ChangeKind::SuspendUser | ChangeKind::UnsuspendUser => self.suspension(kind, s, &e)?,
             ChangeKind::RemoveUser => ChangeSpec::RemoveUser {
-                user: pick(&users, a)?,
+                user: pick(&e.users, a)?,
             },
             ChangeKind::ReplacePolicyDocument => ChangeSpec::ReplacePolicyDocument {
-                policy: pick(&policies, a)?,
+                policy: pick(&e.policies, a)?,
                 policy_document: self.document.clone(),
             },
             ChangeKind::DeleteRoleTrust => ChangeSpec::DeleteRoleTrust {
                 trust: pick(&known_trusts(s), a)?,
             },
+        })
+    }
+
+    /// One of `candidates` if the pick is effective and there is one, else `fallback`.
+    fn effective_or<T: Clone>(
+        &self,
+        candidates: &[T],
+        fallback: impl FnOnce() -> Option<T>,
+    ) -> Option<T> {
+        match pick(candidates, &self.a).filter(|_| self.effective) {
+            Some(candidate) => Some(candidate),
+            None => fallback(),
+        }
+    }
+
+    /// A removed membership that exists, or an added one that does not (when effective).
+    fn membership(&self, kind: ChangeKind, s: &Snapshot, e: &Entities) -> Option<ChangeSpec> {
+        let members = existing_memberships(s);
+        let candidates: Vec<Membership> = if kind == ChangeKind::RemoveMember {
+            members
+        } else {
+            e.groups
+                .iter()
+                .flat_map(|g| {
+                    e.users.iter().map(move |u| Membership {
+                        group: g.clone(),
+                        user: u.clone(),
+                    })
+                })
+                .filter(|pair| !members.contains(pair))
+                .collect()
+        };
+        let Membership { group, user } = self.effective_or(&candidates, || {
+            Some(Membership {
+                group: pick(&e.groups, &self.a)?,
+                user: pick(&e.users, &self.b)?,
+            })
+        })?;
+        Some(if kind == ChangeKind::RemoveMember {
+            ChangeSpec::RemoveMember { group, user }
+        } else {
+            ChangeSpec::AddMember { group, user }
+        })
+    }
+
+    /// Any attachment of one of `targets` to one of `holders`.
+    fn any_attachment(&self, targets: &[String], holders: &[Named]) -> Option<Attachment> {
+        Some(Attachment {
+            target: pick(targets, &self.a)?,
+            holder: pick(holders, &self.b)?,
+        })
+    }
+
+    /// A detached policy that is attached, or an attached one that is not (when effective).
+    fn policy_attachment(
+        &self,
+        kind: ChangeKind,
+        s: &Snapshot,
+        e: &Entities,
+    ) -> Option<ChangeSpec> {
+        let detach = kind == ChangeKind::DetachPolicy;
+        let attached = existing_policy_attachments(s);
+        let candidates = if detach {
+            attached
+        } else {
+            missing_attachments(&e.policies, &e.holders, &attached)
+        };
+        let Attachment { target, holder } =
+            self.effective_or(&candidates, || self.any_attachment(&e.policies, &e.holders))?;
+        let (policy, user, group, role) = (
+            target,
+            holder.only("user"),
+            holder.only("group"),
+            holder.only("role"),
+        );
+        Some(if detach {
+            ChangeSpec::DetachPolicy {
+                policy,
+                user,
+                group,
+                role,
+            }
+        } else {
+            ChangeSpec::AttachPolicy {
+                policy,
+                user,
+                group,
+                role,
+            }
+        })
+    }
+
+    /// A detached role that is attached, or an attached one that is not (when effective).
+    fn role_attachment(&self, kind: ChangeKind, s: &Snapshot, e: &Entities) -> Option<ChangeSpec> {
+        let detach = kind == ChangeKind::DetachRole;
+        let attached = existing_role_attachments(s);
+        let candidates = if detach {
+            attached
+        } else {
+            missing_attachments(&e.roles, &e.principals, &attached)
+        };
+        let Attachment { target, holder } =
+            self.effective_or(&candidates, || self.any_attachment(&e.roles, &e.principals))?;
+        let (role, user, group) = (target, holder.only("user"), holder.only("group"));
+        Some(if detach {
+            ChangeSpec::DetachRole { role, user, group }
+        } else {
+            ChangeSpec::AttachRole { role, user, group }
+        })
+    }
+
+    /// A user suspended who is not, or unsuspended who is (when effective).
+    fn suspension(&self, kind: ChangeKind, s: &Snapshot, e: &Entities) -> Option<ChangeSpec> {
+        let suspend = kind == ChangeKind::SuspendUser;
+        let candidates: Vec<String> = s
+            .users
+            .iter()
+            .filter(|u| u.suspended != suspend)
+            .map(|u| u.id.clone())
+            .collect();
+        let user = self.effective_or(&candidates, || pick(&e.users, &self.a))?;
+        Some(if suspend {
+            ChangeSpec::SuspendUser { user }
+        } else {
+            ChangeSpec::UnsuspendUser { user }
         })
     }
 }
