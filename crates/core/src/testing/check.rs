@@ -30,6 +30,8 @@ impl fmt::Display for Violation {
     }
 }
 
+impl std::error::Error for Violation {}
+
 pub(super) fn violation(check: &'static str, message: impl Into<String>) -> Violation {
     Violation {
         check,
