@@ -156,7 +156,30 @@ pub fn policy(bytes: &[u8]) -> Vec<Violation> {
             }
         }
     }
-    let snapshot = Snapshot {
+    let snapshot = one_user(document);
+    let catalogue = catalogue();
+    match (Org::compile(&snapshot, &catalogue), first_bad) {
+        (Ok(org), None) => {
+            if count <= SMALL {
+                out.extend(check_user(&org, &snapshot, &catalogue, "u"));
+            }
+        }
+        (Err(BuildError::Statement { statement, .. }), Some(bad)) if statement == bad => {}
+        (result, bad) => out.push(violation(
+            "fuzz-policy",
+            format!(
+                "first bad statement {bad:?}, but compiling gives {:?}",
+                result.map(|_| ())
+            ),
+        )),
+    }
+    out
+}
+
+/// An organization of one user, `u`, holding `document` (policy `p`) directly and through
+/// their one group, `g`.
+fn one_user(document: PolicyDocument) -> Snapshot {
+    Snapshot {
         format: crate::model::SNAPSHOT_FORMAT.to_string(),
         organization: crate::model::Organization {
             id: "org".into(),
@@ -192,24 +215,7 @@ pub fn policy(bytes: &[u8]) -> Vec<Violation> {
         }],
         role_trusts: Vec::new(),
         crawl: None,
-    };
-    let catalogue = catalogue();
-    match (Org::compile(&snapshot, &catalogue), first_bad) {
-        (Ok(org), None) => {
-            if count <= SMALL {
-                out.extend(check_user(&org, &snapshot, &catalogue, "u"));
-            }
-        }
-        (Err(BuildError::Statement { statement, .. }), Some(bad)) if statement == bad => {}
-        (result, bad) => out.push(violation(
-            "fuzz-policy",
-            format!(
-                "first bad statement {bad:?}, but compiling gives {:?}",
-                result.map(|_| ())
-            ),
-        )),
     }
-    out
 }
 
 /// The organization and change set that `engine` derives from `bytes`: the kit's
