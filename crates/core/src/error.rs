@@ -449,7 +449,8 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Parameters of [`crate::generate::snapshot`] outside what it supports.
+/// Parameters of [`crate::generate::snapshot`] outside what it supports (feature `generate`).
+#[cfg(feature = "generate")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParamsError {

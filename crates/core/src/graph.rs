@@ -43,7 +43,7 @@ use petgraph::graph::NodeIndex;
 use petgraph::Graph;
 use serde::Serialize;
 
-use crate::model::Snapshot;
+use crate::model::{Policy, Snapshot};
 use crate::policy::Effect;
 use crate::report::{
     Assumable, Diff, Effective, Explanation, Impact, Path, Redundancy, Step, StepKind, WhoCan,
@@ -328,60 +328,153 @@ struct EdgeSeen {
 /// out, as compiling drops it; only the edge from a policy to a Deny statement is marked `deny`
 /// (which paths a Deny decides is a question for one user: [`of_effective`]).
 pub fn of_snapshot(snapshot: &Snapshot) -> AccessGraph {
-    let entity = |kind: NodeKind, id: &str, label: &str| Node {
-        kind,
-        id: id.to_string(),
-        label: label.to_string(),
-        effect: None,
-    };
-    let index = |nodes: Vec<Node>| -> BTreeMap<String, Node> {
-        nodes.into_iter().map(|n| (n.id.clone(), n)).collect()
-    };
-    let users = index(
-        snapshot
-            .users
-            .iter()
-            .map(|u| entity(NodeKind::User, &u.id, &u.email))
-            .collect(),
-    );
-    let groups = index(
-        snapshot
-            .groups
-            .iter()
-            .map(|g| entity(NodeKind::Group, &g.id, &g.display_name))
-            .collect(),
-    );
-    let roles = index(
-        snapshot
-            .roles
-            .iter()
-            .map(|r| entity(NodeKind::Role, &r.id, &r.name))
-            .collect(),
-    );
-    let policies = index(
-        snapshot
-            .policies
-            .iter()
-            .map(|p| entity(NodeKind::Policy, &p.id, &p.name))
-            .collect(),
-    );
+    let nodes = EntityNodes::of(snapshot);
     let mut b = Builder::default();
-    for node in users
+    for node in nodes
+        .users
         .values()
-        .chain(groups.values())
-        .chain(roles.values())
-        .chain(policies.values())
+        .chain(nodes.groups.values())
+        .chain(nodes.roles.values())
+        .chain(nodes.policies.values())
     {
         b.node(node.clone());
     }
-    let link = |b: &mut Builder, from: &Node, to: Option<&Node>, relation: Relation| {
-        if let Some(to) = to {
-            let (from, to) = (b.node(from.clone()), b.node(to.clone()));
-            b.edge(from, to, relation, false, Mark::Plain);
-        }
-    };
     for policy in &snapshot.policies {
-        let from = b.node(policies[&policy.id].clone());
+        b.statements(&nodes.policies[&policy.id], policy);
+    }
+    nodes.link_users(&mut b, snapshot);
+    nodes.link_groups(&mut b, snapshot);
+    nodes.link_roles(&mut b, snapshot);
+    nodes.link_trusts(&mut b, snapshot);
+    b.finish()
+}
+
+/// The nodes of a snapshot's users, groups, roles and policies, each kind by id (of a repeated
+/// id, the last entity).
+struct EntityNodes {
+    users: BTreeMap<String, Node>,
+    groups: BTreeMap<String, Node>,
+    roles: BTreeMap<String, Node>,
+    policies: BTreeMap<String, Node>,
+}
+
+impl EntityNodes {
+    fn of(snapshot: &Snapshot) -> EntityNodes {
+        fn index<'a, T: 'a>(
+            kind: NodeKind,
+            items: &'a [T],
+            id_label: impl Fn(&'a T) -> (&'a str, &'a str),
+        ) -> BTreeMap<String, Node> {
+            items
+                .iter()
+                .map(|item| {
+                    let (id, label) = id_label(item);
+                    let node = Node {
+                        kind,
+                        id: id.to_string(),
+                        label: label.to_string(),
+                        effect: None,
+                    };
+                    (node.id.clone(), node)
+                })
+                .collect()
+        }
+        EntityNodes {
+            users: index(NodeKind::User, &snapshot.users, |u| (&u.id, &u.email)),
+            groups: index(NodeKind::Group, &snapshot.groups, |g| {
+                (&g.id, &g.display_name)
+            }),
+            roles: index(NodeKind::Role, &snapshot.roles, |r| (&r.id, &r.name)),
+            policies: index(NodeKind::Policy, &snapshot.policies, |p| (&p.id, &p.name)),
+        }
+    }
+
+    /// Users' policy and role attachments.
+    fn link_users(&self, b: &mut Builder, snapshot: &Snapshot) {
+        for user in &snapshot.users {
+            let from = &self.users[&user.id];
+            for id in &user.policies {
+                b.link(from, self.policies.get(id), Relation::Attached);
+            }
+            for id in &user.roles {
+                b.link(from, self.roles.get(id), Relation::HasRole);
+            }
+        }
+    }
+
+    /// Memberships, and groups' policy and role attachments.
+    fn link_groups(&self, b: &mut Builder, snapshot: &Snapshot) {
+        for group in &snapshot.groups {
+            let node = &self.groups[&group.id];
+            for id in &group.members {
+                if let Some(user) = self.users.get(id) {
+                    b.link(user, Some(node), Relation::Member);
+                }
+            }
+            for id in &group.policies {
+                b.link(node, self.policies.get(id), Relation::Attached);
+            }
+            for id in &group.roles {
+                b.link(node, self.roles.get(id), Relation::HasRole);
+            }
+        }
+    }
+
+    /// Roles' policy attachments.
+    fn link_roles(&self, b: &mut Builder, snapshot: &Snapshot) {
+        for role in &snapshot.roles {
+            for id in &role.policies {
+                b.link(
+                    &self.roles[&role.id],
+                    self.policies.get(id),
+                    Relation::Attached,
+                );
+            }
+        }
+    }
+
+    /// Trusts: the trusted user and group may assume the role.
+    fn link_trusts(&self, b: &mut Builder, snapshot: &Snapshot) {
+        for trust in &snapshot.role_trusts {
+            let Some(role) = self.roles.get(&trust.role_id) else {
+                continue;
+            };
+            let trusted = [
+                trust
+                    .trusted_user_id
+                    .as_ref()
+                    .and_then(|id| self.users.get(id)),
+                trust
+                    .trusted_group_id
+                    .as_ref()
+                    .and_then(|id| self.groups.get(id)),
+            ];
+            for from in trusted.into_iter().flatten() {
+                b.link(from, Some(role), Relation::MayAssume);
+            }
+        }
+    }
+}
+
+/// Collects nodes and edges in sorted maps, so that the finished graph's indexes follow content.
+#[derive(Default)]
+struct Builder {
+    nodes: BTreeMap<Key, Node>,
+    edges: BTreeMap<(Key, Key, Relation), EdgeSeen>,
+}
+
+impl Builder {
+    /// A plain edge from `from` to `to`, if there is a `to`.
+    fn link(&mut self, from: &Node, to: Option<&Node>, relation: Relation) {
+        if let Some(to) = to {
+            let (from, to) = (self.node(from.clone()), self.node(to.clone()));
+            self.edge(from, to, relation, false, Mark::Plain);
+        }
+    }
+
+    /// A policy's statements, each held by the policy (`from`, its node).
+    fn statements(&mut self, from: &Node, policy: &Policy) {
+        let from = self.node(from.clone());
         for (i, statement) in policy
             .policy_document
             .statement
@@ -393,13 +486,13 @@ pub fn of_snapshot(snapshot: &Snapshot) -> AccessGraph {
                 "Deny" => Effect::Deny,
                 _ => Effect::Allow,
             };
-            let to = b.node(Node {
+            let to = self.node(Node {
                 kind: NodeKind::Statement,
                 id: format!("{}#{i}", policy.id),
                 label: format!("statement {i}"),
                 effect: Some(effect),
             });
-            b.edge(
+            self.edge(
                 from.clone(),
                 to,
                 Relation::Holds,
@@ -408,65 +501,7 @@ pub fn of_snapshot(snapshot: &Snapshot) -> AccessGraph {
             );
         }
     }
-    for user in &snapshot.users {
-        let from = &users[&user.id];
-        for id in &user.policies {
-            link(&mut b, from, policies.get(id), Relation::Attached);
-        }
-        for id in &user.roles {
-            link(&mut b, from, roles.get(id), Relation::HasRole);
-        }
-    }
-    for group in &snapshot.groups {
-        let node = &groups[&group.id];
-        for id in &group.members {
-            if let Some(user) = users.get(id) {
-                link(&mut b, user, Some(node), Relation::Member);
-            }
-        }
-        for id in &group.policies {
-            link(&mut b, node, policies.get(id), Relation::Attached);
-        }
-        for id in &group.roles {
-            link(&mut b, node, roles.get(id), Relation::HasRole);
-        }
-    }
-    for role in &snapshot.roles {
-        for id in &role.policies {
-            link(
-                &mut b,
-                &roles[&role.id],
-                policies.get(id),
-                Relation::Attached,
-            );
-        }
-    }
-    for trust in &snapshot.role_trusts {
-        let Some(role) = roles.get(&trust.role_id) else {
-            continue;
-        };
-        let trusted = [
-            trust.trusted_user_id.as_ref().and_then(|id| users.get(id)),
-            trust
-                .trusted_group_id
-                .as_ref()
-                .and_then(|id| groups.get(id)),
-        ];
-        for from in trusted.into_iter().flatten() {
-            link(&mut b, from, Some(role), Relation::MayAssume);
-        }
-    }
-    b.finish()
-}
 
-/// Collects nodes and edges in sorted maps, so that the finished graph's indexes follow content.
-#[derive(Default)]
-struct Builder {
-    nodes: BTreeMap<Key, Node>,
-    edges: BTreeMap<(Key, Key, Relation), EdgeSeen>,
-}
-
-impl Builder {
     fn node(&mut self, node: Node) -> Key {
         let key = (node.kind, node.id.clone());
         self.nodes.entry(key.clone()).or_insert(node);

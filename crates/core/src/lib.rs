@@ -47,12 +47,22 @@
 //! wildcards, resource keys, root, suspension, assumable roles) are in `docs/semantics.md`; the
 //! JSON shapes of [`report`] in `docs/output-format.md`.
 //!
-//! With the feature `proptest`, the module `testing` is a property-testing kit for your own
-//! organization and change plans: proptest strategies for organizations, policy documents and
-//! change sets, the reference evaluator, and invariant checkers (see `docs/testing.md`).
+//! # Features
 //!
-//! With the feature `graph`, the module `graph` turns a report into a petgraph `Graph` of
-//! users, groups, roles, policies and statements, for your own graph algorithms.
+//! None is on by default: the default build is the engine alone. Each feature adds a module
+//! around it.
+//!
+//! - `graph`: the module `graph` turns a report into a petgraph `Graph` of users, groups,
+//!   roles, policies and statements, for your own graph algorithms.
+//! - `schema`: `report::output_schema`, the JSON Schema of the reports (schemars).
+//! - `reference`: the module `reference`, a deliberately naive evaluator straight from the
+//!   snapshot; the oracle the engine is tested against, not an engine to use.
+//! - `generate`: the module `generate` (and `ParamsError`), deterministic synthetic
+//!   organizations for benches and scale tests (`iamsim generate`).
+//! - `proptest`: the module `testing`, a property-testing kit for your own organization and
+//!   change plans: proptest strategies for organizations, policy documents and change sets,
+//!   the reference evaluator (it turns `reference` on), and invariant checkers (see
+//!   `docs/testing.md`).
 
 #![deny(missing_docs)]
 
@@ -64,6 +74,7 @@ mod conditional;
 pub mod error;
 mod eval;
 pub mod gate;
+#[cfg(feature = "generate")]
 pub mod generate;
 #[cfg(feature = "graph")]
 pub mod graph;
@@ -74,6 +85,7 @@ mod org;
 mod overlay;
 pub mod policy;
 pub mod query;
+#[cfg(feature = "reference")]
 pub mod reference;
 pub mod report;
 mod simulate;
@@ -84,9 +96,11 @@ pub mod trust;
 
 pub use catalogue::Catalogue;
 pub use change::{parse_changes, ChangeSpec};
+#[cfg(feature = "generate")]
+pub use error::ParamsError;
 pub use error::{
     BuildError, CatalogueError, ChangeError, ChangeSetError, Diagnostic, DocumentError, EntityKind,
-    LoadError, LookupError, ParamsError, PatternError, QueryError,
+    LoadError, LookupError, PatternError, QueryError,
 };
 pub use model::Snapshot;
 pub use org::{

@@ -9,7 +9,7 @@ use crate::bitset::BitSet;
 use crate::catalogue::Catalogue;
 use crate::error::{BuildError, Diagnostic, EntityKind, LookupError};
 use crate::idx::{Arena, Idx, IdxRange, IdxVec};
-use crate::model::{RoleType, Snapshot};
+use crate::model::{RoleTrust, RoleType, Snapshot};
 use crate::policy::{
     parse_document_with, ActionPattern, Effect, ParsedStatement, PatternMemo, ResourcePattern,
 };
@@ -393,6 +393,54 @@ pub(crate) struct Steps {
     ),
 }
 
+impl Steps {
+    /// Placeholder steps, for an organization being compiled.
+    fn empty() -> Steps {
+        Steps {
+            users: IdxVec::default(),
+            groups: IdxVec::default(),
+            roles: IdxVec::default(),
+            policies: IdxVec::default(),
+            organization: Step::statement(0),
+            ranks: Default::default(),
+        }
+    }
+
+    /// The step of every entity of `org`, and their ranks.
+    fn new(org: &Org) -> Steps {
+        let mut steps = Steps {
+            users: org
+                .users
+                .iter()
+                .map(|(_, id, u)| Step::entity(StepKind::User, id, &u.email))
+                .collect(),
+            groups: org
+                .groups
+                .iter()
+                .map(|(_, id, g)| Step::entity(StepKind::Group, id, &g.display_name))
+                .collect(),
+            roles: org
+                .roles
+                .iter()
+                .map(|(_, id, r)| Step::entity(StepKind::Role, id, &r.name))
+                .collect(),
+            policies: org
+                .policies
+                .iter()
+                .map(|(_, id, p)| Step::entity(StepKind::Policy, id, &p.name))
+                .collect(),
+            organization: Step::entity(StepKind::Organization, &org.org_id, &org.org_name),
+            ranks: Default::default(),
+        };
+        steps.ranks = (
+            step_ranks(&steps.groups),
+            step_ranks(&steps.roles),
+            step_ranks(&steps.policies),
+        );
+        steps
+    }
+}
+
 /// The rank of each step among `steps` in `Step`'s order.
 fn step_ranks<T>(steps: &IdxVec<T, Step>) -> IdxVec<T, u32> {
     let all: Vec<&Step> = steps.iter().map(|(_, step)| step).collect();
@@ -488,7 +536,142 @@ impl std::fmt::Display for ListPath {
     }
 }
 
+/// The dense indexes of a snapshot's users, groups, roles and policies by id, over the
+/// [`IdText`]s that hold the ids.
+struct Ids<'a> {
+    users: IdIndex<'a>,
+    groups: IdIndex<'a>,
+    roles: IdIndex<'a>,
+    policies: IdIndex<'a>,
+}
+
+/// The ids of a snapshot's users, groups, roles and policies, each kind in one buffer.
+struct IdTexts([IdText; 4]);
+
+impl IdTexts {
+    fn new(snapshot: &Snapshot) -> IdTexts {
+        IdTexts([
+            IdText::new(snapshot.users.iter().map(|u| u.id.as_str())),
+            IdText::new(snapshot.groups.iter().map(|g| g.id.as_str())),
+            IdText::new(snapshot.roles.iter().map(|r| r.id.as_str())),
+            IdText::new(snapshot.policies.iter().map(|p| p.id.as_str())),
+        ])
+    }
+
+    /// Indexes the ids of every kind, failing on the first repeated one (trusts' ids included,
+    /// though nothing refers to a trust by id).
+    fn index<'a>(&'a self, snapshot: &Snapshot) -> Result<Ids<'a>, BuildError> {
+        let [users, groups, roles, policies] = &self.0;
+        let ids = Ids {
+            users: index_ids(EntityKind::User, users.iter())?,
+            groups: index_ids(EntityKind::Group, groups.iter())?,
+            roles: index_ids(EntityKind::Role, roles.iter())?,
+            policies: index_ids(EntityKind::Policy, policies.iter())?,
+        };
+        index_ids(
+            EntityKind::Trust,
+            snapshot.role_trusts.iter().map(|t| t.id.as_str()),
+        )?;
+        Ok(ids)
+    }
+}
+
+/// Every statement of a snapshot, parsed, with the range each policy's statements take.
+struct ParsedPolicies {
+    /// (policy index, statement index within its document, statement), in snapshot order.
+    statements: Vec<(usize, usize, ParsedStatement)>,
+    /// Per policy, its statements' range in `statements`.
+    ranges: Vec<IdxRange<StatementNode>>,
+}
+
+/// Parses every policy document of a snapshot, reporting empty policies and statements.
+fn parse_policies(
+    snapshot: &Snapshot,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<ParsedPolicies, BuildError> {
+    // INVARIANT: statements are stored in the order parsed, so each policy's statements form
+    // one contiguous range.
+    let mut parsed = ParsedPolicies {
+        statements: Vec::new(),
+        ranges: Vec::with_capacity(snapshot.policies.len()),
+    };
+    let mut memo = PatternMemo::default();
+    for (pi, policy) in snapshot.policies.iter().enumerate() {
+        let start = parsed.statements.len();
+        if policy.policy_document.statement.as_slice().is_empty() {
+            diagnostics.push(Diagnostic {
+                code: "empty-policy",
+                path: format!("policies[{pi}].policy_document.Statement"),
+                message: format!("policy `{}` has no statement; it grants nothing", policy.id),
+            });
+        }
+        let statements =
+            parse_document_with(&policy.policy_document, &mut memo).map_err(|error| {
+                BuildError::Statement {
+                    policy_index: pi,
+                    policy_id: policy.id.clone(),
+                    statement: error.statement(),
+                    reason: error.to_string(),
+                }
+            })?;
+        for (si, statement) in statements.into_iter().enumerate() {
+            report_empty_statement(&policy.id, pi, si, &statement, diagnostics);
+            parsed.statements.push((pi, si, statement));
+        }
+        parsed.ranges.push(IdxRange::new(
+            Idx::new(start),
+            parsed.statements.len() - start,
+        ));
+    }
+    Ok(parsed)
+}
+
+/// Reports a statement that names no action or no resource: it has no effect.
+fn report_empty_statement(
+    policy_id: &str,
+    pi: usize,
+    si: usize,
+    statement: &ParsedStatement,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let path = format!("policies[{pi}].policy_document.Statement[{si}]");
+    for (empty, field, noun) in [
+        (statement.actions.is_empty(), "Action", "action"),
+        (statement.resources.is_empty(), "Resource", "resource"),
+    ] {
+        if empty {
+            diagnostics.push(Diagnostic {
+                code: "empty-statement",
+                path: format!("{path}.{field}"),
+                message: format!(
+                    "policy `{policy_id}` statement {si} names no {noun}; it has no effect"
+                ),
+            });
+        }
+    }
+}
+
+/// The policy nodes of a snapshot, each with its statements' range.
+fn policy_nodes(snapshot: &Snapshot, ranges: Vec<IdxRange<StatementNode>>) -> Arena<PolicyNode> {
+    let mut policies: Arena<PolicyNode> = Arena::with_capacity(snapshot.policies.len());
+    for (policy, statements) in snapshot.policies.iter().zip(ranges) {
+        policies.alloc(
+            policy.id.clone(),
+            PolicyNode {
+                name: policy.name.clone(),
+                system: policy.is_system_policy,
+                statements,
+            },
+        );
+    }
+    policies
+}
+
+/// Turns a snapshot's references (attachment lists, trusts, the root user) into typed indices,
+/// reporting the ones it drops.
 struct Resolver<'a> {
+    snapshot: &'a Snapshot,
+    ids: &'a Ids<'a>,
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 
@@ -531,6 +714,217 @@ impl Resolver<'_> {
         }
         out
     }
+
+    /// Resolves a list of policy ids.
+    fn policies(&mut self, path: ListPath, ids: &[String]) -> Vec<PolicyIx> {
+        let index = &self.ids.policies;
+        self.resolve(path, "policy", ids, index)
+    }
+
+    /// Resolves a list of role ids attached to a user or group, reporting the assumable roles
+    /// among them, which grant no standing access.
+    fn standing_roles(&mut self, path: ListPath, ids: &[String]) -> Vec<RoleIx> {
+        let index = &self.ids.roles;
+        let resolved: Vec<RoleIx> = self.resolve(path, "role", ids, index);
+        for &r in &resolved {
+            let role = &self.snapshot.roles[r.index()];
+            if role.role_type == RoleType::Assumable {
+                let i = ids.iter().position(|id| *id == role.id).unwrap_or(0);
+                self.diagnostics.push(Diagnostic {
+                    code: "assumable-role-attached",
+                    path: format!("{path}[{i}]"),
+                    message: format!(
+                        "role `{}` is assumable; attached directly it grants no standing access",
+                        role.id
+                    ),
+                });
+            }
+        }
+        resolved
+    }
+
+    /// The user nodes, their groups still empty (filled by [`Resolver::groups`]).
+    fn users(&mut self) -> Arena<UserNode> {
+        let snapshot = self.snapshot;
+        let mut users: Arena<UserNode> = Arena::with_capacity(snapshot.users.len());
+        for (i, user) in snapshot.users.iter().enumerate() {
+            let policies = self.policies(ListPath::new("users", i, "policies"), &user.policies);
+            let roles = self.standing_roles(ListPath::new("users", i, "roles"), &user.roles);
+            let mut legacy_acls = user.legacy_acls().to_vec();
+            legacy_acls.sort();
+            legacy_acls.dedup();
+            users.alloc(
+                user.id.clone(),
+                UserNode {
+                    email: user.email.clone(),
+                    name: user.name.clone(),
+                    service_user: user.service_user,
+                    suspended: user.suspended,
+                    policies,
+                    roles,
+                    groups: Vec::new(),
+                    legacy_acls,
+                },
+            );
+        }
+        users
+    }
+
+    /// The group nodes; each group's members get it in their list of groups.
+    fn groups(&mut self, users: &mut Arena<UserNode>) -> Arena<GroupNode> {
+        let snapshot = self.snapshot;
+        let mut groups: Arena<GroupNode> = Arena::with_capacity(snapshot.groups.len());
+        for (i, group) in snapshot.groups.iter().enumerate() {
+            let index = &self.ids.users;
+            let members: Vec<UserIx> = self.resolve(
+                ListPath::new("groups", i, "members"),
+                "user",
+                &group.members,
+                index,
+            );
+            let policies = self.policies(ListPath::new("groups", i, "policies"), &group.policies);
+            let roles = self.standing_roles(ListPath::new("groups", i, "roles"), &group.roles);
+            let group_ix: GroupIx = Idx::new(i);
+            for &member in &members {
+                users[member].groups.push(group_ix);
+            }
+            groups.alloc(
+                group.id.clone(),
+                GroupNode {
+                    display_name: group.display_name.clone(),
+                    policies,
+                    roles,
+                },
+            );
+        }
+        groups
+    }
+
+    /// The role nodes.
+    fn roles(&mut self) -> Arena<RoleNode> {
+        let snapshot = self.snapshot;
+        let mut roles: Arena<RoleNode> = Arena::with_capacity(snapshot.roles.len());
+        for (i, role) in snapshot.roles.iter().enumerate() {
+            let policies = self.policies(ListPath::new("roles", i, "policies"), &role.policies);
+            roles.alloc(
+                role.id.clone(),
+                RoleNode {
+                    name: role.name.clone(),
+                    assignable: role.role_type == RoleType::Assignable,
+                    policies,
+                },
+            );
+        }
+        roles
+    }
+
+    /// The trust nodes: the role trusts whose role exists and is assumable (the others
+    /// dropped with a diagnostic), each principal that does not resolve reported and left out,
+    /// each judged in `context`.
+    fn trusts(&mut self, context: &TrustContext) -> IdxVec<TrustNode, TrustNode> {
+        let snapshot = self.snapshot;
+        let mut trusts = Vec::new();
+        for (i, trust) in snapshot.role_trusts.iter().enumerate() {
+            let path = format!("role_trusts[{i}]");
+            let Some(role) = self.trusted_role(&path, trust) else {
+                continue;
+            };
+            let user = self.principal(&path, trust, Trusted::User).map(Idx::new);
+            let group = self.principal(&path, trust, Trusted::Group).map(Idx::new);
+            trusts.push(TrustNode {
+                id: trust.id.clone(),
+                role,
+                trust_type: trust.trust_type.clone(),
+                user,
+                group,
+                conditions: trust.conditions.clone(),
+                valid_until: trust.valid_until.clone(),
+                refused: context.refuses(trust.conditions.as_ref(), trust.valid_until.as_deref()),
+            });
+        }
+        IdxVec::from(trusts)
+    }
+
+    /// The role a trust names, if it exists and is assumable; otherwise reported.
+    fn trusted_role(&mut self, path: &str, trust: &RoleTrust) -> Option<RoleIx> {
+        let Some(&role) = self.ids.roles.get(trust.role_id.as_str()) else {
+            self.diagnostics.push(Diagnostic {
+                code: "dangling-reference",
+                path: format!("{path}.role_id"),
+                message: format!(
+                    "no role has id `{}`; trust `{}` grants nothing",
+                    trust.role_id, trust.id
+                ),
+            });
+            return None;
+        };
+        if self.snapshot.roles[role].role_type != RoleType::Assumable {
+            self.diagnostics.push(Diagnostic {
+                code: "trust-on-assignable-role",
+                path: format!("{path}.role_id"),
+                message: format!(
+                    "trust `{}` names role `{}`, which is not assumable; the trust is ignored",
+                    trust.id, trust.role_id
+                ),
+            });
+            return None;
+        }
+        Some(Idx::new(role))
+    }
+
+    /// The position of a trust's trusted user or group, if it names one that exists; one it
+    /// names that does not exist is reported.
+    fn principal(&mut self, path: &str, trust: &RoleTrust, which: Trusted) -> Option<usize> {
+        let (field, id, index, kind) = match which {
+            Trusted::User => (
+                "trusted_user_id",
+                &trust.trusted_user_id,
+                &self.ids.users,
+                "user",
+            ),
+            Trusted::Group => (
+                "trusted_group_id",
+                &trust.trusted_group_id,
+                &self.ids.groups,
+                "group",
+            ),
+        };
+        let id = id.as_ref()?;
+        let found = index.get(id.as_str()).copied();
+        if found.is_none() {
+            self.diagnostics.push(Diagnostic {
+                code: "dangling-reference",
+                path: format!("{path}.{field}"),
+                message: format!(
+                    "no {kind} has id `{id}`; trust `{}` grants it nothing",
+                    trust.id
+                ),
+            });
+        }
+        found
+    }
+
+    /// The organization's root user, if it names one that exists; one it names that does not
+    /// exist is reported.
+    fn root(&mut self) -> Option<UserIx> {
+        let id = self.snapshot.organization.root_user_id.as_ref()?;
+        let found = self.ids.users.get(id.as_str()).map(|&ix| Idx::new(ix));
+        if found.is_none() {
+            self.diagnostics.push(Diagnostic {
+                code: "dangling-reference",
+                path: "organization.root_user_id".to_string(),
+                message: format!("no user has id `{id}`; nobody is treated as root"),
+            });
+        }
+        found
+    }
+}
+
+/// Which principal of a role trust.
+#[derive(Clone, Copy)]
+enum Trusted {
+    User,
+    Group,
 }
 
 impl Org {
@@ -578,267 +972,26 @@ impl Org {
         options: &CompileOptions,
     ) -> Result<Org, BuildError> {
         let mut diagnostics = Vec::new();
-        let ids = [
-            IdText::new(snapshot.users.iter().map(|u| u.id.as_str())),
-            IdText::new(snapshot.groups.iter().map(|g| g.id.as_str())),
-            IdText::new(snapshot.roles.iter().map(|r| r.id.as_str())),
-            IdText::new(snapshot.policies.iter().map(|p| p.id.as_str())),
-        ];
-        let user_ix = index_ids(EntityKind::User, ids[0].iter())?;
-        let group_ix = index_ids(EntityKind::Group, ids[1].iter())?;
-        let role_ix = index_ids(EntityKind::Role, ids[2].iter())?;
-        let policy_ix = index_ids(EntityKind::Policy, ids[3].iter())?;
-        index_ids(
-            EntityKind::Trust,
-            snapshot.role_trusts.iter().map(|t| t.id.as_str()),
-        )?;
-
-        // Parse every statement first: the universe depends on the patterns they name.
-        // INVARIANT: statements are stored in the order parsed, so each policy's statements form
-        // one contiguous range.
-        let mut parsed: Vec<(usize, usize, ParsedStatement)> = Vec::new();
-        let mut policy_ranges = Vec::with_capacity(snapshot.policies.len());
-        let mut memo = PatternMemo::default();
-        for (pi, policy) in snapshot.policies.iter().enumerate() {
-            let start = parsed.len();
-            let statements = policy.policy_document.statement.as_slice();
-            if statements.is_empty() {
-                diagnostics.push(Diagnostic {
-                    code: "empty-policy",
-                    path: format!("policies[{pi}].policy_document.Statement"),
-                    message: format!("policy `{}` has no statement; it grants nothing", policy.id),
-                });
-            }
-            let statements =
-                parse_document_with(&policy.policy_document, &mut memo).map_err(|error| {
-                    BuildError::Statement {
-                        policy_index: pi,
-                        policy_id: policy.id.clone(),
-                        statement: error.statement(),
-                        reason: error.to_string(),
-                    }
-                })?;
-            for (si, statement) in statements.into_iter().enumerate() {
-                let path = || format!("policies[{pi}].policy_document.Statement[{si}]");
-                if statement.actions.is_empty() {
-                    diagnostics.push(Diagnostic {
-                        code: "empty-statement",
-                        path: format!("{}.Action", path()),
-                        message: format!(
-                            "policy `{}` statement {si} names no action; it has no effect",
-                            policy.id
-                        ),
-                    });
-                }
-                if statement.resources.is_empty() {
-                    diagnostics.push(Diagnostic {
-                        code: "empty-statement",
-                        path: format!("{}.Resource", path()),
-                        message: format!(
-                            "policy `{}` statement {si} names no resource; it has no effect",
-                            policy.id
-                        ),
-                    });
-                }
-                parsed.push((pi, si, statement));
-            }
-            policy_ranges.push(IdxRange::new(Idx::new(start), parsed.len() - start));
-        }
-
-        let universe = build_universe(catalogue, &parsed, snapshot, &mut diagnostics);
-        let statements: IdxVec<StatementNode, StatementNode> =
-            IdxVec::from(compile_statements(&universe, parsed));
-
+        let id_texts = IdTexts::new(snapshot);
+        let ids = id_texts.index(snapshot)?;
+        // Every statement is parsed first: the universe depends on the patterns they name.
+        let parsed = parse_policies(snapshot, &mut diagnostics)?;
+        let universe = build_universe(catalogue, &parsed.statements, snapshot, &mut diagnostics);
+        let statements = IdxVec::from(compile_statements(&universe, parsed.statements));
         let mut resolver = Resolver {
+            snapshot,
+            ids: &ids,
             diagnostics: &mut diagnostics,
         };
-        let mut users: Arena<UserNode> = Arena::with_capacity(snapshot.users.len());
-        for (i, user) in snapshot.users.iter().enumerate() {
-            let policies = resolver.resolve(
-                ListPath::new("users", i, "policies"),
-                "policy",
-                &user.policies,
-                &policy_ix,
-            );
-            let roles = resolver.resolve(
-                ListPath::new("users", i, "roles"),
-                "role",
-                &user.roles,
-                &role_ix,
-            );
-            let roles = standing_roles(
-                snapshot,
-                ListPath::new("users", i, "roles"),
-                &user.roles,
-                roles,
-                resolver.diagnostics,
-            );
-            users.alloc(
-                user.id.clone(),
-                UserNode {
-                    email: user.email.clone(),
-                    name: user.name.clone(),
-                    service_user: user.service_user,
-                    suspended: user.suspended,
-                    policies,
-                    roles,
-                    groups: Vec::new(),
-                    legacy_acls: {
-                        let mut acls = user.legacy_acls().to_vec();
-                        acls.sort();
-                        acls.dedup();
-                        acls
-                    },
-                },
-            );
-        }
-        let mut groups: Arena<GroupNode> = Arena::with_capacity(snapshot.groups.len());
-        for (i, group) in snapshot.groups.iter().enumerate() {
-            let members = resolver.resolve(
-                ListPath::new("groups", i, "members"),
-                "user",
-                &group.members,
-                &user_ix,
-            );
-            let policies = resolver.resolve(
-                ListPath::new("groups", i, "policies"),
-                "policy",
-                &group.policies,
-                &policy_ix,
-            );
-            let roles = resolver.resolve(
-                ListPath::new("groups", i, "roles"),
-                "role",
-                &group.roles,
-                &role_ix,
-            );
-            let roles = standing_roles(
-                snapshot,
-                ListPath::new("groups", i, "roles"),
-                &group.roles,
-                roles,
-                resolver.diagnostics,
-            );
-            let group_ix: GroupIx = Idx::new(i);
-            for &member in &members {
-                users[member].groups.push(group_ix);
-            }
-            groups.alloc(
-                group.id.clone(),
-                GroupNode {
-                    display_name: group.display_name.clone(),
-                    policies,
-                    roles,
-                },
-            );
-        }
-        let mut roles: Arena<RoleNode> = Arena::with_capacity(snapshot.roles.len());
-        for (i, role) in snapshot.roles.iter().enumerate() {
-            let policies = resolver.resolve(
-                ListPath::new("roles", i, "policies"),
-                "policy",
-                &role.policies,
-                &policy_ix,
-            );
-            roles.alloc(
-                role.id.clone(),
-                RoleNode {
-                    name: role.name.clone(),
-                    assignable: role.role_type == RoleType::Assignable,
-                    policies,
-                },
-            );
-        }
-        let mut trusts = Vec::new();
-        for (i, trust) in snapshot.role_trusts.iter().enumerate() {
-            let path = format!("role_trusts[{i}]");
-            let Some(&role) = role_ix.get(trust.role_id.as_str()) else {
-                resolver.diagnostics.push(Diagnostic {
-                    code: "dangling-reference",
-                    path: format!("{path}.role_id"),
-                    message: format!(
-                        "no role has id `{}`; trust `{}` grants nothing",
-                        trust.role_id, trust.id
-                    ),
-                });
-                continue;
-            };
-            if snapshot.roles[role].role_type != RoleType::Assumable {
-                resolver.diagnostics.push(Diagnostic {
-                    code: "trust-on-assignable-role",
-                    path: format!("{path}.role_id"),
-                    message: format!(
-                        "trust `{}` names role `{}`, which is not assumable; the trust is ignored",
-                        trust.id, trust.role_id
-                    ),
-                });
-                continue;
-            }
-            let mut principal = |field: &str, id: &Option<String>, index: &IdIndex, kind: &str| {
-                let id = id.as_ref()?;
-                let found = index.get(id.as_str()).copied();
-                if found.is_none() {
-                    resolver.diagnostics.push(Diagnostic {
-                        code: "dangling-reference",
-                        path: format!("{path}.{field}"),
-                        message: format!(
-                            "no {kind} has id `{id}`; trust `{}` grants it nothing",
-                            trust.id
-                        ),
-                    });
-                }
-                found
-            };
-            let user = principal("trusted_user_id", &trust.trusted_user_id, &user_ix, "user")
-                .map(Idx::new);
-            let group = principal(
-                "trusted_group_id",
-                &trust.trusted_group_id,
-                &group_ix,
-                "group",
-            )
-            .map(Idx::new);
-            trusts.push(TrustNode {
-                id: trust.id.clone(),
-                role: Idx::new(role),
-                trust_type: trust.trust_type.clone(),
-                user,
-                group,
-                conditions: trust.conditions.clone(),
-                valid_until: trust.valid_until.clone(),
-                refused: options
-                    .trust_context
-                    .refuses(trust.conditions.as_ref(), trust.valid_until.as_deref()),
-            });
-        }
-
-        let root = match &snapshot.organization.root_user_id {
-            None => None,
-            Some(id) => {
-                let found = user_ix.get(id.as_str()).map(|&ix| Idx::new(ix));
-                if found.is_none() {
-                    diagnostics.push(Diagnostic {
-                        code: "dangling-reference",
-                        path: "organization.root_user_id".to_string(),
-                        message: format!("no user has id `{id}`; nobody is treated as root"),
-                    });
-                }
-                found
-            }
-        };
-
-        let mut policies: Arena<PolicyNode> = Arena::with_capacity(snapshot.policies.len());
-        for (i, policy) in snapshot.policies.iter().enumerate() {
-            policies.alloc(
-                policy.id.clone(),
-                PolicyNode {
-                    name: policy.name.clone(),
-                    system: policy.is_system_policy,
-                    statements: policy_ranges[i].clone(),
-                },
-            );
-        }
-
+        let mut users = resolver.users();
+        let groups = resolver.groups(&mut users);
+        let roles = resolver.roles();
+        let trusts = resolver.trusts(&options.trust_context);
+        let root = resolver.root();
+        let policies = policy_nodes(snapshot, parsed.ranges);
+        let conditionals = crate::conditional::read(snapshot.crawl.as_ref(), |id| {
+            ids.policies.get(id).map(|&ix| Idx::new(ix))
+        });
         let mut org = Org {
             org_id: snapshot.organization.id.clone(),
             org_name: snapshot.organization.name.clone(),
@@ -848,59 +1001,22 @@ impl Org {
             roles,
             policies,
             statements,
-            trusts: IdxVec::from(trusts),
+            trusts,
             universe,
             reverse: Reverse::default(),
             folded_bits: Vec::new(),
             folded: Vec::new(),
-            steps: Steps {
-                users: IdxVec::default(),
-                groups: IdxVec::default(),
-                roles: IdxVec::default(),
-                policies: IdxVec::default(),
-                organization: Step::statement(0),
-                ranks: Default::default(),
-            },
+            steps: Steps::empty(),
             diagnostics,
             precedence: options.precedence,
             lookup: Lookup::default(),
             stamp: Stamp::fresh(),
-            conditionals: crate::conditional::read(snapshot.crawl.as_ref(), |id| {
-                policy_ix.get(id).map(|&ix| Idx::new(ix))
-            }),
+            conditionals,
         };
         org.lookup = Lookup::new(&org);
         org.fold();
         org.index_reverse();
-        org.steps = Steps {
-            users: org
-                .users
-                .iter()
-                .map(|(_, id, u)| Step::entity(StepKind::User, id, &u.email))
-                .collect(),
-            groups: org
-                .groups
-                .iter()
-                .map(|(_, id, g)| Step::entity(StepKind::Group, id, &g.display_name))
-                .collect(),
-            roles: org
-                .roles
-                .iter()
-                .map(|(_, id, r)| Step::entity(StepKind::Role, id, &r.name))
-                .collect(),
-            policies: org
-                .policies
-                .iter()
-                .map(|(_, id, p)| Step::entity(StepKind::Policy, id, &p.name))
-                .collect(),
-            organization: Step::entity(StepKind::Organization, &org.org_id, &org.org_name),
-            ranks: Default::default(),
-        };
-        org.steps.ranks = (
-            step_ranks(&org.steps.groups),
-            step_ranks(&org.steps.roles),
-            step_ranks(&org.steps.policies),
-        );
+        org.steps = Steps::new(&org);
         org.diagnostics.sort();
         Ok(org)
     }
@@ -1702,33 +1818,6 @@ fn statement_node(index: usize, statement: ParsedStatement, actions: BitSet) -> 
         any_resource,
         scoped,
     }
-}
-
-/// Reports the assumable roles of an attachment list, which grant no standing access.
-fn standing_roles(
-    snapshot: &Snapshot,
-    path: ListPath,
-    ids: &[String],
-    resolved: Vec<RoleIx>,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<RoleIx> {
-    for &r in &resolved {
-        {
-            let role = &snapshot.roles[r.index()];
-            if role.role_type == RoleType::Assumable {
-                let i = ids.iter().position(|id| *id == role.id).unwrap_or(0);
-                diagnostics.push(Diagnostic {
-                    code: "assumable-role-attached",
-                    path: format!("{path}[{i}]"),
-                    message: format!(
-                        "role `{}` is assumable; attached directly it grants no standing access",
-                        role.id
-                    ),
-                });
-            }
-        }
-    }
-    resolved
 }
 
 /// The action universe: catalogue actions, literal actions named by statements, and wildcards

@@ -532,128 +532,157 @@ fn holder_lists<'a>(
 /// A change naming several holders acts on each.
 pub fn apply(snapshot: &Snapshot, change: &ChangeSpec) -> Snapshot {
     let mut s = snapshot.clone();
+    make(&mut s, change);
+    s
+}
+
+/// Makes one change to `s`, in place.
+fn make(s: &mut Snapshot, change: &ChangeSpec) {
     match change {
-        ChangeSpec::RemoveMember { group, user } | ChangeSpec::AddMember { group, user } => {
-            let (Some(g), Some(u)) = (group_pos(&s, group), user_pos(&s, user)) else {
-                return s;
-            };
-            let user_id = s.users[u].id.clone();
-            let members = &mut s.groups[g].members;
-            if matches!(change, ChangeSpec::RemoveMember { .. }) {
-                drop_id(members, &user_id);
-            } else {
-                add_id(members, &user_id);
-            }
-        }
+        ChangeSpec::RemoveMember { group, user } => edit_members(s, group, user, drop_id),
+        ChangeSpec::AddMember { group, user } => edit_members(s, group, user, add_id),
         ChangeSpec::DetachPolicy {
             policy,
             user,
             group,
             role,
-        }
-        | ChangeSpec::AttachPolicy {
+        } => edit_policy_lists(s, policy, [user, group, role], drop_id),
+        ChangeSpec::AttachPolicy {
             policy,
             user,
             group,
             role,
-        } => {
-            let Some(p) = policy_pos(&s, policy) else {
-                return s;
-            };
-            let policy_id = s.policies[p].id.clone();
-            let attach = matches!(change, ChangeSpec::AttachPolicy { .. });
-            for list in holder_lists(&mut s, "policies", user, group, role) {
-                if attach {
-                    add_id(list, &policy_id);
-                } else {
-                    drop_id(list, &policy_id);
-                }
-            }
+        } => edit_policy_lists(s, policy, [user, group, role], add_id),
+        ChangeSpec::DetachRole { role, user, group } => {
+            edit_role_lists(s, role, [user, group], drop_id)
         }
-        ChangeSpec::DetachRole { role, user, group }
-        | ChangeSpec::AttachRole { role, user, group } => {
-            let Some(r) = role_pos(&s, role) else {
-                return s;
-            };
-            let role_id = s.roles[r].id.clone();
-            let attach = matches!(change, ChangeSpec::AttachRole { .. });
-            for list in holder_lists(&mut s, "roles", user, group, &None) {
-                if attach {
-                    add_id(list, &role_id);
-                } else {
-                    drop_id(list, &role_id);
-                }
-            }
+        ChangeSpec::AttachRole { role, user, group } => {
+            edit_role_lists(s, role, [user, group], add_id)
         }
-        ChangeSpec::DeleteGroup { group } => {
-            let Some(g) = group_pos(&s, group) else {
-                return s;
-            };
-            let group_id = s.groups.remove(g).id;
-            for trust in &mut s.role_trusts {
-                if trust.trusted_group_id.as_deref() == Some(group_id.as_str()) {
-                    trust.trusted_group_id = None;
-                }
-            }
-        }
-        ChangeSpec::DeleteRole { role } => {
-            let Some(r) = role_pos(&s, role) else {
-                return s;
-            };
-            let role_id = s.roles.remove(r).id;
-            for user in &mut s.users {
-                drop_id(&mut user.roles, &role_id);
-            }
-            for group in &mut s.groups {
-                drop_id(&mut group.roles, &role_id);
-            }
-            s.role_trusts.retain(|t| t.role_id != role_id);
-        }
-        ChangeSpec::DeletePolicy { policy } => {
-            let Some(p) = policy_pos(&s, policy) else {
-                return s;
-            };
-            let policy_id = s.policies.remove(p).id;
-            for user in &mut s.users {
-                drop_id(&mut user.policies, &policy_id);
-            }
-            for group in &mut s.groups {
-                drop_id(&mut group.policies, &policy_id);
-            }
-            for role in &mut s.roles {
-                drop_id(&mut role.policies, &policy_id);
-            }
-        }
+        ChangeSpec::DeleteGroup { group } => delete_group(s, group),
+        ChangeSpec::DeleteRole { role } => delete_role(s, role),
+        ChangeSpec::DeletePolicy { policy } => delete_policy(s, policy),
         ChangeSpec::SuspendUser { user } | ChangeSpec::UnsuspendUser { user } => {
-            if let Some(u) = user_pos(&s, user) {
+            if let Some(u) = user_pos(s, user) {
                 s.users[u].suspended = matches!(change, ChangeSpec::SuspendUser { .. });
             }
         }
-        ChangeSpec::RemoveUser { user } => {
-            let Some(u) = user_pos(&s, user) else {
-                return s;
-            };
-            let user_id = s.users.remove(u).id;
-            for group in &mut s.groups {
-                drop_id(&mut group.members, &user_id);
-            }
-            for trust in &mut s.role_trusts {
-                if trust.trusted_user_id.as_deref() == Some(user_id.as_str()) {
-                    trust.trusted_user_id = None;
-                }
-            }
-        }
+        ChangeSpec::RemoveUser { user } => remove_user(s, user),
         ChangeSpec::ReplacePolicyDocument {
             policy,
             policy_document,
         } => {
-            if let Some(p) = policy_pos(&s, policy) {
+            if let Some(p) = policy_pos(s, policy) {
                 s.policies[p].policy_document = policy_document.clone();
             }
         }
         ChangeSpec::DeleteRoleTrust { trust } => s.role_trusts.retain(|t| t.id != *trust),
     }
-    s
+}
+
+/// An edit of a list of ids: [`add_id`] or [`drop_id`].
+type EditIds = fn(&mut Vec<String>, &str);
+
+/// Edits the members of the named group with the named user's id.
+fn edit_members(s: &mut Snapshot, group: &str, user: &str, edit: EditIds) {
+    let (Some(g), Some(u)) = (group_pos(s, group), user_pos(s, user)) else {
+        return;
+    };
+    let user_id = s.users[u].id.clone();
+    edit(&mut s.groups[g].members, &user_id);
+}
+
+/// Edits the policies of each named holder (user, group, role) with the named policy's id.
+fn edit_policy_lists(
+    s: &mut Snapshot,
+    policy: &str,
+    [user, group, role]: [&Option<String>; 3],
+    edit: EditIds,
+) {
+    let Some(p) = policy_pos(s, policy) else {
+        return;
+    };
+    let policy_id = s.policies[p].id.clone();
+    for list in holder_lists(s, "policies", user, group, role) {
+        edit(list, &policy_id);
+    }
+}
+
+/// Edits the roles of each named holder (user, group) with the named role's id.
+fn edit_role_lists(
+    s: &mut Snapshot,
+    role: &str,
+    [user, group]: [&Option<String>; 2],
+    edit: EditIds,
+) {
+    let Some(r) = role_pos(s, role) else {
+        return;
+    };
+    let role_id = s.roles[r].id.clone();
+    for list in holder_lists(s, "roles", user, group, &None) {
+        edit(list, &role_id);
+    }
+}
+
+/// Deletes the named group; trusts naming it trust no group.
+fn delete_group(s: &mut Snapshot, group: &str) {
+    let Some(g) = group_pos(s, group) else {
+        return;
+    };
+    let group_id = s.groups.remove(g).id;
+    for trust in &mut s.role_trusts {
+        if trust.trusted_group_id.as_deref() == Some(group_id.as_str()) {
+            trust.trusted_group_id = None;
+        }
+    }
+}
+
+/// Deletes the named role, its attachments and its trusts.
+fn delete_role(s: &mut Snapshot, role: &str) {
+    let Some(r) = role_pos(s, role) else {
+        return;
+    };
+    let role_id = s.roles.remove(r).id;
+    for user in &mut s.users {
+        drop_id(&mut user.roles, &role_id);
+    }
+    for group in &mut s.groups {
+        drop_id(&mut group.roles, &role_id);
+    }
+    s.role_trusts.retain(|t| t.role_id != role_id);
+}
+
+/// Deletes the named policy and its attachments.
+fn delete_policy(s: &mut Snapshot, policy: &str) {
+    let Some(p) = policy_pos(s, policy) else {
+        return;
+    };
+    let policy_id = s.policies.remove(p).id;
+    for user in &mut s.users {
+        drop_id(&mut user.policies, &policy_id);
+    }
+    for group in &mut s.groups {
+        drop_id(&mut group.policies, &policy_id);
+    }
+    for role in &mut s.roles {
+        drop_id(&mut role.policies, &policy_id);
+    }
+}
+
+/// Removes the named user and their memberships; trusts naming them trust no user.
+fn remove_user(s: &mut Snapshot, user: &str) {
+    let Some(u) = user_pos(s, user) else {
+        return;
+    };
+    let user_id = s.users.remove(u).id;
+    for group in &mut s.groups {
+        drop_id(&mut group.members, &user_id);
+    }
+    for trust in &mut s.role_trusts {
+        if trust.trusted_user_id.as_deref() == Some(user_id.as_str()) {
+            trust.trusted_user_id = None;
+        }
+    }
 }
 
 /// [`apply`] each change in turn.
