@@ -23,6 +23,7 @@ mod precedence;
 mod progress;
 mod queries;
 mod schema;
+mod sessions;
 mod terraform;
 mod trust_conditions;
 mod typos;

@@ -421,6 +421,23 @@ pub fn effective(report: &Effective) -> String {
         );
         page.left_out(left, "roles", JSON_HINT);
     }
+    if !report.sessions.is_empty() {
+        page.h2("Active sessions");
+        let left = page.table(
+            &["Role", "Session", "Assumed", "Expires"],
+            rows(report.sessions.iter().map(|s| {
+                let text = |v: &Option<String>| v.clone().unwrap_or_default();
+                format!(
+                    "{}{}{}{}",
+                    td(&format!("{} ({})", s.role.name, s.role.id)),
+                    td(&text(&s.session_name)),
+                    td(&text(&s.assumed_at)),
+                    td(&text(&s.expires_at))
+                )
+            })),
+        );
+        page.left_out(left, "sessions", JSON_HINT);
+    }
     wildcard_note(
         &mut page,
         report

@@ -10,8 +10,9 @@ use std::fmt::Write;
 use iamsim_core::graph::{self, AccessGraph};
 
 use iamsim_core::report::{
-    Assumable, Decision, Diff, Effective, EntityRef, Entry, Explanation, GroupedEntry, Impact,
-    Path, Rank, Redundancy, ScopeRef, Step, StepKind, UserImpact, UserSummary, WhoCan,
+    ActiveSession, Assumable, Decision, Diff, Effective, EntityRef, Entry, Explanation,
+    GroupedEntry, Impact, Path, Rank, Redundancy, ScopeRef, Step, StepKind, UserImpact,
+    UserSummary, WhoCan,
 };
 
 const WIDTH: usize = 80;
@@ -325,6 +326,24 @@ impl Doc {
         }
     }
 
+    fn sessions(&mut self, depth: usize, items: &[ActiveSession]) {
+        for session in items {
+            let mut line = format!("role {} ({})", session.role.name, session.role.id);
+            if let Some(name) = &session.session_name {
+                line.push_str(&format!(", session {name}"));
+            }
+            self.line(depth, &line);
+            let mut times = match &session.expires_at {
+                Some(until) => format!("expires {until}"),
+                None => "expiry unknown".to_string(),
+            };
+            if let Some(at) = &session.assumed_at {
+                times.push_str(&format!(", assumed {at}"));
+            }
+            self.line(depth + 1, &times);
+        }
+    }
+
     fn assumables(&mut self, depth: usize, items: &[Assumable]) {
         for item in items {
             let via: Vec<String> = item.via.iter().map(path_text).collect();
@@ -516,6 +535,16 @@ pub fn effective(report: &Effective, mode: Mode) -> String {
         ": no standing access",
     );
     doc.assumables(1, &report.assumable);
+    if !report.sessions.is_empty() {
+        doc.section(
+            0,
+            "35",
+            "ACTIVE SESSIONS",
+            report.sessions.len(),
+            ": held when the snapshot was taken; each lasts until it expires",
+        );
+        doc.sessions(1, &report.sessions);
+    }
     // Root's `*` is every action, not the unnamed ones.
     if !report.user.root {
         doc.wildcard_note(report.allowed.iter().chain(&report.denied));

@@ -50,6 +50,10 @@ pub enum VultrCommand {
         /// Crawl from a recording made with --record, with no network and no API key.
         #[arg(long, value_name = "DIR")]
         replay: Option<PathBuf>,
+        /// Also record each user's active assumed-role sessions (one more request per user),
+        /// so that what-ifs can say which sessions outlive the trust they remove.
+        #[arg(long)]
+        sessions: bool,
         #[command(flatten)]
         api: Api,
     },
@@ -410,6 +414,7 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
             record,
             record_emails,
             replay,
+            sessions,
             api,
         } => {
             let started = Instant::now();
@@ -434,7 +439,10 @@ pub fn run(command: VultrCommand) -> Result<u8, Failure> {
                     Emails::Hashed
                 });
             }
-            let options = api.crawl_options(strict);
+            let options = CrawlOptions {
+                sessions,
+                ..api.crawl_options(strict)
+            };
             let crawled = crawl_reporting(&mut client, &options, recrawl, api.verbose);
             // A recording is written even when the crawl failed: it shows what failed.
             if let (Some(dir), Some(recorder)) = (&record, client.take_recording()) {

@@ -15,8 +15,8 @@ use crate::org::{
 pub(crate) use crate::overlay::Overlay;
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
-    Assumable, Decision, Effective, EntityRef, Entry, Explanation, Path, Step, TrustSummary,
-    UserSummary, SCHEMA_VERSION,
+    ActiveSession, Assumable, Decision, Effective, EntityRef, Entry, Explanation, Path, Step,
+    TrustSummary, UserSummary, SCHEMA_VERSION,
 };
 
 /// How a user reaches a policy. The user is implicit.
@@ -588,7 +588,29 @@ impl Org {
             allowed,
             denied,
             assumable: self.assumables(user, &self.trusts_of(user, overlay)),
+            sessions: self.sessions_of(user, |_| true),
         }
+    }
+
+    /// The user's sessions whose role passes `keep`, in snapshot order.
+    pub(crate) fn sessions_of(
+        &self,
+        user: UserIx,
+        keep: impl Fn(RoleIx) -> bool,
+    ) -> Vec<ActiveSession> {
+        self.sessions
+            .iter()
+            .filter(|s| s.user == user && keep(s.role))
+            .map(|s| ActiveSession {
+                role: EntityRef {
+                    id: self.roles.id(s.role).to_string(),
+                    name: self.roles[s.role].name.clone(),
+                },
+                session_name: s.name.clone(),
+                assumed_at: s.assumed_at.clone(),
+                expires_at: s.expires_at.clone(),
+            })
+            .collect()
     }
 
     /// A user's effective permissions: every allowed (action, resource) with all the paths that

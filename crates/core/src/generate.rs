@@ -662,6 +662,7 @@ fn assemble(
         roles,
         policies,
         role_trusts,
+        sessions: Vec::new(),
         crawl: None,
     }
 }

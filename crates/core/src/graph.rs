@@ -741,6 +741,7 @@ mod tests {
                 1,
             )])],
             assumable: vec![],
+            sessions: vec![],
         };
         let g = of_effective(&report);
         check(
@@ -788,6 +789,7 @@ mod tests {
                     ],
                 ],
             }],
+            sessions: vec![],
         };
         check(
             &of_effective(&report),

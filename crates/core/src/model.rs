@@ -29,6 +29,10 @@ pub struct Snapshot {
     /// Trusts that let users or groups assume assumable roles.
     #[serde(default)]
     pub role_trusts: Vec<RoleTrust>,
+    /// Assumed-role sessions active when the snapshot was taken (`iamsim vultr fetch
+    /// --sessions`). Left out when none was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<Session>,
     /// What the adapter recorded about the crawl that produced this snapshot, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crawl: Option<serde_json::Value>,
@@ -283,6 +287,25 @@ pub struct RoleTrust {
     /// Expiry (ISO-8601), kept as written; iamsim does not read the clock.
     #[serde(default)]
     pub valid_until: Option<String>,
+}
+
+/// An assumed-role session a user holds: it lasts until it expires, whatever happens to the
+/// trust that let the user assume the role. The session's token is never kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The user holding the session.
+    pub user_id: String,
+    /// The assumed role.
+    pub role_id: String,
+    /// The name the user gave the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_name: Option<String>,
+    /// When the role was assumed (RFC 3339), as Vultr sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assumed_at: Option<String>,
+    /// When the session ends (RFC 3339), as Vultr sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 impl Snapshot {

@@ -159,6 +159,16 @@ pub(crate) struct TrustNode {
     pub(crate) refused: Option<String>,
 }
 
+/// An assumed-role session: it lasts until it expires, whatever happens to the trust.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionNode {
+    pub(crate) user: UserIx,
+    pub(crate) role: RoleIx,
+    pub(crate) name: Option<String>,
+    pub(crate) assumed_at: Option<String>,
+    pub(crate) expires_at: Option<String>,
+}
+
 /// The sparse side of a pre-folded set: the statements with a resource other than `*`,
 /// sorted, without repeats. The dense side (Allow and Deny on `*`) lives in `Org::folded_bits`.
 #[derive(Debug, Clone, Default)]
@@ -232,6 +242,8 @@ pub struct Org {
     pub(crate) policies: Arena<PolicyNode>,
     pub(crate) statements: IdxVec<StatementNode, StatementNode>,
     pub(crate) trusts: IdxVec<TrustNode, TrustNode>,
+    /// Assumed-role sessions held when the snapshot was taken, in snapshot order.
+    pub(crate) sessions: Vec<SessionNode>,
     /// The action universe, sorted: catalogue actions, literal actions of the snapshot, and the
     /// wildcards of the snapshot (each standing for the actions it covers that are not named).
     pub(crate) universe: Vec<ActionPattern>,
@@ -904,6 +916,36 @@ impl Resolver<'_> {
         found
     }
 
+    /// The sessions whose user and role exist; the others reported and left out.
+    fn sessions(&mut self) -> Vec<SessionNode> {
+        let mut out = Vec::new();
+        for (i, session) in self.snapshot.sessions.iter().enumerate() {
+            let mut find = |field: &str, id: &str, index: &IdIndex, kind: &str| {
+                let found = index.get(id).copied();
+                if found.is_none() {
+                    self.diagnostics.push(Diagnostic {
+                        code: "dangling-reference",
+                        path: format!("sessions[{i}].{field}"),
+                        message: format!("no {kind} has id `{id}`; the session is left out"),
+                    });
+                }
+                found
+            };
+            let user = find("user_id", &session.user_id, &self.ids.users, "user").map(Idx::new);
+            let role = find("role_id", &session.role_id, &self.ids.roles, "role").map(Idx::new);
+            if let (Some(user), Some(role)) = (user, role) {
+                out.push(SessionNode {
+                    user,
+                    role,
+                    name: session.session_name.clone(),
+                    assumed_at: session.assumed_at.clone(),
+                    expires_at: session.expires_at.clone(),
+                });
+            }
+        }
+        out
+    }
+
     /// The organization's root user, if it names one that exists; one it names that does not
     /// exist is reported.
     fn root(&mut self) -> Option<UserIx> {
@@ -987,6 +1029,7 @@ impl Org {
         let groups = resolver.groups(&mut users);
         let roles = resolver.roles();
         let trusts = resolver.trusts(&options.trust_context);
+        let sessions = resolver.sessions();
         let root = resolver.root();
         let policies = policy_nodes(snapshot, parsed.ranges);
         let conditionals = crate::conditional::read(snapshot.crawl.as_ref(), |id| {
@@ -1002,6 +1045,7 @@ impl Org {
             policies,
             statements,
             trusts,
+            sessions,
             universe,
             reverse: Reverse::default(),
             folded_bits: Vec::new(),

@@ -26,8 +26,8 @@ use crate::change::ChangeSpec;
 use crate::model::{RoleType, Snapshot};
 use crate::org::Precedence;
 use crate::report::{
-    Assumable, Effective, EntityRef, Entry, FlatUserImpact, Path, Step, StepKind, TrustSummary,
-    UserSummary, SCHEMA_VERSION,
+    ActiveSession, Assumable, Effective, EntityRef, Entry, FlatUserImpact, Path, Step, StepKind,
+    TrustSummary, UserSummary, SCHEMA_VERSION,
 };
 
 /// Whether action pattern `pattern` covers universe element `element` (both as written).
@@ -401,7 +401,29 @@ pub fn effective_with(
         allowed,
         denied,
         assumable: assumables(snapshot, user_id),
+        sessions: sessions(snapshot, user_id),
     }
+}
+
+/// The user's sessions whose role exists, in snapshot order.
+fn sessions(snapshot: &Snapshot, user_id: &str) -> Vec<ActiveSession> {
+    snapshot
+        .sessions
+        .iter()
+        .filter(|s| s.user_id == user_id)
+        .filter_map(|s| {
+            let role = snapshot.roles.iter().find(|r| r.id == s.role_id)?;
+            Some(ActiveSession {
+                role: EntityRef {
+                    id: role.id.clone(),
+                    name: role.name.clone(),
+                },
+                session_name: s.session_name.clone(),
+                assumed_at: s.assumed_at.clone(),
+                expires_at: s.expires_at.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The allow and deny paths behind one decision: `action` (a concrete action or a universe

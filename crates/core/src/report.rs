@@ -270,6 +270,25 @@ pub struct Effective {
     pub denied: Vec<Entry>,
     /// Roles the user may assume, listed apart: they give no standing access.
     pub assumable: Vec<Assumable>,
+    /// Assumed-role sessions the user held when the snapshot was taken. Left out of JSON when
+    /// none (and always when the snapshot was fetched without `--sessions`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<ActiveSession>,
+}
+
+/// An assumed-role session: it lasts until it expires, whatever later happens to the trust
+/// that let the user assume the role. The session's token is never read into a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ActiveSession {
+    /// The assumed role.
+    pub role: EntityRef,
+    /// The session's name, if it has one.
+    pub session_name: Option<String>,
+    /// When the role was assumed (RFC 3339), as Vultr sent it.
+    pub assumed_at: Option<String>,
+    /// When the session ends (RFC 3339), as Vultr sent it.
+    pub expires_at: Option<String>,
 }
 
 /// What one decision is.

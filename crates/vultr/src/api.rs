@@ -232,6 +232,35 @@ impl RoleTrust {
     ];
 }
 
+/// An assumed-role session (`GET /assumed-roles/users/{id}/sessions`; govultr
+/// `OrganizationRoleSession`). Its `session_token` is a credential: it is not read.
+#[derive(Debug, Deserialize)]
+pub struct Session {
+    #[serde(deserialize_with = "lenient_string")]
+    pub role_id: String,
+    #[serde(default, deserialize_with = "optional_id")]
+    pub session_name: Option<String>,
+    #[serde(default, deserialize_with = "optional_id")]
+    pub assumed_at: Option<String>,
+    #[serde(default, deserialize_with = "optional_id")]
+    pub expires_at: Option<String>,
+}
+
+impl Session {
+    pub const FIELDS: &'static [&'static str] = &[
+        "session_token",
+        "role_id",
+        "user_id",
+        "session_name",
+        "auth_method",
+        "remaining_duration",
+        "conditions_met",
+        "source_ip",
+        "expires_at",
+        "assumed_at",
+    ];
+}
+
 /// Role assignment rows (`/roles/{id}/users`, `/roles/{id}/groups`).
 pub const ASSIGNMENT_FIELDS: &[&str] = &[
     "user_id",

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use iamsim_core::model::{
-    Group, Organization, Policy, PolicyDocument, Role, RoleTrust, RoleType, Snapshot, User,
-    SNAPSHOT_FORMAT,
+    Group, Organization, Policy, PolicyDocument, Role, RoleTrust, RoleType, Session, Snapshot,
+    User, SNAPSHOT_FORMAT,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -35,6 +35,9 @@ pub struct CrawlOptions {
     pub tool: String,
     /// How much the crawl may read before it stops with an error.
     pub limits: CrawlLimits,
+    /// Also read each user's active assumed-role sessions
+    /// (`GET /assumed-roles/users/{id}/sessions`: one more request per user). Off by default.
+    pub sessions: bool,
 }
 
 /// Ceilings that stop a crawl a server could otherwise make grow without end (new ids on
@@ -85,6 +88,7 @@ impl Default for CrawlOptions {
             strict: false,
             tool: concat!("iamsim-vultr ", env!("CARGO_PKG_VERSION")).to_string(),
             limits: CrawlLimits::default(),
+            sessions: false,
         }
     }
 }
@@ -1015,6 +1019,11 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
     let role_trusts = read_role_trusts(c, &roles)?;
     link(c, &mut users, &mut groups, &mut roles, policies.found)?;
     let root_user_id = find_root_user(&users, options.root_user.as_deref())?;
+    let sessions = if options.sessions {
+        read_sessions(c, users.keys())?
+    } else {
+        Vec::new()
+    };
     let mut snapshot = Snapshot {
         format: SNAPSHOT_FORMAT.to_string(),
         organization: Organization {
@@ -1027,6 +1036,7 @@ fn crawl_inner(c: &mut Crawler, options: &CrawlOptions) -> Result<Snapshot, Erro
         roles: roles.found.into_values().collect(),
         policies: policies.kept.into_values().collect(),
         role_trusts,
+        sessions,
         crawl: None,
     };
     normalize(&mut snapshot);
@@ -1458,6 +1468,48 @@ fn read_role_trusts(c: &mut Crawler, roles: &RolesRead) -> Result<Vec<RoleTrust>
         });
     }
     Ok(role_trusts)
+}
+
+/// Step 10 (with [`CrawlOptions::sessions`]): each user's active assumed-role sessions, in
+/// user order. A session's token is never kept: only its user, role, name and times.
+fn read_sessions<'a>(
+    c: &mut Crawler,
+    users: impl Iterator<Item = &'a String>,
+) -> Result<Vec<Session>, Error> {
+    let users: Vec<&String> = users.collect();
+    let mut sessions = Vec::new();
+    for (done, user) in users.iter().enumerate() {
+        c.report("sessions", done, users.len());
+        let path = format!("/assumed-roles/users/{}/sessions", encode(user));
+        // One row per session: a user may hold one role in several sessions.
+        let row_key = |item: &Value| {
+            let text = |key: &str| item.get(key).and_then(Value::as_str).unwrap_or("");
+            Some(format!(
+                "{}\u{0}{}\u{0}{}",
+                text("role_id"),
+                text("assumed_at"),
+                text("session_name")
+            ))
+        };
+        let detail = format!("/users/{}", encode(user));
+        let what = format!("user `{user}`");
+        let Some(rows) = c.per_item(&detail, &what, |c| {
+            c.list_rows(&path, "sessions", "role_id", api::Session::FIELDS, &row_key)
+        })?
+        else {
+            continue;
+        };
+        let read: Vec<api::Session> = c.typed_all(&path, "sessions", &rows)?;
+        sessions.extend(read.into_iter().map(|s| Session {
+            user_id: (*user).clone(),
+            role_id: s.role_id,
+            session_name: s.session_name,
+            assumed_at: s.assumed_at,
+            expires_at: s.expires_at,
+        }));
+    }
+    c.report("sessions", users.len(), users.len());
+    Ok(sessions)
 }
 
 /// Step 8: the edges, cross-checked between the two views that show them, then cleared of
@@ -2117,4 +2169,16 @@ pub fn normalize(snapshot: &mut Snapshot) {
     }
     snapshot.policies.sort_by(|a, b| a.id.cmp(&b.id));
     snapshot.role_trusts.sort_by(|a, b| a.id.cmp(&b.id));
+    snapshot.sessions.sort_by(|a, b| {
+        let key = |s: &Session| {
+            (
+                s.user_id.clone(),
+                s.role_id.clone(),
+                s.assumed_at.clone(),
+                s.session_name.clone(),
+                s.expires_at.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
 }

@@ -13,7 +13,8 @@
 //! in the order they came. Replay answers each request with the next recorded exchange of the
 //! same method and target, through the same checks as a live answer; a request the recording
 //! does not hold is an error naming it. The API key is never written: no header is recorded,
-//! and a body that holds the key has it redacted. Email addresses in bodies (`email`,
+//! and a body that holds the key has it redacted, as is every assumed-role `session_token` (a
+//! credential), whatever the email mode. Email addresses in bodies (`email`,
 //! `email_invited`, `email_registered`, `inviter_email`) are replaced by a stable pseudonym
 //! (`user-<16 hex digits>@email.invalid`, the same for the same address, ignoring case) unless
 //! emails are kept. A pseudonym is not a secret: anyone who guesses an address can compute it.
@@ -180,16 +181,40 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// hashed emails, an email address (the JSON re-serialized with pseudonyms).
 fn scrub(body: &[u8], emails: Emails, key: &ApiKey) -> Vec<u8> {
     let mut bytes = body.to_vec();
-    if emails == Emails::Hashed {
-        if let Ok(mut value) = serde_json::from_slice::<Value>(body) {
-            if pseudonymise(&mut value) {
-                bytes = serde_json::to_vec(&value).unwrap_or(bytes);
-            }
+    if let Ok(mut value) = serde_json::from_slice::<Value>(body) {
+        let mut changed = redact_tokens(&mut value);
+        if emails == Emails::Hashed {
+            changed |= pseudonymise(&mut value);
+        }
+        if changed {
+            bytes = serde_json::to_vec(&value).unwrap_or(bytes);
         }
     }
     match std::str::from_utf8(&bytes) {
         Ok(text) if key.appears_in(text) => key.redact(text).into_bytes(),
         _ => bytes,
+    }
+}
+
+/// Replaces every assumed-role session token (a credential, `session_token`) by
+/// `[redacted]`; whether any was.
+fn redact_tokens(value: &mut Value) -> bool {
+    match value {
+        Value::Object(map) => {
+            let mut changed = false;
+            for (k, v) in map.iter_mut() {
+                match v {
+                    Value::String(s) if k == "session_token" => {
+                        *s = "[redacted]".to_string();
+                        changed = true;
+                    }
+                    other => changed |= redact_tokens(other),
+                }
+            }
+            changed
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |c, i| redact_tokens(i) | c),
+        _ => false,
     }
 }
 

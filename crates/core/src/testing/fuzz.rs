@@ -214,6 +214,7 @@ fn one_user(document: PolicyDocument) -> Snapshot {
             policy_document: document,
         }],
         role_trusts: Vec::new(),
+        sessions: Vec::new(),
         crawl: None,
     }
 }

@@ -421,6 +421,7 @@ fn assemble((users, groups, roles, policies, trusts, root, dangling): Draws) -> 
         roles: roles.into_iter().enumerate().map(role).collect(),
         policies: policies.into_iter().enumerate().map(policy).collect(),
         role_trusts: trusts.into_iter().enumerate().map(trust).collect(),
+        sessions: Vec::new(),
         crawl: None,
     }
 }

@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 use iamsim_core::model::Snapshot;
 
 pub use faults::{Fault, FaultAction};
+pub use state::fake_session_token;
 use state::{add_extra_fields, Ask, Reply, State};
 
 use crate::key::ApiKey;

@@ -694,6 +694,7 @@ impl State {
             }
             ["role-trusts", "by-role", role] => self.trusts_of_role(role, ask),
             ["role-trusts", id] => self.role_trust(id),
+            ["assumed-roles", "users", id, "sessions"] => self.sessions_of(id, ask),
             _ => Reply::error(404, "Not found"),
         }
     }
@@ -918,6 +919,37 @@ impl State {
         self.page("role_trusts", items, ask)
     }
 
+    /// `GET /assumed-roles/users/{id}/sessions`: the snapshot's sessions of the user, each with
+    /// a session token as Vultr sends one (a credential the crawl must never keep).
+    fn sessions_of(&mut self, user: &str, ask: &Ask) -> Reply {
+        if self.user(user).is_none() {
+            return Reply::error(404, "User not found");
+        }
+        let items = self
+            .snapshot
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.user_id == user)
+            .map(|(i, s)| {
+                (
+                    i,
+                    json!({
+                        "session_token": fake_session_token(i),
+                        "role_id": s.role_id,
+                        "user_id": s.user_id,
+                        "session_name": s.session_name,
+                        "auth_method": "api_key",
+                        "source_ip": "192.0.2.10",
+                        "assumed_at": s.assumed_at,
+                        "expires_at": s.expires_at,
+                    }),
+                )
+            })
+            .collect();
+        self.page("sessions", items, ask)
+    }
+
     /// `GET /role-trusts/{id}`.
     fn role_trust(&self, id: &str) -> Reply {
         match self
@@ -1103,4 +1135,10 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
         .collect();
     let text = String::from_utf8(bytes?).ok()?;
     text.split('.').next()?.parse().ok()
+}
+
+/// The session token the fake sends for its `index`th session: recognisable in any output it
+/// leaks into (`FAKE-SESSION-TOKEN-...`).
+pub fn fake_session_token(index: usize) -> String {
+    format!("FAKE-SESSION-TOKEN-{index:04}-do-not-store")
 }

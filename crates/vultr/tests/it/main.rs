@@ -9,4 +9,5 @@ mod json;
 mod page;
 mod roundtrip;
 mod secrets;
+mod sessions;
 mod support;
