@@ -1169,25 +1169,28 @@ impl Org {
         after: (&[Route], &'o Overlay),
         judged: &mut Judged<'o>,
     ) {
-        // Each side's Allow statements, once.
-        let allows = |(routes, ov): (&[Route], &'o Overlay)| {
+        // Each side's Allow statements, once, in path order (a route reaches a statement once,
+        // so each path once): an entry's paths, filtered from them, are then in path order too,
+        // and are numbered in the user's table of paths.
+        let mut allows = |(routes, ov): (&[Route], &'o Overlay)| {
             let mut allows = Vec::new();
             for &route in routes {
                 for statement in self.policy_statements(route.policy, ov) {
                     let node = self.statement(statement, ov);
                     if node.effect == Effect::Allow {
-                        allows.push((
-                            PathKey::new(route, node.index),
-                            node,
-                            summary(&node.actions),
-                        ));
+                        let key = PathKey::new(route, node.index);
+                        allows.push((self.path_order(key), key, node, summary(&node.actions)));
                     }
                 }
             }
+            allows.sort_unstable_by_key(|&(order, ..)| order);
+            allows.dedup_by_key(|&mut (order, ..)| order);
             allows
+                .into_iter()
+                .map(|(_, key, node, words)| (judged.add_path(key), node, words))
+                .collect::<Vec<_>>()
         };
         let (before, after) = (allows(before), allows(after));
-        let mut via = Vec::new();
         for decision in &sides.keys {
             let lists = [
                 (Class::Lost, &decision.lost, &before),
@@ -1210,18 +1213,14 @@ impl Org {
                             None => node.actions.intersects(elements),
                         }
                 };
-                via.clear();
-                via.extend(
-                    allows
-                        .iter()
-                        .filter(|&&(_, node, node_words)| {
-                            covers(node, node_words) && node.covers_resource(decision.key)
-                        })
-                        .map(|&(key, _, _)| key),
-                );
-                via.sort_unstable();
-                via.dedup();
-                judged.group(class, decision.key, elements, &via);
+                let via: Vec<u32> = allows
+                    .iter()
+                    .filter(|&&(_, node, node_words)| {
+                        covers(node, node_words) && node.covers_resource(decision.key)
+                    })
+                    .map(|&(path, _, _)| path)
+                    .collect();
+                judged.group(class, decision.key, elements, via);
             }
         }
     }
