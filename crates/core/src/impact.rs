@@ -251,6 +251,16 @@ impl<'o> Judged<'o> {
 /// An entry before its paths are numbered: its actions and the keys of its paths.
 type Group = (Vec<ActionId>, Vec<PathKey>);
 
+/// An entry's paths before they are numbered: keys, or indexes into the user's
+/// [`Judged::paths`] (ascending, so in path order).
+enum Via {
+    Keys(Vec<PathKey>),
+    Indexed(Vec<u32>),
+}
+
+/// An entry of a user before its paths are numbered: list, actions, resource, paths.
+type Pending = (Class, Vec<ActionId>, Arc<str>, Via);
+
 /// Turns judged users into the report's users, batch by batch, and gives actions and paths
 /// their ids: for now an action's rank among every element by name and a path's order of first
 /// reference; [`Interner::finish`] renumbers both so that the tables hold only what is
@@ -617,7 +627,10 @@ impl<'a> Interner<'a> {
             }
             start = end;
         }
-        let mut whole: Vec<(Class, Vec<ActionId>, Vec<u32>, Arc<str>)> = Vec::new();
+        let mut entries: Vec<Pending> = runs
+            .into_iter()
+            .map(|(class, (actions, keys), resource)| (class, actions, resource, Via::Keys(keys)))
+            .collect();
         for (class, key, elements, via) in std::mem::take(&mut judged.groups) {
             let resource = self.resource(judged.keys[key as usize]);
             // Ranks follow elements unless the overlay adds elements: then sort.
@@ -628,21 +641,10 @@ impl<'a> Interner<'a> {
             if self.ranks.is_some() {
                 actions.sort_unstable();
             }
-            whole.push((class, actions, via, resource));
+            entries.push((class, actions, resource, Via::Indexed(via)));
         }
-        // Report order: by list, first action, then resource (runs and whole entries never
-        // share a list and resource key, nor so a first action).
-        enum Via {
-            Keys(Vec<PathKey>),
-            Indexed(Vec<u32>),
-        }
-        let mut entries: Vec<(Class, Vec<ActionId>, Arc<str>, Via)> = runs
-            .into_iter()
-            .map(|(class, (actions, keys), resource)| (class, actions, resource, Via::Keys(keys)))
-            .chain(whole.into_iter().map(|(class, actions, via, resource)| {
-                (class, actions, resource, Via::Indexed(via))
-            }))
-            .collect();
+        // Report order: by list, first action, then resource (no two entries share all three:
+        // the entries of one list and key have disjoint actions).
         entries.sort_by(|a, b| (a.0, a.1[0], &a.2).cmp(&(b.0, b.1[0], &b.2)));
         // Per path of the user's table, its id once looked up.
         let mut ids = vec![PathId(u32::MAX); judged.paths.len()];
