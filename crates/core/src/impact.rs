@@ -104,8 +104,12 @@ pub(crate) struct Judged<'o> {
     pub(crate) counts: PairCounts,
     pairs: Vec<Pair>,
     /// Entries gathered whole (from word-by-word decisions): list, resource key, elements and
-    /// the union of their paths, sorted, which tells each element's own paths exactly.
-    groups: Vec<(Class, u32, BitSet, Vec<PathKey>)>,
+    /// the union of their paths as ascending indexes into [`Judged::paths`] (so in path order),
+    /// which tells each element's own paths exactly.
+    groups: Vec<(Class, u32, BitSet, Vec<u32>)>,
+    /// The paths the whole entries refer to, each once per side, each side's in path order
+    /// ([`Org::path_order`]): the interner looks each up once per user, not once per entry.
+    paths: Vec<PathKey>,
     /// The resource keys of this user's pairs, each once.
     keys: Vec<&'o ResourcePattern>,
     /// The distinct path sets of this user's pairs, each sorted.
@@ -126,6 +130,7 @@ impl<'o> Judged<'o> {
             counts: PairCounts::default(),
             pairs: Vec::new(),
             groups: Vec::new(),
+            paths: Vec::new(),
             keys: Vec::new(),
             sets: Vec::new(),
             index: FxMap::default(),
@@ -170,22 +175,29 @@ impl<'o> Judged<'o> {
         elements: &BitSet,
     ) {
         if elements.count() > 0 {
-            self.group(class, key, elements, &[]);
+            self.group(class, key, elements, Vec::new());
         }
     }
 
+    /// Adds a path to the table whole entries refer to, returning its index. The caller adds
+    /// each side's paths in path order and refers to them in ascending order.
+    pub(crate) fn add_path(&mut self, key: PathKey) -> u32 {
+        self.paths.push(key);
+        u32::try_from(self.paths.len() - 1).expect("fewer than 2^32 paths a user")
+    }
+
     /// Records a whole entry: the elements of one list on `key`, and the union of their paths
-    /// (sorted), each element's own paths being those that cover it.
+    /// (ascending indexes into the paths added with [`Judged::add_path`], all of one side),
+    /// each element's own paths being those that cover it.
     pub(crate) fn group(
         &mut self,
         class: Class,
         key: &'o ResourcePattern,
         elements: &BitSet,
-        via: &[PathKey],
+        via: Vec<u32>,
     ) {
         let key = self.key(key);
-        self.groups
-            .push((class, key, elements.clone(), via.to_vec()));
+        self.groups.push((class, key, elements.clone(), via));
     }
 
     /// Records one changed pair, with the paths of `hits` when `keep` is set.
@@ -238,6 +250,16 @@ impl<'o> Judged<'o> {
 
 /// An entry before its paths are numbered: its actions and the keys of its paths.
 type Group = (Vec<ActionId>, Vec<PathKey>);
+
+/// An entry's paths before they are numbered: keys, or indexes into the user's
+/// [`Judged::paths`] (ascending, so in path order).
+enum Via {
+    Keys(Vec<PathKey>),
+    Indexed(Vec<u32>),
+}
+
+/// An entry of a user before its paths are numbered: list, actions, resource, paths.
+type Pending = (Class, Vec<ActionId>, Arc<str>, Via);
 
 /// Turns judged users into the report's users, batch by batch, and gives actions and paths
 /// their ids: for now an action's rank among every element by name and a path's order of first
@@ -494,41 +516,66 @@ impl<'a> Interner<'a> {
                 reported.insert(element);
             }
         }
-        for i in 0..self.paths.len() {
+        // Without replaced documents or extra elements a statement covers its own bits on both
+        // sides: read them in place instead of building a set per statement.
+        let plain = self.overlay.documents.is_empty() && self.overlay.extra_elements.is_empty();
+        let mut actions: Vec<ActionId> = Vec::new();
+        let paths = std::mem::take(&mut self.paths);
+        for (i, steps) in paths.into_iter().enumerate() {
             let key = self.keys[i];
             let statement = (key.route.policy, key.index);
             let covers = match set_ids.get(&statement) {
                 Some(&id) => id,
                 None => {
-                    self.covered(key);
-                    let covered = &self.covered[&statement];
-                    let mut actions: Vec<ActionId> = covered
-                        .iter_and(&reported)
-                        .filter_map(|element| {
-                            let rank = match &self.ranks {
-                                Some((rank, _)) => rank[element] as usize,
-                                None => element,
-                            };
-                            action_ids
-                                .get(rank)
-                                .filter(|&&id| id != u32::MAX)
-                                .map(|&id| ActionId(id))
+                    let id_of = |element: usize| {
+                        action_ids
+                            .get(element)
+                            .filter(|&&id| id != u32::MAX)
+                            .map(|&id| ActionId(id))
+                    };
+                    actions.clear();
+                    let node = plain
+                        .then(|| {
+                            self.org
+                                .statement_at(key.route.policy, key.index, self.baseline)
                         })
-                        .collect();
+                        .flatten();
+                    match node {
+                        Some(node) => match &node.few {
+                            Some(few) => {
+                                actions.extend(few.iter().filter_map(|&e| id_of(e as usize)))
+                            }
+                            None => {
+                                actions.extend(node.actions.iter_and(&reported).filter_map(id_of))
+                            }
+                        },
+                        None => {
+                            self.covered(key);
+                            let covered = &self.covered[&statement];
+                            actions.extend(covered.iter_and(&reported).filter_map(|element| {
+                                let rank = match &self.ranks {
+                                    Some((rank, _)) => rank[element] as usize,
+                                    None => element,
+                                };
+                                id_of(rank)
+                            }));
+                        }
+                    }
                     actions.sort_unstable();
                     let next = coverage.len() as u32;
-                    let id = *by_content.entry(actions).or_insert_with_key(|actions| {
-                        coverage.push(actions.clone());
-                        next
-                    });
+                    let id = match by_content.get(&actions) {
+                        Some(&id) => id,
+                        None => {
+                            coverage.push(actions.clone());
+                            by_content.insert(actions.clone(), next);
+                            next
+                        }
+                    };
                     set_ids.insert(statement, id);
                     id
                 }
             };
-            table.push(ImpactPath {
-                steps: self.paths[i].clone(),
-                covers,
-            });
+            table.push(ImpactPath { steps, covers });
         }
         (table, coverage)
     }
@@ -580,18 +627,41 @@ impl<'a> Interner<'a> {
             }
             start = end;
         }
+        let mut entries: Vec<Pending> = runs
+            .into_iter()
+            .map(|(class, (actions, keys), resource)| (class, actions, resource, Via::Keys(keys)))
+            .collect();
         for (class, key, elements, via) in std::mem::take(&mut judged.groups) {
             let resource = self.resource(judged.keys[key as usize]);
+            // Ranks follow elements unless the overlay adds elements: then sort.
             let mut actions: Vec<ActionId> = elements
                 .iter()
                 .map(|e| ActionId(self.rank(e as u32)))
                 .collect();
-            actions.sort_unstable();
-            runs.push((class, (actions, via), resource));
+            if self.ranks.is_some() {
+                actions.sort_unstable();
+            }
+            entries.push((class, actions, resource, Via::Indexed(via)));
         }
-        runs.sort_by(|a, b| (a.0, a.1 .0[0], &a.2).cmp(&(b.0, b.1 .0[0], &b.2)));
-        for (class, (actions, keys), resource) in runs {
-            let via = self.via(&keys);
+        // Report order: by list, first action, then resource (no two entries share all three:
+        // the entries of one list and key have disjoint actions).
+        entries.sort_by(|a, b| (a.0, a.1[0], &a.2).cmp(&(b.0, b.1[0], &b.2)));
+        // Per path of the user's table, its id once looked up.
+        let mut ids = vec![PathId(u32::MAX); judged.paths.len()];
+        for (class, actions, resource, via) in entries {
+            let via = match via {
+                Via::Keys(keys) => self.via(&keys),
+                Via::Indexed(indexes) => indexes
+                    .iter()
+                    .map(|&i| {
+                        let id = &mut ids[i as usize];
+                        if id.0 == u32::MAX {
+                            *id = self.path_id(judged.paths[i as usize]);
+                        }
+                        *id
+                    })
+                    .collect(),
+            };
             let entry = GroupedEntry {
                 actions,
                 resource,
@@ -606,6 +676,7 @@ impl<'a> Interner<'a> {
         for list in [&mut user.lost, &mut user.kept, &mut user.gained] {
             list.shrink_to_fit();
         }
+        judged.paths = Vec::new();
         judged.sets = Vec::new();
     }
 
@@ -672,28 +743,34 @@ impl<'a> Interner<'a> {
     /// The ids of a set's paths in path order; a path met for the first time is built and
     /// numbered in that order.
     fn via(&mut self, keys: &[PathKey]) -> Vec<PathId> {
-        let mut keys = keys.to_vec();
-        keys.sort_unstable_by_key(|&key| self.order(key));
-        keys.into_iter()
-            .map(|key| match self.path_ids.get(&key) {
-                Some(&id) => id,
-                None => {
-                    let id = PathId(self.paths.len() as u32);
-                    self.paths.push(self.build_path(key));
-                    self.keys.push(key);
-                    self.path_ids.insert(key, id);
-                    id
-                }
-            })
-            .collect()
+        let mut keys: Vec<([u64; 4], PathKey)> = keys
+            .iter()
+            .map(|&key| (self.org.path_order(key), key))
+            .collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|(_, key)| self.path_id(key)).collect()
     }
 
+    /// A path's id; a path met for the first time is built and numbered next.
+    fn path_id(&mut self, key: PathKey) -> PathId {
+        if let Some(&id) = self.path_ids.get(&key) {
+            return id;
+        }
+        let id = PathId(u32::try_from(self.paths.len()).expect("fewer than 2^32 paths"));
+        self.paths.push(self.build_path(key));
+        self.keys.push(key);
+        self.path_ids.insert(key, id);
+        id
+    }
+}
+
+impl Org {
     /// Where the path a key names sorts among paths, as integers: per step, its kind and its
     /// rank among the steps of that kind. Paths compare step by step, a step by kind first,
     /// and every path ends at a statement, so the first steps that differ decide, as they do
     /// between the paths themselves.
-    fn order(&self, key: PathKey) -> [u64; 4] {
-        let (groups, roles, policies) = &self.org.steps.ranks;
+    pub(crate) fn path_order(&self, key: PathKey) -> [u64; 4] {
+        let (groups, roles, policies) = &self.steps.ranks;
         let step = |kind: StepKind, rank: u32| ((kind as u64) << 32) | u64::from(rank);
         let mut order = [0u64; 4];
         let mut steps = order.iter_mut();
@@ -708,7 +785,9 @@ impl<'a> Interner<'a> {
         push(step(StepKind::Statement, key.index));
         order
     }
+}
 
+impl Interner<'_> {
     /// The path a key names.
     fn build_path(&self, key: PathKey) -> Path {
         let org = self.org;

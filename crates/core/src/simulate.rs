@@ -1169,25 +1169,28 @@ impl Org {
         after: (&[Route], &'o Overlay),
         judged: &mut Judged<'o>,
     ) {
-        // Each side's Allow statements, once.
-        let allows = |(routes, ov): (&[Route], &'o Overlay)| {
+        // Each side's Allow statements, once, in path order (a route reaches a statement once,
+        // so each path once): an entry's paths, filtered from them, are then in path order too,
+        // and are numbered in the user's table of paths.
+        let mut allows = |(routes, ov): (&[Route], &'o Overlay)| {
             let mut allows = Vec::new();
             for &route in routes {
                 for statement in self.policy_statements(route.policy, ov) {
                     let node = self.statement(statement, ov);
                     if node.effect == Effect::Allow {
-                        allows.push((
-                            PathKey::new(route, node.index),
-                            node,
-                            summary(&node.actions),
-                        ));
+                        let key = PathKey::new(route, node.index);
+                        allows.push((self.path_order(key), key, node, summary(&node.actions)));
                     }
                 }
             }
+            allows.sort_unstable_by_key(|&(order, ..)| order);
+            allows.dedup_by_key(|&mut (order, ..)| order);
             allows
+                .into_iter()
+                .map(|(_, key, node, words)| (judged.add_path(key), node, words))
+                .collect::<Vec<_>>()
         };
         let (before, after) = (allows(before), allows(after));
-        let mut via = Vec::new();
         for decision in &sides.keys {
             let lists = [
                 (Class::Lost, &decision.lost, &before),
@@ -1210,18 +1213,14 @@ impl Org {
                             None => node.actions.intersects(elements),
                         }
                 };
-                via.clear();
-                via.extend(
-                    allows
-                        .iter()
-                        .filter(|&&(_, node, node_words)| {
-                            covers(node, node_words) && node.covers_resource(decision.key)
-                        })
-                        .map(|&(key, _, _)| key),
-                );
-                via.sort_unstable();
-                via.dedup();
-                judged.group(class, decision.key, elements, &via);
+                let via: Vec<u32> = allows
+                    .iter()
+                    .filter(|&&(_, node, node_words)| {
+                        covers(node, node_words) && node.covers_resource(decision.key)
+                    })
+                    .map(|&(path, _, _)| path)
+                    .collect();
+                judged.group(class, decision.key, elements, via);
             }
         }
     }
@@ -1250,24 +1249,31 @@ impl Org {
             }
         };
         // On `*`: [allow, deny] per side, and changed [allow, deny]. The scoped statements
-        // (side, statement, on a changed route) are kept for the other keys.
+        // (side, or `None` for both, statement, on a changed route) are kept for the other keys.
         let (mut allow, mut deny) = ([zero(), zero()], [zero(), zero()]);
         let mut changed = [zero(), zero()];
-        let mut scoped: Vec<(usize, &'o StatementNode, bool)> = Vec::new();
+        // A route the change leaves alone is on both sides with the same statements (no
+        // document is replaced here): it is walked once, from the side before, for both.
+        let mut common = [zero(), zero()];
+        let mut scoped: Vec<(Option<usize>, &'o StatementNode, bool)> = Vec::new();
         for (side, routes, ov) in [(0, before, baseline), (1, after, overlay)] {
             for route in routes {
                 let on_changed = self.route_changed(user, route, overlay);
+                if side == 1 && !on_changed {
+                    continue;
+                }
+                let sides = on_changed.then_some(side);
                 for s in self.policy_statements(route.policy, ov) {
                     let statement = self.statement(s, ov);
                     if statement.scoped {
-                        scoped.push((side, statement, on_changed));
+                        scoped.push((sides, statement, on_changed));
                     }
                     if statement.any_resource {
                         let effect = usize::from(statement.effect == Effect::Deny);
-                        let into = if effect == 0 {
-                            &mut allow[side]
-                        } else {
-                            &mut deny[side]
+                        let into = match (on_changed, effect) {
+                            (false, _) => &mut common[effect],
+                            (true, 0) => &mut allow[side],
+                            (true, _) => &mut deny[side],
                         };
                         or(into, statement.actions.words());
                         if on_changed {
@@ -1276,6 +1282,10 @@ impl Org {
                     }
                 }
             }
+        }
+        for side in 0..2 {
+            or(&mut allow[side], &common[0]);
+            or(&mut deny[side], &common[1]);
         }
         let decide = |key: &'o ResourcePattern,
                       asked: &[u64],
@@ -1332,6 +1342,9 @@ impl Org {
             })
             .collect();
         let mut covering: Vec<usize> = Vec::new();
+        // Each key's sets, reused from key to key.
+        let (mut k_allow, mut k_deny, mut k_changed) =
+            ([zero(), zero()], [zero(), zero()], [zero(), zero()]);
         let mut start = 0;
         while start < naming.len() {
             let key = naming[start].0;
@@ -1358,18 +1371,28 @@ impl Org {
             );
             covering.sort_unstable();
             covering.dedup();
-            let (mut k_allow, mut k_deny, mut k_changed) =
-                (allow.clone(), deny.clone(), changed.clone());
+            for (into, from) in [
+                (&mut k_allow, &allow),
+                (&mut k_deny, &deny),
+                (&mut k_changed, &changed),
+            ] {
+                for (into, from) in into.iter_mut().zip(from) {
+                    into.copy_from_slice(from);
+                }
+            }
             for &i in &covering {
-                let (side, statement, on_changed) = scoped[i];
+                let (sides, statement, on_changed) = scoped[i];
                 let bits = statement.actions.words();
                 let effect = usize::from(statement.effect == Effect::Deny);
                 let into = if effect == 0 {
-                    &mut k_allow[side]
+                    &mut k_allow
                 } else {
-                    &mut k_deny[side]
+                    &mut k_deny
                 };
-                or(into, bits);
+                match sides {
+                    Some(side) => or(&mut into[side], bits),
+                    None => into.iter_mut().for_each(|side| or(side, bits)),
+                }
                 if on_changed {
                     or(&mut k_changed[effect], bits);
                 }
