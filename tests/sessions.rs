@@ -99,3 +99,71 @@ fn fetch_with_sessions_keeps_them_without_their_token() {
     let snapshot: Value = serde_json::from_str(&std::fs::read_to_string(&plain).unwrap()).unwrap();
     assert!(snapshot.get("sessions").is_none());
 }
+
+#[test]
+fn a_what_if_says_which_sessions_outlive_the_trust_it_removes() {
+    let file = temp_json("sessions-impact.json", &with_sessions());
+    let remove = [
+        "impact",
+        "--snapshot",
+        &file,
+        "remove-member",
+        "--group",
+        "g-devops",
+        "--user",
+        "u-ana",
+    ];
+    let report = iamsim(&[&remove[..], &["--format", "json"]].concat()).json();
+    let ana = report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user"]["id"] == "u-ana")
+        .cloned()
+        .expect("Ana is affected");
+    let names: Vec<&str> = ana["sessions_continue"]
+        .as_array()
+        .expect("sessions_continue")
+        .iter()
+        .map(|s| s["session_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["deploy", "hotfix"]);
+    let flat = iamsim(&[&remove[..], &["--format", "json", "--per-action"]].concat()).json();
+    let flat_ana = flat["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user"]["id"] == "u-ana")
+        .cloned()
+        .unwrap();
+    assert_eq!(flat_ana["sessions_continue"], ana["sessions_continue"]);
+    for format in ["table", "markdown", "html"] {
+        let run = iamsim(&[&remove[..], &["--format", format]].concat());
+        run.expect_code(0);
+        let words = run.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words.contains("of role deploy-admin (r-deploy-admin) continues until 2026-03-02T10:00:00Z: losing the trust does not end it"),
+            "{format}: {}",
+            run.stdout
+        );
+    }
+    // Taking Ana out of a group that is not trusted ends no trust: no session is named.
+    let other = iamsim(&[
+        "impact",
+        "--snapshot",
+        &file,
+        "remove-member",
+        "--group",
+        "g-billing",
+        "--user",
+        "u-ana",
+        "--format",
+        "json",
+    ])
+    .json();
+    assert!(other["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u.get("sessions_continue").is_none()));
+}

@@ -1063,6 +1063,13 @@ fn user_block(report: &Impact, user: &UserImpact, view: &ImpactView) -> String {
     if !rows.is_empty() {
         block.push_str(&inner_table(&rows));
     }
+    for s in &user.sessions_continue {
+        let _ = writeln!(
+            block,
+            "<p class=\"note\">{}</p>",
+            esc(&render::session_continues(s))
+        );
+    }
     if !view.show_kept && user.counts.kept > 0 {
         let _ = writeln!(
             block,

@@ -632,6 +632,22 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
     doc.finish()
 }
 
+/// What a what-if says of a session that outlives the trust it removes.
+pub(crate) fn session_continues(session: &ActiveSession) -> String {
+    let name = session
+        .session_name
+        .as_ref()
+        .map_or(String::new(), |n| format!(" `{n}`"));
+    let until = session
+        .expires_at
+        .as_ref()
+        .map_or("it expires (expiry unknown)".to_string(), |e| e.clone());
+    format!(
+        "the session{name} of role {} ({}) continues until {until}: losing the trust does not end it",
+        session.role.name, session.role.id
+    )
+}
+
 /// How `iamsim impact` shows a report to people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ImpactView {
@@ -706,6 +722,9 @@ fn user_details(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &Impact
     doc.shared(2, report, &user.gained, "via");
     doc.section(1, "35", "ASSUMABLE LOST", user.assumable_lost.len(), "");
     doc.assumables(2, &user.assumable_lost);
+    for session in &user.sessions_continue {
+        doc.note(2, &session_continues(session));
+    }
     if !user.assumable_gained.is_empty() {
         doc.section(1, "35", "ASSUMABLE GAINED", user.assumable_gained.len(), "");
         doc.assumables(2, &user.assumable_gained);

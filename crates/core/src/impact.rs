@@ -19,8 +19,8 @@ use crate::org::{Org, PolicyIx};
 use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
 use crate::report::{
-    ActionId, ActionSummary, Assumable, GroupedEntry, Impact, ImpactPath, ImpactSummary,
-    PairCounts, Path, PathId, Step, StepKind, UserImpact, SCHEMA_VERSION,
+    ActionId, ActionSummary, ActiveSession, Assumable, GroupedEntry, Impact, ImpactPath,
+    ImpactSummary, PairCounts, Path, PathId, Step, StepKind, UserImpact, SCHEMA_VERSION,
 };
 
 /// A small fast hasher (the rustc "Fx" mix) for the interning maps, whose keys are short runs
@@ -119,6 +119,7 @@ pub(crate) struct Judged<'o> {
     scratch: Vec<PathKey>,
     pub(crate) assumable_lost: Vec<Assumable>,
     pub(crate) assumable_gained: Vec<Assumable>,
+    pub(crate) sessions_continue: Vec<ActiveSession>,
     pub(crate) unchanged_count: usize,
     pub(crate) note: Option<String>,
 }
@@ -137,6 +138,7 @@ impl<'o> Judged<'o> {
             scratch: Vec::new(),
             assumable_lost: Vec::new(),
             assumable_gained: Vec::new(),
+            sessions_continue: Vec::new(),
             unchanged_count: 0,
             note: None,
         }
@@ -388,6 +390,7 @@ impl<'a> Interner<'a> {
             counts,
             assumable_lost: std::mem::take(&mut judged.assumable_lost),
             assumable_gained: std::mem::take(&mut judged.assumable_gained),
+            sessions_continue: std::mem::take(&mut judged.sessions_continue),
             unchanged_count: judged.unchanged_count,
             note: judged.note.take(),
             ..UserImpact::default()

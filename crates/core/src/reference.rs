@@ -763,6 +763,7 @@ pub fn impact_with(
         gained: Vec::new(),
         assumable_lost: Vec::new(),
         assumable_gained: Vec::new(),
+        sessions_continue: Vec::new(),
         unchanged_count: 0,
         note: None,
     };
@@ -821,14 +822,13 @@ pub fn impact_with(
             }
         }
     }
-    let trusts_after: BTreeSet<String> = if user_after.is_some() {
+    let after_all = if user_after.is_some() {
         assumables(after, user_id)
-            .into_iter()
-            .map(|a| a.trust.id)
-            .collect()
     } else {
-        BTreeSet::new()
+        Vec::new()
     };
+    let trusts_after: BTreeSet<String> = after_all.iter().map(|a| a.trust.id.clone()).collect();
+    let roles_after: BTreeSet<&str> = after_all.iter().map(|a| a.role.id.as_str()).collect();
     let before_all = assumables(before, user_id);
     let trusts_before: BTreeSet<String> = before_all.iter().map(|a| a.trust.id.clone()).collect();
     if user_after.is_some() {
@@ -837,6 +837,13 @@ pub fn impact_with(
             .filter(|a| !trusts_before.contains(&a.trust.id))
             .collect();
     }
+    let roles_before: BTreeSet<&str> = before_all.iter().map(|a| a.role.id.as_str()).collect();
+    impact.sessions_continue = sessions(before, user_id)
+        .into_iter()
+        .filter(|s| {
+            roles_before.contains(s.role.id.as_str()) && !roles_after.contains(s.role.id.as_str())
+        })
+        .collect();
     impact.assumable_lost = before_all
         .into_iter()
         .filter(|a| !trusts_after.contains(&a.trust.id))

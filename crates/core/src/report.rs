@@ -577,6 +577,10 @@ pub struct UserImpact {
     /// Assumable roles reachable after and not before (a new membership in a trusted group, an
     /// unsuspension), with their paths after.
     pub assumable_gained: Vec<Assumable>,
+    /// Sessions of a role the user loses the trust path to, which go on until they expire:
+    /// losing a trust does not end a session. Left out of JSON when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions_continue: Vec<ActiveSession>,
     /// Allowed or denied pairs the change does not touch at all.
     pub unchanged_count: usize,
     /// Why nothing changes, when that is so by rule (root, suspended).
@@ -703,6 +707,10 @@ pub struct FlatUserImpact {
     pub assumable_lost: Vec<Assumable>,
     /// Assumable roles reachable after and not before, with their paths after.
     pub assumable_gained: Vec<Assumable>,
+    /// Sessions of a role the user loses the trust path to, which go on until they expire:
+    /// losing a trust does not end a session. Left out of JSON when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions_continue: Vec<ActiveSession>,
     /// Allowed or denied pairs the change does not touch at all.
     pub unchanged_count: usize,
     /// Why nothing changes, when that is so by rule (root, suspended).
@@ -863,6 +871,7 @@ impl Impact {
             gained: self.flat_entries(&user.user, &user.gained),
             assumable_lost: user.assumable_lost.clone(),
             assumable_gained: user.assumable_gained.clone(),
+            sessions_continue: user.sessions_continue.clone(),
             unchanged_count: user.unchanged_count,
             note: user.note.clone(),
         }

@@ -1048,6 +1048,15 @@ impl Org {
         };
         judged.assumable_lost = self.assumables(user, &only(&trusts_before, &trusts_after));
         judged.assumable_gained = self.assumables(user, &only(&trusts_after, &trusts_before));
+        if !judged.assumable_lost.is_empty() {
+            // A session of a role the user may no longer assume goes on until it expires.
+            let role_of = |t: &TrustIx| self.trusts[*t].role;
+            let after: BTreeSet<RoleIx> = trusts_after.keys().map(role_of).collect();
+            let before: BTreeSet<RoleIx> = trusts_before.keys().map(role_of).collect();
+            judged.sessions_continue = self.sessions_of(user, |role| {
+                before.contains(&role) && !after.contains(&role)
+            });
+        }
         judged
     }
 
