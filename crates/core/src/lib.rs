@@ -56,6 +56,7 @@
 
 #![deny(missing_docs)]
 
+mod batch;
 mod bitset;
 pub mod bulk;
 pub mod catalogue;
@@ -80,6 +81,7 @@ pub mod terraform;
 #[cfg(feature = "proptest")]
 pub mod testing;
 
+pub use batch::{BuildImpact, EachOptions, Single};
 pub use catalogue::Catalogue;
 pub use change::{parse_changes, ChangeSpec};
 pub use error::{
@@ -90,5 +92,5 @@ pub use model::Snapshot;
 pub use org::{
     edit_distance, CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey,
 };
-pub use query::{diff, RedundancyScope};
+pub use query::{diff, RankFilter, RedundancyScope};
 pub use simulate::{Change, Detail, Holder, ImpactStream, Principal, SimulateOptions};
