@@ -224,7 +224,7 @@ impl Org {
         if self.precedence != Precedence::DenyWins {
             return false;
         }
-        let Some((cut, one, lists)) = self.cut_of(change) else {
+        let Some((cut, (one, lists))) = self.cut_of(change) else {
             return false;
         };
         let mut rows = vec![0u64; 4 * self.set_words()];
@@ -236,19 +236,19 @@ impl Org {
     /// How removing one edge changes the folded sets, and the users it reaches: one user, or
     /// lists that may repeat a user. `None` when the change is no single removal, or changes no
     /// folded set (an assumable role's edge).
-    fn cut_of(&self, change: &Change) -> Option<(Cut, Option<UserIx>, Vec<&[UserIx]>)> {
+    fn cut_of(&self, change: &Change) -> Option<(Cut, Reached<'_>)> {
         let mut cut = Cut::default();
         let users: Vec<&[UserIx]> = match *change {
             Change::RemoveMember { group, user } => {
                 cut.dropped = Some(self.group_set(self.group_ix(group)));
-                return Some((cut, Some(self.user_ix(user)), Vec::new()));
+                return Some((cut, (Some(self.user_ix(user)), Vec::new())));
             }
             Change::DetachPolicy {
                 policy,
                 from: Holder::User(user),
             } => {
                 cut.dropped = Some(self.policy_ix(policy).index());
-                return Some((cut, Some(self.user_ix(user)), Vec::new()));
+                return Some((cut, (Some(self.user_ix(user)), Vec::new())));
             }
             Change::DetachRole {
                 role,
@@ -259,7 +259,7 @@ impl Org {
                     return None;
                 }
                 cut.dropped = Some(self.role_set(role));
-                return Some((cut, Some(self.user_ix(user)), Vec::new()));
+                return Some((cut, (Some(self.user_ix(user)), Vec::new())));
             }
             Change::DetachPolicy {
                 policy,
@@ -314,7 +314,7 @@ impl Org {
             }
             _ => return None,
         };
-        Some((cut, None, users))
+        Some((cut, (None, users)))
     }
 
     /// A group's folded set (Allow then Deny words) without one of its policies or roles, with
@@ -373,6 +373,9 @@ impl Org {
         (0..words).any(|w| allow[w] & !deny[w] != allow_after[w] & !deny_after[w])
     }
 }
+
+/// The users a removal reaches: one user, or lists of users (a user may be in several).
+type Reached<'o> = (Option<UserIx>, Vec<&'o [UserIx]>);
 
 /// What removing one edge does to the folded sets.
 #[derive(Debug, Default)]
