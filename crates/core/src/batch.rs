@@ -138,6 +138,20 @@ impl Org {
                     impact: wanted.then(|| simulated(change)),
                 }
             } else {
+                // A removal from one user judged in full costs about what the first-change
+                // judgement does; one reaching many users may stop at the first of them.
+                let one_user = matches!(
+                    change,
+                    Change::RemoveMember { .. }
+                        | Change::DetachPolicy {
+                            from: Holder::User(_),
+                            ..
+                        }
+                        | Change::DetachRole {
+                            from: Principal::User(_),
+                            ..
+                        }
+                );
                 match options.build {
                     // Most changes left here change nothing: the first-change judgement, and
                     // the impact only if it finds something.
@@ -151,14 +165,29 @@ impl Org {
                                 .then(|| simulated(change)),
                         }
                     }
-                    // The impact is wanted when nothing changes, which it tells too: judged once.
-                    BuildImpact::IfHarmless | BuildImpact::Always => {
+                    // Wanted when nothing changes, the impact tells that too: judged once.
+                    BuildImpact::Always => {
+                        let impact = simulated(change);
+                        Single {
+                            changes_access: takes_or_gives(&impact),
+                            impact: Some(impact),
+                        }
+                    }
+                    BuildImpact::IfHarmless if one_user => {
                         let impact = simulated(change);
                         let changes_access = takes_or_gives(&impact);
-                        let wanted = options.build == BuildImpact::Always || !changes_access;
                         Single {
                             changes_access,
-                            impact: wanted.then_some(impact),
+                            impact: (!changes_access).then_some(impact),
+                        }
+                    }
+                    BuildImpact::IfHarmless => {
+                        let changes_access = self
+                            .takes_or_gives(change)
+                            .expect("a change checked alone can be simulated alone");
+                        Single {
+                            changes_access,
+                            impact: (!changes_access).then(|| simulated(change)),
                         }
                     }
                 }
