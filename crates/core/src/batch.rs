@@ -511,6 +511,34 @@ mod tests {
         }
     }
 
+    proptest! {
+        #![proptest_config(config())]
+
+        /// `rank_with` is `rank` with the removals the filter does not admit left out, on
+        /// any number of threads.
+        #[test]
+        fn rank_with_filters_rank(
+            snapshot in organization(&OrgKnobs::default()),
+            keep in any::<bool>(),
+            drop in any::<bool>(),
+        ) {
+            use crate::policy::ActionPattern;
+            use crate::RankFilter;
+            let org = Org::compile(&snapshot, &catalogue()).unwrap();
+            let pattern = |p: &str| vec![ActionPattern::parse(p).unwrap()];
+            let filter = RankFilter {
+                keep: if keep { pattern("compute.*") } else { Vec::new() },
+                drop: if drop { pattern("*") } else { Vec::new() },
+            };
+            for user in org.users() {
+                let mut expected = org.rank(user);
+                expected.removals.retain(|r| filter.admits(&org, r));
+                prop_assert_eq!(&org.rank_with(user, &filter, 1), &expected);
+                prop_assert_eq!(&org.rank_with(user, &filter, 3), &expected);
+            }
+        }
+    }
+
     /// On a generated organization of the broad shape, the fast path settles most removals
     /// that change something, and agrees with the full judgement on every edge.
     #[test]
