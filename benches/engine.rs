@@ -748,5 +748,51 @@ fn detach_everything(org: &Org, snapshot: &Snapshot, group_id: &str) -> Vec<Chan
         .expect("the changes name real entities")
 }
 
-criterion_group!(benches, engine, broad);
+/// The batch of single removals (`Org::simulate_each`, what `rank` and `redundant` are made of)
+/// on the broad shape: every user's every membership judged alone, only whether it takes or
+/// gives anything, on one thread and on two. Also `Org::rank` of a member of the largest group.
+fn batch(c: &mut Criterion) {
+    use iamsim_core::{BuildImpact, EachOptions, RankFilter};
+    let catalogue = Catalogue::bundled();
+    let mut g = c.benchmark_group("batch");
+    g.sample_size(10);
+    for users in [1_000, 10_000] {
+        let snapshot = generate::snapshot(&Params::broad(users, 1));
+        let org = Org::compile(&snapshot, &catalogue).expect("generated snapshots compile");
+        let memberships: Vec<Change> = org
+            .users()
+            .flat_map(|user| {
+                org.user_groups(user)
+                    .map(move |group| Change::RemoveMember { group, user })
+            })
+            .collect();
+        for threads in [1, 2] {
+            let options = EachOptions {
+                threads,
+                build: BuildImpact::Never,
+                ..EachOptions::default()
+            };
+            let name = format!("broad_memberships_{}_threads_{threads}", memberships.len());
+            g.bench_function(BenchmarkId::new(name, users), |b| {
+                b.iter(|| {
+                    org.simulate_each(black_box(&memberships), &options, &|_, _| {})
+                        .unwrap()
+                })
+            });
+        }
+        let largest = generate::kth_largest_group(&snapshot, 0).expect("groups exist");
+        let group = org.find_group(largest).expect("the group exists");
+        let user = org
+            .users()
+            .find(|&u| org.is_member(u, group) && !org.is_root(u))
+            .expect("the largest group has members");
+        g.bench_function(
+            BenchmarkId::new("broad_rank_member_of_largest_group", users),
+            |b| b.iter(|| org.rank_with(black_box(user), &RankFilter::default(), 1)),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, engine, broad, batch);
 criterion_main!(benches);

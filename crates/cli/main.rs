@@ -878,12 +878,9 @@ fn run(command: Command) -> Result<u8, Failure> {
             for pattern in &drop {
                 suggest::check_pattern("drop", pattern, &universe)?;
             }
-            let mut report = org.rank(org.find_user(&user).map_err(suggest::lookup)?);
-            let loses =
-                |lost: &[Entry], p: &ActionPattern| lost.iter().any(|e| org.reaches(p, &e.action));
-            report.removals.retain(|r| {
-                keep.iter().all(|p| !loses(&r.lost, p)) && drop.iter().all(|p| loses(&r.lost, p))
-            });
+            let user = org.find_user(&user).map_err(suggest::lookup)?;
+            let filter = iamsim_core::RankFilter { keep, drop };
+            let report = org.rank_with(user, &filter, input.common.threads());
             emit(input.common.output(), &report, |m| render::rank(&report, m))?;
             Ok(0)
         }

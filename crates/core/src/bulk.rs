@@ -9,9 +9,24 @@
 //! user from their routes, as [`Org::explain`] judges: slower, and the same answers.
 
 use crate::eval::{Overlay, ANY_RESOURCE};
+use crate::idx::Idx;
 use crate::org::{Org, Precedence, StatementIx, UserIx, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::Decision;
+
+/// The engine's tables number universe elements as `u32` positions in [`Org::universe`]; an
+/// `Idx` over the element type converts them to and from slice positions without a cast.
+type ElementIx = Idx<ActionPattern>;
+
+/// The slice position of universe element `element`.
+pub(crate) fn element_at(element: u32) -> usize {
+    ElementIx::from_raw(element).index()
+}
+
+/// The element number of the universe element at slice position `position`.
+pub(crate) fn element_of(position: usize) -> u32 {
+    ElementIx::new(position).raw()
+}
 
 /// A decision on a named resource (or typed wildcard) that differs from the `*` column or is
 /// granted only there.
@@ -38,7 +53,8 @@ pub struct AccessMatrix<'a> {
 }
 
 impl AccessMatrix<'_> {
-    /// Whether `user` may perform universe element `element` on `*`.
+    /// Whether `user` may perform universe element `element` on `*`: `element` is a position
+    /// in [`Org::universe`] (the `n`th element it yields, from zero).
     pub fn allowed(&self, user: UserKey, element: usize) -> bool {
         let at = self.org.user_ix(user).index() * self.words;
         self.allowed[at + element / 64] & (1 << (element % 64)) != 0
@@ -49,7 +65,7 @@ impl AccessMatrix<'_> {
         let at = self.org.user_ix(user).index() * self.words;
         self.allowed[at..at + self.words]
             .iter()
-            .map(|w| w.count_ones() as usize)
+            .map(|w| ones(*w))
             .sum()
     }
 
@@ -98,7 +114,8 @@ impl Org {
                 let grants = self.grants(u, &none);
                 for a in grants.actions() {
                     if grants.judge(self, &none, a, &ANY_RESOURCE).allowed() {
-                        row[a as usize / 64] |= 1 << (a % 64);
+                        let a = element_at(a);
+                        row[a / 64] |= 1 << (a % 64);
                     }
                 }
                 continue;
@@ -186,7 +203,7 @@ impl Org {
         for (w, &word) in deny.iter().enumerate() {
             let mut bits = word;
             while bits != 0 {
-                elements.push((w * 64) as u32 + bits.trailing_zeros());
+                elements.push(element_of(w * 64) + bits.trailing_zeros());
                 bits &= bits - 1;
             }
         }
@@ -270,7 +287,7 @@ impl Org {
                 .judge(self, &none, a, resource)
                 .decision();
         }
-        let a = a as usize;
+        let a = element_at(a);
         let (mut allow, mut deny) = (false, false);
         let bit = |words: &[u64]| words[a / 64] & (1 << (a % 64)) != 0;
         self.each_folded(u, |set| {
@@ -309,7 +326,7 @@ impl Org {
             let statement = &self.statements[s];
             for a in statement.actions.iter() {
                 for r in statement.resources.iter().filter(|r| !r.is_any()) {
-                    cells.push((a as u32, r));
+                    cells.push((element_of(a), r));
                 }
             }
         }
@@ -321,8 +338,9 @@ impl Org {
                 let covering = statements
                     .iter()
                     .map(|&s| &self.statements[s])
-                    .filter(|st| st.actions.contains(a as usize) && st.covers_resource(key));
-                let (mut allow, mut deny) = (bit(allow_row, a as usize), bit(deny_row, a as usize));
+                    .filter(|st| st.actions.contains(element_at(a)) && st.covers_resource(key));
+                let (mut allow, mut deny) =
+                    (bit(allow_row, element_at(a)), bit(deny_row, element_at(a)));
                 for st in covering {
                     match st.effect {
                         Effect::Allow => allow = true,
@@ -337,6 +355,12 @@ impl Org {
             })
             .collect()
     }
+}
+
+/// The bits set in a word.
+fn ones(word: u64) -> usize {
+    // At most 64: the conversion cannot fail.
+    usize::try_from(word.count_ones()).unwrap_or(64)
 }
 
 #[cfg(test)]
@@ -390,7 +414,7 @@ mod tests {
             let mut denied: Vec<&str> = matrix
                 .denied(user)
                 .into_iter()
-                .map(|a| universe[a as usize].as_str())
+                .map(|a| universe[super::element_at(a)].as_str())
                 .collect();
             denied.sort();
             assert_eq!(denied, star_denied, "user {}", effective.user.id);
@@ -409,7 +433,7 @@ mod tests {
                 .into_iter()
                 .map(|c| {
                     (
-                        universe[c.element as usize].clone(),
+                        universe[super::element_at(c.element)].clone(),
                         c.resource.to_string(),
                         c.allowed,
                     )

@@ -66,6 +66,7 @@
 
 #![deny(missing_docs)]
 
+mod batch;
 mod bitset;
 pub mod bulk;
 pub mod catalogue;
@@ -94,6 +95,7 @@ pub mod terraform;
 pub mod testing;
 pub mod trust;
 
+pub use batch::{BuildImpact, EachOptions, Single};
 pub use catalogue::Catalogue;
 pub use change::{parse_changes, ChangeSpec};
 #[cfg(feature = "generate")]
@@ -106,5 +108,5 @@ pub use model::Snapshot;
 pub use org::{
     edit_distance, CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey,
 };
-pub use query::{diff, RedundancyScope};
+pub use query::{diff, RankFilter, RedundancyScope};
 pub use simulate::{Change, Detail, Holder, ImpactStream, Principal, SimulateOptions};

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::batch::{BuildImpact, EachOptions};
+use crate::bulk::{element_at, element_of};
 use crate::error::QueryError;
 use crate::eval::{Grants, Overlay};
 use crate::idx::{Arena, Idx, IdxRange, IdxVec};
@@ -13,11 +15,11 @@ use crate::org::{
 };
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
-    Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, ProvenanceChange, Rank,
+    Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, Impact, ProvenanceChange, Rank,
     RankedRemoval, Redundancy, RedundantEdge, ScopeRef, ShadowedStatement, UserDiff, UserPaths,
     UserRef, UserSummary, WhoCan, SCHEMA_VERSION,
 };
-use crate::simulate::{Change, Holder, Principal};
+use crate::simulate::{Change, Detail, Holder, Principal};
 
 /// The memberships and attachments [`Org::redundancy_of`] tries: those that touch one of
 /// `groups` or one of `users`. Each group and each user adds its edges, so with both, an edge
@@ -112,7 +114,7 @@ impl Org {
             resource: resource.to_string(),
             evaluated_as: located
                 .filter(|(_, exact)| !exact)
-                .map(|(i, _)| self.universe[i as usize].to_string()),
+                .map(|(i, _)| self.universe[element_at(i)].to_string()),
             allowed: Vec::new(),
             denied: Vec::new(),
             root_equivalent: Vec::new(),
@@ -133,7 +135,7 @@ impl Org {
             };
             // Most users reach no statement on this element: the pre-folded sets say so
             // without walking their routes.
-            if !self.reaches_element(user, element as usize) {
+            if !self.reaches_element(user, element_at(element)) {
                 continue;
             }
             let judgement = self
@@ -212,7 +214,7 @@ impl Org {
     }
 
     /// Every single removal of an attachment or membership of the organization, as a change.
-    fn every_edge(&self) -> Vec<Change> {
+    pub(crate) fn every_edge(&self) -> Vec<Change> {
         let mut out = Vec::new();
         // A suspended user's attachments grant nothing today, so their removal would be
         // "redundant" only vacuously: they are left out.
@@ -315,32 +317,21 @@ impl Org {
         if let Some(scope) = scope {
             every.retain(|c| scope.touches(c));
         }
-        let total = every.len();
-        let threads = threads.max(1);
-        let mut edges = Vec::new();
-        for (block, changes) in every.chunks(64 * threads).enumerate() {
-            progress(block * 64 * threads, total);
-            if threads == 1 {
-                edges.extend(changes.iter().filter_map(|c| self.redundant_edge(c)));
-                continue;
-            }
-            let part = changes.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = changes
-                    .chunks(part)
-                    .map(|part| {
-                        scope.spawn(move || {
-                            part.iter()
-                                .filter_map(|c| self.redundant_edge(c))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                for handle in handles {
-                    edges.extend(handle.join().expect("a redundancy thread panicked"));
-                }
-            });
-        }
+        // Each removal alone; the full impact (its covering paths) only of those that change
+        // nothing, converted on the thread that judged it.
+        let options = EachOptions {
+            threads,
+            build: BuildImpact::IfHarmless,
+            detail: Detail::Full,
+        };
+        let edges: Vec<RedundantEdge> = self
+            .simulate_each_into(&every, &options, progress, &|_, single| {
+                single.impact.map(redundant_edge)
+            })
+            .expect("removing an existing edge is a valid change")
+            .into_iter()
+            .flatten()
+            .collect();
         let policies = scope.map(|scope| {
             let mut policies = BTreeSet::new();
             for &group in &scope.groups {
@@ -371,49 +362,6 @@ impl Org {
                     .collect(),
             }),
         }
-    }
-
-    /// The removal of one edge as a redundant edge, if it takes nothing from anyone and gives
-    /// nothing: found cheaply first; the full impact (the covering paths) only then.
-    fn redundant_edge(&self, change: &Change) -> Option<RedundantEdge> {
-        let changes = self
-            .takes_or_gives(change)
-            .expect("removing an existing edge is a valid change");
-        if changes {
-            return None;
-        }
-        let impact = self
-            .simulate(std::slice::from_ref(change))
-            .expect("removing an existing edge is a valid change");
-        debug_assert!(impact
-            .users
-            .iter()
-            .all(|u| { u.lost.is_empty() && u.gained.is_empty() && u.assumable_lost.is_empty() }));
-        let covered = impact
-            .users
-            .iter()
-            .filter(|u| !u.kept.is_empty())
-            .map(|u| {
-                let mut ids: Vec<_> = u.kept.iter().flat_map(|e| e.via.iter().copied()).collect();
-                ids.sort_unstable();
-                ids.dedup();
-                let mut via: Vec<_> = ids.iter().map(|&p| impact.full_path(&u.user, p)).collect();
-                via.sort();
-                CoveredUser {
-                    user: UserRef {
-                        id: u.user.id.clone(),
-                        email: u.user.email.clone(),
-                    },
-                    kept: u.counts.kept,
-                    via,
-                }
-            })
-            .collect();
-        let mut change_summary = impact.changes;
-        Some(RedundantEdge {
-            change: change_summary.remove(0),
-            covered,
-        })
     }
 
     /// The shadowed Allow statements, of every policy or (`Some`) of those policies only.
@@ -449,10 +397,12 @@ impl Org {
                 let all_denied = reached.iter().all(|&u| {
                     let grants: Grants = self.grants(u, &none);
                     statement.actions.iter().all(|a| {
-                        statement
-                            .resources
-                            .iter()
-                            .all(|key| !grants.judge(self, &none, a as u32, key).deny.is_empty())
+                        statement.resources.iter().all(|key| {
+                            !grants
+                                .judge(self, &none, element_of(a), key)
+                                .deny
+                                .is_empty()
+                        })
                     })
                 });
                 if all_denied {
@@ -485,6 +435,16 @@ impl Org {
     /// Every membership, role and direct policy of `user`, each removed alone, ranked by how
     /// much it takes away (most first).
     pub fn rank(&self, user: UserKey) -> Rank {
+        self.rank_with(user, &RankFilter::default(), 1)
+    }
+
+    /// [`Org::rank`], keeping only the removals `filter` admits, each removal judged on
+    /// `threads` threads the caller lends (0 or 1: the calling thread alone). The same answer
+    /// whatever the number.
+    ///
+    /// Each removal reaches `user` alone; its entries (with every path) are built only when it
+    /// takes or gives something.
+    pub fn rank_with(&self, user: UserKey, filter: &RankFilter, threads: usize) -> Rank {
         let node = &self.users[self.user_ix(user)];
         let mut changes: Vec<Change> = Vec::new();
         changes.extend(node.groups.iter().map(|&g| Change::RemoveMember {
@@ -499,16 +459,24 @@ impl Org {
             policy: self.policy_key(p),
             from: Holder::User(user),
         }));
-        let mut removals: Vec<RankedRemoval> = changes
-            .iter()
-            .map(|change| {
-                let mut impact = self
-                    .simulate(std::slice::from_ref(change))
-                    .expect("removing an existing edge is a valid change");
-                let mine = impact
-                    .users
-                    .iter()
-                    .position(|u| u.user.id == self.user_id(user));
+        let options = EachOptions {
+            threads,
+            build: BuildImpact::IfItChanges,
+            detail: Detail::Full,
+        };
+        let id = self.user_id(user);
+        let mut removals: Vec<RankedRemoval> = self
+            .simulate_each_into(&changes, &options, &|_, _| {}, &|i, single| {
+                let Some(mut impact) = single.impact else {
+                    // Takes and gives nothing: the user is reported with empty lists.
+                    return RankedRemoval {
+                        change: self.summarize(&changes[i]),
+                        lost: Vec::new(),
+                        gained: Vec::new(),
+                        assumable_lost: Vec::new(),
+                    };
+                };
+                let mine = impact.users.iter().position(|u| u.user.id == id);
                 let (lost, gained, assumable_lost) = match mine {
                     Some(i) => {
                         let u = impact.flatten_user(&impact.users[i]);
@@ -523,7 +491,8 @@ impl Org {
                     assumable_lost,
                 }
             })
-            .collect();
+            .expect("removing an existing edge is a valid change");
+        removals.retain(|removal| filter.admits(self, removal));
         removals.sort_by(|a, b| {
             b.lost
                 .len()
@@ -535,6 +504,58 @@ impl Org {
             user: self.user_summary(self.user_ix(user)),
             removals,
         }
+    }
+}
+
+/// Which removals [`Org::rank_with`] keeps, by what each takes away. The default keeps all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RankFilter {
+    /// Keep only removals after which the user still has each of these: none of what the
+    /// removal takes away is an action the pattern matches ([`Org::reaches`]).
+    pub keep: Vec<ActionPattern>,
+    /// Keep only removals that take each of these away: for each, something the removal takes
+    /// away is an action the pattern matches.
+    pub drop: Vec<ActionPattern>,
+}
+
+impl RankFilter {
+    /// Whether `removal` (of `org`'s rank) passes the filter.
+    pub fn admits(&self, org: &Org, removal: &RankedRemoval) -> bool {
+        let loses = |p: &ActionPattern| removal.lost.iter().any(|e| org.reaches(p, &e.action));
+        self.keep.iter().all(|p| !loses(p)) && self.drop.iter().all(loses)
+    }
+}
+
+/// A removal that takes nothing from anyone and gives nothing, with what covers it, from its
+/// full impact.
+fn redundant_edge(mut impact: Impact) -> RedundantEdge {
+    debug_assert!(impact
+        .users
+        .iter()
+        .all(|u| { u.lost.is_empty() && u.gained.is_empty() && u.assumable_lost.is_empty() }));
+    let covered = impact
+        .users
+        .iter()
+        .filter(|u| !u.kept.is_empty())
+        .map(|u| {
+            let mut ids: Vec<_> = u.kept.iter().flat_map(|e| e.via.iter().copied()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut via: Vec<_> = ids.iter().map(|&p| impact.full_path(&u.user, p)).collect();
+            via.sort();
+            CoveredUser {
+                user: UserRef {
+                    id: u.user.id.clone(),
+                    email: u.user.email.clone(),
+                },
+                kept: u.counts.kept,
+                via,
+            }
+        })
+        .collect();
+    RedundantEdge {
+        change: impact.changes.remove(0),
+        covered,
     }
 }
 
@@ -560,7 +581,7 @@ impl Side<'_> {
         let none = Overlay::none();
         for action in self.grants.actions() {
             let keys = into
-                .entry(self.org.universe[action as usize].to_string())
+                .entry(self.org.universe[element_at(action)].to_string())
                 .or_default();
             let mut found = Vec::new();
             self.grants.keys(self.org, &none, action, &mut found);

@@ -839,7 +839,7 @@ impl Org {
         }
     }
 
-    fn summarize(&self, change: &Change) -> ChangeSummary {
+    pub(crate) fn summarize(&self, change: &Change) -> ChangeSummary {
         let mut s = ChangeSummary {
             kind: ChangeKind::RemoveMember,
             group: None,

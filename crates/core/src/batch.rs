@@ -1,0 +1,564 @@
+//! Many changes answered at once, each judged alone against the unchanged organization:
+//! [`Org::simulate_each`], what `rank` (every edge of one user) and `redundancy` (every edge of
+//! the organization) are made of.
+//!
+//! Two things make it cheap. The changes are shared out between the threads the caller lends,
+//! a few at a time, and the answers put back in the order of the changes, so the answer does
+//! not depend on the number of threads or on which thread judged what. And whether a change
+//! takes anything from anyone is first looked for in the pre-folded `*` sets: for the removal
+//! of one edge under deny-wins, a user's decisions on `*` before and after are two OR passes
+//! over the folded sets the user reaches (the removed one left out, or refolded without the
+//! removed edge), so most removals are found to change something in a microsecond or so, at
+//! the first user they change. Only what this does not settle is judged in full
+//! ([`Org::simulate`]'s first-change depth).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::{ChangeError, ChangeSetError};
+use crate::org::{GroupIx, Org, PolicyIx, Precedence, RoleIx, UserIx};
+use crate::report::Impact;
+use crate::simulate::{Change, Detail, Holder, Principal, SimulateOptions};
+
+/// Which of the changes [`Org::simulate_each`] builds an [`Impact`] for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BuildImpact {
+    /// None: each answer is only whether the change takes or gives anything.
+    #[default]
+    Never,
+    /// Those that take something from someone (an access or an assumable role) or give someone
+    /// an access.
+    IfItChanges,
+    /// Those that take nothing from anyone and give nothing: removals that could be made.
+    IfHarmless,
+    /// Every change.
+    Always,
+}
+
+/// How [`Org::simulate_each`] works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EachOptions {
+    /// Threads the caller lends; 0 or 1 means the calling thread alone. The answers are the
+    /// same, in the same order, whatever the number.
+    pub threads: usize,
+    /// Which changes get an [`Impact`].
+    pub build: BuildImpact,
+    /// How much the impacts built report.
+    pub detail: Detail,
+}
+
+/// One change's answer from [`Org::simulate_each`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Single {
+    /// Whether the change, made alone, takes anything from anyone (an access or an assumable
+    /// role) or gives anyone an access.
+    pub changes_access: bool,
+    /// The change's impact, as [`Org::simulate_with`] gives it with the options' detail, when
+    /// [`EachOptions::build`] asks for it.
+    pub impact: Option<Impact>,
+}
+
+/// Whether an impact takes anything from anyone (an access or an assumable role) or gives
+/// anyone an access: what the first-change judgement finds, read off the counts.
+fn takes_or_gives(impact: &Impact) -> bool {
+    impact
+        .users
+        .iter()
+        .any(|u| u.counts.lost > 0 || u.counts.gained > 0 || !u.assumable_lost.is_empty())
+}
+
+/// Changes handed to a thread at a time: small, so that one costly change (a removal many
+/// users share) does not leave the other threads idle while it is judged.
+const CHUNK: usize = 16;
+
+impl Org {
+    /// Answers each of `changes` alone, as if it were the only change made to the organization
+    /// as it is (the changes are not applied together: see [`Org::simulate`] for that), on the
+    /// threads the caller lends. Calls `progress(done, total)` with the changes answered so
+    /// far, on the calling thread.
+    ///
+    /// The answers are in the order of `changes`, and the same whatever the number of threads.
+    ///
+    /// # Errors
+    ///
+    /// The first change (by position) that cannot be made on the organization as it is, as
+    /// [`Org::check_all`] would find it for that change alone.
+    pub fn simulate_each(
+        &self,
+        changes: &[Change],
+        options: &EachOptions,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<Vec<Single>, ChangeSetError<ChangeError>> {
+        self.simulate_each_into(changes, options, progress, &|_, single| single)
+    }
+
+    /// [`Org::simulate_each`], handing each answer, with the change's position, to `reduce` on
+    /// the thread that judged it; the answers are what `reduce` returns, in the order of
+    /// `changes`. For a caller that keeps little of each answer (a line of a report), so that
+    /// the impacts are neither all held at once nor converted on one thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`Org::simulate_each`]; `reduce` is then called for no change.
+    pub fn simulate_each_into<T: Send>(
+        &self,
+        changes: &[Change],
+        options: &EachOptions,
+        progress: &dyn Fn(usize, usize),
+        reduce: &(dyn Fn(usize, Single) -> T + Sync),
+    ) -> Result<Vec<T>, ChangeSetError<ChangeError>> {
+        fn one(change: &Change) -> &[Change] {
+            std::slice::from_ref(change)
+        }
+        // Checked first, all of them, so that an error leaves nothing half answered.
+        for (index, change) in changes.iter().enumerate() {
+            self.check_all(one(change), false)
+                .map_err(|e| ChangeSetError {
+                    index,
+                    source: e.source,
+                })?;
+        }
+        let simulate = SimulateOptions {
+            allow_noop: false,
+            threads: 1,
+            detail: options.detail,
+        };
+        let simulated = |change: &Change| {
+            self.simulate_with(one(change), &simulate)
+                .expect("a change checked alone can be simulated alone")
+        };
+        let answer = |index: usize| {
+            let change = &changes[index];
+            let single = if self.surely_changes(change) {
+                let wanted = matches!(
+                    options.build,
+                    BuildImpact::IfItChanges | BuildImpact::Always
+                );
+                Single {
+                    changes_access: true,
+                    impact: wanted.then(|| simulated(change)),
+                }
+            } else {
+                // A removal from one user judged in full costs about what the first-change
+                // judgement does; one reaching many users may stop at the first of them.
+                let one_user = matches!(
+                    change,
+                    Change::RemoveMember { .. }
+                        | Change::DetachPolicy {
+                            from: Holder::User(_),
+                            ..
+                        }
+                        | Change::DetachRole {
+                            from: Principal::User(_),
+                            ..
+                        }
+                );
+                match options.build {
+                    // Most changes left here change nothing: the first-change judgement, and
+                    // the impact only if it finds something.
+                    BuildImpact::Never | BuildImpact::IfItChanges => {
+                        let changes_access = self
+                            .takes_or_gives(change)
+                            .expect("a change checked alone can be simulated alone");
+                        Single {
+                            changes_access,
+                            impact: (changes_access && options.build == BuildImpact::IfItChanges)
+                                .then(|| simulated(change)),
+                        }
+                    }
+                    // Wanted when nothing changes, the impact tells that too: judged once.
+                    BuildImpact::Always => {
+                        let impact = simulated(change);
+                        Single {
+                            changes_access: takes_or_gives(&impact),
+                            impact: Some(impact),
+                        }
+                    }
+                    BuildImpact::IfHarmless if one_user => {
+                        let impact = simulated(change);
+                        let changes_access = takes_or_gives(&impact);
+                        Single {
+                            changes_access,
+                            impact: (!changes_access).then_some(impact),
+                        }
+                    }
+                    BuildImpact::IfHarmless => {
+                        let changes_access = self
+                            .takes_or_gives(change)
+                            .expect("a change checked alone can be simulated alone");
+                        Single {
+                            changes_access,
+                            impact: (!changes_access).then(|| simulated(change)),
+                        }
+                    }
+                }
+            };
+            reduce(index, single)
+        };
+        Ok(self.each_on_threads(changes.len(), options.threads, progress, &answer))
+    }
+
+    /// `work(i)` for every `i` below `n`, on `threads` threads (the calling thread one of
+    /// them), `CHUNK` at a time from a shared counter; the results in order of `i`.
+    fn each_on_threads<T: Send>(
+        &self,
+        n: usize,
+        threads: usize,
+        progress: &dyn Fn(usize, usize),
+        work: &(dyn Fn(usize) -> T + Sync),
+    ) -> Vec<T> {
+        let next = AtomicUsize::new(0);
+        let done = AtomicUsize::new(0);
+        // Takes chunks until none is left; the calling thread reports progress after each.
+        let take = |report: Option<&dyn Fn(usize, usize)>| {
+            let mut parts: Vec<(usize, Vec<T>)> = Vec::new();
+            loop {
+                let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                if start >= n {
+                    return parts;
+                }
+                let end = n.min(start + CHUNK);
+                parts.push((start, (start..end).map(work).collect()));
+                let finished = done.fetch_add(end - start, Ordering::Relaxed) + end - start;
+                if let Some(report) = report {
+                    report(finished, n);
+                }
+            }
+        };
+        let mut parts = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads.max(1))
+                .map(|_| scope.spawn(|| take(None)))
+                .collect();
+            let mut parts = take(Some(progress));
+            for helper in helpers {
+                parts.extend(helper.join().expect("a judging thread panicked"));
+            }
+            parts
+        });
+        parts.sort_unstable_by_key(|(start, _)| *start);
+        parts.into_iter().flat_map(|(_, part)| part).collect()
+    }
+
+    /// Whether the folded `*` sets show that a valid change takes an access from someone or
+    /// gives someone one. `false` means "not shown": it may still, on another resource key or
+    /// by an assumable role, which only judging tells.
+    ///
+    /// INVARIANT (soundness): for the removal of one edge under deny-wins, a user with standing
+    /// access (not root) reached by the change has the same standing after it, so
+    /// [`Org::simulate`] decides them on `*` word by word from the statements with a `*`
+    /// resource of their routes before and after: exactly the union of the folded sets they
+    /// reach, with the removed edge left out. Any element whose decision on `*` differs is
+    /// covered by a statement of a changed route, so it is one the simulation judges, and
+    /// there it is lost or gained.
+    pub(crate) fn surely_changes(&self, change: &Change) -> bool {
+        if self.precedence != Precedence::DenyWins {
+            return false;
+        }
+        let Some((cut, (one, lists))) = self.cut_of(change) else {
+            return false;
+        };
+        let mut rows = vec![0u64; 4 * self.set_words()];
+        one.into_iter()
+            .chain(lists.iter().flat_map(|list| list.iter().copied()))
+            .any(|user| self.cut_changes(user, &cut, &mut rows))
+    }
+
+    /// How removing one edge changes the folded sets, and the users it reaches: one user, or
+    /// lists that may repeat a user. `None` when the change is no single removal, or changes no
+    /// folded set (an assumable role's edge).
+    fn cut_of(&self, change: &Change) -> Option<(Cut, Reached<'_>)> {
+        let mut cut = Cut::default();
+        let users: Vec<&[UserIx]> = match *change {
+            Change::RemoveMember { group, user } => {
+                cut.dropped = Some(self.group_set(self.group_ix(group)));
+                return Some((cut, (Some(self.user_ix(user)), Vec::new())));
+            }
+            Change::DetachPolicy {
+                policy,
+                from: Holder::User(user),
+            } => {
+                cut.dropped = Some(self.policy_ix(policy).index());
+                return Some((cut, (Some(self.user_ix(user)), Vec::new())));
+            }
+            Change::DetachRole {
+                role,
+                from: Principal::User(user),
+            } => {
+                let role = self.role_ix(role);
+                if !self.roles[role].assignable {
+                    return None;
+                }
+                cut.dropped = Some(self.role_set(role));
+                return Some((cut, (Some(self.user_ix(user)), Vec::new())));
+            }
+            Change::DetachPolicy {
+                policy,
+                from: Holder::Group(group),
+            } => {
+                let (group, policy) = (self.group_ix(group), self.policy_ix(policy));
+                cut.replace(
+                    self.group_set(group),
+                    self.refold_group(group, Some(policy), None, &[]),
+                );
+                vec![self.reverse.group_members[group].as_slice()]
+            }
+            Change::DetachRole {
+                role,
+                from: Principal::Group(group),
+            } => {
+                let (group, role) = (self.group_ix(group), self.role_ix(role));
+                if !self.roles[role].assignable {
+                    return None;
+                }
+                cut.replace(
+                    self.group_set(group),
+                    self.refold_group(group, None, Some(role), &[]),
+                );
+                vec![self.reverse.group_members[group].as_slice()]
+            }
+            Change::DetachPolicy {
+                policy,
+                from: Holder::Role(role),
+            } => {
+                let (role, policy) = (self.role_ix(role), self.policy_ix(policy));
+                if !self.roles[role].assignable {
+                    return None;
+                }
+                let mut bits = vec![0u64; 2 * self.set_words()];
+                for &p in self.roles[role].policies.iter().filter(|&&p| p != policy) {
+                    or_set(&mut bits, self.folded_set(p.index()));
+                }
+                cut.replace(self.role_set(role), bits);
+                let groups = &self.reverse.role_groups[role];
+                for &group in groups {
+                    let bits = self.refold_group(group, None, None, &cut.replaced);
+                    cut.replace(self.group_set(group), bits);
+                }
+                let mut users = vec![self.reverse.role_users[role].as_slice()];
+                users.extend(
+                    groups
+                        .iter()
+                        .map(|&g| self.reverse.group_members[g].as_slice()),
+                );
+                users
+            }
+            _ => return None,
+        };
+        Some((cut, (None, users)))
+    }
+
+    /// A group's folded set (Allow then Deny words) without one of its policies or roles, with
+    /// the roles' sets `replaced` holds in place of theirs.
+    fn refold_group(
+        &self,
+        group: GroupIx,
+        without_policy: Option<PolicyIx>,
+        without_role: Option<RoleIx>,
+        replaced: &[(usize, Vec<u64>)],
+    ) -> Vec<u64> {
+        let node = &self.groups[group];
+        let mut bits = vec![0u64; 2 * self.set_words()];
+        for &p in node.policies.iter().filter(|&&p| Some(p) != without_policy) {
+            or_set(&mut bits, self.folded_set(p.index()));
+        }
+        for &r in node.roles.iter().filter(|&&r| Some(r) != without_role) {
+            if !self.roles[r].assignable {
+                continue;
+            }
+            let set = self.role_set(r);
+            match replaced.iter().find(|(s, _)| *s == set) {
+                Some((_, own)) => {
+                    let (allow, deny) = own.split_at(self.set_words());
+                    or_set(&mut bits, (allow, deny));
+                }
+                None => or_set(&mut bits, self.folded_set(set)),
+            }
+        }
+        bits
+    }
+
+    /// Whether a user's decisions on `*` differ before and after `cut`. `rows` is scratch of
+    /// four set halves.
+    fn cut_changes(&self, user: UserIx, cut: &Cut, rows: &mut [u64]) -> bool {
+        if self.root == Some(user) {
+            return false;
+        }
+        let words = self.set_words();
+        rows.fill(0);
+        let (before, after) = rows.split_at_mut(2 * words);
+        // Nothing for a suspended user, who has no standing access before or after.
+        self.each_folded(user, |set| {
+            let bits = self.folded_set(set);
+            or_set(before, bits);
+            if cut.dropped == Some(set) {
+                return;
+            }
+            match cut.replaced.iter().find(|(s, _)| *s == set) {
+                Some((_, own)) => or_set(after, own.split_at(words)),
+                None => or_set(after, bits),
+            }
+        });
+        let (allow, deny) = before.split_at(words);
+        let (allow_after, deny_after) = after.split_at(words);
+        (0..words).any(|w| allow[w] & !deny[w] != allow_after[w] & !deny_after[w])
+    }
+}
+
+/// The users a removal reaches: one user, or lists of users (a user may be in several).
+type Reached<'o> = (Option<UserIx>, Vec<&'o [UserIx]>);
+
+/// What removing one edge does to the folded sets.
+#[derive(Debug, Default)]
+struct Cut {
+    /// The set a user reached through the edge and no longer reaches (their group, direct
+    /// policy or role).
+    dropped: Option<usize>,
+    /// Sets whose content changes (a group's or role's, refolded without the edge): the set
+    /// and its new Allow then Deny words.
+    replaced: Vec<(usize, Vec<u64>)>,
+}
+
+impl Cut {
+    fn replace(&mut self, set: usize, bits: Vec<u64>) {
+        self.replaced.push((set, bits));
+    }
+}
+
+/// ORs a folded set's `(allow, deny)` halves into Allow then Deny words.
+fn or_set(into: &mut [u64], (allow, deny): (&[u64], &[u64])) {
+    let (into_allow, into_deny) = into.split_at_mut(allow.len());
+    for (a, b) in into_allow.iter_mut().zip(allow) {
+        *a |= b;
+    }
+    for (a, b) in into_deny.iter_mut().zip(deny) {
+        *a |= b;
+    }
+}
+
+#[cfg(all(test, feature = "proptest"))]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{BuildImpact, EachOptions};
+    use crate::testing::{catalogue, organization, OrgKnobs};
+    use crate::{CompileOptions, Detail, Org, Precedence};
+
+    fn config() -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(300);
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// The folded-set fast path never says that a removal changes something the full
+        /// first-change judgement says it does not (and, when the judgement says it changes
+        /// something on `*`, it mostly finds it: checked over the run below).
+        #[test]
+        fn the_fast_path_is_sound(snapshot in organization(&OrgKnobs::default())) {
+            let org = Org::compile(&snapshot, &catalogue()).unwrap();
+            for change in org.every_edge() {
+                let slow = org.takes_or_gives(&change).unwrap();
+                if org.surely_changes(&change) {
+                    prop_assert!(slow, "{:?}", org.summarize(&change));
+                }
+            }
+        }
+
+        /// `simulate_each` answers each change as `simulate` does alone, and the same on
+        /// several threads; under both precedences.
+        #[test]
+        fn each_is_each_simulated_alone(
+            snapshot in organization(&OrgKnobs::default()),
+            nearest in any::<bool>(),
+        ) {
+            let precedence = if nearest { Precedence::NearestWins } else { Precedence::DenyWins };
+            let org = Org::compile_with(&snapshot, &catalogue(), &CompileOptions { precedence })
+                .unwrap();
+            let changes = org.every_edge();
+            let options = EachOptions {
+                threads: 1,
+                build: BuildImpact::Always,
+                detail: Detail::Full,
+            };
+            let one = org.simulate_each(&changes, &options, &|_, _| {}).unwrap();
+            let three = org
+                .simulate_each(&changes, &EachOptions { threads: 3, ..options }, &|_, _| {})
+                .unwrap();
+            prop_assert_eq!(&one, &three);
+            // Without impacts, the bit comes from the first-change judgement: the same.
+            let bits = org
+                .simulate_each(&changes, &EachOptions { build: BuildImpact::Never, ..options }, &|_, _| {})
+                .unwrap();
+            for (bit, single) in bits.iter().zip(&one) {
+                prop_assert_eq!(bit.changes_access, single.changes_access);
+                prop_assert!(bit.impact.is_none());
+            }
+            for (change, single) in changes.iter().zip(&one) {
+                let impact = org.simulate(std::slice::from_ref(change)).unwrap();
+                let changes_access = impact.users.iter().any(|u| {
+                    u.counts.lost > 0 || u.counts.gained > 0 || !u.assumable_lost.is_empty()
+                });
+                prop_assert_eq!(single.changes_access, changes_access);
+                prop_assert_eq!(single.impact.as_ref(), Some(&impact));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// `rank_with` is `rank` with the removals the filter does not admit left out, on
+        /// any number of threads.
+        #[test]
+        fn rank_with_filters_rank(
+            snapshot in organization(&OrgKnobs::default()),
+            keep in any::<bool>(),
+            drop in any::<bool>(),
+        ) {
+            use crate::policy::ActionPattern;
+            use crate::RankFilter;
+            let org = Org::compile(&snapshot, &catalogue()).unwrap();
+            let pattern = |p: &str| vec![ActionPattern::parse(p).unwrap()];
+            let filter = RankFilter {
+                keep: if keep { pattern("compute.*") } else { Vec::new() },
+                drop: if drop { pattern("*") } else { Vec::new() },
+            };
+            for user in org.users() {
+                let mut expected = org.rank(user);
+                expected.removals.retain(|r| filter.admits(&org, r));
+                prop_assert_eq!(&org.rank_with(user, &filter, 1), &expected);
+                prop_assert_eq!(&org.rank_with(user, &filter, 3), &expected);
+            }
+        }
+    }
+
+    /// On a generated organization of the broad shape, the fast path settles most removals
+    /// that change something, and agrees with the full judgement on every edge.
+    #[test]
+    fn the_fast_path_settles_most_removals() {
+        use crate::generate::{snapshot, Params};
+        let mut params = Params::broad(300, 7);
+        params.actions = 300;
+        let org = Org::compile(&snapshot(&params), &catalogue()).unwrap();
+        let (mut changing, mut settled) = (0, 0);
+        for change in org.every_edge() {
+            let fast = org.surely_changes(&change);
+            let slow = org.takes_or_gives(&change).unwrap();
+            assert!(!fast || slow, "{:?}", org.summarize(&change));
+            changing += usize::from(slow);
+            settled += usize::from(fast);
+        }
+        assert!(changing > 100, "{changing} removals change something");
+        assert!(
+            settled * 10 >= changing * 9,
+            "{settled} of {changing} settled"
+        );
+    }
+}
