@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use iamsim_core::gate::{self, Gate, GateOutcome, HitKind, Side};
 use iamsim_core::model::PolicyDocument;
 use iamsim_core::policy::ActionPattern;
-use iamsim_core::report::{Entry, ImpactOverview};
+use iamsim_core::report::ImpactOverview;
 use iamsim_core::{
     trust::TrustContext, Catalogue, ChangeSpec, CompileOptions, Detail, Org, Precedence,
     SimulateOptions, Snapshot,

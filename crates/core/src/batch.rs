@@ -479,7 +479,7 @@ mod tests {
             nearest in any::<bool>(),
         ) {
             let precedence = if nearest { Precedence::NearestWins } else { Precedence::DenyWins };
-            let org = Org::compile_with(&snapshot, &catalogue(), &CompileOptions { precedence })
+            let org = Org::compile_with(&snapshot, &catalogue(), &CompileOptions { precedence, ..Default::default() })
                 .unwrap();
             let changes = org.every_edge();
             let options = EachOptions {
