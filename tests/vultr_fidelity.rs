@@ -10,28 +10,8 @@ use iamsim_vultr::fake::{FakeOptions, Fault, FaultAction, PolicyUsers};
 use iamsim_vultr::{CrawlOptions, EventKind};
 
 use crate::vultr_support::{
-    as_crawled, demo, fetch, fetch_with, options, organization, small, start_with, vultr,
+    as_crawled, demo, fetch, fetch_with, holders, options, organization, small, start_with, vultr,
 };
-
-/// A fake whose `/policies/{id}/users` also lists users who hold the policy through a group
-/// or a role, with these `assignment_type` values.
-fn holders(
-    snapshot: Snapshot,
-    how: PolicyUsers,
-    faults: Vec<Fault>,
-) -> iamsim_vultr::fake::FakeServer {
-    start_with(
-        snapshot,
-        FakeOptions {
-            faults,
-            policy_users: PolicyUsers {
-                holders: true,
-                ..how
-            },
-            ..FakeOptions::default()
-        },
-    )
-}
 
 /// The question iamsim exists to answer: Ana leaves Ops, which alone gives her
 /// `compute.instance.Create`. With `/policies/p-compute/users` listing her through the group,

@@ -5,23 +5,9 @@
 //! library, are in `crates/vultr/tests/it/page.rs`.
 
 use iamsim_vultr::fake::{Fault, FaultAction};
-use iamsim_vultr::{Crawl, CrawlOptions, Error, EventKind};
+use iamsim_vultr::{CrawlOptions, EventKind};
 
-use crate::vultr_support::{demo, error_text, fetch_with, options, requests_to, start, vultr};
-
-/// A crawl of the demo (6 users) at `per_page`, with `faults` on `/users`.
-fn users_paged(per_page: u32, faults: Vec<FaultAction>) -> (Result<Crawl, Error>, usize) {
-    let server = start(
-        demo(),
-        faults.into_iter().map(|a| Fault::on("/users", a)).collect(),
-    );
-    let crawl_options = CrawlOptions {
-        per_page,
-        ..CrawlOptions::default()
-    };
-    let (result, _, _) = fetch_with(options(&server), &crawl_options);
-    (result, requests_to(&server, "/users"))
-}
+use crate::vultr_support::{demo, error_text, fetch_with, options, start, users_paged, vultr};
 
 /// R-PAGE-07: `meta.total` unlike the number of distinct items is an event; under strict, an
 /// error exit with no file.

@@ -2,33 +2,13 @@
 //! the fake used to agree with. Every test runs over real HTTP on loopback against the fake,
 //! extended to serve each case.
 
-use iamsim_core::Snapshot;
 use iamsim_vultr::fake::{FakeOptions, Fault, FaultAction, PolicyUsers};
 use iamsim_vultr::{CrawlOptions, EventKind};
 
 use crate::support::{
-    as_crawled, demo, error_text, fetch, fetch_with, options, organization, small, start_with,
+    as_crawled, demo, error_text, fetch, fetch_with, holders, options, organization, small,
+    start_with,
 };
-
-/// A fake whose `/policies/{id}/users` also lists users who hold the policy through a group
-/// or a role, with these `assignment_type` values.
-fn holders(
-    snapshot: Snapshot,
-    how: PolicyUsers,
-    faults: Vec<Fault>,
-) -> iamsim_vultr::fake::FakeServer {
-    start_with(
-        snapshot,
-        FakeOptions {
-            faults,
-            policy_users: PolicyUsers {
-                holders: true,
-                ..how
-            },
-            ..FakeOptions::default()
-        },
-    )
-}
 
 /// Rows through a group or a role are holdings the engine derives, not direct attachments:
 /// the crawl of an organization with roles, group roles and group policies gives back exactly

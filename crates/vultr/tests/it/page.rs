@@ -2,25 +2,12 @@
 //! fake's paging and its scripted misbehaviour.
 
 use iamsim_vultr::fake::{FakeOptions, Fault, FaultAction};
-use iamsim_vultr::{Crawl, CrawlOptions, Error, EventKind};
+use iamsim_vultr::{CrawlOptions, EventKind};
 
 use crate::support::{
-    as_crawled, demo, error_text, fetch_with, options, organization, requests_to, start, start_with,
+    as_crawled, demo, error_text, fetch_with, options, organization, requests_to, start,
+    start_with, users_paged,
 };
-
-/// A crawl of the demo (6 users) at `per_page`, with `faults` on `/users`.
-fn users_paged(per_page: u32, faults: Vec<FaultAction>) -> (Result<Crawl, Error>, usize) {
-    let server = start(
-        demo(),
-        faults.into_iter().map(|a| Fault::on("/users", a)).collect(),
-    );
-    let crawl_options = CrawlOptions {
-        per_page,
-        ..CrawlOptions::default()
-    };
-    let (result, _, _) = fetch_with(options(&server), &crawl_options);
-    (result, requests_to(&server, "/users"))
-}
 
 /// R-PAGE-01: a `next` of `""`, `null` or missing ends the listing (three cases).
 #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use iamsim_core::Snapshot;
-use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault};
+use iamsim_vultr::fake::{FakeOptions, FakeServer, Fault, FaultAction, PolicyUsers};
 use iamsim_vultr::{crawl, ApiKey, Client, ClientOptions, Crawl, CrawlOptions, Error, ManualClock};
 
 /// The API key of every test: it must never show anywhere.
@@ -125,4 +125,38 @@ pub fn error_text(result: Result<Crawl, Error>) -> String {
     assert!(!text.contains('\n'), "one line: {text}");
     assert!(!text.contains(SENTINEL), "the key leaked: {text}");
     text
+}
+
+/// A fake whose `/policies/{id}/users` also lists users who hold the policy through a group
+/// or a role, with these `assignment_type` values.
+pub fn holders(
+    snapshot: Snapshot,
+    how: PolicyUsers,
+    faults: Vec<Fault>,
+) -> iamsim_vultr::fake::FakeServer {
+    start_with(
+        snapshot,
+        FakeOptions {
+            faults,
+            policy_users: PolicyUsers {
+                holders: true,
+                ..how
+            },
+            ..FakeOptions::default()
+        },
+    )
+}
+
+/// A crawl of the demo (6 users) at `per_page`, with `faults` on `/users`.
+pub fn users_paged(per_page: u32, faults: Vec<FaultAction>) -> (Result<Crawl, Error>, usize) {
+    let server = start(
+        demo(),
+        faults.into_iter().map(|a| Fault::on("/users", a)).collect(),
+    );
+    let crawl_options = CrawlOptions {
+        per_page,
+        ..CrawlOptions::default()
+    };
+    let (result, _, _) = fetch_with(options(&server), &crawl_options);
+    (result, requests_to(&server, "/users"))
 }
