@@ -11,8 +11,7 @@ use iamsim_core::graph::{self, AccessGraph};
 
 use iamsim_core::report::{
     ActiveSession, Assumable, Decision, Diff, Effective, EntityRef, Entry, Explanation,
-    GroupedEntry, Impact, Path, Rank, Redundancy, ScopeRef, Step, StepKind, UserImpact,
-    UserSummary, WhoCan,
+    GroupedEntry, Impact, Path, Rank, Redundancy, ScopeRef, Step, UserImpact, UserSummary, WhoCan,
 };
 
 const WIDTH: usize = 80;
@@ -461,27 +460,13 @@ fn entity(e: &EntityRef) -> String {
 
 /// A path without its first step (the user, who is obvious from context).
 pub(crate) fn path_text(path: &Path) -> String {
-    steps_text(path.get(1..).unwrap_or_default())
+    clean(&iamsim_core::report::path_text(path).to_string())
 }
 
-/// The steps of a path after the user: `group DevOps > policy compute-admin #0`.
+/// The steps of a path after the user: `group DevOps > policy compute-admin #0`
+/// ([`StepsText`](iamsim_core::report::StepsText), made safe for a terminal).
 pub(crate) fn steps_text(steps: &[Step]) -> String {
-    let mut parts = Vec::new();
-    for step in steps {
-        let name = clean(step.name.as_deref().unwrap_or_default());
-        parts.push(match step.kind {
-            StepKind::User => format!("user {name}"),
-            StepKind::Organization => format!("root of organization {name}"),
-            StepKind::Group => format!("group {name}"),
-            StepKind::Role => format!("role {name}"),
-            StepKind::Policy => format!("policy {name}"),
-            StepKind::Statement => format!("#{}", step.index.unwrap_or_default()),
-        });
-    }
-    if parts.is_empty() {
-        return "a trust naming the user".to_string();
-    }
-    parts.join(" > ").replace(" > #", " #")
+    clean(&iamsim_core::report::StepsText(steps).to_string())
 }
 
 /// Words wrapped to `WIDTH`, each line starting with `indent`.

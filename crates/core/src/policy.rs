@@ -395,6 +395,33 @@ impl ParsedStatement {
     }
 }
 
+impl std::str::FromStr for Effect {
+    type Err = PatternError;
+
+    /// [`Effect::parse`].
+    fn from_str(text: &str) -> Result<Effect, PatternError> {
+        Effect::parse(text)
+    }
+}
+
+impl std::str::FromStr for ActionPattern {
+    type Err = PatternError;
+
+    /// [`ActionPattern::parse`]: `compute.instance.Create`, `compute.*`, `*`.
+    fn from_str(text: &str) -> Result<ActionPattern, PatternError> {
+        ActionPattern::parse(text)
+    }
+}
+
+impl std::str::FromStr for ResourcePattern {
+    type Err = PatternError;
+
+    /// [`ResourcePattern::parse`]: `*`, `type:*` or an id.
+    fn from_str(text: &str) -> Result<ResourcePattern, PatternError> {
+        ResourcePattern::parse(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! versioned by [`SCHEMA_VERSION`]; `docs/output-format.md` documents it.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,62 @@ pub struct Step {
 /// A chain of steps from a user to the statement that decides: user → (group) → (role) → policy →
 /// statement.
 pub type Path = Vec<Step>;
+
+/// One step as the table names it: `group DevOps`, `policy compute-admin`, `#0`.
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.name.as_deref().unwrap_or_default();
+        match self.kind {
+            StepKind::User => write!(f, "user {name}"),
+            StepKind::Organization => write!(f, "root of organization {name}"),
+            StepKind::Group => write!(f, "group {name}"),
+            StepKind::Role => write!(f, "role {name}"),
+            StepKind::Policy => write!(f, "policy {name}"),
+            StepKind::Statement => write!(f, "#{}", self.index.unwrap_or_default()),
+        }
+    }
+}
+
+/// Steps as the table prints them, `group DevOps > policy compute-admin #0` (a statement
+/// follows its policy after a space); no step at all reads `a trust naming the user`.
+#[derive(Debug, Clone, Copy)]
+pub struct StepsText<'a>(pub &'a [Step]);
+
+impl fmt::Display for StepsText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("a trust naming the user");
+        }
+        for (i, step) in self.0.iter().enumerate() {
+            match (i, step.kind) {
+                (0, _) => {}
+                (_, StepKind::Statement) => f.write_str(" ")?,
+                _ => f.write_str(" > ")?,
+            }
+            write!(f, "{step}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A path as the table prints it, from the step after the user:
+/// `group DevOps > policy compute-admin #0`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use iamsim_core::report::{path_text, Step, StepKind};
+/// let step = |kind, name: &str| Step { kind, id: Some(Arc::from(name)), name: Some(Arc::from(name)), index: None };
+/// let path = vec![
+///     step(StepKind::User, "ana@example.com"),
+///     step(StepKind::Group, "DevOps"),
+///     step(StepKind::Policy, "compute-admin"),
+///     Step { kind: StepKind::Statement, id: None, name: None, index: Some(0) },
+/// ];
+/// assert_eq!(path_text(&path).to_string(), "group DevOps > policy compute-admin #0");
+/// ```
+pub fn path_text(path: &[Step]) -> StepsText<'_> {
+    StepsText(path.get(1..).unwrap_or_default())
+}
 
 /// One (action, resource) with every path behind its decision.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
