@@ -136,3 +136,84 @@ fn a_bad_instant_or_address_is_one_line_naming_the_flag() {
         .expect_code(2)
         .expect_error(&["--from", "10.0.0"]);
 }
+
+/// The demo with deploy-admin also trusted to an OIDC issuer and to another organization
+/// (the latter from 09 to 17 UTC).
+fn with_outsiders() -> Value {
+    let mut snapshot = demo_snapshot();
+    let trusts = snapshot["role_trusts"].as_array_mut().unwrap();
+    trusts.push(json!({"id": "t-ci-oidc", "role_id": "r-deploy-admin",
+        "trust_type": "FederatedAssumption", "oidc_issuer_id": "oidc-github"}));
+    trusts.push(json!({"id": "t-partner", "role_id": "r-deploy-admin",
+        "trust_type": "TemporaryAssumption", "trusted_organization_id": "org-partner",
+        "conditions": {"time_of_day": {"start": 9, "end": 17}}}));
+    snapshot
+}
+
+#[test]
+fn who_can_names_principals_outside_the_organization() {
+    let file = temp_json("trust-outsiders.json", &with_outsiders());
+    let ask = |action: &str, ctx: &[&str]| {
+        let args = ["who-can", "--action", action, "--snapshot", &file];
+        json_of(&[&args[..], ctx].concat())
+    };
+    let outside = |report: &Value| -> Vec<String> {
+        report["outside"].as_array().map_or(Vec::new(), |list| {
+            list.iter()
+                .map(|o| {
+                    format!(
+                        "{} {} {}",
+                        o["principal_kind"], o["principal_id"], o["role"]["id"]
+                    )
+                })
+                .collect()
+        })
+    };
+    let k8s = ask("kubernetes.cluster.Create", &[]);
+    assert_eq!(
+        outside(&k8s),
+        [
+            "\"oidc_issuer\" \"oidc-github\" \"r-deploy-admin\"",
+            "\"organization\" \"org-partner\" \"r-deploy-admin\""
+        ]
+    );
+    // Outside the partner's hours, only the issuer; an action the role does not allow: nobody.
+    assert_eq!(
+        outside(&ask(
+            "kubernetes.cluster.Create",
+            &["--at", "2026-03-02T20:00:00Z"]
+        ))
+        .len(),
+        1
+    );
+    assert!(ask("billing.invoice.Read", &[]).get("outside").is_none());
+    let table = iamsim(&[
+        "who-can",
+        "--action",
+        "kubernetes.cluster.Create",
+        "--snapshot",
+        &file,
+    ]);
+    let words = table
+        .stdout
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("OIDC issuer oidc-github may assume role deploy-admin (r-deploy-admin) through trust t-ci-oidc FederatedAssumption"),
+        "{}",
+        table.stdout
+    );
+    // The trusts are kept through a load: a user's own answers do not change.
+    let ana = iamsim(&[
+        "effective",
+        "--user",
+        "u-ana",
+        "--snapshot",
+        &file,
+        "--format",
+        "json",
+    ])
+    .json();
+    assert_eq!(ana["assumable"].as_array().unwrap().len(), 1);
+}

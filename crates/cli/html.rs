@@ -615,6 +615,15 @@ pub fn who_can(report: &WhoCan) -> String {
             }
         }
     }
+    if !report.outside.is_empty() {
+        page.h2(&format!(
+            "Assumable from outside ({}): principals outside the organization's users",
+            report.outside.len()
+        ));
+        for item in &report.outside {
+            page.note(&render::outside_line(item));
+        }
+    }
     page.finish(&title)
 }
 

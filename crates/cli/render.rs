@@ -11,7 +11,8 @@ use iamsim_core::graph::{self, AccessGraph};
 
 use iamsim_core::report::{
     ActiveSession, Assumable, Decision, Diff, Effective, EntityRef, Entry, Explanation,
-    GroupedEntry, Impact, Path, Rank, Redundancy, ScopeRef, Step, UserImpact, UserSummary, WhoCan,
+    GroupedEntry, Impact, OutsideAssumable, Path, Rank, Redundancy, ScopeRef, Step, UserImpact,
+    UserSummary, WhoCan,
 };
 
 const WIDTH: usize = 80;
@@ -617,6 +618,18 @@ pub fn explain(report: &Explanation, mode: Mode) -> String {
     doc.finish()
 }
 
+/// One role a principal outside the organization may assume, in words.
+pub(crate) fn outside_line(item: &OutsideAssumable) -> String {
+    let kind = match item.principal_kind.as_str() {
+        "oidc_issuer" => "OIDC issuer",
+        other => other,
+    };
+    format!(
+        "{kind} {} may assume role {} ({}) through trust {} {}",
+        item.principal_id, item.role.name, item.role.id, item.trust.id, item.trust.trust_type
+    )
+}
+
 /// What a what-if says of a session that outlives the trust it removes.
 pub(crate) fn session_continues(session: &ActiveSession) -> String {
     let name = session
@@ -1021,6 +1034,18 @@ pub fn who_can(report: &WhoCan, mode: Mode) -> String {
             for note in user.notes() {
                 doc.note(2, &note);
             }
+        }
+    }
+    if !report.outside.is_empty() {
+        doc.section(
+            0,
+            "35",
+            "ASSUMABLE FROM OUTSIDE",
+            report.outside.len(),
+            ": a trust lets a principal outside the organization's users assume a role that allows it",
+        );
+        for item in &report.outside {
+            doc.line(1, &outside_line(item));
         }
     }
     doc.mermaid(

@@ -430,6 +430,8 @@ fn trusts(rng: &mut Rng, params: &Params, roles: &[Role]) -> Vec<RoleTrust> {
                 trusted_user_id: (!by_group && params.users > 0)
                     .then(|| format!("u-{}", rng.below(params.users))),
                 trusted_group_id: by_group.then(|| format!("g-{}", rng.below(params.groups))),
+                oidc_issuer_id: None,
+                trusted_organization_id: None,
                 conditions: Some(json!({"time_of_day": {"start": 9, "end": 17}})),
                 valid_until: None,
             }

@@ -281,6 +281,13 @@ pub struct RoleTrust {
     /// The trusted group, if the trust names one.
     #[serde(default)]
     pub trusted_group_id: Option<String>,
+    /// An OIDC issuer whose identities may assume the role: a principal outside the
+    /// organization's users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_issuer_id: Option<String>,
+    /// Another organization whose users may assume the role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_organization_id: Option<String>,
     /// Time-of-day and IP conditions, kept as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<serde_json::Value>,

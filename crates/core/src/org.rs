@@ -152,11 +152,35 @@ pub(crate) struct TrustNode {
     pub(crate) trust_type: String,
     pub(crate) user: Option<UserIx>,
     pub(crate) group: Option<GroupIx>,
+    /// A principal outside the organization's users (an OIDC issuer, another organization).
+    pub(crate) outside: Option<Outsider>,
     pub(crate) conditions: Option<serde_json::Value>,
     pub(crate) valid_until: Option<String>,
     /// The condition that fails in [`CompileOptions::trust_context`], if one does: the trust
     /// is then not assumable.
     pub(crate) refused: Option<String>,
+}
+
+/// A trusted principal that is not one of the organization's users or groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outsider {
+    /// `oidc_issuer` or `organization`, as reports name it.
+    pub(crate) kind: &'static str,
+    pub(crate) id: String,
+}
+
+impl Outsider {
+    fn of(trust: &RoleTrust) -> Option<Outsider> {
+        let (kind, id) = match (&trust.oidc_issuer_id, &trust.trusted_organization_id) {
+            (Some(id), _) => ("oidc_issuer", id),
+            (None, Some(id)) => ("organization", id),
+            (None, None) => return None,
+        };
+        Some(Outsider {
+            kind,
+            id: id.clone(),
+        })
+    }
 }
 
 /// An assumed-role session: it lasts until it expires, whatever happens to the trust.
@@ -849,6 +873,7 @@ impl Resolver<'_> {
                 trust_type: trust.trust_type.clone(),
                 user,
                 group,
+                outside: Outsider::of(trust),
                 conditions: trust.conditions.clone(),
                 valid_until: trust.valid_until.clone(),
                 refused: context.refuses(trust.conditions.as_ref(), trust.valid_until.as_deref()),

@@ -10,14 +10,14 @@ use crate::eval::{Grants, Overlay};
 use crate::idx::{Arena, Idx, IdxRange, IdxVec};
 use crate::model::ROOT_EQUIVALENT_ACL;
 use crate::org::{
-    GroupIx, GroupKey, GroupNode, Org, PolicyIx, PolicyNode, RoleNode, StatementNode, TrustIx,
-    UserIx, UserKey,
+    GroupIx, GroupKey, GroupNode, Org, PolicyIx, PolicyNode, RoleIx, RoleNode, StatementNode,
+    TrustIx, UserIx, UserKey,
 };
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
-    Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, Impact, ProvenanceChange, Rank,
-    RankedRemoval, Redundancy, RedundantEdge, ScopeRef, ShadowedStatement, UserDiff, UserPaths,
-    UserRef, UserSummary, WhoCan, SCHEMA_VERSION,
+    Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, Impact, OutsideAssumable,
+    ProvenanceChange, Rank, RankedRemoval, Redundancy, RedundantEdge, ScopeRef, ShadowedStatement,
+    TrustSummary, UserDiff, UserPaths, UserRef, UserSummary, WhoCan, SCHEMA_VERSION,
 };
 use crate::simulate::{Change, Detail, Holder, Principal};
 
@@ -94,6 +94,50 @@ impl Org {
             .is_ok_and(|e| pattern_reaches(pattern, &e, self.universe.iter()))
     }
 
+    /// The trusts naming a principal outside the organization's users (an OIDC issuer, another
+    /// organization) whose role has an Allow covering `element` on `key` and no Deny of its own
+    /// covering it, and that the trust context does not refuse; in trust order.
+    fn outsiders_allowed(&self, element: usize, key: &ResourcePattern) -> Vec<OutsideAssumable> {
+        let covering = |role: RoleIx, effect: Effect| {
+            self.roles[role].policies.iter().any(|&p| {
+                self.policies[p].statements.clone().any(|s| {
+                    let statement = &self.statements[s];
+                    statement.effect == effect
+                        && statement.actions.contains(element)
+                        && statement.covers_resource(key)
+                })
+            })
+        };
+        let mut out = Vec::new();
+        for (_, trust) in self.trusts.iter() {
+            let Some(outsider) = &trust.outside else {
+                continue;
+            };
+            if trust.refused.is_some()
+                || !covering(trust.role, Effect::Allow)
+                || covering(trust.role, Effect::Deny)
+            {
+                continue;
+            }
+            out.push(OutsideAssumable {
+                principal_kind: outsider.kind.to_string(),
+                principal_id: outsider.id.clone(),
+                role: EntityRef {
+                    id: self.roles.id(trust.role).to_string(),
+                    name: self.roles[trust.role].name.clone(),
+                },
+                trust: TrustSummary {
+                    id: trust.id.clone(),
+                    trust_type: trust.trust_type.clone(),
+                    conditions: trust.conditions.clone(),
+                    valid_until: trust.valid_until.clone(),
+                    refused: None,
+                },
+            });
+        }
+        out
+    }
+
     /// Every user allowed to do `action` on `resource`, with all paths, and every user for whom
     /// an explicit Deny blocks an Allow. `action` is read as by [`Org::explain`]. Under
     /// nearest-wins, the paths are those that count, and a denied user's `overridden` holds
@@ -119,6 +163,7 @@ impl Org {
             denied: Vec::new(),
             root_equivalent: Vec::new(),
             may_be_allowed: Vec::new(),
+            outside: Vec::new(),
         };
         let none = Overlay::none();
         for user in self.users.indices() {
@@ -179,6 +224,9 @@ impl Org {
             .collect();
         report.root_equivalent = root_equivalent;
         report.root_equivalent.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some((element, _)) = located {
+            report.outside = self.outsiders_allowed(element_at(element), &key);
+        }
         if !self.conditionals.is_empty() {
             self.mark_conditional(&mut report, &asked, &key);
         }

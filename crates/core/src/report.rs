@@ -333,6 +333,20 @@ pub struct Effective {
     pub sessions: Vec<ActiveSession>,
 }
 
+/// A role that a principal outside the organization's users may assume through a trust.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct OutsideAssumable {
+    /// `oidc_issuer` or `organization`.
+    pub principal_kind: String,
+    /// The issuer's or the organization's id.
+    pub principal_id: String,
+    /// The role.
+    pub role: EntityRef,
+    /// The trust.
+    pub trust: TrustSummary,
+}
+
 /// An assumed-role session: it lasts until it expires, whatever later happens to the trust
 /// that let the user assume the role. The session's token is never read into a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1044,6 +1058,11 @@ pub struct WhoCan {
     /// when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub may_be_allowed: Vec<UserSummary>,
+    /// Roles a principal outside the organization's users (an OIDC issuer, another
+    /// organization) may assume through a trust, whose own policies allow the action on the
+    /// resource. Left out of JSON when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outside: Vec<OutsideAssumable>,
 }
 
 /// An attachment or membership whose removal loses nothing for anyone.

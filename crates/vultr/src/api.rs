@@ -209,6 +209,12 @@ pub struct RoleTrust {
     pub trusted_user_id: Option<String>,
     #[serde(default, deserialize_with = "optional_id")]
     pub trusted_group_id: Option<String>,
+    /// Named by Vultr's docs for trusts to OIDC issuers; not in the SDK's struct.
+    #[serde(default, deserialize_with = "optional_id")]
+    pub oidc_issuer_id: Option<String>,
+    /// Trusts to another organization: the field name is iamsim's assumption (docs/vultr.md).
+    #[serde(default, deserialize_with = "optional_id")]
+    pub trusted_organization_id: Option<String>,
     #[serde(default)]
     pub conditions: Option<Value>,
     #[serde(default, deserialize_with = "optional_id")]
@@ -226,6 +232,7 @@ impl RoleTrust {
         "trusted_group_id",
         "group_display",
         "oidc_issuer_id",
+        "trusted_organization_id",
         "conditions",
         "valid_until",
         "date_created",

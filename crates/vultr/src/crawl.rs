@@ -1463,6 +1463,8 @@ fn read_role_trusts(c: &mut Crawler, roles: &RolesRead) -> Result<Vec<RoleTrust>
             trust_type: t.trust_type,
             trusted_user_id: t.trusted_user_id,
             trusted_group_id: t.trusted_group_id,
+            oidc_issuer_id: t.oidc_issuer_id,
+            trusted_organization_id: t.trusted_organization_id,
             conditions: t.conditions.filter(|v| !v.is_null()),
             valid_until: t.valid_until,
         });

@@ -482,6 +482,8 @@ fn trust((i, (role, user, group)): (usize, TrustDraw)) -> RoleTrust {
         trust_type: "TemporaryAssumption".to_string(),
         trusted_user_id: user.map(|u| format!("u{u}")),
         trusted_group_id: group.map(|g| format!("g{g}")),
+        oidc_issuer_id: None,
+        trusted_organization_id: None,
         conditions: None,
         valid_until: None,
     }

@@ -461,6 +461,13 @@ impl State {
         if with_role_id {
             v["role_id"] = json!(t.role_id);
         }
+        // Trusts to principals outside the organization's users, as Vultr's docs name them.
+        if let Some(issuer) = &t.oidc_issuer_id {
+            v["oidc_issuer_id"] = json!(issuer);
+        }
+        if let Some(org) = &t.trusted_organization_id {
+            v["trusted_organization_id"] = json!(org);
+        }
         v
     }
 

@@ -290,3 +290,41 @@ fn an_unknown_role_type_is_a_note_naming_it() {
         "{text}"
     );
 }
+
+/// Item 7: trusts to an OIDC issuer or to another organization are kept, not dropped for
+/// naming no user or group.
+#[test]
+fn trusts_to_outside_principals_are_kept() {
+    let mut original = crate::support::demo();
+    let mut oidc = original.role_trusts[0].clone();
+    oidc.id = "t-ci-oidc".into();
+    oidc.trusted_group_id = None;
+    oidc.oidc_issuer_id = Some("oidc-github".into());
+    let mut partner = original.role_trusts[0].clone();
+    partner.id = "t-partner".into();
+    partner.trusted_group_id = None;
+    partner.trusted_organization_id = Some("org-partner".into());
+    original.role_trusts.extend([oidc, partner]);
+    let server = crate::support::start(original.clone(), vec![]);
+    let crawl = crate::support::fetch(&server).expect("the crawl succeeds");
+    let kept: Vec<(&str, Option<&str>, Option<&str>)> = crawl
+        .snapshot
+        .role_trusts
+        .iter()
+        .map(|t| {
+            (
+                t.id.as_str(),
+                t.oidc_issuer_id.as_deref(),
+                t.trusted_organization_id.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("t-ci-oidc", Some("oidc-github"), None),
+            ("t-deploy-devops", None, None),
+            ("t-partner", None, Some("org-partner")),
+        ]
+    );
+}
