@@ -16,7 +16,7 @@ use crate::org::{
     compile_statement, GroupIx, GroupKey, Org, PolicyIx, PolicyKey, Precedence, RoleIx, RoleKey,
     StatementIx, StatementNode, TrustIx, TrustKey, UserIx, UserKey,
 };
-use crate::overlay::Edge;
+use crate::overlay::{Carriers, Edge};
 use crate::policy::parse_document;
 use crate::policy::{Effect, ResourcePattern};
 use crate::report::{ChangeKind, ChangeSummary, Impact, UserRef};
@@ -524,6 +524,7 @@ impl Org {
             .flat_map(|s| self.statement(s, &overlay).patterns.clone())
             .collect();
         overlay.extra_elements.retain(|e| named_now.contains(e));
+        overlay.carriers = Some(std::sync::Arc::new(Carriers::of(self, &overlay)));
         let baseline = overlay.baseline();
         let mut reach = BTreeSet::new();
         for change in applied {
@@ -1125,6 +1126,25 @@ impl Org {
     }
 }
 
+/// What carries a route to the user: the group it goes through, else the user's own role, else
+/// the user's own policy; each has a pre-folded set.
+#[derive(Debug, Clone, Copy)]
+enum Carrier {
+    Group(GroupIx),
+    Role(RoleIx),
+    Policy(PolicyIx),
+}
+
+impl Carrier {
+    fn of(route: &Route) -> Carrier {
+        match (route.group, route.role) {
+            (Some(group), _) => Carrier::Group(group),
+            (None, Some(role)) => Carrier::Role(role),
+            (None, None) => Carrier::Policy(route.policy),
+        }
+    }
+}
+
 /// One resource key of a user's touched elements, decided word by word under deny-wins: the
 /// elements lost, gained, kept (allowed on both sides through other paths) and unchanged on
 /// that key.
@@ -1265,8 +1285,65 @@ impl Org {
         // document is replaced here): it is walked once, from the side before, for both.
         let mut common = [zero(), zero()];
         let mut scoped: Vec<(Option<usize>, &'o StatementNode, bool)> = Vec::new();
+        // Better still, a carrier (a policy or role of the user's own, or a group) whose routes
+        // all stay is read from its pre-folded set, not walked statement by statement.
+        let computed;
+        let carriers = match overlay.carriers.as_deref() {
+            Some(carriers) => carriers,
+            None => {
+                computed = Carriers::of(self, overlay);
+                &computed
+            }
+        };
+        let edge_changed =
+            |edge: Edge| overlay.removed.contains(&edge) || overlay.added.contains(&edge);
+        let untouched = |carrier: Carrier| match carrier {
+            Carrier::Group(group) => {
+                !carriers.groups[group.index()] && !edge_changed(Edge::Member { user, group })
+            }
+            Carrier::Role(role) => {
+                !carriers.roles[role.index()] && !edge_changed(Edge::UserRole { user, role })
+            }
+            Carrier::Policy(policy) => {
+                !carriers.policies[policy.index()]
+                    && !edge_changed(Edge::UserPolicy { user, policy })
+            }
+        };
+        let node = &self.users[user];
+        let own = node
+            .policies
+            .iter()
+            .map(|&p| (Carrier::Policy(p), p.index()))
+            .chain(
+                node.roles
+                    .iter()
+                    .filter(|&&r| self.roles[r].assignable)
+                    .map(|&r| (Carrier::Role(r), self.role_set(r))),
+            )
+            .chain(
+                node.groups
+                    .iter()
+                    .map(|&g| (Carrier::Group(g), self.group_set(g))),
+            );
+        for (carrier, set) in own {
+            if !untouched(carrier) {
+                continue;
+            }
+            let (set_allow, set_deny) = self.folded_set(set);
+            or(&mut common[0], set_allow);
+            or(&mut common[1], set_deny);
+            scoped.extend(
+                self.folded[set]
+                    .scoped
+                    .iter()
+                    .map(|&s| (None, &self.statements[s], false)),
+            );
+        }
         for (side, routes, ov) in [(0, before, baseline), (1, after, overlay)] {
             for route in routes {
+                if side == 0 && untouched(Carrier::of(route)) {
+                    continue;
+                }
                 let on_changed = self.route_changed(user, route, overlay);
                 if side == 1 && !on_changed {
                     continue;
