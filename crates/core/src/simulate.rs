@@ -1169,6 +1169,9 @@ impl Sides<'_> {
     }
 }
 
+/// Elements in a list few enough to take its paths from an index by element.
+const FEW: usize = 16;
+
 /// Which words of a bitset hold a bit, one bit per word (every bit set past 64 words): two sets
 /// with no word in common share no element.
 fn summary(set: &BitSet) -> u64 {
@@ -1220,35 +1223,97 @@ impl Org {
                 .collect::<Vec<_>>()
         };
         let (before, after) = (allows(before), allows(after));
+        // A list of a few elements (most keys other than `*`) takes its paths from an index of
+        // the side's Allow statements by element, built once for the elements of every such
+        // list; a longer one scans the statements.
+        let few_mask = |lists: &[for<'d> fn(&'d KeyDecision<'o>) -> &'d BitSet]| {
+            let mut mask: Option<BitSet> = None;
+            for decision in &sides.keys {
+                for list in lists {
+                    let elements = list(decision);
+                    let count = elements.count();
+                    if count > 0 && count <= FEW {
+                        mask.get_or_insert_with(|| BitSet::new(elements.words().len() * 64))
+                            .union_with(elements);
+                    }
+                }
+            }
+            mask
+        };
+        // (element, index into the side's Allow statements), sorted.
+        let index = |allows: &[(u32, &StatementNode, u64)], mask: Option<BitSet>| {
+            let mut pairs: Vec<(u32, u32)> = Vec::new();
+            if let Some(mask) = mask {
+                let words = summary(&mask);
+                for (i, &(_, node, node_words)) in allows.iter().enumerate() {
+                    if node_words & words == 0 {
+                        continue;
+                    }
+                    match &node.few {
+                        Some(few) => pairs.extend(
+                            few.iter()
+                                .filter(|&&e| mask.contains(e as usize))
+                                .map(|&e| (e, i as u32)),
+                        ),
+                        None => pairs.extend(
+                            node.actions
+                                .iter_and(&mask)
+                                .map(|e| (e as u32, i as u32)),
+                        ),
+                    }
+                }
+            }
+            pairs.sort_unstable();
+            pairs
+        };
+        let before_index = index(&before, few_mask(&[|d| &d.lost]));
+        let after_index = index(&after, few_mask(&[|d| &d.kept, |d| &d.gained]));
+        let mut found: Vec<u32> = Vec::new();
         for decision in &sides.keys {
             let lists = [
-                (Class::Lost, &decision.lost, &before),
-                (Class::Kept, &decision.kept, &after),
-                (Class::Gained, &decision.gained, &after),
+                (Class::Lost, &decision.lost, &before, &before_index),
+                (Class::Kept, &decision.kept, &after, &after_index),
+                (Class::Gained, &decision.gained, &after, &after_index),
             ];
-            for (class, elements, allows) in lists {
+            for (class, elements, allows, index) in lists {
                 let count = elements.count();
                 if count == 0 {
                     continue;
                 }
-                // Words in common first (most statements name a few actions), then a few elements
-                // one by one, or the common words.
-                let words = summary(elements);
-                let few: Option<Vec<usize>> = (count <= 16).then(|| elements.iter().collect());
-                let covers = |node: &StatementNode, node_words: u64| {
-                    node_words & words != 0
-                        && match &few {
-                            Some(few) => few.iter().any(|&e| node.actions.contains(e)),
-                            None => node.actions.intersects(elements),
-                        }
+                let via: Vec<u32> = if count <= FEW {
+                    found.clear();
+                    for e in elements.iter() {
+                        let e = e as u32;
+                        let start = index.partition_point(|&(x, _)| x < e);
+                        found.extend(
+                            index[start..]
+                                .iter()
+                                .take_while(|&&(x, _)| x == e)
+                                .map(|&(_, i)| i),
+                        );
+                    }
+                    found.sort_unstable();
+                    found.dedup();
+                    found
+                        .iter()
+                        .map(|&i| &allows[i as usize])
+                        .filter(|&&(_, node, _)| node.covers_resource(decision.key))
+                        .map(|&(path, _, _)| path)
+                        .collect()
+                } else {
+                    // Words in common first (most statements name a few actions), then the
+                    // common words.
+                    let words = summary(elements);
+                    allows
+                        .iter()
+                        .filter(|&&(_, node, node_words)| {
+                            node_words & words != 0
+                                && node.actions.intersects(elements)
+                                && node.covers_resource(decision.key)
+                        })
+                        .map(|&(path, _, _)| path)
+                        .collect()
                 };
-                let via: Vec<u32> = allows
-                    .iter()
-                    .filter(|&&(_, node, node_words)| {
-                        covers(node, node_words) && node.covers_resource(decision.key)
-                    })
-                    .map(|&(path, _, _)| path)
-                    .collect();
                 judged.group(class, decision.key, elements, via);
             }
         }
