@@ -171,6 +171,10 @@ pub(crate) enum Depth {
     Full,
     /// The same, counting pairs without keeping their paths.
     Counts,
+    /// [`Depth::Counts`] without the unchanged count (read off the pre-folded sets outside the
+    /// touched elements): the stream's ordering pass, whose users are dropped once counted
+    /// and judged again when written.
+    Tally,
     /// Only whether anything is lost or gained: stops at the first such pair, keeps no pair
     /// and counts nothing unchanged.
     FirstChange,
@@ -454,7 +458,7 @@ impl Org {
             .intern_reached(
                 &reach,
                 (&baseline, &overlay),
-                (Depth::Counts, options.threads),
+                (Depth::Tally, options.threads),
                 &named,
                 progress,
             )
