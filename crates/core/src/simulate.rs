@@ -1259,11 +1259,9 @@ impl Org {
                                 .filter(|&&e| mask.contains(e as usize))
                                 .map(|&e| (e, i as u32)),
                         ),
-                        None => pairs.extend(
-                            node.actions
-                                .iter_and(&mask)
-                                .map(|e| (e as u32, i as u32)),
-                        ),
+                        None => {
+                            pairs.extend(node.actions.iter_and(&mask).map(|e| (e as u32, i as u32)))
+                        }
                     }
                 }
             }
