@@ -41,6 +41,76 @@ pub(crate) struct Overlay {
     /// Universe elements named only by replacement documents; their ids start after the
     /// organization's universe.
     pub(crate) extra_elements: Vec<ActionPattern>,
+    /// The groups, roles and policies the changes touch, once the overlay is complete (set by
+    /// the what-if that built it, after its last change): `None` means not worked out.
+    pub(crate) carriers: Option<std::sync::Arc<Carriers>>,
+}
+
+/// Which pre-folded sets (policies, roles, groups) an overlay touches: a carrier marked here
+/// may have routes that change; one not marked has, for a user whose own edge to it is
+/// unchanged, the same routes and statements before and after. Marks may be too many (an
+/// assumable role's group), never too few.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Carriers {
+    pub(crate) policies: Vec<bool>,
+    pub(crate) roles: Vec<bool>,
+    pub(crate) groups: Vec<bool>,
+}
+
+impl Carriers {
+    /// The carriers `overlay` touches in `org`: deleted or replaced policies; deleted roles,
+    /// roles with a changed policy edge or a touched policy; deleted groups, groups with a
+    /// changed policy or role edge, a touched policy or a touched role.
+    pub(crate) fn of(org: &Org, overlay: &Overlay) -> Carriers {
+        let mut policies = vec![false; org.policies.len()];
+        let mut roles = vec![false; org.roles.len()];
+        let mut groups = vec![false; org.groups.len()];
+        for &p in overlay
+            .deleted_policies
+            .iter()
+            .chain(overlay.documents.keys())
+        {
+            policies[p.index()] = true;
+        }
+        for &r in &overlay.deleted_roles {
+            roles[r.index()] = true;
+        }
+        for &g in &overlay.deleted_groups {
+            groups[g.index()] = true;
+        }
+        for edge in overlay.removed.iter().chain(&overlay.added) {
+            match *edge {
+                Edge::GroupPolicy { group, .. } | Edge::GroupRole { group, .. } => {
+                    groups[group.index()] = true
+                }
+                Edge::RolePolicy { role, .. } => roles[role.index()] = true,
+                // A user's own edges are checked user by user.
+                Edge::Member { .. } | Edge::UserPolicy { .. } | Edge::UserRole { .. } => {}
+            }
+        }
+        for (p, _, _) in org.policies.iter() {
+            if policies[p.index()] {
+                for &r in &org.reverse.policy_roles[p] {
+                    roles[r.index()] = true;
+                }
+                for &g in &org.reverse.policy_groups[p] {
+                    groups[g.index()] = true;
+                }
+            }
+        }
+        for (r, _, _) in org.roles.iter() {
+            if roles[r.index()] {
+                for &g in &org.reverse.role_groups[r] {
+                    groups[g.index()] = true;
+                }
+            }
+        }
+        Carriers {
+            policies,
+            roles,
+            groups,
+        }
+    }
 }
 
 impl Edge {

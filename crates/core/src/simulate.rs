@@ -16,7 +16,7 @@ use crate::org::{
     compile_statement, GroupIx, GroupKey, Org, PolicyIx, PolicyKey, Precedence, RoleIx, RoleKey,
     StatementIx, StatementNode, TrustIx, TrustKey, UserIx, UserKey,
 };
-use crate::overlay::Edge;
+use crate::overlay::{Carriers, Edge};
 use crate::policy::parse_document;
 use crate::policy::{Effect, ResourcePattern};
 use crate::report::{ChangeKind, ChangeSummary, Impact, UserRef};
@@ -171,6 +171,10 @@ pub(crate) enum Depth {
     Full,
     /// The same, counting pairs without keeping their paths.
     Counts,
+    /// [`Depth::Counts`] without the unchanged count (read off the pre-folded sets outside the
+    /// touched elements): the stream's ordering pass, whose users are dropped once counted
+    /// and judged again when written.
+    Tally,
     /// Only whether anything is lost or gained: stops at the first such pair, keeps no pair
     /// and counts nothing unchanged.
     FirstChange,
@@ -454,7 +458,7 @@ impl Org {
             .intern_reached(
                 &reach,
                 (&baseline, &overlay),
-                (Depth::Counts, options.threads),
+                (Depth::Tally, options.threads),
                 &named,
                 progress,
             )
@@ -524,6 +528,7 @@ impl Org {
             .flat_map(|s| self.statement(s, &overlay).patterns.clone())
             .collect();
         overlay.extra_elements.retain(|e| named_now.contains(e));
+        overlay.carriers = Some(std::sync::Arc::new(Carriers::of(self, &overlay)));
         let baseline = overlay.baseline();
         let mut reach = BTreeSet::new();
         for change in applied {
@@ -1125,6 +1130,25 @@ impl Org {
     }
 }
 
+/// What carries a route to the user: the group it goes through, else the user's own role, else
+/// the user's own policy; each has a pre-folded set.
+#[derive(Debug, Clone, Copy)]
+enum Carrier {
+    Group(GroupIx),
+    Role(RoleIx),
+    Policy(PolicyIx),
+}
+
+impl Carrier {
+    fn of(route: &Route) -> Carrier {
+        match (route.group, route.role) {
+            (Some(group), _) => Carrier::Group(group),
+            (None, Some(role)) => Carrier::Role(role),
+            (None, None) => Carrier::Policy(route.policy),
+        }
+    }
+}
+
 /// One resource key of a user's touched elements, decided word by word under deny-wins: the
 /// elements lost, gained, kept (allowed on both sides through other paths) and unchanged on
 /// that key.
@@ -1148,6 +1172,9 @@ impl Sides<'_> {
         self.keys.iter().map(|d| d.unchanged.count()).sum()
     }
 }
+
+/// Elements in a list few enough to take its paths from an index by element.
+const FEW: usize = 16;
 
 /// Which words of a bitset hold a bit, one bit per word (every bit set past 64 words): two sets
 /// with no word in common share no element.
@@ -1200,35 +1227,95 @@ impl Org {
                 .collect::<Vec<_>>()
         };
         let (before, after) = (allows(before), allows(after));
+        // A list of a few elements (most keys other than `*`) takes its paths from an index of
+        // the side's Allow statements by element, built once for the elements of every such
+        // list; a longer one scans the statements.
+        let few_mask = |lists: &[for<'d> fn(&'d KeyDecision<'o>) -> &'d BitSet]| {
+            let mut mask: Option<BitSet> = None;
+            for decision in &sides.keys {
+                for list in lists {
+                    let elements = list(decision);
+                    let count = elements.count();
+                    if count > 0 && count <= FEW {
+                        mask.get_or_insert_with(|| BitSet::new(elements.words().len() * 64))
+                            .union_with(elements);
+                    }
+                }
+            }
+            mask
+        };
+        // (element, index into the side's Allow statements), sorted.
+        let index = |allows: &[(u32, &StatementNode, u64)], mask: Option<BitSet>| {
+            let mut pairs: Vec<(u32, u32)> = Vec::new();
+            if let Some(mask) = mask {
+                let words = summary(&mask);
+                for (i, &(_, node, node_words)) in allows.iter().enumerate() {
+                    if node_words & words == 0 {
+                        continue;
+                    }
+                    match &node.few {
+                        Some(few) => pairs.extend(
+                            few.iter()
+                                .filter(|&&e| mask.contains(e as usize))
+                                .map(|&e| (e, i as u32)),
+                        ),
+                        None => {
+                            pairs.extend(node.actions.iter_and(&mask).map(|e| (e as u32, i as u32)))
+                        }
+                    }
+                }
+            }
+            pairs.sort_unstable();
+            pairs
+        };
+        let before_index = index(&before, few_mask(&[|d| &d.lost]));
+        let after_index = index(&after, few_mask(&[|d| &d.kept, |d| &d.gained]));
+        let mut found: Vec<u32> = Vec::new();
         for decision in &sides.keys {
             let lists = [
-                (Class::Lost, &decision.lost, &before),
-                (Class::Kept, &decision.kept, &after),
-                (Class::Gained, &decision.gained, &after),
+                (Class::Lost, &decision.lost, &before, &before_index),
+                (Class::Kept, &decision.kept, &after, &after_index),
+                (Class::Gained, &decision.gained, &after, &after_index),
             ];
-            for (class, elements, allows) in lists {
+            for (class, elements, allows, index) in lists {
                 let count = elements.count();
                 if count == 0 {
                     continue;
                 }
-                // Words in common first (most statements name a few actions), then a few elements
-                // one by one, or the common words.
-                let words = summary(elements);
-                let few: Option<Vec<usize>> = (count <= 16).then(|| elements.iter().collect());
-                let covers = |node: &StatementNode, node_words: u64| {
-                    node_words & words != 0
-                        && match &few {
-                            Some(few) => few.iter().any(|&e| node.actions.contains(e)),
-                            None => node.actions.intersects(elements),
-                        }
+                let via: Vec<u32> = if count <= FEW {
+                    found.clear();
+                    for e in elements.iter() {
+                        let e = e as u32;
+                        let start = index.partition_point(|&(x, _)| x < e);
+                        found.extend(
+                            index[start..]
+                                .iter()
+                                .take_while(|&&(x, _)| x == e)
+                                .map(|&(_, i)| i),
+                        );
+                    }
+                    found.sort_unstable();
+                    found.dedup();
+                    found
+                        .iter()
+                        .map(|&i| &allows[i as usize])
+                        .filter(|&&(_, node, _)| node.covers_resource(decision.key))
+                        .map(|&(path, _, _)| path)
+                        .collect()
+                } else {
+                    // Words in common first (most statements name a few actions), then the
+                    // common words.
+                    let words = summary(elements);
+                    allows
+                        .iter()
+                        .filter(|&&(_, node, node_words)| {
+                            node_words & words != 0
+                                && node.actions.intersects(elements)
+                                && node.covers_resource(decision.key)
+                        })
+                        .map(|&(path, _, _)| path)
+                        .collect()
                 };
-                let via: Vec<u32> = allows
-                    .iter()
-                    .filter(|&&(_, node, node_words)| {
-                        covers(node, node_words) && node.covers_resource(decision.key)
-                    })
-                    .map(|&(path, _, _)| path)
-                    .collect();
                 judged.group(class, decision.key, elements, via);
             }
         }
@@ -1265,8 +1352,65 @@ impl Org {
         // document is replaced here): it is walked once, from the side before, for both.
         let mut common = [zero(), zero()];
         let mut scoped: Vec<(Option<usize>, &'o StatementNode, bool)> = Vec::new();
+        // Better still, a carrier (a policy or role of the user's own, or a group) whose routes
+        // all stay is read from its pre-folded set, not walked statement by statement.
+        let computed;
+        let carriers = match overlay.carriers.as_deref() {
+            Some(carriers) => carriers,
+            None => {
+                computed = Carriers::of(self, overlay);
+                &computed
+            }
+        };
+        let edge_changed =
+            |edge: Edge| overlay.removed.contains(&edge) || overlay.added.contains(&edge);
+        let untouched = |carrier: Carrier| match carrier {
+            Carrier::Group(group) => {
+                !carriers.groups[group.index()] && !edge_changed(Edge::Member { user, group })
+            }
+            Carrier::Role(role) => {
+                !carriers.roles[role.index()] && !edge_changed(Edge::UserRole { user, role })
+            }
+            Carrier::Policy(policy) => {
+                !carriers.policies[policy.index()]
+                    && !edge_changed(Edge::UserPolicy { user, policy })
+            }
+        };
+        let node = &self.users[user];
+        let own = node
+            .policies
+            .iter()
+            .map(|&p| (Carrier::Policy(p), p.index()))
+            .chain(
+                node.roles
+                    .iter()
+                    .filter(|&&r| self.roles[r].assignable)
+                    .map(|&r| (Carrier::Role(r), self.role_set(r))),
+            )
+            .chain(
+                node.groups
+                    .iter()
+                    .map(|&g| (Carrier::Group(g), self.group_set(g))),
+            );
+        for (carrier, set) in own {
+            if !untouched(carrier) {
+                continue;
+            }
+            let (set_allow, set_deny) = self.folded_set(set);
+            or(&mut common[0], set_allow);
+            or(&mut common[1], set_deny);
+            scoped.extend(
+                self.folded[set]
+                    .scoped
+                    .iter()
+                    .map(|&s| (None, &self.statements[s], false)),
+            );
+        }
         for (side, routes, ov) in [(0, before, baseline), (1, after, overlay)] {
             for route in routes {
+                if side == 0 && untouched(Carrier::of(route)) {
+                    continue;
+                }
                 let on_changed = self.route_changed(user, route, overlay);
                 if side == 1 && !on_changed {
                     continue;
