@@ -1042,6 +1042,18 @@ impl Org {
         if let (Some(mask), Depth::Full | Depth::Counts) = (&mask, depth) {
             judged.unchanged_count += self.entries_outside(user, mask);
         }
+        self.assumable_changes(user, baseline, overlay, &mut judged);
+        judged
+    }
+
+    /// The assumable roles a user loses and gains, and the sessions that outlive a lost one.
+    fn assumable_changes(
+        &self,
+        user: UserIx,
+        baseline: &Overlay,
+        overlay: &Overlay,
+        judged: &mut Judged<'_>,
+    ) {
         let trusts_before = self.trusts_of(user, baseline);
         let trusts_after = self.trusts_of(user, overlay);
         let only = |a: &BTreeMap<TrustIx, Vec<Option<GroupIx>>>,
@@ -1062,7 +1074,6 @@ impl Org {
                 before.contains(&role) && !after.contains(&role)
             });
         }
-        judged
     }
 
     /// Compares two sets of grants key by key. Both sides are judged on the union of their
@@ -1160,6 +1171,183 @@ struct KeyDecision<'o> {
     unchanged: BitSet,
 }
 
+/// (element, index into `allows`), sorted: for each element of `mask`, the side's Allow
+/// statements covering it ([`Org::entries_of_sides`]' index for short lists).
+fn element_index(allows: &[(u32, &StatementNode, u64)], mask: Option<BitSet>) -> Vec<(u32, u32)> {
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    if let Some(mask) = mask {
+        let words = summary(&mask);
+        for (i, &(_, node, node_words)) in allows.iter().enumerate() {
+            if node_words & words == 0 {
+                continue;
+            }
+            match &node.few {
+                Some(few) => pairs.extend(
+                    few.iter()
+                        .filter(|&&e| mask.contains(e as usize))
+                        .map(|&e| (e, i as u32)),
+                ),
+                None => pairs.extend(node.actions.iter_and(&mask).map(|e| (e as u32, i as u32))),
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs
+}
+
+/// A user's `*` sets ([allow, deny] per side, changed [allow, deny]) and the scoped
+/// statements (side, or `None` for both; statement; on a changed route) kept for the other
+/// keys: what [`Org::sides`] decides every key from.
+struct Gathered<'o> {
+    allow: [Vec<u64>; 2],
+    deny: [Vec<u64>; 2],
+    changed: [Vec<u64>; 2],
+    scoped: Vec<(Option<usize>, &'o StatementNode, bool)>,
+}
+
+impl<'o> Gathered<'o> {
+    /// The decision on each non-`*` key a scoped statement names, in key order, after `keys`.
+    fn scoped_keys(&self, mask: &BitSet, keys: &mut Vec<KeyDecision<'o>>) {
+        let words = mask.words().len();
+        let zero = || vec![0u64; words];
+        let or = |into: &mut Vec<u64>, bits: &[u64]| or_masked(into, bits, mask.words());
+        let Gathered {
+            allow,
+            deny,
+            changed,
+            scoped,
+        } = self;
+        // Per non-`*` resource a scoped statement names, the statement: sorted, so that each
+        // key's naming statements are one run. A statement covers a key when it names it, or
+        // through a `type:*` resource of its own: only those are matched one by one.
+        let mut naming: Vec<(&'o ResourcePattern, usize)> = scoped
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, statement, _))| {
+                statement
+                    .resources
+                    .iter()
+                    .filter(|r| !r.is_any())
+                    .map(move |r| (r, i))
+            })
+            .collect();
+        naming.sort_unstable();
+        naming.dedup();
+        let typed: Vec<usize> = (0..scoped.len())
+            .filter(|&i| {
+                let statement = scoped[i].1;
+                !statement.any_resource
+                    && statement
+                        .resources
+                        .iter()
+                        .any(|r| r.as_str().ends_with(":*"))
+            })
+            .collect();
+        let mut covering: Vec<usize> = Vec::new();
+        // Each key's sets, reused from key to key.
+        let (mut k_allow, mut k_deny, mut k_changed) =
+            ([zero(), zero()], [zero(), zero()], [zero(), zero()]);
+        let mut start = 0;
+        while start < naming.len() {
+            let key = naming[start].0;
+            let end = start
+                + naming[start..]
+                    .iter()
+                    .take_while(|(r, _)| *r == key)
+                    .count();
+            // Asked where a statement naming the key covers the element; decided by the
+            // statements covering the key: those with `*`, and the scoped ones that match.
+            let mut asked = zero();
+            covering.clear();
+            for &(_, i) in &naming[start..end] {
+                or(&mut asked, scoped[i].1.actions.words());
+                if !scoped[i].1.any_resource {
+                    covering.push(i);
+                }
+            }
+            covering.extend(
+                typed
+                    .iter()
+                    .copied()
+                    .filter(|&i| scoped[i].1.covers_resource(key)),
+            );
+            covering.sort_unstable();
+            covering.dedup();
+            for (into, from) in [
+                (&mut k_allow, allow),
+                (&mut k_deny, deny),
+                (&mut k_changed, changed),
+            ] {
+                for (into, from) in into.iter_mut().zip(from) {
+                    into.copy_from_slice(from);
+                }
+            }
+            for &i in &covering {
+                let (sides, statement, on_changed) = scoped[i];
+                let bits = statement.actions.words();
+                let effect = usize::from(statement.effect == Effect::Deny);
+                let into = if effect == 0 {
+                    &mut k_allow
+                } else {
+                    &mut k_deny
+                };
+                match sides {
+                    Some(side) => or(&mut into[side], bits),
+                    None => into.iter_mut().for_each(|side| or(side, bits)),
+                }
+                if on_changed {
+                    or(&mut k_changed[effect], bits);
+                }
+            }
+            keys.push(KeyDecision::new(key, &asked, &k_allow, &k_deny, &k_changed));
+            start = end;
+        }
+    }
+}
+
+/// `into |= bits & mask`, word by word.
+fn or_masked(into: &mut [u64], bits: &[u64], mask: &[u64]) {
+    for ((word, bit), m) in into.iter_mut().zip(bits).zip(mask) {
+        *word |= bit & m;
+    }
+}
+
+impl<'o> KeyDecision<'o> {
+    /// The decision on `key` for the elements `asked`, from each side's Allow and Deny sets
+    /// and the changed routes' ones.
+    fn new(
+        key: &'o ResourcePattern,
+        asked: &[u64],
+        allow: &[Vec<u64>; 2],
+        deny: &[Vec<u64>; 2],
+        changed: &[Vec<u64>; 2],
+    ) -> KeyDecision<'o> {
+        let words = asked.len();
+        let zero = || vec![0u64; words];
+        let mut decision = KeyDecision {
+            key,
+            lost: BitSet::from_words(zero()),
+            gained: BitSet::from_words(zero()),
+            kept: BitSet::from_words(zero()),
+            unchanged: BitSet::from_words(zero()),
+        };
+        for w in 0..words {
+            let was = allow[0][w] & !deny[0][w];
+            let now = allow[1][w] & !deny[1][w];
+            let covered = allow[0][w] | deny[0][w];
+            let lost = was & !now & asked[w];
+            let gained = now & !was & asked[w];
+            let kept = was & now & changed[0][w] & asked[w];
+            decision.lost.words_mut()[w] = lost;
+            decision.gained.words_mut()[w] = gained;
+            decision.kept.words_mut()[w] = kept;
+            decision.unchanged.words_mut()[w] =
+                covered & asked[w] & !lost & !gained & !kept & !changed[0][w] & !changed[1][w];
+        }
+        decision
+    }
+}
+
 /// Every resource key a user's touched elements are asked on, decided word by word; `*`
 /// first, then the others sorted.
 struct Sides<'o> {
@@ -1244,32 +1432,8 @@ impl Org {
             }
             mask
         };
-        // (element, index into the side's Allow statements), sorted.
-        let index = |allows: &[(u32, &StatementNode, u64)], mask: Option<BitSet>| {
-            let mut pairs: Vec<(u32, u32)> = Vec::new();
-            if let Some(mask) = mask {
-                let words = summary(&mask);
-                for (i, &(_, node, node_words)) in allows.iter().enumerate() {
-                    if node_words & words == 0 {
-                        continue;
-                    }
-                    match &node.few {
-                        Some(few) => pairs.extend(
-                            few.iter()
-                                .filter(|&&e| mask.contains(e as usize))
-                                .map(|&e| (e, i as u32)),
-                        ),
-                        None => {
-                            pairs.extend(node.actions.iter_and(&mask).map(|e| (e as u32, i as u32)))
-                        }
-                    }
-                }
-            }
-            pairs.sort_unstable();
-            pairs
-        };
-        let before_index = index(&before, few_mask(&[|d| &d.lost]));
-        let after_index = index(&after, few_mask(&[|d| &d.kept, |d| &d.gained]));
+        let before_index = element_index(&before, few_mask(&[|d| &d.lost]));
+        let after_index = element_index(&after, few_mask(&[|d| &d.kept, |d| &d.gained]));
         let mut found: Vec<u32> = Vec::new();
         for decision in &sides.keys {
             let lists = [
@@ -1333,17 +1497,34 @@ impl Org {
     fn sides<'o>(
         &'o self,
         user: UserIx,
+        before: (&[Route], &'o Overlay),
+        after: (&[Route], &'o Overlay),
+        mask: &BitSet,
+    ) -> Sides<'o> {
+        let gathered = self.gather_sides(user, before, after, mask);
+        let mut keys = vec![KeyDecision::new(
+            &ANY_RESOURCE,
+            mask.words(),
+            &gathered.allow,
+            &gathered.deny,
+            &gathered.changed,
+        )];
+        gathered.scoped_keys(mask, &mut keys);
+        Sides { keys }
+    }
+
+    /// The `*` sets of a user's routes on both sides and the scoped statements the other
+    /// keys need: [`Org::sides`]'s first step.
+    fn gather_sides<'o>(
+        &'o self,
+        user: UserIx,
         (before, baseline): (&[Route], &'o Overlay),
         (after, overlay): (&[Route], &'o Overlay),
         mask: &BitSet,
-    ) -> Sides<'o> {
+    ) -> Gathered<'o> {
         let words = mask.words().len();
         let zero = || vec![0u64; words];
-        let or = |into: &mut Vec<u64>, bits: &[u64]| {
-            for ((word, bit), m) in into.iter_mut().zip(bits).zip(mask.words()) {
-                *word |= bit & m;
-            }
-        };
+        let or = |into: &mut Vec<u64>, bits: &[u64]| or_masked(into, bits, mask.words());
         // On `*`: [allow, deny] per side, and changed [allow, deny]. The scoped statements
         // (side, or `None` for both, statement, on a changed route) are kept for the other keys.
         let (mut allow, mut deny) = ([zero(), zero()], [zero(), zero()]);
@@ -1440,120 +1621,12 @@ impl Org {
             or(&mut allow[side], &common[0]);
             or(&mut deny[side], &common[1]);
         }
-        let decide = |key: &'o ResourcePattern,
-                      asked: &[u64],
-                      allow: &[Vec<u64>; 2],
-                      deny: &[Vec<u64>; 2],
-                      changed: &[Vec<u64>; 2]| {
-            let mut decision = KeyDecision {
-                key,
-                lost: BitSet::from_words(zero()),
-                gained: BitSet::from_words(zero()),
-                kept: BitSet::from_words(zero()),
-                unchanged: BitSet::from_words(zero()),
-            };
-            for w in 0..words {
-                let was = allow[0][w] & !deny[0][w];
-                let now = allow[1][w] & !deny[1][w];
-                let covered = allow[0][w] | deny[0][w];
-                let lost = was & !now & asked[w];
-                let gained = now & !was & asked[w];
-                let kept = was & now & changed[0][w] & asked[w];
-                decision.lost.words_mut()[w] = lost;
-                decision.gained.words_mut()[w] = gained;
-                decision.kept.words_mut()[w] = kept;
-                decision.unchanged.words_mut()[w] =
-                    covered & asked[w] & !lost & !gained & !kept & !changed[0][w] & !changed[1][w];
-            }
-            decision
-        };
-        let mut keys = vec![decide(&ANY_RESOURCE, mask.words(), &allow, &deny, &changed)];
-        // Per non-`*` resource a scoped statement names, the statement: sorted, so that each
-        // key's naming statements are one run. A statement covers a key when it names it, or
-        // through a `type:*` resource of its own: only those are matched one by one.
-        let mut naming: Vec<(&'o ResourcePattern, usize)> = scoped
-            .iter()
-            .enumerate()
-            .flat_map(|(i, (_, statement, _))| {
-                statement
-                    .resources
-                    .iter()
-                    .filter(|r| !r.is_any())
-                    .map(move |r| (r, i))
-            })
-            .collect();
-        naming.sort_unstable();
-        naming.dedup();
-        let typed: Vec<usize> = (0..scoped.len())
-            .filter(|&i| {
-                let statement = scoped[i].1;
-                !statement.any_resource
-                    && statement
-                        .resources
-                        .iter()
-                        .any(|r| r.as_str().ends_with(":*"))
-            })
-            .collect();
-        let mut covering: Vec<usize> = Vec::new();
-        // Each key's sets, reused from key to key.
-        let (mut k_allow, mut k_deny, mut k_changed) =
-            ([zero(), zero()], [zero(), zero()], [zero(), zero()]);
-        let mut start = 0;
-        while start < naming.len() {
-            let key = naming[start].0;
-            let end = start
-                + naming[start..]
-                    .iter()
-                    .take_while(|(r, _)| *r == key)
-                    .count();
-            // Asked where a statement naming the key covers the element; decided by the
-            // statements covering the key: those with `*`, and the scoped ones that match.
-            let mut asked = zero();
-            covering.clear();
-            for &(_, i) in &naming[start..end] {
-                or(&mut asked, scoped[i].1.actions.words());
-                if !scoped[i].1.any_resource {
-                    covering.push(i);
-                }
-            }
-            covering.extend(
-                typed
-                    .iter()
-                    .copied()
-                    .filter(|&i| scoped[i].1.covers_resource(key)),
-            );
-            covering.sort_unstable();
-            covering.dedup();
-            for (into, from) in [
-                (&mut k_allow, &allow),
-                (&mut k_deny, &deny),
-                (&mut k_changed, &changed),
-            ] {
-                for (into, from) in into.iter_mut().zip(from) {
-                    into.copy_from_slice(from);
-                }
-            }
-            for &i in &covering {
-                let (sides, statement, on_changed) = scoped[i];
-                let bits = statement.actions.words();
-                let effect = usize::from(statement.effect == Effect::Deny);
-                let into = if effect == 0 {
-                    &mut k_allow
-                } else {
-                    &mut k_deny
-                };
-                match sides {
-                    Some(side) => or(&mut into[side], bits),
-                    None => into.iter_mut().for_each(|side| or(side, bits)),
-                }
-                if on_changed {
-                    or(&mut k_changed[effect], bits);
-                }
-            }
-            keys.push(decide(key, &asked, &k_allow, &k_deny, &k_changed));
-            start = end;
+        Gathered {
+            allow,
+            deny,
+            changed,
+            scoped,
         }
-        Sides { keys }
     }
 }
 
