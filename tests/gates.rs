@@ -190,7 +190,7 @@ fn gates_on_diff() {
                 (
                     &["--fail-on", "lost"],
                     1,
-                    &[&["--fail-on lost", ana_loses, "(and 41 more)"]],
+                    &[&["--fail-on lost", ana_loses, "(and 43 more)"]],
                 ),
                 (
                     &["--fail-on", "gained"],

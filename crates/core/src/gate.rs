@@ -187,10 +187,8 @@ impl Gate {
     }
 
     /// Checks the difference between `old` and `new`. Lost entries take their meaning from
-    /// `old`'s universe, gained ones from `new`'s.
-    ///
-    /// FIXME: assumable roles lost or gained do not trip [`Gate::fail_on`] here, as they do in
-    /// [`Gate::check_impact`]; the CLI's `diff` has always behaved so.
+    /// `old`'s universe, gained ones from `new`'s. Assumable roles lost or gained trip
+    /// [`Gate::fail_on`] as they do in [`Gate::check_impact`].
     pub fn check_diff<'a>(&'a self, diff: &'a Diff, old: &Org, new: &Org) -> GateOutcome<'a> {
         if self.is_empty() {
             return GateOutcome { trips: Vec::new() };
@@ -202,8 +200,8 @@ impl Gate {
                 user: &u.user,
                 lost: entry_pairs(&u.lost),
                 gained: entry_pairs(&u.gained),
-                assumable_lost: 0,
-                assumable_gained: 0,
+                assumable_lost: u.assumable_lost.len(),
+                assumable_gained: u.assumable_gained.len(),
             })
             .collect();
         self.check(&subjects, old, new)
@@ -517,9 +515,10 @@ mod tests {
         );
     }
 
-    /// FIXME: a diff's assumable roles lost do not trip `fail_on` (Ana loses `deployer` here).
+    /// A diff trips on its entries and on assumable roles, as an impact does (Ana loses
+    /// `deployer` here).
     #[test]
-    fn a_diff_trips_on_entries_but_not_on_assumable_roles() {
+    fn a_diff_trips_on_entries_and_on_assumable_roles() {
         let (old, new) = (org(&[]), org(CHANGES));
         let diff = crate::diff(&old, &new);
         assert_eq!(diff.users[0].assumable_lost.len(), 1);
@@ -530,7 +529,7 @@ mod tests {
             [
                 "Lost compute.instance.Delete: u-ana compute.instance.Delete on *",
                 "Lost -: u-ana compute.* on *; u-ana compute.instance.Create on *; \
-                 u-ana compute.instance.Delete on *",
+                 u-ana compute.instance.Delete on *; u-ana 1 role(s)",
                 "Gained -: u-ben compute.instance.Delete on *",
             ]
         );
