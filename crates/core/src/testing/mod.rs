@@ -87,7 +87,8 @@ pub use check::{
     grouped_shape, kind_of, Violation,
 };
 pub use strategy::{
-    action_vocabulary, catalogue, change_pick, change_picks, changes, memberships, organization,
-    organization_and_changes, policy_attachments, policy_document, role_attachments, statement,
-    ChangeKnobs, ChangePick, DocumentKnobs, OrgKnobs, Wildcards, ALL_KINDS, CATALOGUE,
+    action_vocabulary, catalogue, change_pick, change_picks, changes, edge_removals, memberships,
+    organization, organization_and_changes, policy_attachments, policy_document, role_attachments,
+    statement, Attachment, ChangeKnobs, ChangePick, DocumentKnobs, Membership, Named, OrgKnobs,
+    Wildcards, ALL_KINDS, CATALOGUE,
 };

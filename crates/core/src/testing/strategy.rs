@@ -581,9 +581,11 @@ pub fn organization_and_changes(
 /// An entity named by id, with its kind: `user`, `group` or `role` for a holder of a policy
 /// or role, or `policy` or `role trust` for what a change names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct Named {
-    pub(super) kind: &'static str,
-    pub(super) id: String,
+pub struct Named {
+    /// `user`, `group`, `role`, `policy` or `role trust`.
+    pub kind: &'static str,
+    /// The entity's id.
+    pub id: String,
 }
 
 impl Named {
@@ -602,21 +604,50 @@ impl Named {
 
 /// A group membership, by ids.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Membership {
-    group: String,
-    user: String,
+pub struct Membership {
+    /// The group.
+    pub group: String,
+    /// The member.
+    pub user: String,
+}
+
+impl Membership {
+    /// Its removal, as a change file names it.
+    pub fn removal(&self) -> ChangeSpec {
+        ChangeSpec::RemoveMember {
+            group: self.group.clone(),
+            user: self.user.clone(),
+        }
+    }
 }
 
 /// A policy or role (`target`, by id) attached to a holder.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Attachment {
-    target: String,
-    holder: Named,
+pub struct Attachment {
+    /// The policy or role.
+    pub target: String,
+    /// Who holds it: a `user`, `group` or (for a policy) `role`.
+    pub holder: Named,
 }
 
 impl Attachment {
-    fn into_pair(self) -> (String, (&'static str, String)) {
-        (self.target, (self.holder.kind, self.holder.id))
+    /// Detaching the policy `target` from its holder, as a change file names it.
+    pub fn policy_detachment(&self) -> ChangeSpec {
+        ChangeSpec::DetachPolicy {
+            policy: self.target.clone(),
+            user: self.holder.only("user"),
+            group: self.holder.only("group"),
+            role: self.holder.only("role"),
+        }
+    }
+
+    /// Detaching the role `target` from its holder, as a change file names it.
+    pub fn role_detachment(&self) -> ChangeSpec {
+        ChangeSpec::DetachRole {
+            role: self.target.clone(),
+            user: self.holder.only("user"),
+            group: self.holder.only("group"),
+        }
     }
 }
 
@@ -693,30 +724,32 @@ fn existing_role_attachments(s: &Snapshot) -> Vec<Attachment> {
     existing_attachments(&roles, users.chain(groups))
 }
 
-/// Every existing (group, user) membership of the snapshot, sorted.
-pub fn memberships(s: &Snapshot) -> Vec<(String, String)> {
+/// Every existing membership of the snapshot, sorted.
+pub fn memberships(s: &Snapshot) -> Vec<Membership> {
     existing_memberships(s)
-        .into_iter()
-        .map(|m| (m.group, m.user))
-        .collect()
 }
 
-/// Every existing (policy, holder) attachment of the snapshot, sorted; a holder is
-/// (`user` | `group` | `role`, id).
-pub fn policy_attachments(s: &Snapshot) -> Vec<(String, (&'static str, String))> {
+/// The removal of every edge of the snapshot, each alone: memberships, then policy
+/// attachments, then role attachments, each sorted.
+pub fn edge_removals(s: &Snapshot) -> Vec<ChangeSpec> {
+    let members = existing_memberships(s).into_iter().map(|m| m.removal());
+    let policies = existing_policy_attachments(s)
+        .into_iter()
+        .map(|a| a.policy_detachment());
+    let roles = existing_role_attachments(s)
+        .into_iter()
+        .map(|a| a.role_detachment());
+    members.chain(policies).chain(roles).collect()
+}
+
+/// Every existing policy attachment of the snapshot (to users, groups and roles), sorted.
+pub fn policy_attachments(s: &Snapshot) -> Vec<Attachment> {
     existing_policy_attachments(s)
-        .into_iter()
-        .map(Attachment::into_pair)
-        .collect()
 }
 
-/// Every existing (role, holder) attachment of the snapshot, sorted; a holder is
-/// (`user` | `group`, id).
-pub fn role_attachments(s: &Snapshot) -> Vec<(String, (&'static str, String))> {
+/// Every existing role attachment of the snapshot (to users and groups), sorted.
+pub fn role_attachments(s: &Snapshot) -> Vec<Attachment> {
     existing_role_attachments(s)
-        .into_iter()
-        .map(Attachment::into_pair)
-        .collect()
 }
 
 /// The trusts the engine knows: those on an existing assumable role.

@@ -7,7 +7,9 @@ use iamsim_core::{Catalogue, ChangeSpec, CompileOptions, Org, Precedence, Snapsh
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
-pub use iamsim_core::testing::{catalogue, memberships, policy_attachments, role_attachments};
+pub use iamsim_core::testing::{
+    catalogue, edge_removals, memberships, policy_attachments, role_attachments, Named,
+};
 
 /// 1,000 cases, no regression files. `PROPTEST_CASES` overrides the count (mutation testing
 /// runs the suite with fewer).

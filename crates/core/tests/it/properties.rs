@@ -5,13 +5,12 @@ use std::collections::BTreeSet;
 
 use iamsim_core::report::{Decision, Entry, StepKind};
 use iamsim_core::testing::{check_effective, check_removal};
-use iamsim_core::{reference, Change, ChangeSpec, Org, Precedence, Snapshot};
+use iamsim_core::{reference, Change, Org, Precedence, Snapshot};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 use crate::common::{
-    catalogue, compile_as, config, memberships, organization, policy_attachments, role_attachments,
-    show,
+    catalogue, compile_as, config, edge_removals, memberships, organization, show,
 };
 
 fn key(e: &Entry) -> (&str, &str) {
@@ -44,28 +43,7 @@ fn removals_revoke_only_through_their_edge(
 ) -> Result<(), TestCaseError> {
     let catalogue = catalogue();
     let org = compile_as(snapshot, &catalogue, precedence);
-    let holder = |(kind, id): &(&str, String)| {
-        let only = |k: &str| (*kind == k).then(|| id.clone());
-        (only("user"), only("group"), only("role"))
-    };
-    let mut removals: Vec<ChangeSpec> = memberships(snapshot)
-        .into_iter()
-        .map(|(group, user)| ChangeSpec::RemoveMember { group, user })
-        .collect();
-    for (policy, h) in policy_attachments(snapshot) {
-        let (user, group, role) = holder(&h);
-        removals.push(ChangeSpec::DetachPolicy {
-            policy,
-            user,
-            group,
-            role,
-        });
-    }
-    for (role, h) in role_attachments(snapshot) {
-        let (user, group, _) = holder(&h);
-        removals.push(ChangeSpec::DetachRole { role, user, group });
-    }
-    for spec in &removals {
+    for spec in &edge_removals(snapshot) {
         let violations = check_removal(&org, spec);
         prop_assert!(
             violations.is_empty(),
@@ -100,7 +78,8 @@ proptest! {
     fn remove_member_equals_reference(snapshot in organization()) {
         let catalogue = catalogue();
         let org = Org::compile(&snapshot, &catalogue).unwrap();
-        for (group_id, user_id) in memberships(&snapshot) {
+        for m in memberships(&snapshot) {
+            let (group_id, user_id) = (m.group, m.user);
             let change = Change::RemoveMember {
                 group: org.find_group(&group_id).unwrap(),
                 user: org.find_user(&user_id).unwrap(),
@@ -140,7 +119,8 @@ proptest! {
     fn remove_member_equals_rebuild(snapshot in organization()) {
         let catalogue = catalogue();
         let org = Org::compile(&snapshot, &catalogue).unwrap();
-        for (group_id, user_id) in memberships(&snapshot) {
+        for m in memberships(&snapshot) {
+            let (group_id, user_id) = (m.group, m.user);
             let change = Change::RemoveMember {
                 group: org.find_group(&group_id).unwrap(),
                 user: org.find_user(&user_id).unwrap(),

@@ -13,8 +13,8 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 use crate::common::{
-    cases, catalogue, compile_as, config, memberships, organization, policy_attachments,
-    role_attachments, show, spec_of,
+    cases, catalogue, compile_as, config, edge_removals, memberships, organization,
+    policy_attachments, role_attachments, show, spec_of, Named,
 };
 
 /// Concrete actions no generated policy names: decided by the narrowest wildcard covering them.
@@ -258,34 +258,7 @@ fn redundancy_is_real_under(
     }
     listed.sort();
     let mut harmless = Vec::new();
-    let edges = memberships(&snapshot)
-        .into_iter()
-        .map(|(group, user)| ChangeSpec::RemoveMember { group, user })
-        .chain(
-            policy_attachments(&snapshot)
-                .into_iter()
-                .map(|(policy, (kind, id))| {
-                    let only = |k: &str| (kind == k).then(|| id.clone());
-                    ChangeSpec::DetachPolicy {
-                        policy,
-                        user: only("user"),
-                        group: only("group"),
-                        role: only("role"),
-                    }
-                }),
-        )
-        .chain(
-            role_attachments(&snapshot)
-                .into_iter()
-                .map(|(role, (kind, id))| {
-                    let only = |k: &str| (kind == k).then(|| id.clone());
-                    ChangeSpec::DetachRole {
-                        role,
-                        user: only("user"),
-                        group: only("group"),
-                    }
-                }),
-        );
+    let edges = edge_removals(&snapshot).into_iter();
     // Left out by rule: a suspended user's own edges (they grant nothing today) and an
     // assumable role's policies (not standing access).
     let suspended = |id: &Option<String>| {
@@ -434,34 +407,22 @@ fn rank_is_each_single_what_if_under(
             prop_assert_eq!(&removal.assumable_lost, &naive.assumable_lost);
         }
         got.sort();
+        let mine = |h: &Named| h.kind == "user" && h.id == id;
         let mut expected: Vec<String> = memberships(&snapshot)
             .into_iter()
-            .filter(|(_, u)| *u == id)
-            .map(|(group, user)| text(&ChangeSpec::RemoveMember { group, user }))
+            .filter(|m| m.user == id)
+            .map(|m| text(&m.removal()))
             .chain(
                 policy_attachments(&snapshot)
                     .into_iter()
-                    .filter(|(_, h)| *h == ("user", id.clone()))
-                    .map(|(policy, _)| {
-                        text(&ChangeSpec::DetachPolicy {
-                            policy,
-                            user: Some(id.clone()),
-                            group: None,
-                            role: None,
-                        })
-                    }),
+                    .filter(|a| mine(&a.holder))
+                    .map(|a| text(&a.policy_detachment())),
             )
             .chain(
                 role_attachments(&snapshot)
                     .into_iter()
-                    .filter(|(_, h)| *h == ("user", id.clone()))
-                    .map(|(role, _)| {
-                        text(&ChangeSpec::DetachRole {
-                            role,
-                            user: Some(id.clone()),
-                            group: None,
-                        })
-                    }),
+                    .filter(|a| mine(&a.holder))
+                    .map(|a| text(&a.role_detachment())),
             )
             .collect();
         expected.sort();
