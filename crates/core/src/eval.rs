@@ -519,6 +519,18 @@ impl Org {
         }
     }
 
+    /// A trust as reports show it.
+    pub(crate) fn trust_summary(&self, t: TrustIx) -> TrustSummary {
+        let trust = &self.trusts[t];
+        TrustSummary {
+            id: trust.id.clone(),
+            trust_type: trust.trust_type.clone(),
+            conditions: trust.conditions.clone(),
+            valid_until: trust.valid_until.clone(),
+            refused: trust.refused.clone(),
+        }
+    }
+
     pub(crate) fn assumables(
         &self,
         user: UserIx,
@@ -543,13 +555,7 @@ impl Org {
                         id: role_id.to_string(),
                         name: role.name.clone(),
                     },
-                    trust: TrustSummary {
-                        id: trust.id.clone(),
-                        trust_type: trust.trust_type.clone(),
-                        conditions: trust.conditions.clone(),
-                        valid_until: trust.valid_until.clone(),
-                        refused: trust.refused.clone(),
-                    },
+                    trust: self.trust_summary(t),
                     via,
                 }
             })

@@ -161,6 +161,27 @@ pub(crate) struct TrustNode {
     pub(crate) refused: Option<String>,
 }
 
+/// `id` looked up in `index`; an id that names no `kind` is a `dangling-reference` diagnostic
+/// at `path`, its message ending with `consequence`.
+fn lookup(
+    diagnostics: &mut Vec<Diagnostic>,
+    path: String,
+    id: &str,
+    index: &IdIndex,
+    kind: &str,
+    consequence: &str,
+) -> Option<usize> {
+    let found = index.get(id).copied();
+    if found.is_none() {
+        diagnostics.push(Diagnostic {
+            code: "dangling-reference",
+            path,
+            message: format!("no {kind} has id `{id}`; {consequence}"),
+        });
+    }
+    found
+}
+
 /// A trusted principal that is not one of the organization's users or groups.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Outsider {
@@ -927,18 +948,9 @@ impl Resolver<'_> {
             ),
         };
         let id = id.as_ref()?;
-        let found = index.get(id.as_str()).copied();
-        if found.is_none() {
-            self.diagnostics.push(Diagnostic {
-                code: "dangling-reference",
-                path: format!("{path}.{field}"),
-                message: format!(
-                    "no {kind} has id `{id}`; trust `{}` grants it nothing",
-                    trust.id
-                ),
-            });
-        }
-        found
+        let consequence = format!("trust `{}` grants it nothing", trust.id);
+        let path = format!("{path}.{field}");
+        lookup(self.diagnostics, path, id, index, kind, &consequence)
     }
 
     /// The sessions whose user and role exist; the others reported and left out.
@@ -946,15 +958,15 @@ impl Resolver<'_> {
         let mut out = Vec::new();
         for (i, session) in self.snapshot.sessions.iter().enumerate() {
             let mut find = |field: &str, id: &str, index: &IdIndex, kind: &str| {
-                let found = index.get(id).copied();
-                if found.is_none() {
-                    self.diagnostics.push(Diagnostic {
-                        code: "dangling-reference",
-                        path: format!("sessions[{i}].{field}"),
-                        message: format!("no {kind} has id `{id}`; the session is left out"),
-                    });
-                }
-                found
+                let path = format!("sessions[{i}].{field}");
+                lookup(
+                    self.diagnostics,
+                    path,
+                    id,
+                    index,
+                    kind,
+                    "the session is left out",
+                )
             };
             let user = find("user_id", &session.user_id, &self.ids.users, "user").map(Idx::new);
             let role = find("role_id", &session.role_id, &self.ids.roles, "role").map(Idx::new);

@@ -17,7 +17,7 @@ use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
     Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, Impact, OutsideAssumable,
     ProvenanceChange, Rank, RankedRemoval, Redundancy, RedundantEdge, ScopeRef, ShadowedStatement,
-    TrustSummary, UserDiff, UserPaths, UserRef, UserSummary, WhoCan, SCHEMA_VERSION,
+    UserDiff, UserPaths, UserRef, UserSummary, WhoCan, SCHEMA_VERSION,
 };
 use crate::simulate::{Change, Detail, Holder, Principal};
 
@@ -109,7 +109,7 @@ impl Org {
             })
         };
         let mut out = Vec::new();
-        for (_, trust) in self.trusts.iter() {
+        for (t, trust) in self.trusts.iter() {
             let Some(outsider) = &trust.outside else {
                 continue;
             };
@@ -126,13 +126,7 @@ impl Org {
                     id: self.roles.id(trust.role).to_string(),
                     name: self.roles[trust.role].name.clone(),
                 },
-                trust: TrustSummary {
-                    id: trust.id.clone(),
-                    trust_type: trust.trust_type.clone(),
-                    conditions: trust.conditions.clone(),
-                    valid_until: trust.valid_until.clone(),
-                    refused: None,
-                },
+                trust: self.trust_summary(t),
             });
         }
         out
