@@ -539,8 +539,6 @@ impl Org {
         let mut out: Vec<Assumable> = trusts
             .iter()
             .map(|(&t, vias)| {
-                let trust = &self.trusts[t];
-                let (role_id, role) = (self.roles.id(trust.role), &self.roles[trust.role]);
                 let mut via: Vec<Path> = vias
                     .iter()
                     .map(|group| {
@@ -551,10 +549,7 @@ impl Org {
                     .collect();
                 via.sort();
                 Assumable {
-                    role: EntityRef {
-                        id: role_id.to_string(),
-                        name: role.name.clone(),
-                    },
+                    role: self.role_ref(self.trusts[t].role),
                     trust: self.trust_summary(t),
                     via,
                 }
@@ -608,10 +603,7 @@ impl Org {
             .iter()
             .filter(|s| s.user == user && keep(s.role))
             .map(|s| ActiveSession {
-                role: EntityRef {
-                    id: self.roles.id(s.role).to_string(),
-                    name: self.roles[s.role].name.clone(),
-                },
+                role: self.role_ref(s.role),
                 session_name: s.name.clone(),
                 assumed_at: s.assumed_at.clone(),
                 expires_at: s.expires_at.clone(),

@@ -122,10 +122,7 @@ impl Org {
             out.push(OutsideAssumable {
                 principal_kind: outsider.kind.to_string(),
                 principal_id: outsider.id.clone(),
-                role: EntityRef {
-                    id: self.roles.id(trust.role).to_string(),
-                    name: self.roles[trust.role].name.clone(),
-                },
+                role: self.role_ref(trust.role),
                 trust: self.trust_summary(t),
             });
         }
