@@ -221,7 +221,7 @@ fn one_user(document: PolicyDocument) -> Snapshot {
 
 /// The organization and change set that `engine` derives from `bytes`: the kit's
 /// strategies with the default knobs, driven by the bytes as their source of randomness.
-pub fn engine_case(bytes: &[u8]) -> Option<(Snapshot, Vec<crate::ChangeSpec>)> {
+pub fn engine_case(bytes: &[u8]) -> Option<super::Case> {
     // The strategies read the bytes as they are, so that a small change of the input is a
     // small change of the case. Past their end comes a fixed pseudo-random tail: a stream
     // of zeros (what proptest gives once the bytes run out, in a sub-strategy's share of
@@ -252,7 +252,11 @@ pub fn engine_case(bytes: &[u8]) -> Option<(Snapshot, Vec<crate::ChangeSpec>)> {
 /// R-SEM-06): under each precedence, the engine equals the reference for every user, and
 /// the what-if of the change set passes [`check_changes`].
 pub fn engine(bytes: &[u8]) -> Vec<Violation> {
-    let Some((snapshot, specs)) = engine_case(bytes) else {
+    let Some(super::Case {
+        snapshot,
+        changes: specs,
+    }) = engine_case(bytes)
+    else {
         return Vec::new();
     };
     let catalogue = catalogue();

@@ -565,15 +565,22 @@ pub fn changes(snapshot: &Snapshot, knobs: &ChangeKnobs) -> BoxedStrategy<Vec<Ch
         .boxed()
 }
 
+/// An organization and a change set naming its entities: what [`organization_and_changes`]
+/// generates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// The organization.
+    pub snapshot: Snapshot,
+    /// The changes, naming entities of `snapshot` by id.
+    pub changes: Vec<ChangeSpec>,
+}
+
 /// A random organization and a change set naming its entities.
-pub fn organization_and_changes(
-    org: &OrgKnobs,
-    changes: &ChangeKnobs,
-) -> BoxedStrategy<(Snapshot, Vec<ChangeSpec>)> {
+pub fn organization_and_changes(org: &OrgKnobs, changes: &ChangeKnobs) -> BoxedStrategy<Case> {
     (organization(org), change_picks(changes))
         .prop_map(|(snapshot, picks)| {
-            let specs = picks.iter().filter_map(|p| p.spec(&snapshot)).collect();
-            (snapshot, specs)
+            let changes = picks.iter().filter_map(|p| p.spec(&snapshot)).collect();
+            Case { snapshot, changes }
         })
         .boxed()
 }

@@ -262,7 +262,11 @@ fn change_sets_name_real_entities_and_cover_every_kind() {
     );
     let mut kinds = BTreeSet::new();
     let mut lengths = BTreeSet::new();
-    for (snapshot, specs) in &cases {
+    for testing::Case {
+        snapshot,
+        changes: specs,
+    } in &cases
+    {
         lengths.insert(specs.len());
         for spec in specs {
             assert!(names_real_entities(snapshot, spec), "{spec:?}");
@@ -286,7 +290,11 @@ fn change_kinds_turned_off_are_respected_and_effective_changes_change_something(
         500,
     );
     let mut kinds = BTreeSet::new();
-    for (snapshot, specs) in &cases {
+    for testing::Case {
+        snapshot,
+        changes: specs,
+    } in &cases
+    {
         // Every organization has a policy and a user, so a detachment can always be named.
         assert_eq!(specs.len(), 4);
         for spec in specs {
@@ -406,8 +414,12 @@ fn fuzz_engine_cases_are_deterministic_and_varied() {
             let bytes: Vec<u8> = (0..256)
                 .map(|j| (j as u8).wrapping_mul(i).wrapping_add(i))
                 .collect();
-            let (s, specs) = testing::fuzz::engine_case(&bytes).unwrap();
-            (s.users.len(), s.policies.len(), specs.len())
+            let case = testing::fuzz::engine_case(&bytes).unwrap();
+            (
+                case.snapshot.users.len(),
+                case.snapshot.policies.len(),
+                case.changes.len(),
+            )
         })
         .collect();
     assert!(sizes.len() > 10, "{sizes:?}");
