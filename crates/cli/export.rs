@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use iamsim_core::bulk::ElementId;
 use iamsim_core::policy::{ActionPattern, ResourcePattern};
 use iamsim_core::query::pattern_reaches;
 use iamsim_core::report::Path;
@@ -162,21 +163,22 @@ pub(crate) fn run(args: ExportArgs) -> Result<u8, Failure> {
                 continue;
             }
             let scoped = matrix.scoped(user);
-            let mut cells: Vec<(u32, &ResourcePattern, bool)> = (0..universe.len())
-                .filter(|&a| kept[a] && matrix.allowed(user, a))
-                .map(|a| (a as u32, &any, true))
+            let mut cells: Vec<(ElementId, &ResourcePattern, bool)> = org
+                .elements()
+                .filter(|&(a, _)| kept[a.index()] && matrix.allowed(user, a))
+                .map(|(a, _)| (a, &any, true))
                 .collect();
             cells.extend(
                 matrix
                     .denied(user)
                     .into_iter()
-                    .filter(|&a| kept[a as usize])
+                    .filter(|a| kept[a.index()])
                     .map(|a| (a, &any, false)),
             );
             cells.extend(
                 scoped
                     .iter()
-                    .filter(|c| kept[c.element as usize])
+                    .filter(|c| kept[c.element.index()])
                     .map(|c| (c.element, &c.resource, c.allowed)),
             );
             cells.sort_unstable();
@@ -184,7 +186,7 @@ pub(crate) fn run(args: ExportArgs) -> Result<u8, Failure> {
                 out.row(&Row {
                     user_id,
                     email,
-                    action: universe[a as usize].as_str(),
+                    action: universe[a.index()].as_str(),
                     resource: resource.as_str(),
                     allowed,
                     paths: None,

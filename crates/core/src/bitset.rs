@@ -1,4 +1,14 @@
-//! A fixed-size bitset over the action universe.
+//! A fixed-size bitset over the action universe, and the type of the universe's elements.
+
+use crate::idx::Idx;
+
+/// The kind of a universe element: the action patterns of `Org::universe` (sorted), then an
+/// overlay's extra elements numbered after them. Only a marker, for [`ElementIx`].
+pub(crate) enum Element {}
+
+/// A universe element's index: the bit that stands for it in every [`BitSet`] over the
+/// universe. A path's or a rank's number cannot be passed where an element is expected.
+pub(crate) type ElementIx = Idx<Element>;
 
 /// Bits over `0..len`, stored in 64-bit words.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]

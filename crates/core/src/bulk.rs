@@ -8,32 +8,48 @@
 //! [`Precedence::DenyWins`]. Under any other precedence every answer here is judged user by
 //! user from their routes, as [`Org::explain`] judges: slower, and the same answers.
 
+use crate::bitset::{BitSet, ElementIx};
 use crate::eval::{Overlay, ANY_RESOURCE};
-use crate::idx::Idx;
 use crate::org::{Org, Precedence, StatementIx, UserIx, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::Decision;
 
-/// The engine's tables number universe elements as `u32` positions in [`Org::universe`]; an
-/// `Idx` over the element type converts them to and from slice positions without a cast.
-type ElementIx = Idx<ActionPattern>;
+// `query.rs` converts elements to and from universe positions through these two; they are
+// `ElementIx::index` and `ElementIx::new`, and can go once its callers use those directly.
 
 /// The slice position of universe element `element`.
-pub(crate) fn element_at(element: u32) -> usize {
-    ElementIx::from_raw(element).index()
+#[inline]
+pub(crate) fn element_at(element: ElementIx) -> usize {
+    element.index()
 }
 
-/// The element number of the universe element at slice position `position`.
-pub(crate) fn element_of(position: usize) -> u32 {
-    ElementIx::new(position).raw()
+/// The universe element at slice position `position`.
+#[inline]
+pub(crate) fn element_of(position: usize) -> ElementIx {
+    ElementIx::new(position)
+}
+
+/// A universe element, as [`AccessMatrix`] and [`ScopedCell`] name it: a position in
+/// [`Org::universe`] (the `n`th element it yields, from zero). [`Org::elements`] gives each
+/// with its pattern. An element belongs to the organization whose universe it numbers: with
+/// another one it names whatever sits at the same position, or is out of range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ElementId(ElementIx);
+
+impl ElementId {
+    /// Its position in [`Org::universe`].
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0.index()
+    }
 }
 
 /// A decision on a named resource (or typed wildcard) that differs from the `*` column or is
 /// granted only there.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ScopedCell {
-    /// Index of the universe element (see [`Org::universe`]).
-    pub element: u32,
+    /// The universe element.
+    pub element: ElementId,
     /// The resource key.
     pub resource: ResourcePattern,
     /// Allowed (else explicitly denied).
@@ -53,11 +69,18 @@ pub struct AccessMatrix<'a> {
 }
 
 impl AccessMatrix<'_> {
-    /// Whether `user` may perform universe element `element` on `*`: `element` is a position
-    /// in [`Org::universe`] (the `n`th element it yields, from zero).
-    pub fn allowed(&self, user: UserKey, element: usize) -> bool {
-        let at = self.org.user_ix(user).index() * self.words;
-        self.allowed[at + element / 64] & (1 << (element % 64)) != 0
+    /// Whether `user` may perform universe element `element` on `*`.
+    ///
+    /// # Panics
+    ///
+    /// On an element out of the organization's universe (see [`ElementId`]).
+    pub fn allowed(&self, user: UserKey, element: ElementId) -> bool {
+        let (at, e) = (self.org.user_ix(user).index() * self.words, element.index());
+        assert!(
+            e < self.org.universe.len(),
+            "an element of this organization"
+        );
+        self.allowed[at + e / 64] & (1 << (e % 64)) != 0
     }
 
     /// How many universe elements `user` may perform on `*`.
@@ -72,7 +95,7 @@ impl AccessMatrix<'_> {
     /// The universe elements `user` is explicitly denied on `*`, ascending: the Denies that
     /// `allowed` is net of. Judged on demand (one more OR pass over the user's folded sets), so
     /// that the matrix keeps one bit per cell.
-    pub fn denied(&self, user: UserKey) -> Vec<u32> {
+    pub fn denied(&self, user: UserKey) -> Vec<ElementId> {
         self.org.denied_of(self.org.user_ix(user))
     }
 
@@ -84,6 +107,15 @@ impl AccessMatrix<'_> {
 }
 
 impl Org {
+    /// Every universe element with its pattern, in [`Org::universe`]'s order: the elements an
+    /// [`AccessMatrix`] has a column for.
+    pub fn elements(&self) -> impl Iterator<Item = (ElementId, &ActionPattern)> {
+        self.universe
+            .iter()
+            .enumerate()
+            .map(|(i, pattern)| (ElementId(ElementIx::new(i)), pattern))
+    }
+
     /// Whether the pre-folded sets can decide: they hold no distances, so only deny-wins.
     fn folded_decide(&self) -> bool {
         self.precedence == Precedence::DenyWins
@@ -114,8 +146,7 @@ impl Org {
                 let grants = self.grants(u, &none);
                 for a in grants.actions() {
                     if grants.judge(self, &none, a, &ANY_RESOURCE).allowed() {
-                        let a = element_at(a);
-                        row[a / 64] |= 1 << (a % 64);
+                        row[a.index() / 64] |= 1 << (a.index() % 64);
                     }
                 }
                 continue;
@@ -181,7 +212,7 @@ impl Org {
     }
 
     /// The elements a user is explicitly denied on `*` (see [`AccessMatrix::denied`]).
-    fn denied_of(&self, user: UserIx) -> Vec<u32> {
+    fn denied_of(&self, user: UserIx) -> Vec<ElementId> {
         if self.root == Some(user) {
             return Vec::new();
         }
@@ -191,6 +222,7 @@ impl Org {
             return grants
                 .actions()
                 .filter(|&a| !grants.judge(self, &none, a, &ANY_RESOURCE).deny.is_empty())
+                .map(ElementId)
                 .collect();
         }
         let mut deny = vec![0u64; self.set_words()];
@@ -199,15 +231,10 @@ impl Org {
                 *d |= s;
             }
         });
-        let mut elements = Vec::new();
-        for (w, &word) in deny.iter().enumerate() {
-            let mut bits = word;
-            while bits != 0 {
-                elements.push(element_of(w * 64) + bits.trailing_zeros());
-                bits &= bits - 1;
-            }
-        }
-        elements
+        BitSet::from_words(deny)
+            .iter()
+            .map(|e| ElementId(ElementIx::new(e)))
+            .collect()
     }
 
     /// A user's decisions on named resources (see [`AccessMatrix::scoped`]).
@@ -254,7 +281,7 @@ impl Org {
                 let judgement = grants.judge(self, &none, a, key);
                 if !judgement.is_implicit() {
                     cells.push(ScopedCell {
-                        element: a,
+                        element: ElementId(a),
                         resource: (*key).clone(),
                         allowed: judgement.allowed(),
                     });
@@ -287,7 +314,7 @@ impl Org {
                 .judge(self, &none, a, resource)
                 .decision();
         }
-        let a = element_at(a);
+        let a = a.index();
         let (mut allow, mut deny) = (false, false);
         let bit = |words: &[u64]| words[a / 64] & (1 << (a % 64)) != 0;
         self.each_folded(u, |set| {
@@ -321,12 +348,12 @@ impl Org {
         deny_row: &[u64],
     ) -> Vec<ScopedCell> {
         let bit = |row: &[u64], a: usize| row[a / 64] & (1 << (a % 64)) != 0;
-        let mut cells: Vec<(u32, &ResourcePattern)> = Vec::new();
+        let mut cells: Vec<(ElementIx, &ResourcePattern)> = Vec::new();
         for &s in statements {
             let statement = &self.statements[s];
             for a in statement.actions.iter() {
                 for r in statement.resources.iter().filter(|r| !r.is_any()) {
-                    cells.push((element_of(a), r));
+                    cells.push((ElementIx::new(a), r));
                 }
             }
         }
@@ -338,9 +365,8 @@ impl Org {
                 let covering = statements
                     .iter()
                     .map(|&s| &self.statements[s])
-                    .filter(|st| st.actions.contains(element_at(a)) && st.covers_resource(key));
-                let (mut allow, mut deny) =
-                    (bit(allow_row, element_at(a)), bit(deny_row, element_at(a)));
+                    .filter(|st| st.actions.contains(a.index()) && st.covers_resource(key));
+                let (mut allow, mut deny) = (bit(allow_row, a.index()), bit(deny_row, a.index()));
                 for st in covering {
                     match st.effect {
                         Effect::Allow => allow = true,
@@ -348,7 +374,7 @@ impl Org {
                     }
                 }
                 (allow || deny).then(|| ScopedCell {
-                    element: a,
+                    element: ElementId(a),
                     resource: key.clone(),
                     allowed: allow && !deny,
                 })
@@ -398,9 +424,10 @@ mod tests {
                 .map(|e| e.action.as_str())
                 .collect();
             star.sort();
-            let mut from_matrix: Vec<&str> = (0..universe.len())
-                .filter(|&a| matrix.allowed(user, a))
-                .map(|a| universe[a].as_str())
+            let mut from_matrix: Vec<&str> = org
+                .elements()
+                .filter(|&(a, _)| matrix.allowed(user, a))
+                .map(|(_, a)| a.as_str())
                 .collect();
             from_matrix.sort();
             assert_eq!(from_matrix, star, "user {}", effective.user.id);
@@ -414,7 +441,7 @@ mod tests {
             let mut denied: Vec<&str> = matrix
                 .denied(user)
                 .into_iter()
-                .map(|a| universe[super::element_at(a)].as_str())
+                .map(|a| universe[a.index()].as_str())
                 .collect();
             denied.sort();
             assert_eq!(denied, star_denied, "user {}", effective.user.id);
@@ -433,7 +460,7 @@ mod tests {
                 .into_iter()
                 .map(|c| {
                     (
-                        universe[super::element_at(c.element)].clone(),
+                        universe[c.element.index()].clone(),
                         c.resource.to_string(),
                         c.allowed,
                     )

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::bitset::BitSet;
+use crate::bitset::{BitSet, ElementIx};
 use crate::error::QueryError;
 use crate::org::{
     GroupIx, Org, PolicyIx, Precedence, RoleIx, StatementIx, TrustIx, UserIx, UserKey,
@@ -51,10 +51,10 @@ pub(crate) static ANY_RESOURCE: std::sync::LazyLock<ResourcePattern> =
 /// once, read in order, and far cheaper to fill.
 #[derive(Debug, Default)]
 pub(crate) struct Grants {
-    pairs: Vec<(u32, Hit)>,
+    pairs: Vec<(ElementIx, Hit)>,
     /// Once settled, and when there are many pairs: where each element's hits start in
     /// `pairs` (one past the largest element at the end); else empty, and `hits` searches.
-    starts: Vec<u32>,
+    starts: Vec<usize>,
     /// The elements some resource-scoped statement covers, as bits: only they have keys other
     /// than `*`.
     scoped: Vec<u64>,
@@ -130,21 +130,21 @@ impl Judgement {
 }
 
 impl Grants {
-    fn push(&mut self, action: u32, hit: Hit, scoped: bool) {
+    fn push(&mut self, action: ElementIx, hit: Hit, scoped: bool) {
         self.pairs.push((action, hit));
         if scoped {
-            let word = action as usize / 64;
+            let word = action.index() / 64;
             if word >= self.scoped.len() {
                 self.scoped.resize(word + 1, 0);
             }
-            self.scoped[word] |= 1 << (action % 64);
+            self.scoped[word] |= 1 << (action.index() % 64);
         }
     }
 
-    fn is_scoped(&self, action: u32) -> bool {
+    fn is_scoped(&self, action: ElementIx) -> bool {
         self.scoped
-            .get(action as usize / 64)
-            .is_some_and(|word| word & (1 << (action % 64)) != 0)
+            .get(action.index() / 64)
+            .is_some_and(|word| word & (1 << (action.index() % 64)) != 0)
     }
 
     /// Sorts by element, keeping each element's hits in the order they were found: a counting
@@ -158,29 +158,29 @@ impl Grants {
             self.pairs.sort_by_key(|&(action, _)| action);
             return self;
         }
-        let mut starts = vec![0usize; max as usize + 2];
+        let mut starts = vec![0usize; max.index() + 2];
         for &(action, _) in &self.pairs {
-            starts[action as usize + 1] += 1;
+            starts[action.index() + 1] += 1;
         }
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
         }
-        let mut sorted = vec![(0u32, self.pairs[0].1); self.pairs.len()];
+        let mut sorted = vec![self.pairs[0]; self.pairs.len()];
         for &(action, hit) in &self.pairs {
-            let slot = &mut starts[action as usize];
+            let slot = &mut starts[action.index()];
             sorted[*slot] = (action, hit);
             *slot += 1;
         }
         // Each slot now holds where the next element starts: shift by one for the starts.
         starts.rotate_right(1);
         starts[0] = 0;
-        self.starts = starts.into_iter().map(|s| s as u32).collect();
+        self.starts = starts;
         self.pairs = sorted;
         self
     }
 
     /// The hits covering one element.
-    pub(crate) fn hits(&self, action: u32) -> impl Iterator<Item = &Hit> {
+    pub(crate) fn hits(&self, action: ElementIx) -> impl Iterator<Item = &Hit> {
         let (start, end) = if self.starts.is_empty() {
             let start = self.pairs.partition_point(|&(a, _)| a < action);
             let len = self.pairs[start..]
@@ -188,11 +188,8 @@ impl Grants {
                 .take_while(|&&(a, _)| a == action)
                 .count();
             (start, start + len)
-        } else if (action as usize) + 1 < self.starts.len() {
-            (
-                self.starts[action as usize] as usize,
-                self.starts[action as usize + 1] as usize,
-            )
+        } else if action.index() + 1 < self.starts.len() {
+            (self.starts[action.index()], self.starts[action.index() + 1])
         } else {
             (0, 0)
         };
@@ -200,7 +197,7 @@ impl Grants {
     }
 
     /// The elements with at least one hit, in increasing order.
-    pub(crate) fn actions(&self) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn actions(&self) -> impl Iterator<Item = ElementIx> + '_ {
         self.pairs
             .iter()
             .enumerate()
@@ -215,7 +212,7 @@ impl Grants {
         &self,
         org: &'a Org,
         overlay: &'a Overlay,
-        action: u32,
+        action: ElementIx,
         into: &mut Vec<&'a ResourcePattern>,
     ) {
         into.clear();
@@ -228,7 +225,7 @@ impl Grants {
         &self,
         org: &'a Org,
         overlay: &'a Overlay,
-        action: u32,
+        action: ElementIx,
         into: &mut Vec<&'a ResourcePattern>,
     ) {
         if !self.is_scoped(action) {
@@ -251,7 +248,7 @@ impl Grants {
         &self,
         org: &Org,
         overlay: &Overlay,
-        action: u32,
+        action: ElementIx,
         key: &ResourcePattern,
     ) -> Judgement {
         let mut judgement = Judgement::default();
@@ -264,7 +261,7 @@ impl Grants {
         &self,
         org: &Org,
         overlay: &Overlay,
-        action: u32,
+        action: ElementIx,
         key: &ResourcePattern,
         judgement: &mut Judgement,
     ) {
@@ -342,24 +339,27 @@ impl Org {
         if !self.has_standing(user, overlay) {
             return grants;
         }
-        let base = self.universe.len() as u32;
+        let base = self.universe.len();
         for &route in routes {
             for statement in self.policy_statements(route.policy, overlay) {
                 let node = self.statement(statement, overlay);
                 let hit = Hit { route, statement };
                 let scoped = node.scoped;
-                let mut add = |action: u32| grants.push(action, hit, scoped);
+                let mut add = |action: ElementIx| grants.push(action, hit, scoped);
                 match (mask, &node.few) {
-                    (None, _) => node.actions.iter().for_each(|a| add(a as u32)),
+                    (None, _) => node.actions.iter().for_each(|a| add(ElementIx::new(a))),
                     (Some(mask), Some(few)) => few
                         .iter()
-                        .filter(|&&a| mask.contains(a as usize))
+                        .filter(|&&a| mask.contains(a.index()))
                         .for_each(|&a| add(a)),
-                    (Some(mask), None) => node.actions.iter_and(mask).for_each(|a| add(a as u32)),
+                    (Some(mask), None) => node
+                        .actions
+                        .iter_and(mask)
+                        .for_each(|a| add(ElementIx::new(a))),
                 }
                 for (i, extra) in overlay.extra_elements.iter().enumerate() {
                     if node.patterns.iter().any(|p| p.covers(extra)) {
-                        add(base + i as u32);
+                        add(ElementIx::new(base + i));
                     }
                 }
             }
@@ -410,9 +410,9 @@ impl Org {
 
     /// The universe element that decides for `asked`: itself when the universe holds it
     /// (`true`), else the narrowest wildcard element covering it (`false`), else none.
-    pub(crate) fn locate(&self, asked: &ActionPattern) -> Option<(u32, bool)> {
+    pub(crate) fn locate(&self, asked: &ActionPattern) -> Option<(ElementIx, bool)> {
         if let Ok(i) = self.universe.binary_search(asked) {
-            return Some((i as u32, true));
+            return Some((ElementIx::new(i), true));
         }
         // INVARIANT: the wildcards covering one action are nested, so the longest one is
         // covered by all the others and decides exactly as the action would.
@@ -421,11 +421,11 @@ impl Org {
             .enumerate()
             .filter(|(_, e)| e.is_wildcard() && e.covers(asked))
             .max_by_key(|(_, e)| e.as_str().len())
-            .map(|(i, _)| (i as u32, false))
+            .map(|(i, _)| (ElementIx::new(i), false))
     }
 
     /// The statements a user reaches that cover one universe element (no overlay extras).
-    pub(crate) fn grants_for(&self, user: UserIx, overlay: &Overlay, element: u32) -> Grants {
+    pub(crate) fn grants_for(&self, user: UserIx, overlay: &Overlay, element: ElementIx) -> Grants {
         let mut grants = Grants::default();
         if !self.has_standing(user, overlay) {
             return grants;
@@ -435,7 +435,7 @@ impl Org {
                 if self
                     .statement(statement, overlay)
                     .actions
-                    .contains(element as usize)
+                    .contains(element.index())
                 {
                     let scoped = self.statement(statement, overlay).scoped;
                     grants.push(element, Hit { route, statement }, scoped);
@@ -507,7 +507,7 @@ impl Org {
     pub(crate) fn entry(
         &self,
         user: UserIx,
-        action: u32,
+        action: ElementIx,
         key: &ResourcePattern,
         hits: &[Hit],
         overlay: &Overlay,
@@ -645,7 +645,7 @@ impl Org {
             ResourcePattern::parse(resource).map_err(|source| QueryError::Resource { source })?;
         let (element, evaluated_as) = match self.locate(&asked) {
             Some((i, true)) => (Some(i), None),
-            Some((i, false)) => (Some(i), Some(self.universe[i as usize].to_string())),
+            Some((i, false)) => (Some(i), Some(self.universe[i.index()].to_string())),
             None => (None, None),
         };
         let mut summary = self.user_summary(user);

@@ -722,11 +722,10 @@ mod broad_tests {
         let users = snapshot.users.len() as f64;
         let org = Org::compile(snapshot, &Catalogue::bundled()).unwrap();
         let matrix = org.access_matrix();
-        let concrete: Vec<usize> = org
-            .universe()
-            .enumerate()
+        let concrete: Vec<_> = org
+            .elements()
             .filter(|(_, a)| !a.is_wildcard())
-            .map(|(i, _)| i)
+            .map(|(e, _)| e)
             .collect();
         let active: Vec<_> = org
             .users()

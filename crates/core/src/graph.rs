@@ -847,7 +847,10 @@ mod tests {
             actions: vec![],
             paths: paths
                 .into_iter()
-                .map(|steps| crate::report::ImpactPath { steps, covers: 0 })
+                .map(|steps| crate::report::ImpactPath {
+                    steps,
+                    covers: crate::report::CoverageId(0),
+                })
                 .collect(),
             coverage: vec![vec![]],
         };

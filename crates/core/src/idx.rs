@@ -32,11 +32,13 @@ impl<T> Idx<T> {
     ///
     /// If `position` does not fit in a `u32`: no organization has four billion entities of a
     /// kind (the generator and the snapshot reader stop far below).
+    #[inline]
     pub(crate) fn new(position: usize) -> Idx<T> {
         Idx::from_raw(u32::try_from(position).expect("fewer than 2^32 entities of a kind"))
     }
 
     /// The index whose raw value is `raw`.
+    #[inline]
     pub(crate) const fn from_raw(raw: u32) -> Idx<T> {
         Idx {
             raw,
@@ -45,11 +47,13 @@ impl<T> Idx<T> {
     }
 
     /// The raw value.
+    #[inline]
     pub(crate) const fn raw(self) -> u32 {
         self.raw
     }
 
     /// The position, to index a plain slice laid out like the arena.
+    #[inline]
     pub(crate) const fn index(self) -> usize {
         // Lossless: `usize` is at least 32 bits on every target this crate builds for.
         self.raw as usize
@@ -226,12 +230,14 @@ impl<T> Arena<T> {
 impl<T> Index<Idx<T>> for Arena<T> {
     type Output = T;
 
+    #[inline]
     fn index(&self, idx: Idx<T>) -> &T {
         &self.items[idx.index()]
     }
 }
 
 impl<T> IndexMut<Idx<T>> for Arena<T> {
+    #[inline]
     fn index_mut(&mut self, idx: Idx<T>) -> &mut T {
         &mut self.items[idx.index()]
     }
@@ -255,6 +261,22 @@ impl<T, V> IdxVec<T, V> {
 
     pub(crate) fn len(&self) -> usize {
         self.items.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Adds a value at the end and returns its index.
+    pub(crate) fn push(&mut self, value: V) -> Idx<T> {
+        self.items.push(value);
+        Idx::new(self.items.len() - 1)
+    }
+
+    /// The value at an index, if there is one.
+    #[inline]
+    pub(crate) fn get(&self, idx: Idx<T>) -> Option<&V> {
+        self.items.get(idx.index())
     }
 
     /// Every value with its index, in order.
@@ -293,12 +315,14 @@ impl<T, V> FromIterator<V> for IdxVec<T, V> {
 impl<T, V> Index<Idx<T>> for IdxVec<T, V> {
     type Output = V;
 
+    #[inline]
     fn index(&self, idx: Idx<T>) -> &V {
         &self.items[idx.index()]
     }
 }
 
 impl<T, V> IndexMut<Idx<T>> for IdxVec<T, V> {
+    #[inline]
     fn index_mut(&mut self, idx: Idx<T>) -> &mut V {
         &mut self.items[idx.index()]
     }

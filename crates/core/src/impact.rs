@@ -13,14 +13,16 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
-use crate::bitset::BitSet;
+use crate::bitset::{BitSet, Element, ElementIx};
 use crate::eval::{Hit, Route};
+use crate::idx::{Idx, IdxVec};
 use crate::org::{Org, PolicyIx};
 use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
 use crate::report::{
-    ActionId, ActionSummary, ActiveSession, Assumable, GroupedEntry, Impact, ImpactPath,
-    ImpactSummary, PairCounts, Path, PathId, Step, StepKind, UserImpact, SCHEMA_VERSION,
+    ActionId, ActionSummary, ActiveSession, Assumable, CoverageId, GroupedEntry, Impact,
+    ImpactPath, ImpactSummary, PairCounts, Path, PathId, Step, StepKind, UserImpact,
+    SCHEMA_VERSION,
 };
 
 /// A small fast hasher (the rustc "Fx" mix) for the interning maps, whose keys are short runs
@@ -75,6 +77,54 @@ pub(crate) enum Class {
     Gained,
 }
 
+impl Class {
+    /// Its place in a `[lost, kept, gained]` triple.
+    #[inline]
+    fn slot(self) -> usize {
+        match self {
+            Class::Lost => 0,
+            Class::Kept => 1,
+            Class::Gained => 2,
+        }
+    }
+}
+
+/// An element's place among every element of the report sorted by name (the universe, then
+/// an overlay's extra elements, which sort among them). Only a marker, for [`RankIx`].
+pub(crate) enum Rank {}
+
+/// An element's rank by name: before [`Interner::finish`] numbers the reported actions, an
+/// entry's [`ActionId`]s are ranks (see [`provisional`]).
+pub(crate) type RankIx = Idx<Rank>;
+
+/// The provisional id of the action at `rank`, until [`Interner::finish`] renumbers it.
+#[inline]
+fn provisional(rank: RankIx) -> ActionId {
+    ActionId(rank.raw())
+}
+
+/// The rank a provisional action id stands for.
+#[inline]
+fn rank_of(action: ActionId) -> RankIx {
+    RankIx::from_raw(action.0)
+}
+
+/// Per rank, the reported action's final id (`None`: the element is not reported).
+pub(crate) type ActionIds = IdxVec<Rank, Option<ActionId>>;
+
+/// A resource key of one user's pairs: an index into [`Judged::keys`].
+enum ResourceKey {}
+type KeyIx = Idx<ResourceKey>;
+
+/// A distinct path set of one user's pairs: an index into [`Judged::sets`].
+enum PathSet {}
+type SetIx = Idx<PathSet>;
+
+/// A path of one user's whole entries: an index into [`Judged::paths`], given by
+/// [`Judged::add_path`].
+pub(crate) enum UserPath {}
+pub(crate) type UserPathIx = Idx<UserPath>;
+
 /// A statement as a path names it: the route to its policy and its index in the document. A
 /// replaced document's statement at the same index is the same path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -90,12 +140,29 @@ impl PathKey {
 }
 
 /// No path set: a pair counted but not kept (the cheaper depths).
-const NO_SET: u32 = u32::MAX;
+const NO_SET: SetIx = SetIx::MAX;
 
-/// One changed pair: its list, resource key (an index into [`Judged::keys`]), path set (an
-/// index into [`Judged::sets`]) and universe element. Sorted, consecutive pairs of one
-/// (class, key, set) form one entry. All integers, so sorting compares no strings.
-type Pair = (Class, u32, u32, u32);
+/// One changed pair: its list, resource key, path set and universe element. Sorted (by
+/// those fields in order), consecutive pairs of one (class, key, set) form one entry. All
+/// integers, so sorting compares no strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Pair {
+    class: Class,
+    key: KeyIx,
+    set: SetIx,
+    element: ElementIx,
+}
+
+/// An entry gathered whole (from word-by-word decisions): list, resource key, elements and
+/// the union of their paths as ascending indexes into [`Judged::paths`] (so in path order),
+/// which tells each element's own paths exactly.
+#[derive(Debug)]
+struct Whole {
+    class: Class,
+    key: KeyIx,
+    elements: BitSet,
+    via: Vec<UserPathIx>,
+}
 
 /// One user's impact, judged but not yet interned.
 #[derive(Debug)]
@@ -103,19 +170,17 @@ pub(crate) struct Judged<'o> {
     pub(crate) user: u32,
     pub(crate) counts: PairCounts,
     pairs: Vec<Pair>,
-    /// Entries gathered whole (from word-by-word decisions): list, resource key, elements and
-    /// the union of their paths as ascending indexes into [`Judged::paths`] (so in path order),
-    /// which tells each element's own paths exactly.
-    groups: Vec<(Class, u32, BitSet, Vec<u32>)>,
+    /// Entries gathered whole.
+    groups: Vec<Whole>,
     /// The paths the whole entries refer to, each once per side, each side's in path order
     /// ([`Org::path_order`]): the interner looks each up once per user, not once per entry.
-    paths: Vec<PathKey>,
+    paths: IdxVec<UserPath, PathKey>,
     /// The resource keys of this user's pairs, each once.
-    keys: Vec<&'o ResourcePattern>,
+    keys: IdxVec<ResourceKey, &'o ResourcePattern>,
     /// The distinct path sets of this user's pairs, each sorted.
-    sets: Vec<Vec<PathKey>>,
+    sets: IdxVec<PathSet, Vec<PathKey>>,
     /// Sets by the hash of their content; equal hashes are told apart by comparison.
-    index: FxMap<u64, Vec<u32>>,
+    index: FxMap<u64, Vec<SetIx>>,
     scratch: Vec<PathKey>,
     pub(crate) assumable_lost: Vec<Assumable>,
     pub(crate) assumable_gained: Vec<Assumable>,
@@ -131,9 +196,9 @@ impl<'o> Judged<'o> {
             counts: PairCounts::default(),
             pairs: Vec::new(),
             groups: Vec::new(),
-            paths: Vec::new(),
-            keys: Vec::new(),
-            sets: Vec::new(),
+            paths: IdxVec::default(),
+            keys: IdxVec::default(),
+            sets: IdxVec::default(),
             index: FxMap::default(),
             scratch: Vec::new(),
             assumable_lost: Vec::new(),
@@ -154,18 +219,13 @@ impl<'o> Judged<'o> {
     }
 
     /// The index of a resource key in [`Judged::keys`] (a user has a few).
-    fn key(&mut self, key: &'o ResourcePattern) -> u32 {
-        match self
+    fn key(&mut self, key: &'o ResourcePattern) -> KeyIx {
+        let known = self
             .keys
             .iter()
-            .position(|&k| std::ptr::eq(k, key) || k == key)
-        {
-            Some(i) => i as u32,
-            None => {
-                self.keys.push(key);
-                (self.keys.len() - 1) as u32
-            }
-        }
+            .find(|&(_, &k)| std::ptr::eq(k, key) || k == key)
+            .map(|(i, _)| i);
+        known.unwrap_or_else(|| self.keys.push(key))
     }
 
     /// Records changed pairs on `key` for every element of `elements`, without paths (for the
@@ -183,9 +243,8 @@ impl<'o> Judged<'o> {
 
     /// Adds a path to the table whole entries refer to, returning its index. The caller adds
     /// each side's paths in path order and refers to them in ascending order.
-    pub(crate) fn add_path(&mut self, key: PathKey) -> u32 {
-        self.paths.push(key);
-        u32::try_from(self.paths.len() - 1).expect("fewer than 2^32 paths a user")
+    pub(crate) fn add_path(&mut self, key: PathKey) -> UserPathIx {
+        self.paths.push(key)
     }
 
     /// Records a whole entry: the elements of one list on `key`, and the union of their paths
@@ -196,10 +255,15 @@ impl<'o> Judged<'o> {
         class: Class,
         key: &'o ResourcePattern,
         elements: &BitSet,
-        via: Vec<u32>,
+        via: Vec<UserPathIx>,
     ) {
         let key = self.key(key);
-        self.groups.push((class, key, elements.clone(), via));
+        self.groups.push(Whole {
+            class,
+            key,
+            elements: elements.clone(),
+            via,
+        });
     }
 
     /// Records one changed pair, with the paths of `hits` when `keep` is set.
@@ -208,7 +272,7 @@ impl<'o> Judged<'o> {
         org: &Org,
         class: Class,
         key: &'o ResourcePattern,
-        element: u32,
+        element: ElementIx,
         (hits, overlay): (&[Hit], &Overlay),
         keep: bool,
     ) {
@@ -221,21 +285,17 @@ impl<'o> Judged<'o> {
             self.scratch.sort_unstable();
             // Neighbouring elements are often covered by the same statements.
             match self.pairs.last() {
-                Some(&(_, _, last, _))
-                    if last != NO_SET && self.sets[last as usize] == self.scratch =>
+                Some(&Pair { set: last, .. })
+                    if last != NO_SET && self.sets[last] == self.scratch =>
                 {
                     last
                 }
                 _ => {
                     let ids = self.index.entry(fx_hash(&self.scratch)).or_default();
-                    match ids
-                        .iter()
-                        .find(|&&id| self.sets[id as usize] == self.scratch)
-                    {
+                    match ids.iter().find(|&&id| self.sets[id] == self.scratch) {
                         Some(&id) => id,
                         None => {
-                            let id = self.sets.len() as u32;
-                            self.sets.push(self.scratch.clone());
+                            let id = self.sets.push(self.scratch.clone());
                             ids.push(id);
                             id
                         }
@@ -246,7 +306,12 @@ impl<'o> Judged<'o> {
             NO_SET
         };
         let key = self.key(key);
-        self.pairs.push((class, key, set, element));
+        self.pairs.push(Pair {
+            class,
+            key,
+            set,
+            element,
+        });
     }
 }
 
@@ -257,7 +322,7 @@ type Group = (Vec<ActionId>, Vec<PathKey>);
 /// [`Judged::paths`] (ascending, so in path order).
 enum Via {
     Keys(Vec<PathKey>),
-    Indexed(Vec<u32>),
+    Indexed(Vec<UserPathIx>),
 }
 
 /// An entry of a user before its paths are numbered: list, actions, resource, paths.
@@ -274,11 +339,11 @@ pub(crate) struct Interner<'a> {
     /// Per universe element (the overlay's extras included), its rank by name, and per rank
     /// its element; `None` when the overlay adds no element (the universe is sorted: the rank
     /// is the element).
-    ranks: Option<(Vec<u32>, Vec<u32>)>,
+    ranks: Option<(IdxVec<Element, RankIx>, IdxVec<Rank, ElementIx>)>,
     /// Per rank: users who lose, keep and gain it (allocated on the first pair).
-    counts: Vec<[usize; 3]>,
+    counts: IdxVec<Rank, [usize; 3]>,
     /// Per rank and list, the last user counted (plus one), so each user counts once.
-    last: Vec<[usize; 3]>,
+    last: IdxVec<Rank, [usize; 3]>,
     /// Users converted so far, and their dense indexes.
     users: Vec<UserImpact>,
     dense: Vec<u32>,
@@ -299,11 +364,12 @@ impl<'a> Interner<'a> {
     pub(crate) fn new(org: &'a Org, baseline: &'a Overlay, overlay: &'a Overlay) -> Interner<'a> {
         let ranks = (!overlay.extra_elements.is_empty()).then(|| {
             let elements = org.universe.len() + overlay.extra_elements.len();
-            let mut by_rank: Vec<u32> = (0..elements as u32).collect();
+            let mut by_rank: Vec<ElementIx> = ElementIx::all(elements).collect();
             by_rank.sort_by(|&a, &b| org.element(a, overlay).cmp(org.element(b, overlay)));
-            let mut rank = vec![0u32; elements];
-            for (r, &element) in by_rank.iter().enumerate() {
-                rank[element as usize] = r as u32;
+            let by_rank: IdxVec<Rank, ElementIx> = IdxVec::from(by_rank);
+            let mut rank: IdxVec<Element, RankIx> = IdxVec::filled(elements, RankIx::MIN);
+            for (r, &element) in by_rank.iter() {
+                rank[element] = r;
             }
             (rank, by_rank)
         });
@@ -312,8 +378,8 @@ impl<'a> Interner<'a> {
             baseline,
             overlay,
             ranks,
-            counts: Vec::new(),
-            last: Vec::new(),
+            counts: IdxVec::default(),
+            last: IdxVec::default(),
             users: Vec::new(),
             dense: Vec::new(),
             summary: ImpactSummary::default(),
@@ -329,17 +395,20 @@ impl<'a> Interner<'a> {
         self.org.universe.len() + self.overlay.extra_elements.len()
     }
 
-    fn rank(&self, element: u32) -> u32 {
+    /// An element's rank. Without extra elements the universe is sorted, and the rank is
+    /// the element's own number.
+    fn rank(&self, element: ElementIx) -> RankIx {
         match &self.ranks {
-            Some((rank, _)) => rank[element as usize],
-            None => element,
+            Some((rank, _)) => rank[element],
+            None => RankIx::from_raw(element.raw()),
         }
     }
 
-    fn element(&self, rank: u32) -> u32 {
+    /// The element at a rank ([`Interner::rank`] reversed).
+    fn element(&self, rank: RankIx) -> ElementIx {
         match &self.ranks {
-            Some((_, by_rank)) => by_rank[rank as usize],
-            None => rank,
+            Some((_, by_rank)) => by_rank[rank],
+            None => ElementIx::from_raw(rank.raw()),
         }
     }
 
@@ -365,22 +434,22 @@ impl<'a> Interner<'a> {
         summary.users_gaining +=
             usize::from(counts.gained > 0 || !judged.assumable_gained.is_empty());
         if (!judged.pairs.is_empty() || !judged.groups.is_empty()) && self.counts.is_empty() {
-            self.counts = vec![[0; 3]; self.elements()];
-            self.last = vec![[0; 3]; self.elements()];
+            self.counts = IdxVec::filled(self.elements(), [0; 3]);
+            self.last = IdxVec::filled(self.elements(), [0; 3]);
         }
-        let grouped = judged
-            .groups
-            .iter()
-            .flat_map(|(class, _, elements, _)| elements.iter().map(|e| (*class, e as u32)));
-        let paired = judged
-            .pairs
-            .iter()
-            .map(|&(class, _, _, element)| (class, element));
+        let grouped = judged.groups.iter().flat_map(|whole| {
+            let class = whole.class;
+            whole
+                .elements
+                .iter()
+                .map(move |e| (class, ElementIx::new(e)))
+        });
+        let paired = judged.pairs.iter().map(|pair| (pair.class, pair.element));
         for (class, element) in paired.chain(grouped) {
-            let rank = self.rank(element) as usize;
-            if self.last[rank][class as usize] != n {
-                self.last[rank][class as usize] = n;
-                self.counts[rank][class as usize] += 1;
+            let (rank, slot) = (self.rank(element), class.slot());
+            if self.last[rank][slot] != n {
+                self.last[rank][slot] = n;
+                self.counts[rank][slot] += 1;
             }
         }
         let mut user = UserImpact {
@@ -409,7 +478,7 @@ impl<'a> Interner<'a> {
 
     /// [`Interner::finish`], with the users' dense indexes in report order and, per rank, the
     /// action id (for a second pass that writes the users of this order: `ImpactStream`).
-    pub(crate) fn finish_ordered(mut self) -> (Impact, Vec<u32>, Vec<u32>) {
+    pub(crate) fn finish_ordered(mut self) -> (Impact, Vec<u32>, ActionIds) {
         let mut order: Vec<usize> = (0..self.users.len()).collect();
         order.sort_by(|&a, &b| {
             let (a, b) = (&self.users[a], &self.users[b]);
@@ -425,12 +494,12 @@ impl<'a> Interner<'a> {
             .collect();
         let dense: Vec<u32> = order.iter().map(|&i| self.dense[i]).collect();
         // Actions: the reported ranks, densely, in rank (name) order; lists stay sorted.
-        let mut action_ids = vec![u32::MAX; self.counts.len()];
+        let mut action_ids: ActionIds = IdxVec::filled(self.counts.len(), None);
         let mut actions = Vec::new();
-        for (rank, &[lost, kept, gained]) in self.counts.iter().enumerate() {
+        for (rank, &[lost, kept, gained]) in self.counts.iter() {
             if lost + kept + gained > 0 {
-                action_ids[rank] = actions.len() as u32;
-                let element = self.element(rank as u32);
+                action_ids[rank] = Some(ActionId::new(actions.len()));
+                let element = self.element(rank);
                 actions.push(ActionSummary {
                     action: self.org.element(element, self.overlay).to_string(),
                     lost,
@@ -442,7 +511,7 @@ impl<'a> Interner<'a> {
         // Paths: numbered by first reference in report order (an entry's paths are in path
         // order), so that ids follow content alone, not the order in which users were judged,
         // and a report written user by user as judged numbers them the same way.
-        let mut path_ids = vec![u32::MAX; self.paths.len()];
+        let mut path_ids: Vec<Option<PathId>> = vec![None; self.paths.len()];
         let mut old_paths: Vec<Option<Path>> = std::mem::take(&mut self.paths)
             .into_iter()
             .map(Some)
@@ -457,16 +526,15 @@ impl<'a> Interner<'a> {
                 .chain(&mut user.gained)
             {
                 for action in &mut entry.actions {
-                    *action = ActionId(action_ids[action.0 as usize]);
+                    *action = final_id(&action_ids, *action);
                 }
                 for path in &mut entry.via {
-                    let old = path.0 as usize;
-                    if path_ids[old] == u32::MAX {
-                        path_ids[old] = paths.len() as u32;
+                    let old = path.index();
+                    *path = *path_ids[old].get_or_insert_with(|| {
                         paths.push(old_paths[old].take().expect("each path once"));
                         self.keys.push(old_keys[old]);
-                    }
-                    *path = PathId(path_ids[old]);
+                        PathId::new(paths.len() - 1)
+                    });
                 }
             }
         }
@@ -486,7 +554,7 @@ impl<'a> Interner<'a> {
 
     /// Converts one judged user with final ids: actions by `action_ids` (per rank, from a first
     /// pass), paths by first reference in the order users come (the caller's report order).
-    pub(crate) fn convert_final(&mut self, judged: Judged, action_ids: &[u32]) -> UserImpact {
+    pub(crate) fn convert_final(&mut self, judged: Judged, action_ids: &ActionIds) -> UserImpact {
         let mut user = self.convert(judged, true);
         for entry in user
             .lost
@@ -495,28 +563,28 @@ impl<'a> Interner<'a> {
             .chain(&mut user.gained)
         {
             for action in &mut entry.actions {
-                *action = ActionId(action_ids[action.0 as usize]);
+                *action = final_id(action_ids, *action);
             }
         }
         user
     }
 
     /// The paths numbered so far, each with the set of reported actions it covers
-    /// (`action_ids` per rank, `u32::MAX` for an element not reported), and those sets, each
-    /// once, in order of first reference.
-    pub(crate) fn table(&mut self, action_ids: &[u32]) -> (Vec<ImpactPath>, Vec<Vec<ActionId>>) {
+    /// (`action_ids` per rank), and those sets, each once, in order of first reference.
+    pub(crate) fn table(
+        &mut self,
+        action_ids: &ActionIds,
+    ) -> (Vec<ImpactPath>, Vec<Vec<ActionId>>) {
         let mut table = Vec::with_capacity(self.paths.len());
         let mut coverage: Vec<Vec<ActionId>> = Vec::new();
-        let mut set_ids: FxMap<(PolicyIx, u32), u32> = FxMap::default();
-        let mut by_content: FxMap<Vec<ActionId>, u32> = FxMap::default();
+        let mut set_ids: FxMap<(PolicyIx, u32), CoverageId> = FxMap::default();
+        let mut by_content: FxMap<Vec<ActionId>, CoverageId> = FxMap::default();
+        let id_of = |rank: RankIx| action_ids.get(rank).copied().flatten();
         // The elements reported, so that each statement's elements are walked only there.
         let mut reported = BitSet::new(self.elements());
-        for element in 0..self.elements() {
-            if action_ids
-                .get(self.rank(element as u32) as usize)
-                .is_some_and(|&id| id != u32::MAX)
-            {
-                reported.insert(element);
+        for element in ElementIx::all(self.elements()) {
+            if id_of(self.rank(element)).is_some() {
+                reported.insert(element.index());
             }
         }
         // Without replaced documents or extra elements a statement covers its own bits on both
@@ -530,12 +598,6 @@ impl<'a> Interner<'a> {
             let covers = match set_ids.get(&statement) {
                 Some(&id) => id,
                 None => {
-                    let id_of = |element: usize| {
-                        action_ids
-                            .get(element)
-                            .filter(|&&id| id != u32::MAX)
-                            .map(|&id| ActionId(id))
-                    };
                     actions.clear();
                     let node = plain
                         .then(|| {
@@ -544,34 +606,35 @@ impl<'a> Interner<'a> {
                         })
                         .flatten();
                     match node {
+                        // Plain: no extra element, so the rank is the element's own number.
                         Some(node) => match &node.few {
-                            Some(few) => {
-                                actions.extend(few.iter().filter_map(|&e| id_of(e as usize)))
-                            }
-                            None => {
-                                actions.extend(node.actions.iter_and(&reported).filter_map(id_of))
-                            }
+                            Some(few) => actions.extend(
+                                few.iter().filter_map(|&e| id_of(RankIx::from_raw(e.raw()))),
+                            ),
+                            None => actions.extend(
+                                node.actions
+                                    .iter_and(&reported)
+                                    .filter_map(|e| id_of(RankIx::new(e))),
+                            ),
                         },
                         None => {
                             self.covered(key);
                             let covered = &self.covered[&statement];
-                            actions.extend(covered.iter_and(&reported).filter_map(|element| {
-                                let rank = match &self.ranks {
-                                    Some((rank, _)) => rank[element] as usize,
-                                    None => element,
-                                };
-                                id_of(rank)
-                            }));
+                            actions.extend(
+                                covered
+                                    .iter_and(&reported)
+                                    .filter_map(|e| id_of(self.rank(ElementIx::new(e)))),
+                            );
                         }
                     }
                     actions.sort_unstable();
-                    let next = coverage.len() as u32;
                     let id = match by_content.get(&actions) {
                         Some(&id) => id,
                         None => {
+                            let id = CoverageId::new(coverage.len());
                             coverage.push(actions.clone());
-                            by_content.insert(actions.clone(), next);
-                            next
+                            by_content.insert(actions.clone(), id);
+                            id
                         }
                     };
                     set_ids.insert(statement, id);
@@ -618,13 +681,13 @@ impl<'a> Interner<'a> {
         let mut runs: Vec<(Class, Group, Arc<str>)> = Vec::new();
         let mut start = 0;
         while start < pairs.len() {
-            let (class, key) = (pairs[start].0, pairs[start].1);
+            let (class, key) = (pairs[start].class, pairs[start].key);
             let end = start
                 + pairs[start..]
                     .iter()
-                    .take_while(|p| (p.0, p.1) == (class, key))
+                    .take_while(|p| (p.class, p.key) == (class, key))
                     .count();
-            let resource = self.resource(judged.keys[key as usize]);
+            let resource = self.resource(judged.keys[key]);
             for group in self.group_run(&pairs[start..end], &judged.sets) {
                 runs.push((class, group, resource.clone()));
             }
@@ -634,12 +697,18 @@ impl<'a> Interner<'a> {
             .into_iter()
             .map(|(class, (actions, keys), resource)| (class, actions, resource, Via::Keys(keys)))
             .collect();
-        for (class, key, elements, via) in std::mem::take(&mut judged.groups) {
-            let resource = self.resource(judged.keys[key as usize]);
+        for whole in std::mem::take(&mut judged.groups) {
+            let Whole {
+                class,
+                key,
+                elements,
+                via,
+            } = whole;
+            let resource = self.resource(judged.keys[key]);
             // Ranks follow elements unless the overlay adds elements: then sort.
             let mut actions: Vec<ActionId> = elements
                 .iter()
-                .map(|e| ActionId(self.rank(e as u32)))
+                .map(|e| provisional(self.rank(ElementIx::new(e))))
                 .collect();
             if self.ranks.is_some() {
                 actions.sort_unstable();
@@ -650,18 +719,15 @@ impl<'a> Interner<'a> {
         // the entries of one list and key have disjoint actions).
         entries.sort_by(|a, b| (a.0, a.1[0], &a.2).cmp(&(b.0, b.1[0], &b.2)));
         // Per path of the user's table, its id once looked up.
-        let mut ids = vec![PathId(u32::MAX); judged.paths.len()];
+        let mut ids: IdxVec<UserPath, Option<PathId>> = IdxVec::filled(judged.paths.len(), None);
         for (class, actions, resource, via) in entries {
             let via = match via {
                 Via::Keys(keys) => self.via(&keys),
                 Via::Indexed(indexes) => indexes
                     .iter()
-                    .map(|&i| {
-                        let id = &mut ids[i as usize];
-                        if id.0 == u32::MAX {
-                            *id = self.path_id(judged.paths[i as usize]);
-                        }
-                        *id
+                    .map(|&i| match ids[i] {
+                        Some(id) => id,
+                        None => *ids[i].insert(self.path_id(judged.paths[i])),
                     })
                     .collect(),
             };
@@ -679,34 +745,34 @@ impl<'a> Interner<'a> {
         for list in [&mut user.lost, &mut user.kept, &mut user.gained] {
             list.shrink_to_fit();
         }
-        judged.paths = Vec::new();
-        judged.sets = Vec::new();
+        judged.paths = IdxVec::default();
+        judged.sets = IdxVec::default();
     }
 
     /// The entries of one run of pairs (one list, one resource key; sorted by path set): the
     /// pairs whose paths the union tells exactly, as one entry, and the others by path set.
-    fn group_run(&mut self, run: &[Pair], sets: &[Vec<PathKey>]) -> Vec<Group> {
-        let set_of = |pair: &Pair| &sets[pair.2 as usize];
+    fn group_run(&mut self, run: &[Pair], sets: &IdxVec<PathSet, Vec<PathKey>>) -> Vec<Group> {
+        let set_of = |pair: &Pair| &sets[pair.set];
         let mut union: Vec<PathKey> = run.iter().flat_map(|p| set_of(p).iter().copied()).collect();
         union.sort_unstable();
         union.dedup();
         // Per element of the run, how many of the union's paths cover it.
         let mut mask = BitSet::new(self.elements());
-        run.iter().for_each(|p| mask.insert(p.3 as usize));
-        let mut cover = vec![0u32; self.elements()];
+        run.iter().for_each(|p| mask.insert(p.element.index()));
+        let mut cover: IdxVec<Element, usize> = IdxVec::filled(self.elements(), 0);
         for &key in &union {
             for element in self.covered(key).iter_and(&mask) {
-                cover[element] += 1;
+                cover[ElementIx::new(element)] += 1;
             }
         }
         let mut exact = Vec::new();
         let mut apart: Vec<Group> = Vec::new();
         for pair in run {
-            if cover[pair.3 as usize] as usize == set_of(pair).len() {
+            if cover[pair.element] == set_of(pair).len() {
                 exact.push(pair);
             } else {
                 // Runs are sorted by set: the same set follows.
-                let rank = ActionId(self.rank(pair.3));
+                let rank = provisional(self.rank(pair.element));
                 match apart.last_mut() {
                     Some((actions, via)) if via == set_of(pair) => actions.push(rank),
                     _ => apart.push((vec![rank], set_of(pair).clone())),
@@ -723,7 +789,10 @@ impl<'a> Interner<'a> {
                 union.sort_unstable();
                 union.dedup();
             }
-            let actions = exact.iter().map(|p| ActionId(self.rank(p.3))).collect();
+            let actions = exact
+                .iter()
+                .map(|p| provisional(self.rank(p.element)))
+                .collect();
             groups.push((actions, union));
         }
         groups.extend(apart);
@@ -759,12 +828,18 @@ impl<'a> Interner<'a> {
         if let Some(&id) = self.path_ids.get(&key) {
             return id;
         }
-        let id = PathId(u32::try_from(self.paths.len()).expect("fewer than 2^32 paths"));
+        let id = PathId::new(self.paths.len());
         self.paths.push(self.build_path(key));
         self.keys.push(key);
         self.path_ids.insert(key, id);
         id
     }
+}
+
+/// The final id of an action numbered by its rank for now.
+#[inline]
+fn final_id(action_ids: &ActionIds, provisional: ActionId) -> ActionId {
+    action_ids[rank_of(provisional)].expect("a reported action has an id")
 }
 
 impl Org {

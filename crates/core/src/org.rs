@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 
-use crate::bitset::BitSet;
+use crate::bitset::{BitSet, ElementIx};
 use crate::catalogue::Catalogue;
 use crate::error::{BuildError, Diagnostic, EntityKind, LookupError};
 use crate::idx::{Arena, Idx, IdxRange, IdxVec};
@@ -131,7 +131,7 @@ pub(crate) struct StatementNode {
     pub(crate) actions: BitSet,
     /// The same elements as a list, when they are few (most statements name a handful of
     /// actions): masked walks then skip the bitset's empty words.
-    pub(crate) few: Option<Box<[u32]>>,
+    pub(crate) few: Option<Box<[ElementIx]>>,
     pub(crate) resources: Vec<ResourcePattern>,
     /// Some resource is `*`: the statement covers every key.
     pub(crate) any_resource: bool,
@@ -1886,7 +1886,7 @@ fn compile_statements(
 
 /// The node of a parsed statement whose action patterns cover `actions`.
 fn statement_node(index: usize, statement: ParsedStatement, actions: BitSet) -> StatementNode {
-    let few = (actions.count() <= 16).then(|| actions.iter().map(|a| a as u32).collect());
+    let few = (actions.count() <= 16).then(|| actions.iter().map(ElementIx::new).collect());
     let any_resource = statement.resources.iter().any(ResourcePattern::is_any);
     let scoped = statement.resources.iter().any(|r| !r.is_any());
     StatementNode {

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::bitset::BitSet;
+use crate::bitset::{BitSet, ElementIx};
 use crate::idx::{Idx, IdxRange};
 use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementIx, StatementNode, TrustIx, UserIx};
 use crate::policy::ActionPattern;
@@ -260,7 +260,7 @@ impl Org {
     }
 
     /// A universe element by id, the overlay's extra elements included.
-    pub(crate) fn element<'a>(&'a self, id: u32, overlay: &'a Overlay) -> &'a ActionPattern {
+    pub(crate) fn element<'a>(&'a self, id: ElementIx, overlay: &'a Overlay) -> &'a ActionPattern {
         self.view(overlay).element(id)
     }
 
@@ -374,9 +374,9 @@ impl<'a> View<'a> {
     }
 
     /// A universe element by id, the overlay's extra elements included.
-    pub(crate) fn element(self, id: u32) -> &'a ActionPattern {
+    pub(crate) fn element(self, id: ElementIx) -> &'a ActionPattern {
         let base = self.org.universe.len();
-        match usize::try_from(id).expect("32-bit ids fit in usize") {
+        match id.index() {
             id if id < base => &self.org.universe[id],
             id => &self.overlay.extra_elements[id - base],
         }

@@ -5,9 +5,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::ops::Index;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+
+use crate::idx::Idx;
 
 #[cfg(feature = "schema")]
 mod schema;
@@ -580,6 +583,51 @@ pub struct PathId(pub u32);
 #[serde(transparent)]
 pub struct ActionId(pub u32);
 
+/// Index of a set of actions in [`Impact::coverage`]: what an [`ImpactPath`] covers.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct CoverageId(pub u32);
+
+// The ids of an impact's tables convert to and from positions through `Idx`, the crate's one
+// place where a `usize` becomes a 32-bit index; each table is indexed by its own id type, so
+// a path's id cannot index the actions.
+macro_rules! table_id {
+    ($id:ident, $row:ty) => {
+        impl $id {
+            /// The id of the row at `position` of its table.
+            ///
+            /// # Panics
+            ///
+            /// If `position` does not fit in a `u32` (no impact has four billion rows).
+            #[inline]
+            pub(crate) fn new(position: usize) -> $id {
+                $id(Idx::<$row>::new(position).raw())
+            }
+
+            /// The row's position in its table.
+            #[inline]
+            pub(crate) fn index(self) -> usize {
+                Idx::<$row>::from_raw(self.0).index()
+            }
+        }
+
+        impl Index<$id> for Vec<$row> {
+            type Output = $row;
+
+            #[inline]
+            fn index(&self, id: $id) -> &$row {
+                &self[id.index()]
+            }
+        }
+    };
+}
+
+table_id!(PathId, ImpactPath);
+table_id!(ActionId, ActionSummary);
+table_id!(CoverageId, Vec<ActionId>);
+
 /// Actions of one user on one resource key, with the paths behind them, as one entry.
 ///
 /// Actions and paths are indexes into the [`Impact`]'s tables: [`Impact::actions`] and
@@ -610,7 +658,8 @@ pub struct ImpactPath {
     /// when the change replaces its document), as an index into [`Impact::coverage`]: an
     /// entry's action is granted through this path exactly when the path is in the entry's
     /// `via` and covers the action.
-    pub covers: u32,
+    #[cfg_attr(feature = "schema", schemars(with = "u32"))]
+    pub covers: CoverageId,
 }
 
 /// How many (action, resource) pairs a user loses, keeps and gains.
@@ -853,7 +902,7 @@ impl Impact {
     ///
     /// If `id` is not an index of [`Impact::actions`].
     pub fn action(&self, id: ActionId) -> &str {
-        &self.actions[id.0 as usize].action
+        &self.actions[id].action
     }
 
     /// The path an id names, from the first step after the user.
@@ -862,7 +911,7 @@ impl Impact {
     ///
     /// If `id` is not an index of [`Impact::paths`].
     pub fn path(&self, id: PathId) -> &Path {
-        &self.paths[id.0 as usize].steps
+        &self.paths[id].steps
     }
 
     /// The paths of `entry` behind one of its actions, in path order.
@@ -884,7 +933,7 @@ impl Impact {
     ///
     /// If `id` is not an index of [`Impact::paths`].
     pub fn covers(&self, id: PathId) -> &[ActionId] {
-        &self.coverage[self.paths[id.0 as usize].covers as usize]
+        &self.coverage[self.paths[id].covers]
     }
 
     /// An entry's actions grouped by their own paths: each group's actions share exactly the
@@ -962,14 +1011,14 @@ impl Impact {
         let mut used = vec![false; self.paths.len()];
         for user in &self.users {
             for entry in user.lost.iter().chain(&user.kept).chain(&user.gained) {
-                entry.via.iter().for_each(|p| used[p.0 as usize] = true);
+                entry.via.iter().for_each(|p| used[p.index()] = true);
             }
         }
-        let mut path_map = vec![u32::MAX; self.paths.len()];
+        let mut path_map: Vec<Option<PathId>> = vec![None; self.paths.len()];
         let mut paths = Vec::new();
         for (old, path) in std::mem::take(&mut self.paths).into_iter().enumerate() {
             if used[old] {
-                path_map[old] = paths.len() as u32;
+                path_map[old] = Some(PathId::new(paths.len()));
                 paths.push(path);
             }
         }
@@ -981,25 +1030,25 @@ impl Impact {
                 .chain(&mut user.gained)
             {
                 for id in &mut entry.via {
-                    *id = PathId(path_map[id.0 as usize]);
+                    *id = path_map[id.index()].expect("a retained user's path is kept");
                 }
             }
         }
         self.paths = paths;
         // Sets of actions: those the retained paths cover, still by first reference.
-        let mut set_map = vec![u32::MAX; self.coverage.len()];
+        let mut set_map: Vec<Option<CoverageId>> = vec![None; self.coverage.len()];
         let mut old_sets: Vec<Option<Vec<ActionId>>> = std::mem::take(&mut self.coverage)
             .into_iter()
             .map(Some)
             .collect();
         for path in &mut self.paths {
-            let old = path.covers as usize;
-            if set_map[old] == u32::MAX {
-                set_map[old] = self.coverage.len() as u32;
+            let old = path.covers.index();
+            let new = *set_map[old].get_or_insert_with(|| {
                 self.coverage
                     .push(old_sets[old].take().expect("each set once"));
-            }
-            path.covers = set_map[old];
+                CoverageId::new(self.coverage.len() - 1)
+            });
+            path.covers = new;
         }
         dropped
     }

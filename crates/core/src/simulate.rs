@@ -6,11 +6,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::bitset::BitSet;
+use crate::bitset::{BitSet, ElementIx};
 use crate::error::{ChangeError, ChangeSetError, EntityKind};
 use crate::eval::{Grants, Hit, Judgement, Overlay, Route, ANY_RESOURCE};
 use crate::idx::{Idx, IdxRange};
-use crate::impact::{Class, Interner, Judged, PathKey};
+use crate::impact::{ActionIds, Class, Interner, Judged, PathKey, UserPathIx};
 use crate::model::PolicyDocument;
 use crate::org::{
     compile_statement, GroupIx, GroupKey, Org, PolicyIx, PolicyKey, Precedence, RoleIx, RoleKey,
@@ -190,7 +190,7 @@ pub struct ImpactStream<'o> {
     /// The report without its users and paths: version, changes, summary, actions.
     head: Impact,
     /// Per rank of an element, its action id.
-    action_ids: Vec<u32>,
+    action_ids: ActionIds,
     threads: usize,
     progress: &'o dyn Fn(usize, usize),
 }
@@ -1088,7 +1088,7 @@ impl Org {
     ) {
         let (before, b_ov) = before;
         let (after, a_ov) = after;
-        let actions: BTreeSet<u32> = before.actions().chain(after.actions()).collect();
+        let actions: BTreeSet<ElementIx> = before.actions().chain(after.actions()).collect();
         let mut keys = Vec::new();
         let (mut was, mut now) = (Judgement::default(), Judgement::default());
         // Only a full report keeps each pair's paths; the cheaper depths count.
@@ -1173,8 +1173,11 @@ struct KeyDecision<'o> {
 
 /// (element, index into `allows`), sorted: for each element of `mask`, the side's Allow
 /// statements covering it ([`Org::entries_of_sides`]' index for short lists).
-fn element_index(allows: &[(u32, &StatementNode, u64)], mask: Option<BitSet>) -> Vec<(u32, u32)> {
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
+fn element_index(
+    allows: &[(UserPathIx, &StatementNode, u64)],
+    mask: Option<BitSet>,
+) -> Vec<(ElementIx, usize)> {
+    let mut pairs: Vec<(ElementIx, usize)> = Vec::new();
     if let Some(mask) = mask {
         let words = summary(&mask);
         for (i, &(_, node, node_words)) in allows.iter().enumerate() {
@@ -1184,10 +1187,10 @@ fn element_index(allows: &[(u32, &StatementNode, u64)], mask: Option<BitSet>) ->
             match &node.few {
                 Some(few) => pairs.extend(
                     few.iter()
-                        .filter(|&&e| mask.contains(e as usize))
-                        .map(|&e| (e, i as u32)),
+                        .filter(|&&e| mask.contains(e.index()))
+                        .map(|&e| (e, i)),
                 ),
-                None => pairs.extend(node.actions.iter_and(&mask).map(|e| (e as u32, i as u32))),
+                None => pairs.extend(node.actions.iter_and(&mask).map(|e| (ElementIx::new(e), i))),
             }
         }
     }
@@ -1434,7 +1437,7 @@ impl Org {
         };
         let before_index = element_index(&before, few_mask(&[|d| &d.lost]));
         let after_index = element_index(&after, few_mask(&[|d| &d.kept, |d| &d.gained]));
-        let mut found: Vec<u32> = Vec::new();
+        let mut found: Vec<usize> = Vec::new();
         for decision in &sides.keys {
             let lists = [
                 (Class::Lost, &decision.lost, &before, &before_index),
@@ -1446,10 +1449,10 @@ impl Org {
                 if count == 0 {
                     continue;
                 }
-                let via: Vec<u32> = if count <= FEW {
+                let via: Vec<UserPathIx> = if count <= FEW {
                     found.clear();
                     for e in elements.iter() {
-                        let e = e as u32;
+                        let e = ElementIx::new(e);
                         let start = index.partition_point(|&(x, _)| x < e);
                         found.extend(
                             index[start..]
@@ -1462,7 +1465,7 @@ impl Org {
                     found.dedup();
                     found
                         .iter()
-                        .map(|&i| &allows[i as usize])
+                        .map(|&i| &allows[i])
                         .filter(|&&(_, node, _)| node.covers_resource(decision.key))
                         .map(|&(path, _, _)| path)
                         .collect()

@@ -432,13 +432,15 @@ fn tables_shape(impact: &Impact) -> Option<String> {
     if impact
         .paths
         .iter()
-        .any(|p| p.covers as usize >= impact.coverage.len())
+        .any(|p| p.covers.index() >= impact.coverage.len())
     {
         return Some("a path's set of actions is out of range".to_string());
     }
-    if !impact.coverage.iter().all(|set| {
-        set.windows(2).all(|w| w[0] < w[1]) && set.iter().all(|a| (a.0 as usize) < actions)
-    }) {
+    if !impact
+        .coverage
+        .iter()
+        .all(|set| set.windows(2).all(|w| w[0] < w[1]) && set.iter().all(|a| a.index() < actions))
+    {
         return Some("a set of actions is unsorted, repeated or out of range".to_string());
     }
     if impact.coverage.iter().collect::<BTreeSet<_>>().len() != impact.coverage.len() {
@@ -450,27 +452,25 @@ fn tables_shape(impact: &Impact) -> Option<String> {
 /// Sets of actions numbered by first reference from the paths, each used; paths numbered by
 /// first reference in report order.
 fn numbering_shape(impact: &Impact) -> Option<String> {
-    let mut next_set = 0u32;
+    let mut next_set = 0;
     for path in &impact.paths {
-        if path.covers > next_set {
-            return Some(format!(
-                "set {} is referred to before set {next_set}",
-                path.covers
-            ));
+        let set = path.covers.index();
+        if set > next_set {
+            return Some(format!("set {set} is referred to before set {next_set}"));
         }
-        next_set = next_set.max(path.covers + 1);
+        next_set = next_set.max(set + 1);
     }
-    if next_set as usize != impact.coverage.len() {
+    if next_set != impact.coverage.len() {
         return Some("a set of actions no path covers".to_string());
     }
-    let mut next = 0u32;
+    let mut next = 0;
     for user in &impact.users {
         for entry in user.lost.iter().chain(&user.kept).chain(&user.gained) {
-            for path in &entry.via {
-                if path.0 > next {
-                    return Some(format!("path {} is referred to before path {next}", path.0));
+            for path in entry.via.iter().map(|p| p.index()) {
+                if path > next {
+                    return Some(format!("path {path} is referred to before path {next}"));
                 }
-                next = next.max(path.0 + 1);
+                next = next.max(path + 1);
             }
         }
     }
@@ -497,13 +497,13 @@ fn user_shape(impact: &Impact, user: &UserImpact, tally: &mut Tally) -> Option<S
             entry
                 .via
                 .iter()
-                .for_each(|p| tally.used_paths[p.0 as usize] = true);
+                .for_each(|p| tally.used_paths[p.index()] = true);
             for &action in &entry.actions {
                 if !pairs.insert((action, &entry.resource)) {
                     return Some(format!("user `{who}`: a pair in two entries of one list"));
                 }
                 if named.insert(action) {
-                    tally.per_action[action.0 as usize][i] += 1;
+                    tally.per_action[action.index()][i] += 1;
                 }
             }
         }
@@ -539,8 +539,8 @@ fn entry_shape(impact: &Impact, entry: &GroupedEntry) -> Option<&'static str> {
     if entry
         .actions
         .iter()
-        .any(|a| a.0 as usize >= impact.actions.len())
-        || entry.via.iter().any(|p| p.0 as usize >= impact.paths.len())
+        .any(|a| a.index() >= impact.actions.len())
+        || entry.via.iter().any(|p| p.index() >= impact.paths.len())
     {
         return Some("an index out of range");
     }
