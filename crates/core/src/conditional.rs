@@ -74,15 +74,19 @@ pub(crate) fn read(
         .iter()
         .filter_map(|(ix, r)| {
             let effect = Effect::parse(r.original.get("Effect")?.as_str()?).ok()?;
-            // A kept statement stands where it was, less the statements left out before it.
+            // A kept statement stands where it was, less the statements left out before it
+            // (each counted once: a record may list one twice, and the count must stay below
+            // the statement's own index).
             let index = (r.treatment == "kept_without_keys").then(|| {
-                let before = recorded
+                let before: BTreeSet<u32> = recorded
                     .iter()
                     .filter(|(other, o)| {
                         other == ix && o.treatment == "left_out" && o.statement < r.statement
                     })
-                    .count() as u32;
-                r.statement - before
+                    .map(|(_, o)| o.statement)
+                    .collect();
+                r.statement
+                    .saturating_sub(u32::try_from(before.len()).unwrap_or(u32::MAX))
             });
             let mut keys = r.keys.clone();
             keys.sort();
@@ -217,6 +221,24 @@ mod tests {
         assert!(org
             .conditional_for(org.users.find("v").unwrap(), None)
             .is_empty());
+    }
+
+    #[test]
+    fn a_statement_left_out_twice_counts_once() {
+        // A malformed record: statement 0 left out twice. The kept Deny stands at 0, and
+        // reading the record does not underflow.
+        let org = org(json!({"unevaluated_statements": [
+            statement(0, "Allow", "compute.instance.Delete", "left_out"),
+            statement(0, "Allow", "compute.instance.Delete", "left_out"),
+            statement(1, "Deny", "compute.instance.Create", "kept_without_keys"),
+        ]}));
+        let user = org.users.find("u").unwrap();
+        let indexes: Vec<_> = org
+            .conditional_for(user, None)
+            .iter()
+            .map(|c| (c.statement, c.index))
+            .collect();
+        assert_eq!(indexes, [(0, None), (0, None), (1, Some(0))]);
     }
 
     #[test]
