@@ -246,7 +246,7 @@ struct ImpactArgs {
     #[arg(long, value_name = "PLAN.json")]
     terraform_plan: Option<PathBuf>,
     /// With --terraform-plan: let the gates judge the mapped changes alone, even when the plan
-    /// holds changes iamsim cannot simulate (creations, values unknown until apply).
+    /// holds changes iamsim cannot simulate (values unknown until apply, incomplete plans).
     #[arg(long)]
     allow_unknown: bool,
     #[command(subcommand)]

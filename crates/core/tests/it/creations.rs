@@ -301,3 +301,50 @@ fn without_creations_nothing_is_copied() {
         plain.simulate(&plain.resolve_all(&specs).unwrap()).unwrap()
     );
 }
+
+/// Every Terraform plan fixture of the CLI's tests, mapped against the demo organization: the
+/// impact of the changes it maps to equals the reference applying the same edits to a copy of
+/// the snapshot, and equals compiling the edited snapshot.
+#[test]
+fn terraform_fixtures_give_the_impact_of_the_edited_snapshot() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let demo = std::fs::read(format!("{root}/crates/cli/demo.json")).unwrap();
+    let demo = Snapshot::from_json_bytes(&demo).unwrap();
+    let catalogue = Catalogue::bundled();
+    let mut names: Vec<String> = std::fs::read_dir(format!("{root}/tests/data/terraform"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".json") && !n.ends_with(".changes.json"))
+        .collect();
+    names.sort();
+    let mut checked = Vec::new();
+    for name in &names {
+        let bytes = std::fs::read(format!("{root}/tests/data/terraform/{name}")).unwrap();
+        let Ok(mapped) = iamsim_core::terraform::plan_changes(&bytes, Some(&demo)) else {
+            continue; // A fixture of a plan that cannot be read.
+        };
+        let specs = mapped.specs();
+        if specs.is_empty() {
+            continue;
+        }
+        let (org, _) =
+            Org::compile_changes(&demo, &catalogue, &CompileOptions::default(), &specs).unwrap();
+        let before = reference::with_created_entities(&demo, &specs);
+        let mut violations = check_what_if(&org, &before, &catalogue, &specs);
+        violations.extend(check_rebuild(&org, &before, &catalogue, &specs));
+        assert!(violations.is_empty(), "{name}: {violations:#?}");
+        checked.push(name.as_str());
+    }
+    for expected in [
+        "create-group.json",
+        "create-trust.json",
+        "create-user.json",
+        "creates.json",
+        "update-trust.json",
+    ] {
+        assert!(
+            checked.contains(&expected),
+            "{expected} not checked: {checked:?}"
+        );
+    }
+}
