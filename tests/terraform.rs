@@ -550,3 +550,45 @@ fn no_value_of_a_plan_reaches_the_output() {
         }
     }
 }
+
+#[test]
+fn change_files_with_creations_name_the_change_at_fault() {
+    let file = |name: &str, changes: Value| temp_json(name, &changes);
+    let made = file(
+        "made.json",
+        json!([
+            {"kind": "create_group", "id": "g-new", "name": "Platform"},
+            {"kind": "attach_role", "role": "viewer", "group": "Platform"},
+            {"kind": "add_member", "group": "g-new", "user": "cara@acme.example"}
+        ]),
+    );
+    let report = iamsim(&["impact", "--changes", &made, "--format", "json"]).json();
+    assert_eq!(report["users"][0]["user"]["id"], "u-cara");
+    assert_eq!(report["changes"][0]["kind"], "create_group");
+    for (name, changes, error) in [
+        (
+            "early.json",
+            json!([
+                {"kind": "add_member", "group": "g-new", "user": "u-cara"},
+                {"kind": "create_group", "id": "g-new", "name": "Platform"}
+            ]),
+            "early.json: [0]: group `g-new` does not exist yet: a later change creates it",
+        ),
+        (
+            "exists.json",
+            json!([
+                {"kind": "remove_member", "group": "g-devops", "user": "u-ana"},
+                {"kind": "create_user", "id": "u-ana", "email": "x@acme.example"}
+            ]),
+            "exists.json: [1]: user `u-ana` already exists",
+        ),
+        (
+            "assignable.json",
+            json!([{"kind": "create_role_trust", "id": "t", "role": "viewer", "user": "u-cara"}]),
+            "assignable.json: [0]: role `r-viewer` is assignable: only an assumable role can be trusted",
+        ),
+    ] {
+        let path = file(name, changes);
+        iamsim(&["impact", "--changes", &path]).expect_error(&[error]);
+    }
+}
