@@ -17,7 +17,15 @@ fn read_json(path: &str) -> Value {
 }
 
 /// The plans mapped exactly, each beside its hand-written change file.
-const EXACT: [&str; 3] = ["memberships", "attachments", "entities"];
+const EXACT: [&str; 7] = [
+    "memberships",
+    "attachments",
+    "entities",
+    "create-group",
+    "create-user",
+    "create-trust",
+    "update-trust",
+];
 
 #[test]
 fn terraform_changes_prints_the_change_file_the_plan_maps_to() {
@@ -191,7 +199,7 @@ fn unknowns_fail_closed_unless_allowed() {
 }
 
 #[test]
-fn creations_references_and_unknown_types_are_named() {
+fn creations_resolve_references_and_unknown_types_are_named() {
     let run = iamsim(&[
         "impact",
         "--terraform-plan",
@@ -201,34 +209,209 @@ fn creations_references_and_unknown_types_are_named() {
         "--summary",
     ]);
     run.expect_code(1);
-    for line in [
-        "creates.json: vultr_organization_group.eng: creates a group: creating entities cannot be simulated yet",
-        "creates.json: vultr_organization_policy.eng: creates a policy",
-        "creates.json: vultr_organization_policy_group_attachment.eng.policy_id: refers to what this plan creates (`vultr_organization_policy.eng`): unknown until apply",
-        "creates.json: vultr_organization_role_trust.cara: creates a role trust",
-        "creates.json: vultr_user.dan.groups: refers to what this plan creates (`vultr_organization_group.eng`): unknown until apply",
-        "creates.json: vultr_user.eve: creates a user",
-    ] {
-        assert!(run.warnings().iter().any(|w| w.ends_with(line) || w.contains(line)), "{line}: {run:#?}");
-    }
-    // Nobody gains in the mapped changes; the hidden ones trip the gate.
+    // The created group, policy, user and trust are simulated; the attachment's unknown
+    // `policy_id` is the created policy. Dan's groups are unknown as a whole: the created
+    // group is added, and what he is in now may go (the worst case), which stays a finding.
+    let warnings: Vec<String> = run
+        .warnings()
+        .iter()
+        .map(|w| w.replace(&plan("creates"), "creates.json"))
+        .collect();
     assert_eq!(
-        run.stderr.lines().filter(|l| l.starts_with("gate tripped:")).collect::<Vec<_>>(),
-        ["gate tripped: --terraform-plan: 4 finding(s) hide changes iamsim cannot simulate (the warnings above); --allow-unknown judges the mapped changes alone"]
+        warnings,
+        [
+            "warning: creates.json: vultr_user.dan.groups: unknown until apply (from `vultr_organization_group.eng`); worst case mapped: 2 removal(s) of what is there now",
+            "warning: creates.json: vultr_user.dan: worst case, not certain: {\"kind\":\"remove_member\",\"group\":\"g-contractors\",\"user\":\"u-dan\"}",
+            "warning: creates.json: vultr_user.dan: worst case, not certain: {\"kind\":\"remove_member\",\"group\":\"g-devops\",\"user\":\"u-dan\"}",
+        ],
+        "{run:#?}"
     );
+    let tripped: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("gate tripped:"))
+        .collect();
+    assert!(
+        tripped[0].starts_with("gate tripped: --fail-on gained: cara@acme.example gains 1 assumable role(s); eve@acme.example gains"),
+        "{run:#?}"
+    );
+    assert_eq!(tripped[1], "gate tripped: --terraform-plan: 1 finding(s) hide changes iamsim cannot simulate (the warnings above); --allow-unknown judges the mapped changes alone");
     let run = iamsim(&["terraform-changes", &plan("unknown-types")]);
     run.expect_code(0);
     for line in [
         "vultr_organization_role_session.deploy: role sessions (assuming a role): not simulated",
         "vultr_organization_permission_boundary.x: resource type `vultr_organization_permission_boundary` is not known to iamsim: not simulated",
-        "vultr_organization_role_trust.deploy: the trust's new type or conditions (mapped as deleting it): not simulated",
     ] {
         assert!(run.warnings().iter().any(|w| w.ends_with(line)), "{line}: {run:#?}");
     }
+    // A trust updated in place: the trust as it was goes, the trust as it will be comes.
     assert_eq!(
         serde_json::from_str::<Value>(&run.stdout).unwrap(),
-        json!([{"kind": "delete_role_trust", "trust": "t-deploy-devops"}])
+        json!([
+            {"kind": "create_role_trust", "id": "vultr_organization_role_trust.deploy",
+             "role": "r-deploy-admin", "group": "g-devops", "trust_type": "TemporaryAssumption",
+             "conditions": {"time_of_day": {"start": 8, "end": 18}}},
+            {"kind": "delete_role_trust", "trust": "t-deploy-devops"}
+        ])
     );
+}
+
+/// Each reported user of a JSON impact (flattened, one entry per action): id, actions
+/// gained, roles newly assumable.
+fn gains(report: &Value) -> Vec<(String, Vec<String>, Vec<String>)> {
+    report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            let gained = u["gained"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|g| g["action"].as_str().unwrap().to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let roles = u["assumable_gained"]
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .map(|a| a["role"]["id"].as_str().unwrap().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (u["user"]["id"].as_str().unwrap().to_string(), gained, roles)
+        })
+        .collect()
+}
+
+fn impact_json(name: &str, more: &[&str]) -> Value {
+    let path = plan(name);
+    let mut args = vec!["impact", "--terraform-plan", &path, "--format", "json"];
+    args.extend_from_slice(more);
+    let run = iamsim(&args);
+    run.expect_code(0);
+    assert!(run.warnings().is_empty(), "{run:#?}");
+    run.json()
+}
+
+#[test]
+fn a_created_group_gives_its_members_what_is_attached_to_it() {
+    let report = impact_json("create-group", &[]);
+    // Cara joins the created group, which holds the created policy and the viewer role.
+    assert_eq!(
+        gains(&report),
+        [(
+            "u-cara".to_string(),
+            vec![
+                "compute.instance.List".to_string(),
+                "compute.instance.Read".to_string(),
+                "kubernetes.cluster.*".to_string(),
+                "kubernetes.cluster.Create".to_string(),
+                "kubernetes.cluster.Delete".to_string(),
+                "kubernetes.cluster.List".to_string(),
+                "kubernetes.cluster.Read".to_string(),
+                "kubernetes.cluster.Update".to_string(),
+            ],
+            vec![]
+        )]
+    );
+    let run = iamsim(&[
+        "impact",
+        "--terraform-plan",
+        &plan("create-group"),
+        "--fail-if-gains",
+        "kubernetes.*",
+    ]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("gate tripped: --fail-if-gains `kubernetes.*`: cara@acme.example gains kubernetes.cluster"),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn created_users_are_reported_with_what_they_gain() {
+    let report = impact_json("create-user", &[]);
+    let users: Vec<(&str, &str)> = report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["user"]["id"].as_str().unwrap(),
+                u["user"]["email"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The service user replaced: the old one is removed (and loses its registry access), the
+    // new one is created in Contractors (which only denies). Eve and Fay are new.
+    assert_eq!(
+        users,
+        [
+            ("u-ci", "ci-deployer@acme.example"),
+            ("vultr_user.ci", "ci@acme.example"),
+            ("vultr_user.eve", "eve@acme.example"),
+            ("vultr_user.fay", "fay@acme.example"),
+        ]
+    );
+    let gained: Vec<(String, usize)> = gains(&report)
+        .into_iter()
+        .map(|(id, actions, _)| (id, actions.len()))
+        .collect();
+    assert_eq!(
+        gained,
+        [
+            ("u-ci".to_string(), 0),
+            ("vultr_user.ci".to_string(), 0),
+            ("vultr_user.eve".to_string(), 5),
+            ("vultr_user.fay".to_string(), 9),
+        ]
+    );
+}
+
+#[test]
+fn created_and_updated_trusts() {
+    let report = impact_json("create-trust", &[]);
+    // Cara is trusted for deploy-admin; Dan, in Contractors, for the created oncall role.
+    assert_eq!(
+        gains(&report),
+        [
+            (
+                "u-cara".to_string(),
+                vec![],
+                vec!["r-deploy-admin".to_string()]
+            ),
+            (
+                "u-dan".to_string(),
+                vec![],
+                vec!["vultr_organization_role.oncall".to_string()]
+            ),
+        ]
+    );
+    // At 08:30 from inside the range, the trust as it was (09–17) refuses and the trust as it
+    // will be (08–18) admits: DevOps gains deploy-admin and loses nothing.
+    let at = impact_json(
+        "update-trust",
+        &["--at", "2026-07-22T08:30:00Z", "--from", "10.1.2.3"],
+    );
+    for user in at["users"].as_array().unwrap() {
+        assert_eq!(user["assumable_lost"], json!([]), "{user:#}");
+        assert_eq!(user["assumable_gained"][0]["role"]["id"], "r-deploy-admin");
+    }
+    assert_eq!(at["users"].as_array().unwrap().len(), 2);
+    // At noon both admit: the old trust goes and the new one comes, both shown.
+    let noon = impact_json(
+        "update-trust",
+        &["--at", "2026-07-22T12:00:00Z", "--from", "10.1.2.3"],
+    );
+    for user in noon["users"].as_array().unwrap() {
+        assert_eq!(user["assumable_lost"][0]["trust"]["id"], "t-deploy-devops");
+        assert_eq!(
+            user["assumable_gained"][0]["trust"]["id"],
+            "vultr_organization_role_trust.deploy"
+        );
+    }
 }
 
 #[test]
@@ -327,6 +510,10 @@ fn no_value_of_a_plan_reaches_the_output() {
         "memberships",
         "attachments",
         "entities",
+        "create-group",
+        "create-user",
+        "create-trust",
+        "update-trust",
         "creates",
         "unknown",
         "incomplete",
@@ -361,5 +548,47 @@ fn no_value_of_a_plan_reaches_the_output() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn change_files_with_creations_name_the_change_at_fault() {
+    let file = |name: &str, changes: Value| temp_json(name, &changes);
+    let made = file(
+        "made.json",
+        json!([
+            {"kind": "create_group", "id": "g-new", "name": "Platform"},
+            {"kind": "attach_role", "role": "viewer", "group": "Platform"},
+            {"kind": "add_member", "group": "g-new", "user": "cara@acme.example"}
+        ]),
+    );
+    let report = iamsim(&["impact", "--changes", &made, "--format", "json"]).json();
+    assert_eq!(report["users"][0]["user"]["id"], "u-cara");
+    assert_eq!(report["changes"][0]["kind"], "create_group");
+    for (name, changes, error) in [
+        (
+            "early.json",
+            json!([
+                {"kind": "add_member", "group": "g-new", "user": "u-cara"},
+                {"kind": "create_group", "id": "g-new", "name": "Platform"}
+            ]),
+            "early.json: [0]: group `g-new` does not exist yet: a later change creates it",
+        ),
+        (
+            "exists.json",
+            json!([
+                {"kind": "remove_member", "group": "g-devops", "user": "u-ana"},
+                {"kind": "create_user", "id": "u-ana", "email": "x@acme.example"}
+            ]),
+            "exists.json: [1]: user `u-ana` already exists",
+        ),
+        (
+            "assignable.json",
+            json!([{"kind": "create_role_trust", "id": "t", "role": "viewer", "user": "u-cara"}]),
+            "assignable.json: [0]: role `r-viewer` is assignable: only an assumable role can be trusted",
+        ),
+    ] {
+        let path = file(name, changes);
+        iamsim(&["impact", "--changes", &path]).expect_error(&[error]);
     }
 }

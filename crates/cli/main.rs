@@ -13,8 +13,8 @@ use iamsim_core::model::PolicyDocument;
 use iamsim_core::policy::ActionPattern;
 use iamsim_core::report::ImpactOverview;
 use iamsim_core::{
-    trust::TrustContext, Catalogue, ChangeSpec, CompileOptions, Detail, Org, Precedence,
-    SimulateOptions, Snapshot,
+    trust::TrustContext, Catalogue, Change, ChangeSetFailure, ChangeSpec, CompileOptions, Detail,
+    Org, Precedence, SimulateOptions, Snapshot,
 };
 
 mod export;
@@ -246,7 +246,7 @@ struct ImpactArgs {
     #[arg(long, value_name = "PLAN.json")]
     terraform_plan: Option<PathBuf>,
     /// With --terraform-plan: let the gates judge the mapped changes alone, even when the plan
-    /// holds changes iamsim cannot simulate (creations, values unknown until apply).
+    /// holds changes iamsim cannot simulate (values unknown until apply, incomplete plans).
     #[arg(long)]
     allow_unknown: bool,
     #[command(subcommand)]
@@ -916,32 +916,29 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
             path.display()
         )));
     }
-    let (org, planned) = match planned {
-        Some((org, plan)) => (org, Some(plan)),
-        None => (load(&args.input)?, None),
+    let (source, planned) = match planned {
+        Some((source, plan)) => (Some(source), Some(plan)),
+        None => (None, None),
     };
+    // Name the change that cannot be made by where it comes from: the plan's resource, or its
+    // place in the change file.
+    let at = |index: usize, reason: String| match (&planned, &args.changes) {
+        (Some(plan), _) => plan.failure(index, reason),
+        (None, Some(path)) => Failure::new(format!("{}: [{index}]: {reason}", path.display())),
+        (None, None) => Failure::new(reason),
+    };
+    let (org, changes) =
+        compile_changes(&args.input, source, &specs)?.map_err(|failure| match failure {
+            ChangeSetFailure::Lookup(e) if planned.is_none() && args.changes.is_none() => {
+                suggest::lookup(e.source)
+            }
+            ChangeSetFailure::Lookup(e) => at(e.index, suggest::lookup_message(&e.source)),
+            other => at(other.index().unwrap_or(0), other.reason()),
+        })?;
     checks.validate(&[&org])?;
-    let changes = org
-        .resolve_all(&specs)
-        .map_err(|e| match (&planned, &args.changes) {
-            (Some(plan), _) => plan.failure(e.index, suggest::lookup_message(&e.source)),
-            (None, Some(path)) => Failure::new(format!(
-                "{}: [{}]: {}",
-                path.display(),
-                e.index,
-                suggest::lookup_message(&e.source)
-            )),
-            (None, None) => suggest::lookup(e.source),
-        })?;
-    if let Some(plan) = &planned {
+    if planned.is_some() || args.changes.is_some() {
         org.check_all(&changes, args.allow_noop)
-            .map_err(|e| plan.failure(e.index, e.source))?;
-    }
-    if let Some(path) = &args.changes {
-        // Name the change that cannot be made by its place in the file.
-        org.check_all(&changes, args.allow_noop).map_err(|e| {
-            Failure::new(format!("{}: [{}]: {}", path.display(), e.index, e.source))
-        })?;
+            .map_err(|e| at(e.index, e.source.to_string()))?;
     }
     let format = args.input.common.format;
     if args.per_action && (format != Format::Json || args.summary) {
@@ -1177,14 +1174,49 @@ fn compile(
     catalogue: &Catalogue,
     common: &Common,
 ) -> Result<Org, Failure> {
-    let options = CompileOptions {
+    compile_with(
+        snapshot,
+        origin,
+        catalogue,
+        common.strict,
+        compile_options(common),
+    )
+}
+
+fn compile_options(common: &Common) -> CompileOptions {
+    CompileOptions {
         precedence: common.precedence.into(),
         trust_context: TrustContext {
             at: common.at,
             from: common.from,
         },
+    }
+}
+
+/// The snapshot of `input` (or `source`, already read) compiled with the entities `specs`
+/// create, and the changes resolved against it (`Org::compile_changes`), diagnostics printed
+/// as [`compile`] prints them. The outer error stops the command; the inner one names the
+/// change at fault, for the caller to say where it comes from.
+pub(crate) fn compile_changes(
+    input: &Input,
+    source: Option<(Snapshot, String)>,
+    specs: &[ChangeSpec],
+) -> Result<Result<(Org, Vec<Change>), ChangeSetFailure>, Failure> {
+    let catalogue = catalogue(&input.common)?;
+    let (snapshot, origin) = match source {
+        Some(source) => source,
+        None => read_input(input)?,
     };
-    compile_with(snapshot, origin, catalogue, common.strict, options)
+    let options = compile_options(&input.common);
+    note_precedence(options.precedence);
+    match Org::compile_changes(&snapshot, &catalogue, &options, specs) {
+        Ok((org, changes)) => {
+            report_diagnostics(&org, &origin, input.common.strict)?;
+            Ok(Ok((org, changes)))
+        }
+        Err(ChangeSetFailure::Build(e)) => Err(Failure::new(format!("{origin}: {e}"))),
+        Err(e) => Ok(Err(e)),
+    }
 }
 
 /// [`compile`] with the settings given one by one (commands without the common options).
@@ -1195,8 +1227,15 @@ pub(crate) fn compile_with(
     strict: bool,
     options: CompileOptions,
 ) -> Result<Org, Failure> {
-    let precedence = options.precedence;
-    // Say once (diff compiles two organizations) that the answers follow the other rule.
+    note_precedence(options.precedence);
+    let org = Org::compile_with(snapshot, catalogue, &options)
+        .map_err(|e| Failure::new(format!("{origin}: {e}")))?;
+    report_diagnostics(&org, origin, strict)?;
+    Ok(org)
+}
+
+/// Says once (diff compiles two organizations) that the answers follow the other rule.
+fn note_precedence(precedence: Precedence) {
     static NOTED: std::sync::Once = std::sync::Once::new();
     if precedence == Precedence::NearestWins {
         NOTED.call_once(|| {
@@ -1206,8 +1245,10 @@ pub(crate) fn compile_with(
             )
         });
     }
-    let org = Org::compile_with(snapshot, catalogue, &options)
-        .map_err(|e| Failure::new(format!("{origin}: {e}")))?;
+}
+
+/// Prints an organization's diagnostics as warnings; under `--strict`, any is an error.
+fn report_diagnostics(org: &Org, origin: &str, strict: bool) -> Result<(), Failure> {
     // A large organization can have thousands: show the first few and count the rest.
     const SHOWN: usize = 20;
     for diagnostic in org.diagnostics().iter().take(SHOWN) {
@@ -1230,7 +1271,7 @@ pub(crate) fn compile_with(
             org.diagnostics().len()
         )));
     }
-    Ok(org)
+    Ok(())
 }
 
 /// A query's error, naming the flag that holds the bad argument.
@@ -1250,15 +1291,20 @@ fn load(input: &Input) -> Result<Org, Failure> {
 /// [`load`], keeping the snapshot it compiled.
 pub(crate) fn load_with_snapshot(input: &Input) -> Result<(Snapshot, Org), Failure> {
     let catalogue = catalogue(&input.common)?;
-    let (snapshot, origin) = match &input.snapshot {
+    let (snapshot, origin) = read_input(input)?;
+    let org = compile(&snapshot, &origin, &catalogue, &input.common)?;
+    Ok((snapshot, org))
+}
+
+/// The snapshot of `input` (the demo without `--snapshot`), and where it comes from.
+pub(crate) fn read_input(input: &Input) -> Result<(Snapshot, String), Failure> {
+    Ok(match &input.snapshot {
         None => {
             eprintln!("note: no --snapshot given; using the built-in demo organization (Acme)");
             (Snapshot::from_json_str(DEMO)?, "demo".to_string())
         }
         Some(path) => (read_snapshot(path)?, path.display().to_string()),
-    };
-    let org = compile(&snapshot, &origin, &catalogue, &input.common)?;
-    Ok((snapshot, org))
+    })
 }
 
 /// Whether to colour what goes to stdout (tables).

@@ -7,9 +7,12 @@
 use std::path::{Path, PathBuf};
 
 use iamsim_core::terraform::{plan_changes, PlanChanges};
-use iamsim_core::{Org, Snapshot};
+use iamsim_core::Snapshot;
 
 use crate::{Failure, ImpactArgs};
+
+/// A baseline snapshot, with where it comes from (a path, or `demo`).
+pub(crate) type Baseline = (Snapshot, String);
 
 /// A plan read and mapped, for `impact`.
 pub(crate) struct Planned {
@@ -56,9 +59,10 @@ impl Planned {
     }
 }
 
-/// For `impact`: with `--terraform-plan`, the baseline compiled and the plan mapped against
-/// it; `None` without the option.
-pub(crate) fn impact_input(args: &ImpactArgs) -> Result<Option<(Org, Planned)>, Failure> {
+/// For `impact`: with `--terraform-plan`, the baseline read (with where it comes from) and the
+/// plan mapped against it; `None` without the option. The caller compiles the baseline with
+/// the entities the plan creates.
+pub(crate) fn impact_input(args: &ImpactArgs) -> Result<Option<(Baseline, Planned)>, Failure> {
     let Some(path) = &args.terraform_plan else {
         if args.allow_unknown {
             return Err(Failure::new(
@@ -73,16 +77,7 @@ pub(crate) fn impact_input(args: &ImpactArgs) -> Result<Option<(Org, Planned)>, 
                 .to_string(),
         ));
     }
-    let input = &args.input;
-    let catalogue = crate::catalogue(&input.common)?;
-    let (snapshot, origin) = match &input.snapshot {
-        None => {
-            eprintln!("note: no --snapshot given; using the built-in demo organization (Acme)");
-            (Snapshot::from_json_str(crate::DEMO)?, "demo".to_string())
-        }
-        Some(path) => (crate::read_snapshot(path)?, path.display().to_string()),
-    };
-    let org = crate::compile(&snapshot, &origin, &catalogue, &input.common)?;
+    let (snapshot, origin) = crate::read_input(&args.input)?;
     let mapped = read(path, Some(&snapshot))?;
     if mapped.changes.is_empty() {
         eprintln!(
@@ -91,7 +86,7 @@ pub(crate) fn impact_input(args: &ImpactArgs) -> Result<Option<(Org, Planned)>, 
         );
     }
     Ok(Some((
-        org,
+        (snapshot, origin),
         Planned {
             path: path.clone(),
             mapped,

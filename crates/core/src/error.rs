@@ -350,6 +350,35 @@ pub enum ChangeError {
         /// The policy's id.
         policy: String,
     },
+    /// The change creates an entity whose id the organization already has (or an earlier
+    /// change of the set created).
+    #[error("{kind} `{id}` already exists")]
+    Exists {
+        /// The kind of the entity.
+        kind: EntityKind,
+        /// Its id.
+        id: String,
+    },
+    /// The change names an entity that a later change of the set creates.
+    #[error("{kind} `{id}` does not exist yet: a later change creates it")]
+    NotCreated {
+        /// The kind of the entity.
+        kind: EntityKind,
+        /// Its id.
+        id: String,
+    },
+    /// A created role trust names a role that is not assumable.
+    #[error("role `{role}` is assignable: only an assumable role can be trusted")]
+    NotAssumable {
+        /// The role's id.
+        role: String,
+    },
+    /// A created role trust names no principal, or both a user and a group.
+    #[error("role trust `{trust}`: name exactly one of `user`, `group`")]
+    TrustPrincipal {
+        /// The trust's id.
+        trust: String,
+    },
     /// A replacement policy document is malformed.
     #[error("policy `{policy}` new document statement {statement}: {reason}")]
     Document {
@@ -403,6 +432,42 @@ pub struct ChangeSetError<E: std::error::Error + 'static> {
     /// Why the change cannot be resolved or made.
     #[source]
     pub source: E,
+}
+
+/// A change set with creations could not be compiled, resolved or made
+/// ([`crate::Org::compile_changes`], [`crate::simulate_changes`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChangeSetFailure {
+    /// The snapshot (with the created entities) does not compile.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// A change names an entity that does not resolve.
+    #[error(transparent)]
+    Lookup(#[from] ChangeSetError<LookupError>),
+    /// A change cannot be made after the ones before it.
+    #[error(transparent)]
+    Change(#[from] ChangeSetError<ChangeError>),
+}
+
+impl ChangeSetFailure {
+    /// The position of the change at fault, if one is.
+    pub fn index(&self) -> Option<usize> {
+        match self {
+            ChangeSetFailure::Build(_) => None,
+            ChangeSetFailure::Lookup(e) => Some(e.index),
+            ChangeSetFailure::Change(e) => Some(e.index),
+        }
+    }
+
+    /// The reason, without the position: the build error, or the change's own error.
+    pub fn reason(&self) -> String {
+        match self {
+            ChangeSetFailure::Build(e) => e.to_string(),
+            ChangeSetFailure::Lookup(e) => e.source.to_string(),
+            ChangeSetFailure::Change(e) => e.source.to_string(),
+        }
+    }
 }
 
 fn more_suffix(more: usize) -> String {

@@ -390,7 +390,7 @@ impl Org {
             return found;
         }
         let live = |t: TrustIx| {
-            !overlay.deleted_trusts.contains(&t)
+            self.view(overlay).trust_live(t)
                 && !overlay.deleted_roles.contains(&self.trusts[t].role)
                 && self.trusts[t].refused.is_some() == refused
         };

@@ -97,12 +97,12 @@ pub mod trust;
 
 pub use batch::{BuildImpact, EachOptions, Single};
 pub use catalogue::Catalogue;
-pub use change::{parse_changes, ChangeSpec};
+pub use change::{parse_changes, simulate_changes, with_created, ChangeSpec};
 #[cfg(feature = "generate")]
 pub use error::ParamsError;
 pub use error::{
-    BuildError, CatalogueError, ChangeError, ChangeSetError, Diagnostic, DocumentError, EntityKind,
-    LoadError, LookupError, PatternError, QueryError,
+    BuildError, CatalogueError, ChangeError, ChangeSetError, ChangeSetFailure, Diagnostic,
+    DocumentError, EntityKind, LoadError, LookupError, PatternError, QueryError,
 };
 pub use model::Snapshot;
 pub use org::{

@@ -312,6 +312,9 @@ pub struct Org {
     stamp: Stamp,
     /// Statements with keys iamsim does not evaluate, from `crawl.unevaluated_statements`.
     pub(crate) conditionals: Vec<crate::conditional::ConditionalNode>,
+    /// For an organization compiled with the entities a change set creates
+    /// (`Org::compile_changes`): where each kind's created entities start. `None` otherwise.
+    pub(crate) created_from: Option<crate::change::CreatedFrom>,
 }
 
 /// The positions of the entities that share one key, in snapshot order, by the key's hash.
@@ -1093,6 +1096,7 @@ impl Org {
             lookup: Lookup::default(),
             stamp: Stamp::fresh(),
             conditionals,
+            created_from: None,
         };
         org.lookup = Lookup::new(&org);
         org.fold();

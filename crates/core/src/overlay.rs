@@ -23,6 +23,17 @@ pub(crate) enum Edge {
     RolePolicy { role: RoleIx, policy: PolicyIx },
 }
 
+/// An entity of the organization that exists only once a change of the set creates it (see
+/// `Org::created_from`, change.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Made {
+    User(UserIx),
+    Group(GroupIx),
+    Role(RoleIx),
+    Policy(PolicyIx),
+    Trust(TrustIx),
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Overlay {
     pub(crate) removed: BTreeSet<Edge>,
@@ -31,6 +42,11 @@ pub(crate) struct Overlay {
     pub(crate) deleted_roles: BTreeSet<RoleIx>,
     pub(crate) deleted_policies: BTreeSet<PolicyIx>,
     pub(crate) deleted_trusts: BTreeSet<TrustIx>,
+    /// The entities the changes create: of those the organization holds as created by the set
+    /// (`Org::created_from`), the ones that exist under this overlay. Empty in a baseline, so
+    /// that "before" has no created trust; a created user, group, role or policy is there
+    /// before too, holding nothing.
+    pub(crate) created: BTreeSet<Made>,
     pub(crate) removed_users: BTreeSet<UserIx>,
     /// Users whose suspension the changes set (to `true` or `false`).
     pub(crate) suspension: BTreeMap<UserIx, bool>,
@@ -271,6 +287,17 @@ impl Org {
 }
 
 impl<'a> View<'a> {
+    /// Whether an entity exists: always, unless a change of the set creates it and no change
+    /// so far has. (Deletions are asked apart.)
+    pub(crate) fn created(self, made: Made) -> bool {
+        !self.org.pending(made) || self.overlay.created.contains(&made)
+    }
+
+    /// Whether a trust is there: created (if the set creates it) and not deleted.
+    pub(crate) fn trust_live(self, trust: TrustIx) -> bool {
+        !self.overlay.deleted_trusts.contains(&trust) && self.created(Made::Trust(trust))
+    }
+
     pub(crate) fn user_exists(self, user: UserIx) -> bool {
         !self.overlay.removed_users.contains(&user)
     }

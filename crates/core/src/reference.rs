@@ -599,7 +599,121 @@ fn make(s: &mut Snapshot, change: &ChangeSpec) {
             }
         }
         ChangeSpec::DeleteRoleTrust { trust } => s.role_trusts.retain(|t| t.id != *trust),
+        ChangeSpec::CreateUser { .. }
+        | ChangeSpec::CreateGroup { .. }
+        | ChangeSpec::CreateRole { .. }
+        | ChangeSpec::CreatePolicy { .. } => create_entity(s, change),
+        ChangeSpec::CreateRoleTrust { .. } => create_trust(s, change),
     }
+}
+
+/// The snapshot with every user, group, role and policy that `changes` create, each holding
+/// nothing (no trust): what a change set with creations is judged against, "before". Creating
+/// one of those changes nobody's access, so it can be there before as well as after.
+pub fn with_created_entities(snapshot: &Snapshot, changes: &[ChangeSpec]) -> Snapshot {
+    let mut s = snapshot.clone();
+    for change in changes {
+        create_entity(&mut s, change);
+    }
+    s
+}
+
+/// Adds the user, group, role or policy a change creates, holding nothing, unless the
+/// snapshot has its id already.
+fn create_entity(s: &mut Snapshot, change: &ChangeSpec) {
+    match change {
+        ChangeSpec::CreateUser { id, email, name } if !s.users.iter().any(|u| u.id == *id) => {
+            s.users.push(crate::model::User {
+                id: id.clone(),
+                email: email.clone(),
+                name: name.clone(),
+                service_user: false,
+                suspended: false,
+                policies: vec![],
+                roles: vec![],
+                acls: None,
+                api_enabled: None,
+            })
+        }
+        ChangeSpec::CreateGroup { id, name } if !s.groups.iter().any(|g| g.id == *id) => {
+            s.groups.push(crate::model::Group {
+                id: id.clone(),
+                display_name: name.clone(),
+                description: String::new(),
+                members: vec![],
+                policies: vec![],
+                roles: vec![],
+            })
+        }
+        ChangeSpec::CreateRole {
+            id,
+            name,
+            role_type,
+        } if !s.roles.iter().any(|r| r.id == *id) => s.roles.push(crate::model::Role {
+            id: id.clone(),
+            name: name.clone(),
+            role_type: *role_type,
+            description: String::new(),
+            policies: vec![],
+        }),
+        ChangeSpec::CreatePolicy {
+            id,
+            name,
+            policy_document,
+        } if !s.policies.iter().any(|p| p.id == *id) => s.policies.push(crate::model::Policy {
+            id: id.clone(),
+            name: name.clone(),
+            description: String::new(),
+            is_system_policy: false,
+            policy_document: policy_document.clone(),
+        }),
+        _ => {}
+    }
+}
+
+/// Adds the trust a change creates, its role and principal named by id or name; nothing when
+/// one of them is not found.
+fn create_trust(s: &mut Snapshot, change: &ChangeSpec) {
+    let ChangeSpec::CreateRoleTrust {
+        id,
+        role,
+        user,
+        group,
+        trust_type,
+        conditions,
+        valid_until,
+    } = change
+    else {
+        return;
+    };
+    let Some(r) = role_pos(s, role) else {
+        return;
+    };
+    let user_id = match user {
+        Some(u) => match user_pos(s, u) {
+            Some(u) => Some(s.users[u].id.clone()),
+            None => return,
+        },
+        None => None,
+    };
+    let group_id = match group {
+        Some(g) => match group_pos(s, g) {
+            Some(g) => Some(s.groups[g].id.clone()),
+            None => return,
+        },
+        None => None,
+    };
+    s.role_trusts.push(crate::model::RoleTrust {
+        id: id.clone(),
+        role_id: s.roles[r].id.clone(),
+        trust_type: trust_type.clone(),
+        trusted_user_id: user_id,
+        trusted_group_id: group_id,
+        oidc_issuer_id: None,
+        trusted_organization_id: None,
+        conditions: conditions.clone(),
+        valid_until: valid_until.clone(),
+    });
 }
 
 /// An edit of a list of ids: [`add_id`] or [`drop_id`].

@@ -450,6 +450,16 @@ pub enum ChangeKind {
     ReplacePolicyDocument,
     /// Delete a role trust.
     DeleteRoleTrust,
+    /// Create a user (who holds nothing until other changes give them something).
+    CreateUser,
+    /// Create a group (with no member and no attachment).
+    CreateGroup,
+    /// Create a role (with no policy).
+    CreateRole,
+    /// Create a policy (attached to nothing).
+    CreatePolicy,
+    /// Create a role trust: its principals may assume the role.
+    CreateRoleTrust,
 }
 
 /// One change, as reported: its kind and the entities it names.
@@ -537,6 +547,11 @@ impl ChangeSummary {
             ChangeKind::RemoveUser => format!("remove {} from the organization", user()),
             ChangeKind::ReplacePolicyDocument => format!("replace the document of {policy}"),
             ChangeKind::DeleteRoleTrust => format!("delete {trust}"),
+            ChangeKind::CreateUser => format!("create user {}", user()),
+            ChangeKind::CreateGroup => format!("create {group}"),
+            ChangeKind::CreateRole => format!("create {role}"),
+            ChangeKind::CreatePolicy => format!("create {policy}"),
+            ChangeKind::CreateRoleTrust => format!("create {trust} for {role}"),
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::org::{
     compile_statement, GroupIx, GroupKey, Org, PolicyIx, PolicyKey, Precedence, RoleIx, RoleKey,
     StatementIx, StatementNode, TrustIx, TrustKey, UserIx, UserKey,
 };
-use crate::overlay::{Carriers, Edge};
+use crate::overlay::{Carriers, Edge, Made};
 use crate::policy::parse_document;
 use crate::policy::{Effect, ResourcePattern};
 use crate::report::{ChangeKind, ChangeSummary, Impact, UserRef};
@@ -129,6 +129,33 @@ pub enum Change {
     },
     /// Delete a role trust: its principals can no longer assume the role.
     DeleteRoleTrust {
+        /// The trust.
+        trust: TrustKey,
+    },
+    /// Create a user: one of the entities an organization compiled with a change set's
+    /// creations ([`Org::compile_changes`]) holds, absent until this change. A created user
+    /// holds nothing until later changes give them memberships, roles or policies.
+    CreateUser {
+        /// The user.
+        user: UserKey,
+    },
+    /// Create a group, with no member and no attachment (see [`Change::CreateUser`]).
+    CreateGroup {
+        /// The group.
+        group: GroupKey,
+    },
+    /// Create a role, with no policy (see [`Change::CreateUser`]).
+    CreateRole {
+        /// The role.
+        role: RoleKey,
+    },
+    /// Create a policy, attached to nothing (see [`Change::CreateUser`]).
+    CreatePolicy {
+        /// The policy.
+        policy: PolicyKey,
+    },
+    /// Create a role trust: its principals may assume the role (see [`Change::CreateUser`]).
+    CreateRoleTrust {
         /// The trust.
         trust: TrustKey,
     },
@@ -517,6 +544,7 @@ impl Org {
             .iter()
             .filter_map(|c| named_user(c))
             .map(|u| self.user_ix(u).raw())
+            .chain(applied.iter().filter_map(|c| self.trusted_user(c)))
             .collect();
         // Judge on the elements the final documents name: a replacement that a later change
         // replaces again, or whose policy it deletes, names nothing before or after.
@@ -624,6 +652,7 @@ impl Org {
             }
             Change::DeleteRoleTrust { trust } => {
                 let trust = self.trust_ix(*trust);
+                self.created_yet(Made::Trust(trust), ov)?;
                 if ov.deleted_trusts.contains(&trust)
                     || ov.deleted_roles.contains(&self.trusts[trust].role)
                 {
@@ -634,6 +663,11 @@ impl Org {
                 }
                 ov.deleted_trusts.insert(trust);
             }
+            Change::CreateUser { .. }
+            | Change::CreateGroup { .. }
+            | Change::CreateRole { .. }
+            | Change::CreatePolicy { .. }
+            | Change::CreateRoleTrust { .. } => self.apply_create(change, ov)?,
         }
         Ok(())
     }
@@ -734,7 +768,8 @@ impl Org {
         }
     }
 
-    fn alive_user(&self, user: UserIx, ov: &Overlay) -> Result<(), ChangeError> {
+    pub(crate) fn alive_user(&self, user: UserIx, ov: &Overlay) -> Result<(), ChangeError> {
+        self.created_yet(Made::User(user), ov)?;
         deleted_check(
             ov.removed_users.contains(&user),
             EntityKind::User,
@@ -742,7 +777,8 @@ impl Org {
         )
     }
 
-    fn alive_group(&self, group: GroupIx, ov: &Overlay) -> Result<(), ChangeError> {
+    pub(crate) fn alive_group(&self, group: GroupIx, ov: &Overlay) -> Result<(), ChangeError> {
+        self.created_yet(Made::Group(group), ov)?;
         deleted_check(
             ov.deleted_groups.contains(&group),
             EntityKind::Group,
@@ -750,7 +786,8 @@ impl Org {
         )
     }
 
-    fn alive_role(&self, role: RoleIx, ov: &Overlay) -> Result<(), ChangeError> {
+    pub(crate) fn alive_role(&self, role: RoleIx, ov: &Overlay) -> Result<(), ChangeError> {
+        self.created_yet(Made::Role(role), ov)?;
         deleted_check(
             ov.deleted_roles.contains(&role),
             EntityKind::Role,
@@ -758,7 +795,8 @@ impl Org {
         )
     }
 
-    fn alive_policy(&self, policy: PolicyIx, ov: &Overlay) -> Result<(), ChangeError> {
+    pub(crate) fn alive_policy(&self, policy: PolicyIx, ov: &Overlay) -> Result<(), ChangeError> {
+        self.created_yet(Made::Policy(policy), ov)?;
         deleted_check(
             ov.deleted_policies.contains(&policy),
             EntityKind::Policy,
@@ -832,7 +870,16 @@ impl Org {
             Change::DeletePolicy { policy } | Change::ReplacePolicyDocument { policy, .. } => {
                 self.policy_holders(self.policy_ix(*policy), into)
             }
-            Change::DeleteRoleTrust { trust } => self.trust_principals(self.trust_ix(*trust), into),
+            Change::DeleteRoleTrust { trust } | Change::CreateRoleTrust { trust } => {
+                self.trust_principals(self.trust_ix(*trust), into)
+            }
+            Change::CreateUser { user } => {
+                into.insert(self.user_ix(*user));
+            }
+            // Inert: nobody's access changes until a later change attaches them.
+            Change::CreateGroup { .. }
+            | Change::CreateRole { .. }
+            | Change::CreatePolicy { .. } => {}
         }
     }
 
@@ -934,6 +981,11 @@ impl Org {
                 });
                 s.role = Some(self.role_ref(node.role));
             }
+            Change::CreateUser { .. }
+            | Change::CreateGroup { .. }
+            | Change::CreateRole { .. }
+            | Change::CreatePolicy { .. }
+            | Change::CreateRoleTrust { .. } => self.summarize_create(change, &mut s),
         }
         s
     }
@@ -1838,7 +1890,8 @@ fn named_user(change: &Change) -> Option<UserKey> {
         | Change::AddMember { user, .. }
         | Change::SuspendUser { user }
         | Change::UnsuspendUser { user }
-        | Change::RemoveUser { user } => Some(*user),
+        | Change::RemoveUser { user }
+        | Change::CreateUser { user } => Some(*user),
         Change::DetachPolicy {
             from: Holder::User(user),
             ..

@@ -2,12 +2,14 @@
 //!
 //! The input is the JSON plan of HashiCorp's "JSON Output Format" (`format_version` 1.x) for the
 //! Vultr provider (`vultr/terraform-provider-vultr`). Every change of a Vultr IAM resource is
-//! mapped to the change kinds iamsim simulates, and everything that cannot be mapped exactly is
-//! a [`Finding`]: entities the plan creates, values unknown until apply, references to what the
-//! plan creates, an incomplete or errored plan, resource types iamsim does not know. A finding
-//! that [hides a change](Finding::hides_change) means the mapped changes may not be all the
-//! plan does; the caller decides whether that fails (the CLI's gates trip unless
-//! `--allow-unknown`).
+//! mapped to the change kinds iamsim simulates. An entity the plan creates is a creation change
+//! whose placeholder id is its Terraform address (`vultr_organization_group.eng`), and a value
+//! unknown until apply that the configuration refers to such an entity is that placeholder.
+//! Everything that cannot be mapped exactly is a [`Finding`]: values unknown until apply that
+//! do not resolve to one created entity, an incomplete or errored plan, resource types iamsim
+//! does not know. A finding [hides a change](Finding::hides_change): the mapped changes may
+//! not be all the plan does; the caller decides whether that fails (the CLI's gates trip
+//! unless `--allow-unknown`).
 //!
 //! ```
 //! use iamsim_core::terraform::{plan_changes, FindingKind};
@@ -48,7 +50,7 @@ use serde_json::{Map, Value};
 
 use crate::change::ChangeSpec;
 use crate::error::EntityKind;
-use crate::model::{OneOrMany, PolicyDocument, Snapshot, Statement};
+use crate::model::{OneOrMany, PolicyDocument, RoleType, Snapshot, Statement};
 
 /// The major version of `format_version` this module reads.
 pub const PLAN_FORMAT_MAJOR: &str = "1";
@@ -56,8 +58,9 @@ pub const PLAN_FORMAT_MAJOR: &str = "1";
 /// What a plan maps to: the changes iamsim can simulate, and what it cannot.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PlanChanges {
-    /// The changes, in an order the engine accepts (removals and detachments, then additions
-    /// and attachments, then document replacements, then deletions of trusts, policies, roles,
+    /// The changes, in an order the engine accepts (creations of users, groups, roles and
+    /// policies, then of trusts, then removals and detachments, then additions and
+    /// attachments, then document replacements, then deletions of trusts, policies, roles,
     /// groups and users), each with the resource it comes from.
     pub changes: Vec<MappedChange>,
     /// Everything that could not be mapped exactly, in plan order (plan-level findings first).
@@ -109,12 +112,9 @@ pub enum FindingKind {
     Incomplete,
     /// `errored: true`: planning failed, and the plan may be partial.
     Errored,
-    /// The plan creates an entity; creation is not a change kind yet.
-    Creates {
-        /// The kind of entity created.
-        entity: EntityKind,
-    },
-    /// The attribute names entities the same plan creates: their ids are unknown until apply.
+    /// The attribute names entities the same plan creates, but not as one created instance
+    /// each (a reference through `count`, `for_each` or a variable), so that no placeholder
+    /// stands for them.
     CreatedReference {
         /// The configuration's references to them (`vultr_organization_group.eng`).
         references: Vec<String>,
@@ -146,16 +146,10 @@ pub enum FindingKind {
 }
 
 impl Finding {
-    /// Whether the finding stands for a change of access that the mapped changes do not show.
-    /// Creating a group, a role or a policy changes nobody's access by itself (what attaches
-    /// it is a finding of its own); everything else may.
+    /// Whether the finding stands for a change of access that the mapped changes may not
+    /// show. Every finding does: each is something of the plan iamsim did not simulate.
     pub fn hides_change(&self) -> bool {
-        !matches!(
-            self.kind,
-            FindingKind::Creates {
-                entity: EntityKind::Group | EntityKind::Role | EntityKind::Policy
-            }
-        )
+        true
     }
 }
 
@@ -180,13 +174,10 @@ impl fmt::Display for Finding {
                 f,
                 "`errored` is true: planning failed and the plan may be partial"
             ),
-            FindingKind::Creates { entity } => write!(
-                f,
-                "creates a {entity}: creating entities cannot be simulated yet"
-            ),
             FindingKind::CreatedReference { references } => write!(
                 f,
-                "refers to what this plan creates ({}): unknown until apply",
+                "refers to what this plan creates ({}), but not to one created instance: \
+                 unknown until apply",
                 refs(references)
             ),
             FindingKind::Unknown {
@@ -301,10 +292,10 @@ pub fn plan_changes(bytes: &[u8], baseline: Option<&Snapshot>) -> Result<PlanCha
         .enumerate()
         .map(|(i, r)| Resource::read(r, format!("resource_changes[{i}]")))
         .collect::<Result<_, _>>()?;
-    let created: BTreeSet<(String, String)> = resources
+    let created: BTreeSet<String> = resources
         .iter()
-        .filter(|r| r.actions.creates())
-        .map(|r| (module_path(&r.module), r.type_name()))
+        .filter(|r| r.managed && r.actions.creates() && creatable(&r.resource_type).is_some())
+        .map(|r| r.address.clone())
         .collect();
     let context = Context {
         configuration: plan.get("configuration"),
@@ -320,8 +311,9 @@ pub fn plan_changes(bytes: &[u8], baseline: Option<&Snapshot>) -> Result<PlanCha
 /// What the mapping of one resource can consult besides the resource.
 struct Context<'a> {
     configuration: Option<&'a Value>,
-    /// (module path without indexes, `type.name`) of every resource the plan creates.
-    created: &'a BTreeSet<(String, String)>,
+    /// The addresses of the users, groups, roles, policies and trusts the plan creates: the
+    /// placeholders that stand for their ids.
+    created: &'a BTreeSet<String>,
     baseline: Option<&'a Snapshot>,
 }
 
@@ -559,6 +551,8 @@ fn marked(value: &Value) -> bool {
 /// named by a later one, so deletions come last, and a trust before its role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Phase {
+    Create,
+    CreateTrust,
     Remove,
     Add,
     Document,
@@ -580,6 +574,11 @@ fn phase(change: &ChangeSpec) -> Phase {
         ChangeSpec::DeleteRole { .. } => Phase::DeleteRole,
         ChangeSpec::DeleteGroup { .. } => Phase::DeleteGroup,
         ChangeSpec::RemoveUser { .. } | ChangeSpec::SuspendUser { .. } => Phase::DeleteUser,
+        ChangeSpec::CreateRoleTrust { .. } => Phase::CreateTrust,
+        ChangeSpec::CreateUser { .. }
+        | ChangeSpec::CreateGroup { .. }
+        | ChangeSpec::CreateRole { .. }
+        | ChangeSpec::CreatePolicy { .. } => Phase::Create,
         _ => Phase::Add,
     }
 }
@@ -774,13 +773,9 @@ impl Mapper {
         if let Some(attachment) = attachment(kind) {
             return self.attachment(resource, &attachment, context);
         }
-        let entity = match kind {
-            "vultr_user" => EntityKind::User,
-            "vultr_organization_group" => EntityKind::Group,
-            "vultr_organization_role" => EntityKind::Role,
-            "vultr_organization_policy" => EntityKind::Policy,
-            "vultr_organization_role_trust" => EntityKind::Trust,
-            _ => {
+        let entity = match creatable(kind) {
+            Some(entity) => entity,
+            None => {
                 let finding = match NOT_SIMULATED_TYPES.iter().find(|(t, _)| *t == kind) {
                     Some((_, what)) => FindingKind::NotSimulated { what },
                     None => FindingKind::UnknownType {
@@ -796,7 +791,7 @@ impl Mapper {
             self.delete(resource, entity, false)?;
         }
         if actions.creates() {
-            self.finding(resource, None, FindingKind::Creates { entity });
+            self.create(resource, entity, context)?;
         }
         if actions == Actions::Update {
             match entity {
@@ -804,23 +799,244 @@ impl Mapper {
                 EntityKind::Role => self.role_update(resource)?,
                 EntityKind::Policy => self.policy_update(resource)?,
                 EntityKind::Trust => {
-                    // The trust keeps its id, role and principal (those force a replacement);
-                    // its conditions change. Deleting it is the worst case for who may assume
-                    // the role, and the trust as it will be cannot be made yet.
-                    self.delete(resource, entity, true)?;
-                    self.finding(
-                        resource,
-                        None,
-                        FindingKind::NotSimulated {
-                            what: "the trust's new type or conditions (mapped as deleting it)",
-                        },
-                    );
+                    // The trust keeps its role and principal (those force a replacement); its
+                    // type or conditions change: the trust as it was goes, the trust as it
+                    // will be comes, under its address.
+                    self.delete(resource, entity, false)?;
+                    self.create_trust(resource, context)?;
                 }
                 // Name and description: no access changes.
                 _ => {}
             }
         }
         Ok(())
+    }
+
+    /// The creation of the entity `after` describes, its id the resource's address; a
+    /// user's groups and roles as memberships and attached roles of that id.
+    fn create(
+        &mut self,
+        resource: &Resource,
+        entity: EntityKind,
+        context: &Context,
+    ) -> Result<(), PlanError> {
+        let id = resource.address.clone();
+        let text = |attribute: &str| match resource.after.id(attribute) {
+            Ok(Read::Known(value)) => Some(value),
+            _ => None,
+        };
+        let name = text("name").unwrap_or_else(|| id.clone());
+        let change = match entity {
+            EntityKind::User => ChangeSpec::CreateUser {
+                email: text("email").unwrap_or_default(),
+                name: text("name").unwrap_or_default(),
+                id: id.clone(),
+            },
+            EntityKind::Group => ChangeSpec::CreateGroup { id, name },
+            EntityKind::Role => ChangeSpec::CreateRole {
+                role_type: self.role_type(resource)?,
+                id,
+                name,
+            },
+            EntityKind::Policy => ChangeSpec::CreatePolicy {
+                policy_document: self.created_document(resource)?,
+                id,
+                name,
+            },
+            EntityKind::Trust => return self.create_trust(resource, context),
+        };
+        self.change(resource, change, false);
+        if entity == EntityKind::User {
+            for attribute in ["groups", "roles"] {
+                self.user_set(resource, context, &resource.address, attribute, true)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A created role's type; an unknown or unread one is a finding, and the role is taken as
+    /// assignable (the type that grants standing access).
+    fn role_type(&mut self, resource: &Resource) -> Result<RoleType, PlanError> {
+        let read = resource.after.id("type")?;
+        if let Read::Known(text) = &read {
+            match text.to_ascii_lowercase().as_str() {
+                "assignable" => return Ok(RoleType::Assignable),
+                "assumable" => return Ok(RoleType::Assumable),
+                _ => {}
+            }
+        }
+        let kind = match read {
+            Read::Sensitive => FindingKind::Sensitive,
+            Read::Unknown => FindingKind::Unknown {
+                worst_case: 0,
+                references: Vec::new(),
+            },
+            _ => FindingKind::NotSimulated {
+                what: "a role type other than assignable or assumable (taken as assignable)",
+            },
+        };
+        self.finding(resource, Some("type"), kind);
+        Ok(RoleType::Assignable)
+    }
+
+    /// A created policy's document; an unknown or unread one is a finding, and the policy is
+    /// created with no statement.
+    fn created_document(&mut self, resource: &Resource) -> Result<PolicyDocument, PlanError> {
+        let empty = PolicyDocument {
+            version: None,
+            statement: OneOrMany::Many(Vec::new()),
+        };
+        let kind = match resource.after.raw("document") {
+            Read::Known(value) if resource.after.unknown("document").is_none() => {
+                return document(value, &format!("{}.document", resource.after.path));
+            }
+            Read::Sensitive => FindingKind::Sensitive,
+            _ => FindingKind::Unknown {
+                worst_case: 0,
+                references: Vec::new(),
+            },
+        };
+        self.finding(resource, Some("document"), kind);
+        Ok(empty)
+    }
+
+    /// The trust `after` describes, created under the resource's address: its role and its
+    /// user or group (ids, or placeholders of what the plan creates), its type and its
+    /// conditions (`ip_range`, `hour_start`, `hour_end`, `date_expires`, as iamsim reads
+    /// them). A role or principal that is not known is a finding, and no trust is created.
+    fn create_trust(&mut self, resource: &Resource, context: &Context) -> Result<(), PlanError> {
+        let mut ids = Vec::new();
+        for attribute in ["role", "user", "group"] {
+            let read = resource.after.id(attribute)?;
+            ids.push(match self.resolved(resource, attribute, read, context) {
+                Some(read) => read,
+                None => return Ok(()),
+            });
+        }
+        let [role, user, group] = <[Option<String>; 3]>::try_from(ids).expect("three attributes");
+        let Some(role) = role else {
+            return Err(shape(
+                &format!("{}.role", resource.after.path),
+                "a string",
+                None,
+            ));
+        };
+        let trust_type = match resource.after.id("type") {
+            Ok(Read::Known(t)) => t,
+            _ => String::new(),
+        };
+        if user.is_some() == group.is_some() {
+            self.finding(
+                resource,
+                None,
+                FindingKind::NotSimulated {
+                    what: "a trust naming no user or group, or both",
+                },
+            );
+            return Ok(());
+        }
+        let conditions = self.trust_conditions(resource)?;
+        let change = ChangeSpec::CreateRoleTrust {
+            id: resource.address.clone(),
+            role,
+            user,
+            group,
+            trust_type,
+            conditions,
+            valid_until: None,
+        };
+        self.change(resource, change, false);
+        Ok(())
+    }
+
+    /// An id attribute of `after`: its value, the placeholder of the created entity the
+    /// configuration refers to when unknown, `Some(None)` when absent; `None` (with a
+    /// finding) when neither.
+    fn resolved(
+        &mut self,
+        resource: &Resource,
+        attribute: &str,
+        read: Read<String>,
+        context: &Context,
+    ) -> Option<Option<String>> {
+        match read {
+            Read::Known(id) => Some(Some(id)),
+            Read::Absent => Some(None),
+            Read::Sensitive => {
+                self.finding(resource, Some(attribute), FindingKind::Sensitive);
+                None
+            }
+            Read::Unknown => match placeholders(resource, attribute, context) {
+                Some(found) if found.len() == 1 => Some(found.into_iter().next()),
+                _ => {
+                    let kind = unknown_kind(resource, attribute, context, 0);
+                    self.finding(resource, Some(attribute), kind);
+                    None
+                }
+            },
+        }
+    }
+
+    /// A trust's conditions in the shapes iamsim reads: `ip_range` as `ip_address`,
+    /// `hour_start` and `hour_end` as `time_of_day`, `date_expires` as is. An unknown or
+    /// sensitive one is a finding, and left out.
+    fn trust_conditions(&mut self, resource: &Resource) -> Result<Option<Value>, PlanError> {
+        let mut conditions = Map::new();
+        let mut hours = Map::new();
+        for attribute in ["ip_range", "hour_start", "hour_end", "date_expires"] {
+            let value = match resource.after.raw(attribute) {
+                Read::Known(value) => value.clone(),
+                Read::Absent => continue,
+                Read::Sensitive => {
+                    self.finding(resource, Some(attribute), FindingKind::Sensitive);
+                    continue;
+                }
+                Read::Unknown => {
+                    let kind = FindingKind::Unknown {
+                        worst_case: 0,
+                        references: Vec::new(),
+                    };
+                    self.finding(resource, Some(attribute), kind);
+                    continue;
+                }
+            };
+            match (attribute, value) {
+                ("ip_range", Value::String(s)) if s.is_empty() => {}
+                ("ip_range", Value::String(s)) => {
+                    conditions.insert("ip_address".into(), Value::Array(vec![Value::String(s)]));
+                }
+                ("ip_range", list @ Value::Array(_)) => {
+                    conditions.insert("ip_address".into(), list);
+                }
+                ("hour_start" | "hour_end", Value::Number(n)) => {
+                    let key = if attribute == "hour_start" {
+                        "start"
+                    } else {
+                        "end"
+                    };
+                    hours.insert(key.into(), Value::Number(n));
+                }
+                ("date_expires", Value::String(s)) if s.is_empty() => {}
+                ("date_expires", Value::String(s)) => {
+                    conditions.insert("date_expires".into(), Value::String(s));
+                }
+                (_, other) => {
+                    let expected = match attribute {
+                        "hour_start" | "hour_end" => "a number",
+                        _ => "a string",
+                    };
+                    return Err(shape(
+                        &format!("{}.{attribute}", resource.after.path),
+                        expected,
+                        Some(&other),
+                    ));
+                }
+            }
+        }
+        if !hours.is_empty() {
+            conditions.insert("time_of_day".into(), Value::Object(hours));
+        }
+        Ok((!conditions.is_empty()).then_some(Value::Object(conditions)))
     }
 
     /// Deletes the entity `before` describes (a finding instead if its id is sensitive).
@@ -869,7 +1085,24 @@ impl Mapper {
             _ => None,
         };
         let after = match resource.actions {
-            Actions::Create | Actions::Replace | Actions::Update => Some(pair(&resource.after)?),
+            Actions::Create | Actions::Replace | Actions::Update => {
+                // An id unknown until apply that refers to an entity the plan creates is its
+                // placeholder.
+                let [a, h] = pair(&resource.after)?;
+                let resolve = |read: Read<String>, attribute: &str| match read {
+                    Read::Unknown => match placeholders(resource, attribute, context) {
+                        Some(found) if found.len() == 1 => {
+                            Read::Known(found.into_iter().next().expect("one"))
+                        }
+                        _ => Read::Unknown,
+                    },
+                    read => read,
+                };
+                Some([
+                    resolve(a, attachment.attached),
+                    resolve(h, attachment.holder),
+                ])
+            }
             _ => None,
         };
         let known = |read: &Option<[Read<String>; 2]>| match read {
@@ -940,7 +1173,7 @@ impl Mapper {
             }
         };
         for attribute in ["groups", "roles"] {
-            self.user_set(resource, context, &user, attribute)?;
+            self.user_set(resource, context, &user, attribute, false)?;
         }
         // Legacy per-user permissions: not modelled by any change kind.
         let acl = (resource.before.raw("acl"), resource.after.raw("acl"));
@@ -964,13 +1197,16 @@ impl Mapper {
         Ok(())
     }
 
-    /// The set difference of `groups` or `roles` on a user, as changes.
+    /// The set difference of `groups` or `roles` on a user, as changes; for a user the plan
+    /// creates (`fresh`), from nothing. Elements unknown until apply that the configuration
+    /// refers to as entities the plan creates are their placeholders.
     fn user_set(
         &mut self,
         resource: &Resource,
         context: &Context,
         user: &str,
         attribute: &'static str,
+        fresh: bool,
     ) -> Result<(), PlanError> {
         let make = |id: String, add: bool| -> ChangeSpec {
             let user = user.to_string();
@@ -990,6 +1226,7 @@ impl Mapper {
             }
         };
         let before = match resource.before.set(attribute)? {
+            _ if fresh => BTreeSet::new(),
             Read::Known((set, _)) => set,
             Read::Sensitive => {
                 self.finding(resource, Some(attribute), FindingKind::Sensitive);
@@ -997,7 +1234,7 @@ impl Mapper {
             }
             Read::Unknown | Read::Absent => BTreeSet::new(),
         };
-        let (after, unknown) = match resource.after.set(attribute)? {
+        let (mut after, mut unknown) = match resource.after.set(attribute)? {
             Read::Known(known) => known,
             Read::Sensitive => {
                 self.finding(resource, Some(attribute), FindingKind::Sensitive);
@@ -1006,6 +1243,20 @@ impl Mapper {
             Read::Unknown => (BTreeSet::new(), usize::MAX),
             Read::Absent => (BTreeSet::new(), 0),
         };
+        let resolved = (unknown > 0)
+            .then(|| placeholders(resource, attribute, context))
+            .flatten();
+        let was_resolved = resolved.is_some();
+        if let Some(found) = resolved {
+            // Each unknown element is one created entity the configuration refers to: exact.
+            // A wholly unknown set (SDKv2 makes the whole set unknown for one computed
+            // element) may also keep literal ids the plan does not show: below, any current
+            // member may be gone, as for any unknown set.
+            if unknown == found.len() {
+                unknown = 0;
+            }
+            after.extend(found);
+        }
         if unknown == 0 {
             for id in before.difference(&after) {
                 self.change(resource, make(id.clone(), false), false);
@@ -1030,7 +1281,17 @@ impl Mapper {
         for id in after.difference(&current) {
             self.change(resource, make(id.clone(), true), false);
         }
-        let kind = unknown_kind(resource, attribute, context, worst);
+        let kind = if !was_resolved {
+            unknown_kind(resource, attribute, context, worst)
+        } else if worst > 0 {
+            FindingKind::Unknown {
+                worst_case: worst,
+                references: configured_references(context.configuration, resource, attribute),
+            }
+        } else {
+            // Every reference resolved and nothing now there can go.
+            return Ok(());
+        };
         self.finding(resource, Some(attribute), kind);
         Ok(())
     }
@@ -1147,10 +1408,18 @@ fn unknown_kind(
 ) -> FindingKind {
     let references = configured_references(context.configuration, resource, attribute);
     let module = module_path(&resource.module);
+    // Any instance of the target in any instance of the module.
+    let created_in_module = |target: &str| {
+        context.created.iter().any(|address| {
+            let (path, rest) = split_module(address);
+            module_path(path) == module
+                && (rest == target || rest.starts_with(&format!("{target}[")))
+        })
+    };
     let created: Vec<String> = references
         .iter()
         .filter_map(|r| reference_target(r))
-        .filter(|target| context.created.contains(&(module.clone(), target.clone())))
+        .filter(|target| created_in_module(target))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -1164,6 +1433,70 @@ fn unknown_kind(
             references: created,
         }
     }
+}
+
+/// The placeholders (addresses) of the entities the plan creates that the configuration gives
+/// for a resource's attribute, when every reference is one created instance in the resource's
+/// own module instance; `None` otherwise (a variable, `count.index`, a resource not created).
+fn placeholders(resource: &Resource, attribute: &str, context: &Context) -> Option<Vec<String>> {
+    let references = configured_references(context.configuration, resource, attribute);
+    // `x.eng` is listed beside `x.eng["k"]`: the instance says more.
+    let narrowest: Vec<&String> = references
+        .iter()
+        .filter(|r| {
+            !references
+                .iter()
+                .any(|s| s != *r && s.starts_with(r.as_str()) && s[r.len()..].starts_with('['))
+        })
+        .collect();
+    if narrowest.is_empty() {
+        return None;
+    }
+    let mut out = BTreeSet::new();
+    for reference in narrowest {
+        let target = reference_instance(reference)?;
+        let address = if resource.module.is_empty() {
+            target
+        } else {
+            format!("{}.{target}", resource.module)
+        };
+        if !context.created.contains(&address) {
+            return None;
+        }
+        out.insert(address);
+    }
+    Some(out.into_iter().collect())
+}
+
+/// `type.name` with its instance key, if any, of a reference to a managed resource
+/// (`vultr_organization_group.eng["x"].id` is `vultr_organization_group.eng["x"]`).
+fn reference_instance(reference: &str) -> Option<String> {
+    let target = reference_target(reference)?;
+    let rest = &reference[target.len()..];
+    if !rest.starts_with('[') {
+        return Some(target);
+    }
+    let mut quoted = false;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ']' if !quoted => return Some(format!("{target}{}", &rest[..=i])),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The entity kind of a resource type that creates one, if it does.
+fn creatable(resource_type: &str) -> Option<EntityKind> {
+    Some(match resource_type {
+        "vultr_user" => EntityKind::User,
+        "vultr_organization_group" => EntityKind::Group,
+        "vultr_organization_role" => EntityKind::Role,
+        "vultr_organization_policy" => EntityKind::Policy,
+        "vultr_organization_role_trust" => EntityKind::Trust,
+        _ => return None,
+    })
 }
 
 /// `type.name` of a reference to a managed resource (`vultr_organization_group.eng.id`,
@@ -1182,6 +1515,37 @@ fn reference_target(reference: &str) -> Option<String> {
         .take_while(|c| *c != '.' && *c != '[')
         .collect();
     (!name.is_empty()).then(|| format!("{kind}.{name}"))
+}
+
+/// An address split into its module address and the rest (`type.name[key]`).
+fn split_module(address: &str) -> (&str, &str) {
+    let mut rest = address;
+    let mut at = 0;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let mut quoted = false;
+        let mut end = after.len();
+        for (i, c) in after.char_indices() {
+            match c {
+                '"' => quoted = !quoted,
+                '.' if !quoted => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let step = "module.".len() + end + 1;
+        if step > rest.len() {
+            break;
+        }
+        at += step;
+        rest = &address[at..];
+    }
+    if at == 0 {
+        ("", address)
+    } else {
+        (&address[..at - 1], rest)
+    }
 }
 
 /// The module path of a `module_address` without instance keys: `module.a[0].module.b["x"]`
@@ -1493,8 +1857,13 @@ mod tests {
                    json!({"id": "p-2", "name": "a", "document": doc("Allow")}),
                    json!({"id": "p-2", "name": "b", "document": doc("Allow")}), json!({})),
                 rc("vultr_organization_policy.gone", &["delete"], json!({"id": "p-3"}), json!(null), json!(null)),
-                rc("vultr_organization_role_trust.t", &["update"], json!({"id": "t-1", "hour_start": 9}), json!({"id": "t-1", "hour_start": 8}), json!({})),
-                rc("vultr_organization_role_trust.n", &["create"], json!(null), json!({"role": "r-1"}), json!({"id": true})),
+                rc("vultr_organization_role_trust.t", &["update"],
+                   json!({"id": "t-1", "role": "r-2", "user": "u-1", "hour_start": 9, "hour_end": 17}),
+                   json!({"id": "t-1", "role": "r-2", "user": "u-1", "hour_start": 8, "hour_end": 17, "ip_range": "10.0.0.0/8"}), json!({})),
+                rc("vultr_organization_role_trust.n", &["create"], json!(null),
+                   json!({"role": "r-1", "group": "g-1", "type": "TemporaryAssumption", "date_expires": "2027-01-01T00:00:00Z"}),
+                   json!({"id": true})),
+                rc("vultr_organization_role_trust.o", &["create"], json!(null), json!({"role": "r-1"}), json!({"id": true})),
                 rc("vultr_user.gone", &["delete"], json!({"id": "u-9", "password": "x"}), json!(null), json!(null)),
                 rc("vultr_user.svc", &["delete", "create"], json!({"id": "u-8"}), json!({"service_user": true}), json!({"id": true})),
                 rc("vultr_organization_invitation.i", &["create"], json!(null), json!({"email": "x"}), json!({})),
@@ -1502,6 +1871,15 @@ mod tests {
                 rc("vultr_instance.web", &["delete"], json!({"id": "i-1"}), json!(null), json!(null)),
             ]),
             json!([
+                {"kind": "create_group", "id": "vultr_organization_group.new", "name": "New"},
+                {"kind": "create_role", "id": "vultr_organization_role.r",
+                 "name": "vultr_organization_role.r", "role_type": "assignable"},
+                {"kind": "create_user", "id": "vultr_user.svc", "email": ""},
+                {"kind": "create_role_trust", "id": "vultr_organization_role_trust.t", "role": "r-2",
+                 "user": "u-1", "conditions": {"ip_address": ["10.0.0.0/8"], "time_of_day": {"start": 8, "end": 17}}},
+                {"kind": "create_role_trust", "id": "vultr_organization_role_trust.n", "role": "r-1",
+                 "group": "g-1", "trust_type": "TemporaryAssumption",
+                 "conditions": {"date_expires": "2027-01-01T00:00:00Z"}},
                 {"kind": "replace_policy_document", "policy": "p-1", "policy_document":
                     {"Version": "2026-03-20", "Statement": [{"Effect": "Deny", "Action": ["compute.*"], "Resource": ["*"]}]}},
                 {"kind": "delete_role_trust", "trust": "t-1"},
@@ -1512,12 +1890,8 @@ mod tests {
                 {"kind": "remove_user", "user": "u-8"},
             ]),
             &[
-                "vultr_organization_group.new: creates a group: creating entities cannot be simulated yet",
-                "vultr_organization_role.r: creates a role: creating entities cannot be simulated yet",
                 "vultr_organization_role.t.type: a change of the role's type (assignable or assumable): not simulated",
-                "vultr_organization_role_trust.t: the trust's new type or conditions (mapped as deleting it): not simulated",
-                "vultr_organization_role_trust.n: creates a role trust: creating entities cannot be simulated yet",
-                "vultr_user.svc: creates a user: creating entities cannot be simulated yet",
+                "vultr_organization_role_trust.o: a trust naming no user or group, or both: not simulated",
                 "vultr_organization_invitation.i: invitations of users to the organization: not simulated",
                 "vultr_organization_frobnicator.f: resource type `vultr_organization_frobnicator` is not known to iamsim: not simulated",
             ],
@@ -1551,12 +1925,12 @@ mod tests {
             configuration.clone(),
             None,
             json!([
+                {"kind": "create_group", "id": "module.iam[0].vultr_organization_group.eng", "name": "Eng"},
                 {"kind": "remove_member", "group": "g-billing", "user": "u-ana"},
                 {"kind": "remove_member", "group": "g-devops", "user": "u-ana"},
             ]),
             &[
-                "module.iam[0].vultr_user.ana.groups: refers to what this plan creates (`vultr_organization_group.eng`): unknown until apply",
-                "module.iam[0].vultr_organization_group.eng: creates a group: creating entities cannot be simulated yet",
+                "module.iam[0].vultr_user.ana.groups: refers to what this plan creates (`vultr_organization_group.eng`), but not to one created instance: unknown until apply",
             ],
         );
         // With one, its memberships do; and without the creation, the finding is an unknown.
@@ -1601,6 +1975,69 @@ mod tests {
             &[
                 "vultr_user.ana.groups: unknown until apply; worst case mapped: 1 removal(s) of what is there now",
                 "vultr_organization_policy_group_attachment.x.policy_id: unknown until apply; not simulated",
+            ],
+        );
+    }
+
+    #[test]
+    fn references_to_created_entities_are_their_placeholders() {
+        let refs = |attr: &str, to: &[&str]| json!({attr: {"references": to}});
+        let configuration = json!({"root_module": {"resources": [
+            {"address": "vultr_user.eve", "expressions":
+                refs("groups", &["vultr_organization_group.eng.id", "vultr_organization_group.eng"])},
+            {"address": "vultr_user.ana", "expressions":
+                refs("groups", &["vultr_organization_group.eng.id", "vultr_organization_group.eng"])},
+            {"address": "vultr_organization_policy_group_attachment.eng", "expressions":
+                refs("policy_id", &["vultr_organization_policy.eng.id", "vultr_organization_policy.eng"])},
+            {"address": "vultr_organization_role_trust.eve", "expressions":
+                refs("user", &["vultr_user.eve.id", "vultr_user.eve"])},
+            {"address": "vultr_organization_policy_group_attachment.each", "expressions":
+                refs("group_id", &["vultr_organization_group.many", "each.key"])},
+            {"address": "vultr_organization_policy_group_attachment.one", "expressions":
+                refs("group_id", &["vultr_organization_group.many[\"a\"].id",
+                                   "vultr_organization_group.many[\"a\"]", "vultr_organization_group.many"])},
+        ]}});
+        let doc = json!([{"version": "1", "statement": [
+            {"effect": "Allow", "actions": ["compute.*"], "resources": ["*"]}]}]);
+        check_with(
+            json!([
+                rc("vultr_organization_group.eng", &["create"], json!(null), json!({"name": "Eng"}), json!({"id": true})),
+                rc("vultr_organization_group.many[\"a\"]", &["create"], json!(null), json!({"name": "A"}), json!({"id": true})),
+                rc("vultr_organization_policy.eng", &["create"], json!(null),
+                   json!({"name": "eng", "document": doc}), json!({"id": true})),
+                rc("vultr_organization_policy_group_attachment.eng", &["create"], json!(null),
+                   json!({"group_id": "g-1"}), json!({"id": true, "policy_id": true})),
+                rc("vultr_organization_policy_group_attachment.each", &["create"], json!(null),
+                   json!({"policy_id": "p-1"}), json!({"id": true, "group_id": true})),
+                rc("vultr_organization_policy_group_attachment.one", &["create"], json!(null),
+                   json!({"policy_id": "p-1"}), json!({"id": true, "group_id": true})),
+                rc("vultr_user.eve", &["create"], json!(null),
+                   json!({"email": "eve@x", "password": "hunter2", "roles": ["r-1"]}),
+                   json!({"id": true, "groups": true, "api_key": true})),
+                rc("vultr_user.ana", &["update"], json!({"id": "u-ana", "groups": []}),
+                   json!({"id": "u-ana"}), json!({"groups": true})),
+                rc("vultr_organization_role_trust.eve", &["create"], json!(null),
+                   json!({"role": "r-deploy", "type": "IAMAssumption"}), json!({"id": true, "user": true})),
+            ]),
+            configuration,
+            None,
+            json!([
+                {"kind": "create_group", "id": "vultr_organization_group.eng", "name": "Eng"},
+                {"kind": "create_group", "id": "vultr_organization_group.many[\"a\"]", "name": "A"},
+                {"kind": "create_policy", "id": "vultr_organization_policy.eng", "name": "eng",
+                 "policy_document": {"Version": "1", "Statement": [
+                    {"Effect": "Allow", "Action": ["compute.*"], "Resource": ["*"]}]}},
+                {"kind": "create_user", "id": "vultr_user.eve", "email": "eve@x"},
+                {"kind": "create_role_trust", "id": "vultr_organization_role_trust.eve",
+                 "role": "r-deploy", "user": "vultr_user.eve", "trust_type": "IAMAssumption"},
+                {"kind": "attach_policy", "policy": "vultr_organization_policy.eng", "group": "g-1"},
+                {"kind": "attach_policy", "policy": "p-1", "group": "vultr_organization_group.many[\"a\"]"},
+                {"kind": "add_member", "group": "vultr_organization_group.eng", "user": "vultr_user.eve"},
+                {"kind": "attach_role", "role": "r-1", "user": "vultr_user.eve"},
+                {"kind": "add_member", "group": "vultr_organization_group.eng", "user": "u-ana"},
+            ]),
+            &[
+                "vultr_organization_policy_group_attachment.each.group_id: refers to what this plan creates (`vultr_organization_group.many`), but not to one created instance: unknown until apply",
             ],
         );
     }

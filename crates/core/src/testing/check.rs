@@ -182,6 +182,18 @@ fn named_entities(spec: &ChangeSpec) -> Vec<Named> {
         | ChangeSpec::UnsuspendUser { user }
         | ChangeSpec::RemoveUser { user } => add("user", Some(user)),
         ChangeSpec::DeleteRoleTrust { trust } => add("role trust", Some(trust)),
+        ChangeSpec::CreateUser { id, .. } => add("user", Some(id)),
+        ChangeSpec::CreateGroup { id, .. } => add("group", Some(id)),
+        ChangeSpec::CreateRole { id, .. } => add("role", Some(id)),
+        ChangeSpec::CreatePolicy { id, .. } => add("policy", Some(id)),
+        // The trust itself is not there before its creation: its role and principal are.
+        ChangeSpec::CreateRoleTrust {
+            role, user, group, ..
+        } => {
+            add("role", Some(role));
+            add("user", user.as_ref());
+            add("group", group.as_ref());
+        }
     }
     out
 }
@@ -203,6 +215,11 @@ pub fn kind_of(spec: &ChangeSpec) -> ChangeKind {
         ChangeSpec::RemoveUser { .. } => ChangeKind::RemoveUser,
         ChangeSpec::ReplacePolicyDocument { .. } => ChangeKind::ReplacePolicyDocument,
         ChangeSpec::DeleteRoleTrust { .. } => ChangeKind::DeleteRoleTrust,
+        ChangeSpec::CreateUser { .. } => ChangeKind::CreateUser,
+        ChangeSpec::CreateGroup { .. } => ChangeKind::CreateGroup,
+        ChangeSpec::CreateRole { .. } => ChangeKind::CreateRole,
+        ChangeSpec::CreatePolicy { .. } => ChangeKind::CreatePolicy,
+        ChangeSpec::CreateRoleTrust { .. } => ChangeKind::CreateRoleTrust,
     }
 }
 
@@ -216,6 +233,11 @@ fn can_be_noop(kind: ChangeKind) -> bool {
             | ChangeKind::RemoveUser
             | ChangeKind::ReplacePolicyDocument
             | ChangeKind::DeleteRoleTrust
+            | ChangeKind::CreateUser
+            | ChangeKind::CreateGroup
+            | ChangeKind::CreateRole
+            | ChangeKind::CreatePolicy
+            | ChangeKind::CreateRoleTrust
     )
 }
 

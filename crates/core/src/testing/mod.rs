@@ -89,6 +89,6 @@ pub use check::{
 pub use strategy::{
     action_vocabulary, catalogue, change_pick, change_picks, changes, edge_removals, memberships,
     organization, organization_and_changes, policy_attachments, policy_document, role_attachments,
-    statement, Attachment, Case, ChangeKnobs, ChangePick, DocumentKnobs, Membership, Named,
-    OrgKnobs, Wildcards, ALL_KINDS, CATALOGUE,
+    specs_of, statement, Attachment, Case, ChangeKnobs, ChangePick, DocumentKnobs, Membership,
+    Named, OrgKnobs, Wildcards, ALL_KINDS, CATALOGUE, CREATE_KINDS,
 };

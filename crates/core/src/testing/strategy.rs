@@ -180,7 +180,8 @@ impl Default for OrgKnobs {
     }
 }
 
-/// Every kind of change, in [`ChangeKind`] order.
+/// Every kind of change that edits what exists, in [`ChangeKind`] order (the creations are
+/// [`CREATE_KINDS`]).
 pub const ALL_KINDS: [ChangeKind; 14] = [
     ChangeKind::RemoveMember,
     ChangeKind::AddMember,
@@ -196,6 +197,17 @@ pub const ALL_KINDS: [ChangeKind; 14] = [
     ChangeKind::RemoveUser,
     ChangeKind::ReplacePolicyDocument,
     ChangeKind::DeleteRoleTrust,
+];
+
+/// The kinds of change that create an entity, in [`ChangeKind`] order. A set that holds them
+/// is simulated with [`Org::compile_changes`](crate::Org::compile_changes) and judged by the
+/// reference from [`reference::with_created_entities`](crate::reference::with_created_entities).
+pub const CREATE_KINDS: [ChangeKind; 5] = [
+    ChangeKind::CreateUser,
+    ChangeKind::CreateGroup,
+    ChangeKind::CreateRole,
+    ChangeKind::CreatePolicy,
+    ChangeKind::CreateRoleTrust,
 ];
 
 /// The shape of generated change sets.
@@ -216,6 +228,18 @@ pub struct ChangeKnobs {
     pub same_entities: f64,
     /// How replacement documents are written.
     pub document: DocumentKnobs,
+}
+
+impl ChangeKnobs {
+    /// The default knobs over every kind, the creations included, and 1–5 changes per set
+    /// (room for a creation and the changes that name what it created).
+    pub fn with_creations() -> ChangeKnobs {
+        ChangeKnobs {
+            len: 1..=5,
+            kinds: ALL_KINDS.iter().chain(&CREATE_KINDS).copied().collect(),
+            ..ChangeKnobs::default()
+        }
+    }
 }
 
 impl Default for ChangeKnobs {
@@ -561,7 +585,7 @@ pub fn change_picks(knobs: &ChangeKnobs) -> BoxedStrategy<Vec<ChangePick>> {
 pub fn changes(snapshot: &Snapshot, knobs: &ChangeKnobs) -> BoxedStrategy<Vec<ChangeSpec>> {
     let snapshot = snapshot.clone();
     change_picks(knobs)
-        .prop_map(move |picks| picks.iter().filter_map(|p| p.spec(&snapshot)).collect())
+        .prop_map(move |picks| specs_of(&picks, &snapshot))
         .boxed()
 }
 
@@ -571,15 +595,33 @@ pub fn changes(snapshot: &Snapshot, knobs: &ChangeKnobs) -> BoxedStrategy<Vec<Ch
 pub struct Case {
     /// The organization.
     pub snapshot: Snapshot,
-    /// The changes, naming entities of `snapshot` by id.
+    /// The changes, naming entities of `snapshot`, or created by an earlier change, by id.
     pub changes: Vec<ChangeSpec>,
+}
+
+/// The changes of `picks` on `snapshot`. A change after a creation may name what it created:
+/// each pick names entities of the snapshot with the creations before it made.
+pub fn specs_of(picks: &[ChangePick], snapshot: &Snapshot) -> Vec<ChangeSpec> {
+    let mut current = std::borrow::Cow::Borrowed(snapshot);
+    let mut out = Vec::with_capacity(picks.len());
+    for pick in picks {
+        let Some(spec) = pick.spec(&current) else {
+            continue;
+        };
+        if spec.creates().is_some() {
+            let next = crate::reference::apply(&current, &spec);
+            current = std::borrow::Cow::Owned(next);
+        }
+        out.push(spec);
+    }
+    out
 }
 
 /// A random organization and a change set naming its entities.
 pub fn organization_and_changes(org: &OrgKnobs, changes: &ChangeKnobs) -> BoxedStrategy<Case> {
     (organization(org), change_picks(changes))
         .prop_map(|(snapshot, picks)| {
-            let changes = picks.iter().filter_map(|p| p.spec(&snapshot)).collect();
+            let changes = specs_of(&picks, &snapshot);
             Case { snapshot, changes }
         })
         .boxed()
@@ -866,6 +908,78 @@ impl ChangePick {
             ChangeKind::DeleteRoleTrust => ChangeSpec::DeleteRoleTrust {
                 trust: pick(&known_trusts(s), a)?,
             },
+            ChangeKind::CreateUser
+            | ChangeKind::CreateGroup
+            | ChangeKind::CreateRole
+            | ChangeKind::CreatePolicy
+            | ChangeKind::CreateRoleTrust => self.creation(kind, s, &e)?,
+        })
+    }
+
+    /// A creation with an id `s` does not have (`new-group-2`); a trust on one of the
+    /// assumable roles of `s`, for one of its users or groups.
+    fn creation(&self, kind: ChangeKind, s: &Snapshot, e: &Entities) -> Option<ChangeSpec> {
+        let fresh = |noun: &str, taken: &[String]| {
+            (taken.len()..)
+                .map(|n| format!("new-{noun}-{n}"))
+                .find(|id| !taken.contains(id))
+                .expect("an unbounded range has a free id")
+        };
+        Some(match kind {
+            ChangeKind::CreateUser => {
+                let id = fresh("user", &e.users);
+                ChangeSpec::CreateUser {
+                    email: format!("{id}@example.com"),
+                    name: String::new(),
+                    id,
+                }
+            }
+            ChangeKind::CreateGroup => {
+                let id = fresh("group", &e.groups);
+                ChangeSpec::CreateGroup {
+                    name: format!("{id} name"),
+                    id,
+                }
+            }
+            ChangeKind::CreateRole => {
+                let id = fresh("role", &e.roles);
+                ChangeSpec::CreateRole {
+                    name: format!("{id} name"),
+                    role_type: if self.effective {
+                        RoleType::Assignable
+                    } else {
+                        RoleType::Assumable
+                    },
+                    id,
+                }
+            }
+            ChangeKind::CreatePolicy => {
+                let id = fresh("policy", &e.policies);
+                ChangeSpec::CreatePolicy {
+                    name: format!("{id} name"),
+                    policy_document: self.document.clone(),
+                    id,
+                }
+            }
+            _ => {
+                let assumable: Vec<String> = s
+                    .roles
+                    .iter()
+                    .filter(|r| r.role_type == RoleType::Assumable)
+                    .map(|r| r.id.clone())
+                    .collect();
+                let trusts: Vec<String> = s.role_trusts.iter().map(|t| t.id.clone()).collect();
+                let principal = pick(&e.principals, &self.b)?;
+                ChangeSpec::CreateRoleTrust {
+                    role: pick(&assumable, &self.a)?,
+                    user: principal.only("user"),
+                    group: principal.only("group"),
+                    trust_type: "IAMAssumption".to_string(),
+                    conditions: None,
+                    valid_until: None,
+                    id: fresh("trust", &trusts),
+                }
+            }
         })
     }
 

@@ -7,6 +7,7 @@
 
 mod changes;
 mod common;
+mod creations;
 mod fuzz_corpus;
 mod kit;
 mod load;
