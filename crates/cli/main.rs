@@ -513,7 +513,9 @@ impl Command {
 /// The rayon pool a command runs in: `threads` threads (0 counts as 1), or rayon's default
 /// (`RAYON_NUM_THREADS`, else the cores available). The engine does its org-wide work on it.
 fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Failure> {
-    let builder = rayon::ThreadPoolBuilder::new();
+    // The command runs on a worker rather than the main thread: give the workers the main
+    // thread's usual stack (8 MiB on Linux) rather than a spawned thread's 2 MiB.
+    let builder = rayon::ThreadPoolBuilder::new().stack_size(8 << 20);
     let builder = match threads {
         Some(n) => builder.num_threads(n.max(1)),
         None => builder,
