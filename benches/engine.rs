@@ -5,7 +5,7 @@
 //! (issue 10; `cargo bench --bench engine -- broad` runs it alone). Figures and how to read them:
 //! docs/performance.md.
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{black_box, criterion_group, BenchmarkId, Criterion};
 use iamsim_core::generate::{self, Params};
 use iamsim_core::policy::{ActionPattern, ResourcePattern};
 use iamsim_core::{Catalogue, Change, ChangeSpec, Detail, Org, SimulateOptions, Snapshot};
@@ -348,11 +348,8 @@ fn engine(c: &mut Criterion) {
         g.bench_function(
             BenchmarkId::new("attach_policy_to_8_largest_groups_2_threads", n),
             |b| {
-                let options = iamsim_core::SimulateOptions {
-                    threads: 2,
-                    ..Default::default()
-                };
-                b.iter(|| org.simulate_with(&attach, &options).unwrap())
+                let two = pool(2);
+                b.iter(|| two.install(|| org.simulate(&attach).unwrap()))
             },
         );
         g.bench_function(BenchmarkId::new("who_can_one_action", n), |b| {
@@ -679,7 +676,7 @@ fn broad(c: &mut Criterion) {
         b.iter(|| org.simulate(black_box(&remove)).unwrap())
     });
     // Everything attached to the fourth largest group (about 12% of users) detached: the wide
-    // what-if of issue 10, in full and in counts (`--summary`), on two threads.
+    // what-if of issue 10, in full and in counts (`--summary`), in a pool of two threads.
     let fourth = generate::kth_largest_group(&snapshot, 3).expect("groups exist");
     let detach_all = detach_everything(&org, &snapshot, fourth);
     for (name, detail) in [
@@ -687,12 +684,12 @@ fn broad(c: &mut Criterion) {
         ("detach_all_from_4th_group_counts", Detail::Counts),
     ] {
         let options = SimulateOptions {
-            threads: 2,
             detail,
             ..SimulateOptions::default()
         };
+        let two = pool(2);
         g.bench_function(BenchmarkId::new(name, n), |b| {
-            b.iter(|| org.simulate_with(black_box(&detach_all), &options).unwrap())
+            b.iter(|| two.install(|| org.simulate_with(black_box(&detach_all), &options).unwrap()))
         });
     }
     g.finish();
@@ -711,15 +708,17 @@ fn broad(c: &mut Criterion) {
         ("delete_largest_group_counts", Detail::Counts),
     ] {
         let options = SimulateOptions {
-            threads: 2,
             detail,
             ..SimulateOptions::default()
         };
+        let two = pool(2);
         g.bench_function(BenchmarkId::new(name, 1_000), |b| {
             b.iter(|| {
-                small_org
-                    .simulate_with(black_box(&delete), &options)
-                    .unwrap()
+                two.install(|| {
+                    small_org
+                        .simulate_with(black_box(&delete), &options)
+                        .unwrap()
+                })
             })
         });
     }
@@ -750,7 +749,7 @@ fn detach_everything(org: &Org, snapshot: &Snapshot, group_id: &str) -> Vec<Chan
 
 /// The batch of single removals (`Org::simulate_each`, what `rank` and `redundant` are made of)
 /// on the broad shape: every user's every membership judged alone, only whether it takes or
-/// gives anything, on one thread and on two. Also `Org::rank` of a member of the largest group.
+/// gives anything, in pools of one thread and of two. Also `Org::rank` of a member of the largest group.
 fn batch(c: &mut Criterion) {
     use iamsim_core::{BuildImpact, EachOptions, RankFilter};
     let catalogue = Catalogue::bundled();
@@ -768,15 +767,17 @@ fn batch(c: &mut Criterion) {
             .collect();
         for threads in [1, 2] {
             let options = EachOptions {
-                threads,
                 build: BuildImpact::Never,
                 ..EachOptions::default()
             };
             let name = format!("broad_memberships_{}_threads_{threads}", memberships.len());
+            let pool = pool(threads);
             g.bench_function(BenchmarkId::new(name, users), |b| {
                 b.iter(|| {
-                    org.simulate_each(black_box(&memberships), &options, &|_, _| {})
-                        .unwrap()
+                    pool.install(|| {
+                        org.simulate_each(black_box(&memberships), &options, &|_, _| {})
+                            .unwrap()
+                    })
                 })
             });
         }
@@ -788,11 +789,27 @@ fn batch(c: &mut Criterion) {
             .expect("the largest group has members");
         g.bench_function(
             BenchmarkId::new("broad_rank_member_of_largest_group", users),
-            |b| b.iter(|| org.rank_with(black_box(user), &RankFilter::default(), 1)),
+            |b| b.iter(|| org.rank_with(black_box(user), &RankFilter::default())),
         );
     }
     g.finish();
 }
 
+/// A rayon pool of `threads` threads, for the engine to run on.
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a rayon pool")
+}
+
 criterion_group!(benches, engine, broad, batch);
-criterion_main!(benches);
+
+/// `criterion_main!` inside a pool of one thread: the engine runs on the caller's pool, and a
+/// bench that names no pool measures one thread (those named `2_threads` install their own).
+fn main() {
+    pool(1).install(|| {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    });
+}

@@ -114,7 +114,6 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
                 .map_err(|e| Failure::new(e.source.to_string()))?;
             let options = SimulateOptions {
                 allow_noop: args.allow_noop,
-                threads: input.common.threads(),
                 detail: Detail::Full,
             };
             graph::of_impact(&org.simulate_with(&changes, &options)?)
@@ -138,7 +137,6 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
                 .map_err(|e| at(e.index, &e.source))?;
             let options = SimulateOptions {
                 allow_noop: args.allow_noop,
-                threads: input.common.threads(),
                 detail: Detail::Full,
             };
             graph::of_impact(&org.simulate_with(&changes, &options)?)

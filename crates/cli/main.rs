@@ -425,8 +425,8 @@ struct Common {
     /// Treat every snapshot diagnostic (dangling id, unknown action, ...) as an error.
     #[arg(long, global = true)]
     strict: bool,
-    /// Threads for org-wide work (default: the cores available). The output is the same
-    /// whatever the number.
+    /// Threads for org-wide work: the command runs in a pool of N threads (default: the cores
+    /// available, or `RAYON_NUM_THREADS`). The output is the same whatever the number.
     #[arg(long, value_name = "N", global = true)]
     threads: Option<usize>,
     /// Which wins between an Allow and a Deny that cover the same action and resource:
@@ -485,11 +485,44 @@ impl Common {
             mermaid_max_edges: self.mermaid_max_edges,
         }
     }
+}
 
-    fn threads(&self) -> usize {
-        self.threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+impl Command {
+    /// `--threads`, for the commands that take it.
+    fn threads(&self) -> Option<usize> {
+        match self {
+            Command::Effective { input, .. }
+            | Command::Explain { input, .. }
+            | Command::WhoCan { input, .. }
+            | Command::Redundant { input, .. }
+            | Command::Rank { input, .. } => input.common.threads,
+            Command::Impact(args) => args.input.common.threads,
+            Command::Diff { common, .. } => common.threads,
+            Command::Graph(_)
+            | Command::Vultr(_)
+            | Command::Export(_)
+            | Command::Generate { .. }
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::Schema
+            | Command::TerraformChanges { .. } => None,
+        }
     }
+}
+
+/// The rayon pool a command runs in: `threads` threads (0 counts as 1), or rayon's default
+/// (`RAYON_NUM_THREADS`, else the cores available). The engine does its org-wide work on it.
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Failure> {
+    // The command runs on a worker rather than the main thread: give the workers the main
+    // thread's usual stack (8 MiB on Linux) rather than a spawned thread's 2 MiB.
+    let builder = rayon::ThreadPoolBuilder::new().stack_size(8 << 20);
+    let builder = match threads {
+        Some(n) => builder.num_threads(n.max(1)),
+        None => builder,
+    };
+    builder
+        .build()
+        .map_err(|e| Failure::new(format!("cannot start the worker threads: {e}")))
 }
 
 #[derive(Args)]
@@ -600,7 +633,8 @@ fn main() -> ExitCode {
         let _ = MAX_INPUT_SIZE.set(size);
     }
     let _ = COLOR.set(cli.color);
-    match run(cli.command) {
+    let outcome = pool(cli.command.threads()).and_then(|pool| pool.install(|| run(cli.command)));
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
             failure.print();
@@ -732,11 +766,10 @@ fn run(command: Command) -> Result<u8, Failure> {
             }
             let progress = progress::Progress::new("trying removals");
             let observe = |done, total| progress.update(done, total);
-            let threads = input.common.threads();
             let report = if group.is_empty() && user.is_empty() {
-                org.redundancy_with(threads, &observe)
+                org.redundancy_observed(&observe)
             } else {
-                org.redundancy_of(&scope, threads, &observe)
+                org.redundancy_of(&scope, &observe)
             };
             progress.finish();
             emit(input.common.output(), &report, |m| {
@@ -880,7 +913,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             }
             let user = org.find_user(&user).map_err(suggest::lookup)?;
             let filter = iamsim_core::RankFilter { keep, drop };
-            let report = org.rank_with(user, &filter, input.common.threads());
+            let report = org.rank_with(user, &filter);
             emit(input.common.output(), &report, |m| render::rank(&report, m))?;
             Ok(0)
         }
@@ -953,7 +986,6 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
     };
     let options = SimulateOptions {
         allow_noop: args.allow_noop,
-        threads: args.input.common.threads(),
         detail,
     };
     let progress = progress::Progress::new("judging users");

@@ -2,6 +2,7 @@
 //! work has run for more than a second; nothing otherwise (pipes, files and CI logs stay clean).
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -20,7 +21,9 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     started: Instant,
     quiet_for: Duration,
-    shown: std::cell::Cell<bool>,
+    /// Whether the bar is drawn yet. Atomic: `redundant` reports from the pool's workers (one
+    /// call at a time).
+    shown: AtomicBool,
 }
 
 impl Progress {
@@ -39,7 +42,7 @@ impl Progress {
             bar,
             started: Instant::now(),
             quiet_for: quiet_for(),
-            shown: std::cell::Cell::new(false),
+            shown: AtomicBool::new(false),
         }
     }
 
@@ -48,9 +51,9 @@ impl Progress {
         let Some(bar) = &self.bar else {
             return;
         };
-        if !self.shown.get() && self.started.elapsed() >= self.quiet_for {
+        if !self.shown.load(Ordering::Relaxed) && self.started.elapsed() >= self.quiet_for {
             bar.set_draw_target(ProgressDrawTarget::stderr());
-            self.shown.set(true);
+            self.shown.store(true, Ordering::Relaxed);
         }
         bar.set_length(total as u64);
         bar.set_position(done as u64);

@@ -2,9 +2,9 @@
 //! [`Org::simulate_each`], what `rank` (every edge of one user) and `redundancy` (every edge of
 //! the organization) are made of.
 //!
-//! Two things make it cheap. The changes are shared out between the threads the caller lends,
-//! a few at a time, and the answers put back in the order of the changes, so the answer does
-//! not depend on the number of threads or on which thread judged what. And whether a change
+//! Two things make it cheap. The changes are shared out between the workers of the caller's
+//! rayon pool, a few at a time, and the answers put back in the order of the changes, so the
+//! answer depends neither on the pool's size nor on which worker judged what. And whether a change
 //! takes anything from anyone is first looked for in the pre-folded `*` sets: for the removal
 //! of one edge under deny-wins, a user's decisions on `*` before and after are two OR passes
 //! over the folded sets the user reaches (the removed one left out, or refolded without the
@@ -12,7 +12,9 @@
 //! the first user they change. Only what this does not settle is judged in full
 //! ([`Org::simulate`]'s first-change depth).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use rayon::prelude::*;
 
 use crate::error::{ChangeError, ChangeSetError};
 use crate::org::{GroupIx, Org, PolicyIx, Precedence, RoleIx, UserIx};
@@ -37,9 +39,6 @@ pub enum BuildImpact {
 /// How [`Org::simulate_each`] works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct EachOptions {
-    /// Threads the caller lends; 0 or 1 means the calling thread alone. The answers are the
-    /// same, in the same order, whatever the number.
-    pub threads: usize,
     /// Which changes get an [`Impact`].
     pub build: BuildImpact,
     /// How much the impacts built report.
@@ -66,17 +65,46 @@ fn takes_or_gives(impact: &Impact) -> bool {
         .any(|u| u.counts.lost > 0 || u.counts.gained > 0 || !u.assumable_lost.is_empty())
 }
 
-/// Changes handed to a thread at a time: small, so that one costly change (a removal many
-/// users share) does not leave the other threads idle while it is judged.
+/// Changes handed to a worker at a time: small, so that one costly change (a removal many
+/// users share) does not leave the other workers idle while it is judged.
 const CHUNK: usize = 16;
+
+/// `work(i)` for every `i` below `n`, on the rayon pool the call runs in, `CHUNK` at a time;
+/// the results in order of `i`, whatever the pool's size. After each chunk, the worker that
+/// judged it calls `progress(done, n)`, under a lock, so that calls do not overlap and `done`
+/// only grows.
+fn each_on_pool<T: Send>(
+    n: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    work: &(dyn Fn(usize) -> T + Sync),
+) -> Vec<T> {
+    let done = Mutex::new(0);
+    let parts: Vec<Vec<T>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        // Every chunk its own job, so that idle workers take the chunks after a costly one.
+        .with_max_len(1)
+        .map(|chunk| {
+            let start = chunk * CHUNK;
+            let end = n.min(start + CHUNK);
+            let part: Vec<T> = (start..end).map(work).collect();
+            let mut done = done.lock().unwrap_or_else(PoisonError::into_inner);
+            *done += end - start;
+            progress(*done, n);
+            part
+        })
+        .collect();
+    parts.into_iter().flatten().collect()
+}
 
 impl Org {
     /// Answers each of `changes` alone, as if it were the only change made to the organization
     /// as it is (the changes are not applied together: see [`Org::simulate`] for that), on the
-    /// threads the caller lends. Calls `progress(done, total)` with the changes answered so
-    /// far, on the calling thread.
+    /// rayon pool the call runs in (the global pool unless the caller runs it inside
+    /// [`rayon::ThreadPool::install`]). Calls `progress(done, total)` with the changes answered
+    /// so far after each few changes, on whichever worker answered them: one call at a time,
+    /// `done` increasing from one call to the next (for a progress bar).
     ///
-    /// The answers are in the order of `changes`, and the same whatever the number of threads.
+    /// The answers are in the order of `changes`, and the same whatever the pool's size.
     ///
     /// # Errors
     ///
@@ -86,13 +114,13 @@ impl Org {
         &self,
         changes: &[Change],
         options: &EachOptions,
-        progress: &dyn Fn(usize, usize),
+        progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Vec<Single>, ChangeSetError<ChangeError>> {
         self.simulate_each_into(changes, options, progress, &|_, single| single)
     }
 
     /// [`Org::simulate_each`], handing each answer, with the change's position, to `reduce` on
-    /// the thread that judged it; the answers are what `reduce` returns, in the order of
+    /// the worker that judged it; the answers are what `reduce` returns, in the order of
     /// `changes`. For a caller that keeps little of each answer (a line of a report), so that
     /// the impacts are neither all held at once nor converted on one thread.
     ///
@@ -103,7 +131,7 @@ impl Org {
         &self,
         changes: &[Change],
         options: &EachOptions,
-        progress: &dyn Fn(usize, usize),
+        progress: &(dyn Fn(usize, usize) + Sync),
         reduce: &(dyn Fn(usize, Single) -> T + Sync),
     ) -> Result<Vec<T>, ChangeSetError<ChangeError>> {
         fn one(change: &Change) -> &[Change] {
@@ -119,7 +147,6 @@ impl Org {
         }
         let simulate = SimulateOptions {
             allow_noop: false,
-            threads: 1,
             detail: options.detail,
         };
         let simulated = |change: &Change| {
@@ -194,48 +221,7 @@ impl Org {
             };
             reduce(index, single)
         };
-        Ok(self.each_on_threads(changes.len(), options.threads, progress, &answer))
-    }
-
-    /// `work(i)` for every `i` below `n`, on `threads` threads (the calling thread one of
-    /// them), `CHUNK` at a time from a shared counter; the results in order of `i`.
-    fn each_on_threads<T: Send>(
-        &self,
-        n: usize,
-        threads: usize,
-        progress: &dyn Fn(usize, usize),
-        work: &(dyn Fn(usize) -> T + Sync),
-    ) -> Vec<T> {
-        let next = AtomicUsize::new(0);
-        let done = AtomicUsize::new(0);
-        // Takes chunks until none is left; the calling thread reports progress after each.
-        let take = |report: Option<&dyn Fn(usize, usize)>| {
-            let mut parts: Vec<(usize, Vec<T>)> = Vec::new();
-            loop {
-                let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-                if start >= n {
-                    return parts;
-                }
-                let end = n.min(start + CHUNK);
-                parts.push((start, (start..end).map(work).collect()));
-                let finished = done.fetch_add(end - start, Ordering::Relaxed) + end - start;
-                if let Some(report) = report {
-                    report(finished, n);
-                }
-            }
-        };
-        let mut parts = std::thread::scope(|scope| {
-            let helpers: Vec<_> = (1..threads.max(1))
-                .map(|_| scope.spawn(|| take(None)))
-                .collect();
-            let mut parts = take(Some(progress));
-            for helper in helpers {
-                parts.extend(helper.join().expect("a judging thread panicked"));
-            }
-            parts
-        });
-        parts.sort_unstable_by_key(|(start, _)| *start);
-        parts.into_iter().flat_map(|(_, part)| part).collect()
+        Ok(each_on_pool(changes.len(), progress, &answer))
     }
 
     /// Whether the folded `*` sets show that a valid change takes an access from someone or
@@ -439,7 +425,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::{BuildImpact, EachOptions};
-    use crate::testing::{catalogue, organization, OrgKnobs};
+    use crate::testing::{catalogue, in_pools, organization, OrgKnobs};
     use crate::{CompileOptions, Detail, Org, Precedence};
 
     fn config() -> ProptestConfig {
@@ -471,8 +457,8 @@ mod tests {
             }
         }
 
-        /// `simulate_each` answers each change as `simulate` does alone, and the same on
-        /// several threads; under both precedences.
+        /// `simulate_each` answers each change as `simulate` does alone, and the same in
+        /// pools of 1, 2 and 4 threads; under both precedences.
         #[test]
         fn each_is_each_simulated_alone(
             snapshot in organization(&OrgKnobs::default()),
@@ -483,15 +469,12 @@ mod tests {
                 .unwrap();
             let changes = org.every_edge();
             let options = EachOptions {
-                threads: 1,
                 build: BuildImpact::Always,
                 detail: Detail::Full,
             };
-            let one = org.simulate_each(&changes, &options, &|_, _| {}).unwrap();
-            let three = org
-                .simulate_each(&changes, &EachOptions { threads: 3, ..options }, &|_, _| {})
-                .unwrap();
-            prop_assert_eq!(&one, &three);
+            let [one, two, four] = in_pools(|| org.simulate_each(&changes, &options, &|_, _| {}).unwrap());
+            prop_assert_eq!(&one, &two);
+            prop_assert_eq!(&one, &four);
             // Without impacts, the bit comes from the first-change judgement: the same.
             let bits = org
                 .simulate_each(&changes, &EachOptions { build: BuildImpact::Never, ..options }, &|_, _| {})
@@ -514,8 +497,8 @@ mod tests {
     proptest! {
         #![proptest_config(config())]
 
-        /// `rank_with` is `rank` with the removals the filter does not admit left out, on
-        /// any number of threads.
+        /// `rank_with` is `rank` with the removals the filter does not admit left out, in
+        /// pools of 1, 2 and 4 threads.
         #[test]
         fn rank_with_filters_rank(
             snapshot in organization(&OrgKnobs::default()),
@@ -533,8 +516,9 @@ mod tests {
             for user in org.users() {
                 let mut expected = org.rank(user);
                 expected.removals.retain(|r| filter.admits(&org, r));
-                prop_assert_eq!(&org.rank_with(user, &filter, 1), &expected);
-                prop_assert_eq!(&org.rank_with(user, &filter, 3), &expected);
+                for ranked in in_pools(|| org.rank_with(user, &filter)) {
+                    prop_assert_eq!(&ranked, &expected);
+                }
             }
         }
     }
@@ -560,5 +544,33 @@ mod tests {
             settled * 10 >= changing * 9,
             "{settled} of {changing} settled"
         );
+    }
+
+    /// Progress from the pool's workers: one call per chunk of changes, `done` increasing
+    /// from call to call up to the total, in pools of 1, 2 and 4 threads.
+    #[test]
+    fn progress_grows_to_the_total_from_any_pool() {
+        use crate::generate::{snapshot, Params};
+        let org = Org::compile(&snapshot(&Params::broad(60, 3)), &catalogue()).unwrap();
+        let changes = org.every_edge();
+        assert!(
+            changes.len() > 3 * super::CHUNK,
+            "{} changes",
+            changes.len()
+        );
+        let calls = in_pools(|| {
+            let calls = std::sync::Mutex::new(Vec::new());
+            org.simulate_each(&changes, &EachOptions::default(), &|done, total| {
+                calls.lock().unwrap().push((done, total));
+            })
+            .unwrap();
+            calls.into_inner().unwrap()
+        });
+        for calls in calls {
+            assert_eq!(calls.len(), changes.len().div_ceil(super::CHUNK));
+            assert!(calls.windows(2).all(|w| w[0].0 < w[1].0), "{calls:?}");
+            assert!(calls.iter().all(|&(_, total)| total == changes.len()));
+            assert_eq!(calls.last().map(|c| c.0), Some(changes.len()));
+        }
     }
 }

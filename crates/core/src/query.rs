@@ -315,51 +315,46 @@ impl Org {
         self.redundancy_observed(&|_, _| {})
     }
 
-    /// [`Org::redundancy`], calling `progress(done, total)` with the removals tried so far, on
-    /// the calling thread (for a progress bar).
-    pub fn redundancy_observed(&self, progress: &dyn Fn(usize, usize)) -> Redundancy {
-        self.redundancy_with(1, progress)
+    /// [`Org::redundancy`], calling `progress(done, total)` with the removals tried so far (for
+    /// a progress bar), as [`Org::simulate_each`] does: from the pool's workers, one call at a
+    /// time, `done` increasing.
+    ///
+    /// The removals are tried on the rayon pool the call runs in (the global pool unless the
+    /// caller runs it inside [`rayon::ThreadPool::install`]), a few at a time, and the answers
+    /// put back in order, so the answer is the same, byte for byte, whatever the pool's size.
+    pub fn redundancy_observed(&self, progress: &(dyn Fn(usize, usize) + Sync)) -> Redundancy {
+        self.redundancy_in(None, progress)
     }
 
-    /// [`Org::redundancy_observed`] on `threads` threads the caller lends (0 or 1: the calling
-    /// thread alone). The removals are tried in blocks, each block split between the threads
-    /// and joined in order, so the answer is the same, byte for byte, whatever the number.
-    pub fn redundancy_with(&self, threads: usize, progress: &dyn Fn(usize, usize)) -> Redundancy {
-        self.redundancy_in(None, threads, progress)
-    }
-
-    /// [`Org::redundancy_with`] narrowed to `scope`: only the memberships and attachments that
+    /// [`Org::redundancy_observed`] narrowed to `scope`: only the memberships and attachments that
     /// touch one of its groups or users are tried ([`RedundancyScope::touches`]), and only the
     /// statements of policies attached directly to one of them are checked for shadowing.
     ///
     /// The answer is the whole organization's answer filtered: its `edges` are exactly those
-    /// of [`Org::redundancy_with`] that touch the scope, in the same order, and its `shadowed`
+    /// of [`Org::redundancy`] that touch the scope, in the same order, and its `shadowed`
     /// exactly the statements there whose policy is attached directly to a group or user of the
     /// scope (each still judged for every user it reaches, in the scope or not). `scope` names
-    /// what it was narrowed to. The same whatever the number of threads.
+    /// what it was narrowed to. The same whatever the pool's size.
     pub fn redundancy_of(
         &self,
         scope: &RedundancyScope,
-        threads: usize,
-        progress: &dyn Fn(usize, usize),
+        progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Redundancy {
-        self.redundancy_in(Some(scope), threads, progress)
+        self.redundancy_in(Some(scope), progress)
     }
 
     fn redundancy_in(
         &self,
         scope: Option<&RedundancyScope>,
-        threads: usize,
-        progress: &dyn Fn(usize, usize),
+        progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Redundancy {
         let mut every = self.every_edge();
         if let Some(scope) = scope {
             every.retain(|c| scope.touches(c));
         }
         // Each removal alone; the full impact (its covering paths) only of those that change
-        // nothing, converted on the thread that judged it.
+        // nothing, converted on the worker that judged it.
         let options = EachOptions {
-            threads,
             build: BuildImpact::IfHarmless,
             detail: Detail::Full,
         };
@@ -474,16 +469,15 @@ impl Org {
     /// Every membership, role and direct policy of `user`, each removed alone, ranked by how
     /// much it takes away (most first).
     pub fn rank(&self, user: UserKey) -> Rank {
-        self.rank_with(user, &RankFilter::default(), 1)
+        self.rank_with(user, &RankFilter::default())
     }
 
-    /// [`Org::rank`], keeping only the removals `filter` admits, each removal judged on
-    /// `threads` threads the caller lends (0 or 1: the calling thread alone). The same answer
-    /// whatever the number.
+    /// [`Org::rank`], keeping only the removals `filter` admits. The removals are judged on the
+    /// rayon pool the call runs in; the same answer whatever the pool's size.
     ///
     /// Each removal reaches `user` alone; its entries (with every path) are built only when it
     /// takes or gives something.
-    pub fn rank_with(&self, user: UserKey, filter: &RankFilter, threads: usize) -> Rank {
+    pub fn rank_with(&self, user: UserKey, filter: &RankFilter) -> Rank {
         let node = &self.users[self.user_ix(user)];
         let mut changes: Vec<Change> = Vec::new();
         changes.extend(node.groups.iter().map(|&g| Change::RemoveMember {
@@ -499,7 +493,6 @@ impl Org {
             from: Holder::User(user),
         }));
         let options = EachOptions {
-            threads,
             build: BuildImpact::IfItChanges,
             detail: Detail::Full,
         };

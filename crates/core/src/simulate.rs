@@ -6,6 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::iter::ParallelIterator;
+use rayon::slice::ParallelSlice;
+
 use crate::bitset::{BitSet, ElementIx};
 use crate::error::{ChangeError, ChangeSetError, EntityKind};
 use crate::eval::{Grants, Hit, Judgement, Overlay, Route, ANY_RESOURCE};
@@ -161,8 +164,9 @@ pub enum Change {
     },
 }
 
-/// Below this many users per thread, threads cost more than they save.
-const MIN_USERS_PER_THREAD: usize = 64;
+/// Users judged by one job of the pool: below this many, handing them to another worker costs
+/// more than it saves.
+const USERS_PER_JOB: usize = 64;
 
 /// Users judged before their answers are converted to the report's compact form.
 const BATCH: usize = 256;
@@ -172,9 +176,6 @@ const BATCH: usize = 256;
 pub struct SimulateOptions {
     /// Skip a change that does nothing (detaching what is not attached) instead of failing.
     pub allow_noop: bool,
-    /// Threads the caller lends for judging the users a change reaches; 0 or 1 means the
-    /// calling thread alone. The result is the same, byte for byte, whatever the number.
-    pub threads: usize,
     /// How much to report.
     pub detail: Detail,
 }
@@ -218,7 +219,6 @@ pub struct ImpactStream<'o> {
     head: Impact,
     /// Per rank of an element, its action id.
     action_ids: ActionIds,
-    threads: usize,
     progress: &'o dyn Fn(usize, usize),
 }
 
@@ -245,7 +245,6 @@ impl ImpactStream<'_> {
             order,
             (&self.baseline, &self.overlay),
             Depth::Full,
-            self.threads,
             &|_| true,
             &mut |judged, done| match judged {
                 Some(judged) => users.push(interner.convert_final(judged, &self.action_ids)),
@@ -303,7 +302,6 @@ impl serde::Serialize for StreamedUsers<'_, '_> {
             &stream.order,
             (&stream.baseline, &stream.overlay),
             Depth::Full,
-            stream.threads,
             // Every user of the order was reported by the first pass.
             &|_| true,
             &mut |judged, done| match judged {
@@ -355,6 +353,10 @@ impl Org {
 
     /// [`Org::simulate_with`], calling `progress(done, total)` with the users judged so far, on
     /// the calling thread, after each batch (for a progress bar).
+    ///
+    /// The users a change reaches are judged on the rayon pool the call runs in (the global
+    /// pool unless the caller runs it inside [`rayon::ThreadPool::install`]); the result is the
+    /// same, byte for byte, whatever the pool's size.
     pub fn simulate_observed(
         &self,
         changes: &[Change],
@@ -372,13 +374,7 @@ impl Org {
             Detail::Full => Depth::Full,
             Detail::Counts => Depth::Counts,
         };
-        let interner = self.intern_reached(
-            &reach,
-            (&baseline, &overlay),
-            (depth, options.threads),
-            &named,
-            progress,
-        );
+        let interner = self.intern_reached(&reach, (&baseline, &overlay), depth, &named, progress);
         let mut impact = interner.finish();
         impact.changes = summaries;
         impact.summary.users_reached = reach.len();
@@ -392,7 +388,7 @@ impl Org {
         &'o self,
         reach: &[u32],
         sides: (&'o Overlay, &'o Overlay),
-        (depth, threads): (Depth, usize),
+        depth: Depth,
         named: &BTreeSet<u32>,
         progress: &dyn Fn(usize, usize),
     ) -> Interner<'o> {
@@ -402,7 +398,6 @@ impl Org {
             reach,
             sides,
             depth,
-            threads,
             &|u| named.contains(&u),
             &mut |judged, done| match judged {
                 Some(judged) => interner.add(judged, keep),
@@ -412,7 +407,7 @@ impl Org {
         interner
     }
 
-    /// Judges `users` a batch at a time (on `threads`), handing each judged user that `keep`s
+    /// Judges `users` a batch at a time (on the caller's pool), handing each judged user that `keep`s
     /// (named, or changed) to `each` in order, then `None` with the count done after each
     /// batch. Judged users hold every pair's statements and the report only what it shows, so
     /// converting each batch before judging the next bounds memory by the report.
@@ -421,7 +416,6 @@ impl Org {
         users: &[u32],
         (baseline, overlay): (&'o Overlay, &'o Overlay),
         depth: Depth,
-        threads: usize,
         named: &(dyn Fn(u32) -> bool + Sync),
         each: &mut dyn FnMut(Option<Judged<'o>>, usize),
     ) {
@@ -434,20 +428,11 @@ impl Org {
         };
         let mut done = 0;
         for batch in users.chunks(BATCH) {
-            let judged: Vec<Judged> = if threads > 1 && batch.len() >= 2 * MIN_USERS_PER_THREAD {
-                // Each thread judges a contiguous slice; slices are joined in order, so the
-                // answer does not depend on the thread count.
-                let chunk = batch.len().div_ceil(threads).max(MIN_USERS_PER_THREAD);
-                std::thread::scope(|scope| {
-                    let handles: Vec<_> = batch
-                        .chunks(chunk)
-                        .map(|part| scope.spawn(move || judge(part)))
-                        .collect();
-                    handles
-                        .into_iter()
-                        .flat_map(|h| h.join().expect("a judging thread panicked"))
-                        .collect()
-                })
+            let judged: Vec<Judged> = if batch.len() >= 2 * USERS_PER_JOB {
+                // Each job judges a contiguous slice; the slices are collected in order, so the
+                // answer does not depend on the pool's size.
+                let parts: Vec<Vec<Judged>> = batch.par_chunks(USERS_PER_JOB).map(judge).collect();
+                parts.into_iter().flatten().collect()
             } else {
                 judge(batch)
             };
@@ -467,7 +452,8 @@ impl Org {
     /// lost first, and to build the per-action table; the second, during serialization, judges
     /// the users again in that order and writes each as soon as it is judged. `options.detail`
     /// is ignored: the stream is the full report. Call `progress` is called after each batch
-    /// of each pass.
+    /// of each pass. The first pass runs on the rayon pool this call runs in, the second on
+    /// the pool the serialization (or [`ImpactStream::first`]) runs in.
     pub fn simulate_stream<'o>(
         &'o self,
         changes: &[Change],
@@ -485,7 +471,7 @@ impl Org {
             .intern_reached(
                 &reach,
                 (&baseline, &overlay),
-                (Depth::Tally, options.threads),
+                Depth::Tally,
                 &named,
                 progress,
             )
@@ -500,7 +486,6 @@ impl Org {
             order,
             head,
             action_ids,
-            threads: options.threads,
             progress,
         })
     }

@@ -17,7 +17,9 @@
 //!   the `Org` was compiled with (compile with [`Org::compile_with`](crate::Org::compile_with)
 //!   to check nearest-wins);
 //! - the entry points of the fuzz targets ([`fuzz`]), so that a corpus can be replayed by
-//!   `cargo test`.
+//!   `cargo test`;
+//! - [`in_pools`], which runs a call inside rayon pools of 1, 2 and 4 threads, to check that
+//!   its answer does not depend on the pool's size.
 //!
 //! # Example: a property of your organization
 //!
@@ -92,3 +94,33 @@ pub use strategy::{
     specs_of, statement, Attachment, Case, ChangeKnobs, ChangePick, DocumentKnobs, Membership,
     Named, OrgKnobs, Wildcards, ALL_KINDS, CATALOGUE, CREATE_KINDS,
 };
+
+/// The sizes of the pools [`in_pools`] runs a call in.
+pub const POOL_SIZES: [usize; 3] = [1, 2, 4];
+
+/// `f`'s answers inside rayon pools of 1, 2 and 4 threads ([`POOL_SIZES`], built on the first
+/// call and kept), in that order: what the engine works out on "the caller's pool" must be the
+/// same in each, byte for byte.
+///
+/// # Panics
+///
+/// If a pool cannot be built (the system refuses the threads): a test harness's failure.
+pub fn in_pools<T: Send>(f: impl Fn() -> T + Sync) -> [T; 3] {
+    static POOLS: std::sync::OnceLock<Vec<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pools = POOLS.get_or_init(|| {
+        POOL_SIZES
+            .iter()
+            .map(|&n| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .expect("a test's rayon pool")
+            })
+            .collect()
+    });
+    [
+        pools[0].install(&f),
+        pools[1].install(&f),
+        pools[2].install(&f),
+    ]
+}

@@ -433,7 +433,7 @@ fn rank_is_each_single_what_if_under(
 
 /// `redundancy_of` a scope (the groups and users `pick`'s bits choose) is the whole report
 /// filtered: the edges that touch one of them, in the same order, and the shadowed statements of
-/// the policies attached directly to one of them; on two threads against one.
+/// the policies attached directly to one of them; in pools of 1, 2 and 4 threads.
 fn redundancy_of_is_the_whole_filtered_under(
     snapshot: Snapshot,
     pick: u64,
@@ -457,7 +457,10 @@ fn redundancy_of_is_the_whole_filtered_under(
     );
     let groups: BTreeSet<&str> = scope.groups.iter().map(|&g| org.group_id(g)).collect();
     let users: BTreeSet<&str> = scope.users.iter().map(|&u| org.user_id(u)).collect();
-    let narrowed = org.redundancy_of(&scope, 2, &|_, _| {});
+    let [narrowed, two, four] =
+        iamsim_core::testing::in_pools(|| org.redundancy_of(&scope, &|_, _| {}));
+    prop_assert_eq!(&two, &narrowed);
+    prop_assert_eq!(&four, &narrowed);
     let edges: Vec<_> = whole
         .edges
         .iter()
@@ -1122,14 +1125,15 @@ fn diff_compares_assumable_roles_root_aside() {
     assert!(diff.users.iter().all(|u| u.assumable_gained.is_empty()));
 }
 
-/// Threads lent to `redundancy_with` change nothing in the answer, byte for byte.
+/// The size of the rayon pool `redundancy` runs in changes nothing in the answer, byte for byte.
 #[test]
 fn redundancy_is_the_same_on_several_threads() {
     use iamsim_core::generate::{snapshot, Params};
     let catalogue = iamsim_core::Catalogue::bundled();
     let org = Org::compile(&snapshot(&Params::broad(60, 9)), &catalogue).unwrap();
-    let one = serde_json::to_string(&org.redundancy()).unwrap();
+    let [one, two, four] =
+        iamsim_core::testing::in_pools(|| serde_json::to_string(&org.redundancy()).unwrap());
     assert!(one.contains("\"edges\":[{"), "some edge is redundant");
-    let three = serde_json::to_string(&org.redundancy_with(3, &|_, _| {})).unwrap();
-    assert_eq!(three, one);
+    assert_eq!(two, one);
+    assert_eq!(four, one);
 }

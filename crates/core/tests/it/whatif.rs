@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use iamsim_core::model::RoleType;
 use iamsim_core::report::{FlatImpact, FlatUserImpact};
-use iamsim_core::testing::{check_rebuild, check_what_if, ChangePick};
+use iamsim_core::testing::{check_rebuild, check_what_if, in_pools, ChangePick};
 use iamsim_core::{
     reference, Catalogue, ChangeError, ChangeSpec, Detail, Org, Precedence, SimulateOptions,
     Snapshot,
@@ -21,7 +21,6 @@ use crate::common::{
 
 const ALLOW_NOOP: SimulateOptions = SimulateOptions {
     allow_noop: true,
-    threads: 1,
     detail: Detail::Full,
 };
 
@@ -280,7 +279,7 @@ fn new_elements_of_a_replacement_are_judged_for_everyone_reached() {
     assert_eq!(naive.lost.len(), 1, "{naive:?}");
 }
 
-/// Threads lent to `simulate` change nothing in the answer, byte for byte.
+/// The size of the rayon pool `simulate` runs in changes nothing in the answer, byte for byte.
 #[test]
 fn threads_do_not_change_the_answer() {
     use iamsim_core::generate::{snapshot, Params, Shape};
@@ -303,29 +302,20 @@ fn threads_do_not_change_the_answer() {
             role: None,
         })
         .unwrap();
-    let answer = |threads| {
-        let options = SimulateOptions {
-            threads,
-            ..SimulateOptions::default()
-        };
-        serde_json::to_string(
-            &org.simulate_with(std::slice::from_ref(&change), &options)
-                .unwrap(),
-        )
-        .unwrap()
-    };
-    let one = answer(1);
+    let [one, two, four] = in_pools(|| {
+        serde_json::to_string(&org.simulate(std::slice::from_ref(&change)).unwrap()).unwrap()
+    });
     assert!(
         one.matches("\"user\":").count() > 600,
         "the change reaches many users"
     );
-    assert_eq!(answer(2), one);
-    assert_eq!(answer(7), one);
+    assert_eq!(two, one);
+    assert_eq!(four, one);
 }
 
 /// The grouped report's bytes follow its content alone: on a broad organization, deleting the
 /// largest group gives the same JSON whatever order the snapshot lists its users, groups,
-/// roles and policies in, and whatever the number of threads.
+/// roles and policies in, and whatever the size of the rayon pool it runs in.
 #[test]
 fn snapshot_order_and_threads_do_not_change_the_grouped_report() {
     use iamsim_core::generate::{snapshot, Params};
@@ -335,30 +325,25 @@ fn snapshot_order_and_threads_do_not_change_the_grouped_report() {
     reordered.groups.reverse();
     reordered.roles.reverse();
     reordered.policies.reverse();
-    let answer = |snapshot: &Snapshot, threads| {
+    let answer = |snapshot: &Snapshot| {
         let org = Org::compile(snapshot, &Catalogue::bundled()).unwrap();
         let change = org
             .resolve(&ChangeSpec::DeleteGroup {
                 group: "g-0".into(),
             })
             .unwrap();
-        let options = SimulateOptions {
-            threads,
-            ..SimulateOptions::default()
-        };
-        let impact = org
-            .simulate_with(std::slice::from_ref(&change), &options)
-            .unwrap();
+        let impact = org.simulate(std::slice::from_ref(&change)).unwrap();
         assert_eq!(iamsim_core::testing::grouped_shape(&impact), None);
         serde_json::to_string(&impact).unwrap()
     };
-    let one = answer(&original, 1);
+    let [one, two, four] = in_pools(|| answer(&original));
     assert!(
         one.matches("\"kept\":[{").count() > 50,
         "many users keep something"
     );
-    assert_eq!(answer(&reordered, 1), one);
-    assert_eq!(answer(&original, 3), one);
+    assert_eq!(answer(&reordered), one);
+    assert_eq!(two, one);
+    assert_eq!(four, one);
 }
 
 /// A change set whose later changes work through edges its earlier changes add: a user joins
