@@ -749,7 +749,8 @@ fn detach_everything(org: &Org, snapshot: &Snapshot, group_id: &str) -> Vec<Chan
 
 /// The batch of single removals (`Org::simulate_each`, what `rank` and `redundant` are made of)
 /// on the broad shape: every user's every membership judged alone, only whether it takes or
-/// gives anything, in pools of one thread and of two. Also `Org::rank` of a member of the largest group.
+/// gives anything, in pools of one thread and of two. Also `Org::rank` of a member of the largest
+/// group, and the whole organization's `redundant` at 200 users.
 fn batch(c: &mut Criterion) {
     use iamsim_core::{BuildImpact, EachOptions, RankFilter};
     let catalogue = Catalogue::bundled();
@@ -792,6 +793,22 @@ fn batch(c: &mut Criterion) {
             |b| b.iter(|| org.rank_with(black_box(user), &RankFilter::default())),
         );
     }
+    // The whole organization's redundancy report, written as `iamsim redundant --format json`
+    // writes it (streamed, the paths in one table), to nowhere; small, for the suite's time.
+    let org = Org::compile(&generate::snapshot(&Params::broad(200, 1)), &catalogue)
+        .expect("generated snapshots compile");
+    let two = pool(2);
+    g.bench_function(
+        BenchmarkId::new("broad_redundant_whole_org_json_threads_2", 200),
+        |b| {
+            b.iter(|| {
+                two.install(|| {
+                    let stream = org.redundancy_stream(None, &|_, _| {});
+                    serde_json::to_writer(std::io::sink(), &stream).expect("written to nowhere")
+                })
+            })
+        },
+    );
     g.finish();
 }
 

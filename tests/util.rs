@@ -65,7 +65,7 @@ impl Run {
     }
 
     /// Stdout parsed as exactly one JSON document (trailing text fails). A report (the run
-    /// asked for `--format json`) must also validate against `schema/output.v3.json`.
+    /// asked for `--format json`) must also validate against `schema/output.v4.json`.
     ///
     /// An impact, written with shared entries and paths, is returned in the one-entry-per-action
     /// form (`Impact::flatten`, what `--per-action` prints), which is what most tests read; the
@@ -93,7 +93,7 @@ impl Run {
             let violations = crate::schema::violations(&document);
             assert!(
                 violations.is_empty(),
-                "iamsim {:?}: the report breaks schema/output.v3.json:\n{}",
+                "iamsim {:?}: the report breaks schema/output.v4.json:\n{}",
                 self.args,
                 violations.join("\n")
             );
@@ -323,10 +323,26 @@ pub fn temp_json(name: &str, value: &serde_json::Value) -> String {
     temp_file(name, serde_json::to_string_pretty(value).expect("JSON"))
 }
 
-/// A grouped impact document (one with a `paths` table) in the one-entry-per-action form; any
-/// other document as it is.
-pub fn flat(document: serde_json::Value) -> serde_json::Value {
+/// A grouped impact document (one with a `paths` table) in the one-entry-per-action form, a
+/// redundancy report (`edges` and a `paths` table) with each covered user's paths written out
+/// from the user and no table; any other document as it is.
+pub fn flat(mut document: serde_json::Value) -> serde_json::Value {
     if document.get("paths").is_none() {
+        return document;
+    }
+    if document.get("edges").is_some() {
+        let report: iamsim_core::report::Redundancy = serde_json::from_value(document.clone())
+            .expect("a redundancy document reads back as a Redundancy");
+        for (e, edge) in report.edges.iter().enumerate() {
+            for (c, covered) in edge.covered.iter().enumerate() {
+                document["edges"][e]["covered"][c]["via"] =
+                    serde_json::to_value(report.covering_paths(covered)).expect("paths");
+            }
+        }
+        document
+            .as_object_mut()
+            .expect("a report is an object")
+            .remove("paths");
         return document;
     }
     let impact: iamsim_core::report::Impact =

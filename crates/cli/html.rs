@@ -661,12 +661,12 @@ pub fn redundancy(report: &Redundancy) -> String {
             .covered
             .iter()
             .flat_map(|u| {
-                u.via.iter().map(move |p| {
+                report.covering_paths(u).into_iter().map(move |p| {
                     format!(
                         "{} ({} kept): {}",
                         u.user.email,
                         u.kept,
-                        render::path_text(p)
+                        render::path_text(&p)
                     )
                 })
             })

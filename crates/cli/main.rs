@@ -222,7 +222,7 @@ enum Command {
     /// Print the man page (roff): `iamsim man > ~/.local/share/man/man1/iamsim.1`.
     Man,
     /// Print the JSON Schema that every `--format json` report validates against
-    /// (`schema/output.v3.json` in the repository).
+    /// (`schema/output.v4.json` in the repository).
     Schema,
     /// Print the change file a Terraform plan (`terraform show -json PLANFILE`) maps to; what
     /// cannot be mapped is listed on stderr (docs/terraform.md).
@@ -766,15 +766,18 @@ fn run(command: Command) -> Result<u8, Failure> {
             }
             let progress = progress::Progress::new("trying removals");
             let observe = |done, total| progress.update(done, total);
-            let report = if group.is_empty() && user.is_empty() {
-                org.redundancy_observed(&observe)
-            } else {
-                org.redundancy_of(&scope, &observe)
-            };
+            let narrowed = !(group.is_empty() && user.is_empty());
+            let stream = org.redundancy_stream(narrowed.then_some(&scope), &observe);
+            let output = input.common.output();
+            if output.format == Format::Json {
+                // Written edge by edge as the blocks are judged: the report is never held.
+                let written = emit_json(&stream);
+                progress.finish();
+                return written.map(|()| 0);
+            }
+            let report = stream.collect();
             progress.finish();
-            emit(input.common.output(), &report, |m| {
-                render::redundancy(&report, m)
-            })?;
+            emit(output, &report, |m| render::redundancy(&report, m))?;
             Ok(0)
         }
         Command::Diff {

@@ -10,9 +10,9 @@ use std::fmt::Write;
 use iamsim_core::graph::{self, AccessGraph};
 
 use iamsim_core::report::{
-    ActiveSession, Assumable, Decision, Diff, Effective, EntityRef, Entry, Explanation,
-    GroupedEntry, Impact, OutsideAssumable, Path, Rank, Redundancy, ScopeRef, Step, UserImpact,
-    UserSummary, WhoCan,
+    ActiveSession, Assumable, CoveredUser, Decision, Diff, Effective, EntityRef, Entry,
+    Explanation, GroupedEntry, Impact, OutsideAssumable, Path, Rank, Redundancy, ScopeRef, Step,
+    UserImpact, UserSummary, WhoCan,
 };
 
 const WIDTH: usize = 80;
@@ -1078,16 +1078,7 @@ pub fn redundancy(report: &Redundancy, mode: Mode) -> String {
             doc.line(2, "nobody's access depends on it");
         }
         for user in &edge.covered {
-            let via: Vec<String> = user.via.iter().map(path_text).collect();
-            doc.line(
-                2,
-                &format!(
-                    "{}: {} permission(s) still via {}",
-                    user.user.email,
-                    user.kept,
-                    via.join("; ")
-                ),
-            );
+            doc.line(2, &covered_line(report, user));
         }
     }
     doc.section(
@@ -1110,6 +1101,36 @@ pub fn redundancy(report: &Redundancy, mode: Mode) -> String {
     }
     doc.mermaid(report.edges.len(), || graph::of_redundancy(report), None);
     doc.finish()
+}
+
+/// Covering paths a table line lists in full; beyond, it names what carries them.
+const COVERING_PATHS: usize = 4;
+
+/// One covered user of a redundant edge: its paths in full when they are few, else how many
+/// and the groups, roles or direct policies they start from (JSON lists every one).
+fn covered_line(report: &Redundancy, user: &CoveredUser) -> String {
+    let head = format!("{}: {} permission(s) still via", user.user.email, user.kept);
+    if user.via.len() <= COVERING_PATHS {
+        let via: Vec<String> = user
+            .via
+            .iter()
+            .map(|&p| steps_text(report.path(p)))
+            .collect();
+        return format!("{head} {}", via.join("; "));
+    }
+    let mut carriers: Vec<&Step> = user
+        .via
+        .iter()
+        .filter_map(|&p| report.path(p).first())
+        .collect();
+    carriers.sort();
+    carriers.dedup();
+    let carriers: Vec<String> = carriers.iter().map(|s| clean(&s.to_string())).collect();
+    format!(
+        "{head} {} other paths, through {} (--format json lists every one)",
+        user.via.len(),
+        carriers.join(", ")
+    )
 }
 
 /// What a narrowed redundancy report tried: "Narrowed to the edges of group X (g-x), user

@@ -251,7 +251,7 @@ pub fn of_redundancy(report: &Redundancy) -> AccessGraph {
     let mut b = Builder::default();
     for edge in &report.edges {
         for user in &edge.covered {
-            for path in &user.via {
+            for path in &report.covering_paths(user) {
                 b.path(None, path, Effect::Allow, Mark::Kept);
             }
         }
@@ -897,13 +897,12 @@ mod tests {
                         email: "ana@x".into(),
                     },
                     kept: 1,
-                    via: vec![path(
-                        &[(StepKind::User, "u-ana"), (StepKind::Policy, "p-1")],
-                        0,
-                    )],
+                    via: vec![crate::report::PathId(0)],
                 }],
             }],
             shadowed: vec![],
+            // From the first step after the user.
+            paths: vec![path(&[(StepKind::Policy, "p-1")], 0)],
             scope: None,
         };
         check(

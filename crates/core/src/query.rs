@@ -1,7 +1,7 @@
 //! Org-wide questions: who can do this, what is redundant, what changed between two
 //! snapshots, and which of a user's attachments matters most.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::batch::{BuildImpact, EachOptions};
 use crate::bulk::{element_at, element_of};
@@ -15,9 +15,9 @@ use crate::org::{
 };
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
-    Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, Impact, OutsideAssumable,
-    ProvenanceChange, Rank, RankedRemoval, Redundancy, RedundantEdge, ScopeRef, ShadowedStatement,
-    UserDiff, UserPaths, UserRef, UserSummary, WhoCan, SCHEMA_VERSION,
+    Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, Impact, OutsideAssumable, Path,
+    PathId, ProvenanceChange, Rank, RankedRemoval, Redundancy, RedundantEdge, ScopeRef,
+    ShadowedStatement, UserDiff, UserPaths, UserRef, UserSummary, WhoCan, SCHEMA_VERSION,
 };
 use crate::simulate::{Change, Detail, Holder, Principal};
 
@@ -348,53 +348,60 @@ impl Org {
         scope: Option<&RedundancyScope>,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Redundancy {
+        self.redundancy_stream(scope, progress).collect()
+    }
+
+    /// [`Org::redundancy_observed`] (with `scope`, [`Org::redundancy_of`]) as a stream: nothing is
+    /// judged until [`RedundancyStream::each`] hands over the redundant edges one by one, or
+    /// the stream is serialized, which writes the same report, byte for byte, as serializing
+    /// the [`Redundancy`], while holding only a block of edges and the table of paths at a
+    /// time. For an organization whose answer is too large to hold.
+    pub fn redundancy_stream<'o>(
+        &'o self,
+        scope: Option<&RedundancyScope>,
+        progress: &'o (dyn Fn(usize, usize) + Sync),
+    ) -> RedundancyStream<'o> {
         let mut every = self.every_edge();
         if let Some(scope) = scope {
             every.retain(|c| scope.touches(c));
         }
-        // Each removal alone; the full impact (its covering paths) only of those that change
-        // nothing, converted on the worker that judged it.
-        let options = EachOptions {
-            build: BuildImpact::IfHarmless,
-            detail: Detail::Full,
-        };
-        let edges: Vec<RedundantEdge> = self
-            .simulate_each_into(&every, &options, progress, &|_, single| {
-                single.impact.map(redundant_edge)
-            })
-            .expect("removing an existing edge is a valid change")
-            .into_iter()
-            .flatten()
-            .collect();
-        let policies = scope.map(|scope| {
-            let mut policies = BTreeSet::new();
-            for &group in &scope.groups {
-                policies.extend(&self.groups[self.group_ix(group)].policies);
-            }
-            for &user in &scope.users {
-                policies.extend(&self.users[self.user_ix(user)].policies);
-            }
-            policies
-        });
-        Redundancy {
-            schema_version: SCHEMA_VERSION,
-            edges,
-            shadowed: self.shadowed(policies.as_ref()),
-            scope: scope.map(|scope| ScopeRef {
-                groups: scope
-                    .groups
-                    .iter()
-                    .map(|&g| self.group_ref(self.group_ix(g)))
-                    .collect(),
-                users: scope
-                    .users
-                    .iter()
-                    .map(|&u| UserRef {
-                        id: self.user_id(u).to_string(),
-                        email: self.users[self.user_ix(u)].email.clone(),
-                    })
-                    .collect(),
-            }),
+        RedundancyStream {
+            org: self,
+            scope: scope.cloned(),
+            every,
+            progress,
+        }
+    }
+
+    /// The policies a scope checks for shadowed statements: those attached directly to one of
+    /// its groups or users.
+    fn scope_policies(&self, scope: &RedundancyScope) -> BTreeSet<PolicyIx> {
+        let mut policies = BTreeSet::new();
+        for &group in &scope.groups {
+            policies.extend(&self.groups[self.group_ix(group)].policies);
+        }
+        for &user in &scope.users {
+            policies.extend(&self.users[self.user_ix(user)].policies);
+        }
+        policies
+    }
+
+    /// A scope as a report names it.
+    fn scope_ref(&self, scope: &RedundancyScope) -> ScopeRef {
+        ScopeRef {
+            groups: scope
+                .groups
+                .iter()
+                .map(|&g| self.group_ref(self.group_ix(g)))
+                .collect(),
+            users: scope
+                .users
+                .iter()
+                .map(|&u| UserRef {
+                    id: self.user_id(u).to_string(),
+                    email: self.users[self.user_ix(u)].email.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -558,23 +565,196 @@ impl RankFilter {
     }
 }
 
+/// Removals judged at a time by [`RedundancyStream::each`]: each block is shared out between
+/// the pool's workers and its redundant edges handed over in order before the next is judged, so that
+/// only one block's answers are held at once.
+const BLOCK: usize = 2048;
+
+/// The redundancy report judged and handed over edge by edge: [`Org::redundancy_stream`].
+pub struct RedundancyStream<'o> {
+    org: &'o Org,
+    scope: Option<RedundancyScope>,
+    /// The removals to try, in report order.
+    every: Vec<Change>,
+    progress: &'o (dyn Fn(usize, usize) + Sync),
+}
+
+impl RedundancyStream<'_> {
+    /// How many removals are tried.
+    pub fn tried(&self) -> usize {
+        self.every.len()
+    }
+
+    /// What the report is narrowed to (the report's `scope`).
+    pub fn scope(&self) -> Option<ScopeRef> {
+        self.scope.as_ref().map(|scope| self.org.scope_ref(scope))
+    }
+
+    /// The report's `shadowed` statements.
+    pub fn shadowed(&self) -> Vec<ShadowedStatement> {
+        let policies = self.scope.as_ref().map(|s| self.org.scope_policies(s));
+        self.org.shadowed(policies.as_ref())
+    }
+
+    /// The whole report, held in memory.
+    pub fn collect(&self) -> Redundancy {
+        let mut edges = Vec::new();
+        let paths = self.each(&mut |edge, _| edges.push(edge));
+        Redundancy {
+            schema_version: SCHEMA_VERSION,
+            edges,
+            shadowed: self.shadowed(),
+            paths,
+            scope: self.scope(),
+        }
+    }
+
+    /// Judges every removal, a block at a time on the pool the call runs in, calling
+    /// `sink(edge, paths)` on the calling thread for each redundant edge, in report order,
+    /// and `progress` from the workers as removals are tried. `paths` is the report's table of paths so
+    /// far: it holds every id the edge refers to. Returns the whole table (the report's
+    /// `paths`). The same edges and ids whatever the pool's size.
+    pub fn each(&self, sink: &mut dyn FnMut(RedundantEdge, &[Path])) -> Vec<Path> {
+        // Each removal alone; the full impact (its covering paths) only of those that change
+        // nothing, reduced to its covered users on the thread that judged it.
+        let options = EachOptions {
+            build: BuildImpact::IfHarmless,
+            detail: Detail::Full,
+        };
+        let total = self.every.len();
+        let mut table = PathTable::default();
+        for (block, changes) in self.every.chunks(BLOCK).enumerate() {
+            let start = block * BLOCK;
+            let found = self
+                .org
+                .simulate_each_into(
+                    changes,
+                    &options,
+                    &|done, _| (self.progress)(start + done, total),
+                    &|_, single| single.impact.map(covered_by),
+                )
+                .expect("removing an existing edge is a valid change");
+            for (edge, paths) in found.into_iter().flatten() {
+                let edge = table.intern(edge, paths);
+                sink(edge, &table.paths);
+            }
+        }
+        table.paths
+    }
+}
+
+impl serde::Serialize for RedundancyStream<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // INVARIANT: the fields, their order and their skipping are those of the derived
+        // `Serialize` of `Redundancy`, so that both write the same bytes.
+        let paths = std::cell::RefCell::new(Vec::new());
+        let mut report = serializer.serialize_struct("Redundancy", 5)?;
+        report.serialize_field("schema_version", &SCHEMA_VERSION)?;
+        report.serialize_field(
+            "edges",
+            &StreamedEdges {
+                stream: self,
+                paths: &paths,
+            },
+        )?;
+        report.serialize_field("shadowed", &self.shadowed())?;
+        report.serialize_field("paths", &*paths.borrow())?;
+        match self.scope() {
+            Some(scope) => report.serialize_field("scope", &Some(scope))?,
+            None => report.skip_field("scope")?,
+        }
+        report.end()
+    }
+}
+
+/// The edges of a [`RedundancyStream`], judged and written one block at a time; the table of
+/// paths left in `paths` for the field after them.
+struct StreamedEdges<'s, 'o> {
+    stream: &'s RedundancyStream<'o>,
+    paths: &'s std::cell::RefCell<Vec<Path>>,
+}
+
+impl serde::Serialize for StreamedEdges<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(None)?;
+        let mut failed = None;
+        let paths = self.stream.each(&mut |edge, _| {
+            if failed.is_none() {
+                failed = seq.serialize_element(&edge).err();
+            }
+        });
+        if let Some(e) = failed {
+            return Err(S::Error::custom(e));
+        }
+        *self.paths.borrow_mut() = paths;
+        seq.end()
+    }
+}
+
+/// The covering paths of one report, each once, numbered by first reference.
+#[derive(Default)]
+struct PathTable {
+    ids: HashMap<Path, PathId>,
+    paths: Vec<Path>,
+}
+
+impl PathTable {
+    /// An edge whose ids index `local` (an impact's paths) renumbered into the table, which
+    /// takes the paths it has not seen yet, in order of first reference.
+    fn intern(&mut self, mut edge: RedundantEdge, local: Vec<Path>) -> RedundantEdge {
+        let mut local: Vec<(Option<Path>, Option<PathId>)> =
+            local.into_iter().map(|p| (Some(p), None)).collect();
+        for id in edge.covered.iter_mut().flat_map(|u| u.via.iter_mut()) {
+            let (path, global) = &mut local[id.0 as usize];
+            *id = *global.get_or_insert_with(|| {
+                let path = path.take().expect("each local path is interned once");
+                *self.ids.entry(path).or_insert_with_key(|path| {
+                    self.paths.push(path.clone());
+                    PathId((self.paths.len() - 1) as u32)
+                })
+            });
+        }
+        edge
+    }
+}
+
 /// A removal that takes nothing from anyone and gives nothing, with what covers it, from its
-/// full impact.
-fn redundant_edge(mut impact: Impact) -> RedundantEdge {
+/// full impact: the covered users' ids index the impact's paths, returned beside the edge.
+fn covered_by(mut impact: Impact) -> (RedundantEdge, Vec<Path>) {
     debug_assert!(impact
         .users
         .iter()
         .all(|u| { u.lost.is_empty() && u.gained.is_empty() && u.assumable_lost.is_empty() }));
+    let paths: Vec<Path> = std::mem::take(&mut impact.paths)
+        .into_iter()
+        .map(|p| p.steps)
+        .collect();
+    // Each path's place in path order, so that a user's paths sort as integers: every path
+    // of one user starts from that user, so the order of the shared paths is the order of
+    // the paths written out.
+    let mut order: Vec<usize> = (0..paths.len()).collect();
+    order.sort_unstable_by(|&a, &b| paths[a].cmp(&paths[b]));
+    let mut rank = vec![0; paths.len()];
+    for (place, &path) in order.iter().enumerate() {
+        rank[path] = place;
+    }
+    // Which paths the user at hand already has (entries share most of theirs).
+    let mut seen = vec![false; paths.len()];
     let covered = impact
         .users
         .iter()
         .filter(|u| !u.kept.is_empty())
         .map(|u| {
-            let mut ids: Vec<_> = u.kept.iter().flat_map(|e| e.via.iter().copied()).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let mut via: Vec<_> = ids.iter().map(|&p| impact.full_path(&u.user, p)).collect();
-            via.sort();
+            let mut via: Vec<PathId> = Vec::new();
+            for &id in u.kept.iter().flat_map(|e| &e.via) {
+                if !std::mem::replace(&mut seen[id.0 as usize], true) {
+                    via.push(id);
+                }
+            }
+            via.iter().for_each(|id| seen[id.0 as usize] = false);
+            via.sort_unstable_by_key(|id| rank[id.0 as usize]);
             CoveredUser {
                 user: UserRef {
                     id: u.user.id.clone(),
@@ -585,10 +765,11 @@ fn redundant_edge(mut impact: Impact) -> RedundantEdge {
             }
         })
         .collect();
-    RedundantEdge {
+    let edge = RedundantEdge {
         change: impact.changes.remove(0),
         covered,
-    }
+    };
+    (edge, paths)
 }
 
 /// One user's grants in one organization, answering for elements named as text, so that two

@@ -18,7 +18,7 @@ mod schema;
 pub use schema::output_schema;
 
 /// Version of the JSON shapes below. Bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The kind of a step in a path.
 ///
@@ -586,7 +586,7 @@ pub struct UserRef {
     pub email: String,
 }
 
-/// Index of a path in [`Impact::paths`].
+/// Index of a path in [`Impact::paths`] (or, in a redundancy report, [`Redundancy::paths`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
@@ -1148,8 +1148,10 @@ pub struct CoveredUser {
     pub user: UserRef,
     /// How many (action, resource) pairs stay allowed through other paths.
     pub kept: usize,
-    /// The other paths, each once, sorted.
-    pub via: Vec<Path>,
+    /// The other paths, each once, in path order (as [`Redundancy::covering_paths`] writes
+    /// them out); each an index into [`Redundancy::paths`], a path from the first step after
+    /// the user.
+    pub via: Vec<PathId>,
 }
 
 /// An Allow statement denied everywhere it reaches.
@@ -1175,10 +1177,48 @@ pub struct Redundancy {
     pub edges: Vec<RedundantEdge>,
     /// Allow statements shadowed by Denies for every user they reach.
     pub shadowed: Vec<ShadowedStatement>,
+    /// The covering paths the edges' users refer to (`via`), each once, from the first step
+    /// after the user (a group, a role or a policy) to a statement; numbered by first
+    /// reference in report order, so that ids follow content.
+    pub paths: Vec<Path>,
     /// What the report was narrowed to ([`crate::RedundancyScope`]); absent for the whole
     /// organization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<ScopeRef>,
+}
+
+impl Redundancy {
+    /// The path an id names, from the first step after the user.
+    ///
+    /// # Panics
+    ///
+    /// If `id` is not an index of [`Redundancy::paths`].
+    pub fn path(&self, id: PathId) -> &Path {
+        &self.paths[id.0 as usize]
+    }
+
+    /// A covered user's other paths written out from the user (the user's step, then the
+    /// shared path), in path order.
+    ///
+    /// # Panics
+    ///
+    /// If one of its ids is not an index of [`Redundancy::paths`].
+    pub fn covering_paths(&self, covered: &CoveredUser) -> Vec<Path> {
+        covered
+            .via
+            .iter()
+            .map(|&id| {
+                let mut path = Vec::with_capacity(self.path(id).len() + 1);
+                path.push(Step::entity(
+                    StepKind::User,
+                    &covered.user.id,
+                    &covered.user.email,
+                ));
+                path.extend(self.path(id).iter().cloned());
+                path
+            })
+            .collect()
+    }
 }
 
 /// The groups and users a redundancy report was narrowed to: it tried only the memberships and

@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 
 use iamsim_core::model::{PolicyDocument, RoleType};
-use iamsim_core::report::{Effective, Entry, FlatUserImpact, Path, Step, StepKind};
+use iamsim_core::report::{
+    Effective, Entry, FlatUserImpact, Path, Redundancy, RedundantEdge, Step, StepKind,
+};
 use iamsim_core::testing::fuzz::action_covers;
 use iamsim_core::{reference, ChangeSpec, Org, Precedence, Snapshot};
 use proptest::prelude::*;
@@ -250,7 +252,7 @@ fn redundancy_is_real_under(
         let mut reported: Vec<(String, usize, Vec<Path>)> = edge
             .covered
             .iter()
-            .map(|c| (c.user.id.clone(), c.kept, c.via.clone()))
+            .map(|c| (c.user.id.clone(), c.kept, redundancy.covering_paths(c)))
             .collect();
         reported.sort();
         prop_assert_eq!(reported, covered, "{}", text(&spec));
@@ -431,6 +433,90 @@ fn rank_is_each_single_what_if_under(
     Ok(())
 }
 
+/// A covered user of a redundant edge with their paths written out.
+type CoveredPaths = (String, usize, Vec<Path>);
+
+/// A redundancy report's edges with every covered user's paths written out from the user.
+fn written_out(report: &Redundancy) -> Vec<(RedundantEdge, Vec<CoveredPaths>)> {
+    report
+        .edges
+        .iter()
+        .map(|edge| {
+            let covered = edge
+                .covered
+                .iter()
+                .map(|c| (c.user.id.clone(), c.kept, report.covering_paths(c)))
+                .collect();
+            let mut edge = edge.clone();
+            // What remains of the users is compared above, with their paths.
+            edge.covered.iter_mut().for_each(|c| c.via.clear());
+            (edge, covered)
+        })
+        .collect()
+}
+
+/// What is wrong with a redundancy report's table of paths: each path listed once, each
+/// referred to, numbered by first reference in report order, each user's ids in path order
+/// and once.
+fn table_problems(report: &Redundancy) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut next = 0u32;
+    for (e, edge) in report.edges.iter().enumerate() {
+        for c in &edge.covered {
+            for &id in &c.via {
+                if id.0 > next {
+                    problems.push(format!("edge {e}: path {} before path {next}", id.0));
+                }
+                next = next.max(id.0 + 1);
+            }
+            let paths: Vec<&Path> = c.via.iter().map(|&p| report.path(p)).collect();
+            if !paths.windows(2).all(|w| w[0] < w[1]) {
+                problems.push(format!("edge {e}: {}'s paths not in order", c.user.id));
+            }
+        }
+    }
+    if next as usize != report.paths.len() {
+        problems.push(format!(
+            "{next} paths referred to, {} listed",
+            report.paths.len()
+        ));
+    }
+    let distinct: BTreeSet<&Path> = report.paths.iter().collect();
+    if distinct.len() != report.paths.len() {
+        problems.push("a path listed twice".to_string());
+    }
+    problems
+}
+
+/// The report written edge by edge ([`Org::redundancy_stream`]) is the report held whole,
+/// byte for byte, in pools of 1, 2 and 4 threads, whole or narrowed; and its table is well formed.
+fn redundancy_stream_is_the_report_under(
+    snapshot: Snapshot,
+    pick: u64,
+) -> Result<(), TestCaseError> {
+    use iamsim_core::RedundancyScope;
+    let org = compile_as(&snapshot, &catalogue(), Precedence::DenyWins);
+    let mut scope = RedundancyScope::default();
+    scope.groups.extend(
+        org.groups()
+            .enumerate()
+            .filter(|&(i, _)| pick >> (i % 64) & 1 == 1)
+            .map(|(_, g)| g),
+    );
+    for scope in [None, Some(&scope)] {
+        let held = org.redundancy_stream(scope, &|_, _| {}).collect();
+        prop_assert_eq!(table_problems(&held), Vec::<String>::new());
+        let held = serde_json::to_string(&held).unwrap();
+        let streamed = iamsim_core::testing::in_pools(|| {
+            serde_json::to_string(&org.redundancy_stream(scope, &|_, _| {})).unwrap()
+        });
+        for text in streamed {
+            prop_assert_eq!(&text, &held);
+        }
+    }
+    Ok(())
+}
+
 /// `redundancy_of` a scope (the groups and users `pick`'s bits choose) is the whole report
 /// filtered: the edges that touch one of them, in the same order, and the shadowed statements of
 /// the policies attached directly to one of them; in pools of 1, 2 and 4 threads.
@@ -461,10 +547,9 @@ fn redundancy_of_is_the_whole_filtered_under(
         iamsim_core::testing::in_pools(|| org.redundancy_of(&scope, &|_, _| {}));
     prop_assert_eq!(&two, &narrowed);
     prop_assert_eq!(&four, &narrowed);
-    let edges: Vec<_> = whole
-        .edges
-        .iter()
-        .filter(|e| {
+    let edges: Vec<_> = written_out(&whole)
+        .into_iter()
+        .filter(|(e, _)| {
             // A role's policy names neither a group nor a user: it touches no scope.
             let c = &e.change;
             let by_group = c
@@ -477,9 +562,10 @@ fn redundancy_of_is_the_whole_filtered_under(
                 .is_some_and(|u| users.contains(u.id.as_str()));
             by_group || by_user
         })
-        .cloned()
         .collect();
-    prop_assert_eq!(&narrowed.edges, &edges);
+    // The ids differ (each report numbers its own paths); the paths they name do not.
+    prop_assert_eq!(&written_out(&narrowed), &edges);
+    prop_assert_eq!(table_problems(&narrowed), Vec::<String>::new());
     let policies: BTreeSet<&str> = snapshot
         .groups
         .iter()
@@ -529,6 +615,12 @@ proptest! {
     #[test]
     fn rank_is_each_single_what_if(snapshot in organization()) {
         rank_is_each_single_what_if_under(snapshot, Precedence::DenyWins)?;
+    }
+
+    /// See `redundancy_stream_is_the_report_under`.
+    #[test]
+    fn redundancy_stream_is_the_report(snapshot in organization(), pick in any::<u64>()) {
+        redundancy_stream_is_the_report_under(snapshot, pick)?;
     }
 
     /// See `redundancy_of_is_the_whole_filtered_under`.
