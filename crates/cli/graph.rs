@@ -131,8 +131,9 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
             let at = |index: usize, e: &dyn std::fmt::Display| {
                 Failure::new(format!("{}: [{index}]: {e}", path.display()))
             };
-            let (org, changes) = crate::compile_changes(&input, None, &specs)?
-                .map_err(|e| at(e.index().unwrap_or(0), &e.reason()))?;
+            let iamsim_core::Compiled { org, changes, .. } =
+                crate::compile_changes(&input, None, &specs)?
+                    .map_err(|e| at(e.index().unwrap_or(0), &e.reason()))?;
             org.check_all(&changes, args.allow_noop)
                 .map_err(|e| at(e.index, &e.source))?;
             let options = SimulateOptions {

@@ -13,8 +13,8 @@ use iamsim_core::model::PolicyDocument;
 use iamsim_core::policy::ActionPattern;
 use iamsim_core::report::ImpactOverview;
 use iamsim_core::{
-    trust::TrustContext, Catalogue, Change, ChangeSetFailure, ChangeSpec, CompileOptions, Detail,
-    Org, Precedence, SimulateOptions, Snapshot,
+    trust::TrustContext, Catalogue, Change, ChangeSetFailure, ChangeSpec, CompileOptions, Compiled,
+    Detail, Org, Precedence, SimulateOptions, Snapshot,
 };
 
 mod export;
@@ -964,7 +964,8 @@ fn impact(mut args: ImpactArgs) -> Result<u8, Failure> {
         Some((source, plan)) => (Some(source), Some(plan)),
         None => (None, None),
     };
-    let (org, changes) = impact_changes(&args, source, planned.as_ref(), &specs, &checks)?;
+    let Compiled { org, changes, .. } =
+        impact_changes(&args, source, planned.as_ref(), &specs, &checks)?;
     let format = args.input.common.format;
     if args.per_action && (format != Format::Json || args.summary) {
         return Err(Failure::new(
@@ -1049,13 +1050,13 @@ fn impact_changes(
     planned: Option<&terraform::Planned>,
     specs: &[ChangeSpec],
     checks: &GateCheck,
-) -> Result<(Org, Vec<Change>), Failure> {
+) -> Result<Compiled, Failure> {
     let at = |index: usize, reason: String| match (planned, &args.changes) {
         (Some(plan), _) => plan.failure(index, reason),
         (None, Some(path)) => Failure::new(format!("{}: [{index}]: {reason}", path.display())),
         (None, None) => Failure::new(reason),
     };
-    let (org, changes) =
+    let compiled =
         compile_changes(&args.input, source, specs)?.map_err(|failure| match failure {
             ChangeSetFailure::Lookup(e) if planned.is_none() && args.changes.is_none() => {
                 suggest::lookup(e.source)
@@ -1063,12 +1064,14 @@ fn impact_changes(
             ChangeSetFailure::Lookup(e) => at(e.index, suggest::lookup_message(&e.source)),
             other => at(other.index().unwrap_or(0), other.reason()),
         })?;
-    checks.validate(&[&org])?;
+    checks.validate(&[&compiled.org])?;
     if planned.is_some() || args.changes.is_some() {
-        org.check_all(&changes, args.allow_noop)
+        compiled
+            .org
+            .check_all(&compiled.changes, args.allow_noop)
             .map_err(|e| at(e.index, e.source.to_string()))?;
     }
-    Ok((org, changes))
+    Ok(compiled)
 }
 
 /// How many users a report for people lists in full (`None`: JSON, every user).
@@ -1302,7 +1305,7 @@ pub(crate) fn compile_changes(
     input: &Input,
     source: Option<(Snapshot, String)>,
     specs: &[ChangeSpec],
-) -> Result<Result<(Org, Vec<Change>), ChangeSetFailure>, Failure> {
+) -> Result<Result<Compiled, ChangeSetFailure>, Failure> {
     let catalogue = catalogue(&input.common)?;
     let (snapshot, origin) = match source {
         Some(source) => source,
@@ -1311,9 +1314,9 @@ pub(crate) fn compile_changes(
     let options = compile_options(&input.common);
     note_precedence(options.precedence);
     match Org::compile_changes(&snapshot, &catalogue, &options, specs) {
-        Ok((org, changes)) => {
-            report_diagnostics(&org, &origin, input.common.strict)?;
-            Ok(Ok((org, changes)))
+        Ok(compiled) => {
+            report_diagnostics(&compiled.org, &origin, input.common.strict)?;
+            Ok(Ok(compiled))
         }
         Err(ChangeSetFailure::Build(e)) => Err(Failure::new(format!("{origin}: {e}"))),
         Err(e) => Ok(Err(e)),
