@@ -95,6 +95,8 @@ enum Command {
         user: String,
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        output: Output,
     },
     /// Why one action on one resource is allowed or denied for a user, with every path.
     Explain {
@@ -109,6 +111,8 @@ enum Command {
         resource: String,
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        output: Output,
     },
     /// What changes would do to people's access, before anyone makes them.
     Impact(ImpactArgs),
@@ -128,6 +132,8 @@ enum Command {
         resource: String,
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        output: Output,
     },
     /// Every user's effective access as rows, CSV or JSON Lines, streamed (docs/output-format.md,
     /// "export").
@@ -147,6 +153,8 @@ enum Command {
         user: Vec<String>,
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        output: Output,
     },
     /// What changed between two snapshots: per user, access gained and lost, with paths.
     Diff {
@@ -157,7 +165,9 @@ enum Command {
         #[command(flatten)]
         gates: Gates,
         #[command(flatten)]
-        common: Common,
+        model: Model,
+        #[command(flatten)]
+        output: Output,
     },
     /// Write a synthetic organization (snapshot v1) for trials and benchmarks; deterministic
     /// for a seed.
@@ -175,6 +185,8 @@ enum Command {
         drop: Vec<String>,
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        output: Output,
     },
     /// Print a shell completion script: `iamsim completions bash > ~/.local/share/bash-completion/completions/iamsim`
     /// (README, "Shell completions and man page").
@@ -257,6 +269,8 @@ struct ImpactArgs {
     kind: Option<ImpactKind>,
     #[command(flatten)]
     input: Input,
+    #[command(flatten)]
+    output: Output,
     #[command(flatten)]
     gates: Gates,
     /// Skip a change that does nothing (detaching what is not attached) instead of failing.
@@ -402,8 +416,10 @@ struct Principal {
     group: Option<String>,
 }
 
+/// The model a command reads: the snapshot and how to read and compile it. Every command
+/// that answers from a snapshot flattens it, `graph` included.
 #[derive(Args)]
-struct Input {
+pub(crate) struct Input {
     /// Snapshot file (iamsim.snapshot.v1 JSON). Default: `IAMSIM_SNAPSHOT`, else the built-in
     /// demo organization.
     #[arg(
@@ -415,17 +431,16 @@ struct Input {
     )]
     snapshot: Option<PathBuf>,
     #[command(flatten)]
-    common: Common,
+    model: Model,
 }
 
+/// How a snapshot is read and compiled, and the threads that work on it: the flags of
+/// [`Input`] but the snapshot (`diff` names its two snapshots itself).
 #[derive(Args)]
-struct Common {
+struct Model {
     /// Action catalogue, one action per line; replaces the bundled one.
     #[arg(long, value_name = "FILE", global = true)]
     catalogue: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
-    format: Format,
     /// Treat every snapshot diagnostic (dangling id, unknown action, ...) as an error.
     #[arg(long, global = true)]
     strict: bool,
@@ -438,10 +453,6 @@ struct Common {
     /// at equal distance a Deny). Vultr does not document it; see docs/semantics.md §4.
     #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins, global = true)]
     precedence: PrecedenceArg,
-    /// Markdown: add a ```mermaid block of the answer's graph (GitHub draws it) when the graph
-    /// has at most N edges; 0: never.
-    #[arg(long, value_name = "N", default_value_t = MERMAID_MAX_EDGES, global = true)]
-    mermaid_max_edges: usize,
     /// Judge role-trust conditions (time of day, days of the week, expiry) at this instant,
     /// RFC 3339 (`2026-03-02T18:30:00Z`): a trust whose condition fails is not assumable.
     /// Default: conditions are listed, not judged (docs/semantics.md, "Role trusts").
@@ -481,16 +492,6 @@ impl From<PrecedenceArg> for Precedence {
     }
 }
 
-impl Common {
-    /// How reports are written.
-    fn output(&self) -> Output {
-        Output {
-            format: self.format,
-            mermaid_max_edges: self.mermaid_max_edges,
-        }
-    }
-}
-
 impl Command {
     /// `--threads`, for the commands that take it.
     fn threads(&self) -> Option<usize> {
@@ -499,11 +500,11 @@ impl Command {
             | Command::Explain { input, .. }
             | Command::WhoCan { input, .. }
             | Command::Redundant { input, .. }
-            | Command::Rank { input, .. } => input.common.threads,
-            Command::Impact(args) => args.input.common.threads,
-            Command::Diff { common, .. } => common.threads,
-            Command::Graph(_)
-            | Command::Vultr(_)
+            | Command::Rank { input, .. } => input.model.threads,
+            Command::Impact(args) => args.input.model.threads,
+            Command::Graph(args) => args.threads(),
+            Command::Diff { model, .. } => model.threads,
+            Command::Vultr(_)
             | Command::Export(_)
             | Command::Generate(_)
             | Command::Completions { .. }
@@ -710,13 +711,18 @@ fn usage_error(e: &clap::Error) {
 fn run(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Vultr(command) => vultr::run(command),
-        Command::Effective { user, input } => effective(&user, &input),
+        Command::Effective {
+            user,
+            input,
+            output,
+        } => effective(&user, &input, output),
         Command::Explain {
             user,
             action,
             resource,
             input,
-        } => explain(&user, &action, &resource, &input),
+            output,
+        } => explain(&user, &action, &resource, &input, output),
         Command::Impact(args) => impact(args),
         Command::Graph(args) => graph::run(args),
         Command::Export(args) => export::run(args),
@@ -724,14 +730,21 @@ fn run(command: Command) -> Result<u8, Failure> {
             action,
             resource,
             input,
-        } => who_can(&action, &resource, &input),
-        Command::Redundant { group, user, input } => redundant(&group, &user, &input),
+            output,
+        } => who_can(&action, &resource, &input, output),
+        Command::Redundant {
+            group,
+            user,
+            input,
+            output,
+        } => redundant(&group, &user, &input, output),
         Command::Diff {
             old,
             new,
             gates,
-            common,
-        } => diff(&old, &new, &gates, &common),
+            model,
+            output,
+        } => diff(&old, &new, &gates, &model, output),
         Command::Generate(args) => generate(args),
         Command::TerraformChanges { plan, snapshot } => {
             terraform::changes(&plan, snapshot.as_deref())
@@ -744,49 +757,55 @@ fn run(command: Command) -> Result<u8, Failure> {
             keep,
             drop,
             input,
-        } => rank(&user, &keep, &drop, &input),
+            output,
+        } => rank(&user, &keep, &drop, &input, output),
     }
 }
 
 /// `iamsim effective`.
-fn effective(user: &str, input: &Input) -> Result<u8, Failure> {
+fn effective(user: &str, input: &Input, output: Output) -> Result<u8, Failure> {
     let org = load(input)?;
     let report = org.effective(org.find_user(user).map_err(suggest::lookup)?);
-    emit(input.common.output(), &report, |m| {
-        render::effective(&report, m)
-    })?;
+    emit(output, &report, |m| render::effective(&report, m))?;
     Ok(0)
 }
 
 /// `iamsim explain`.
-fn explain(user: &str, action: &str, resource: &str, input: &Input) -> Result<u8, Failure> {
+fn explain(
+    user: &str,
+    action: &str,
+    resource: &str,
+    input: &Input,
+    output: Output,
+) -> Result<u8, Failure> {
     let org = load(input)?;
     let user = org.find_user(user).map_err(suggest::lookup)?;
     if let Ok(asked) = ActionPattern::parse(action) {
         suggest::check_action("action", &asked, &universe_of(&[&org]))?;
     }
     let report = org.explain(user, action, resource).map_err(query_failure)?;
-    emit(input.common.output(), &report, |m| {
-        render::explain(&report, m)
-    })?;
+    emit(output, &report, |m| render::explain(&report, m))?;
     Ok(0)
 }
 
 /// `iamsim who-can`.
-fn who_can(action: &str, resource: &str, input: &Input) -> Result<u8, Failure> {
+fn who_can(action: &str, resource: &str, input: &Input, output: Output) -> Result<u8, Failure> {
     let org = load(input)?;
     if let Ok(asked) = ActionPattern::parse(action) {
         suggest::check_action("action", &asked, &universe_of(&[&org]))?;
     }
     let report = org.who_can(action, resource).map_err(query_failure)?;
-    emit(input.common.output(), &report, |m| {
-        render::who_can(&report, m)
-    })?;
+    emit(output, &report, |m| render::who_can(&report, m))?;
     Ok(0)
 }
 
 /// `iamsim redundant`.
-fn redundant(group: &[String], user: &[String], input: &Input) -> Result<u8, Failure> {
+fn redundant(
+    group: &[String],
+    user: &[String],
+    input: &Input,
+    output: Output,
+) -> Result<u8, Failure> {
     let org = load(input)?;
     let mut scope = iamsim_core::RedundancyScope::default();
     for name in group {
@@ -803,7 +822,6 @@ fn redundant(group: &[String], user: &[String], input: &Input) -> Result<u8, Fai
     let observe = |done, total| progress.update(done, total);
     let narrowed = !(group.is_empty() && user.is_empty());
     let stream = org.redundancy_stream(narrowed.then_some(&scope), &observe);
-    let output = input.common.output();
     if output.format == Format::Json {
         // Written edge by edge as the blocks are judged: the report is never held.
         let written = emit_json(&stream);
@@ -817,24 +835,30 @@ fn redundant(group: &[String], user: &[String], input: &Input) -> Result<u8, Fai
 }
 
 /// `iamsim diff`.
-fn diff(old: &Path, new: &Path, gates: &Gates, common: &Common) -> Result<u8, Failure> {
+fn diff(
+    old: &Path,
+    new: &Path,
+    gates: &Gates,
+    model: &Model,
+    output: Output,
+) -> Result<u8, Failure> {
     let checks = GateCheck::parse(gates)?;
-    let catalogue = catalogue(common)?;
+    let catalogue = catalogue(model)?;
     let old = compile(
         &read_snapshot(old)?,
         &old.display().to_string(),
         &catalogue,
-        common,
+        model,
     )?;
     let new = compile(
         &read_snapshot(new)?,
         &new.display().to_string(),
         &catalogue,
-        common,
+        model,
     )?;
     checks.validate(&[&old, &new])?;
     let report = iamsim_core::diff(&old, &new);
-    emit(common.output(), &report, |m| render::diff(&report, m))?;
+    emit(output, &report, |m| render::diff(&report, m))?;
     Ok(checks.check_diff(&report, &old, &new))
 }
 
@@ -932,7 +956,13 @@ fn schema() -> Result<u8, Failure> {
 }
 
 /// `iamsim rank`.
-fn rank(user: &str, keep: &[String], drop: &[String], input: &Input) -> Result<u8, Failure> {
+fn rank(
+    user: &str,
+    keep: &[String],
+    drop: &[String],
+    input: &Input,
+    output: Output,
+) -> Result<u8, Failure> {
     let patterns = |flag: &str, list: &[String]| {
         list.iter()
             .map(|p| ActionPattern::parse(p).map_err(|e| Failure::new(format!("--{flag}: {e}"))))
@@ -950,12 +980,12 @@ fn rank(user: &str, keep: &[String], drop: &[String], input: &Input) -> Result<u
     let user = org.find_user(user).map_err(suggest::lookup)?;
     let filter = iamsim_core::RankFilter { keep, drop };
     let report = org.rank_with(user, &filter);
-    emit(input.common.output(), &report, |m| render::rank(&report, m))?;
+    emit(output, &report, |m| render::rank(&report, m))?;
     Ok(0)
 }
 
 fn impact(mut args: ImpactArgs) -> Result<u8, Failure> {
-    let view = impact_view(&args, args.input.common.format);
+    let view = impact_view(&args, args.output.format);
     let checks = GateCheck::parse(&args.gates)?;
     let planned = terraform::impact_input(&args)?;
     let kind = args.kind.take();
@@ -966,7 +996,7 @@ fn impact(mut args: ImpactArgs) -> Result<u8, Failure> {
     };
     let Compiled { org, changes, .. } =
         impact_changes(&args, source, planned.as_ref(), &specs, &checks)?;
-    let format = args.input.common.format;
+    let format = args.output.format;
     if args.per_action && (format != Format::Json || args.summary) {
         return Err(Failure::new(
             "--per-action is a JSON form of the full report: give it with --format json and without --summary".to_string(),
@@ -1106,9 +1136,7 @@ fn impact_streamed(
         None => emit_json(&stream),
         Some(n) => {
             let report = stream.first(n);
-            emit(args.input.common.output(), &report, |m| {
-                render::impact(&report, m, view)
-            })
+            emit(args.output, &report, |m| render::impact(&report, m, view))
         }
     };
     progress.finish();
@@ -1130,7 +1158,7 @@ fn emit_impact(
     view: &render::ImpactView,
 ) -> Result<(), Failure> {
     let limit = args.limit.filter(|&n| n > 0);
-    match args.input.common.format {
+    match args.output.format {
         Format::Json if args.summary => emit_json(&ImpactOverview::of(report, TOP_USERS)),
         Format::Json => {
             if let Some(n) = limit {
@@ -1147,9 +1175,7 @@ fn emit_impact(
                 emit_json(report)
             }
         }
-        _ => emit(args.input.common.output(), report, |m| {
-            render::impact(report, m, view)
-        }),
+        _ => emit(args.output, report, |m| render::impact(report, m, view)),
     }
 }
 
@@ -1250,8 +1276,8 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Failure> {
     })
 }
 
-fn catalogue(common: &Common) -> Result<Catalogue, Failure> {
-    read_catalogue(common.catalogue.as_deref())
+fn catalogue(model: &Model) -> Result<Catalogue, Failure> {
+    read_catalogue(model.catalogue.as_deref())
 }
 
 /// The bundled catalogue, or the one in `path`.
@@ -1276,23 +1302,23 @@ fn compile(
     snapshot: &Snapshot,
     origin: &str,
     catalogue: &Catalogue,
-    common: &Common,
+    model: &Model,
 ) -> Result<Org, Failure> {
     compile_with(
         snapshot,
         origin,
         catalogue,
-        common.strict,
-        compile_options(common),
+        model.strict,
+        compile_options(model),
     )
 }
 
-fn compile_options(common: &Common) -> CompileOptions {
+fn compile_options(model: &Model) -> CompileOptions {
     CompileOptions {
-        precedence: common.precedence.into(),
+        precedence: model.precedence.into(),
         trust_context: TrustContext {
-            at: common.at,
-            from: common.from,
+            at: model.at,
+            from: model.from,
         },
     }
 }
@@ -1306,16 +1332,16 @@ pub(crate) fn compile_changes(
     source: Option<(Snapshot, String)>,
     specs: &[ChangeSpec],
 ) -> Result<Result<Compiled, ChangeSetFailure>, Failure> {
-    let catalogue = catalogue(&input.common)?;
+    let catalogue = catalogue(&input.model)?;
     let (snapshot, origin) = match source {
         Some(source) => source,
         None => read_input(input)?,
     };
-    let options = compile_options(&input.common);
+    let options = compile_options(&input.model);
     note_precedence(options.precedence);
     match Org::compile_changes(&snapshot, &catalogue, &options, specs) {
         Ok(compiled) => {
-            report_diagnostics(&compiled.org, &origin, input.common.strict)?;
+            report_diagnostics(&compiled.org, &origin, input.model.strict)?;
             Ok(Ok(compiled))
         }
         Err(ChangeSetFailure::Build(e)) => Err(Failure::new(format!("{origin}: {e}"))),
@@ -1323,7 +1349,7 @@ pub(crate) fn compile_changes(
     }
 }
 
-/// [`compile`] with the settings given one by one (commands without the common options).
+/// [`compile`] with the settings given one by one (commands without the model's flags).
 pub(crate) fn compile_with(
     snapshot: &Snapshot,
     origin: &str,
@@ -1394,9 +1420,9 @@ fn load(input: &Input) -> Result<Org, Failure> {
 
 /// [`load`], keeping the snapshot it compiled.
 pub(crate) fn load_with_snapshot(input: &Input) -> Result<(Snapshot, Org), Failure> {
-    let catalogue = catalogue(&input.common)?;
+    let catalogue = catalogue(&input.model)?;
     let (snapshot, origin) = read_input(input)?;
-    let org = compile(&snapshot, &origin, &catalogue, &input.common)?;
+    let org = compile(&snapshot, &origin, &catalogue, &input.model)?;
     Ok((snapshot, org))
 }
 
@@ -1462,12 +1488,16 @@ pub(crate) fn label(kind: Label) -> String {
     format!("{style}{text}{style:#}")
 }
 
-/// How a report is written: the format, and the settings of the formats for people.
-#[derive(Clone, Copy)]
+/// How a report is written: the format, and the settings of the formats for people. The
+/// reports' flags (`graph` has formats of its own).
+#[derive(Clone, Copy, Args)]
 pub(crate) struct Output {
-    /// `--format`.
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     pub format: Format,
-    /// `--mermaid-max-edges`.
+    /// Markdown: add a ```mermaid block of the answer's graph (GitHub draws it) when the graph
+    /// has at most N edges; 0: never.
+    #[arg(long, value_name = "N", default_value_t = MERMAID_MAX_EDGES, global = true)]
     pub mermaid_max_edges: usize,
 }
 
