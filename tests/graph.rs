@@ -402,3 +402,57 @@ fn the_whole_organization() {
     let svg = dot_svg(&graph(&[], "dot"));
     assert!(svg.contains("<svg"), "{svg}");
 }
+
+/// The roles a user's graph shows them able to assume (`may_assume` edges), by id.
+fn assumable_in_graph(context: &[&str]) -> Vec<String> {
+    let args: Vec<String> = ["--user", "u-ana"]
+        .iter()
+        .chain(context)
+        .map(|s| s.to_string())
+        .collect();
+    let g = json(&graph(&args, "json"));
+    let nodes = g["nodes"].as_array().expect("nodes");
+    g["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| e["relation"] == "may_assume")
+        .map(|e| {
+            let to = e["to"].as_u64().expect("edge target") as usize;
+            nodes[to]["id"].as_str().expect("node id").to_string()
+        })
+        .collect()
+}
+
+/// `graph` takes the model's flags as every command does: the demo's trust lets DevOps assume
+/// deploy-admin from 09 to 17 UTC from 10.0.0.0/8, and the graph follows `--at` and `--from`.
+#[test]
+fn trust_conditions_are_judged_at_the_instant_given() {
+    assert_eq!(assumable_in_graph(&[]), ["r-deploy-admin"]);
+    let inside = ["--at", "2026-03-02T10:00:00Z", "--from", "10.0.0.1"];
+    assert_eq!(assumable_in_graph(&inside), ["r-deploy-admin"]);
+    assert!(assumable_in_graph(&["--at", "2026-03-02T18:30:00Z"]).is_empty());
+    assert!(
+        assumable_in_graph(&["--at", "2026-03-02T10:00:00Z", "--from", "192.0.2.1"]).is_empty()
+    );
+    // The output is the same whatever the number of threads.
+    let threads = ["--at", "2026-03-02T18:30:00Z", "--threads", "1"];
+    assert!(assumable_in_graph(&threads).is_empty());
+}
+
+#[test]
+fn help_lists_the_model_flags_every_command_takes() {
+    let run = iamsim(&["graph", "--help"]);
+    run.expect_code(0);
+    for flag in [
+        "--snapshot <FILE>",
+        "--catalogue <FILE>",
+        "--strict",
+        "--precedence <PRECEDENCE>",
+        "--threads <N>",
+        "--at <RFC3339>",
+        "--from <IP>",
+    ] {
+        assert!(run.stdout.contains(flag), "{flag}: {}", run.stdout);
+    }
+}

@@ -16,7 +16,7 @@ use iamsim_core::{Detail, SimulateOptions};
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
-use crate::{emit_json, load, read_text, Common, Failure, Format, Input, PrecedenceArg};
+use crate::{emit_json, load, read_text, Failure, Input};
 
 /// `iamsim graph`.
 #[derive(Args)]
@@ -43,23 +43,16 @@ pub(crate) struct GraphArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot, global = true)]
     format: GraphFormat,
-    /// Snapshot file. Default: `IAMSIM_SNAPSHOT`, else the built-in demo organization.
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "IAMSIM_SNAPSHOT",
-        hide_env_values = true
-    )]
-    snapshot: Option<PathBuf>,
-    /// Action catalogue, one action per line; replaces the bundled one.
-    #[arg(long, value_name = "FILE", global = true)]
-    catalogue: Option<PathBuf>,
-    /// Treat every snapshot diagnostic as an error.
-    #[arg(long, global = true)]
-    strict: bool,
-    /// Which wins between an Allow and a Deny (docs/semantics.md §4).
-    #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins, global = true)]
-    precedence: PrecedenceArg,
+    /// The snapshot and how it is read, as every command takes them.
+    #[command(flatten)]
+    input: Input,
+}
+
+impl GraphArgs {
+    /// `--threads`.
+    pub(crate) fn threads(&self) -> Option<usize> {
+        self.input.model.threads
+    }
 }
 
 /// `iamsim graph --format`.
@@ -76,19 +69,7 @@ pub(crate) enum GraphFormat {
 }
 
 pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
-    let input = Input {
-        snapshot: args.snapshot.clone(),
-        common: Common {
-            catalogue: args.catalogue.clone(),
-            format: Format::Json,
-            strict: args.strict,
-            threads: None,
-            precedence: args.precedence,
-            at: None,
-            from: None,
-            mermaid_max_edges: 0,
-        },
-    };
+    let input = &args.input;
     let kind = args.kind.take();
     let g = match (&args.user, &args.changes, kind) {
         (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
@@ -97,7 +78,7 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
             ))
         }
         (Some(user), _, None) => {
-            let org = load(&input)?;
+            let org = load(input)?;
             let user = org.find_user(user)?;
             match &args.action {
                 None => graph::of_effective(&org.effective(user)),
@@ -108,7 +89,7 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
             }
         }
         (None, None, Some(kind)) => {
-            let org = load(&input)?;
+            let org = load(input)?;
             let changes = org
                 .resolve_all(&[crate::spec(kind)?])
                 .map_err(|e| Failure::new(e.source.to_string()))?;
@@ -131,8 +112,9 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
             let at = |index: usize, e: &dyn std::fmt::Display| {
                 Failure::new(format!("{}: [{index}]: {e}", path.display()))
             };
-            let (org, changes) = crate::compile_changes(&input, None, &specs)?
-                .map_err(|e| at(e.index().unwrap_or(0), &e.reason()))?;
+            let iamsim_core::Compiled { org, changes, .. } =
+                crate::compile_changes(input, None, &specs)?
+                    .map_err(|e| at(e.index().unwrap_or(0), &e.reason()))?;
             org.check_all(&changes, args.allow_noop)
                 .map_err(|e| at(e.index, &e.source))?;
             let options = SimulateOptions {
@@ -143,7 +125,7 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
         }
         (None, None, None) => {
             // The whole organization, as compiled (so that it loads or fails as every command).
-            let (snapshot, _org) = crate::load_with_snapshot(&input)?;
+            let (snapshot, _org) = crate::load_with_snapshot(input)?;
             graph::of_snapshot(&snapshot)
         }
     };

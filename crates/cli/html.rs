@@ -697,6 +697,33 @@ pub fn redundancy(report: &Redundancy) -> String {
 /// `iamsim diff --format html`.
 pub fn diff(report: &Diff) -> String {
     let mut page = Page::new();
+    diff_figures(&mut page, report);
+    page.graph(
+        report.users.len(),
+        || graph::of_diff(report),
+        "iamsim diff OLD NEW --format json",
+    );
+    diff_entities(&mut page, report);
+    page.h2("Users");
+    if report.users.is_empty() {
+        page.note("Nobody's access changed.");
+    }
+    diff_overview(&mut page, report);
+    let mut listed = 0;
+    for user in &report.users {
+        let block = diff_user_block(user);
+        if !page.fits(block.len()) {
+            break;
+        }
+        page.raw(&block);
+        listed += 1;
+    }
+    page.left_out(report.users.len() - listed, "user(s)", JSON_HINT);
+    page.finish("What changed between the two snapshots")
+}
+
+/// A diff's figures: users changed, losing and gaining; permissions lost and gained.
+fn diff_figures(page: &mut Page, report: &Diff) {
     let count = |list: fn(&iamsim_core::report::UserDiff) -> usize| {
         report.users.iter().filter(|u| list(u) > 0).count()
     };
@@ -742,11 +769,10 @@ pub fn diff(report: &Diff) -> String {
             "gained",
         ),
     ]);
-    page.graph(
-        report.users.len(),
-        || graph::of_diff(report),
-        "iamsim diff OLD NEW --format json",
-    );
+}
+
+/// The entities the newer snapshot adds and removes, if any.
+fn diff_entities(page: &mut Page, report: &Diff) {
     let kinds = render::diff_kinds(report);
     let entities: Vec<String> = kinds
         .iter()
@@ -770,10 +796,10 @@ pub fn diff(report: &Diff) -> String {
         let left = page.table(&["", "Kind", "Entity"], entities.into_iter());
         page.left_out(left, "entities", "--format json gives every one");
     }
-    page.h2("Users");
-    if report.users.is_empty() {
-        page.note("Nobody's access changed.");
-    }
+}
+
+/// The users table of a diff: each changed user's counts.
+fn diff_overview(page: &mut Page, report: &Diff) {
     let overview = report.users.iter().map(|u| {
         format!(
             "{}{}{}{}{}{}",
@@ -798,51 +824,46 @@ pub fn diff(report: &Diff) -> String {
             rows(overview),
         );
     }
-    let mut listed = 0;
-    for user in &report.users {
-        let mut block = String::new();
-        let _ = writeln!(
-            block,
-            "<details class=\"user\"><summary>{}: lost {}, gained {}, other paths {}</summary>",
-            esc(&render::user_line(&user.user)),
-            user.lost.len(),
-            user.gained.len(),
-            user.provenance.len()
-        );
-        let provenance = user.provenance.iter().map(|c| {
-            let mut paths: Vec<String> = c
-                .before
-                .iter()
-                .map(|p| format!("was via {}", render::path_text(p)))
-                .collect();
-            paths.extend(
-                c.after
-                    .iter()
-                    .map(|p| format!("now via {}", render::path_text(p))),
-            );
-            format!(
-                "<td class=\"kept\">other paths</td>{}{}{}",
-                td_code(&c.action),
-                td_code(&c.resource),
-                td_paths(&paths)
-            )
-        });
-        let entries: Vec<String> = entry_rows("lost", "lost", &user.lost)
-            .chain(entry_rows("gained", "gained", &user.gained))
-            .chain(provenance)
-            .chain(assumable_rows("assumable lost", &user.assumable_lost))
-            .chain(assumable_rows("assumable gained", &user.assumable_gained))
+}
+
+/// One user's block of a diff: what they lost and gained, and the access reached another way.
+fn diff_user_block(user: &iamsim_core::report::UserDiff) -> String {
+    let mut block = String::new();
+    let _ = writeln!(
+        block,
+        "<details class=\"user\"><summary>{}: lost {}, gained {}, other paths {}</summary>",
+        esc(&render::user_line(&user.user)),
+        user.lost.len(),
+        user.gained.len(),
+        user.provenance.len()
+    );
+    let provenance = user.provenance.iter().map(|c| {
+        let mut paths: Vec<String> = c
+            .before
+            .iter()
+            .map(|p| format!("was via {}", render::path_text(p)))
             .collect();
-        block.push_str(&inner_table(&entries));
-        block.push_str("</details>\n");
-        if !page.fits(block.len()) {
-            break;
-        }
-        page.raw(&block);
-        listed += 1;
-    }
-    page.left_out(report.users.len() - listed, "user(s)", JSON_HINT);
-    page.finish("What changed between the two snapshots")
+        paths.extend(
+            c.after
+                .iter()
+                .map(|p| format!("now via {}", render::path_text(p))),
+        );
+        format!(
+            "<td class=\"kept\">other paths</td>{}{}{}",
+            td_code(&c.action),
+            td_code(&c.resource),
+            td_paths(&paths)
+        )
+    });
+    let entries: Vec<String> = entry_rows("lost", "lost", &user.lost)
+        .chain(entry_rows("gained", "gained", &user.gained))
+        .chain(provenance)
+        .chain(assumable_rows("assumable lost", &user.assumable_lost))
+        .chain(assumable_rows("assumable gained", &user.assumable_gained))
+        .collect();
+    block.push_str(&inner_table(&entries));
+    block.push_str("</details>\n");
+    block
 }
 
 /// A plain table inside a user's block (sortable, not filtered: the users are).
@@ -864,6 +885,50 @@ pub fn impact(report: &Impact, view: &ImpactView) -> String {
     let mut page = Page::new();
     let summary = &report.summary;
     let title = format!("Impact of {} change(s)", report.changes.len());
+    impact_figures(&mut page, report);
+    if summary.users_affected == 0 {
+        page.note("Nobody's access changes.");
+        return page.finish(&title);
+    }
+    page.graph(
+        users_with_paths(report),
+        || graph::of_impact(report),
+        "iamsim graph --changes FILE (or: iamsim graph <change> ...)",
+    );
+    let listed = if view.summary_only {
+        0
+    } else {
+        view.limit.unwrap_or(usize::MAX).min(report.users.len())
+    };
+    let shown = &report.users[..listed];
+    impact_users(&mut page, report, shown);
+    impact_actions(&mut page, report);
+    if !shown.is_empty() {
+        page.h2("Each user's paths");
+    }
+    let mut written = 0;
+    for user in shown {
+        let block = user_block(report, user, view);
+        if !page.fits(block.len()) {
+            break;
+        }
+        page.raw(&block);
+        written += 1;
+    }
+    page.left_out(
+        shown.len() - written,
+        "user(s)' paths",
+        "the users table above counts them; --format json gives every entry",
+    );
+    if !view.show_kept && shown.iter().any(|u| !u.kept.is_empty()) {
+        page.note("note: what users keep is counted, not listed; --show-kept lists it.");
+    }
+    page.finish(&title)
+}
+
+/// An impact's changes, then its summary's figures.
+fn impact_figures(page: &mut Page, report: &Impact) {
+    let summary = &report.summary;
     page.h2("Changes");
     page.raw("<ul>\n");
     for change in &report.changes {
@@ -915,21 +980,11 @@ pub fn impact(report: &Impact, view: &ImpactView) -> String {
             "gained",
         ),
     ]);
-    if summary.users_affected == 0 {
-        page.note("Nobody's access changes.");
-        return page.finish(&title);
-    }
-    page.graph(
-        users_with_paths(report),
-        || graph::of_impact(report),
-        "iamsim graph --changes FILE (or: iamsim graph <change> ...)",
-    );
-    let listed = if view.summary_only {
-        0
-    } else {
-        view.limit.unwrap_or(usize::MAX).min(report.users.len())
-    };
-    let shown = &report.users[..listed];
+}
+
+/// The users table of an impact: each listed user's counts, and how many are left out.
+fn impact_users(page: &mut Page, report: &Impact, shown: &[iamsim_core::report::UserImpact]) {
+    let summary = &report.summary;
     if !shown.is_empty() {
         page.h2("Users");
         let overview = shown.iter().map(|u| {
@@ -964,6 +1019,10 @@ pub fn impact(report: &Impact, view: &ImpactView) -> String {
             "--limit 0 lists every user, --format json gives every entry",
         );
     }
+}
+
+/// The actions an impact loses or gains, with how many users lose, keep and gain each.
+fn impact_actions(page: &mut Page, report: &Impact) {
     let actions: Vec<String> = report
         .actions
         .iter()
@@ -986,27 +1045,6 @@ pub fn impact(report: &Impact, view: &ImpactView) -> String {
         );
         page.left_out(left, "actions", "--format json gives every one");
     }
-    if !shown.is_empty() {
-        page.h2("Each user's paths");
-    }
-    let mut written = 0;
-    for user in shown {
-        let block = user_block(report, user, view);
-        if !page.fits(block.len()) {
-            break;
-        }
-        page.raw(&block);
-        written += 1;
-    }
-    page.left_out(
-        shown.len() - written,
-        "user(s)' paths",
-        "the users table above counts them; --format json gives every entry",
-    );
-    if !view.show_kept && shown.iter().any(|u| !u.kept.is_empty()) {
-        page.note("note: what users keep is counted, not listed; --show-kept lists it.");
-    }
-    page.finish(&title)
 }
 
 /// How many users of an impact have a path in its graph: a lower bound of its nodes and edges.
@@ -1120,38 +1158,10 @@ const LABEL_CHARS: usize = 25;
 /// row of the nodes that lead to them (one barycentre pass, left to right), which keeps most
 /// edges short; ties keep the graph's sorted order, so the picture is deterministic.
 fn svg(g: &AccessGraph) -> String {
-    let mut columns: Vec<Vec<petgraph::graph::NodeIndex>> = vec![Vec::new(); 5];
-    for n in g.node_indices() {
-        columns[column(g[n].kind)].push(n);
-    }
-    let mut row = vec![0f64; g.node_count()];
-    for (c, nodes) in columns.iter_mut().enumerate() {
-        if c > 0 {
-            let mean = |n: petgraph::graph::NodeIndex| {
-                let rows: Vec<f64> = g
-                    .neighbors_directed(n, petgraph::Direction::Incoming)
-                    .map(|m| row[m.index()])
-                    .collect();
-                if rows.is_empty() {
-                    f64::MAX
-                } else {
-                    rows.iter().sum::<f64>() / rows.len() as f64
-                }
-            };
-            let mut keyed: Vec<(f64, petgraph::graph::NodeIndex)> =
-                nodes.iter().map(|&n| (mean(n), n)).collect();
-            keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            *nodes = keyed.into_iter().map(|(_, n)| n).collect();
-        }
-        for (i, n) in nodes.iter().enumerate() {
-            row[n.index()] = i as f64;
-        }
-    }
-    let tallest = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let layout = Layout::of(g);
+    let tallest = layout.columns.iter().map(Vec::len).max().unwrap_or(0);
     let width = LEFT * 2 + 5 * BOX_W + 4 * GAP_X;
     let height = TOP + tallest * (BOX_H + GAP_Y) + 10;
-    let x = |c: usize| LEFT + c * (BOX_W + GAP_X);
-    let y = |n: petgraph::graph::NodeIndex| TOP + row[n.index()] as usize * (BOX_H + GAP_Y);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -1166,85 +1176,151 @@ fn svg(g: &AccessGraph) -> String {
         .iter()
         .enumerate()
     {
-        if !columns[c].is_empty() {
+        if !layout.columns[c].is_empty() {
             let _ = writeln!(
                 out,
                 "<text class=\"colhead\" x=\"{}\" y=\"20\">{head}</text>",
-                x(c)
+                Layout::x(c)
             );
         }
     }
     for e in g.edge_references() {
-        let (s, t) = (e.source(), e.target());
-        let (x1, y1) = (x(column(g[s].kind)) + BOX_W, y(s) + BOX_H / 2);
-        let (x2, y2) = (x(column(g[t].kind)), y(t) + BOX_H / 2);
-        let w = e.weight();
-        let mut class = String::from("edge");
-        if w.deny {
-            class.push_str(" deny");
-        }
-        match w.change {
-            EdgeChange::Removed => class.push_str(" removed"),
-            EdgeChange::Added => class.push_str(" added"),
-            EdgeChange::Kept | EdgeChange::Unchanged => {}
-        }
-        if w.relation == Relation::MayAssume {
-            class.push_str(" assume");
-        }
-        let d = if x2 - x1 <= GAP_X {
-            // Next column: one curve.
-            let mid = (x1 + x2) / 2;
-            format!("M {x1} {y1} C {mid} {y1}, {mid} {y2}, {x2} {y2}")
-        } else {
-            // Past a column: along the gap above the target's row, so that the line does not
-            // run through a box it does not touch.
-            let lane = y(t) - GAP_Y / 2;
-            let (a, b) = (x1 + GAP_X, x2 - GAP_X);
-            let (ma, mb) = (x1 + GAP_X / 2, x2 - GAP_X / 2);
-            format!(
-                "M {x1} {y1} C {ma} {y1}, {ma} {lane}, {a} {lane} L {b} {lane} C {mb} {lane}, {mb} {y2}, {x2} {y2}"
-            )
-        };
-        let _ = writeln!(
-            out,
-            "<path class=\"{class}\" d=\"{d}\" marker-end=\"url(#arrow)\"><title>{}</title></path>",
-            relation_word(w.relation)
-        );
+        svg_edge(&mut out, g, &layout, e);
     }
-    for (c, nodes) in columns.iter().enumerate() {
+    for (c, nodes) in layout.columns.iter().enumerate() {
         for &n in nodes {
-            let node = &g[n];
-            let class = match (node.kind, node.effect) {
-                (NodeKind::Statement, Some(Effect::Deny)) => "denyst",
-                (NodeKind::Statement, _) => "allowst",
-                (NodeKind::User, _) => "user",
-                (NodeKind::Organization, _) => "organization",
-                (NodeKind::Group, _) => "group",
-                (NodeKind::Role, _) => "role",
-                (NodeKind::Policy, _) => "policy",
-            };
-            let (shown, full) = caption(node);
-            let shown = render::clean(&shown);
-            let shown: String = if shown.chars().count() > LABEL_CHARS {
-                let mut s: String = shown.chars().take(LABEL_CHARS - 1).collect();
-                s.push('…');
-                s
-            } else {
-                shown
-            };
-            let (bx, by) = (x(c), y(n));
-            let _ = writeln!(
-                out,
-                "<g class=\"node {class}\"><title>{}</title><rect x=\"{bx}\" y=\"{by}\" width=\"{BOX_W}\" height=\"{BOX_H}\" rx=\"6\"/><text x=\"{}\" y=\"{}\">{}</text></g>",
-                esc(&full),
-                bx + 8,
-                by + BOX_H / 2 + 4,
-                esc(&shown)
-            );
+            svg_node(&mut out, &g[n], Layout::x(c), layout.y(n));
         }
     }
     out.push_str("</svg></div>\n");
     out
+}
+
+/// Where the nodes of a graph are drawn: each column's nodes in order, and each node's row.
+struct Layout {
+    columns: Vec<Vec<petgraph::graph::NodeIndex>>,
+    row: Vec<f64>,
+}
+
+impl Layout {
+    /// The columns by node kind, each ordered by the barycentre of its incoming neighbours.
+    fn of(g: &AccessGraph) -> Layout {
+        let mut columns: Vec<Vec<petgraph::graph::NodeIndex>> = vec![Vec::new(); 5];
+        for n in g.node_indices() {
+            columns[column(g[n].kind)].push(n);
+        }
+        let mut row = vec![0f64; g.node_count()];
+        for (c, nodes) in columns.iter_mut().enumerate() {
+            if c > 0 {
+                let mean = |n: petgraph::graph::NodeIndex| {
+                    let rows: Vec<f64> = g
+                        .neighbors_directed(n, petgraph::Direction::Incoming)
+                        .map(|m| row[m.index()])
+                        .collect();
+                    if rows.is_empty() {
+                        f64::MAX
+                    } else {
+                        rows.iter().sum::<f64>() / rows.len() as f64
+                    }
+                };
+                let mut keyed: Vec<(f64, petgraph::graph::NodeIndex)> =
+                    nodes.iter().map(|&n| (mean(n), n)).collect();
+                keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                *nodes = keyed.into_iter().map(|(_, n)| n).collect();
+            }
+            for (i, n) in nodes.iter().enumerate() {
+                row[n.index()] = i as f64;
+            }
+        }
+        Layout { columns, row }
+    }
+
+    /// The left edge of column `c`.
+    fn x(c: usize) -> usize {
+        LEFT + c * (BOX_W + GAP_X)
+    }
+
+    /// The top edge of node `n`'s box.
+    fn y(&self, n: petgraph::graph::NodeIndex) -> usize {
+        TOP + self.row[n.index()] as usize * (BOX_H + GAP_Y)
+    }
+}
+
+/// One edge: a curve from its source's box to its target's, classed by its change.
+fn svg_edge(
+    out: &mut String,
+    g: &AccessGraph,
+    layout: &Layout,
+    e: petgraph::graph::EdgeReference<'_, graph::EdgeKind>,
+) {
+    let (s, t) = (e.source(), e.target());
+    let (x1, y1) = (
+        Layout::x(column(g[s].kind)) + BOX_W,
+        layout.y(s) + BOX_H / 2,
+    );
+    let (x2, y2) = (Layout::x(column(g[t].kind)), layout.y(t) + BOX_H / 2);
+    let w = e.weight();
+    let mut class = String::from("edge");
+    if w.deny {
+        class.push_str(" deny");
+    }
+    match w.change {
+        EdgeChange::Removed => class.push_str(" removed"),
+        EdgeChange::Added => class.push_str(" added"),
+        EdgeChange::Kept | EdgeChange::Unchanged => {}
+    }
+    if w.relation == Relation::MayAssume {
+        class.push_str(" assume");
+    }
+    let d = if x2 - x1 <= GAP_X {
+        // Next column: one curve.
+        let mid = (x1 + x2) / 2;
+        format!("M {x1} {y1} C {mid} {y1}, {mid} {y2}, {x2} {y2}")
+    } else {
+        // Past a column: along the gap above the target's row, so that the line does not
+        // run through a box it does not touch.
+        let lane = layout.y(t) - GAP_Y / 2;
+        let (a, b) = (x1 + GAP_X, x2 - GAP_X);
+        let (ma, mb) = (x1 + GAP_X / 2, x2 - GAP_X / 2);
+        format!(
+            "M {x1} {y1} C {ma} {y1}, {ma} {lane}, {a} {lane} L {b} {lane} C {mb} {lane}, {mb} {y2}, {x2} {y2}"
+        )
+    };
+    let _ = writeln!(
+        out,
+        "<path class=\"{class}\" d=\"{d}\" marker-end=\"url(#arrow)\"><title>{}</title></path>",
+        relation_word(w.relation)
+    );
+}
+
+/// One node: a box at (`bx`, `by`) with its label, shortened, and its full name as tooltip.
+fn svg_node(out: &mut String, node: &graph::Node, bx: usize, by: usize) {
+    let class = match (node.kind, node.effect) {
+        (NodeKind::Statement, Some(Effect::Deny)) => "denyst",
+        (NodeKind::Statement, _) => "allowst",
+        (NodeKind::User, _) => "user",
+        (NodeKind::Organization, _) => "organization",
+        (NodeKind::Group, _) => "group",
+        (NodeKind::Role, _) => "role",
+        (NodeKind::Policy, _) => "policy",
+    };
+    let (shown, full) = caption(node);
+    let shown = render::clean(&shown);
+    let shown: String = if shown.chars().count() > LABEL_CHARS {
+        let mut s: String = shown.chars().take(LABEL_CHARS - 1).collect();
+        s.push('…');
+        s
+    } else {
+        shown
+    };
+    let _ = writeln!(
+        out,
+        "<g class=\"node {class}\"><title>{}</title><rect x=\"{bx}\" y=\"{by}\" width=\"{BOX_W}\" height=\"{BOX_H}\" rx=\"6\"/><text x=\"{}\" y=\"{}\">{}</text></g>",
+        esc(&full),
+        bx + 8,
+        by + BOX_H / 2 + 4,
+        esc(&shown)
+    );
 }
 
 fn relation_word(relation: Relation) -> &'static str {

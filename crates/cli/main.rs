@@ -13,8 +13,8 @@ use iamsim_core::model::PolicyDocument;
 use iamsim_core::policy::ActionPattern;
 use iamsim_core::report::ImpactOverview;
 use iamsim_core::{
-    trust::TrustContext, Catalogue, Change, ChangeSetFailure, ChangeSpec, CompileOptions, Detail,
-    Org, Precedence, SimulateOptions, Snapshot,
+    trust::TrustContext, Catalogue, Change, ChangeSetFailure, ChangeSpec, CompileOptions, Compiled,
+    Detail, Org, Precedence, SimulateOptions, Snapshot,
 };
 
 mod export;
@@ -95,6 +95,8 @@ enum Command {
         user: String,
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        output: Output,
     },
     /// Why one action on one resource is allowed or denied for a user, with every path.
     Explain {
@@ -109,6 +111,8 @@ enum Command {
         resource: String,
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        output: Output,
     },
     /// What changes would do to people's access, before anyone makes them.
     Impact(ImpactArgs),
@@ -128,6 +132,8 @@ enum Command {
         resource: String,
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        output: Output,
     },
     /// Every user's effective access as rows, CSV or JSON Lines, streamed (docs/output-format.md,
     /// "export").
@@ -147,6 +153,8 @@ enum Command {
         user: Vec<String>,
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        output: Output,
     },
     /// What changed between two snapshots: per user, access gained and lost, with paths.
     Diff {
@@ -157,47 +165,13 @@ enum Command {
         #[command(flatten)]
         gates: Gates,
         #[command(flatten)]
-        common: Common,
+        model: Model,
+        #[command(flatten)]
+        output: Output,
     },
     /// Write a synthetic organization (snapshot v1) for trials and benchmarks; deterministic
     /// for a seed.
-    Generate {
-        /// The organization's shape: `classic` (skewed group sizes, the largest about 5% of
-        /// users) or `broad` (a Zipf head: the largest group about 40% of users, policies and
-        /// roles on every group, statements of 5 to 40 patterns).
-        #[arg(long, value_enum, default_value_t = ShapeArg::Classic)]
-        shape: ShapeArg,
-        /// Number of users (at most 10,000,000).
-        #[arg(long, default_value_t = 1_000)]
-        users: usize,
-        /// Number of groups (at most 1,000,000). Default: 100 (classic), one per 10 users (broad).
-        #[arg(long)]
-        groups: Option<usize>,
-        /// Number of roles (at most 1,000,000). Default: 40 (classic), one per 50 users (broad).
-        #[arg(long)]
-        roles: Option<usize>,
-        /// Number of policies (at most 1,000,000). Default: 100 (classic), one per 20 users
-        /// (broad).
-        #[arg(long)]
-        policies: Option<usize>,
-        /// Number of distinct actions statements draw from (at most 100,000): the bundled
-        /// catalogue's first, synthetic ones (`svcS.resR.Op`, unknown to the catalogue) beyond.
-        /// Default: the catalogue's size, 141 (classic), 2,000 (broad); 300 with
-        /// --synthetic-names.
-        #[arg(long)]
-        actions: Option<usize>,
-        /// Classic shape: synthetic action names only, as the benches use (`Params::small` and
-        /// the like, byte for byte). The organization then raises an `unknown-action` warning
-        /// per action unless given their catalogue (`--catalogue`).
-        #[arg(long)]
-        synthetic_names: bool,
-        /// Seed of the pseudo-random sequence.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Output file (written atomically). Default: stdout.
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
+    Generate(GenerateArgs),
     /// Every membership, role and direct policy of a user, ranked by what its removal takes away.
     Rank {
         /// User id or email.
@@ -211,6 +185,8 @@ enum Command {
         drop: Vec<String>,
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        output: Output,
     },
     /// Print a shell completion script: `iamsim completions bash > ~/.local/share/bash-completion/completions/iamsim`
     /// (README, "Shell completions and man page").
@@ -236,6 +212,46 @@ enum Command {
     },
 }
 
+/// `iamsim generate`.
+#[derive(Args)]
+struct GenerateArgs {
+    /// The organization's shape: `classic` (skewed group sizes, the largest about 5% of
+    /// users) or `broad` (a Zipf head: the largest group about 40% of users, policies and
+    /// roles on every group, statements of 5 to 40 patterns).
+    #[arg(long, value_enum, default_value_t = ShapeArg::Classic)]
+    shape: ShapeArg,
+    /// Number of users (at most 10,000,000).
+    #[arg(long, default_value_t = 1_000)]
+    users: usize,
+    /// Number of groups (at most 1,000,000). Default: 100 (classic), one per 10 users (broad).
+    #[arg(long)]
+    groups: Option<usize>,
+    /// Number of roles (at most 1,000,000). Default: 40 (classic), one per 50 users (broad).
+    #[arg(long)]
+    roles: Option<usize>,
+    /// Number of policies (at most 1,000,000). Default: 100 (classic), one per 20 users
+    /// (broad).
+    #[arg(long)]
+    policies: Option<usize>,
+    /// Number of distinct actions statements draw from (at most 100,000): the bundled
+    /// catalogue's first, synthetic ones (`svcS.resR.Op`, unknown to the catalogue) beyond.
+    /// Default: the catalogue's size, 141 (classic), 2,000 (broad); 300 with
+    /// --synthetic-names.
+    #[arg(long)]
+    actions: Option<usize>,
+    /// Classic shape: synthetic action names only, as the benches use (`Params::small` and
+    /// the like, byte for byte). The organization then raises an `unknown-action` warning
+    /// per action unless given their catalogue (`--catalogue`).
+    #[arg(long)]
+    synthetic_names: bool,
+    /// Seed of the pseudo-random sequence.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output file (written atomically). Default: stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
 #[derive(Args)]
 struct ImpactArgs {
     /// A change file: a JSON array of changes, applied together as one step.
@@ -253,6 +269,8 @@ struct ImpactArgs {
     kind: Option<ImpactKind>,
     #[command(flatten)]
     input: Input,
+    #[command(flatten)]
+    output: Output,
     #[command(flatten)]
     gates: Gates,
     /// Skip a change that does nothing (detaching what is not attached) instead of failing.
@@ -398,8 +416,10 @@ struct Principal {
     group: Option<String>,
 }
 
+/// The model a command reads: the snapshot and how to read and compile it. Every command
+/// that answers from a snapshot flattens it, `graph` included.
 #[derive(Args)]
-struct Input {
+pub(crate) struct Input {
     /// Snapshot file (iamsim.snapshot.v1 JSON). Default: `IAMSIM_SNAPSHOT`, else the built-in
     /// demo organization.
     #[arg(
@@ -411,17 +431,16 @@ struct Input {
     )]
     snapshot: Option<PathBuf>,
     #[command(flatten)]
-    common: Common,
+    model: Model,
 }
 
+/// How a snapshot is read and compiled, and the threads that work on it: the flags of
+/// [`Input`] but the snapshot (`diff` names its two snapshots itself).
 #[derive(Args)]
-struct Common {
+struct Model {
     /// Action catalogue, one action per line; replaces the bundled one.
     #[arg(long, value_name = "FILE", global = true)]
     catalogue: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
-    format: Format,
     /// Treat every snapshot diagnostic (dangling id, unknown action, ...) as an error.
     #[arg(long, global = true)]
     strict: bool,
@@ -434,10 +453,6 @@ struct Common {
     /// at equal distance a Deny). Vultr does not document it; see docs/semantics.md §4.
     #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins, global = true)]
     precedence: PrecedenceArg,
-    /// Markdown: add a ```mermaid block of the answer's graph (GitHub draws it) when the graph
-    /// has at most N edges; 0: never.
-    #[arg(long, value_name = "N", default_value_t = MERMAID_MAX_EDGES, global = true)]
-    mermaid_max_edges: usize,
     /// Judge role-trust conditions (time of day, days of the week, expiry) at this instant,
     /// RFC 3339 (`2026-03-02T18:30:00Z`): a trust whose condition fails is not assumable.
     /// Default: conditions are listed, not judged (docs/semantics.md, "Role trusts").
@@ -477,16 +492,6 @@ impl From<PrecedenceArg> for Precedence {
     }
 }
 
-impl Common {
-    /// How reports are written.
-    fn output(&self) -> Output {
-        Output {
-            format: self.format,
-            mermaid_max_edges: self.mermaid_max_edges,
-        }
-    }
-}
-
 impl Command {
     /// `--threads`, for the commands that take it.
     fn threads(&self) -> Option<usize> {
@@ -495,13 +500,13 @@ impl Command {
             | Command::Explain { input, .. }
             | Command::WhoCan { input, .. }
             | Command::Redundant { input, .. }
-            | Command::Rank { input, .. } => input.common.threads,
-            Command::Impact(args) => args.input.common.threads,
-            Command::Diff { common, .. } => common.threads,
-            Command::Graph(_)
-            | Command::Vultr(_)
+            | Command::Rank { input, .. } => input.model.threads,
+            Command::Impact(args) => args.input.model.threads,
+            Command::Graph(args) => args.threads(),
+            Command::Diff { model, .. } => model.threads,
+            Command::Vultr(_)
             | Command::Export(_)
-            | Command::Generate { .. }
+            | Command::Generate(_)
             | Command::Completions { .. }
             | Command::Man
             | Command::Schema
@@ -706,33 +711,18 @@ fn usage_error(e: &clap::Error) {
 fn run(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Vultr(command) => vultr::run(command),
-        Command::Effective { user, input } => {
-            let org = load(&input)?;
-            let report = org.effective(org.find_user(&user).map_err(suggest::lookup)?);
-            emit(input.common.output(), &report, |m| {
-                render::effective(&report, m)
-            })?;
-            Ok(0)
-        }
+        Command::Effective {
+            user,
+            input,
+            output,
+        } => effective(&user, &input, output),
         Command::Explain {
             user,
             action,
             resource,
             input,
-        } => {
-            let org = load(&input)?;
-            let user = org.find_user(&user).map_err(suggest::lookup)?;
-            if let Ok(asked) = ActionPattern::parse(&action) {
-                suggest::check_action("action", &asked, &universe_of(&[&org]))?;
-            }
-            let report = org
-                .explain(user, &action, &resource)
-                .map_err(query_failure)?;
-            emit(input.common.output(), &report, |m| {
-                render::explain(&report, m)
-            })?;
-            Ok(0)
-        }
+            output,
+        } => explain(&user, &action, &resource, &input, output),
         Command::Impact(args) => impact(args),
         Command::Graph(args) => graph::run(args),
         Command::Export(args) => export::run(args),
@@ -740,243 +730,273 @@ fn run(command: Command) -> Result<u8, Failure> {
             action,
             resource,
             input,
-        } => {
-            let org = load(&input)?;
-            if let Ok(asked) = ActionPattern::parse(&action) {
-                suggest::check_action("action", &asked, &universe_of(&[&org]))?;
-            }
-            let report = org.who_can(&action, &resource).map_err(query_failure)?;
-            emit(input.common.output(), &report, |m| {
-                render::who_can(&report, m)
-            })?;
-            Ok(0)
-        }
-        Command::Redundant { group, user, input } => {
-            let org = load(&input)?;
-            let mut scope = iamsim_core::RedundancyScope::default();
-            for name in &group {
-                scope
-                    .groups
-                    .insert(org.find_group(name).map_err(suggest::lookup)?);
-            }
-            for name in &user {
-                scope
-                    .users
-                    .insert(org.find_user(name).map_err(suggest::lookup)?);
-            }
-            let progress = progress::Progress::new("trying removals");
-            let observe = |done, total| progress.update(done, total);
-            let narrowed = !(group.is_empty() && user.is_empty());
-            let stream = org.redundancy_stream(narrowed.then_some(&scope), &observe);
-            let output = input.common.output();
-            if output.format == Format::Json {
-                // Written edge by edge as the blocks are judged: the report is never held.
-                let written = emit_json(&stream);
-                progress.finish();
-                return written.map(|()| 0);
-            }
-            let report = stream.collect();
-            progress.finish();
-            emit(output, &report, |m| render::redundancy(&report, m))?;
-            Ok(0)
-        }
+            output,
+        } => who_can(&action, &resource, &input, output),
+        Command::Redundant {
+            group,
+            user,
+            input,
+            output,
+        } => redundant(&group, &user, &input, output),
         Command::Diff {
             old,
             new,
             gates,
-            common,
-        } => {
-            let checks = GateCheck::parse(&gates)?;
-            let catalogue = catalogue(&common)?;
-            let old = compile(
-                &read_snapshot(&old)?,
-                &old.display().to_string(),
-                &catalogue,
-                &common,
-            )?;
-            let new = compile(
-                &read_snapshot(&new)?,
-                &new.display().to_string(),
-                &catalogue,
-                &common,
-            )?;
-            checks.validate(&[&old, &new])?;
-            let report = iamsim_core::diff(&old, &new);
-            emit(common.output(), &report, |m| render::diff(&report, m))?;
-            Ok(checks.check_diff(&report, &old, &new))
-        }
-        Command::Generate {
-            shape,
-            users,
-            groups,
-            roles,
-            policies,
-            actions,
-            seed,
-            synthetic_names,
+            model,
             output,
-        } => {
-            use iamsim_core::generate::{Params, Shape};
-            let defaults = match shape {
-                ShapeArg::Classic => Params {
-                    users,
-                    seed,
-                    ..Params::small(seed)
-                },
-                ShapeArg::Broad => Params::broad(users, seed),
-            };
-            let params = Params {
-                groups: groups.unwrap_or(defaults.groups),
-                roles: roles.unwrap_or(defaults.roles),
-                policies: policies.unwrap_or(defaults.policies),
-                actions: match (actions, shape, synthetic_names) {
-                    (Some(n), _, _) => n,
-                    (None, ShapeArg::Classic, false) => Catalogue::bundled().len(),
-                    (None, _, _) => defaults.actions,
-                },
-                shape: match shape {
-                    ShapeArg::Classic => Shape::Classic,
-                    ShapeArg::Broad => Shape::Broad,
-                },
-                ..defaults
-            };
-            params.validate().map_err(|e| match e {
-                iamsim_core::ParamsError::TooLarge {
-                    field,
-                    value,
-                    limit,
-                } => Failure::new(format!("--{field}: {value} is above the limit of {limit}")),
-                other => Failure::new(other.to_string()),
-            })?;
-            if synthetic_names && matches!(shape, ShapeArg::Broad) {
-                return Err(Failure::new(
-                    "--synthetic-names is for the classic shape; the broad shape always names the catalogue's actions first".to_string(),
-                ));
-            }
-            let snapshot = if synthetic_names {
-                iamsim_core::generate::snapshot(&params)
-            } else {
-                iamsim_core::generate::snapshot_with_catalogue_names(&params)
-            };
-            let mut json = serde_json::to_string(&snapshot)?;
-            json.push('\n');
-            match output {
-                None => emit_text(&json)?,
-                Some(path) => write_atomically(&path, json.as_bytes())?,
-            }
-            Ok(0)
-        }
+        } => diff(&old, &new, &gates, &model, output),
+        Command::Generate(args) => generate(args),
         Command::TerraformChanges { plan, snapshot } => {
             terraform::changes(&plan, snapshot.as_deref())
         }
-        Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(
-                shell,
-                &mut <Cli as clap::CommandFactory>::command(),
-                "iamsim",
-                &mut out,
-            );
-            emit_text(&String::from_utf8(out)?)?;
-            Ok(0)
-        }
-        Command::Man => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
-            emit_text(&String::from_utf8(out)?)?;
-            Ok(0)
-        }
-        Command::Schema => {
-            let mut json = serde_json::to_string_pretty(&iamsim_core::report::output_schema())?;
-            json.push('\n');
-            emit_text(&json)?;
-            Ok(0)
-        }
+        Command::Completions { shell } => completions(shell),
+        Command::Man => man(),
+        Command::Schema => schema(),
         Command::Rank {
             user,
             keep,
             drop,
             input,
-        } => {
-            let patterns = |flag: &str, list: &[String]| {
-                list.iter()
-                    .map(|p| {
-                        ActionPattern::parse(p).map_err(|e| Failure::new(format!("--{flag}: {e}")))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            };
-            let (keep, drop) = (patterns("keep", &keep)?, patterns("drop", &drop)?);
-            let org = load(&input)?;
-            let universe = universe_of(&[&org]);
-            for pattern in &keep {
-                suggest::check_pattern("keep", pattern, &universe)?;
-            }
-            for pattern in &drop {
-                suggest::check_pattern("drop", pattern, &universe)?;
-            }
-            let user = org.find_user(&user).map_err(suggest::lookup)?;
-            let filter = iamsim_core::RankFilter { keep, drop };
-            let report = org.rank_with(user, &filter);
-            emit(input.common.output(), &report, |m| render::rank(&report, m))?;
-            Ok(0)
-        }
+            output,
+        } => rank(&user, &keep, &drop, &input, output),
     }
 }
 
-fn impact(args: ImpactArgs) -> Result<u8, Failure> {
-    let view = impact_view(&args, args.input.common.format);
+/// `iamsim effective`.
+fn effective(user: &str, input: &Input, output: Output) -> Result<u8, Failure> {
+    let org = load(input)?;
+    let report = org.effective(org.find_user(user).map_err(suggest::lookup)?);
+    emit(output, &report, |m| render::effective(&report, m))?;
+    Ok(0)
+}
+
+/// `iamsim explain`.
+fn explain(
+    user: &str,
+    action: &str,
+    resource: &str,
+    input: &Input,
+    output: Output,
+) -> Result<u8, Failure> {
+    let org = load(input)?;
+    let user = org.find_user(user).map_err(suggest::lookup)?;
+    if let Ok(asked) = ActionPattern::parse(action) {
+        suggest::check_action("action", &asked, &universe_of(&[&org]))?;
+    }
+    let report = org.explain(user, action, resource).map_err(query_failure)?;
+    emit(output, &report, |m| render::explain(&report, m))?;
+    Ok(0)
+}
+
+/// `iamsim who-can`.
+fn who_can(action: &str, resource: &str, input: &Input, output: Output) -> Result<u8, Failure> {
+    let org = load(input)?;
+    if let Ok(asked) = ActionPattern::parse(action) {
+        suggest::check_action("action", &asked, &universe_of(&[&org]))?;
+    }
+    let report = org.who_can(action, resource).map_err(query_failure)?;
+    emit(output, &report, |m| render::who_can(&report, m))?;
+    Ok(0)
+}
+
+/// `iamsim redundant`.
+fn redundant(
+    group: &[String],
+    user: &[String],
+    input: &Input,
+    output: Output,
+) -> Result<u8, Failure> {
+    let org = load(input)?;
+    let mut scope = iamsim_core::RedundancyScope::default();
+    for name in group {
+        scope
+            .groups
+            .insert(org.find_group(name).map_err(suggest::lookup)?);
+    }
+    for name in user {
+        scope
+            .users
+            .insert(org.find_user(name).map_err(suggest::lookup)?);
+    }
+    let progress = progress::Progress::new("trying removals");
+    let observe = |done, total| progress.update(done, total);
+    let narrowed = !(group.is_empty() && user.is_empty());
+    let stream = org.redundancy_stream(narrowed.then_some(&scope), &observe);
+    if output.format == Format::Json {
+        // Written edge by edge as the blocks are judged: the report is never held.
+        let written = emit_json(&stream);
+        progress.finish();
+        return written.map(|()| 0);
+    }
+    let report = stream.collect();
+    progress.finish();
+    emit(output, &report, |m| render::redundancy(&report, m))?;
+    Ok(0)
+}
+
+/// `iamsim diff`.
+fn diff(
+    old: &Path,
+    new: &Path,
+    gates: &Gates,
+    model: &Model,
+    output: Output,
+) -> Result<u8, Failure> {
+    let checks = GateCheck::parse(gates)?;
+    let catalogue = catalogue(model)?;
+    let old = compile(
+        &read_snapshot(old)?,
+        &old.display().to_string(),
+        &catalogue,
+        model,
+    )?;
+    let new = compile(
+        &read_snapshot(new)?,
+        &new.display().to_string(),
+        &catalogue,
+        model,
+    )?;
+    checks.validate(&[&old, &new])?;
+    let report = iamsim_core::diff(&old, &new);
+    emit(output, &report, |m| render::diff(&report, m))?;
+    Ok(checks.check_diff(&report, &old, &new))
+}
+
+/// `iamsim generate`.
+fn generate(args: GenerateArgs) -> Result<u8, Failure> {
+    use iamsim_core::generate::{Params, Shape};
+    let GenerateArgs {
+        shape,
+        users,
+        groups,
+        roles,
+        policies,
+        actions,
+        seed,
+        synthetic_names,
+        output,
+    } = args;
+    let defaults = match shape {
+        ShapeArg::Classic => Params {
+            users,
+            seed,
+            ..Params::small(seed)
+        },
+        ShapeArg::Broad => Params::broad(users, seed),
+    };
+    let params = Params {
+        groups: groups.unwrap_or(defaults.groups),
+        roles: roles.unwrap_or(defaults.roles),
+        policies: policies.unwrap_or(defaults.policies),
+        actions: match (actions, shape, synthetic_names) {
+            (Some(n), _, _) => n,
+            (None, ShapeArg::Classic, false) => Catalogue::bundled().len(),
+            (None, _, _) => defaults.actions,
+        },
+        shape: match shape {
+            ShapeArg::Classic => Shape::Classic,
+            ShapeArg::Broad => Shape::Broad,
+        },
+        ..defaults
+    };
+    params.validate().map_err(|e| match e {
+        iamsim_core::ParamsError::TooLarge {
+            field,
+            value,
+            limit,
+        } => Failure::new(format!("--{field}: {value} is above the limit of {limit}")),
+        other => Failure::new(other.to_string()),
+    })?;
+    if synthetic_names && matches!(shape, ShapeArg::Broad) {
+        return Err(Failure::new(
+            "--synthetic-names is for the classic shape; the broad shape always names the catalogue's actions first".to_string(),
+        ));
+    }
+    let snapshot = if synthetic_names {
+        iamsim_core::generate::snapshot(&params)
+    } else {
+        iamsim_core::generate::snapshot_with_catalogue_names(&params)
+    };
+    let mut json = serde_json::to_string(&snapshot)?;
+    json.push('\n');
+    match output {
+        None => emit_text(&json)?,
+        Some(path) => write_atomically(&path, json.as_bytes())?,
+    }
+    Ok(0)
+}
+
+/// `iamsim completions`.
+fn completions(shell: clap_complete::Shell) -> Result<u8, Failure> {
+    let mut out = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "iamsim",
+        &mut out,
+    );
+    emit_text(&String::from_utf8(out)?)?;
+    Ok(0)
+}
+
+/// `iamsim man`.
+fn man() -> Result<u8, Failure> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+    emit_text(&String::from_utf8(out)?)?;
+    Ok(0)
+}
+
+/// `iamsim schema`.
+fn schema() -> Result<u8, Failure> {
+    let mut json = serde_json::to_string_pretty(&iamsim_core::report::output_schema())?;
+    json.push('\n');
+    emit_text(&json)?;
+    Ok(0)
+}
+
+/// `iamsim rank`.
+fn rank(
+    user: &str,
+    keep: &[String],
+    drop: &[String],
+    input: &Input,
+    output: Output,
+) -> Result<u8, Failure> {
+    let patterns = |flag: &str, list: &[String]| {
+        list.iter()
+            .map(|p| ActionPattern::parse(p).map_err(|e| Failure::new(format!("--{flag}: {e}"))))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let (keep, drop) = (patterns("keep", keep)?, patterns("drop", drop)?);
+    let org = load(input)?;
+    let universe = universe_of(&[&org]);
+    for pattern in &keep {
+        suggest::check_pattern("keep", pattern, &universe)?;
+    }
+    for pattern in &drop {
+        suggest::check_pattern("drop", pattern, &universe)?;
+    }
+    let user = org.find_user(user).map_err(suggest::lookup)?;
+    let filter = iamsim_core::RankFilter { keep, drop };
+    let report = org.rank_with(user, &filter);
+    emit(output, &report, |m| render::rank(&report, m))?;
+    Ok(0)
+}
+
+fn impact(mut args: ImpactArgs) -> Result<u8, Failure> {
+    let view = impact_view(&args, args.output.format);
     let checks = GateCheck::parse(&args.gates)?;
     let planned = terraform::impact_input(&args)?;
-    let specs = match (&args.changes, args.kind) {
-        (Some(_), Some(_)) => {
-            return Err(Failure::new(
-                "give either --changes FILE or one change subcommand, not both".to_string(),
-            ))
-        }
-        (Some(path), None) => {
-            let text = read_text(path)?;
-            iamsim_core::parse_changes(&text).map_err(|e| Failure::new(format!("{}: {e}", path.display())))?
-        }
-        (None, Some(kind)) => vec![spec(kind)?],
-        (None, None) => match &planned {
-            Some((_, plan)) => plan.specs(),
-            None => return Err(Failure::new(
-                "impact needs a change: a subcommand (`iamsim impact remove-member ...`), --changes FILE or --terraform-plan PLAN.json".to_string(),
-            )),
-        },
-    };
-    if specs.is_empty() && planned.is_none() {
-        let path = args.changes.as_deref().unwrap_or(Path::new("-"));
-        return Err(Failure::new(format!(
-            "{}: the change file holds no change",
-            path.display()
-        )));
-    }
+    let kind = args.kind.take();
+    let specs = impact_specs(&args, kind, planned.as_ref().map(|(_, plan)| plan))?;
     let (source, planned) = match planned {
         Some((source, plan)) => (Some(source), Some(plan)),
         None => (None, None),
     };
-    // Name the change that cannot be made by where it comes from: the plan's resource, or its
-    // place in the change file.
-    let at = |index: usize, reason: String| match (&planned, &args.changes) {
-        (Some(plan), _) => plan.failure(index, reason),
-        (None, Some(path)) => Failure::new(format!("{}: [{index}]: {reason}", path.display())),
-        (None, None) => Failure::new(reason),
-    };
-    let (org, changes) =
-        compile_changes(&args.input, source, &specs)?.map_err(|failure| match failure {
-            ChangeSetFailure::Lookup(e) if planned.is_none() && args.changes.is_none() => {
-                suggest::lookup(e.source)
-            }
-            ChangeSetFailure::Lookup(e) => at(e.index, suggest::lookup_message(&e.source)),
-            other => at(other.index().unwrap_or(0), other.reason()),
-        })?;
-    checks.validate(&[&org])?;
-    if planned.is_some() || args.changes.is_some() {
-        org.check_all(&changes, args.allow_noop)
-            .map_err(|e| at(e.index, e.source.to_string()))?;
-    }
-    let format = args.input.common.format;
+    let Compiled { org, changes, .. } =
+        impact_changes(&args, source, planned.as_ref(), &specs, &checks)?;
+    let format = args.output.format;
     if args.per_action && (format != Format::Json || args.summary) {
         return Err(Failure::new(
             "--per-action is a JSON form of the full report: give it with --format json and without --summary".to_string(),
@@ -991,77 +1011,155 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
         allow_noop: args.allow_noop,
         detail,
     };
-    let progress = progress::Progress::new("judging users");
-    // The whole report in JSON, with nothing to cut or check first: written user by user as
-    // judged, so memory does not grow with the users reported.
-    // A table or Markdown lists the first users only: the stream orders every user by counts,
-    // then judges in full just those listed.
-    let listed = match format {
-        Format::Json => None,
-        Format::Table => Some(
-            args.limit
-                .map_or(TABLE_LIMIT, |n| if n == 0 { usize::MAX } else { n }),
-        ),
-        // A page lists the users most affected, as many as fit its budget (`html::BUDGET`).
-        Format::Html => Some(
-            args.limit
-                .map_or(html::USERS, |n| if n == 0 { usize::MAX } else { n }),
-        ),
-        // Within a comment's budget no user's block is shorter than 128 bytes.
-        Format::Markdown => {
-            Some(args.limit.map_or(
-                MARKDOWN_BUDGET / 128,
-                |n| {
-                    if n == 0 {
-                        usize::MAX
-                    } else {
-                        n
-                    }
-                },
-            ))
-        }
-    };
+    let listed = listed_users(format, args.limit);
     let streamed = !args.summary && !args.per_action && checks.is_empty();
     let whole_json = format == Format::Json && args.limit.unwrap_or(0) == 0;
     if streamed && (whole_json || listed.is_some()) {
-        let report_progress = |done, total| progress.update(done, total);
-        let stream = org.simulate_stream(&changes, &options, &report_progress)?;
-        let skipped = changes.len() - stream.changes().len();
-        if skipped > 0 {
-            eprintln!("note: {skipped} change(s) skipped: they do nothing (--allow-noop)");
-        }
-        let written = match listed {
-            None => emit_json(&stream),
-            Some(n) => {
-                let report = stream.first(n);
-                emit(args.input.common.output(), &report, |m| {
-                    render::impact(&report, m, &view)
-                })
-            }
-        };
-        progress.finish();
-        written?;
+        impact_streamed(&org, &changes, &options, listed, &args, &view)?;
         return Ok(planned
             .as_ref()
             .map_or(0, |plan| plan.gate(false, args.allow_unknown)));
     }
+    let progress = progress::Progress::new("judging users");
     let result = org.simulate_observed(&changes, &options, &|done, total| {
         progress.update(done, total)
     });
     progress.finish();
     let mut report = result?;
-    let skipped = changes.len() - report.changes.len();
-    if skipped > 0 {
-        eprintln!("note: {skipped} change(s) skipped: they do nothing (--allow-noop)");
-    }
+    note_skipped(changes.len() - report.changes.len());
     let tripped = checks.check_impact(&report, &org).max(
         planned
             .as_ref()
             .map_or(0, |plan| plan.gate(!checks.is_empty(), args.allow_unknown)),
     );
-    let limit = args.limit.filter(|&n| n > 0);
+    emit_impact(&mut report, &args, &view)?;
+    Ok(tripped)
+}
+
+/// The changes `impact` is asked about: a change file's, a subcommand's, or the plan's.
+fn impact_specs(
+    args: &ImpactArgs,
+    kind: Option<ImpactKind>,
+    planned: Option<&terraform::Planned>,
+) -> Result<Vec<ChangeSpec>, Failure> {
+    let specs = match (&args.changes, kind) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::new(
+                "give either --changes FILE or one change subcommand, not both".to_string(),
+            ))
+        }
+        (Some(path), None) => {
+            let text = read_text(path)?;
+            iamsim_core::parse_changes(&text).map_err(|e| Failure::new(format!("{}: {e}", path.display())))?
+        }
+        (None, Some(kind)) => vec![spec(kind)?],
+        (None, None) => match planned {
+            Some(plan) => plan.specs(),
+            None => return Err(Failure::new(
+                "impact needs a change: a subcommand (`iamsim impact remove-member ...`), --changes FILE or --terraform-plan PLAN.json".to_string(),
+            )),
+        },
+    };
+    if specs.is_empty() && planned.is_none() {
+        let path = args.changes.as_deref().unwrap_or(Path::new("-"));
+        return Err(Failure::new(format!(
+            "{}: the change file holds no change",
+            path.display()
+        )));
+    }
+    Ok(specs)
+}
+
+/// The organization compiled with what `specs` create, its gates' patterns checked against
+/// it, and the changes resolved against it; a change from a file or a plan is also checked
+/// (`Org::check_all`). A change that cannot be
+/// made is named by where it comes from: the plan's resource, or its place in the change file.
+fn impact_changes(
+    args: &ImpactArgs,
+    source: Option<terraform::Baseline>,
+    planned: Option<&terraform::Planned>,
+    specs: &[ChangeSpec],
+    checks: &GateCheck,
+) -> Result<Compiled, Failure> {
+    let at = |index: usize, reason: String| match (planned, &args.changes) {
+        (Some(plan), _) => plan.failure(index, reason),
+        (None, Some(path)) => Failure::new(format!("{}: [{index}]: {reason}", path.display())),
+        (None, None) => Failure::new(reason),
+    };
+    let compiled =
+        compile_changes(&args.input, source, specs)?.map_err(|failure| match failure {
+            ChangeSetFailure::Lookup(e) if planned.is_none() && args.changes.is_none() => {
+                suggest::lookup(e.source)
+            }
+            ChangeSetFailure::Lookup(e) => at(e.index, suggest::lookup_message(&e.source)),
+            other => at(other.index().unwrap_or(0), other.reason()),
+        })?;
+    checks.validate(&[&compiled.org])?;
+    if planned.is_some() || args.changes.is_some() {
+        compiled
+            .org
+            .check_all(&compiled.changes, args.allow_noop)
+            .map_err(|e| at(e.index, e.source.to_string()))?;
+    }
+    Ok(compiled)
+}
+
+/// How many users a report for people lists in full (`None`: JSON, every user).
+fn listed_users(format: Format, limit: Option<usize>) -> Option<usize> {
+    let or_every = |n: usize| if n == 0 { usize::MAX } else { n };
     match format {
-        Format::Json if args.summary => emit_json(&ImpactOverview::of(&report, TOP_USERS))?,
+        Format::Json => None,
+        Format::Table => Some(limit.map_or(TABLE_LIMIT, or_every)),
+        // A page lists the users most affected, as many as fit its budget (`html::BUDGET`).
+        Format::Html => Some(limit.map_or(html::USERS, or_every)),
+        // Within a comment's budget no user's block is shorter than 128 bytes.
+        Format::Markdown => Some(limit.map_or(MARKDOWN_BUDGET / 128, or_every)),
+    }
+}
+
+/// The report streamed: the whole of it in JSON, written user by user as judged, so memory
+/// does not grow with the users reported; or, for `listed` users, every user ordered by
+/// counts and just those listed judged in full.
+fn impact_streamed(
+    org: &Org,
+    changes: &[Change],
+    options: &SimulateOptions,
+    listed: Option<usize>,
+    args: &ImpactArgs,
+    view: &render::ImpactView,
+) -> Result<(), Failure> {
+    let progress = progress::Progress::new("judging users");
+    let report_progress = |done, total| progress.update(done, total);
+    let stream = org.simulate_stream(changes, options, &report_progress)?;
+    note_skipped(changes.len() - stream.changes().len());
+    let written = match listed {
+        None => emit_json(&stream),
+        Some(n) => {
+            let report = stream.first(n);
+            emit(args.output, &report, |m| render::impact(&report, m, view))
+        }
+    };
+    progress.finish();
+    written
+}
+
+/// Notes the changes `--allow-noop` skipped.
+fn note_skipped(skipped: usize) {
+    if skipped > 0 {
+        eprintln!("note: {skipped} change(s) skipped: they do nothing (--allow-noop)");
+    }
+}
+
+/// Writes a whole impact report: its overview (`--summary`), its first users (`--limit`),
+/// one entry per action (`--per-action`), or as it is.
+fn emit_impact(
+    report: &mut iamsim_core::report::Impact,
+    args: &ImpactArgs,
+    view: &render::ImpactView,
+) -> Result<(), Failure> {
+    let limit = args.limit.filter(|&n| n > 0);
+    match args.output.format {
+        Format::Json if args.summary => emit_json(&ImpactOverview::of(report, TOP_USERS)),
         Format::Json => {
             if let Some(n) = limit {
                 let left = report.retain_users(n);
@@ -1072,16 +1170,13 @@ fn impact(args: ImpactArgs) -> Result<u8, Failure> {
                 }
             }
             if args.per_action {
-                emit_json(&report.flatten())?
+                emit_json(&report.flatten())
             } else {
-                emit_json(&report)?
+                emit_json(report)
             }
         }
-        _ => emit(args.input.common.output(), &report, |m| {
-            render::impact(&report, m, &view)
-        })?,
+        _ => emit(args.output, report, |m| render::impact(report, m, view)),
     }
-    Ok(tripped)
 }
 
 /// How `impact` shows a report to people, from its flags.
@@ -1181,8 +1276,8 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Failure> {
     })
 }
 
-fn catalogue(common: &Common) -> Result<Catalogue, Failure> {
-    read_catalogue(common.catalogue.as_deref())
+fn catalogue(model: &Model) -> Result<Catalogue, Failure> {
+    read_catalogue(model.catalogue.as_deref())
 }
 
 /// The bundled catalogue, or the one in `path`.
@@ -1207,23 +1302,23 @@ fn compile(
     snapshot: &Snapshot,
     origin: &str,
     catalogue: &Catalogue,
-    common: &Common,
+    model: &Model,
 ) -> Result<Org, Failure> {
     compile_with(
         snapshot,
         origin,
         catalogue,
-        common.strict,
-        compile_options(common),
+        model.strict,
+        compile_options(model),
     )
 }
 
-fn compile_options(common: &Common) -> CompileOptions {
+fn compile_options(model: &Model) -> CompileOptions {
     CompileOptions {
-        precedence: common.precedence.into(),
+        precedence: model.precedence.into(),
         trust_context: TrustContext {
-            at: common.at,
-            from: common.from,
+            at: model.at,
+            from: model.from,
         },
     }
 }
@@ -1236,25 +1331,25 @@ pub(crate) fn compile_changes(
     input: &Input,
     source: Option<(Snapshot, String)>,
     specs: &[ChangeSpec],
-) -> Result<Result<(Org, Vec<Change>), ChangeSetFailure>, Failure> {
-    let catalogue = catalogue(&input.common)?;
+) -> Result<Result<Compiled, ChangeSetFailure>, Failure> {
+    let catalogue = catalogue(&input.model)?;
     let (snapshot, origin) = match source {
         Some(source) => source,
         None => read_input(input)?,
     };
-    let options = compile_options(&input.common);
+    let options = compile_options(&input.model);
     note_precedence(options.precedence);
     match Org::compile_changes(&snapshot, &catalogue, &options, specs) {
-        Ok((org, changes)) => {
-            report_diagnostics(&org, &origin, input.common.strict)?;
-            Ok(Ok((org, changes)))
+        Ok(compiled) => {
+            report_diagnostics(&compiled.org, &origin, input.model.strict)?;
+            Ok(Ok(compiled))
         }
         Err(ChangeSetFailure::Build(e)) => Err(Failure::new(format!("{origin}: {e}"))),
         Err(e) => Ok(Err(e)),
     }
 }
 
-/// [`compile`] with the settings given one by one (commands without the common options).
+/// [`compile`] with the settings given one by one (commands without the model's flags).
 pub(crate) fn compile_with(
     snapshot: &Snapshot,
     origin: &str,
@@ -1325,9 +1420,9 @@ fn load(input: &Input) -> Result<Org, Failure> {
 
 /// [`load`], keeping the snapshot it compiled.
 pub(crate) fn load_with_snapshot(input: &Input) -> Result<(Snapshot, Org), Failure> {
-    let catalogue = catalogue(&input.common)?;
+    let catalogue = catalogue(&input.model)?;
     let (snapshot, origin) = read_input(input)?;
-    let org = compile(&snapshot, &origin, &catalogue, &input.common)?;
+    let org = compile(&snapshot, &origin, &catalogue, &input.model)?;
     Ok((snapshot, org))
 }
 
@@ -1393,12 +1488,16 @@ pub(crate) fn label(kind: Label) -> String {
     format!("{style}{text}{style:#}")
 }
 
-/// How a report is written: the format, and the settings of the formats for people.
-#[derive(Clone, Copy)]
+/// How a report is written: the format, and the settings of the formats for people. The
+/// reports' flags (`graph` has formats of its own).
+#[derive(Clone, Copy, Args)]
 pub(crate) struct Output {
-    /// `--format`.
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     pub format: Format,
-    /// `--mermaid-max-edges`.
+    /// Markdown: add a ```mermaid block of the answer's graph (GitHub draws it) when the graph
+    /// has at most N edges; 0: never.
+    #[arg(long, value_name = "N", default_value_t = MERMAID_MAX_EDGES, global = true)]
     pub mermaid_max_edges: usize,
 }
 

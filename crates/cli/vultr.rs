@@ -26,73 +26,10 @@ use crate::{
 #[derive(Subcommand)]
 pub enum VultrCommand {
     /// Crawl the organization the API key sees into a snapshot (to -o FILE, or stdout).
-    Fetch {
-        /// Write the snapshot to FILE (atomically) instead of stdout.
-        #[arg(short = 'o', long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Compare each user's policies and roles with Vultr's own per-user views (2 more
-        /// requests per user); exit 1 if they differ.
-        #[arg(long)]
-        verify: bool,
-        /// Fail (and write nothing) if the organization seemed to change during the crawl.
-        #[arg(long)]
-        strict: bool,
-        /// Crawl again, up to N times, while the crawl is not consistent.
-        #[arg(long, value_name = "N", default_value_t = 0)]
-        recrawl: u32,
-        /// Save every response body as received into DIR (created 0700), with the API key
-        /// never written and emails replaced by stable pseudonyms (see docs/vultr.md).
-        #[arg(long, value_name = "DIR", conflicts_with = "replay")]
-        record: Option<PathBuf>,
-        /// With --record: keep email addresses as received.
-        #[arg(long, requires = "record")]
-        record_emails: bool,
-        /// Crawl from a recording made with --record, with no network and no API key.
-        #[arg(long, value_name = "DIR")]
-        replay: Option<PathBuf>,
-        /// Also record each user's active assumed-role sessions (one more request per user),
-        /// so that what-ifs can say which sessions outlive the trust they remove.
-        #[arg(long)]
-        sessions: bool,
-        #[command(flatten)]
-        api: Api,
-    },
+    Fetch(FetchArgs),
     /// Take a user out of a group on Vultr: crawl, show the impact, confirm, delete the
     /// membership, check it is gone, re-crawl and compare with the prediction.
-    RemoveMember {
-        /// Group id or display name.
-        #[arg(long)]
-        group: String,
-        /// User id or email.
-        #[arg(long)]
-        user: String,
-        /// Show the impact and stop.
-        #[arg(long)]
-        dry_run: bool,
-        /// Apply without asking (needed when there is no terminal to ask on).
-        #[arg(long)]
-        yes: bool,
-        /// Refuse to apply, and exit 1, if anyone loses an action matching PATTERN. Repeatable.
-        #[arg(long = "fail-if-loses", value_name = "PATTERN")]
-        fail_if_loses: Vec<String>,
-        /// Action catalogue, one action per line; replaces the bundled one.
-        #[arg(long, value_name = "FILE")]
-        catalogue: Option<PathBuf>,
-        /// Output format of the impact.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-        /// Go on even when the crawl saw a disagreement about this user or group that is a
-        /// known fault of Vultr's API (group policies that the two views list differently; a
-        /// `meta.total` that is stable but does not count the items). Each is printed.
-        #[arg(long)]
-        accept_api_quirks: bool,
-        /// Which wins between an Allow and a Deny: `deny-wins` (a Deny on any path) or
-        /// `nearest-wins` (the attachment nearest the user). See docs/semantics.md §4.
-        #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins)]
-        precedence: PrecedenceArg,
-        #[command(flatten)]
-        api: Api,
-    },
+    RemoveMember(RemoveMemberArgs),
     /// Read-only checks that settle what Vultr does not document (see docs/vultr.md): a report
     /// to paste into a bug report, with no key and no personal data (counts only).
     Probe {
@@ -107,25 +44,100 @@ pub enum VultrCommand {
         api: Api,
     },
     /// Serve a snapshot as a fake Vultr API on 127.0.0.1 (prints its base URL on stdout).
-    ServeFake {
-        /// The organization to serve (iamsim.snapshot.v1 JSON).
-        #[arg(long, value_name = "FILE")]
-        snapshot: PathBuf,
-        /// Port; 0 picks a free one.
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// Scripted faults: a JSON array (see docs/vultr.md).
-        #[arg(long, value_name = "FILE")]
-        faults: Option<PathBuf>,
-        /// `GET /policies` leaves documents out, as Vultr's list may.
-        #[arg(long)]
-        omit_documents: bool,
-        /// Answer the questions `vultr probe` asks the other way than iamsim assumes: policy
-        /// users include holders through groups and roles, `meta.total` counts pages, member
-        /// ids are membership ids, an empty group's `members` is `null`.
-        #[arg(long)]
-        other_shapes: bool,
-    },
+    ServeFake(ServeFakeArgs),
+}
+
+/// `vultr fetch`.
+#[derive(Args)]
+pub struct FetchArgs {
+    /// Write the snapshot to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Compare each user's policies and roles with Vultr's own per-user views (2 more
+    /// requests per user); exit 1 if they differ.
+    #[arg(long)]
+    verify: bool,
+    /// Fail (and write nothing) if the organization seemed to change during the crawl.
+    #[arg(long)]
+    strict: bool,
+    /// Crawl again, up to N times, while the crawl is not consistent.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    recrawl: u32,
+    /// Save every response body as received into DIR (created 0700), with the API key
+    /// never written and emails replaced by stable pseudonyms (see docs/vultr.md).
+    #[arg(long, value_name = "DIR", conflicts_with = "replay")]
+    record: Option<PathBuf>,
+    /// With --record: keep email addresses as received.
+    #[arg(long, requires = "record")]
+    record_emails: bool,
+    /// Crawl from a recording made with --record, with no network and no API key.
+    #[arg(long, value_name = "DIR")]
+    replay: Option<PathBuf>,
+    /// Also record each user's active assumed-role sessions (one more request per user),
+    /// so that what-ifs can say which sessions outlive the trust they remove.
+    #[arg(long)]
+    sessions: bool,
+    #[command(flatten)]
+    api: Api,
+}
+
+/// `vultr remove-member`.
+#[derive(Args)]
+pub struct RemoveMemberArgs {
+    /// Group id or display name.
+    #[arg(long)]
+    group: String,
+    /// User id or email.
+    #[arg(long)]
+    user: String,
+    /// Show the impact and stop.
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply without asking (needed when there is no terminal to ask on).
+    #[arg(long)]
+    yes: bool,
+    /// Refuse to apply, and exit 1, if anyone loses an action matching PATTERN. Repeatable.
+    #[arg(long = "fail-if-loses", value_name = "PATTERN")]
+    fail_if_loses: Vec<String>,
+    /// Action catalogue, one action per line; replaces the bundled one.
+    #[arg(long, value_name = "FILE")]
+    catalogue: Option<PathBuf>,
+    /// Output format of the impact.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Go on even when the crawl saw a disagreement about this user or group that is a
+    /// known fault of Vultr's API (group policies that the two views list differently; a
+    /// `meta.total` that is stable but does not count the items). Each is printed.
+    #[arg(long)]
+    accept_api_quirks: bool,
+    /// Which wins between an Allow and a Deny: `deny-wins` (a Deny on any path) or
+    /// `nearest-wins` (the attachment nearest the user). See docs/semantics.md §4.
+    #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins)]
+    precedence: PrecedenceArg,
+    #[command(flatten)]
+    api: Api,
+}
+
+/// `vultr serve-fake`.
+#[derive(Args)]
+pub struct ServeFakeArgs {
+    /// The organization to serve (iamsim.snapshot.v1 JSON).
+    #[arg(long, value_name = "FILE")]
+    snapshot: PathBuf,
+    /// Port; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Scripted faults: a JSON array (see docs/vultr.md).
+    #[arg(long, value_name = "FILE")]
+    faults: Option<PathBuf>,
+    /// `GET /policies` leaves documents out, as Vultr's list may.
+    #[arg(long)]
+    omit_documents: bool,
+    /// Answer the questions `vultr probe` asks the other way than iamsim assumes: policy
+    /// users include holders through groups and roles, `meta.total` counts pages, member
+    /// ids are membership ids, an empty group's `members` is `null`.
+    #[arg(long)]
+    other_shapes: bool,
 }
 
 /// `vultr probe --format`.
@@ -406,363 +418,463 @@ fn check_output_dir(path: &Path) -> Result<(), Failure> {
 
 pub fn run(command: VultrCommand) -> Result<u8, Failure> {
     match command {
-        VultrCommand::Fetch {
-            output,
-            verify: check,
-            strict,
-            recrawl,
-            record,
-            record_emails,
-            replay,
-            sessions,
-            api,
-        } => {
-            let started = Instant::now();
-            if let Some(path) = &output {
-                check_output_dir(path)?;
-            }
-            let mut client = match &replay {
-                None => api.client()?,
-                Some(dir) => {
-                    let recording = Replay::open(dir, input_limit())?;
-                    // Nothing is sent: no key is needed, and none is read.
-                    let key = ApiKey::new("iamsim-replay-no-key")?;
-                    let mut client = Client::new(key, api.client_options())?;
-                    client.replay_from(recording);
-                    client
-                }
-            };
-            if record.is_some() {
-                client.start_recording(if record_emails {
-                    Emails::Kept
-                } else {
-                    Emails::Hashed
-                });
-            }
-            let options = CrawlOptions {
-                sessions,
-                ..api.crawl_options(strict)
-            };
-            let crawled = crawl_reporting(&mut client, &options, recrawl, api.verbose);
-            // A recording is written even when the crawl failed: it shows what failed.
-            if let (Some(dir), Some(recorder)) = (&record, client.take_recording()) {
-                recorder.write(dir, client.base_path(), client.key())?;
-                eprintln!(
-                    "note: recorded {} response(s) in {}",
-                    recorder.len(),
-                    render::clean(&dir.display().to_string())
-                );
-            }
-            let mut result = crawled?;
-            let mut code = 0;
-            if check {
-                let mut progress = ProgressLine::new();
-                let verification = verify(&mut client, &result.snapshot, api.per_page, &mut |p| {
-                    progress.update(p)
-                });
-                progress.clear();
-                let verification = verification?;
-                for difference in &verification.differences {
-                    eprintln!("verify: {}", render::clean(&difference.to_string()));
-                }
-                eprintln!(
-                    "verify: {} user(s) checked against Vultr's own views; {} difference(s)",
-                    verification.users_checked,
-                    verification.differences.len()
-                );
-                if !verification.differences.is_empty() {
-                    code = 1;
-                }
-                result.info.verify = Some(verification);
-                // The client is this command's own: its counters are the crawl's and the
-                // verification's requests together.
-                result.info.requests = client.stats().requests;
-                result.info.retries = client.stats().retries;
-                result.store_info()?;
-            }
-            result.check_no_secret(client.key())?;
-            print_acl_notes(&result.snapshot);
-            if let Err(e) = Org::compile(&result.snapshot, &Catalogue::bundled()) {
-                eprintln!(
-                    "{} the crawled organization does not compile, so queries on it will fail: {}",
-                    crate::label(crate::Label::Warning),
-                    render::clean(&e.to_string())
-                );
-            }
-            let mut json = serde_json::to_string_pretty(&result.snapshot)?;
-            json.push('\n');
-            match &output {
-                Some(path) => write_atomically(path, json.as_bytes())?,
-                None => {
-                    let mut stdout = std::io::stdout().lock();
-                    match stdout
-                        .write_all(json.as_bytes())
-                        .and_then(|()| stdout.flush())
-                    {
-                        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                            return Err(Failure::new(format!("stdout: {e}")))
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            eprintln!(
-                "{}",
-                render::clean(&summary(&result, Some(started.elapsed())))
-            );
-            Ok(code)
-        }
-        VultrCommand::RemoveMember {
-            group,
-            user,
-            dry_run,
-            yes,
-            fail_if_loses,
-            catalogue: catalogue_path,
-            format,
-            accept_api_quirks,
-            precedence,
-            api,
-        } => {
-            let gates = GateCheck::loses(&fail_if_loses)?;
-            let catalogue = read_catalogue(catalogue_path.as_deref())?;
-            let mut client = api.client()?;
-            let options = api.crawl_options(false);
-            let before = crawl_reporting(&mut client, &options, 0, api.verbose)?;
-            eprintln!("{}", render::clean(&summary(&before, None)));
-            let org = compile_with(
-                &before.snapshot,
-                "the crawled organization",
-                &catalogue,
-                false,
-                CompileOptions {
-                    precedence: precedence.into(),
-                    ..Default::default()
-                },
-            )?;
-            gates.validate(&[&org])?;
-            let user_key = org.find_user(&user).map_err(crate::suggest::lookup)?;
-            let group_key = org.find_group(&group).map_err(crate::suggest::lookup)?;
-            let user_id = org.user_id(user_key).to_string();
-            let group_id = org.group_id(group_key).to_string();
-            let impact = org.simulate(&[Change::RemoveMember {
-                group: group_key,
-                user: user_key,
-            }])?;
-            let view = render::ImpactView::default();
-            let output = crate::Output {
-                format,
-                mermaid_max_edges: crate::MERMAID_MAX_EDGES,
-            };
-            emit(output, &impact, |m| render::impact(&impact, m, &view))?;
-            if let Some(note) = before
-                .snapshot
-                .users
-                .iter()
-                .find(|u| u.id == user_id)
-                .and_then(legacy::acl_note)
-            {
-                eprintln!(
-                    "{} {}; what the impact says they lose may stay within their reach through it",
-                    crate::label(crate::Label::Warning),
-                    render::clean(&client.key().redact(&note))
-                );
-            }
-            if gates.check_impact(&impact, &org) != 0 {
-                eprintln!("note: a gate tripped; nothing was changed on Vultr");
-                return Ok(1);
-            }
-            if dry_run {
-                eprintln!("note: --dry-run; nothing was changed on Vultr");
-                return Ok(0);
-            }
-            let email = before
-                .snapshot
-                .users
-                .iter()
-                .find(|u| u.id == user_id)
-                .map(|u| u.email.clone())
-                .unwrap_or_default();
-            let group_name = before
-                .snapshot
-                .groups
-                .iter()
-                .find(|g| g.id == group_id)
-                .map(|g| g.display_name.clone())
-                .unwrap_or_default();
-            check_events(
-                &before,
-                &group_id,
-                &user_id,
-                &format!("`{email}` or `{group_name}`"),
-                accept_api_quirks,
-            )?;
-            if !yes {
-                confirm(&email, &group_name)?;
-            }
-            // Vultr's procedure: list the members, delete the membership, check it is gone.
-            if !apply::is_member(&mut client, &group_id, &user_id)? {
-                return Err(Failure::new(format!(
-                    "`{email}` is no longer a member of `{group_name}` on Vultr; nothing was changed"
-                )));
-            }
-            let status = match apply::delete_member(&mut client, &group_id, &user_id) {
-                Ok(status) => status,
-                Err(e) => {
-                    // No definite answer (a timeout, a reset, a 5xx; or a refusal after an
-                    // earlier try that may have gone through): ask Vultr what happened, on a
-                    // fresh client so that a spent overall timeout does not stop the check.
-                    let check = api.client().and_then(|mut c| {
-                        apply::is_member(&mut c, &group_id, &user_id).map_err(Failure::from)
-                    });
-                    let failed = render::clean(&iamsim_vultr::chain(&e));
-                    let hint = e.hint();
-                    let outcome = match check {
-                        Ok(false) => {
-                            report_outcome("removed", &group_id, &user_id, None);
-                            eprintln!(
-                                "note: the DELETE failed ({failed}), but Vultr no longer lists `{}` as a member of `{}`: removed (verified)",
-                                render::clean(&email),
-                                render::clean(&group_name)
-                            );
-                            None
-                        }
-                        Ok(true) => {
-                            report_outcome("not_removed", &group_id, &user_id, None);
-                            Some((
-                                2,
-                                Failure {
-                                    message: format!(
-                                        "{failed}; Vultr still lists `{email}` as a member of `{group_name}`: not removed"
-                                    ),
-                                    hint,
-                                },
-                            ))
-                        }
-                        Err(why) => {
-                            let command = check_command(&client, &group_id);
-                            report_outcome("unknown", &group_id, &user_id, Some(&command));
-                            Some((
-                                3,
-                                Failure::new(format!(
-                                    "{failed}; the membership could not be checked ({}): `{email}` may or may not have been removed from `{group_name}` (outcome unknown)",
-                                    why.message
-                                ))
-                                .with_hint(format!("check with: {command}")),
-                            ))
-                        }
-                    };
-                    if let Some((code, failure)) = outcome {
-                        failure.print();
-                        return Ok(code);
-                    }
-                    0
-                }
-            };
-            if status == 404 {
-                eprintln!(
-                    "note: DELETE answered 404: `{}` was no longer a member of `{}` (removed by an earlier try, or by someone else)",
-                    render::clean(&email),
-                    render::clean(&group_name)
-                );
-            } else if status != 0 {
-                eprintln!(
-                    "note: removed `{}` from `{}` (DELETE answered {status})",
-                    render::clean(&email),
-                    render::clean(&group_name)
-                );
-            }
-            if status != 0 {
-                if apply::is_member(&mut client, &group_id, &user_id)? {
-                    report_outcome("not_removed", &group_id, &user_id, None);
-                    return Err(Failure::new(format!(
-                        "verification failed: `{email}` is still a member of `{group_name}` after DELETE answered {status}"
-                    )));
-                }
-                report_outcome("removed", &group_id, &user_id, None);
-            }
-            eprintln!("note: checked: Vultr no longer lists them as a member; crawling again to compare with the prediction");
-            let after = crawl_reporting(&mut client, &options, 0, api.verbose)?;
-            let predicted = apply::without_member(&before.snapshot, &group_id, &user_id);
-            let check = apply::check_prediction(&predicted, &after.snapshot, &user_id, &catalogue)?;
-            for change in &check.other_changes {
-                eprintln!(
-                    "{} the organization also changed elsewhere: {}",
-                    crate::label(crate::Label::Warning),
-                    render::clean(change)
-                );
-            }
-            if !check.matches() {
-                for difference in &check.user_differences {
-                    eprintln!("note: {}", render::clean(difference));
-                }
-                return Err(Failure::new(format!(
-                    "the re-crawl does not match the prediction for `{email}`: {} difference(s), listed above",
-                    check.user_differences.len()
-                )));
-            }
-            eprintln!(
-                "verified: the re-crawl matches the prediction for `{}`",
-                render::clean(&email)
-            );
-            Ok(0)
-        }
+        VultrCommand::Fetch(args) => fetch(args),
+        VultrCommand::RemoveMember(args) => remove_member(args),
         VultrCommand::Probe {
             sample,
             format,
             api,
         } => probe(sample, format, &api),
-        VultrCommand::ServeFake {
-            snapshot,
-            port,
-            faults,
-            omit_documents,
-            other_shapes,
-        } => {
-            let organization = read_snapshot(&snapshot)?;
-            let faults: Vec<Fault> = match &faults {
-                None => Vec::new(),
-                Some(path) => {
-                    let text = read_text(path)?;
-                    let mut de = serde_json::Deserializer::from_str(&text);
-                    let faults = serde_path_to_error::deserialize(&mut de)
-                        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
-                    de.end()
-                        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
-                    faults
-                }
-            };
-            let name = organization.organization.name.clone();
-            let mut options = FakeOptions {
-                faults,
-                list_omits_documents: omit_documents,
-                ..FakeOptions::default()
-            };
-            if other_shapes {
-                options.policy_users.holders = true;
-                options.shapes = iamsim_vultr::fake::Shapes {
-                    empty_members: iamsim_vultr::fake::EmptyMembers::Null,
-                    total_counts_pages: true,
-                    member_ids_are_memberships: true,
-                };
-            }
-            let server = FakeServer::start_on(
-                organization,
-                options,
-                SocketAddr::from(([127, 0, 0, 1], port)),
-            )
-            .map_err(|e| Failure::new(format!("cannot serve on 127.0.0.1:{port}: {e}")))?;
-            println!("{}", server.base_url());
-            let _ = std::io::stdout().flush();
-            eprintln!(
-                "note: serving `{}` as a fake Vultr API at {}; stop with Ctrl-C",
-                render::clean(&name),
-                server.base_url()
-            );
-            server.join();
-            Ok(0)
+        VultrCommand::ServeFake(args) => serve_fake(args),
+    }
+}
+
+/// `vultr fetch`: crawl (or replay), record, verify, write the snapshot; exit 1 if
+/// `--verify` found differences.
+fn fetch(args: FetchArgs) -> Result<u8, Failure> {
+    let FetchArgs {
+        output,
+        verify: check,
+        strict,
+        recrawl,
+        record,
+        record_emails,
+        replay,
+        sessions,
+        api,
+    } = args;
+    let started = Instant::now();
+    if let Some(path) = &output {
+        check_output_dir(path)?;
+    }
+    let mut client = fetch_client(replay.as_deref(), &api)?;
+    if record.is_some() {
+        client.start_recording(if record_emails {
+            Emails::Kept
+        } else {
+            Emails::Hashed
+        });
+    }
+    let options = CrawlOptions {
+        sessions,
+        ..api.crawl_options(strict)
+    };
+    let crawled = crawl_reporting(&mut client, &options, recrawl, api.verbose);
+    // A recording is written even when the crawl failed: it shows what failed.
+    if let (Some(dir), Some(recorder)) = (&record, client.take_recording()) {
+        recorder.write(dir, client.base_path(), client.key())?;
+        eprintln!(
+            "note: recorded {} response(s) in {}",
+            recorder.len(),
+            render::clean(&dir.display().to_string())
+        );
+    }
+    let mut result = crawled?;
+    let code = if check {
+        verify_crawl(&mut client, &mut result, api.per_page)?
+    } else {
+        0
+    };
+    result.check_no_secret(client.key())?;
+    print_acl_notes(&result.snapshot);
+    if let Err(e) = Org::compile(&result.snapshot, &Catalogue::bundled()) {
+        eprintln!(
+            "{} the crawled organization does not compile, so queries on it will fail: {}",
+            crate::label(crate::Label::Warning),
+            render::clean(&e.to_string())
+        );
+    }
+    write_snapshot(&result.snapshot, output.as_deref())?;
+    eprintln!(
+        "{}",
+        render::clean(&summary(&result, Some(started.elapsed())))
+    );
+    Ok(code)
+}
+
+/// The client `fetch` crawls with: the API's, or one that replays a recording.
+fn fetch_client(replay: Option<&Path>, api: &Api) -> Result<Client, Failure> {
+    match replay {
+        None => api.client(),
+        Some(dir) => {
+            let recording = Replay::open(dir, input_limit())?;
+            // Nothing is sent: no key is needed, and none is read.
+            let key = ApiKey::new("iamsim-replay-no-key")?;
+            let mut client = Client::new(key, api.client_options())?;
+            client.replay_from(recording);
+            Ok(client)
         }
     }
+}
+
+/// `fetch --verify`: compares each user with Vultr's own views, prints the differences and
+/// stores the verification in the crawl's info; 1 if anything differs, else 0.
+fn verify_crawl(client: &mut Client, result: &mut Crawl, per_page: u32) -> Result<u8, Failure> {
+    let mut progress = ProgressLine::new();
+    let verification = verify(client, &result.snapshot, per_page, &mut |p| {
+        progress.update(p)
+    });
+    progress.clear();
+    let verification = verification?;
+    for difference in &verification.differences {
+        eprintln!("verify: {}", render::clean(&difference.to_string()));
+    }
+    eprintln!(
+        "verify: {} user(s) checked against Vultr's own views; {} difference(s)",
+        verification.users_checked,
+        verification.differences.len()
+    );
+    let code = u8::from(!verification.differences.is_empty());
+    result.info.verify = Some(verification);
+    // The client is this command's own: its counters are the crawl's and the
+    // verification's requests together.
+    result.info.requests = client.stats().requests;
+    result.info.retries = client.stats().retries;
+    result.store_info()?;
+    Ok(code)
+}
+
+/// Writes the crawled snapshot to `output` (atomically), or to stdout, where a closed pipe is
+/// not an error.
+fn write_snapshot(snapshot: &iamsim_core::Snapshot, output: Option<&Path>) -> Result<(), Failure> {
+    let mut json = serde_json::to_string_pretty(snapshot)?;
+    json.push('\n');
+    match output {
+        Some(path) => write_atomically(path, json.as_bytes())?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(json.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(Failure::new(format!("stdout: {e}")))
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The membership `vultr remove-member` removes, by id and by the names people know.
+struct Membership {
+    group_id: String,
+    user_id: String,
+    email: String,
+    group_name: String,
+}
+
+/// `vultr remove-member`: crawl, show the impact, stop at a gate or `--dry-run`; otherwise
+/// confirm, delete the membership, check it is gone, re-crawl and compare with the prediction.
+fn remove_member(args: RemoveMemberArgs) -> Result<u8, Failure> {
+    let gates = GateCheck::loses(&args.fail_if_loses)?;
+    let catalogue = read_catalogue(args.catalogue.as_deref())?;
+    let api = &args.api;
+    let mut client = api.client()?;
+    let options = api.crawl_options(false);
+    let before = crawl_reporting(&mut client, &options, 0, api.verbose)?;
+    eprintln!("{}", render::clean(&summary(&before, None)));
+    let Some(membership) = predict_removal(&args, &before, &client, &gates, &catalogue)? else {
+        eprintln!("note: a gate tripped; nothing was changed on Vultr");
+        return Ok(1);
+    };
+    if args.dry_run {
+        eprintln!("note: --dry-run; nothing was changed on Vultr");
+        return Ok(0);
+    }
+    let Membership {
+        group_id,
+        user_id,
+        email,
+        group_name,
+    } = &membership;
+    check_events(
+        &before,
+        group_id,
+        user_id,
+        &format!("`{email}` or `{group_name}`"),
+        args.accept_api_quirks,
+    )?;
+    if !args.yes {
+        confirm(email, group_name)?;
+    }
+    // Vultr's procedure: list the members, delete the membership, check it is gone.
+    if !apply::is_member(&mut client, group_id, user_id)? {
+        return Err(Failure::new(format!(
+            "`{email}` is no longer a member of `{group_name}` on Vultr; nothing was changed"
+        )));
+    }
+    if let Some(code) = delete_membership(&mut client, api, &membership)? {
+        return Ok(code);
+    }
+    eprintln!("note: checked: Vultr no longer lists them as a member; crawling again to compare with the prediction");
+    let after = crawl_reporting(&mut client, &options, 0, api.verbose)?;
+    compare_recrawl(&before, &after, &membership, &catalogue)?;
+    Ok(0)
+}
+
+/// The impact of the removal on the crawled organization, on stdout, with a warning when a
+/// legacy ACL keeps the user's access within reach; the membership, or `None` if a gate
+/// tripped.
+fn predict_removal(
+    args: &RemoveMemberArgs,
+    before: &Crawl,
+    client: &Client,
+    gates: &GateCheck,
+    catalogue: &Catalogue,
+) -> Result<Option<Membership>, Failure> {
+    let org = compile_with(
+        &before.snapshot,
+        "the crawled organization",
+        catalogue,
+        false,
+        CompileOptions {
+            precedence: args.precedence.into(),
+            ..Default::default()
+        },
+    )?;
+    gates.validate(&[&org])?;
+    let user_key = org.find_user(&args.user).map_err(crate::suggest::lookup)?;
+    let group_key = org
+        .find_group(&args.group)
+        .map_err(crate::suggest::lookup)?;
+    let user_id = org.user_id(user_key).to_string();
+    let group_id = org.group_id(group_key).to_string();
+    let impact = org.simulate(&[Change::RemoveMember {
+        group: group_key,
+        user: user_key,
+    }])?;
+    let view = render::ImpactView::default();
+    let output = crate::Output {
+        format: args.format,
+        mermaid_max_edges: crate::MERMAID_MAX_EDGES,
+    };
+    emit(output, &impact, |m| render::impact(&impact, m, &view))?;
+    let user = before.snapshot.users.iter().find(|u| u.id == user_id);
+    if let Some(note) = user.and_then(legacy::acl_note) {
+        eprintln!(
+            "{} {}; what the impact says they lose may stay within their reach through it",
+            crate::label(crate::Label::Warning),
+            render::clean(&client.key().redact(&note))
+        );
+    }
+    if gates.check_impact(&impact, &org) != 0 {
+        return Ok(None);
+    }
+    let email = user.map(|u| u.email.clone()).unwrap_or_default();
+    let group_name = before
+        .snapshot
+        .groups
+        .iter()
+        .find(|g| g.id == group_id)
+        .map(|g| g.display_name.clone())
+        .unwrap_or_default();
+    Ok(Some(Membership {
+        group_id,
+        user_id,
+        email,
+        group_name,
+    }))
+}
+
+/// Deletes the membership and checks it is gone. `Some(code)` ends the command (the failure
+/// printed): the DELETE failed and Vultr still lists the member (2), or could not be asked
+/// (3); `None` when the membership is gone.
+fn delete_membership(
+    client: &mut Client,
+    api: &Api,
+    membership: &Membership,
+) -> Result<Option<u8>, Failure> {
+    let Membership {
+        group_id,
+        user_id,
+        email,
+        group_name,
+    } = membership;
+    let status = match apply::delete_member(client, group_id, user_id) {
+        Ok(status) => status,
+        Err(e) => return Ok(settle_failed_delete(&e, client, api, membership)),
+    };
+    if status == 404 {
+        eprintln!(
+            "note: DELETE answered 404: `{}` was no longer a member of `{}` (removed by an earlier try, or by someone else)",
+            render::clean(email),
+            render::clean(group_name)
+        );
+    } else if status != 0 {
+        eprintln!(
+            "note: removed `{}` from `{}` (DELETE answered {status})",
+            render::clean(email),
+            render::clean(group_name)
+        );
+    }
+    if status == 0 {
+        return Ok(None);
+    }
+    if apply::is_member(client, group_id, user_id)? {
+        report_outcome("not_removed", group_id, user_id, None);
+        return Err(Failure::new(format!(
+            "verification failed: `{email}` is still a member of `{group_name}` after DELETE answered {status}"
+        )));
+    }
+    report_outcome("removed", group_id, user_id, None);
+    Ok(None)
+}
+
+/// A DELETE with no definite answer (a timeout, a reset, a 5xx; or a refusal after an earlier
+/// try that may have gone through): asks Vultr what happened, on a fresh client so that a
+/// spent overall timeout does not stop the check. `None` if the membership is gone, else the
+/// exit code, the failure printed.
+fn settle_failed_delete(
+    e: &iamsim_vultr::Error,
+    client: &Client,
+    api: &Api,
+    membership: &Membership,
+) -> Option<u8> {
+    let Membership {
+        group_id,
+        user_id,
+        email,
+        group_name,
+    } = membership;
+    let check = api
+        .client()
+        .and_then(|mut c| apply::is_member(&mut c, group_id, user_id).map_err(Failure::from));
+    let failed = render::clean(&iamsim_vultr::chain(e));
+    let hint = e.hint();
+    let (code, failure) = match check {
+        Ok(false) => {
+            report_outcome("removed", group_id, user_id, None);
+            eprintln!(
+                "note: the DELETE failed ({failed}), but Vultr no longer lists `{}` as a member of `{}`: removed (verified)",
+                render::clean(email),
+                render::clean(group_name)
+            );
+            return None;
+        }
+        Ok(true) => {
+            report_outcome("not_removed", group_id, user_id, None);
+            (
+                2,
+                Failure {
+                    message: format!(
+                        "{failed}; Vultr still lists `{email}` as a member of `{group_name}`: not removed"
+                    ),
+                    hint,
+                },
+            )
+        }
+        Err(why) => {
+            let command = check_command(client, group_id);
+            report_outcome("unknown", group_id, user_id, Some(&command));
+            (
+                3,
+                Failure::new(format!(
+                    "{failed}; the membership could not be checked ({}): `{email}` may or may not have been removed from `{group_name}` (outcome unknown)",
+                    why.message
+                ))
+                .with_hint(format!("check with: {command}")),
+            )
+        }
+    };
+    failure.print();
+    Some(code)
+}
+
+/// Compares the re-crawl with the crawl less the membership: other changes are warnings, a
+/// difference for the user fails the command.
+fn compare_recrawl(
+    before: &Crawl,
+    after: &Crawl,
+    membership: &Membership,
+    catalogue: &Catalogue,
+) -> Result<(), Failure> {
+    let Membership {
+        group_id,
+        user_id,
+        email,
+        ..
+    } = membership;
+    let predicted = apply::without_member(&before.snapshot, group_id, user_id);
+    let check = apply::check_prediction(&predicted, &after.snapshot, user_id, catalogue)?;
+    for change in &check.other_changes {
+        eprintln!(
+            "{} the organization also changed elsewhere: {}",
+            crate::label(crate::Label::Warning),
+            render::clean(change)
+        );
+    }
+    if !check.matches() {
+        for difference in &check.user_differences {
+            eprintln!("note: {}", render::clean(difference));
+        }
+        return Err(Failure::new(format!(
+            "the re-crawl does not match the prediction for `{email}`: {} difference(s), listed above",
+            check.user_differences.len()
+        )));
+    }
+    eprintln!(
+        "verified: the re-crawl matches the prediction for `{}`",
+        render::clean(email)
+    );
+    Ok(())
+}
+
+/// `vultr serve-fake`: serves until killed.
+fn serve_fake(args: ServeFakeArgs) -> Result<u8, Failure> {
+    let ServeFakeArgs {
+        snapshot,
+        port,
+        faults,
+        omit_documents,
+        other_shapes,
+    } = args;
+    let organization = read_snapshot(&snapshot)?;
+    let faults: Vec<Fault> = match &faults {
+        None => Vec::new(),
+        Some(path) => read_faults(path)?,
+    };
+    let name = organization.organization.name.clone();
+    let mut options = FakeOptions {
+        faults,
+        list_omits_documents: omit_documents,
+        ..FakeOptions::default()
+    };
+    if other_shapes {
+        options.policy_users.holders = true;
+        options.shapes = iamsim_vultr::fake::Shapes {
+            empty_members: iamsim_vultr::fake::EmptyMembers::Null,
+            total_counts_pages: true,
+            member_ids_are_memberships: true,
+        };
+    }
+    let server = FakeServer::start_on(
+        organization,
+        options,
+        SocketAddr::from(([127, 0, 0, 1], port)),
+    )
+    .map_err(|e| Failure::new(format!("cannot serve on 127.0.0.1:{port}: {e}")))?;
+    println!("{}", server.base_url());
+    let _ = std::io::stdout().flush();
+    eprintln!(
+        "note: serving `{}` as a fake Vultr API at {}; stop with Ctrl-C",
+        render::clean(&name),
+        server.base_url()
+    );
+    server.join();
+    Ok(0)
+}
+
+/// `serve-fake --faults`: a JSON array of scripted faults.
+fn read_faults(path: &Path) -> Result<Vec<Fault>, Failure> {
+    let text = read_text(path)?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let faults = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
+    de.end()
+        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
+    Ok(faults)
 }
 
 /// `vultr probe`: the report on stdout, a count of what differs on stderr; exit 0 whatever

@@ -590,12 +590,24 @@ pub fn simulate_changes(
     specs: &[ChangeSpec],
     options: &SimulateOptions,
 ) -> Result<Impact, ChangeSetFailure> {
-    let (org, changes) = Org::compile_changes(snapshot, catalogue, compile, specs)?;
+    let Compiled { org, changes } = Org::compile_changes(snapshot, catalogue, compile, specs)?;
     org.check_all(&changes, options.allow_noop)?;
     org.simulate_with(&changes, options).map_err(|source| {
         // Unreachable after `check_all`, which makes every change the simulation makes.
         ChangeSetError { index: 0, source }.into()
     })
+}
+
+/// A change set compiled against its organization ([`Org::compile_changes`]): what to
+/// check, simulate, stream or gate it with.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Compiled {
+    /// The snapshot compiled with the entities the change set creates (each absent until its
+    /// change).
+    pub org: Org,
+    /// The change set resolved against [`Compiled::org`], in the order given.
+    pub changes: Vec<Change>,
 }
 
 impl Org {
@@ -610,7 +622,7 @@ impl Org {
         catalogue: &Catalogue,
         options: &CompileOptions,
         specs: &[ChangeSpec],
-    ) -> Result<(Org, Vec<Change>), ChangeSetFailure> {
+    ) -> Result<Compiled, ChangeSetFailure> {
         let extended = with_created(snapshot, specs)?;
         let mut org = Org::compile_with(&extended, catalogue, options)?;
         if let Cow::Owned(extended) = &extended {
@@ -627,7 +639,7 @@ impl Org {
             });
         }
         let changes = org.resolve_all(specs)?;
-        Ok((org, changes))
+        Ok(Compiled { org, changes })
     }
 
     /// Whether a change of the set creates the entity (it is absent until then).

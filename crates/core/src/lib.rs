@@ -97,7 +97,7 @@ pub mod trust;
 
 pub use batch::{BuildImpact, EachOptions, Single};
 pub use catalogue::Catalogue;
-pub use change::{parse_changes, simulate_changes, with_created, ChangeSpec};
+pub use change::{parse_changes, simulate_changes, with_created, ChangeSpec, Compiled};
 #[cfg(feature = "generate")]
 pub use error::ParamsError;
 pub use error::{

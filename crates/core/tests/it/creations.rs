@@ -8,7 +8,7 @@ use iamsim_core::report::FlatImpact;
 use iamsim_core::testing::{check_rebuild, check_what_if, ChangeKnobs, OrgKnobs};
 use iamsim_core::{
     parse_changes, reference, simulate_changes, testing, Catalogue, ChangeError, ChangeSetFailure,
-    CompileOptions, EntityKind, Org, SimulateOptions, Snapshot,
+    CompileOptions, Compiled, EntityKind, Org, SimulateOptions, Snapshot,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -29,8 +29,9 @@ proptest! {
         )
     ) {
         let catalogue = catalogue();
-        let (org, _) = Org::compile_changes(&snapshot, &catalogue, &CompileOptions::default(), &specs)
-            .map_err(|e| TestCaseError::fail(format!("{}: {e:?}", show(&snapshot, &specs))))?;
+        let org = Org::compile_changes(&snapshot, &catalogue, &CompileOptions::default(), &specs)
+            .map_err(|e| TestCaseError::fail(format!("{}: {e:?}", show(&snapshot, &specs))))?
+            .org;
         let before = reference::with_created_entities(&snapshot, &specs);
         let mut violations = check_what_if(&org, &before, &catalogue, &specs);
         violations.extend(check_rebuild(&org, &before, &catalogue, &specs));
@@ -288,7 +289,7 @@ fn without_creations_nothing_is_copied() {
         iamsim_core::with_created(&snapshot, &specs).unwrap(),
         std::borrow::Cow::Borrowed(_)
     ));
-    let (org, changes) = Org::compile_changes(
+    let Compiled { org, changes, .. } = Org::compile_changes(
         &snapshot,
         &Catalogue::bundled(),
         &CompileOptions::default(),
@@ -327,8 +328,9 @@ fn terraform_fixtures_give_the_impact_of_the_edited_snapshot() {
         if specs.is_empty() {
             continue;
         }
-        let (org, _) =
-            Org::compile_changes(&demo, &catalogue, &CompileOptions::default(), &specs).unwrap();
+        let org = Org::compile_changes(&demo, &catalogue, &CompileOptions::default(), &specs)
+            .unwrap()
+            .org;
         let before = reference::with_created_entities(&demo, &specs);
         let mut violations = check_what_if(&org, &before, &catalogue, &specs);
         violations.extend(check_rebuild(&org, &before, &catalogue, &specs));
