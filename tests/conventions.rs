@@ -175,3 +175,37 @@ fn help_wraps_to_the_terminal_width() {
         );
     }
 }
+
+/// Every command that reads one snapshot takes the same input flags, `graph` and `export`
+/// included (they once had their own copies, without `--at`, `--from` and `--threads`).
+#[test]
+fn help_lists_the_model_flags_every_command_takes() {
+    for command in [
+        "effective",
+        "explain",
+        "who-can",
+        "redundant",
+        "rank",
+        "impact",
+        "graph",
+        "export",
+    ] {
+        let run = iamsim(&[command, "--help"]);
+        run.expect_code(0);
+        for flag in [
+            "--snapshot <FILE>",
+            "--catalogue <FILE>",
+            "--strict",
+            "--precedence <PRECEDENCE>",
+            "--threads <N>",
+            "--at <RFC3339>",
+            "--from <IP>",
+        ] {
+            assert!(
+                run.stdout.contains(flag),
+                "{command} {flag}: {}",
+                run.stdout
+            );
+        }
+    }
+}

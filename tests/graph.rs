@@ -439,20 +439,3 @@ fn trust_conditions_are_judged_at_the_instant_given() {
     let threads = ["--at", "2026-03-02T18:30:00Z", "--threads", "1"];
     assert!(assumable_in_graph(&threads).is_empty());
 }
-
-#[test]
-fn help_lists_the_model_flags_every_command_takes() {
-    let run = iamsim(&["graph", "--help"]);
-    run.expect_code(0);
-    for flag in [
-        "--snapshot <FILE>",
-        "--catalogue <FILE>",
-        "--strict",
-        "--precedence <PRECEDENCE>",
-        "--threads <N>",
-        "--at <RFC3339>",
-        "--from <IP>",
-    ] {
-        assert!(run.stdout.contains(flag), "{flag}: {}", run.stdout);
-    }
-}

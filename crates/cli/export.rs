@@ -7,16 +7,15 @@
 //! order, resources sorted.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use iamsim_core::bulk::ElementId;
 use iamsim_core::policy::{ActionPattern, ResourcePattern};
 use iamsim_core::query::pattern_reaches;
 use iamsim_core::report::Path;
-use iamsim_core::{Org, Snapshot, UserKey};
+use iamsim_core::{Org, UserKey};
 
-use crate::{render, suggest, Failure, PrecedenceArg};
+use crate::{render, suggest, Failure};
 
 /// `iamsim export`.
 #[derive(Args)]
@@ -33,25 +32,9 @@ pub(crate) struct ExportArgs {
     /// Only actions matching these patterns (`compute.*`), comma-separated or repeated.
     #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
     actions: Vec<String>,
-    /// Snapshot file (iamsim.snapshot.v1 JSON). Default: `IAMSIM_SNAPSHOT`, else the built-in
-    /// demo organization.
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "IAMSIM_SNAPSHOT",
-        hide_env_values = true
-    )]
-    snapshot: Option<PathBuf>,
-    /// Action catalogue, one action per line; replaces the bundled one.
-    #[arg(long, value_name = "FILE")]
-    catalogue: Option<PathBuf>,
-    /// Treat every snapshot diagnostic (dangling id, unknown action, ...) as an error.
-    #[arg(long)]
-    strict: bool,
-    /// Which wins between an Allow and a Deny that cover the same action and resource
-    /// (docs/semantics.md §4).
-    #[arg(long, value_enum, default_value_t = PrecedenceArg::DenyWins)]
-    precedence: PrecedenceArg,
+    /// The snapshot and how it is compiled, as every query command reads them.
+    #[command(flatten)]
+    pub(crate) input: crate::Input,
 }
 
 /// `export --format`.
@@ -86,7 +69,7 @@ struct JsonRow<'a> {
 }
 
 pub(crate) fn run(args: ExportArgs) -> Result<u8, Failure> {
-    let org = load(&args)?;
+    let org = crate::load(&args.input)?;
     let users = select_users(&org, &args.users)?;
     let filters = args
         .actions
@@ -196,28 +179,6 @@ pub(crate) fn run(args: ExportArgs) -> Result<u8, Failure> {
     }
     out.finish()?;
     Ok(0)
-}
-
-/// Reads the snapshot (or the demo) and the catalogue, and compiles.
-fn load(args: &ExportArgs) -> Result<Org, Failure> {
-    let catalogue = crate::read_catalogue(args.catalogue.as_deref())?;
-    let (snapshot, origin) = match &args.snapshot {
-        None => {
-            eprintln!("note: no --snapshot given; using the built-in demo organization (Acme)");
-            (Snapshot::from_json_str(crate::DEMO)?, "demo".to_string())
-        }
-        Some(path) => (crate::read_snapshot(path)?, path.display().to_string()),
-    };
-    crate::compile_with(
-        &snapshot,
-        &origin,
-        &catalogue,
-        args.strict,
-        iamsim_core::CompileOptions {
-            precedence: args.precedence.into(),
-            ..Default::default()
-        },
-    )
 }
 
 /// The users `--users` names, once each, in snapshot order; every user without it.

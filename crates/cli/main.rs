@@ -431,13 +431,13 @@ pub(crate) struct Input {
     )]
     snapshot: Option<PathBuf>,
     #[command(flatten)]
-    model: Model,
+    pub(crate) model: Model,
 }
 
 /// How a snapshot is read and compiled, and the threads that work on it: the flags of
 /// [`Input`] but the snapshot (`diff` names its two snapshots itself).
 #[derive(Args)]
-struct Model {
+pub(crate) struct Model {
     /// Action catalogue, one action per line; replaces the bundled one.
     #[arg(long, value_name = "FILE", global = true)]
     catalogue: Option<PathBuf>,
@@ -501,11 +501,11 @@ impl Command {
             | Command::WhoCan { input, .. }
             | Command::Redundant { input, .. }
             | Command::Rank { input, .. } => input.model.threads,
+            Command::Export(args) => args.input.model.threads,
             Command::Impact(args) => args.input.model.threads,
             Command::Graph(args) => args.threads(),
             Command::Diff { model, .. } => model.threads,
             Command::Vultr(_)
-            | Command::Export(_)
             | Command::Generate(_)
             | Command::Completions { .. }
             | Command::Man
@@ -1414,7 +1414,7 @@ fn query_failure(error: iamsim_core::QueryError) -> Failure {
 }
 
 /// Reads the snapshot (or the demo) and the catalogue, and compiles.
-fn load(input: &Input) -> Result<Org, Failure> {
+pub(crate) fn load(input: &Input) -> Result<Org, Failure> {
     load_with_snapshot(input).map(|(_, org)| org)
 }
 
