@@ -31,7 +31,7 @@ struct Pick {
     document: PolicyDocument,
 }
 
-const KINDS: usize = 12;
+const KINDS: usize = 15;
 
 fn pick() -> impl Strategy<Value = Pick> {
     (
@@ -65,7 +65,12 @@ struct Generated {
 
 fn generated() -> impl Strategy<Value = Generated> {
     (
-        testing::organization(&OrgKnobs::default()),
+        // More assumable roles and trusts than the default, for the trusts' edits.
+        testing::organization(&OrgKnobs {
+            assumable: 0.5,
+            trusts: 0..=3,
+            ..OrgKnobs::default()
+        }),
         prop::collection::vec(pick(), 1..=8),
     )
         .prop_map(|(snapshot, picks)| Builder::new(snapshot).build(&picks))
@@ -167,20 +172,20 @@ impl Builder {
                 0 | 1 => self.user_sets(pick),
                 2 => self.attachment(pick, &["create"]),
                 3 => self.attachment(pick, &["delete"]),
-                4 => self.attachment(
+                4 | 5 => self.attachment(
                     pick,
-                    if pick.bits & 1 == 0 {
+                    if pick.bits >> 2 & 1 == 0 {
                         &["delete", "create"]
                     } else {
                         &["create", "delete"]
                     },
                 ),
-                5 => self.document_update(pick),
-                6 => self.delete(pick),
-                7 => self.trust(pick),
-                8 => self.create_group(),
-                9 => self.create_user(pick),
-                10 => self.create_policy(pick),
+                6 => self.document_update(pick),
+                7 => self.delete(pick),
+                8 => self.trust(pick),
+                9 => self.create_group(),
+                10 => self.create_user(pick),
+                11 => self.create_policy(pick),
                 _ => self.trust_update_or_delete(pick),
             }
         }
@@ -711,19 +716,26 @@ impl Builder {
         self.resource(&address, &["create"], Value::Null, after, extra);
     }
 
-    /// An existing trust (of a live assumable role and a live user or group) updated in place
-    /// (its type and conditions), or deleted.
+    /// An existing trust of a live assumable role (a trust on an assignable role is not
+    /// compiled) deleted, or, when it names one live user or group, updated in place (its
+    /// type and conditions).
     fn trust_update_or_delete(&mut self, pick: &Pick) {
+        let update = pick.bits & 1 == 1;
+        let (users, groups) = (self.users(), self.groups());
+        let roles = self.roles(Some(RoleType::Assumable));
         let trusts: Vec<RoleTrust> = self
             .snapshot
             .role_trusts
             .iter()
             .filter(|t| !self.done.contains(&format!("trust:{}", t.id)))
-            .filter(|t| self.roles(Some(RoleType::Assumable)).contains(&t.role_id))
-            .filter(|t| match (&t.trusted_user_id, &t.trusted_group_id) {
-                (Some(u), None) => self.users().contains(u),
-                (None, Some(g)) => self.groups().contains(g),
-                _ => false,
+            .filter(|t| roles.contains(&t.role_id))
+            .filter(|t| {
+                !update
+                    || match (&t.trusted_user_id, &t.trusted_group_id) {
+                        (Some(u), None) => users.contains(u),
+                        (None, Some(g)) => groups.contains(g),
+                        _ => false,
+                    }
             })
             .filter(|t| t.oidc_issuer_id.is_none() && t.trusted_organization_id.is_none())
             .cloned()
@@ -734,16 +746,19 @@ impl Builder {
         let trust = trusts[pick.a.index(trusts.len())].clone();
         self.done.insert(format!("trust:{}", trust.id));
         self.touch("role", &trust.role_id);
-        let (attribute, principal) = match (&trust.trusted_user_id, &trust.trusted_group_id) {
-            (Some(u), _) => ("user", u.clone()),
-            (_, g) => ("group", g.clone().unwrap()),
-        };
-        self.touch(attribute, &principal);
-        let before = json!({"id": trust.id, "role": trust.role_id, attribute: principal,
-                            "type": trust.trust_type});
+        let mut before = json!({"id": trust.id, "role": trust.role_id, "type": trust.trust_type});
+        for (attribute, principal) in [
+            ("user", &trust.trusted_user_id),
+            ("group", &trust.trusted_group_id),
+        ] {
+            if let Some(id) = principal {
+                self.touch(attribute, id);
+                before[attribute] = json!(id);
+            }
+        }
         self.after.role_trusts.retain(|t| t.id != trust.id);
         let address = format!("vultr_organization_role_trust.t{}", self.count);
-        if pick.bits & 1 == 0 {
+        if !update {
             self.resource(&address, &["delete"], before, Value::Null, json!({}));
             return;
         }
@@ -788,6 +803,11 @@ impl Builder {
     /// A created user in some existing groups (by id) and some created ones (by reference),
     /// with some assignable roles.
     fn create_user(&mut self, pick: &Pick) {
+        if self.created_groups.is_empty() && pick.bits >> 60 & 1 == 1 {
+            // Often enough, a group to join made just before.
+            self.create_group();
+            self.count += 1;
+        }
         let address = format!("vultr_user.u{}", self.count);
         let user = User {
             id: address.clone(),
@@ -808,8 +828,18 @@ impl Builder {
                 .map(|(_, id)| id)
                 .collect()
         };
-        let groups = chosen(self.groups(), 0);
-        let made = chosen(self.created_groups.clone(), 16);
+        let mut made = chosen(self.created_groups.clone(), 16);
+        if made.is_empty() && pick.bits >> 61 & 1 == 1 {
+            made.extend(self.created_groups.last().cloned());
+        }
+        // The SDKv2 shape, one time in two when the user joins a created group: the whole set
+        // unknown, every element a created group (literal ids beside them would be hidden).
+        let wholly_unknown = !made.is_empty() && pick.bits >> 62 & 1 == 1;
+        let groups = if wholly_unknown {
+            Vec::new()
+        } else {
+            chosen(self.groups(), 0)
+        };
         let roles = chosen(self.roles(Some(RoleType::Assignable)), 32);
         for id in groups.iter().chain(&made) {
             self.touch("group", id);
@@ -831,8 +861,7 @@ impl Builder {
             .iter()
             .flat_map(|g| [format!("{g}.id"), g.clone()])
             .collect();
-        if !made.is_empty() && groups.is_empty() && pick.bits >> 62 & 1 == 1 {
-            // The SDKv2 shape: the whole set unknown, every element a created group.
+        if wholly_unknown {
             after.as_object_mut().unwrap().remove("groups");
             unknown["groups"] = json!(true);
         } else if !made.is_empty() {
@@ -992,4 +1021,110 @@ fn delete_entity(s: &mut Snapshot, kind: &str, id: &str) {
             s.roles.iter_mut().for_each(|r| drop(&mut r.policies));
         }
     }
+}
+
+/// The generator writes every resource type and action it means to, references to what the
+/// plan creates in both shapes of a set, and plans that map to every kind of change the
+/// property is about.
+#[test]
+fn the_generator_writes_every_edit() {
+    use proptest::strategy::ValueTree;
+    use std::collections::BTreeMap;
+    let strategy = generated();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut resources: BTreeMap<String, usize> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut referring, mut wholly_unknown, mut partly_unknown) = (0, 0, 0);
+    for _ in 0..300 {
+        let Generated { snapshot, plan, .. } = strategy.new_tree(&mut runner).unwrap().current();
+        for r in plan["resource_changes"].as_array().unwrap() {
+            let key = format!("{} {}", r["type"], r["change"]["actions"]);
+            *resources.entry(key).or_default() += 1;
+            let groups = &r["change"]["after_unknown"]["groups"];
+            wholly_unknown += usize::from(groups == &json!(true));
+            partly_unknown += usize::from(groups.is_array());
+        }
+        referring += usize::from(
+            plan["configuration"]["root_module"]["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["expressions"].to_string().contains("vultr_organization_")),
+        );
+        let bytes = serde_json::to_vec(&plan).unwrap();
+        let mapped = terraform::plan_changes(&bytes, Some(&snapshot)).unwrap();
+        for spec in mapped.specs() {
+            *kinds
+                .entry(format!("{:?}", testing::kind_of(&spec)))
+                .or_default() += 1;
+        }
+    }
+    let attachments = [
+        "policy_group_attachment",
+        "policy_user_attachment",
+        "role_group_attachment",
+        "role_policy_attachment",
+    ];
+    let mut expected: Vec<String> = attachments
+        .iter()
+        .flat_map(|a| {
+            [
+                r#"["create"]"#,
+                r#"["delete"]"#,
+                r#"["delete","create"]"#,
+                r#"["create","delete"]"#,
+            ]
+            .map(|actions| format!("\"vultr_organization_{a}\" {actions}"))
+        })
+        .collect();
+    for (kind, actions) in [
+        ("user", r#"["update"]"#),
+        ("user", r#"["create"]"#),
+        ("user", r#"["delete"]"#),
+        ("organization_group", r#"["create"]"#),
+        ("organization_group", r#"["delete"]"#),
+        ("organization_role", r#"["delete"]"#),
+        ("organization_policy", r#"["create"]"#),
+        ("organization_policy", r#"["update"]"#),
+        ("organization_policy", r#"["delete"]"#),
+        ("organization_role_trust", r#"["create"]"#),
+        ("organization_role_trust", r#"["update"]"#),
+        ("organization_role_trust", r#"["delete"]"#),
+    ] {
+        expected.push(format!("\"vultr_{kind}\" {actions}"));
+    }
+    for key in &expected {
+        let n = resources.get(key).copied().unwrap_or(0);
+        assert!(n >= 3, "{key}: {n} in 300 plans; {resources:#?}");
+    }
+    for kind in [
+        "RemoveMember",
+        "AddMember",
+        "DetachPolicy",
+        "AttachPolicy",
+        "DetachRole",
+        "AttachRole",
+        "DeleteGroup",
+        "DeleteRole",
+        "DeletePolicy",
+        "RemoveUser",
+        "ReplacePolicyDocument",
+        "DeleteRoleTrust",
+        "CreateUser",
+        "CreateGroup",
+        "CreatePolicy",
+        "CreateRoleTrust",
+    ] {
+        let n = kinds.get(kind).copied().unwrap_or(0);
+        assert!(n >= 10, "{kind}: {n} changes in 300 plans; {kinds:#?}");
+    }
+    assert!(
+        referring > 30,
+        "{referring} plans of 300 refer to what they create"
+    );
+    assert!(
+        wholly_unknown > 3,
+        "{wholly_unknown} wholly unknown sets, {partly_unknown} partly"
+    );
+    assert!(partly_unknown > 10, "{partly_unknown} partly unknown sets");
 }
