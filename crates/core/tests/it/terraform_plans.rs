@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use iamsim_core::model::{Group, Policy, PolicyDocument, RoleTrust, RoleType, User};
+use iamsim_core::model::{Group, Policy, PolicyDocument, Role, RoleTrust, RoleType, User};
 use iamsim_core::testing::{self, check_rebuild, check_what_if, DocumentKnobs, OrgKnobs};
 use iamsim_core::{
     reference, simulate_changes, terraform, CompileOptions, Org, Precedence, SimulateOptions,
@@ -31,7 +31,7 @@ struct Pick {
     document: PolicyDocument,
 }
 
-const KINDS: usize = 15;
+const KINDS: usize = 16;
 
 fn pick() -> impl Strategy<Value = Pick> {
     (
@@ -134,6 +134,8 @@ struct Builder {
     before: Snapshot,
     after: Snapshot,
     resources: Vec<Value>,
+    /// `prior_state`'s resources: the `before` of each resource that exists.
+    prior: Vec<Value>,
     configuration: Vec<Value>,
     /// Entities (`kind:id`) an edit changes or names: a later delete leaves them alone.
     touched: BTreeSet<String>,
@@ -143,6 +145,7 @@ struct Builder {
     done: BTreeSet<String>,
     created_groups: Vec<String>,
     created_policies: Vec<String>,
+    created_roles: Vec<(String, RoleType)>,
     secrets: Vec<String>,
     count: usize,
 }
@@ -154,12 +157,14 @@ impl Builder {
             after: snapshot.clone(),
             snapshot,
             resources: Vec::new(),
+            prior: Vec::new(),
             configuration: Vec::new(),
             touched: BTreeSet::new(),
             deleted: BTreeSet::new(),
             done: BTreeSet::new(),
             created_groups: Vec::new(),
             created_policies: Vec::new(),
+            created_roles: Vec::new(),
             secrets: Vec::new(),
             count: 0,
         }
@@ -186,6 +191,7 @@ impl Builder {
                 9 => self.create_group(),
                 10 => self.create_user(pick),
                 11 => self.create_policy(pick),
+                12 => self.create_role(pick),
                 _ => self.trust_update_or_delete(pick),
             }
         }
@@ -195,7 +201,7 @@ impl Builder {
             "planned_values": {"root_module": {}},
             "resource_changes": self.resources,
             "prior_state": {"format_version": "1.0", "terraform_version": "1.9.5",
-                            "values": {"root_module": {}}},
+                            "values": {"root_module": {"resources": self.prior}}},
             "configuration": {
                 "provider_config": {"vultr": {"name": "vultr",
                                               "full_name": "registry.terraform.io/vultr/vultr"}},
@@ -283,6 +289,13 @@ impl Builder {
             }
             _ => json!({}),
         };
+        if !before.is_null() {
+            self.prior.push(json!({
+                "address": address, "mode": "managed", "type": kind, "name": name,
+                "provider_name": "registry.terraform.io/vultr/vultr", "schema_version": 0,
+                "values": before, "sensitive_values": sensitive(&before)
+            }));
+        }
         let mut change = json!({
             "actions": actions,
             "before_sensitive": sensitive(&before),
@@ -472,7 +485,7 @@ impl Builder {
         let new = if actions.contains(&"create") {
             let (firsts, seconds) = self.attachable(kind);
             // Created policies (by reference) may be attached too.
-            let candidates: Vec<(String, String)> = firsts
+            let mut candidates: Vec<(String, String)> = firsts
                 .iter()
                 .flat_map(|a| seconds.iter().map(move |b| (a.clone(), b.clone())))
                 .filter(|(a, b)| {
@@ -480,6 +493,10 @@ impl Builder {
                 })
                 .filter(|pair| Some(pair) != old.as_ref())
                 .collect();
+            if pick.bits >> 3 & 1 == 1 && old.is_some() {
+                // Replaced by the very same pair (a new id, say): no change of access.
+                candidates = vec![old.clone().unwrap()];
+            }
             if candidates.is_empty() {
                 return;
             }
@@ -586,9 +603,16 @@ impl Builder {
             "vultr_organization_policy_group_attachment" => (policies, groups),
             "vultr_organization_policy_user_attachment" => (policies, self.users()),
             "vultr_organization_role_group_attachment" => {
-                (self.roles(Some(RoleType::Assignable)), groups)
+                let mut roles = self.roles(Some(RoleType::Assignable));
+                roles.extend(self.created_roles(RoleType::Assignable));
+                (roles, groups)
             }
-            _ => (self.roles(None), policies),
+            _ => {
+                let mut roles = self.roles(None);
+                roles.extend(self.created_roles(RoleType::Assignable));
+                roles.extend(self.created_roles(RoleType::Assumable));
+                (roles, policies)
+            }
         }
     }
 
@@ -671,10 +695,11 @@ impl Builder {
         self.resource(&address, &["delete"], before, Value::Null, json!({}));
     }
 
-    /// A trust created on an assumable role for a user or a group (maybe one the plan
+    /// A trust created on an assumable role for a user or a group (maybe ones the plan
     /// creates, by reference), with random conditions.
     fn trust(&mut self, pick: &Pick) {
-        let roles = self.roles(Some(RoleType::Assumable));
+        let mut roles = self.roles(Some(RoleType::Assumable));
+        roles.extend(self.created_roles(RoleType::Assumable));
         if roles.is_empty() {
             return;
         }
@@ -690,17 +715,20 @@ impl Builder {
         self.touch("role", &role);
         self.touch(attribute, &principal);
         let address = format!("vultr_organization_role_trust.t{}", self.count);
-        let mut after = json!({"role": role, "type": trust_type(pick.bits)});
-        let mut extra = json!({"after_unknown": {"id": true, "date_created": true}});
-        if principal.starts_with("vultr_") {
-            extra["after_unknown"][attribute] = json!(true);
-            extra["expressions"] = json!({
-                attribute: {"references": [format!("{principal}.id"), principal]},
-                "role": {"constant_value": role}
-            });
-        } else {
-            after[attribute] = json!(principal);
+        let mut after = json!({"type": trust_type(pick.bits)});
+        let mut unknown = json!({"id": true, "date_created": true});
+        let mut expressions = Map::new();
+        for (attribute, id) in [("role", &role), (attribute, &principal)] {
+            if id.starts_with("vultr_") {
+                unknown[attribute] = json!(true);
+                let references = json!([format!("{id}.id"), id]);
+                expressions.insert(attribute.into(), json!({ "references": references }));
+            } else {
+                after[attribute] = json!(id);
+                expressions.insert(attribute.into(), json!({ "constant_value": id }));
+            }
         }
+        let extra = json!({"after_unknown": unknown, "expressions": expressions});
         let conditions = conditions(pick.bits, &mut after);
         self.after.role_trusts.push(RoleTrust {
             id: address.clone(),
@@ -879,6 +907,40 @@ impl Builder {
         }
         let extra = json!({"after_unknown": unknown, "expressions": expressions});
         self.resource(&address, &["create"], Value::Null, after, extra);
+    }
+
+    fn created_roles(&self, of: RoleType) -> Vec<String> {
+        let roles = self.created_roles.iter().filter(|(_, t)| *t == of);
+        roles.map(|(id, _)| id.clone()).collect()
+    }
+
+    fn create_role(&mut self, pick: &Pick) {
+        let address = format!("vultr_organization_role.r{}", self.count);
+        let role_type = if pick.bits >> 5 & 1 == 1 {
+            RoleType::Assumable
+        } else {
+            RoleType::Assignable
+        };
+        let role = Role {
+            id: address.clone(),
+            name: format!("made-{}", self.count),
+            role_type,
+            description: String::new(),
+            policies: vec![],
+        };
+        let after = json!({"name": role.name, "description": "", "type": role_type,
+                           "max_session_duration": 3600});
+        self.before.roles.push(role.clone());
+        self.after.roles.push(role);
+        self.created_roles.push((address.clone(), role_type));
+        let unknown = json!({"id": true, "policies": true, "groups": true, "date_created": true});
+        self.resource(
+            &address,
+            &["create"],
+            Value::Null,
+            after,
+            json!({"after_unknown": unknown}),
+        );
     }
 
     fn create_policy(&mut self, pick: &Pick) {
@@ -1083,6 +1145,7 @@ fn the_generator_writes_every_edit() {
         ("user", r#"["delete"]"#),
         ("organization_group", r#"["create"]"#),
         ("organization_group", r#"["delete"]"#),
+        ("organization_role", r#"["create"]"#),
         ("organization_role", r#"["delete"]"#),
         ("organization_policy", r#"["create"]"#),
         ("organization_policy", r#"["update"]"#),
@@ -1113,6 +1176,7 @@ fn the_generator_writes_every_edit() {
         "CreateUser",
         "CreateGroup",
         "CreatePolicy",
+        "CreateRole",
         "CreateRoleTrust",
     ] {
         let n = kinds.get(kind).copied().unwrap_or(0);
