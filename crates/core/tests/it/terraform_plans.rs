@@ -31,7 +31,7 @@ struct Pick {
     document: PolicyDocument,
 }
 
-const KINDS: usize = 16;
+const KINDS: usize = 17;
 
 fn pick() -> impl Strategy<Value = Pick> {
     (
@@ -146,6 +146,7 @@ struct Builder {
     created_groups: Vec<String>,
     created_policies: Vec<String>,
     created_roles: Vec<(String, RoleType)>,
+    created_users: Vec<String>,
     secrets: Vec<String>,
     count: usize,
 }
@@ -165,6 +166,7 @@ impl Builder {
             created_groups: Vec::new(),
             created_policies: Vec::new(),
             created_roles: Vec::new(),
+            created_users: Vec::new(),
             secrets: Vec::new(),
             count: 0,
         }
@@ -189,9 +191,10 @@ impl Builder {
                 7 => self.delete(pick),
                 8 => self.trust(pick),
                 9 => self.create_group(),
-                10 => self.create_user(pick),
+                10 => self.create_user(pick, Value::Null),
                 11 => self.create_policy(pick),
                 12 => self.create_role(pick),
+                13 => self.replace_user(pick),
                 _ => self.trust_update_or_delete(pick),
             }
         }
@@ -601,7 +604,11 @@ impl Builder {
         groups.extend(self.created_groups.iter().cloned());
         match kind {
             "vultr_organization_policy_group_attachment" => (policies, groups),
-            "vultr_organization_policy_user_attachment" => (policies, self.users()),
+            "vultr_organization_policy_user_attachment" => {
+                let mut users = self.users();
+                users.extend(self.created_users.iter().cloned());
+                (policies, users)
+            }
             "vultr_organization_role_group_attachment" => {
                 let mut roles = self.roles(Some(RoleType::Assignable));
                 roles.extend(self.created_roles(RoleType::Assignable));
@@ -708,6 +715,7 @@ impl Builder {
             self.users().into_iter().map(|u| ("user", u)).collect();
         principals.extend(self.groups().into_iter().map(|g| ("group", g)));
         principals.extend(self.created_groups.iter().map(|g| ("group", g.clone())));
+        principals.extend(self.created_users.iter().map(|u| ("user", u.clone())));
         if principals.is_empty() {
             return;
         }
@@ -828,9 +836,38 @@ impl Builder {
         );
     }
 
+    /// An existing user no other edit names replaced (`["delete", "create"]`): removed, and
+    /// created again under the address.
+    fn replace_user(&mut self, pick: &Pick) {
+        let users: Vec<String> = self
+            .users()
+            .into_iter()
+            .filter(|id| !self.touched.contains(&format!("user:{id}")))
+            .collect();
+        if users.is_empty() {
+            return;
+        }
+        let id = users[pick.a.index(users.len())].clone();
+        self.deleted.insert(format!("user:{id}"));
+        let user = self
+            .snapshot
+            .users
+            .iter()
+            .find(|u| u.id == id)
+            .unwrap()
+            .clone();
+        let groups: BTreeSet<&String> = (self.snapshot.groups.iter())
+            .filter(|g| g.members.contains(&id))
+            .map(|g| &g.id)
+            .collect();
+        let before = self.user_value(&user, json!(groups), json!(user.roles), true);
+        delete_entity(&mut self.after, "user", &id);
+        self.create_user(pick, before);
+    }
+
     /// A created user in some existing groups (by id) and some created ones (by reference),
-    /// with some assignable roles.
-    fn create_user(&mut self, pick: &Pick) {
+    /// with some assignable roles; replacing the user `before` describes, if not null.
+    fn create_user(&mut self, pick: &Pick, before: Value) {
         if self.created_groups.is_empty() && pick.bits >> 60 & 1 == 1 {
             // Often enough, a group to join made just before.
             self.create_group();
@@ -906,7 +943,13 @@ impl Builder {
             expressions["groups"] = json!({"references": references});
         }
         let extra = json!({"after_unknown": unknown, "expressions": expressions});
-        self.resource(&address, &["create"], Value::Null, after, extra);
+        let actions: &[&str] = if before.is_null() {
+            &["create"]
+        } else {
+            &["delete", "create"]
+        };
+        self.resource(&address, actions, before, after, extra);
+        self.created_users.push(address);
     }
 
     fn created_roles(&self, of: RoleType) -> Vec<String> {
@@ -1143,6 +1186,7 @@ fn the_generator_writes_every_edit() {
         ("user", r#"["update"]"#),
         ("user", r#"["create"]"#),
         ("user", r#"["delete"]"#),
+        ("user", r#"["delete","create"]"#),
         ("organization_group", r#"["create"]"#),
         ("organization_group", r#"["delete"]"#),
         ("organization_role", r#"["create"]"#),
