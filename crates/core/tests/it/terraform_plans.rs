@@ -72,12 +72,19 @@ fn generated() -> impl Strategy<Value = Generated> {
             ..OrgKnobs::default()
         }),
         prop::collection::vec(pick(), 1..=8),
+        prop::sample::select(vec![
+            "",
+            "",
+            "module.iam",
+            "module.iam[0]",
+            r#"module.teams["a.b"]"#,
+        ]),
     )
-        .prop_map(|(snapshot, picks)| Builder::new(snapshot).build(&picks))
+        .prop_map(|(snapshot, picks, module)| Builder::new(snapshot, module).build(&picks))
 }
 
 proptest! {
-    #![proptest_config(cases(300))]
+    #![proptest_config(cases(256))]
 
     /// A generated plan maps to changes without a finding or a secret, and their impact is the
     /// reference's between the snapshot with the created entities and the edited snapshot.
@@ -131,6 +138,8 @@ proptest! {
 /// Builds the plan and the two snapshots, one edit at a time.
 struct Builder {
     snapshot: Snapshot,
+    /// The module instance every resource is in (`module.iam[0]`), or empty for the root.
+    module: String,
     before: Snapshot,
     after: Snapshot,
     resources: Vec<Value>,
@@ -152,8 +161,9 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(snapshot: Snapshot) -> Builder {
+    fn new(snapshot: Snapshot, module: &str) -> Builder {
         Builder {
+            module: module.to_string(),
             before: snapshot.clone(),
             after: snapshot.clone(),
             snapshot,
@@ -198,17 +208,32 @@ impl Builder {
                 _ => self.trust_update_or_delete(pick),
             }
         }
+        let (prior, configuration) = if self.module.is_empty() {
+            (
+                json!({"resources": self.prior}),
+                json!({"resources": self.configuration}),
+            )
+        } else {
+            // The module's resources: in `prior_state` under `child_modules`, in the
+            // configuration under the call's name (`module.teams["a.b"]` is the call `teams`).
+            let call = self.module["module.".len()..].split('[').next().unwrap();
+            (
+                json!({"child_modules": [{"address": self.module, "resources": self.prior}]}),
+                json!({"module_calls": {call: {"source": "./iam",
+                                               "module": {"resources": self.configuration}}}}),
+            )
+        };
         let plan = json!({
             "format_version": "1.2",
             "terraform_version": "1.9.5",
             "planned_values": {"root_module": {}},
             "resource_changes": self.resources,
             "prior_state": {"format_version": "1.0", "terraform_version": "1.9.5",
-                            "values": {"root_module": {"resources": self.prior}}},
+                            "values": {"root_module": prior}},
             "configuration": {
                 "provider_config": {"vultr": {"name": "vultr",
                                               "full_name": "registry.terraform.io/vultr/vultr"}},
-                "root_module": {"resources": self.configuration}
+                "root_module": configuration
             },
             "timestamp": "2026-07-22T10:00:00Z",
             "applyable": true,
@@ -222,6 +247,22 @@ impl Builder {
             after: self.after,
             secrets: self.secrets,
         }
+    }
+
+    /// The full address of `local` (`type.name`) in the plan's module.
+    fn at(&self, local: String) -> String {
+        match self.module.as_str() {
+            "" => local,
+            module => format!("{module}.{local}"),
+        }
+    }
+
+    /// The configuration's references to a created entity, as Terraform writes them inside
+    /// the module: `["vultr_organization_group.g1.id", "vultr_organization_group.g1"]`.
+    fn references(&self, placeholder: &str) -> Value {
+        let prefix = format!("{}.", self.module);
+        let local = placeholder.strip_prefix(&prefix).unwrap_or(placeholder);
+        json!([format!("{local}.id"), local])
     }
 
     fn live(&self, kind: &str, id: &str) -> bool {
@@ -284,7 +325,10 @@ impl Builder {
         after: Value,
         extra: Value,
     ) {
-        let (kind, name) = address.split_once('.').unwrap();
+        let prefix = format!("{}.", self.module);
+        let local = address.strip_prefix(&prefix).unwrap_or(address);
+        let (kind, name) = local.split_once('.').unwrap();
+        let module = (!self.module.is_empty()).then(|| self.module.clone());
         let sensitive = |side: &Value| match side {
             Value::Null => json!(false),
             _ if kind == "vultr_user" => {
@@ -310,13 +354,17 @@ impl Builder {
         if actions.len() == 2 {
             change["replace_paths"] = json!([["policy_id"]]);
         }
-        self.resources.push(json!({
+        let mut resource = json!({
             "address": address, "mode": "managed", "type": kind, "name": name,
             "provider_name": "registry.terraform.io/vultr/vultr", "change": change
-        }));
+        });
+        if let Some(module) = &module {
+            resource["module_address"] = json!(module);
+        }
+        self.resources.push(resource);
         if let Some(expressions) = extra.get("expressions") {
             self.configuration.push(json!({
-                "address": address, "mode": "managed", "type": kind, "name": name,
+                "address": local, "mode": "managed", "type": kind, "name": name,
                 "provider_config_key": "vultr", "expressions": expressions, "schema_version": 0
             }));
         }
@@ -419,7 +467,7 @@ impl Builder {
             unknown.push(json!(true));
             extra = json!({
                 "after_unknown": {"groups": unknown},
-                "expressions": {"groups": {"references": [format!("{address}.id"), address]}}
+                "expressions": {"groups": {"references": self.references(&address)}}
             });
             self.add_member(&address, &id);
         }
@@ -428,7 +476,7 @@ impl Builder {
         after["groups"] = json!(groups_after);
         after["roles"] = json!(new_roles);
         self.resource(
-            &format!("vultr_user.u{}", self.count),
+            &self.at(format!("vultr_user.u{}", self.count)),
             &["update"],
             before,
             after,
@@ -507,7 +555,7 @@ impl Builder {
         } else {
             None
         };
-        let address = format!("{kind}.a{}", self.count);
+        let address = self.at(format!("{kind}.a{}", self.count));
         let side = |pair: &Option<(String, String)>, with_id: bool| match pair {
             None => Value::Null,
             Some((a, b)) => {
@@ -516,7 +564,7 @@ impl Builder {
                     value.insert("id".into(), json!(format!("{a}_{b}")));
                 }
                 for (attribute, id) in [(first, a), (second, b)] {
-                    if !id.starts_with("vultr_") {
+                    if !is_placeholder(id) {
                         value.insert(attribute.into(), json!(id));
                     }
                 }
@@ -529,12 +577,10 @@ impl Builder {
             let mut unknown = json!({"id": true});
             let mut expressions = Map::new();
             for (attribute, id) in [(first, a), (second, b)] {
-                if id.starts_with("vultr_") {
+                if is_placeholder(id) {
                     unknown[attribute] = json!(true);
-                    expressions.insert(
-                        attribute.into(),
-                        json!({"references": [format!("{id}.id"), id]}),
-                    );
+                    expressions
+                        .insert(attribute.into(), json!({"references": self.references(id)}));
                 } else {
                     expressions.insert(attribute.into(), json!({"constant_value": id}));
                 }
@@ -641,7 +687,7 @@ impl Builder {
         let after = policy_value(policy, &pick.document);
         let edited = self.after.policies.iter_mut().find(|p| p.id == id).unwrap();
         edited.policy_document = pick.document.clone();
-        let address = format!("vultr_organization_policy.p{}", self.count);
+        let address = self.at(format!("vultr_organization_policy.p{}", self.count));
         self.resource(&address, &["update"], before, after, json!({}));
     }
 
@@ -698,7 +744,7 @@ impl Builder {
             }
         };
         delete_entity(&mut self.after, &kind, &id);
-        let address = format!("{resource}.d{}", self.count);
+        let address = self.at(format!("{resource}.d{}", self.count));
         self.resource(&address, &["delete"], before, Value::Null, json!({}));
     }
 
@@ -722,14 +768,14 @@ impl Builder {
         let (attribute, principal) = principals[pick.b.index(principals.len())].clone();
         self.touch("role", &role);
         self.touch(attribute, &principal);
-        let address = format!("vultr_organization_role_trust.t{}", self.count);
+        let address = self.at(format!("vultr_organization_role_trust.t{}", self.count));
         let mut after = json!({"type": trust_type(pick.bits)});
         let mut unknown = json!({"id": true, "date_created": true});
         let mut expressions = Map::new();
         for (attribute, id) in [("role", &role), (attribute, &principal)] {
-            if id.starts_with("vultr_") {
+            if is_placeholder(id) {
                 unknown[attribute] = json!(true);
-                let references = json!([format!("{id}.id"), id]);
+                let references = self.references(id);
                 expressions.insert(attribute.into(), json!({ "references": references }));
             } else {
                 after[attribute] = json!(id);
@@ -793,7 +839,7 @@ impl Builder {
             }
         }
         self.after.role_trusts.retain(|t| t.id != trust.id);
-        let address = format!("vultr_organization_role_trust.t{}", self.count);
+        let address = self.at(format!("vultr_organization_role_trust.t{}", self.count));
         if !update {
             self.resource(&address, &["delete"], before, Value::Null, json!({}));
             return;
@@ -812,7 +858,7 @@ impl Builder {
     }
 
     fn create_group(&mut self) {
-        let address = format!("vultr_organization_group.g{}", self.count);
+        let address = self.at(format!("vultr_organization_group.g{}", self.count));
         let group = Group {
             id: address.clone(),
             display_name: format!("Made {}", self.count),
@@ -873,7 +919,7 @@ impl Builder {
             self.create_group();
             self.count += 1;
         }
-        let address = format!("vultr_user.u{}", self.count);
+        let address = self.at(format!("vultr_user.u{}", self.count));
         let user = User {
             id: address.clone(),
             email: format!("made-{}@x.example", self.count),
@@ -922,9 +968,9 @@ impl Builder {
         }
         let mut after = self.user_value(&user, json!(groups), json!(roles), false);
         let mut unknown = json!({"id": true, "api_key": true});
-        let references: Vec<String> = made
+        let references: Vec<Value> = made
             .iter()
-            .flat_map(|g| [format!("{g}.id"), g.clone()])
+            .flat_map(|g| self.references(g).as_array().unwrap().clone())
             .collect();
         if wholly_unknown {
             after.as_object_mut().unwrap().remove("groups");
@@ -958,7 +1004,7 @@ impl Builder {
     }
 
     fn create_role(&mut self, pick: &Pick) {
-        let address = format!("vultr_organization_role.r{}", self.count);
+        let address = self.at(format!("vultr_organization_role.r{}", self.count));
         let role_type = if pick.bits >> 5 & 1 == 1 {
             RoleType::Assumable
         } else {
@@ -987,7 +1033,7 @@ impl Builder {
     }
 
     fn create_policy(&mut self, pick: &Pick) {
-        let address = format!("vultr_organization_policy.p{}", self.count);
+        let address = self.at(format!("vultr_organization_policy.p{}", self.count));
         let policy = Policy {
             id: address.clone(),
             name: format!("made-{}", self.count),
@@ -1065,6 +1111,12 @@ fn policy_value(policy: &Policy, document: &PolicyDocument) -> Value {
            "document": [block], "is_system_policy": false})
 }
 
+/// Whether an id is the placeholder of an entity the plan creates (a Terraform address),
+/// not the id of one the snapshot has (`u0`, `g1`).
+fn is_placeholder(id: &str) -> bool {
+    id.contains("vultr_")
+}
+
 /// The snapshot edit of an attachment made (`add`) or removed.
 fn edit_attachment(s: &mut Snapshot, kind: &str, a: &str, b: &str, add: bool) {
     let list = match kind {
@@ -1140,6 +1192,7 @@ fn the_generator_writes_every_edit() {
     let mut resources: BTreeMap<String, usize> = BTreeMap::new();
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     let (mut referring, mut wholly_unknown, mut partly_unknown) = (0, 0, 0);
+    let mut in_modules = 0;
     for _ in 0..300 {
         let Generated { snapshot, plan, .. } = strategy.new_tree(&mut runner).unwrap().current();
         for r in plan["resource_changes"].as_array().unwrap() {
@@ -1149,13 +1202,9 @@ fn the_generator_writes_every_edit() {
             wholly_unknown += usize::from(groups == &json!(true));
             partly_unknown += usize::from(groups.is_array());
         }
-        referring += usize::from(
-            plan["configuration"]["root_module"]["resources"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|r| r["expressions"].to_string().contains("vultr_organization_")),
-        );
+        let configuration = plan["configuration"]["root_module"].to_string();
+        referring += usize::from(configuration.contains(r#".id","vultr_organization_"#));
+        in_modules += usize::from(configuration.contains("module_calls"));
         let bytes = serde_json::to_vec(&plan).unwrap();
         let mapped = terraform::plan_changes(&bytes, Some(&snapshot)).unwrap();
         for spec in mapped.specs() {
@@ -1230,6 +1279,7 @@ fn the_generator_writes_every_edit() {
         referring > 30,
         "{referring} plans of 300 refer to what they create"
     );
+    assert!(in_modules > 60, "{in_modules} plans of 300 in a module");
     assert!(
         wholly_unknown > 3,
         "{wholly_unknown} wholly unknown sets, {partly_unknown} partly"
