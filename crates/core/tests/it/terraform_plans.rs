@@ -262,7 +262,11 @@ impl Builder {
     fn references(&self, placeholder: &str) -> Value {
         let prefix = format!("{}.", self.module);
         let local = placeholder.strip_prefix(&prefix).unwrap_or(placeholder);
-        json!([format!("{local}.id"), local])
+        match local.split_once('[') {
+            // An instance of a `for_each` resource: Terraform lists the resource too.
+            Some((resource, _)) => json!([format!("{local}.id"), local, resource]),
+            None => json!([format!("{local}.id"), local]),
+        }
     }
 
     fn live(&self, kind: &str, id: &str) -> bool {
@@ -328,6 +332,10 @@ impl Builder {
         let prefix = format!("{}.", self.module);
         let local = address.strip_prefix(&prefix).unwrap_or(address);
         let (kind, name) = local.split_once('.').unwrap();
+        let (name, index) = match name.split_once('[') {
+            Some((name, key)) => (name, Some(key.trim_end_matches(']').trim_matches('"'))),
+            None => (name, None),
+        };
         let module = (!self.module.is_empty()).then(|| self.module.clone());
         let sensitive = |side: &Value| match side {
             Value::Null => json!(false),
@@ -361,10 +369,13 @@ impl Builder {
         if let Some(module) = &module {
             resource["module_address"] = json!(module);
         }
+        if let Some(index) = index {
+            resource["index"] = json!(index);
+        }
         self.resources.push(resource);
         if let Some(expressions) = extra.get("expressions") {
             self.configuration.push(json!({
-                "address": local, "mode": "managed", "type": kind, "name": name,
+                "address": format!("{kind}.{name}"), "mode": "managed", "type": kind, "name": name,
                 "provider_config_key": "vultr", "expressions": expressions, "schema_version": 0
             }));
         }
@@ -857,8 +868,15 @@ impl Builder {
         self.resource(&address, &["update"], before, after, json!({}));
     }
 
+    /// A created group, every other one an instance of a `for_each` resource (its key with a
+    /// dot, which the address quotes).
     fn create_group(&mut self) {
-        let address = self.at(format!("vultr_organization_group.g{}", self.count));
+        let local = if self.count % 2 == 0 {
+            format!("vultr_organization_group.made[\"k.{}\"]", self.count)
+        } else {
+            format!("vultr_organization_group.g{}", self.count)
+        };
+        let address = self.at(local);
         let group = Group {
             id: address.clone(),
             display_name: format!("Made {}", self.count),
@@ -1192,7 +1210,7 @@ fn the_generator_writes_every_edit() {
     let mut resources: BTreeMap<String, usize> = BTreeMap::new();
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     let (mut referring, mut wholly_unknown, mut partly_unknown) = (0, 0, 0);
-    let mut in_modules = 0;
+    let (mut in_modules, mut to_instances) = (0, 0);
     for _ in 0..300 {
         let Generated { snapshot, plan, .. } = strategy.new_tree(&mut runner).unwrap().current();
         for r in plan["resource_changes"].as_array().unwrap() {
@@ -1205,6 +1223,8 @@ fn the_generator_writes_every_edit() {
         let configuration = plan["configuration"]["root_module"].to_string();
         referring += usize::from(configuration.contains(r#".id","vultr_organization_"#));
         in_modules += usize::from(configuration.contains("module_calls"));
+        to_instances +=
+            usize::from(configuration.contains(r#"vultr_organization_group.made[\"k."#));
         let bytes = serde_json::to_vec(&plan).unwrap();
         let mapped = terraform::plan_changes(&bytes, Some(&snapshot)).unwrap();
         for spec in mapped.specs() {
@@ -1280,6 +1300,10 @@ fn the_generator_writes_every_edit() {
         "{referring} plans of 300 refer to what they create"
     );
     assert!(in_modules > 60, "{in_modules} plans of 300 in a module");
+    assert!(
+        to_instances > 20,
+        "{to_instances} plans of 300 refer to an instance"
+    );
     assert!(
         wholly_unknown > 3,
         "{wholly_unknown} wholly unknown sets, {partly_unknown} partly"
