@@ -101,7 +101,9 @@ proptest! {
         prop_assert!(mapped.changes.iter().all(|c| !c.worst_case), "{context}");
 
         let written = format!("{}\n{mapped:?}", serde_json::to_string(&specs).unwrap());
+        let text = String::from_utf8(bytes).unwrap();
         for secret in &secrets {
+            prop_assert!(text.contains(secret.as_str()), "{context}`{secret}` not in the plan");
             prop_assert!(!written.contains(secret.as_str()), "{context}a secret in the changes");
         }
 
@@ -1210,9 +1212,15 @@ fn the_generator_writes_every_edit() {
     let mut resources: BTreeMap<String, usize> = BTreeMap::new();
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     let (mut referring, mut wholly_unknown, mut partly_unknown) = (0, 0, 0);
-    let (mut in_modules, mut to_instances) = (0, 0);
+    let (mut in_modules, mut to_instances, mut with_secrets) = (0, 0, 0);
     for _ in 0..300 {
-        let Generated { snapshot, plan, .. } = strategy.new_tree(&mut runner).unwrap().current();
+        let Generated {
+            snapshot,
+            plan,
+            secrets,
+            ..
+        } = strategy.new_tree(&mut runner).unwrap().current();
+        with_secrets += usize::from(!secrets.is_empty());
         for r in plan["resource_changes"].as_array().unwrap() {
             let key = format!("{} {}", r["type"], r["change"]["actions"]);
             *resources.entry(key).or_default() += 1;
@@ -1300,6 +1308,10 @@ fn the_generator_writes_every_edit() {
         "{referring} plans of 300 refer to what they create"
     );
     assert!(in_modules > 60, "{in_modules} plans of 300 in a module");
+    assert!(
+        with_secrets > 150,
+        "{with_secrets} plans of 300 hold a password"
+    );
     assert!(
         to_instances > 20,
         "{to_instances} plans of 300 refer to an instance"
