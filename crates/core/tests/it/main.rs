@@ -16,4 +16,5 @@ mod properties;
 mod queries;
 mod semantics;
 mod state_machine;
+mod terraform_plans;
 mod whatif;
