@@ -109,7 +109,7 @@ proptest! {
 
         // The engine against the reference, on the mapped changes (the kit's checkers).
         let catalogue = catalogue();
-        let (org, _) = Org::compile_changes(&snapshot, &catalogue, &CompileOptions::default(), &specs)
+        let iamsim_core::Compiled { org, .. } = Org::compile_changes(&snapshot, &catalogue, &CompileOptions::default(), &specs)
             .map_err(|e| TestCaseError::fail(format!("{context}{e:?}")))?;
         let created = reference::with_created_entities(&snapshot, &specs);
         let mut violations = check_what_if(&org, &created, &catalogue, &specs);
