@@ -1281,16 +1281,16 @@ impl Mapper {
         for id in after.difference(&current) {
             self.change(resource, make(id.clone(), true), false);
         }
-        let kind = if !was_resolved {
-            unknown_kind(resource, attribute, context, worst)
-        } else if worst > 0 {
+        // Even when every reference resolved (and, for a user the plan creates, nothing now
+        // there can go), a wholly unknown set may hold literal ids the plan does not show: a
+        // gain nobody can see, so a finding (fail closed).
+        let kind = if was_resolved {
             FindingKind::Unknown {
                 worst_case: worst,
                 references: configured_references(context.configuration, resource, attribute),
             }
         } else {
-            // Every reference resolved and nothing now there can go.
-            return Ok(());
+            unknown_kind(resource, attribute, context, worst)
         };
         self.finding(resource, Some(attribute), kind);
         Ok(())
@@ -2038,6 +2038,10 @@ mod tests {
             ]),
             &[
                 "vultr_organization_policy_group_attachment.each.group_id: refers to what this plan creates (`vultr_organization_group.many`), but not to one created instance: unknown until apply",
+                // Wholly unknown sets: literal ids beside the references would not show, so
+                // each fails closed even with nothing there now to lose.
+                "vultr_user.eve.groups: unknown until apply (from `vultr_organization_group.eng`); not simulated",
+                "vultr_user.ana.groups: unknown until apply (from `vultr_organization_group.eng`); not simulated",
             ],
         );
     }

@@ -4,8 +4,9 @@
 //! as a `terraform show -json` plan in HashiCorp's format 1.x with the Vultr provider's
 //! attributes, and the same edits made directly to the snapshot by a small function of this
 //! file (no code of `terraform.rs`). The plan mapped to changes (`terraform::plan_changes`)
-//! must give no finding, no sensitive value, and the impact the reference evaluator gives
-//! between the snapshot with the created entities and the edited snapshot.
+//! must give no finding (but the one a created user's wholly unknown `groups` always gives: it
+//! fails closed), no sensitive value, and the impact the reference evaluator gives between the
+//! snapshot with the created entities and the edited snapshot.
 
 use std::collections::BTreeSet;
 
@@ -83,10 +84,29 @@ fn generated() -> impl Strategy<Value = Generated> {
         .prop_map(|(snapshot, picks, module)| Builder::new(snapshot, module).build(&picks))
 }
 
+/// The users `plan` creates (or replaces) whose `groups` set is wholly unknown, as findings read
+/// (address, attribute, no worst case), in plan order.
+fn wholly_unknown_created_groups(plan: &Value) -> Vec<(Option<&str>, Option<&str>, bool)> {
+    plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|rc| {
+            rc["type"] == "vultr_user"
+                && rc["change"]["actions"]
+                    .as_array()
+                    .is_some_and(|a| a.contains(&json!("create")))
+                && rc["change"]["after_unknown"]["groups"] == json!(true)
+        })
+        .map(|rc| (rc["address"].as_str(), Some("groups"), true))
+        .collect()
+}
+
 proptest! {
     #![proptest_config(cases(256))]
 
-    /// A generated plan maps to changes without a finding or a secret, and their impact is the
+    /// A generated plan maps to changes without a secret, and without a finding but those of
+    /// [`wholly_unknown_created_groups`]; their impact is the
     /// reference's between the snapshot with the created entities and the edited snapshot.
     #[test]
     fn a_plan_maps_to_the_impact_of_its_snapshot_edit(generated in generated()) {
@@ -96,8 +116,21 @@ proptest! {
             .map_err(|e| TestCaseError::fail(format!("{e}\nplan: {plan}")))?;
         let specs = mapped.specs();
         let context = format!("{}plan: {plan}\n", show(&snapshot, &specs));
-        let findings: Vec<String> = mapped.findings.iter().map(|f| f.to_string()).collect();
-        prop_assert!(findings.is_empty(), "{context}findings: {findings:#?}");
+        // The one finding a generated plan gives: a created user's wholly unknown `groups`
+        // (the SDKv2 shape) may hide literal ids beside its references, so it fails closed,
+        // with no worst case to map (the user holds nothing yet).
+        let findings: Vec<(Option<&str>, Option<&str>, bool)> = mapped
+            .findings
+            .iter()
+            .map(|f| {
+                let unbounded = matches!(
+                    f.kind,
+                    terraform::FindingKind::Unknown { worst_case: 0, .. }
+                );
+                (f.address.as_deref(), f.attribute.as_deref(), unbounded)
+            })
+            .collect();
+        prop_assert_eq!(findings, wholly_unknown_created_groups(&plan), "{}", context);
         prop_assert!(mapped.changes.iter().all(|c| !c.worst_case), "{context}");
 
         let written = format!("{}\n{mapped:?}", serde_json::to_string(&specs).unwrap());
