@@ -1107,3 +1107,105 @@ fn assumable_changes(
         new.assumables(u_new, &only(new, after, &had)),
     )
 }
+
+#[cfg(all(test, feature = "proptest"))]
+mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use crate::report::{CoveredUser, Impact, Path, PathId, RedundantEdge, UserRef};
+    use crate::testing::{catalogue, in_pools, organization, OrgKnobs};
+    use crate::{CompileOptions, Org, Precedence};
+
+    fn config() -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(300);
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// The slow path the report was made of before: the full impact of each removal that
+    /// changes nothing, its kept entries' paths per covered user (each once, sorted by the
+    /// paths themselves), and the paths numbered by content in order of first reference.
+    fn slow_edges(org: &Org) -> (Vec<RedundantEdge>, Vec<Path>) {
+        let mut ids: HashMap<Path, PathId> = HashMap::new();
+        let mut table: Vec<Path> = Vec::new();
+        let mut edges = Vec::new();
+        for change in org.every_edge() {
+            let mut impact: Impact = org.simulate(std::slice::from_ref(&change)).unwrap();
+            let changes = impact
+                .users
+                .iter()
+                .any(|u| u.counts.lost > 0 || u.counts.gained > 0 || !u.assumable_lost.is_empty());
+            if changes {
+                continue;
+            }
+            let paths: Vec<Path> = impact.paths.iter().map(|p| p.steps.clone()).collect();
+            let covered = impact
+                .users
+                .iter()
+                .filter(|u| !u.kept.is_empty())
+                .map(|u| {
+                    let mut local: Vec<usize> = u
+                        .kept
+                        .iter()
+                        .flat_map(|e| &e.via)
+                        .map(|id| id.0 as usize)
+                        .collect();
+                    local.sort_unstable_by(|&a, &b| paths[a].cmp(&paths[b]).then(a.cmp(&b)));
+                    local.dedup();
+                    let via = local
+                        .into_iter()
+                        .map(|i| {
+                            *ids.entry(paths[i].clone()).or_insert_with(|| {
+                                table.push(paths[i].clone());
+                                PathId((table.len() - 1) as u32)
+                            })
+                        })
+                        .collect();
+                    CoveredUser {
+                        user: UserRef {
+                            id: u.user.id.clone(),
+                            email: u.user.email.clone(),
+                        },
+                        kept: u.counts.kept,
+                        via,
+                    }
+                })
+                .collect();
+            edges.push(RedundantEdge {
+                change: impact.changes.remove(0),
+                covered,
+            });
+        }
+        (edges, table)
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// The report's edges and paths, read off the judged users in one pass per removal,
+        /// are those of the full impact of every removal that changes nothing, in pools of 1,
+        /// 2 and 4 threads; under both precedences.
+        #[test]
+        fn redundancy_is_the_full_impacts_reduced(
+            snapshot in organization(&OrgKnobs::default()),
+            nearest in any::<bool>(),
+        ) {
+            let precedence = if nearest { Precedence::NearestWins } else { Precedence::DenyWins };
+            let options = CompileOptions { precedence, ..Default::default() };
+            let org = Org::compile_with(&snapshot, &catalogue(), &options).unwrap();
+            let (edges, paths) = slow_edges(&org);
+            for report in in_pools(|| org.redundancy()) {
+                prop_assert_eq!(&report.edges, &edges);
+                prop_assert_eq!(&report.paths, &paths);
+            }
+        }
+    }
+}
