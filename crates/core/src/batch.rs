@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::error::{ChangeError, ChangeSetError};
 use crate::org::{GroupIx, Org, PolicyIx, Precedence, RoleIx, UserIx};
 use crate::report::Impact;
-use crate::simulate::{Change, Detail, Holder, Principal, SimulateOptions};
+use crate::simulate::{Change, Covering, Detail, Holder, Principal, SimulateOptions};
 
 /// Which of the changes [`Org::simulate_each`] builds an [`Impact`] for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -137,14 +137,7 @@ impl Org {
         fn one(change: &Change) -> &[Change] {
             std::slice::from_ref(change)
         }
-        // Checked first, all of them, so that an error leaves nothing half answered.
-        for (index, change) in changes.iter().enumerate() {
-            self.check_all(one(change), false)
-                .map_err(|e| ChangeSetError {
-                    index,
-                    source: e.source,
-                })?;
-        }
+        self.check_each(changes)?;
         let simulate = SimulateOptions {
             allow_noop: false,
             detail: options.detail,
@@ -165,20 +158,6 @@ impl Org {
                     impact: wanted.then(|| simulated(change)),
                 }
             } else {
-                // A removal from one user judged in full costs about what the first-change
-                // judgement does; one reaching many users may stop at the first of them.
-                let one_user = matches!(
-                    change,
-                    Change::RemoveMember { .. }
-                        | Change::DetachPolicy {
-                            from: Holder::User(_),
-                            ..
-                        }
-                        | Change::DetachRole {
-                            from: Principal::User(_),
-                            ..
-                        }
-                );
                 match options.build {
                     // Most changes left here change nothing: the first-change judgement, and
                     // the impact only if it finds something.
@@ -200,12 +179,15 @@ impl Org {
                             impact: Some(impact),
                         }
                     }
-                    BuildImpact::IfHarmless if one_user => {
-                        let impact = simulated(change);
-                        let changes_access = takes_or_gives(&impact);
+                    // One pass: the full what-if, given up at the first user it changes
+                    // (at that user's first change).
+                    BuildImpact::IfHarmless if options.detail == Detail::Full => {
+                        let impact = self
+                            .simulate_if_harmless(change)
+                            .expect("a change checked alone can be simulated alone");
                         Single {
-                            changes_access,
-                            impact: (!changes_access).then_some(impact),
+                            changes_access: impact.is_none(),
+                            impact,
                         }
                     }
                     BuildImpact::IfHarmless => {
@@ -220,6 +202,45 @@ impl Org {
                 }
             };
             reduce(index, single)
+        };
+        Ok(each_on_pool(changes.len(), progress, &answer))
+    }
+
+    /// Checks each of `changes` alone, all of them before any is judged, so that an error
+    /// leaves nothing half answered.
+    fn check_each(&self, changes: &[Change]) -> Result<(), ChangeSetError<ChangeError>> {
+        for (index, change) in changes.iter().enumerate() {
+            self.check_all(std::slice::from_ref(change), false)
+                .map_err(|e| ChangeSetError {
+                    index,
+                    source: e.source,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// What covers each of `changes` that takes nothing from anyone and gives nothing
+    /// ([`Org::covering_if_harmless`]), `None` for the others: the changes that
+    /// [`Org::simulate_each`] with [`BuildImpact::IfHarmless`] gives an impact, with what that
+    /// impact's kept entries hold, without building it. On the rayon pool the call runs in,
+    /// in the order of `changes`, calling `progress` as [`Org::simulate_each`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`Org::simulate_each`].
+    pub(crate) fn covering_each(
+        &self,
+        changes: &[Change],
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Vec<Option<Covering>>, ChangeSetError<ChangeError>> {
+        self.check_each(changes)?;
+        let answer = |index: usize| {
+            let change = &changes[index];
+            if self.surely_changes(change) {
+                return None;
+            }
+            self.covering_if_harmless(change)
+                .expect("a change checked alone can be simulated alone")
         };
         Ok(each_on_pool(changes.len(), progress, &answer))
     }
@@ -482,6 +503,16 @@ mod tests {
             for (bit, single) in bits.iter().zip(&one) {
                 prop_assert_eq!(bit.changes_access, single.changes_access);
                 prop_assert!(bit.impact.is_none());
+            }
+            // Only the harmless ones' impacts, in one pass each: the same impacts and bits,
+            // in pools of 1, 2 and 4 threads.
+            let harmless = EachOptions { build: BuildImpact::IfHarmless, ..options };
+            for each in in_pools(|| org.simulate_each(&changes, &harmless, &|_, _| {}).unwrap()) {
+                for (single, all) in each.iter().zip(&one) {
+                    prop_assert_eq!(single.changes_access, all.changes_access);
+                    let expected = all.impact.as_ref().filter(|_| !all.changes_access);
+                    prop_assert_eq!(single.impact.as_ref(), expected);
+                }
             }
             for (change, single) in changes.iter().zip(&one) {
                 let impact = org.simulate(std::slice::from_ref(change)).unwrap();

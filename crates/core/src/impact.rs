@@ -28,7 +28,7 @@ use crate::report::{
 /// A small fast hasher (the rustc "Fx" mix) for the interning maps, whose keys are short runs
 /// of integers. Ids never depend on it: they are given in report order.
 #[derive(Debug, Default, Clone, Copy)]
-struct Fx(u64);
+pub(crate) struct Fx(u64);
 
 impl Fx {
     fn add(&mut self, word: u64) {
@@ -61,7 +61,7 @@ impl Hasher for Fx {
     }
 }
 
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 fn fx_hash(value: &impl Hash) -> u64 {
     let mut hasher = Fx::default();
@@ -207,6 +207,50 @@ impl<'o> Judged<'o> {
             unchanged_count: 0,
             note: None,
         }
+    }
+
+    /// Whether the change takes an access or an assumable role from this user, or gives them
+    /// an access (as far as judged: [`Depth`](crate::simulate) may stop early).
+    pub(crate) fn changes_access(&self) -> bool {
+        self.counts.lost > 0 || self.counts.gained > 0 || !self.assumable_lost.is_empty()
+    }
+
+    /// When the user keeps a pair through paths that change (what a report lists under
+    /// `kept`), the keys of every path of those pairs, each once, in path order: the paths of
+    /// all the user's kept entries together. `None` when nothing is kept.
+    pub(crate) fn kept_paths(&self, org: &Org) -> Option<Vec<PathKey>> {
+        // Many pairs share a path set, and many wholes a path: each set and path once.
+        let mut sets: Vec<SetIx> = Vec::new();
+        let mut any = false;
+        for pair in self.pairs.iter().filter(|p| p.class == Class::Kept) {
+            any = true;
+            if pair.set != NO_SET && sets.last() != Some(&pair.set) {
+                sets.push(pair.set);
+            }
+        }
+        let mut indexes: Vec<UserPathIx> = Vec::new();
+        for whole in self.groups.iter().filter(|w| w.class == Class::Kept) {
+            any = true;
+            indexes.extend_from_slice(&whole.via);
+        }
+        if !any {
+            return None;
+        }
+        sets.sort_unstable();
+        sets.dedup();
+        indexes.sort_unstable();
+        indexes.dedup();
+        let mut keys: Vec<PathKey> = sets
+            .iter()
+            .flat_map(|&set| self.sets[set].iter().copied())
+            .chain(indexes.iter().map(|&i| self.paths[i]))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut ordered: Vec<([u64; 4], PathKey)> =
+            keys.iter().map(|&key| (org.path_order(key), key)).collect();
+        ordered.sort_unstable();
+        Some(ordered.into_iter().map(|(_, key)| key).collect())
     }
 
     /// Whether the change does nothing to this user.
@@ -868,7 +912,14 @@ impl Org {
 impl Interner<'_> {
     /// The path a key names.
     fn build_path(&self, key: PathKey) -> Path {
-        let org = self.org;
+        self.org.build_path(key)
+    }
+}
+
+impl Org {
+    /// The path a key names: its steps from the first after the user.
+    pub(crate) fn build_path(&self, key: PathKey) -> Path {
+        let org = self;
         let route = key.route;
         let mut path = Vec::with_capacity(4);
         if let Some(group) = route.group {

@@ -1,13 +1,14 @@
 //! Org-wide questions: who can do this, what is redundant, what changed between two
 //! snapshots, and which of a user's attachments matters most.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::batch::{BuildImpact, EachOptions};
 use crate::bulk::{element_at, element_of};
 use crate::error::QueryError;
 use crate::eval::{Grants, Overlay};
 use crate::idx::{Arena, Idx, IdxRange, IdxVec};
+use crate::impact::{FxMap, PathKey};
 use crate::model::ROOT_EQUIVALENT_ACL;
 use crate::org::{
     GroupIx, GroupKey, GroupNode, Org, PolicyIx, PolicyNode, RoleIx, RoleNode, StatementNode,
@@ -15,11 +16,11 @@ use crate::org::{
 };
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
-    Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, Impact, OutsideAssumable, Path,
-    PathId, ProvenanceChange, Rank, RankedRemoval, Redundancy, RedundantEdge, ScopeRef,
-    ShadowedStatement, UserDiff, UserPaths, UserRef, UserSummary, WhoCan, SCHEMA_VERSION,
+    Assumable, CoveredUser, Diff, EntityChanges, EntityRef, Entry, OutsideAssumable, Path, PathId,
+    ProvenanceChange, Rank, RankedRemoval, Redundancy, RedundantEdge, ScopeRef, ShadowedStatement,
+    UserDiff, UserPaths, UserRef, UserSummary, WhoCan, SCHEMA_VERSION,
 };
-use crate::simulate::{Change, Detail, Holder, Principal};
+use crate::simulate::{Change, Covering, Detail, Holder, Principal};
 
 /// The memberships and attachments [`Org::redundancy_of`] tries: those that touch one of
 /// `groups` or one of `users`. Each group and each user adds its edges, so with both, an edge
@@ -615,27 +616,18 @@ impl RedundancyStream<'_> {
     /// far: it holds every id the edge refers to. Returns the whole table (the report's
     /// `paths`). The same edges and ids whatever the pool's size.
     pub fn each(&self, sink: &mut dyn FnMut(RedundantEdge, &[Path])) -> Vec<Path> {
-        // Each removal alone; the full impact (its covering paths) only of those that change
-        // nothing, reduced to its covered users on the thread that judged it.
-        let options = EachOptions {
-            build: BuildImpact::IfHarmless,
-            detail: Detail::Full,
-        };
+        // Each removal alone, judged in one pass that gives up at its first change; of those
+        // that change nothing, the covered users with the keys of their covering paths.
         let total = self.every.len();
         let mut table = PathTable::default();
         for (block, changes) in self.every.chunks(BLOCK).enumerate() {
             let start = block * BLOCK;
             let found = self
                 .org
-                .simulate_each_into(
-                    changes,
-                    &options,
-                    &|done, _| (self.progress)(start + done, total),
-                    &|_, single| single.impact.map(covered_by),
-                )
+                .covering_each(changes, &|done, _| (self.progress)(start + done, total))
                 .expect("removing an existing edge is a valid change");
-            for (edge, paths) in found.into_iter().flatten() {
-                let edge = table.intern(edge, paths);
+            for covering in found.into_iter().flatten() {
+                let edge = table.edge(self.org, covering);
                 sink(edge, &table.paths);
             }
         }
@@ -696,80 +688,39 @@ impl serde::Serialize for StreamedEdges<'_, '_> {
 /// The covering paths of one report, each once, numbered by first reference.
 #[derive(Default)]
 struct PathTable {
-    ids: HashMap<Path, PathId>,
+    ids: FxMap<PathKey, PathId>,
     paths: Vec<Path>,
 }
 
 impl PathTable {
-    /// An edge whose ids index `local` (an impact's paths) renumbered into the table, which
-    /// takes the paths it has not seen yet, in order of first reference.
-    fn intern(&mut self, mut edge: RedundantEdge, local: Vec<Path>) -> RedundantEdge {
-        let mut local: Vec<(Option<Path>, Option<PathId>)> =
-            local.into_iter().map(|p| (Some(p), None)).collect();
-        for id in edge.covered.iter_mut().flat_map(|u| u.via.iter_mut()) {
-            let (path, global) = &mut local[id.0 as usize];
-            *id = *global.get_or_insert_with(|| {
-                let path = path.take().expect("each local path is interned once");
-                *self.ids.entry(path).or_insert_with_key(|path| {
-                    self.paths.push(path.clone());
-                    PathId((self.paths.len() - 1) as u32)
-                })
-            });
-        }
-        edge
-    }
-}
-
-/// A removal that takes nothing from anyone and gives nothing, with what covers it, from its
-/// full impact: the covered users' ids index the impact's paths, returned beside the edge.
-fn covered_by(mut impact: Impact) -> (RedundantEdge, Vec<Path>) {
-    debug_assert!(impact
-        .users
-        .iter()
-        .all(|u| { u.lost.is_empty() && u.gained.is_empty() && u.assumable_lost.is_empty() }));
-    let paths: Vec<Path> = std::mem::take(&mut impact.paths)
-        .into_iter()
-        .map(|p| p.steps)
-        .collect();
-    // Each path's place in path order, so that a user's paths sort as integers: every path
-    // of one user starts from that user, so the order of the shared paths is the order of
-    // the paths written out.
-    let mut order: Vec<usize> = (0..paths.len()).collect();
-    order.sort_unstable_by(|&a, &b| paths[a].cmp(&paths[b]));
-    let mut rank = vec![0; paths.len()];
-    for (place, &path) in order.iter().enumerate() {
-        rank[path] = place;
-    }
-    // Which paths the user at hand already has (entries share most of theirs).
-    let mut seen = vec![false; paths.len()];
-    let covered = impact
-        .users
-        .iter()
-        .filter(|u| !u.kept.is_empty())
-        .map(|u| {
-            let mut via: Vec<PathId> = Vec::new();
-            for &id in u.kept.iter().flat_map(|e| &e.via) {
-                if !std::mem::replace(&mut seen[id.0 as usize], true) {
-                    via.push(id);
-                }
-            }
-            via.iter().for_each(|id| seen[id.0 as usize] = false);
-            via.sort_unstable_by_key(|id| rank[id.0 as usize]);
-            CoveredUser {
+    /// A redundant edge from what covers it, its paths numbered in the table, which takes
+    /// the paths it has not seen yet, in order of first reference.
+    fn edge(&mut self, org: &Org, covering: Covering) -> RedundantEdge {
+        let covered = covering
+            .users
+            .into_iter()
+            .map(|(user, kept, keys)| CoveredUser {
                 user: UserRef {
-                    id: u.user.id.clone(),
-                    email: u.user.email.clone(),
+                    id: org.users.id(user).to_string(),
+                    email: org.users[user].email.clone(),
                 },
-                kept: u.counts.kept,
-                via,
-            }
+                kept,
+                via: keys.into_iter().map(|key| self.id(org, key)).collect(),
+            })
+            .collect();
+        RedundantEdge {
+            change: covering.change,
+            covered,
+        }
+    }
+
+    /// A path's id; a path met for the first time is built and numbered next.
+    fn id(&mut self, org: &Org, key: PathKey) -> PathId {
+        *self.ids.entry(key).or_insert_with(|| {
+            self.paths.push(org.build_path(key));
+            PathId((self.paths.len() - 1) as u32)
         })
-        .collect();
-    let edge = RedundantEdge {
-        change: impact.changes.remove(0),
-        covered,
-    };
-    (edge, paths)
+    }
 }
 
 /// One user's grants in one organization, answering for elements named as text, so that two
@@ -1155,4 +1106,106 @@ fn assumable_changes(
         old.assumables(u_old, &only(old, before, &has)),
         new.assumables(u_new, &only(new, after, &had)),
     )
+}
+
+#[cfg(all(test, feature = "proptest"))]
+mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use crate::report::{CoveredUser, Impact, Path, PathId, RedundantEdge, UserRef};
+    use crate::testing::{catalogue, in_pools, organization, OrgKnobs};
+    use crate::{CompileOptions, Org, Precedence};
+
+    fn config() -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(300);
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// The slow path the report was made of before: the full impact of each removal that
+    /// changes nothing, its kept entries' paths per covered user (each once, sorted by the
+    /// paths themselves), and the paths numbered by content in order of first reference.
+    fn slow_edges(org: &Org) -> (Vec<RedundantEdge>, Vec<Path>) {
+        let mut ids: HashMap<Path, PathId> = HashMap::new();
+        let mut table: Vec<Path> = Vec::new();
+        let mut edges = Vec::new();
+        for change in org.every_edge() {
+            let mut impact: Impact = org.simulate(std::slice::from_ref(&change)).unwrap();
+            let changes = impact
+                .users
+                .iter()
+                .any(|u| u.counts.lost > 0 || u.counts.gained > 0 || !u.assumable_lost.is_empty());
+            if changes {
+                continue;
+            }
+            let paths: Vec<Path> = impact.paths.iter().map(|p| p.steps.clone()).collect();
+            let covered = impact
+                .users
+                .iter()
+                .filter(|u| !u.kept.is_empty())
+                .map(|u| {
+                    let mut local: Vec<usize> = u
+                        .kept
+                        .iter()
+                        .flat_map(|e| &e.via)
+                        .map(|id| id.0 as usize)
+                        .collect();
+                    local.sort_unstable_by(|&a, &b| paths[a].cmp(&paths[b]).then(a.cmp(&b)));
+                    local.dedup();
+                    let via = local
+                        .into_iter()
+                        .map(|i| {
+                            *ids.entry(paths[i].clone()).or_insert_with(|| {
+                                table.push(paths[i].clone());
+                                PathId((table.len() - 1) as u32)
+                            })
+                        })
+                        .collect();
+                    CoveredUser {
+                        user: UserRef {
+                            id: u.user.id.clone(),
+                            email: u.user.email.clone(),
+                        },
+                        kept: u.counts.kept,
+                        via,
+                    }
+                })
+                .collect();
+            edges.push(RedundantEdge {
+                change: impact.changes.remove(0),
+                covered,
+            });
+        }
+        (edges, table)
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// The report's edges and paths, read off the judged users in one pass per removal,
+        /// are those of the full impact of every removal that changes nothing, in pools of 1,
+        /// 2 and 4 threads; under both precedences.
+        #[test]
+        fn redundancy_is_the_full_impacts_reduced(
+            snapshot in organization(&OrgKnobs::default()),
+            nearest in any::<bool>(),
+        ) {
+            let precedence = if nearest { Precedence::NearestWins } else { Precedence::DenyWins };
+            let options = CompileOptions { precedence, ..Default::default() };
+            let org = Org::compile_with(&snapshot, &catalogue(), &options).unwrap();
+            let (edges, paths) = slow_edges(&org);
+            for report in in_pools(|| org.redundancy()) {
+                prop_assert_eq!(&report.edges, &edges);
+                prop_assert_eq!(&report.paths, &paths);
+            }
+        }
+    }
 }

@@ -197,6 +197,10 @@ pub enum Detail {
 pub(crate) enum Depth {
     /// Everything: lost, kept, gained with their paths, the unchanged count, assumable roles.
     Full,
+    /// [`Depth::Full`] for a user who loses and gains no access; for one who does, it stops
+    /// as soon as that is known, as [`Depth::FirstChange`] does, keeping no pair. For a caller
+    /// that wants the impact of a change only when it takes and gives nothing.
+    FullUnlessChanged,
     /// The same, counting pairs without keeping their paths.
     Counts,
     /// [`Depth::Counts`] without the unchanged count (read off the pre-folded sets outside the
@@ -206,6 +210,13 @@ pub(crate) enum Depth {
     /// Only whether anything is lost or gained: stops at the first such pair, keeps no pair
     /// and counts nothing unchanged.
     FirstChange,
+}
+
+impl Depth {
+    /// Whether the pairs judged are kept with their paths.
+    fn keeps_paths(self) -> bool {
+        matches!(self, Depth::Full | Depth::FullUnlessChanged)
+    }
 }
 
 /// A what-if that writes itself user by user when serialized: [`Org::simulate_stream`].
@@ -247,8 +258,14 @@ impl ImpactStream<'_> {
             Depth::Full,
             &|_| true,
             &mut |judged, done| match judged {
-                Some(judged) => users.push(interner.convert_final(judged, &self.action_ids)),
-                None => (self.progress)(done, order.len()),
+                Some(judged) => {
+                    users.push(interner.convert_final(judged, &self.action_ids));
+                    true
+                }
+                None => {
+                    (self.progress)(done, order.len());
+                    true
+                }
             },
         );
         let (paths, coverage) = interner.table(&self.action_ids);
@@ -310,9 +327,13 @@ impl serde::Serialize for StreamedUsers<'_, '_> {
                     if let Err(e) = seq.serialize_element(&user) {
                         failed = Some(e.to_string());
                     }
+                    true
                 }
-                Some(_) => {}
-                None => (stream.progress)(done, stream.order.len()),
+                Some(_) => true,
+                None => {
+                    (stream.progress)(done, stream.order.len());
+                    true
+                }
             },
         );
         if let Some(e) = failed {
@@ -320,6 +341,15 @@ impl serde::Serialize for StreamedUsers<'_, '_> {
         }
         seq.end()
     }
+}
+
+/// What covers a removal that takes and gives nothing: [`Org::covering_if_harmless`].
+pub(crate) struct Covering {
+    /// The removal, as a report names it.
+    pub(crate) change: ChangeSummary,
+    /// Per user who keeps pairs through other paths, in the impact's order (by id): the user,
+    /// the pairs kept, and the keys of the paths of those pairs, each once, in path order.
+    pub(crate) users: Vec<(UserIx, usize, Vec<PathKey>)>,
 }
 
 /// Changes applied to an overlay, ready to be judged user by user.
@@ -400,8 +430,14 @@ impl Org {
             depth,
             &|u| named.contains(&u),
             &mut |judged, done| match judged {
-                Some(judged) => interner.add(judged, keep),
-                None => progress(done, reach.len()),
+                Some(judged) => {
+                    interner.add(judged, keep);
+                    true
+                }
+                None => {
+                    progress(done, reach.len());
+                    true
+                }
             },
         );
         interner
@@ -410,14 +446,15 @@ impl Org {
     /// Judges `users` a batch at a time (on the caller's pool), handing each judged user that `keep`s
     /// (named, or changed) to `each` in order, then `None` with the count done after each
     /// batch. Judged users hold every pair's statements and the report only what it shows, so
-    /// converting each batch before judging the next bounds memory by the report.
+    /// converting each batch before judging the next bounds memory by the report. Stops after
+    /// the batch in which `each` first answers `false`.
     fn judge_batches<'o>(
         &'o self,
         users: &[u32],
         (baseline, overlay): (&'o Overlay, &'o Overlay),
         depth: Depth,
         named: &(dyn Fn(u32) -> bool + Sync),
-        each: &mut dyn FnMut(Option<Judged<'o>>, usize),
+        each: &mut dyn FnMut(Option<Judged<'o>>, usize) -> bool,
     ) {
         let judge = |users: &[u32]| -> Vec<Judged<'o>> {
             users
@@ -436,11 +473,15 @@ impl Org {
             } else {
                 judge(batch)
             };
+            let mut go_on = true;
             for user in judged {
-                each(Some(user), done);
+                go_on &= each(Some(user), done);
             }
             done += batch.len();
-            each(None, done);
+            go_on &= each(None, done);
+            if !go_on {
+                return;
+            }
         }
     }
 
@@ -568,8 +609,85 @@ impl Org {
                 &prepared.overlay,
                 Depth::FirstChange,
             );
-            judged.counts.lost > 0 || judged.counts.gained > 0 || !judged.assumable_lost.is_empty()
+            judged.changes_access()
         }))
+    }
+
+    /// The full impact of one change ([`Org::simulate_with`] at [`Detail::Full`], the same
+    /// value) when it takes nothing from anyone and gives nothing; `None` when it takes or
+    /// gives something. One pass over the users it reaches ([`Org::harmless_pass`]): what the
+    /// first-change judgement followed by the full what-if would answer, without judging
+    /// every user twice.
+    pub(crate) fn simulate_if_harmless(
+        &self,
+        change: &Change,
+    ) -> Result<Option<Impact>, ChangeError> {
+        let prepared = self.prepare(std::slice::from_ref(change), false)?;
+        let mut interner = Interner::new(self, &prepared.baseline, &prepared.overlay);
+        if !self.harmless_pass(&prepared, &mut |judged| interner.add(judged, true)) {
+            return Ok(None);
+        }
+        let mut impact = interner.finish();
+        impact.changes = prepared.summaries;
+        impact.summary.users_reached = prepared.reach.len();
+        Ok(Some(impact))
+    }
+
+    /// What covers one change that takes nothing from anyone and gives nothing: the users of
+    /// its full impact who keep pairs through paths it changes, with the paths of those kept
+    /// pairs, read off the judged users without building the impact. `None` when the change
+    /// takes or gives something.
+    pub(crate) fn covering_if_harmless(
+        &self,
+        change: &Change,
+    ) -> Result<Option<Covering>, ChangeError> {
+        let prepared = self.prepare(std::slice::from_ref(change), false)?;
+        let mut users = Vec::new();
+        let harmless = self.harmless_pass(&prepared, &mut |judged| {
+            if let Some(via) = judged.kept_paths(self) {
+                users.push((Idx::from_raw(judged.user), judged.counts.kept, via));
+            }
+        });
+        if !harmless {
+            return Ok(None);
+        }
+        // The impact's order: most lost first (none is lost), then by id.
+        users.sort_by(|a, b| self.users.id(a.0).cmp(self.users.id(b.0)));
+        let change = prepared
+            .summaries
+            .into_iter()
+            .next()
+            .expect("one change, one summary");
+        Ok(Some(Covering { change, users }))
+    }
+
+    /// Judges the users a prepared change reaches at [`Depth::FullUnlessChanged`], handing
+    /// each reported user to `each` in order, until one loses or gains an access or an
+    /// assumable role: then stops after that batch and answers `false`.
+    fn harmless_pass<'o>(
+        &'o self,
+        prepared: &'o Prepared,
+        each: &mut dyn FnMut(Judged<'o>),
+    ) -> bool {
+        let mut harmless = true;
+        self.judge_batches(
+            &prepared.reach,
+            (&prepared.baseline, &prepared.overlay),
+            Depth::FullUnlessChanged,
+            &|u| prepared.named.contains(&u),
+            &mut |judged, _| match judged {
+                Some(judged) if harmless => {
+                    harmless = !judged.changes_access();
+                    if harmless {
+                        each(judged);
+                    }
+                    harmless
+                }
+                Some(_) => false,
+                None => harmless,
+            },
+        );
+        harmless
     }
 
     /// Records one change in the overlay, checking it against the changes before it.
@@ -1038,11 +1156,14 @@ impl Org {
         if let Some(sides) = &sides {
             // Decided word by word: count, and for a full report gather each list's paths per
             // key from the statements, with no pair judged one by one.
-            if depth == Depth::Full {
+            if depth.keeps_paths() {
                 for decision in &sides.keys {
                     judged.counts.lost += decision.lost.count();
                     judged.counts.gained += decision.gained.count();
                     judged.counts.kept += decision.kept.count();
+                }
+                if depth == Depth::FullUnlessChanged && judged.changes_access() {
+                    return judged;
                 }
                 self.entries_of_sides(
                     sides,
@@ -1072,11 +1193,12 @@ impl Org {
             let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
             self.compare((&before, baseline), (&after, overlay), &mut judged, depth);
             let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
-            if depth == Depth::FirstChange && changed {
+            if matches!(depth, Depth::FirstChange | Depth::FullUnlessChanged) && changed {
                 return judged;
             }
         }
-        if let (Some(mask), Depth::Full | Depth::Counts) = (&mask, depth) {
+        if let (Some(mask), Depth::Full | Depth::FullUnlessChanged | Depth::Counts) = (&mask, depth)
+        {
             judged.unchanged_count += self.entries_outside(user, mask);
         }
         self.assumable_changes(user, baseline, overlay, &mut judged);
@@ -1129,7 +1251,7 @@ impl Org {
         let mut keys = Vec::new();
         let (mut was, mut now) = (Judgement::default(), Judgement::default());
         // Only a full report keeps each pair's paths; the cheaper depths count.
-        let keep = depth == Depth::Full;
+        let keep = depth.keeps_paths();
         for action in actions {
             before.keys(self, b_ov, action, &mut keys);
             after.more_keys(self, a_ov, action, &mut keys);
