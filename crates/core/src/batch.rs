@@ -450,15 +450,7 @@ mod tests {
     use crate::{CompileOptions, Detail, Org, Precedence};
 
     fn config() -> ProptestConfig {
-        let cases = std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(300);
-        ProptestConfig {
-            cases,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
+        crate::testing::cases(300)
     }
 
     proptest! {

@@ -1119,15 +1119,7 @@ mod tests {
     use crate::{CompileOptions, Org, Precedence};
 
     fn config() -> ProptestConfig {
-        let cases = std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(300);
-        ProptestConfig {
-            cases,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
+        crate::testing::cases(300)
     }
 
     /// The slow path the report was made of before: the full impact of each removal that

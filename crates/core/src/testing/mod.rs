@@ -95,6 +95,21 @@ pub use strategy::{
     Named, OrgKnobs, Wildcards, ALL_KINDS, CATALOGUE, CREATE_KINDS,
 };
 
+/// A proptest configuration of `cases` cases, unless the `PROPTEST_CASES` variable says how
+/// many (mutation testing runs the suites with fewer), and no regression files: a failing case
+/// is printed, minimized, for the test that found it.
+pub fn cases(cases: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
 /// The sizes of the pools [`in_pools`] runs a call in.
 pub const POOL_SIZES: [usize; 3] = [1, 2, 4];
 

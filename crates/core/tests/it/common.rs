@@ -8,26 +8,13 @@ use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
 pub use iamsim_core::testing::{
-    catalogue, edge_removals, memberships, policy_attachments, role_attachments, Named,
+    cases, catalogue, edge_removals, memberships, policy_attachments, role_attachments, Named,
 };
 
 /// 1,000 cases, no regression files. `PROPTEST_CASES` overrides the count (mutation testing
 /// runs the suite with fewer).
 pub fn config() -> ProptestConfig {
     cases(1000)
-}
-
-/// `cases` cases unless `PROPTEST_CASES` says otherwise, no regression files.
-pub fn cases(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
 }
 
 /// Compiles a generated snapshot under a precedence.
