@@ -33,7 +33,7 @@ fn text_of(args: &[&str], format: &str) -> String {
 fn says(args: &[&str], fragments: &[&str]) {
     for format in FORMATS {
         let out = text_of(args, format);
-        let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        let words = crate::util::words(&out);
         for fragment in fragments {
             assert!(
                 words.to_lowercase().contains(&fragment.to_lowercase()),
@@ -223,7 +223,7 @@ fn plain(note: &str) -> String {
 fn says_note(args: &[&str], notes: &[&str]) {
     for format in FORMATS {
         let out = text_of(args, format).replace("\\`", "").replace('`', "");
-        let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        let words = crate::util::words(&out);
         for note in notes {
             assert!(
                 words.contains(&plain(note)),

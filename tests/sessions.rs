@@ -140,7 +140,7 @@ fn a_what_if_says_which_sessions_outlive_the_trust_it_removes() {
     for format in ["table", "markdown", "html"] {
         let run = iamsim(&[&remove[..], &["--format", format]].concat());
         run.expect_code(0);
-        let words = run.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        let words = crate::util::words(&run.stdout);
         assert!(
             words.contains("of role deploy-admin (r-deploy-admin) continues until 2026-03-02T10:00:00Z: losing the trust does not end it"),
             "{format}: {}",

@@ -194,11 +194,7 @@ fn who_can_names_principals_outside_the_organization() {
         "--snapshot",
         &file,
     ]);
-    let words = table
-        .stdout
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let words = crate::util::words(&table.stdout);
     assert!(
         words.contains("OIDC issuer oidc-github may assume role deploy-admin (r-deploy-admin) through trust t-ci-oidc FederatedAssumption"),
         "{}",

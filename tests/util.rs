@@ -177,6 +177,11 @@ pub fn expect_fragments(text: &str, fragments: &[&str]) {
     }
 }
 
+/// `text` with every run of whitespace one space: wrapped table and Markdown lines read as one.
+pub fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The path of a fixture under `tests/data/`.
 pub fn data(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
