@@ -220,7 +220,7 @@ fn creations_resolve_references_and_unknown_types_are_named() {
     assert_eq!(
         warnings,
         [
-            "warning: creates.json: vultr_user.dan.groups: unknown until apply (from `vultr_organization_group.eng`); worst case mapped: 2 removal(s) of what is there now",
+            "warning: creates.json: vultr_user.dan.groups: unknown until apply: its references (`vultr_organization_group.eng`) are simulated as what this plan creates, but literal ids beside them would not show in the plan; worst case mapped: 2 removal(s) of what is there now",
             "warning: creates.json: vultr_user.dan: worst case, not certain: {\"kind\":\"remove_member\",\"group\":\"g-contractors\",\"user\":\"u-dan\"}",
             "warning: creates.json: vultr_user.dan: worst case, not certain: {\"kind\":\"remove_member\",\"group\":\"g-devops\",\"user\":\"u-dan\"}",
         ],

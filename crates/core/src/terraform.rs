@@ -133,6 +133,16 @@ pub enum FindingKind {
         /// What is not simulated, in a few words.
         what: &'static str,
     },
+    /// The attribute's value is unknown until apply, and its references all resolve to
+    /// entities the plan creates: those are simulated (added as placeholders), but literal ids
+    /// beside them would not show in the plan, so the set is not known whole.
+    UnknownBesideCreated {
+        /// How many worst-case removals were mapped beside them (0 for a user the plan
+        /// creates: nothing is there to lose).
+        worst_case: usize,
+        /// The configuration's references, each resolved to a created entity.
+        references: Vec<String>,
+    },
     /// A resource type of the Vultr provider's IAM that iamsim does not know.
     UnknownType {
         /// The type.
@@ -189,13 +199,25 @@ impl fmt::Display for Finding {
                     write!(f, " (from {})", refs(references))?;
                 }
                 if *worst_case > 0 {
-                    write!(
-                        f,
-                        "; worst case mapped: {worst_case} removal(s) of what is there now"
-                    )
+                    worst_case_mapped(f, *worst_case)
                 } else {
                     write!(f, "; not simulated")
                 }
+            }
+            FindingKind::UnknownBesideCreated {
+                worst_case,
+                references,
+            } => {
+                write!(
+                    f,
+                    "unknown until apply: its references ({}) are simulated as what this plan \
+                     creates, but literal ids beside them would not show in the plan",
+                    refs(references)
+                )?;
+                if *worst_case > 0 {
+                    worst_case_mapped(f, *worst_case)?;
+                }
+                Ok(())
             }
             FindingKind::Sensitive => write!(f, "marked sensitive: not read, not simulated"),
             FindingKind::NotSimulated { what } => write!(f, "{what}: not simulated"),
@@ -1285,7 +1307,7 @@ impl Mapper {
         // there can go), a wholly unknown set may hold literal ids the plan does not show: a
         // gain nobody can see, so a finding (fail closed).
         let kind = if was_resolved {
-            FindingKind::Unknown {
+            FindingKind::UnknownBesideCreated {
                 worst_case: worst,
                 references: configured_references(context.configuration, resource, attribute),
             }
@@ -1702,6 +1724,14 @@ fn shape(path: &str, expected: &'static str, found: Option<&Value>) -> PlanError
             Some(Value::Object(_)) => "an object",
         },
     }
+}
+
+/// A finding's note of the worst case mapped in an unknown value's place.
+fn worst_case_mapped(f: &mut fmt::Formatter<'_>, removals: usize) -> fmt::Result {
+    write!(
+        f,
+        "; worst case mapped: {removals} removal(s) of what is there now"
+    )
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ proptest! {
             .map(|f| {
                 let unbounded = matches!(
                     f.kind,
-                    terraform::FindingKind::Unknown { worst_case: 0, .. }
+                    terraform::FindingKind::UnknownBesideCreated { worst_case: 0, .. }
                 );
                 (f.address.as_deref(), f.attribute.as_deref(), unbounded)
             })
