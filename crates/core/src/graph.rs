@@ -534,15 +534,15 @@ impl Builder {
         let mut policy: Option<String> = None;
         for step in path {
             let node = self.step_node(step, policy.as_deref(), effect);
-            if step.kind == StepKind::Policy {
+            if step.kind() == StepKind::Policy {
                 policy = Some(node.id.clone());
             }
             let key = self.node(node);
             if let Some((from, from_kind)) = previous.take() {
-                let relation = relation(from_kind, step.kind);
+                let relation = relation(from_kind, step.kind());
                 self.edge(from, key.clone(), relation, deny, mark);
             }
-            previous = Some((key, step.kind));
+            previous = Some((key, step.kind()));
         }
         previous.map(|(key, _)| key)
     }
@@ -566,21 +566,17 @@ impl Builder {
     }
 
     fn step_node(&self, step: &Step, policy: Option<&str>, effect: Effect) -> Node {
-        let text = |s: &Option<std::sync::Arc<str>>| s.as_deref().unwrap_or_default().to_string();
-        match step.kind {
-            StepKind::Statement => {
-                let index = step.index.unwrap_or_default();
-                Node {
-                    kind: NodeKind::Statement,
-                    id: format!("{}#{index}", policy.unwrap_or_default()),
-                    label: format!("statement {index}"),
-                    effect: Some(effect),
-                }
-            }
-            kind => Node {
-                kind: node_kind(kind),
-                id: text(&step.id),
-                label: text(&step.name),
+        match step {
+            Step::Statement { index } => Node {
+                kind: NodeKind::Statement,
+                id: format!("{}#{index}", policy.unwrap_or_default()),
+                label: format!("statement {index}"),
+                effect: Some(effect),
+            },
+            named => Node {
+                kind: node_kind(named.kind()),
+                id: named.id().unwrap_or_default().to_string(),
+                label: named.name().unwrap_or_default().to_string(),
                 effect: None,
             },
         }
@@ -664,7 +660,7 @@ mod tests {
     fn path(steps: &[(StepKind, &str)], statement: u32) -> Path {
         let mut path: Path = steps
             .iter()
-            .map(|&(kind, id)| Step::entity(kind, id, &id.to_uppercase()))
+            .filter_map(|&(kind, id)| Step::entity(kind, id, &id.to_uppercase()))
             .collect();
         path.push(Step::statement(statement));
         path
@@ -782,10 +778,10 @@ mod tests {
                 },
                 trust,
                 via: vec![
-                    vec![Step::entity(StepKind::User, "u-ana", "ana@x")],
+                    vec![Step::user("u-ana", "ana@x")],
                     vec![
-                        Step::entity(StepKind::User, "u-ana", "ana@x"),
-                        Step::entity(StepKind::Group, "g-1", "G"),
+                        Step::user("u-ana", "ana@x"),
+                        Step::entity(StepKind::Group, "g-1", "G").unwrap(),
                     ],
                 ],
             }],

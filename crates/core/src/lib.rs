@@ -36,10 +36,10 @@
 //! // impact's tables, written once; a path there starts after the user.
 //! let kept = &ana_impact.kept[0];
 //! assert_eq!(impact.action(kept.actions[0]), "account.billing.Read");
-//! assert_eq!(impact.path(kept.via[0])[0].name.as_deref(), Some("Billing"));
+//! assert_eq!(impact.path(kept.via[0])[0].name(), Some("Billing"));
 //! // The one-entry-per-action form writes every path out from the user.
 //! let flat = impact.flatten();
-//! assert_eq!(flat.users[0].kept[0].via[0][1].name.as_deref(), Some("Billing"));
+//! assert_eq!(flat.users[0].kept[0].via[0][1].name(), Some("Billing"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

@@ -453,6 +453,11 @@ pub(crate) struct Steps {
     ),
 }
 
+/// The step of an entity of an entity kind.
+fn entity_step(kind: StepKind, id: &str, name: &str) -> Step {
+    Step::entity(kind, id, name).expect("an entity kind")
+}
+
 impl Steps {
     /// Placeholder steps, for an organization being compiled.
     fn empty() -> Steps {
@@ -472,24 +477,24 @@ impl Steps {
             users: org
                 .users
                 .iter()
-                .map(|(_, id, u)| Step::entity(StepKind::User, id, &u.email))
+                .map(|(_, id, u)| entity_step(StepKind::User, id, &u.email))
                 .collect(),
             groups: org
                 .groups
                 .iter()
-                .map(|(_, id, g)| Step::entity(StepKind::Group, id, &g.display_name))
+                .map(|(_, id, g)| entity_step(StepKind::Group, id, &g.display_name))
                 .collect(),
             roles: org
                 .roles
                 .iter()
-                .map(|(_, id, r)| Step::entity(StepKind::Role, id, &r.name))
+                .map(|(_, id, r)| entity_step(StepKind::Role, id, &r.name))
                 .collect(),
             policies: org
                 .policies
                 .iter()
-                .map(|(_, id, p)| Step::entity(StepKind::Policy, id, &p.name))
+                .map(|(_, id, p)| entity_step(StepKind::Policy, id, &p.name))
                 .collect(),
-            organization: Step::entity(StepKind::Organization, &org.org_id, &org.org_name),
+            organization: entity_step(StepKind::Organization, &org.org_id, &org.org_name),
             ranks: Default::default(),
         };
         steps.ranks = (

@@ -65,7 +65,7 @@ pub fn universe(snapshot: &Snapshot, catalogue: &Catalogue) -> BTreeSet<String> 
 }
 
 fn step(kind: StepKind, id: &str, name: &str) -> Step {
-    Step::entity(kind, id, name)
+    Step::entity(kind, id, name).expect("an entity's step")
 }
 
 /// Each distinct id of `ids` that names an existing entity, once.
@@ -167,12 +167,7 @@ fn hits(snapshot: &Snapshot, user_id: &str) -> Vec<RefHit> {
             .enumerate()
         {
             let mut path = path.clone();
-            path.push(Step {
-                kind: StepKind::Statement,
-                id: None,
-                name: None,
-                index: Some(index as u32),
-            });
+            path.push(Step::statement(index as u32));
             out.push(RefHit {
                 path,
                 allow: statement.effect == "Allow",
@@ -217,7 +212,7 @@ impl Judged {
 fn distance(path: &[Step]) -> usize {
     1 + path
         .iter()
-        .filter(|s| s.kind == StepKind::Group || s.kind == StepKind::Role)
+        .filter(|s| matches!(s, Step::Group { .. } | Step::Role { .. }))
         .count()
 }
 

@@ -42,23 +42,55 @@ pub enum StepKind {
 }
 
 /// One step of a path: an entity, or a statement by its index.
-//
-// Ids and names are shared (`Arc<str>`): the same entity appears in many paths, and a path
-// costs no string copies.
+///
+/// In JSON, `{"kind": "group", "id": "g-1", "name": "DevOps"}` or
+/// `{"kind": "statement", "index": 0}`. The variant order is the order paths sort in (that of
+/// [`StepKind`]). Ids and names are shared (`Arc<str>`): the same entity appears in many paths,
+/// and a path costs no string copies.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Step {
-    /// What the step is.
-    pub kind: StepKind,
-    /// The entity's id; absent on a statement step.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<Arc<str>>,
-    /// The entity's display name (a user's email); absent on a statement step.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<Arc<str>>,
-    /// The statement's index in its policy document; only on a statement step.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub index: Option<u32>,
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Step {
+    /// The user the path starts from.
+    User {
+        /// The user's id.
+        id: Arc<str>,
+        /// The user's email.
+        name: Arc<str>,
+    },
+    /// The organization, whose root user has unconditional access.
+    Organization {
+        /// The organization's id.
+        id: Arc<str>,
+        /// Its name.
+        name: Arc<str>,
+    },
+    /// A policy.
+    Policy {
+        /// The policy's id.
+        id: Arc<str>,
+        /// Its name.
+        name: Arc<str>,
+    },
+    /// A role.
+    Role {
+        /// The role's id.
+        id: Arc<str>,
+        /// Its name.
+        name: Arc<str>,
+    },
+    /// A group.
+    Group {
+        /// The group's id.
+        id: Arc<str>,
+        /// Its display name.
+        name: Arc<str>,
+    },
+    /// A statement of the policy before it.
+    Statement {
+        /// The statement's index in its policy document.
+        index: u32,
+    },
 }
 
 /// A chain of steps from a user to the statement that decides: user → (group) → (role) → policy →
@@ -68,14 +100,13 @@ pub type Path = Vec<Step>;
 /// One step as the table names it: `group DevOps`, `policy compute-admin`, `#0`.
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.name.as_deref().unwrap_or_default();
-        match self.kind {
-            StepKind::User => write!(f, "user {name}"),
-            StepKind::Organization => write!(f, "root of organization {name}"),
-            StepKind::Group => write!(f, "group {name}"),
-            StepKind::Role => write!(f, "role {name}"),
-            StepKind::Policy => write!(f, "policy {name}"),
-            StepKind::Statement => write!(f, "#{}", self.index.unwrap_or_default()),
+        match self {
+            Step::User { name, .. } => write!(f, "user {name}"),
+            Step::Organization { name, .. } => write!(f, "root of organization {name}"),
+            Step::Group { name, .. } => write!(f, "group {name}"),
+            Step::Role { name, .. } => write!(f, "role {name}"),
+            Step::Policy { name, .. } => write!(f, "policy {name}"),
+            Step::Statement { index } => write!(f, "#{index}"),
         }
     }
 }
@@ -91,9 +122,9 @@ impl fmt::Display for StepsText<'_> {
             return f.write_str("a trust naming the user");
         }
         for (i, step) in self.0.iter().enumerate() {
-            match (i, step.kind) {
+            match (i, step) {
                 (0, _) => {}
-                (_, StepKind::Statement) => f.write_str(" ")?,
+                (_, Step::Statement { .. }) => f.write_str(" ")?,
                 _ => f.write_str(" > ")?,
             }
             write!(f, "{step}")?;
@@ -108,12 +139,12 @@ impl fmt::Display for StepsText<'_> {
 /// ```
 /// use std::sync::Arc;
 /// use iamsim_core::report::{path_text, Step, StepKind};
-/// let step = |kind, name: &str| Step { kind, id: Some(Arc::from(name)), name: Some(Arc::from(name)), index: None };
+/// let step = |kind, id, name| Step::entity(kind, id, name).expect("an entity kind");
 /// let path = vec![
-///     step(StepKind::User, "ana@example.com"),
-///     step(StepKind::Group, "DevOps"),
-///     step(StepKind::Policy, "compute-admin"),
-///     Step { kind: StepKind::Statement, id: None, name: None, index: Some(0) },
+///     Step::user("u-ana", "ana@example.com"),
+///     step(StepKind::Group, "g-devops", "DevOps"),
+///     step(StepKind::Policy, "p-compute", "compute-admin"),
+///     Step::statement(0),
 /// ];
 /// assert_eq!(path_text(&path).to_string(), "group DevOps > policy compute-admin #0");
 /// ```
@@ -486,23 +517,72 @@ pub struct ChangeSummary {
 }
 
 impl Step {
-    /// A step naming an entity.
-    pub fn entity(kind: StepKind, id: &str, name: &str) -> Step {
-        Step {
-            kind,
-            id: Some(Arc::from(id)),
-            name: Some(Arc::from(name)),
-            index: None,
-        }
+    /// A step naming an entity of `kind`; `None` for [`StepKind::Statement`], which names
+    /// none (see [`Step::statement`]).
+    pub fn entity(kind: StepKind, id: &str, name: &str) -> Option<Step> {
+        let (id, name) = (Arc::from(id), Arc::from(name));
+        Some(match kind {
+            StepKind::User => Step::User { id, name },
+            StepKind::Organization => Step::Organization { id, name },
+            StepKind::Policy => Step::Policy { id, name },
+            StepKind::Role => Step::Role { id, name },
+            StepKind::Group => Step::Group { id, name },
+            StepKind::Statement => return None,
+        })
     }
 
     /// A statement step.
     pub fn statement(index: u32) -> Step {
-        Step {
-            kind: StepKind::Statement,
-            id: None,
-            name: None,
-            index: Some(index),
+        Step::Statement { index }
+    }
+
+    /// The step of the user a path starts from.
+    pub fn user(id: &str, email: &str) -> Step {
+        Step::User {
+            id: Arc::from(id),
+            name: Arc::from(email),
+        }
+    }
+
+    /// What the step is.
+    pub fn kind(&self) -> StepKind {
+        match self {
+            Step::User { .. } => StepKind::User,
+            Step::Organization { .. } => StepKind::Organization,
+            Step::Policy { .. } => StepKind::Policy,
+            Step::Role { .. } => StepKind::Role,
+            Step::Group { .. } => StepKind::Group,
+            Step::Statement { .. } => StepKind::Statement,
+        }
+    }
+
+    /// The entity's id and name; `None` on a statement step.
+    fn named(&self) -> Option<(&str, &str)> {
+        match self {
+            Step::User { id, name }
+            | Step::Organization { id, name }
+            | Step::Policy { id, name }
+            | Step::Role { id, name }
+            | Step::Group { id, name } => Some((id, name)),
+            Step::Statement { .. } => None,
+        }
+    }
+
+    /// The entity's id; `None` on a statement step.
+    pub fn id(&self) -> Option<&str> {
+        self.named().map(|(id, _)| id)
+    }
+
+    /// The entity's display name (a user's email); `None` on a statement step.
+    pub fn name(&self) -> Option<&str> {
+        self.named().map(|(_, name)| name)
+    }
+
+    /// The statement's index in its policy document; `None` on an entity step.
+    pub fn index(&self) -> Option<u32> {
+        match self {
+            Step::Statement { index } => Some(*index),
+            _ => None,
         }
     }
 }
@@ -973,7 +1053,7 @@ impl Impact {
     /// A path written out from the user: the user's step, then the shared path.
     pub fn full_path(&self, user: &UserSummary, id: PathId) -> Path {
         let mut path = Vec::with_capacity(self.path(id).len() + 1);
-        path.push(Step::entity(StepKind::User, &user.id, &user.email));
+        path.push(Step::user(&user.id, &user.email));
         path.extend(self.path(id).iter().cloned());
         path
     }
@@ -1209,11 +1289,7 @@ impl Redundancy {
             .iter()
             .map(|&id| {
                 let mut path = Vec::with_capacity(self.path(id).len() + 1);
-                path.push(Step::entity(
-                    StepKind::User,
-                    &covered.user.id,
-                    &covered.user.email,
-                ));
+                path.push(Step::user(&covered.user.id, &covered.user.email));
                 path.extend(self.path(id).iter().cloned());
                 path
             })

@@ -2070,8 +2070,8 @@ mod tests {
                 "vultr_organization_policy_group_attachment.each.group_id: refers to what this plan creates (`vultr_organization_group.many`), but not to one created instance: unknown until apply",
                 // Wholly unknown sets: literal ids beside the references would not show, so
                 // each fails closed even with nothing there now to lose.
-                "vultr_user.eve.groups: unknown until apply (from `vultr_organization_group.eng`); not simulated",
-                "vultr_user.ana.groups: unknown until apply (from `vultr_organization_group.eng`); not simulated",
+                "vultr_user.eve.groups: unknown until apply: its references (`vultr_organization_group.eng`) are simulated as what this plan creates, but literal ids beside them would not show in the plan",
+                "vultr_user.ana.groups: unknown until apply: its references (`vultr_organization_group.eng`) are simulated as what this plan creates, but literal ids beside them would not show in the plan",
             ],
         );
     }

@@ -1065,7 +1065,7 @@ impl StepRef {
     }
 
     fn is(&self, step: &Step) -> bool {
-        step.kind == self.kind && step.id.as_deref() == Some(self.id.as_str())
+        step.kind() == self.kind && step.id() == Some(self.id.as_str())
     }
 }
 

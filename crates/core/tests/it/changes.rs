@@ -79,21 +79,20 @@ fn flat(entries: &[Entry]) -> Vec<Flat> {
     entries
         .iter()
         .map(|e| {
-            let paths =
-                e.via
-                    .iter()
-                    .map(|p| {
-                        p.iter()
-                            .skip(1)
-                            .map(|s| match s.kind {
-                                StepKind::Statement => format!("#{}", s.index.unwrap()),
-                                _ => format!("{:?}:{}", s.kind, s.id.as_deref().unwrap())
-                                    .to_lowercase(),
-                            })
-                            .collect::<Vec<_>>()
-                            .join("/")
-                    })
-                    .collect();
+            let paths = e
+                .via
+                .iter()
+                .map(|p| {
+                    p.iter()
+                        .skip(1)
+                        .map(|s| match s.kind() {
+                            StepKind::Statement => format!("#{}", s.index().unwrap()),
+                            _ => format!("{:?}:{}", s.kind(), s.id().unwrap()).to_lowercase(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("/")
+                })
+                .collect();
             (e.action.clone(), e.resource.clone(), paths)
         })
         .collect()

@@ -192,7 +192,7 @@ fn reference_root_path_and_names() {
     // u-2 is root, and second: a lookup that took the first other user would name u-1.
     let (allow, deny) = reference::decide(&snapshot, "u-2", "compute.instance.Create", "*");
     assert!(deny.is_empty());
-    let first_steps: Vec<_> = allow.iter().map(|p| p[0].id.as_deref()).collect();
+    let first_steps: Vec<_> = allow.iter().map(|p| p[0].id()).collect();
     assert_eq!(first_steps, vec![Some("u-2")]);
     // Named by display name and by email; `Ops` is not the first group, so a lookup that
     // took the first non-matching name would pick the wrong one.

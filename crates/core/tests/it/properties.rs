@@ -19,7 +19,7 @@ fn key(e: &Entry) -> (&str, &str) {
 
 fn through_group(path: &[iamsim_core::report::Step], group: &str) -> bool {
     path.iter()
-        .any(|s| s.kind == StepKind::Group && s.id.as_deref() == Some(group))
+        .any(|s| s.kind() == StepKind::Group && s.id() == Some(group))
 }
 
 /// The engine's effective permissions equal the reference's under `precedence`.
@@ -183,10 +183,10 @@ fn path_exists(
     use iamsim_core::model::RoleType;
     let id = |i: usize| {
         path.get(i)
-            .and_then(|s| s.id.as_deref().map(str::to_string))
+            .and_then(|s| s.id().map(str::to_string))
             .unwrap_or_default()
     };
-    let kind = |i: usize| path.get(i).map(|s| s.kind);
+    let kind = |i: usize| path.get(i).map(|s| s.kind());
     let user = s
         .users
         .iter()
@@ -226,8 +226,8 @@ fn path_exists(
         .ok_or("no such policy")?;
     let index = path
         .get(at + 1)
-        .filter(|s| s.kind == StepKind::Statement)
-        .and_then(|s| s.index)
+        .filter(|s| s.kind() == StepKind::Statement)
+        .and_then(|s| s.index())
         .ok_or("no statement step")? as usize;
     let statement = policy
         .policy_document
@@ -294,10 +294,10 @@ proptest! {
             for entry in effective.allowed.iter().take(4) {
                 let mut cut = snapshot.clone();
                 for path in &entry.via {
-                    let policy = path[path.len() - 2].id.as_deref().unwrap().to_string();
+                    let policy = path[path.len() - 2].id().unwrap().to_string();
                     let holder = &path[path.len() - 3];
-                    let holder_id = holder.id.as_deref().unwrap().to_string();
-                    let list = match holder.kind {
+                    let holder_id = holder.id().unwrap().to_string();
+                    let list = match holder.kind() {
                         StepKind::User => &mut cut.users.iter_mut().find(|x| x.id == holder_id).unwrap().policies,
                         StepKind::Group => &mut cut.groups.iter_mut().find(|x| x.id == holder_id).unwrap().policies,
                         _ => &mut cut.roles.iter_mut().find(|x| x.id == holder_id).unwrap().policies,

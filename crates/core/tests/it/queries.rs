@@ -856,18 +856,8 @@ fn diff_sees_the_root_user_change() {
     };
     let org_path = |user: &str| {
         vec![vec![
-            Step {
-                kind: StepKind::User,
-                id: Some(user.into()),
-                name: Some(format!("{user}@x").into()),
-                index: None,
-            },
-            Step {
-                kind: StepKind::Organization,
-                id: Some("o".into()),
-                name: Some("O".into()),
-                index: None,
-            },
+            Step::user(user, &format!("{user}@x")),
+            Step::entity(StepKind::Organization, "o", "O").unwrap(),
         ]]
     };
     assert_eq!(star(&of("u1").lost), Some(org_path("u1")), "{diff:#?}");

@@ -55,9 +55,9 @@ fn texts(paths: &[Path]) -> Vec<String> {
         .map(|p| {
             p.iter()
                 .skip(1)
-                .map(|s| match s.kind {
-                    StepKind::Statement => format!("#{}", s.index.unwrap()),
-                    _ => format!("{:?}:{}", s.kind, s.id.as_deref().unwrap()).to_lowercase(),
+                .map(|s| match s.kind() {
+                    StepKind::Statement => format!("#{}", s.index().unwrap()),
+                    _ => format!("{:?}:{}", s.kind(), s.id().unwrap()).to_lowercase(),
                 })
                 .collect::<Vec<_>>()
                 .join("/")
@@ -238,7 +238,7 @@ fn summary(x: &Explanation) -> String {
         let ids: Vec<String> = paths
             .iter()
             .map(|p| {
-                let ids: Vec<&str> = p[1..].iter().filter_map(|s| s.id.as_deref()).collect();
+                let ids: Vec<&str> = p[1..].iter().filter_map(|s| s.id()).collect();
                 ids.join("/")
             })
             .collect();
