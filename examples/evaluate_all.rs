@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let evaluated = started.elapsed() - loaded;
     println!(
         "{} users, {} universe elements: {allowed} allowed (user, element) pairs on `*`, {scoped} scoped cells; load+compile {:.0} ms, evaluate everyone {:.0} ms",
-        org.counts()[0],
+        org.counts().users,
         org.universe().count(),
         loaded.as_secs_f64() * 1000.0,
         evaluated.as_secs_f64() * 1000.0,

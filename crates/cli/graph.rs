@@ -115,12 +115,12 @@ pub(crate) fn run(mut args: GraphArgs) -> Result<u8, Failure> {
             let iamsim_core::Compiled { org, changes, .. } =
                 crate::compile_changes(input, None, &specs)?
                     .map_err(|e| at(e.index().unwrap_or(0), &e.reason()))?;
-            org.check_all(&changes, args.allow_noop)
-                .map_err(|e| at(e.index, &e.source))?;
             let options = SimulateOptions {
                 allow_noop: args.allow_noop,
                 detail: Detail::Full,
             };
+            org.check_all(&changes, &options)
+                .map_err(|e| at(e.index, &e.source))?;
             graph::of_impact(&org.simulate_with(&changes, &options)?)
         }
         (None, None, None) => {

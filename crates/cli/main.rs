@@ -1098,7 +1098,13 @@ fn impact_changes(
     if planned.is_some() || args.changes.is_some() {
         compiled
             .org
-            .check_all(&compiled.changes, args.allow_noop)
+            .check_all(
+                &compiled.changes,
+                &SimulateOptions {
+                    allow_noop: args.allow_noop,
+                    ..SimulateOptions::default()
+                },
+            )
             .map_err(|e| at(e.index, e.source.to_string()))?;
     }
     Ok(compiled)

@@ -210,7 +210,7 @@ impl Org {
     /// leaves nothing half answered.
     fn check_each(&self, changes: &[Change]) -> Result<(), ChangeSetError<ChangeError>> {
         for (index, change) in changes.iter().enumerate() {
-            self.check_all(std::slice::from_ref(change), false)
+            self.check_all(std::slice::from_ref(change), &SimulateOptions::default())
                 .map_err(|e| ChangeSetError {
                     index,
                     source: e.source,

@@ -591,7 +591,7 @@ pub fn simulate_changes(
     options: &SimulateOptions,
 ) -> Result<Impact, ChangeSetFailure> {
     let Compiled { org, changes } = Org::compile_changes(snapshot, catalogue, compile, specs)?;
-    org.check_all(&changes, options.allow_noop)?;
+    org.check_all(&changes, options)?;
     org.simulate_with(&changes, options).map_err(|source| {
         // Unreachable after `check_all`, which makes every change the simulation makes.
         ChangeSetError { index: 0, source }.into()

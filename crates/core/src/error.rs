@@ -398,11 +398,13 @@ pub enum ChangeError {
 /// so `?` carries both into a `Box<dyn Error>`:
 ///
 /// ```
-/// use iamsim_core::{parse_changes, Catalogue, ChangeError, ChangeSetError, Org, Snapshot};
+/// use iamsim_core::{
+///     parse_changes, Catalogue, ChangeError, ChangeSetError, Org, SimulateOptions, Snapshot,
+/// };
 ///
 /// fn check(org: &Org, text: &str) -> Result<(), Box<dyn std::error::Error>> {
 ///     let changes = org.resolve_all(&parse_changes(text)?)?;
-///     org.check_all(&changes, false)?;
+///     org.check_all(&changes, &SimulateOptions::default())?;
 ///     Ok(())
 /// }
 ///

@@ -45,7 +45,8 @@
 //! assert_eq!(params.shape, Shape::Broad);
 //! params.validate()?;
 //! let org = Org::compile(&snapshot(&params), &Catalogue::bundled())?;
-//! assert_eq!(org.counts(), [200, 20, 4, 10]);
+//! let counts = org.counts();
+//! assert_eq!((counts.users, counts.groups, counts.roles, counts.policies), (200, 20, 4, 10));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -756,7 +757,11 @@ mod broad_tests {
             serde_json::to_string(&snapshot(&Params::broad(1_000, 2))).unwrap()
         );
         let org = Org::compile(&snapshot(&params), &Catalogue::bundled()).unwrap();
-        assert_eq!(org.counts(), [1_000, 100, 20, 50]);
+        let counts = org.counts();
+        assert_eq!(
+            (counts.users, counts.groups, counts.roles, counts.policies),
+            (1_000, 100, 20, 50)
+        );
         assert!(org.diagnostics().iter().all(|d| d.code == "unknown-action"));
     }
 

@@ -106,7 +106,8 @@ pub use error::{
 };
 pub use model::Snapshot;
 pub use org::{
-    edit_distance, CompileOptions, GroupKey, Org, PolicyKey, Precedence, RoleKey, TrustKey, UserKey,
+    edit_distance, CompileOptions, EntityCounts, GroupKey, Org, PolicyKey, Precedence, RoleKey,
+    TrustKey, UserKey,
 };
 pub use query::{diff, RankFilter, RedundancyScope};
 pub use simulate::{Change, Detail, Holder, ImpactStream, Principal, SimulateOptions};

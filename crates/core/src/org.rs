@@ -264,6 +264,19 @@ pub struct CompileOptions {
     pub trust_context: TrustContext,
 }
 
+/// How many entities of each kind an organization has: [`Org::counts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EntityCounts {
+    /// Users.
+    pub users: usize,
+    /// Groups.
+    pub groups: usize,
+    /// Roles.
+    pub roles: usize,
+    /// Policies.
+    pub policies: usize,
+}
+
 /// An organization compiled for queries.
 ///
 /// Build it with [`Org::compile`] (or [`Org::compile_with`]); ask it with [`Org::effective`], [`Org::explain`] and
@@ -1266,13 +1279,13 @@ impl Org {
     }
 
     /// How many users, groups, roles and policies the organization has.
-    pub fn counts(&self) -> [usize; 4] {
-        [
-            self.users.len(),
-            self.groups.len(),
-            self.roles.len(),
-            self.policies.len(),
-        ]
+    pub fn counts(&self) -> EntityCounts {
+        EntityCounts {
+            users: self.users.len(),
+            groups: self.groups.len(),
+            roles: self.roles.len(),
+            policies: self.policies.len(),
+        }
     }
 
     /// The action universe, sorted: concrete actions, and wildcards standing for the actions they

@@ -532,15 +532,15 @@ impl Org {
     }
 
     /// Checks that each change of a set can be made after the ones before it (what
-    /// [`Org::simulate_with`] refuses), naming the first that cannot by its index (the error's
-    /// source says why). Cheap: no
-    /// user is judged.
+    /// [`Org::simulate_with`] refuses under the same `options`: a change that does nothing,
+    /// unless [`SimulateOptions::allow_noop`]), naming the first that cannot by its index (the
+    /// error's source says why). Cheap: no user is judged.
     pub fn check_all(
         &self,
         changes: &[Change],
-        allow_noop: bool,
+        options: &SimulateOptions,
     ) -> Result<(), ChangeSetError<ChangeError>> {
-        self.overlay_of(changes, allow_noop).map(|_| ())
+        self.overlay_of(changes, options.allow_noop).map(|_| ())
     }
 
     /// The overlay of a change set, and the changes that do something (all of them, unless

@@ -768,14 +768,18 @@ fn a_change_after_a_delete_of_the_same_entity_is_an_error() {
         let specs = parse_changes(&changes.to_string()).unwrap();
         let resolved = org.resolve_all(&specs).unwrap();
         assert_eq!(
-            org.check_all(&resolved, false),
+            org.check_all(&resolved, &SimulateOptions::default()),
             Err(ChangeSetError {
                 index: 1,
                 source: expected
             }),
             "{changes}"
         );
-        assert_eq!(org.check_all(&resolved[..1], false), Ok(()), "{changes}");
+        assert_eq!(
+            org.check_all(&resolved[..1], &SimulateOptions::default()),
+            Ok(()),
+            "{changes}"
+        );
     }
     // A delete after a change of the same entity is fine.
     check(

@@ -272,7 +272,9 @@ fn creating_on_an_organization_without_the_entity_is_refused() {
         parse_changes(r#"[{"kind": "create_user", "id": "u-ana", "email": "a@b"}]"#).unwrap();
     let changes = org.resolve_all(&specs).unwrap();
     assert_eq!(
-        org.check_all(&changes, false).unwrap_err().source,
+        org.check_all(&changes, &iamsim_core::SimulateOptions::default())
+            .unwrap_err()
+            .source,
         ChangeError::Exists {
             kind: EntityKind::User,
             id: "u-ana".to_string()

@@ -102,7 +102,11 @@ fn organization_accessors() {
     )
     .unwrap();
     assert_eq!((org.id(), org.name()), ("org-7", "Seven"));
-    assert_eq!(org.counts(), [2, 1, 2, 0]);
+    let counts = org.counts();
+    assert_eq!(
+        (counts.users, counts.groups, counts.roles, counts.policies),
+        (2, 1, 2, 0)
+    );
     let (ana, bo) = (org.find_user("u-1").unwrap(), org.find_user("u-2").unwrap());
     let ops = org.find_group("Ops").unwrap();
     assert!(org.is_member(ana, ops) && !org.is_member(bo, ops));
@@ -433,7 +437,7 @@ fn a_key_of_another_organization_is_refused() {
         (
             "UserKey",
             Box::new(|| {
-                let _ = other.check_all(&remove, false);
+                let _ = other.check_all(&remove, &iamsim_core::SimulateOptions::default());
             }),
         ),
     ];
