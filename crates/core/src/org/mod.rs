@@ -16,6 +16,8 @@ use crate::policy::{
 use crate::report::{Step, StepKind};
 use crate::trust::TrustContext;
 
+mod view;
+
 /// Which compiled organization a key belongs to: a number drawn once per [`Org::compile`], from
 /// a counter shared by the process. A clone of an `Org` keeps its stamp (its keys are valid for
 /// the clone, which holds the same entities).
