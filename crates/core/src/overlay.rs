@@ -76,9 +76,9 @@ impl Carriers {
     /// roles with a changed policy edge or a touched policy; deleted groups, groups with a
     /// changed policy or role edge, a touched policy or a touched role.
     pub(crate) fn of(org: &Org, overlay: &Overlay) -> Carriers {
-        let mut policies = vec![false; org.policies.len()];
-        let mut roles = vec![false; org.roles.len()];
-        let mut groups = vec![false; org.groups.len()];
+        let mut policies = vec![false; org.policy_nodes().len()];
+        let mut roles = vec![false; org.role_nodes().len()];
+        let mut groups = vec![false; org.group_nodes().len()];
         for &p in overlay
             .deleted_policies
             .iter()
@@ -102,19 +102,19 @@ impl Carriers {
                 Edge::Member { .. } | Edge::UserPolicy { .. } | Edge::UserRole { .. } => {}
             }
         }
-        for (p, _, _) in org.policies.iter() {
+        for (p, _, _) in org.policy_nodes().iter() {
             if policies[p.index()] {
-                for &r in &org.reverse.policy_roles[p] {
+                for &r in org.as_is().policy_roles(p) {
                     roles[r.index()] = true;
                 }
-                for &g in &org.reverse.policy_groups[p] {
+                for &g in org.as_is().policy_groups(p) {
                     groups[g.index()] = true;
                 }
             }
         }
-        for (r, _, _) in org.roles.iter() {
+        for (r, _, _) in org.role_nodes().iter() {
             if roles[r.index()] {
-                for &g in &org.reverse.role_groups[r] {
+                for &g in org.as_is().role_groups(r) {
                     groups[g.index()] = true;
                 }
             }
@@ -142,6 +142,23 @@ impl Edge {
 }
 
 impl Overlay {
+    /// No change: what [`Overlay::none`] makes, as a constant (for `Org::as_is`).
+    pub(crate) const EMPTY: Overlay = Overlay {
+        removed: BTreeSet::new(),
+        added: BTreeSet::new(),
+        deleted_groups: BTreeSet::new(),
+        deleted_roles: BTreeSet::new(),
+        deleted_policies: BTreeSet::new(),
+        deleted_trusts: BTreeSet::new(),
+        created: BTreeSet::new(),
+        removed_users: BTreeSet::new(),
+        suspension: BTreeMap::new(),
+        documents: BTreeMap::new(),
+        statements: Vec::new(),
+        extra_elements: Vec::new(),
+        carriers: None,
+    };
+
     pub(crate) fn none() -> Overlay {
         Overlay::default()
     }

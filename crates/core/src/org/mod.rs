@@ -16,7 +16,10 @@ use crate::policy::{
 use crate::report::{Step, StepKind};
 use crate::trust::TrustContext;
 
+mod access;
 mod view;
+
+pub(crate) use view::View;
 
 /// Which compiled organization a key belongs to: a number drawn once per [`Org::compile`], from
 /// a counter shared by the process. A clone of an `Org` keeps its stamp (its keys are valid for
@@ -438,6 +441,13 @@ impl Lookup {
     }
 }
 
+/// Per group, role and policy, its step's rank among the steps of its kind.
+pub(crate) type Ranks = (
+    IdxVec<GroupNode, u32>,
+    IdxVec<RoleNode, u32>,
+    IdxVec<PolicyNode, u32>,
+);
+
 /// Path steps per entity, indexed like the entities.
 #[derive(Debug, Clone)]
 pub(crate) struct Steps {
@@ -448,14 +458,46 @@ pub(crate) struct Steps {
     pub(crate) organization: Step,
     /// Per group, role and policy, its step's rank among the steps of its kind, in `Step`'s
     /// order: paths compare as their steps do, by integers (`impact.rs` sorts paths by them).
-    pub(crate) ranks: (
-        IdxVec<GroupNode, u32>,
-        IdxVec<RoleNode, u32>,
-        IdxVec<PolicyNode, u32>,
-    ),
+    pub(crate) ranks: Ranks,
 }
 
 impl Steps {
+    /// A user's step.
+    #[inline]
+    pub(crate) fn user(&self, user: UserIx) -> &Step {
+        &self.users[user]
+    }
+
+    /// A group's step.
+    #[inline]
+    pub(crate) fn group(&self, group: GroupIx) -> &Step {
+        &self.groups[group]
+    }
+
+    /// A role's step.
+    #[inline]
+    pub(crate) fn role(&self, role: RoleIx) -> &Step {
+        &self.roles[role]
+    }
+
+    /// A policy's step.
+    #[inline]
+    pub(crate) fn policy(&self, policy: PolicyIx) -> &Step {
+        &self.policies[policy]
+    }
+
+    /// The organization's step (the root user's one path).
+    #[inline]
+    pub(crate) fn organization(&self) -> &Step {
+        &self.organization
+    }
+
+    /// The ranks of the group, role and policy steps.
+    #[inline]
+    pub(crate) fn ranks(&self) -> &Ranks {
+        &self.ranks
+    }
+
     /// Placeholder steps, for an organization being compiled.
     fn empty() -> Steps {
         Steps {

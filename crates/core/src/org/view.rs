@@ -281,3 +281,50 @@ impl<'a> View<'a> {
             .filter(move |&r| org.roles[r].assignable)
     }
 }
+
+/// Who holds what, as compiled: the reverse index of the organization, read past the overlay
+/// (its added edges are not in these lists; its removed edges and deleted entities still are).
+/// For finding whom a change can reach, and for questions about the organization as it is.
+impl<'a> View<'a> {
+    /// The group's members.
+    #[inline]
+    pub(crate) fn group_members(self, group: GroupIx) -> &'a [UserIx] {
+        &self.org.reverse.group_members[group]
+    }
+
+    /// The users the role is attached to.
+    #[inline]
+    pub(crate) fn role_users(self, role: RoleIx) -> &'a [UserIx] {
+        &self.org.reverse.role_users[role]
+    }
+
+    /// The groups the role is attached to.
+    #[inline]
+    pub(crate) fn role_groups(self, role: RoleIx) -> &'a [GroupIx] {
+        &self.org.reverse.role_groups[role]
+    }
+
+    /// The groups the policy is attached to.
+    #[inline]
+    pub(crate) fn policy_groups(self, policy: PolicyIx) -> &'a [GroupIx] {
+        &self.org.reverse.policy_groups[policy]
+    }
+
+    /// The roles the policy is attached to.
+    #[inline]
+    pub(crate) fn policy_roles(self, policy: PolicyIx) -> &'a [RoleIx] {
+        &self.org.reverse.policy_roles[policy]
+    }
+
+    /// The trusts naming the user, live or not (ask [`View::trust_live`]).
+    #[inline]
+    pub(crate) fn user_trusts(self, user: UserIx) -> &'a [TrustIx] {
+        &self.org.reverse.user_trusts[user]
+    }
+
+    /// The trusts naming the group, live or not (ask [`View::trust_live`]).
+    #[inline]
+    pub(crate) fn group_trusts(self, group: GroupIx) -> &'a [TrustIx] {
+        &self.org.reverse.group_trusts[group]
+    }
+}
