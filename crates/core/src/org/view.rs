@@ -304,6 +304,12 @@ impl<'a> View<'a> {
         &self.org.reverse.role_groups[role]
     }
 
+    /// The users the policy is attached to.
+    #[inline]
+    pub(crate) fn policy_users(self, policy: PolicyIx) -> &'a [UserIx] {
+        &self.org.reverse.policy_users[policy]
+    }
+
     /// The groups the policy is attached to.
     #[inline]
     pub(crate) fn policy_groups(self, policy: PolicyIx) -> &'a [GroupIx] {
