@@ -1,5 +1,9 @@
 //! The compiled organization: dense integer ids, adjacency lists, and permission sets as bitsets
 //! over the action universe. Built once from a [`Snapshot`]; every query takes `&self`.
+//!
+//! [`Org`]'s fields, [`Reverse`] and the nodes' adjacency lists are private to this module:
+//! outside it, adjacency is read through a [`View`] (`view.rs`), the rest of the compiled data
+//! through the accessors of `access.rs`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -94,11 +98,11 @@ pub(crate) struct UserNode {
     pub(crate) name: String,
     pub(crate) service_user: bool,
     pub(crate) suspended: bool,
-    pub(crate) policies: Vec<PolicyIx>,
+    policies: Vec<PolicyIx>,
     /// Every attached role; assumable ones grant nothing (a diagnostic says so).
-    pub(crate) roles: Vec<RoleIx>,
+    roles: Vec<RoleIx>,
     /// Groups the user is a member of, in snapshot order.
-    pub(crate) groups: Vec<GroupIx>,
+    groups: Vec<GroupIx>,
     /// Legacy ACLs (`users[].acls`), sorted, each once; empty when none or not known.
     pub(crate) legacy_acls: Vec<String>,
 }
@@ -106,16 +110,16 @@ pub(crate) struct UserNode {
 #[derive(Debug, Clone)]
 pub(crate) struct GroupNode {
     pub(crate) display_name: String,
-    pub(crate) policies: Vec<PolicyIx>,
+    policies: Vec<PolicyIx>,
     /// Every attached role; assumable ones grant nothing.
-    pub(crate) roles: Vec<RoleIx>,
+    roles: Vec<RoleIx>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct RoleNode {
     pub(crate) name: String,
     pub(crate) assignable: bool,
-    pub(crate) policies: Vec<PolicyIx>,
+    policies: Vec<PolicyIx>,
 }
 
 #[derive(Debug, Clone)]
@@ -222,22 +226,22 @@ pub(crate) struct SessionNode {
 /// The sparse side of a pre-folded set: the statements with a resource other than `*`,
 /// sorted, without repeats. The dense side (Allow and Deny on `*`) lives in `Org::folded_bits`.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Folded {
-    pub(crate) scoped: Vec<StatementIx>,
+struct Folded {
+    scoped: Vec<StatementIx>,
 }
 
 /// Who holds what: the attachment lists read backwards.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Reverse {
-    pub(crate) group_members: IdxVec<GroupNode, Vec<UserIx>>,
-    pub(crate) role_users: IdxVec<RoleNode, Vec<UserIx>>,
-    pub(crate) role_groups: IdxVec<RoleNode, Vec<GroupIx>>,
-    pub(crate) policy_users: IdxVec<PolicyNode, Vec<UserIx>>,
-    pub(crate) policy_groups: IdxVec<PolicyNode, Vec<GroupIx>>,
-    pub(crate) policy_roles: IdxVec<PolicyNode, Vec<RoleIx>>,
+struct Reverse {
+    group_members: IdxVec<GroupNode, Vec<UserIx>>,
+    role_users: IdxVec<RoleNode, Vec<UserIx>>,
+    role_groups: IdxVec<RoleNode, Vec<GroupIx>>,
+    policy_users: IdxVec<PolicyNode, Vec<UserIx>>,
+    policy_groups: IdxVec<PolicyNode, Vec<GroupIx>>,
+    policy_roles: IdxVec<PolicyNode, Vec<RoleIx>>,
     /// The trusts naming each user, and each group.
-    pub(crate) user_trusts: IdxVec<UserNode, Vec<TrustIx>>,
-    pub(crate) group_trusts: IdxVec<GroupNode, Vec<TrustIx>>,
+    user_trusts: IdxVec<UserNode, Vec<TrustIx>>,
+    group_trusts: IdxVec<GroupNode, Vec<TrustIx>>,
 }
 
 /// Which statement wins when an Allow and a Deny both cover an (action, resource key) of a user.
@@ -285,41 +289,41 @@ pub struct CompileOptions {
 pub struct Org {
     org_id: String,
     org_name: String,
-    pub(crate) root: Option<UserIx>,
-    pub(crate) users: Arena<UserNode>,
-    pub(crate) groups: Arena<GroupNode>,
-    pub(crate) roles: Arena<RoleNode>,
-    pub(crate) policies: Arena<PolicyNode>,
-    pub(crate) statements: IdxVec<StatementNode, StatementNode>,
-    pub(crate) trusts: IdxVec<TrustNode, TrustNode>,
+    root: Option<UserIx>,
+    users: Arena<UserNode>,
+    groups: Arena<GroupNode>,
+    roles: Arena<RoleNode>,
+    policies: Arena<PolicyNode>,
+    statements: IdxVec<StatementNode, StatementNode>,
+    trusts: IdxVec<TrustNode, TrustNode>,
     /// Assumed-role sessions held when the snapshot was taken, in snapshot order.
-    pub(crate) sessions: Vec<SessionNode>,
+    sessions: Vec<SessionNode>,
     /// The action universe, sorted: catalogue actions, literal actions of the snapshot, and the
     /// wildcards of the snapshot (each standing for the actions it covers that are not named).
-    pub(crate) universe: Vec<ActionPattern>,
+    universe: Vec<ActionPattern>,
     /// Reverse adjacency, for finding the users a change can reach.
-    pub(crate) reverse: Reverse,
+    reverse: Reverse,
     /// Allow and Deny sets on the `*` resource, folded once per policy, role and group (in that
     /// order: set `p`, then `policies + r`, then `policies + roles + g`), each `2 × words` long:
     /// the Allow words, then the Deny words. One flat array, so that a user's OR pass reads
     /// memory in order.
     folded_bits: Vec<u64>,
     /// The sparse side of each folded set, indexed like `folded_bits`.
-    pub(crate) folded: Vec<Folded>,
+    folded: Vec<Folded>,
     diagnostics: Vec<Diagnostic>,
     /// The path step of every entity, built once: paths share their strings.
-    pub(crate) steps: Steps,
+    steps: Steps,
     /// The rule between Allow and Deny, for every answer.
-    pub(crate) precedence: Precedence,
+    precedence: Precedence,
     /// Exact-match indexes for the `find_*` lookups.
     lookup: Lookup,
     /// The stamp of this organization's keys.
     stamp: Stamp,
     /// Statements with keys iamsim does not evaluate, from `crawl.unevaluated_statements`.
-    pub(crate) conditionals: Vec<crate::conditional::ConditionalNode>,
+    conditionals: Vec<crate::conditional::ConditionalNode>,
     /// For an organization compiled with the entities a change set creates
     /// (`Org::compile_changes`): where each kind's created entities start. `None` otherwise.
-    pub(crate) created_from: Option<crate::change::CreatedFrom>,
+    created_from: Option<crate::change::CreatedFrom>,
 }
 
 /// The positions of the entities that share one key, in snapshot order, by the key's hash.
@@ -451,14 +455,14 @@ pub(crate) type Ranks = (
 /// Path steps per entity, indexed like the entities.
 #[derive(Debug, Clone)]
 pub(crate) struct Steps {
-    pub(crate) users: IdxVec<UserNode, Step>,
-    pub(crate) groups: IdxVec<GroupNode, Step>,
-    pub(crate) roles: IdxVec<RoleNode, Step>,
-    pub(crate) policies: IdxVec<PolicyNode, Step>,
-    pub(crate) organization: Step,
+    users: IdxVec<UserNode, Step>,
+    groups: IdxVec<GroupNode, Step>,
+    roles: IdxVec<RoleNode, Step>,
+    policies: IdxVec<PolicyNode, Step>,
+    organization: Step,
     /// Per group, role and policy, its step's rank among the steps of its kind, in `Step`'s
     /// order: paths compare as their steps do, by integers (`impact.rs` sorts paths by them).
-    pub(crate) ranks: Ranks,
+    ranks: Ranks,
 }
 
 impl Steps {
