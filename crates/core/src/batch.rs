@@ -257,7 +257,7 @@ impl Org {
     /// covered by a statement of a changed route, so it is one the simulation judges, and
     /// there it is lost or gained.
     pub(crate) fn surely_changes(&self, change: &Change) -> bool {
-        if self.precedence != Precedence::DenyWins {
+        if self.precedence() != Precedence::DenyWins {
             return false;
         }
         let Some((cut, (one, lists))) = self.cut_of(change) else {
@@ -291,7 +291,7 @@ impl Org {
                 from: Principal::User(user),
             } => {
                 let role = self.role_ix(role);
-                if !self.roles[role].assignable {
+                if !self.role_nodes()[role].assignable {
                     return None;
                 }
                 cut.dropped = Some(self.role_set(role));
@@ -306,46 +306,47 @@ impl Org {
                     self.group_set(group),
                     self.refold_group(group, Some(policy), None, &[]),
                 );
-                vec![self.reverse.group_members[group].as_slice()]
+                vec![self.as_is().group_members(group)]
             }
             Change::DetachRole {
                 role,
                 from: Principal::Group(group),
             } => {
                 let (group, role) = (self.group_ix(group), self.role_ix(role));
-                if !self.roles[role].assignable {
+                if !self.role_nodes()[role].assignable {
                     return None;
                 }
                 cut.replace(
                     self.group_set(group),
                     self.refold_group(group, None, Some(role), &[]),
                 );
-                vec![self.reverse.group_members[group].as_slice()]
+                vec![self.as_is().group_members(group)]
             }
             Change::DetachPolicy {
                 policy,
                 from: Holder::Role(role),
             } => {
                 let (role, policy) = (self.role_ix(role), self.policy_ix(policy));
-                if !self.roles[role].assignable {
+                if !self.role_nodes()[role].assignable {
                     return None;
                 }
                 let mut bits = vec![0u64; 2 * self.set_words()];
-                for &p in self.roles[role].policies.iter().filter(|&&p| p != policy) {
+                for &p in self
+                    .as_is()
+                    .role_policies(role)
+                    .iter()
+                    .filter(|&&p| p != policy)
+                {
                     or_set(&mut bits, self.folded_set(p.index()));
                 }
                 cut.replace(self.role_set(role), bits);
-                let groups = &self.reverse.role_groups[role];
+                let groups = self.as_is().role_groups(role);
                 for &group in groups {
                     let bits = self.refold_group(group, None, None, &cut.replaced);
                     cut.replace(self.group_set(group), bits);
                 }
-                let mut users = vec![self.reverse.role_users[role].as_slice()];
-                users.extend(
-                    groups
-                        .iter()
-                        .map(|&g| self.reverse.group_members[g].as_slice()),
-                );
+                let mut users = vec![self.as_is().role_users(role)];
+                users.extend(groups.iter().map(|&g| self.as_is().group_members(g)));
                 users
             }
             _ => return None,
@@ -362,13 +363,21 @@ impl Org {
         without_role: Option<RoleIx>,
         replaced: &[(usize, Vec<u64>)],
     ) -> Vec<u64> {
-        let node = &self.groups[group];
+        let view = self.as_is();
         let mut bits = vec![0u64; 2 * self.set_words()];
-        for &p in node.policies.iter().filter(|&&p| Some(p) != without_policy) {
+        for &p in view
+            .group_policies(group)
+            .iter()
+            .filter(|&&p| Some(p) != without_policy)
+        {
             or_set(&mut bits, self.folded_set(p.index()));
         }
-        for &r in node.roles.iter().filter(|&&r| Some(r) != without_role) {
-            if !self.roles[r].assignable {
+        for &r in view
+            .group_roles_raw(group)
+            .iter()
+            .filter(|&&r| Some(r) != without_role)
+        {
+            if !self.role_nodes()[r].assignable {
                 continue;
             }
             let set = self.role_set(r);
@@ -386,7 +395,7 @@ impl Org {
     /// Whether a user's decisions on `*` differ before and after `cut`. `rows` is scratch of
     /// four set halves.
     fn cut_changes(&self, user: UserIx, cut: &Cut, rows: &mut [u64]) -> bool {
-        if self.root == Some(user) {
+        if self.root() == Some(user) {
             return false;
         }
         let words = self.set_words();

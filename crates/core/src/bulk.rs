@@ -77,7 +77,7 @@ impl AccessMatrix<'_> {
     pub fn allowed(&self, user: UserKey, element: ElementId) -> bool {
         let (at, e) = (self.org.user_ix(user).index() * self.words, element.index());
         assert!(
-            e < self.org.universe.len(),
+            e < self.org.universe_slice().len(),
             "an element of this organization"
         );
         self.allowed[at + e / 64] & (1 << (e % 64)) != 0
@@ -110,7 +110,7 @@ impl Org {
     /// Every universe element with its pattern, in [`Org::universe`]'s order: the elements an
     /// [`AccessMatrix`] has a column for.
     pub fn elements(&self) -> impl Iterator<Item = (ElementId, &ActionPattern)> {
-        self.universe
+        self.universe_slice()
             .iter()
             .enumerate()
             .map(|(i, pattern)| (ElementId(ElementIx::new(i)), pattern))
@@ -118,25 +118,25 @@ impl Org {
 
     /// Whether the pre-folded sets can decide: they hold no distances, so only deny-wins.
     fn folded_decide(&self) -> bool {
-        self.precedence == Precedence::DenyWins
+        self.precedence() == Precedence::DenyWins
     }
 
     /// Every user's decisions, from the pre-folded sets: one OR pass per user. The root user's
     /// row allows everything; a suspended user's row is empty.
     pub fn access_matrix(&self) -> AccessMatrix<'_> {
         let words = self.set_words();
-        let mut allowed = vec![0u64; self.users.len() * words];
+        let mut allowed = vec![0u64; self.user_nodes().len() * words];
         let mut deny = vec![0u64; words];
         let folded = self.folded_decide();
         let none = Overlay::none();
         for (u, row) in self
-            .users
+            .user_nodes()
             .indices()
             .zip(allowed.chunks_exact_mut(words.max(1)))
         {
-            if self.root == Some(u) {
+            if self.root() == Some(u) {
                 row.fill(u64::MAX);
-                let tail = self.universe.len() % 64;
+                let tail = self.universe_slice().len() % 64;
                 if tail != 0 {
                     row[words - 1] = (1 << tail) - 1;
                 }
@@ -174,19 +174,19 @@ impl Org {
     /// reaches: their direct policies, their assignable roles, their groups. Nothing for a
     /// suspended user.
     pub(crate) fn each_folded(&self, user: UserIx, mut visit: impl FnMut(usize)) {
-        let node = &self.users[user];
-        if node.suspended {
+        if self.user_nodes()[user].suspended {
             return;
         }
-        for &p in &node.policies {
+        let view = self.as_is();
+        for &p in view.user_policies(user).iter() {
             visit(p.index());
         }
-        for &r in &node.roles {
-            if self.roles[r].assignable {
+        for &r in view.user_roles_raw(user).iter() {
+            if self.role_nodes()[r].assignable {
                 visit(self.role_set(r));
             }
         }
-        for &g in &node.groups {
+        for &g in view.user_groups(user).iter() {
             visit(self.group_set(g));
         }
     }
@@ -203,17 +203,17 @@ impl Org {
             let (allow, deny) = self.folded_set(set);
             found = bit(allow)
                 || bit(deny)
-                || self.folded[set]
-                    .scoped
+                || self
+                    .folded_scoped(set)
                     .iter()
-                    .any(|&s| self.statements[s].actions.contains(element));
+                    .any(|&s| self.statement_nodes()[s].actions.contains(element));
         });
         found
     }
 
     /// The elements a user is explicitly denied on `*` (see [`AccessMatrix::denied`]).
     fn denied_of(&self, user: UserIx) -> Vec<ElementId> {
-        if self.root == Some(user) {
+        if self.root() == Some(user) {
             return Vec::new();
         }
         let none = Overlay::none();
@@ -239,7 +239,7 @@ impl Org {
 
     /// A user's decisions on named resources (see [`AccessMatrix::scoped`]).
     fn scoped_of(&self, user: UserIx) -> Vec<ScopedCell> {
-        if self.root == Some(user) {
+        if self.root() == Some(user) {
             return Vec::new();
         }
         if !self.folded_decide() {
@@ -256,7 +256,7 @@ impl Org {
             for (a, b) in deny.iter_mut().zip(set_deny) {
                 *a |= b;
             }
-            statements.extend_from_slice(&self.folded[set].scoped);
+            statements.extend_from_slice(self.folded_scoped(set));
         });
         if statements.is_empty() {
             return Vec::new();
@@ -301,7 +301,7 @@ impl Org {
         resource: &ResourcePattern,
     ) -> Decision {
         let u = self.user_ix(user);
-        if self.root == Some(u) {
+        if self.root() == Some(u) {
             return Decision::Allowed;
         }
         let Some((a, _)) = self.locate(action) else {
@@ -322,8 +322,8 @@ impl Org {
             allow |= bit(set_allow);
             deny |= bit(set_deny);
             if !resource.is_any() {
-                for &s in &self.folded[set].scoped {
-                    let st = &self.statements[s];
+                for &s in self.folded_scoped(set) {
+                    let st = &self.statement_nodes()[s];
                     if st.actions.contains(a) && st.covers_resource(resource) {
                         match st.effect {
                             Effect::Allow => allow = true,
@@ -350,7 +350,7 @@ impl Org {
         let bit = |row: &[u64], a: usize| row[a / 64] & (1 << (a % 64)) != 0;
         let mut cells: Vec<(ElementIx, &ResourcePattern)> = Vec::new();
         for &s in statements {
-            let statement = &self.statements[s];
+            let statement = &self.statement_nodes()[s];
             for a in statement.actions.iter() {
                 for r in statement.resources.iter().filter(|r| !r.is_any()) {
                     cells.push((ElementIx::new(a), r));
@@ -364,7 +364,7 @@ impl Org {
             .filter_map(|(a, key)| {
                 let covering = statements
                     .iter()
-                    .map(|&s| &self.statements[s])
+                    .map(|&s| &self.statement_nodes()[s])
                     .filter(|st| st.actions.contains(a.index()) && st.covers_resource(key));
                 let (mut allow, mut deny) = (bit(allow_row, a.index()), bit(deny_row, a.index()));
                 for st in covering {

@@ -630,12 +630,12 @@ impl Org {
             // INVARIANT: created trusts come last and always compile (their role exists and
             // is assumable, their principal exists: `created_trust`), so they are the last
             // trust nodes.
-            org.created_from = Some(CreatedFrom {
+            org.set_created_from(CreatedFrom {
                 users: snapshot.users.len(),
                 groups: snapshot.groups.len(),
                 roles: snapshot.roles.len(),
                 policies: snapshot.policies.len(),
-                trusts: org.trusts.len() - trusts,
+                trusts: org.trust_nodes().len() - trusts,
             });
         }
         let changes = org.resolve_all(specs)?;
@@ -644,7 +644,7 @@ impl Org {
 
     /// Whether a change of the set creates the entity (it is absent until then).
     pub(crate) fn pending(&self, made: Made) -> bool {
-        let Some(from) = &self.created_from else {
+        let Some(from) = self.created_from() else {
             return false;
         };
         match made {
@@ -659,11 +659,11 @@ impl Org {
     /// The entity and its kind and id, for messages.
     fn made_id(&self, made: Made) -> (EntityKind, String) {
         match made {
-            Made::User(u) => (EntityKind::User, self.users.id(u).to_string()),
-            Made::Group(g) => (EntityKind::Group, self.groups.id(g).to_string()),
-            Made::Role(r) => (EntityKind::Role, self.roles.id(r).to_string()),
-            Made::Policy(p) => (EntityKind::Policy, self.policies.id(p).to_string()),
-            Made::Trust(t) => (EntityKind::Trust, self.trusts[t].id.clone()),
+            Made::User(u) => (EntityKind::User, self.user_nodes().id(u).to_string()),
+            Made::Group(g) => (EntityKind::Group, self.group_nodes().id(g).to_string()),
+            Made::Role(r) => (EntityKind::Role, self.role_nodes().id(r).to_string()),
+            Made::Policy(p) => (EntityKind::Policy, self.policy_nodes().id(p).to_string()),
+            Made::Trust(t) => (EntityKind::Trust, self.trust_nodes()[t].id.clone()),
         }
     }
 
@@ -696,7 +696,7 @@ impl Org {
             return Err(ChangeError::Exists { kind, id });
         }
         if let Made::Trust(t) = made {
-            let node = &self.trusts[t];
+            let node = &self.trust_nodes()[t];
             self.alive_role(node.role, ov)?;
             if let Some(user) = node.user {
                 self.alive_user(user, ov)?;
@@ -713,9 +713,9 @@ impl Org {
     /// changes for them), as a raw index.
     pub(crate) fn trusted_user(&self, change: &Change) -> Option<u32> {
         match *change {
-            Change::CreateRoleTrust { trust } => {
-                self.trusts[self.trust_ix(trust)].user.map(|u| u.raw())
-            }
+            Change::CreateRoleTrust { trust } => self.trust_nodes()[self.trust_ix(trust)]
+                .user
+                .map(|u| u.raw()),
             _ => None,
         }
     }
@@ -745,7 +745,7 @@ impl Org {
             }
             Change::CreateRoleTrust { trust } => {
                 s.kind = ChangeKind::CreateRoleTrust;
-                let node = &self.trusts[self.trust_ix(trust)];
+                let node = &self.trust_nodes()[self.trust_ix(trust)];
                 s.trust = Some(EntityRef {
                     id: node.id.clone(),
                     name: node.id.clone(),

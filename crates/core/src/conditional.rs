@@ -118,25 +118,25 @@ impl Org {
         user: UserIx,
         on: Option<(&ActionPattern, &ResourcePattern)>,
     ) -> Vec<Conditional> {
-        if self.conditionals.is_empty() || self.root == Some(user) {
+        if self.conditionals().is_empty() || self.root() == Some(user) {
             return Vec::new();
         }
-        let node = &self.users[user];
-        if node.suspended {
+        if self.user_nodes()[user].suspended {
             return Vec::new();
         }
-        let mut reach: BTreeSet<PolicyIx> = node.policies.iter().copied().collect();
-        let mut roles: Vec<_> = node.roles.clone();
-        for &group in &node.groups {
-            reach.extend(self.groups[group].policies.iter().copied());
-            roles.extend(self.groups[group].roles.iter().copied());
+        let view = self.as_is();
+        let mut reach: BTreeSet<PolicyIx> = view.user_policies(user).iter().copied().collect();
+        let mut roles: Vec<_> = view.user_roles_raw(user).into_owned();
+        for &group in view.user_groups(user).iter() {
+            reach.extend(view.group_policies(group).iter().copied());
+            roles.extend(view.group_roles_raw(group).iter().copied());
         }
         for role in roles {
-            if self.roles[role].assignable {
-                reach.extend(self.roles[role].policies.iter().copied());
+            if self.role_nodes()[role].assignable {
+                reach.extend(view.role_policies(role).iter().copied());
             }
         }
-        self.conditionals
+        self.conditionals()
             .iter()
             .filter(|c| reach.contains(&c.policy))
             .filter(|c| {
@@ -147,8 +147,8 @@ impl Org {
             })
             .map(|c| Conditional {
                 policy: EntityRef {
-                    id: self.policies.id(c.policy).to_string(),
-                    name: self.policies[c.policy].name.clone(),
+                    id: self.policy_nodes().id(c.policy).to_string(),
+                    name: self.policy_nodes()[c.policy].name.clone(),
                 },
                 statement: c.statement,
                 index: c.index,
@@ -199,7 +199,7 @@ mod tests {
             {"policy": "gone", "statement": 0, "keys": ["Condition"], "treatment": "left_out",
              "original": {"Effect": "Allow", "Action": "*", "Resource": "*"}},
         ]}));
-        let user = org.users.find("u").unwrap();
+        let user = org.user_nodes().find("u").unwrap();
         let all = org.conditional_for(user, None);
         let got: Vec<_> = all
             .iter()
@@ -219,7 +219,7 @@ mod tests {
         assert_eq!(on[0].effect, "Deny");
         // Suspended users have no access for a statement to touch.
         assert!(org
-            .conditional_for(org.users.find("v").unwrap(), None)
+            .conditional_for(org.user_nodes().find("v").unwrap(), None)
             .is_empty());
     }
 
@@ -232,7 +232,7 @@ mod tests {
             statement(0, "Allow", "compute.instance.Delete", "left_out"),
             statement(1, "Deny", "compute.instance.Create", "kept_without_keys"),
         ]}));
-        let user = org.users.find("u").unwrap();
+        let user = org.user_nodes().find("u").unwrap();
         let indexes: Vec<_> = org
             .conditional_for(user, None)
             .iter()
@@ -244,6 +244,6 @@ mod tests {
     #[test]
     fn no_crawl_record_no_conditional() {
         let org = org(serde_json::Value::Null);
-        assert!(org.conditionals.is_empty());
+        assert!(org.conditionals().is_empty());
     }
 }

@@ -278,7 +278,7 @@ impl Grants {
                 }
             }
         }
-        judgement.settle(org.precedence);
+        judgement.settle(org.precedence());
     }
 }
 
@@ -339,7 +339,7 @@ impl Org {
         if !self.has_standing(user, overlay) {
             return grants;
         }
-        let base = self.universe.len();
+        let base = self.universe_slice().len();
         for &route in routes {
             for statement in self.policy_statements(route.policy, overlay) {
                 let node = self.statement(statement, overlay);
@@ -391,14 +391,16 @@ impl Org {
         }
         let live = |t: TrustIx| {
             self.view(overlay).trust_live(t)
-                && !overlay.deleted_roles.contains(&self.trusts[t].role)
-                && self.trusts[t].refused.is_some() == refused
+                && !overlay.deleted_roles.contains(&self.trust_nodes()[t].role)
+                && self.trust_nodes()[t].refused.is_some() == refused
         };
-        for &t in self.reverse.user_trusts[user].iter().filter(|&&t| live(t)) {
+        for &t in self.as_is().user_trusts(user).iter().filter(|&&t| live(t)) {
             found.entry(t).or_default().push(None);
         }
         for &group in self.view(overlay).user_groups(user).iter() {
-            for &t in self.reverse.group_trusts[group]
+            for &t in self
+                .as_is()
+                .group_trusts(group)
                 .iter()
                 .filter(|&&t| live(t))
             {
@@ -411,12 +413,12 @@ impl Org {
     /// The universe element that decides for `asked`: itself when the universe holds it
     /// (`true`), else the narrowest wildcard element covering it (`false`), else none.
     pub(crate) fn locate(&self, asked: &ActionPattern) -> Option<(ElementIx, bool)> {
-        if let Ok(i) = self.universe.binary_search(asked) {
+        if let Ok(i) = self.universe_slice().binary_search(asked) {
             return Some((ElementIx::new(i), true));
         }
         // INVARIANT: the wildcards covering one action are nested, so the longest one is
         // covered by all the others and decides exactly as the action would.
-        self.universe
+        self.universe_slice()
             .iter()
             .enumerate()
             .filter(|(_, e)| e.is_wildcard() && e.covers(asked))
@@ -446,37 +448,37 @@ impl Org {
     }
 
     pub(crate) fn user_summary(&self, user: UserIx) -> UserSummary {
-        let node = &self.users[user];
+        let node = &self.user_nodes()[user];
         UserSummary {
-            id: self.users.id(user).to_string(),
+            id: self.user_nodes().id(user).to_string(),
             email: node.email.clone(),
             name: node.name.clone(),
             service_user: node.service_user,
             suspended: node.suspended,
-            root: self.root == Some(user),
+            root: self.root() == Some(user),
             legacy_acls: node.legacy_acls.clone(),
             conditional: self.conditional_for(user, None),
         }
     }
 
     fn user_step(&self, user: UserIx) -> Step {
-        self.steps.users[user].clone()
+        self.steps().user(user).clone()
     }
 
     fn group_step(&self, group: GroupIx) -> Step {
-        self.steps.groups[group].clone()
+        self.steps().group(group).clone()
     }
 
     pub(crate) fn group_ref(&self, group: GroupIx) -> EntityRef {
-        let node = &self.groups[group];
+        let node = &self.group_nodes()[group];
         EntityRef {
-            id: self.groups.id(group).to_string(),
+            id: self.group_nodes().id(group).to_string(),
             name: node.display_name.clone(),
         }
     }
 
     pub(crate) fn root_path(&self, user: UserIx) -> Path {
-        vec![self.user_step(user), self.steps.organization.clone()]
+        vec![self.user_step(user), self.steps().organization().clone()]
     }
 
     pub(crate) fn path(&self, user: UserIx, hit: &Hit, overlay: &Overlay) -> Path {
@@ -486,9 +488,9 @@ impl Org {
             path.push(self.group_step(group));
         }
         if let Some(role) = hit.route.role {
-            path.push(self.steps.roles[role].clone());
+            path.push(self.steps().role(role).clone());
         }
-        path.push(self.steps.policies[hit.route.policy].clone());
+        path.push(self.steps().policy(hit.route.policy).clone());
         path.push(Step::statement(
             self.statement(hit.statement, overlay).index,
         ));
@@ -521,7 +523,7 @@ impl Org {
 
     /// A trust as reports show it.
     pub(crate) fn trust_summary(&self, t: TrustIx) -> TrustSummary {
-        let trust = &self.trusts[t];
+        let trust = &self.trust_nodes()[t];
         TrustSummary {
             id: trust.id.clone(),
             trust_type: trust.trust_type.clone(),
@@ -549,7 +551,7 @@ impl Org {
                     .collect();
                 via.sort();
                 Assumable {
-                    role: self.role_ref(self.trusts[t].role),
+                    role: self.role_ref(self.trust_nodes()[t].role),
                     trust: self.trust_summary(t),
                     via,
                 }
@@ -562,7 +564,7 @@ impl Org {
     pub(crate) fn effective_under(&self, user: UserIx, overlay: &Overlay) -> Effective {
         let mut allowed = Vec::new();
         let mut denied = Vec::new();
-        if self.root == Some(user) {
+        if self.root() == Some(user) {
             allowed.push(Entry {
                 action: "*".to_string(),
                 resource: "*".to_string(),
@@ -599,7 +601,7 @@ impl Org {
         user: UserIx,
         keep: impl Fn(RoleIx) -> bool,
     ) -> Vec<ActiveSession> {
-        self.sessions
+        self.sessions()
             .iter()
             .filter(|s| s.user == user && keep(s.role))
             .map(|s| ActiveSession {
@@ -636,7 +638,7 @@ impl Org {
         // The key first: a key of another organization panics whatever the other arguments.
         let user = self.user_ix(user);
         let asked = ActionPattern::parse(action).map_err(|source| QueryError::Action { source })?;
-        if asked.is_wildcard() && self.universe.binary_search(&asked).is_err() {
+        if asked.is_wildcard() && self.universe_slice().binary_search(&asked).is_err() {
             return Err(QueryError::UnnamedWildcard {
                 action: action.to_string(),
             });
@@ -645,7 +647,7 @@ impl Org {
             ResourcePattern::parse(resource).map_err(|source| QueryError::Resource { source })?;
         let (element, evaluated_as) = match self.locate(&asked) {
             Some((i, true)) => (Some(i), None),
-            Some((i, false)) => (Some(i), Some(self.universe[i.index()].to_string())),
+            Some((i, false)) => (Some(i), Some(self.universe_slice()[i.index()].to_string())),
             None => (None, None),
         };
         let mut summary = self.user_summary(user);
@@ -664,7 +666,7 @@ impl Org {
             note: None,
             not_assumable: self.assumables(user, &self.trusts_where(user, &Overlay::none(), true)),
         };
-        if self.root == Some(user) {
+        if self.root() == Some(user) {
             explanation.decision = Decision::Allowed;
             explanation.allow = vec![self.root_path(user)];
             explanation.note =

@@ -407,7 +407,7 @@ impl<'a> Interner<'a> {
     /// elements a replaced document names).
     pub(crate) fn new(org: &'a Org, baseline: &'a Overlay, overlay: &'a Overlay) -> Interner<'a> {
         let ranks = (!overlay.extra_elements.is_empty()).then(|| {
-            let elements = org.universe.len() + overlay.extra_elements.len();
+            let elements = org.universe_slice().len() + overlay.extra_elements.len();
             let mut by_rank: Vec<ElementIx> = ElementIx::all(elements).collect();
             by_rank.sort_by(|&a, &b| org.element(a, overlay).cmp(org.element(b, overlay)));
             let by_rank: IdxVec<Rank, ElementIx> = IdxVec::from(by_rank);
@@ -436,7 +436,7 @@ impl<'a> Interner<'a> {
     }
 
     fn elements(&self) -> usize {
-        self.org.universe.len() + self.overlay.extra_elements.len()
+        self.org.universe_slice().len() + self.overlay.extra_elements.len()
     }
 
     /// An element's rank. Without extra elements the universe is sorted, and the rank is
@@ -892,7 +892,7 @@ impl Org {
     /// and every path ends at a statement, so the first steps that differ decide, as they do
     /// between the paths themselves.
     pub(crate) fn path_order(&self, key: PathKey) -> [u64; 4] {
-        let (groups, roles, policies) = &self.steps.ranks;
+        let (groups, roles, policies) = self.steps().ranks();
         let step = |kind: StepKind, rank: u32| ((kind as u64) << 32) | u64::from(rank);
         let mut order = [0u64; 4];
         let mut steps = order.iter_mut();
@@ -923,12 +923,12 @@ impl Org {
         let route = key.route;
         let mut path = Vec::with_capacity(4);
         if let Some(group) = route.group {
-            path.push(org.steps.groups[group].clone());
+            path.push(org.steps().group(group).clone());
         }
         if let Some(role) = route.role {
-            path.push(org.steps.roles[role].clone());
+            path.push(org.steps().role(role).clone());
         }
-        path.push(org.steps.policies[route.policy].clone());
+        path.push(org.steps().policy(route.policy).clone());
         path.push(Step::statement(key.index));
         path
     }

@@ -1,15 +1,13 @@
 //! Pending changes, seen through instead of applied: the organization is never copied or mutated.
 //!
 //! An [`Overlay`] records edges taken away and added, entities deleted, suspensions flipped and
-//! policy documents replaced. A [`View`] (an organization and an overlay) gives the adjacency
-//! "as if" the changes were made; with an empty overlay, the organization as it is.
+//! policy documents replaced. A `View` (an organization and an overlay, `org/view.rs`) gives the
+//! adjacency "as if" the changes were made; with an empty overlay, the organization as it is.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::bitset::{BitSet, ElementIx};
-use crate::idx::{Idx, IdxRange};
-use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementIx, StatementNode, TrustIx, UserIx};
+use crate::idx::IdxRange;
+use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementNode, TrustIx, UserIx};
 use crate::policy::ActionPattern;
 
 /// An attachment between two entities.
@@ -78,9 +76,9 @@ impl Carriers {
     /// roles with a changed policy edge or a touched policy; deleted groups, groups with a
     /// changed policy or role edge, a touched policy or a touched role.
     pub(crate) fn of(org: &Org, overlay: &Overlay) -> Carriers {
-        let mut policies = vec![false; org.policies.len()];
-        let mut roles = vec![false; org.roles.len()];
-        let mut groups = vec![false; org.groups.len()];
+        let mut policies = vec![false; org.policy_nodes().len()];
+        let mut roles = vec![false; org.role_nodes().len()];
+        let mut groups = vec![false; org.group_nodes().len()];
         for &p in overlay
             .deleted_policies
             .iter()
@@ -104,19 +102,19 @@ impl Carriers {
                 Edge::Member { .. } | Edge::UserPolicy { .. } | Edge::UserRole { .. } => {}
             }
         }
-        for (p, _, _) in org.policies.iter() {
+        for (p, _, _) in org.policy_nodes().iter() {
             if policies[p.index()] {
-                for &r in &org.reverse.policy_roles[p] {
+                for &r in org.as_is().policy_roles(p) {
                     roles[r.index()] = true;
                 }
-                for &g in &org.reverse.policy_groups[p] {
+                for &g in org.as_is().policy_groups(p) {
                     groups[g.index()] = true;
                 }
             }
         }
-        for (r, _, _) in org.roles.iter() {
+        for (r, _, _) in org.role_nodes().iter() {
             if roles[r.index()] {
-                for &g in &org.reverse.role_groups[r] {
+                for &g in org.as_is().role_groups(r) {
                     groups[g.index()] = true;
                 }
             }
@@ -132,7 +130,7 @@ impl Carriers {
 impl Edge {
     /// The attached end's raw index: the group, policy or role (the kind follows from the
     /// variant, which the caller knows).
-    fn target_raw(&self) -> u32 {
+    pub(crate) fn target_raw(&self) -> u32 {
         match *self {
             Edge::Member { group, .. } => group.raw(),
             Edge::UserPolicy { policy, .. }
@@ -144,6 +142,23 @@ impl Edge {
 }
 
 impl Overlay {
+    /// No change: what [`Overlay::none`] makes, as a constant (for `Org::as_is`).
+    pub(crate) const EMPTY: Overlay = Overlay {
+        removed: BTreeSet::new(),
+        added: BTreeSet::new(),
+        deleted_groups: BTreeSet::new(),
+        deleted_roles: BTreeSet::new(),
+        deleted_policies: BTreeSet::new(),
+        deleted_trusts: BTreeSet::new(),
+        created: BTreeSet::new(),
+        removed_users: BTreeSet::new(),
+        suspension: BTreeMap::new(),
+        documents: BTreeMap::new(),
+        statements: Vec::new(),
+        extra_elements: Vec::new(),
+        carriers: None,
+    };
+
     pub(crate) fn none() -> Overlay {
         Overlay::default()
     }
@@ -155,277 +170,5 @@ impl Overlay {
             extra_elements: self.extra_elements.clone(),
             ..Overlay::default()
         }
-    }
-}
-
-/// `base` less removed edges and deleted targets, plus added edges, without repeats.
-///
-/// Borrows `base` when nothing in the overlay can touch it: the common case, and the whole of
-/// "before".
-fn patched<'a, T>(
-    base: &'a [Idx<T>],
-    overlay: &Overlay,
-    edge: impl Fn(Idx<T>) -> Edge,
-    deleted: &BTreeSet<Idx<T>>,
-) -> Cow<'a, [Idx<T>]> {
-    // INVARIANT: edges order by kind, then source, then target, so this range holds exactly
-    // the added edges of this kind from this source, and their targets are of kind `T`.
-    let mut added = overlay
-        .added
-        .range(edge(Idx::MIN)..=edge(Idx::MAX))
-        .map(|e| Idx::from_raw(e.target_raw()))
-        .peekable();
-    if deleted.is_empty()
-        && added.peek().is_none()
-        && !base.iter().any(|&t| overlay.removed.contains(&edge(t)))
-    {
-        return Cow::Borrowed(base);
-    }
-    let mut out: Vec<Idx<T>> = base
-        .iter()
-        .copied()
-        .filter(|&t| {
-            !deleted.contains(&t)
-                && (overlay.removed.is_empty() || !overlay.removed.contains(&edge(t)))
-        })
-        .collect();
-    for t in added {
-        if !deleted.contains(&t) && !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// The organization seen through an overlay: the one reader of adjacency. Every walk of the
-/// graph (routes, trusts, whether an edge is there) asks a view, so that "as it is" and "as if
-/// the changes were made" are the same code; with [`Overlay::none`] a view is the organization
-/// as compiled.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct View<'a> {
-    org: &'a Org,
-    overlay: &'a Overlay,
-}
-
-impl Org {
-    /// The organization seen through `overlay`.
-    pub(crate) fn view<'a>(&'a self, overlay: &'a Overlay) -> View<'a> {
-        View { org: self, overlay }
-    }
-
-    // The forms below take the overlay apart, for the callers that thread one: each is its
-    // view's answer.
-
-    pub(crate) fn user_exists(&self, user: UserIx, overlay: &Overlay) -> bool {
-        self.view(overlay).user_exists(user)
-    }
-
-    pub(crate) fn suspended(&self, user: UserIx, overlay: &Overlay) -> bool {
-        self.view(overlay).suspended(user)
-    }
-
-    /// Not removed, not suspended: the user's attachments count. (Root is handled apart.)
-    pub(crate) fn has_standing(&self, user: UserIx, overlay: &Overlay) -> bool {
-        self.view(overlay).has_standing(user)
-    }
-
-    /// The ids of a policy's statements under the overlay.
-    pub(crate) fn policy_statements(
-        &self,
-        policy: PolicyIx,
-        overlay: &Overlay,
-    ) -> IdxRange<StatementNode> {
-        self.view(overlay).policy_statements(policy)
-    }
-
-    pub(crate) fn statement<'a>(
-        &'a self,
-        id: StatementIx,
-        overlay: &'a Overlay,
-    ) -> &'a StatementNode {
-        self.view(overlay).statement(id)
-    }
-
-    /// The statement at `index` of a policy's document under the overlay, if there is one.
-    pub(crate) fn statement_at<'a>(
-        &'a self,
-        policy: PolicyIx,
-        index: u32,
-        overlay: &'a Overlay,
-    ) -> Option<&'a StatementNode> {
-        self.policy_statements(policy, overlay)
-            .map(|id| self.statement(id, overlay))
-            .find(|node| node.index == index)
-    }
-
-    /// Adds to `into` the elements a statement covers under the overlay: its universe elements
-    /// and the overlay's extra elements its patterns cover (as [`Org::grants_over`] spreads it).
-    pub(crate) fn statement_elements(
-        &self,
-        node: &StatementNode,
-        overlay: &Overlay,
-        into: &mut BitSet,
-    ) {
-        into.union_with(&node.actions);
-        let base = self.universe.len();
-        for (i, extra) in overlay.extra_elements.iter().enumerate() {
-            if node.patterns.iter().any(|p| p.covers(extra)) {
-                into.insert(base + i);
-            }
-        }
-    }
-
-    /// A universe element by id, the overlay's extra elements included.
-    pub(crate) fn element<'a>(&'a self, id: ElementIx, overlay: &'a Overlay) -> &'a ActionPattern {
-        self.view(overlay).element(id)
-    }
-
-    /// Whether an edge exists under the overlay (assumable roles count as attached).
-    pub(crate) fn edge_present(&self, edge: Edge, overlay: &Overlay) -> bool {
-        self.view(overlay).edge_present(edge)
-    }
-}
-
-impl<'a> View<'a> {
-    /// Whether an entity exists: always, unless a change of the set creates it and no change
-    /// so far has. (Deletions are asked apart.)
-    pub(crate) fn created(self, made: Made) -> bool {
-        !self.org.pending(made) || self.overlay.created.contains(&made)
-    }
-
-    /// Whether a trust is there: created (if the set creates it) and not deleted.
-    pub(crate) fn trust_live(self, trust: TrustIx) -> bool {
-        !self.overlay.deleted_trusts.contains(&trust) && self.created(Made::Trust(trust))
-    }
-
-    pub(crate) fn user_exists(self, user: UserIx) -> bool {
-        !self.overlay.removed_users.contains(&user)
-    }
-
-    pub(crate) fn suspended(self, user: UserIx) -> bool {
-        self.overlay
-            .suspension
-            .get(&user)
-            .copied()
-            .unwrap_or(self.org.users[user].suspended)
-    }
-
-    /// Not removed, not suspended: the user's attachments count. (Root is handled apart.)
-    pub(crate) fn has_standing(self, user: UserIx) -> bool {
-        self.user_exists(user) && !self.suspended(user)
-    }
-
-    pub(crate) fn user_policies(self, user: UserIx) -> Cow<'a, [PolicyIx]> {
-        patched(
-            &self.org.users[user].policies,
-            self.overlay,
-            |policy| Edge::UserPolicy { user, policy },
-            &self.overlay.deleted_policies,
-        )
-    }
-
-    /// Assignable roles only: an assumable role attached grants no standing access.
-    pub(crate) fn user_roles(self, user: UserIx) -> impl Iterator<Item = RoleIx> + 'a {
-        self.assignable(self.user_roles_raw(user))
-    }
-
-    /// Every attached role, assumable ones included.
-    pub(crate) fn user_roles_raw(self, user: UserIx) -> Cow<'a, [RoleIx]> {
-        patched(
-            &self.org.users[user].roles,
-            self.overlay,
-            |role| Edge::UserRole { user, role },
-            &self.overlay.deleted_roles,
-        )
-    }
-
-    pub(crate) fn user_groups(self, user: UserIx) -> Cow<'a, [GroupIx]> {
-        patched(
-            &self.org.users[user].groups,
-            self.overlay,
-            |group| Edge::Member { user, group },
-            &self.overlay.deleted_groups,
-        )
-    }
-
-    pub(crate) fn group_policies(self, group: GroupIx) -> Cow<'a, [PolicyIx]> {
-        patched(
-            &self.org.groups[group].policies,
-            self.overlay,
-            |policy| Edge::GroupPolicy { group, policy },
-            &self.overlay.deleted_policies,
-        )
-    }
-
-    /// Assignable roles only.
-    pub(crate) fn group_roles(self, group: GroupIx) -> impl Iterator<Item = RoleIx> + 'a {
-        self.assignable(self.group_roles_raw(group))
-    }
-
-    /// Every attached role, assumable ones included.
-    pub(crate) fn group_roles_raw(self, group: GroupIx) -> Cow<'a, [RoleIx]> {
-        patched(
-            &self.org.groups[group].roles,
-            self.overlay,
-            |role| Edge::GroupRole { group, role },
-            &self.overlay.deleted_roles,
-        )
-    }
-
-    pub(crate) fn role_policies(self, role: RoleIx) -> Cow<'a, [PolicyIx]> {
-        patched(
-            &self.org.roles[role].policies,
-            self.overlay,
-            |policy| Edge::RolePolicy { role, policy },
-            &self.overlay.deleted_policies,
-        )
-    }
-
-    /// The ids of a policy's statements.
-    pub(crate) fn policy_statements(self, policy: PolicyIx) -> IdxRange<StatementNode> {
-        self.overlay
-            .documents
-            .get(&policy)
-            .cloned()
-            .unwrap_or_else(|| self.org.policies[policy].statements.clone())
-    }
-
-    pub(crate) fn statement(self, id: StatementIx) -> &'a StatementNode {
-        // INVARIANT: an overlay's statements are numbered after the organization's own.
-        let base = self.org.statements.len();
-        if id.index() < base {
-            &self.org.statements[id]
-        } else {
-            &self.overlay.statements[id.index() - base]
-        }
-    }
-
-    /// A universe element by id, the overlay's extra elements included.
-    pub(crate) fn element(self, id: ElementIx) -> &'a ActionPattern {
-        let base = self.org.universe.len();
-        match id.index() {
-            id if id < base => &self.org.universe[id],
-            id => &self.overlay.extra_elements[id - base],
-        }
-    }
-
-    /// Whether an edge exists (assumable roles count as attached).
-    pub(crate) fn edge_present(self, edge: Edge) -> bool {
-        match edge {
-            Edge::Member { user, group } => self.user_groups(user).contains(&group),
-            Edge::UserPolicy { user, policy } => self.user_policies(user).contains(&policy),
-            Edge::UserRole { user, role } => self.user_roles_raw(user).contains(&role),
-            Edge::GroupPolicy { group, policy } => self.group_policies(group).contains(&policy),
-            Edge::GroupRole { group, role } => self.group_roles_raw(group).contains(&role),
-            Edge::RolePolicy { role, policy } => self.role_policies(role).contains(&policy),
-        }
-    }
-
-    /// The assignable roles of a list.
-    fn assignable(self, roles: Cow<'a, [RoleIx]>) -> impl Iterator<Item = RoleIx> + 'a {
-        let org = self.org;
-        (0..roles.len())
-            .map(move |i| roles[i])
-            .filter(move |&r| org.roles[r].assignable)
     }
 }

@@ -92,7 +92,7 @@ impl Org {
     /// [`pattern_reaches`] over this organization's universe.
     pub fn reaches(&self, pattern: &ActionPattern, element: &str) -> bool {
         ActionPattern::parse(element)
-            .is_ok_and(|e| pattern_reaches(pattern, &e, self.universe.iter()))
+            .is_ok_and(|e| pattern_reaches(pattern, &e, self.universe_slice().iter()))
     }
 
     /// The trusts naming a principal outside the organization's users (an OIDC issuer, another
@@ -100,9 +100,9 @@ impl Org {
     /// covering it, and that the trust context does not refuse; in trust order.
     fn outsiders_allowed(&self, element: usize, key: &ResourcePattern) -> Vec<OutsideAssumable> {
         let covering = |role: RoleIx, effect: Effect| {
-            self.roles[role].policies.iter().any(|&p| {
-                self.policies[p].statements.clone().any(|s| {
-                    let statement = &self.statements[s];
+            self.as_is().role_policies(role).iter().any(|&p| {
+                self.policy_nodes()[p].statements.clone().any(|s| {
+                    let statement = &self.statement_nodes()[s];
                     statement.effect == effect
                         && statement.actions.contains(element)
                         && statement.covers_resource(key)
@@ -110,7 +110,7 @@ impl Org {
             })
         };
         let mut out = Vec::new();
-        for (t, trust) in self.trusts.iter() {
+        for (t, trust) in self.trust_nodes().iter() {
             let Some(outsider) = &trust.outside else {
                 continue;
             };
@@ -150,7 +150,7 @@ impl Org {
             resource: resource.to_string(),
             evaluated_as: located
                 .filter(|(_, exact)| !exact)
-                .map(|(i, _)| self.universe[element_at(i)].to_string()),
+                .map(|(i, _)| self.universe_slice()[element_at(i)].to_string()),
             allowed: Vec::new(),
             denied: Vec::new(),
             root_equivalent: Vec::new(),
@@ -158,8 +158,8 @@ impl Org {
             outside: Vec::new(),
         };
         let none = Overlay::none();
-        for user in self.users.indices() {
-            if self.root == Some(user) {
+        for user in self.user_nodes().indices() {
+            if self.root() == Some(user) {
                 report.allowed.push(UserPaths {
                     user: self.user_summary(user),
                     via: vec![self.root_path(user)],
@@ -204,13 +204,13 @@ impl Org {
         // Legacy ACLs are not IAM: a root-equivalent one lets its holder do anything.
         let allowed: BTreeSet<&str> = report.allowed.iter().map(|u| u.user.id.as_str()).collect();
         let root_equivalent: Vec<UserSummary> = self
-            .users
+            .user_nodes()
             .indices()
             .filter(|&user| {
-                let node = &self.users[user];
+                let node = &self.user_nodes()[user];
                 !node.suspended
                     && node.legacy_acls.iter().any(|a| a == ROOT_EQUIVALENT_ACL)
-                    && !allowed.contains(self.users.id(user))
+                    && !allowed.contains(self.user_nodes().id(user))
             })
             .map(|user| self.user_summary(user))
             .collect();
@@ -219,7 +219,7 @@ impl Org {
         if let Some((element, _)) = located {
             report.outside = self.outsiders_allowed(element_at(element), &key);
         }
-        if !self.conditionals.is_empty() {
+        if !self.conditionals().is_empty() {
             self.mark_conditional(&mut report, &asked, &key);
         }
         Ok(report)
@@ -234,13 +234,13 @@ impl Org {
             .map(|u| &mut u.user)
             .chain(report.root_equivalent.iter_mut())
         {
-            let Some(ix) = self.users.find(&user.id) else {
+            let Some(ix) = self.user_nodes().find(&user.id) else {
                 continue;
             };
             user.conditional = self.conditional_for(ix, Some((asked, key)));
             listed.insert(ix);
         }
-        for user in self.users.indices() {
+        for user in self.user_nodes().indices() {
             if listed.contains(&user) {
                 continue;
             }
@@ -256,38 +256,39 @@ impl Org {
     /// Every single removal of an attachment or membership of the organization, as a change.
     pub(crate) fn every_edge(&self) -> Vec<Change> {
         let mut out = Vec::new();
+        let view = self.as_is();
         // A suspended user's attachments grant nothing today, so their removal would be
         // "redundant" only vacuously: they are left out.
-        for (u, _, node) in self.users.iter().filter(|(_, _, n)| !n.suspended) {
+        for (u, _, _) in self.user_nodes().iter().filter(|(_, _, n)| !n.suspended) {
             let user = self.user_key(u);
-            for &g in &node.groups {
+            for &g in view.user_groups(u).iter() {
                 out.push(Change::RemoveMember {
                     group: self.group_key(g),
                     user,
                 });
             }
-            for &p in &node.policies {
+            for &p in view.user_policies(u).iter() {
                 out.push(Change::DetachPolicy {
                     policy: self.policy_key(p),
                     from: Holder::User(user),
                 });
             }
-            for &r in &node.roles {
+            for &r in view.user_roles_raw(u).iter() {
                 out.push(Change::DetachRole {
                     role: self.role_key(r),
                     from: Principal::User(user),
                 });
             }
         }
-        for (g, _, node) in self.groups.iter() {
+        for (g, _, _) in self.group_nodes().iter() {
             let group = self.group_key(g);
-            for &p in &node.policies {
+            for &p in view.group_policies(g).iter() {
                 out.push(Change::DetachPolicy {
                     policy: self.policy_key(p),
                     from: Holder::Group(group),
                 });
             }
-            for &r in &node.roles {
+            for &r in view.group_roles_raw(g).iter() {
                 out.push(Change::DetachRole {
                     role: self.role_key(r),
                     from: Principal::Group(group),
@@ -296,8 +297,8 @@ impl Org {
         }
         // An assumable role's policies give no standing access; what they give when assumed is
         // not judged here, so they are never called redundant.
-        for (r, _, node) in self.roles.iter().filter(|(_, _, n)| n.assignable) {
-            for &p in &node.policies {
+        for (r, _, _) in self.role_nodes().iter().filter(|(_, _, n)| n.assignable) {
+            for &p in view.role_policies(r).iter() {
                 out.push(Change::DetachPolicy {
                     policy: self.policy_key(p),
                     from: Holder::Role(self.role_key(r)),
@@ -379,10 +380,10 @@ impl Org {
     fn scope_policies(&self, scope: &RedundancyScope) -> BTreeSet<PolicyIx> {
         let mut policies = BTreeSet::new();
         for &group in &scope.groups {
-            policies.extend(&self.groups[self.group_ix(group)].policies);
+            policies.extend(self.as_is().group_policies(self.group_ix(group)).iter());
         }
         for &user in &scope.users {
-            policies.extend(&self.users[self.user_ix(user)].policies);
+            policies.extend(self.as_is().user_policies(self.user_ix(user)).iter());
         }
         policies
     }
@@ -400,7 +401,7 @@ impl Org {
                 .iter()
                 .map(|&u| UserRef {
                     id: self.user_id(u).to_string(),
-                    email: self.users[self.user_ix(u)].email.clone(),
+                    email: self.user_nodes()[self.user_ix(u)].email.clone(),
                 })
                 .collect(),
         }
@@ -411,12 +412,12 @@ impl Org {
         let none = Overlay::none();
         let mut holders_of: BTreeMap<PolicyIx, BTreeSet<UserIx>> = BTreeMap::new();
         let mut out = Vec::new();
-        for (p, _, policy) in self.policies.iter() {
+        for (p, _, policy) in self.policy_nodes().iter() {
             if only.is_some_and(|only| !only.contains(&p)) {
                 continue;
             }
             for s in policy.statements.clone() {
-                let statement = &self.statements[s];
+                let statement = &self.statement_nodes()[s];
                 if statement.effect != Effect::Allow
                     || statement.actions.count() == 0
                     || statement.resources.is_empty()
@@ -431,7 +432,7 @@ impl Org {
                 let reached: Vec<UserIx> = holders
                     .iter()
                     .copied()
-                    .filter(|&u| self.root != Some(u) && self.has_standing(u, &none))
+                    .filter(|&u| self.root() != Some(u) && self.has_standing(u, &none))
                     .collect();
                 if reached.is_empty() {
                     continue;
@@ -460,17 +461,17 @@ impl Org {
     }
 
     fn holders_of_policy(&self, policy: PolicyIx, into: &mut BTreeSet<UserIx>) {
-        into.extend(&self.reverse.policy_users[policy]);
+        into.extend(self.as_is().policy_users(policy));
         let mut groups: BTreeSet<GroupIx> =
-            self.reverse.policy_groups[policy].iter().copied().collect();
-        for &role in &self.reverse.policy_roles[policy] {
-            if self.roles[role].assignable {
-                into.extend(&self.reverse.role_users[role]);
-                groups.extend(&self.reverse.role_groups[role]);
+            self.as_is().policy_groups(policy).iter().copied().collect();
+        for &role in self.as_is().policy_roles(policy) {
+            if self.role_nodes()[role].assignable {
+                into.extend(self.as_is().role_users(role));
+                groups.extend(self.as_is().role_groups(role));
             }
         }
         for group in groups {
-            into.extend(&self.reverse.group_members[group]);
+            into.extend(self.as_is().group_members(group));
         }
     }
 
@@ -486,17 +487,17 @@ impl Org {
     /// Each removal reaches `user` alone; its entries (with every path) are built only when it
     /// takes or gives something.
     pub fn rank_with(&self, user: UserKey, filter: &RankFilter) -> Rank {
-        let node = &self.users[self.user_ix(user)];
+        let (view, u) = (self.as_is(), self.user_ix(user));
         let mut changes: Vec<Change> = Vec::new();
-        changes.extend(node.groups.iter().map(|&g| Change::RemoveMember {
+        changes.extend(view.user_groups(u).iter().map(|&g| Change::RemoveMember {
             group: self.group_key(g),
             user,
         }));
-        changes.extend(node.roles.iter().map(|&r| Change::DetachRole {
+        changes.extend(view.user_roles_raw(u).iter().map(|&r| Change::DetachRole {
             role: self.role_key(r),
             from: Principal::User(user),
         }));
-        changes.extend(node.policies.iter().map(|&p| Change::DetachPolicy {
+        changes.extend(view.user_policies(u).iter().map(|&p| Change::DetachPolicy {
             policy: self.policy_key(p),
             from: Holder::User(user),
         }));
@@ -701,8 +702,8 @@ impl PathTable {
             .into_iter()
             .map(|(user, kept, keys)| CoveredUser {
                 user: UserRef {
-                    id: org.users.id(user).to_string(),
-                    email: org.users[user].email.clone(),
+                    id: org.user_nodes().id(user).to_string(),
+                    email: org.user_nodes()[user].email.clone(),
                 },
                 kept,
                 via: keys.into_iter().map(|key| self.id(org, key)).collect(),
@@ -745,7 +746,7 @@ impl Side<'_> {
         let none = Overlay::none();
         for action in self.grants.actions() {
             let keys = into
-                .entry(self.org.universe[element_at(action)].to_string())
+                .entry(self.org.universe_slice()[element_at(action)].to_string())
                 .or_default();
             let mut found = Vec::new();
             self.grants.keys(self.org, &none, action, &mut found);
@@ -774,7 +775,7 @@ impl Side<'_> {
             resource: key.to_string(),
             via,
         };
-        if self.org.root == Some(self.user) {
+        if self.org.root() == Some(self.user) {
             return (true, entry(vec![self.org.root_path(self.user)]));
         }
         let located = ActionPattern::parse(element)
@@ -826,14 +827,14 @@ struct Sameness<'a> {
 impl<'a> Sameness<'a> {
     fn new(old: &'a Org, new: &'a Org) -> Sameness<'a> {
         let policies = new
-            .policies
+            .policy_nodes()
             .iter()
             .map(|(_, id, p)| {
-                old.policies.find(id).is_some_and(|o| {
-                    let o = &old.policies[o];
+                old.policy_nodes().find(id).is_some_and(|o| {
+                    let o = &old.policy_nodes()[o];
                     let statements = |org: &Org, range: IdxRange<StatementNode>| {
                         range
-                            .map(|s| &org.statements[s])
+                            .map(|s| &org.statement_nodes()[s])
                             .map(|s| (s.index, s.effect, s.patterns.clone(), s.resources.clone()))
                             .collect::<Vec<_>>()
                     };
@@ -846,17 +847,17 @@ impl<'a> Sameness<'a> {
         let trust = |org: &'a Org, t: &'a crate::org::TrustNode| {
             (
                 t.id.as_str(),
-                org.roles.id(t.role),
-                org.roles[t.role].assignable,
-                t.user.map(|u| org.users.id(u)),
-                t.group.map(|g| org.groups.id(g)),
+                org.role_nodes().id(t.role),
+                org.role_nodes()[t.role].assignable,
+                t.user.map(|u| org.user_nodes().id(u)),
+                t.group.map(|g| org.group_nodes().id(g)),
             )
         };
-        let trusts = old.trusts.len() == new.trusts.len()
+        let trusts = old.trust_nodes().len() == new.trust_nodes().len()
             && old
-                .trusts
+                .trust_nodes()
                 .iter()
-                .zip(new.trusts.iter())
+                .zip(new.trust_nodes().iter())
                 .all(|((_, o), (_, n))| trust(old, o) == trust(new, n));
         let mut same = Sameness {
             old,
@@ -867,26 +868,29 @@ impl<'a> Sameness<'a> {
             trusts,
         };
         same.roles = new
-            .roles
+            .role_nodes()
             .iter()
-            .map(|(_, id, r)| {
-                old.roles.find(id).is_some_and(|o| {
-                    let o = &old.roles[o];
+            .map(|(rn, id, r)| {
+                old.role_nodes().find(id).is_some_and(|ro| {
+                    let o = &old.role_nodes()[ro];
                     o.name == r.name
                         && o.assignable == r.assignable
-                        && same.list(&o.policies, &r.policies)
+                        && same.list(
+                            &old.as_is().role_policies(ro),
+                            &new.as_is().role_policies(rn),
+                        )
                 })
             })
             .collect();
         same.groups = new
-            .groups
+            .group_nodes()
             .iter()
-            .map(|(_, id, g)| {
-                old.groups.find(id).is_some_and(|o| {
-                    let o = &old.groups[o];
+            .map(|(gn, id, g)| {
+                old.group_nodes().find(id).is_some_and(|go| {
+                    let (o, ov, nv) = (&old.group_nodes()[go], old.as_is(), new.as_is());
                     o.display_name == g.display_name
-                        && same.list(&o.policies, &g.policies)
-                        && same.list(&o.roles, &g.roles)
+                        && same.list(&ov.group_policies(go), &nv.group_policies(gn))
+                        && same.list(&ov.group_roles_raw(go), &nv.group_roles_raw(gn))
                 })
             })
             .collect();
@@ -902,18 +906,19 @@ impl<'a> Sameness<'a> {
     }
 
     fn user(&self, old: UserIx, new: UserIx) -> bool {
-        let (o, n) = (&self.old.users[old], &self.new.users[new]);
+        let (o, n) = (&self.old.user_nodes()[old], &self.new.user_nodes()[new]);
+        let (ov, nv) = (self.old.as_is(), self.new.as_is());
         o.email == n.email
             && o.name == n.name
             && o.service_user == n.service_user
             && o.suspended == n.suspended
-            && (self.old.root == Some(old)) == (self.new.root == Some(new))
+            && (self.old.root() == Some(old)) == (self.new.root() == Some(new))
             // Root's one path names the organization.
-            && (self.new.root != Some(new)
+            && (self.new.root() != Some(new)
                 || (self.old.id() == self.new.id() && self.old.name() == self.new.name()))
-            && self.list(&o.policies, &n.policies)
-            && self.list(&o.roles, &n.roles)
-            && self.list(&o.groups, &n.groups)
+            && self.list(&ov.user_policies(old), &nv.user_policies(new))
+            && self.list(&ov.user_roles_raw(old), &nv.user_roles_raw(new))
+            && self.list(&ov.user_groups(old), &nv.user_groups(new))
     }
 }
 
@@ -926,7 +931,7 @@ trait Attached: Sized {
 
 impl Attached for PolicyNode {
     fn arena(org: &Org) -> &Arena<PolicyNode> {
-        &org.policies
+        org.policy_nodes()
     }
     fn unchanged<'s>(same: &'s Sameness<'_>) -> &'s IdxVec<PolicyNode, bool> {
         &same.policies
@@ -935,7 +940,7 @@ impl Attached for PolicyNode {
 
 impl Attached for RoleNode {
     fn arena(org: &Org) -> &Arena<RoleNode> {
-        &org.roles
+        org.role_nodes()
     }
     fn unchanged<'s>(same: &'s Sameness<'_>) -> &'s IdxVec<RoleNode, bool> {
         &same.roles
@@ -944,7 +949,7 @@ impl Attached for RoleNode {
 
 impl Attached for GroupNode {
     fn arena(org: &Org) -> &Arena<GroupNode> {
-        &org.groups
+        org.group_nodes()
     }
     fn unchanged<'s>(same: &'s Sameness<'_>) -> &'s IdxVec<GroupNode, bool> {
         &same.groups
@@ -954,46 +959,17 @@ impl Attached for GroupNode {
 /// What changed between two organizations (an old and a new snapshot of one organization),
 /// user by user, paths included, plus the entities added and removed.
 pub fn diff(old: &Org, new: &Org) -> Diff {
-    let mut added = EntityChanges::default();
-    let mut removed = EntityChanges::default();
-    (added.users, removed.users) = entity_changes(
-        old.users.iter().map(|(_, id, u)| (id, u.email.as_str())),
-        new.users.iter().map(|(_, id, u)| (id, u.email.as_str())),
-    );
-    (added.groups, removed.groups) = entity_changes(
-        old.groups
-            .iter()
-            .map(|(_, id, g)| (id, g.display_name.as_str())),
-        new.groups
-            .iter()
-            .map(|(_, id, g)| (id, g.display_name.as_str())),
-    );
-    (added.roles, removed.roles) = entity_changes(
-        old.roles.iter().map(|(_, id, r)| (id, r.name.as_str())),
-        new.roles.iter().map(|(_, id, r)| (id, r.name.as_str())),
-    );
-    (added.policies, removed.policies) = entity_changes(
-        old.policies.iter().map(|(_, id, p)| (id, p.name.as_str())),
-        new.policies.iter().map(|(_, id, p)| (id, p.name.as_str())),
-    );
-    (added.role_trusts, removed.role_trusts) = entity_changes(
-        old.trusts
-            .iter()
-            .map(|(_, t)| (t.id.as_str(), t.id.as_str())),
-        new.trusts
-            .iter()
-            .map(|(_, t)| (t.id.as_str(), t.id.as_str())),
-    );
+    let (added, removed) = entity_diff(old, new);
     let mut users = Vec::new();
     let same = Sameness::new(old, new);
-    for (u_new, id, _) in new.users.iter() {
-        let Some(u_old) = old.users.find(id) else {
+    for (u_new, id, _) in new.user_nodes().iter() {
+        let Some(u_old) = old.user_nodes().find(id) else {
             continue;
         };
         let unchanged = same.user(u_old, u_new);
         // Assumable roles come from trusts as well as the user's groups: compared by role and
         // trust id, unless neither changed; never for the root user, whom no change affects.
-        let root = old.root == Some(u_old) && new.root == Some(u_new);
+        let root = old.root() == Some(u_old) && new.root() == Some(u_new);
         let (assumable_lost, assumable_gained) = if root || (unchanged && same.trusts) {
             Default::default()
         } else {
@@ -1026,7 +1002,7 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
             before.located_keys(element, keys);
             after.located_keys(element, keys);
         }
-        if old.root == Some(u_old) || new.root == Some(u_new) {
+        if old.root() == Some(u_old) || new.root() == Some(u_new) {
             keys.entry("*".to_string())
                 .or_default()
                 .insert(ResourcePattern::any());
@@ -1068,6 +1044,53 @@ pub fn diff(old: &Org, new: &Org) -> Diff {
     }
 }
 
+/// The entities (users, groups, roles, policies, role trusts) in `new` only, and in `old` only.
+fn entity_diff(old: &Org, new: &Org) -> (EntityChanges, EntityChanges) {
+    let mut added = EntityChanges::default();
+    let mut removed = EntityChanges::default();
+    (added.users, removed.users) = entity_changes(
+        old.user_nodes()
+            .iter()
+            .map(|(_, id, u)| (id, u.email.as_str())),
+        new.user_nodes()
+            .iter()
+            .map(|(_, id, u)| (id, u.email.as_str())),
+    );
+    (added.groups, removed.groups) = entity_changes(
+        old.group_nodes()
+            .iter()
+            .map(|(_, id, g)| (id, g.display_name.as_str())),
+        new.group_nodes()
+            .iter()
+            .map(|(_, id, g)| (id, g.display_name.as_str())),
+    );
+    (added.roles, removed.roles) = entity_changes(
+        old.role_nodes()
+            .iter()
+            .map(|(_, id, r)| (id, r.name.as_str())),
+        new.role_nodes()
+            .iter()
+            .map(|(_, id, r)| (id, r.name.as_str())),
+    );
+    (added.policies, removed.policies) = entity_changes(
+        old.policy_nodes()
+            .iter()
+            .map(|(_, id, p)| (id, p.name.as_str())),
+        new.policy_nodes()
+            .iter()
+            .map(|(_, id, p)| (id, p.name.as_str())),
+    );
+    (added.role_trusts, removed.role_trusts) = entity_changes(
+        old.trust_nodes()
+            .iter()
+            .map(|(_, t)| (t.id.as_str(), t.id.as_str())),
+        new.trust_nodes()
+            .iter()
+            .map(|(_, t)| (t.id.as_str(), t.id.as_str())),
+    );
+    (added, removed)
+}
+
 /// The assumable roles a user has only in the old organization, and only in the new one,
 /// matched by role and trust id.
 fn assumable_changes(
@@ -1081,8 +1104,8 @@ fn assumable_changes(
     let after = new.trusts_of(u_new, &none);
     // Compared by (role id, trust id) before anything is built: most users keep their trusts.
     fn key(org: &Org, t: TrustIx) -> (&str, &str) {
-        let trust = &org.trusts[t];
-        (org.roles.id(trust.role), trust.id.as_str())
+        let trust = &org.trust_nodes()[t];
+        (org.role_nodes().id(trust.role), trust.id.as_str())
     }
     fn keys<'a>(
         org: &'a Org,

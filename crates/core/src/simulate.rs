@@ -652,7 +652,7 @@ impl Org {
             return Ok(None);
         }
         // The impact's order: most lost first (none is lost), then by id.
-        users.sort_by(|a, b| self.users.id(a.0).cmp(self.users.id(b.0)));
+        users.sort_by(|a, b| self.user_nodes().id(a.0).cmp(self.user_nodes().id(b.0)));
         let change = prepared
             .summaries
             .into_iter()
@@ -746,9 +746,9 @@ impl Org {
             Change::ReplacePolicyDocument { policy, document } => {
                 let policy = self.policy_ix(*policy);
                 self.alive_policy(policy, ov)?;
-                if self.policies[policy].system {
+                if self.policy_nodes()[policy].system {
                     return Err(ChangeError::SystemPolicy {
-                        policy: self.policies.id(policy).to_string(),
+                        policy: self.policy_nodes().id(policy).to_string(),
                     });
                 }
                 self.replace_document(policy, document, ov)?;
@@ -757,11 +757,11 @@ impl Org {
                 let trust = self.trust_ix(*trust);
                 self.created_yet(Made::Trust(trust), ov)?;
                 if ov.deleted_trusts.contains(&trust)
-                    || ov.deleted_roles.contains(&self.trusts[trust].role)
+                    || ov.deleted_roles.contains(&self.trust_nodes()[trust].role)
                 {
                     return Err(ChangeError::Deleted {
                         kind: EntityKind::Trust,
-                        id: self.trusts[trust].id.clone(),
+                        id: self.trust_nodes()[trust].id.clone(),
                     });
                 }
                 ov.deleted_trusts.insert(trust);
@@ -783,23 +783,28 @@ impl Org {
         document: &PolicyDocument,
         ov: &mut Overlay,
     ) -> Result<(), ChangeError> {
-        let id = self.policies.id(policy);
+        let id = self.policy_nodes().id(policy);
         let parsed = parse_document(document).map_err(|error| ChangeError::Document {
             policy: id.to_string(),
             statement: error.statement(),
             reason: error.to_string(),
         })?;
         for pattern in parsed.iter().flat_map(|statement| &statement.actions) {
-            if self.universe.binary_search(pattern).is_err() && !ov.extra_elements.contains(pattern)
+            if self.universe_slice().binary_search(pattern).is_err()
+                && !ov.extra_elements.contains(pattern)
             {
                 ov.extra_elements.push(pattern.clone());
             }
         }
-        let start = Idx::new(self.statements.len() + ov.statements.len());
+        let start = Idx::new(self.statement_nodes().len() + ov.statements.len());
         let mut cache = BTreeMap::new();
         for (si, statement) in parsed.iter().enumerate() {
-            ov.statements
-                .push(compile_statement(&self.universe, &mut cache, si, statement));
+            ov.statements.push(compile_statement(
+                self.universe_slice(),
+                &mut cache,
+                si,
+                statement,
+            ));
         }
         ov.documents
             .insert(policy, IdxRange::new(start, parsed.len()));
@@ -838,10 +843,10 @@ impl Org {
 
     /// What a change that would do nothing finds: the edge already there, or already absent.
     fn edge_state(&self, edge: Edge, attach: bool) -> String {
-        let user = |u: UserIx| format!("user `{}`", self.users.id(u));
-        let group = |g: GroupIx| format!("group `{}`", self.groups.id(g));
-        let role = |r: RoleIx| format!("role `{}`", self.roles.id(r));
-        let policy = |p: PolicyIx| format!("policy `{}`", self.policies.id(p));
+        let user = |u: UserIx| format!("user `{}`", self.user_nodes().id(u));
+        let group = |g: GroupIx| format!("group `{}`", self.group_nodes().id(g));
+        let role = |r: RoleIx| format!("role `{}`", self.role_nodes().id(r));
+        let policy = |p: PolicyIx| format!("policy `{}`", self.policy_nodes().id(p));
         let state = if attach {
             "already attached"
         } else {
@@ -876,7 +881,7 @@ impl Org {
         deleted_check(
             ov.removed_users.contains(&user),
             EntityKind::User,
-            self.users.id(user),
+            self.user_nodes().id(user),
         )
     }
 
@@ -885,7 +890,7 @@ impl Org {
         deleted_check(
             ov.deleted_groups.contains(&group),
             EntityKind::Group,
-            self.groups.id(group),
+            self.group_nodes().id(group),
         )
     }
 
@@ -894,7 +899,7 @@ impl Org {
         deleted_check(
             ov.deleted_roles.contains(&role),
             EntityKind::Role,
-            self.roles.id(role),
+            self.role_nodes().id(role),
         )
     }
 
@@ -903,30 +908,30 @@ impl Org {
         deleted_check(
             ov.deleted_policies.contains(&policy),
             EntityKind::Policy,
-            self.policies.id(policy),
+            self.policy_nodes().id(policy),
         )
     }
 
     /// Members of a group in the base organization (removed memberships included).
     fn members(&self, group: GroupIx, into: &mut BTreeSet<UserIx>) {
-        into.extend(&self.reverse.group_members[group]);
+        into.extend(self.as_is().group_members(group));
     }
 
     /// Users holding a role in the base organization, directly or through a group.
     fn role_holders(&self, role: RoleIx, into: &mut BTreeSet<UserIx>) {
-        into.extend(&self.reverse.role_users[role]);
-        for &group in &self.reverse.role_groups[role] {
+        into.extend(self.as_is().role_users(role));
+        for &group in self.as_is().role_groups(role) {
             self.members(group, into);
         }
     }
 
     /// Users reaching a policy by any route in the base organization.
     fn policy_holders(&self, policy: PolicyIx, into: &mut BTreeSet<UserIx>) {
-        into.extend(&self.reverse.policy_users[policy]);
-        for &group in &self.reverse.policy_groups[policy] {
+        into.extend(self.as_is().policy_users(policy));
+        for &group in self.as_is().policy_groups(policy) {
             self.members(group, into);
         }
-        for &role in &self.reverse.policy_roles[policy] {
+        for &role in self.as_is().policy_roles(policy) {
             self.role_holders(role, into);
         }
     }
@@ -964,7 +969,7 @@ impl Org {
             Change::DeleteRole { role } => {
                 let role = self.role_ix(*role);
                 self.role_holders(role, into);
-                for (t, trust) in self.trusts.iter() {
+                for (t, trust) in self.trust_nodes().iter() {
                     if trust.role == role {
                         self.trust_principals(t, into);
                     }
@@ -987,7 +992,7 @@ impl Org {
     }
 
     fn trust_principals(&self, trust: TrustIx, into: &mut BTreeSet<UserIx>) {
-        let trust = &self.trusts[trust];
+        let trust = &self.trust_nodes()[trust];
         into.extend(trust.user);
         if let Some(group) = trust.group {
             self.members(group, into);
@@ -1077,7 +1082,7 @@ impl Org {
             }
             Change::DeleteRoleTrust { trust } => {
                 s.kind = ChangeKind::DeleteRoleTrust;
-                let node = &self.trusts[self.trust_ix(*trust)];
+                let node = &self.trust_nodes()[self.trust_ix(*trust)];
                 s.trust = Some(crate::report::EntityRef {
                     id: node.id.clone(),
                     name: node.id.clone(),
@@ -1101,7 +1106,7 @@ impl Org {
         depth: Depth,
     ) -> Judged<'o> {
         let mut judged = Judged::new(user.raw());
-        if self.root == Some(user) {
+        if self.root() == Some(user) {
             judged.note =
                 Some("root user: unconditional access; no change affects them".to_string());
             return judged;
@@ -1142,7 +1147,7 @@ impl Org {
         // judged one by one below.
         let sides = match &mask {
             Some(mask)
-                if self.precedence == Precedence::DenyWins && overlay.documents.is_empty() =>
+                if self.precedence() == Precedence::DenyWins && overlay.documents.is_empty() =>
             {
                 Some(self.sides(
                     user,
@@ -1226,7 +1231,7 @@ impl Org {
         judged.assumable_gained = self.assumables(user, &only(&trusts_after, &trusts_before));
         if !judged.assumable_lost.is_empty() {
             // A session of a role the user may no longer assume goes on until it expires.
-            let role_of = |t: &TrustIx| self.trusts[*t].role;
+            let role_of = |t: &TrustIx| self.trust_nodes()[*t].role;
             let after: BTreeSet<RoleIx> = trusts_after.keys().map(role_of).collect();
             let before: BTreeSet<RoleIx> = trusts_before.keys().map(role_of).collect();
             judged.sessions_continue = self.sessions_of(user, |role| {
@@ -1719,19 +1724,23 @@ impl Org {
                     && !edge_changed(Edge::UserPolicy { user, policy })
             }
         };
-        let node = &self.users[user];
-        let own = node
-            .policies
+        let compiled = self.as_is();
+        let (policies, roles, groups) = (
+            compiled.user_policies(user),
+            compiled.user_roles_raw(user),
+            compiled.user_groups(user),
+        );
+        let own = policies
             .iter()
             .map(|&p| (Carrier::Policy(p), p.index()))
             .chain(
-                node.roles
+                roles
                     .iter()
-                    .filter(|&&r| self.roles[r].assignable)
+                    .filter(|&&r| self.role_nodes()[r].assignable)
                     .map(|&r| (Carrier::Role(r), self.role_set(r))),
             )
             .chain(
-                node.groups
+                groups
                     .iter()
                     .map(|&g| (Carrier::Group(g), self.group_set(g))),
             );
@@ -1743,10 +1752,9 @@ impl Org {
             or(&mut common[0], set_allow);
             or(&mut common[1], set_deny);
             scoped.extend(
-                self.folded[set]
-                    .scoped
+                self.folded_scoped(set)
                     .iter()
-                    .map(|&s| (None, &self.statements[s], false)),
+                    .map(|&s| (None, &self.statement_nodes()[s], false)),
             );
         }
         for (side, routes, ov) in [(0, before, baseline), (1, after, overlay)] {
@@ -1804,7 +1812,7 @@ impl Org {
         baseline: &Overlay,
         overlay: &Overlay,
     ) -> BitSet {
-        let base = self.universe.len();
+        let base = self.universe_slice().len();
         let mut mask = BitSet::new(base + overlay.extra_elements.len());
         for i in 0..overlay.extra_elements.len() {
             mask.insert(base + i);
@@ -1864,7 +1872,7 @@ impl Org {
             for ((s, a), d) in star.iter_mut().zip(allow).zip(deny) {
                 *s |= a | d;
             }
-            scoped.extend_from_slice(&self.folded[set].scoped);
+            scoped.extend_from_slice(self.folded_scoped(set));
         });
         let outside = |bits: &[u64]| -> usize {
             bits.iter()
@@ -1878,7 +1886,7 @@ impl Org {
             scoped.dedup();
             let mut keyed: BTreeMap<&crate::policy::ResourcePattern, Vec<u64>> = BTreeMap::new();
             for &s in &scoped {
-                let statement = &self.statements[s];
+                let statement = &self.statement_nodes()[s];
                 for resource in statement.resources.iter().filter(|r| !r.is_any()) {
                     let bits = keyed.entry(resource).or_insert_with(|| vec![0u64; words]);
                     for (b, a) in bits.iter_mut().zip(statement.actions.words()) {

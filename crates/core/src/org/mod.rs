@@ -1,5 +1,9 @@
 //! The compiled organization: dense integer ids, adjacency lists, and permission sets as bitsets
 //! over the action universe. Built once from a [`Snapshot`]; every query takes `&self`.
+//!
+//! [`Org`]'s fields, [`Reverse`] and the nodes' adjacency lists are private to this module:
+//! outside it, adjacency is read through a [`View`] (`view.rs`), the rest of the compiled data
+//! through the accessors of `access.rs`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -15,6 +19,11 @@ use crate::policy::{
 };
 use crate::report::{Step, StepKind};
 use crate::trust::TrustContext;
+
+mod access;
+mod view;
+
+pub(crate) use view::View;
 
 /// Which compiled organization a key belongs to: a number drawn once per [`Org::compile`], from
 /// a counter shared by the process. A clone of an `Org` keeps its stamp (its keys are valid for
@@ -89,11 +98,11 @@ pub(crate) struct UserNode {
     pub(crate) name: String,
     pub(crate) service_user: bool,
     pub(crate) suspended: bool,
-    pub(crate) policies: Vec<PolicyIx>,
+    policies: Vec<PolicyIx>,
     /// Every attached role; assumable ones grant nothing (a diagnostic says so).
-    pub(crate) roles: Vec<RoleIx>,
+    roles: Vec<RoleIx>,
     /// Groups the user is a member of, in snapshot order.
-    pub(crate) groups: Vec<GroupIx>,
+    groups: Vec<GroupIx>,
     /// Legacy ACLs (`users[].acls`), sorted, each once; empty when none or not known.
     pub(crate) legacy_acls: Vec<String>,
 }
@@ -101,16 +110,16 @@ pub(crate) struct UserNode {
 #[derive(Debug, Clone)]
 pub(crate) struct GroupNode {
     pub(crate) display_name: String,
-    pub(crate) policies: Vec<PolicyIx>,
+    policies: Vec<PolicyIx>,
     /// Every attached role; assumable ones grant nothing.
-    pub(crate) roles: Vec<RoleIx>,
+    roles: Vec<RoleIx>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct RoleNode {
     pub(crate) name: String,
     pub(crate) assignable: bool,
-    pub(crate) policies: Vec<PolicyIx>,
+    policies: Vec<PolicyIx>,
 }
 
 #[derive(Debug, Clone)]
@@ -217,22 +226,22 @@ pub(crate) struct SessionNode {
 /// The sparse side of a pre-folded set: the statements with a resource other than `*`,
 /// sorted, without repeats. The dense side (Allow and Deny on `*`) lives in `Org::folded_bits`.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Folded {
-    pub(crate) scoped: Vec<StatementIx>,
+struct Folded {
+    scoped: Vec<StatementIx>,
 }
 
 /// Who holds what: the attachment lists read backwards.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Reverse {
-    pub(crate) group_members: IdxVec<GroupNode, Vec<UserIx>>,
-    pub(crate) role_users: IdxVec<RoleNode, Vec<UserIx>>,
-    pub(crate) role_groups: IdxVec<RoleNode, Vec<GroupIx>>,
-    pub(crate) policy_users: IdxVec<PolicyNode, Vec<UserIx>>,
-    pub(crate) policy_groups: IdxVec<PolicyNode, Vec<GroupIx>>,
-    pub(crate) policy_roles: IdxVec<PolicyNode, Vec<RoleIx>>,
+struct Reverse {
+    group_members: IdxVec<GroupNode, Vec<UserIx>>,
+    role_users: IdxVec<RoleNode, Vec<UserIx>>,
+    role_groups: IdxVec<RoleNode, Vec<GroupIx>>,
+    policy_users: IdxVec<PolicyNode, Vec<UserIx>>,
+    policy_groups: IdxVec<PolicyNode, Vec<GroupIx>>,
+    policy_roles: IdxVec<PolicyNode, Vec<RoleIx>>,
     /// The trusts naming each user, and each group.
-    pub(crate) user_trusts: IdxVec<UserNode, Vec<TrustIx>>,
-    pub(crate) group_trusts: IdxVec<GroupNode, Vec<TrustIx>>,
+    user_trusts: IdxVec<UserNode, Vec<TrustIx>>,
+    group_trusts: IdxVec<GroupNode, Vec<TrustIx>>,
 }
 
 /// Which statement wins when an Allow and a Deny both cover an (action, resource key) of a user.
@@ -293,41 +302,41 @@ pub struct EntityCounts {
 pub struct Org {
     org_id: String,
     org_name: String,
-    pub(crate) root: Option<UserIx>,
-    pub(crate) users: Arena<UserNode>,
-    pub(crate) groups: Arena<GroupNode>,
-    pub(crate) roles: Arena<RoleNode>,
-    pub(crate) policies: Arena<PolicyNode>,
-    pub(crate) statements: IdxVec<StatementNode, StatementNode>,
-    pub(crate) trusts: IdxVec<TrustNode, TrustNode>,
+    root: Option<UserIx>,
+    users: Arena<UserNode>,
+    groups: Arena<GroupNode>,
+    roles: Arena<RoleNode>,
+    policies: Arena<PolicyNode>,
+    statements: IdxVec<StatementNode, StatementNode>,
+    trusts: IdxVec<TrustNode, TrustNode>,
     /// Assumed-role sessions held when the snapshot was taken, in snapshot order.
-    pub(crate) sessions: Vec<SessionNode>,
+    sessions: Vec<SessionNode>,
     /// The action universe, sorted: catalogue actions, literal actions of the snapshot, and the
     /// wildcards of the snapshot (each standing for the actions it covers that are not named).
-    pub(crate) universe: Vec<ActionPattern>,
+    universe: Vec<ActionPattern>,
     /// Reverse adjacency, for finding the users a change can reach.
-    pub(crate) reverse: Reverse,
+    reverse: Reverse,
     /// Allow and Deny sets on the `*` resource, folded once per policy, role and group (in that
     /// order: set `p`, then `policies + r`, then `policies + roles + g`), each `2 × words` long:
     /// the Allow words, then the Deny words. One flat array, so that a user's OR pass reads
     /// memory in order.
     folded_bits: Vec<u64>,
     /// The sparse side of each folded set, indexed like `folded_bits`.
-    pub(crate) folded: Vec<Folded>,
+    folded: Vec<Folded>,
     diagnostics: Vec<Diagnostic>,
     /// The path step of every entity, built once: paths share their strings.
-    pub(crate) steps: Steps,
+    steps: Steps,
     /// The rule between Allow and Deny, for every answer.
-    pub(crate) precedence: Precedence,
+    precedence: Precedence,
     /// Exact-match indexes for the `find_*` lookups.
     lookup: Lookup,
     /// The stamp of this organization's keys.
     stamp: Stamp,
     /// Statements with keys iamsim does not evaluate, from `crawl.unevaluated_statements`.
-    pub(crate) conditionals: Vec<crate::conditional::ConditionalNode>,
+    conditionals: Vec<crate::conditional::ConditionalNode>,
     /// For an organization compiled with the entities a change set creates
     /// (`Org::compile_changes`): where each kind's created entities start. `None` otherwise.
-    pub(crate) created_from: Option<crate::change::CreatedFrom>,
+    created_from: Option<crate::change::CreatedFrom>,
 }
 
 /// The positions of the entities that share one key, in snapshot order, by the key's hash.
@@ -449,21 +458,24 @@ impl Lookup {
     }
 }
 
+/// Per group, role and policy, its step's rank among the steps of its kind.
+pub(crate) type Ranks = (
+    IdxVec<GroupNode, u32>,
+    IdxVec<RoleNode, u32>,
+    IdxVec<PolicyNode, u32>,
+);
+
 /// Path steps per entity, indexed like the entities.
 #[derive(Debug, Clone)]
 pub(crate) struct Steps {
-    pub(crate) users: IdxVec<UserNode, Step>,
-    pub(crate) groups: IdxVec<GroupNode, Step>,
-    pub(crate) roles: IdxVec<RoleNode, Step>,
-    pub(crate) policies: IdxVec<PolicyNode, Step>,
-    pub(crate) organization: Step,
+    users: IdxVec<UserNode, Step>,
+    groups: IdxVec<GroupNode, Step>,
+    roles: IdxVec<RoleNode, Step>,
+    policies: IdxVec<PolicyNode, Step>,
+    organization: Step,
     /// Per group, role and policy, its step's rank among the steps of its kind, in `Step`'s
     /// order: paths compare as their steps do, by integers (`impact.rs` sorts paths by them).
-    pub(crate) ranks: (
-        IdxVec<GroupNode, u32>,
-        IdxVec<RoleNode, u32>,
-        IdxVec<PolicyNode, u32>,
-    ),
+    ranks: Ranks,
 }
 
 /// The step of an entity of an entity kind.
@@ -472,6 +484,42 @@ fn entity_step(kind: StepKind, id: &str, name: &str) -> Step {
 }
 
 impl Steps {
+    /// A user's step.
+    #[inline]
+    pub(crate) fn user(&self, user: UserIx) -> &Step {
+        &self.users[user]
+    }
+
+    /// A group's step.
+    #[inline]
+    pub(crate) fn group(&self, group: GroupIx) -> &Step {
+        &self.groups[group]
+    }
+
+    /// A role's step.
+    #[inline]
+    pub(crate) fn role(&self, role: RoleIx) -> &Step {
+        &self.roles[role]
+    }
+
+    /// A policy's step.
+    #[inline]
+    pub(crate) fn policy(&self, policy: PolicyIx) -> &Step {
+        &self.policies[policy]
+    }
+
+    /// The organization's step (the root user's one path).
+    #[inline]
+    pub(crate) fn organization(&self) -> &Step {
+        &self.organization
+    }
+
+    /// The ranks of the group, role and policy steps.
+    #[inline]
+    pub(crate) fn ranks(&self) -> &Ranks {
+        &self.ranks
+    }
+
     /// Placeholder steps, for an organization being compiled.
     fn empty() -> Steps {
         Steps {
