@@ -153,14 +153,14 @@ struct Pair {
     element: ElementIx,
 }
 
-/// An entry gathered whole (from word-by-word decisions): list, resource key, elements and
-/// the union of their paths as ascending indexes into [`Judged::paths`] (so in path order),
+/// An entry gathered whole (from word-by-word decisions): list, resource key, elements
+/// (ascending) and the union of their paths as ascending indexes into [`Judged::paths`] (so in path order),
 /// which tells each element's own paths exactly.
 #[derive(Debug)]
 struct Whole {
     class: Class,
     key: KeyIx,
-    elements: BitSet,
+    elements: Vec<ElementIx>,
     via: Vec<UserPathIx>,
 }
 
@@ -305,7 +305,7 @@ impl<'o> Judged<'o> {
         self.groups.push(Whole {
             class,
             key,
-            elements: elements.clone(),
+            elements: elements.iter().map(ElementIx::new).collect(),
             via,
         });
     }
@@ -483,10 +483,7 @@ impl<'a> Interner<'a> {
         }
         let grouped = judged.groups.iter().flat_map(|whole| {
             let class = whole.class;
-            whole
-                .elements
-                .iter()
-                .map(move |e| (class, ElementIx::new(e)))
+            whole.elements.iter().map(move |&e| (class, e))
         });
         let paired = judged.pairs.iter().map(|pair| (pair.class, pair.element));
         for (class, element) in paired.chain(grouped) {
@@ -544,8 +541,12 @@ impl<'a> Interner<'a> {
             if lost + kept + gained > 0 {
                 action_ids[rank] = Some(ActionId::new(actions.len()));
                 let element = self.element(rank);
+                let name = match self.org.report_cache().action_names.get(element.index()) {
+                    Some(name) => name.clone(),
+                    None => self.org.element(element, self.overlay).to_string(),
+                };
                 actions.push(ActionSummary {
-                    action: self.org.element(element, self.overlay).to_string(),
+                    action: name,
                     lost,
                     kept,
                     gained,
@@ -622,7 +623,8 @@ impl<'a> Interner<'a> {
         let mut table = Vec::with_capacity(self.paths.len());
         let mut coverage: Vec<Vec<ActionId>> = Vec::new();
         let mut set_ids: FxMap<(PolicyIx, u32), CoverageId> = FxMap::default();
-        let mut by_content: FxMap<Vec<ActionId>, CoverageId> = FxMap::default();
+        // Sets by the hash of their content; equal hashes are told apart by comparison.
+        let mut by_content: FxMap<u64, Vec<CoverageId>> = FxMap::default();
         let id_of = |rank: RankIx| action_ids.get(rank).copied().flatten();
         // The elements reported, so that each statement's elements are walked only there.
         let mut reported = BitSet::new(self.elements());
@@ -672,12 +674,13 @@ impl<'a> Interner<'a> {
                         }
                     }
                     actions.sort_unstable();
-                    let id = match by_content.get(&actions) {
+                    let ids = by_content.entry(fx_hash(&actions)).or_default();
+                    let id = match ids.iter().find(|&&id| coverage[id] == actions) {
                         Some(&id) => id,
                         None => {
                             let id = CoverageId::new(coverage.len());
                             coverage.push(actions.clone());
-                            by_content.insert(actions.clone(), id);
+                            ids.push(id);
                             id
                         }
                     };
@@ -723,6 +726,12 @@ impl<'a> Interner<'a> {
         // (class, actions, resource, paths): one entry each, put in report order before their
         // paths are numbered, so that paths are numbered in the order the report refers to them.
         let mut runs: Vec<(Class, Group, Arc<str>)> = Vec::new();
+        // Each resource key of the user looked up once.
+        let resources: IdxVec<ResourceKey, Arc<str>> = judged
+            .keys
+            .iter()
+            .map(|(_, &key)| self.resource(key))
+            .collect();
         let mut start = 0;
         while start < pairs.len() {
             let (class, key) = (pairs[start].class, pairs[start].key);
@@ -731,9 +740,8 @@ impl<'a> Interner<'a> {
                     .iter()
                     .take_while(|p| (p.class, p.key) == (class, key))
                     .count();
-            let resource = self.resource(judged.keys[key]);
             for group in self.group_run(&pairs[start..end], &judged.sets) {
-                runs.push((class, group, resource.clone()));
+                runs.push((class, group, resources[key].clone()));
             }
             start = end;
         }
@@ -748,11 +756,12 @@ impl<'a> Interner<'a> {
                 elements,
                 via,
             } = whole;
-            let resource = self.resource(judged.keys[key]);
+            let resource = resources[key].clone();
             // Ranks follow elements unless the overlay adds elements: then sort.
+            // (In place: an element and an action id are both one `u32`.)
             let mut actions: Vec<ActionId> = elements
-                .iter()
-                .map(|e| provisional(self.rank(ElementIx::new(e))))
+                .into_iter()
+                .map(|e| provisional(self.rank(e)))
                 .collect();
             if self.ranks.is_some() {
                 actions.sort_unstable();
@@ -768,8 +777,8 @@ impl<'a> Interner<'a> {
             let via = match via {
                 Via::Keys(keys) => self.via(&keys),
                 Via::Indexed(indexes) => indexes
-                    .iter()
-                    .map(|&i| match ids[i] {
+                    .into_iter()
+                    .map(|i| match ids[i] {
                         Some(id) => id,
                         None => *ids[i].insert(self.path_id(judged.paths[i])),
                     })

@@ -7,8 +7,8 @@ use crate::change::CreatedFrom;
 use crate::conditional::ConditionalNode;
 use crate::idx::{Arena, IdxVec};
 use crate::org::{
-    GroupNode, Org, PolicyNode, RoleNode, SessionNode, StatementIx, StatementNode, Steps,
-    TrustNode, UserIx, UserNode, View,
+    GroupNode, Org, PolicyNode, ReportCache, RoleNode, SessionNode, StatementIx, StatementNode,
+    Steps, TrustNode, UserIx, UserNode, View,
 };
 use crate::overlay::Overlay;
 use crate::policy::ActionPattern;
@@ -77,6 +77,12 @@ impl Org {
     #[inline]
     pub(crate) fn steps(&self) -> &Steps {
         &self.steps
+    }
+
+    /// What reports read of statements and elements, computed once when compiling.
+    #[inline]
+    pub(crate) fn report_cache(&self) -> &ReportCache {
+        &self.report_cache
     }
 
     /// The resource-scoped statements of a folded set (its `*` side is

@@ -326,6 +326,8 @@ pub struct Org {
     diagnostics: Vec<Diagnostic>,
     /// The path step of every entity, built once: paths share their strings.
     steps: Steps,
+    /// What reports read of statements and elements, built once.
+    report_cache: ReportCache,
     /// The rule between Allow and Deny, for every answer.
     precedence: Precedence,
     /// Exact-match indexes for the `find_*` lookups.
@@ -464,6 +466,33 @@ pub(crate) type Ranks = (
     IdxVec<RoleNode, u32>,
     IdxVec<PolicyNode, u32>,
 );
+
+/// What a report reads of the organization's own statements and elements, over and over:
+/// computed once when compiling.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReportCache {
+    /// Per statement, for an Allow, which 64-element words of the universe its actions touch
+    /// (one bit per word, every bit past 64 words); 0 for a Deny.
+    pub(crate) allow_words: IdxVec<StatementNode, u64>,
+    /// Per universe element, its name as reports write it.
+    pub(crate) action_names: Vec<String>,
+}
+
+impl ReportCache {
+    fn new(org: &Org) -> ReportCache {
+        ReportCache {
+            allow_words: org
+                .statements
+                .iter()
+                .map(|(_, node)| match node.effect {
+                    Effect::Allow => node.actions.word_summary(),
+                    Effect::Deny => 0,
+                })
+                .collect(),
+            action_names: org.universe.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
 
 /// Path steps per entity, indexed like the entities.
 #[derive(Debug, Clone)]
@@ -1157,6 +1186,7 @@ impl Org {
             folded_bits: Vec::new(),
             folded: Vec::new(),
             steps: Steps::empty(),
+            report_cache: ReportCache::default(),
             diagnostics,
             precedence: options.precedence,
             lookup: Lookup::default(),
@@ -1168,6 +1198,7 @@ impl Org {
         org.fold();
         org.index_reverse();
         org.steps = Steps::new(&org);
+        org.report_cache = ReportCache::new(&org);
         org.diagnostics.sort();
         Ok(org)
     }
