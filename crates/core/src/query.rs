@@ -409,12 +409,15 @@ impl Org {
     /// The shadowed Allow statements, of every policy or (`Some`) of those policies only.
     fn shadowed(&self, only: Option<&BTreeSet<PolicyIx>>) -> Vec<ShadowedStatement> {
         let none = Overlay::none();
-        let mut holders_of: BTreeMap<PolicyIx, BTreeSet<UserIx>> = BTreeMap::new();
         let mut out = Vec::new();
         for (p, _, policy) in self.policies.iter() {
             if only.is_some_and(|only| !only.contains(&p)) {
                 continue;
             }
+            // The policy's users and their grants, found at its first candidate statement and
+            // shared by the others: most statements are decided by their first user.
+            let mut reached: Option<Vec<UserIx>> = None;
+            let mut grants: Vec<Option<Grants>> = Vec::new();
             for s in policy.statements.clone() {
                 let statement = &self.statements[s];
                 if statement.effect != Effect::Allow
@@ -423,21 +426,29 @@ impl Org {
                 {
                     continue;
                 }
-                let holders = holders_of.entry(p).or_insert_with(|| {
+                let reached = reached.get_or_insert_with(|| {
                     let mut users = BTreeSet::new();
                     self.holders_of_policy(p, &mut users);
                     users
+                        .into_iter()
+                        .filter(|&u| self.root != Some(u) && self.has_standing(u, &none))
+                        .collect()
                 });
-                let reached: Vec<UserIx> = holders
-                    .iter()
-                    .copied()
-                    .filter(|&u| self.root != Some(u) && self.has_standing(u, &none))
-                    .collect();
                 if reached.is_empty() {
                     continue;
                 }
-                let all_denied = reached.iter().all(|&u| {
-                    let grants: Grants = self.grants(u, &none);
+                // Only the first few users' grants are kept: a statement shadowed for many
+                // users is rare, and their grants, held at once, would be large.
+                grants.resize_with(reached.len().min(KEPT_GRANTS), || None);
+                let all_denied = reached.iter().enumerate().all(|(i, &u)| {
+                    let fresh;
+                    let grants = match grants.get_mut(i) {
+                        Some(kept) => kept.get_or_insert_with(|| self.grants(u, &none)),
+                        None => {
+                            fresh = self.grants(u, &none);
+                            &fresh
+                        }
+                    };
                     statement.actions.iter().all(|a| {
                         statement.resources.iter().all(|key| {
                             !grants
@@ -565,6 +576,9 @@ impl RankFilter {
         self.keep.iter().all(|p| !loses(p)) && self.drop.iter().all(loses)
     }
 }
+
+/// Users of a policy whose grants [`Org::shadowed`] keeps from one statement to the next.
+const KEPT_GRANTS: usize = 16;
 
 /// Removals judged at a time by [`RedundancyStream::each`]: each block is shared out between
 /// the pool's workers and its redundant edges handed over in order before the next is judged, so that

@@ -12,11 +12,10 @@
 
 use rayon::prelude::*;
 
-use super::{Depth, Prepared, Sides, USERS_PER_JOB};
-use crate::bitset::BitSet;
+use super::{Depth, KeyDecision, Prepared, Sides, FEW, USERS_PER_JOB};
 use crate::eval::{Overlay, Route};
 use crate::impact::{Judged, PathKey};
-use crate::org::{Org, Precedence, UserIx};
+use crate::org::{Org, Precedence, StatementNode, UserIx};
 use crate::policy::Effect;
 
 /// What a removal leaves one user: `None` when it takes or gives them something; else
@@ -109,22 +108,27 @@ impl Org {
     /// INVARIANT: what [`Judged::kept_paths`] reads off the entries [`Org::entries_of_sides`]
     /// builds: a kept entry's paths are exactly those statements of its key and elements.
     fn kept_paths_of(&self, sides: &Sides<'_>, after: &[Route], overlay: &Overlay) -> Vec<PathKey> {
-        let kept: Vec<_> = sides.keys.iter().filter(|d| d.kept.count() > 0).collect();
-        let mut any = BitSet::new(kept[0].kept.words().len() * 64);
-        for decision in &kept {
-            any.union_with(&decision.kept);
-        }
+        // Per key with kept elements, the key and those elements (most keys keep a few).
+        let kept: Vec<_> = sides
+            .keys
+            .iter()
+            .filter(|d| d.kept.count() > 0)
+            .map(|d| (d, d.kept.iter().collect::<Vec<usize>>()))
+            .collect();
+        let covers_one =
+            |node: &StatementNode, (decision, elements): &(&KeyDecision, Vec<usize>)| {
+                let some = if elements.len() <= FEW {
+                    elements.iter().any(|&e| node.actions.contains(e))
+                } else {
+                    node.actions.intersects(&decision.kept)
+                };
+                some && node.covers_resource(decision.key)
+            };
         let mut ordered: Vec<([u64; 4], PathKey)> = Vec::new();
         for &route in after {
             for s in self.policy_statements(route.policy, overlay) {
                 let node = self.statement(s, overlay);
-                if node.effect != Effect::Allow || !node.actions.intersects(&any) {
-                    continue;
-                }
-                let covers = kept
-                    .iter()
-                    .any(|d| node.actions.intersects(&d.kept) && node.covers_resource(d.key));
-                if covers {
+                if node.effect == Effect::Allow && kept.iter().any(|k| covers_one(node, k)) {
                     let key = PathKey::new(route, node.index);
                     ordered.push((self.path_order(key), key));
                 }
