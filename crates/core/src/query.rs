@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use crate::batch::{BuildImpact, EachOptions};
 use crate::bulk::{element_at, element_of};
 use crate::error::QueryError;
@@ -11,8 +13,8 @@ use crate::idx::{Arena, Idx, IdxRange, IdxVec};
 use crate::impact::{FxMap, PathKey};
 use crate::model::ROOT_EQUIVALENT_ACL;
 use crate::org::{
-    GroupIx, GroupKey, GroupNode, Org, PolicyIx, PolicyNode, RoleIx, RoleNode, StatementNode,
-    TrustIx, UserIx, UserKey,
+    GroupIx, GroupKey, GroupNode, Org, PolicyIx, PolicyNode, Precedence, RoleIx, RoleNode,
+    StatementNode, TrustIx, UserIx, UserKey,
 };
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::{
@@ -407,38 +409,77 @@ impl Org {
         }
     }
 
-    /// The shadowed Allow statements, of every policy or (`Some`) of those policies only.
+    /// The shadowed Allow statements, of every policy or (`Some`) of those policies only. The
+    /// policies are checked on the caller's pool, their statements put back in policy order.
     fn shadowed(&self, only: Option<&BTreeSet<PolicyIx>>) -> Vec<ShadowedStatement> {
+        let policies: Vec<PolicyIx> = self
+            .policy_nodes()
+            .iter()
+            .map(|(p, _, _)| p)
+            .filter(|p| only.is_none_or(|only| only.contains(p)))
+            .collect();
+        let found: Vec<Vec<ShadowedStatement>> = policies
+            .par_iter()
+            .with_max_len(1)
+            .map(|&p| self.shadowed_of(p))
+            .collect();
+        found.into_iter().flatten().collect()
+    }
+
+    /// The shadowed Allow statements of one policy.
+    fn shadowed_of(&self, p: PolicyIx) -> Vec<ShadowedStatement> {
         let none = Overlay::none();
-        let mut holders_of: BTreeMap<PolicyIx, BTreeSet<UserIx>> = BTreeMap::new();
         let mut out = Vec::new();
-        for (p, _, policy) in self.policy_nodes().iter() {
-            if only.is_some_and(|only| !only.contains(&p)) {
+        // The policy's users and their grants, found at its first candidate statement and
+        // shared by the others: most statements are decided by their first user.
+        let mut reached: Option<Vec<UserIx>> = None;
+        let mut grants: Vec<Option<Grants>> = Vec::new();
+        let statements = self.policy_nodes()[p].statements.clone();
+        for s in statements.clone() {
+            let statement = &self.statement_nodes()[s];
+            if statement.effect != Effect::Allow
+                || statement.actions.count() == 0
+                || statement.resources.is_empty()
+            {
                 continue;
             }
-            for s in policy.statements.clone() {
-                let statement = &self.statement_nodes()[s];
-                if statement.effect != Effect::Allow
-                    || statement.actions.count() == 0
-                    || statement.resources.is_empty()
-                {
-                    continue;
-                }
-                let holders = holders_of.entry(p).or_insert_with(|| {
-                    let mut users = BTreeSet::new();
-                    self.holders_of_policy(p, &mut users);
-                    users
-                });
-                let reached: Vec<UserIx> = holders
-                    .iter()
-                    .copied()
+            let reached = reached.get_or_insert_with(|| {
+                let mut users = BTreeSet::new();
+                self.holders_of_policy(p, &mut users);
+                users
+                    .into_iter()
                     .filter(|&u| self.root() != Some(u) && self.has_standing(u, &none))
-                    .collect();
-                if reached.is_empty() {
-                    continue;
-                }
-                let all_denied = reached.iter().all(|&u| {
-                    let grants: Grants = self.grants(u, &none);
+                    .collect()
+            });
+            if reached.is_empty() {
+                continue;
+            }
+            // Under deny-wins, a Deny of the policy itself reaches every user the Allow does:
+            // when such Denies cover every pair, no user's grants need be asked.
+            let own_denies = self.precedence() == Precedence::DenyWins
+                && statement.actions.iter().all(|a| {
+                    statement.resources.iter().all(|key| {
+                        statements.clone().any(|d| {
+                            let deny = &self.statement_nodes()[d];
+                            deny.effect == Effect::Deny
+                                && deny.actions.contains(a)
+                                && deny.covers_resource(key)
+                        })
+                    })
+                });
+            // Only the first few users' grants are kept: a statement shadowed for many
+            // users is rare, and their grants, held at once, would be large.
+            grants.resize_with(reached.len().min(KEPT_GRANTS), || None);
+            let all_denied = own_denies
+                || reached.iter().enumerate().all(|(i, &u)| {
+                    let fresh;
+                    let grants = match grants.get_mut(i) {
+                        Some(kept) => kept.get_or_insert_with(|| self.grants(u, &none)),
+                        None => {
+                            fresh = self.grants(u, &none);
+                            &fresh
+                        }
+                    };
                     statement.actions.iter().all(|a| {
                         statement.resources.iter().all(|key| {
                             !grants
@@ -448,13 +489,12 @@ impl Org {
                         })
                     })
                 });
-                if all_denied {
-                    out.push(ShadowedStatement {
-                        policy: self.policy_ref(p),
-                        index: statement.index,
-                        users: reached.len(),
-                    });
-                }
+            if all_denied {
+                out.push(ShadowedStatement {
+                    policy: self.policy_ref(p),
+                    index: statement.index,
+                    users: reached.len(),
+                });
             }
         }
         out
@@ -566,6 +606,9 @@ impl RankFilter {
         self.keep.iter().all(|p| !loses(p)) && self.drop.iter().all(loses)
     }
 }
+
+/// Users of a policy whose grants [`Org::shadowed`] keeps from one statement to the next.
+const KEPT_GRANTS: usize = 16;
 
 /// Removals judged at a time by [`RedundancyStream::each`]: each block is shared out between
 /// the pool's workers and its redundant edges handed over in order before the next is judged, so that

@@ -24,6 +24,8 @@ use crate::policy::parse_document;
 use crate::policy::{Effect, ResourcePattern};
 use crate::report::{ChangeKind, ChangeSummary, Impact, UserRef};
 
+mod covering;
+
 /// What a policy attaches to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Holder {
@@ -635,22 +637,16 @@ impl Org {
 
     /// What covers one change that takes nothing from anyone and gives nothing: the users of
     /// its full impact who keep pairs through paths it changes, with the paths of those kept
-    /// pairs, read off the judged users without building the impact. `None` when the change
-    /// takes or gives something.
+    /// pairs, found user by user without building the impact ([`Org::covering_pass`]). `None`
+    /// when the change takes or gives something.
     pub(crate) fn covering_if_harmless(
         &self,
         change: &Change,
     ) -> Result<Option<Covering>, ChangeError> {
         let prepared = self.prepare(std::slice::from_ref(change), false)?;
-        let mut users = Vec::new();
-        let harmless = self.harmless_pass(&prepared, &mut |judged| {
-            if let Some(via) = judged.kept_paths(self) {
-                users.push((Idx::from_raw(judged.user), judged.counts.kept, via));
-            }
-        });
-        if !harmless {
+        let Some(mut users) = self.covering_pass(&prepared) else {
             return Ok(None);
-        }
+        };
         // The impact's order: most lost first (none is lost), then by id.
         users.sort_by(|a, b| self.user_nodes().id(a.0).cmp(self.user_nodes().id(b.0)));
         let change = prepared
