@@ -56,10 +56,6 @@ impl BitSet {
         &self.words
     }
 
-    pub(crate) fn words_mut(&mut self) -> &mut [u64] {
-        &mut self.words
-    }
-
     pub(crate) fn from_words(words: Vec<u64>) -> BitSet {
         BitSet { words }
     }

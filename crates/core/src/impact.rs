@@ -177,6 +177,9 @@ pub(crate) struct Judged<'o> {
     paths: IdxVec<UserPath, PathKey>,
     /// The resource keys of this user's pairs, each once.
     keys: IdxVec<ResourceKey, &'o ResourcePattern>,
+    /// Per list (`[lost, kept, gained]`), the elements changed on some key, when counted
+    /// without entries ([`Judged::count_lists`]); empty sets otherwise.
+    counted: [BitSet; 3],
     /// The distinct path sets of this user's pairs, each sorted.
     sets: IdxVec<PathSet, Vec<PathKey>>,
     /// Sets by the hash of their content; equal hashes are told apart by comparison.
@@ -198,6 +201,7 @@ impl<'o> Judged<'o> {
             groups: Vec::new(),
             paths: IdxVec::default(),
             keys: IdxVec::default(),
+            counted: Default::default(),
             sets: IdxVec::default(),
             index: FxMap::default(),
             scratch: Vec::new(),
@@ -272,17 +276,10 @@ impl<'o> Judged<'o> {
         known.unwrap_or_else(|| self.keys.push(key))
     }
 
-    /// Records changed pairs on `key` for every element of `elements`, without paths (for the
-    /// per-action counts of the cheaper depths).
-    pub(crate) fn count_elements(
-        &mut self,
-        class: Class,
-        key: &'o ResourcePattern,
-        elements: &BitSet,
-    ) {
-        if elements.count() > 0 {
-            self.group(class, key, elements, Vec::new());
-        }
+    /// Records the elements of each list (`[lost, kept, gained]`, over every key), without
+    /// keys or paths: what the per-action counts of the cheaper depths need.
+    pub(crate) fn count_lists(&mut self, lists: [BitSet; 3]) {
+        self.counted = lists;
     }
 
     /// Adds a path to the table whole entries refer to, returning its index. The caller adds
@@ -477,9 +474,23 @@ impl<'a> Interner<'a> {
         summary.users_losing += usize::from(counts.lost > 0 || !judged.assumable_lost.is_empty());
         summary.users_gaining +=
             usize::from(counts.gained > 0 || !judged.assumable_gained.is_empty());
-        if (!judged.pairs.is_empty() || !judged.groups.is_empty()) && self.counts.is_empty() {
+        let counted = judged.counted.iter().any(|list| list.count() > 0);
+        if (!judged.pairs.is_empty() || !judged.groups.is_empty() || counted)
+            && self.counts.is_empty()
+        {
             self.counts = IdxVec::filled(self.elements(), [0; 3]);
             self.last = IdxVec::filled(self.elements(), [0; 3]);
+        }
+        // Counted lists: each element of a list once (no key, no path), word by word.
+        for (slot, list) in judged.counted.iter().enumerate() {
+            for element in list.iter() {
+                let rank = self.rank(ElementIx::new(element));
+                let last = &mut self.last[rank][slot];
+                if *last != n {
+                    *last = n;
+                    self.counts[rank][slot] += 1;
+                }
+            }
         }
         let grouped = judged.groups.iter().flat_map(|whole| {
             let class = whole.class;

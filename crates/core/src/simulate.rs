@@ -1141,54 +1141,14 @@ impl Org {
         // Under deny-wins, the elements no resource-scoped statement covers are decided on `*`
         // alone, and word by word (`Sides`); only those reported, and the scoped ones, are
         // judged one by one below.
-        let sides = match &mask {
-            Some(mask)
-                if self.precedence() == Precedence::DenyWins && overlay.documents.is_empty() =>
-            {
-                Some(self.sides(
-                    user,
-                    (&routes_before, baseline),
-                    (&routes_after, overlay),
-                    mask,
-                ))
+        let word_by_word = mask
+            .as_ref()
+            .filter(|_| self.precedence() == Precedence::DenyWins && overlay.documents.is_empty());
+        if let Some(mask) = word_by_word {
+            let (before, after) = ((&routes_before[..], baseline), (&routes_after[..], overlay));
+            if self.judge_sides(user, before, after, mask, depth, &mut judged) {
+                return judged;
             }
-            _ => None,
-        };
-        if let Some(sides) = &sides {
-            // Decided word by word: count, and for a full report gather each list's paths per
-            // key from the statements, with no pair judged one by one.
-            if depth.keeps_paths() {
-                for decision in &sides.keys {
-                    judged.counts.lost += decision.lost.count();
-                    judged.counts.gained += decision.gained.count();
-                    judged.counts.kept += decision.kept.count();
-                }
-                if depth == Depth::FullUnlessChanged && judged.changes_access() {
-                    return judged;
-                }
-                self.entries_of_sides(
-                    sides,
-                    (&routes_before, baseline),
-                    (&routes_after, overlay),
-                    &mut judged,
-                );
-            } else {
-                for decision in &sides.keys {
-                    judged.counts.lost += decision.lost.count();
-                    judged.counts.gained += decision.gained.count();
-                    judged.counts.kept += decision.kept.count();
-                }
-                let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
-                if depth == Depth::FirstChange && changed {
-                    return judged;
-                }
-                for decision in &sides.keys {
-                    judged.count_elements(Class::Lost, decision.key, &decision.lost);
-                    judged.count_elements(Class::Kept, decision.key, &decision.kept);
-                    judged.count_elements(Class::Gained, decision.key, &decision.gained);
-                }
-            }
-            judged.unchanged_count += sides.unchanged();
         } else {
             let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
             let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
@@ -1204,6 +1164,43 @@ impl Org {
         }
         self.assumable_changes(user, baseline, overlay, &mut judged);
         judged
+    }
+
+    /// Judges a user's touched elements word by word ([`Sides`], under deny-wins with no
+    /// replaced document): counts, and for a full report gathers each list's paths per key
+    /// from the statements, with no pair judged one by one. Answers whether `depth` stops
+    /// here (the user changes, and only that was asked).
+    fn judge_sides<'o>(
+        &'o self,
+        user: UserIx,
+        before: (&[Route], &'o Overlay),
+        after: (&[Route], &'o Overlay),
+        mask: &BitSet,
+        depth: Depth,
+        judged: &mut Judged<'o>,
+    ) -> bool {
+        if depth.keeps_paths() {
+            let sides = self.sides(user, before, after, mask);
+            for decision in &sides.keys {
+                judged.counts.lost += decision.lost.count();
+                judged.counts.gained += decision.gained.count();
+                judged.counts.kept += decision.kept.count();
+            }
+            if depth == Depth::FullUnlessChanged && judged.changes_access() {
+                return true;
+            }
+            self.entries_of_sides(&sides, before, after, judged);
+            judged.unchanged_count += sides.unchanged();
+        } else {
+            let (lists, unchanged) = self.side_counts(user, before, after, mask, judged);
+            let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
+            if depth == Depth::FirstChange && changed {
+                return true;
+            }
+            judged.count_lists(lists);
+            judged.unchanged_count += unchanged;
+        }
+        false
     }
 
     /// The assumable roles a user loses and gains, and the sessions that outlive a lost one.
@@ -1410,17 +1407,29 @@ struct Gathered<'o> {
 }
 
 impl<'o> Gathered<'o> {
-    /// The decision on each non-`*` key a scoped statement names, in key order, after `keys`.
-    fn scoped_keys(&self, mask: &BitSet, keys: &mut Vec<KeyDecision<'o>>) {
-        let words = mask.words().len();
-        let zero = || vec![0u64; words];
-        let or = |into: &mut Vec<u64>, bits: &[u64]| or_masked(into, bits, mask.words());
-        let Gathered {
-            allow,
-            deny,
-            changed,
-            scoped,
-        } = self;
+    /// Decides `*` and then each non-`*` key a scoped statement names, in key order, handing
+    /// each key's decision to `each` (in `decided`, reused from key to key).
+    fn decide_keys(
+        &self,
+        mask: &BitSet,
+        decided: &mut Decided,
+        each: &mut dyn FnMut(&'o ResourcePattern, &Decided),
+    ) {
+        decided.clear();
+        decided.ask_all(mask.words());
+        decided.decide(self, &[], mask.words());
+        each(&ANY_RESOURCE, decided);
+        self.scoped_keys(mask, decided, each);
+    }
+
+    /// The decision on each non-`*` key a scoped statement names, in key order.
+    fn scoped_keys(
+        &self,
+        mask: &BitSet,
+        decided: &mut Decided,
+        each: &mut dyn FnMut(&'o ResourcePattern, &Decided),
+    ) {
+        let scoped = &self.scoped;
         // Per non-`*` resource a scoped statement names, the statement: sorted, so that each
         // key's naming statements are one run. A statement covers a key when it names it, or
         // through a `type:*` resource of its own: only those are matched one by one.
@@ -1448,9 +1457,6 @@ impl<'o> Gathered<'o> {
             })
             .collect();
         let mut covering: Vec<usize> = Vec::new();
-        // Each key's sets, reused from key to key.
-        let (mut k_allow, mut k_deny, mut k_changed) =
-            ([zero(), zero()], [zero(), zero()], [zero(), zero()]);
         let mut start = 0;
         while start < naming.len() {
             let key = naming[start].0;
@@ -1461,10 +1467,10 @@ impl<'o> Gathered<'o> {
                     .count();
             // Asked where a statement naming the key covers the element; decided by the
             // statements covering the key: those with `*`, and the scoped ones that match.
-            let mut asked = zero();
+            decided.clear();
             covering.clear();
             for &(_, i) in &naming[start..end] {
-                or(&mut asked, scoped[i].1.actions.words());
+                decided.ask(scoped[i].1, mask.words());
                 if !scoped[i].1.any_resource {
                     covering.push(i);
                 }
@@ -1477,36 +1483,17 @@ impl<'o> Gathered<'o> {
             );
             covering.sort_unstable();
             covering.dedup();
-            for (into, from) in [
-                (&mut k_allow, allow),
-                (&mut k_deny, deny),
-                (&mut k_changed, changed),
-            ] {
-                for (into, from) in into.iter_mut().zip(from) {
-                    into.copy_from_slice(from);
-                }
-            }
-            for &i in &covering {
-                let (sides, statement, on_changed) = scoped[i];
-                let bits = statement.actions.words();
-                let effect = usize::from(statement.effect == Effect::Deny);
-                let into = if effect == 0 {
-                    &mut k_allow
-                } else {
-                    &mut k_deny
-                };
-                match sides {
-                    Some(side) => or(&mut into[side], bits),
-                    None => into.iter_mut().for_each(|side| or(side, bits)),
-                }
-                if on_changed {
-                    or(&mut k_changed[effect], bits);
-                }
-            }
-            keys.push(KeyDecision::new(key, &asked, &k_allow, &k_deny, &k_changed));
+            decided.decide(self, &covering, mask.words());
+            each(key, decided);
             start = end;
         }
     }
+}
+
+/// The bits set in a word.
+fn ones(word: u64) -> usize {
+    // At most 64: the conversion cannot fail.
+    usize::try_from(word.count_ones()).unwrap_or(64)
 }
 
 /// `into |= bits & mask`, word by word.
@@ -1516,39 +1503,160 @@ fn or_masked(into: &mut [u64], bits: &[u64], mask: &[u64]) {
     }
 }
 
-impl<'o> KeyDecision<'o> {
-    /// The decision on `key` for the elements `asked`, from each side's Allow and Deny sets
-    /// and the changed routes' ones.
-    fn new(
-        key: &'o ResourcePattern,
-        asked: &[u64],
-        allow: &[Vec<u64>; 2],
-        deny: &[Vec<u64>; 2],
-        changed: &[Vec<u64>; 2],
-    ) -> KeyDecision<'o> {
-        let words = asked.len();
+/// One key's decision under deny-wins, word by word over the elements asked on it: the
+/// elements lost, gained, kept (allowed on both sides through other paths) and unchanged.
+/// Scratch reused from key to key, so that deciding a key allocates nothing; only the words
+/// where `asked` holds a bit are computed (every list is within `asked`).
+struct Decided {
+    asked: Vec<u64>,
+    lost: Vec<u64>,
+    gained: Vec<u64>,
+    kept: Vec<u64>,
+    unchanged: Vec<u64>,
+    /// Per word asked, the key's sets: allow before and after, deny before and after,
+    /// changed allow and deny (`2 * effect + side`, then `4 + effect`).
+    sets: Vec<[u64; 6]>,
+    /// The words where `asked` holds a bit: the only ones the lists hold bits in.
+    words: Vec<usize>,
+}
+
+impl Decided {
+    fn new(words: usize) -> Decided {
         let zero = || vec![0u64; words];
-        let mut decision = KeyDecision {
-            key,
-            lost: BitSet::from_words(zero()),
-            gained: BitSet::from_words(zero()),
-            kept: BitSet::from_words(zero()),
-            unchanged: BitSet::from_words(zero()),
-        };
-        for w in 0..words {
-            let was = allow[0][w] & !deny[0][w];
-            let now = allow[1][w] & !deny[1][w];
-            let covered = allow[0][w] | deny[0][w];
-            let lost = was & !now & asked[w];
-            let gained = now & !was & asked[w];
-            let kept = was & now & changed[0][w] & asked[w];
-            decision.lost.words_mut()[w] = lost;
-            decision.gained.words_mut()[w] = gained;
-            decision.kept.words_mut()[w] = kept;
-            decision.unchanged.words_mut()[w] =
-                covered & asked[w] & !lost & !gained & !kept & !changed[0][w] & !changed[1][w];
+        Decided {
+            asked: zero(),
+            lost: zero(),
+            gained: zero(),
+            kept: zero(),
+            unchanged: zero(),
+            sets: vec![[0; 6]; words],
+            words: Vec::new(),
         }
-        decision
+    }
+
+    /// Empties every list (the words the last key wrote).
+    fn clear(&mut self) {
+        for &w in &self.words {
+            self.asked[w] = 0;
+            self.lost[w] = 0;
+            self.gained[w] = 0;
+            self.kept[w] = 0;
+            self.unchanged[w] = 0;
+        }
+        self.words.clear();
+    }
+
+    /// Asks every element of `mask` (the `*` key).
+    fn ask_all(&mut self, mask: &[u64]) {
+        self.asked.copy_from_slice(mask);
+        self.words.extend((0..mask.len()).filter(|&w| mask[w] != 0));
+    }
+
+    /// Asks the elements of `mask` that `statement` covers: its few elements one by one, or
+    /// its words.
+    fn ask(&mut self, statement: &StatementNode, mask: &[u64]) {
+        let (asked, words) = (&mut self.asked, &mut self.words);
+        let mut add = |w: usize, bits: u64| {
+            if bits != 0 {
+                if asked[w] == 0 {
+                    words.push(w);
+                }
+                asked[w] |= bits;
+            }
+        };
+        match &statement.few {
+            Some(few) => {
+                for e in few.iter().map(|e| e.index()) {
+                    if let Some(&m) = mask.get(e / 64) {
+                        add(e / 64, m & 1 << (e % 64));
+                    }
+                }
+            }
+            None => {
+                let bits = statement.actions.words().iter().zip(mask);
+                for (w, (&b, &m)) in bits.enumerate() {
+                    add(w, b & m);
+                }
+            }
+        }
+    }
+
+    /// Decides the words asked, from the `*` sets of `gathered` and its `covering` scoped
+    /// statements (indexes into its `scoped`), within `mask`.
+    fn decide(&mut self, gathered: &Gathered<'_>, covering: &[usize], mask: &[u64]) {
+        let (allow, deny, changed) = (&gathered.allow, &gathered.deny, &gathered.changed);
+        for &w in &self.words {
+            self.sets[w] = [
+                allow[0][w],
+                allow[1][w],
+                deny[0][w],
+                deny[1][w],
+                changed[0][w],
+                changed[1][w],
+            ];
+        }
+        for &i in covering {
+            let (sides, statement, on_changed) = gathered.scoped[i];
+            let effect = usize::from(statement.effect == Effect::Deny);
+            let (sets, asked) = (&mut self.sets, &self.asked);
+            // Bits outside the words asked would be dropped: only the words asked are added.
+            let mut add = |w: usize, bits: u64| {
+                let set = &mut sets[w];
+                match sides {
+                    Some(side) => set[2 * effect + side] |= bits,
+                    None => {
+                        set[2 * effect] |= bits;
+                        set[2 * effect + 1] |= bits;
+                    }
+                }
+                if on_changed {
+                    set[4 + effect] |= bits;
+                }
+            };
+            match &statement.few {
+                Some(few) => {
+                    for e in few.iter().map(|e| e.index()) {
+                        let w = e / 64;
+                        if asked.get(w).is_some_and(|&a| a != 0) {
+                            add(w, mask[w] & 1 << (e % 64));
+                        }
+                    }
+                }
+                None => {
+                    let bits = statement.actions.words();
+                    for &w in &self.words {
+                        add(w, bits.get(w).map_or(0, |b| b & mask[w]));
+                    }
+                }
+            }
+        }
+        for &w in &self.words {
+            let [allow_before, allow_after, deny_before, deny_after, changed_allow, changed_deny] =
+                self.sets[w];
+            let asked = self.asked[w];
+            let was = allow_before & !deny_before;
+            let now = allow_after & !deny_after;
+            let covered = allow_before | deny_before;
+            let lost = was & !now & asked;
+            let gained = now & !was & asked;
+            let kept = was & now & changed_allow & asked;
+            self.lost[w] = lost;
+            self.gained[w] = gained;
+            self.kept[w] = kept;
+            self.unchanged[w] =
+                covered & asked & !lost & !gained & !kept & !changed_allow & !changed_deny;
+        }
+    }
+
+    /// The decision as a [`KeyDecision`] on `key` (for a full report's entries).
+    fn decision<'o>(&self, key: &'o ResourcePattern) -> KeyDecision<'o> {
+        KeyDecision {
+            key,
+            lost: BitSet::from_words(self.lost.clone()),
+            gained: BitSet::from_words(self.gained.clone()),
+            kept: BitSet::from_words(self.kept.clone()),
+            unchanged: BitSet::from_words(self.unchanged.clone()),
+        }
     }
 }
 
@@ -1726,15 +1834,44 @@ impl Org {
         mask: &BitSet,
     ) -> Sides<'o> {
         let gathered = self.gather_sides(user, before, after, mask);
-        let mut keys = vec![KeyDecision::new(
-            &ANY_RESOURCE,
-            mask.words(),
-            &gathered.allow,
-            &gathered.deny,
-            &gathered.changed,
-        )];
-        gathered.scoped_keys(mask, &mut keys);
+        let mut decided = Decided::new(mask.words().len());
+        let mut keys = Vec::new();
+        gathered.decide_keys(mask, &mut decided, &mut |key, decided| {
+            keys.push(decided.decision(key));
+        });
         Sides { keys }
+    }
+
+    /// [`Org::sides`] counted, not kept (the cheaper depths): adds the pairs lost, kept and
+    /// gained over every key to `judged`'s counts, and answers the elements of each list
+    /// over every key (`[lost, kept, gained]`) and the unchanged pairs.
+    fn side_counts<'o>(
+        &'o self,
+        user: UserIx,
+        before: (&[Route], &'o Overlay),
+        after: (&[Route], &'o Overlay),
+        mask: &BitSet,
+        judged: &mut Judged<'o>,
+    ) -> ([BitSet; 3], usize) {
+        let gathered = self.gather_sides(user, before, after, mask);
+        let words = mask.words().len();
+        let mut decided = Decided::new(words);
+        let mut lists = [vec![0u64; words], vec![0u64; words], vec![0u64; words]];
+        let mut unchanged = 0;
+        let counts = &mut judged.counts;
+        gathered.decide_keys(mask, &mut decided, &mut |_, decided| {
+            for &w in &decided.words {
+                let (lost, kept, gained) = (decided.lost[w], decided.kept[w], decided.gained[w]);
+                counts.lost += ones(lost);
+                counts.kept += ones(kept);
+                counts.gained += ones(gained);
+                unchanged += ones(decided.unchanged[w]);
+                lists[0][w] |= lost;
+                lists[1][w] |= kept;
+                lists[2][w] |= gained;
+            }
+        });
+        (lists.map(BitSet::from_words), unchanged)
     }
 
     /// The `*` sets of a user's routes on both sides and the scoped statements the other
@@ -1934,24 +2071,38 @@ impl Org {
         let outside = |bits: &[u64]| -> usize {
             bits.iter()
                 .zip(mask.words())
-                .map(|(b, m)| (b & !m).count_ones() as usize)
+                .map(|(b, m)| ones(b & !m))
                 .sum()
         };
         let mut count = outside(&star);
         if !scoped.is_empty() {
-            scoped.sort_unstable();
-            scoped.dedup();
-            let mut keyed: BTreeMap<&crate::policy::ResourcePattern, Vec<u64>> = BTreeMap::new();
-            for &s in &scoped {
-                let statement = &self.statement_nodes()[s];
-                for resource in statement.resources.iter().filter(|r| !r.is_any()) {
-                    let bits = keyed.entry(resource).or_insert_with(|| vec![0u64; words]);
-                    for (b, a) in bits.iter_mut().zip(statement.actions.words()) {
+            // Per non-`*` resource a scoped statement names, the statement: sorted, so that each
+            // key's statements are one run, whose union is counted in one reused buffer.
+            let mut keyed: Vec<(&ResourcePattern, StatementIx)> = scoped
+                .iter()
+                .flat_map(|&s| {
+                    self.statement_nodes()[s]
+                        .resources
+                        .iter()
+                        .filter(|r| !r.is_any())
+                        .map(move |r| (r, s))
+                })
+                .collect();
+            keyed.sort_unstable();
+            keyed.dedup();
+            let mut bits = vec![0u64; words];
+            for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+                bits.fill(0);
+                for &(_, s) in run {
+                    for (b, a) in bits
+                        .iter_mut()
+                        .zip(self.statement_nodes()[s].actions.words())
+                    {
                         *b |= a;
                     }
                 }
+                count += outside(&bits);
             }
-            count += keyed.values().map(|bits| outside(bits)).sum::<usize>();
         }
         count
     }
