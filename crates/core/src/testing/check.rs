@@ -261,6 +261,10 @@ enum Expected {
 
 fn expected(snapshot: &Snapshot, specs: &[ChangeSpec]) -> Expected {
     let mut current = snapshot.clone();
+    // Every entity there has been so far: the snapshot's, and those created since (a created
+    // entity deleted by a later change is gone for the changes after, as one of the snapshot's
+    // would be).
+    let mut ever = snapshot.clone();
     let mut kinds = Vec::new();
     let mut named = BTreeSet::new();
     for spec in specs {
@@ -270,7 +274,7 @@ fn expected(snapshot: &Snapshot, specs: &[ChangeSpec]) -> Expected {
             .filter_map(|n| {
                 Some(Named {
                     kind: n.kind,
-                    id: id_of(snapshot, n.kind, &n.id)?,
+                    id: id_of(&ever, n.kind, &n.id)?,
                 })
             })
             .collect();
@@ -288,6 +292,11 @@ fn expected(snapshot: &Snapshot, specs: &[ChangeSpec]) -> Expected {
             }
         }
         let next = reference::apply(&current, spec);
+        if let Some((kind, id)) = spec.creates() {
+            if id_of(&ever, kind.noun(), id).is_none() {
+                ever = reference::apply(&ever, spec);
+            }
+        }
         let kind = kind_of(spec);
         if !(can_be_noop(kind) && next == current) {
             kinds.push(kind);

@@ -39,6 +39,41 @@ proptest! {
     }
 }
 
+/// Found by the property above: a created trust deleted twice. The second delete names what
+/// the first deleted, and the checker expects that error, as it does for the snapshot's own
+/// entities.
+#[test]
+fn deleting_a_created_trust_twice_is_the_deleted_error() {
+    let snapshot = Snapshot::from_json_str(
+        r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "org"},
+            "users": [{"id": "u0", "email": "u0@x.example"}], "groups": [],
+            "roles": [{"id": "r1", "name": "role 1", "role_type": "assumable"}],
+            "policies": [], "role_trusts": []}"#,
+    )
+    .unwrap();
+    let specs = parse_changes(
+        r#"[{"kind": "create_role_trust", "id": "new-trust-0", "role": "r1", "user": "u0",
+             "trust_type": "IAMAssumption"},
+            {"kind": "delete_role_trust", "trust": "new-trust-0"},
+            {"kind": "delete_role_trust", "trust": "new-trust-0"}]"#,
+    )
+    .unwrap();
+    let catalogue = catalogue();
+    let org = Org::compile_changes(&snapshot, &catalogue, &CompileOptions::default(), &specs)
+        .unwrap()
+        .org;
+    let changes = org.resolve_all(&specs).unwrap();
+    assert_eq!(
+        org.simulate(&changes).unwrap_err(),
+        ChangeError::Deleted {
+            kind: EntityKind::Trust,
+            id: "new-trust-0".to_string()
+        }
+    );
+    let before = reference::with_created_entities(&snapshot, &specs);
+    assert_eq!(check_what_if(&org, &before, &catalogue, &specs), vec![]);
+}
+
 #[test]
 fn the_generator_creates_and_names_what_it_created() {
     use proptest::strategy::ValueTree;
