@@ -435,6 +435,8 @@ impl Org {
     /// Messy data is not fatal: dangling ids, unknown actions and the like are dropped or kept
     /// as they are, and reported by [`Org::diagnostics`]. A malformed policy document or a
     /// repeated entity id is an error. An explicit Deny wins ([`Precedence::DenyWins`]).
+    ///
+    /// [`Precedence::DenyWins`]: super::Precedence::DenyWins
     pub fn compile(snapshot: &Snapshot, catalogue: &Catalogue) -> Result<Org, BuildError> {
         Org::compile_with(snapshot, catalogue, &CompileOptions::default())
     }

@@ -4,6 +4,8 @@
 //! [`Org`]'s fields, [`Reverse`] and the nodes' adjacency lists are private to this module:
 //! outside it, adjacency is read through a [`View`] (`view.rs`), the rest of the compiled data
 //! through the accessors of `access.rs`.
+//!
+//! [`Snapshot`]: crate::model::Snapshot
 
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 

@@ -39,6 +39,8 @@ impl Org {
     /// gives something. One pass over the users it reaches ([`Org::harmless_pass`]): what the
     /// first-change judgement followed by the full what-if would answer, without judging
     /// every user twice.
+    ///
+    /// [`Detail::Full`]: super::Detail::Full
     pub(crate) fn simulate_if_harmless(
         &self,
         change: &Change,
