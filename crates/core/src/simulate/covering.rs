@@ -12,7 +12,9 @@
 
 use rayon::prelude::*;
 
-use super::{Depth, KeyDecision, Prepared, Sides, FEW, USERS_PER_JOB};
+use super::entries::FEW;
+use super::sides::{KeyDecision, Sides};
+use super::{Depth, Prepared, USERS_PER_JOB};
 use crate::eval::{Overlay, Route};
 use crate::impact::{Judged, PathKey};
 use crate::org::{Org, Precedence, StatementNode, UserIx};

@@ -1,0 +1,312 @@
+//! One user's impact: their routes and hits before and after, the elements a change touches,
+//! the assumable roles lost, and the comparison of the two sides.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::sides::ones;
+use super::Depth;
+use crate::bitset::{BitSet, ElementIx};
+use crate::eval::{Grants, Hit, Judgement, Overlay, Route};
+use crate::impact::{Class, Judged};
+use crate::org::{GroupIx, Org, Precedence, RoleIx, StatementIx, TrustIx, UserIx};
+use crate::overlay::Edge;
+use crate::policy::ResourcePattern;
+
+impl Org {
+    pub(super) fn user_impact<'o>(
+        &'o self,
+        user: UserIx,
+        baseline: &'o Overlay,
+        overlay: &'o Overlay,
+        depth: Depth,
+    ) -> Judged<'o> {
+        let mut judged = Judged::new(user.raw());
+        if self.root() == Some(user) {
+            judged.note =
+                Some("root user: unconditional access; no change affects them".to_string());
+            return judged;
+        }
+        let (was, now) = (
+            self.has_standing(user, baseline),
+            self.has_standing(user, overlay),
+        );
+        judged.note = match (was, now) {
+            (false, false) => {
+                Some("suspended user: no access before or after; assignments are kept".to_string())
+            }
+            (true, false) if !self.user_exists(user, overlay) => {
+                Some("removed from the organization: loses all access".to_string())
+            }
+            (true, false) => {
+                Some("suspended by the change: loses all access; assignments are kept".to_string())
+            }
+            (false, true) => Some("unsuspended by the change: assignments count again".to_string()),
+            (true, true) => None,
+        };
+        if !was && !now {
+            return judged;
+        }
+        let routes_before = self.routes(user, baseline);
+        let routes_after = self.routes(user, overlay);
+        // When the user keeps standing access, only the elements that the changed routes'
+        // statements cover can change: judge those, and count the rest as unchanged from the
+        // pre-folded sets. (Losing or regaining standing access touches everything.)
+        // INVARIANT: this holds under every precedence. Outside the mask the covering hits are
+        // the same before and after, so is any judgement made of them; and "unchanged" counts
+        // the pairs with at least one covering statement, which the folded sets tell without
+        // deciding anything.
+        let mask = (was && now)
+            .then(|| self.touched(user, &routes_before, &routes_after, baseline, overlay));
+        // Under deny-wins, the elements no resource-scoped statement covers are decided on `*`
+        // alone, and word by word (`Sides`); only those reported, and the scoped ones, are
+        // judged one by one below.
+        let word_by_word = mask
+            .as_ref()
+            .filter(|_| self.precedence() == Precedence::DenyWins && overlay.documents.is_empty());
+        if let Some(mask) = word_by_word {
+            let (before, after) = ((&routes_before[..], baseline), (&routes_after[..], overlay));
+            if self.judge_sides(user, before, after, mask, depth, &mut judged) {
+                return judged;
+            }
+        } else {
+            let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
+            let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
+            self.compare((&before, baseline), (&after, overlay), &mut judged, depth);
+            let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
+            if matches!(depth, Depth::FirstChange | Depth::FullUnlessChanged) && changed {
+                return judged;
+            }
+        }
+        if let (Some(mask), Depth::Full | Depth::FullUnlessChanged | Depth::Counts) = (&mask, depth)
+        {
+            judged.unchanged_count += self.entries_outside(user, mask);
+        }
+        self.assumable_changes(user, baseline, overlay, &mut judged);
+        judged
+    }
+
+    /// The assumable roles a user loses and gains, and the sessions that outlive a lost one.
+    pub(super) fn assumable_changes(
+        &self,
+        user: UserIx,
+        baseline: &Overlay,
+        overlay: &Overlay,
+        judged: &mut Judged<'_>,
+    ) {
+        let trusts_before = self.trusts_of(user, baseline);
+        let trusts_after = self.trusts_of(user, overlay);
+        let only = |a: &BTreeMap<TrustIx, Vec<Option<GroupIx>>>,
+                    b: &BTreeMap<TrustIx, Vec<Option<GroupIx>>>| {
+            a.iter()
+                .filter(|(t, _)| !b.contains_key(t))
+                .map(|(t, v)| (*t, v.clone()))
+                .collect()
+        };
+        judged.assumable_lost = self.assumables(user, &only(&trusts_before, &trusts_after));
+        judged.assumable_gained = self.assumables(user, &only(&trusts_after, &trusts_before));
+        if !judged.assumable_lost.is_empty() {
+            // A session of a role the user may no longer assume goes on until it expires.
+            let role_of = |t: &TrustIx| self.trust_nodes()[*t].role;
+            let after: BTreeSet<RoleIx> = trusts_after.keys().map(role_of).collect();
+            let before: BTreeSet<RoleIx> = trusts_before.keys().map(role_of).collect();
+            judged.sessions_continue = self.sessions_of(user, |role| {
+                before.contains(&role) && !after.contains(&role)
+            });
+        }
+    }
+
+    /// Compares two sets of grants key by key. Both sides are judged on the union of their
+    /// resource keys, so a Deny on one resource that goes away is seen even when nothing
+    /// after the change names that resource.
+    pub(super) fn compare<'o>(
+        &'o self,
+        before: (&Grants, &'o Overlay),
+        after: (&Grants, &'o Overlay),
+        judged: &mut Judged<'o>,
+        depth: Depth,
+    ) {
+        let (before, b_ov) = before;
+        let (after, a_ov) = after;
+        let actions: BTreeSet<ElementIx> = before.actions().chain(after.actions()).collect();
+        let mut keys = Vec::new();
+        let (mut was, mut now) = (Judgement::default(), Judgement::default());
+        // Only a full report keeps each pair's paths; the cheaper depths count.
+        let keep = depth.keeps_paths();
+        for action in actions {
+            before.keys(self, b_ov, action, &mut keys);
+            after.more_keys(self, a_ov, action, &mut keys);
+            for &key in &keys {
+                before.judge_into(self, b_ov, action, key, &mut was);
+                after.judge_into(self, a_ov, action, key, &mut now);
+                let (allowed_before, allowed_after) = (was.allowed(), now.allowed());
+                if depth == Depth::FirstChange {
+                    if allowed_before != allowed_after {
+                        if allowed_before {
+                            judged.counts.lost += 1;
+                        } else {
+                            judged.counts.gained += 1;
+                        }
+                        return;
+                    }
+                    continue;
+                }
+                match (allowed_before, allowed_after) {
+                    (true, false) => {
+                        judged.counts.lost += 1;
+                        judged.push(self, Class::Lost, key, action, (&was.allow, b_ov), keep);
+                    }
+                    (true, true) if !self.same_paths((&was.allow, b_ov), (&now.allow, a_ov)) => {
+                        judged.counts.kept += 1;
+                        judged.push(self, Class::Kept, key, action, (&now.allow, a_ov), keep);
+                    }
+                    (false, true) => {
+                        judged.counts.gained += 1;
+                        judged.push(self, Class::Gained, key, action, (&now.allow, a_ov), keep);
+                    }
+                    // Unchanged: every covering statement the same, with the same effect, and
+                    // counting or overridden as before (nothing is overridden under deny-wins).
+                    _ if !was.is_implicit()
+                        && self.same_paths((&was.allow, b_ov), (&now.allow, a_ov))
+                        && self.same_paths((&was.deny, b_ov), (&now.deny, a_ov))
+                        && self.same_paths((&was.far_allow, b_ov), (&now.far_allow, a_ov))
+                        && self.same_paths((&was.far_deny, b_ov), (&now.far_deny, a_ov)) =>
+                    {
+                        judged.unchanged_count += 1
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The universe elements a change can affect for a user: those covered by the statements
+    /// of routes that appear or disappear, or whose policy's document is replaced; plus every
+    /// extra element a replacement names.
+    pub(super) fn touched(
+        &self,
+        user: UserIx,
+        before: &[Route],
+        after: &[Route],
+        baseline: &Overlay,
+        overlay: &Overlay,
+    ) -> BitSet {
+        let base = self.universe_slice().len();
+        let mut mask = BitSet::new(base + overlay.extra_elements.len());
+        for i in 0..overlay.extra_elements.len() {
+            mask.insert(base + i);
+        }
+        // A route appears or disappears exactly when one of its edges or entities is changed:
+        // test each against the overlay instead of comparing the two lists.
+        for (routes, ov) in [(before, baseline), (after, overlay)] {
+            for route in routes
+                .iter()
+                .filter(|r| self.route_changed(user, r, overlay))
+            {
+                for s in self.policy_statements(route.policy, ov) {
+                    mask.union_with(&self.statement(s, ov).actions);
+                }
+            }
+        }
+        mask
+    }
+
+    /// Whether the overlay changes anything along `route` (an edge, an entity, the document).
+    pub(super) fn route_changed(&self, user: UserIx, route: &Route, ov: &Overlay) -> bool {
+        let edge_changed = |edge: Edge| ov.removed.contains(&edge) || ov.added.contains(&edge);
+        let policy = route.policy;
+        if ov.documents.contains_key(&policy) || ov.deleted_policies.contains(&policy) {
+            return true;
+        }
+        if let Some(role) = route.role {
+            if ov.deleted_roles.contains(&role) || edge_changed(Edge::RolePolicy { role, policy }) {
+                return true;
+            }
+        }
+        match (route.group, route.role) {
+            (Some(group), role) => {
+                ov.deleted_groups.contains(&group)
+                    || edge_changed(Edge::Member { user, group })
+                    || match role {
+                        Some(role) => edge_changed(Edge::GroupRole { group, role }),
+                        None => edge_changed(Edge::GroupPolicy { group, policy }),
+                    }
+            }
+            (None, Some(role)) => edge_changed(Edge::UserRole { user, role }),
+            (None, None) => edge_changed(Edge::UserPolicy { user, policy }),
+        }
+    }
+
+    /// How many (element, resource key) pairs outside `mask` have a decision (allowed or
+    /// denied) for the user as the organization is: the entries a change leaves untouched.
+    /// Read off the pre-folded sets (dense side) and their scoped statements (sparse side).
+    /// A pair has a decision exactly when some statement covers it, whatever the precedence:
+    /// only the union of Allow and Deny is read here, never which wins.
+    pub(super) fn entries_outside(&self, user: UserIx, mask: &BitSet) -> usize {
+        let words = self.set_words();
+        let mut star = vec![0u64; words];
+        let mut scoped: Vec<StatementIx> = Vec::new();
+        self.each_folded(user, |set| {
+            let (allow, deny) = self.folded_set(set);
+            for ((s, a), d) in star.iter_mut().zip(allow).zip(deny) {
+                *s |= a | d;
+            }
+            scoped.extend_from_slice(self.folded_scoped(set));
+        });
+        let outside = |bits: &[u64]| -> usize {
+            bits.iter()
+                .zip(mask.words())
+                .map(|(b, m)| ones(b & !m))
+                .sum()
+        };
+        let mut count = outside(&star);
+        if !scoped.is_empty() {
+            // Per non-`*` resource a scoped statement names, the statement: sorted, so that each
+            // key's statements are one run, whose union is counted in one reused buffer.
+            let mut keyed: Vec<(&ResourcePattern, StatementIx)> = scoped
+                .iter()
+                .flat_map(|&s| {
+                    self.statement_nodes()[s]
+                        .resources
+                        .iter()
+                        .filter(|r| !r.is_any())
+                        .map(move |r| (r, s))
+                })
+                .collect();
+            keyed.sort_unstable();
+            keyed.dedup();
+            let mut bits = vec![0u64; words];
+            for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+                bits.fill(0);
+                for &(_, s) in run {
+                    for (b, a) in bits
+                        .iter_mut()
+                        .zip(self.statement_nodes()[s].actions.words())
+                    {
+                        *b |= a;
+                    }
+                }
+                count += outside(&bits);
+            }
+        }
+        count
+    }
+
+    /// Whether two lists of hits give the same paths. A replaced document's statements have new
+    /// ids, so hits are compared by route and statement index, as their paths are: a statement
+    /// that a replacement keeps at its index is the same path before and after.
+    pub(super) fn same_paths(&self, before: (&[Hit], &Overlay), after: (&[Hit], &Overlay)) -> bool {
+        if before.0 == after.0 {
+            return true;
+        }
+        if before.0.len() != after.0.len() {
+            return false;
+        }
+        // A few hits each: compare as sets of (route, statement index), without allocating.
+        let key = |hit: &Hit, ov: &Overlay| (hit.route, self.statement(hit.statement, ov).index);
+        let (b_ov, a_ov) = (before.1, after.1);
+        before.0.iter().all(|b| {
+            let b = key(b, b_ov);
+            after.0.iter().any(|a| key(a, a_ov) == b)
+        })
+    }
+}

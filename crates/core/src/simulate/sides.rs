@@ -1,0 +1,532 @@
+//! The word-by-word decision under deny-wins: a user's sets gathered per side, each key
+//! decided into lost, gained, kept and unchanged elements.
+
+use super::Depth;
+use crate::bitset::BitSet;
+use crate::eval::{Overlay, Route, ANY_RESOURCE};
+use crate::impact::Judged;
+use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementNode, UserIx};
+use crate::overlay::{Carriers, Edge};
+use crate::policy::{Effect, ResourcePattern};
+
+/// What carries a route to the user: the group it goes through, else the user's own role, else
+/// the user's own policy; each has a pre-folded set.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Carrier {
+    Group(GroupIx),
+    Role(RoleIx),
+    Policy(PolicyIx),
+}
+
+impl Carrier {
+    fn of(route: &Route) -> Carrier {
+        match (route.group, route.role) {
+            (Some(group), _) => Carrier::Group(group),
+            (None, Some(role)) => Carrier::Role(role),
+            (None, None) => Carrier::Policy(route.policy),
+        }
+    }
+}
+
+/// One resource key of a user's touched elements, decided word by word under deny-wins: the
+/// elements lost, gained, kept (allowed on both sides through other paths) and unchanged on
+/// that key.
+pub(super) struct KeyDecision<'o> {
+    pub(super) key: &'o ResourcePattern,
+    pub(super) lost: BitSet,
+    pub(super) gained: BitSet,
+    pub(super) kept: BitSet,
+    pub(super) unchanged: BitSet,
+}
+
+/// A user's `*` sets ([allow, deny] per side, changed [allow, deny]) and the scoped
+/// statements (side, or `None` for both; statement; on a changed route) kept for the other
+/// keys: what [`Org::sides`] decides every key from.
+pub(super) struct Gathered<'o> {
+    allow: [Vec<u64>; 2],
+    deny: [Vec<u64>; 2],
+    changed: [Vec<u64>; 2],
+    scoped: Vec<(Option<usize>, &'o StatementNode, bool)>,
+}
+
+impl<'o> Gathered<'o> {
+    /// Decides `*` and then each non-`*` key a scoped statement names, in key order, handing
+    /// each key's decision to `each` (in `decided`, reused from key to key).
+    fn decide_keys(
+        &self,
+        mask: &BitSet,
+        decided: &mut Decided,
+        each: &mut dyn FnMut(&'o ResourcePattern, &Decided),
+    ) {
+        decided.clear();
+        decided.ask_all(mask.words());
+        decided.decide(self, &[], mask.words());
+        each(&ANY_RESOURCE, decided);
+        self.scoped_keys(mask, decided, each);
+    }
+
+    /// The decision on each non-`*` key a scoped statement names, in key order.
+    fn scoped_keys(
+        &self,
+        mask: &BitSet,
+        decided: &mut Decided,
+        each: &mut dyn FnMut(&'o ResourcePattern, &Decided),
+    ) {
+        let scoped = &self.scoped;
+        // Per non-`*` resource a scoped statement names, the statement: sorted, so that each
+        // key's naming statements are one run. A statement covers a key when it names it, or
+        // through a `type:*` resource of its own: only those are matched one by one.
+        let mut naming: Vec<(&'o ResourcePattern, usize)> = scoped
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, statement, _))| {
+                statement
+                    .resources
+                    .iter()
+                    .filter(|r| !r.is_any())
+                    .map(move |r| (r, i))
+            })
+            .collect();
+        naming.sort_unstable();
+        naming.dedup();
+        let typed: Vec<usize> = (0..scoped.len())
+            .filter(|&i| {
+                let statement = scoped[i].1;
+                !statement.any_resource
+                    && statement
+                        .resources
+                        .iter()
+                        .any(|r| r.as_str().ends_with(":*"))
+            })
+            .collect();
+        let mut covering: Vec<usize> = Vec::new();
+        let mut start = 0;
+        while start < naming.len() {
+            let key = naming[start].0;
+            let end = start
+                + naming[start..]
+                    .iter()
+                    .take_while(|(r, _)| *r == key)
+                    .count();
+            // Asked where a statement naming the key covers the element; decided by the
+            // statements covering the key: those with `*`, and the scoped ones that match.
+            decided.clear();
+            covering.clear();
+            for &(_, i) in &naming[start..end] {
+                decided.ask(scoped[i].1, mask.words());
+                if !scoped[i].1.any_resource {
+                    covering.push(i);
+                }
+            }
+            covering.extend(
+                typed
+                    .iter()
+                    .copied()
+                    .filter(|&i| scoped[i].1.covers_resource(key)),
+            );
+            covering.sort_unstable();
+            covering.dedup();
+            decided.decide(self, &covering, mask.words());
+            each(key, decided);
+            start = end;
+        }
+    }
+}
+
+/// One key's decision under deny-wins, word by word over the elements asked on it: the
+/// elements lost, gained, kept (allowed on both sides through other paths) and unchanged.
+/// Scratch reused from key to key, so that deciding a key allocates nothing; only the words
+/// where `asked` holds a bit are computed (every list is within `asked`).
+pub(super) struct Decided {
+    asked: Vec<u64>,
+    lost: Vec<u64>,
+    gained: Vec<u64>,
+    kept: Vec<u64>,
+    unchanged: Vec<u64>,
+    /// Per word asked, the key's sets: allow before and after, deny before and after,
+    /// changed allow and deny (`2 * effect + side`, then `4 + effect`).
+    sets: Vec<[u64; 6]>,
+    /// The words where `asked` holds a bit: the only ones the lists hold bits in.
+    words: Vec<usize>,
+}
+
+impl Decided {
+    fn new(words: usize) -> Decided {
+        let zero = || vec![0u64; words];
+        Decided {
+            asked: zero(),
+            lost: zero(),
+            gained: zero(),
+            kept: zero(),
+            unchanged: zero(),
+            sets: vec![[0; 6]; words],
+            words: Vec::new(),
+        }
+    }
+
+    /// Empties every list (the words the last key wrote).
+    fn clear(&mut self) {
+        for &w in &self.words {
+            self.asked[w] = 0;
+            self.lost[w] = 0;
+            self.gained[w] = 0;
+            self.kept[w] = 0;
+            self.unchanged[w] = 0;
+        }
+        self.words.clear();
+    }
+
+    /// Asks every element of `mask` (the `*` key).
+    fn ask_all(&mut self, mask: &[u64]) {
+        self.asked.copy_from_slice(mask);
+        self.words.extend((0..mask.len()).filter(|&w| mask[w] != 0));
+    }
+
+    /// Asks the elements of `mask` that `statement` covers: its few elements one by one, or
+    /// its words.
+    fn ask(&mut self, statement: &StatementNode, mask: &[u64]) {
+        let (asked, words) = (&mut self.asked, &mut self.words);
+        let mut add = |w: usize, bits: u64| {
+            if bits != 0 {
+                if asked[w] == 0 {
+                    words.push(w);
+                }
+                asked[w] |= bits;
+            }
+        };
+        match &statement.few {
+            Some(few) => {
+                for e in few.iter().map(|e| e.index()) {
+                    if let Some(&m) = mask.get(e / 64) {
+                        add(e / 64, m & 1 << (e % 64));
+                    }
+                }
+            }
+            None => {
+                let bits = statement.actions.words().iter().zip(mask);
+                for (w, (&b, &m)) in bits.enumerate() {
+                    add(w, b & m);
+                }
+            }
+        }
+    }
+
+    /// Decides the words asked, from the `*` sets of `gathered` and its `covering` scoped
+    /// statements (indexes into its `scoped`), within `mask`.
+    fn decide(&mut self, gathered: &Gathered<'_>, covering: &[usize], mask: &[u64]) {
+        let (allow, deny, changed) = (&gathered.allow, &gathered.deny, &gathered.changed);
+        for &w in &self.words {
+            self.sets[w] = [
+                allow[0][w],
+                allow[1][w],
+                deny[0][w],
+                deny[1][w],
+                changed[0][w],
+                changed[1][w],
+            ];
+        }
+        for &i in covering {
+            let (sides, statement, on_changed) = gathered.scoped[i];
+            let effect = usize::from(statement.effect == Effect::Deny);
+            let (sets, asked) = (&mut self.sets, &self.asked);
+            // Bits outside the words asked would be dropped: only the words asked are added.
+            let mut add = |w: usize, bits: u64| {
+                let set = &mut sets[w];
+                match sides {
+                    Some(side) => set[2 * effect + side] |= bits,
+                    None => {
+                        set[2 * effect] |= bits;
+                        set[2 * effect + 1] |= bits;
+                    }
+                }
+                if on_changed {
+                    set[4 + effect] |= bits;
+                }
+            };
+            match &statement.few {
+                Some(few) => {
+                    for e in few.iter().map(|e| e.index()) {
+                        let w = e / 64;
+                        if asked.get(w).is_some_and(|&a| a != 0) {
+                            add(w, mask[w] & 1 << (e % 64));
+                        }
+                    }
+                }
+                None => {
+                    let bits = statement.actions.words();
+                    for &w in &self.words {
+                        add(w, bits.get(w).map_or(0, |b| b & mask[w]));
+                    }
+                }
+            }
+        }
+        for &w in &self.words {
+            let [allow_before, allow_after, deny_before, deny_after, changed_allow, changed_deny] =
+                self.sets[w];
+            let asked = self.asked[w];
+            let was = allow_before & !deny_before;
+            let now = allow_after & !deny_after;
+            let covered = allow_before | deny_before;
+            let lost = was & !now & asked;
+            let gained = now & !was & asked;
+            let kept = was & now & changed_allow & asked;
+            self.lost[w] = lost;
+            self.gained[w] = gained;
+            self.kept[w] = kept;
+            self.unchanged[w] =
+                covered & asked & !lost & !gained & !kept & !changed_allow & !changed_deny;
+        }
+    }
+
+    /// The decision as a [`KeyDecision`] on `key` (for a full report's entries).
+    fn decision<'o>(&self, key: &'o ResourcePattern) -> KeyDecision<'o> {
+        KeyDecision {
+            key,
+            lost: BitSet::from_words(self.lost.clone()),
+            gained: BitSet::from_words(self.gained.clone()),
+            kept: BitSet::from_words(self.kept.clone()),
+            unchanged: BitSet::from_words(self.unchanged.clone()),
+        }
+    }
+}
+
+/// Every resource key a user's touched elements are asked on, decided word by word; `*`
+/// first, then the others sorted.
+pub(super) struct Sides<'o> {
+    pub(super) keys: Vec<KeyDecision<'o>>,
+}
+
+impl Sides<'_> {
+    /// The unchanged pairs, over every key.
+    fn unchanged(&self) -> usize {
+        self.keys.iter().map(|d| d.unchanged.count()).sum()
+    }
+}
+
+impl Org {
+    /// Judges a user's touched elements word by word ([`Sides`], under deny-wins with no
+    /// replaced document): counts, and for a full report gathers each list's paths per key
+    /// from the statements, with no pair judged one by one. Answers whether `depth` stops
+    /// here (the user changes, and only that was asked).
+    pub(super) fn judge_sides<'o>(
+        &'o self,
+        user: UserIx,
+        before: (&[Route], &'o Overlay),
+        after: (&[Route], &'o Overlay),
+        mask: &BitSet,
+        depth: Depth,
+        judged: &mut Judged<'o>,
+    ) -> bool {
+        if depth.keeps_paths() {
+            let sides = self.sides(user, before, after, mask);
+            for decision in &sides.keys {
+                judged.counts.lost += decision.lost.count();
+                judged.counts.gained += decision.gained.count();
+                judged.counts.kept += decision.kept.count();
+            }
+            if depth == Depth::FullUnlessChanged && judged.changes_access() {
+                return true;
+            }
+            self.entries_of_sides(&sides, before, after, judged);
+            judged.unchanged_count += sides.unchanged();
+        } else {
+            let (lists, unchanged) = self.side_counts(user, before, after, mask, judged);
+            let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
+            if depth == Depth::FirstChange && changed {
+                return true;
+            }
+            judged.count_lists(lists);
+            judged.unchanged_count += unchanged;
+        }
+        false
+    }
+
+    /// [`Sides`] of a user with standing access before and after, over `mask`. Only without
+    /// replaced documents (a statement is then the same on both sides) and under deny-wins.
+    ///
+    /// INVARIANT: the keys asked for an element are `*` and the non-`*` resources of the
+    /// statements covering it (as `Grants::keys` finds them); on a key, the statements that
+    /// count are those whose resources cover it; an element is allowed when such an Allow
+    /// covers it and no such Deny does, and its Allow (or Deny) paths differ between the sides
+    /// exactly when such a statement of a route present on one side only (`route_changed`)
+    /// covers it.
+    pub(super) fn sides<'o>(
+        &'o self,
+        user: UserIx,
+        before: (&[Route], &'o Overlay),
+        after: (&[Route], &'o Overlay),
+        mask: &BitSet,
+    ) -> Sides<'o> {
+        let gathered = self.gather_sides(user, before, after, mask);
+        let mut decided = Decided::new(mask.words().len());
+        let mut keys = Vec::new();
+        gathered.decide_keys(mask, &mut decided, &mut |key, decided| {
+            keys.push(decided.decision(key));
+        });
+        Sides { keys }
+    }
+
+    /// [`Org::sides`] counted, not kept (the cheaper depths): adds the pairs lost, kept and
+    /// gained over every key to `judged`'s counts, and answers the elements of each list
+    /// over every key (`[lost, kept, gained]`) and the unchanged pairs.
+    pub(super) fn side_counts<'o>(
+        &'o self,
+        user: UserIx,
+        before: (&[Route], &'o Overlay),
+        after: (&[Route], &'o Overlay),
+        mask: &BitSet,
+        judged: &mut Judged<'o>,
+    ) -> ([BitSet; 3], usize) {
+        let gathered = self.gather_sides(user, before, after, mask);
+        let words = mask.words().len();
+        let mut decided = Decided::new(words);
+        let mut lists = [vec![0u64; words], vec![0u64; words], vec![0u64; words]];
+        let mut unchanged = 0;
+        let counts = &mut judged.counts;
+        gathered.decide_keys(mask, &mut decided, &mut |_, decided| {
+            for &w in &decided.words {
+                let (lost, kept, gained) = (decided.lost[w], decided.kept[w], decided.gained[w]);
+                counts.lost += ones(lost);
+                counts.kept += ones(kept);
+                counts.gained += ones(gained);
+                unchanged += ones(decided.unchanged[w]);
+                lists[0][w] |= lost;
+                lists[1][w] |= kept;
+                lists[2][w] |= gained;
+            }
+        });
+        (lists.map(BitSet::from_words), unchanged)
+    }
+
+    /// The `*` sets of a user's routes on both sides and the scoped statements the other
+    /// keys need: [`Org::sides`]'s first step.
+    pub(super) fn gather_sides<'o>(
+        &'o self,
+        user: UserIx,
+        (before, baseline): (&[Route], &'o Overlay),
+        (after, overlay): (&[Route], &'o Overlay),
+        mask: &BitSet,
+    ) -> Gathered<'o> {
+        let words = mask.words().len();
+        let zero = || vec![0u64; words];
+        let or = |into: &mut Vec<u64>, bits: &[u64]| or_masked(into, bits, mask.words());
+        // On `*`: [allow, deny] per side, and changed [allow, deny]. The scoped statements
+        // (side, or `None` for both, statement, on a changed route) are kept for the other keys.
+        let (mut allow, mut deny) = ([zero(), zero()], [zero(), zero()]);
+        let mut changed = [zero(), zero()];
+        // A route the change leaves alone is on both sides with the same statements (no
+        // document is replaced here): it is walked once, from the side before, for both.
+        let mut common = [zero(), zero()];
+        let mut scoped: Vec<(Option<usize>, &'o StatementNode, bool)> = Vec::new();
+        // Better still, a carrier (a policy or role of the user's own, or a group) whose routes
+        // all stay is read from its pre-folded set, not walked statement by statement.
+        let computed;
+        let carriers = match overlay.carriers.as_deref() {
+            Some(carriers) => carriers,
+            None => {
+                computed = Carriers::of(self, overlay);
+                &computed
+            }
+        };
+        let edge_changed =
+            |edge: Edge| overlay.removed.contains(&edge) || overlay.added.contains(&edge);
+        let untouched = |carrier: Carrier| match carrier {
+            Carrier::Group(group) => {
+                !carriers.groups[group.index()] && !edge_changed(Edge::Member { user, group })
+            }
+            Carrier::Role(role) => {
+                !carriers.roles[role.index()] && !edge_changed(Edge::UserRole { user, role })
+            }
+            Carrier::Policy(policy) => {
+                !carriers.policies[policy.index()]
+                    && !edge_changed(Edge::UserPolicy { user, policy })
+            }
+        };
+        let compiled = self.as_is();
+        let (policies, roles, groups) = (
+            compiled.user_policies(user),
+            compiled.user_roles_raw(user),
+            compiled.user_groups(user),
+        );
+        let own = policies
+            .iter()
+            .map(|&p| (Carrier::Policy(p), p.index()))
+            .chain(
+                roles
+                    .iter()
+                    .filter(|&&r| self.role_nodes()[r].assignable)
+                    .map(|&r| (Carrier::Role(r), self.role_set(r))),
+            )
+            .chain(
+                groups
+                    .iter()
+                    .map(|&g| (Carrier::Group(g), self.group_set(g))),
+            );
+        for (carrier, set) in own {
+            if !untouched(carrier) {
+                continue;
+            }
+            let (set_allow, set_deny) = self.folded_set(set);
+            or(&mut common[0], set_allow);
+            or(&mut common[1], set_deny);
+            scoped.extend(
+                self.folded_scoped(set)
+                    .iter()
+                    .map(|&s| (None, &self.statement_nodes()[s], false)),
+            );
+        }
+        for (side, routes, ov) in [(0, before, baseline), (1, after, overlay)] {
+            for route in routes {
+                if side == 0 && untouched(Carrier::of(route)) {
+                    continue;
+                }
+                let on_changed = self.route_changed(user, route, overlay);
+                if side == 1 && !on_changed {
+                    continue;
+                }
+                let sides = on_changed.then_some(side);
+                for s in self.policy_statements(route.policy, ov) {
+                    let statement = self.statement(s, ov);
+                    if statement.scoped {
+                        scoped.push((sides, statement, on_changed));
+                    }
+                    if statement.any_resource {
+                        let effect = usize::from(statement.effect == Effect::Deny);
+                        let into = match (on_changed, effect) {
+                            (false, _) => &mut common[effect],
+                            (true, 0) => &mut allow[side],
+                            (true, _) => &mut deny[side],
+                        };
+                        or(into, statement.actions.words());
+                        if on_changed {
+                            or(&mut changed[effect], statement.actions.words());
+                        }
+                    }
+                }
+            }
+        }
+        for side in 0..2 {
+            or(&mut allow[side], &common[0]);
+            or(&mut deny[side], &common[1]);
+        }
+        Gathered {
+            allow,
+            deny,
+            changed,
+            scoped,
+        }
+    }
+}
+
+/// The bits set in a word.
+pub(super) fn ones(word: u64) -> usize {
+    // At most 64: the conversion cannot fail.
+    usize::try_from(word.count_ones()).unwrap_or(64)
+}
+
+/// `into |= bits & mask`, word by word.
+pub(super) fn or_masked(into: &mut [u64], bits: &[u64], mask: &[u64]) {
+    for ((word, bit), m) in into.iter_mut().zip(bits).zip(mask) {
+        *word |= bit & m;
+    }
+}
