@@ -554,7 +554,7 @@ impl<'a> Interner<'a> {
                 let element = self.element(rank);
                 let name = match self.org.report_cache().action_names.get(element.index()) {
                     Some(name) => name.clone(),
-                    None => self.org.element(element, self.overlay).to_string(),
+                    None => Arc::from(self.org.element(element, self.overlay).to_string()),
                 };
                 actions.push(ActionSummary {
                     action: name,

@@ -647,7 +647,9 @@ impl ChangeKind {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ActionSummary {
     /// The action (or wildcard element).
-    pub action: String,
+    // Shared: the organization keeps each name once, and a report copies none. (A plain
+    // comment: a doc comment would change the JSON schema's description.)
+    pub action: Arc<str>,
     /// Users who lose it on some resource.
     pub lost: usize,
     /// Users who keep it through other paths.

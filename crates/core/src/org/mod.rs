@@ -342,7 +342,7 @@ pub(crate) struct ReportCache {
     /// (one bit per word, every bit past 64 words); 0 for a Deny.
     pub(crate) allow_words: IdxVec<StatementNode, u64>,
     /// Per universe element, its name as reports write it.
-    pub(crate) action_names: Vec<String>,
+    pub(crate) action_names: Vec<std::sync::Arc<str>>,
 }
 
 impl ReportCache {
@@ -356,7 +356,7 @@ impl ReportCache {
                     Effect::Deny => 0,
                 })
                 .collect(),
-            action_names: org.universe.iter().map(ToString::to_string).collect(),
+            action_names: org.universe.iter().map(|e| e.to_string().into()).collect(),
         }
     }
 }

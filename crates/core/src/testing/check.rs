@@ -654,7 +654,7 @@ fn check_impact_shape(impact: &FlatImpact, what: &str, out: &mut Vec<Violation>)
     let got: Vec<(&str, [usize; 3])> = impact
         .actions
         .iter()
-        .map(|a| (a.action.as_str(), [a.lost, a.kept, a.gained]))
+        .map(|a| (&*a.action, [a.lost, a.kept, a.gained]))
         .collect();
     if got != expected {
         out.push(violation(
