@@ -1,8 +1,8 @@
 //! Building an [`Impact`] from users judged one by one: pairs grouped into entries by resource
 //! and paths, and paths and actions interned so that each is built and written once.
 //!
-//! Judging (in `simulate.rs`, on the caller's rayon pool, a batch of users at a
-//! time) yields a [`Judged`] per user: the changed (action, resource) pairs with the set of
+//! Judging (in `simulate/judge.rs` and `simulate/sides.rs`, on the caller's rayon pool, a
+//! batch of users at a time) yields a [`Judged`] per user: the changed (action, resource) pairs with the set of
 //! statements behind each, by route and statement index, but no strings and no paths. The
 //! [`Interner`] turns each batch into compact users on one thread, dropping what judging kept,
 //! so memory follows the report, not the judging; at the end it sorts the users and renumbers
