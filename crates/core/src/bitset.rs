@@ -16,11 +16,6 @@ pub(crate) struct BitSet {
     words: Vec<u64>,
 }
 
-/// The bits a word holds.
-fn ones(word: u64) -> usize {
-    usize::try_from(word.count_ones()).expect("at most 64")
-}
-
 impl BitSet {
     pub(crate) fn new(len: usize) -> BitSet {
         BitSet {
@@ -88,26 +83,6 @@ impl BitSet {
             .enumerate()
             .filter(|(_, &w)| w != 0)
             .fold(0, |acc, (i, _)| acc | 1 << i)
-    }
-
-    /// Per word, how many bits the words before it hold: for [`BitSet::rank`].
-    pub(crate) fn word_ranks(&self) -> Vec<usize> {
-        let mut before = 0;
-        self.words
-            .iter()
-            .map(|w| {
-                let rank = before;
-                before += ones(*w);
-                rank
-            })
-            .collect()
-    }
-
-    /// How many bits come before `bit` (its place among the set's bits when it is one of
-    /// them), given [`BitSet::word_ranks`].
-    pub(crate) fn rank(&self, ranks: &[usize], bit: usize) -> usize {
-        let below = (1u64 << (bit % 64)) - 1;
-        ranks[bit / 64] + ones(self.words[bit / 64] & below)
     }
 
     pub(crate) fn count(&self) -> usize {

@@ -295,14 +295,14 @@ impl<'o> Judged<'o> {
         &mut self,
         class: Class,
         key: &'o ResourcePattern,
-        elements: &BitSet,
+        elements: Vec<ElementIx>,
         via: Vec<UserPathIx>,
     ) {
         let key = self.key(key);
         self.groups.push(Whole {
             class,
             key,
-            elements: elements.iter().map(ElementIx::new).collect(),
+            elements,
             via,
         });
     }

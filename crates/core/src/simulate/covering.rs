@@ -12,13 +12,11 @@
 
 use rayon::prelude::*;
 
-use super::entries::FEW;
-use super::sides::{KeyDecision, Sides};
+use super::sides::Sides;
 use super::{Depth, Prepared, USERS_PER_JOB};
 use crate::eval::{Overlay, Route};
-use crate::impact::{Judged, PathKey};
-use crate::org::{Org, Precedence, StatementNode, UserIx};
-use crate::policy::Effect;
+use crate::impact::{Class, Judged, PathKey};
+use crate::org::{Org, Precedence, UserIx};
 
 /// What a removal leaves one user: `None` when it takes or gives them something; else
 /// `Some(None)` when they keep no pair through a changed path, or the pairs they keep that
@@ -71,13 +69,10 @@ impl Org {
         let after = self.routes(user, overlay);
         let mask = self.touched(user, &before, &after, baseline, overlay);
         let sides = self.sides(user, (&before, baseline), (&after, overlay), &mask);
-        let mut kept = 0;
-        for decision in &sides.keys {
-            if decision.lost.count() > 0 || decision.gained.count() > 0 {
-                return None;
-            }
-            kept += decision.kept.count();
+        if sides.total(Class::Lost) > 0 || sides.total(Class::Gained) > 0 {
+            return None;
         }
+        let kept = sides.total(Class::Kept);
         let mut judged = Judged::new(user.raw());
         self.assumable_changes(user, baseline, overlay, &mut judged);
         if judged.changes_access() {
@@ -110,35 +105,13 @@ impl Org {
     /// INVARIANT: what [`Judged::kept_paths`] reads off the entries [`Org::entries_of_sides`]
     /// builds: a kept entry's paths are exactly those statements of its key and elements.
     fn kept_paths_of(&self, sides: &Sides<'_>, after: &[Route], overlay: &Overlay) -> Vec<PathKey> {
-        // Per key with kept elements, the key and those elements (most keys keep a few).
-        let kept: Vec<_> = sides
-            .keys
-            .iter()
-            .filter(|d| d.kept.count() > 0)
-            .map(|d| (d, d.kept.iter().collect::<Vec<usize>>()))
-            .collect();
-        let covers_one =
-            |node: &StatementNode, (decision, elements): &(&KeyDecision, Vec<usize>)| {
-                let some = if elements.len() <= FEW {
-                    elements.iter().any(|&e| node.actions.contains(e))
-                } else {
-                    node.actions.intersects(&decision.kept)
-                };
-                some && node.covers_resource(decision.key)
-            };
-        let mut ordered: Vec<([u64; 4], PathKey)> = Vec::new();
-        for &route in after {
-            for s in self.policy_statements(route.policy, overlay) {
-                let node = self.statement(s, overlay);
-                if node.effect == Effect::Allow && kept.iter().any(|k| covers_one(node, k)) {
-                    let key = PathKey::new(route, node.index);
-                    ordered.push((self.path_order(key), key));
-                }
-            }
-        }
-        ordered.sort_unstable();
-        ordered.dedup();
-        ordered.into_iter().map(|(_, key)| key).collect()
+        let kept = [Class::Kept];
+        let allows = self.ordered_allows((after, overlay), &sides.union(&kept));
+        // Allows are in path order: their indexes, sorted, are too.
+        let mut indexes: Vec<usize> = sides.vias(&kept, &allows).all().to_vec();
+        indexes.sort_unstable();
+        indexes.dedup();
+        indexes.into_iter().map(|i| allows[i].0).collect()
     }
 }
 

@@ -1,83 +1,16 @@
-//! A full report's entries built from the word-by-word [`Sides`]: the Allow paths of each
-//! side covering a key and its elements, through an index by element for short lists.
+//! A full report's entries built from the word-by-word [`Sides`]: per key and list, the Allow
+//! paths of the side that cover the key and one of the list's elements, found for every key
+//! at once by a mask of keys per element.
 
-use super::sides::{KeyDecision, Sides};
+use super::sides::Sides;
 use crate::bitset::{BitSet, ElementIx};
 use crate::eval::{Overlay, Route};
 use crate::impact::{Class, Judged, PathKey, UserPathIx};
 use crate::org::{Org, StatementIx, StatementNode};
 use crate::policy::Effect;
 
-/// For each element of a mask, the side's Allow statements covering it, as ascending indexes
-/// into `allows` ([`Org::entries_of_sides`]' index for short lists): bucketed by the element's
-/// place in the mask, no sorting.
-#[derive(Default)]
-pub(super) struct ElementIndex {
-    mask: BitSet,
-    /// Per word of `mask`, how many of its bits the words before it hold.
-    ranks: Vec<usize>,
-    /// Per element of `mask` (by its place in it), where its statements start in `items`; one
-    /// more at the end.
-    starts: Vec<usize>,
-    items: Vec<usize>,
-}
-
-impl ElementIndex {
-    fn new(allows: &[(UserPathIx, &StatementNode, u64)], mask: Option<BitSet>) -> ElementIndex {
-        let Some(mask) = mask else {
-            return ElementIndex::default();
-        };
-        let ranks = mask.word_ranks();
-        let words = summary(&mask);
-        // (place in the mask, statement), in statement order; then bucketed, a stable pass.
-        let mut pairs: Vec<(usize, usize)> = Vec::new();
-        for (i, &(_, node, node_words)) in allows.iter().enumerate() {
-            if node_words & words == 0 {
-                continue;
-            }
-            let place = |e: usize| mask.rank(&ranks, e);
-            match &node.few {
-                Some(few) => pairs.extend(
-                    few.iter()
-                        .filter(|&&e| mask.contains(e.index()))
-                        .map(|&e| (place(e.index()), i)),
-                ),
-                None => pairs.extend(node.actions.iter_and(&mask).map(|e| (place(e), i))),
-            }
-        }
-        let mut starts = vec![0usize; mask.count() + 1];
-        for &(place, _) in &pairs {
-            starts[place + 1] += 1;
-        }
-        for place in 1..starts.len() {
-            starts[place] += starts[place - 1];
-        }
-        let mut next = starts.clone();
-        let mut items = vec![0usize; pairs.len()];
-        for (place, i) in pairs {
-            items[next[place]] = i;
-            next[place] += 1;
-        }
-        ElementIndex {
-            mask,
-            ranks,
-            starts,
-            items,
-        }
-    }
-
-    /// The statements covering `element`, ascending.
-    fn of(&self, element: ElementIx) -> &[usize] {
-        if !self.mask.contains(element.index()) {
-            return &[];
-        }
-        let place = self.mask.rank(&self.ranks, element.index());
-        &self.items[self.starts[place]..self.starts[place + 1]]
-    }
-}
-
-/// Elements in a list few enough to take its paths from an index by element.
-pub(super) const FEW: usize = 16;
+/// A side's Allow statement as an entry's path: its key, the statement, and its word summary.
+pub(super) type Allow<'o> = (PathKey, &'o StatementNode, u64);
 
 impl Org {
     /// A full report's entries from [`Sides`]: per key and list, the elements and every Allow
@@ -94,89 +27,50 @@ impl Org {
         after: (&[Route], &'o Overlay),
         judged: &mut Judged<'o>,
     ) {
-        // The elements of each side's lists: a statement that covers none is on no entry. A
-        // list of a few elements (most keys other than `*`) takes its paths from an index of
-        // the side's Allow statements by element, built once for the elements of every such
-        // list; a longer one scans the statements.
-        let union = |lists: &[for<'d> fn(&'d KeyDecision<'o>) -> &'d BitSet], most: usize| {
-            let mut mask: Option<BitSet> = None;
-            for decision in &sides.keys {
-                for list in lists {
-                    let elements = list(decision);
-                    let count = elements.count();
-                    if count > 0 && count <= most {
-                        mask.get_or_insert_with(|| BitSet::new(elements.words().len() * 64))
-                            .union_with(elements);
-                    }
-                }
-            }
-            mask
-        };
-        let before_lists: &[for<'d> fn(&'d KeyDecision<'o>) -> &'d BitSet] = &[|d| &d.lost];
-        let after_lists: &[for<'d> fn(&'d KeyDecision<'o>) -> &'d BitSet] =
-            &[|d| &d.kept, |d| &d.gained];
-        let before = self.side_allows(before, union(before_lists, usize::MAX), judged);
-        let after = self.side_allows(after, union(after_lists, usize::MAX), judged);
-        let before_index = ElementIndex::new(&before, union(before_lists, FEW));
-        let after_index = ElementIndex::new(&after, union(after_lists, FEW));
-        let mut found: Vec<usize> = Vec::new();
-        for decision in &sides.keys {
-            let lists = [
-                (Class::Lost, &decision.lost, &before, &before_index),
-                (Class::Kept, &decision.kept, &after, &after_index),
-                (Class::Gained, &decision.gained, &after, &after_index),
-            ];
-            for (class, elements, allows, index) in lists {
-                let count = elements.count();
-                if count == 0 {
+        let mut vias = Vec::new();
+        for (side, classes) in [
+            (before, &[Class::Lost][..]),
+            (after, &[Class::Kept, Class::Gained]),
+        ] {
+            let allows = self.ordered_allows(side, &sides.union(classes));
+            let paths: Vec<UserPathIx> = allows
+                .iter()
+                .map(|&(key, ..)| judged.add_path(key))
+                .collect();
+            let found = sides.vias(classes, &allows);
+            vias.push((classes, paths, found));
+        }
+        for key in 0..sides.keys.len() {
+            for class in [Class::Lost, Class::Kept, Class::Gained] {
+                if sides.count(key, class) == 0 {
                     continue;
                 }
-                let via: Vec<UserPathIx> = if count <= FEW {
-                    found.clear();
-                    for e in elements.iter() {
-                        found.extend_from_slice(index.of(ElementIx::new(e)));
-                    }
-                    found.sort_unstable();
-                    found.dedup();
-                    found
-                        .iter()
-                        .map(|&i| &allows[i])
-                        .filter(|&&(_, node, _)| node.covers_resource(decision.key))
-                        .map(|&(path, _, _)| path)
-                        .collect()
-                } else {
-                    // Words in common first (most statements name a few actions), then the
-                    // common words.
-                    let words = summary(elements);
-                    allows
-                        .iter()
-                        .filter(|&&(_, node, node_words)| {
-                            node_words & words != 0
-                                && node.actions.intersects(elements)
-                                && node.covers_resource(decision.key)
-                        })
-                        .map(|&(path, _, _)| path)
-                        .collect()
-                };
-                judged.group(class, decision.key, elements, via);
+                let (classes, paths, found) = &vias[usize::from(class != Class::Lost)];
+                let at = classes
+                    .iter()
+                    .position(|&c| c == class)
+                    .expect("a class of its side");
+                let found = found.of_slot(key * classes.len() + at);
+                let via = found.iter().map(|&i| paths[i]).collect();
+                let mut elements = Vec::with_capacity(sides.count(key, class));
+                elements.extend(sides.elements(key, class).map(ElementIx::new));
+                judged.group(class, sides.keys[key].key, elements, via);
             }
         }
     }
 
-    /// A side's Allow statements that cover some element of `mask` (the elements of its
-    /// lists), once, in path order (a route reaches a statement once, so each path once), each
-    /// with its word summary: an entry's paths, filtered from them, are then in path order too,
-    /// and are numbered in the user's table of paths.
-    pub(super) fn side_allows<'o>(
+    /// A side's Allow statements that cover some element of `mask`, once, in path order (a
+    /// route reaches a statement once, so each path once), each with its word summary: an
+    /// entry's paths, taken from them in order, are then in path order too.
+    pub(super) fn ordered_allows<'o>(
         &'o self,
         (routes, ov): (&[Route], &'o Overlay),
-        mask: Option<BitSet>,
-        judged: &mut Judged<'o>,
-    ) -> Vec<(UserPathIx, &'o StatementNode, u64)> {
-        let Some(mask) = mask else {
+        mask: &BitSet,
+    ) -> Vec<Allow<'o>> {
+        let words = summary(mask);
+        if words == 0 {
             return Vec::new();
-        };
-        let words = summary(&mask);
+        }
         let mut allows = Vec::new();
         for &route in routes {
             for statement in self.policy_statements(route.policy, ov) {
@@ -185,7 +79,7 @@ impl Org {
                     continue;
                 }
                 let node = self.statement(statement, ov);
-                if node.actions.intersects(&mask) {
+                if node.actions.intersects(mask) {
                     let key = PathKey::new(route, node.index);
                     allows.push((self.path_order(key), key, node, node_words));
                 }
@@ -195,7 +89,7 @@ impl Org {
         allows.dedup_by_key(|&mut (order, ..)| order);
         allows
             .into_iter()
-            .map(|(_, key, node, words)| (judged.add_path(key), node, words))
+            .map(|(_, key, node, words)| (key, node, words))
             .collect()
     }
 
@@ -212,6 +106,207 @@ impl Org {
                 }
             }
         }
+    }
+}
+
+/// Elements in a key's list above which its statements are found by testing each statement's
+/// words against the list, rather than element by element.
+const LONG: usize = 64;
+
+impl Sides<'_> {
+    /// Per key and each of `classes` (at `key * classes.len() + place`), the indexes into
+    /// `allows` (one side's, in path order) of the statements that cover the key and some
+    /// element of the key's list, ascending.
+    ///
+    /// A long list (most of `*`'s) is tested against each statement word by word. The short
+    /// ones are found all at once: each element of a short list holds the mask of the keys
+    /// whose list holds it (64 keys at a time), so a statement's keys are the union of its
+    /// elements' masks, then those its resources cover; the work follows the statements'
+    /// elements in the lists, not keys × statements.
+    pub(super) fn vias(&self, classes: &[Class], allows: &[Allow<'_>]) -> Vias {
+        // (slot, allow) as found: each slot's allows ascending, slots in any order.
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        let mut dense = vec![0u64; self.width];
+        // Per element, a mask of keys: all zero between uses.
+        let mut masks: Option<Vec<u64>> = None;
+        for (place, &class) in classes.iter().enumerate() {
+            let (long, short): (Vec<usize>, Vec<usize>) = (0..self.keys.len())
+                .filter(|&key| self.count(key, class) > 0)
+                .partition(|&key| self.count(key, class) > LONG);
+            for key in long {
+                let list = self.list(key, class);
+                list.iter().for_each(|&(w, bits)| dense[w] = bits);
+                let list_words = summary_of(list.iter().map(|&(w, _)| w), self.width);
+                let slot = key * classes.len() + place;
+                for (i, &(_, node, node_words)) in allows.iter().enumerate() {
+                    if node_words & list_words != 0
+                        && node.covers_resource(self.keys[key].key)
+                        && meets(node, &dense, node_words & list_words)
+                    {
+                        pairs.push((slot, i));
+                    }
+                }
+                list.iter().for_each(|&(w, _)| dense[w] = 0);
+            }
+            for chunk in short.chunks(64) {
+                let masks = masks.get_or_insert_with(|| vec![0u64; self.width * 64]);
+                self.short_vias(chunk, class, allows, masks, |key, i| {
+                    pairs.push((key * classes.len() + place, i))
+                });
+            }
+        }
+        Vias::of(self.keys.len() * classes.len(), &pairs)
+    }
+
+    /// [`Sides::vias`] for up to 64 keys with short lists of one class: `found(key, i)` for
+    /// each key and allow `i` that covers it and one of its elements, `i` ascending per key.
+    /// `masks` (a key mask per element) is all zero before and after.
+    fn short_vias(
+        &self,
+        keys: &[usize],
+        class: Class,
+        allows: &[Allow<'_>],
+        masks: &mut [u64],
+        mut found: impl FnMut(usize, usize),
+    ) {
+        let words = self.width;
+        // The elements of the keys' lists and each one's keys (by place in `keys`, in `masks`,
+        // zeroed again at the end); per word, the keys of its elements.
+        let mut union = vec![0u64; words];
+        let mut word_keys = vec![0u64; words];
+        for (place, &key) in keys.iter().enumerate() {
+            for &(w, bits) in self.list(key, class) {
+                union[w] |= bits;
+                word_keys[w] |= 1 << place;
+                each_bit(bits, |bit| masks[w * 64 + bit] |= 1 << place);
+            }
+        }
+        let union_words = summary_of((0..words).filter(|&w| union[w] != 0), words);
+        for (i, &(_, node, node_words)) in allows.iter().enumerate() {
+            if node_words & union_words == 0 {
+                continue;
+            }
+            let mut places = 0u64;
+            match &node.few {
+                Some(few) => {
+                    for e in few.iter().map(|e| e.index()) {
+                        if union.get(e / 64).is_some_and(|&u| u & 1 << (e % 64) != 0) {
+                            places |= masks[e];
+                        }
+                    }
+                }
+                None => {
+                    let actions = node.actions.words();
+                    let walk = |w: usize| {
+                        // A word whose elements add no key is not walked.
+                        if word_keys[w] & !places != 0 {
+                            let bits = actions.get(w).map_or(0, |&a| a & union[w]);
+                            each_bit(bits, |bit| places |= masks[w * 64 + bit]);
+                        }
+                    };
+                    each_word(node_words & union_words, words, walk);
+                }
+            }
+            each_bit(places, |place| {
+                if node.covers_resource(self.keys[keys[place]].key) {
+                    found(keys[place], i);
+                }
+            });
+        }
+        for (w, &bits) in union.iter().enumerate() {
+            each_bit(bits, |bit| masks[w * 64 + bit] = 0);
+        }
+    }
+}
+
+/// Per slot (key and class, as [`Sides::vias`] numbers them), the indexes of its allows,
+/// ascending: one list after the other.
+pub(super) struct Vias {
+    /// Where each slot's allows start in `items`; one more at the end.
+    starts: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Vias {
+    /// From `(slot, allow)` pairs, each slot's in ascending order: bucketed by slot, a stable
+    /// pass.
+    fn of(slots: usize, pairs: &[(usize, usize)]) -> Vias {
+        let mut starts = vec![0usize; slots + 1];
+        for &(slot, _) in pairs {
+            starts[slot + 1] += 1;
+        }
+        for slot in 1..starts.len() {
+            starts[slot] += starts[slot - 1];
+        }
+        let mut next = starts.clone();
+        let mut items = vec![0usize; pairs.len()];
+        for &(slot, i) in pairs {
+            items[next[slot]] = i;
+            next[slot] += 1;
+        }
+        Vias { starts, items }
+    }
+
+    /// A slot's allows, ascending.
+    pub(super) fn of_slot(&self, slot: usize) -> &[usize] {
+        &self.items[self.starts[slot]..self.starts[slot + 1]]
+    }
+
+    /// Every slot's allows, one slot after the other.
+    pub(super) fn all(&self) -> &[usize] {
+        &self.items
+    }
+}
+
+/// Whether a statement covers an element of `dense` in the words `both` (a summary) names.
+fn meets(node: &StatementNode, dense: &[u64], both: u64) -> bool {
+    match &node.few {
+        Some(few) => few.iter().any(|e| {
+            let e = e.index();
+            dense.get(e / 64).is_some_and(|&d| d & 1 << (e % 64) != 0)
+        }),
+        None => {
+            let actions = node.actions.words();
+            let meets_at = |w: usize| actions.get(w).is_some_and(|&a| a & dense[w] != 0);
+            if dense.len() > 64 {
+                return (0..dense.len()).any(meets_at);
+            }
+            let mut words = both;
+            while words != 0 {
+                if meets_at(words.trailing_zeros() as usize) {
+                    return true;
+                }
+                words &= words - 1;
+            }
+            false
+        }
+    }
+}
+
+/// Calls `f` with each word a summary names: every word past 64 words.
+#[inline]
+fn each_word(summary: u64, words: usize, f: impl FnMut(usize)) {
+    if words <= 64 {
+        each_bit(summary, f);
+    } else {
+        (0..words).for_each(f);
+    }
+}
+
+/// The summary ([`summary`]) of a set holding bits in `words` of `width`.
+fn summary_of(words: impl Iterator<Item = usize>, width: usize) -> u64 {
+    if width > 64 {
+        return u64::MAX;
+    }
+    words.fold(0, |s, w| s | 1 << w)
+}
+
+/// Calls `f` with each bit set in `bits`, ascending.
+#[inline]
+fn each_bit(mut bits: u64, mut f: impl FnMut(usize)) {
+    while bits != 0 {
+        f(bits.trailing_zeros() as usize);
+        bits &= bits - 1;
     }
 }
 

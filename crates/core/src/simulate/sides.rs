@@ -1,10 +1,12 @@
 //! The word-by-word decision under deny-wins: a user's sets gathered per side, each key
 //! decided into lost, gained, kept and unchanged elements.
 
+use std::ops::Range;
+
 use super::Depth;
 use crate::bitset::BitSet;
 use crate::eval::{Overlay, Route, ANY_RESOURCE};
-use crate::impact::Judged;
+use crate::impact::{Class, Judged};
 use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementNode, UserIx};
 use crate::overlay::{Carriers, Edge};
 use crate::policy::{Effect, ResourcePattern};
@@ -29,14 +31,14 @@ impl Carrier {
 }
 
 /// One resource key of a user's touched elements, decided word by word under deny-wins: the
-/// elements lost, gained, kept (allowed on both sides through other paths) and unchanged on
-/// that key.
+/// elements lost, kept (allowed on both sides through other paths) and gained on that key, as
+/// ranges of [`Sides::words`].
 pub(super) struct KeyDecision<'o> {
     pub(super) key: &'o ResourcePattern,
-    pub(super) lost: BitSet,
-    pub(super) gained: BitSet,
-    pub(super) kept: BitSet,
-    pub(super) unchanged: BitSet,
+    /// Per list (`[lost, kept, gained]`), its words in [`Sides::words`].
+    lists: [Range<usize>; 3],
+    /// Per list, how many elements it holds.
+    counts: [usize; 3],
 }
 
 /// A user's `*` sets ([allow, deny] per side, changed [allow, deny]) and the scoped
@@ -278,28 +280,98 @@ impl Decided {
         }
     }
 
-    /// The decision as a [`KeyDecision`] on `key` (for a full report's entries).
-    fn decision<'o>(&self, key: &'o ResourcePattern) -> KeyDecision<'o> {
-        KeyDecision {
-            key,
-            lost: BitSet::from_words(self.lost.clone()),
-            gained: BitSet::from_words(self.gained.clone()),
-            kept: BitSet::from_words(self.kept.clone()),
-            unchanged: BitSet::from_words(self.unchanged.clone()),
+    /// Records the decision on `key` in `sides` (for a full report's entries): each list's
+    /// non-empty words, ascending, and the unchanged count.
+    fn record<'o>(&self, key: &'o ResourcePattern, sides: &mut Sides<'o>) {
+        let mut lists: [Range<usize>; 3] = Default::default();
+        let mut counts = [0; 3];
+        for (slot, list) in [&self.lost, &self.kept, &self.gained]
+            .into_iter()
+            .enumerate()
+        {
+            let start = sides.words.len();
+            for &w in &self.words {
+                if list[w] != 0 {
+                    sides.words.push((w, list[w]));
+                    counts[slot] += ones(list[w]);
+                }
+            }
+            // Words are asked statement by statement, not in order.
+            sides.words[start..].sort_unstable_by_key(|&(w, _)| w);
+            lists[slot] = start..sides.words.len();
         }
+        sides.unchanged += self
+            .words
+            .iter()
+            .map(|&w| ones(self.unchanged[w]))
+            .sum::<usize>();
+        sides.keys.push(KeyDecision { key, lists, counts });
     }
 }
 
 /// Every resource key a user's touched elements are asked on, decided word by word; `*`
 /// first, then the others sorted.
+#[derive(Default)]
 pub(super) struct Sides<'o> {
     pub(super) keys: Vec<KeyDecision<'o>>,
+    /// The keys' lists: (word, bits), each list's words ascending and non-empty.
+    words: Vec<(usize, u64)>,
+    /// The unchanged pairs, over every key.
+    unchanged: usize,
+    /// How many words the sets of the user's mask have.
+    pub(super) width: usize,
 }
 
 impl Sides<'_> {
-    /// The unchanged pairs, over every key.
-    fn unchanged(&self) -> usize {
-        self.keys.iter().map(|d| d.unchanged.count()).sum()
+    /// A key's list (`keys[key]`): (word, bits), ascending.
+    pub(super) fn list(&self, key: usize, class: Class) -> &[(usize, u64)] {
+        &self.words[self.keys[key].lists[slot(class)].clone()]
+    }
+
+    /// How many elements a key's list holds.
+    pub(super) fn count(&self, key: usize, class: Class) -> usize {
+        self.keys[key].counts[slot(class)]
+    }
+
+    /// How many elements a list holds over every key (pairs).
+    pub(super) fn total(&self, class: Class) -> usize {
+        self.keys.iter().map(|d| d.counts[slot(class)]).sum()
+    }
+
+    /// The elements of a key's list, ascending.
+    pub(super) fn elements(&self, key: usize, class: Class) -> impl Iterator<Item = usize> + '_ {
+        self.list(key, class).iter().flat_map(|&(w, bits)| {
+            let mut bits = bits;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let bit = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    w * 64 + bit
+                })
+            })
+        })
+    }
+
+    /// The elements of `classes`' lists over every key, as one set.
+    pub(super) fn union(&self, classes: &[Class]) -> BitSet {
+        let mut union = vec![0u64; self.width];
+        for key in 0..self.keys.len() {
+            for &class in classes {
+                for &(w, bits) in self.list(key, class) {
+                    union[w] |= bits;
+                }
+            }
+        }
+        BitSet::from_words(union)
+    }
+}
+
+/// A list's place in a `[lost, kept, gained]` triple.
+pub(super) fn slot(class: Class) -> usize {
+    match class {
+        Class::Lost => 0,
+        Class::Kept => 1,
+        Class::Gained => 2,
     }
 }
 
@@ -319,16 +391,14 @@ impl Org {
     ) -> bool {
         if depth.keeps_paths() {
             let sides = self.sides(user, before, after, mask);
-            for decision in &sides.keys {
-                judged.counts.lost += decision.lost.count();
-                judged.counts.gained += decision.gained.count();
-                judged.counts.kept += decision.kept.count();
-            }
+            judged.counts.lost += sides.total(Class::Lost);
+            judged.counts.gained += sides.total(Class::Gained);
+            judged.counts.kept += sides.total(Class::Kept);
             if depth == Depth::FullUnlessChanged && judged.changes_access() {
                 return true;
             }
             self.entries_of_sides(&sides, before, after, judged);
-            judged.unchanged_count += sides.unchanged();
+            judged.unchanged_count += sides.unchanged;
         } else {
             let (lists, unchanged) = self.side_counts(user, before, after, mask, judged);
             let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
@@ -359,11 +429,14 @@ impl Org {
     ) -> Sides<'o> {
         let gathered = self.gather_sides(user, before, after, mask);
         let mut decided = Decided::new(mask.words().len());
-        let mut keys = Vec::new();
+        let mut sides = Sides {
+            width: mask.words().len(),
+            ..Sides::default()
+        };
         gathered.decide_keys(mask, &mut decided, &mut |key, decided| {
-            keys.push(decided.decision(key));
+            decided.record(key, &mut sides);
         });
-        Sides { keys }
+        sides
     }
 
     /// [`Org::sides`] counted, not kept (the cheaper depths): adds the pairs lost, kept and
