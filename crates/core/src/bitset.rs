@@ -67,11 +67,6 @@ impl BitSet {
         }
     }
 
-    /// Whether some bit is set in both.
-    pub(crate) fn intersects(&self, other: &BitSet) -> bool {
-        self.words.iter().zip(&other.words).any(|(a, b)| a & b != 0)
-    }
-
     /// Which words hold a bit, one bit per word (every bit set past 64 words): two sets whose
     /// summaries share no bit share no element.
     pub(crate) fn word_summary(&self) -> u64 {

@@ -62,6 +62,10 @@ impl Org {
     /// A side's Allow statements that cover some element of `mask`, once, in path order (a
     /// route reaches a statement once, so each path once), each with its word summary: an
     /// entry's paths, taken from them in order, are then in path order too.
+    ///
+    /// INVARIANT: two routes differ in a step before their statements (a route ends with its
+    /// policy, then the statement), so routes sorted by path order, each route's statements in
+    /// document order, are the paths in path order.
     pub(super) fn ordered_allows<'o>(
         &'o self,
         (routes, ov): (&[Route], &'o Overlay),
@@ -71,26 +75,26 @@ impl Org {
         if words == 0 {
             return Vec::new();
         }
+        let mut ordered: Vec<([u64; 4], Route)> = routes
+            .iter()
+            .map(|&route| (self.path_order(PathKey::new(route, 0)), route))
+            .collect();
+        ordered.sort_unstable_by_key(|&(order, _)| order);
+        ordered.dedup_by_key(|&mut (order, _)| order);
         let mut allows = Vec::new();
-        for &route in routes {
+        for (_, route) in ordered {
             for statement in self.policy_statements(route.policy, ov) {
                 let node_words = self.allow_words(statement, ov);
                 if node_words & words == 0 {
                     continue;
                 }
                 let node = self.statement(statement, ov);
-                if node.actions.intersects(mask) {
-                    let key = PathKey::new(route, node.index);
-                    allows.push((self.path_order(key), key, node, node_words));
+                if meets(node, mask.words(), node_words & words) {
+                    allows.push((PathKey::new(route, node.index), node, node_words));
                 }
             }
         }
-        allows.sort_unstable_by_key(|&(order, ..)| order);
-        allows.dedup_by_key(|&mut (order, ..)| order);
         allows
-            .into_iter()
-            .map(|(_, key, node, words)| (key, node, words))
-            .collect()
     }
 
     /// An Allow statement's word summary ([`BitSet::word_summary`]), 0 for a Deny: cached for
