@@ -321,6 +321,11 @@ impl Org {
     /// batch. Judged users hold every pair's statements and the report only what it shows, so
     /// converting each batch before judging the next bounds memory by the report. Stops after
     /// the batch in which `each` first answers `false`.
+    ///
+    /// At the depths that judge every user (no early stop), the next batch is judged on the
+    /// pool while `each` takes the last one on the calling thread, so that converting and
+    /// writing users overlaps judging: two batches at most are held at once, and `each` sees
+    /// the same users in the same order.
     fn judge_batches<'o>(
         &'o self,
         users: &[u32],
@@ -329,33 +334,60 @@ impl Org {
         named: &(dyn Fn(u32) -> bool + Sync),
         each: &mut dyn FnMut(Option<Judged<'o>>, usize) -> bool,
     ) {
-        let judge = |users: &[u32]| -> Vec<Judged<'o>> {
+        let judge_slice = |users: &[u32]| -> Vec<Judged<'o>> {
             users
                 .iter()
                 .map(|&u| self.user_impact(Idx::from_raw(u), baseline, overlay, depth))
                 .filter(|judged| named(judged.user) || !judged.is_empty())
                 .collect()
         };
-        let mut done = 0;
-        for batch in users.chunks(BATCH) {
-            let judged: Vec<Judged> = if batch.len() >= 2 * USERS_PER_JOB {
+        let judge = |batch: &[u32]| -> Vec<Judged<'o>> {
+            if batch.len() >= 2 * USERS_PER_JOB {
                 // Each job judges a contiguous slice; the slices are collected in order, so the
                 // answer does not depend on the pool's size.
-                let parts: Vec<Vec<Judged>> = batch.par_chunks(USERS_PER_JOB).map(judge).collect();
+                let parts: Vec<Vec<Judged>> =
+                    batch.par_chunks(USERS_PER_JOB).map(judge_slice).collect();
                 parts.into_iter().flatten().collect()
             } else {
-                judge(batch)
-            };
+                judge_slice(batch)
+            }
+        };
+        // Hands a judged batch to `each`; answers whether to go on.
+        let mut done = 0;
+        let mut hand = |judged: Vec<Judged<'o>>, size: usize| {
             let mut go_on = true;
             for user in judged {
                 go_on &= each(Some(user), done);
             }
-            done += batch.len();
-            go_on &= each(None, done);
+            done += size;
+            go_on & each(None, done)
+        };
+        let pipelined = matches!(depth, Depth::Full | Depth::Counts | Depth::Tally);
+        let mut batches = users.chunks(BATCH);
+        if !pipelined {
+            for batch in batches {
+                if !hand(judge(batch), batch.len()) {
+                    return;
+                }
+            }
+            return;
+        }
+        let Some(first) = batches.next() else {
+            return;
+        };
+        let mut last = (judge(first), first.len());
+        for batch in batches {
+            let mut next = None;
+            let go_on = rayon::in_place_scope(|scope| {
+                scope.spawn(|_| next = Some(judge(batch)));
+                hand(std::mem::take(&mut last.0), last.1)
+            });
             if !go_on {
                 return;
             }
+            last = (next.expect("the scope judged the batch"), batch.len());
         }
+        hand(last.0, last.1);
     }
 
     /// The what-if of [`Org::simulate_observed`] as a value that writes itself user by user
