@@ -124,10 +124,22 @@ pub(crate) type UserPathIx = Idx<UserPath>;
 
 /// A statement as a path names it: the route to its policy and its index in the document. A
 /// replaced document's statement at the same index is the same path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct PathKey {
     route: Route,
     index: u32,
+}
+
+/// Hashed as two words (no group or role: `u32::MAX`, which no index reaches), rather than
+/// field by field: the interning maps hash a key for every path of every user.
+impl Hash for PathKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let route = self.route;
+        let group = route.group.map_or(u32::MAX, |g| g.raw());
+        let role = route.role.map_or(u32::MAX, |r| r.raw());
+        state.write_u64((u64::from(group) << 32) | u64::from(role));
+        state.write_u64((u64::from(route.policy.raw()) << 32) | u64::from(self.index));
+    }
 }
 
 impl PathKey {
@@ -366,12 +378,9 @@ enum Via {
 /// An entry of a user before its paths are numbered: list, actions, resource, paths.
 type Pending = (Class, Vec<ActionId>, Arc<str>, Via);
 
-/// In [`Interner::user_ids`]: a path of the user no whole entry refers to.
-const UNREFERENCED: u32 = u32::MAX;
-
-/// In [`Interner::user_ids`]: a path of the user the report has not numbered yet (when looked
-/// up).
-const UNNUMBERED: u32 = u32::MAX - 1;
+/// In [`Interner::user_ids`]: a path of the user not looked up yet; in
+/// [`Interner::finish_ordered`], a path not renumbered yet.
+const UNSEEN: u32 = u32::MAX;
 
 /// Per rank, the reported action's final id, as [`Interner::finish_ordered`] numbers them:
 /// densely, in rank (name) order.
@@ -459,12 +468,12 @@ pub(crate) struct Interner<'a> {
     users: Vec<UserImpact>,
     dense: Vec<u32>,
     summary: ImpactSummary,
-    /// Paths in order of first reference, and the key of each.
-    paths: Vec<Path>,
+    /// The keys of the paths in order of first reference (their steps are built for the
+    /// table only: [`Interner::table`]), and their ids.
     keys: Vec<PathKey>,
     path_ids: FxMap<PathKey, PathId>,
-    /// Per path of the user being converted ([`Judged::paths`]), its id once looked up, or
-    /// [`UNREFERENCED`] or [`UNNUMBERED`].
+    /// Per path of the user being converted ([`Judged::paths`]), its id once looked up
+    /// ([`UNSEEN`] before).
     user_ids: Vec<u32>,
     /// Per statement (policy, index in the document): the elements it covers before or after.
     covered: FxMap<(PolicyIx, u32), BitSet>,
@@ -500,7 +509,6 @@ impl<'a> Interner<'a> {
             users: Vec::new(),
             dense: Vec::new(),
             summary: ImpactSummary::default(),
-            paths: Vec::new(),
             keys: Vec::new(),
             path_ids: FxMap::default(),
             user_ids: Vec::new(),
@@ -639,13 +647,9 @@ impl<'a> Interner<'a> {
         // Paths: numbered by first reference in report order (an entry's paths are in path
         // order), so that ids follow content alone, not the order in which users were judged,
         // and a report written user by user as judged numbers them the same way.
-        let mut path_ids: Vec<u32> = vec![UNREFERENCED; self.paths.len()];
-        let mut old_paths: Vec<Option<Path>> = std::mem::take(&mut self.paths)
-            .into_iter()
-            .map(Some)
-            .collect();
         let old_keys = std::mem::take(&mut self.keys);
-        let mut paths = Vec::with_capacity(old_paths.len());
+        let mut path_ids: Vec<u32> = vec![UNSEEN; old_keys.len()];
+        self.keys.reserve_exact(old_keys.len());
         for user in &mut users {
             for entry in user
                 .lost
@@ -658,16 +662,14 @@ impl<'a> Interner<'a> {
                 }
                 for path in &mut entry.via {
                     let old = path.index();
-                    if path_ids[old] == UNREFERENCED {
-                        path_ids[old] = PathId::new(paths.len()).0;
-                        paths.push(old_paths[old].take().expect("each path once"));
+                    if path_ids[old] == UNSEEN {
+                        path_ids[old] = PathId::new(self.keys.len()).0;
                         self.keys.push(old_keys[old]);
                     }
                     *path = PathId(path_ids[old]);
                 }
             }
         }
-        self.paths = paths;
         let (paths, coverage) = self.table(&action_ids);
         let impact = Impact {
             schema_version: SCHEMA_VERSION,
@@ -738,9 +740,10 @@ impl<'a> Interner<'a> {
         &mut self,
         action_ids: &ActionIds,
     ) -> (Vec<ImpactPath>, Vec<Vec<ActionId>>) {
-        let mut table = Vec::with_capacity(self.paths.len());
+        let mut table = Vec::with_capacity(self.keys.len());
         let mut sets = CoverageSets::default();
         let mut set_ids: FxMap<(PolicyIx, u32), CoverageId> = FxMap::default();
+        set_ids.reserve(self.keys.len().min(1 << 12));
         // Without replaced documents or extra elements a statement covers its own bits on both
         // sides, and an element is its rank: read them in place.
         let plain = self.overlay.documents.is_empty() && self.overlay.extra_elements.is_empty();
@@ -759,8 +762,7 @@ impl<'a> Interner<'a> {
             }
         };
         let mut actions: Vec<ActionId> = Vec::new();
-        let paths = std::mem::take(&mut self.paths);
-        for (i, steps) in paths.into_iter().enumerate() {
+        for i in 0..self.keys.len() {
             let key = self.keys[i];
             let statement = (key.route.policy, key.index);
             let covers = match set_ids.get(&statement) {
@@ -791,7 +793,10 @@ impl<'a> Interner<'a> {
                     id
                 }
             };
-            table.push(ImpactPath { steps, covers });
+            table.push(ImpactPath {
+                steps: self.org.build_path(key),
+                covers,
+            });
         }
         (table, sets.sets)
     }
@@ -871,7 +876,8 @@ impl<'a> Interner<'a> {
         // Report order: by list, first action, then resource (no two entries share all three:
         // the entries of one list and key have disjoint actions).
         entries.sort_by(|a, b| (a.0, a.1[0], &a.2).cmp(&(b.0, b.1[0], &b.2)));
-        self.look_up_user_paths(&judged.paths, &entries);
+        self.user_ids.clear();
+        self.user_ids.resize(judged.paths.len(), UNSEEN);
         let mut lists: [Vec<GroupedEntry>; 3] = [Class::Lost, Class::Kept, Class::Gained]
             .map(|class| Vec::with_capacity(entries.iter().filter(|e| e.0 == class).count()));
         for (class, actions, resource, via) in entries {
@@ -880,7 +886,7 @@ impl<'a> Interner<'a> {
                 Via::Indexed(indexes) => indexes
                     .into_iter()
                     .map(|i| match self.user_ids[i.index()] {
-                        UNNUMBERED => {
+                        UNSEEN => {
                             let id = self.path_id(judged.paths[i]);
                             self.user_ids[i.index()] = id.0;
                             id
@@ -898,29 +904,6 @@ impl<'a> Interner<'a> {
         [user.lost, user.kept, user.gained] = lists;
         judged.paths = IdxVec::default();
         judged.sets = IdxVec::default();
-    }
-
-    /// Looks up, in one tight loop, the ids of the user's paths that whole entries refer to
-    /// ([`Interner::user_ids`]); those the report has not numbered yet stay [`UNNUMBERED`], to be
-    /// numbered in the order the entries refer to them.
-    fn look_up_user_paths(&mut self, paths: &IdxVec<UserPath, PathKey>, entries: &[Pending]) {
-        let ids = &mut self.user_ids;
-        ids.clear();
-        ids.resize(paths.len(), UNREFERENCED);
-        for (_, _, _, via) in entries {
-            if let Via::Indexed(indexes) = via {
-                for &i in indexes {
-                    ids[i.index()] = UNNUMBERED;
-                }
-            }
-        }
-        for ((_, key), id) in paths.iter().zip(ids.iter_mut()) {
-            if *id == UNNUMBERED {
-                if let Some(found) = self.path_ids.get(key) {
-                    *id = found.0;
-                }
-            }
-        }
     }
 
     /// The entries of one run of pairs (one list, one resource key; sorted by path set): the
@@ -1006,15 +989,14 @@ impl<'a> Interner<'a> {
         keys.into_iter().map(|(_, key)| self.path_id(key)).collect()
     }
 
-    /// A path's id; a path met for the first time is built and numbered next.
+    /// A path's id; a path met for the first time is numbered next (its steps are built for
+    /// the table).
     fn path_id(&mut self, key: PathKey) -> PathId {
-        if let Some(&id) = self.path_ids.get(&key) {
-            return id;
+        let next = PathId::new(self.keys.len());
+        let id = *self.path_ids.entry(key).or_insert(next);
+        if id == next {
+            self.keys.push(key);
         }
-        let id = PathId::new(self.paths.len());
-        self.paths.push(self.build_path(key));
-        self.keys.push(key);
-        self.path_ids.insert(key, id);
         id
     }
 }
@@ -1066,13 +1048,6 @@ impl Org {
         push(step(StepKind::Policy, policies[key.route.policy]));
         push(step(StepKind::Statement, key.index));
         order
-    }
-}
-
-impl Interner<'_> {
-    /// The path a key names.
-    fn build_path(&self, key: PathKey) -> Path {
-        self.org.build_path(key)
     }
 }
 
