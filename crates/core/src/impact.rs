@@ -124,22 +124,10 @@ pub(crate) type UserPathIx = Idx<UserPath>;
 
 /// A statement as a path names it: the route to its policy and its index in the document. A
 /// replaced document's statement at the same index is the same path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct PathKey {
     route: Route,
     index: u32,
-}
-
-/// Hashed as two words (no group or role: `u32::MAX`, which no index reaches), rather than
-/// field by field: the interning maps hash a key for every path of every user.
-impl Hash for PathKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        let route = self.route;
-        let group = route.group.map_or(u32::MAX, |g| g.raw());
-        let role = route.role.map_or(u32::MAX, |r| r.raw());
-        state.write_u64((u64::from(group) << 32) | u64::from(role));
-        state.write_u64((u64::from(route.policy.raw()) << 32) | u64::from(self.index));
-    }
 }
 
 impl PathKey {
