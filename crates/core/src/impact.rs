@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::bitset::{BitSet, Element, ElementIx};
 use crate::eval::{Hit, Route};
 use crate::idx::{Idx, IdxVec};
-use crate::org::{Org, PolicyIx, StatementNode};
+use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementNode};
 use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
 use crate::report::{
@@ -435,6 +435,55 @@ impl CoverageSets {
     }
 }
 
+/// Where a route starts: its group, else its role, else its policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Head {
+    Group(GroupIx),
+    Role(RoleIx),
+    Policy(PolicyIx),
+}
+
+impl Head {
+    fn of(route: Route) -> Head {
+        match (route.group, route.role) {
+            (Some(group), _) => Head::Group(group),
+            (None, Some(role)) => Head::Role(role),
+            (None, None) => Head::Policy(route.policy),
+        }
+    }
+}
+
+/// Path ids by key, in one small map per [`Head`]: the paths of one head are met together
+/// (a user's paths come in path order, and users of one group share its paths), so a user's
+/// paths are looked up in a few small maps rather than all over one large one.
+#[derive(Default)]
+struct PathIds {
+    heads: FxMap<Head, u32>,
+    maps: Vec<FxMap<PathKey, PathId>>,
+    /// The head met last, and its map.
+    last: Option<(Head, u32)>,
+}
+
+impl PathIds {
+    /// The map of the paths of a route's head.
+    fn of(&mut self, route: Route) -> &mut FxMap<PathKey, PathId> {
+        let head = Head::of(route);
+        let at = match self.last {
+            Some((last, at)) if last == head => at,
+            _ => {
+                let next = u32::try_from(self.maps.len()).expect("fewer than 2^32 heads");
+                let at = *self.heads.entry(head).or_insert(next);
+                if at == next {
+                    self.maps.push(FxMap::default());
+                }
+                self.last = Some((head, at));
+                at
+            }
+        };
+        &mut self.maps[at as usize]
+    }
+}
+
 /// Turns judged users into the report's users, batch by batch, and gives actions and paths
 /// their ids: for now an action's rank among every element by name and a path's order of first
 /// reference; [`Interner::finish`] renumbers both so that the tables hold only what is
@@ -459,7 +508,7 @@ pub(crate) struct Interner<'a> {
     /// The keys of the paths in order of first reference (their steps are built for the
     /// table only: [`Interner::table`]), and their ids.
     keys: Vec<PathKey>,
-    path_ids: FxMap<PathKey, PathId>,
+    path_ids: PathIds,
     /// Per path of the user being converted ([`Judged::paths`]), its id once looked up
     /// ([`UNSEEN`] before).
     user_ids: Vec<u32>,
@@ -498,7 +547,7 @@ impl<'a> Interner<'a> {
             dense: Vec::new(),
             summary: ImpactSummary::default(),
             keys: Vec::new(),
-            path_ids: FxMap::default(),
+            path_ids: PathIds::default(),
             user_ids: Vec::new(),
             covered: FxMap::default(),
             resources: FxMap::default(),
@@ -625,13 +674,27 @@ impl<'a> Interner<'a> {
                 .then_with(|| ua.user.id.cmp(&ub.user.id))
                 .then(a.cmp(&b))
         });
+        let (actions, action_ids) = self.number_actions();
+        // Actions renumbered in the order users were converted: the order their entries lie
+        // in memory.
+        for user in &mut self.users {
+            for entry in user
+                .lost
+                .iter_mut()
+                .chain(&mut user.kept)
+                .chain(&mut user.gained)
+            {
+                for action in &mut entry.actions {
+                    *action = action_ids.of(*action);
+                }
+            }
+        }
         let mut slots: Vec<Option<UserImpact>> = self.users.drain(..).map(Some).collect();
         let mut users: Vec<UserImpact> = order
             .iter()
             .map(|&i| slots[i].take().expect("each user once"))
             .collect();
         let dense: Vec<u32> = order.iter().map(|&i| self.dense[i]).collect();
-        let (actions, action_ids) = self.number_actions();
         // Paths: numbered by first reference in report order (an entry's paths are in path
         // order), so that ids follow content alone, not the order in which users were judged,
         // and a report written user by user as judged numbers them the same way.
@@ -645,9 +708,6 @@ impl<'a> Interner<'a> {
                 .chain(&mut user.kept)
                 .chain(&mut user.gained)
             {
-                for action in &mut entry.actions {
-                    *action = action_ids.of(*action);
-                }
                 for path in &mut entry.via {
                     let old = path.index();
                     if path_ids[old] == UNSEEN {
@@ -981,7 +1041,7 @@ impl<'a> Interner<'a> {
     /// the table).
     fn path_id(&mut self, key: PathKey) -> PathId {
         let next = PathId::new(self.keys.len());
-        let id = *self.path_ids.entry(key).or_insert(next);
+        let id = *self.path_ids.of(key.route).entry(key).or_insert(next);
         if id == next {
             self.keys.push(key);
         }
