@@ -414,10 +414,10 @@ struct CoverageSets {
 }
 
 impl CoverageSets {
-    /// The id of a set of actions (ascending), taken from `actions` when it is new (else
-    /// `actions` is only cleared, to be reused).
+    /// The id of a set of actions (ascending), copied from `actions` when it is new;
+    /// `actions` is cleared, to be reused.
     fn id(&mut self, actions: &mut Vec<ActionId>) -> CoverageId {
-        let hash = fx_hash(&*actions);
+        let hash = ids_hash(actions);
         let head = self.heads.get(&hash).copied().unwrap_or(ActionIds::NONE);
         let mut at = head;
         while at != ActionIds::NONE {
@@ -428,7 +428,8 @@ impl CoverageSets {
             at = self.next[at as usize];
         }
         let id = CoverageId::new(self.sets.len());
-        self.sets.push(std::mem::take(actions));
+        self.sets.push(actions.clone());
+        actions.clear();
         self.next.push(head);
         self.heads.insert(hash, id.0);
         id
@@ -482,6 +483,22 @@ impl PathIds {
         };
         &mut self.maps[at as usize]
     }
+}
+
+/// The hash of a set of action ids, two ids a round (then a last round, so that the last ids
+/// reach the low bits too).
+fn ids_hash(ids: &[ActionId]) -> u64 {
+    let mut hasher = Fx::default();
+    hasher.add(ids.len() as u64);
+    let mut pairs = ids.chunks_exact(2);
+    for pair in &mut pairs {
+        hasher.add(u64::from(pair[0].0) | (u64::from(pair[1].0) << 32));
+    }
+    if let [last] = pairs.remainder() {
+        hasher.add(u64::from(last.0));
+    }
+    hasher.add(0);
+    hasher.finish()
 }
 
 /// Turns judged users into the report's users, batch by batch, and gives actions and paths
@@ -1054,7 +1071,6 @@ impl<'a> Interner<'a> {
 fn plain_cover(node: &StatementNode, action_ids: &ActionIds, into: &mut Vec<ActionId>) {
     match &node.few {
         Some(few) => {
-            into.reserve_exact(few.len());
             into.extend(
                 few.iter()
                     .filter_map(|&e| action_ids.get(RankIx::from_raw(e.raw()))),
@@ -1062,8 +1078,6 @@ fn plain_cover(node: &StatementNode, action_ids: &ActionIds, into: &mut Vec<Acti
         }
         None => {
             let words = node.actions.words().iter().zip(action_ids.reported.words());
-            let n: u32 = words.clone().map(|(a, r)| (a & r).count_ones()).sum();
-            into.reserve_exact(n as usize);
             for (w, (a, r)) in words.enumerate() {
                 let mut bits = a & r;
                 while bits != 0 {
