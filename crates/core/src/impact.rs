@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::bitset::{BitSet, Element, ElementIx};
 use crate::eval::{Hit, Route};
 use crate::idx::{Idx, IdxVec};
-use crate::org::{Org, PolicyIx};
+use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementNode};
 use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
 use crate::report::{
@@ -108,9 +108,6 @@ fn provisional(rank: RankIx) -> ActionId {
 fn rank_of(action: ActionId) -> RankIx {
     RankIx::from_raw(action.0)
 }
-
-/// Per rank, the reported action's final id (`None`: the element is not reported).
-pub(crate) type ActionIds = IdxVec<Rank, Option<ActionId>>;
 
 /// A resource key of one user's pairs: an index into [`Judged::keys`].
 enum ResourceKey {}
@@ -369,6 +366,141 @@ enum Via {
 /// An entry of a user before its paths are numbered: list, actions, resource, paths.
 type Pending = (Class, Vec<ActionId>, Arc<str>, Via);
 
+/// In [`Interner::user_ids`]: a path of the user not looked up yet; in
+/// [`Interner::finish_ordered`], a path not renumbered yet.
+const UNSEEN: u32 = u32::MAX;
+
+/// Per rank, the reported action's final id, as [`Interner::finish_ordered`] numbers them:
+/// densely, in rank (name) order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ActionIds {
+    /// Per rank, its action id ([`ActionIds::NONE`]: the element is not reported).
+    ids: Vec<u32>,
+    /// The reported ranks, one bit per rank.
+    reported: BitSet,
+}
+
+impl ActionIds {
+    /// No id: the element is not reported.
+    const NONE: u32 = u32::MAX;
+
+    /// The id of the action at `rank`, when reported.
+    #[inline]
+    fn get(&self, rank: RankIx) -> Option<ActionId> {
+        match self.ids.get(rank.index()) {
+            Some(&id) if id != Self::NONE => Some(ActionId(id)),
+            _ => None,
+        }
+    }
+
+    /// The final id of an action numbered by its rank for now (a reported one).
+    #[inline]
+    fn of(&self, provisional: ActionId) -> ActionId {
+        let id = self.ids[rank_of(provisional).index()];
+        assert!(id != Self::NONE, "a reported action has an id");
+        ActionId(id)
+    }
+}
+
+/// The coverage sets of a report, each once, in order of first reference: found by the hash
+/// of their content, equal hashes chained and told apart by comparison.
+#[derive(Default)]
+struct CoverageSets {
+    sets: Vec<Vec<ActionId>>,
+    /// Per hash, the last set with that hash.
+    heads: FxMap<u64, u32>,
+    /// Per set, the set before it with the same hash ([`ActionIds::NONE`]: none).
+    next: Vec<u32>,
+}
+
+impl CoverageSets {
+    /// The id of a set of actions (ascending), copied from `actions` when it is new;
+    /// `actions` is cleared, to be reused.
+    fn id(&mut self, actions: &mut Vec<ActionId>) -> CoverageId {
+        let hash = ids_hash(actions);
+        let head = self.heads.get(&hash).copied().unwrap_or(ActionIds::NONE);
+        let mut at = head;
+        while at != ActionIds::NONE {
+            if self.sets[at as usize] == *actions {
+                actions.clear();
+                return CoverageId(at);
+            }
+            at = self.next[at as usize];
+        }
+        let id = CoverageId::new(self.sets.len());
+        self.sets.push(actions.clone());
+        actions.clear();
+        self.next.push(head);
+        self.heads.insert(hash, id.0);
+        id
+    }
+}
+
+/// Where a route starts: its group, else its role, else its policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Head {
+    Group(GroupIx),
+    Role(RoleIx),
+    Policy(PolicyIx),
+}
+
+impl Head {
+    fn of(route: Route) -> Head {
+        match (route.group, route.role) {
+            (Some(group), _) => Head::Group(group),
+            (None, Some(role)) => Head::Role(role),
+            (None, None) => Head::Policy(route.policy),
+        }
+    }
+}
+
+/// Path ids by key, in one small map per [`Head`]: the paths of one head are met together
+/// (a user's paths come in path order, and users of one group share its paths), so a user's
+/// paths are looked up in a few small maps rather than all over one large one.
+#[derive(Default)]
+struct PathIds {
+    heads: FxMap<Head, u32>,
+    maps: Vec<FxMap<PathKey, PathId>>,
+    /// The head met last, and its map.
+    last: Option<(Head, u32)>,
+}
+
+impl PathIds {
+    /// The map of the paths of a route's head.
+    fn of(&mut self, route: Route) -> &mut FxMap<PathKey, PathId> {
+        let head = Head::of(route);
+        let at = match self.last {
+            Some((last, at)) if last == head => at,
+            _ => {
+                let next = u32::try_from(self.maps.len()).expect("fewer than 2^32 heads");
+                let at = *self.heads.entry(head).or_insert(next);
+                if at == next {
+                    self.maps.push(FxMap::default());
+                }
+                self.last = Some((head, at));
+                at
+            }
+        };
+        &mut self.maps[at as usize]
+    }
+}
+
+/// The hash of a set of action ids, two ids a round (then a last round, so that the last ids
+/// reach the low bits too).
+fn ids_hash(ids: &[ActionId]) -> u64 {
+    let mut hasher = Fx::default();
+    hasher.add(ids.len() as u64);
+    let mut pairs = ids.chunks_exact(2);
+    for pair in &mut pairs {
+        hasher.add(u64::from(pair[0].0) | (u64::from(pair[1].0) << 32));
+    }
+    if let [last] = pairs.remainder() {
+        hasher.add(u64::from(last.0));
+    }
+    hasher.add(0);
+    hasher.finish()
+}
+
 /// Turns judged users into the report's users, batch by batch, and gives actions and paths
 /// their ids: for now an action's rank among every element by name and a path's order of first
 /// reference; [`Interner::finish`] renumbers both so that the tables hold only what is
@@ -381,22 +513,29 @@ pub(crate) struct Interner<'a> {
     /// its element; `None` when the overlay adds no element (the universe is sorted: the rank
     /// is the element).
     ranks: Option<(IdxVec<Element, RankIx>, IdxVec<Rank, ElementIx>)>,
-    /// Per rank: users who lose, keep and gain it (allocated on the first pair).
-    counts: IdxVec<Rank, [usize; 3]>,
-    /// Per rank and list, the last user counted (plus one), so each user counts once.
-    last: IdxVec<Rank, [usize; 3]>,
+    /// Per element: users who lose, keep and gain it (allocated on the first pair).
+    counts: IdxVec<Element, [u32; 3]>,
+    /// Per list (`[lost, kept, gained]`), the elements of the user being counted, as words
+    /// (empty again once counted).
+    lists: [Vec<u64>; 3],
     /// Users converted so far, and their dense indexes.
     users: Vec<UserImpact>,
     dense: Vec<u32>,
     summary: ImpactSummary,
-    /// Paths in order of first reference, and the key of each.
-    paths: Vec<Path>,
+    /// The keys of the paths in order of first reference (their steps are built for the
+    /// table only: [`Interner::table`]), and their ids.
     keys: Vec<PathKey>,
-    path_ids: FxMap<PathKey, PathId>,
+    path_ids: PathIds,
+    /// Per path of the user being converted ([`Judged::paths`]), its id once looked up
+    /// ([`UNSEEN`] before).
+    user_ids: Vec<u32>,
     /// Per statement (policy, index in the document): the elements it covers before or after.
     covered: FxMap<(PolicyIx, u32), BitSet>,
     /// Resource keys, each allocated once.
     resources: FxMap<String, Arc<str>>,
+    /// The same by the key's address: the keys of judged users live as long as the interner
+    /// (`'a`), so an address names one key for the whole report.
+    by_address: FxMap<usize, Arc<str>>,
 }
 
 impl<'a> Interner<'a> {
@@ -420,15 +559,16 @@ impl<'a> Interner<'a> {
             overlay,
             ranks,
             counts: IdxVec::default(),
-            last: IdxVec::default(),
+            lists: Default::default(),
             users: Vec::new(),
             dense: Vec::new(),
             summary: ImpactSummary::default(),
-            paths: Vec::new(),
             keys: Vec::new(),
-            path_ids: FxMap::default(),
+            path_ids: PathIds::default(),
+            user_ids: Vec::new(),
             covered: FxMap::default(),
             resources: FxMap::default(),
+            by_address: FxMap::default(),
         }
     }
 
@@ -455,7 +595,7 @@ impl<'a> Interner<'a> {
 
     /// Converts one judged user (its entries built when `keep`) into the report, and drops
     /// what judging kept.
-    pub(crate) fn add(&mut self, judged: Judged, keep: bool) {
+    pub(crate) fn add(&mut self, judged: Judged<'a>, keep: bool) {
         let dense = judged.user;
         let user = self.convert(judged, keep);
         self.users.push(user);
@@ -463,8 +603,7 @@ impl<'a> Interner<'a> {
     }
 
     /// Converts one judged user, counting it in the summary and the per-action counts.
-    pub(crate) fn convert(&mut self, mut judged: Judged, keep: bool) -> UserImpact {
-        let n = self.users.len() + 1;
+    pub(crate) fn convert(&mut self, mut judged: Judged<'a>, keep: bool) -> UserImpact {
         let counts = judged.counts;
         let summary = &mut self.summary;
         summary.users_affected += 1;
@@ -475,34 +614,8 @@ impl<'a> Interner<'a> {
         summary.users_gaining +=
             usize::from(counts.gained > 0 || !judged.assumable_gained.is_empty());
         let counted = judged.counted.iter().any(|list| list.count() > 0);
-        if (!judged.pairs.is_empty() || !judged.groups.is_empty() || counted)
-            && self.counts.is_empty()
-        {
-            self.counts = IdxVec::filled(self.elements(), [0; 3]);
-            self.last = IdxVec::filled(self.elements(), [0; 3]);
-        }
-        // Counted lists: each element of a list once (no key, no path), word by word.
-        for (slot, list) in judged.counted.iter().enumerate() {
-            for element in list.iter() {
-                let rank = self.rank(ElementIx::new(element));
-                let last = &mut self.last[rank][slot];
-                if *last != n {
-                    *last = n;
-                    self.counts[rank][slot] += 1;
-                }
-            }
-        }
-        let grouped = judged.groups.iter().flat_map(|whole| {
-            let class = whole.class;
-            whole.elements.iter().map(move |&e| (class, e))
-        });
-        let paired = judged.pairs.iter().map(|pair| (pair.class, pair.element));
-        for (class, element) in paired.chain(grouped) {
-            let (rank, slot) = (self.rank(element), class.slot());
-            if self.last[rank][slot] != n {
-                self.last[rank][slot] = n;
-                self.counts[rank][slot] += 1;
-            }
+        if !judged.pairs.is_empty() || !judged.groups.is_empty() || counted {
+            self.count(&judged);
         }
         let mut user = UserImpact {
             user: self
@@ -522,6 +635,44 @@ impl<'a> Interner<'a> {
         user
     }
 
+    /// Counts one user in the per-action counts: each element once per list, however many
+    /// keys and entries it comes in (the lists gathered as words, then walked once).
+    fn count(&mut self, judged: &Judged) {
+        let words = self.elements().div_ceil(64);
+        if self.counts.is_empty() {
+            self.counts = IdxVec::filled(self.elements(), [0; 3]);
+            self.lists = std::array::from_fn(|_| vec![0; words]);
+        }
+        let lists = &mut self.lists;
+        for (list, counted) in lists.iter_mut().zip(&judged.counted) {
+            for (word, &more) in list.iter_mut().zip(counted.words()) {
+                *word |= more;
+            }
+        }
+        let mut set = |class: Class, element: ElementIx| {
+            let e = element.index();
+            lists[class.slot()][e / 64] |= 1 << (e % 64);
+        };
+        for pair in &judged.pairs {
+            set(pair.class, pair.element);
+        }
+        for whole in &judged.groups {
+            for &element in &whole.elements {
+                set(whole.class, element);
+            }
+        }
+        for (slot, list) in self.lists.iter_mut().enumerate() {
+            for (w, word) in list.iter_mut().enumerate() {
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    let element = ElementIx::new(w * 64 + bits.trailing_zeros() as usize);
+                    bits &= bits - 1;
+                    self.counts[element][slot] += 1;
+                }
+            }
+        }
+    }
+
     /// The report: the users most lost first (then by id), the per-action summary of every
     /// element reported, and actions and paths renumbered in name and path order.
     pub(crate) fn finish(self) -> Impact {
@@ -532,49 +683,18 @@ impl<'a> Interner<'a> {
     /// action id (for a second pass that writes the users of this order: `ImpactStream`).
     pub(crate) fn finish_ordered(mut self) -> (Impact, Vec<u32>, ActionIds) {
         let mut order: Vec<usize> = (0..self.users.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (a, b) = (&self.users[a], &self.users[b]);
-            b.counts
+        order.sort_unstable_by(|&a, &b| {
+            let (ua, ub) = (&self.users[a], &self.users[b]);
+            ub.counts
                 .lost
-                .cmp(&a.counts.lost)
-                .then_with(|| a.user.id.cmp(&b.user.id))
+                .cmp(&ua.counts.lost)
+                .then_with(|| ua.user.id.cmp(&ub.user.id))
+                .then(a.cmp(&b))
         });
-        let mut slots: Vec<Option<UserImpact>> = self.users.drain(..).map(Some).collect();
-        let mut users: Vec<UserImpact> = order
-            .iter()
-            .map(|&i| slots[i].take().expect("each user once"))
-            .collect();
-        let dense: Vec<u32> = order.iter().map(|&i| self.dense[i]).collect();
-        // Actions: the reported ranks, densely, in rank (name) order; lists stay sorted.
-        let mut action_ids: ActionIds = IdxVec::filled(self.counts.len(), None);
-        let mut actions = Vec::new();
-        for (rank, &[lost, kept, gained]) in self.counts.iter() {
-            if lost + kept + gained > 0 {
-                action_ids[rank] = Some(ActionId::new(actions.len()));
-                let element = self.element(rank);
-                let name = match self.org.report_cache().action_names.get(element.index()) {
-                    Some(name) => name.clone(),
-                    None => Arc::from(self.org.element(element, self.overlay).to_string()),
-                };
-                actions.push(ActionSummary {
-                    action: name,
-                    lost,
-                    kept,
-                    gained,
-                });
-            }
-        }
-        // Paths: numbered by first reference in report order (an entry's paths are in path
-        // order), so that ids follow content alone, not the order in which users were judged,
-        // and a report written user by user as judged numbers them the same way.
-        let mut path_ids: Vec<Option<PathId>> = vec![None; self.paths.len()];
-        let mut old_paths: Vec<Option<Path>> = std::mem::take(&mut self.paths)
-            .into_iter()
-            .map(Some)
-            .collect();
-        let old_keys = std::mem::take(&mut self.keys);
-        let mut paths = Vec::with_capacity(old_paths.len());
-        for user in &mut users {
+        let (actions, action_ids) = self.number_actions();
+        // Actions renumbered in the order users were converted: the order their entries lie
+        // in memory.
+        for user in &mut self.users {
             for entry in user
                 .lost
                 .iter_mut()
@@ -582,19 +702,39 @@ impl<'a> Interner<'a> {
                 .chain(&mut user.gained)
             {
                 for action in &mut entry.actions {
-                    *action = final_id(&action_ids, *action);
-                }
-                for path in &mut entry.via {
-                    let old = path.index();
-                    *path = *path_ids[old].get_or_insert_with(|| {
-                        paths.push(old_paths[old].take().expect("each path once"));
-                        self.keys.push(old_keys[old]);
-                        PathId::new(paths.len() - 1)
-                    });
+                    *action = action_ids.of(*action);
                 }
             }
         }
-        self.paths = paths;
+        let mut slots: Vec<Option<UserImpact>> = self.users.drain(..).map(Some).collect();
+        let mut users: Vec<UserImpact> = order
+            .iter()
+            .map(|&i| slots[i].take().expect("each user once"))
+            .collect();
+        let dense: Vec<u32> = order.iter().map(|&i| self.dense[i]).collect();
+        // Paths: numbered by first reference in report order (an entry's paths are in path
+        // order), so that ids follow content alone, not the order in which users were judged,
+        // and a report written user by user as judged numbers them the same way.
+        let old_keys = std::mem::take(&mut self.keys);
+        let mut path_ids: Vec<u32> = vec![UNSEEN; old_keys.len()];
+        self.keys.reserve_exact(old_keys.len());
+        for user in &mut users {
+            for entry in user
+                .lost
+                .iter_mut()
+                .chain(&mut user.kept)
+                .chain(&mut user.gained)
+            {
+                for path in &mut entry.via {
+                    let old = path.index();
+                    if path_ids[old] == UNSEEN {
+                        path_ids[old] = PathId::new(self.keys.len()).0;
+                        self.keys.push(old_keys[old]);
+                    }
+                    *path = PathId(path_ids[old]);
+                }
+            }
+        }
         let (paths, coverage) = self.table(&action_ids);
         let impact = Impact {
             schema_version: SCHEMA_VERSION,
@@ -608,9 +748,43 @@ impl<'a> Interner<'a> {
         (impact, dense, action_ids)
     }
 
+    /// The per-action summary of the reported elements (those some user loses, keeps or
+    /// gains), in rank (name) order, and their ids.
+    fn number_actions(&self) -> (Vec<ActionSummary>, ActionIds) {
+        let ranks = self.counts.len();
+        let mut action_ids = ActionIds {
+            ids: vec![ActionIds::NONE; ranks],
+            reported: BitSet::new(ranks),
+        };
+        let mut actions = Vec::new();
+        for rank in RankIx::all(ranks) {
+            let element = self.element(rank);
+            let [lost, kept, gained] = self.counts[element].map(|n| n as usize);
+            if lost + kept + gained > 0 {
+                action_ids.ids[rank.index()] = ActionId::new(actions.len()).0;
+                action_ids.reported.insert(rank.index());
+                let name = match self.org.report_cache().action_names.get(element.index()) {
+                    Some(name) => name.clone(),
+                    None => Arc::from(self.org.element(element, self.overlay).to_string()),
+                };
+                actions.push(ActionSummary {
+                    action: name,
+                    lost,
+                    kept,
+                    gained,
+                });
+            }
+        }
+        (actions, action_ids)
+    }
+
     /// Converts one judged user with final ids: actions by `action_ids` (per rank, from a first
     /// pass), paths by first reference in the order users come (the caller's report order).
-    pub(crate) fn convert_final(&mut self, judged: Judged, action_ids: &ActionIds) -> UserImpact {
+    pub(crate) fn convert_final(
+        &mut self,
+        judged: Judged<'a>,
+        action_ids: &ActionIds,
+    ) -> UserImpact {
         let mut user = self.convert(judged, true);
         for entry in user
             .lost
@@ -619,7 +793,7 @@ impl<'a> Interner<'a> {
             .chain(&mut user.gained)
         {
             for action in &mut entry.actions {
-                *action = final_id(action_ids, *action);
+                *action = action_ids.of(*action);
             }
         }
         user
@@ -631,31 +805,34 @@ impl<'a> Interner<'a> {
         &mut self,
         action_ids: &ActionIds,
     ) -> (Vec<ImpactPath>, Vec<Vec<ActionId>>) {
-        let mut table = Vec::with_capacity(self.paths.len());
-        let mut coverage: Vec<Vec<ActionId>> = Vec::new();
+        let mut table = Vec::with_capacity(self.keys.len());
+        let mut sets = CoverageSets::default();
         let mut set_ids: FxMap<(PolicyIx, u32), CoverageId> = FxMap::default();
-        // Sets by the hash of their content; equal hashes are told apart by comparison.
-        let mut by_content: FxMap<u64, Vec<CoverageId>> = FxMap::default();
-        let id_of = |rank: RankIx| action_ids.get(rank).copied().flatten();
-        // The elements reported, so that each statement's elements are walked only there.
-        let mut reported = BitSet::new(self.elements());
-        for element in ElementIx::all(self.elements()) {
-            if id_of(self.rank(element)).is_some() {
-                reported.insert(element.index());
-            }
-        }
+        set_ids.reserve(self.keys.len().min(1 << 12));
         // Without replaced documents or extra elements a statement covers its own bits on both
-        // sides: read them in place instead of building a set per statement.
+        // sides, and an element is its rank: read them in place.
         let plain = self.overlay.documents.is_empty() && self.overlay.extra_elements.is_empty();
+        // Otherwise, the elements reported, so that each statement's elements are walked only
+        // there (the reported ranks themselves when ranks are elements).
+        let reported = match (plain, &self.ranks) {
+            (true, _) | (false, None) => None,
+            (false, Some(_)) => {
+                let mut reported = BitSet::new(self.elements());
+                for element in ElementIx::all(self.elements()) {
+                    if action_ids.get(self.rank(element)).is_some() {
+                        reported.insert(element.index());
+                    }
+                }
+                Some(reported)
+            }
+        };
         let mut actions: Vec<ActionId> = Vec::new();
-        let paths = std::mem::take(&mut self.paths);
-        for (i, steps) in paths.into_iter().enumerate() {
+        for i in 0..self.keys.len() {
             let key = self.keys[i];
             let statement = (key.route.policy, key.index);
             let covers = match set_ids.get(&statement) {
                 Some(&id) => id,
                 None => {
-                    actions.clear();
                     let node = plain
                         .then(|| {
                             self.org
@@ -663,45 +840,30 @@ impl<'a> Interner<'a> {
                         })
                         .flatten();
                     match node {
-                        // Plain: no extra element, so the rank is the element's own number.
-                        Some(node) => match &node.few {
-                            Some(few) => actions.extend(
-                                few.iter().filter_map(|&e| id_of(RankIx::from_raw(e.raw()))),
-                            ),
-                            None => actions.extend(
-                                node.actions
-                                    .iter_and(&reported)
-                                    .filter_map(|e| id_of(RankIx::new(e))),
-                            ),
-                        },
+                        Some(node) => plain_cover(node, action_ids, &mut actions),
                         None => {
+                            let reported = reported.as_ref().unwrap_or(&action_ids.reported);
                             self.covered(key);
                             let covered = &self.covered[&statement];
                             actions.extend(
                                 covered
-                                    .iter_and(&reported)
-                                    .filter_map(|e| id_of(self.rank(ElementIx::new(e)))),
+                                    .iter_and(reported)
+                                    .filter_map(|e| action_ids.get(self.rank(ElementIx::new(e)))),
                             );
+                            actions.sort_unstable();
                         }
                     }
-                    actions.sort_unstable();
-                    let ids = by_content.entry(fx_hash(&actions)).or_default();
-                    let id = match ids.iter().find(|&&id| coverage[id] == actions) {
-                        Some(&id) => id,
-                        None => {
-                            let id = CoverageId::new(coverage.len());
-                            coverage.push(actions.clone());
-                            ids.push(id);
-                            id
-                        }
-                    };
+                    let id = sets.id(&mut actions);
                     set_ids.insert(statement, id);
                     id
                 }
             };
-            table.push(ImpactPath { steps, covers });
+            table.push(ImpactPath {
+                steps: self.org.build_path(key),
+                covers,
+            });
         }
-        (table, coverage)
+        (table, sets.sets)
     }
 
     /// The elements a path's statement covers, before or after the change (a replaced document
@@ -731,18 +893,18 @@ impl<'a> Interner<'a> {
     /// (always so under deny-wins with no replaced document). Pairs for which that fails (a
     /// farther path overridden under nearest-wins, a replaced document's statement) go to
     /// entries of their own exact path set, where it holds by construction.
-    fn entries_of(&mut self, judged: &mut Judged, user: &mut UserImpact) {
+    fn entries_of(&mut self, judged: &mut Judged<'a>, user: &mut UserImpact) {
         judged.pairs.sort_unstable();
         let pairs = std::mem::take(&mut judged.pairs);
-        // (class, actions, resource, paths): one entry each, put in report order before their
-        // paths are numbered, so that paths are numbered in the order the report refers to them.
-        let mut runs: Vec<(Class, Group, Arc<str>)> = Vec::new();
         // Each resource key of the user looked up once.
-        let resources: IdxVec<ResourceKey, Arc<str>> = judged
+        let resources: Vec<Arc<str>> = judged
             .keys
             .iter()
             .map(|(_, &key)| self.resource(key))
             .collect();
+        // (class, actions, resource, paths): one entry each, put in report order before their
+        // paths are numbered, so that paths are numbered in the order the report refers to them.
+        let mut entries: Vec<Pending> = Vec::with_capacity(judged.groups.len());
         let mut start = 0;
         while start < pairs.len() {
             let (class, key) = (pairs[start].class, pairs[start].key);
@@ -751,15 +913,12 @@ impl<'a> Interner<'a> {
                     .iter()
                     .take_while(|p| (p.class, p.key) == (class, key))
                     .count();
-            for group in self.group_run(&pairs[start..end], &judged.sets) {
-                runs.push((class, group, resources[key].clone()));
+            for (actions, keys) in self.group_run(&pairs[start..end], &judged.sets) {
+                let resource = resources[key.index()].clone();
+                entries.push((class, actions, resource, Via::Keys(keys)));
             }
             start = end;
         }
-        let mut entries: Vec<Pending> = runs
-            .into_iter()
-            .map(|(class, (actions, keys), resource)| (class, actions, resource, Via::Keys(keys)))
-            .collect();
         for whole in std::mem::take(&mut judged.groups) {
             let Whole {
                 class,
@@ -767,7 +926,6 @@ impl<'a> Interner<'a> {
                 elements,
                 via,
             } = whole;
-            let resource = resources[key].clone();
             // Ranks follow elements unless the overlay adds elements: then sort.
             // (In place: an element and an action id are both one `u32`.)
             let mut actions: Vec<ActionId> = elements
@@ -777,38 +935,38 @@ impl<'a> Interner<'a> {
             if self.ranks.is_some() {
                 actions.sort_unstable();
             }
+            let resource = resources[key.index()].clone();
             entries.push((class, actions, resource, Via::Indexed(via)));
         }
         // Report order: by list, first action, then resource (no two entries share all three:
         // the entries of one list and key have disjoint actions).
         entries.sort_by(|a, b| (a.0, a.1[0], &a.2).cmp(&(b.0, b.1[0], &b.2)));
-        // Per path of the user's table, its id once looked up.
-        let mut ids: IdxVec<UserPath, Option<PathId>> = IdxVec::filled(judged.paths.len(), None);
+        self.user_ids.clear();
+        self.user_ids.resize(judged.paths.len(), UNSEEN);
+        let mut lists: [Vec<GroupedEntry>; 3] = [Class::Lost, Class::Kept, Class::Gained]
+            .map(|class| Vec::with_capacity(entries.iter().filter(|e| e.0 == class).count()));
         for (class, actions, resource, via) in entries {
             let via = match via {
                 Via::Keys(keys) => self.via(&keys),
                 Via::Indexed(indexes) => indexes
                     .into_iter()
-                    .map(|i| match ids[i] {
-                        Some(id) => id,
-                        None => *ids[i].insert(self.path_id(judged.paths[i])),
+                    .map(|i| match self.user_ids[i.index()] {
+                        UNSEEN => {
+                            let id = self.path_id(judged.paths[i]);
+                            self.user_ids[i.index()] = id.0;
+                            id
+                        }
+                        id => PathId(id),
                     })
                     .collect(),
             };
-            let entry = GroupedEntry {
+            lists[class.slot()].push(GroupedEntry {
                 actions,
                 resource,
                 via,
-            };
-            match class {
-                Class::Lost => user.lost.push(entry),
-                Class::Kept => user.kept.push(entry),
-                Class::Gained => user.gained.push(entry),
-            }
+            });
         }
-        for list in [&mut user.lost, &mut user.kept, &mut user.gained] {
-            list.shrink_to_fit();
-        }
+        [user.lost, user.kept, user.gained] = lists;
         judged.paths = IdxVec::default();
         judged.sets = IdxVec::default();
     }
@@ -866,13 +1024,22 @@ impl<'a> Interner<'a> {
         groups
     }
 
-    /// A resource key as reports hold it, allocated once per report.
-    fn resource(&mut self, key: &ResourcePattern) -> Arc<str> {
-        if let Some(resource) = self.resources.get(key.as_str()) {
+    /// A resource key as reports hold it, allocated once per report; looked up by the key's
+    /// address (no hashing of its text) after the first time.
+    fn resource(&mut self, key: &'a ResourcePattern) -> Arc<str> {
+        let address = std::ptr::from_ref(key) as usize;
+        if let Some(resource) = self.by_address.get(&address) {
             return resource.clone();
         }
-        let resource: Arc<str> = Arc::from(key.as_str());
-        self.resources.insert(key.to_string(), resource.clone());
+        let resource = match self.resources.get(key.as_str()) {
+            Some(resource) => resource.clone(),
+            None => {
+                let resource: Arc<str> = Arc::from(key.as_str());
+                self.resources.insert(key.to_string(), resource.clone());
+                resource
+            }
+        };
+        self.by_address.insert(address, resource.clone());
         resource
     }
 
@@ -887,23 +1054,40 @@ impl<'a> Interner<'a> {
         keys.into_iter().map(|(_, key)| self.path_id(key)).collect()
     }
 
-    /// A path's id; a path met for the first time is built and numbered next.
+    /// A path's id; a path met for the first time is numbered next (its steps are built for
+    /// the table).
     fn path_id(&mut self, key: PathKey) -> PathId {
-        if let Some(&id) = self.path_ids.get(&key) {
-            return id;
+        let next = PathId::new(self.keys.len());
+        let id = *self.path_ids.of(key.route).entry(key).or_insert(next);
+        if id == next {
+            self.keys.push(key);
         }
-        let id = PathId::new(self.paths.len());
-        self.paths.push(self.build_path(key));
-        self.keys.push(key);
-        self.path_ids.insert(key, id);
         id
     }
 }
 
-/// The final id of an action numbered by its rank for now.
-#[inline]
-fn final_id(action_ids: &ActionIds, provisional: ActionId) -> ActionId {
-    action_ids[rank_of(provisional)].expect("a reported action has an id")
+/// Adds to `into` the reported actions a statement covers (ascending), when ranks are elements
+/// and no document is replaced: its own elements, those of `action_ids`' reported ranks.
+fn plain_cover(node: &StatementNode, action_ids: &ActionIds, into: &mut Vec<ActionId>) {
+    match &node.few {
+        Some(few) => {
+            into.extend(
+                few.iter()
+                    .filter_map(|&e| action_ids.get(RankIx::from_raw(e.raw()))),
+            );
+        }
+        None => {
+            let words = node.actions.words().iter().zip(action_ids.reported.words());
+            for (w, (a, r)) in words.enumerate() {
+                let mut bits = a & r;
+                while bits != 0 {
+                    let rank = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    into.push(ActionId(action_ids.ids[rank]));
+                }
+            }
+        }
+    }
 }
 
 impl Org {
@@ -926,13 +1110,6 @@ impl Org {
         push(step(StepKind::Policy, policies[key.route.policy]));
         push(step(StepKind::Statement, key.index));
         order
-    }
-}
-
-impl Interner<'_> {
-    /// The path a key names.
-    fn build_path(&self, key: PathKey) -> Path {
-        self.org.build_path(key)
     }
 }
 
