@@ -265,6 +265,12 @@ impl<'o> Judged<'o> {
 
     /// The index of a resource key in [`Judged::keys`] (a user has a few).
     fn key(&mut self, key: &'o ResourcePattern) -> KeyIx {
+        // Entries of one key come one after the other: the last key first, by address.
+        if let Some((last, &k)) = self.keys.iter().next_back() {
+            if std::ptr::eq(k, key) {
+                return last;
+            }
+        }
         let known = self
             .keys
             .iter()
