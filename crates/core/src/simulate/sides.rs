@@ -195,6 +195,16 @@ pub(super) struct Decided {
     typed: Vec<(u32, u32, u32)>,
     covered: Vec<bool>,
     covering: Vec<usize>,
+    /// When counting only ([`Org::side_counts`]): every key's lists counted and united here
+    /// as it is decided, and not kept (the lists stay empty).
+    tally: Option<Tally>,
+}
+
+/// Keys' decisions counted: the pairs lost, kept, gained and unchanged, and the elements of
+/// the lost, kept and gained lists, over every key.
+struct Tally {
+    counts: [usize; 4],
+    lists: [Vec<u64>; 3],
 }
 impl Decided {
     fn new(words: usize) -> Decided {
@@ -212,6 +222,7 @@ impl Decided {
             typed: Vec::new(),
             covered: Vec::new(),
             covering: Vec::new(),
+            tally: None,
         }
     }
 
@@ -325,21 +336,44 @@ impl Decided {
                 }
             }
         }
-        for &w in &self.words {
+        let (sets, asked) = (&self.sets, &self.asked);
+        let decide = |w: usize| {
             let [allow_before, allow_after, deny_before, deny_after, changed_allow, changed_deny] =
-                self.sets[w];
-            let asked = self.asked[w];
+                sets[w];
+            let asked = asked[w];
             let was = allow_before & !deny_before;
             let now = allow_after & !deny_after;
             let covered = allow_before | deny_before;
             let lost = was & !now & asked;
             let gained = now & !was & asked;
             let kept = was & now & changed_allow & asked;
-            self.lost[w] = lost;
-            self.gained[w] = gained;
-            self.kept[w] = kept;
-            self.unchanged[w] =
+            let unchanged =
                 covered & asked & !lost & !gained & !kept & !changed_allow & !changed_deny;
+            [lost, kept, gained, unchanged]
+        };
+        match &mut self.tally {
+            // Counted at once, the lists left empty.
+            Some(tally) => {
+                for &w in &self.words {
+                    let [lost, kept, gained, unchanged] = decide(w);
+                    tally.counts[0] += ones(lost);
+                    tally.counts[1] += ones(kept);
+                    tally.counts[2] += ones(gained);
+                    tally.counts[3] += ones(unchanged);
+                    tally.lists[0][w] |= lost;
+                    tally.lists[1][w] |= kept;
+                    tally.lists[2][w] |= gained;
+                }
+            }
+            None => {
+                for &w in &self.words {
+                    let [lost, kept, gained, unchanged] = decide(w);
+                    self.lost[w] = lost;
+                    self.kept[w] = kept;
+                    self.gained[w] = gained;
+                    self.unchanged[w] = unchanged;
+                }
+            }
         }
     }
 
@@ -444,28 +478,23 @@ impl Org {
     ) -> ([BitSet; 3], usize) {
         let gathered = self.gather_sides(user, before, after, mask);
         let words = mask.words().len();
-        let mut lists = [vec![0u64; words], vec![0u64; words], vec![0u64; words]];
-        let mut unchanged = 0;
-        let counts = &mut judged.counts;
-        DECIDED.with_borrow_mut(|decided| {
-            if decided.asked.len() != words {
-                *decided = Decided::new(words);
-            }
-            gathered.decide_keys(mask, decided, &mut |_, decided| {
-                for &w in &decided.words {
-                    let (lost, kept, gained) =
-                        (decided.lost[w], decided.kept[w], decided.gained[w]);
-                    counts.lost += ones(lost);
-                    counts.kept += ones(kept);
-                    counts.gained += ones(gained);
-                    unchanged += ones(decided.unchanged[w]);
-                    lists[0][w] |= lost;
-                    lists[1][w] |= kept;
-                    lists[2][w] |= gained;
+        let Tally { counts, lists } = DECIDED
+            .with_borrow_mut(|decided| {
+                if decided.asked.len() != words {
+                    *decided = Decided::new(words);
                 }
-            });
-        });
-        (lists.map(BitSet::from_words), unchanged)
+                decided.tally = Some(Tally {
+                    counts: [0; 4],
+                    lists: [vec![0u64; words], vec![0u64; words], vec![0u64; words]],
+                });
+                gathered.decide_keys(mask, decided, &mut |_, _| {});
+                decided.tally.take()
+            })
+            .expect("counted while deciding");
+        judged.counts.lost += counts[0];
+        judged.counts.kept += counts[1];
+        judged.counts.gained += counts[2];
+        (lists.map(BitSet::from_words), counts[3])
     }
 
     /// The routes of `user` under `ov` ([`Org::routes`]) through the carriers `overlay`
