@@ -67,6 +67,9 @@ impl Org {
         let by_words = self.precedence() == Precedence::DenyWins && overlay.documents.is_empty();
         // Counted word by word, only the routes through carriers the change touches are read
         // (`Org::touched_routes`); else every route.
+        // INVARIANT: every route `route_changed` finds changed goes through a touched carrier
+        // (`Carriers` marks too many, never too few), and `gather_sides` reads no other route
+        // of a side: the mask and the counts are those of every route.
         let (routes_before, routes_after) = if was && now && by_words && !depth.keeps_paths() {
             (
                 self.touched_routes(user, baseline, overlay),
