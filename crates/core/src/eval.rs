@@ -35,6 +35,26 @@ impl Route {
     }
 }
 
+/// What carries a route to the user: the group it goes through, else the user's own role, else
+/// the user's own policy; each has a pre-folded set.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Carrier {
+    Group(GroupIx),
+    Role(RoleIx),
+    Policy(PolicyIx),
+}
+
+impl Carrier {
+    /// The carrier of `route`.
+    pub(crate) fn of(route: &Route) -> Carrier {
+        match (route.group, route.role) {
+            (Some(group), _) => Carrier::Group(group),
+            (None, Some(role)) => Carrier::Role(role),
+            (None, None) => Carrier::Policy(route.policy),
+        }
+    }
+}
+
 /// A statement reached by a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Hit {
@@ -285,6 +305,16 @@ impl Grants {
 impl Org {
     /// Every route from `user` to a policy under `overlay`, for a user with standing access.
     pub(crate) fn routes(&self, user: UserIx, overlay: &Overlay) -> Vec<Route> {
+        self.routes_through(user, overlay, |_| true)
+    }
+
+    /// [`Org::routes`] through the carriers `through` admits only, in the same order.
+    pub(crate) fn routes_through(
+        &self,
+        user: UserIx,
+        overlay: &Overlay,
+        through: impl Fn(Carrier) -> bool,
+    ) -> Vec<Route> {
         let view = self.view(overlay);
         let mut routes = Vec::new();
         let via_role = |group: Option<GroupIx>, role: RoleIx, routes: &mut Vec<Route>| {
@@ -297,16 +327,23 @@ impl Org {
             }
         };
         for &policy in view.user_policies(user).iter() {
-            routes.push(Route {
-                group: None,
-                role: None,
-                policy,
-            });
+            if through(Carrier::Policy(policy)) {
+                routes.push(Route {
+                    group: None,
+                    role: None,
+                    policy,
+                });
+            }
         }
         for role in view.user_roles(user) {
-            via_role(None, role, &mut routes);
+            if through(Carrier::Role(role)) {
+                via_role(None, role, &mut routes);
+            }
         }
         for &group in view.user_groups(user).iter() {
+            if !through(Carrier::Group(group)) {
+                continue;
+            }
             for &policy in view.group_policies(group).iter() {
                 routes.push(Route {
                     group: Some(group),

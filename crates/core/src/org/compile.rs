@@ -7,7 +7,7 @@ use super::lookup::Lookup;
 use super::{
     CompileOptions, Folded, GroupIx, GroupNode, Org, Outsider, PolicyIx, PolicyNode, ReportCache,
     Reverse, RoleIx, RoleNode, SessionNode, Stamp, StatementIx, StatementNode, Steps, TrustNode,
-    UserIx, UserNode,
+    UserIx, UserNode, NO_RESOURCE_ID,
 };
 use crate::bitset::{BitSet, ElementIx};
 use crate::catalogue::Catalogue;
@@ -775,7 +775,8 @@ pub(crate) fn compile_statement(
         });
         actions.union_with(set);
     }
-    statement_node(index, statement.clone(), actions)
+    let ids = vec![NO_RESOURCE_ID; statement.resources.len()].into_boxed_slice();
+    statement_node(index, statement.clone(), actions, ids)
 }
 
 /// Compiles the statements of a snapshot, moved rather than copied, over the sorted `universe`:
@@ -787,6 +788,19 @@ pub(super) fn compile_statements(
 ) -> Vec<StatementNode> {
     let mut ranges: foldhash::HashMap<ActionPattern, std::ops::Range<usize>> =
         foldhash::HashMap::default();
+    // The distinct non-`*` resources, sorted: a resource's id is its rank here.
+    let mut resources: Vec<ResourcePattern> = parsed
+        .iter()
+        .flat_map(|(_, _, statement)| statement.resources.iter())
+        .filter(|r| !r.is_any())
+        .cloned()
+        .collect();
+    resources.sort_unstable();
+    resources.dedup();
+    let id_of = |r: &ResourcePattern| match resources.binary_search(r) {
+        Ok(id) => u32::try_from(id).expect("fewer than 2^32 distinct resources"),
+        Err(_) => NO_RESOURCE_ID,
+    };
     parsed
         .into_iter()
         .map(|(_, si, statement)| {
@@ -802,20 +816,27 @@ pub(super) fn compile_statements(
                 };
                 actions.insert_range(range);
             }
-            statement_node(si, statement, actions)
+            let ids = statement.resources.iter().map(id_of).collect();
+            statement_node(si, statement, actions, ids)
         })
         .collect()
 }
 
-/// The node of a parsed statement whose action patterns cover `actions`.
+/// The node of a parsed statement whose action patterns cover `actions`, and whose resources
+/// have the ids `resource_ids`.
 pub(super) fn statement_node(
     index: usize,
     statement: ParsedStatement,
     actions: BitSet,
+    resource_ids: Box<[u32]>,
 ) -> StatementNode {
     let few = (actions.count() <= 16).then(|| actions.iter().map(ElementIx::new).collect());
     let any_resource = statement.resources.iter().any(ResourcePattern::is_any);
     let scoped = statement.resources.iter().any(|r| !r.is_any());
+    let typed_resource = statement
+        .resources
+        .iter()
+        .any(|r| r.as_str().ends_with(":*"));
     StatementNode {
         index: u32::try_from(index).expect("statements per document are capped"),
         effect: statement.effect,
@@ -823,8 +844,10 @@ pub(super) fn statement_node(
         few,
         actions,
         resources: statement.resources,
+        resource_ids,
         any_resource,
         scoped,
+        typed_resource,
     }
 }
 

@@ -149,11 +149,22 @@ pub(crate) struct StatementNode {
     /// actions): masked walks then skip the bitset's empty words.
     pub(crate) few: Option<Box<[ElementIx]>>,
     pub(crate) resources: Vec<ResourcePattern>,
+    /// Per resource of `resources`, its id: the rank of its text among the organization's
+    /// distinct non-`*` resources, so that ids sort as the patterns do. [`NO_RESOURCE_ID`] for
+    /// `*`, and for every resource of a replacement document's statement (compiled into an
+    /// overlay: never judged word by word, where ids are read).
+    pub(crate) resource_ids: Box<[u32]>,
     /// Some resource is `*`: the statement covers every key.
     pub(crate) any_resource: bool,
     /// Some resource is not `*`: the statement names resource keys of its own.
     pub(crate) scoped: bool,
+    /// Some resource is a typed wildcard (`type:*`): the statement covers keys it does not
+    /// name.
+    pub(crate) typed_resource: bool,
 }
+
+/// The resource id of `*`, and of an overlay statement's resources ([`StatementNode`]).
+pub(crate) const NO_RESOURCE_ID: u32 = u32::MAX;
 
 impl StatementNode {
     pub(crate) fn covers_resource(&self, key: &ResourcePattern) -> bool {

@@ -1,6 +1,7 @@
 //! One user's impact: their routes and hits before and after, the elements a change touches,
 //! the assumable roles lost, and the comparison of the two sides.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::sides::ones;
@@ -8,9 +9,23 @@ use super::Depth;
 use crate::bitset::{BitSet, ElementIx};
 use crate::eval::{Grants, Hit, Judgement, Overlay, Route};
 use crate::impact::{Class, Judged};
-use crate::org::{GroupIx, Org, Precedence, RoleIx, StatementIx, TrustIx, UserIx};
+use crate::org::{GroupIx, Org, Precedence, RoleIx, StatementIx, TrustIx, UserIx, NO_RESOURCE_ID};
 use crate::overlay::Edge;
-use crate::policy::ResourcePattern;
+
+/// A worker's buffers for [`Org::entries_outside`]: the `*` words, the scoped statements,
+/// the (resource id, statement) pairs and one key's words.
+#[derive(Default)]
+struct Outside {
+    star: Vec<u64>,
+    scoped: Vec<StatementIx>,
+    keyed: Vec<(u32, StatementIx)>,
+    bits: Vec<u64>,
+}
+
+thread_local! {
+    /// Per worker, [`Org::entries_outside`]'s buffers, reused from user to user.
+    static OUTSIDE: RefCell<Outside> = RefCell::new(Outside::default());
+}
 
 impl Org {
     pub(super) fn user_impact<'o>(
@@ -46,8 +61,23 @@ impl Org {
         if !was && !now {
             return judged;
         }
-        let routes_before = self.routes(user, baseline);
-        let routes_after = self.routes(user, overlay);
+        // Under deny-wins, the elements no resource-scoped statement covers are decided on `*`
+        // alone, and word by word (`Sides`); only those reported, and the scoped ones, are
+        // judged one by one below.
+        let by_words = self.precedence() == Precedence::DenyWins && overlay.documents.is_empty();
+        // Counted word by word, only the routes through carriers the change touches are read
+        // (`Org::touched_routes`); else every route.
+        // INVARIANT: every route `route_changed` finds changed goes through a touched carrier
+        // (`Carriers` marks too many, never too few), and `gather_sides` reads no other route
+        // of a side: the mask and the counts are those of every route.
+        let (routes_before, routes_after) = if was && now && by_words && !depth.keeps_paths() {
+            (
+                self.touched_routes(user, baseline, overlay),
+                self.touched_routes(user, overlay, overlay),
+            )
+        } else {
+            (self.routes(user, baseline), self.routes(user, overlay))
+        };
         // When the user keeps standing access, only the elements that the changed routes'
         // statements cover can change: judge those, and count the rest as unchanged from the
         // pre-folded sets. (Losing or regaining standing access touches everything.)
@@ -57,12 +87,7 @@ impl Org {
         // deciding anything.
         let mask = (was && now)
             .then(|| self.touched(user, &routes_before, &routes_after, baseline, overlay));
-        // Under deny-wins, the elements no resource-scoped statement covers are decided on `*`
-        // alone, and word by word (`Sides`); only those reported, and the scoped ones, are
-        // judged one by one below.
-        let word_by_word = mask
-            .as_ref()
-            .filter(|_| self.precedence() == Precedence::DenyWins && overlay.documents.is_empty());
+        let word_by_word = mask.as_ref().filter(|_| by_words);
         if let Some(mask) = word_by_word {
             let (before, after) = ((&routes_before[..], baseline), (&routes_after[..], overlay));
             if self.judge_sides(user, before, after, mask, depth, &mut judged) {
@@ -242,9 +267,21 @@ impl Org {
     /// A pair has a decision exactly when some statement covers it, whatever the precedence:
     /// only the union of Allow and Deny is read here, never which wins.
     pub(super) fn entries_outside(&self, user: UserIx, mask: &BitSet) -> usize {
+        OUTSIDE.with_borrow_mut(|scratch| self.entries_outside_in(user, mask, scratch))
+    }
+
+    /// [`Org::entries_outside`] in a worker's reused buffers.
+    fn entries_outside_in(&self, user: UserIx, mask: &BitSet, scratch: &mut Outside) -> usize {
         let words = self.set_words();
-        let mut star = vec![0u64; words];
-        let mut scoped: Vec<StatementIx> = Vec::new();
+        let Outside {
+            star,
+            scoped,
+            keyed,
+            bits,
+        } = scratch;
+        star.clear();
+        star.resize(words, 0);
+        scoped.clear();
         self.each_folded(user, |set| {
             let (allow, deny) = self.folded_set(set);
             for ((s, a), d) in star.iter_mut().zip(allow).zip(deny) {
@@ -258,23 +295,19 @@ impl Org {
                 .map(|(b, m)| ones(b & !m))
                 .sum()
         };
-        let mut count = outside(&star);
+        let mut count = outside(star);
         if !scoped.is_empty() {
-            // Per non-`*` resource a scoped statement names, the statement: sorted, so that each
-            // key's statements are one run, whose union is counted in one reused buffer.
-            let mut keyed: Vec<(&ResourcePattern, StatementIx)> = scoped
-                .iter()
-                .flat_map(|&s| {
-                    self.statement_nodes()[s]
-                        .resources
-                        .iter()
-                        .filter(|r| !r.is_any())
-                        .map(move |r| (r, s))
-                })
-                .collect();
+            // Per non-`*` resource a scoped statement names (by id: the folded statements are
+            // the organization's), the statement: sorted, so that each key's statements are
+            // one run, whose union is counted in one reused buffer.
+            keyed.clear();
+            for &s in scoped.iter() {
+                let ids = self.statement_nodes()[s].resource_ids.iter();
+                keyed.extend(ids.filter(|&&id| id != NO_RESOURCE_ID).map(|&id| (id, s)));
+            }
             keyed.sort_unstable();
             keyed.dedup();
-            let mut bits = vec![0u64; words];
+            bits.resize(words, 0);
             for run in keyed.chunk_by(|a, b| a.0 == b.0) {
                 bits.fill(0);
                 for &(_, s) in run {
@@ -285,7 +318,7 @@ impl Org {
                         *b |= a;
                     }
                 }
-                count += outside(&bits);
+                count += outside(bits);
             }
         }
         count

@@ -1,34 +1,16 @@
 //! The word-by-word decision under deny-wins: a user's sets gathered per side, each key
 //! decided into lost, gained, kept and unchanged elements.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use super::Depth;
 use crate::bitset::BitSet;
-use crate::eval::{Overlay, Route, ANY_RESOURCE};
+use crate::eval::{Carrier, Overlay, Route, ANY_RESOURCE};
 use crate::impact::{Class, Judged};
-use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementNode, UserIx};
+use crate::org::{Org, StatementNode, UserIx, NO_RESOURCE_ID};
 use crate::overlay::{Carriers, Edge};
 use crate::policy::{Effect, ResourcePattern};
-
-/// What carries a route to the user: the group it goes through, else the user's own role, else
-/// the user's own policy; each has a pre-folded set.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Carrier {
-    Group(GroupIx),
-    Role(RoleIx),
-    Policy(PolicyIx),
-}
-
-impl Carrier {
-    fn of(route: &Route) -> Carrier {
-        match (route.group, route.role) {
-            (Some(group), _) => Carrier::Group(group),
-            (None, Some(role)) => Carrier::Role(role),
-            (None, None) => Carrier::Policy(route.policy),
-        }
-    }
-}
 
 /// One resource key of a user's touched elements, decided word by word under deny-wins: the
 /// elements lost, kept (allowed on both sides through other paths) and gained on that key, as
@@ -62,12 +44,14 @@ impl<'o> Gathered<'o> {
     ) {
         decided.clear();
         decided.ask_all(mask.words());
+        decided.start(self);
         decided.decide(self, &[], mask.words());
         each(&ANY_RESOURCE, decided);
         self.scoped_keys(mask, decided, each);
     }
 
-    /// The decision on each non-`*` key a scoped statement names, in key order.
+    /// The decision on each non-`*` key a scoped statement names, in key order. `decided`
+    /// starts from the `*` sets ([`Decided::start`]).
     fn scoped_keys(
         &self,
         mask: &BitSet,
@@ -75,62 +59,114 @@ impl<'o> Gathered<'o> {
         each: &mut dyn FnMut(&'o ResourcePattern, &Decided),
     ) {
         let scoped = &self.scoped;
-        // Per non-`*` resource a scoped statement names, the statement: sorted, so that each
-        // key's naming statements are one run. A statement covers a key when it names it, or
-        // through a `type:*` resource of its own: only those are matched one by one.
-        let mut naming: Vec<(&'o ResourcePattern, usize)> = scoped
-            .iter()
-            .enumerate()
-            .flat_map(|(i, (_, statement, _))| {
-                statement
-                    .resources
-                    .iter()
-                    .filter(|r| !r.is_any())
-                    .map(move |r| (r, i))
-            })
-            .collect();
-        naming.sort_unstable();
-        naming.dedup();
-        let typed: Vec<usize> = (0..scoped.len())
-            .filter(|&i| {
-                let statement = scoped[i].1;
-                !statement.any_resource
-                    && statement
-                        .resources
-                        .iter()
-                        .any(|r| r.as_str().ends_with(":*"))
-            })
-            .collect();
-        let mut covering: Vec<usize> = Vec::new();
-        let mut start = 0;
-        while start < naming.len() {
-            let key = naming[start].0;
-            let end = start
-                + naming[start..]
-                    .iter()
-                    .take_while(|(r, _)| *r == key)
-                    .count();
-            // Asked where a statement naming the key covers the element; decided by the
-            // statements covering the key: those with `*`, and the scoped ones that match.
-            decided.clear();
-            covering.clear();
-            for &(_, i) in &naming[start..end] {
-                decided.ask(scoped[i].1, mask.words());
-                if !scoped[i].1.any_resource {
-                    covering.push(i);
+        // Per non-`*` resource a scoped statement names, (its id, the statement, where it
+        // names it): sorted, so that each key's naming statements are one run, in key order
+        // (ids sort as the patterns do). Every statement here is the organization's: with a
+        // replaced document nothing is judged word by word.
+        let mut naming = std::mem::take(&mut decided.naming);
+        naming.clear();
+        for (i, (_, statement, _)) in scoped.iter().enumerate() {
+            for (at, &id) in statement.resource_ids.iter().enumerate() {
+                if id != NO_RESOURCE_ID {
+                    naming.push((id, index(i), index(at)));
                 }
             }
-            covering.extend(
-                typed
-                    .iter()
-                    .copied()
-                    .filter(|&i| scoped[i].1.covers_resource(key)),
-            );
-            covering.sort_unstable();
-            covering.dedup();
+        }
+        naming.sort_unstable();
+        naming.dedup_by_key(|&mut (id, i, _)| (id, i));
+        // A statement covers a key when it names it, or through a `type:*` resource of its
+        // own: those are found per distinct `type:*` resource, and added to the sets the
+        // key's words start from (`Decided::base`), rebuilt only when they change from key
+        // to key (keys of one type are adjacent).
+        let mut typed = std::mem::take(&mut decided.typed);
+        typed.clear();
+        for (i, (_, statement, _)) in scoped.iter().enumerate() {
+            if statement.any_resource || !statement.typed_resource {
+                continue;
+            }
+            let ids = statement.resources.iter().zip(&statement.resource_ids);
+            for (at, (r, &id)) in ids.enumerate() {
+                if r.as_str().ends_with(":*") {
+                    typed.push((id, index(i), index(at)));
+                }
+            }
+        }
+        typed.sort_unstable();
+        let mut covered = std::mem::take(&mut decided.covered);
+        covered.clear();
+        covered.resize(typed.len(), false);
+        let mut covering: Vec<usize> = std::mem::take(&mut decided.covering);
+        let mut start = 0;
+        while start < naming.len() {
+            let (id, first, at) = naming[start];
+            let key = &scoped[first as usize].1.resources[at as usize];
+            let end = start + naming[start..].iter().take_while(|n| n.0 == id).count();
+            // The typed statements covering the key: when they differ from the last key's,
+            // the sets are rebuilt from `*`'s.
+            let (mut same, mut last) = (true, None);
+            for (c, &(id, i, at)) in covered.iter_mut().zip(&typed) {
+                let covers = match last {
+                    Some((last, covers)) if last == id => covers,
+                    _ => scoped[i as usize].1.resources[at as usize].covers(key),
+                };
+                last = Some((id, covers));
+                same &= *c == covers;
+                *c = covers;
+            }
+            if !same {
+                decided.start(self);
+                let mut last = None;
+                for ((_, i, _), _) in typed.iter().zip(&covered).filter(|(_, &c)| c) {
+                    if last != Some(*i) {
+                        decided.add_to_base(self, *i as usize, mask.words());
+                        last = Some(*i);
+                    }
+                }
+            }
+            // Asked where a statement naming the key covers the element; decided by the sets
+            // of `*` and the typed statements covering the key, and the scoped statements
+            // naming it (those with `*` already count in `*`'s).
+            decided.clear();
+            covering.clear();
+            for &(_, i, _) in &naming[start..end] {
+                let statement = scoped[i as usize].1;
+                decided.ask(statement, mask.words());
+                if !statement.any_resource {
+                    covering.push(i as usize);
+                }
+            }
+            decided.settle();
             decided.decide(self, &covering, mask.words());
             each(key, decided);
             start = end;
+        }
+        decided.naming = naming;
+        decided.typed = typed;
+        decided.covered = covered;
+        decided.covering = covering;
+    }
+}
+
+/// `i` as a `u32`: a statement's resources, and a user's scoped statements, are far fewer.
+fn index(i: usize) -> u32 {
+    u32::try_from(i).expect("fewer than 2^32 statements and resources")
+}
+
+/// How the scoped statement `i` of `gathered` adds bits to a word's sets: to its effect's
+/// set on its side (or both), and to the changed one when on a changed route.
+fn scoped_adder(gathered: &Gathered<'_>, i: usize) -> impl Fn(&mut [u64; 6], u64) {
+    let (sides, statement, on_changed) = gathered.scoped[i];
+    let effect = usize::from(statement.effect == Effect::Deny);
+    move |set: &mut [u64; 6], bits: u64| {
+        match sides {
+            Some(side) => set[2 * effect + side] |= bits,
+            None => {
+                set[2 * effect] |= bits;
+                set[2 * effect + 1] |= bits;
+            }
+        }
+        if on_changed {
+            set[4 + effect] |= bits;
         }
     }
 }
@@ -145,13 +181,32 @@ pub(super) struct Decided {
     gained: Vec<u64>,
     kept: Vec<u64>,
     unchanged: Vec<u64>,
-    /// Per word asked, the key's sets: allow before and after, deny before and after,
-    /// changed allow and deny (`2 * effect + side`, then `4 + effect`).
+    /// Per word, the sets a key starts from: those of `*`, with the typed statements that
+    /// cover the key added: allow before and after, deny before and after, changed allow and
+    /// deny (`2 * effect + side`, then `4 + effect`).
+    base: Vec<[u64; 6]>,
+    /// Per word asked, the key's sets (`base`'s, with the statements naming the key added).
     sets: Vec<[u64; 6]>,
     /// The words where `asked` holds a bit: the only ones the lists hold bits in.
     words: Vec<usize>,
+    /// Scratch of [`Gathered::scoped_keys`]: the (resource id, scoped statement, resource)
+    /// naming pairs, the typed (resource id, scoped statement, resource) triples, whether each
+    /// typed one covers the current key, and the statements counting on a key.
+    naming: Vec<(u32, u32, u32)>,
+    typed: Vec<(u32, u32, u32)>,
+    covered: Vec<bool>,
+    covering: Vec<usize>,
+    /// When counting only ([`Org::side_counts`]): every key's lists counted and united here
+    /// as it is decided, and not kept (the lists stay empty).
+    tally: Option<Tally>,
 }
 
+/// Keys' decisions counted: the pairs lost, kept, gained and unchanged, and the elements of
+/// the lost, kept and gained lists, over every key.
+struct Tally {
+    counts: [usize; 4],
+    lists: [Vec<u64>; 3],
+}
 impl Decided {
     fn new(words: usize) -> Decided {
         let zero = || vec![0u64; words];
@@ -161,8 +216,14 @@ impl Decided {
             gained: zero(),
             kept: zero(),
             unchanged: zero(),
+            base: vec![[0; 6]; words],
             sets: vec![[0; 6]; words],
             words: Vec::new(),
+            naming: Vec::new(),
+            typed: Vec::new(),
+            covered: Vec::new(),
+            covering: Vec::new(),
+            tally: None,
         }
     }
 
@@ -185,40 +246,39 @@ impl Decided {
     }
 
     /// Asks the elements of `mask` that `statement` covers: its few elements one by one, or
-    /// its words.
+    /// its words. [`Decided::settle`] then lists the words asked.
     fn ask(&mut self, statement: &StatementNode, mask: &[u64]) {
-        let (asked, words) = (&mut self.asked, &mut self.words);
-        let mut add = |w: usize, bits: u64| {
-            if bits != 0 {
-                if asked[w] == 0 {
-                    words.push(w);
-                }
-                asked[w] |= bits;
-            }
-        };
         match &statement.few {
             Some(few) => {
                 for e in few.iter().map(|e| e.index()) {
-                    if let Some(&m) = mask.get(e / 64) {
-                        add(e / 64, m & 1 << (e % 64));
+                    if let (Some(a), Some(&m)) = (self.asked.get_mut(e / 64), mask.get(e / 64)) {
+                        *a |= m & 1 << (e % 64);
                     }
                 }
             }
-            None => {
-                let bits = statement.actions.words().iter().zip(mask);
-                for (w, (&b, &m)) in bits.enumerate() {
-                    add(w, b & m);
-                }
-            }
+            None => or_masked(&mut self.asked, statement.actions.words(), mask),
         }
     }
 
-    /// Decides the words asked, from the `*` sets of `gathered` and its `covering` scoped
-    /// statements (indexes into its `scoped`), within `mask`.
-    fn decide(&mut self, gathered: &Gathered<'_>, covering: &[usize], mask: &[u64]) {
+    /// Lists the words asked (after [`Decided::clear`] and the keys' [`Decided::ask`]).
+    fn settle(&mut self) {
+        // Without a branch per word: about half the words are asked, unpredictably.
+        let n = self.asked.len();
+        self.words.clear();
+        self.words.resize(n, 0);
+        let mut listed = 0;
+        for (w, &asked) in self.asked.iter().enumerate() {
+            self.words[listed] = w;
+            listed += usize::from(asked != 0);
+        }
+        self.words.truncate(listed);
+    }
+
+    /// Starts `base` from the `*` sets of `gathered`.
+    fn start(&mut self, gathered: &Gathered<'_>) {
         let (allow, deny, changed) = (&gathered.allow, &gathered.deny, &gathered.changed);
-        for &w in &self.words {
-            self.sets[w] = [
+        for (w, set) in self.base.iter_mut().enumerate() {
+            *set = [
                 allow[0][w],
                 allow[1][w],
                 deny[0][w],
@@ -227,56 +287,94 @@ impl Decided {
                 changed[1][w],
             ];
         }
-        for &i in covering {
-            let (sides, statement, on_changed) = gathered.scoped[i];
-            let effect = usize::from(statement.effect == Effect::Deny);
-            let (sets, asked) = (&mut self.sets, &self.asked);
-            // Bits outside the words asked would be dropped: only the words asked are added.
-            let mut add = |w: usize, bits: u64| {
-                let set = &mut sets[w];
-                match sides {
-                    Some(side) => set[2 * effect + side] |= bits,
-                    None => {
-                        set[2 * effect] |= bits;
-                        set[2 * effect + 1] |= bits;
+    }
+
+    /// Adds the scoped statement `i` of `gathered` to `base`, within `mask`.
+    fn add_to_base(&mut self, gathered: &Gathered<'_>, i: usize, mask: &[u64]) {
+        let base = &mut self.base;
+        let add = scoped_adder(gathered, i);
+        match &gathered.scoped[i].1.few {
+            Some(few) => {
+                for e in few.iter().map(|e| e.index()) {
+                    if let (Some(set), Some(&m)) = (base.get_mut(e / 64), mask.get(e / 64)) {
+                        add(set, m & 1 << (e % 64));
                     }
                 }
-                if on_changed {
-                    set[4 + effect] |= bits;
+            }
+            None => {
+                let bits = gathered.scoped[i].1.actions.words();
+                for ((set, &b), &m) in base.iter_mut().zip(bits).zip(mask) {
+                    add(set, b & m);
                 }
-            };
-            match &statement.few {
+            }
+        }
+    }
+
+    /// Decides the words asked, from `base` and the `covering` scoped statements of
+    /// `gathered` (indexes into its `scoped`), within `mask`.
+    fn decide(&mut self, gathered: &Gathered<'_>, covering: &[usize], mask: &[u64]) {
+        for &w in &self.words {
+            self.sets[w] = self.base[w];
+        }
+        for &i in covering {
+            let add = scoped_adder(gathered, i);
+            let (sets, asked) = (&mut self.sets, &self.asked);
+            // Bits outside the words asked would be dropped: only the words asked are added.
+            match &gathered.scoped[i].1.few {
                 Some(few) => {
                     for e in few.iter().map(|e| e.index()) {
                         let w = e / 64;
                         if asked.get(w).is_some_and(|&a| a != 0) {
-                            add(w, mask[w] & 1 << (e % 64));
+                            add(&mut sets[w], mask[w] & 1 << (e % 64));
                         }
                     }
                 }
                 None => {
-                    let bits = statement.actions.words();
+                    let bits = gathered.scoped[i].1.actions.words();
                     for &w in &self.words {
-                        add(w, bits.get(w).map_or(0, |b| b & mask[w]));
+                        add(&mut sets[w], bits.get(w).map_or(0, |b| b & mask[w]));
                     }
                 }
             }
         }
-        for &w in &self.words {
+        let (sets, asked) = (&self.sets, &self.asked);
+        let decide = |w: usize| {
             let [allow_before, allow_after, deny_before, deny_after, changed_allow, changed_deny] =
-                self.sets[w];
-            let asked = self.asked[w];
+                sets[w];
+            let asked = asked[w];
             let was = allow_before & !deny_before;
             let now = allow_after & !deny_after;
             let covered = allow_before | deny_before;
             let lost = was & !now & asked;
             let gained = now & !was & asked;
             let kept = was & now & changed_allow & asked;
-            self.lost[w] = lost;
-            self.gained[w] = gained;
-            self.kept[w] = kept;
-            self.unchanged[w] =
+            let unchanged =
                 covered & asked & !lost & !gained & !kept & !changed_allow & !changed_deny;
+            [lost, kept, gained, unchanged]
+        };
+        match &mut self.tally {
+            // Counted at once, the lists left empty.
+            Some(tally) => {
+                for &w in &self.words {
+                    let [lost, kept, gained, unchanged] = decide(w);
+                    tally.counts[0] += ones(lost);
+                    tally.counts[1] += ones(kept);
+                    tally.counts[2] += ones(gained);
+                    tally.counts[3] += ones(unchanged);
+                    tally.lists[0][w] |= lost;
+                    tally.lists[1][w] |= kept;
+                    tally.lists[2][w] |= gained;
+                }
+            }
+            None => {
+                for &w in &self.words {
+                    let [lost, kept, gained, unchanged] = decide(w);
+                    self.lost[w] = lost;
+                    self.kept[w] = kept;
+                    self.gained[w] = gained;
+                    self.unchanged[w] = unchanged;
+                }
+            }
         }
     }
 
@@ -452,23 +550,42 @@ impl Org {
     ) -> ([BitSet; 3], usize) {
         let gathered = self.gather_sides(user, before, after, mask);
         let words = mask.words().len();
-        let mut decided = Decided::new(words);
-        let mut lists = [vec![0u64; words], vec![0u64; words], vec![0u64; words]];
-        let mut unchanged = 0;
-        let counts = &mut judged.counts;
-        gathered.decide_keys(mask, &mut decided, &mut |_, decided| {
-            for &w in &decided.words {
-                let (lost, kept, gained) = (decided.lost[w], decided.kept[w], decided.gained[w]);
-                counts.lost += ones(lost);
-                counts.kept += ones(kept);
-                counts.gained += ones(gained);
-                unchanged += ones(decided.unchanged[w]);
-                lists[0][w] |= lost;
-                lists[1][w] |= kept;
-                lists[2][w] |= gained;
-            }
-        });
-        (lists.map(BitSet::from_words), unchanged)
+        let Tally { counts, lists } = DECIDED
+            .with_borrow_mut(|decided| {
+                if decided.asked.len() != words {
+                    *decided = Decided::new(words);
+                }
+                decided.tally = Some(Tally {
+                    counts: [0; 4],
+                    lists: [vec![0u64; words], vec![0u64; words], vec![0u64; words]],
+                });
+                gathered.decide_keys(mask, decided, &mut |_, _| {});
+                decided.tally.take()
+            })
+            .expect("counted while deciding");
+        judged.counts.lost += counts[0];
+        judged.counts.kept += counts[1];
+        judged.counts.gained += counts[2];
+        (lists.map(BitSet::from_words), counts[3])
+    }
+
+    /// The routes of `user` under `ov` ([`Org::routes`]) through the carriers `overlay`
+    /// touches (all of them when `overlay` has no carriers marked): every route
+    /// `route_changed` finds changed is among them, and they are all [`Org::gather_sides`]
+    /// reads of a side, so that [`Org::touched`] and [`Org::side_counts`] answer from them as
+    /// from every route.
+    pub(super) fn touched_routes(
+        &self,
+        user: UserIx,
+        ov: &Overlay,
+        overlay: &Overlay,
+    ) -> Vec<Route> {
+        match overlay.carriers.as_deref() {
+            Some(carriers) => self.routes_through(user, ov, |carrier| {
+                !untouched(user, carrier, overlay, carriers)
+            }),
+            None => self.routes(user, ov),
+        }
     }
 
     /// The `*` sets of a user's routes on both sides and the scoped statements the other
@@ -501,20 +618,7 @@ impl Org {
                 &computed
             }
         };
-        let edge_changed =
-            |edge: Edge| overlay.removed.contains(&edge) || overlay.added.contains(&edge);
-        let untouched = |carrier: Carrier| match carrier {
-            Carrier::Group(group) => {
-                !carriers.groups[group.index()] && !edge_changed(Edge::Member { user, group })
-            }
-            Carrier::Role(role) => {
-                !carriers.roles[role.index()] && !edge_changed(Edge::UserRole { user, role })
-            }
-            Carrier::Policy(policy) => {
-                !carriers.policies[policy.index()]
-                    && !edge_changed(Edge::UserPolicy { user, policy })
-            }
-        };
+        let untouched = |carrier: Carrier| untouched(user, carrier, overlay, carriers);
         let compiled = self.as_is();
         let (policies, roles, groups) = (
             compiled.user_policies(user),
@@ -587,6 +691,31 @@ impl Org {
             deny,
             changed,
             scoped,
+        }
+    }
+}
+
+thread_local! {
+    /// Per worker, the scratch [`Org::side_counts`] decides keys in, reused from user to user
+    /// (a user's decision leaves only the words of its last key set, which the next clears).
+    static DECIDED: RefCell<Decided> = RefCell::new(Decided::new(0));
+}
+
+/// Whether `overlay` leaves `carrier` of `user` alone: it is not marked in `carriers`, and
+/// the user's own edge to it is unchanged. Its routes are then the same on both sides, with
+/// the same statements (no document is replaced where sides are judged word by word).
+fn untouched(user: UserIx, carrier: Carrier, overlay: &Overlay, carriers: &Carriers) -> bool {
+    let edge_changed =
+        |edge: Edge| overlay.removed.contains(&edge) || overlay.added.contains(&edge);
+    match carrier {
+        Carrier::Group(group) => {
+            !carriers.groups[group.index()] && !edge_changed(Edge::Member { user, group })
+        }
+        Carrier::Role(role) => {
+            !carriers.roles[role.index()] && !edge_changed(Edge::UserRole { user, role })
+        }
+        Carrier::Policy(policy) => {
+            !carriers.policies[policy.index()] && !edge_changed(Edge::UserPolicy { user, policy })
         }
     }
 }
