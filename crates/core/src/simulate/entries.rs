@@ -2,6 +2,8 @@
 //! paths of the side that cover the key and one of the list's elements, found for every key
 //! at once by a mask of keys per element.
 
+use std::cell::RefCell;
+
 use super::sides::Sides;
 use crate::bitset::{BitSet, ElementIx};
 use crate::eval::{Overlay, Route};
@@ -113,6 +115,12 @@ impl Org {
     }
 }
 
+thread_local! {
+    /// Per worker, a mask of keys per element for [`Sides::short_vias`]: all zero between
+    /// uses, reused from user to user.
+    static MASKS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Elements in a key's list above which its statements are found by testing each statement's
 /// words against the list, rather than element by element.
 const LONG: usize = 64;
@@ -130,34 +138,55 @@ impl Sides<'_> {
     pub(super) fn vias(&self, classes: &[Class], allows: &[Allow<'_>]) -> Vias {
         // (slot, allow) as found: each slot's allows ascending, slots in any order.
         let mut pairs: Vec<(usize, usize)> = Vec::new();
-        let mut dense = vec![0u64; self.width];
-        // Per element, a mask of keys: all zero between uses.
-        let mut masks: Option<Vec<u64>> = None;
+        let width = self.width;
+        // The long lists of every class, each with its slot, key and summary, and their
+        // words one list after the other: tested in one pass over the statements, so that
+        // each statement's words are read once.
+        let mut longs: Vec<(usize, usize, u64)> = Vec::new();
+        let mut dense: Vec<u64> = Vec::new();
         for (place, &class) in classes.iter().enumerate() {
-            let (long, short): (Vec<usize>, Vec<usize>) = (0..self.keys.len())
-                .filter(|&key| self.count(key, class) > 0)
-                .partition(|&key| self.count(key, class) > LONG);
-            for key in long {
+            for key in (0..self.keys.len()).filter(|&key| self.count(key, class) > LONG) {
                 let list = self.list(key, class);
-                list.iter().for_each(|&(w, bits)| dense[w] = bits);
-                let list_words = summary_of(list.iter().map(|&(w, _)| w), self.width);
-                let slot = key * classes.len() + place;
-                for (i, &(_, node, node_words)) in allows.iter().enumerate() {
+                let start = dense.len();
+                dense.resize(start + width, 0);
+                list.iter().for_each(|&(w, bits)| dense[start + w] = bits);
+                let list_words = summary_of(list.iter().map(|&(w, _)| w), width);
+                longs.push((key * classes.len() + place, key, list_words));
+            }
+        }
+        if !longs.is_empty() {
+            for (i, &(_, node, node_words)) in allows.iter().enumerate() {
+                for (j, &(slot, key, list_words)) in longs.iter().enumerate() {
                     if node_words & list_words != 0
                         && node.covers_resource(self.keys[key].key)
-                        && meets(node, &dense, node_words & list_words)
+                        && meets(
+                            node,
+                            &dense[j * width..(j + 1) * width],
+                            node_words & list_words,
+                        )
                     {
                         pairs.push((slot, i));
                     }
                 }
-                list.iter().for_each(|&(w, _)| dense[w] = 0);
             }
-            for chunk in short.chunks(64) {
-                let masks = masks.get_or_insert_with(|| vec![0u64; self.width * 64]);
-                self.short_vias(chunk, class, allows, masks, |key, i| {
-                    pairs.push((key * classes.len() + place, i))
-                });
+        }
+        for (place, &class) in classes.iter().enumerate() {
+            let short: Vec<usize> = (0..self.keys.len())
+                .filter(|&key| (1..=LONG).contains(&self.count(key, class)))
+                .collect();
+            if short.is_empty() {
+                continue;
             }
+            MASKS.with_borrow_mut(|masks| {
+                if masks.len() < self.width * 64 {
+                    masks.resize(self.width * 64, 0);
+                }
+                for chunk in short.chunks(64) {
+                    self.short_vias(chunk, class, allows, masks, |key, i| {
+                        pairs.push((key * classes.len() + place, i))
+                    });
+                }
+            });
         }
         Vias::of(self.keys.len() * classes.len(), &pairs)
     }
