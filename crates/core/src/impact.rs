@@ -701,12 +701,7 @@ impl<'a> Interner<'a> {
         // Actions renumbered in the order users were converted: the order their entries lie
         // in memory.
         for user in &mut self.users {
-            for entry in user
-                .lost
-                .iter_mut()
-                .chain(&mut user.kept)
-                .chain(&mut user.gained)
-            {
+            for entry in user.entries_mut() {
                 for action in &mut entry.actions {
                     *action = action_ids.of(*action);
                 }
@@ -725,12 +720,7 @@ impl<'a> Interner<'a> {
         let mut path_ids: Vec<u32> = vec![UNSEEN; old_keys.len()];
         self.keys.reserve_exact(old_keys.len());
         for user in &mut users {
-            for entry in user
-                .lost
-                .iter_mut()
-                .chain(&mut user.kept)
-                .chain(&mut user.gained)
-            {
+            for entry in user.entries_mut() {
                 for path in &mut entry.via {
                     let old = path.index();
                     if path_ids[old] == UNSEEN {
@@ -792,12 +782,7 @@ impl<'a> Interner<'a> {
         action_ids: &ActionIds,
     ) -> UserImpact {
         let mut user = self.convert(judged, true);
-        for entry in user
-            .lost
-            .iter_mut()
-            .chain(&mut user.kept)
-            .chain(&mut user.gained)
-        {
+        for entry in user.entries_mut() {
             for action in &mut entry.actions {
                 *action = action_ids.of(*action);
             }

@@ -968,6 +968,14 @@ impl UserImpact {
             && self.assumable_lost.is_empty()
             && self.assumable_gained.is_empty()
     }
+
+    /// Every entry, lost, kept, then gained: for renumbering their actions and paths.
+    pub(crate) fn entries_mut(&mut self) -> impl Iterator<Item = &mut GroupedEntry> {
+        self.lost
+            .iter_mut()
+            .chain(&mut self.kept)
+            .chain(&mut self.gained)
+    }
 }
 
 impl FlatUserImpact {
@@ -1120,12 +1128,7 @@ impl Impact {
             }
         }
         for user in &mut self.users {
-            for entry in user
-                .lost
-                .iter_mut()
-                .chain(&mut user.kept)
-                .chain(&mut user.gained)
-            {
+            for entry in user.entries_mut() {
                 for id in &mut entry.via {
                     *id = path_map[id.index()].expect("a retained user's path is kept");
                 }
