@@ -37,11 +37,18 @@ struct Layout {
 
 impl Layout {
     fn newline<W: ?Sized + Write>(&self, out: &mut W) -> io::Result<()> {
-        out.write_all(b"\n")?;
-        for _ in 0..self.indent {
-            out.write_all(b"  ")?;
+        // The newline and its indent (two spaces a level) in one write, up to 32 levels.
+        const LINE: &[u8] = b"\n                                                                ";
+        match LINE.get(..1 + 2 * self.indent) {
+            Some(line) => out.write_all(line),
+            None => {
+                out.write_all(b"\n")?;
+                for _ in 0..self.indent {
+                    out.write_all(b"  ")?;
+                }
+                Ok(())
+            }
         }
-        Ok(())
     }
 
     /// Before a number: inline in an array that started with numbers.
