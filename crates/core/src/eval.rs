@@ -1,7 +1,7 @@
 //! Effective permissions with provenance, and single decisions explained.
 //!
-//! A user's grants are found by walking the fixed-depth attachment graph (user → [group] →
-//! [role] → policy → statement) under an [`Overlay`] of pending changes, and spreading each
+//! A user's grants are found by walking the fixed-depth attachment graph (user → (group) →
+//! (role) → policy → statement) under an [`Overlay`] of pending changes, and spreading each
 //! statement over the universe elements its pre-computed action bitset covers. No string
 //! matching happens here: patterns were matched once, when the org was compiled.
 
