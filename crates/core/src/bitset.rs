@@ -70,14 +70,8 @@ impl BitSet {
     /// Which words hold a bit, one bit per word (every bit set past 64 words): two sets whose
     /// summaries share no bit share no element.
     pub(crate) fn word_summary(&self) -> u64 {
-        if self.words.len() > 64 {
-            return u64::MAX;
-        }
-        self.words
-            .iter()
-            .enumerate()
-            .filter(|(_, &w)| w != 0)
-            .fold(0, |acc, (i, _)| acc | 1 << i)
+        let held = (0..self.words.len()).filter(|&w| self.words[w] != 0);
+        summary_of(held, self.words.len())
     }
 
     pub(crate) fn count(&self) -> usize {
@@ -102,8 +96,16 @@ impl BitSet {
     }
 }
 
-/// The set bits of word `i`, as bit indexes.
-fn bits_of(i: usize, word: u64) -> impl Iterator<Item = usize> {
+/// [`BitSet::word_summary`] of a set `width` words wide whose non-zero words are `held`.
+pub(crate) fn summary_of(held: impl Iterator<Item = usize>, width: usize) -> u64 {
+    if width > 64 {
+        return u64::MAX;
+    }
+    held.fold(0, |acc, w| acc | 1 << w)
+}
+
+/// The set bits of word `i`, as bit indexes, ascending.
+pub(crate) fn bits_of(i: usize, word: u64) -> impl Iterator<Item = usize> {
     let mut w = word;
     std::iter::from_fn(move || {
         if w == 0 {

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 
 use super::sides::Sides;
-use crate::bitset::{BitSet, ElementIx};
+use crate::bitset::{bits_of, summary_of, BitSet, ElementIx};
 use crate::eval::{Overlay, Route};
 use crate::impact::{Class, Judged, PathKey, UserPathIx};
 use crate::org::{Org, StatementIx, StatementNode};
@@ -74,7 +74,7 @@ impl Org {
         (routes, ov): (&[Route], &'o Overlay),
         mask: &BitSet,
     ) -> Vec<Allow<'o>> {
-        let words = summary(mask);
+        let words = mask.word_summary();
         if words == 0 {
             return Vec::new();
         }
@@ -108,7 +108,7 @@ impl Org {
             None => {
                 let node = self.statement(id, ov);
                 match node.effect {
-                    Effect::Allow => summary(&node.actions),
+                    Effect::Allow => node.actions.word_summary(),
                     Effect::Deny => 0,
                 }
             }
@@ -327,25 +327,8 @@ fn each_word(summary: u64, words: usize, f: impl FnMut(usize)) {
     }
 }
 
-/// The summary ([`summary`]) of a set holding bits in `words` of `width`.
-fn summary_of(words: impl Iterator<Item = usize>, width: usize) -> u64 {
-    if width > 64 {
-        return u64::MAX;
-    }
-    words.fold(0, |s, w| s | 1 << w)
-}
-
 /// Calls `f` with each bit set in `bits`, ascending.
 #[inline]
-fn each_bit(mut bits: u64, mut f: impl FnMut(usize)) {
-    while bits != 0 {
-        f(bits.trailing_zeros() as usize);
-        bits &= bits - 1;
-    }
-}
-
-/// Which words of a bitset hold a bit, one bit per word (every bit set past 64 words): two sets
-/// with no word in common share no element.
-pub(super) fn summary(set: &BitSet) -> u64 {
-    set.word_summary()
+fn each_bit(bits: u64, f: impl FnMut(usize)) {
+    bits_of(0, bits).for_each(f);
 }

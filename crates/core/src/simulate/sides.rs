@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 
 use super::Depth;
-use crate::bitset::BitSet;
+use crate::bitset::{bits_of, BitSet};
 use crate::eval::{Carrier, Overlay, Route, ANY_RESOURCE};
 use crate::impact::{Class, Judged};
 use crate::org::{Org, StatementNode, UserIx, NO_RESOURCE_ID};
@@ -438,16 +438,9 @@ impl Sides<'_> {
 
     /// The elements of a key's list, ascending.
     pub(super) fn elements(&self, key: usize, class: Class) -> impl Iterator<Item = usize> + '_ {
-        self.list(key, class).iter().flat_map(|&(w, bits)| {
-            let mut bits = bits;
-            std::iter::from_fn(move || {
-                (bits != 0).then(|| {
-                    let bit = bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    w * 64 + bit
-                })
-            })
-        })
+        self.list(key, class)
+            .iter()
+            .flat_map(|&(w, bits)| bits_of(w, bits))
     }
 
     /// The elements of `classes`' lists over every key, as one set.
