@@ -117,135 +117,144 @@ impl Org {
 }
 
 thread_local! {
-    /// Per worker, a mask of keys per element for [`Sides::short_vias`]: all zero between
-    /// uses, reused from user to user.
+    /// Per worker, a mask of lists per element for [`Sides::vias`]: all zero between uses,
+    /// reused from user to user.
     static MASKS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
-
-/// Elements in a key's list above which its statements are found by testing each statement's
-/// words against the list, rather than element by element.
-const LONG: usize = 64;
 
 impl Sides<'_> {
     /// Per key and each of `classes` (at `key * classes.len() + place`), the indexes into
     /// `allows` (one side's, in path order) of the statements that cover the key and some
     /// element of the key's list, ascending.
     ///
-    /// A long list (most of `*`'s) is tested against each statement word by word. The short
-    /// ones are found all at once: each element of a short list holds the mask of the keys
-    /// whose list holds it (64 keys at a time), so a statement's keys are the union of its
-    /// elements' masks, then those its resources cover; the work follows the statements'
-    /// elements in the lists, not keys × statements.
+    /// The non-empty lists are taken 64 at a time. Each element of theirs holds the mask of
+    /// the lists that hold it, so that a statement's lists are the union of its elements'
+    /// masks, kept to those whose key its resources cover: the work follows the statements'
+    /// elements within the lists, not lists × statements. A statement's walk stops once it
+    /// has met every list it can, and skips the words whose elements would add no list.
     pub(super) fn vias(&self, classes: &[Class], allows: &[Allow<'_>]) -> Vias {
-        // (slot, allow) as found: each slot's allows ascending, slots in any order.
-        let mut pairs: Vec<(usize, usize)> = Vec::new();
-        let width = self.width;
-        // The long lists of every class, each with its slot, key and summary, and their
-        // words one list after the other: tested in one pass over the statements, so that
-        // each statement's words are read once.
-        let mut longs: Vec<(usize, usize, u64)> = Vec::new();
-        let mut dense: Vec<u64> = Vec::new();
-        for (place, &class) in classes.iter().enumerate() {
-            for key in (0..self.keys.len()).filter(|&key| self.count(key, class) > LONG) {
-                let list = self.list(key, class);
-                let start = dense.len();
-                dense.resize(start + width, 0);
-                list.iter().for_each(|&(w, bits)| dense[start + w] = bits);
-                let list_words = summary_of(list.iter().map(|&(w, _)| w), width);
-                longs.push((key * classes.len() + place, key, list_words));
+        let slots = self.keys.len() * classes.len();
+        // The non-empty lists, as (slot, key, class), in slot order.
+        let lists: Vec<(usize, usize, Class)> = (0..self.keys.len())
+            .flat_map(|key| {
+                classes
+                    .iter()
+                    .enumerate()
+                    .map(move |(place, &class)| (key * classes.len() + place, key, class))
+            })
+            .filter(|&(_, key, class)| self.count(key, class) > 0)
+            .collect();
+        // Per list (by place in `lists`), the allows found, as a bitset over `allows`.
+        let stride = allows.len().div_ceil(64);
+        let mut found = vec![0u64; lists.len() * stride];
+        MASKS.with_borrow_mut(|masks| {
+            if masks.len() < self.width * 64 {
+                masks.resize(self.width * 64, 0);
             }
-        }
-        if !longs.is_empty() {
-            for (i, &(_, node, node_words)) in allows.iter().enumerate() {
-                for (j, &(slot, key, list_words)) in longs.iter().enumerate() {
-                    if node_words & list_words != 0
-                        && node.covers_resource(self.keys[key].key)
-                        && meets(
-                            node,
-                            &dense[j * width..(j + 1) * width],
-                            node_words & list_words,
-                        )
-                    {
-                        pairs.push((slot, i));
-                    }
+            for (chunk, first) in lists.chunks(64).zip((0..).step_by(64)) {
+                self.chunk_vias(chunk, allows, masks, |place, i| {
+                    found[(first + place) * stride + i / 64] |= 1 << (i % 64);
+                });
+            }
+        });
+        let mut starts = Vec::with_capacity(slots + 1);
+        let mut items = Vec::new();
+        let mut next = lists.iter().zip(found.chunks(stride.max(1))).peekable();
+        for slot in 0..slots {
+            starts.push(items.len());
+            if let Some((_, bits)) = next.next_if(|((s, ..), _)| *s == slot) {
+                for (w, &word) in bits.iter().enumerate() {
+                    items.extend(bits_of(w, word));
                 }
             }
         }
-        for (place, &class) in classes.iter().enumerate() {
-            let short: Vec<usize> = (0..self.keys.len())
-                .filter(|&key| (1..=LONG).contains(&self.count(key, class)))
-                .collect();
-            if short.is_empty() {
-                continue;
-            }
-            MASKS.with_borrow_mut(|masks| {
-                if masks.len() < self.width * 64 {
-                    masks.resize(self.width * 64, 0);
-                }
-                for chunk in short.chunks(64) {
-                    self.short_vias(chunk, class, allows, masks, |key, i| {
-                        pairs.push((key * classes.len() + place, i))
-                    });
-                }
-            });
-        }
-        Vias::of(self.keys.len() * classes.len(), &pairs)
+        starts.push(items.len());
+        Vias { starts, items }
     }
 
-    /// [`Sides::vias`] for up to 64 keys with short lists of one class: `found(key, i)` for
-    /// each key and allow `i` that covers it and one of its elements, `i` ascending per key.
-    /// `masks` (a key mask per element) is all zero before and after.
-    fn short_vias(
+    /// [`Sides::vias`] for up to 64 lists (slot, key, class): `found(place, i)` for each list
+    /// (by place in `lists`) and allow `i` that covers the list's key and one of its
+    /// elements. `masks` (a list mask per element) is all zero before and after.
+    fn chunk_vias(
         &self,
-        keys: &[usize],
-        class: Class,
+        lists: &[(usize, usize, Class)],
         allows: &[Allow<'_>],
         masks: &mut [u64],
         mut found: impl FnMut(usize, usize),
     ) {
         let words = self.width;
-        // The elements of the keys' lists and each one's keys (by place in `keys`, in `masks`,
-        // zeroed again at the end); per word, the keys of its elements.
+        // The lists' elements, each with the mask of its lists, and per word the lists with
+        // elements there.
         let mut union = vec![0u64; words];
-        let mut word_keys = vec![0u64; words];
-        for (place, &key) in keys.iter().enumerate() {
+        let mut word_lists = vec![0u64; words];
+        for (place, &(_, key, class)) in lists.iter().enumerate() {
             for &(w, bits) in self.list(key, class) {
                 union[w] |= bits;
-                word_keys[w] |= 1 << place;
+                word_lists[w] |= 1 << place;
                 each_bit(bits, |bit| masks[w * 64 + bit] |= 1 << place);
             }
         }
+        let all = u64::MAX >> (64 - lists.len());
         let union_words = summary_of((0..words).filter(|&w| union[w] != 0), words);
+        // Per key, the places of its lists (lists of one key are adjacent): a scoped
+        // statement's coverable lists are found once per key.
+        let mut keyed: Vec<(usize, u64)> = Vec::new();
+        for (place, &(_, key, _)) in lists.iter().enumerate() {
+            match keyed.last_mut() {
+                Some((last, mask)) if *last == key => *mask |= 1 << place,
+                _ => keyed.push((key, 1 << place)),
+            }
+        }
         for (i, &(_, node, node_words)) in allows.iter().enumerate() {
             if node_words & union_words == 0 {
                 continue;
             }
-            let mut places = 0u64;
+            let coverable = if node.any_resource {
+                all
+            } else {
+                keyed
+                    .iter()
+                    .filter(|(key, _)| node.covers_resource(self.keys[*key].key))
+                    .fold(0, |m, (_, mask)| m | mask)
+            };
+            if coverable == 0 {
+                continue;
+            }
+            // The lists met: the union of the masks of the statement's elements. A word is
+            // walked only while its elements can add a list, and the walk stops once every
+            // list the statement can meet is met.
+            let mut met = 0u64;
             match &node.few {
                 Some(few) => {
                     for e in few.iter().map(|e| e.index()) {
                         if union.get(e / 64).is_some_and(|&u| u & 1 << (e % 64) != 0) {
-                            places |= masks[e];
+                            met |= masks[e];
                         }
                     }
                 }
                 None => {
                     let actions = node.actions.words();
-                    let walk = |w: usize| {
-                        // A word whose elements add no key is not walked.
-                        if word_keys[w] & !places != 0 {
-                            let bits = actions.get(w).map_or(0, |&a| a & union[w]);
-                            each_bit(bits, |bit| places |= masks[w * 64 + bit]);
+                    let mut walk = |w: usize| {
+                        if word_lists[w] & coverable & !met != 0 {
+                            let mut bits = actions.get(w).map_or(0, |&a| a & union[w]);
+                            while bits != 0 {
+                                met |= masks[w * 64 + bits.trailing_zeros() as usize];
+                                bits &= bits - 1;
+                            }
                         }
+                        met & coverable != coverable
                     };
-                    each_word(node_words & union_words, words, walk);
+                    if words <= 64 {
+                        let mut both = node_words & union_words;
+                        while both != 0 && walk(both.trailing_zeros() as usize) {
+                            both &= both - 1;
+                        }
+                    } else {
+                        let _ = (0..words).all(walk);
+                    }
                 }
             }
-            each_bit(places, |place| {
-                if node.covers_resource(self.keys[keys[place]].key) {
-                    found(keys[place], i);
-                }
-            });
+            each_bit(met & coverable, |place| found(place, i));
         }
         for (w, &bits) in union.iter().enumerate() {
             each_bit(bits, |bit| masks[w * 64 + bit] = 0);
@@ -262,25 +271,6 @@ pub(super) struct Vias {
 }
 
 impl Vias {
-    /// From `(slot, allow)` pairs, each slot's in ascending order: bucketed by slot, a stable
-    /// pass.
-    fn of(slots: usize, pairs: &[(usize, usize)]) -> Vias {
-        let mut starts = vec![0usize; slots + 1];
-        for &(slot, _) in pairs {
-            starts[slot + 1] += 1;
-        }
-        for slot in 1..starts.len() {
-            starts[slot] += starts[slot - 1];
-        }
-        let mut next = starts.clone();
-        let mut items = vec![0usize; pairs.len()];
-        for &(slot, i) in pairs {
-            items[next[slot]] = i;
-            next[slot] += 1;
-        }
-        Vias { starts, items }
-    }
-
     /// A slot's allows, ascending.
     pub(super) fn of_slot(&self, slot: usize) -> &[usize] {
         &self.items[self.starts[slot]..self.starts[slot + 1]]
@@ -314,16 +304,6 @@ fn meets(node: &StatementNode, dense: &[u64], both: u64) -> bool {
             }
             false
         }
-    }
-}
-
-/// Calls `f` with each word a summary names: every word past 64 words.
-#[inline]
-fn each_word(summary: u64, words: usize, f: impl FnMut(usize)) {
-    if words <= 64 {
-        each_bit(summary, f);
-    } else {
-        (0..words).for_each(f);
     }
 }
 
