@@ -1,7 +1,7 @@
 //! A full report's entries built from the word-by-word [`Sides`]: per key and list, the Allow
 //! paths of the side that cover the key and one of the list's elements, found for every key
-//! at once ([`Sides::vias`]): long lists word by word against each statement, short ones
-//! through a mask of keys per element.
+//! at once ([`Sides::vias`]): each element of the lists holds the mask of the lists that hold
+//! it, and a statement meets the union of its elements' masks.
 
 use std::cell::RefCell;
 
