@@ -1,16 +1,58 @@
 //! JSON as the CLI writes it: serde_json's pretty layout (two-space indent, one value a line),
 //! except that an array of numbers stays on one line. Impact reports refer to shared entries,
 //! paths and actions by index, and one index a line would make up most of their bytes.
+//!
+//! The writer is a serde [`Serializer`](serde::Serializer) of its own rather than serde_json's
+//! with a custom formatter: a report is mostly numbers, keys and short strings, and here each
+//! is a few stores into one buffer (written out in large pieces), where serde_json's would be
+//! several calls into the formatter and the writer. It writes exactly the bytes serde_json's
+//! serializer would with that layout: its scalars come from serde_json's own formatter, and
+//! a string that needs escaping is escaped by serde_json.
 
+use std::fmt;
 use std::io::{self, Write};
 
-use serde_json::ser::{CompactFormatter, Formatter, Serializer};
+use serde::ser::{self, Serialize};
+use serde_json::ser::{CompactFormatter, Formatter};
 
 /// Writes `value` to `out` in the CLI's layout.
-pub fn to_writer<W: Write, T: serde::Serialize + ?Sized>(out: W, value: &T) -> io::Result<()> {
-    let mut serializer = Serializer::with_formatter(out, Layout::default());
-    value.serialize(&mut serializer).map_err(io::Error::from)
+pub fn to_writer<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> io::Result<()> {
+    let mut json = Json {
+        out,
+        buf: Buf::default(),
+        indent: 0,
+        has_value: false,
+        array: Array::Empty,
+        outer: Vec::new(),
+        pending: Pending::None,
+    };
+    value.serialize(&mut json).map_err(|Error(e)| e)?;
+    json.flush()
 }
+
+/// What went wrong: the writer's error, or the value's (serde's `custom`), as serde_json's
+/// `io::Error` conversion gives it.
+#[derive(Debug)]
+pub struct Error(io::Error);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: fmt::Display>(message: T) -> Error {
+        Error(io::Error::new(
+            io::ErrorKind::InvalidData,
+            message.to_string(),
+        ))
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, Error>;
 
 /// How an open array is being written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,8 +79,13 @@ enum Pending {
     Rest,
 }
 
-#[derive(Debug, Default)]
-struct Layout {
+/// Once the buffer holds this much, it is written out (after a value of an array or object).
+const FLUSH: usize = 1 << 17;
+
+/// The serializer: the output buffer and the layout's state.
+struct Json<W> {
+    out: W,
+    buf: Buf,
     indent: usize,
     /// Whether the innermost open object or array has a value.
     has_value: bool,
@@ -47,20 +94,12 @@ struct Layout {
     /// The arrays around it, innermost last.
     outer: Vec<Array>,
     pending: Pending,
-    /// The innermost array while it may still be one line: its `[` and its numbers so far.
-    ///
-    /// INVARIANT: not empty exactly while the innermost open array is [`Array::Empty`] or
-    /// [`Array::Inline`]; whatever ends that state (a value other than a number, the end of
-    /// the array) writes the line out first, so the output keeps its order.
-    line: Line,
 }
 
-/// The line of numbers being built, written out in one piece when it ends: a number costs a
-/// few stores here, where writing each number and each separator would cost two calls into
-/// the writer (and a formatter's own buffer) per number.
+/// The output not yet written out.
 #[derive(Debug, Default)]
-struct Line {
-    /// The bytes, of which the first `len` are the line; the rest is room to write into.
+struct Buf {
+    /// The bytes, of which the first `len` are output; the rest is room to write into.
     bytes: Vec<u8>,
     len: usize,
 }
@@ -76,40 +115,57 @@ const PAIRS: [[u8; 2]; 100] = {
     pairs
 };
 
-impl Line {
-    fn is_empty(&self) -> bool {
-        self.len == 0
+/// The bytes of a string that serde_json escapes: controls, `"` and `\`.
+const ESCAPED: [bool; 256] = {
+    let mut escaped = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        escaped[b] = true;
+        b += 1;
     }
+    escaped[b'"' as usize] = true;
+    escaped[b'\\' as usize] = true;
+    escaped
+};
 
-    /// The next 16 bytes after the line, to write into.
+/// A newline and indent, up to 32 levels (two spaces a level), after a comma.
+const COMMA_LINE: &[u8; 66] =
+    b",\n                                                                ";
+
+impl Buf {
+    /// The next `N` bytes after the output, to write into.
     #[inline(always)]
-    fn room(&mut self) -> &mut [u8; 16] {
-        if self.bytes.len() - self.len < 16 {
-            self.grow();
+    fn room<const N: usize>(&mut self) -> &mut [u8; N] {
+        if self.bytes.len() - self.len < N {
+            self.grow(N);
         }
-        (&mut self.bytes[self.len..self.len + 16])
+        (&mut self.bytes[self.len..self.len + N])
             .try_into()
-            .expect("16 bytes")
+            .expect("N bytes")
     }
 
     #[cold]
     #[inline(never)]
-    fn grow(&mut self) {
-        self.bytes
-            .resize(2 * self.bytes.len().max(self.len + 16), 0);
+    fn grow(&mut self, n: usize) {
+        let size = (2 * self.bytes.len()).max(self.len + n).max(FLUSH + 4096);
+        self.bytes.resize(size, 0);
     }
 
-    #[inline]
-    fn push(&mut self, byte: u8) {
-        self.room()[0] = byte;
-        self.len += 1;
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        if self.bytes.len() < end {
+            self.grow(bytes.len());
+        }
+        self.bytes[self.len..end].copy_from_slice(bytes);
+        self.len = end;
     }
 
     /// Appends `, ` when `separator`, then `value` in decimal (at most 2 + 10 bytes).
     #[inline(always)]
-    fn push_u32(&mut self, separator: bool, value: u32) {
+    fn put_u32(&mut self, separator: bool, value: u32) {
         let at = usize::from(separator) * 2;
-        let room = self.room();
+        let room = self.room::<16>();
         // Without a separator the digits overwrite it.
         room[..2].copy_from_slice(b", ");
         let digits = if value < 100 {
@@ -174,234 +230,786 @@ impl Line {
         digits
     }
 
-    /// Appends any bytes (numbers other than `u32`: rare in arrays).
-    fn extend(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        if self.bytes.len() < end {
-            self.bytes.resize(2 * end, 0);
-        }
-        self.bytes[self.len..end].copy_from_slice(bytes);
-        self.len = end;
-    }
-
-    /// Writes the line out and empties it.
-    fn flush<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        let len = std::mem::take(&mut self.len);
-        out.write_all(&self.bytes[..len])
-    }
-}
-
-/// Where a number goes, once its separator is written.
-enum Place {
-    /// Into the line of its array, after `, ` when the flag says so.
-    Line(bool),
-    /// Straight out (an object's value, an array in lines, or the whole document).
-    Out,
-}
-
-/// A newline and indent, up to 32 levels (two spaces a level), preceded by a comma.
-const COMMA_LINE: &[u8] = b",\n                                                                ";
-
-impl Layout {
-    /// A newline and its indent, after a comma when `comma`, in one write.
-    #[inline]
-    fn newline<W: ?Sized + Write>(&self, out: &mut W, comma: bool) -> io::Result<()> {
+    /// A newline and `indent` levels, after a comma when `comma`.
+    #[inline(always)]
+    fn newline(&mut self, comma: bool, indent: usize) {
         let from = usize::from(!comma);
-        match COMMA_LINE.get(from..2 + 2 * self.indent) {
-            Some(line) => out.write_all(line),
-            None => {
-                out.write_all(&COMMA_LINE[from..2])?;
-                for _ in 0..self.indent {
-                    out.write_all(b"  ")?;
-                }
-                Ok(())
+        if indent <= 32 {
+            // The whole constant in (a fixed-size copy), then only its used part kept.
+            let room = self.room::<66>();
+            *room = *COMMA_LINE;
+            if !comma {
+                room[..2].copy_from_slice(b"\n ");
+            }
+            self.len += 2 - from + 2 * indent;
+        } else {
+            self.put(&COMMA_LINE[from..2]);
+            for _ in 0..indent {
+                self.put(b"  ");
             }
         }
     }
 
+    /// A string in quotes, escaped as serde_json escapes it.
+    #[inline]
+    fn string(&mut self, text: &str) {
+        let text = text.as_bytes();
+        let end = self.len + text.len() + 2;
+        if self.bytes.len() < end {
+            self.grow(text.len() + 2);
+        }
+        // Copied and checked in one pass, byte by byte: the strings of a report are short
+        // (ids, names, keys), where a call to copy them would cost more than the bytes.
+        let quoted = &mut self.bytes[self.len..end];
+        let mut escape = false;
+        for (to, &byte) in quoted[1..].iter_mut().zip(text) {
+            *to = byte;
+            escape |= ESCAPED[usize::from(byte)];
+        }
+        if escape {
+            return self.escaped(text);
+        }
+        quoted[0] = b'"';
+        quoted[text.len() + 1] = b'"';
+        self.len = end;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn escaped(&mut self, text: &[u8]) {
+        let text = std::str::from_utf8(text).expect("the bytes of a str");
+        let mut quoted = Vec::with_capacity(text.len() + 8);
+        serde_json::to_writer(&mut quoted, text).expect("a string serializes into memory");
+        self.put(&quoted);
+    }
+
+    /// A number as serde_json's compact formatter writes it.
+    fn formatted(&mut self, format: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) {
+        let mut text = Vec::new();
+        format(&mut text).expect("a number formats into memory");
+        self.put(&text);
+    }
+}
+
+impl<W: Write> Json<W> {
+    /// Writes the buffer out.
+    fn flush(&mut self) -> io::Result<()> {
+        let len = std::mem::take(&mut self.buf.len);
+        self.out.write_all(&self.buf.bytes[..len])
+    }
+
+    /// Writes the buffer out once it is large.
+    #[inline(always)]
+    fn flush_if_full(&mut self) -> Result {
+        if self.buf.len >= FLUSH {
+            self.flush().map_err(Error)?;
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn newline(&mut self, comma: bool) {
+        self.buf.newline(comma, self.indent);
+    }
+
     /// Before a number: inline in an array that started with numbers.
-    fn number<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<Place> {
+    #[inline]
+    fn number(&mut self) {
         let first = match std::mem::take(&mut self.pending) {
-            Pending::None => return Ok(Place::Out),
+            Pending::None => return,
             Pending::First => true,
             Pending::Rest => false,
         };
         match self.array {
-            Array::Empty => {
-                self.array = Array::Inline;
-                Ok(Place::Line(false))
-            }
-            Array::Inline => Ok(Place::Line(true)),
-            Array::Lines => {
-                self.newline(out, !first)?;
-                Ok(Place::Out)
-            }
-        }
-    }
-
-    /// A `u32` anywhere but after the first number of a line.
-    #[inline(never)]
-    fn u32_elsewhere<W: ?Sized + Write>(&mut self, out: &mut W, value: u32) -> io::Result<()> {
-        match self.number(out)? {
-            Place::Line(separator) => {
-                self.line.push_u32(separator, value);
-                Ok(())
-            }
-            Place::Out => CompactFormatter.write_u32(out, value),
-        }
-    }
-
-    /// Writes a number other than a `u32`, formatted by serde_json's compact formatter.
-    fn formatted<W: ?Sized + Write>(
-        &mut self,
-        out: &mut W,
-        format: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
-    ) -> io::Result<()> {
-        let mut text = Vec::new();
-        format(&mut text)?;
-        match self.number(out)? {
-            Place::Line(separator) => {
-                if separator {
-                    self.line.extend(b", ");
-                }
-                self.line.extend(&text);
-                Ok(())
-            }
-            Place::Out => out.write_all(&text),
+            Array::Empty => self.array = Array::Inline,
+            Array::Inline => self.buf.put(b", "),
+            Array::Lines => self.newline(!first),
         }
     }
 
     /// Before any other value: on its own line.
-    #[inline]
-    fn other<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+    #[inline(always)]
+    fn other(&mut self) {
         let first = match std::mem::take(&mut self.pending) {
-            Pending::None => return Ok(()),
+            Pending::None => return,
             Pending::First => true,
             Pending::Rest => false,
         };
         self.array = Array::Lines;
-        if !self.line.is_empty() {
-            self.line.flush(out)?;
+        self.newline(!first);
+    }
+
+    /// A `u32` anywhere but after the first number of a line.
+    #[inline(never)]
+    fn u32_elsewhere(&mut self, value: u32) {
+        self.number();
+        self.buf.put_u32(false, value);
+    }
+
+    fn formatted(&mut self, format: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) {
+        self.number();
+        self.buf.formatted(format);
+    }
+
+    #[inline]
+    fn string(&mut self, text: &str) {
+        self.other();
+        self.buf.string(text);
+    }
+
+    fn begin_array(&mut self) {
+        self.other();
+        self.indent += 1;
+        self.outer.push(std::mem::take(&mut self.array));
+        self.buf.put(b"[");
+    }
+
+    fn end_array(&mut self) {
+        self.indent -= 1;
+        let array = std::mem::replace(&mut self.array, self.outer.pop().unwrap_or_default());
+        if array == Array::Lines {
+            self.newline(false);
         }
-        self.newline(out, !first)
+        self.has_value = true;
+        self.buf.put(b"]");
+    }
+
+    #[inline]
+    fn begin_object(&mut self) {
+        self.other();
+        self.indent += 1;
+        self.has_value = false;
+        self.buf.put(b"{");
+    }
+
+    #[inline]
+    fn end_object(&mut self) {
+        self.indent -= 1;
+        if self.has_value {
+            self.newline(false);
+        }
+        self.has_value = true;
+        self.buf.put(b"}");
+    }
+
+    /// An object's key (a string) and the `: ` after it.
+    #[inline]
+    fn key(&mut self, first: bool, key: &str) {
+        self.newline(!first);
+        self.buf.string(key);
+        self.buf.put(b": ");
+    }
+
+    /// `{"variant": ` of an enum's variant with data.
+    fn begin_variant(&mut self, variant: &str) {
+        self.begin_object();
+        self.key(true, variant);
+    }
+
+    /// The `}` after a variant's data.
+    fn end_variant(&mut self) {
+        self.has_value = true;
+        self.end_object();
+    }
+
+    fn seq(&mut self, len: Option<usize>, variant: bool) -> Compound<'_, W> {
+        self.begin_array();
+        let state = if len == Some(0) {
+            self.end_array();
+            State::Empty
+        } else {
+            State::First
+        };
+        Compound {
+            json: self,
+            state,
+            variant,
+        }
+    }
+
+    fn map(&mut self, len: Option<usize>, variant: bool) -> Compound<'_, W> {
+        self.begin_object();
+        let state = if len == Some(0) {
+            self.end_object();
+            State::Empty
+        } else {
+            State::First
+        };
+        Compound {
+            json: self,
+            state,
+            variant,
+        }
     }
 }
 
-impl Formatter for Layout {
-    fn write_null<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.other(out)?;
-        out.write_all(b"null")
+impl<'a, W: Write> ser::Serializer for &'a mut Json<W> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'a, W>;
+    type SerializeTuple = Compound<'a, W>;
+    type SerializeTupleStruct = Compound<'a, W>;
+    type SerializeTupleVariant = Compound<'a, W>;
+    type SerializeMap = Compound<'a, W>;
+    type SerializeStruct = Compound<'a, W>;
+    type SerializeStructVariant = Compound<'a, W>;
+
+    fn serialize_bool(self, value: bool) -> Result {
+        self.other();
+        self.buf.put(if value { b"true" } else { b"false" });
+        Ok(())
     }
 
-    fn write_bool<W: ?Sized + Write>(&mut self, out: &mut W, value: bool) -> io::Result<()> {
-        self.other(out)?;
-        out.write_all(if value { b"true" } else { b"false" })
+    fn serialize_i8(self, value: i8) -> Result {
+        self.serialize_i64(value.into())
+    }
+
+    fn serialize_i16(self, value: i16) -> Result {
+        self.serialize_i64(value.into())
+    }
+
+    fn serialize_i32(self, value: i32) -> Result {
+        self.serialize_i64(value.into())
+    }
+
+    fn serialize_i64(self, value: i64) -> Result {
+        match u32::try_from(value) {
+            Ok(value) => self.u32_elsewhere(value),
+            Err(_) => self.formatted(|text| CompactFormatter.write_i64(text, value)),
+        }
+        Ok(())
+    }
+
+    fn serialize_i128(self, value: i128) -> Result {
+        self.formatted(|text| CompactFormatter.write_i128(text, value));
+        Ok(())
+    }
+
+    fn serialize_u8(self, value: u8) -> Result {
+        self.serialize_u32(value.into())
+    }
+
+    fn serialize_u16(self, value: u16) -> Result {
+        self.serialize_u32(value.into())
     }
 
     #[inline(always)]
-    fn write_u32<W: ?Sized + Write>(&mut self, out: &mut W, value: u32) -> io::Result<()> {
+    fn serialize_u32(self, value: u32) -> Result {
         // The bulk of a report: a number after the first of a line.
         if self.pending == Pending::Rest && self.array == Array::Inline {
             self.pending = Pending::None;
-            self.line.push_u32(true, value);
-            return Ok(());
-        }
-        self.u32_elsewhere(out, value)
-    }
-
-    fn write_u64<W: ?Sized + Write>(&mut self, out: &mut W, value: u64) -> io::Result<()> {
-        match u32::try_from(value) {
-            Ok(value) => self.u32_elsewhere(out, value),
-            Err(_) => self.formatted(out, |text| CompactFormatter.write_u64(text, value)),
-        }
-    }
-
-    fn write_i64<W: ?Sized + Write>(&mut self, out: &mut W, value: i64) -> io::Result<()> {
-        self.formatted(out, |text| CompactFormatter.write_i64(text, value))
-    }
-
-    fn write_f64<W: ?Sized + Write>(&mut self, out: &mut W, value: f64) -> io::Result<()> {
-        self.formatted(out, |text| CompactFormatter.write_f64(text, value))
-    }
-
-    fn write_number_str<W: ?Sized + Write>(&mut self, out: &mut W, value: &str) -> io::Result<()> {
-        self.formatted(out, |text| text.write_all(value.as_bytes()))
-    }
-
-    #[inline]
-    fn begin_string<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.other(out)?;
-        out.write_all(b"\"")
-    }
-
-    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.other(out)?;
-        self.indent += 1;
-        self.outer.push(std::mem::take(&mut self.array));
-        // INVARIANT (`line`): the innermost array is now `Empty`, and its line begins.
-        self.line.push(b'[');
-        Ok(())
-    }
-
-    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.indent -= 1;
-        self.has_value = true;
-        let array = std::mem::replace(&mut self.array, self.outer.pop().unwrap_or_default());
-        if array == Array::Lines {
-            self.newline(out, false)?;
-            out.write_all(b"]")
+            self.buf.put_u32(true, value);
         } else {
-            self.line.push(b']');
-            self.line.flush(out)
+            self.u32_elsewhere(value);
+        }
+        Ok(())
+    }
+
+    fn serialize_u64(self, value: u64) -> Result {
+        match u32::try_from(value) {
+            Ok(value) => self.u32_elsewhere(value),
+            Err(_) => self.formatted(|text| CompactFormatter.write_u64(text, value)),
+        }
+        Ok(())
+    }
+
+    fn serialize_u128(self, value: u128) -> Result {
+        self.formatted(|text| CompactFormatter.write_u128(text, value));
+        Ok(())
+    }
+
+    fn serialize_f32(self, value: f32) -> Result {
+        if value.is_finite() {
+            self.formatted(|text| CompactFormatter.write_f32(text, value));
+            Ok(())
+        } else {
+            self.serialize_unit()
         }
     }
 
-    #[inline(always)]
-    fn begin_array_value<W: ?Sized + Write>(
-        &mut self,
-        _out: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        self.pending = if first { Pending::First } else { Pending::Rest };
-        Ok(())
-    }
-
-    #[inline(always)]
-    fn end_array_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.other(out)?;
-        self.indent += 1;
-        self.has_value = false;
-        out.write_all(b"{")
-    }
-
-    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.indent -= 1;
-        if self.has_value {
-            self.newline(out, false)?;
+    fn serialize_f64(self, value: f64) -> Result {
+        if value.is_finite() {
+            self.formatted(|text| CompactFormatter.write_f64(text, value));
+            Ok(())
+        } else {
+            self.serialize_unit()
         }
-        self.has_value = true;
-        out.write_all(b"}")
+    }
+
+    fn serialize_char(self, value: char) -> Result {
+        self.serialize_str(value.encode_utf8(&mut [0; 4]))
     }
 
     #[inline]
-    fn begin_object_key<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
-        self.newline(out, !first)
-    }
-
-    #[inline]
-    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        out.write_all(b": ")
-    }
-
-    #[inline]
-    fn end_object_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
-        self.has_value = true;
+    fn serialize_str(self, value: &str) -> Result {
+        self.string(value);
         Ok(())
+    }
+
+    fn serialize_bytes(self, value: &[u8]) -> Result {
+        // As serde_json: an array of numbers.
+        self.begin_array();
+        for (i, &byte) in value.iter().enumerate() {
+            self.pending = if i == 0 {
+                Pending::First
+            } else {
+                Pending::Rest
+            };
+            self.serialize_u32(byte.into())?;
+            self.has_value = true;
+        }
+        self.end_array();
+        Ok(())
+    }
+
+    fn serialize_none(self) -> Result {
+        self.serialize_unit()
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result {
+        self.other();
+        self.buf.put(b"null");
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result {
+        self.begin_variant(variant);
+        value.serialize(&mut *self)?;
+        self.end_variant();
+        Ok(())
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'a, W>> {
+        Ok(self.seq(len, false))
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a, W>> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Compound<'a, W>> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a, W>> {
+        self.begin_variant(variant);
+        Ok(self.seq(Some(len), true))
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<Compound<'a, W>> {
+        Ok(self.map(len, false))
+    }
+
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Compound<'a, W>> {
+        self.serialize_map(Some(len))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a, W>> {
+        self.begin_variant(variant);
+        Ok(self.map(Some(len), true))
+    }
+}
+
+/// Where an array or object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Empty, and already closed.
+    Empty,
+    /// Before its first value.
+    First,
+    /// After a value.
+    Rest,
+}
+
+/// An open array or object (or an enum variant's, closed with its `}`).
+struct Compound<'a, W> {
+    json: &'a mut Json<W>,
+    state: State,
+    /// Whether the array or object is a variant's data, in `{"variant": ...}`.
+    variant: bool,
+}
+
+impl<W: Write> Compound<'_, W> {
+    #[inline]
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.json.pending = if self.state == State::First {
+            Pending::First
+        } else {
+            Pending::Rest
+        };
+        self.state = State::Rest;
+        value.serialize(&mut *self.json)?;
+        self.json.has_value = true;
+        self.json.flush_if_full()
+    }
+
+    fn end_array(self) -> Result {
+        if self.state != State::Empty {
+            self.json.end_array();
+        }
+        if self.variant {
+            self.json.end_variant();
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        value.serialize(&mut *self.json)?;
+        self.json.has_value = true;
+        self.json.flush_if_full()
+    }
+
+    #[inline]
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result {
+        self.json.key(self.state == State::First, key);
+        self.state = State::Rest;
+        self.value(value)
+    }
+
+    fn end_object(self) -> Result {
+        if self.state != State::Empty {
+            self.json.end_object();
+        }
+        if self.variant {
+            self.json.end_variant();
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> ser::SerializeSeq for Compound<'_, W> {
+    type Ok = ();
+    type Error = Error;
+
+    #[inline]
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.end_array()
+    }
+}
+
+impl<W: Write> ser::SerializeTuple for Compound<'_, W> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.end_array()
+    }
+}
+
+impl<W: Write> ser::SerializeTupleStruct for Compound<'_, W> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.end_array()
+    }
+}
+
+impl<W: Write> ser::SerializeTupleVariant for Compound<'_, W> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.end_array()
+    }
+}
+
+impl<W: Write> ser::SerializeMap for Compound<'_, W> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result {
+        self.json.newline(self.state != State::First);
+        self.state = State::Rest;
+        key.serialize(MapKey(&mut *self.json))?;
+        self.json.buf.put(b": ");
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.value(value)
+    }
+
+    fn end(self) -> Result {
+        self.end_object()
+    }
+}
+
+impl<W: Write> ser::SerializeStruct for Compound<'_, W> {
+    type Ok = ();
+    type Error = Error;
+
+    #[inline]
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result {
+        self.end_object()
+    }
+}
+
+impl<W: Write> ser::SerializeStructVariant for Compound<'_, W> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result {
+        self.end_object()
+    }
+}
+
+/// A map's key, written as a string as serde_json writes keys: strings as they are, numbers
+/// and booleans in quotes; anything else is an error.
+struct MapKey<'a, W>(&'a mut Json<W>);
+
+impl<W: Write> MapKey<'_, W> {
+    fn quoted(self, format: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result {
+        self.0.buf.put(b"\"");
+        self.0.buf.formatted(format);
+        self.0.buf.put(b"\"");
+        Ok(())
+    }
+}
+
+fn key_must_be_a_string() -> Error {
+    ser::Error::custom("key must be a string")
+}
+
+impl<W: Write> ser::Serializer for MapKey<'_, W> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<(), Error>;
+    type SerializeTuple = ser::Impossible<(), Error>;
+    type SerializeTupleStruct = ser::Impossible<(), Error>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = ser::Impossible<(), Error>;
+    type SerializeStruct = ser::Impossible<(), Error>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
+
+    fn serialize_str(self, value: &str) -> Result {
+        self.0.buf.string(value);
+        Ok(())
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result {
+        value.serialize(self)
+    }
+
+    fn serialize_bool(self, value: bool) -> Result {
+        self.quoted(|text| CompactFormatter.write_bool(text, value))
+    }
+
+    fn serialize_i8(self, value: i8) -> Result {
+        self.quoted(|text| CompactFormatter.write_i8(text, value))
+    }
+
+    fn serialize_i16(self, value: i16) -> Result {
+        self.quoted(|text| CompactFormatter.write_i16(text, value))
+    }
+
+    fn serialize_i32(self, value: i32) -> Result {
+        self.quoted(|text| CompactFormatter.write_i32(text, value))
+    }
+
+    fn serialize_i64(self, value: i64) -> Result {
+        self.quoted(|text| CompactFormatter.write_i64(text, value))
+    }
+
+    fn serialize_i128(self, value: i128) -> Result {
+        self.quoted(|text| CompactFormatter.write_i128(text, value))
+    }
+
+    fn serialize_u8(self, value: u8) -> Result {
+        self.quoted(|text| CompactFormatter.write_u8(text, value))
+    }
+
+    fn serialize_u16(self, value: u16) -> Result {
+        self.quoted(|text| CompactFormatter.write_u16(text, value))
+    }
+
+    fn serialize_u32(self, value: u32) -> Result {
+        self.quoted(|text| CompactFormatter.write_u32(text, value))
+    }
+
+    fn serialize_u64(self, value: u64) -> Result {
+        self.quoted(|text| CompactFormatter.write_u64(text, value))
+    }
+
+    fn serialize_u128(self, value: u128) -> Result {
+        self.quoted(|text| CompactFormatter.write_u128(text, value))
+    }
+
+    fn serialize_f32(self, value: f32) -> Result {
+        if !value.is_finite() {
+            return Err(ser::Error::custom(
+                "float key must be finite (got NaN or +/-inf)",
+            ));
+        }
+        self.quoted(|text| CompactFormatter.write_f32(text, value))
+    }
+
+    fn serialize_f64(self, value: f64) -> Result {
+        if !value.is_finite() {
+            return Err(ser::Error::custom(
+                "float key must be finite (got NaN or +/-inf)",
+            ));
+        }
+        self.quoted(|text| CompactFormatter.write_f64(text, value))
+    }
+
+    fn serialize_char(self, value: char) -> Result {
+        self.serialize_str(value.encode_utf8(&mut [0; 4]))
+    }
+
+    fn serialize_bytes(self, _value: &[u8]) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_none(self) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_unit(self) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self::SerializeStruct> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant> {
+        Err(key_must_be_a_string())
     }
 }
 
