@@ -12,6 +12,7 @@
 use std::fmt;
 use std::io::{self, Write};
 
+use iamsim_core::report::INDEXES;
 use serde::ser::{self, Serialize};
 use serde_json::ser::{CompactFormatter, Formatter};
 
@@ -591,9 +592,21 @@ impl<'a, W: Write> ser::Serializer for &'a mut Json<W> {
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result {
+        if name == INDEXES {
+            // The bulk of a report: a list of indexes, always one line, formatted whole.
+            self.other();
+            self.buf.put(b"[");
+            value.serialize(&mut IndexLine {
+                buf: &mut self.buf,
+                first: true,
+            })?;
+            self.buf.put(b"]");
+            self.has_value = true;
+            return Ok(());
+        }
         value.serialize(self)
     }
 
@@ -819,6 +832,149 @@ impl<W: Write> ser::SerializeStructVariant for Compound<'_, W> {
 
     fn end(self) -> Result {
         self.end_object()
+    }
+}
+
+/// A list of indexes ([`INDEXES`]) written into the buffer as one line (without its brackets):
+/// each number a few stores, with none of the layout's bookkeeping.
+///
+/// INVARIANT: the list is a sequence of `u32`s (table ids, serialized as numbers); anything
+/// else is an error.
+struct IndexLine<'a> {
+    buf: &'a mut Buf,
+    /// Whether no number is written yet.
+    first: bool,
+}
+
+fn not_indexes() -> Error {
+    ser::Error::custom("a list of indexes holds u32 numbers only")
+}
+
+impl ser::SerializeSeq for &mut IndexLine<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    #[inline(always)]
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        value.serialize(&mut **self)
+    }
+
+    fn end(self) -> Result {
+        Ok(())
+    }
+}
+
+/// The methods of a serializer that only take a `u32` or a sequence, all of them errors.
+macro_rules! only_u32s_and_seqs {
+    ($($method:ident($($arg:ty),*)),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result {
+            Err(not_indexes())
+        })*
+    };
+}
+
+impl ser::Serializer for &mut IndexLine<'_> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Self;
+    type SerializeTuple = ser::Impossible<(), Error>;
+    type SerializeTupleStruct = ser::Impossible<(), Error>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = ser::Impossible<(), Error>;
+    type SerializeStruct = ser::Impossible<(), Error>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
+
+    #[inline(always)]
+    fn serialize_u32(self, value: u32) -> Result {
+        self.buf.put_u32(!self.first, value);
+        self.first = false;
+        Ok(())
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self> {
+        Ok(self)
+    }
+
+    only_u32s_and_seqs! {
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result {
+        Err(not_indexes())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result {
+        Err(not_indexes())
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple> {
+        Err(not_indexes())
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct> {
+        Err(not_indexes())
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant> {
+        Err(not_indexes())
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap> {
+        Err(not_indexes())
+    }
+
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self::SerializeStruct> {
+        Err(not_indexes())
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant> {
+        Err(not_indexes())
     }
 }
 
@@ -1087,6 +1243,92 @@ mod tests {
         assert_eq!(
             text(&json!({"n": u32::MAX, "m": -3})),
             "{\n  \"m\": -3,\n  \"n\": 4294967295\n}"
+        );
+    }
+
+    /// Every shape serde gives a serializer (enums of each kind, options, maps with keys of
+    /// each kind, escapes) is laid out as serde_json's pretty printer lays it out.
+    #[test]
+    fn every_shape_as_serde_json_pretty() {
+        use std::collections::BTreeMap;
+
+        #[derive(serde::Serialize)]
+        enum Kind {
+            Unit,
+            Newtype(String),
+            Tuple(bool, String),
+            Struct { a: Option<String>, b: () },
+            EmptyStruct {},
+        }
+
+        #[derive(serde::Serialize)]
+        struct Shapes {
+            kinds: Vec<Kind>,
+            text: String,
+            none: Option<bool>,
+            nan: f64,
+            character: char,
+            by_number: BTreeMap<u64, String>,
+            by_sign: BTreeMap<i32, bool>,
+            by_flag: BTreeMap<bool, ()>,
+            empty: BTreeMap<String, String>,
+            nested: Vec<Vec<String>>,
+            unit: (),
+        }
+
+        let shapes = Shapes {
+            kinds: vec![
+                Kind::Unit,
+                Kind::Newtype("n".into()),
+                Kind::Tuple(true, "t".into()),
+                Kind::Struct { a: None, b: () },
+                Kind::EmptyStruct {},
+            ],
+            text: "quote \" backslash \\ newline \n tab \t bell \u{7} del \u{7f} é ✓".into(),
+            none: None,
+            nan: f64::NAN,
+            character: '"',
+            by_number: BTreeMap::from([(1, "one".into()), (u64::MAX, "max".into())]),
+            by_sign: BTreeMap::from([(-1, true)]),
+            by_flag: BTreeMap::from([(false, ())]),
+            empty: BTreeMap::new(),
+            nested: vec![vec![], vec!["x".into()]],
+            unit: (),
+        };
+        let mut out = Vec::new();
+        super::to_writer(&mut out, &shapes).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string_pretty(&shapes).unwrap()
+        );
+    }
+
+    /// Lists of indexes (`report::INDEXES`) are written as any array of numbers is, and a
+    /// serializer that does not know the name writes them as plain lists.
+    #[test]
+    fn lists_of_indexes() {
+        use iamsim_core::report::{ActionId, GroupedEntry};
+        let entry = GroupedEntry {
+            actions: vec![
+                ActionId(0),
+                ActionId(12),
+                ActionId(345_678),
+                ActionId(u32::MAX),
+            ],
+            resource: "*".into(),
+            via: vec![],
+        };
+        let mut out = Vec::new();
+        super::to_writer(&mut out, &[&entry, &entry]).unwrap();
+        let entry_text = "{\n    \"actions\": [0, 12, 345678, 4294967295],\n    \
+            \"resource\": \"*\",\n    \"via\": []\n  }";
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("[\n  {entry_text},\n  {entry_text}\n]")
+        );
+        assert_eq!(
+            serde_json::to_value(&entry).unwrap(),
+            json!({"actions": [0, 12, 345_678, u32::MAX], "resource": "*", "via": []})
         );
     }
 
