@@ -669,23 +669,67 @@ pub struct UserRef {
 }
 
 /// Index of a path in [`Impact::paths`] (or, in a redundancy report, [`Redundancy::paths`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct PathId(pub u32);
 
 /// Index of an action in [`Impact::actions`] (which is sorted by action, so ids sort as names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct ActionId(pub u32);
 
 /// Index of a set of actions in [`Impact::coverage`]: what an [`ImpactPath`] covers.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize)]
 #[serde(transparent)]
 pub struct CoverageId(pub u32);
+
+/// The name a list of table indexes (an entry's `actions` and `via`, a set of `coverage`)
+/// serializes under: a newtype struct around the list. Serializers pass a newtype struct
+/// through (serde_json writes the list as it is); one may recognise the name to write the
+/// whole list its own way, as the CLI's JSON writer does (on one line, in one piece).
+pub const INDEXES: &str = "$iamsim::Indexes";
+
+/// A list of table indexes, serialized as [`INDEXES`].
+pub(crate) struct Indexes<'a, I>(pub(crate) &'a [I]);
+
+impl<I: Serialize> Serialize for Indexes<'_, I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(INDEXES, self.0)
+    }
+}
+
+/// Serializes a list of indexes as [`INDEXES`] (`serialize_with`).
+fn indexes<S: serde::Serializer, I: Serialize>(
+    list: &[I],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    Indexes(list).serialize(serializer)
+}
+
+/// Serializes [`Impact::coverage`], each set as [`INDEXES`] (`serialize_with`).
+pub(crate) fn coverage<S: serde::Serializer>(
+    sets: &[Vec<ActionId>],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(sets.iter().map(|set| Indexes(set)))
+}
+
+// The ids serialize as their numbers, as `#[serde(transparent)]` would derive it, but inlined:
+// a report is mostly ids, and a call for each would cost as much as writing it.
+macro_rules! serialize_as_number {
+    ($($id:ident),*) => {
+        $(impl Serialize for $id {
+            #[inline]
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_u32(self.0)
+            }
+        })*
+    };
+}
+
+serialize_as_number!(PathId, ActionId, CoverageId);
 
 // The ids of an impact's tables convert to and from positions through `Idx`, the crate's one
 // place where a `usize` becomes a 32-bit index; each table is indexed by its own id type, so
@@ -736,11 +780,13 @@ table_id!(CoverageId, Vec<ActionId>);
 pub struct GroupedEntry {
     /// The actions (concrete, or wildcard elements), sorted; each an index into
     /// [`Impact::actions`].
+    #[serde(serialize_with = "indexes")]
     pub actions: Vec<ActionId>,
     /// `*` (any resource not listed separately), `type:*`, or one resource id.
     pub resource: Arc<str>,
     /// Every path behind some of the actions, in path order; each an index into
     /// [`Impact::paths`]. An action's own paths are those that cover it ([`ImpactPath::covers`]).
+    #[serde(serialize_with = "indexes")]
     pub via: Vec<PathId>,
 }
 
@@ -847,6 +893,7 @@ pub struct Impact {
     pub paths: Vec<ImpactPath>,
     /// Sets of actions (indexes into `actions`, sorted), each once, in order of first
     /// reference by `paths`: what each path covers. Paths through one statement share one set.
+    #[serde(serialize_with = "coverage")]
     pub coverage: Vec<Vec<ActionId>>,
 }
 

@@ -84,8 +84,17 @@ impl serde::Serialize for ImpactStream<'_> {
         report.serialize_field("actions", &self.head.actions)?;
         let (paths, coverage) = interner.borrow_mut().table(&self.action_ids);
         report.serialize_field("paths", &paths)?;
-        report.serialize_field("coverage", &coverage)?;
+        report.serialize_field("coverage", &Coverage(&coverage))?;
         report.end()
+    }
+}
+
+/// The coverage table of an [`ImpactStream`], serialized as [`Impact::coverage`] is.
+struct Coverage<'a>(&'a [Vec<crate::report::ActionId>]);
+
+impl serde::Serialize for Coverage<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::report::coverage(self.0, serializer)
     }
 }
 
