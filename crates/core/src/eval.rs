@@ -37,7 +37,7 @@ impl Route {
 
 /// What carries a route to the user: the group it goes through, else the user's own role, else
 /// the user's own policy; each has a pre-folded set.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Carrier {
     Group(GroupIx),
     Role(RoleIx),

@@ -4,10 +4,10 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::sides::ones;
+use super::sides::{ones, untouched};
 use super::Depth;
 use crate::bitset::{BitSet, ElementIx};
-use crate::eval::{Grants, Hit, Judgement, Overlay, Route};
+use crate::eval::{Carrier, Grants, Hit, Judgement, Overlay, Route};
 use crate::impact::{Class, Judged};
 use crate::org::{GroupIx, Org, Precedence, RoleIx, StatementIx, TrustIx, UserIx, NO_RESOURCE_ID};
 use crate::overlay::Edge;
@@ -221,12 +221,27 @@ impl Org {
             mask.insert(base + i);
         }
         // A route appears or disappears exactly when one of its edges or entities is changed:
-        // test each against the overlay instead of comparing the two lists.
+        // test each against the overlay instead of comparing the two lists. When the overlay's
+        // carriers are known, a route through a carrier the change leaves alone is not tested
+        // (asked once per carrier: a carrier's routes are adjacent).
+        let carriers = overlay.carriers.as_deref();
+        let mut last: Option<(Carrier, bool)> = None;
+        let mut changed = |route: &Route| {
+            if let Some(carriers) = carriers {
+                let carrier = Carrier::of(route);
+                let alone = match last {
+                    Some((c, alone)) if c == carrier => alone,
+                    _ => untouched(user, carrier, overlay, carriers),
+                };
+                last = Some((carrier, alone));
+                if alone {
+                    return false;
+                }
+            }
+            self.route_changed(user, route, overlay)
+        };
         for (routes, ov) in [(before, baseline), (after, overlay)] {
-            for route in routes
-                .iter()
-                .filter(|r| self.route_changed(user, r, overlay))
-            {
+            for route in routes.iter().filter(|r| changed(r)) {
                 for s in self.policy_statements(route.policy, ov) {
                     mask.union_with(&self.statement(s, ov).actions);
                 }

@@ -632,10 +632,14 @@ impl Org {
                     .iter()
                     .map(|&g| (Carrier::Group(g), self.group_set(g))),
             );
+        // The user's carriers the change leaves alone: a route through one is the same on both
+        // sides (`untouched`), so that it need not be checked route by route.
+        let mut alone: Vec<Carrier> = Vec::new();
         for (carrier, set) in own {
             if !untouched(carrier) {
                 continue;
             }
+            alone.push(carrier);
             let (set_allow, set_deny) = self.folded_set(set);
             or(&mut common[0], set_allow);
             or(&mut common[1], set_deny);
@@ -647,7 +651,10 @@ impl Org {
         }
         for (side, routes, ov) in [(0, before, baseline), (1, after, overlay)] {
             for route in routes {
-                if side == 0 && untouched(Carrier::of(route)) {
+                // A route through a carrier left alone is read from its pre-folded set above.
+                // (A carrier the user has only after the change is not among them.)
+                let left_alone = alone.contains(&Carrier::of(route));
+                if left_alone {
                     continue;
                 }
                 let on_changed = self.route_changed(user, route, overlay);
@@ -697,7 +704,12 @@ thread_local! {
 /// Whether `overlay` leaves `carrier` of `user` alone: it is not marked in `carriers`, and
 /// the user's own edge to it is unchanged. Its routes are then the same on both sides, with
 /// the same statements (no document is replaced where sides are judged word by word).
-fn untouched(user: UserIx, carrier: Carrier, overlay: &Overlay, carriers: &Carriers) -> bool {
+pub(super) fn untouched(
+    user: UserIx,
+    carrier: Carrier,
+    overlay: &Overlay,
+    carriers: &Carriers,
+) -> bool {
     let edge_changed =
         |edge: Edge| overlay.removed.contains(&edge) || overlay.added.contains(&edge);
     match carrier {
