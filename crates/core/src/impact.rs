@@ -380,7 +380,8 @@ const UNSEEN: u32 = u32::MAX;
 /// densely, in rank (name) order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ActionIds {
-    /// Per rank, its action id ([`ActionIds::NONE`]: the element is not reported).
+    /// Per rank, its action id ([`ActionIds::NONE`]: the element is not reported), padded
+    /// with [`ActionIds::NONE`] to 64 ids per word of `reported`.
     ids: Vec<u32>,
     /// The reported ranks, one bit per rank.
     reported: BitSet,
@@ -524,6 +525,8 @@ pub(crate) struct Interner<'a> {
     /// Per list (`[lost, kept, gained]`), the elements of the user being counted, as words
     /// (empty again once counted).
     lists: [Vec<u64>; 3],
+    /// The elements some user loses, keeps or gains so far (those with a count), as words.
+    touched: Vec<u64>,
     /// Users converted so far, and their dense indexes.
     users: Vec<UserImpact>,
     dense: Vec<u32>,
@@ -537,8 +540,8 @@ pub(crate) struct Interner<'a> {
     user_ids: Vec<u32>,
     /// Per statement (policy, index in the document): the elements it covers before or after.
     covered: FxMap<(PolicyIx, u32), BitSet>,
-    /// Resource keys, each allocated once.
-    resources: FxMap<String, Arc<str>>,
+    /// Resource keys, each allocated once (looked up by their text).
+    resources: FxMap<Arc<str>, ()>,
     /// The same by the key's address: the keys of judged users live as long as the interner
     /// (`'a`), so an address names one key for the whole report.
     by_address: FxMap<usize, Arc<str>>,
@@ -566,6 +569,7 @@ impl<'a> Interner<'a> {
             ranks,
             counts: IdxVec::default(),
             lists: Default::default(),
+            touched: Vec::new(),
             users: Vec::new(),
             dense: Vec::new(),
             summary: ImpactSummary::default(),
@@ -648,6 +652,7 @@ impl<'a> Interner<'a> {
         if self.counts.is_empty() {
             self.counts = IdxVec::filled(self.elements(), [0; 3]);
             self.lists = std::array::from_fn(|_| vec![0; words]);
+            self.touched = vec![0; words];
         }
         let lists = &mut self.lists;
         for (list, counted) in lists.iter_mut().zip(&judged.counted) {
@@ -668,8 +673,9 @@ impl<'a> Interner<'a> {
             }
         }
         for (slot, list) in self.lists.iter_mut().enumerate() {
-            for (w, word) in list.iter_mut().enumerate() {
+            for (w, (word, touched)) in list.iter_mut().zip(&mut self.touched).enumerate() {
                 let mut bits = std::mem::take(word);
+                *touched |= bits;
                 while bits != 0 {
                     let element = ElementIx::new(w * 64 + bits.trailing_zeros() as usize);
                     bits &= bits - 1;
@@ -748,27 +754,44 @@ impl<'a> Interner<'a> {
     /// gains), in rank (name) order, and their ids.
     fn number_actions(&self) -> (Vec<ActionSummary>, ActionIds) {
         let ranks = self.counts.len();
+        let words = ranks.div_ceil(64);
         let mut action_ids = ActionIds {
-            ids: vec![ActionIds::NONE; ranks],
+            ids: vec![ActionIds::NONE; words * 64],
             reported: BitSet::new(ranks),
         };
-        let mut actions = Vec::new();
-        for rank in RankIx::all(ranks) {
-            let element = self.element(rank);
+        let reported = self.touched.iter().map(|w| w.count_ones() as usize).sum();
+        let mut actions = Vec::with_capacity(reported);
+        let mut report = |rank: RankIx, element: ElementIx| {
             let [lost, kept, gained] = self.counts[element].map(|n| n as usize);
-            if lost + kept + gained > 0 {
-                action_ids.ids[rank.index()] = ActionId::new(actions.len()).0;
-                action_ids.reported.insert(rank.index());
-                let name = match self.org.report_cache().action_names.get(element.index()) {
-                    Some(name) => name.clone(),
-                    None => Arc::from(self.org.element(element, self.overlay).to_string()),
-                };
-                actions.push(ActionSummary {
-                    action: name,
-                    lost,
-                    kept,
-                    gained,
-                });
+            action_ids.ids[rank.index()] = ActionId::new(actions.len()).0;
+            action_ids.reported.insert(rank.index());
+            let name = match self.org.report_cache().action_names.get(element.index()) {
+                Some(name) => name.clone(),
+                None => Arc::from(self.org.element(element, self.overlay).to_string()),
+            };
+            actions.push(ActionSummary {
+                action: name,
+                lost,
+                kept,
+                gained,
+            });
+        };
+        if self.ranks.is_none() {
+            // Ranks are elements: the touched elements, in order, are the reported ranks.
+            for (w, &word) in self.touched.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let element = ElementIx::new(w * 64 + bits.trailing_zeros() as usize);
+                    bits &= bits - 1;
+                    report(RankIx::from_raw(element.raw()), element);
+                }
+            }
+        } else {
+            for rank in RankIx::all(ranks) {
+                let element = self.element(rank);
+                if self.touched[element.index() / 64] & (1 << (element.index() % 64)) != 0 {
+                    report(rank, element);
+                }
             }
         }
         (actions, action_ids)
@@ -1022,11 +1045,11 @@ impl<'a> Interner<'a> {
         if let Some(resource) = self.by_address.get(&address) {
             return resource.clone();
         }
-        let resource = match self.resources.get(key.as_str()) {
-            Some(resource) => resource.clone(),
+        let resource = match self.resources.get_key_value(key.as_str()) {
+            Some((resource, ())) => resource.clone(),
             None => {
                 let resource: Arc<str> = Arc::from(key.as_str());
-                self.resources.insert(key.to_string(), resource.clone());
+                self.resources.insert(resource.clone(), ());
                 resource
             }
         };
@@ -1069,12 +1092,12 @@ fn plain_cover(node: &StatementNode, action_ids: &ActionIds, into: &mut Vec<Acti
         }
         None => {
             let words = node.actions.words().iter().zip(action_ids.reported.words());
-            for (w, (a, r)) in words.enumerate() {
+            // INVARIANT: `ids` holds 64 ids per word of `reported` ([`ActionIds`]).
+            for ((a, r), ids) in words.zip(action_ids.ids.chunks_exact(64)) {
                 let mut bits = a & r;
                 while bits != 0 {
-                    let rank = w * 64 + bits.trailing_zeros() as usize;
+                    into.push(ActionId(ids[(bits.trailing_zeros() & 63) as usize]));
                     bits &= bits - 1;
-                    into.push(ActionId(action_ids.ids[rank]));
                 }
             }
         }
