@@ -124,10 +124,26 @@ pub(crate) type UserPathIx = Idx<UserPath>;
 
 /// A statement as a path names it: the route to its policy and its index in the document. A
 /// replaced document's statement at the same index is the same path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct PathKey {
     route: Route,
     index: u32,
+}
+
+/// Hashed as four integers (group, role, policy, index), without the fields' `Option`
+/// discriminants: path keys are looked up once per path of every user. The index goes last,
+/// so that it reaches the hash's low bits (a table's bucket), which tell apart the statements
+/// of one policy. Equal keys hash alike, as `Eq` needs.
+impl Hash for PathKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // `u32::MAX` stands for no group or role (were it an index too, two keys would only
+        // share a hash, which `Eq` tells apart).
+        let route = self.route;
+        state.write_u32(route.group.map_or(u32::MAX, |g| g.raw()));
+        state.write_u32(route.role.map_or(u32::MAX, |r| r.raw()));
+        state.write_u32(route.policy.raw());
+        state.write_u32(self.index);
+    }
 }
 
 impl PathKey {
@@ -421,6 +437,15 @@ struct CoverageSets {
 }
 
 impl CoverageSets {
+    /// Room for `paths` sets (at most one per path).
+    fn with_capacity(paths: usize) -> CoverageSets {
+        CoverageSets {
+            sets: Vec::with_capacity(paths),
+            heads: FxMap::with_capacity_and_hasher(paths, Default::default()),
+            next: Vec::with_capacity(paths),
+        }
+    }
+
     /// The id of a set of actions (ascending), copied from `actions` when it is new;
     /// `actions` is cleared, to be reused.
     fn id(&mut self, actions: &mut Vec<ActionId>) -> CoverageId {
@@ -472,6 +497,9 @@ struct PathIds {
     last: Option<(Head, u32)>,
 }
 
+/// How many paths each head's map of [`PathIds`] has room for at first.
+const HEAD_PATHS: usize = 8;
+
 impl PathIds {
     /// The map of the paths of a route's head.
     fn of(&mut self, route: Route) -> &mut FxMap<PathKey, PathId> {
@@ -482,7 +510,9 @@ impl PathIds {
                 let next = u32::try_from(self.maps.len()).expect("fewer than 2^32 heads");
                 let at = *self.heads.entry(head).or_insert(next);
                 if at == next {
-                    self.maps.push(FxMap::default());
+                    // Room for a head's first paths without growing one by one.
+                    let map = FxMap::with_capacity_and_hasher(HEAD_PATHS, Default::default());
+                    self.maps.push(map);
                 }
                 self.last = Some((head, at));
                 at
@@ -759,13 +789,34 @@ impl<'a> Interner<'a> {
             ids: vec![ActionIds::NONE; words * 64],
             reported: BitSet::new(ranks),
         };
-        let reported = self.touched.iter().map(|w| w.count_ones() as usize).sum();
-        let mut actions = Vec::with_capacity(reported);
-        let mut report = |rank: RankIx, element: ElementIx| {
+        // The reported ranks in order, with their elements.
+        let count = self.touched.iter().map(|w| w.count_ones() as usize).sum();
+        let mut reported: Vec<(RankIx, ElementIx)> = Vec::with_capacity(count);
+        if self.ranks.is_none() {
+            // Ranks are elements: the touched elements, in order, are the reported ranks.
+            for (w, &word) in self.touched.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let element = ElementIx::new(w * 64 + bits.trailing_zeros() as usize);
+                    bits &= bits - 1;
+                    reported.push((RankIx::from_raw(element.raw()), element));
+                }
+            }
+        } else {
+            for rank in RankIx::all(ranks) {
+                let element = self.element(rank);
+                if self.touched[element.index() / 64] & (1 << (element.index() % 64)) != 0 {
+                    reported.push((rank, element));
+                }
+            }
+        }
+        let names = &self.org.report_cache().action_names;
+        let mut actions = Vec::with_capacity(reported.len());
+        for (rank, element) in reported {
             let [lost, kept, gained] = self.counts[element].map(|n| n as usize);
             action_ids.ids[rank.index()] = ActionId::new(actions.len()).0;
             action_ids.reported.insert(rank.index());
-            let name = match self.org.report_cache().action_names.get(element.index()) {
+            let name = match names.get(element.index()) {
                 Some(name) => name.clone(),
                 None => Arc::from(self.org.element(element, self.overlay).to_string()),
             };
@@ -775,24 +826,6 @@ impl<'a> Interner<'a> {
                 kept,
                 gained,
             });
-        };
-        if self.ranks.is_none() {
-            // Ranks are elements: the touched elements, in order, are the reported ranks.
-            for (w, &word) in self.touched.iter().enumerate() {
-                let mut bits = word;
-                while bits != 0 {
-                    let element = ElementIx::new(w * 64 + bits.trailing_zeros() as usize);
-                    bits &= bits - 1;
-                    report(RankIx::from_raw(element.raw()), element);
-                }
-            }
-        } else {
-            for rank in RankIx::all(ranks) {
-                let element = self.element(rank);
-                if self.touched[element.index() / 64] & (1 << (element.index() % 64)) != 0 {
-                    report(rank, element);
-                }
-            }
         }
         (actions, action_ids)
     }
@@ -820,9 +853,9 @@ impl<'a> Interner<'a> {
         action_ids: &ActionIds,
     ) -> (Vec<ImpactPath>, Vec<Vec<ActionId>>) {
         let mut table = Vec::with_capacity(self.keys.len());
-        let mut sets = CoverageSets::default();
-        let mut set_ids: FxMap<(PolicyIx, u32), CoverageId> = FxMap::default();
-        set_ids.reserve(self.keys.len().min(1 << 12));
+        let mut sets = CoverageSets::with_capacity(self.keys.len().min(1 << 12));
+        let mut set_ids: FxMap<(PolicyIx, u32), CoverageId> =
+            FxMap::with_capacity_and_hasher(self.keys.len().min(1 << 12), Default::default());
         // Without replaced documents or extra elements a statement covers its own bits on both
         // sides, and an element is its rank: read them in place.
         let plain = self.overlay.documents.is_empty() && self.overlay.extra_elements.is_empty();
