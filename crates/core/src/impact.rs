@@ -1104,11 +1104,15 @@ impl<'a> Interner<'a> {
     /// A path's id; a path met for the first time is numbered next (its steps are built for
     /// the table).
     fn path_id(&mut self, key: PathKey) -> PathId {
-        let next = PathId::new(self.keys.len());
-        let id = *self.path_ids.of(key.route).entry(key).or_insert(next);
-        if id == next {
-            self.keys.push(key);
+        let map = self.path_ids.of(key.route);
+        // Most lookups find the path (users share their groups' paths): look it up, and hash
+        // it again only to add it.
+        if let Some(&id) = map.get(&key) {
+            return id;
         }
+        let id = PathId::new(self.keys.len());
+        map.insert(key, id);
+        self.keys.push(key);
         id
     }
 }
