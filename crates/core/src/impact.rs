@@ -124,10 +124,26 @@ pub(crate) type UserPathIx = Idx<UserPath>;
 
 /// A statement as a path names it: the route to its policy and its index in the document. A
 /// replaced document's statement at the same index is the same path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct PathKey {
     route: Route,
     index: u32,
+}
+
+/// Hashed as four integers (group, role, policy, index), without the fields' `Option`
+/// discriminants: path keys are looked up once per path of every user. The index goes last,
+/// so that it reaches the hash's low bits (a table's bucket), which tell apart the statements
+/// of one policy. Equal keys hash alike, as `Eq` needs.
+impl Hash for PathKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // `u32::MAX` stands for no group or role (were it an index too, two keys would only
+        // share a hash, which `Eq` tells apart).
+        let route = self.route;
+        state.write_u32(route.group.map_or(u32::MAX, |g| g.raw()));
+        state.write_u32(route.role.map_or(u32::MAX, |r| r.raw()));
+        state.write_u32(route.policy.raw());
+        state.write_u32(self.index);
+    }
 }
 
 impl PathKey {
@@ -380,7 +396,8 @@ const UNSEEN: u32 = u32::MAX;
 /// densely, in rank (name) order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ActionIds {
-    /// Per rank, its action id ([`ActionIds::NONE`]: the element is not reported).
+    /// Per rank, its action id ([`ActionIds::NONE`]: the element is not reported), padded
+    /// with [`ActionIds::NONE`] to 64 ids per word of `reported`.
     ids: Vec<u32>,
     /// The reported ranks, one bit per rank.
     reported: BitSet,
@@ -420,6 +437,15 @@ struct CoverageSets {
 }
 
 impl CoverageSets {
+    /// Room for `paths` sets (at most one per path).
+    fn with_capacity(paths: usize) -> CoverageSets {
+        CoverageSets {
+            sets: Vec::with_capacity(paths),
+            heads: FxMap::with_capacity_and_hasher(paths, Default::default()),
+            next: Vec::with_capacity(paths),
+        }
+    }
+
     /// The id of a set of actions (ascending), copied from `actions` when it is new;
     /// `actions` is cleared, to be reused.
     fn id(&mut self, actions: &mut Vec<ActionId>) -> CoverageId {
@@ -471,6 +497,9 @@ struct PathIds {
     last: Option<(Head, u32)>,
 }
 
+/// How many paths each head's map of [`PathIds`] has room for at first.
+const HEAD_PATHS: usize = 8;
+
 impl PathIds {
     /// The map of the paths of a route's head.
     fn of(&mut self, route: Route) -> &mut FxMap<PathKey, PathId> {
@@ -481,7 +510,9 @@ impl PathIds {
                 let next = u32::try_from(self.maps.len()).expect("fewer than 2^32 heads");
                 let at = *self.heads.entry(head).or_insert(next);
                 if at == next {
-                    self.maps.push(FxMap::default());
+                    // Room for a head's first paths without growing one by one.
+                    let map = FxMap::with_capacity_and_hasher(HEAD_PATHS, Default::default());
+                    self.maps.push(map);
                 }
                 self.last = Some((head, at));
                 at
@@ -524,6 +555,8 @@ pub(crate) struct Interner<'a> {
     /// Per list (`[lost, kept, gained]`), the elements of the user being counted, as words
     /// (empty again once counted).
     lists: [Vec<u64>; 3],
+    /// The elements some user loses, keeps or gains so far (those with a count), as words.
+    touched: Vec<u64>,
     /// Users converted so far, and their dense indexes.
     users: Vec<UserImpact>,
     dense: Vec<u32>,
@@ -537,8 +570,8 @@ pub(crate) struct Interner<'a> {
     user_ids: Vec<u32>,
     /// Per statement (policy, index in the document): the elements it covers before or after.
     covered: FxMap<(PolicyIx, u32), BitSet>,
-    /// Resource keys, each allocated once.
-    resources: FxMap<String, Arc<str>>,
+    /// Resource keys, each allocated once (looked up by their text).
+    resources: FxMap<Arc<str>, ()>,
     /// The same by the key's address: the keys of judged users live as long as the interner
     /// (`'a`), so an address names one key for the whole report.
     by_address: FxMap<usize, Arc<str>>,
@@ -566,6 +599,7 @@ impl<'a> Interner<'a> {
             ranks,
             counts: IdxVec::default(),
             lists: Default::default(),
+            touched: Vec::new(),
             users: Vec::new(),
             dense: Vec::new(),
             summary: ImpactSummary::default(),
@@ -648,6 +682,7 @@ impl<'a> Interner<'a> {
         if self.counts.is_empty() {
             self.counts = IdxVec::filled(self.elements(), [0; 3]);
             self.lists = std::array::from_fn(|_| vec![0; words]);
+            self.touched = vec![0; words];
         }
         let lists = &mut self.lists;
         for (list, counted) in lists.iter_mut().zip(&judged.counted) {
@@ -668,8 +703,9 @@ impl<'a> Interner<'a> {
             }
         }
         for (slot, list) in self.lists.iter_mut().enumerate() {
-            for (w, word) in list.iter_mut().enumerate() {
+            for (w, (word, touched)) in list.iter_mut().zip(&mut self.touched).enumerate() {
                 let mut bits = std::mem::take(word);
+                *touched |= bits;
                 while bits != 0 {
                     let element = ElementIx::new(w * 64 + bits.trailing_zeros() as usize);
                     bits &= bits - 1;
@@ -748,28 +784,48 @@ impl<'a> Interner<'a> {
     /// gains), in rank (name) order, and their ids.
     fn number_actions(&self) -> (Vec<ActionSummary>, ActionIds) {
         let ranks = self.counts.len();
+        let words = ranks.div_ceil(64);
         let mut action_ids = ActionIds {
-            ids: vec![ActionIds::NONE; ranks],
+            ids: vec![ActionIds::NONE; words * 64],
             reported: BitSet::new(ranks),
         };
-        let mut actions = Vec::new();
-        for rank in RankIx::all(ranks) {
-            let element = self.element(rank);
-            let [lost, kept, gained] = self.counts[element].map(|n| n as usize);
-            if lost + kept + gained > 0 {
-                action_ids.ids[rank.index()] = ActionId::new(actions.len()).0;
-                action_ids.reported.insert(rank.index());
-                let name = match self.org.report_cache().action_names.get(element.index()) {
-                    Some(name) => name.clone(),
-                    None => Arc::from(self.org.element(element, self.overlay).to_string()),
-                };
-                actions.push(ActionSummary {
-                    action: name,
-                    lost,
-                    kept,
-                    gained,
-                });
+        // The reported ranks in order, with their elements.
+        let count = self.touched.iter().map(|w| w.count_ones() as usize).sum();
+        let mut reported: Vec<(RankIx, ElementIx)> = Vec::with_capacity(count);
+        if self.ranks.is_none() {
+            // Ranks are elements: the touched elements, in order, are the reported ranks.
+            for (w, &word) in self.touched.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let element = ElementIx::new(w * 64 + bits.trailing_zeros() as usize);
+                    bits &= bits - 1;
+                    reported.push((RankIx::from_raw(element.raw()), element));
+                }
             }
+        } else {
+            for rank in RankIx::all(ranks) {
+                let element = self.element(rank);
+                if self.touched[element.index() / 64] & (1 << (element.index() % 64)) != 0 {
+                    reported.push((rank, element));
+                }
+            }
+        }
+        let names = &self.org.report_cache().action_names;
+        let mut actions = Vec::with_capacity(reported.len());
+        for (rank, element) in reported {
+            let [lost, kept, gained] = self.counts[element].map(|n| n as usize);
+            action_ids.ids[rank.index()] = ActionId::new(actions.len()).0;
+            action_ids.reported.insert(rank.index());
+            let name = match names.get(element.index()) {
+                Some(name) => name.clone(),
+                None => Arc::from(self.org.element(element, self.overlay).to_string()),
+            };
+            actions.push(ActionSummary {
+                action: name,
+                lost,
+                kept,
+                gained,
+            });
         }
         (actions, action_ids)
     }
@@ -797,9 +853,9 @@ impl<'a> Interner<'a> {
         action_ids: &ActionIds,
     ) -> (Vec<ImpactPath>, Vec<Vec<ActionId>>) {
         let mut table = Vec::with_capacity(self.keys.len());
-        let mut sets = CoverageSets::default();
-        let mut set_ids: FxMap<(PolicyIx, u32), CoverageId> = FxMap::default();
-        set_ids.reserve(self.keys.len().min(1 << 12));
+        let mut sets = CoverageSets::with_capacity(self.keys.len().min(1 << 12));
+        let mut set_ids: FxMap<(PolicyIx, u32), CoverageId> =
+            FxMap::with_capacity_and_hasher(self.keys.len().min(1 << 12), Default::default());
         // Without replaced documents or extra elements a statement covers its own bits on both
         // sides, and an element is its rank: read them in place.
         let plain = self.overlay.documents.is_empty() && self.overlay.extra_elements.is_empty();
@@ -1022,11 +1078,11 @@ impl<'a> Interner<'a> {
         if let Some(resource) = self.by_address.get(&address) {
             return resource.clone();
         }
-        let resource = match self.resources.get(key.as_str()) {
-            Some(resource) => resource.clone(),
+        let resource = match self.resources.get_key_value(key.as_str()) {
+            Some((resource, ())) => resource.clone(),
             None => {
                 let resource: Arc<str> = Arc::from(key.as_str());
-                self.resources.insert(key.to_string(), resource.clone());
+                self.resources.insert(resource.clone(), ());
                 resource
             }
         };
@@ -1048,11 +1104,15 @@ impl<'a> Interner<'a> {
     /// A path's id; a path met for the first time is numbered next (its steps are built for
     /// the table).
     fn path_id(&mut self, key: PathKey) -> PathId {
-        let next = PathId::new(self.keys.len());
-        let id = *self.path_ids.of(key.route).entry(key).or_insert(next);
-        if id == next {
-            self.keys.push(key);
+        let map = self.path_ids.of(key.route);
+        // Most lookups find the path (users share their groups' paths): look it up, and hash
+        // it again only to add it.
+        if let Some(&id) = map.get(&key) {
+            return id;
         }
+        let id = PathId::new(self.keys.len());
+        map.insert(key, id);
+        self.keys.push(key);
         id
     }
 }
@@ -1069,12 +1129,12 @@ fn plain_cover(node: &StatementNode, action_ids: &ActionIds, into: &mut Vec<Acti
         }
         None => {
             let words = node.actions.words().iter().zip(action_ids.reported.words());
-            for (w, (a, r)) in words.enumerate() {
+            // INVARIANT: `ids` holds 64 ids per word of `reported` ([`ActionIds`]).
+            for ((a, r), ids) in words.zip(action_ids.ids.chunks_exact(64)) {
                 let mut bits = a & r;
                 while bits != 0 {
-                    let rank = w * 64 + bits.trailing_zeros() as usize;
+                    into.push(ActionId(ids[(bits.trailing_zeros() & 63) as usize]));
                     bits &= bits - 1;
-                    into.push(ActionId(action_ids.ids[rank]));
                 }
             }
         }

@@ -354,6 +354,9 @@ pub(crate) struct ReportCache {
     pub(crate) allow_words: IdxVec<StatementNode, u64>,
     /// Per universe element, its name as reports write it.
     pub(crate) action_names: Vec<std::sync::Arc<str>>,
+    /// No policy, role or group marked: the carriers of every overlay that changes only
+    /// users' own edges and states, shared rather than worked out per what-if.
+    pub(crate) no_carriers: std::sync::Arc<crate::overlay::Carriers>,
 }
 
 impl ReportCache {
@@ -368,6 +371,11 @@ impl ReportCache {
                 })
                 .collect(),
             action_names: org.universe.iter().map(|e| e.to_string().into()).collect(),
+            no_carriers: std::sync::Arc::new(crate::overlay::Carriers {
+                policies: vec![false; org.policy_nodes().len()],
+                roles: vec![false; org.role_nodes().len()],
+                groups: vec![false; org.group_nodes().len()],
+            }),
         }
     }
 }

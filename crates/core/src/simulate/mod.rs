@@ -15,7 +15,7 @@ use crate::idx::Idx;
 use crate::impact::{Interner, Judged};
 use crate::model::PolicyDocument;
 use crate::org::{GroupKey, Org, PolicyKey, RoleKey, TrustKey, UserKey};
-use crate::overlay::Carriers;
+use crate::overlay::{Carriers, Edge};
 use crate::report::{ChangeSummary, Impact};
 
 pub(crate) use harmless::Covering;
@@ -468,7 +468,7 @@ impl Org {
             .flat_map(|s| self.statement(s, &overlay).patterns.clone())
             .collect();
         overlay.extra_elements.retain(|e| named_now.contains(e));
-        overlay.carriers = Some(std::sync::Arc::new(Carriers::of(self, &overlay)));
+        overlay.carriers = Some(self.carriers(&overlay));
         let baseline = overlay.baseline();
         let mut reach = BTreeSet::new();
         for change in applied {
@@ -481,6 +481,36 @@ impl Org {
             summaries,
             named,
         })
+    }
+}
+
+impl Org {
+    /// The carriers an overlay touches ([`Carriers::of`]). An overlay that deletes no policy,
+    /// role or group, replaces no document and changes no group's or role's edges marks none:
+    /// it shares the organization's unmarked carriers instead of walking every policy and role.
+    fn carriers(&self, overlay: &Overlay) -> std::sync::Arc<Carriers> {
+        let user_edge = |edge: &Edge| {
+            matches!(
+                edge,
+                Edge::Member { .. } | Edge::UserPolicy { .. } | Edge::UserRole { .. }
+            )
+        };
+        let none = &self.report_cache().no_carriers;
+        // INVARIANT: these are exactly the overlay's parts that `Carriers::of` marks from, and
+        // the unmarked carriers were sized for this organization's policies, roles and groups.
+        let marks_none = overlay.deleted_policies.is_empty()
+            && overlay.documents.is_empty()
+            && overlay.deleted_roles.is_empty()
+            && overlay.deleted_groups.is_empty()
+            && overlay.removed.iter().chain(&overlay.added).all(user_edge)
+            && none.policies.len() == self.policy_nodes().len()
+            && none.roles.len() == self.role_nodes().len()
+            && none.groups.len() == self.group_nodes().len();
+        if marks_none {
+            none.clone()
+        } else {
+            std::sync::Arc::new(Carriers::of(self, overlay))
+        }
     }
 }
 
