@@ -519,13 +519,19 @@ impl Org {
         mask: &BitSet,
     ) -> Sides<'o> {
         let gathered = self.gather_sides(user, before, after, mask);
-        let mut decided = Decided::new(mask.words().len());
+        let words = mask.words().len();
         let mut sides = Sides {
-            width: mask.words().len(),
+            width: words,
             ..Sides::default()
         };
-        gathered.decide_keys(mask, &mut decided, &mut |key, decided| {
-            decided.record(key, &mut sides);
+        DECIDED.with_borrow_mut(|decided| {
+            if decided.asked.len() != words {
+                *decided = Decided::new(words);
+            }
+            decided.tally = None;
+            gathered.decide_keys(mask, decided, &mut |key, decided| {
+                decided.record(key, &mut sides);
+            });
         });
         sides
     }
@@ -696,8 +702,9 @@ impl Org {
 }
 
 thread_local! {
-    /// Per worker, the scratch [`Org::side_counts`] decides keys in, reused from user to user
-    /// (a user's decision leaves only the words of its last key set, which the next clears).
+    /// Per worker, the scratch [`Org::sides`] and [`Org::side_counts`] decide keys in, reused
+    /// from user to user (a user's decision leaves only the words of its last key set, which
+    /// the next clears).
     static DECIDED: RefCell<Decided> = RefCell::new(Decided::new(0));
 }
 
