@@ -466,3 +466,44 @@ fn many_resource_keys_and_long_lists_agree_with_the_reference() {
     assert!(long >= 60, "{long} long lists");
     assert!(!user.kept.is_empty() && !user.gained.is_empty(), "{user:?}");
 }
+
+/// A universe of more than 4,096 elements (64 words of 64 bits), where word summaries name
+/// every word: `Sides::vias` and `ordered_allows` then walk every word. Kept, lost and gained
+/// pairs on `*` and on a resource key, with elements in the last words (some met only there
+/// by a statement of many elements), agree with the reference.
+#[test]
+fn a_universe_past_64_words_agrees_with_the_reference() {
+    // `zzz.res.*`'s 40 elements sort last: past word 64, met by a statement of many elements.
+    let catalogue_text: String = (0..4200)
+        .map(|i| format!("svc.res.A{i:04}\n"))
+        .chain((0..40).map(|i| format!("zzz.res.B{i:02}\n")))
+        .collect();
+    let catalogue = iamsim_core::Catalogue::parse(&catalogue_text).unwrap();
+    let json = r#"{"format": "iamsim.snapshot.v1", "organization": {"id": "o"},
+        "users": [{"id": "u", "email": "u@x"}],
+        "groups": [{"id": "g1", "display_name": "one", "members": ["u"], "policies": ["p1"]},
+                   {"id": "g2", "display_name": "two", "members": ["u"], "policies": ["p2"]}],
+        "roles": [],
+        "policies": [
+          {"id": "p1", "name": "wide", "policy_document": {"Statement": [
+            {"Effect": "Allow", "Action": ["svc.res.*", "zzz.res.*"], "Resource": "*"},
+            {"Effect": "Allow", "Action": ["svc.res.A4199", "svc.res.A0007"], "Resource": "svc:r1"},
+            {"Effect": "Deny", "Action": ["svc.res.A4150", "svc.res.A0003"], "Resource": "*"}]}},
+          {"id": "p2", "name": "narrow", "policy_document": {"Statement": [
+            {"Effect": "Allow", "Action": ["svc.res.A4100", "svc.res.A4150", "svc.res.A0001"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "svc.res.A4198", "Resource": "svc:r1"},
+            {"Effect": "Allow", "Action": "zzz.res.*", "Resource": "*"}]}}]}"#;
+    let snapshot = Snapshot::from_json_str(json).unwrap();
+    let org = Org::compile(&snapshot, &catalogue).unwrap();
+    assert!(org.universe().count() > 4096, "{}", org.universe().count());
+    let specs = vec![ChangeSpec::RemoveMember {
+        group: "g1".into(),
+        user: "u".into(),
+    }];
+    assert_eq!(check_what_if(&org, &snapshot, &catalogue, &specs), vec![]);
+    let impact = org.simulate(&[org.resolve(&specs[0]).unwrap()]).unwrap();
+    let user = &impact.users[0];
+    assert!(!user.lost.is_empty(), "{user:?}");
+    assert!(!user.kept.is_empty(), "{user:?}");
+    assert!(!user.gained.is_empty(), "{user:?}");
+}
