@@ -616,6 +616,12 @@ impl<E: std::error::Error + 'static> From<E> for Failure {
     }
 }
 
+/// The CLI's allocator: a what-if on a large organization builds and frees millions of small
+/// vectors on several threads, where glibc's allocator spent about a sixth of the run
+/// (docs/performance.md, session 22). The library leaves the choice to its callers.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // An empty `IAMSIM_SNAPSHOT` is unset (as an empty `NO_COLOR` is), not an empty path.
     // Removed before any thread starts.
