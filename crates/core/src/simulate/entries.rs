@@ -283,7 +283,7 @@ impl Vias {
 }
 
 /// Whether a statement covers an element of `dense` in the words `both` (a summary) names.
-fn meets(node: &StatementNode, dense: &[u64], both: u64) -> bool {
+pub(super) fn meets(node: &StatementNode, dense: &[u64], both: u64) -> bool {
     match &node.few {
         Some(few) => few.iter().any(|e| {
             let e = e.index();

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
+use super::entries::meets;
 use super::Depth;
 use crate::bitset::{bits_of, BitSet};
 use crate::eval::{Carrier, Overlay, Route, ANY_RESOURCE};
@@ -31,6 +32,11 @@ pub(super) struct Gathered<'o> {
     deny: [Vec<u64>; 2],
     changed: [Vec<u64>; 2],
     scoped: Vec<(Option<usize>, &'o StatementNode, bool)>,
+    /// The words where the mask holds a bit, ascending: the only words any set is read at
+    /// (every element asked is in the mask), so the only ones gathered and decided. When
+    /// they are most words ([`is_sparse`]), loops run over every word instead, which the
+    /// compiler vectorizes.
+    held: Vec<usize>,
 }
 
 impl<'o> Gathered<'o> {
@@ -43,7 +49,7 @@ impl<'o> Gathered<'o> {
         each: &mut dyn FnMut(&'o ResourcePattern, &Decided),
     ) {
         decided.clear();
-        decided.ask_all(mask.words());
+        decided.ask_all(mask.words(), &self.held);
         decided.start(self);
         decided.decide(self, &[], mask.words());
         each(&ANY_RESOURCE, decided);
@@ -130,12 +136,12 @@ impl<'o> Gathered<'o> {
             covering.clear();
             for &(_, i, _) in &naming[start..end] {
                 let statement = scoped[i as usize].1;
-                decided.ask(statement, mask.words());
+                decided.ask(statement, mask.words(), &self.held);
                 if !statement.any_resource {
                     covering.push(i as usize);
                 }
             }
-            decided.settle();
+            decided.settle(&self.held);
             decided.decide(self, &covering, mask.words());
             each(key, decided);
             start = end;
@@ -239,15 +245,16 @@ impl Decided {
         self.words.clear();
     }
 
-    /// Asks every element of `mask` (the `*` key).
-    fn ask_all(&mut self, mask: &[u64]) {
+    /// Asks every element of `mask` (the `*` key), whose non-empty words are `held`.
+    fn ask_all(&mut self, mask: &[u64], held: &[usize]) {
         self.asked.copy_from_slice(mask);
-        self.words.extend((0..mask.len()).filter(|&w| mask[w] != 0));
+        self.words.extend_from_slice(held);
     }
 
-    /// Asks the elements of `mask` that `statement` covers: its few elements one by one, or
-    /// its words. [`Decided::settle`] then lists the words asked.
-    fn ask(&mut self, statement: &StatementNode, mask: &[u64]) {
+    /// Asks the elements of `mask` (non-empty in the words `held`) that `statement` covers:
+    /// its few elements one by one, or its words. [`Decided::settle`] then lists the words
+    /// asked.
+    fn ask(&mut self, statement: &StatementNode, mask: &[u64], held: &[usize]) {
         match &statement.few {
             Some(few) => {
                 for e in few.iter().map(|e| e.index()) {
@@ -256,36 +263,54 @@ impl Decided {
                     }
                 }
             }
-            None => or_masked(&mut self.asked, statement.actions.words(), mask),
+            None => or_held(&mut self.asked, statement.actions.words(), mask, held),
         }
     }
 
-    /// Lists the words asked (after [`Decided::clear`] and the keys' [`Decided::ask`]).
-    fn settle(&mut self) {
+    /// Lists the words asked (after [`Decided::clear`] and the keys' [`Decided::ask`]), among
+    /// the mask's non-empty words `held` (every word asked is one).
+    fn settle(&mut self, held: &[usize]) {
         // Without a branch per word: about half the words are asked, unpredictably.
-        let n = self.asked.len();
         self.words.clear();
-        self.words.resize(n, 0);
         let mut listed = 0;
-        for (w, &asked) in self.asked.iter().enumerate() {
-            self.words[listed] = w;
-            listed += usize::from(asked != 0);
+        if is_sparse(held, self.asked.len()) {
+            self.words.resize(held.len(), 0);
+            for &w in held {
+                self.words[listed] = w;
+                listed += usize::from(self.asked[w] != 0);
+            }
+        } else {
+            self.words.resize(self.asked.len(), 0);
+            for (w, &asked) in self.asked.iter().enumerate() {
+                self.words[listed] = w;
+                listed += usize::from(asked != 0);
+            }
         }
         self.words.truncate(listed);
     }
 
-    /// Starts `base` from the `*` sets of `gathered`.
+    /// Starts `base` from the `*` sets of `gathered`, in the words it holds (the only ones
+    /// read: every word asked is one).
     fn start(&mut self, gathered: &Gathered<'_>) {
         let (allow, deny, changed) = (&gathered.allow, &gathered.deny, &gathered.changed);
-        for (w, set) in self.base.iter_mut().enumerate() {
-            *set = [
+        let set = |w: usize| {
+            [
                 allow[0][w],
                 allow[1][w],
                 deny[0][w],
                 deny[1][w],
                 changed[0][w],
                 changed[1][w],
-            ];
+            ]
+        };
+        if is_sparse(&gathered.held, self.base.len()) {
+            for &w in &gathered.held {
+                self.base[w] = set(w);
+            }
+        } else {
+            for (w, base) in self.base.iter_mut().enumerate() {
+                *base = set(w);
+            }
         }
     }
 
@@ -303,8 +328,14 @@ impl Decided {
             }
             None => {
                 let bits = gathered.scoped[i].1.actions.words();
-                for ((set, &b), &m) in base.iter_mut().zip(bits).zip(mask) {
-                    add(set, b & m);
+                if is_sparse(&gathered.held, mask.len()) {
+                    for &w in &gathered.held {
+                        add(&mut base[w], bits.get(w).map_or(0, |b| b & mask[w]));
+                    }
+                } else {
+                    for ((set, &b), &m) in base.iter_mut().zip(bits).zip(mask) {
+                        add(set, b & m);
+                    }
                 }
             }
         }
@@ -598,7 +629,15 @@ impl Org {
     ) -> Gathered<'o> {
         let words = mask.words().len();
         let zero = || vec![0u64; words];
-        let or = |into: &mut Vec<u64>, bits: &[u64]| or_masked(into, bits, mask.words());
+        // Only the mask's elements are ever asked: the sets are gathered in its words alone,
+        // and a scoped statement that covers none of them is left out (the keys it alone
+        // names would ask nothing, and on any other key it adds nothing within the mask).
+        let held: Vec<usize> = (0..words).filter(|&w| mask.words()[w] != 0).collect();
+        let summary = mask.word_summary();
+        let sparse = is_sparse(&held, words);
+        let in_mask =
+            |statement: &StatementNode| !sparse || meets(statement, mask.words(), summary);
+        let or = |into: &mut Vec<u64>, bits: &[u64]| or_held(into, bits, mask.words(), &held);
         // On `*`: [allow, deny] per side, and changed [allow, deny]. The scoped statements
         // (side, or `None` for both, statement, on a changed route) are kept for the other keys.
         let (mut allow, mut deny) = ([zero(), zero()], [zero(), zero()]);
@@ -652,7 +691,8 @@ impl Org {
             scoped.extend(
                 self.folded_scoped(set)
                     .iter()
-                    .map(|&s| (None, &self.statement_nodes()[s], false)),
+                    .map(|&s| (None, &self.statement_nodes()[s], false))
+                    .filter(|&(_, statement, _)| in_mask(statement)),
             );
         }
         for (side, routes, ov) in [(0, before, baseline), (1, after, overlay)] {
@@ -670,7 +710,7 @@ impl Org {
                 let sides = on_changed.then_some(side);
                 for s in self.policy_statements(route.policy, ov) {
                     let statement = self.statement(s, ov);
-                    if statement.scoped {
+                    if statement.scoped && in_mask(statement) {
                         scoped.push((sides, statement, on_changed));
                     }
                     if statement.any_resource {
@@ -697,6 +737,7 @@ impl Org {
             deny,
             changed,
             scoped,
+            held,
         }
     }
 }
@@ -738,9 +779,25 @@ pub(super) fn ones(word: u64) -> usize {
     usize::try_from(word.count_ones()).unwrap_or(64)
 }
 
-/// `into |= bits & mask`, word by word.
-pub(super) fn or_masked(into: &mut [u64], bits: &[u64], mask: &[u64]) {
-    for ((word, bit), m) in into.iter_mut().zip(bits).zip(mask) {
-        *word |= bit & m;
+/// Whether a mask whose non-empty words are `held`, of `words` words, holds few enough of them
+/// that walking those alone beats a (vectorized) pass over every word.
+fn is_sparse(held: &[usize], words: usize) -> bool {
+    2 * held.len() < words
+}
+
+/// `into |= bits & mask` in the words `held` (the mask's non-empty ones): word by word over
+/// all of them when the mask holds most words (a loop the compiler vectorizes), else only
+/// those held.
+fn or_held(into: &mut [u64], bits: &[u64], mask: &[u64], held: &[usize]) {
+    if !is_sparse(held, mask.len()) {
+        for ((word, bit), m) in into.iter_mut().zip(bits).zip(mask) {
+            *word |= bit & m;
+        }
+        return;
+    }
+    for &w in held {
+        if let Some(&b) = bits.get(w) {
+            into[w] |= b & mask[w];
+        }
     }
 }
