@@ -437,6 +437,13 @@ struct CoverageSets {
 }
 
 impl CoverageSets {
+    /// Room for `more` sets (at most one per path).
+    fn reserve(&mut self, more: usize) {
+        self.sets.reserve(more);
+        self.heads.reserve(more);
+        self.next.reserve(more);
+    }
+
     /// The id of a set of actions (ascending), copied from `actions` when it is new;
     /// `actions` is cleared, to be reused.
     fn id(&mut self, actions: &mut Vec<ActionId>) -> CoverageId {
@@ -758,20 +765,11 @@ impl<'a> Interner<'a> {
         // and a report written user by user as judged numbers them the same way.
         // INVARIANT: no coverage is found before the paths are renumbered.
         debug_assert!(self.covers.is_empty());
-        let old_keys = std::mem::take(&mut self.keys);
-        let mut path_ids: Vec<u32> = vec![UNSEEN; old_keys.len()];
-        self.keys.reserve_exact(old_keys.len());
-        for user in &mut users {
-            for entry in user.entries_mut() {
-                for path in &mut entry.via {
-                    let old = path.index();
-                    if path_ids[old] == UNSEEN {
-                        path_ids[old] = PathId::new(self.keys.len()).0;
-                        self.keys.push(old_keys[old]);
-                    }
-                    *path = PathId(path_ids[old]);
-                }
-            }
+        // INVARIANT: `entries_of` numbers a user's new paths in the order the user's entries,
+        // in report order, refer to them; so when users were converted in report order (one
+        // user, say), the ids are already by first reference in report order.
+        if order.iter().enumerate().any(|(at, &i)| at != i) {
+            self.renumber_paths(&mut users);
         }
         let (paths, coverage) = self.table(&action_ids);
         let impact = Impact {
@@ -784,6 +782,26 @@ impl<'a> Interner<'a> {
             coverage,
         };
         (impact, dense, action_ids)
+    }
+
+    /// Renumbers the paths by first reference in `users` (report order): the order paths are
+    /// numbered in when users are converted in that order.
+    fn renumber_paths(&mut self, users: &mut [UserImpact]) {
+        let old_keys = std::mem::take(&mut self.keys);
+        let mut path_ids: Vec<u32> = vec![UNSEEN; old_keys.len()];
+        self.keys.reserve_exact(old_keys.len());
+        for user in users.iter_mut() {
+            for entry in user.entries_mut() {
+                for path in &mut entry.via {
+                    let old = path.index();
+                    if path_ids[old] == UNSEEN {
+                        path_ids[old] = PathId::new(self.keys.len()).0;
+                        self.keys.push(old_keys[old]);
+                    }
+                    *path = PathId(path_ids[old]);
+                }
+            }
+        }
     }
 
     /// The per-action summary of the reported elements (those some user loses, keeps or
@@ -915,6 +933,12 @@ impl<'a> Interner<'a> {
             }
             self.reported = Some(reported);
         }
+        // Room for the new paths' sets at once (at most one per path, a few thousand at a time),
+        // rather than growing the maps insert by insert.
+        let new = (self.keys.len() - self.covers.len()).min(1 << 12);
+        self.covers.reserve(new);
+        self.set_ids.reserve(new);
+        self.coverage.reserve(new);
         let reported = self.reported.take();
         let mut actions: Vec<ActionId> = Vec::new();
         for i in self.covers.len()..self.keys.len() {
@@ -1145,14 +1169,13 @@ impl<'a> Interner<'a> {
     /// the table).
     fn path_id(&mut self, key: PathKey) -> PathId {
         let map = self.path_ids.of(key.route);
-        // Most lookups find the path (users share their groups' paths): look it up, and hash
-        // it again only to add it.
-        if let Some(&id) = map.get(&key) {
-            return id;
+        // Hashed once, whether the path is found (most are: users share their groups' paths)
+        // or added.
+        let next = PathId::new(self.keys.len());
+        let id = *map.entry(key).or_insert(next);
+        if id == next {
+            self.keys.push(key);
         }
-        let id = PathId::new(self.keys.len());
-        map.insert(key, id);
-        self.keys.push(key);
         id
     }
 }
