@@ -437,13 +437,11 @@ struct CoverageSets {
 }
 
 impl CoverageSets {
-    /// Room for `paths` sets (at most one per path).
-    fn with_capacity(paths: usize) -> CoverageSets {
-        CoverageSets {
-            sets: Vec::with_capacity(paths),
-            heads: FxMap::with_capacity_and_hasher(paths, Default::default()),
-            next: Vec::with_capacity(paths),
-        }
+    /// Room for `more` sets (at most one per path).
+    fn reserve(&mut self, more: usize) {
+        self.sets.reserve(more);
+        self.heads.reserve(more);
+        self.next.reserve(more);
     }
 
     /// The id of a set of actions (ascending), copied from `actions` when it is new;
@@ -570,6 +568,15 @@ pub(crate) struct Interner<'a> {
     user_ids: Vec<u32>,
     /// Per statement (policy, index in the document): the elements it covers before or after.
     covered: FxMap<(PolicyIx, u32), BitSet>,
+    /// Per path of `keys` whose coverage is found so far ([`Interner::cover_paths`]), its set.
+    covers: Vec<CoverageId>,
+    /// The coverage sets found so far, in order of first reference.
+    coverage: CoverageSets,
+    /// Per statement (policy, index in the document), its coverage set.
+    set_ids: FxMap<(PolicyIx, u32), CoverageId>,
+    /// The elements reported, when a statement's elements must be walked and ranks are not
+    /// elements (found on the first [`Interner::cover_paths`]).
+    reported: Option<BitSet>,
     /// Resource keys, each allocated once (looked up by their text).
     resources: FxMap<Arc<str>, ()>,
     /// The same by the key's address: the keys of judged users live as long as the interner
@@ -607,6 +614,10 @@ impl<'a> Interner<'a> {
             path_ids: PathIds::default(),
             user_ids: Vec::new(),
             covered: FxMap::default(),
+            covers: Vec::new(),
+            coverage: CoverageSets::default(),
+            set_ids: FxMap::default(),
+            reported: None,
             resources: FxMap::default(),
             by_address: FxMap::default(),
         }
@@ -752,20 +763,13 @@ impl<'a> Interner<'a> {
         // Paths: numbered by first reference in report order (an entry's paths are in path
         // order), so that ids follow content alone, not the order in which users were judged,
         // and a report written user by user as judged numbers them the same way.
-        let old_keys = std::mem::take(&mut self.keys);
-        let mut path_ids: Vec<u32> = vec![UNSEEN; old_keys.len()];
-        self.keys.reserve_exact(old_keys.len());
-        for user in &mut users {
-            for entry in user.entries_mut() {
-                for path in &mut entry.via {
-                    let old = path.index();
-                    if path_ids[old] == UNSEEN {
-                        path_ids[old] = PathId::new(self.keys.len()).0;
-                        self.keys.push(old_keys[old]);
-                    }
-                    *path = PathId(path_ids[old]);
-                }
-            }
+        // INVARIANT: no coverage is found before the paths are renumbered.
+        debug_assert!(self.covers.is_empty());
+        // INVARIANT: `entries_of` numbers a user's new paths in the order the user's entries,
+        // in report order, refer to them; so when users were converted in report order (one
+        // user, say), the ids are already by first reference in report order.
+        if order.iter().enumerate().any(|(at, &i)| at != i) {
+            self.renumber_paths(&mut users);
         }
         let (paths, coverage) = self.table(&action_ids);
         let impact = Impact {
@@ -778,6 +782,26 @@ impl<'a> Interner<'a> {
             coverage,
         };
         (impact, dense, action_ids)
+    }
+
+    /// Renumbers the paths by first reference in `users` (report order): the order paths are
+    /// numbered in when users are converted in that order.
+    fn renumber_paths(&mut self, users: &mut [UserImpact]) {
+        let old_keys = std::mem::take(&mut self.keys);
+        let mut path_ids: Vec<u32> = vec![UNSEEN; old_keys.len()];
+        self.keys.reserve_exact(old_keys.len());
+        for user in users.iter_mut() {
+            for entry in user.entries_mut() {
+                for path in &mut entry.via {
+                    let old = path.index();
+                    if path_ids[old] == UNSEEN {
+                        path_ids[old] = PathId::new(self.keys.len()).0;
+                        self.keys.push(old_keys[old]);
+                    }
+                    *path = PathId(path_ids[old]);
+                }
+            }
+        }
     }
 
     /// The per-action summary of the reported elements (those some user loses, keeps or
@@ -847,37 +871,80 @@ impl<'a> Interner<'a> {
     }
 
     /// The paths numbered so far, each with the set of reported actions it covers
-    /// (`action_ids` per rank), and those sets, each once, in order of first reference.
+    /// (`action_ids` per rank), and those sets, each once, in order of first reference. Takes
+    /// the sets: the last call on this interner.
     pub(crate) fn table(
         &mut self,
         action_ids: &ActionIds,
     ) -> (Vec<ImpactPath>, Vec<Vec<ActionId>>) {
-        let mut table = Vec::with_capacity(self.keys.len());
-        let mut sets = CoverageSets::with_capacity(self.keys.len().min(1 << 12));
-        let mut set_ids: FxMap<(PolicyIx, u32), CoverageId> =
-            FxMap::with_capacity_and_hasher(self.keys.len().min(1 << 12), Default::default());
+        self.cover_paths(action_ids);
+        let org = self.org;
+        let table = self
+            .keys
+            .iter()
+            .zip(&self.covers)
+            .map(|(&key, &covers)| ImpactPath {
+                steps: org.build_path(key),
+                covers,
+            })
+            .collect();
+        (table, std::mem::take(&mut self.coverage.sets))
+    }
+
+    /// [`Interner::table`] as a writer needs it: the paths serialized straight from their
+    /// keys and the org's steps (as `Vec<ImpactPath>` serializes), without building a path
+    /// each; and the coverage sets. Takes the sets: the last call on this interner.
+    pub(crate) fn table_rows(
+        &mut self,
+        action_ids: &ActionIds,
+    ) -> (PathRows<'_>, Vec<Vec<ActionId>>) {
+        self.cover_paths(action_ids);
+        let sets = std::mem::take(&mut self.coverage.sets);
+        let rows = PathRows {
+            org: self.org,
+            keys: &self.keys,
+            covers: &self.covers,
+        };
+        (rows, sets)
+    }
+
+    /// Finds the coverage set of each path numbered since the last call, in path order, so
+    /// that sets are numbered in order of first reference. A writer calls it after each batch
+    /// of users (while the pool judges the next), so that the table is mostly done when the
+    /// last user is written.
+    ///
+    /// INVARIANT: `action_ids` is the same on every call to one interner (the sets found so
+    /// far are kept), and no call comes before [`Interner::finish_ordered`] renumbers the paths.
+    pub(crate) fn cover_paths(&mut self, action_ids: &ActionIds) {
+        if self.covers.len() == self.keys.len() {
+            return;
+        }
         // Without replaced documents or extra elements a statement covers its own bits on both
         // sides, and an element is its rank: read them in place.
         let plain = self.overlay.documents.is_empty() && self.overlay.extra_elements.is_empty();
         // Otherwise, the elements reported, so that each statement's elements are walked only
-        // there (the reported ranks themselves when ranks are elements).
-        let reported = match (plain, &self.ranks) {
-            (true, _) | (false, None) => None,
-            (false, Some(_)) => {
-                let mut reported = BitSet::new(self.elements());
-                for element in ElementIx::all(self.elements()) {
-                    if action_ids.get(self.rank(element)).is_some() {
-                        reported.insert(element.index());
-                    }
+        // there (the reported ranks themselves when ranks are elements); found once.
+        if !plain && self.ranks.is_some() && self.reported.is_none() {
+            let mut reported = BitSet::new(self.elements());
+            for element in ElementIx::all(self.elements()) {
+                if action_ids.get(self.rank(element)).is_some() {
+                    reported.insert(element.index());
                 }
-                Some(reported)
             }
-        };
+            self.reported = Some(reported);
+        }
+        // Room for the new paths' sets at once (at most one per path, a few thousand at a time),
+        // rather than growing the maps insert by insert.
+        let new = (self.keys.len() - self.covers.len()).min(1 << 12);
+        self.covers.reserve(new);
+        self.set_ids.reserve(new);
+        self.coverage.reserve(new);
+        let reported = self.reported.take();
         let mut actions: Vec<ActionId> = Vec::new();
-        for i in 0..self.keys.len() {
+        for i in self.covers.len()..self.keys.len() {
             let key = self.keys[i];
             let statement = (key.route.policy, key.index);
-            let covers = match set_ids.get(&statement) {
+            let covers = match self.set_ids.get(&statement) {
                 Some(&id) => id,
                 None => {
                     let node = plain
@@ -900,17 +967,14 @@ impl<'a> Interner<'a> {
                             actions.sort_unstable();
                         }
                     }
-                    let id = sets.id(&mut actions);
-                    set_ids.insert(statement, id);
+                    let id = self.coverage.id(&mut actions);
+                    self.set_ids.insert(statement, id);
                     id
                 }
             };
-            table.push(ImpactPath {
-                steps: self.org.build_path(key),
-                covers,
-            });
+            self.covers.push(covers);
         }
-        (table, sets.sets)
+        self.reported = reported;
     }
 
     /// The elements a path's statement covers, before or after the change (a replaced document
@@ -1105,14 +1169,13 @@ impl<'a> Interner<'a> {
     /// the table).
     fn path_id(&mut self, key: PathKey) -> PathId {
         let map = self.path_ids.of(key.route);
-        // Most lookups find the path (users share their groups' paths): look it up, and hash
-        // it again only to add it.
-        if let Some(&id) = map.get(&key) {
-            return id;
+        // Hashed once, whether the path is found (most are: users share their groups' paths)
+        // or added.
+        let next = PathId::new(self.keys.len());
+        let id = *map.entry(key).or_insert(next);
+        if id == next {
+            self.keys.push(key);
         }
-        let id = PathId::new(self.keys.len());
-        map.insert(key, id);
-        self.keys.push(key);
         id
     }
 }
@@ -1161,6 +1224,76 @@ impl Org {
         push(step(StepKind::Policy, policies[key.route.policy]));
         push(step(StepKind::Statement, key.index));
         order
+    }
+}
+
+/// The paths of a report's table, serialized as `Vec<ImpactPath>` is (each a struct of its
+/// steps and its coverage id), from their keys: no path is built.
+pub(crate) struct PathRows<'a> {
+    org: &'a Org,
+    keys: &'a [PathKey],
+    /// Per key, its coverage set.
+    covers: &'a [CoverageId],
+}
+
+impl serde::Serialize for PathRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let org = self.org;
+        serializer.collect_seq(
+            self.keys
+                .iter()
+                .zip(self.covers)
+                .map(|(&key, &covers)| PathRow { org, key, covers }),
+        )
+    }
+}
+
+/// One path of [`PathRows`], serialized as its [`ImpactPath`] would be.
+struct PathRow<'a> {
+    org: &'a Org,
+    key: PathKey,
+    covers: CoverageId,
+}
+
+impl serde::Serialize for PathRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // As `ImpactPath`'s derived `Serialize` writes it: the fields in declaration order.
+        let mut row = serializer.serialize_struct("ImpactPath", 2)?;
+        row.serialize_field(
+            "steps",
+            &PathSteps {
+                org: self.org,
+                key: self.key,
+            },
+        )?;
+        row.serialize_field("covers", &self.covers)?;
+        row.end()
+    }
+}
+
+/// A path's steps, serialized as the [`Path`] [`Org::build_path`] builds (a sequence of
+/// steps), from the org's own steps.
+struct PathSteps<'a> {
+    org: &'a Org,
+    key: PathKey,
+}
+
+impl serde::Serialize for PathSteps<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let (route, steps) = (self.key.route, self.org.steps());
+        let len = 2 + usize::from(route.group.is_some()) + usize::from(route.role.is_some());
+        let mut seq = serializer.serialize_seq(Some(len))?;
+        if let Some(group) = route.group {
+            seq.serialize_element(steps.group(group))?;
+        }
+        if let Some(role) = route.role {
+            seq.serialize_element(steps.role(role))?;
+        }
+        seq.serialize_element(steps.policy(route.policy))?;
+        seq.serialize_element(&Step::statement(self.key.index))?;
+        seq.end()
     }
 }
 

@@ -82,7 +82,8 @@ impl serde::Serialize for ImpactStream<'_> {
             },
         )?;
         report.serialize_field("actions", &self.head.actions)?;
-        let (paths, coverage) = interner.borrow_mut().table(&self.action_ids);
+        let mut interner = interner.borrow_mut();
+        let (paths, coverage) = interner.table_rows(&self.action_ids);
         report.serialize_field("paths", &paths)?;
         report.serialize_field("coverage", &Coverage(&coverage))?;
         report.end()
@@ -127,6 +128,9 @@ impl serde::Serialize for StreamedUsers<'_, '_> {
                 }
                 Some(_) => true,
                 None => {
+                    // The coverage of the paths this batch numbered, while the pool judges
+                    // the next batch: the table is mostly done when the last user is written.
+                    interner.cover_paths(&stream.action_ids);
                     (stream.progress)(done, stream.order.len());
                     true
                 }
