@@ -1282,16 +1282,11 @@ struct PathSteps<'a> {
 impl serde::Serialize for PathSteps<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let (route, steps) = (self.key.route, self.org.steps());
-        let len = 2 + usize::from(route.group.is_some()) + usize::from(route.role.is_some());
-        let mut seq = serializer.serialize_seq(Some(len))?;
-        if let Some(group) = route.group {
-            seq.serialize_element(steps.group(group))?;
+        let entities = self.org.entity_steps(self.key.route);
+        let mut seq = serializer.serialize_seq(Some(entities.len() + 1))?;
+        for step in entities.iter() {
+            seq.serialize_element(step)?;
         }
-        if let Some(role) = route.role {
-            seq.serialize_element(steps.role(role))?;
-        }
-        seq.serialize_element(steps.policy(route.policy))?;
         seq.serialize_element(&Step::statement(self.key.index))?;
         seq.end()
     }
@@ -1300,17 +1295,38 @@ impl serde::Serialize for PathSteps<'_> {
 impl Org {
     /// The path a key names: its steps from the first after the user.
     pub(crate) fn build_path(&self, key: PathKey) -> Path {
-        let org = self;
-        let route = key.route;
-        let mut path = Vec::with_capacity(4);
-        if let Some(group) = route.group {
-            path.push(org.steps().group(group).clone());
-        }
-        if let Some(role) = route.role {
-            path.push(org.steps().role(role).clone());
-        }
-        path.push(org.steps().policy(route.policy).clone());
+        let entities = self.entity_steps(key.route);
+        let mut path = Vec::with_capacity(entities.len() + 1);
+        path.extend(entities.iter().cloned());
         path.push(Step::statement(key.index));
         path
+    }
+
+    /// The entity steps of a route's paths, in order: its group, its role, its policy (the
+    /// statement follows). One definition for the paths built ([`Org::build_path`]) and those
+    /// written straight from their keys (`PathSteps`).
+    pub(crate) fn entity_steps(&self, route: Route) -> EntitySteps<'_> {
+        let steps = self.steps();
+        EntitySteps([
+            route.group.map(|group| steps.group(group)),
+            route.role.map(|role| steps.role(role)),
+            Some(steps.policy(route.policy)),
+        ])
+    }
+}
+
+/// A route's entity steps ([`Org::entity_steps`]): its group and role when it has them, and its
+/// policy.
+pub(crate) struct EntitySteps<'a>([Option<&'a Step>; 3]);
+
+impl<'a> EntitySteps<'a> {
+    /// How many steps.
+    pub(crate) fn len(&self) -> usize {
+        self.0.iter().flatten().count()
+    }
+
+    /// The steps, in path order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a Step> + '_ {
+        self.0.iter().flatten().copied()
     }
 }
