@@ -1169,13 +1169,15 @@ impl<'a> Interner<'a> {
     /// the table).
     fn path_id(&mut self, key: PathKey) -> PathId {
         let map = self.path_ids.of(key.route);
-        // Hashed once, whether the path is found (most are: users share their groups' paths)
-        // or added.
-        let next = PathId::new(self.keys.len());
-        let id = *map.entry(key).or_insert(next);
-        if id == next {
-            self.keys.push(key);
+        // Most lookups find the path (users share their groups' paths): look it up, and hash
+        // it again only to add it. (`entry` costs more where most paths are found: measured on
+        // a wide delete, +7 million instructions on 10,000 users.)
+        if let Some(&id) = map.get(&key) {
+            return id;
         }
+        let id = PathId::new(self.keys.len());
+        map.insert(key, id);
+        self.keys.push(key);
         id
     }
 }
@@ -1295,9 +1297,10 @@ impl serde::Serialize for PathSteps<'_> {
 impl Org {
     /// The path a key names: its steps from the first after the user.
     pub(crate) fn build_path(&self, key: PathKey) -> Path {
-        let entities = self.entity_steps(key.route);
-        let mut path = Vec::with_capacity(entities.len() + 1);
-        path.extend(entities.iter().cloned());
+        let mut path = Vec::with_capacity(4);
+        for step in self.entity_steps(key.route).0.into_iter().flatten() {
+            path.push(step.clone());
+        }
         path.push(Step::statement(key.index));
         path
     }
