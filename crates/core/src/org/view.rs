@@ -20,27 +20,30 @@ fn patched<'a, T>(
     edge: impl Fn(Idx<T>) -> Edge,
     deleted: &BTreeSet<Idx<T>>,
 ) -> Cow<'a, [Idx<T>]> {
+    // Most lists are left alone: tell so from the edge sets' filters, without a tree search.
+    let probe = edge(Idx::MIN);
+    let (any_added, any_removed) = (
+        overlay.added.may_hold_from(&probe),
+        overlay.removed.may_hold_from(&probe),
+    );
+    let hit =
+        |t: &Idx<T>| deleted.contains(t) || (any_removed && overlay.removed.contains(&edge(*t)));
+    if !any_added && (deleted.is_empty() && !any_removed || !base.iter().any(hit)) {
+        return Cow::Borrowed(base);
+    }
     // INVARIANT: edges order by kind, then source, then target, so this range holds exactly
     // the added edges of this kind from this source, and their targets are of kind `T`.
     let mut added = overlay
         .added
-        .range(edge(Idx::MIN)..=edge(Idx::MAX))
+        .range(probe..=edge(Idx::MAX))
         .map(|e| Idx::from_raw(e.target_raw()))
         .peekable();
-    if deleted.is_empty()
-        && added.peek().is_none()
-        && !base.iter().any(|&t| overlay.removed.contains(&edge(t)))
-    {
+    if added.peek().is_none() && !base.iter().any(hit) {
         return Cow::Borrowed(base);
     }
-    let mut out: Vec<Idx<T>> = base
-        .iter()
-        .copied()
-        .filter(|&t| {
-            !deleted.contains(&t)
-                && (overlay.removed.is_empty() || !overlay.removed.contains(&edge(t)))
-        })
-        .collect();
+    // Sized up front: a filtered iterator would start small and grow.
+    let mut out: Vec<Idx<T>> = Vec::with_capacity(base.len() + added.clone().count());
+    out.extend(base.iter().copied().filter(|&t| !hit(&t)));
     for t in added {
         if !deleted.contains(&t) && !out.contains(&t) {
             out.push(t);
