@@ -132,6 +132,7 @@ impl Edge {
     const KINDS: usize = 6;
 
     /// The variant, as a number below [`Edge::KINDS`].
+    #[inline]
     fn kind(&self) -> usize {
         match self {
             Edge::Member { .. } => 0,
@@ -144,6 +145,7 @@ impl Edge {
     }
 
     /// The attaching end's raw index: the user, group or role.
+    #[inline]
     fn source_raw(&self) -> u32 {
         match *self {
             Edge::Member { user, .. }
@@ -236,6 +238,7 @@ impl EdgeSet {
 
     /// The filter's bit for a source: a multiplicative hash, so that sources with the same
     /// low bits (every 256th user) do not share one.
+    #[inline]
     fn slot(source: u32) -> (usize, u64) {
         let bit = source.wrapping_mul(0x9E37_79B1) >> (32 - FILTER_BITS.trailing_zeros());
         ((bit / 64) as usize, 1 << (bit % 64))
@@ -243,6 +246,7 @@ impl EdgeSet {
 
     /// Whether the set may hold edges of `probe`'s kind from `probe`'s source (whatever their
     /// target): `false` means it holds none.
+    #[inline]
     pub(crate) fn may_hold_from(&self, probe: &Edge) -> bool {
         let kind = probe.kind();
         if self.counts[kind] == 0 {
@@ -253,11 +257,13 @@ impl EdgeSet {
     }
 
     /// A number mixing an edge's kind, source and target, for the filter of whole edges.
+    #[inline]
     fn mix(edge: &Edge) -> u32 {
         let source = edge.source_raw().wrapping_mul(0x85EB_CA6B);
         (source ^ edge.target_raw()).wrapping_add(edge.kind() as u32) ^ (source >> 15)
     }
 
+    #[inline]
     pub(crate) fn contains(&self, edge: &Edge) -> bool {
         if self.counts[edge.kind()] == 0 {
             return false;
