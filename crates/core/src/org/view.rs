@@ -14,6 +14,7 @@ use crate::policy::ActionPattern;
 ///
 /// Borrows `base` when nothing in the overlay can touch it: the common case, and the whole of
 /// "before".
+#[inline]
 fn patched<'a, T>(
     base: &'a [Idx<T>],
     overlay: &Overlay,
@@ -170,6 +171,7 @@ impl<'a> View<'a> {
         self.user_exists(user) && !self.suspended(user)
     }
 
+    #[inline]
     pub(crate) fn user_policies(self, user: UserIx) -> Cow<'a, [PolicyIx]> {
         patched(
             &self.org.users[user].policies,
@@ -185,6 +187,7 @@ impl<'a> View<'a> {
     }
 
     /// Every attached role, assumable ones included.
+    #[inline]
     pub(crate) fn user_roles_raw(self, user: UserIx) -> Cow<'a, [RoleIx]> {
         patched(
             &self.org.users[user].roles,
@@ -194,6 +197,7 @@ impl<'a> View<'a> {
         )
     }
 
+    #[inline]
     pub(crate) fn user_groups(self, user: UserIx) -> Cow<'a, [GroupIx]> {
         patched(
             &self.org.users[user].groups,
@@ -203,6 +207,7 @@ impl<'a> View<'a> {
         )
     }
 
+    #[inline]
     pub(crate) fn group_policies(self, group: GroupIx) -> Cow<'a, [PolicyIx]> {
         patched(
             &self.org.groups[group].policies,
@@ -218,6 +223,7 @@ impl<'a> View<'a> {
     }
 
     /// Every attached role, assumable ones included.
+    #[inline]
     pub(crate) fn group_roles_raw(self, group: GroupIx) -> Cow<'a, [RoleIx]> {
         patched(
             &self.org.groups[group].roles,
@@ -227,6 +233,7 @@ impl<'a> View<'a> {
         )
     }
 
+    #[inline]
     pub(crate) fn role_policies(self, role: RoleIx) -> Cow<'a, [PolicyIx]> {
         patched(
             &self.org.roles[role].policies,
