@@ -62,6 +62,11 @@ pub(crate) struct Hit {
     pub(crate) statement: StatementIx,
 }
 
+thread_local! {
+    /// Per worker, [`Org::routes_through`]'s buffer, reused from call to call.
+    static ROUTES: std::cell::RefCell<Vec<Route>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The key `*`, shared.
 pub(crate) static ANY_RESOURCE: std::sync::LazyLock<ResourcePattern> =
     std::sync::LazyLock::new(ResourcePattern::any);
@@ -309,22 +314,38 @@ impl Org {
     }
 
     /// [`Org::routes`] through the carriers `through` admits only, in the same order.
+    ///
+    /// Listed in a worker's reused buffer, then copied out at its exact size: one allocation
+    /// per call instead of a growing vector's several (a user has tens of routes, and every
+    /// user a what-if reaches has their routes listed twice).
     pub(crate) fn routes_through(
         &self,
         user: UserIx,
         overlay: &Overlay,
         through: impl Fn(Carrier) -> bool,
     ) -> Vec<Route> {
+        ROUTES.with_borrow_mut(|routes| {
+            routes.clear();
+            self.routes_into(user, overlay, through, routes);
+            routes.as_slice().to_vec()
+        })
+    }
+
+    /// [`Org::routes_through`] appended to `routes`.
+    fn routes_into(
+        &self,
+        user: UserIx,
+        overlay: &Overlay,
+        through: impl Fn(Carrier) -> bool,
+        routes: &mut Vec<Route>,
+    ) {
         let view = self.view(overlay);
-        let mut routes = Vec::new();
         let via_role = |group: Option<GroupIx>, role: RoleIx, routes: &mut Vec<Route>| {
-            for &policy in view.role_policies(role).iter() {
-                routes.push(Route {
-                    group,
-                    role: Some(role),
-                    policy,
-                });
-            }
+            routes.extend(view.role_policies(role).iter().map(|&policy| Route {
+                group,
+                role: Some(role),
+                policy,
+            }));
         };
         for &policy in view.user_policies(user).iter() {
             if through(Carrier::Policy(policy)) {
@@ -337,25 +358,22 @@ impl Org {
         }
         for role in view.user_roles(user) {
             if through(Carrier::Role(role)) {
-                via_role(None, role, &mut routes);
+                via_role(None, role, routes);
             }
         }
         for &group in view.user_groups(user).iter() {
             if !through(Carrier::Group(group)) {
                 continue;
             }
-            for &policy in view.group_policies(group).iter() {
-                routes.push(Route {
-                    group: Some(group),
-                    role: None,
-                    policy,
-                });
-            }
+            routes.extend(view.group_policies(group).iter().map(|&policy| Route {
+                group: Some(group),
+                role: None,
+                policy,
+            }));
             for role in view.group_roles(group) {
-                via_role(Some(group), role, &mut routes);
+                via_role(Some(group), role, routes);
             }
         }
-        routes
     }
 
     /// Every statement the user reaches under `overlay`, spread over the universe elements it

@@ -34,8 +34,8 @@ pub(crate) enum Made {
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Overlay {
-    pub(crate) removed: BTreeSet<Edge>,
-    pub(crate) added: BTreeSet<Edge>,
+    pub(crate) removed: EdgeSet,
+    pub(crate) added: EdgeSet,
     pub(crate) deleted_groups: BTreeSet<GroupIx>,
     pub(crate) deleted_roles: BTreeSet<RoleIx>,
     pub(crate) deleted_policies: BTreeSet<PolicyIx>,
@@ -128,6 +128,34 @@ impl Carriers {
 }
 
 impl Edge {
+    /// How many kinds of edge there are: [`Edge::kind`] is below.
+    const KINDS: usize = 6;
+
+    /// The variant, as a number below [`Edge::KINDS`].
+    #[inline]
+    fn kind(&self) -> usize {
+        match self {
+            Edge::Member { .. } => 0,
+            Edge::UserPolicy { .. } => 1,
+            Edge::UserRole { .. } => 2,
+            Edge::GroupPolicy { .. } => 3,
+            Edge::GroupRole { .. } => 4,
+            Edge::RolePolicy { .. } => 5,
+        }
+    }
+
+    /// The attaching end's raw index: the user, group or role.
+    #[inline]
+    fn source_raw(&self) -> u32 {
+        match *self {
+            Edge::Member { user, .. }
+            | Edge::UserPolicy { user, .. }
+            | Edge::UserRole { user, .. } => user.raw(),
+            Edge::GroupPolicy { group, .. } | Edge::GroupRole { group, .. } => group.raw(),
+            Edge::RolePolicy { role, .. } => role.raw(),
+        }
+    }
+
     /// The attached end's raw index: the group, policy or role (the kind follows from the
     /// variant, which the caller knows).
     pub(crate) fn target_raw(&self) -> u32 {
@@ -144,8 +172,8 @@ impl Edge {
 impl Overlay {
     /// No change: what [`Overlay::none`] makes, as a constant (for `Org::as_is`).
     pub(crate) const EMPTY: Overlay = Overlay {
-        removed: BTreeSet::new(),
-        added: BTreeSet::new(),
+        removed: EdgeSet::new(),
+        added: EdgeSet::new(),
         deleted_groups: BTreeSet::new(),
         deleted_roles: BTreeSet::new(),
         deleted_policies: BTreeSet::new(),
@@ -170,5 +198,129 @@ impl Overlay {
             extra_elements: self.extra_elements.clone(),
             ..Overlay::default()
         }
+    }
+}
+
+/// Bits per kind in an [`EdgeSet`]'s filter of sources.
+const FILTER_BITS: u32 = 256;
+
+/// A set of edges, as a `BTreeSet` (ordered: kind, then source, then target), that also tells
+/// cheaply, per kind of edge and source, when it holds no edge from that source.
+///
+/// Why: a what-if asks the overlay's edge sets about every edge along every route of every
+/// user it reaches, and nearly every answer is "not there" (a change touches a few edges, a
+/// user has hundreds); a tree search per question was a tenth of a wide what-if. The filter
+/// answers most of them in a few instructions.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EdgeSet {
+    edges: BTreeSet<Edge>,
+    /// Per kind, how many edges of that kind the set holds.
+    counts: [u32; Edge::KINDS],
+    /// Per kind, a filter of the sources of its edges: bit `slot(source)` set for each.
+    // INVARIANT: every edge of the set has its bit set (bits of edges removed since may stay:
+    // a stale bit only sends a question on to the tree); a kind with no edge has no bit set.
+    sources: [[u64; (FILTER_BITS / 64) as usize]; Edge::KINDS],
+    /// A filter of the edges themselves, for [`EdgeSet::contains`]: bit `slot(hash(edge))`.
+    // INVARIANT: as for `sources`, every edge of the set has its bit set; the filter is
+    // cleared when the set empties.
+    whole: [u64; (FILTER_BITS / 64) as usize],
+}
+
+impl EdgeSet {
+    pub(crate) const fn new() -> EdgeSet {
+        EdgeSet {
+            edges: BTreeSet::new(),
+            counts: [0; Edge::KINDS],
+            sources: [[0; (FILTER_BITS / 64) as usize]; Edge::KINDS],
+            whole: [0; (FILTER_BITS / 64) as usize],
+        }
+    }
+
+    /// The filter's bit for a source: a multiplicative hash, so that sources with the same
+    /// low bits (every 256th user) do not share one.
+    #[inline]
+    fn slot(source: u32) -> (usize, u64) {
+        let bit = source.wrapping_mul(0x9E37_79B1) >> (32 - FILTER_BITS.trailing_zeros());
+        ((bit / 64) as usize, 1 << (bit % 64))
+    }
+
+    /// Whether the set may hold edges of `probe`'s kind from `probe`'s source (whatever their
+    /// target): `false` means it holds none.
+    #[inline]
+    pub(crate) fn may_hold_from(&self, probe: &Edge) -> bool {
+        let kind = probe.kind();
+        if self.counts[kind] == 0 {
+            return false;
+        }
+        let (word, bit) = EdgeSet::slot(probe.source_raw());
+        self.sources[kind][word] & bit != 0
+    }
+
+    /// A number mixing an edge's kind, source and target, for the filter of whole edges.
+    #[inline]
+    fn mix(edge: &Edge) -> u32 {
+        let source = edge.source_raw().wrapping_mul(0x85EB_CA6B);
+        (source ^ edge.target_raw()).wrapping_add(edge.kind() as u32) ^ (source >> 15)
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, edge: &Edge) -> bool {
+        if self.counts[edge.kind()] == 0 {
+            return false;
+        }
+        let (word, bit) = EdgeSet::slot(EdgeSet::mix(edge));
+        self.whole[word] & bit != 0 && self.edges.contains(edge)
+    }
+
+    /// Adds an edge: whether it was not there.
+    pub(crate) fn insert(&mut self, edge: Edge) -> bool {
+        let new = self.edges.insert(edge);
+        if new {
+            let kind = edge.kind();
+            self.counts[kind] += 1;
+            let (word, bit) = EdgeSet::slot(edge.source_raw());
+            self.sources[kind][word] |= bit;
+            let (word, bit) = EdgeSet::slot(EdgeSet::mix(&edge));
+            self.whole[word] |= bit;
+        }
+        new
+    }
+
+    /// Takes an edge away: whether it was there.
+    pub(crate) fn remove(&mut self, edge: &Edge) -> bool {
+        let was = self.edges.remove(edge);
+        if was {
+            let kind = edge.kind();
+            self.counts[kind] -= 1;
+            if self.counts[kind] == 0 {
+                self.sources[kind] = [0; (FILTER_BITS / 64) as usize];
+            }
+            if self.edges.is_empty() {
+                self.whole = [0; (FILTER_BITS / 64) as usize];
+            }
+        }
+        was
+    }
+
+    /// The edges, in order.
+    pub(crate) fn iter(&self) -> std::collections::btree_set::Iter<'_, Edge> {
+        self.edges.iter()
+    }
+
+    /// The edges within `range`, in order.
+    pub(crate) fn range(
+        &self,
+        range: std::ops::RangeInclusive<Edge>,
+    ) -> std::collections::btree_set::Range<'_, Edge> {
+        self.edges.range(range)
+    }
+}
+
+impl<'a> IntoIterator for &'a EdgeSet {
+    type Item = &'a Edge;
+    type IntoIter = std::collections::btree_set::Iter<'a, Edge>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.edges.iter()
     }
 }

@@ -14,33 +14,37 @@ use crate::policy::ActionPattern;
 ///
 /// Borrows `base` when nothing in the overlay can touch it: the common case, and the whole of
 /// "before".
+#[inline]
 fn patched<'a, T>(
     base: &'a [Idx<T>],
     overlay: &Overlay,
     edge: impl Fn(Idx<T>) -> Edge,
     deleted: &BTreeSet<Idx<T>>,
 ) -> Cow<'a, [Idx<T>]> {
+    // Most lists are left alone: tell so from the edge sets' filters, without a tree search.
+    let probe = edge(Idx::MIN);
+    let (any_added, any_removed) = (
+        overlay.added.may_hold_from(&probe),
+        overlay.removed.may_hold_from(&probe),
+    );
+    let hit =
+        |t: &Idx<T>| deleted.contains(t) || (any_removed && overlay.removed.contains(&edge(*t)));
+    if !any_added && (deleted.is_empty() && !any_removed || !base.iter().any(hit)) {
+        return Cow::Borrowed(base);
+    }
     // INVARIANT: edges order by kind, then source, then target, so this range holds exactly
     // the added edges of this kind from this source, and their targets are of kind `T`.
     let mut added = overlay
         .added
-        .range(edge(Idx::MIN)..=edge(Idx::MAX))
+        .range(probe..=edge(Idx::MAX))
         .map(|e| Idx::from_raw(e.target_raw()))
         .peekable();
-    if deleted.is_empty()
-        && added.peek().is_none()
-        && !base.iter().any(|&t| overlay.removed.contains(&edge(t)))
-    {
+    if added.peek().is_none() && !base.iter().any(hit) {
         return Cow::Borrowed(base);
     }
-    let mut out: Vec<Idx<T>> = base
-        .iter()
-        .copied()
-        .filter(|&t| {
-            !deleted.contains(&t)
-                && (overlay.removed.is_empty() || !overlay.removed.contains(&edge(t)))
-        })
-        .collect();
+    // Sized up front: a filtered iterator would start small and grow.
+    let mut out: Vec<Idx<T>> = Vec::with_capacity(base.len() + added.clone().count());
+    out.extend(base.iter().copied().filter(|&t| !hit(&t)));
     for t in added {
         if !deleted.contains(&t) && !out.contains(&t) {
             out.push(t);
@@ -167,6 +171,7 @@ impl<'a> View<'a> {
         self.user_exists(user) && !self.suspended(user)
     }
 
+    #[inline]
     pub(crate) fn user_policies(self, user: UserIx) -> Cow<'a, [PolicyIx]> {
         patched(
             &self.org.users[user].policies,
@@ -182,6 +187,7 @@ impl<'a> View<'a> {
     }
 
     /// Every attached role, assumable ones included.
+    #[inline]
     pub(crate) fn user_roles_raw(self, user: UserIx) -> Cow<'a, [RoleIx]> {
         patched(
             &self.org.users[user].roles,
@@ -191,6 +197,7 @@ impl<'a> View<'a> {
         )
     }
 
+    #[inline]
     pub(crate) fn user_groups(self, user: UserIx) -> Cow<'a, [GroupIx]> {
         patched(
             &self.org.users[user].groups,
@@ -200,6 +207,7 @@ impl<'a> View<'a> {
         )
     }
 
+    #[inline]
     pub(crate) fn group_policies(self, group: GroupIx) -> Cow<'a, [PolicyIx]> {
         patched(
             &self.org.groups[group].policies,
@@ -215,6 +223,7 @@ impl<'a> View<'a> {
     }
 
     /// Every attached role, assumable ones included.
+    #[inline]
     pub(crate) fn group_roles_raw(self, group: GroupIx) -> Cow<'a, [RoleIx]> {
         patched(
             &self.org.groups[group].roles,
@@ -224,6 +233,7 @@ impl<'a> View<'a> {
         )
     }
 
+    #[inline]
     pub(crate) fn role_policies(self, role: RoleIx) -> Cow<'a, [PolicyIx]> {
         patched(
             &self.org.roles[role].policies,

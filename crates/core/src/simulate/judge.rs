@@ -240,10 +240,27 @@ impl Org {
             }
             self.route_changed(user, route, overlay)
         };
-        for (routes, ov) in [(before, baseline), (after, overlay)] {
+        // Each changed policy is spread once per set of statements it has: a policy that
+        // several changed routes reach (a user in several touched groups) has the same
+        // statements on each, and on both sides unless a side replaces its document.
+        let mut spread: Vec<(crate::org::PolicyIx, u8)> = Vec::new();
+        for (routes, ov, side) in [(before, baseline, 1), (after, overlay, 2)] {
             for route in routes.iter().filter(|r| changed(r)) {
+                let document = if ov.documents.contains_key(&route.policy) {
+                    side
+                } else {
+                    0
+                };
+                if spread.contains(&(route.policy, document)) {
+                    continue;
+                }
+                spread.push((route.policy, document));
                 for s in self.policy_statements(route.policy, ov) {
-                    mask.union_with(&self.statement(s, ov).actions);
+                    // A statement's few elements are set one by one, not as a whole set's words.
+                    match &self.statement(s, ov).few {
+                        Some(few) => few.iter().for_each(|e| mask.insert(e.index())),
+                        None => mask.union_with(&self.statement(s, ov).actions),
+                    }
                 }
             }
         }
