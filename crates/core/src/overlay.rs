@@ -324,3 +324,71 @@ impl<'a> IntoIterator for &'a EdgeSet {
         self.edges.iter()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::idx::Idx;
+    use proptest::prelude::*;
+
+    /// An edge of any kind between small indexes (so that sources collide in the filters).
+    fn edge(kind: u8, source: u32, target: u32) -> Edge {
+        let (s, t) = (source, target);
+        match kind % 6 {
+            0 => Edge::Member {
+                user: Idx::from_raw(s),
+                group: Idx::from_raw(t),
+            },
+            1 => Edge::UserPolicy {
+                user: Idx::from_raw(s),
+                policy: Idx::from_raw(t),
+            },
+            2 => Edge::UserRole {
+                user: Idx::from_raw(s),
+                role: Idx::from_raw(t),
+            },
+            3 => Edge::GroupPolicy {
+                group: Idx::from_raw(s),
+                policy: Idx::from_raw(t),
+            },
+            4 => Edge::GroupRole {
+                group: Idx::from_raw(s),
+                role: Idx::from_raw(t),
+            },
+            _ => Edge::RolePolicy {
+                role: Idx::from_raw(s),
+                policy: Idx::from_raw(t),
+            },
+        }
+    }
+
+    proptest! {
+        /// Inserts and removes in any order: `EdgeSet` answers as a plain `BTreeSet` does,
+        /// and `may_hold_from` is never "no" for a source whose edge is held.
+        #[test]
+        fn edge_set_answers_as_a_tree_set(
+            steps in prop::collection::vec((any::<bool>(), 0u8..6, 0u32..600, 0u32..4), 0..200),
+            probes in prop::collection::vec((0u8..6, 0u32..600, 0u32..4), 0..50),
+        ) {
+            let (mut set, mut model) = (EdgeSet::new(), BTreeSet::new());
+            for (insert, kind, source, target) in steps {
+                let e = edge(kind, source, target);
+                if insert {
+                    prop_assert_eq!(set.insert(e), model.insert(e));
+                } else {
+                    prop_assert_eq!(set.remove(&e), model.remove(&e));
+                }
+                prop_assert!(set.iter().eq(model.iter()));
+            }
+            for (kind, source, target) in probes {
+                let e = edge(kind, source, target);
+                prop_assert_eq!(set.contains(&e), model.contains(&e));
+                let from = model.iter().any(|m| m.kind() == e.kind() && m.source_raw() == source);
+                prop_assert!(!from || set.may_hold_from(&e));
+            }
+            for e in &model {
+                prop_assert!(set.contains(e) && set.may_hold_from(e));
+            }
+        }
+    }
+}
