@@ -40,6 +40,20 @@ pub(super) struct Gathered<'o> {
 }
 
 impl<'o> Gathered<'o> {
+    /// The `*` sets at word `w`, in `Decided::base`'s order.
+    #[inline(always)]
+    fn sets_at(&self, w: usize) -> [u64; 6] {
+        let (allow, deny, changed) = (&self.allow, &self.deny, &self.changed);
+        [
+            allow[0][w],
+            allow[1][w],
+            deny[0][w],
+            deny[1][w],
+            changed[0][w],
+            changed[1][w],
+        ]
+    }
+
     /// Decides `*` and then each non-`*` key a scoped statement names, in key order, handing
     /// each key's decision to `each` (in `decided`, reused from key to key).
     fn decide_keys(
@@ -292,24 +306,13 @@ impl Decided {
     /// Starts `base` from the `*` sets of `gathered`, in the words it holds (the only ones
     /// read: every word asked is one).
     fn start(&mut self, gathered: &Gathered<'_>) {
-        let (allow, deny, changed) = (&gathered.allow, &gathered.deny, &gathered.changed);
-        let set = |w: usize| {
-            [
-                allow[0][w],
-                allow[1][w],
-                deny[0][w],
-                deny[1][w],
-                changed[0][w],
-                changed[1][w],
-            ]
-        };
         if is_sparse(&gathered.held, self.base.len()) {
             for &w in &gathered.held {
-                self.base[w] = set(w);
+                self.base[w] = gathered.sets_at(w);
             }
         } else {
             for (w, base) in self.base.iter_mut().enumerate() {
-                *base = set(w);
+                *base = gathered.sets_at(w);
             }
         }
     }
@@ -632,7 +635,8 @@ impl Org {
         // Only the mask's elements are ever asked: the sets are gathered in its words alone,
         // and a scoped statement that covers none of them is left out (the keys it alone
         // names would ask nothing, and on any other key it adds nothing within the mask).
-        let held: Vec<usize> = (0..words).filter(|&w| mask.words()[w] != 0).collect();
+        let mut held = Vec::with_capacity(words);
+        held.extend((0..words).filter(|&w| mask.words()[w] != 0));
         let summary = mask.word_summary();
         let sparse = is_sparse(&held, words);
         let in_mask =
