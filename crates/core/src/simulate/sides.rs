@@ -635,8 +635,7 @@ impl Org {
         // Only the mask's elements are ever asked: the sets are gathered in its words alone,
         // and a scoped statement that covers none of them is left out (the keys it alone
         // names would ask nothing, and on any other key it adds nothing within the mask).
-        let mut held = Vec::with_capacity(words);
-        held.extend((0..words).filter(|&w| mask.words()[w] != 0));
+        let held = held_words(mask.words());
         let summary = mask.word_summary();
         let sparse = is_sparse(&held, words);
         let in_mask =
@@ -816,6 +815,14 @@ pub(super) fn untouched(
 pub(super) fn ones(word: u64) -> usize {
     // At most 64: the conversion cannot fail.
     usize::try_from(word.count_ones()).unwrap_or(64)
+}
+
+/// The non-empty words of `mask`, ascending (in a vector sized up front: grown by `collect`,
+/// it cost a wide what-if 2%).
+fn held_words(mask: &[u64]) -> Vec<usize> {
+    let mut held = Vec::with_capacity(mask.len());
+    held.extend((0..mask.len()).filter(|&w| mask[w] != 0));
+    held
 }
 
 /// Whether a mask whose non-empty words are `held`, of `words` words, holds few enough of them
