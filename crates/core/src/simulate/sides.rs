@@ -633,8 +633,9 @@ impl Org {
         let words = mask.words().len();
         let zero = || zeroed(words);
         // Only the mask's elements are ever asked: the sets are gathered in its words alone,
-        // and a scoped statement that covers none of them is left out (the keys it alone
-        // names would ask nothing, and on any other key it adds nothing within the mask).
+        // and, when the mask is sparse, a scoped statement that covers none of them is left
+        // out (the keys it alone names would ask nothing, and on any other key it adds
+        // nothing within the mask). A dense mask meets nearly every statement: not tested.
         let held = held_words(mask.words());
         let summary = mask.word_summary();
         let sparse = is_sparse(&held, words);
