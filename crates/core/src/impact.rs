@@ -1298,7 +1298,7 @@ impl Org {
     /// The path a key names: its steps from the first after the user.
     pub(crate) fn build_path(&self, key: PathKey) -> Path {
         let mut path = Vec::with_capacity(4);
-        for step in self.entity_steps(key.route).0.into_iter().flatten() {
+        for step in self.entity_steps(key.route).iter() {
             path.push(step.clone());
         }
         path.push(Step::statement(key.index));

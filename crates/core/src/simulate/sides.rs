@@ -637,8 +637,8 @@ impl Org {
         // out (the keys it alone names would ask nothing, and on any other key it adds
         // nothing within the mask). A dense mask meets nearly every statement: not tested.
         let held = held_words(mask.words());
-        let summary = mask.word_summary();
         let sparse = is_sparse(&held, words);
+        let summary = if sparse { mask.word_summary() } else { 0 };
         let in_mask =
             |statement: &StatementNode| !sparse || meets(statement, mask.words(), summary);
         let or = |into: &mut Vec<u64>, bits: &[u64]| or_held(into, bits, mask.words(), &held);
