@@ -55,6 +55,11 @@ impl BitSet {
         BitSet { words }
     }
 
+    /// The set's words, for reuse.
+    pub(crate) fn into_words(self) -> Vec<u64> {
+        self.words
+    }
+
     pub(crate) fn contains(&self, bit: usize) -> bool {
         self.words
             .get(bit / 64)

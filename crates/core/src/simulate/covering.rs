@@ -106,7 +106,9 @@ impl Org {
     /// builds: a kept entry's paths are exactly those statements of its key and elements.
     fn kept_paths_of(&self, sides: &Sides<'_>, after: &[Route], overlay: &Overlay) -> Vec<PathKey> {
         let kept = [Class::Kept];
-        let allows = self.ordered_allows((after, overlay), &sides.union(&kept));
+        let union = sides.union(&kept);
+        let allows = self.ordered_allows((after, overlay), &union);
+        super::sides::spare(union.into_words());
         // Allows are in path order: their indexes, sorted, are too.
         let mut indexes: Vec<usize> = sides.vias(&kept, &allows).all().to_vec();
         indexes.sort_unstable();

@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use super::sides::Sides;
+use super::sides::{spare, Sides};
 use crate::bitset::{bits_of, summary_of, BitSet, ElementIx};
 use crate::eval::{Overlay, Route};
 use crate::impact::{Class, Judged, PathKey, UserPathIx};
@@ -35,7 +35,9 @@ impl Org {
             (before, &[Class::Lost][..]),
             (after, &[Class::Kept, Class::Gained]),
         ] {
-            let allows = self.ordered_allows(side, &sides.union(classes));
+            let union = sides.union(classes);
+            let allows = self.ordered_allows(side, &union);
+            spare(union.into_words());
             let paths: Vec<UserPathIx> = allows
                 .iter()
                 .map(|&(key, ..)| judged.add_path(key))
@@ -78,14 +80,13 @@ impl Org {
         if words == 0 {
             return Vec::new();
         }
-        let mut ordered: Vec<([u64; 4], Route)> = routes
-            .iter()
-            .map(|&route| (self.path_order(PathKey::new(route, 0)), route))
-            .collect();
-        ordered.sort_unstable_by_key(|&(order, _)| order);
-        ordered.dedup_by_key(|&mut (order, _)| order);
-        let mut allows = Vec::new();
-        for (_, route) in ordered {
+        // Each route's statements that meet the mask, then only the routes with some are
+        // ordered (a narrow mask meets few of a user's routes).
+        let mut met: Vec<Allow<'o>> = Vec::with_capacity(2 * routes.len());
+        let mut spans = SPANS.with_borrow_mut(std::mem::take);
+        spans.clear();
+        for &route in routes {
+            let start = met.len();
             for statement in self.policy_statements(route.policy, ov) {
                 let node_words = self.allow_words(statement, ov);
                 if node_words & words == 0 {
@@ -93,10 +94,27 @@ impl Org {
                 }
                 let node = self.statement(statement, ov);
                 if meets(node, mask.words(), node_words & words) {
-                    allows.push((PathKey::new(route, node.index), node, node_words));
+                    met.push((PathKey::new(route, node.index), node, node_words));
                 }
             }
+            if met.len() > start {
+                let order = self.path_order(PathKey::new(route, 0));
+                spans.push((order, start, met.len()));
+            }
         }
+        // Routes often come in path order already: then the statements are too.
+        let allows = if spans.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+            met
+        } else {
+            spans.sort_unstable_by_key(|&(order, ..)| order);
+            spans.dedup_by_key(|&mut (order, ..)| order);
+            let mut allows = Vec::with_capacity(met.len());
+            for &(_, start, end) in &spans {
+                allows.extend_from_slice(&met[start..end]);
+            }
+            allows
+        };
+        SPANS.with_borrow_mut(|spare| *spare = spans);
         allows
     }
 
@@ -116,10 +134,27 @@ impl Org {
     }
 }
 
+/// A worker's buffers for [`Sides::vias`], reused from user to user: per element, the mask of
+/// the lists that hold it (all zero between uses); the non-empty lists; per list, the allows
+/// found; and [`Sides::chunk_vias`]'s union of the lists, lists per word and lists per key.
+#[derive(Default)]
+struct ViaScratch {
+    masks: Vec<u64>,
+    lists: Vec<(usize, usize, Class)>,
+    found: Vec<u64>,
+    union: Vec<u64>,
+    word_lists: Vec<u64>,
+    keyed: Vec<(usize, u64)>,
+}
+
 thread_local! {
-    /// Per worker, a mask of lists per element for [`Sides::vias`]: all zero between uses,
-    /// reused from user to user.
-    static MASKS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    /// Per worker, [`Org::ordered_allows`]'s (path order, start, end) of each route's
+    /// statements.
+    static SPANS: RefCell<Vec<([u64; 4], usize, usize)>> = const { RefCell::new(Vec::new()) };
+    /// Per worker, [`Sides::vias`]'s buffers.
+    static VIA_SCRATCH: RefCell<ViaScratch> = RefCell::new(ViaScratch::default());
+    /// Per worker, the vectors of [`Vias`] it is done with, for the next user's.
+    static SPARE_VIAS: RefCell<Vec<(Vec<usize>, Vec<usize>)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Sides<'_> {
@@ -134,59 +169,76 @@ impl Sides<'_> {
     /// has met every list it can, and skips the words whose elements would add no list.
     pub(super) fn vias(&self, classes: &[Class], allows: &[Allow<'_>]) -> Vias {
         let slots = self.keys.len() * classes.len();
-        // The non-empty lists, as (slot, key, class), in slot order.
-        let lists: Vec<(usize, usize, Class)> = (0..self.keys.len())
-            .flat_map(|key| {
-                classes
-                    .iter()
-                    .enumerate()
-                    .map(move |(place, &class)| (key * classes.len() + place, key, class))
-            })
-            .filter(|&(_, key, class)| self.count(key, class) > 0)
-            .collect();
-        // Per list (by place in `lists`), the allows found, as a bitset over `allows`.
-        let stride = allows.len().div_ceil(64);
-        let mut found = vec![0u64; lists.len() * stride];
-        MASKS.with_borrow_mut(|masks| {
-            if masks.len() < self.width * 64 {
-                masks.resize(self.width * 64, 0);
+        let (mut starts, mut items) = SPARE_VIAS.with_borrow_mut(Vec::pop).unwrap_or_default();
+        VIA_SCRATCH.with_borrow_mut(|scratch| {
+            // The non-empty lists, as (slot, key, class), in slot order.
+            let lists = &mut scratch.lists;
+            lists.clear();
+            for key in 0..self.keys.len() {
+                for (place, &class) in classes.iter().enumerate() {
+                    if self.count(key, class) > 0 {
+                        lists.push((key * classes.len() + place, key, class));
+                    }
+                }
             }
+            // Per list (by place in `lists`), the allows found, as a bitset over `allows`.
+            let stride = allows.len().div_ceil(64);
+            let found = &mut scratch.found;
+            found.clear();
+            found.resize(lists.len() * stride, 0);
+            if scratch.masks.len() < self.width * 64 {
+                scratch.masks.resize(self.width * 64, 0);
+            }
+            let lists = std::mem::take(&mut scratch.lists);
             for (chunk, first) in lists.chunks(64).zip((0..).step_by(64)) {
-                self.chunk_vias(chunk, allows, masks, |place, i| {
+                self.chunk_vias(chunk, allows, scratch, |found, place, i| {
                     found[(first + place) * stride + i / 64] |= 1 << (i % 64);
                 });
             }
-        });
-        let mut starts = Vec::with_capacity(slots + 1);
-        let mut items = Vec::new();
-        let mut next = lists.iter().zip(found.chunks(stride.max(1))).peekable();
-        for slot in 0..slots {
-            starts.push(items.len());
-            if let Some((_, bits)) = next.next_if(|((s, ..), _)| *s == slot) {
-                for (w, &word) in bits.iter().enumerate() {
-                    items.extend(bits_of(w, word));
+            let mut next = lists
+                .iter()
+                .zip(scratch.found.chunks(stride.max(1)))
+                .peekable();
+            starts.reserve(slots + 1);
+            for slot in 0..slots {
+                starts.push(items.len());
+                if let Some((_, bits)) = next.next_if(|((s, ..), _)| *s == slot) {
+                    for (w, &word) in bits.iter().enumerate() {
+                        items.extend(bits_of(w, word));
+                    }
                 }
             }
-        }
-        starts.push(items.len());
+            starts.push(items.len());
+            scratch.lists = lists;
+        });
         Vias { starts, items }
     }
 
-    /// [`Sides::vias`] for up to 64 lists (slot, key, class): `found(place, i)` for each list
-    /// (by place in `lists`) and allow `i` that covers the list's key and one of its
-    /// elements. `masks` (a list mask per element) is all zero before and after.
+    /// [`Sides::vias`] for up to 64 lists (slot, key, class): `found(found, place, i)` for
+    /// each list (by place in `lists`) and allow `i` that covers the list's key and one of its
+    /// elements. `scratch.masks` (a list mask per element) is all zero before and after.
     fn chunk_vias(
         &self,
         lists: &[(usize, usize, Class)],
         allows: &[Allow<'_>],
-        masks: &mut [u64],
-        mut found: impl FnMut(usize, usize),
+        scratch: &mut ViaScratch,
+        mut found: impl FnMut(&mut [u64], usize, usize),
     ) {
         let words = self.width;
+        let ViaScratch {
+            masks,
+            union,
+            word_lists,
+            keyed,
+            found: found_bits,
+            ..
+        } = scratch;
         // The lists' elements, each with the mask of its lists, and per word the lists with
         // elements there.
-        let mut union = vec![0u64; words];
-        let mut word_lists = vec![0u64; words];
+        union.clear();
+        union.resize(words, 0);
+        word_lists.clear();
+        word_lists.resize(words, 0);
         for (place, &(_, key, class)) in lists.iter().enumerate() {
             for &(w, bits) in self.list(key, class) {
                 union[w] |= bits;
@@ -198,7 +250,7 @@ impl Sides<'_> {
         let union_words = summary_of((0..words).filter(|&w| union[w] != 0), words);
         // Per key, the places of its lists (lists of one key are adjacent): a scoped
         // statement's coverable lists are found once per key.
-        let mut keyed: Vec<(usize, u64)> = Vec::new();
+        keyed.clear();
         for (place, &(_, key, _)) in lists.iter().enumerate() {
             match keyed.last_mut() {
                 Some((last, mask)) if *last == key => *mask |= 1 << place,
@@ -254,7 +306,7 @@ impl Sides<'_> {
                     }
                 }
             }
-            each_bit(met & coverable, |place| found(place, i));
+            each_bit(met & coverable, |place| found(found_bits, place, i));
         }
         for (w, &bits) in union.iter().enumerate() {
             each_bit(bits, |bit| masks[w * 64 + bit] = 0);
@@ -268,6 +320,18 @@ pub(super) struct Vias {
     /// Where each slot's allows start in `items`; one more at the end.
     starts: Vec<usize>,
     items: Vec<usize>,
+}
+
+impl Drop for Vias {
+    fn drop(&mut self) {
+        let (mut starts, mut items) = (
+            std::mem::take(&mut self.starts),
+            std::mem::take(&mut self.items),
+        );
+        starts.clear();
+        items.clear();
+        SPARE_VIAS.with_borrow_mut(|spares| spares.push((starts, items)));
+    }
 }
 
 impl Vias {

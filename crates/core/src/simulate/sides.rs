@@ -421,15 +421,16 @@ impl Decided {
             .into_iter()
             .enumerate()
         {
+            // `self.words` ascend ([`Decided::ask_all`], [`Decided::settle`]): so do the list's.
             let start = sides.words.len();
+            sides.words.reserve(self.words.len());
             for &w in &self.words {
                 if list[w] != 0 {
                     sides.words.push((w, list[w]));
                     counts[slot] += ones(list[w]);
                 }
             }
-            // Words are asked statement by statement, not in order.
-            sides.words[start..].sort_unstable_by_key(|&(w, _)| w);
+            debug_assert!(sides.words[start..].windows(2).all(|p| p[0].0 < p[1].0));
             lists[slot] = start..sides.words.len();
         }
         sides.unchanged += self
@@ -443,7 +444,6 @@ impl Decided {
 
 /// Every resource key a user's touched elements are asked on, decided word by word; `*`
 /// first, then the others sorted.
-#[derive(Default)]
 pub(super) struct Sides<'o> {
     pub(super) keys: Vec<KeyDecision<'o>>,
     /// The keys' lists: (word, bits), each list's words ascending and non-empty.
@@ -477,9 +477,10 @@ impl Sides<'_> {
             .flat_map(|&(w, bits)| bits_of(w, bits))
     }
 
-    /// The elements of `classes`' lists over every key, as one set.
+    /// The elements of `classes`' lists over every key, as one set (in a spare word vector:
+    /// hand it back with [`spare`] once done).
     pub(super) fn union(&self, classes: &[Class]) -> BitSet {
-        let mut union = vec![0u64; self.width];
+        let mut union = zeroed(self.width);
         for key in 0..self.keys.len() {
             for &class in classes {
                 for &(w, bits) in self.list(key, class) {
@@ -555,8 +556,10 @@ impl Org {
         let gathered = self.gather_sides(user, before, after, mask);
         let words = mask.words().len();
         let mut sides = Sides {
+            keys: Vec::new(),
+            words: SIDE_WORDS.with_borrow_mut(Vec::pop).unwrap_or_default(),
+            unchanged: 0,
             width: words,
-            ..Sides::default()
         };
         DECIDED.with_borrow_mut(|decided| {
             if decided.asked.len() != words {
@@ -649,7 +652,9 @@ impl Org {
         // A route the change leaves alone is on both sides with the same statements (no
         // document is replaced here): it is walked once, from the side before, for both.
         let mut common = [zero(), zero()];
-        let mut scoped: Vec<(Option<usize>, &'o StatementNode, bool)> = Vec::new();
+        // Sized like the worker's last user's (`SCOPED_HINT`), rather than grown push by push.
+        let mut scoped: Vec<(Option<usize>, &'o StatementNode, bool)> =
+            Vec::with_capacity(SCOPED_HINT.get());
         // Better still, a carrier (a policy or role of the user's own, or a group) whose routes
         // all stay is read from its pre-folded set, not walked statement by statement.
         let computed;
@@ -683,7 +688,8 @@ impl Org {
             );
         // The user's carriers the change leaves alone: a route through one is the same on both
         // sides (`untouched`), so that it need not be checked route by route.
-        let mut alone: Vec<Carrier> = Vec::new();
+        let mut alone = ALONE.with_borrow_mut(std::mem::take);
+        alone.clear();
         for (carrier, set) in own {
             if !untouched(carrier) {
                 continue;
@@ -737,6 +743,8 @@ impl Org {
             or(&mut deny[side], &common[1]);
         }
         common.into_iter().for_each(spare);
+        ALONE.with_borrow_mut(|spare| *spare = alone);
+        SCOPED_HINT.set(scoped.len());
         Gathered {
             allow,
             deny,
@@ -748,6 +756,10 @@ impl Org {
 }
 
 thread_local! {
+    /// Per worker, the carriers [`Org::gather_sides`] found left alone, reused.
+    static ALONE: RefCell<Vec<Carrier>> = const { RefCell::new(Vec::new()) };
+    /// Per worker, how many scoped statements the last user gathered: the next user's room.
+    static SCOPED_HINT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Per worker, word vectors [`Gathered`] is done with, for the next user's: zeroed, they
     /// cost a memset instead of an allocation.
     static SPARE: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
@@ -766,7 +778,7 @@ fn zeroed(words: usize) -> Vec<u64> {
 }
 
 /// Keeps a word vector for the worker's next [`zeroed`].
-fn spare(words: Vec<u64>) {
+pub(super) fn spare(words: Vec<u64>) {
     SPARE.with_borrow_mut(|spares| spares.push(words));
 }
 
@@ -778,6 +790,20 @@ impl Drop for Gathered<'_> {
             .chain(&mut self.deny)
             .chain(&mut self.changed);
         sets.for_each(|set| spare(std::mem::take(set)));
+    }
+}
+
+thread_local! {
+    /// Per worker, the word lists of [`Sides`] it is done with, for the next user's: reused,
+    /// they grow once per worker rather than push by push for every user.
+    static SIDE_WORDS: RefCell<Vec<Vec<(usize, u64)>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Drop for Sides<'_> {
+    fn drop(&mut self) {
+        let mut words = std::mem::take(&mut self.words);
+        words.clear();
+        SIDE_WORDS.with_borrow_mut(|spares| spares.push(words));
     }
 }
 
