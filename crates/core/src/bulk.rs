@@ -9,7 +9,7 @@
 //! user from their routes, as [`Org::explain`] judges: slower, and the same answers.
 
 use crate::bitset::{BitSet, ElementIx};
-use crate::eval::{Overlay, ANY_RESOURCE};
+use crate::eval::{Carrier, Overlay, ANY_RESOURCE};
 use crate::org::{Org, Precedence, StatementIx, UserIx, UserKey};
 use crate::policy::{ActionPattern, Effect, ResourcePattern};
 use crate::report::Decision;
@@ -177,18 +177,29 @@ impl Org {
         if self.user_nodes()[user].suspended {
             return;
         }
-        let view = self.as_is();
-        for &p in view.user_policies(user).iter() {
-            visit(p.index());
+        for (_, set) in self.own_carriers(user) {
+            visit(set);
         }
-        for &r in view.user_roles_raw(user).iter() {
-            if self.role_nodes()[r].assignable {
-                visit(self.role_set(r));
-            }
-        }
-        for &g in view.user_groups(user).iter() {
-            visit(self.group_set(g));
-        }
+    }
+
+    /// A user's carriers as the organization is (their own policies, assignable roles and
+    /// groups), each with the index of its pre-folded set; suspended or not.
+    pub(crate) fn own_carriers(&self, user: UserIx) -> impl Iterator<Item = (Carrier, usize)> + '_ {
+        let (policies, roles, groups) = self.user_carriers(user);
+        policies
+            .iter()
+            .map(|&p| (Carrier::Policy(p), p.index()))
+            .chain(
+                roles
+                    .iter()
+                    .filter(|&&r| self.role_nodes()[r].assignable)
+                    .map(|&r| (Carrier::Role(r), self.role_set(r))),
+            )
+            .chain(
+                groups
+                    .iter()
+                    .map(|&g| (Carrier::Group(g), self.group_set(g))),
+            )
     }
 
     /// Whether any statement the user reaches (with standing access) covers `element`, on any

@@ -7,8 +7,8 @@ use crate::change::CreatedFrom;
 use crate::conditional::ConditionalNode;
 use crate::idx::{Arena, IdxVec};
 use crate::org::{
-    GroupNode, Org, PolicyNode, ReportCache, RoleNode, SessionNode, StatementIx, StatementNode,
-    Steps, TrustNode, UserIx, UserNode, View,
+    GroupIx, GroupNode, Org, PolicyIx, PolicyNode, ReportCache, RoleIx, RoleNode, SessionNode,
+    StatementIx, StatementNode, Steps, TrustNode, UserIx, UserNode, View,
 };
 use crate::overlay::Overlay;
 use crate::policy::ActionPattern;
@@ -83,6 +83,14 @@ impl Org {
     #[inline]
     pub(crate) fn report_cache(&self) -> &ReportCache {
         &self.report_cache
+    }
+
+    /// A user's own policies, roles and groups as the organization is (what [`Org::as_is`]
+    /// reads, without asking an empty overlay).
+    #[inline]
+    pub(crate) fn user_carriers(&self, user: UserIx) -> (&[PolicyIx], &[RoleIx], &[GroupIx]) {
+        let node = &self.users[user];
+        (&node.policies, &node.roles, &node.groups)
     }
 
     /// The resource-scoped statements of a folded set (its `*` side is

@@ -666,31 +666,11 @@ impl Org {
             }
         };
         let untouched = |carrier: Carrier| untouched(user, carrier, overlay, carriers);
-        let compiled = self.as_is();
-        let (policies, roles, groups) = (
-            compiled.user_policies(user),
-            compiled.user_roles_raw(user),
-            compiled.user_groups(user),
-        );
-        let own = policies
-            .iter()
-            .map(|&p| (Carrier::Policy(p), p.index()))
-            .chain(
-                roles
-                    .iter()
-                    .filter(|&&r| self.role_nodes()[r].assignable)
-                    .map(|&r| (Carrier::Role(r), self.role_set(r))),
-            )
-            .chain(
-                groups
-                    .iter()
-                    .map(|&g| (Carrier::Group(g), self.group_set(g))),
-            );
         // The user's carriers the change leaves alone: a route through one is the same on both
         // sides (`untouched`), so that it need not be checked route by route.
         let mut alone = ALONE.with_borrow_mut(std::mem::take);
         alone.clear();
-        for (carrier, set) in own {
+        for (carrier, set) in self.own_carriers(user) {
             if !untouched(carrier) {
                 continue;
             }
@@ -706,10 +686,17 @@ impl Org {
             );
         }
         for (side, routes, ov) in [(0, before, baseline), (1, after, overlay)] {
+            // A carrier's routes are adjacent: each asked once.
+            let mut last: Option<(Carrier, bool)> = None;
             for route in routes {
                 // A route through a carrier left alone is read from its pre-folded set above.
                 // (A carrier the user has only after the change is not among them.)
-                let left_alone = alone.contains(&Carrier::of(route));
+                let carrier = Carrier::of(route);
+                let left_alone = match last {
+                    Some((c, left_alone)) if c == carrier => left_alone,
+                    _ => alone.contains(&carrier),
+                };
+                last = Some((carrier, left_alone));
                 if left_alone {
                     continue;
                 }
