@@ -20,6 +20,7 @@ struct Outside {
     scoped: Vec<StatementIx>,
     keyed: Vec<(u32, StatementIx)>,
     bits: Vec<u64>,
+    few: Vec<ElementIx>,
 }
 
 thread_local! {
@@ -310,6 +311,7 @@ impl Org {
             scoped,
             keyed,
             bits,
+            few,
         } = scratch;
         star.clear();
         star.resize(words, 0);
@@ -321,17 +323,15 @@ impl Org {
             }
             scoped.extend_from_slice(self.folded_scoped(set));
         });
-        let outside = |bits: &[u64]| -> usize {
-            bits.iter()
-                .zip(mask.words())
-                .map(|(b, m)| ones(b & !m))
-                .sum()
-        };
-        let mut count = outside(star);
+        let mut count = star
+            .iter()
+            .zip(mask.words())
+            .map(|(b, m)| ones(b & !m))
+            .sum();
         if !scoped.is_empty() {
             // Per non-`*` resource a scoped statement names (by id: the folded statements are
             // the organization's), the statement: sorted, so that each key's statements are
-            // one run, whose union is counted in one reused buffer.
+            // one run, whose union is counted (`Org::key_outside`).
             keyed.clear();
             for &s in scoped.iter() {
                 let ids = self.statement_nodes()[s].resource_ids.iter();
@@ -341,19 +341,46 @@ impl Org {
             keyed.dedup();
             bits.resize(words, 0);
             for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-                bits.fill(0);
-                for &(_, s) in run {
-                    for (b, a) in bits
-                        .iter_mut()
-                        .zip(self.statement_nodes()[s].actions.words())
-                    {
-                        *b |= a;
-                    }
-                }
-                count += outside(bits);
+                count += self.key_outside(run, mask, bits, few);
             }
         }
         count
+    }
+
+    /// How many elements outside `mask` one key's statements (`run`, of (key, statement)
+    /// pairs) cover together. Scoped statements mostly name a few actions each: their lists
+    /// are merged then (a handful of elements, not the universe's words); else their words
+    /// are joined in `bits`.
+    fn key_outside(
+        &self,
+        run: &[(u32, StatementIx)],
+        mask: &BitSet,
+        bits: &mut [u64],
+        few: &mut Vec<ElementIx>,
+    ) -> usize {
+        let nodes = self.statement_nodes();
+        if run.iter().all(|&(_, s)| nodes[s].few.is_some()) {
+            few.clear();
+            for &(_, s) in run {
+                few.extend(nodes[s].few.iter().flatten());
+            }
+            // One statement's list is sorted and without repeats already.
+            if run.len() > 1 {
+                few.sort_unstable();
+                few.dedup();
+            }
+            return few.iter().filter(|e| !mask.contains(e.index())).count();
+        }
+        bits.fill(0);
+        for &(_, s) in run {
+            for (b, a) in bits.iter_mut().zip(nodes[s].actions.words()) {
+                *b |= a;
+            }
+        }
+        bits.iter()
+            .zip(mask.words())
+            .map(|(b, m)| ones(b & !m))
+            .sum()
     }
 
     /// Whether two lists of hits give the same paths. A replaced document's statements have new
