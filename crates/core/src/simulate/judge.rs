@@ -26,6 +26,45 @@ struct Outside {
 thread_local! {
     /// Per worker, [`Org::entries_outside`]'s buffers, reused from user to user.
     static OUTSIDE: RefCell<Outside> = RefCell::new(Outside::default());
+    /// Per worker, route lists [`Listed`] is done with, for the next user's.
+    static LISTS: RefCell<Vec<Vec<Route>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The route lists a worker keeps for reuse: the two sides of one user, and a spare.
+const KEPT_LISTS: usize = 4;
+
+/// A user's routes on one side, in a list the worker reuses (handed back when dropped): every
+/// user a what-if reaches has both sides listed, and a list of a hundred routes allocated
+/// and copied for each cost more than the walk.
+struct Listed(Vec<Route>);
+
+impl Listed {
+    /// Every route of `user` under `overlay` ([`Org::routes`]), in a reused list.
+    fn routes(org: &Org, user: UserIx, overlay: &Overlay) -> Listed {
+        let mut routes = LISTS.with_borrow_mut(Vec::pop).unwrap_or_default();
+        routes.clear();
+        org.routes_into(user, overlay, |_| true, &mut routes);
+        Listed(routes)
+    }
+}
+
+impl std::ops::Deref for Listed {
+    type Target = [Route];
+
+    fn deref(&self) -> &[Route] {
+        &self.0
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        let routes = std::mem::take(&mut self.0);
+        LISTS.with_borrow_mut(|lists| {
+            if lists.len() < KEPT_LISTS {
+                lists.push(routes);
+            }
+        });
+    }
 }
 
 impl Org {
@@ -73,11 +112,14 @@ impl Org {
         // of a side: the mask and the counts are those of every route.
         let (routes_before, routes_after) = if was && now && by_words && !depth.keeps_paths() {
             (
-                self.touched_routes(user, baseline, overlay),
-                self.touched_routes(user, overlay, overlay),
+                Listed(self.touched_routes(user, baseline, overlay)),
+                Listed(self.touched_routes(user, overlay, overlay)),
             )
         } else {
-            (self.routes(user, baseline), self.routes(user, overlay))
+            (
+                Listed::routes(self, user, baseline),
+                Listed::routes(self, user, overlay),
+            )
         };
         // When the user keeps standing access, only the elements that the changed routes'
         // statements cover can change: judge those, and count the rest as unchanged from the
@@ -121,6 +163,13 @@ impl Org {
     ) {
         let trusts_before = self.trusts_of(user, baseline);
         let trusts_after = self.trusts_of(user, overlay);
+        // Nearly always the same trusts on both sides: nothing lost or gained, and no list or
+        // sort to make for it.
+        if trusts_before.keys().eq(trusts_after.keys()) {
+            judged.assumable_lost = Vec::new();
+            judged.assumable_gained = Vec::new();
+            return;
+        }
         let only = |a: &BTreeMap<TrustIx, Vec<Option<GroupIx>>>,
                     b: &BTreeMap<TrustIx, Vec<Option<GroupIx>>>| {
             a.iter()
