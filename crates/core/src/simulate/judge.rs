@@ -67,6 +67,14 @@ impl Drop for Listed {
     }
 }
 
+/// Whether two routes have the same [`Carrier`]: the same group, else (neither through a
+/// group) the same role, else (neither through a role either) the same policy. Told from the
+/// fields, without making the carriers: it is asked of every route a user has.
+fn same_carrier(a: &Route, b: &Route) -> bool {
+    a.group == b.group
+        && (a.group.is_some() || a.role == b.role && (a.role.is_some() || a.policy == b.policy))
+}
+
 impl Org {
     pub(super) fn user_impact<'o>(
         &'o self,
@@ -273,43 +281,35 @@ impl Org {
         // A route appears or disappears exactly when one of its edges or entities is changed:
         // test each against the overlay instead of comparing the two lists. When the overlay's
         // carriers are known, a route through a carrier the change leaves alone is not tested
-        // (asked once per carrier: a carrier's routes are adjacent).
+        // (asked once per carrier: a carrier's routes are adjacent, one run of `same_carrier`).
         let carriers = overlay.carriers.as_deref();
-        let mut last: Option<(Carrier, bool)> = None;
-        let mut changed = |route: &Route| {
-            if let Some(carriers) = carriers {
-                let carrier = Carrier::of(route);
-                let alone = match last {
-                    Some((c, alone)) if c == carrier => alone,
-                    _ => untouched(user, carrier, overlay, carriers),
-                };
-                last = Some((carrier, alone));
-                if alone {
-                    return false;
-                }
-            }
-            self.route_changed(user, route, overlay)
-        };
         // Each changed policy is spread once per set of statements it has: a policy that
         // several changed routes reach (a user in several touched groups) has the same
         // statements on each, and on both sides unless a side replaces its document.
         let mut spread: Vec<(crate::org::PolicyIx, u8)> = Vec::new();
         for (routes, ov, side) in [(before, baseline, 1), (after, overlay, 2)] {
-            for route in routes.iter().filter(|r| changed(r)) {
-                let document = if ov.documents.contains_key(&route.policy) {
-                    side
-                } else {
-                    0
-                };
-                if spread.contains(&(route.policy, document)) {
+            for run in routes.chunk_by(same_carrier) {
+                let alone = |carriers| untouched(user, Carrier::of(&run[0]), overlay, carriers);
+                if carriers.is_some_and(alone) {
                     continue;
                 }
-                spread.push((route.policy, document));
-                for s in self.policy_statements(route.policy, ov) {
-                    // A statement's few elements are set one by one, not as a whole set's words.
-                    match &self.statement(s, ov).few {
-                        Some(few) => few.iter().for_each(|e| mask.insert(e.index())),
-                        None => mask.union_with(&self.statement(s, ov).actions),
+                for route in run.iter().filter(|r| self.route_changed(user, r, overlay)) {
+                    let document = if ov.documents.contains_key(&route.policy) {
+                        side
+                    } else {
+                        0
+                    };
+                    if spread.contains(&(route.policy, document)) {
+                        continue;
+                    }
+                    spread.push((route.policy, document));
+                    for s in self.policy_statements(route.policy, ov) {
+                        // A statement's few elements are set one by one, not as a whole set's
+                        // words.
+                        match &self.statement(s, ov).few {
+                            Some(few) => few.iter().for_each(|e| mask.insert(e.index())),
+                            None => mask.union_with(&self.statement(s, ov).actions),
+                        }
                     }
                 }
             }
