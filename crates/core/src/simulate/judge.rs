@@ -8,6 +8,7 @@ use super::sides::{ones, untouched};
 use super::Depth;
 use crate::bitset::{BitSet, ElementIx};
 use crate::eval::{Carrier, Grants, Hit, Judgement, Overlay, Route};
+use crate::idx::Idx;
 use crate::impact::{Class, Judged};
 use crate::org::{GroupIx, Org, Precedence, RoleIx, StatementIx, TrustIx, UserIx, NO_RESOURCE_ID};
 use crate::overlay::Edge;
@@ -169,6 +170,11 @@ impl Org {
         overlay: &Overlay,
         judged: &mut Judged<'_>,
     ) {
+        if self.same_trusts(user, baseline, overlay) {
+            judged.assumable_lost = Vec::new();
+            judged.assumable_gained = Vec::new();
+            return;
+        }
         let trusts_before = self.trusts_of(user, baseline);
         let trusts_after = self.trusts_of(user, overlay);
         // Nearly always the same trusts on both sides: nothing lost or gained, and no list or
@@ -196,6 +202,30 @@ impl Org {
                 before.contains(&role) && !after.contains(&role)
             });
         }
+    }
+
+    /// Whether the user's trusts ([`Org::trusts_of`]) are, without listing them, the same under
+    /// both overlays: `baseline` changes no edge and deletes nothing, and `overlay` creates and
+    /// deletes nothing and changes none of the user's memberships, which leaves the user's
+    /// groups and every trust's liveness alone (standing the same on both sides).
+    fn same_trusts(&self, user: UserIx, baseline: &Overlay, overlay: &Overlay) -> bool {
+        let plain = |ov: &Overlay| {
+            ov.deleted_groups.is_empty()
+                && ov.deleted_roles.is_empty()
+                && ov.deleted_trusts.is_empty()
+                && ov.created.is_empty()
+        };
+        let member = Edge::Member {
+            user,
+            group: Idx::MIN,
+        };
+        plain(baseline)
+            && plain(overlay)
+            && baseline.added.iter().next().is_none()
+            && baseline.removed.iter().next().is_none()
+            && !overlay.added.may_hold_from(&member)
+            && !overlay.removed.may_hold_from(&member)
+            && self.has_standing(user, baseline) == self.has_standing(user, overlay)
     }
 
     /// Compares two sets of grants key by key. Both sides are judged on the union of their
