@@ -35,8 +35,8 @@ thread_local! {
 const KEPT_LISTS: usize = 4;
 
 /// A user's routes on one side, in a list the worker reuses (handed back when dropped): every
-/// user a what-if reaches has both sides listed, and a list of a hundred routes allocated
-/// and copied for each cost more than the walk.
+/// user a what-if reaches has both sides listed, each filled in place, neither allocated nor
+/// copied out of a buffer.
 struct Listed(Vec<Route>);
 
 impl Listed {
