@@ -332,7 +332,7 @@ impl Org {
     }
 
     /// [`Org::routes_through`] appended to `routes`.
-    fn routes_into(
+    pub(crate) fn routes_into(
         &self,
         user: UserIx,
         overlay: &Overlay,

@@ -8,6 +8,7 @@ use super::sides::{ones, untouched};
 use super::Depth;
 use crate::bitset::{BitSet, ElementIx};
 use crate::eval::{Carrier, Grants, Hit, Judgement, Overlay, Route};
+use crate::idx::Idx;
 use crate::impact::{Class, Judged};
 use crate::org::{GroupIx, Org, Precedence, RoleIx, StatementIx, TrustIx, UserIx, NO_RESOURCE_ID};
 use crate::overlay::Edge;
@@ -20,11 +21,59 @@ struct Outside {
     scoped: Vec<StatementIx>,
     keyed: Vec<(u32, StatementIx)>,
     bits: Vec<u64>,
+    few: Vec<ElementIx>,
 }
 
 thread_local! {
     /// Per worker, [`Org::entries_outside`]'s buffers, reused from user to user.
     static OUTSIDE: RefCell<Outside> = RefCell::new(Outside::default());
+    /// Per worker, route lists [`Listed`] is done with, for the next user's.
+    static LISTS: RefCell<Vec<Vec<Route>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The route lists a worker keeps for reuse: the two sides of one user, and a spare.
+const KEPT_LISTS: usize = 4;
+
+/// A user's routes on one side, in a list the worker reuses (handed back when dropped): every
+/// user a what-if reaches has both sides listed, each filled in place, neither allocated nor
+/// copied out of a buffer.
+struct Listed(Vec<Route>);
+
+impl Listed {
+    /// Every route of `user` under `overlay` ([`Org::routes`]), in a reused list.
+    fn routes(org: &Org, user: UserIx, overlay: &Overlay) -> Listed {
+        let mut routes = LISTS.with_borrow_mut(Vec::pop).unwrap_or_default();
+        routes.clear();
+        org.routes_into(user, overlay, |_| true, &mut routes);
+        Listed(routes)
+    }
+}
+
+impl std::ops::Deref for Listed {
+    type Target = [Route];
+
+    fn deref(&self) -> &[Route] {
+        &self.0
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        let routes = std::mem::take(&mut self.0);
+        LISTS.with_borrow_mut(|lists| {
+            if lists.len() < KEPT_LISTS {
+                lists.push(routes);
+            }
+        });
+    }
+}
+
+/// Whether two routes have the same [`Carrier`]: the same group, else (neither through a
+/// group) the same role, else (neither through a role either) the same policy. Told from the
+/// fields, without making the carriers: it is asked of every route a user has.
+fn same_carrier(a: &Route, b: &Route) -> bool {
+    a.group == b.group
+        && (a.group.is_some() || a.role == b.role && (a.role.is_some() || a.policy == b.policy))
 }
 
 impl Org {
@@ -72,11 +121,14 @@ impl Org {
         // of a side: the mask and the counts are those of every route.
         let (routes_before, routes_after) = if was && now && by_words && !depth.keeps_paths() {
             (
-                self.touched_routes(user, baseline, overlay),
-                self.touched_routes(user, overlay, overlay),
+                Listed(self.touched_routes(user, baseline, overlay)),
+                Listed(self.touched_routes(user, overlay, overlay)),
             )
         } else {
-            (self.routes(user, baseline), self.routes(user, overlay))
+            (
+                Listed::routes(self, user, baseline),
+                Listed::routes(self, user, overlay),
+            )
         };
         // When the user keeps standing access, only the elements that the changed routes'
         // statements cover can change: judge those, and count the rest as unchanged from the
@@ -118,8 +170,20 @@ impl Org {
         overlay: &Overlay,
         judged: &mut Judged<'_>,
     ) {
+        if self.same_trusts(user, baseline, overlay) {
+            judged.assumable_lost = Vec::new();
+            judged.assumable_gained = Vec::new();
+            return;
+        }
         let trusts_before = self.trusts_of(user, baseline);
         let trusts_after = self.trusts_of(user, overlay);
+        // Nearly always the same trusts on both sides: nothing lost or gained, and no list or
+        // sort to make for it.
+        if trusts_before.keys().eq(trusts_after.keys()) {
+            judged.assumable_lost = Vec::new();
+            judged.assumable_gained = Vec::new();
+            return;
+        }
         let only = |a: &BTreeMap<TrustIx, Vec<Option<GroupIx>>>,
                     b: &BTreeMap<TrustIx, Vec<Option<GroupIx>>>| {
             a.iter()
@@ -138,6 +202,30 @@ impl Org {
                 before.contains(&role) && !after.contains(&role)
             });
         }
+    }
+
+    /// Whether the user's trusts ([`Org::trusts_of`]) are, without listing them, the same under
+    /// both overlays: `baseline` changes no edge and deletes nothing, and `overlay` creates and
+    /// deletes nothing and changes none of the user's memberships, which leaves the user's
+    /// groups and every trust's liveness alone (standing the same on both sides).
+    fn same_trusts(&self, user: UserIx, baseline: &Overlay, overlay: &Overlay) -> bool {
+        let plain = |ov: &Overlay| {
+            ov.deleted_groups.is_empty()
+                && ov.deleted_roles.is_empty()
+                && ov.deleted_trusts.is_empty()
+                && ov.created.is_empty()
+        };
+        let member = Edge::Member {
+            user,
+            group: Idx::MIN,
+        };
+        plain(baseline)
+            && plain(overlay)
+            && baseline.added.iter().next().is_none()
+            && baseline.removed.iter().next().is_none()
+            && !overlay.added.may_hold_from(&member)
+            && !overlay.removed.may_hold_from(&member)
+            && self.has_standing(user, baseline) == self.has_standing(user, overlay)
     }
 
     /// Compares two sets of grants key by key. Both sides are judged on the union of their
@@ -223,43 +311,35 @@ impl Org {
         // A route appears or disappears exactly when one of its edges or entities is changed:
         // test each against the overlay instead of comparing the two lists. When the overlay's
         // carriers are known, a route through a carrier the change leaves alone is not tested
-        // (asked once per carrier: a carrier's routes are adjacent).
+        // (asked once per carrier: a carrier's routes are adjacent, one run of `same_carrier`).
         let carriers = overlay.carriers.as_deref();
-        let mut last: Option<(Carrier, bool)> = None;
-        let mut changed = |route: &Route| {
-            if let Some(carriers) = carriers {
-                let carrier = Carrier::of(route);
-                let alone = match last {
-                    Some((c, alone)) if c == carrier => alone,
-                    _ => untouched(user, carrier, overlay, carriers),
-                };
-                last = Some((carrier, alone));
-                if alone {
-                    return false;
-                }
-            }
-            self.route_changed(user, route, overlay)
-        };
         // Each changed policy is spread once per set of statements it has: a policy that
         // several changed routes reach (a user in several touched groups) has the same
         // statements on each, and on both sides unless a side replaces its document.
         let mut spread: Vec<(crate::org::PolicyIx, u8)> = Vec::new();
         for (routes, ov, side) in [(before, baseline, 1), (after, overlay, 2)] {
-            for route in routes.iter().filter(|r| changed(r)) {
-                let document = if ov.documents.contains_key(&route.policy) {
-                    side
-                } else {
-                    0
-                };
-                if spread.contains(&(route.policy, document)) {
+            for run in routes.chunk_by(same_carrier) {
+                let alone = |carriers| untouched(user, Carrier::of(&run[0]), overlay, carriers);
+                if carriers.is_some_and(alone) {
                     continue;
                 }
-                spread.push((route.policy, document));
-                for s in self.policy_statements(route.policy, ov) {
-                    // A statement's few elements are set one by one, not as a whole set's words.
-                    match &self.statement(s, ov).few {
-                        Some(few) => few.iter().for_each(|e| mask.insert(e.index())),
-                        None => mask.union_with(&self.statement(s, ov).actions),
+                for route in run.iter().filter(|r| self.route_changed(user, r, overlay)) {
+                    let document = if ov.documents.contains_key(&route.policy) {
+                        side
+                    } else {
+                        0
+                    };
+                    if spread.contains(&(route.policy, document)) {
+                        continue;
+                    }
+                    spread.push((route.policy, document));
+                    for s in self.policy_statements(route.policy, ov) {
+                        // A statement's few elements are set one by one, not as a whole set's
+                        // words.
+                        match &self.statement(s, ov).few {
+                            Some(few) => few.iter().for_each(|e| mask.insert(e.index())),
+                            None => mask.union_with(&self.statement(s, ov).actions),
+                        }
                     }
                 }
             }
@@ -310,6 +390,7 @@ impl Org {
             scoped,
             keyed,
             bits,
+            few,
         } = scratch;
         star.clear();
         star.resize(words, 0);
@@ -321,17 +402,15 @@ impl Org {
             }
             scoped.extend_from_slice(self.folded_scoped(set));
         });
-        let outside = |bits: &[u64]| -> usize {
-            bits.iter()
-                .zip(mask.words())
-                .map(|(b, m)| ones(b & !m))
-                .sum()
-        };
-        let mut count = outside(star);
+        let mut count = star
+            .iter()
+            .zip(mask.words())
+            .map(|(b, m)| ones(b & !m))
+            .sum();
         if !scoped.is_empty() {
             // Per non-`*` resource a scoped statement names (by id: the folded statements are
             // the organization's), the statement: sorted, so that each key's statements are
-            // one run, whose union is counted in one reused buffer.
+            // one run, whose union is counted (`Org::key_outside`).
             keyed.clear();
             for &s in scoped.iter() {
                 let ids = self.statement_nodes()[s].resource_ids.iter();
@@ -341,19 +420,46 @@ impl Org {
             keyed.dedup();
             bits.resize(words, 0);
             for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-                bits.fill(0);
-                for &(_, s) in run {
-                    for (b, a) in bits
-                        .iter_mut()
-                        .zip(self.statement_nodes()[s].actions.words())
-                    {
-                        *b |= a;
-                    }
-                }
-                count += outside(bits);
+                count += self.key_outside(run, mask, bits, few);
             }
         }
         count
+    }
+
+    /// How many elements outside `mask` one key's statements (`run`, of (key, statement)
+    /// pairs) cover together. Scoped statements mostly name a few actions each: their lists
+    /// are merged then (a handful of elements, not the universe's words); else their words
+    /// are joined in `bits`.
+    fn key_outside(
+        &self,
+        run: &[(u32, StatementIx)],
+        mask: &BitSet,
+        bits: &mut [u64],
+        few: &mut Vec<ElementIx>,
+    ) -> usize {
+        let nodes = self.statement_nodes();
+        if run.iter().all(|&(_, s)| nodes[s].few.is_some()) {
+            few.clear();
+            for &(_, s) in run {
+                few.extend(nodes[s].few.iter().flatten());
+            }
+            // One statement's list is sorted and without repeats already.
+            if run.len() > 1 {
+                few.sort_unstable();
+                few.dedup();
+            }
+            return few.iter().filter(|e| !mask.contains(e.index())).count();
+        }
+        bits.fill(0);
+        for &(_, s) in run {
+            for (b, a) in bits.iter_mut().zip(nodes[s].actions.words()) {
+                *b |= a;
+            }
+        }
+        bits.iter()
+            .zip(mask.words())
+            .map(|(b, m)| ones(b & !m))
+            .sum()
     }
 
     /// Whether two lists of hits give the same paths. A replaced document's statements have new
