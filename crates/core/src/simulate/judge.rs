@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::sides::{ones, untouched};
+use super::sides::{ones, spare, untouched, zeroed};
 use super::Depth;
 use crate::bitset::{BitSet, ElementIx};
 use crate::eval::{Carrier, Grants, Hit, Judgement, Overlay, Route};
@@ -65,6 +65,15 @@ impl Drop for Listed {
                 lists.push(routes);
             }
         });
+    }
+}
+
+/// A user's touched mask ([`Org::touched`]), in a spare word vector handed back when dropped.
+struct Touched(BitSet);
+
+impl Drop for Touched {
+    fn drop(&mut self) {
+        spare(std::mem::take(&mut self.0).into_words());
     }
 }
 
@@ -137,24 +146,25 @@ impl Org {
         // the same before and after, so is any judgement made of them; and "unchanged" counts
         // the pairs with at least one covering statement, which the folded sets tell without
         // deciding anything.
-        let mask = (was && now)
-            .then(|| self.touched(user, &routes_before, &routes_after, baseline, overlay));
-        let word_by_word = mask.as_ref().filter(|_| by_words);
+        let touched = (was && now)
+            .then(|| Touched(self.touched(user, &routes_before, &routes_after, baseline, overlay)));
+        let mask = touched.as_ref().map(|touched| &touched.0);
+        let word_by_word = mask.filter(|_| by_words);
         if let Some(mask) = word_by_word {
             let (before, after) = ((&routes_before[..], baseline), (&routes_after[..], overlay));
             if self.judge_sides(user, before, after, mask, depth, &mut judged) {
                 return judged;
             }
         } else {
-            let before = self.grants_over(user, baseline, &routes_before, mask.as_ref());
-            let after = self.grants_over(user, overlay, &routes_after, mask.as_ref());
+            let before = self.grants_over(user, baseline, &routes_before, mask);
+            let after = self.grants_over(user, overlay, &routes_after, mask);
             self.compare((&before, baseline), (&after, overlay), &mut judged, depth);
             let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
             if matches!(depth, Depth::FirstChange | Depth::FullUnlessChanged) && changed {
                 return judged;
             }
         }
-        if let (Some(mask), Depth::Full | Depth::FullUnlessChanged | Depth::Counts) = (&mask, depth)
+        if let (Some(mask), Depth::Full | Depth::FullUnlessChanged | Depth::Counts) = (mask, depth)
         {
             judged.unchanged_count += self.entries_outside(user, mask);
         }
@@ -304,7 +314,8 @@ impl Org {
         overlay: &Overlay,
     ) -> BitSet {
         let base = self.universe_slice().len();
-        let mut mask = BitSet::new(base + overlay.extra_elements.len());
+        let mut mask =
+            BitSet::from_words(zeroed((base + overlay.extra_elements.len()).div_ceil(64)));
         for i in 0..overlay.extra_elements.len() {
             mask.insert(base + i);
         }

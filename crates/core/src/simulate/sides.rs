@@ -753,7 +753,7 @@ thread_local! {
 }
 
 /// A vector of `words` zero words: a spare one when the worker has one.
-fn zeroed(words: usize) -> Vec<u64> {
+pub(super) fn zeroed(words: usize) -> Vec<u64> {
     match SPARE.with_borrow_mut(Vec::pop) {
         Some(mut spare) => {
             spare.clear();
