@@ -416,12 +416,16 @@ impl ActionIds {
         }
     }
 
-    /// The final id of an action numbered by its rank for now (a reported one).
+    /// Renumbers actions numbered by their ranks for now (reported ones) with their final ids:
+    /// a plain table look-up per action, the check that each has an id left to debug builds
+    /// (every action of an entry is counted, so reported).
     #[inline]
-    fn of(&self, provisional: ActionId) -> ActionId {
-        let id = self.ids[rank_of(provisional).index()];
-        assert!(id != Self::NONE, "a reported action has an id");
-        ActionId(id)
+    fn renumber(&self, actions: &mut [ActionId]) {
+        for action in actions {
+            let id = self.ids[rank_of(*action).index()];
+            debug_assert!(id != Self::NONE, "a reported action has an id");
+            *action = ActionId(id);
+        }
     }
 }
 
@@ -749,9 +753,7 @@ impl<'a> Interner<'a> {
         // in memory.
         for user in &mut self.users {
             for entry in user.entries_mut() {
-                for action in &mut entry.actions {
-                    *action = action_ids.of(*action);
-                }
+                action_ids.renumber(&mut entry.actions);
             }
         }
         let mut slots: Vec<Option<UserImpact>> = self.users.drain(..).map(Some).collect();
@@ -863,9 +865,7 @@ impl<'a> Interner<'a> {
     ) -> UserImpact {
         let mut user = self.convert(judged, true);
         for entry in user.entries_mut() {
-            for action in &mut entry.actions {
-                *action = action_ids.of(*action);
-            }
+            action_ids.renumber(&mut entry.actions);
         }
         user
     }
@@ -1037,15 +1037,18 @@ impl<'a> Interner<'a> {
                 elements,
                 via,
             } = whole;
-            // Ranks follow elements unless the overlay adds elements: then sort.
-            // (In place: an element and an action id are both one `u32`.)
-            let mut actions: Vec<ActionId> = elements
-                .into_iter()
-                .map(|e| provisional(self.rank(e)))
-                .collect();
-            if self.ranks.is_some() {
-                actions.sort_unstable();
-            }
+            // Ranks follow elements unless the overlay adds elements: then sort. (In place: an
+            // element and an action id are both one `u32`; the test is made once per entry, so
+            // that the common case is a plain copy.)
+            let actions: Vec<ActionId> = match &self.ranks {
+                None => elements.into_iter().map(|e| ActionId(e.raw())).collect(),
+                Some((rank, _)) => {
+                    let mut actions: Vec<ActionId> =
+                        elements.into_iter().map(|e| provisional(rank[e])).collect();
+                    actions.sort_unstable();
+                    actions
+                }
+            };
             let resource = resources[key.index()].clone();
             entries.push((class, actions, resource, Via::Indexed(via)));
         }
