@@ -182,6 +182,12 @@ struct Whole {
     via: Vec<UserPathIx>,
 }
 
+/// How many whole entries [`Judged::group`] makes room for at first.
+const WHOLES: usize = 32;
+
+/// How many resource keys [`Judged::key`] makes room for at first.
+const KEYS: usize = 16;
+
 /// One user's impact, judged but not yet interned.
 #[derive(Debug)]
 pub(crate) struct Judged<'o> {
@@ -292,6 +298,10 @@ impl<'o> Judged<'o> {
                 return last;
             }
         }
+        if self.keys.is_empty() {
+            // Room for a user's usual keys at once, rather than growing push by push.
+            self.keys = IdxVec::from(Vec::with_capacity(KEYS));
+        }
         let known = self
             .keys
             .iter()
@@ -323,6 +333,10 @@ impl<'o> Judged<'o> {
         via: Vec<UserPathIx>,
     ) {
         let key = self.key(key);
+        if self.groups.capacity() == 0 {
+            // Room for a user's usual entries at once, rather than growing push by push.
+            self.groups.reserve(WHOLES);
+        }
         self.groups.push(Whole {
             class,
             key,
