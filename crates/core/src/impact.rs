@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::bitset::{BitSet, Element, ElementIx};
 use crate::eval::{Hit, Route};
 use crate::idx::{Idx, IdxVec};
-use crate::org::{GroupIx, Org, PolicyIx, RoleIx, StatementNode};
+use crate::org::{Org, PolicyIx, StatementNode};
 use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
 use crate::report::{
@@ -52,6 +52,11 @@ impl Hasher for Fx {
     }
     fn write_u64(&mut self, n: u64) {
         self.add(n);
+    }
+    fn write_u128(&mut self, n: u128) {
+        // The high word first, so that the low one reaches the hash's low bits.
+        self.add((n >> 64) as u64);
+        self.add(n as u64);
     }
     fn write_usize(&mut self, n: usize) {
         self.add(n as u64);
@@ -177,6 +182,12 @@ struct Whole {
     via: Vec<UserPathIx>,
 }
 
+/// How many whole entries [`Judged::group`] makes room for at first.
+const WHOLES: usize = 32;
+
+/// How many resource keys [`Judged::key`] makes room for at first.
+const KEYS: usize = 16;
+
 /// One user's impact, judged but not yet interned.
 #[derive(Debug)]
 pub(crate) struct Judged<'o> {
@@ -287,6 +298,10 @@ impl<'o> Judged<'o> {
                 return last;
             }
         }
+        if self.keys.is_empty() {
+            // Room for a user's usual keys at once, rather than growing push by push.
+            self.keys = IdxVec::from(Vec::with_capacity(KEYS));
+        }
         let known = self
             .keys
             .iter()
@@ -318,6 +333,10 @@ impl<'o> Judged<'o> {
         via: Vec<UserPathIx>,
     ) {
         let key = self.key(key);
+        if self.groups.capacity() == 0 {
+            // Room for a user's usual entries at once, rather than growing push by push.
+            self.groups.reserve(WHOLES);
+        }
         self.groups.push(Whole {
             class,
             key,
@@ -388,8 +407,8 @@ enum Via {
 /// An entry of a user before its paths are numbered: list, actions, resource, paths.
 type Pending = (Class, Vec<ActionId>, Arc<str>, Via);
 
-/// In [`Interner::user_ids`]: a path of the user not looked up yet; in
-/// [`Interner::finish_ordered`], a path not renumbered yet.
+/// In [`Interner::user_ids`]: a path of the user not looked up yet; in [`PathIds`], a path not
+/// numbered yet; in [`Interner::finish_ordered`], a path not renumbered yet.
 const UNSEEN: u32 = u32::MAX;
 
 /// Per rank, the reported action's final id, as [`Interner::finish_ordered`] numbers them:
@@ -416,12 +435,16 @@ impl ActionIds {
         }
     }
 
-    /// The final id of an action numbered by its rank for now (a reported one).
+    /// Renumbers actions numbered by their ranks for now (reported ones) with their final ids:
+    /// a plain table look-up per action, the check that each has an id left to debug builds
+    /// (every action of an entry is counted, so reported).
     #[inline]
-    fn of(&self, provisional: ActionId) -> ActionId {
-        let id = self.ids[rank_of(provisional).index()];
-        assert!(id != Self::NONE, "a reported action has an id");
-        ActionId(id)
+    fn renumber(&self, actions: &mut [ActionId]) {
+        for action in actions {
+            let id = self.ids[rank_of(*action).index()];
+            debug_assert!(id != Self::NONE, "a reported action has an id");
+            *action = ActionId(id);
+        }
     }
 }
 
@@ -466,58 +489,65 @@ impl CoverageSets {
     }
 }
 
-/// Where a route starts: its group, else its role, else its policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Head {
-    Group(GroupIx),
-    Role(RoleIx),
-    Policy(PolicyIx),
-}
-
-impl Head {
-    fn of(route: Route) -> Head {
-        match (route.group, route.role) {
-            (Some(group), _) => Head::Group(group),
-            (None, Some(role)) => Head::Role(role),
-            (None, None) => Head::Policy(route.policy),
-        }
-    }
-}
-
-/// Path ids by key, in one small map per [`Head`]: the paths of one head are met together
-/// (a user's paths come in path order, and users of one group share its paths), so a user's
-/// paths are looked up in a few small maps rather than all over one large one.
+/// Path ids by key: per route (numbered as met), per statement index, the id, in one table.
+/// A user's paths come in path order, a route's statements one after the other, so many
+/// look-ups find the route met last and read the table at the statement's index.
 #[derive(Default)]
 struct PathIds {
-    heads: FxMap<Head, u32>,
-    maps: Vec<FxMap<PathKey, PathId>>,
-    /// The head met last, and its map.
-    last: Option<(Head, u32)>,
+    /// Route numbers by [`route_key`].
+    routes: FxMap<u128, u32>,
+    /// Per route (by number), where its ids start in `ids` and how many it has room for.
+    rooms: Vec<(usize, usize)>,
+    /// Every route's ids, by statement index ([`UNSEEN`]: not numbered).
+    ids: Vec<u32>,
+    /// The route met last, and its number.
+    last: Option<(Route, u32)>,
 }
 
-/// How many paths each head's map of [`PathIds`] has room for at first.
-const HEAD_PATHS: usize = 8;
+/// How many statements a route of [`PathIds`] has room for at first.
+const ROUTE_ROOM: usize = 8;
 
 impl PathIds {
-    /// The map of the paths of a route's head.
-    fn of(&mut self, route: Route) -> &mut FxMap<PathKey, PathId> {
-        let head = Head::of(route);
+    /// The id of the path a key names, as a place to set ([`UNSEEN`] until numbered).
+    fn slot(&mut self, key: PathKey) -> &mut u32 {
         let at = match self.last {
-            Some((last, at)) if last == head => at,
+            Some((last, at)) if last == key.route => at,
             _ => {
-                let next = u32::try_from(self.maps.len()).expect("fewer than 2^32 heads");
-                let at = *self.heads.entry(head).or_insert(next);
-                if at == next {
-                    // Room for a head's first paths without growing one by one.
-                    let map = FxMap::with_capacity_and_hasher(HEAD_PATHS, Default::default());
-                    self.maps.push(map);
-                }
-                self.last = Some((head, at));
+                // Most routes are found: looked up, and hashed again only to be added.
+                let route = route_key(key.route);
+                let at = match self.routes.get(&route) {
+                    Some(&at) => at,
+                    None => {
+                        let at = u32::try_from(self.rooms.len()).expect("fewer than 2^32 routes");
+                        self.routes.insert(route, at);
+                        self.rooms.push((self.ids.len(), 0));
+                        at
+                    }
+                };
+                self.last = Some((key.route, at));
                 at
             }
         };
-        &mut self.maps[at as usize]
+        let (start, room) = &mut self.rooms[at as usize];
+        let index = key.index as usize;
+        if index >= *room {
+            // Room for twice as many at the end of the table (the old room is left unused).
+            let more = (index + 1).max(2 * *room).max(ROUTE_ROOM);
+            let moved = self.ids.len();
+            self.ids.extend_from_within(*start..*start + *room);
+            self.ids.resize(moved + more, UNSEEN);
+            (*start, *room) = (moved, more);
+        }
+        &mut self.ids[*start + index]
     }
+}
+
+/// A route as [`PathIds`] looks it up: one integer, hashed in two rounds ([`Fx`]), compared at
+/// once. Its group and its role, each one more than its index (0: none), and its policy.
+fn route_key(route: Route) -> u128 {
+    let group = route.group.map_or(0, |g| u128::from(g.raw()) + 1);
+    let role = route.role.map_or(0, |r| u128::from(r.raw()) + 1);
+    (group << 65) | (role << 32) | u128::from(route.policy.raw())
 }
 
 /// The hash of a set of action ids, two ids a round (then a last round, so that the last ids
@@ -749,9 +779,7 @@ impl<'a> Interner<'a> {
         // in memory.
         for user in &mut self.users {
             for entry in user.entries_mut() {
-                for action in &mut entry.actions {
-                    *action = action_ids.of(*action);
-                }
+                action_ids.renumber(&mut entry.actions);
             }
         }
         let mut slots: Vec<Option<UserImpact>> = self.users.drain(..).map(Some).collect();
@@ -863,9 +891,7 @@ impl<'a> Interner<'a> {
     ) -> UserImpact {
         let mut user = self.convert(judged, true);
         for entry in user.entries_mut() {
-            for action in &mut entry.actions {
-                *action = action_ids.of(*action);
-            }
+            action_ids.renumber(&mut entry.actions);
         }
         user
     }
@@ -1037,15 +1063,18 @@ impl<'a> Interner<'a> {
                 elements,
                 via,
             } = whole;
-            // Ranks follow elements unless the overlay adds elements: then sort.
-            // (In place: an element and an action id are both one `u32`.)
-            let mut actions: Vec<ActionId> = elements
-                .into_iter()
-                .map(|e| provisional(self.rank(e)))
-                .collect();
-            if self.ranks.is_some() {
-                actions.sort_unstable();
-            }
+            // Ranks follow elements unless the overlay adds elements: then sort. (In place: an
+            // element and an action id are both one `u32`; the test is made once per entry, so
+            // that the common case is a plain copy.)
+            let actions: Vec<ActionId> = match &self.ranks {
+                None => elements.into_iter().map(|e| ActionId(e.raw())).collect(),
+                Some((rank, _)) => {
+                    let mut actions: Vec<ActionId> =
+                        elements.into_iter().map(|e| provisional(rank[e])).collect();
+                    actions.sort_unstable();
+                    actions
+                }
+            };
             let resource = resources[key.index()].clone();
             entries.push((class, actions, resource, Via::Indexed(via)));
         }
@@ -1168,17 +1197,12 @@ impl<'a> Interner<'a> {
     /// A path's id; a path met for the first time is numbered next (its steps are built for
     /// the table).
     fn path_id(&mut self, key: PathKey) -> PathId {
-        let map = self.path_ids.of(key.route);
-        // Most lookups find the path (users share their groups' paths): look it up, and hash
-        // it again only to add it. (`entry` costs more where most paths are found: measured on
-        // a wide delete, +7 million instructions on 10,000 users.)
-        if let Some(&id) = map.get(&key) {
-            return id;
+        let id = self.path_ids.slot(key);
+        if *id == UNSEEN {
+            *id = PathId::new(self.keys.len()).0;
+            self.keys.push(key);
         }
-        let id = PathId::new(self.keys.len());
-        map.insert(key, id);
-        self.keys.push(key);
-        id
+        PathId(*id)
     }
 }
 
