@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 
 use super::sides::{spare, Sides};
+use super::spares::{give, take, Spares};
 use crate::bitset::{bits_of, summary_of, BitSet, ElementIx};
 use crate::eval::{Overlay, Route};
 use crate::impact::{Class, Judged, PathKey, UserPathIx};
@@ -83,8 +84,7 @@ impl Org {
         // Each route's statements that meet the mask, then only the routes with some are
         // ordered (a narrow mask meets few of a user's routes).
         let mut met: Vec<Allow<'o>> = Vec::with_capacity(2 * routes.len());
-        let mut spans = SPANS.with_borrow_mut(std::mem::take);
-        spans.clear();
+        let mut spans = take(&SPANS);
         for &route in routes {
             let start = met.len();
             for statement in self.policy_statements(route.policy, ov) {
@@ -114,7 +114,7 @@ impl Org {
             }
             allows
         };
-        SPANS.with_borrow_mut(|spare| *spare = spans);
+        give(&SPANS, spans);
         allows
     }
 
@@ -150,11 +150,11 @@ struct ViaScratch {
 thread_local! {
     /// Per worker, [`Org::ordered_allows`]'s (path order, start, end) of each route's
     /// statements.
-    static SPANS: RefCell<Vec<([u64; 4], usize, usize)>> = const { RefCell::new(Vec::new()) };
+    static SPANS: Spares<([u64; 4], usize, usize)> = const { RefCell::new(Vec::new()) };
     /// Per worker, [`Sides::vias`]'s buffers.
     static VIA_SCRATCH: RefCell<ViaScratch> = RefCell::new(ViaScratch::default());
-    /// Per worker, the vectors of [`Vias`] it is done with, for the next user's.
-    static SPARE_VIAS: RefCell<Vec<(Vec<usize>, Vec<usize>)>> = const { RefCell::new(Vec::new()) };
+    /// Per worker, spare index vectors for [`Vias`].
+    static INDEXES: Spares<usize> = const { RefCell::new(Vec::new()) };
 }
 
 impl Sides<'_> {
@@ -169,7 +169,7 @@ impl Sides<'_> {
     /// has met every list it can, and skips the words whose elements would add no list.
     pub(super) fn vias(&self, classes: &[Class], allows: &[Allow<'_>]) -> Vias {
         let slots = self.keys.len() * classes.len();
-        let (mut starts, mut items) = SPARE_VIAS.with_borrow_mut(Vec::pop).unwrap_or_default();
+        let (mut starts, mut items) = (take(&INDEXES), take(&INDEXES));
         VIA_SCRATCH.with_borrow_mut(|scratch| {
             // The non-empty lists, as (slot, key, class), in slot order.
             let lists = &mut scratch.lists;
@@ -324,13 +324,8 @@ pub(super) struct Vias {
 
 impl Drop for Vias {
     fn drop(&mut self) {
-        let (mut starts, mut items) = (
-            std::mem::take(&mut self.starts),
-            std::mem::take(&mut self.items),
-        );
-        starts.clear();
-        items.clear();
-        SPARE_VIAS.with_borrow_mut(|spares| spares.push((starts, items)));
+        give(&INDEXES, std::mem::take(&mut self.starts));
+        give(&INDEXES, std::mem::take(&mut self.items));
     }
 }
 

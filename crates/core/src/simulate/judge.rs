@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::sides::{ones, spare, untouched, zeroed};
+use super::spares::{give, take, Spares};
 use super::Depth;
 use crate::bitset::{BitSet, ElementIx};
 use crate::eval::{Carrier, Grants, Hit, Judgement, Overlay, Route};
@@ -27,12 +28,9 @@ struct Outside {
 thread_local! {
     /// Per worker, [`Org::entries_outside`]'s buffers, reused from user to user.
     static OUTSIDE: RefCell<Outside> = RefCell::new(Outside::default());
-    /// Per worker, route lists [`Listed`] is done with, for the next user's.
-    static LISTS: RefCell<Vec<Vec<Route>>> = const { RefCell::new(Vec::new()) };
+    /// Per worker, spare route lists for [`Listed`].
+    static LISTS: Spares<Route> = const { RefCell::new(Vec::new()) };
 }
-
-/// The route lists a worker keeps for reuse: the two sides of one user, and a spare.
-const KEPT_LISTS: usize = 4;
 
 /// A user's routes on one side, in a list the worker reuses (handed back when dropped): every
 /// user a what-if reaches has both sides listed, each filled in place, neither allocated nor
@@ -42,8 +40,7 @@ struct Listed(Vec<Route>);
 impl Listed {
     /// Every route of `user` under `overlay` ([`Org::routes`]), in a reused list.
     fn routes(org: &Org, user: UserIx, overlay: &Overlay) -> Listed {
-        let mut routes = LISTS.with_borrow_mut(Vec::pop).unwrap_or_default();
-        routes.clear();
+        let mut routes = take(&LISTS);
         org.routes_into(user, overlay, |_| true, &mut routes);
         Listed(routes)
     }
@@ -59,12 +56,7 @@ impl std::ops::Deref for Listed {
 
 impl Drop for Listed {
     fn drop(&mut self) {
-        let routes = std::mem::take(&mut self.0);
-        LISTS.with_borrow_mut(|lists| {
-            if lists.len() < KEPT_LISTS {
-                lists.push(routes);
-            }
-        });
+        give(&LISTS, std::mem::take(&mut self.0));
     }
 }
 

@@ -28,6 +28,7 @@ mod harmless;
 mod judge;
 mod reach;
 mod sides;
+mod spares;
 mod stream;
 
 /// What a policy attaches to.

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 
 use super::entries::meets;
+use super::spares::{give, take, Spares};
 use super::Depth;
 use crate::bitset::{bits_of, BitSet};
 use crate::eval::{Carrier, Overlay, Route, ANY_RESOURCE};
@@ -557,7 +558,7 @@ impl Org {
         let words = mask.words().len();
         let mut sides = Sides {
             keys: Vec::new(),
-            words: SIDE_WORDS.with_borrow_mut(Vec::pop).unwrap_or_default(),
+            words: take(&SIDE_WORDS),
             unchanged: 0,
             width: words,
         };
@@ -668,8 +669,7 @@ impl Org {
         let untouched = |carrier: Carrier| untouched(user, carrier, overlay, carriers);
         // The user's carriers the change leaves alone: a route through one is the same on both
         // sides (`untouched`), so that it need not be checked route by route.
-        let mut alone = ALONE.with_borrow_mut(std::mem::take);
-        alone.clear();
+        let mut alone = take(&ALONE);
         for (carrier, set) in self.own_carriers(user) {
             if !untouched(carrier) {
                 continue;
@@ -730,7 +730,7 @@ impl Org {
             or(&mut deny[side], &common[1]);
         }
         common.into_iter().for_each(spare);
-        ALONE.with_borrow_mut(|spare| *spare = alone);
+        give(&ALONE, alone);
         SCOPED_HINT.set(scoped.len());
         Gathered {
             allow,
@@ -743,30 +743,25 @@ impl Org {
 }
 
 thread_local! {
-    /// Per worker, the carriers [`Org::gather_sides`] found left alone, reused.
-    static ALONE: RefCell<Vec<Carrier>> = const { RefCell::new(Vec::new()) };
+    /// Per worker, spare lists of the carriers [`Org::gather_sides`] finds left alone.
+    static ALONE: Spares<Carrier> = const { RefCell::new(Vec::new()) };
     /// Per worker, how many scoped statements the last user gathered: the next user's room.
     static SCOPED_HINT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-    /// Per worker, word vectors [`Gathered`] is done with, for the next user's: zeroed, they
-    /// cost a memset instead of an allocation.
-    static SPARE: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
+    /// Per worker, spare word vectors ([`Gathered`]'s sets, a touched mask, a lists' union):
+    /// zeroed, they cost a memset instead of an allocation.
+    static WORDS: Spares<u64> = const { RefCell::new(Vec::new()) };
 }
 
 /// A vector of `words` zero words: a spare one when the worker has one.
 pub(super) fn zeroed(words: usize) -> Vec<u64> {
-    match SPARE.with_borrow_mut(Vec::pop) {
-        Some(mut spare) => {
-            spare.clear();
-            spare.resize(words, 0);
-            spare
-        }
-        None => vec![0; words],
-    }
+    let mut zeroed = take(&WORDS);
+    zeroed.resize(words, 0);
+    zeroed
 }
 
 /// Keeps a word vector for the worker's next [`zeroed`].
 pub(super) fn spare(words: Vec<u64>) {
-    SPARE.with_borrow_mut(|spares| spares.push(words));
+    give(&WORDS, words);
 }
 
 impl Drop for Gathered<'_> {
@@ -781,16 +776,14 @@ impl Drop for Gathered<'_> {
 }
 
 thread_local! {
-    /// Per worker, the word lists of [`Sides`] it is done with, for the next user's: reused,
-    /// they grow once per worker rather than push by push for every user.
-    static SIDE_WORDS: RefCell<Vec<Vec<(usize, u64)>>> = const { RefCell::new(Vec::new()) };
+    /// Per worker, spare word lists of [`Sides`]: reused, they grow once per worker rather
+    /// than push by push for every user.
+    static SIDE_WORDS: Spares<(usize, u64)> = const { RefCell::new(Vec::new()) };
 }
 
 impl Drop for Sides<'_> {
     fn drop(&mut self) {
-        let mut words = std::mem::take(&mut self.words);
-        words.clear();
-        SIDE_WORDS.with_borrow_mut(|spares| spares.push(words));
+        give(&SIDE_WORDS, std::mem::take(&mut self.words));
     }
 }
 
