@@ -33,7 +33,9 @@ fn patched<'a, T>(
     patched_list(base, overlay, edge, deleted)
 }
 
-/// [`patched`] when the overlay may touch the list.
+/// [`patched`] when the overlay may touch the list (a target is deleted, or an edge set's
+/// filter cannot rule out an edge from this source). The filters are asked again here rather
+/// than passed in: the inline test stops at the first that answers.
 fn patched_list<'a, T>(
     base: &'a [Idx<T>],
     overlay: &Overlay,
@@ -47,7 +49,7 @@ fn patched_list<'a, T>(
     );
     let hit =
         |t: &Idx<T>| deleted.contains(t) || (any_removed && overlay.removed.contains(&edge(*t)));
-    if !any_added && (deleted.is_empty() && !any_removed || !base.iter().any(hit)) {
+    if !any_added && !base.iter().any(hit) {
         return Cow::Borrowed(base);
     }
     // INVARIANT: edges order by kind, then source, then target, so this range holds exactly
