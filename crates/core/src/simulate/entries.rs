@@ -84,7 +84,7 @@ impl Org {
         // Each route's statements that meet the mask, then only the routes with some are
         // ordered (a narrow mask meets few of a user's routes).
         let mut met: Vec<Allow<'o>> = Vec::with_capacity(2 * routes.len());
-        let mut spans = take(&SPANS);
+        let mut spans = SPANS.with(take);
         for &route in routes {
             let start = met.len();
             for statement in self.policy_statements(route.policy, ov) {
@@ -114,7 +114,7 @@ impl Org {
             }
             allows
         };
-        give(&SPANS, spans);
+        SPANS.with(|spares| give(spares, spans));
         allows
     }
 
@@ -169,7 +169,7 @@ impl Sides<'_> {
     /// has met every list it can, and skips the words whose elements would add no list.
     pub(super) fn vias(&self, classes: &[Class], allows: &[Allow<'_>]) -> Vias {
         let slots = self.keys.len() * classes.len();
-        let (mut starts, mut items) = (take(&INDEXES), take(&INDEXES));
+        let (mut starts, mut items) = (INDEXES.with(take), INDEXES.with(take));
         VIA_SCRATCH.with_borrow_mut(|scratch| {
             // The non-empty lists, as (slot, key, class), in slot order.
             let lists = &mut scratch.lists;
@@ -324,8 +324,8 @@ pub(super) struct Vias {
 
 impl Drop for Vias {
     fn drop(&mut self) {
-        give(&INDEXES, std::mem::take(&mut self.starts));
-        give(&INDEXES, std::mem::take(&mut self.items));
+        INDEXES.with(|spares| give(spares, std::mem::take(&mut self.starts)));
+        INDEXES.with(|spares| give(spares, std::mem::take(&mut self.items)));
     }
 }
 

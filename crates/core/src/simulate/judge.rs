@@ -40,7 +40,7 @@ struct Listed(Vec<Route>);
 impl Listed {
     /// Every route of `user` under `overlay` ([`Org::routes`]), in a reused list.
     fn routes(org: &Org, user: UserIx, overlay: &Overlay) -> Listed {
-        let mut routes = take(&LISTS);
+        let mut routes = LISTS.with(take);
         org.routes_into(user, overlay, |_| true, &mut routes);
         Listed(routes)
     }
@@ -56,7 +56,7 @@ impl std::ops::Deref for Listed {
 
 impl Drop for Listed {
     fn drop(&mut self) {
-        give(&LISTS, std::mem::take(&mut self.0));
+        LISTS.with(|spares| give(spares, std::mem::take(&mut self.0)));
     }
 }
 

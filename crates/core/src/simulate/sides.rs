@@ -558,7 +558,7 @@ impl Org {
         let words = mask.words().len();
         let mut sides = Sides {
             keys: Vec::new(),
-            words: take(&SIDE_WORDS),
+            words: SIDE_WORDS.with(take),
             unchanged: 0,
             width: words,
         };
@@ -669,7 +669,7 @@ impl Org {
         let untouched = |carrier: Carrier| untouched(user, carrier, overlay, carriers);
         // The user's carriers the change leaves alone: a route through one is the same on both
         // sides (`untouched`), so that it need not be checked route by route.
-        let mut alone = take(&ALONE);
+        let mut alone = ALONE.with(take);
         for (carrier, set) in self.own_carriers(user) {
             if !untouched(carrier) {
                 continue;
@@ -730,7 +730,7 @@ impl Org {
             or(&mut deny[side], &common[1]);
         }
         common.into_iter().for_each(spare);
-        give(&ALONE, alone);
+        ALONE.with(|spares| give(spares, alone));
         SCOPED_HINT.set(scoped.len());
         Gathered {
             allow,
@@ -754,14 +754,14 @@ thread_local! {
 
 /// A vector of `words` zero words: a spare one when the worker has one.
 pub(super) fn zeroed(words: usize) -> Vec<u64> {
-    let mut zeroed = take(&WORDS);
+    let mut zeroed = WORDS.with(take);
     zeroed.resize(words, 0);
     zeroed
 }
 
 /// Keeps a word vector for the worker's next [`zeroed`].
 pub(super) fn spare(words: Vec<u64>) {
-    give(&WORDS, words);
+    WORDS.with(|spares| give(spares, words));
 }
 
 impl Drop for Gathered<'_> {
@@ -783,7 +783,7 @@ thread_local! {
 
 impl Drop for Sides<'_> {
     fn drop(&mut self) {
-        give(&SIDE_WORDS, std::mem::take(&mut self.words));
+        SIDE_WORDS.with(|spares| give(spares, std::mem::take(&mut self.words)));
     }
 }
 

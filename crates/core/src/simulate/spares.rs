@@ -3,7 +3,6 @@
 //! once per user.
 
 use std::cell::RefCell;
-use std::thread::LocalKey;
 
 /// A worker's spare vectors of one kind (a `thread_local!`).
 pub(super) type Spares<T> = RefCell<Vec<Vec<T>>>;
@@ -12,19 +11,19 @@ pub(super) type Spares<T> = RefCell<Vec<Vec<T>>>;
 /// most is `Gathered`'s and the mask's word vectors, ten), and a bound on what a worker holds.
 const KEPT: usize = 16;
 
-/// An empty vector: a spare one when the worker has one.
+/// An empty vector: a spare one when the worker has one (`KEY.with(take)`).
 #[inline]
-pub(super) fn take<T: 'static>(spares: &'static LocalKey<Spares<T>>) -> Vec<T> {
-    spares.with_borrow_mut(Vec::pop).unwrap_or_default()
+pub(super) fn take<T>(spares: &Spares<T>) -> Vec<T> {
+    spares.borrow_mut().pop().unwrap_or_default()
 }
 
-/// Keeps `vec`, emptied, for the worker's next [`take`].
+/// Keeps `vec`, emptied, for the worker's next [`take`]
+/// (`KEY.with(|spares| give(spares, vec))`).
 #[inline]
-pub(super) fn give<T: 'static>(spares: &'static LocalKey<Spares<T>>, mut vec: Vec<T>) {
+pub(super) fn give<T>(spares: &Spares<T>, mut vec: Vec<T>) {
     vec.clear();
-    spares.with_borrow_mut(|kept| {
-        if kept.len() < KEPT {
-            kept.push(vec);
-        }
-    });
+    let mut kept = spares.borrow_mut();
+    if kept.len() < KEPT {
+        kept.push(vec);
+    }
 }
