@@ -583,6 +583,9 @@ pub(crate) struct Interner<'a> {
     /// Per list (`[lost, kept, gained]`), the elements of the user being counted, as words
     /// (empty again once counted).
     lists: [Vec<u64>; 3],
+    /// Per list, the words of `lists` the user being counted sets, each once: counting walks
+    /// those alone, not every word of the universe (a user changes few of them).
+    dirty: [Vec<u32>; 3],
     /// The elements some user loses, keeps or gains so far (those with a count), as words.
     touched: Vec<u64>,
     /// Users converted so far, and their dense indexes.
@@ -636,6 +639,7 @@ impl<'a> Interner<'a> {
             ranks,
             counts: IdxVec::default(),
             lists: Default::default(),
+            dirty: Default::default(),
             touched: Vec::new(),
             users: Vec::new(),
             dense: Vec::new(),
@@ -717,7 +721,8 @@ impl<'a> Interner<'a> {
     }
 
     /// Counts one user in the per-action counts: each element once per list, however many
-    /// keys and entries it comes in (the lists gathered as words, then walked once).
+    /// keys and entries it comes in (the lists gathered as words, then walked once, in the
+    /// words the user sets alone).
     fn count(&mut self, judged: &Judged) {
         let words = self.elements().div_ceil(64);
         if self.counts.is_empty() {
@@ -725,28 +730,35 @@ impl<'a> Interner<'a> {
             self.lists = std::array::from_fn(|_| vec![0; words]);
             self.touched = vec![0; words];
         }
-        let lists = &mut self.lists;
-        for (list, counted) in lists.iter_mut().zip(&judged.counted) {
-            for (word, &more) in list.iter_mut().zip(counted.words()) {
-                *word |= more;
+        let (lists, dirty) = (&mut self.lists, &mut self.dirty);
+        for (slot, counted) in judged.counted.iter().enumerate() {
+            for (w, &more) in counted.words().iter().enumerate() {
+                mark(&mut lists[slot], &mut dirty[slot], w, more);
             }
         }
-        let mut set = |class: Class, element: ElementIx| {
-            let e = element.index();
-            lists[class.slot()][e / 64] |= 1 << (e % 64);
-        };
         for pair in &judged.pairs {
-            set(pair.class, pair.element);
+            let (slot, e) = (pair.class.slot(), pair.element.index());
+            mark(&mut lists[slot], &mut dirty[slot], e / 64, 1 << (e % 64));
         }
         for whole in &judged.groups {
+            // Elements ascend: a word's bits gathered, then set at once.
+            let slot = whole.class.slot();
+            let (mut at, mut bits) = (0, 0u64);
             for &element in &whole.elements {
-                set(whole.class, element);
+                let e = element.index();
+                if e / 64 != at {
+                    mark(&mut lists[slot], &mut dirty[slot], at, bits);
+                    (at, bits) = (e / 64, 0);
+                }
+                bits |= 1 << (e % 64);
             }
+            mark(&mut lists[slot], &mut dirty[slot], at, bits);
         }
-        for (slot, list) in self.lists.iter_mut().enumerate() {
-            for (w, (word, touched)) in list.iter_mut().zip(&mut self.touched).enumerate() {
-                let mut bits = std::mem::take(word);
-                *touched |= bits;
+        for (slot, (list, dirty)) in self.lists.iter_mut().zip(&mut self.dirty).enumerate() {
+            for w in dirty.drain(..) {
+                let w = w as usize;
+                let mut bits = std::mem::take(&mut list[w]);
+                self.touched[w] |= bits;
                 while bits != 0 {
                     let element = ElementIx::new(w * 64 + bits.trailing_zeros() as usize);
                     bits &= bits - 1;
@@ -1204,6 +1216,17 @@ impl<'a> Interner<'a> {
         }
         PathId(*id)
     }
+}
+
+/// Sets `bits` in word `w` of a list of [`Interner::count`], noting the word in `dirty` when
+/// it was empty (so each word once).
+#[inline]
+fn mark(list: &mut [u64], dirty: &mut Vec<u32>, w: usize, bits: u64) {
+    let word = &mut list[w];
+    if *word == 0 && bits != 0 {
+        dirty.push(w as u32);
+    }
+    *word |= bits;
 }
 
 /// Adds to `into` the reported actions a statement covers (ascending), when ranks are elements
