@@ -407,8 +407,8 @@ enum Via {
 /// An entry of a user before its paths are numbered: list, actions, resource, paths.
 type Pending = (Class, Vec<ActionId>, Arc<str>, Via);
 
-/// In [`Interner::user_ids`]: a path of the user not looked up yet; in [`PathIds`], a path not
-/// numbered yet; in [`Interner::finish_ordered`], a path not renumbered yet.
+/// In [`PathIds`], a path not met yet; in [`Interner::met_ids`], a path met but not numbered
+/// yet.
 const UNSEEN: u32 = u32::MAX;
 
 /// Per rank, the reported action's final id, as [`Interner::finish_ordered`] numbers them:
@@ -592,13 +592,21 @@ pub(crate) struct Interner<'a> {
     users: Vec<UserImpact>,
     dense: Vec<u32>,
     summary: ImpactSummary,
-    /// The keys of the paths in order of first reference (their steps are built for the
-    /// table only: [`Interner::table`]), and their ids.
+    /// The keys of the paths in order of first reference in report order, by id (their steps
+    /// are built for the table only: [`Interner::table`]).
     keys: Vec<PathKey>,
+    /// Per path met (numbered as users' paths are looked up, by `path_ids`), its key, and its
+    /// id once an entry refers to it in report order ([`UNSEEN`] before).
+    met_keys: Vec<PathKey>,
+    met_ids: Vec<u32>,
     path_ids: PathIds,
-    /// Per path of the user being converted ([`Judged::paths`]), its id once looked up
-    /// ([`UNSEEN`] before).
-    user_ids: Vec<u32>,
+    /// The users' path tables, one after the other: per path of a user (its judged paths in
+    /// path order, then each pair entry's), the path's number in `met_keys`. Until
+    /// [`Interner::number_paths`], an entry's `via` holds indexes into its user's table, so
+    /// that converting a user copies them, and paths are numbered once, in report order.
+    tables: Vec<u32>,
+    /// Per user of `users`, where its table starts in `tables` (it ends where the next starts).
+    starts: Vec<usize>,
     /// Per statement (policy, index in the document): the elements it covers before or after.
     covered: FxMap<(PolicyIx, u32), BitSet>,
     /// Per path of `keys` whose coverage is found so far ([`Interner::cover_paths`]), its set.
@@ -645,8 +653,11 @@ impl<'a> Interner<'a> {
             dense: Vec::new(),
             summary: ImpactSummary::default(),
             keys: Vec::new(),
+            met_keys: Vec::new(),
+            met_ids: Vec::new(),
             path_ids: PathIds::default(),
-            user_ids: Vec::new(),
+            tables: Vec::new(),
+            starts: Vec::new(),
             covered: FxMap::default(),
             covers: Vec::new(),
             coverage: CoverageSets::default(),
@@ -682,13 +693,15 @@ impl<'a> Interner<'a> {
     /// what judging kept.
     pub(crate) fn add(&mut self, judged: Judged<'a>, keep: bool) {
         let dense = judged.user;
+        self.starts.push(self.tables.len());
         let user = self.convert(judged, keep);
         self.users.push(user);
         self.dense.push(dense);
     }
 
-    /// Converts one judged user, counting it in the summary and the per-action counts.
-    pub(crate) fn convert(&mut self, mut judged: Judged<'a>, keep: bool) -> UserImpact {
+    /// Converts one judged user, counting it in the summary and the per-action counts. Its
+    /// entries' paths are indexes into its table (added to `tables`) until numbered.
+    fn convert(&mut self, mut judged: Judged<'a>, keep: bool) -> UserImpact {
         let counts = judged.counts;
         let summary = &mut self.summary;
         summary.users_affected += 1;
@@ -803,13 +816,11 @@ impl<'a> Interner<'a> {
         // Paths: numbered by first reference in report order (an entry's paths are in path
         // order), so that ids follow content alone, not the order in which users were judged,
         // and a report written user by user as judged numbers them the same way.
-        // INVARIANT: no coverage is found before the paths are renumbered.
+        // INVARIANT: no coverage is found before the paths are numbered.
         debug_assert!(self.covers.is_empty());
-        // INVARIANT: `entries_of` numbers a user's new paths in the order the user's entries,
-        // in report order, refer to them; so when users were converted in report order (one
-        // user, say), the ids are already by first reference in report order.
-        if order.iter().enumerate().any(|(at, &i)| at != i) {
-            self.renumber_paths(&mut users);
+        for (user, &i) in users.iter_mut().zip(&order) {
+            let end = self.starts.get(i + 1).copied().unwrap_or(self.tables.len());
+            self.number_paths(user, self.starts[i]..end);
         }
         let (paths, coverage) = self.table(&action_ids);
         let impact = Impact {
@@ -824,22 +835,25 @@ impl<'a> Interner<'a> {
         (impact, dense, action_ids)
     }
 
-    /// Renumbers the paths by first reference in `users` (report order): the order paths are
-    /// numbered in when users are converted in that order.
-    fn renumber_paths(&mut self, users: &mut [UserImpact]) {
-        let old_keys = std::mem::take(&mut self.keys);
-        let mut path_ids: Vec<u32> = vec![UNSEEN; old_keys.len()];
-        self.keys.reserve_exact(old_keys.len());
-        for user in users.iter_mut() {
-            for entry in user.entries_mut() {
-                for path in &mut entry.via {
-                    let old = path.index();
-                    if path_ids[old] == UNSEEN {
-                        path_ids[old] = PathId::new(self.keys.len()).0;
-                        self.keys.push(old_keys[old]);
-                    }
-                    *path = PathId(path_ids[old]);
+    /// Gives the paths of a user's entries their ids, by first reference in the order users
+    /// are numbered in (report order): each entry's `via` holds indexes into the user's table,
+    /// `tables[table]`.
+    fn number_paths(&mut self, user: &mut UserImpact, table: std::ops::Range<usize>) {
+        let table = &self.tables[table];
+        let (keys, met_keys) = (&mut self.keys, &self.met_keys[..]);
+        // Room for every path met (the most the user can number), rather than growing.
+        keys.reserve(met_keys.len() - keys.len());
+        let met_ids = &mut self.met_ids[..];
+        for entry in user.entries_mut() {
+            for path in &mut entry.via {
+                let met = table[path.index()] as usize;
+                let mut id = met_ids[met];
+                if id == UNSEEN {
+                    id = PathId::new(keys.len()).0;
+                    met_ids[met] = id;
+                    keys.push(met_keys[met]);
                 }
+                *path = PathId(id);
             }
         }
     }
@@ -901,7 +915,10 @@ impl<'a> Interner<'a> {
         judged: Judged<'a>,
         action_ids: &ActionIds,
     ) -> UserImpact {
+        let start = self.tables.len();
         let mut user = self.convert(judged, true);
+        self.number_paths(&mut user, start..self.tables.len());
+        self.tables.truncate(start);
         for entry in user.entries_mut() {
             action_ids.renumber(&mut entry.actions);
         }
@@ -1093,24 +1110,23 @@ impl<'a> Interner<'a> {
         // Report order: by list, first action, then resource (no two entries share all three:
         // the entries of one list and key have disjoint actions).
         entries.sort_by(|a, b| (a.0, a.1[0], &a.2).cmp(&(b.0, b.1[0], &b.2)));
-        self.user_ids.clear();
-        self.user_ids.resize(judged.paths.len(), UNSEEN);
+        // The user's table: its judged paths first (so that whole entries' indexes are
+        // theirs), looked up in path order.
+        let start = self.tables.len();
+        // Room for them at once (most are met for the first time when users are few).
+        self.tables.reserve(judged.paths.len());
+        self.met_keys.reserve(judged.paths.len());
+        self.met_ids.reserve(judged.paths.len());
+        for (_, &key) in judged.paths.iter() {
+            let met = self.met(key);
+            self.tables.push(met);
+        }
         let mut lists: [Vec<GroupedEntry>; 3] = [Class::Lost, Class::Kept, Class::Gained]
             .map(|class| Vec::with_capacity(entries.iter().filter(|e| e.0 == class).count()));
         for (class, actions, resource, via) in entries {
             let via = match via {
-                Via::Keys(keys) => self.via(&keys),
-                Via::Indexed(indexes) => indexes
-                    .into_iter()
-                    .map(|i| match self.user_ids[i.index()] {
-                        UNSEEN => {
-                            let id = self.path_id(judged.paths[i]);
-                            self.user_ids[i.index()] = id.0;
-                            id
-                        }
-                        id => PathId(id),
-                    })
-                    .collect(),
+                Via::Keys(keys) => self.via(&keys, start),
+                Via::Indexed(indexes) => indexes.into_iter().map(|i| PathId(i.raw())).collect(),
             };
             lists[class.slot()].push(GroupedEntry {
                 actions,
@@ -1195,26 +1211,32 @@ impl<'a> Interner<'a> {
         resource
     }
 
-    /// The ids of a set's paths in path order; a path met for the first time is built and
-    /// numbered in that order.
-    fn via(&mut self, keys: &[PathKey]) -> Vec<PathId> {
+    /// Adds a set's paths to the user's table (starting at `start` in `tables`) in path order,
+    /// returning their indexes in it.
+    fn via(&mut self, keys: &[PathKey], start: usize) -> Vec<PathId> {
         let mut keys: Vec<([u64; 4], PathKey)> = keys
             .iter()
             .map(|&key| (self.org.path_order(key), key))
             .collect();
         keys.sort_unstable();
-        keys.into_iter().map(|(_, key)| self.path_id(key)).collect()
+        keys.into_iter()
+            .map(|(_, key)| {
+                let met = self.met(key);
+                self.tables.push(met);
+                PathId::new(self.tables.len() - 1 - start)
+            })
+            .collect()
     }
 
-    /// A path's id; a path met for the first time is numbered next (its steps are built for
-    /// the table).
-    fn path_id(&mut self, key: PathKey) -> PathId {
-        let id = self.path_ids.slot(key);
-        if *id == UNSEEN {
-            *id = PathId::new(self.keys.len()).0;
-            self.keys.push(key);
+    /// A path's number among the paths met; a path met for the first time is numbered next.
+    fn met(&mut self, key: PathKey) -> u32 {
+        let met = self.path_ids.slot(key);
+        if *met == UNSEEN {
+            *met = PathId::new(self.met_keys.len()).0;
+            self.met_keys.push(key);
+            self.met_ids.push(UNSEEN);
         }
-        PathId(*id)
+        *met
     }
 }
 
