@@ -508,6 +508,13 @@ struct PathIds {
 const ROUTE_ROOM: usize = 8;
 
 impl PathIds {
+    /// Room for `more` routes (at most one per path), rather than growing the map insert by
+    /// insert.
+    fn reserve(&mut self, more: usize) {
+        self.routes.reserve(more);
+        self.rooms.reserve(more);
+    }
+
     /// The id of the path a key names, as a place to set ([`UNSEEN`] until numbered).
     fn slot(&mut self, key: PathKey) -> &mut u32 {
         let at = match self.last {
@@ -1117,6 +1124,7 @@ impl<'a> Interner<'a> {
         self.tables.reserve(judged.paths.len());
         self.met_keys.reserve(judged.paths.len());
         self.met_ids.reserve(judged.paths.len());
+        self.path_ids.reserve(judged.paths.len());
         for (_, &key) in judged.paths.iter() {
             let met = self.met(key);
             self.tables.push(met);
