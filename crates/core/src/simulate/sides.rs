@@ -66,7 +66,7 @@ impl<'o> Gathered<'o> {
         decided.clear();
         decided.ask_all(mask.words(), &self.held);
         decided.start(self);
-        decided.decide(self, &[], mask.words());
+        decided.decide(self, &[]);
         each(&ANY_RESOURCE, decided);
         self.scoped_keys(mask, decided, each);
     }
@@ -157,7 +157,7 @@ impl<'o> Gathered<'o> {
                 }
             }
             decided.settle(&self.held);
-            decided.decide(self, &covering, mask.words());
+            decided.decide(self, &covering);
             each(key, decided);
             start = end;
         }
@@ -360,8 +360,9 @@ impl Decided {
     }
 
     /// Decides the words asked, from `base` and the `covering` scoped statements of
-    /// `gathered` (indexes into its `scoped`), within `mask`.
-    fn decide(&mut self, gathered: &Gathered<'_>, covering: &[usize], mask: &[u64]) {
+    /// `gathered` (indexes into its `scoped`). Their bits are added whole: every list is
+    /// within `asked`, itself within the mask, so that bits outside it count nowhere.
+    fn decide(&mut self, gathered: &Gathered<'_>, covering: &[usize]) {
         for &w in &self.words {
             self.sets[w] = self.base[w];
         }
@@ -374,14 +375,14 @@ impl Decided {
                     for e in few.iter().map(|e| e.index()) {
                         let w = e / 64;
                         if asked.get(w).is_some_and(|&a| a != 0) {
-                            add(&mut sets[w], mask[w] & 1 << (e % 64));
+                            add(&mut sets[w], 1 << (e % 64));
                         }
                     }
                 }
                 None => {
                     let bits = gathered.scoped[i].1.actions.words();
                     for &w in &self.words {
-                        add(&mut sets[w], bits.get(w).map_or(0, |b| b & mask[w]));
+                        add(&mut sets[w], bits.get(w).copied().unwrap_or(0));
                     }
                 }
             }
