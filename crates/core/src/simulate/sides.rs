@@ -66,7 +66,7 @@ impl<'o> Gathered<'o> {
         decided.clear();
         decided.ask_all(mask.words(), &self.held);
         decided.start(self);
-        decided.decide(self, &[], mask.words());
+        decided.decide(self, &[]);
         each(&ANY_RESOURCE, decided);
         self.scoped_keys(mask, decided, each);
     }
@@ -157,7 +157,7 @@ impl<'o> Gathered<'o> {
                 }
             }
             decided.settle(&self.held);
-            decided.decide(self, &covering, mask.words());
+            decided.decide(self, &covering);
             each(key, decided);
             start = end;
         }
@@ -198,10 +198,13 @@ fn scoped_adder(gathered: &Gathered<'_>, i: usize) -> impl Fn(&mut [u64; 6], u64
 /// where `asked` holds a bit are computed (every list is within `asked`).
 pub(super) struct Decided {
     asked: Vec<u64>,
-    lost: Vec<u64>,
-    gained: Vec<u64>,
-    kept: Vec<u64>,
-    unchanged: Vec<u64>,
+    /// Per list (`[lost, kept, gained]`), its non-empty words (word, bits), ascending, in the
+    /// first `listed` entries: written in place as each word is decided (as many entries as
+    /// the sets have words, so that a word is written without a branch or a bound to grow).
+    lists: [Vec<(usize, u64)>; 3],
+    listed: [usize; 3],
+    /// The unchanged pairs of the key.
+    unchanged: usize,
     /// Per word, the sets a key starts from: those of `*`, with the typed statements that
     /// cover the key added: allow before and after, deny before and after, changed allow and
     /// deny (`2 * effect + side`, then `4 + effect`).
@@ -217,9 +220,6 @@ pub(super) struct Decided {
     typed: Vec<(u32, u32, u32)>,
     covered: Vec<bool>,
     covering: Vec<usize>,
-    /// When counting only ([`Org::side_counts`]): every key's lists counted and united here
-    /// as it is decided, and not kept (the lists stay empty).
-    tally: Option<Tally>,
 }
 
 /// Keys' decisions counted: the pairs lost, kept, gained and unchanged, and the elements of
@@ -228,15 +228,28 @@ struct Tally {
     counts: [usize; 4],
     lists: [Vec<u64>; 3],
 }
+
+impl Tally {
+    /// Counts and unites a key's decision.
+    fn add(&mut self, decided: &Decided) {
+        for (slot, list) in self.lists.iter_mut().enumerate() {
+            for &(w, bits) in decided.list(slot) {
+                list[w] |= bits;
+                self.counts[slot] += ones(bits);
+            }
+        }
+        self.counts[3] += decided.unchanged;
+    }
+}
+
 impl Decided {
     fn new(words: usize) -> Decided {
-        let zero = || vec![0u64; words];
+        let list = || vec![(0, 0); words];
         Decided {
-            asked: zero(),
-            lost: zero(),
-            gained: zero(),
-            kept: zero(),
-            unchanged: zero(),
+            asked: vec![0; words],
+            lists: [list(), list(), list()],
+            listed: [0; 3],
+            unchanged: 0,
             base: vec![[0; 6]; words],
             sets: vec![[0; 6]; words],
             words: Vec::new(),
@@ -244,18 +257,19 @@ impl Decided {
             typed: Vec::new(),
             covered: Vec::new(),
             covering: Vec::new(),
-            tally: None,
         }
     }
 
-    /// Empties every list (the words the last key wrote).
+    /// A list (`[lost, kept, gained]`'s `slot`) of the key last decided: (word, bits),
+    /// ascending, non-empty.
+    fn list(&self, slot: usize) -> &[(usize, u64)] {
+        &self.lists[slot][..self.listed[slot]]
+    }
+
+    /// Asks nothing (clears the words the last key asked).
     fn clear(&mut self) {
         for &w in &self.words {
             self.asked[w] = 0;
-            self.lost[w] = 0;
-            self.gained[w] = 0;
-            self.kept[w] = 0;
-            self.unchanged[w] = 0;
         }
         self.words.clear();
     }
@@ -346,8 +360,9 @@ impl Decided {
     }
 
     /// Decides the words asked, from `base` and the `covering` scoped statements of
-    /// `gathered` (indexes into its `scoped`), within `mask`.
-    fn decide(&mut self, gathered: &Gathered<'_>, covering: &[usize], mask: &[u64]) {
+    /// `gathered` (indexes into its `scoped`). Their bits are added whole: every list is
+    /// within `asked`, itself within the mask, so that bits outside it count nowhere.
+    fn decide(&mut self, gathered: &Gathered<'_>, covering: &[usize]) {
         for &w in &self.words {
             self.sets[w] = self.base[w];
         }
@@ -360,20 +375,25 @@ impl Decided {
                     for e in few.iter().map(|e| e.index()) {
                         let w = e / 64;
                         if asked.get(w).is_some_and(|&a| a != 0) {
-                            add(&mut sets[w], mask[w] & 1 << (e % 64));
+                            add(&mut sets[w], 1 << (e % 64));
                         }
                     }
                 }
                 None => {
                     let bits = gathered.scoped[i].1.actions.words();
                     for &w in &self.words {
-                        add(&mut sets[w], bits.get(w).map_or(0, |b| b & mask[w]));
+                        add(&mut sets[w], bits.get(w).copied().unwrap_or(0));
                     }
                 }
             }
         }
+        // Each word's lists are written at their next entry, which moves on only when the
+        // word holds bits: `self.words` ascend ([`Decided::ask_all`], [`Decided::settle`]), so
+        // do the lists'.
         let (sets, asked) = (&self.sets, &self.asked);
-        let decide = |w: usize| {
+        let mut listed = [0; 3];
+        let mut unchanged_pairs = 0;
+        for &w in &self.words {
             let [allow_before, allow_after, deny_before, deny_after, changed_allow, changed_deny] =
                 sets[w];
             let asked = asked[w];
@@ -385,32 +405,19 @@ impl Decided {
             let kept = was & now & changed_allow & asked;
             let unchanged =
                 covered & asked & !lost & !gained & !kept & !changed_allow & !changed_deny;
-            [lost, kept, gained, unchanged]
-        };
-        match &mut self.tally {
-            // Counted at once, the lists left empty.
-            Some(tally) => {
-                for &w in &self.words {
-                    let [lost, kept, gained, unchanged] = decide(w);
-                    tally.counts[0] += ones(lost);
-                    tally.counts[1] += ones(kept);
-                    tally.counts[2] += ones(gained);
-                    tally.counts[3] += ones(unchanged);
-                    tally.lists[0][w] |= lost;
-                    tally.lists[1][w] |= kept;
-                    tally.lists[2][w] |= gained;
-                }
+            for ((list, at), bits) in self
+                .lists
+                .iter_mut()
+                .zip(&mut listed)
+                .zip([lost, kept, gained])
+            {
+                list[*at] = (w, bits);
+                *at += usize::from(bits != 0);
             }
-            None => {
-                for &w in &self.words {
-                    let [lost, kept, gained, unchanged] = decide(w);
-                    self.lost[w] = lost;
-                    self.kept[w] = kept;
-                    self.gained[w] = gained;
-                    self.unchanged[w] = unchanged;
-                }
-            }
+            unchanged_pairs += ones(unchanged);
         }
+        self.listed = listed;
+        self.unchanged = unchanged_pairs;
     }
 
     /// Records the decision on `key` in `sides` (for a full report's entries): each list's
@@ -418,27 +425,13 @@ impl Decided {
     fn record<'o>(&self, key: &'o ResourcePattern, sides: &mut Sides<'o>) {
         let mut lists: [Range<usize>; 3] = Default::default();
         let mut counts = [0; 3];
-        for (slot, list) in [&self.lost, &self.kept, &self.gained]
-            .into_iter()
-            .enumerate()
-        {
-            // `self.words` ascend ([`Decided::ask_all`], [`Decided::settle`]): so do the list's.
+        for (slot, range) in lists.iter_mut().enumerate() {
             let start = sides.words.len();
-            sides.words.reserve(self.words.len());
-            for &w in &self.words {
-                if list[w] != 0 {
-                    sides.words.push((w, list[w]));
-                    counts[slot] += ones(list[w]);
-                }
-            }
-            debug_assert!(sides.words[start..].windows(2).all(|p| p[0].0 < p[1].0));
-            lists[slot] = start..sides.words.len();
+            sides.words.extend_from_slice(self.list(slot));
+            *range = start..sides.words.len();
+            counts[slot] = self.list(slot).iter().map(|&(_, bits)| ones(bits)).sum();
         }
-        sides.unchanged += self
-            .words
-            .iter()
-            .map(|&w| ones(self.unchanged[w]))
-            .sum::<usize>();
+        sides.unchanged += self.unchanged;
         sides.keys.push(KeyDecision { key, lists, counts });
     }
 }
@@ -566,7 +559,6 @@ impl Org {
             if decided.asked.len() != words {
                 *decided = Decided::new(words);
             }
-            decided.tally = None;
             gathered.decide_keys(mask, decided, &mut |key, decided| {
                 decided.record(key, &mut sides);
             });
@@ -587,19 +579,17 @@ impl Org {
     ) -> ([BitSet; 3], usize) {
         let gathered = self.gather_sides(user, before, after, mask);
         let words = mask.words().len();
-        let Tally { counts, lists } = DECIDED
-            .with_borrow_mut(|decided| {
-                if decided.asked.len() != words {
-                    *decided = Decided::new(words);
-                }
-                decided.tally = Some(Tally {
-                    counts: [0; 4],
-                    lists: [vec![0u64; words], vec![0u64; words], vec![0u64; words]],
-                });
-                gathered.decide_keys(mask, decided, &mut |_, _| {});
-                decided.tally.take()
-            })
-            .expect("counted while deciding");
+        let mut tally = Tally {
+            counts: [0; 4],
+            lists: [vec![0u64; words], vec![0u64; words], vec![0u64; words]],
+        };
+        DECIDED.with_borrow_mut(|decided| {
+            if decided.asked.len() != words {
+                *decided = Decided::new(words);
+            }
+            gathered.decide_keys(mask, decided, &mut |_, decided| tally.add(decided));
+        });
+        let Tally { counts, lists } = tally;
         judged.counts.lost += counts[0];
         judged.counts.kept += counts[1];
         judged.counts.gained += counts[2];
