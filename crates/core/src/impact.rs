@@ -13,6 +13,11 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
+use rayon::iter::{
+    IndexedParallelIterator, IntoParallelRefIterator, IntoParallelRefMutIterator, ParallelIterator,
+};
+use rayon::slice::ParallelSlice;
+
 use crate::bitset::{BitSet, Element, ElementIx};
 use crate::eval::{Hit, Route};
 use crate::idx::{Idx, IdxVec};
@@ -489,16 +494,17 @@ impl CoverageSets {
     }
 }
 
-/// Path ids by key: per route (numbered as met), per statement index, the id, in one table.
-/// A user's paths come in path order, a route's statements one after the other, so many
-/// look-ups find the route met last and read the table at the statement's index.
+/// Paths' numbers among the paths met ([`Interner::met`], indexes into `met_keys`; not yet
+/// their report ids) by key: per route (numbered as met), per statement index, the number, in
+/// one table. A user's paths come in path order, a route's statements one after the other, so
+/// many look-ups find the route met last and read the table at the statement's index.
 #[derive(Default)]
 struct PathIds {
     /// Route numbers by [`route_key`].
     routes: FxMap<u128, u32>,
-    /// Per route (by number), where its ids start in `ids` and how many it has room for.
+    /// Per route (by number), where its numbers start in `ids` and how many it has room for.
     rooms: Vec<(usize, usize)>,
-    /// Every route's ids, by statement index ([`UNSEEN`]: not numbered).
+    /// Every route's path numbers, by statement index ([`UNSEEN`]: not met yet).
     ids: Vec<u32>,
     /// The route met last, and its number.
     last: Option<(Route, u32)>,
@@ -515,7 +521,7 @@ impl PathIds {
         self.rooms.reserve(more);
     }
 
-    /// The id of the path a key names, as a place to set ([`UNSEEN`] until numbered).
+    /// The number of the path a key names, as a place to set ([`UNSEEN`] until met).
     fn slot(&mut self, key: PathKey) -> &mut u32 {
         let at = match self.last {
             Some((last, at)) if last == key.route => at,
@@ -608,12 +614,16 @@ pub(crate) struct Interner<'a> {
     met_ids: Vec<u32>,
     path_ids: PathIds,
     /// The users' path tables, one after the other: per path of a user (its judged paths in
-    /// path order, then each pair entry's), the path's number in `met_keys`. Until
-    /// [`Interner::number_paths`], an entry's `via` holds indexes into its user's table, so
-    /// that converting a user copies them, and paths are numbered once, in report order.
+    /// path order, then each pair entry's), the path's number in `met_keys`. Until numbered
+    /// ([`Interner::finish_ordered`], or [`Interner::number_paths`] for a user written at
+    /// once), an entry's `via` holds indexes into its user's table, so that converting a user
+    /// copies them, and paths are numbered once, in report order (where [`number_slots`]
+    /// writes each slot's id in its place).
     tables: Vec<u32>,
     /// Per user of `users`, where its table starts in `tables` (it ends where the next starts).
     starts: Vec<usize>,
+    /// [`first_references`]' buffers for [`Interner::number_paths`], reused from user to user.
+    seen: (Vec<bool>, Vec<u32>),
     /// Per statement (policy, index in the document): the elements it covers before or after.
     covered: FxMap<(PolicyIx, u32), BitSet>,
     /// Per path of `keys` whose coverage is found so far ([`Interner::cover_paths`]), its set.
@@ -665,6 +675,7 @@ impl<'a> Interner<'a> {
             path_ids: PathIds::default(),
             tables: Vec::new(),
             starts: Vec::new(),
+            seen: (Vec::new(), Vec::new()),
             covered: FxMap::default(),
             covers: Vec::new(),
             coverage: CoverageSets::default(),
@@ -807,28 +818,56 @@ impl<'a> Interner<'a> {
                 .then(a.cmp(&b))
         });
         let (actions, action_ids) = self.number_actions();
-        // Actions renumbered in the order users were converted: the order their entries lie
-        // in memory.
-        for user in &mut self.users {
+        // Actions renumbered in the order users were converted (the order their entries lie
+        // in memory), users in parallel on the caller's pool: each id is looked up alone.
+        self.users.par_iter_mut().for_each(|user| {
             for entry in user.entries_mut() {
                 action_ids.renumber(&mut entry.actions);
             }
+        });
+        // Paths: numbered by first reference in report order (an entry's paths are in path
+        // order), so that ids follow content alone, not the order in which users were judged,
+        // and a report written user by user as judged numbers them the same way. Each user's
+        // first references are found in parallel, numbered one user after the other in report
+        // order, and written back in parallel.
+        // INVARIANT: no coverage is found before the paths are numbered.
+        debug_assert!(self.covers.is_empty());
+        let mut tables = split_tables(&mut self.tables, &self.starts);
+        // Per chunk of users (in conversion order), their first references one after the
+        // other, and where each user's end.
+        let firsts: Vec<(Vec<u32>, Vec<usize>)> = self
+            .users
+            .par_chunks(FIRSTS_CHUNK)
+            .zip(tables.par_chunks(FIRSTS_CHUNK))
+            .map(|(users, tables)| {
+                let (mut firsts, mut ends, mut seen) = (Vec::new(), Vec::new(), Vec::new());
+                for (user, table) in users.iter().zip(tables) {
+                    first_references(user, table.len(), &mut seen, &mut firsts);
+                    ends.push(firsts.len());
+                }
+                (firsts, ends)
+            })
+            .collect();
+        for &i in &order {
+            let (firsts, ends) = &firsts[i / FIRSTS_CHUNK];
+            let at = i % FIRSTS_CHUNK;
+            let start = if at == 0 { 0 } else { ends[at - 1] };
+            number_slots(
+                tables[i],
+                &firsts[start..ends[at]],
+                (&mut self.keys, &self.met_keys, &mut self.met_ids),
+            );
         }
+        self.users
+            .par_iter_mut()
+            .zip(&mut tables)
+            .for_each(|(user, table)| rewrite_via(user, table));
         let mut slots: Vec<Option<UserImpact>> = self.users.drain(..).map(Some).collect();
-        let mut users: Vec<UserImpact> = order
+        let users: Vec<UserImpact> = order
             .iter()
             .map(|&i| slots[i].take().expect("each user once"))
             .collect();
         let dense: Vec<u32> = order.iter().map(|&i| self.dense[i]).collect();
-        // Paths: numbered by first reference in report order (an entry's paths are in path
-        // order), so that ids follow content alone, not the order in which users were judged,
-        // and a report written user by user as judged numbers them the same way.
-        // INVARIANT: no coverage is found before the paths are numbered.
-        debug_assert!(self.covers.is_empty());
-        for (user, &i) in users.iter_mut().zip(&order) {
-            let end = self.starts.get(i + 1).copied().unwrap_or(self.tables.len());
-            self.number_paths(user, self.starts[i]..end);
-        }
         let (paths, coverage) = self.table(&action_ids);
         let impact = Impact {
             schema_version: SCHEMA_VERSION,
@@ -842,27 +881,20 @@ impl<'a> Interner<'a> {
         (impact, dense, action_ids)
     }
 
-    /// Gives the paths of a user's entries their ids, by first reference in the order users
-    /// are numbered in (report order): each entry's `via` holds indexes into the user's table,
-    /// `tables[table]`.
+    /// Gives the paths of one user's entries their ids, by first reference, after every user
+    /// numbered before (the stream's report order): each entry's `via` holds indexes into the
+    /// user's table, `tables[table]`.
     fn number_paths(&mut self, user: &mut UserImpact, table: std::ops::Range<usize>) {
-        let table = &self.tables[table];
-        let (keys, met_keys) = (&mut self.keys, &self.met_keys[..]);
-        // Room for every path met (the most the user can number), rather than growing.
-        keys.reserve(met_keys.len() - keys.len());
-        let met_ids = &mut self.met_ids[..];
-        for entry in user.entries_mut() {
-            for path in &mut entry.via {
-                let met = table[path.index()] as usize;
-                let mut id = met_ids[met];
-                if id == UNSEEN {
-                    id = PathId::new(keys.len()).0;
-                    met_ids[met] = id;
-                    keys.push(met_keys[met]);
-                }
-                *path = PathId(id);
-            }
-        }
+        let table = &mut self.tables[table];
+        let (seen, firsts) = &mut self.seen;
+        firsts.clear();
+        first_references(user, table.len(), seen, firsts);
+        number_slots(
+            table,
+            firsts,
+            (&mut self.keys, &self.met_keys, &mut self.met_ids),
+        );
+        rewrite_via(user, table);
     }
 
     /// The per-action summary of the reported elements (those some user loses, keeps or
@@ -941,9 +973,10 @@ impl<'a> Interner<'a> {
     ) -> (Vec<ImpactPath>, Vec<Vec<ActionId>>) {
         self.cover_paths(action_ids);
         let org = self.org;
+        // Each path built alone, in parallel on the caller's pool, collected in id order.
         let table = self
             .keys
-            .iter()
+            .par_iter()
             .zip(&self.covers)
             .map(|(&key, &covers)| ImpactPath {
                 steps: org.build_path(key),
@@ -1245,6 +1278,67 @@ impl<'a> Interner<'a> {
             self.met_ids.push(UNSEEN);
         }
         *met
+    }
+}
+
+/// Users whose first references one job of [`Interner::finish_ordered`] finds.
+const FIRSTS_CHUNK: usize = 64;
+
+/// The users' tables (`tables`, user `i`'s from `starts[i]` to the next start), each its own
+/// slice.
+fn split_tables<'t>(mut tables: &'t mut [u32], starts: &[usize]) -> Vec<&'t mut [u32]> {
+    let mut split = Vec::with_capacity(starts.len());
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(start + tables.len(), |&next| next);
+        let (table, rest) = std::mem::take(&mut tables).split_at_mut(end - start);
+        split.push(table);
+        tables = rest;
+    }
+    split
+}
+
+/// The slots of a user's table (`table` long) that its entries' `via` refer to, each once, in
+/// order of first reference (entries in report order, each entry's paths in order), added to
+/// `firsts`. `seen` is a reused buffer.
+fn first_references(user: &UserImpact, table: usize, seen: &mut Vec<bool>, firsts: &mut Vec<u32>) {
+    seen.clear();
+    seen.resize(table, false);
+    for path in user.entries().flat_map(|entry| &entry.via) {
+        let slot = &mut seen[path.index()];
+        if !*slot {
+            *slot = true;
+            firsts.push(path.0);
+        }
+    }
+}
+
+/// Numbers the paths a user's table `firsts` slots name (in that order) that no user before
+/// referred to, and writes each slot's path id in its place in `table` (a slot held the path's
+/// number among the paths met, [`Interner::met`]).
+fn number_slots(
+    table: &mut [u32],
+    firsts: &[u32],
+    (keys, met_keys, met_ids): (&mut Vec<PathKey>, &[PathKey], &mut [u32]),
+) {
+    for &slot in firsts {
+        let met = table[slot as usize] as usize;
+        let mut id = met_ids[met];
+        if id == UNSEEN {
+            id = PathId::new(keys.len()).0;
+            met_ids[met] = id;
+            keys.push(met_keys[met]);
+        }
+        table[slot as usize] = id;
+    }
+}
+
+/// Rewrites a user's entries' `via` from slots of its table to the ids [`number_slots`] wrote
+/// there.
+fn rewrite_via(user: &mut UserImpact, table: &[u32]) {
+    for entry in user.entries_mut() {
+        for path in &mut entry.via {
+            *path = PathId(table[path.index()]);
+        }
     }
 }
 

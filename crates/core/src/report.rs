@@ -1016,6 +1016,11 @@ impl UserImpact {
             && self.assumable_gained.is_empty()
     }
 
+    /// Every entry, lost, kept, then gained.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &GroupedEntry> {
+        self.lost.iter().chain(&self.kept).chain(&self.gained)
+    }
+
     /// Every entry, lost, kept, then gained: for renumbering their actions and paths.
     pub(crate) fn entries_mut(&mut self) -> impl Iterator<Item = &mut GroupedEntry> {
         self.lost
@@ -1162,7 +1167,7 @@ impl Impact {
         // of first reference.
         let mut used = vec![false; self.paths.len()];
         for user in &self.users {
-            for entry in user.lost.iter().chain(&user.kept).chain(&user.gained) {
+            for entry in user.entries() {
                 entry.via.iter().for_each(|p| used[p.index()] = true);
             }
         }

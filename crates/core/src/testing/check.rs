@@ -496,7 +496,7 @@ fn numbering_shape(impact: &Impact) -> Option<String> {
     }
     let mut next = 0;
     for user in &impact.users {
-        for entry in user.lost.iter().chain(&user.kept).chain(&user.gained) {
+        for entry in user.entries() {
             for path in entry.via.iter().map(|p| p.index()) {
                 if path > next {
                     return Some(format!("path {path} is referred to before path {next}"));
