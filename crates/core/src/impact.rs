@@ -834,27 +834,26 @@ impl<'a> Interner<'a> {
         debug_assert!(self.covers.is_empty());
         let mut tables = split_tables(&mut self.tables, &self.starts);
         // Per chunk of users (in conversion order), their first references one after the
-        // other, and where each user's end.
+        // other, and where each user's start (and, last, where the chunk's end).
         let firsts: Vec<(Vec<u32>, Vec<usize>)> = self
             .users
             .par_chunks(FIRSTS_CHUNK)
             .zip(tables.par_chunks(FIRSTS_CHUNK))
             .map(|(users, tables)| {
-                let (mut firsts, mut ends, mut seen) = (Vec::new(), Vec::new(), Vec::new());
+                let (mut firsts, mut starts, mut seen) = (Vec::new(), vec![0], Vec::new());
                 for (user, table) in users.iter().zip(tables) {
                     first_references(user, table.len(), &mut seen, &mut firsts);
-                    ends.push(firsts.len());
+                    starts.push(firsts.len());
                 }
-                (firsts, ends)
+                (firsts, starts)
             })
             .collect();
         for &i in &order {
-            let (firsts, ends) = &firsts[i / FIRSTS_CHUNK];
+            let (firsts, starts) = &firsts[i / FIRSTS_CHUNK];
             let at = i % FIRSTS_CHUNK;
-            let start = if at == 0 { 0 } else { ends[at - 1] };
             number_slots(
                 tables[i],
-                &firsts[start..ends[at]],
+                &firsts[starts[at]..starts[at + 1]],
                 (&mut self.keys, &self.met_keys, &mut self.met_ids),
             );
         }
