@@ -5,6 +5,7 @@
 //! the same universe elements and resource keys.
 
 use std::collections::BTreeSet;
+use std::panic::AssertUnwindSafe;
 
 use rayon::iter::ParallelIterator;
 use rayon::slice::ParallelSlice;
@@ -178,6 +179,71 @@ const USERS_PER_JOB: usize = 64;
 /// Users judged before their answers are converted to the report's compact form.
 const BATCH: usize = 256;
 
+/// Jobs judged ahead of the one [`judge_pipelined`] hands next: with [`USERS_PER_JOB`], two
+/// batches' worth of users, as many as judging a batch while handing the last held.
+const JOBS_AHEAD: usize = 2 * BATCH / USERS_PER_JOB;
+
+/// Judges `users` in jobs of [`USERS_PER_JOB`] (`judge`) on the caller's pool and hands each
+/// job's answer to `hand` in job order on the calling thread, with the number of users it
+/// judged; stops once `hand` answers `false`.
+///
+/// Jobs are spawned at most [`JOBS_AHEAD`] ahead of the one handed next (so that at most that
+/// many jobs' answers are held at once); while the next is not done, the calling thread judges
+/// a waiting job itself, or, when none waits, sleeps until a job ends. No worker waits for
+/// the others between batches, and the answers reach `hand` in the same order whatever the
+/// pool's size.
+fn judge_pipelined<J>(
+    users: &[u32],
+    judge: &(dyn Fn(&[u32]) -> Vec<J> + Sync),
+    hand: &mut dyn FnMut(Vec<J>, usize) -> bool,
+) where
+    J: Send,
+{
+    // A job's answer, or the panic it ended in (raised again on the calling thread, which
+    // would otherwise wait for the answer forever).
+    type Answer<J> = Result<Vec<J>, Box<dyn std::any::Any + Send>>;
+    let jobs: Vec<&[u32]> = users.chunks(USERS_PER_JOB).collect();
+    // Per job, its answer once received and until handed.
+    let mut answers: Vec<Option<Answer<J>>> = Vec::new();
+    answers.resize_with(jobs.len(), || None);
+    let (sender, receiver) = std::sync::mpsc::channel::<(usize, Answer<J>)>();
+    rayon::in_place_scope(|scope| {
+        let mut spawned = 0;
+        for next in 0..jobs.len() {
+            while spawned < jobs.len() && spawned < next + JOBS_AHEAD {
+                let (sender, job, at) = (sender.clone(), jobs[spawned], spawned);
+                // The receiver outlives the scope: a send cannot fail.
+                scope.spawn(move |_| {
+                    let answer = std::panic::catch_unwind(AssertUnwindSafe(|| judge(job)));
+                    drop(sender.send((at, answer)));
+                });
+                spawned += 1;
+            }
+            let answer = loop {
+                if let Some(answer) = answers[next].take() {
+                    break answer;
+                }
+                match receiver.try_recv() {
+                    Ok((at, answer)) => answers[at] = Some(answer),
+                    // Nothing done yet: judge a waiting job here, or, with none waiting (the
+                    // others are running elsewhere), wait for one to end.
+                    Err(_) => {
+                        if !matches!(rayon::yield_now(), Some(rayon::Yield::Executed)) {
+                            let (at, answer) =
+                                receiver.recv().expect("a spawned job is still running");
+                            answers[at] = Some(answer);
+                        }
+                    }
+                }
+            };
+            let answer = answer.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            if !hand(answer, jobs[next].len()) {
+                return;
+            }
+        }
+    });
+}
+
 /// How to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SimulateOptions {
@@ -317,16 +383,17 @@ impl Org {
         interner
     }
 
-    /// Judges `users` a batch at a time (on the caller's pool), handing each judged user that `keep`s
-    /// (named, or changed) to `each` in order, then `None` with the count done after each
-    /// batch. Judged users hold every pair's statements and the report only what it shows, so
-    /// converting each batch before judging the next bounds memory by the report. Stops after
-    /// the batch in which `each` first answers `false`.
+    /// Judges `users` on the caller's pool, handing each judged user that `keep`s (named, or
+    /// changed) to `each` in order, then `None` with the count done after each batch of
+    /// [`BATCH`] users (and after the last). Judged users hold every pair's statements and the
+    /// report only what it shows, so converting them soon after judging bounds memory by the
+    /// report. Stops after the batch in which `each` first answers `false`.
     ///
-    /// At the depths that judge every user (no early stop), the next batch is judged on the
-    /// pool while `each` takes the last one on the calling thread, so that converting and
-    /// writing users overlaps judging: two batches at most are held at once, and `each` sees
-    /// the same users in the same order.
+    /// At the depths that judge every user (no early stop) the users are judged in jobs of
+    /// [`USERS_PER_JOB`], at most [`JOBS_AHEAD`] ahead of the one `each` takes next, while
+    /// `each` takes them in order on the calling thread ([`Org::judge_pipelined`]), so that
+    /// converting and writing users overlaps judging with no pause between batches. At the
+    /// depths that may stop early, a batch is judged, then handed.
     fn judge_batches<'o>(
         &'o self,
         users: &[u32],
@@ -342,53 +409,39 @@ impl Org {
                 .filter(|judged| named(judged.user) || !judged.is_empty())
                 .collect()
         };
-        let judge = |batch: &[u32]| -> Vec<Judged<'o>> {
-            if batch.len() >= 2 * USERS_PER_JOB {
-                // Each job judges a contiguous slice; the slices are collected in order, so the
-                // answer does not depend on the pool's size.
-                let parts: Vec<Vec<Judged>> =
-                    batch.par_chunks(USERS_PER_JOB).map(judge_slice).collect();
-                parts.into_iter().flatten().collect()
-            } else {
-                judge_slice(batch)
-            }
-        };
-        // Hands a judged batch to `each`; answers whether to go on.
+        // Hands judged users to `each`, with progress once `done` reaches a batch's end (or
+        // the last user); answers whether to go on.
         let mut done = 0;
         let mut hand = |judged: Vec<Judged<'o>>, size: usize| {
             let mut go_on = true;
             for user in judged {
                 go_on &= each(Some(user), done);
             }
+            let before = done;
             done += size;
-            go_on & each(None, done)
-        };
-        let pipelined = matches!(depth, Depth::Full | Depth::Counts | Depth::Tally);
-        let mut batches = users.chunks(BATCH);
-        if !pipelined {
-            for batch in batches {
-                if !hand(judge(batch), batch.len()) {
-                    return;
-                }
+            if done / BATCH > before / BATCH || done == users.len() {
+                go_on &= each(None, done);
             }
+            go_on
+        };
+        if matches!(depth, Depth::Full | Depth::Counts | Depth::Tally) {
+            judge_pipelined(users, &judge_slice, &mut hand);
             return;
         }
-        let Some(first) = batches.next() else {
-            return;
-        };
-        let mut last = (judge(first), first.len());
-        for batch in batches {
-            let mut next = None;
-            let go_on = rayon::in_place_scope(|scope| {
-                scope.spawn(|_| next = Some(judge(batch)));
-                hand(std::mem::take(&mut last.0), last.1)
-            });
-            if !go_on {
+        for batch in users.chunks(BATCH) {
+            // Each job judges a contiguous slice; the slices are collected in order, so the
+            // answer does not depend on the pool's size.
+            let judged = if batch.len() >= 2 * USERS_PER_JOB {
+                let parts: Vec<Vec<Judged>> =
+                    batch.par_chunks(USERS_PER_JOB).map(judge_slice).collect();
+                parts.into_iter().flatten().collect()
+            } else {
+                judge_slice(batch)
+            };
+            if !hand(judged, batch.len()) {
                 return;
             }
-            last = (next.expect("the scope judged the batch"), batch.len());
         }
-        hand(last.0, last.1);
     }
 
     /// The what-if of [`Org::simulate_observed`] as a value that writes itself user by user
@@ -540,5 +593,95 @@ fn named_user(change: &Change) -> Option<UserKey> {
             ..
         } => Some(*user),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{judge_pipelined, JOBS_AHEAD, USERS_PER_JOB};
+    use crate::testing::in_pools;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// What [`judge_pipelined`] hands, as (answers in hand order, sizes handed), with jobs
+    /// that take longer the lower their users (so that they end out of order) and `stop`:
+    /// how many jobs to hand before answering `false`.
+    fn handed(users: &[u32], stop: usize) -> (Vec<u32>, Vec<usize>) {
+        let judge = |job: &[u32]| -> Vec<u32> {
+            // Uneven work, so that a later job often ends first.
+            let spin = (1000 - job[0] % 1000) * 50;
+            let mut x = 0u64;
+            for i in 0..spin {
+                x = std::hint::black_box(x.wrapping_add(u64::from(i)));
+            }
+            job.iter().map(|u| u * 2).collect()
+        };
+        let (mut answers, mut sizes) = (Vec::new(), Vec::new());
+        judge_pipelined(users, &judge, &mut |answer, size| {
+            answers.extend(answer);
+            sizes.push(size);
+            sizes.len() < stop
+        });
+        (answers, sizes)
+    }
+
+    #[test]
+    fn answers_are_handed_in_job_order_whatever_the_pool() {
+        let users: Vec<u32> = (0..1000).collect();
+        let expected: Vec<u32> = users.iter().map(|u| u * 2).collect();
+        let sizes: Vec<usize> = users.chunks(USERS_PER_JOB).map(<[u32]>::len).collect();
+        for (answers, handed) in in_pools(|| handed(&users, usize::MAX)) {
+            assert_eq!(answers, expected);
+            assert_eq!(handed, sizes);
+        }
+        assert_eq!(in_pools(|| handed(&[], usize::MAX))[1], (vec![], vec![]));
+    }
+
+    #[test]
+    fn handing_stops_once_asked() {
+        let users: Vec<u32> = (0..1000).collect();
+        for (answers, handed) in in_pools(|| handed(&users, 3)) {
+            assert_eq!(handed, vec![USERS_PER_JOB; 3]);
+            assert_eq!(answers.len(), 3 * USERS_PER_JOB);
+        }
+    }
+
+    #[test]
+    fn jobs_run_at_most_so_far_ahead() {
+        // Every job records how many jobs have started when it starts, against how many were
+        // handed: never more than `JOBS_AHEAD` past the one handed next.
+        let users: Vec<u32> = (0..2000).collect();
+        let (started, handed) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let ahead = AtomicUsize::new(0);
+        in_pools(|| {
+            started.store(0, Ordering::SeqCst);
+            handed.store(0, Ordering::SeqCst);
+            let judge = |job: &[u32]| -> Vec<u32> {
+                let now = started.fetch_add(1, Ordering::SeqCst) + 1;
+                ahead.fetch_max(now - handed.load(Ordering::SeqCst), Ordering::SeqCst);
+                job.to_vec()
+            };
+            judge_pipelined(&users, &judge, &mut |_, _| {
+                handed.fetch_add(1, Ordering::SeqCst);
+                true
+            });
+        });
+        assert!(ahead.load(Ordering::SeqCst) <= JOBS_AHEAD);
+    }
+
+    #[test]
+    fn a_job_that_panics_panics_the_call_instead_of_hanging() {
+        let users: Vec<u32> = (0..1000).collect();
+        for outcome in in_pools(|| {
+            std::panic::catch_unwind(|| {
+                let judge = |job: &[u32]| -> Vec<u32> {
+                    assert!(!job.contains(&500), "job of user 500");
+                    job.to_vec()
+                };
+                judge_pipelined(&users, &judge, &mut |_, _| true);
+            })
+        }) {
+            let panic = outcome.expect_err("the job's panic reaches the caller");
+            assert_eq!(panic.downcast_ref::<&str>(), Some(&"job of user 500"));
+        }
     }
 }
