@@ -861,11 +861,8 @@ impl<'a> Interner<'a> {
             .par_iter_mut()
             .zip(&mut tables)
             .for_each(|(user, table)| rewrite_via(user, table));
-        let mut slots: Vec<Option<UserImpact>> = self.users.drain(..).map(Some).collect();
-        let users: Vec<UserImpact> = order
-            .iter()
-            .map(|&i| slots[i].take().expect("each user once"))
-            .collect();
+        let mut users = std::mem::take(&mut self.users);
+        permute(&mut users, &order);
         let dense: Vec<u32> = order.iter().map(|&i| self.dense[i]).collect();
         let (paths, coverage) = self.table(&action_ids);
         let impact = Impact {
@@ -1280,6 +1277,29 @@ impl<'a> Interner<'a> {
     }
 }
 
+/// Puts `items` in `order` in place: afterwards `items[k]` is what was `items[order[k]]`
+/// (`order` is a permutation of the indexes). Each item is moved along its cycle by swaps,
+/// with no second vector of items (a user's impact is a few hundred bytes, and a report may
+/// hold a hundred thousand).
+fn permute<T>(items: &mut [T], order: &[usize]) {
+    debug_assert_eq!(items.len(), order.len());
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        // Along the cycle through `start`: each swap brings the item its place wants there,
+        // and the last place already holds the first item.
+        let mut at = start;
+        while !placed[at] {
+            placed[at] = true;
+            let from = order[at];
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
+}
+
 /// Users whose first references one job of [`Interner::finish_ordered`] finds.
 const FIRSTS_CHUNK: usize = 64;
 
@@ -1501,5 +1521,30 @@ impl<'a> EntitySteps<'a> {
     /// The steps, in path order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &'a Step> + '_ {
         self.0.iter().flatten().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_puts_each_item_where_the_order_says() {
+        // Cycles of several lengths, fixed points, and the identity.
+        for order in [
+            vec![],
+            vec![0],
+            vec![1, 0],
+            vec![0, 1, 2],
+            vec![2, 0, 1],
+            vec![3, 0, 4, 1, 2, 5],
+            vec![6, 5, 4, 3, 2, 1, 0],
+        ] {
+            let items: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
+            let mut permuted = items.clone();
+            permute(&mut permuted, &order);
+            let expected: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            assert_eq!(permuted, expected, "order {order:?}");
+        }
     }
 }
