@@ -206,9 +206,11 @@ pub(crate) struct Judged<'o> {
     paths: IdxVec<UserPath, PathKey>,
     /// The resource keys of this user's pairs, each once.
     keys: IdxVec<ResourceKey, &'o ResourcePattern>,
-    /// Per list (`[lost, kept, gained]`), the elements changed on some key, when counted
-    /// without entries ([`Judged::count_lists`]); empty sets otherwise.
-    counted: [BitSet; 3],
+    /// The elements changed on some key, when counted without entries
+    /// ([`Judged::count_lists`]): per list (`[lost, kept, gained]`, by place), its non-empty
+    /// words (word, bits), ascending; empty otherwise. One short vector a user, rather than
+    /// three as wide as the universe.
+    counted: Vec<(u8, u32, u64)>,
     /// The distinct path sets of this user's pairs, each sorted.
     sets: IdxVec<PathSet, Vec<PathKey>>,
     /// Sets by the hash of their content; equal hashes are told apart by comparison.
@@ -230,7 +232,7 @@ impl<'o> Judged<'o> {
             groups: Vec::new(),
             paths: IdxVec::default(),
             keys: IdxVec::default(),
-            counted: Default::default(),
+            counted: Vec::new(),
             sets: IdxVec::default(),
             index: FxMap::default(),
             scratch: Vec::new(),
@@ -315,10 +317,18 @@ impl<'o> Judged<'o> {
         known.unwrap_or_else(|| self.keys.push(key))
     }
 
-    /// Records the elements of each list (`[lost, kept, gained]`, over every key), without
-    /// keys or paths: what the per-action counts of the cheaper depths need.
-    pub(crate) fn count_lists(&mut self, lists: [BitSet; 3]) {
-        self.counted = lists;
+    /// Records the elements of each list (`[lost, kept, gained]`, over every key, as words),
+    /// without keys or paths: what the per-action counts of the cheaper depths need.
+    pub(crate) fn count_lists(&mut self, lists: &[Vec<u64>; 3]) {
+        let held = |list: &Vec<u64>| list.iter().filter(|&&bits| bits != 0).count();
+        self.counted.reserve_exact(lists.iter().map(held).sum());
+        for (slot, list) in (0u8..).zip(lists) {
+            for (w, &bits) in (0u32..).zip(list) {
+                if bits != 0 {
+                    self.counted.push((slot, w, bits));
+                }
+            }
+        }
     }
 
     /// Adds a path to the table whole entries refer to, returning its index. The caller adds
@@ -729,7 +739,7 @@ impl<'a> Interner<'a> {
         summary.users_losing += usize::from(counts.lost > 0 || !judged.assumable_lost.is_empty());
         summary.users_gaining +=
             usize::from(counts.gained > 0 || !judged.assumable_gained.is_empty());
-        let counted = judged.counted.iter().any(|list| list.count() > 0);
+        let counted = !judged.counted.is_empty();
         if !judged.pairs.is_empty() || !judged.groups.is_empty() || counted {
             self.count(&judged);
         }
@@ -762,10 +772,9 @@ impl<'a> Interner<'a> {
             self.touched = vec![0; words];
         }
         let (lists, dirty) = (&mut self.lists, &mut self.dirty);
-        for (slot, counted) in judged.counted.iter().enumerate() {
-            for (w, &more) in counted.words().iter().enumerate() {
-                mark(&mut lists[slot], &mut dirty[slot], w, more);
-            }
+        for &(slot, w, more) in &judged.counted {
+            let (slot, w) = (usize::from(slot), w as usize);
+            mark(&mut lists[slot], &mut dirty[slot], w, more);
         }
         for pair in &judged.pairs {
             let (slot, e) = (pair.class.slot(), pair.element.index());

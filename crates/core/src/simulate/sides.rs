@@ -522,11 +522,14 @@ impl Org {
         } else {
             let (lists, unchanged) = self.side_counts(user, before, after, mask, judged);
             let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
+            if depth != Depth::FirstChange || !changed {
+                judged.count_lists(&lists);
+                judged.unchanged_count += unchanged;
+            }
+            lists.into_iter().for_each(spare);
             if depth == Depth::FirstChange && changed {
                 return true;
             }
-            judged.count_lists(lists);
-            judged.unchanged_count += unchanged;
         }
         false
     }
@@ -568,7 +571,8 @@ impl Org {
 
     /// [`Org::sides`] counted, not kept (the cheaper depths): adds the pairs lost, kept and
     /// gained over every key to `judged`'s counts, and answers the elements of each list
-    /// over every key (`[lost, kept, gained]`) and the unchanged pairs.
+    /// over every key (`[lost, kept, gained]`, as words, in spare word vectors: hand them
+    /// back with [`spare`] once read) and the unchanged pairs.
     pub(super) fn side_counts<'o>(
         &'o self,
         user: UserIx,
@@ -576,12 +580,12 @@ impl Org {
         after: (&[Route], &'o Overlay),
         mask: &BitSet,
         judged: &mut Judged<'o>,
-    ) -> ([BitSet; 3], usize) {
+    ) -> ([Vec<u64>; 3], usize) {
         let gathered = self.gather_sides(user, before, after, mask);
         let words = mask.words().len();
         let mut tally = Tally {
             counts: [0; 4],
-            lists: [vec![0u64; words], vec![0u64; words], vec![0u64; words]],
+            lists: [zeroed(words), zeroed(words), zeroed(words)],
         };
         DECIDED.with_borrow_mut(|decided| {
             if decided.asked.len() != words {
@@ -593,7 +597,7 @@ impl Org {
         judged.counts.lost += counts[0];
         judged.counts.kept += counts[1];
         judged.counts.gained += counts[2];
-        (lists.map(BitSet::from_words), counts[3])
+        (lists, counts[3])
     }
 
     /// The routes of `user` under `ov` ([`Org::routes`]) through the carriers `overlay`
