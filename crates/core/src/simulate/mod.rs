@@ -391,7 +391,7 @@ impl Org {
     ///
     /// At the depths that judge every user (no early stop) the users are judged in jobs of
     /// [`USERS_PER_JOB`], at most [`JOBS_AHEAD`] ahead of the one `each` takes next, while
-    /// `each` takes them in order on the calling thread ([`Org::judge_pipelined`]), so that
+    /// `each` takes them in order on the calling thread ([`judge_pipelined`]), so that
     /// converting and writing users overlaps judging with no pause between batches. At the
     /// depths that may stop early, a batch is judged, then handed.
     fn judge_batches<'o>(
