@@ -267,6 +267,11 @@ impl<T, V> IdxVec<T, V> {
         self.items.is_empty()
     }
 
+    /// Room for `more` values at once, rather than growing push by push.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        self.items.reserve(more);
+    }
+
     /// Adds a value at the end and returns its index.
     pub(crate) fn push(&mut self, value: V) -> Idx<T> {
         self.items.push(value);

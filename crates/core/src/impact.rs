@@ -331,6 +331,11 @@ impl<'o> Judged<'o> {
         }
     }
 
+    /// Room for `more` paths in the table whole entries refer to, at once.
+    pub(crate) fn reserve_paths(&mut self, more: usize) {
+        self.paths.reserve(more);
+    }
+
     /// Adds a path to the table whole entries refer to, returning its index. The caller adds
     /// each side's paths in path order and refers to them in ascending order.
     pub(crate) fn add_path(&mut self, key: PathKey) -> UserPathIx {

@@ -31,14 +31,20 @@ impl Org {
         after: (&[Route], &'o Overlay),
         judged: &mut Judged<'o>,
     ) {
-        let mut vias = Vec::new();
-        for (side, classes) in [
+        // Each side's Allow statements, then room for all of them as the user's paths at once.
+        let sided = [
             (before, &[Class::Lost][..]),
             (after, &[Class::Kept, Class::Gained]),
-        ] {
+        ]
+        .map(|(side, classes)| {
             let union = sides.union(classes);
             let allows = self.ordered_allows(side, &union);
             spare(union.into_words());
+            (classes, allows)
+        });
+        judged.reserve_paths(sided.iter().map(|(_, allows)| allows.len()).sum());
+        let mut vias = Vec::new();
+        for (classes, allows) in sided {
             let paths: Vec<UserPathIx> = allows
                 .iter()
                 .map(|&(key, ..)| judged.add_path(key))
