@@ -522,12 +522,13 @@ impl Org {
         } else {
             let (lists, unchanged) = self.side_counts(user, before, after, mask, judged);
             let changed = judged.counts.lost > 0 || judged.counts.gained > 0;
-            if depth != Depth::FirstChange || !changed {
+            let stop = depth == Depth::FirstChange && changed;
+            if !stop {
                 judged.count_lists(&lists);
                 judged.unchanged_count += unchanged;
             }
             lists.into_iter().for_each(spare);
-            if depth == Depth::FirstChange && changed {
+            if stop {
                 return true;
             }
         }
