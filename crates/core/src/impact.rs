@@ -16,7 +16,7 @@ use std::sync::Arc;
 use rayon::iter::{
     IndexedParallelIterator, IntoParallelRefIterator, IntoParallelRefMutIterator, ParallelIterator,
 };
-use rayon::slice::ParallelSlice;
+use rayon::slice::{ParallelSlice, ParallelSliceMut};
 
 use crate::bitset::{BitSet, Element, ElementIx};
 use crate::eval::{Hit, Route};
@@ -187,9 +187,6 @@ struct Whole {
     via: Vec<UserPathIx>,
 }
 
-/// How many whole entries [`Judged::group`] makes room for at first.
-const WHOLES: usize = 32;
-
 /// How many resource keys [`Judged::key`] makes room for at first.
 const KEYS: usize = 16;
 
@@ -342,6 +339,16 @@ impl<'o> Judged<'o> {
         self.paths.push(key)
     }
 
+    /// How many paths the table whole entries refer to holds: the index of the next one added.
+    pub(crate) fn paths_len(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// Room for `more` whole entries, at once.
+    pub(crate) fn reserve_groups(&mut self, more: usize) {
+        self.groups.reserve_exact(more);
+    }
+
     /// Records a whole entry: the elements of one list on `key`, and the union of their paths
     /// (ascending indexes into the paths added with [`Judged::add_path`], all of one side),
     /// each element's own paths being those that cover it.
@@ -353,10 +360,6 @@ impl<'o> Judged<'o> {
         via: Vec<UserPathIx>,
     ) {
         let key = self.key(key);
-        if self.groups.capacity() == 0 {
-            // Room for a user's usual entries at once, rather than growing push by push.
-            self.groups.reserve(WHOLES);
-        }
         self.groups.push(Whole {
             class,
             key,
@@ -639,6 +642,9 @@ pub(crate) struct Interner<'a> {
     starts: Vec<usize>,
     /// [`first_references`]' buffers for [`Interner::number_paths`], reused from user to user.
     seen: (Vec<bool>, Vec<u32>),
+    /// [`Interner::entries_of`]'s buffers (a user's resource keys, its entries before their
+    /// paths are numbered), empty between users.
+    pending: (Vec<Arc<str>>, Vec<Pending>),
     /// Per statement (policy, index in the document): the elements it covers before or after.
     covered: FxMap<(PolicyIx, u32), BitSet>,
     /// Per path of `keys` whose coverage is found so far ([`Interner::cover_paths`]), its set.
@@ -691,6 +697,7 @@ impl<'a> Interner<'a> {
             tables: Vec::new(),
             starts: Vec::new(),
             seen: (Vec::new(), Vec::new()),
+            pending: (Vec::new(), Vec::new()),
             covered: FxMap::default(),
             covers: Vec::new(),
             coverage: CoverageSets::default(),
@@ -822,15 +829,14 @@ impl<'a> Interner<'a> {
     /// [`Interner::finish`], with the users' dense indexes in report order and, per rank, the
     /// action id (for a second pass that writes the users of this order: `ImpactStream`).
     pub(crate) fn finish_ordered(mut self) -> (Impact, Vec<u32>, ActionIds) {
-        let mut order: Vec<usize> = (0..self.users.len()).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (ua, ub) = (&self.users[a], &self.users[b]);
-            ub.counts
-                .lost
-                .cmp(&ua.counts.lost)
-                .then_with(|| ua.user.id.cmp(&ub.user.id))
-                .then(a.cmp(&b))
-        });
+        // Most lost first, then by id: sorted on the caller's pool, by keys side by side rather
+        // than through the users.
+        let mut keys: Vec<(std::cmp::Reverse<usize>, &str, usize)> = (self.users.iter())
+            .enumerate()
+            .map(|(i, user)| (std::cmp::Reverse(user.counts.lost), &*user.user.id, i))
+            .collect();
+        keys.par_sort_unstable();
+        let order: Vec<usize> = keys.into_iter().map(|(.., i)| i).collect();
         let (actions, action_ids) = self.number_actions();
         // Actions renumbered in the order users were converted (the order their entries lie
         // in memory), users in parallel on the caller's pool: each id is looked up alone.
@@ -847,27 +853,29 @@ impl<'a> Interner<'a> {
         // INVARIANT: no coverage is found before the paths are numbered.
         debug_assert!(self.covers.is_empty());
         let mut tables = split_tables(&mut self.tables, &self.starts);
-        // Per chunk of users (in conversion order), their first references one after the
-        // other, and where each user's start (and, last, where the chunk's end).
-        let firsts: Vec<(Vec<u32>, Vec<usize>)> = self
-            .users
+        // Each user's first references in a slice of one buffer laid out as the tables (a
+        // user has at most as many as its table has slots), and how many: one allocation for
+        // every user. (Grown chunk by chunk instead, the vectors' moves made the system
+        // allocator consolidate its free chunks again and again.)
+        let mut firsts = vec![0; tables.iter().map(|table| table.len()).sum()];
+        let mut firsts_of = split_tables(&mut firsts, &self.starts);
+        let mut counts = vec![0; self.users.len()];
+        self.users
             .par_chunks(FIRSTS_CHUNK)
             .zip(tables.par_chunks(FIRSTS_CHUNK))
-            .map(|(users, tables)| {
-                let (mut firsts, mut starts, mut seen) = (Vec::new(), vec![0], Vec::new());
-                for (user, table) in users.iter().zip(tables) {
-                    first_references(user, table.len(), &mut seen, &mut firsts);
-                    starts.push(firsts.len());
+            .zip(firsts_of.par_chunks_mut(FIRSTS_CHUNK))
+            .zip(counts.par_chunks_mut(FIRSTS_CHUNK))
+            .for_each(|(((users, tables), firsts), counts)| {
+                let mut seen = Vec::new();
+                let each = users.iter().zip(tables).zip(firsts).zip(counts);
+                for (((user, table), firsts), count) in each {
+                    *count = first_references(user, table.len(), &mut seen, firsts);
                 }
-                (firsts, starts)
-            })
-            .collect();
+            });
         for &i in &order {
-            let (firsts, starts) = &firsts[i / FIRSTS_CHUNK];
-            let at = i % FIRSTS_CHUNK;
             number_slots(
                 tables[i],
-                &firsts[starts[at]..starts[at + 1]],
+                &firsts_of[i][..counts[i]],
                 (&mut self.keys, &self.met_keys, &mut self.met_ids),
             );
         }
@@ -898,10 +906,11 @@ impl<'a> Interner<'a> {
         let table = &mut self.tables[table];
         let (seen, firsts) = &mut self.seen;
         firsts.clear();
-        first_references(user, table.len(), seen, firsts);
+        firsts.resize(table.len(), 0);
+        let count = first_references(user, table.len(), seen, firsts);
         number_slots(
             table,
-            firsts,
+            &firsts[..count],
             (&mut self.keys, &self.met_keys, &mut self.met_ids),
         );
         rewrite_via(user, table);
@@ -1112,15 +1121,13 @@ impl<'a> Interner<'a> {
     fn entries_of(&mut self, judged: &mut Judged<'a>, user: &mut UserImpact) {
         judged.pairs.sort_unstable();
         let pairs = std::mem::take(&mut judged.pairs);
-        // Each resource key of the user looked up once.
-        let resources: Vec<Arc<str>> = judged
-            .keys
-            .iter()
-            .map(|(_, &key)| self.resource(key))
-            .collect();
-        // (class, actions, resource, paths): one entry each, put in report order before their
-        // paths are numbered, so that paths are numbered in the order the report refers to them.
-        let mut entries: Vec<Pending> = Vec::with_capacity(judged.groups.len());
+        // In the interner's vectors, emptied and reused from user to user: each resource key of
+        // the user looked up once, and (class, actions, resource, paths), one entry each, put in
+        // report order before their paths are numbered, so that paths are numbered in the order
+        // the report refers to them.
+        let (mut resources, mut entries) = std::mem::take(&mut self.pending);
+        resources.extend(judged.keys.iter().map(|(_, &key)| self.resource(key)));
+        entries.reserve(judged.groups.len());
         let mut start = 0;
         while start < pairs.len() {
             let (class, key) = (pairs[start].class, pairs[start].key);
@@ -1174,7 +1181,7 @@ impl<'a> Interner<'a> {
         }
         let mut lists: [Vec<GroupedEntry>; 3] = [Class::Lost, Class::Kept, Class::Gained]
             .map(|class| Vec::with_capacity(entries.iter().filter(|e| e.0 == class).count()));
-        for (class, actions, resource, via) in entries {
+        for (class, actions, resource, via) in entries.drain(..) {
             let via = match via {
                 Via::Keys(keys) => self.via(&keys, start),
                 Via::Indexed(indexes) => indexes.into_iter().map(|i| PathId(i.raw())).collect(),
@@ -1186,6 +1193,8 @@ impl<'a> Interner<'a> {
             });
         }
         [user.lost, user.kept, user.gained] = lists;
+        resources.clear();
+        self.pending = (resources, entries);
         judged.paths = IdxVec::default();
         judged.sets = IdxVec::default();
     }
@@ -1331,18 +1340,26 @@ fn split_tables<'t>(mut tables: &'t mut [u32], starts: &[usize]) -> Vec<&'t mut 
 }
 
 /// The slots of a user's table (`table` long) that its entries' `via` refer to, each once, in
-/// order of first reference (entries in report order, each entry's paths in order), added to
-/// `firsts`. `seen` is a reused buffer.
-fn first_references(user: &UserImpact, table: usize, seen: &mut Vec<bool>, firsts: &mut Vec<u32>) {
+/// order of first reference (entries in report order, each entry's paths in order), written at
+/// the start of `firsts` (at least `table` long); answers how many. `seen` is a reused buffer.
+fn first_references(
+    user: &UserImpact,
+    table: usize,
+    seen: &mut Vec<bool>,
+    firsts: &mut [u32],
+) -> usize {
     seen.clear();
     seen.resize(table, false);
+    let mut count = 0;
     for path in user.entries().flat_map(|entry| &entry.via) {
         let slot = &mut seen[path.index()];
         if !*slot {
             *slot = true;
-            firsts.push(path.0);
+            firsts[count] = path.0;
+            count += 1;
         }
     }
+    count
 }
 
 /// Numbers the paths a user's table `firsts` slots name (in that order) that no user before

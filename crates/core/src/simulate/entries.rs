@@ -43,31 +43,31 @@ impl Org {
             (classes, allows)
         });
         judged.reserve_paths(sided.iter().map(|(_, allows)| allows.len()).sum());
-        let mut vias = Vec::new();
-        for (classes, allows) in sided {
-            let paths: Vec<UserPathIx> = allows
+        // Each side's allows become the user's next paths, in order: allow `i` of a side is
+        // path `first + i`.
+        let vias = sided.map(|(classes, allows)| {
+            let first = judged.paths_len();
+            allows.iter().for_each(|&(key, ..)| {
+                judged.add_path(key);
+            });
+            (classes, first, sides.vias(classes, &allows))
+        });
+        // Room for every entry at once: one per non-empty list.
+        let lists = (0..sides.keys.len())
+            .flat_map(|key| [Class::Lost, Class::Kept, Class::Gained].map(|c| (key, c)))
+            .filter(|&(key, class)| sides.count(key, class) > 0);
+        judged.reserve_groups(lists.clone().count());
+        for (key, class) in lists {
+            let (classes, first, found) = &vias[usize::from(class != Class::Lost)];
+            let at = classes
                 .iter()
-                .map(|&(key, ..)| judged.add_path(key))
-                .collect();
-            let found = sides.vias(classes, &allows);
-            vias.push((classes, paths, found));
-        }
-        for key in 0..sides.keys.len() {
-            for class in [Class::Lost, Class::Kept, Class::Gained] {
-                if sides.count(key, class) == 0 {
-                    continue;
-                }
-                let (classes, paths, found) = &vias[usize::from(class != Class::Lost)];
-                let at = classes
-                    .iter()
-                    .position(|&c| c == class)
-                    .expect("a class of its side");
-                let found = found.of_slot(key * classes.len() + at);
-                let via = found.iter().map(|&i| paths[i]).collect();
-                let mut elements = Vec::with_capacity(sides.count(key, class));
-                elements.extend(sides.elements(key, class).map(ElementIx::new));
-                judged.group(class, sides.keys[key].key, elements, via);
-            }
+                .position(|&c| c == class)
+                .expect("a class of its side");
+            let found = found.of_slot(key * classes.len() + at);
+            let via = found.iter().map(|&i| UserPathIx::new(first + i)).collect();
+            let mut elements = Vec::with_capacity(sides.count(key, class));
+            elements.extend(sides.elements(key, class).map(ElementIx::new));
+            judged.group(class, sides.keys[key].key, elements, via);
         }
     }
 

@@ -11,7 +11,9 @@ use crate::bitset::{BitSet, ElementIx};
 use crate::eval::{Carrier, Grants, Hit, Judgement, Overlay, Route};
 use crate::idx::Idx;
 use crate::impact::{Class, Judged};
-use crate::org::{GroupIx, Org, Precedence, RoleIx, StatementIx, TrustIx, UserIx, NO_RESOURCE_ID};
+use crate::org::{
+    GroupIx, Org, PolicyIx, Precedence, RoleIx, StatementIx, TrustIx, UserIx, NO_RESOURCE_ID,
+};
 use crate::overlay::Edge;
 
 /// A worker's buffers for [`Org::entries_outside`]: the `*` words, the scoped statements,
@@ -30,6 +32,8 @@ thread_local! {
     static OUTSIDE: RefCell<Outside> = RefCell::new(Outside::default());
     /// Per worker, spare route lists for [`Listed`].
     static LISTS: Spares<Route> = const { RefCell::new(Vec::new()) };
+    /// Per worker, spare lists of the (policy, document) pairs [`Org::touched`] has spread.
+    static SPREAD: Spares<(PolicyIx, u8)> = const { RefCell::new(Vec::new()) };
 }
 
 /// A user's routes on one side, in a list the worker reuses (handed back when dropped): every
@@ -319,7 +323,7 @@ impl Org {
         // Each changed policy is spread once per set of statements it has: a policy that
         // several changed routes reach (a user in several touched groups) has the same
         // statements on each, and on both sides unless a side replaces its document.
-        let mut spread: Vec<(crate::org::PolicyIx, u8)> = Vec::new();
+        let mut spread = SPREAD.with(take);
         for (routes, ov, side) in [(before, baseline, 1), (after, overlay, 2)] {
             for run in routes.chunk_by(same_carrier) {
                 let alone = |carriers| untouched(user, Carrier::of(&run[0]), overlay, carriers);
@@ -347,6 +351,7 @@ impl Org {
                 }
             }
         }
+        SPREAD.with(|spares| give(spares, spread));
         mask
     }
 
