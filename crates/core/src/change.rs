@@ -727,8 +727,8 @@ impl Org {
                 s.kind = ChangeKind::CreateUser;
                 let summary = self.user_summary(self.user_ix(user));
                 s.user = Some(UserRef {
-                    id: summary.id,
-                    email: summary.email,
+                    id: summary.id.to_string(),
+                    email: summary.email.to_string(),
                 });
             }
             Change::CreateGroup { group } => {

@@ -505,7 +505,7 @@ impl Org {
     pub(crate) fn user_summary(&self, user: UserIx) -> UserSummary {
         let node = &self.user_nodes()[user];
         UserSummary {
-            id: self.user_nodes().id(user).to_string(),
+            id: self.steps().user_id(user).clone(),
             email: node.email.clone(),
             name: node.name.clone(),
             service_user: node.service_user,

@@ -39,7 +39,7 @@
 //! // Only `--fail-if-loses` tripped: nobody gains anything.
 //! assert_eq!(outcome.trips.len(), 1);
 //! assert_eq!(outcome.trips[0].side, Side::Lost);
-//! assert_eq!(outcome.trips[0].hits[0].user.email, "ana@example.com");
+//! assert_eq!(&*outcome.trips[0].hits[0].user.email, "ana@example.com");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

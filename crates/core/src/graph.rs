@@ -294,8 +294,8 @@ pub fn of_redundancy(report: &Redundancy) -> AccessGraph {
 fn user_node(user: &crate::report::UserSummary) -> Node {
     Node {
         kind: NodeKind::User,
-        id: user.id.clone(),
-        label: user.email.clone(),
+        id: user.id.to_string(),
+        label: user.email.to_string(),
         effect: None,
     }
 }

@@ -204,7 +204,7 @@ impl Org {
         report.allowed.sort_by(|a, b| a.user.id.cmp(&b.user.id));
         report.denied.sort_by(|a, b| a.user.id.cmp(&b.user.id));
         // Legacy ACLs are not IAM: a root-equivalent one lets its holder do anything.
-        let allowed: BTreeSet<&str> = report.allowed.iter().map(|u| u.user.id.as_str()).collect();
+        let allowed: BTreeSet<&str> = report.allowed.iter().map(|u| &*u.user.id).collect();
         let root_equivalent: Vec<UserSummary> = self
             .user_nodes()
             .indices()
@@ -403,7 +403,7 @@ impl Org {
                 .iter()
                 .map(|&u| UserRef {
                     id: self.user_id(u).to_string(),
-                    email: self.user_nodes()[self.user_ix(u)].email.clone(),
+                    email: self.user_nodes()[self.user_ix(u)].email.to_string(),
                 })
                 .collect(),
         }
@@ -557,7 +557,7 @@ impl Org {
                         assumable_lost: Vec::new(),
                     };
                 };
-                let mine = impact.users.iter().position(|u| u.user.id == id);
+                let mine = impact.users.iter().position(|u| &*u.user.id == id);
                 let (lost, gained, assumable_lost) = match mine {
                     Some(i) => {
                         let u = impact.flatten_user(&impact.users[i]);
@@ -746,7 +746,7 @@ impl PathTable {
             .map(|(user, kept, keys)| CoveredUser {
                 user: UserRef {
                     id: org.user_nodes().id(user).to_string(),
-                    email: org.user_nodes()[user].email.clone(),
+                    email: org.user_nodes()[user].email.to_string(),
                 },
                 kept,
                 via: keys.into_iter().map(|key| self.id(org, key)).collect(),
@@ -1092,12 +1092,8 @@ fn entity_diff(old: &Org, new: &Org) -> (EntityChanges, EntityChanges) {
     let mut added = EntityChanges::default();
     let mut removed = EntityChanges::default();
     (added.users, removed.users) = entity_changes(
-        old.user_nodes()
-            .iter()
-            .map(|(_, id, u)| (id, u.email.as_str())),
-        new.user_nodes()
-            .iter()
-            .map(|(_, id, u)| (id, u.email.as_str())),
+        old.user_nodes().iter().map(|(_, id, u)| (id, &*u.email)),
+        new.user_nodes().iter().map(|(_, id, u)| (id, &*u.email)),
     );
     (added.groups, removed.groups) = entity_changes(
         old.group_nodes()
@@ -1229,8 +1225,8 @@ mod tests {
                         .collect();
                     CoveredUser {
                         user: UserRef {
-                            id: u.user.id.clone(),
-                            email: u.user.email.clone(),
+                            id: u.user.id.to_string(),
+                            email: u.user.email.to_string(),
                         },
                         kept: u.counts.kept,
                         via,

@@ -265,9 +265,9 @@ fn summary(snapshot: &Snapshot, user_id: &str) -> UserSummary {
         .find(|u| u.id == user_id)
         .expect("user exists");
     UserSummary {
-        id: user.id.clone(),
-        email: user.email.clone(),
-        name: user.name.clone(),
+        id: user.id.as_str().into(),
+        email: user.email.as_str().into(),
+        name: user.name.as_str().into(),
         service_user: user.service_user,
         suspended: user.suspended,
         root: is_root(snapshot, user_id),

@@ -170,11 +170,11 @@ pub struct Entry {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserSummary {
     /// Vultr's user id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Login email.
-    pub email: String,
+    pub email: Arc<str>,
     /// Display name.
-    pub name: String,
+    pub name: Arc<str>,
     /// A service user.
     pub service_user: bool,
     /// Suspended: no access at all.
@@ -940,8 +940,8 @@ impl ImpactOverview {
                 .take(top)
                 .map(|u| UserCounts {
                     user: UserRef {
-                        id: u.user.id.clone(),
-                        email: u.user.email.clone(),
+                        id: u.user.id.to_string(),
+                        email: u.user.email.to_string(),
                     },
                     counts: u.counts,
                     assumable_lost: u.assumable_lost.len(),

@@ -2,6 +2,7 @@
 //! statements compiled over the action universe, reverse edges indexed and sets folded.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use super::lookup::Lookup;
 use super::{
@@ -236,8 +237,8 @@ impl Resolver<'_> {
             users.alloc(
                 user.id.clone(),
                 UserNode {
-                    email: user.email.clone(),
-                    name: user.name.clone(),
+                    email: Arc::from(user.email.as_str()),
+                    name: Arc::from(user.name.as_str()),
                     service_user: user.service_user,
                     suspended: user.suspended,
                     policies,

@@ -149,9 +149,7 @@ impl Org {
             || {
                 nearest_names(
                     query,
-                    self.users
-                        .iter()
-                        .flat_map(|(_, id, u)| [id, u.email.as_str()]),
+                    self.users.iter().flat_map(|(_, id, u)| [id, &*u.email]),
                 )
             },
         )

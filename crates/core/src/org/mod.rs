@@ -8,6 +8,7 @@
 //! [`Snapshot`]: crate::model::Snapshot
 
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
+use std::sync::Arc;
 
 use crate::bitset::{BitSet, ElementIx};
 use crate::error::Diagnostic;
@@ -101,8 +102,9 @@ pub(crate) type StatementIx = Idx<StatementNode>;
 
 #[derive(Debug, Clone)]
 pub(crate) struct UserNode {
-    pub(crate) email: String,
-    pub(crate) name: String,
+    /// Shared with reports (`UserSummary`, the user's path step), which copy no string.
+    pub(crate) email: Arc<str>,
+    pub(crate) name: Arc<str>,
     pub(crate) service_user: bool,
     pub(crate) suspended: bool,
     policies: Vec<PolicyIx>,
@@ -405,6 +407,14 @@ impl Steps {
         &self.users[user]
     }
 
+    /// A user's id, as its step holds it.
+    pub(crate) fn user_id(&self, user: UserIx) -> &Arc<str> {
+        match &self.users[user] {
+            Step::User { id, .. } => id,
+            _ => unreachable!("a user's step is a user step"),
+        }
+    }
+
     /// A group's step.
     #[inline]
     pub(crate) fn group(&self, group: GroupIx) -> &Step {
@@ -453,7 +463,10 @@ impl Steps {
             users: org
                 .users
                 .iter()
-                .map(|(_, id, u)| entity_step(StepKind::User, id, &u.email))
+                .map(|(_, id, u)| Step::User {
+                    id: Arc::from(id),
+                    name: u.email.clone(),
+                })
                 .collect(),
             groups: org
                 .groups

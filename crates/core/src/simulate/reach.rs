@@ -107,8 +107,8 @@ impl Org {
         let user_ref = |u: UserKey| {
             let summary = self.user_summary(self.user_ix(u));
             UserRef {
-                id: summary.id,
-                email: summary.email,
+                id: summary.id.to_string(),
+                email: summary.email.to_string(),
             }
         };
         let holder = |s: &mut ChangeSummary, h: Holder| match h {

@@ -802,11 +802,8 @@ fn compare_impact(
     out: &mut Vec<Violation>,
 ) {
     check_impact_shape(impact, what, out);
-    let reported: BTreeMap<&str, &FlatUserImpact> = impact
-        .users
-        .iter()
-        .map(|u| (u.user.id.as_str(), u))
-        .collect();
+    let reported: BTreeMap<&str, &FlatUserImpact> =
+        impact.users.iter().map(|u| (&*u.user.id, u)).collect();
     for id in named {
         if !reported.contains_key(id.as_str()) {
             out.push(violation(
@@ -924,11 +921,8 @@ pub fn check_rebuild(
             .filter(|a| new.contains(a))
             .collect()
     };
-    let reported: BTreeMap<&str, &FlatUserImpact> = impact
-        .users
-        .iter()
-        .map(|u| (u.user.id.as_str(), u))
-        .collect();
+    let reported: BTreeMap<&str, &FlatUserImpact> =
+        impact.users.iter().map(|u| (&*u.user.id, u)).collect();
     let rebuild = Rebuild {
         org,
         rebuilt: &rebuilt,

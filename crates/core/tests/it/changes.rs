@@ -112,7 +112,7 @@ struct Seen {
 
 fn seen(impact: &FlatUserImpact) -> Seen {
     Seen {
-        user: impact.user.id.clone(),
+        user: impact.user.id.to_string(),
         lost: flat(&impact.lost),
         kept: flat(&impact.kept),
         gained: flat(&impact.gained),

@@ -142,7 +142,7 @@ fn gains(impact: &FlatImpact) -> Vec<(String, usize, Vec<String>)> {
                 .iter()
                 .map(|a| a.trust.id.clone())
                 .collect();
-            (u.user.id.clone(), u.gained.len(), trusts)
+            (u.user.id.to_string(), u.gained.len(), trusts)
         })
         .collect()
 }
@@ -186,7 +186,7 @@ fn a_created_user_is_reached_with_nothing_before() {
         {"kind": "attach_policy", "policy": "p-compute", "user": "tf.cy"}
     ]))
     .unwrap();
-    assert_eq!(impact.users[0].user.id, "tf.cy");
+    assert_eq!(&*impact.users[0].user.id, "tf.cy");
     assert!(impact.users[0].lost.is_empty() && !impact.users[0].gained.is_empty());
 }
 

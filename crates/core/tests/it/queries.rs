@@ -246,7 +246,7 @@ fn redundancy_is_real_under(
                 let mut via: Vec<Path> = u.kept.iter().flat_map(|e| e.via.clone()).collect();
                 via.sort();
                 via.dedup();
-                (u.user.id.clone(), u.kept.len(), via)
+                (u.user.id.to_string(), u.kept.len(), via)
             })
             .collect();
         let mut reported: Vec<(String, usize, Vec<Path>)> = edge
@@ -381,7 +381,7 @@ fn rank_is_each_single_what_if_under(
     for user in org.users() {
         let id = org.user_id(user).to_string();
         let rank = org.rank(user);
-        prop_assert_eq!(&rank.user.id, &id);
+        prop_assert_eq!(&*rank.user.id, id.as_str());
         prop_assert!(rank
             .removals
             .windows(2)
@@ -394,7 +394,7 @@ fn rank_is_each_single_what_if_under(
                 .simulate(&[org.resolve(&spec).unwrap()])
                 .unwrap()
                 .flatten();
-            let mine = impact.users.iter().find(|u| u.user.id == id);
+            let mine = impact.users.iter().find(|u| *u.user.id == *id);
             let (lost, gained, assumable_lost) = match mine {
                 Some(u) => (u.lost.clone(), u.gained.clone(), u.assumable_lost.clone()),
                 None => Default::default(),
@@ -847,7 +847,7 @@ fn diff_sees_the_root_user_change() {
     let old = Org::compile(&Snapshot::from_json_str(&text("u1")).unwrap(), &catalogue).unwrap();
     let new = Org::compile(&Snapshot::from_json_str(&text("u2")).unwrap(), &catalogue).unwrap();
     let diff = iamsim_core::diff(&old, &new);
-    let of = |id: &str| diff.users.iter().find(|u| u.user.id == id).unwrap();
+    let of = |id: &str| diff.users.iter().find(|u| &*u.user.id == id).unwrap();
     let star = |entries: &[Entry]| {
         entries
             .iter()
@@ -1108,7 +1108,7 @@ fn diff_sees_each_kind_of_edit() {
         let mut new = base.clone();
         edit(&mut new);
         let diff = iamsim_core::diff(&compile(&base), &compile(&new));
-        let u = diff.users.iter().find(|d| d.user.id == "u");
+        let u = diff.users.iter().find(|d| &*d.user.id == "u");
         let (g, l, p) = u.map_or((vec![], vec![], false), |u| {
             (
                 actions(&u.gained),
@@ -1142,14 +1142,14 @@ fn diff_sees_each_kind_of_edit() {
     let u = diff
         .users
         .iter()
-        .find(|d| d.user.id == "u")
+        .find(|d| &*d.user.id == "u")
         .expect("root's path changed");
     assert!(!u.provenance.is_empty(), "{diff:#?}");
     // And when the organization's id changes.
     let mut new = old.clone();
     new["organization"]["id"] = serde_json::json!("o-2");
     let diff = iamsim_core::diff(&compile(&old), &compile(&new));
-    let u = diff.users.iter().find(|d| d.user.id == "u");
+    let u = diff.users.iter().find(|d| &*d.user.id == "u");
     assert!(u.is_some_and(|u| !u.provenance.is_empty()), "{diff:#?}");
 }
 
@@ -1182,7 +1182,7 @@ fn diff_compares_assumable_roles_root_aside() {
             .flat_map(|u| {
                 u.assumable_lost
                     .iter()
-                    .map(|a| (u.user.id.clone(), a.trust.id.clone()))
+                    .map(|a| (u.user.id.to_string(), a.trust.id.clone()))
             })
             .collect()
     };

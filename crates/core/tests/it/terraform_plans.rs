@@ -157,11 +157,11 @@ proptest! {
         .flatten();
         let ids: BTreeSet<&str> = before.users.iter().map(|u| u.id.as_str()).collect();
         for user in &impact.users {
-            prop_assert!(ids.contains(user.user.id.as_str()), "{context}`{}` reported", user.user.id);
+            prop_assert!(ids.contains(&*user.user.id), "{context}`{}` reported", user.user.id);
         }
         for user in &before.users {
             let expected = reference::impact_with(&before, &after, &catalogue, &user.id, Precedence::DenyWins);
-            let got = impact.users.iter().find(|u| u.user.id == user.id);
+            let got = impact.users.iter().find(|u| *u.user.id == *user.id);
             match got {
                 Some(got) => prop_assert_eq!(got, &expected, "{}user `{}`", context, user.id),
                 None => prop_assert!(expected.is_empty(), "{}user `{}` not reported: {:?}", context, user.id, expected),

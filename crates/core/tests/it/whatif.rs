@@ -43,7 +43,7 @@ fn by_user(impact: &FlatImpact) -> BTreeMap<String, &FlatUserImpact> {
     impact
         .users
         .iter()
-        .map(|u| (u.user.id.clone(), u))
+        .map(|u| (u.user.id.to_string(), u))
         .collect()
 }
 
@@ -150,12 +150,12 @@ proptest! {
         let after = reference::apply(&snapshot, &specs[0]);
         let new = Org::compile(&after, &catalogue).unwrap();
         let diff = iamsim_core::diff(&org, &new);
-        let diffs: BTreeMap<_, _> = diff.users.iter().map(|u| (u.user.id.clone(), u)).collect();
+        let diffs: BTreeMap<_, _> = diff.users.iter().map(|u| (&*u.user.id, u)).collect();
         let impacts = by_user(&impact);
         for user in &snapshot.users {
             if let ChangeSpec::RemoveUser { user: removed } = &specs[0] {
                 if *removed == user.id {
-                    prop_assert!(!diffs.contains_key(&user.id));
+                    prop_assert!(!diffs.contains_key(user.id.as_str()));
                     prop_assert_eq!(diff.removed.users.len(), 1);
                     prop_assert_eq!(&diff.removed.users[0].id, &user.id);
                     continue;
@@ -165,7 +165,7 @@ proptest! {
                 Some(u) => (u.lost.clone(), u.gained.clone(), u.kept.clone()),
                 None => Default::default(),
             };
-            let (d_lost, d_gained, provenance) = match diffs.get(&user.id) {
+            let (d_lost, d_gained, provenance) = match diffs.get(user.id.as_str()) {
                 Some(d) => (d.lost.clone(), d.gained.clone(), d.provenance.clone()),
                 None => Default::default(),
             };
@@ -181,7 +181,7 @@ proptest! {
                 Some(u) => (u.assumable_lost.clone(), u.assumable_gained.clone()),
                 None => Default::default(),
             };
-            let (d_a_lost, d_a_gained) = match diffs.get(&user.id) {
+            let (d_a_lost, d_a_gained) = match diffs.get(user.id.as_str()) {
                 Some(d) => (d.assumable_lost.clone(), d.assumable_gained.clone()),
                 None => Default::default(),
             };
