@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 
 use super::sides::{spare, Sides};
-use super::spares::{give, take, Spares};
+use super::spares::{give, recycled, take, Spares};
 use crate::bitset::{bits_of, summary_of, BitSet, ElementIx};
 use crate::eval::{Overlay, Route};
 use crate::impact::{Class, Judged, PathKey, UserPathIx};
@@ -50,7 +50,9 @@ impl Org {
             allows.iter().for_each(|&(key, ..)| {
                 judged.add_path(key);
             });
-            (classes, first, sides.vias(classes, &allows))
+            let found = sides.vias(classes, &allows);
+            give_allows(allows);
+            (classes, first, found)
         });
         // Room for every entry at once: one per non-empty list.
         let lists = (0..sides.keys.len())
@@ -89,7 +91,7 @@ impl Org {
         }
         // Each route's statements that meet the mask, then only the routes with some are
         // ordered (a narrow mask meets few of a user's routes).
-        let mut met: Vec<Allow<'o>> = Vec::with_capacity(2 * routes.len());
+        let mut met: Vec<Allow<'o>> = recycled(ALLOWS.with(take));
         let mut spans = SPANS.with(take);
         for &route in routes {
             let start = met.len();
@@ -114,10 +116,11 @@ impl Org {
         } else {
             spans.sort_unstable_by_key(|&(order, ..)| order);
             spans.dedup_by_key(|&mut (order, ..)| order);
-            let mut allows = Vec::with_capacity(met.len());
+            let mut allows: Vec<Allow<'o>> = recycled(ALLOWS.with(take));
             for &(_, start, end) in &spans {
                 allows.extend_from_slice(&met[start..end]);
             }
+            give_allows(met);
             allows
         };
         SPANS.with(|spares| give(spares, spans));
@@ -154,6 +157,8 @@ struct ViaScratch {
 }
 
 thread_local! {
+    /// Per worker, spare lists of [`Org::ordered_allows`]' allows.
+    static ALLOWS: Spares<Allow<'static>> = const { RefCell::new(Vec::new()) };
     /// Per worker, [`Org::ordered_allows`]'s (path order, start, end) of each route's
     /// statements.
     static SPANS: Spares<([u64; 4], usize, usize)> = const { RefCell::new(Vec::new()) };
@@ -345,6 +350,11 @@ impl Vias {
     pub(super) fn all(&self) -> &[usize] {
         &self.items
     }
+}
+
+/// Keeps a list of [`Org::ordered_allows`] for the worker's next.
+pub(super) fn give_allows(allows: Vec<Allow<'_>>) {
+    ALLOWS.with(|spares| give(spares, recycled(allows)));
 }
 
 /// Whether a statement covers an element of `dense` in the words `both` (a summary) names.

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 
 use super::entries::meets;
-use super::spares::{give, take, Spares};
+use super::spares::{give, recycled, take, Spares};
 use super::Depth;
 use crate::bitset::{bits_of, BitSet};
 use crate::eval::{Carrier, Overlay, Route, ANY_RESOURCE};
@@ -554,7 +554,7 @@ impl Org {
         let gathered = self.gather_sides(user, before, after, mask);
         let words = mask.words().len();
         let mut sides = Sides {
-            keys: Vec::new(),
+            keys: recycled(KEYS.with(take)),
             words: SIDE_WORDS.with(take),
             unchanged: 0,
             width: words,
@@ -648,9 +648,10 @@ impl Org {
         // A route the change leaves alone is on both sides with the same statements (no
         // document is replaced here): it is walked once, from the side before, for both.
         let mut common = [zero(), zero()];
-        // Sized like the worker's last user's (`SCOPED_HINT`), rather than grown push by push.
-        let mut scoped: Vec<(Option<usize>, &'o StatementNode, bool)> =
-            Vec::with_capacity(SCOPED_HINT.get());
+        // A spare list of the worker's, with room for as many as the last user's
+        // (`SCOPED_HINT`), rather than grown push by push.
+        let mut scoped: Vec<(Option<usize>, &'o StatementNode, bool)> = recycled(SCOPED.with(take));
+        scoped.reserve(SCOPED_HINT.get());
         // Better still, a carrier (a policy or role of the user's own, or a group) whose routes
         // all stay is read from its pre-folded set, not walked statement by statement.
         let computed;
@@ -740,6 +741,9 @@ impl Org {
 thread_local! {
     /// Per worker, spare lists of the carriers [`Org::gather_sides`] finds left alone.
     static ALONE: Spares<Carrier> = const { RefCell::new(Vec::new()) };
+    /// Per worker, spare lists of [`Gathered`]'s scoped statements.
+    static SCOPED: Spares<(Option<usize>, &'static StatementNode, bool)> =
+        const { RefCell::new(Vec::new()) };
     /// Per worker, spare lists of a mask's non-empty words ([`Gathered`]'s).
     static HELD: Spares<usize> = const { RefCell::new(Vec::new()) };
     /// Per worker, how many scoped statements the last user gathered: the next user's room.
@@ -770,6 +774,8 @@ impl Drop for Gathered<'_> {
             .chain(&mut self.changed);
         sets.for_each(|set| spare(std::mem::take(set)));
         HELD.with(|spares| give(spares, std::mem::take(&mut self.held)));
+        let scoped = recycled(std::mem::take(&mut self.scoped));
+        SCOPED.with(|spares| give(spares, scoped));
     }
 }
 
@@ -777,11 +783,14 @@ thread_local! {
     /// Per worker, spare word lists of [`Sides`]: reused, they grow once per worker rather
     /// than push by push for every user.
     static SIDE_WORDS: Spares<(usize, u64)> = const { RefCell::new(Vec::new()) };
+    /// Per worker, spare lists of [`Sides`]' keys.
+    static KEYS: Spares<KeyDecision<'static>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Drop for Sides<'_> {
     fn drop(&mut self) {
         SIDE_WORDS.with(|spares| give(spares, std::mem::take(&mut self.words)));
+        KEYS.with(|spares| give(spares, recycled(std::mem::take(&mut self.keys))));
     }
 }
 
