@@ -524,10 +524,12 @@ impl Org {
         overlay.extra_elements.retain(|e| named_now.contains(e));
         overlay.carriers = Some(self.carriers(&overlay));
         let baseline = overlay.baseline();
-        let mut reach = BTreeSet::new();
+        let mut reach = Vec::new();
         for change in applied {
             self.reach(change, &mut reach);
         }
+        reach.sort_unstable();
+        reach.dedup();
         Ok(Prepared {
             overlay,
             baseline,

@@ -1,20 +1,18 @@
 //! Who a change reaches (members, holders of a role or policy, trusted principals) and how
 //! a report names the change.
 
-use std::collections::BTreeSet;
-
 use super::{Change, Holder, Principal};
 use crate::org::{GroupIx, Org, PolicyIx, RoleIx, TrustIx, UserIx, UserKey};
 use crate::report::{ChangeKind, ChangeSummary, UserRef};
 
 impl Org {
     /// Members of a group in the base organization (removed memberships included).
-    pub(super) fn members(&self, group: GroupIx, into: &mut BTreeSet<UserIx>) {
+    pub(super) fn members(&self, group: GroupIx, into: &mut Vec<UserIx>) {
         into.extend(self.as_is().group_members(group));
     }
 
     /// Users holding a role in the base organization, directly or through a group.
-    pub(super) fn role_holders(&self, role: RoleIx, into: &mut BTreeSet<UserIx>) {
+    pub(super) fn role_holders(&self, role: RoleIx, into: &mut Vec<UserIx>) {
         into.extend(self.as_is().role_users(role));
         for &group in self.as_is().role_groups(role) {
             self.members(group, into);
@@ -22,7 +20,7 @@ impl Org {
     }
 
     /// Users reaching a policy by any route in the base organization.
-    pub(super) fn policy_holders(&self, policy: PolicyIx, into: &mut BTreeSet<UserIx>) {
+    pub(super) fn policy_holders(&self, policy: PolicyIx, into: &mut Vec<UserIx>) {
         into.extend(self.as_is().policy_users(policy));
         for &group in self.as_is().policy_groups(policy) {
             self.members(group, into);
@@ -32,16 +30,18 @@ impl Org {
         }
     }
 
-    /// The users a change can reach, over the base organization's edges only.
+    /// The users a change can reach, over the base organization's edges only, added to
+    /// `into` (in no order, maybe more than once: the caller sorts the list once, rather than
+    /// keeping a set ordered member by member).
     ///
     /// Edges added by the change set need no walk of their own: a user reaches an entity
     /// through added edges only if, on that route, the added edge nearest the user hangs from
     /// something the user holds by base edges alone, and the change that adds it reaches every
     /// base holder of that thing. The union over the set's changes is therefore complete.
-    pub(super) fn reach(&self, change: &Change, into: &mut BTreeSet<UserIx>) {
-        let holder = |h: Holder, into: &mut BTreeSet<UserIx>| match h {
+    pub(super) fn reach(&self, change: &Change, into: &mut Vec<UserIx>) {
+        let holder = |h: Holder, into: &mut Vec<UserIx>| match h {
             Holder::User(u) => {
-                into.insert(self.user_ix(u));
+                into.push(self.user_ix(u));
             }
             Holder::Group(g) => self.members(self.group_ix(g), into),
             Holder::Role(r) => self.role_holders(self.role_ix(r), into),
@@ -52,7 +52,7 @@ impl Org {
             | Change::SuspendUser { user }
             | Change::UnsuspendUser { user }
             | Change::RemoveUser { user } => {
-                into.insert(self.user_ix(*user));
+                into.push(self.user_ix(*user));
             }
             Change::DetachPolicy { from: h, .. } | Change::AttachPolicy { to: h, .. } => {
                 holder(*h, into)
@@ -78,7 +78,7 @@ impl Org {
                 self.trust_principals(self.trust_ix(*trust), into)
             }
             Change::CreateUser { user } => {
-                into.insert(self.user_ix(*user));
+                into.push(self.user_ix(*user));
             }
             // Inert: nobody's access changes until a later change attaches them.
             Change::CreateGroup { .. }
@@ -87,7 +87,7 @@ impl Org {
         }
     }
 
-    pub(super) fn trust_principals(&self, trust: TrustIx, into: &mut BTreeSet<UserIx>) {
+    pub(super) fn trust_principals(&self, trust: TrustIx, into: &mut Vec<UserIx>) {
         let trust = &self.trust_nodes()[trust];
         into.extend(trust.user);
         if let Some(group) = trust.group {
