@@ -29,9 +29,10 @@ pub(super) struct KeyDecision<'o> {
 /// statements (side, or `None` for both; statement; on a changed route) kept for the other
 /// keys: what [`Org::sides`] decides every key from.
 pub(super) struct Gathered<'o> {
-    allow: [Vec<u64>; 2],
-    deny: [Vec<u64>; 2],
-    changed: [Vec<u64>; 2],
+    /// Per word, the `*` sets side by side (one cache line a word), in `Decided::base`'s order
+    /// (allow before and after, deny before and after, changed allow and deny), then the
+    /// allow and deny of the routes both sides share, which gathering adds to each side.
+    sets: Vec<[u64; SETS]>,
     scoped: Vec<(Option<usize>, &'o StatementNode, bool)>,
     /// The words where the mask holds a bit, ascending: the only words any set is read at
     /// (every element asked is in the mask), so the only ones gathered and decided. When
@@ -44,15 +45,8 @@ impl<'o> Gathered<'o> {
     /// The `*` sets at word `w`, in `Decided::base`'s order.
     #[inline(always)]
     fn sets_at(&self, w: usize) -> [u64; 6] {
-        let (allow, deny, changed) = (&self.allow, &self.deny, &self.changed);
-        [
-            allow[0][w],
-            allow[1][w],
-            deny[0][w],
-            deny[1][w],
-            changed[0][w],
-            changed[1][w],
-        ]
+        let s = &self.sets[w];
+        [s[0], s[1], s[2], s[3], s[4], s[5]]
     }
 
     /// Decides `*` and then each non-`*` key a scoped statement names, in key order, handing
@@ -630,7 +624,6 @@ impl Org {
         mask: &BitSet,
     ) -> Gathered<'o> {
         let words = mask.words().len();
-        let zero = || zeroed(words);
         // Only the mask's elements are ever asked: the sets are gathered in its words alone,
         // and, when the mask is sparse, a scoped statement that covers none of them is left
         // out (the keys it alone names would ask nothing, and on any other key it adds
@@ -640,14 +633,15 @@ impl Org {
         let summary = if sparse { mask.word_summary() } else { 0 };
         let in_mask =
             |statement: &StatementNode| !sparse || meets(statement, mask.words(), summary);
-        let or = |into: &mut Vec<u64>, bits: &[u64]| or_held(into, bits, mask.words(), &held);
-        // On `*`: [allow, deny] per side, and changed [allow, deny]. The scoped statements
-        // (side, or `None` for both, statement, on a changed route) are kept for the other keys.
-        let (mut allow, mut deny) = ([zero(), zero()], [zero(), zero()]);
-        let mut changed = [zero(), zero()];
-        // A route the change leaves alone is on both sides with the same statements (no
-        // document is replaced here): it is walked once, from the side before, for both.
-        let mut common = [zero(), zero()];
+        // On `*`, per word: [allow, deny] per side, changed [allow, deny] and, for a route the
+        // change leaves alone (on both sides with the same statements, no document being
+        // replaced here: walked once, from the side before, for both), common [allow, deny].
+        // The scoped statements (side, or `None` for both, statement, on a changed route) are
+        // kept for the other keys.
+        let mut sets = SETS_SPARES.with(take);
+        sets.resize(words, [0; SETS]);
+        let mut or =
+            |slot: usize, bits: &[u64]| or_slot(&mut sets, slot, bits, mask.words(), &held);
         // A spare list of the worker's, with room for as many as the last user's
         // (`SCOPED_HINT`), rather than grown push by push.
         let mut scoped: Vec<(Option<usize>, &'o StatementNode, bool)> = recycled(SCOPED.with(take));
@@ -672,8 +666,8 @@ impl Org {
             }
             alone.push(carrier);
             let (set_allow, set_deny) = self.folded_set(set);
-            or(&mut common[0], set_allow);
-            or(&mut common[1], set_deny);
+            or(COMMON, set_allow);
+            or(COMMON + 1, set_deny);
             scoped.extend(
                 self.folded_scoped(set)
                     .iter()
@@ -708,33 +702,35 @@ impl Org {
                     }
                     if statement.any_resource {
                         let effect = usize::from(statement.effect == Effect::Deny);
-                        let into = match (on_changed, effect) {
-                            (false, _) => &mut common[effect],
-                            (true, 0) => &mut allow[side],
-                            (true, _) => &mut deny[side],
+                        let slot = if on_changed {
+                            2 * effect + side
+                        } else {
+                            COMMON + effect
                         };
-                        or(into, statement.actions.words());
+                        or(slot, statement.actions.words());
                         if on_changed {
-                            or(&mut changed[effect], statement.actions.words());
+                            or(4 + effect, statement.actions.words());
                         }
                     }
                 }
             }
         }
-        for side in 0..2 {
-            or(&mut allow[side], &common[0]);
-            or(&mut deny[side], &common[1]);
+        // The common sets added to both sides (each already within the mask).
+        let add_common = |set: &mut [u64; SETS]| {
+            let [allow, deny] = [set[COMMON], set[COMMON + 1]];
+            set[0] |= allow;
+            set[1] |= allow;
+            set[2] |= deny;
+            set[3] |= deny;
+        };
+        if is_sparse(&held, words) {
+            held.iter().for_each(|&w| add_common(&mut sets[w]));
+        } else {
+            sets.iter_mut().for_each(add_common);
         }
-        common.into_iter().for_each(spare);
         ALONE.with(|spares| give(spares, alone));
         SCOPED_HINT.set(scoped.len());
-        Gathered {
-            allow,
-            deny,
-            changed,
-            scoped,
-            held,
-        }
+        Gathered { sets, scoped, held }
     }
 }
 
@@ -744,11 +740,13 @@ thread_local! {
     /// Per worker, spare lists of [`Gathered`]'s scoped statements.
     static SCOPED: Spares<(Option<usize>, &'static StatementNode, bool)> =
         const { RefCell::new(Vec::new()) };
+    /// Per worker, spare per-word sets of [`Gathered`].
+    static SETS_SPARES: Spares<[u64; SETS]> = const { RefCell::new(Vec::new()) };
     /// Per worker, spare lists of a mask's non-empty words ([`Gathered`]'s).
     static HELD: Spares<usize> = const { RefCell::new(Vec::new()) };
     /// Per worker, how many scoped statements the last user gathered: the next user's room.
     static SCOPED_HINT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-    /// Per worker, spare word vectors ([`Gathered`]'s sets, a touched mask, a lists' union):
+    /// Per worker, spare word vectors (a touched mask, a lists' union, counted lists):
     /// zeroed, they cost a memset instead of an allocation.
     static WORDS: Spares<u64> = const { RefCell::new(Vec::new()) };
 }
@@ -767,12 +765,7 @@ pub(super) fn spare(words: Vec<u64>) {
 
 impl Drop for Gathered<'_> {
     fn drop(&mut self) {
-        let sets = self
-            .allow
-            .iter_mut()
-            .chain(&mut self.deny)
-            .chain(&mut self.changed);
-        sets.for_each(|set| spare(std::mem::take(set)));
+        SETS_SPARES.with(|spares| give(spares, std::mem::take(&mut self.sets)));
         HELD.with(|spares| give(spares, std::mem::take(&mut self.held)));
         let scoped = recycled(std::mem::take(&mut self.scoped));
         SCOPED.with(|spares| give(spares, scoped));
@@ -843,6 +836,30 @@ fn held_words(mask: &[u64]) -> Vec<usize> {
 /// that walking those alone beats a (vectorized) pass over every word.
 fn is_sparse(held: &[usize], words: usize) -> bool {
     2 * held.len() < words
+}
+
+/// How many sets [`Gathered`] keeps per word: `Decided::base`'s six, then the common allow and
+/// deny (at [`COMMON`] and after).
+const SETS: usize = 8;
+
+/// Where [`Gathered`]'s common allow set is in a word's sets (its deny follows).
+const COMMON: usize = 6;
+
+/// `sets[w][slot] |= bits[w] & mask[w]` in the words `held` (the mask's non-empty ones): over
+/// every word when the mask holds most of them, else only those held ([`or_held`] for one of
+/// a word's side-by-side sets).
+fn or_slot(sets: &mut [[u64; SETS]], slot: usize, bits: &[u64], mask: &[u64], held: &[usize]) {
+    if !is_sparse(held, mask.len()) {
+        for ((set, bit), m) in sets.iter_mut().zip(bits).zip(mask) {
+            set[slot] |= bit & m;
+        }
+        return;
+    }
+    for &w in held {
+        if let Some(&b) = bits.get(w) {
+            sets[w][slot] |= b & mask[w];
+        }
+    }
 }
 
 /// `into |= bits & mask` in the words `held` (the mask's non-empty ones): word by word over

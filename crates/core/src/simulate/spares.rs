@@ -8,7 +8,8 @@ use std::cell::RefCell;
 pub(super) type Spares<T> = RefCell<Vec<Vec<T>>>;
 
 /// How many spare vectors of one kind a worker keeps: more than one user holds at once (the
-/// most is `Gathered`'s and the mask's word vectors, ten), and a bound on what a worker holds.
+/// most is a counted user's word vectors: its mask and three lists), and a bound on what a
+/// worker holds.
 const KEPT: usize = 16;
 
 /// An empty vector: a spare one when the worker has one (`KEY.with(take)`).
