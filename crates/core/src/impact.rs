@@ -852,24 +852,22 @@ impl<'a> Interner<'a> {
         // order, and written back in parallel.
         // INVARIANT: no coverage is found before the paths are numbered.
         debug_assert!(self.covers.is_empty());
-        let mut tables = split_tables(&mut self.tables, &self.starts);
         // Each user's first references in a slice of one buffer laid out as the tables (a
         // user has at most as many as its table has slots), and how many: one allocation for
         // every user. (Grown chunk by chunk instead, the vectors' moves made the system
         // allocator consolidate its free chunks again and again.)
-        let mut firsts = vec![0; tables.iter().map(|table| table.len()).sum()];
+        let mut firsts = vec![0; self.tables.len()];
+        let mut tables = split_tables(&mut self.tables, &self.starts);
         let mut firsts_of = split_tables(&mut firsts, &self.starts);
         let mut counts = vec![0; self.users.len()];
         self.users
             .par_chunks(FIRSTS_CHUNK)
-            .zip(tables.par_chunks(FIRSTS_CHUNK))
             .zip(firsts_of.par_chunks_mut(FIRSTS_CHUNK))
             .zip(counts.par_chunks_mut(FIRSTS_CHUNK))
-            .for_each(|(((users, tables), firsts), counts)| {
+            .for_each(|((users, firsts), counts)| {
                 let mut seen = Vec::new();
-                let each = users.iter().zip(tables).zip(firsts).zip(counts);
-                for (((user, table), firsts), count) in each {
-                    *count = first_references(user, table.len(), &mut seen, firsts);
+                for ((user, firsts), count) in users.iter().zip(firsts).zip(counts) {
+                    *count = first_references(user, &mut seen, firsts);
                 }
             });
         for &i in &order {
@@ -907,7 +905,7 @@ impl<'a> Interner<'a> {
         let (seen, firsts) = &mut self.seen;
         firsts.clear();
         firsts.resize(table.len(), 0);
-        let count = first_references(user, table.len(), seen, firsts);
+        let count = first_references(user, seen, firsts);
         number_slots(
             table,
             &firsts[..count],
@@ -1339,17 +1337,13 @@ fn split_tables<'t>(mut tables: &'t mut [u32], starts: &[usize]) -> Vec<&'t mut 
     split
 }
 
-/// The slots of a user's table (`table` long) that its entries' `via` refer to, each once, in
-/// order of first reference (entries in report order, each entry's paths in order), written at
-/// the start of `firsts` (at least `table` long); answers how many. `seen` is a reused buffer.
-fn first_references(
-    user: &UserImpact,
-    table: usize,
-    seen: &mut Vec<bool>,
-    firsts: &mut [u32],
-) -> usize {
+/// The slots of a user's table that its entries' `via` refer to, each once, in order of first
+/// reference (entries in report order, each entry's paths in order), written at the start of
+/// `firsts` (as long as the table: a slot is referred to at most once here); answers how many.
+/// `seen` is a reused buffer.
+fn first_references(user: &UserImpact, seen: &mut Vec<bool>, firsts: &mut [u32]) -> usize {
     seen.clear();
-    seen.resize(table, false);
+    seen.resize(firsts.len(), false);
     let mut count = 0;
     for path in user.entries().flat_map(|entry| &entry.via) {
         let slot = &mut seen[path.index()];
