@@ -675,6 +675,17 @@ fn broad(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("remove_member_of_largest_group", n), |b| {
         b.iter(|| org.simulate(black_box(&remove)).unwrap())
     });
+    // The same, called from a thread outside any pool, as a library's caller would (the
+    // engine then runs on rayon's global pool): a one-user what-if should not pay for waking
+    // the pool's threads.
+    g.bench_function(
+        BenchmarkId::new("remove_member_of_largest_group_from_plain_thread", n),
+        |b| {
+            std::thread::scope(|s| {
+                s.spawn(|| b.iter(|| org.simulate(black_box(&remove)).unwrap()));
+            })
+        },
+    );
     // Everything attached to the fourth largest group (about 12% of users) detached: the wide
     // what-if of issue 10, in full and in counts (`--summary`), in a pool of two threads.
     let fourth = generate::kth_largest_group(&snapshot, 3).expect("groups exist");

@@ -840,11 +840,14 @@ impl<'a> Interner<'a> {
         let (actions, action_ids) = self.number_actions();
         // Actions renumbered in the order users were converted (the order their entries lie
         // in memory), users in parallel on the caller's pool: each id is looked up alone.
-        self.users.par_iter_mut().for_each(|user| {
-            for entry in user.entries_mut() {
-                action_ids.renumber(&mut entry.actions);
-            }
-        });
+        self.users
+            .par_iter_mut()
+            .with_min_len(FIRSTS_CHUNK)
+            .for_each(|user| {
+                for entry in user.entries_mut() {
+                    action_ids.renumber(&mut entry.actions);
+                }
+            });
         // Paths: numbered by first reference in report order (an entry's paths are in path
         // order), so that ids follow content alone, not the order in which users were judged,
         // and a report written user by user as judged numbers them the same way. Each user's
@@ -880,6 +883,7 @@ impl<'a> Interner<'a> {
         self.users
             .par_iter_mut()
             .zip(&mut tables)
+            .with_min_len(FIRSTS_CHUNK)
             .for_each(|(user, table)| rewrite_via(user, table));
         let mut users = std::mem::take(&mut self.users);
         permute(&mut users, &order);
@@ -995,6 +999,7 @@ impl<'a> Interner<'a> {
             .keys
             .par_iter()
             .zip(&self.covers)
+            .with_min_len(PATHS_PER_JOB)
             .map(|(&key, &covers)| ImpactPath {
                 steps: org.build_path(key),
                 covers,
@@ -1321,8 +1326,15 @@ fn permute<T>(items: &mut [T], order: &[usize]) {
     }
 }
 
-/// Users whose first references one job of [`Interner::finish_ordered`] finds.
+/// Users whose first references one job of [`Interner::finish_ordered`] finds, and the fewest
+/// users its other parallel loops give a job: below a job's worth, handing work to another
+/// thread and waiting for it costs more than doing it (a one-user what-if runs on the calling
+/// thread alone).
 const FIRSTS_CHUNK: usize = 64;
+
+/// The fewest paths one job of [`Interner::table`] builds (a path is built in well under a
+/// microsecond).
+const PATHS_PER_JOB: usize = 512;
 
 /// The users' tables (`tables`, user `i`'s from `starts[i]` to the next start), each its own
 /// slice.

@@ -202,6 +202,15 @@ fn judge_pipelined<J>(
     // A job's answer, or the panic it ended in (raised again on the calling thread, which
     // would otherwise wait for the answer forever).
     type Answer<J> = Result<Vec<J>, Box<dyn std::any::Any + Send>>;
+    // One job (a what-if for a few users): judged here. Handing it to a worker and waiting
+    // for the answer costs more than judging it (two thread wake-ups, where the caller is not
+    // one of the pool's threads).
+    if users.len() <= USERS_PER_JOB {
+        if !users.is_empty() {
+            hand(judge(users), users.len());
+        }
+        return;
+    }
     let jobs: Vec<&[u32]> = users.chunks(USERS_PER_JOB).collect();
     // Per job, its answer once received and until handed.
     let mut answers: Vec<Option<Answer<J>>> = Vec::new();
@@ -636,6 +645,26 @@ mod tests {
             assert_eq!(handed, sizes);
         }
         assert_eq!(in_pools(|| handed(&[], usize::MAX))[1], (vec![], vec![]));
+    }
+
+    #[test]
+    fn one_job_is_judged_on_the_calling_thread() {
+        // Called from a thread outside any pool (as a library's caller would): a job's worth of
+        // users is judged right here, with no thread woken and waited for.
+        let caller = std::thread::current().id();
+        let judge = |job: &[u32]| -> Vec<u32> {
+            assert_eq!(std::thread::current().id(), caller, "judged by the caller");
+            job.to_vec()
+        };
+        for len in [1, USERS_PER_JOB] {
+            let users: Vec<u32> = (0..len as u32).collect();
+            let mut handed = Vec::new();
+            judge_pipelined(&users, &judge, &mut |answer, size| {
+                handed.push((answer, size));
+                true
+            });
+            assert_eq!(handed, vec![(users.clone(), len)]);
+        }
     }
 
     #[test]
