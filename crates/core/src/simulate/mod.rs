@@ -649,22 +649,30 @@ mod tests {
 
     #[test]
     fn one_job_is_judged_on_the_calling_thread() {
-        // Called from a thread outside any pool (as a library's caller would): a job's worth of
-        // users is judged right here, with no thread woken and waited for.
-        let caller = std::thread::current().id();
-        let judge = |job: &[u32]| -> Vec<u32> {
-            assert_eq!(std::thread::current().id(), caller, "judged by the caller");
-            job.to_vec()
+        // A job's worth of users is judged right where the call is, with no thread woken and
+        // waited for: outside any pool (as a library's caller calls), and on a pool's thread.
+        let judged_here = || {
+            let caller = rayon::current_thread_index();
+            let judge = |job: &[u32]| -> Vec<u32> {
+                assert_eq!(
+                    rayon::current_thread_index(),
+                    caller,
+                    "judged by the caller"
+                );
+                job.to_vec()
+            };
+            for len in [1, USERS_PER_JOB] {
+                let users: Vec<u32> = (0..len as u32).collect();
+                let mut handed = Vec::new();
+                judge_pipelined(&users, &judge, &mut |answer, size| {
+                    handed.push((answer, size));
+                    true
+                });
+                assert_eq!(handed, vec![(users.clone(), len)]);
+            }
         };
-        for len in [1, USERS_PER_JOB] {
-            let users: Vec<u32> = (0..len as u32).collect();
-            let mut handed = Vec::new();
-            judge_pipelined(&users, &judge, &mut |answer, size| {
-                handed.push((answer, size));
-                true
-            });
-            assert_eq!(handed, vec![(users.clone(), len)]);
-        }
+        judged_here();
+        in_pools(judged_here);
     }
 
     #[test]
