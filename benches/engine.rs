@@ -703,6 +703,19 @@ fn broad(c: &mut Criterion) {
             b.iter(|| two.install(|| org.simulate_with(black_box(&detach_all), &options).unwrap()))
         });
     }
+    // Baselines for the two what-ifs in full: the report's shape alone, its clone made and
+    // dropped on the calling thread (every vector of the report allocated, filled and freed,
+    // every shared name counted and released), with no judging.
+    let report = pool(2).install(|| org.simulate(&detach_all).unwrap());
+    g.bench_function(
+        BenchmarkId::new("detach_all_from_4th_group_report_clone_and_drop", n),
+        |b| b.iter(|| black_box(&report).clone()),
+    );
+    drop(report);
+    g.bench_function(
+        BenchmarkId::new("remove_member_of_largest_group_report_clone_and_drop", n),
+        |b| b.iter(|| black_box(&impact).clone()),
+    );
     g.finish();
 
     // The same shape at 1,000 users: the largest group (40%) deleted, the full grouped report.
