@@ -191,7 +191,8 @@ const JOBS_AHEAD: usize = 2 * BATCH / USERS_PER_JOB;
 /// many jobs' answers are held at once); while the next is not done, the calling thread judges
 /// a waiting job itself, or, when none waits, sleeps until a job ends. No worker waits for
 /// the others between batches, and the answers reach `hand` in the same order whatever the
-/// pool's size.
+/// pool's size. One job's worth of users or fewer is judged on the calling thread, with
+/// nothing spawned.
 fn judge_pipelined<J>(
     users: &[u32],
     judge: &(dyn Fn(&[u32]) -> Vec<J> + Sync),
