@@ -336,7 +336,8 @@ impl Org {
     ///
     /// The users a change reaches are judged on the rayon pool the call runs in (the global
     /// pool unless the caller runs it inside [`rayon::ThreadPool::install`]); the result is the
-    /// same, byte for byte, whatever the pool's size.
+    /// same, byte for byte, whatever the pool's size. A change that reaches 64 users or fewer
+    /// (a one-user what-if) is judged on the calling thread, waking none of the pool's.
     pub fn simulate_observed(
         &self,
         changes: &[Change],
