@@ -337,7 +337,8 @@ impl Org {
     /// The users a change reaches are judged on the rayon pool the call runs in (the global
     /// pool unless the caller runs it inside [`rayon::ThreadPool::install`]); the result is the
     /// same, byte for byte, whatever the pool's size. A change that reaches 64 users or fewer
-    /// (a one-user what-if) is judged on the calling thread, waking none of the pool's.
+    /// (a one-user what-if) is judged on the calling thread; the report's end uses the pool
+    /// only for more than 1,024 paths.
     pub fn simulate_observed(
         &self,
         changes: &[Change],
