@@ -338,7 +338,7 @@ impl Org {
     /// pool unless the caller runs it inside [`rayon::ThreadPool::install`]); the result is the
     /// same, byte for byte, whatever the pool's size. A change that reaches 64 users or fewer
     /// (a one-user what-if) is judged on the calling thread; the report's end uses the pool
-    /// only for more than 1,024 paths.
+    /// only for 1,024 paths or more.
     pub fn simulate_observed(
         &self,
         changes: &[Change],
