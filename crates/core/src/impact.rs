@@ -29,6 +29,7 @@ use crate::report::{
     ImpactPath, ImpactSummary, PairCounts, Path, PathId, Step, StepKind, UserImpact,
     SCHEMA_VERSION,
 };
+use crate::simulate::USERS_PER_JOB;
 
 /// A small fast hasher (the rustc "Fx" mix) for the interning maps, whose keys are short runs
 /// of integers. Ids never depend on it: they are given in report order.
@@ -842,7 +843,7 @@ impl<'a> Interner<'a> {
         // in memory), users in parallel on the caller's pool: each id is looked up alone.
         self.users
             .par_iter_mut()
-            .with_min_len(FIRSTS_CHUNK)
+            .with_min_len(USERS_PER_JOB)
             .for_each(|user| {
                 for entry in user.entries_mut() {
                     action_ids.renumber(&mut entry.actions);
@@ -864,9 +865,9 @@ impl<'a> Interner<'a> {
         let mut firsts_of = split_tables(&mut firsts, &self.starts);
         let mut counts = vec![0; self.users.len()];
         self.users
-            .par_chunks(FIRSTS_CHUNK)
-            .zip(firsts_of.par_chunks_mut(FIRSTS_CHUNK))
-            .zip(counts.par_chunks_mut(FIRSTS_CHUNK))
+            .par_chunks(USERS_PER_JOB)
+            .zip(firsts_of.par_chunks_mut(USERS_PER_JOB))
+            .zip(counts.par_chunks_mut(USERS_PER_JOB))
             .for_each(|((users, firsts), counts)| {
                 let mut seen = Vec::new();
                 for ((user, firsts), count) in users.iter().zip(firsts).zip(counts) {
@@ -883,7 +884,7 @@ impl<'a> Interner<'a> {
         self.users
             .par_iter_mut()
             .zip(&mut tables)
-            .with_min_len(FIRSTS_CHUNK)
+            .with_min_len(USERS_PER_JOB)
             .for_each(|(user, table)| rewrite_via(user, table));
         let mut users = std::mem::take(&mut self.users);
         permute(&mut users, &order);
@@ -1325,12 +1326,6 @@ fn permute<T>(items: &mut [T], order: &[usize]) {
         }
     }
 }
-
-/// Users whose first references one job of [`Interner::finish_ordered`] finds, and the fewest
-/// users its other parallel loops give a job: below a job's worth, handing work to another
-/// thread and waiting for it costs more than doing it (a one-user what-if runs on the calling
-/// thread alone).
-const FIRSTS_CHUNK: usize = 64;
 
 /// The fewest paths one job of [`Interner::table`] builds (a path is built in well under a
 /// microsecond).

@@ -172,9 +172,10 @@ pub enum Change {
     },
 }
 
-/// Users judged by one job of the pool: below this many, handing them to another worker costs
-/// more than it saves.
-const USERS_PER_JOB: usize = 64;
+/// Users judged by one job of the pool, and the fewest users any parallel loop over users
+/// gives a job (the report's end, in `impact.rs`): below this many, handing them to another
+/// worker costs more than it saves.
+pub(crate) const USERS_PER_JOB: usize = 64;
 
 /// Users judged before their answers are converted to the report's compact form.
 const BATCH: usize = 256;
@@ -203,16 +204,14 @@ fn judge_pipelined<J>(
     // A job's answer, or the panic it ended in (raised again on the calling thread, which
     // would otherwise wait for the answer forever).
     type Answer<J> = Result<Vec<J>, Box<dyn std::any::Any + Send>>;
+    let jobs: Vec<&[u32]> = users.chunks(USERS_PER_JOB).collect();
     // One job (a what-if for a few users): judged here. Handing it to a worker and waiting
     // for the answer costs more than judging it (two thread wake-ups, where the caller is not
     // one of the pool's threads).
-    if users.len() <= USERS_PER_JOB {
-        if !users.is_empty() {
-            hand(judge(users), users.len());
-        }
+    if let [job] = jobs[..] {
+        hand(judge(job), job.len());
         return;
     }
-    let jobs: Vec<&[u32]> = users.chunks(USERS_PER_JOB).collect();
     // Per job, its answer once received and until handed.
     let mut answers: Vec<Option<Answer<J>>> = Vec::new();
     answers.resize_with(jobs.len(), || None);
