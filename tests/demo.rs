@@ -14,7 +14,7 @@ fn demo_json(args: &[&str]) -> serde_json::Value {
     let value = run.json();
     assert_eq!(run.stderr.lines().collect::<Vec<_>>().len(), 1, "{run:#?}");
     assert!(run.stderr.starts_with(NOTE_DEMO), "{run:#?}");
-    assert_eq!(value["schema_version"], 4, "{run:#?}");
+    assert_eq!(value["schema_version"], 5, "{run:#?}");
     value
 }
 
@@ -374,7 +374,7 @@ fn impact_on_the_demo_and_by_rule() {
         }
         let run = iamsim(&[&args[..], &["--format", "json"]].concat());
         let value = run.json();
-        assert_eq!(value["schema_version"], 4, "{what}");
+        assert_eq!(value["schema_version"], 5, "{what}");
         let changes = value["changes"].as_array().expect("changes");
         assert_eq!(changes.len(), 1, "{what}");
         assert_eq!(changes[0]["kind"], "remove_member", "{what}");

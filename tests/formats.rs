@@ -91,8 +91,8 @@ fn every_command_in_every_format() {
             let out = &first.stdout;
             match format {
                 "json" => {
-                    assert_eq!(first.json()["schema_version"], 4, "{what}");
-                    assert!(out.starts_with("{\n  \"schema_version\": 4,"), "{what}");
+                    assert_eq!(first.json()["schema_version"], 5, "{what}");
+                    assert!(out.starts_with("{\n  \"schema_version\": 5,"), "{what}");
                 }
                 "html" => {
                     assert!(out.starts_with("<!DOCTYPE html>\n"), "{what}");

@@ -82,7 +82,7 @@ fn json_alone_on_stdout() {
         let run = run(args);
         // `json()` parses all of stdout as one document.
         let value = run.json();
-        assert_eq!(value["schema_version"], 4, "{args:?}");
+        assert_eq!(value["schema_version"], 5, "{args:?}");
         assert!(run.stdout.ends_with("}\n"), "{args:?}");
         // Notes and warnings go to stderr, in their own words.
         assert!(

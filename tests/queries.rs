@@ -15,7 +15,7 @@ const ROOT: &str = "user:u-olivia > organization:org-acme";
 /// Runs `iamsim ARGS --format json` and returns the document (exit 0 asserted).
 fn json_of(args: &[&str]) -> Value {
     let value = iamsim(&[args, &["--format", "json"]].concat()).json();
-    assert_eq!(value["schema_version"], 4, "{args:?}");
+    assert_eq!(value["schema_version"], 5, "{args:?}");
     value
 }
 
@@ -679,7 +679,7 @@ fn diff_of_two_snapshots() {
         json!({"users": [], "groups": [], "roles": [], "policies": [], "role_trusts": []});
     assert_eq!(
         same,
-        json!({"schema_version": 4, "users": [], "added": nothing, "removed": nothing})
+        json!({"schema_version": 5, "users": [], "added": nothing, "removed": nothing})
     );
     let table = iamsim(&["diff", &old, &old]);
     table.expect_code(0);

@@ -1,5 +1,5 @@
 //! R-OUT-02: every `--format json` document validates against the committed
-//! `schema/output.v4.json`, and that file is what `iamsim schema` prints.
+//! `schema/output.v5.json`, and that file is what `iamsim schema` prints.
 //!
 //! The validator below covers exactly the JSON Schema keywords the committed schema uses and
 //! refuses any other, so a keyword it does not know can never be skipped silently. `Run::json`
@@ -12,11 +12,11 @@ use serde_json::{json, Value};
 use crate::formats::commands;
 use crate::util::iamsim;
 
-const SCHEMA_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/output.v4.json");
+const SCHEMA_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/output.v5.json");
 
 static SCHEMA: LazyLock<Value> = LazyLock::new(|| {
-    let text = std::fs::read_to_string(SCHEMA_FILE).expect("schema/output.v4.json is readable");
-    serde_json::from_str(&text).expect("schema/output.v4.json is JSON")
+    let text = std::fs::read_to_string(SCHEMA_FILE).expect("schema/output.v5.json is readable");
+    serde_json::from_str(&text).expect("schema/output.v5.json is JSON")
 });
 
 /// Keywords that only annotate: they constrain nothing.
@@ -177,12 +177,12 @@ fn the_committed_schema_is_what_iamsim_prints() {
     let printed = iamsim(&["schema"]);
     printed.expect_code(0);
     if std::env::var_os("IAMSIM_UPDATE_SCHEMA").is_some() {
-        std::fs::write(SCHEMA_FILE, &printed.stdout).expect("write schema/output.v4.json");
+        std::fs::write(SCHEMA_FILE, &printed.stdout).expect("write schema/output.v5.json");
     }
-    let committed = std::fs::read_to_string(SCHEMA_FILE).expect("schema/output.v4.json");
+    let committed = std::fs::read_to_string(SCHEMA_FILE).expect("schema/output.v5.json");
     assert!(
         printed.stdout == committed,
-        "schema/output.v4.json differs from `iamsim schema`: the report types changed. Review, \
+        "schema/output.v5.json differs from `iamsim schema`: the report types changed. Review, \
          bump SCHEMA_VERSION if the change is incompatible, then regenerate with \
          IAMSIM_UPDATE_SCHEMA=1 cargo test --test integration schema::"
     );
@@ -263,7 +263,7 @@ fn the_validator_finds_each_kind_of_breach() {
         (
             "another version",
             |d| d["schema_version"] = json!(1),
-            "$.schema_version: 1 is not 4",
+            "$.schema_version: 1 is not 5",
         ),
         (
             "an unknown decision",

@@ -65,7 +65,7 @@ impl Run {
     }
 
     /// Stdout parsed as exactly one JSON document (trailing text fails). A report (the run
-    /// asked for `--format json`) must also validate against `schema/output.v4.json`.
+    /// asked for `--format json`) must also validate against `schema/output.v5.json`.
     ///
     /// An impact, written with shared entries and paths, is returned in the one-entry-per-action
     /// form (`Impact::flatten`, what `--per-action` prints), which is what most tests read; the
@@ -93,7 +93,7 @@ impl Run {
             let violations = crate::schema::violations(&document);
             assert!(
                 violations.is_empty(),
-                "iamsim {:?}: the report breaks schema/output.v4.json:\n{}",
+                "iamsim {:?}: the report breaks schema/output.v5.json:\n{}",
                 self.args,
                 violations.join("\n")
             );

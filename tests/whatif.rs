@@ -190,7 +190,7 @@ fn summary_of(users: &[Value]) -> Value {
 /// Asserts everything a case expects of an impact document, and the invariants of every
 /// impact: users sorted by most lost then id, `actions` equal to the counts of the lists.
 fn check_impact(what: &str, value: &Value, case: &Case) {
-    assert_eq!(value["schema_version"], 4, "{what}");
+    assert_eq!(value["schema_version"], 5, "{what}");
     match &case.changes {
         Changes::Are(changes) => assert_eq!(&value["changes"], changes, "{what}: changes"),
         Changes::Pinned(name) => insta::assert_snapshot!(
@@ -1900,7 +1900,7 @@ fn changes_that_do_nothing() {
         let skipped = impact_json(&args(&[change, &["--allow-noop"][..]].concat()));
         assert_eq!(
             skipped,
-            json!({"schema_version": 4, "changes": [], "users": [], "actions": []}),
+            json!({"schema_version": 5, "changes": [], "users": [], "actions": []}),
             "{change:?}"
         );
         let table = iamsim(&[&["impact"][..], change, &["--allow-noop"]].concat());

@@ -400,7 +400,7 @@ pub(crate) fn graphml(g: &AccessGraph) -> String {
 }
 
 /// The JSON form: nodes by index, edges naming their ends by index (not a report of
-/// `schema/output.v4.json`; `schema_version` says which report shapes it was built from).
+/// `schema/output.v5.json`; `schema_version` says which report shapes it was built from).
 #[derive(Serialize)]
 struct JsonGraph<'a> {
     schema_version: u32,

@@ -54,12 +54,14 @@ pub fn esc(text: &str) -> String {
 }
 
 /// An impact entry's actions grouped by their own paths: `(actions, paths)`
-/// ([`Impact::exact_groups`]), the only place the HTML report reads `GroupedEntry::via`.
+/// ([`Impact::exact_groups`], with its list's `shared` paths), the only place the HTML report
+/// reads `GroupedEntry::via`.
 pub(crate) fn entry_groups(
     impact: &Impact,
+    shared: &[PathId],
     entry: &GroupedEntry,
 ) -> Vec<(Vec<ActionId>, Vec<PathId>)> {
-    impact.exact_groups(entry)
+    impact.exact_groups(shared, entry)
 }
 
 const STYLE: &str = r#"
@@ -1082,14 +1084,20 @@ fn user_block(report: &Impact, user: &UserImpact, view: &ImpactView) -> String {
     }
     let kept: &[GroupedEntry] = if view.show_kept { &user.kept } else { &[] };
     let lists = [
-        ("lost", "lost", &user.lost[..], "was via"),
-        ("kept", "kept", kept, "via"),
-        ("gained", "gained", &user.gained[..], "via"),
+        ("lost", "lost", &user.lost[..], &user.shared.lost, "was via"),
+        ("kept", "kept", kept, &user.shared.kept, "via"),
+        (
+            "gained",
+            "gained",
+            &user.gained[..],
+            &user.shared.gained,
+            "via",
+        ),
     ];
     let mut rows = Vec::new();
-    for (word, class, entries, via_word) in lists {
+    for (word, class, entries, shared, via_word) in lists {
         for entry in entries {
-            for (actions, paths) in entry_groups(report, entry) {
+            for (actions, paths) in entry_groups(report, shared, entry) {
                 let names: Vec<String> = actions.iter().map(|&a| esc(report.action(a))).collect();
                 let paths: Vec<String> = paths
                     .iter()

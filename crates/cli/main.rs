@@ -198,7 +198,7 @@ enum Command {
     /// Print the man page (roff): `iamsim man > ~/.local/share/man/man1/iamsim.1`.
     Man,
     /// Print the JSON Schema that every `--format json` report validates against
-    /// (`schema/output.v4.json` in the repository).
+    /// (`schema/output.v5.json` in the repository).
     Schema,
     /// Print the change file a Terraform plan (`terraform show -json PLANFILE`) maps to; what
     /// cannot be mapped is listed on stderr (docs/terraform.md).

@@ -11,8 +11,8 @@ use iamsim_core::graph::{self, AccessGraph};
 
 use iamsim_core::report::{
     ActiveSession, Assumable, CoveredUser, Decision, Diff, Effective, EntityRef, Entry,
-    Explanation, GroupedEntry, Impact, OutsideAssumable, Path, Rank, Redundancy, ScopeRef, Step,
-    UserImpact, UserSummary, WhoCan,
+    Explanation, GroupedEntry, Impact, OutsideAssumable, Path, PathId, Rank, Redundancy, ScopeRef,
+    Step, UserImpact, UserSummary, WhoCan,
 };
 
 const WIDTH: usize = 80;
@@ -280,12 +280,18 @@ impl Doc {
 
     /// An impact's shared entries, in the order given, at a nesting depth: each entry's actions
     /// grouped by their own paths.
-    fn shared(&mut self, depth: usize, report: &Impact, entries: &[GroupedEntry], via_word: &str) {
+    fn shared(
+        &mut self,
+        depth: usize,
+        report: &Impact,
+        (entries, shared): (&[GroupedEntry], &[PathId]),
+        via_word: &str,
+    ) {
         let mut groups: Vec<_> = entries
             .iter()
             .flat_map(|entry| {
                 report
-                    .exact_groups(entry)
+                    .exact_groups(shared, entry)
                     .into_iter()
                     .map(move |(actions, via)| (actions, &entry.resource, via))
             })
@@ -696,7 +702,7 @@ fn user_details(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &Impact
         }
     }
     doc.section(1, "31", "LOST", user.counts.lost, "");
-    doc.shared(2, report, &user.lost, "was via");
+    doc.shared(2, report, (&user.lost, &user.shared.lost), "was via");
     if view.show_kept || user.kept.is_empty() {
         doc.section(
             1,
@@ -705,7 +711,7 @@ fn user_details(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &Impact
             user.counts.kept,
             ": still allowed, through",
         );
-        doc.shared(2, report, &user.kept, "via");
+        doc.shared(2, report, (&user.kept, &user.shared.kept), "via");
     } else {
         doc.section(
             1,
@@ -714,10 +720,10 @@ fn user_details(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &Impact
             user.counts.kept,
             ": still allowed; carried by",
         );
-        doc.line(2, &carriers(report, &user.kept));
+        doc.line(2, &carriers(report, (&user.kept, &user.shared.kept)));
     }
     doc.section(1, "33", "GAINED", user.counts.gained, ": newly allowed");
-    doc.shared(2, report, &user.gained, "via");
+    doc.shared(2, report, (&user.gained, &user.shared.gained), "via");
     doc.section(1, "35", "ASSUMABLE LOST", user.assumable_lost.len(), "");
     doc.assumables(2, &user.assumable_lost);
     for session in &user.sessions_continue {
@@ -741,10 +747,10 @@ fn user_details(doc: &mut Doc, report: &Impact, user: &UserImpact, view: &Impact
 
 /// What carries a user's kept permissions: the first step of each path (a group, a role or a
 /// direct policy) with the number of (action, resource) pairs it carries, most first.
-fn carriers(report: &Impact, kept: &[GroupedEntry]) -> String {
+fn carriers(report: &Impact, (kept, shared): (&[GroupedEntry], &[PathId])) -> String {
     let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for entry in kept {
-        for (actions, via) in report.exact_groups(entry) {
+        for (actions, via) in report.exact_groups(shared, entry) {
             let mut firsts: Vec<String> = via
                 .iter()
                 .filter_map(|&p| report.path(p).first())

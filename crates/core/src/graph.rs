@@ -170,15 +170,15 @@ pub fn of_impact(report: &Impact) -> AccessGraph {
     for user in &report.users {
         let start = user_node(&user.user);
         let lists = [
-            (&user.lost, Mark::Lost),
-            (&user.kept, Mark::Kept),
-            (&user.gained, Mark::Gained),
+            (&user.lost, &user.shared.lost, Mark::Lost),
+            (&user.kept, &user.shared.kept, Mark::Kept),
+            (&user.gained, &user.shared.gained, Mark::Gained),
         ];
-        for (entries, mark) in lists {
+        for (entries, shared, mark) in lists {
             // Entries share paths: each path once per user and list (the graph is the same).
             let mut seen = std::collections::BTreeSet::new();
             for entry in entries {
-                for &id in &entry.via {
+                for id in report.entry_paths(shared, entry) {
                     if seen.insert(id) {
                         b.path(Some(&start), report.path(id), Effect::Allow, mark);
                     }

@@ -26,7 +26,7 @@ use crate::overlay::Overlay;
 use crate::policy::ResourcePattern;
 use crate::report::{
     ActionId, ActionSummary, ActiveSession, Assumable, CoverageId, GroupedEntry, Impact,
-    ImpactPath, ImpactSummary, PairCounts, Path, PathId, Step, StepKind, UserImpact,
+    ImpactPath, ImpactSummary, PairCounts, Path, PathId, SharedPaths, Step, StepKind, UserImpact,
     SCHEMA_VERSION,
 };
 use crate::simulate::USERS_PER_JOB;
@@ -202,6 +202,9 @@ pub(crate) struct Judged<'o> {
     /// The paths the whole entries refer to, each once per side, each side's in path order
     /// ([`Org::path_order`]): the interner looks each up once per user, not once per entry.
     paths: IdxVec<UserPath, PathKey>,
+    /// Per list (`[lost, kept, gained]`), the paths of `paths` its whole entries share
+    /// ([`SharedPaths`]), ascending.
+    shared: [Vec<UserPathIx>; 3],
     /// The resource keys of this user's pairs, each once.
     keys: IdxVec<ResourceKey, &'o ResourcePattern>,
     /// The elements changed on some key, when counted without entries
@@ -229,6 +232,7 @@ impl<'o> Judged<'o> {
             pairs: Vec::new(),
             groups: Vec::new(),
             paths: IdxVec::default(),
+            shared: Default::default(),
             keys: IdxVec::default(),
             counted: Vec::new(),
             sets: IdxVec::default(),
@@ -261,7 +265,7 @@ impl<'o> Judged<'o> {
                 sets.push(pair.set);
             }
         }
-        let mut indexes: Vec<UserPathIx> = Vec::new();
+        let mut indexes: Vec<UserPathIx> = self.shared[Class::Kept.slot()].clone();
         for whole in self.groups.iter().filter(|w| w.class == Class::Kept) {
             any = true;
             indexes.extend_from_slice(&whole.via);
@@ -367,6 +371,12 @@ impl<'o> Judged<'o> {
             elements,
             via,
         });
+    }
+
+    /// Records the paths of `paths` (ascending) that every whole entry of `class` shares: each
+    /// counts for every action of the list it covers, whatever its resource ([`SharedPaths`]).
+    pub(crate) fn share(&mut self, class: Class, paths: Vec<UserPathIx>) {
+        self.shared[class.slot()] = paths;
     }
 
     /// Records one changed pair, with the paths of `hits` when `keep` is set.
@@ -1183,6 +1193,17 @@ impl<'a> Interner<'a> {
             let met = self.met(key);
             self.tables.push(met);
         }
+        // The shared paths: from judging for whole entries; for entries of pairs, found here.
+        let shared = std::mem::take(&mut judged.shared);
+        let indexed = |list: Vec<UserPathIx>| list.into_iter().map(|i| PathId(i.raw())).collect();
+        let [lost, kept, gained] = shared.map(indexed);
+        user.shared = SharedPaths { lost, kept, gained };
+        for class in [Class::Lost, Class::Kept, Class::Gained] {
+            let found = self.shared_keys(class, &mut entries);
+            if !found.is_empty() {
+                *user.shared.of_slot_mut(class.slot()) = self.via(&found, start);
+            }
+        }
         let mut lists: [Vec<GroupedEntry>; 3] = [Class::Lost, Class::Kept, Class::Gained]
             .map(|class| Vec::with_capacity(entries.iter().filter(|e| e.0 == class).count()));
         for (class, actions, resource, via) in entries.drain(..) {
@@ -1201,6 +1222,52 @@ impl<'a> Interner<'a> {
         self.pending = (resources, entries);
         judged.paths = IdxVec::default();
         judged.sets = IdxVec::default();
+    }
+
+    /// The paths a list of entries of pairs shares ([`SharedPaths`]), taken out of their `via`:
+    /// those through a statement on every resource that are in the `via` of every entry of
+    /// the list with an action they cover (as their coverage in the report tells, before or
+    /// after the change). None when the list has whole entries (they come with their own).
+    fn shared_keys(&mut self, class: Class, entries: &mut [Pending]) -> Vec<PathKey> {
+        let ov = if class == Class::Lost {
+            self.baseline
+        } else {
+            self.overlay
+        };
+        let mut candidates: Vec<PathKey> = Vec::new();
+        for (c, _, _, via) in entries.iter() {
+            match via {
+                _ if *c != class => {}
+                Via::Indexed(_) => return Vec::new(),
+                Via::Keys(keys) => candidates.extend(keys.iter().copied().filter(|key| {
+                    (self.org.statement_at(key.route.policy, key.index, ov))
+                        .is_some_and(|node| node.any_resource)
+                })),
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut shared = Vec::new();
+        for key in candidates {
+            let covered = self.covered(key).clone();
+            let everywhere = entries.iter().all(|(c, actions, _, via)| match via {
+                Via::Keys(keys) if *c == class && !keys.contains(&key) => actions
+                    .iter()
+                    .all(|&a| !covered.contains(self.element(rank_of(a)).index())),
+                _ => true,
+            });
+            if everywhere {
+                shared.push(key);
+            }
+        }
+        if !shared.is_empty() {
+            for (c, _, _, via) in entries.iter_mut() {
+                if let (true, Via::Keys(keys)) = (*c == class, via) {
+                    keys.retain(|key| shared.binary_search(key).is_err());
+                }
+            }
+        }
+        shared
     }
 
     /// The entries of one run of pairs (one list, one resource key; sorted by path set): the
@@ -1352,7 +1419,7 @@ fn first_references(user: &UserImpact, seen: &mut Vec<bool>, firsts: &mut [u32])
     seen.clear();
     seen.resize(firsts.len(), false);
     let mut count = 0;
-    for path in user.entries().flat_map(|entry| &entry.via) {
+    for path in user.path_lists().flatten() {
         let slot = &mut seen[path.index()];
         if !*slot {
             *slot = true;
@@ -1386,8 +1453,8 @@ fn number_slots(
 /// Rewrites a user's entries' `via` from slots of its table to the ids [`number_slots`] wrote
 /// there.
 fn rewrite_via(user: &mut UserImpact, table: &[u32]) {
-    for entry in user.entries_mut() {
-        for path in &mut entry.via {
+    for list in user.path_lists_mut() {
+        for path in list {
             *path = PathId(table[path.index()]);
         }
     }

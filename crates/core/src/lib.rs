@@ -33,10 +33,13 @@
 //! let lost = &ana_impact.lost[0];
 //! assert_eq!(impact.action(lost.actions[0]), "compute.instance.Create");
 //! // ...and keeps billing, now through Billing alone. Actions and paths are indexes into the
-//! // impact's tables, written once; a path there starts after the user.
+//! // impact's tables, written once; a path there starts after the user. An action's paths are
+//! // those of its entry and of its list's shared paths (statements on every resource) that
+//! // cover it.
 //! let kept = &ana_impact.kept[0];
 //! assert_eq!(impact.action(kept.actions[0]), "account.billing.Read");
-//! assert_eq!(impact.path(kept.via[0])[0].name(), Some("Billing"));
+//! let via: Vec<_> = impact.paths_of(&ana_impact.shared.kept, kept, kept.actions[0]).collect();
+//! assert_eq!(impact.path(via[0])[0].name(), Some("Billing"));
 //! // The one-entry-per-action form writes every path out from the user.
 //! let flat = impact.flatten();
 //! assert_eq!(flat.users[0].kept[0].via[0][1].name(), Some("Billing"));

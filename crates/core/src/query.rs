@@ -1206,10 +1206,9 @@ mod tests {
                 .iter()
                 .filter(|u| !u.kept.is_empty())
                 .map(|u| {
-                    let mut local: Vec<usize> = u
-                        .kept
-                        .iter()
+                    let mut local: Vec<usize> = (u.kept.iter())
                         .flat_map(|e| &e.via)
+                        .chain(&u.shared.kept)
                         .map(|id| id.0 as usize)
                         .collect();
                     local.sort_unstable_by(|&a, &b| paths[a].cmp(&paths[b]).then(a.cmp(&b)));

@@ -18,7 +18,7 @@ mod schema;
 pub use schema::output_schema;
 
 /// Version of the JSON shapes below. Bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The kind of a step in a path.
 ///
@@ -772,9 +772,10 @@ table_id!(CoverageId, Vec<ActionId>);
 /// Actions of one user on one resource key, with the paths behind them, as one entry.
 ///
 /// Actions and paths are indexes into the [`Impact`]'s tables: [`Impact::actions`] and
-/// [`Impact::paths`], where each is written once. `via` is the union of the actions' paths;
-/// the paths of one action are those of `via` that cover it ([`ImpactPath::covers`],
-/// [`Impact::paths_of`]), exactly: an entry only groups actions for which that holds.
+/// [`Impact::paths`], where each is written once. `via`, with its list's shared paths
+/// ([`UserImpact::shared`]), is the union of the actions' paths; the paths of one action are
+/// those of both that cover it ([`ImpactPath::covers`], [`Impact::paths_of`]), exactly: an
+/// entry only groups actions for which that holds.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GroupedEntry {
@@ -784,8 +785,9 @@ pub struct GroupedEntry {
     pub actions: Vec<ActionId>,
     /// `*` (any resource not listed separately), `type:*`, or one resource id.
     pub resource: Arc<str>,
-    /// Every path behind some of the actions, in path order; each an index into
-    /// [`Impact::paths`]. An action's own paths are those that cover it ([`ImpactPath::covers`]).
+    /// Every path behind some of the actions but those its list shares
+    /// ([`UserImpact::shared`]), in path order; each an index into [`Impact::paths`]. An
+    /// action's own paths are those of both that cover it ([`ImpactPath::covers`]).
     #[serde(serialize_with = "indexes")]
     pub via: Vec<PathId>,
 }
@@ -827,6 +829,9 @@ pub struct UserImpact {
     /// How many pairs the user loses, keeps and gains (the actions of the entries below,
     /// counted once per resource).
     pub counts: PairCounts,
+    /// Per list, the paths written once for all of its entries: each belongs to every entry of
+    /// the list whose actions it covers, as if listed in the entry's `via`.
+    pub shared: SharedPaths,
     /// Allowed before, not after: with the paths that granted it before. Sorted by first
     /// action, then resource.
     pub lost: Vec<GroupedEntry>,
@@ -848,6 +853,32 @@ pub struct UserImpact {
     pub unchanged_count: usize,
     /// Why nothing changes, when that is so by rule (root, suspended).
     pub note: Option<String>,
+}
+
+/// Per list of a [`UserImpact`], the paths through a statement on every resource (`*`) that
+/// count for every action of the list they cover, whatever its resource: written once for the
+/// list rather than in the `via` of each of its entries (on a wide change, a user's entries on
+/// many resources would each repeat them). Each in path order, as indexes into
+/// [`Impact::paths`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SharedPaths {
+    /// The shared paths of `lost`: those that granted its actions before.
+    #[serde(serialize_with = "indexes")]
+    pub lost: Vec<PathId>,
+    /// The shared paths of `kept`: those that still grant its actions.
+    #[serde(serialize_with = "indexes")]
+    pub kept: Vec<PathId>,
+    /// The shared paths of `gained`: those that now grant its actions.
+    #[serde(serialize_with = "indexes")]
+    pub gained: Vec<PathId>,
+}
+
+impl SharedPaths {
+    /// The shared paths of one list (`[lost, kept, gained]`'s `slot`), to set.
+    pub(crate) fn of_slot_mut(&mut self, slot: usize) -> &mut Vec<PathId> {
+        [&mut self.lost, &mut self.kept, &mut self.gained][slot]
+    }
 }
 
 /// The whole of an impact in numbers: what `iamsim impact --summary` prints.
@@ -1028,6 +1059,29 @@ impl UserImpact {
             .chain(&mut self.kept)
             .chain(&mut self.gained)
     }
+
+    /// Every list of paths the user refers to, in report order: the shared paths of lost, kept
+    /// and gained, then each entry's `via`, lost, kept, then gained.
+    pub(crate) fn path_lists(&self) -> impl Iterator<Item = &[PathId]> {
+        let shared = &self.shared;
+        [&shared.lost[..], &shared.kept, &shared.gained]
+            .into_iter()
+            .chain(self.entries().map(|entry| &entry.via[..]))
+    }
+
+    /// [`UserImpact::path_lists`], to renumber.
+    pub(crate) fn path_lists_mut(&mut self) -> impl Iterator<Item = &mut Vec<PathId>> {
+        let shared = &mut self.shared;
+        [&mut shared.lost, &mut shared.kept, &mut shared.gained]
+            .into_iter()
+            .chain(
+                self.lost
+                    .iter_mut()
+                    .chain(&mut self.kept)
+                    .chain(&mut self.gained)
+                    .map(|entry| &mut entry.via),
+            )
+    }
 }
 
 impl FlatUserImpact {
@@ -1071,17 +1125,51 @@ impl Impact {
         &self.paths[id].steps
     }
 
-    /// The paths of `entry` behind one of its actions, in path order.
+    /// The paths behind one action of `entry`, in path order: those of the entry's `via` and
+    /// of its list's shared paths (`shared`, [`UserImpact::shared`]) that cover it.
     pub fn paths_of<'a>(
         &'a self,
+        shared: &'a [PathId],
         entry: &'a GroupedEntry,
         action: ActionId,
     ) -> impl Iterator<Item = PathId> + 'a {
-        entry
-            .via
-            .iter()
-            .copied()
-            .filter(move |&p| self.covers(p).binary_search(&action).is_ok())
+        let covering = move |p: &PathId| self.covers(*p).binary_search(&action).is_ok();
+        self.merged(
+            entry.via.iter().copied().filter(covering),
+            shared.iter().copied().filter(covering),
+        )
+    }
+
+    /// Every path behind some action of `entry`, in path order: its `via`, and those of its
+    /// list's shared paths (`shared`, [`UserImpact::shared`]) that cover one of its actions.
+    pub fn entry_paths<'a>(
+        &'a self,
+        shared: &'a [PathId],
+        entry: &'a GroupedEntry,
+    ) -> impl Iterator<Item = PathId> + 'a {
+        let covering = |p: &PathId| {
+            let covers = self.covers(*p);
+            (entry.actions.iter()).any(|a| covers.binary_search(a).is_ok())
+        };
+        self.merged(
+            entry.via.iter().copied(),
+            shared.iter().copied().filter(covering),
+        )
+    }
+
+    /// Two lists of paths, each in path order (the order of their steps) and without a path
+    /// in common, merged in path order.
+    fn merged<'a>(
+        &'a self,
+        one: impl Iterator<Item = PathId> + 'a,
+        other: impl Iterator<Item = PathId> + 'a,
+    ) -> impl Iterator<Item = PathId> + 'a {
+        let (mut one, mut other) = (one.peekable(), other.peekable());
+        std::iter::from_fn(move || match (one.peek(), other.peek()) {
+            (Some(&a), Some(&b)) if self.path(b) < self.path(a) => other.next(),
+            (Some(_), _) => one.next(),
+            (None, _) => other.next(),
+        })
     }
 
     /// The actions a path covers, sorted.
@@ -1096,11 +1184,15 @@ impl Impact {
     /// An entry's actions grouped by their own paths: each group's actions share exactly the
     /// paths listed with them (what the table and Markdown outputs print). Groups are in order of
     /// first action.
-    pub fn exact_groups(&self, entry: &GroupedEntry) -> Vec<(Vec<ActionId>, Vec<PathId>)> {
+    pub fn exact_groups(
+        &self,
+        shared: &[PathId],
+        entry: &GroupedEntry,
+    ) -> Vec<(Vec<ActionId>, Vec<PathId>)> {
         let mut groups: Vec<(Vec<ActionId>, Vec<PathId>)> = Vec::new();
         let mut index: HashMap<Vec<PathId>, usize> = HashMap::new();
         for &action in &entry.actions {
-            let via: Vec<PathId> = self.paths_of(entry, action).collect();
+            let via: Vec<PathId> = self.paths_of(shared, entry, action).collect();
             match index.get(&via) {
                 Some(&i) => groups[i].0.push(action),
                 None => {
@@ -1120,11 +1212,17 @@ impl Impact {
         path
     }
 
-    /// One user's entries, one per (action, resource), sorted by action then resource.
-    pub fn flat_entries(&self, user: &UserSummary, entries: &[GroupedEntry]) -> Vec<Entry> {
+    /// One user's entries of one list (with the list's shared paths), one per (action,
+    /// resource), sorted by action then resource.
+    pub fn flat_entries(
+        &self,
+        user: &UserSummary,
+        shared: &[PathId],
+        entries: &[GroupedEntry],
+    ) -> Vec<Entry> {
         let mut out = Vec::new();
         for entry in entries {
-            for (actions, via) in self.exact_groups(entry) {
+            for (actions, via) in self.exact_groups(shared, entry) {
                 let via: Vec<Path> = via.iter().map(|&p| self.full_path(user, p)).collect();
                 for action in actions {
                     out.push(Entry {
@@ -1143,9 +1241,9 @@ impl Impact {
     pub fn flatten_user(&self, user: &UserImpact) -> FlatUserImpact {
         FlatUserImpact {
             user: user.user.clone(),
-            lost: self.flat_entries(&user.user, &user.lost),
-            kept: self.flat_entries(&user.user, &user.kept),
-            gained: self.flat_entries(&user.user, &user.gained),
+            lost: self.flat_entries(&user.user, &user.shared.lost, &user.lost),
+            kept: self.flat_entries(&user.user, &user.shared.kept, &user.kept),
+            gained: self.flat_entries(&user.user, &user.shared.gained, &user.gained),
             assumable_lost: user.assumable_lost.clone(),
             assumable_gained: user.assumable_gained.clone(),
             sessions_continue: user.sessions_continue.clone(),
@@ -1167,8 +1265,8 @@ impl Impact {
         // of first reference.
         let mut used = vec![false; self.paths.len()];
         for user in &self.users {
-            for entry in user.entries() {
-                entry.via.iter().for_each(|p| used[p.index()] = true);
+            for list in user.path_lists() {
+                list.iter().for_each(|p| used[p.index()] = true);
             }
         }
         let mut path_map: Vec<Option<PathId>> = vec![None; self.paths.len()];
@@ -1180,8 +1278,8 @@ impl Impact {
             }
         }
         for user in &mut self.users {
-            for entry in user.entries_mut() {
-                for id in &mut entry.via {
+            for list in user.path_lists_mut() {
+                for id in list {
                     *id = path_map[id.index()].expect("a retained user's path is kept");
                 }
             }

@@ -18,7 +18,7 @@ use super::{
 /// The schema describes what iamsim *writes*: every object is closed (no property beyond those
 /// listed), a property is required unless it may be left out, and `schema_version` is the
 /// constant [`SCHEMA_VERSION`]. `iamsim schema` prints it; the repository commits it as
-/// `schema/output.v4.json`, and the CLI tests check every JSON document they read against it.
+/// `schema/output.v5.json`, and the CLI tests check every JSON document they read against it.
 pub fn output_schema() -> Value {
     let mut generator = SchemaSettings::draft2020_12()
         .for_serialize()

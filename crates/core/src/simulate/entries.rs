@@ -44,15 +44,38 @@ impl Org {
         });
         judged.reserve_paths(sided.iter().map(|(_, allows)| allows.len()).sum());
         // Each side's allows become the user's next paths, in order: allow `i` of a side is
-        // path `first + i`.
+        // path `first + i`. A statement on every resource covers every key: its paths are the
+        // list's shared paths, found once against the union of the list's keys
+        // (`SharedPaths`); the entries' own are found among the others.
         let vias = sided.map(|(classes, allows)| {
             let first = judged.paths_len();
             allows.iter().for_each(|&(key, ..)| {
                 judged.add_path(key);
             });
-            let found = sides.vias(classes, &allows);
+            for &class in classes {
+                let union = sides.union(&[class]);
+                let summary = union.word_summary();
+                let shared = (allows.iter().enumerate())
+                    .filter(|(_, &(_, node, words))| {
+                        node.any_resource && meets(node, union.words(), words & summary)
+                    })
+                    .map(|(i, _)| UserPathIx::new(first + i))
+                    .collect();
+                spare(union.into_words());
+                judged.share(class, shared);
+            }
+            let mut scoped = recycled(ALLOWS.with(take));
+            let mut places = INDEXES.with(take);
+            for (i, &allow) in allows.iter().enumerate() {
+                if !allow.1.any_resource {
+                    scoped.push(allow);
+                    places.push(i);
+                }
+            }
+            let found = sides.vias(classes, &scoped);
             give_allows(allows);
-            (classes, first, found)
+            give_allows(scoped);
+            (classes, first, found, places)
         });
         // Room for every entry at once: one per non-empty list.
         let lists = (0..sides.keys.len())
@@ -60,16 +83,21 @@ impl Org {
             .filter(|&(key, class)| sides.count(key, class) > 0);
         judged.reserve_groups(lists.clone().count());
         for (key, class) in lists {
-            let (classes, first, found) = &vias[usize::from(class != Class::Lost)];
+            let (classes, first, found, places) = &vias[usize::from(class != Class::Lost)];
             let at = classes
                 .iter()
                 .position(|&c| c == class)
                 .expect("a class of its side");
             let found = found.of_slot(key * classes.len() + at);
-            let via = found.iter().map(|&i| UserPathIx::new(first + i)).collect();
+            let via = (found.iter())
+                .map(|&i| UserPathIx::new(first + places[i]))
+                .collect();
             let mut elements = Vec::with_capacity(sides.count(key, class));
             elements.extend(sides.elements(key, class).map(ElementIx::new));
             judged.group(class, sides.keys[key].key, elements, via);
+        }
+        for (.., places) in vias {
+            INDEXES.with(|spares| give(spares, places));
         }
     }
 

@@ -372,6 +372,7 @@ fn counts_agree(full: &Impact, counted: Result<Impact, ChangeError>) -> Option<S
         ));
     }
     let strip = |u: &crate::report::UserImpact| crate::report::UserImpact {
+        shared: crate::report::SharedPaths::default(),
         lost: Vec::new(),
         kept: Vec::new(),
         gained: Vec::new(),
@@ -496,8 +497,8 @@ fn numbering_shape(impact: &Impact) -> Option<String> {
     }
     let mut next = 0;
     for user in &impact.users {
-        for entry in user.entries() {
-            for path in entry.via.iter().map(|p| p.index()) {
+        for list in user.path_lists() {
+            for path in list.iter().map(|p| p.index()) {
                 if path > next {
                     return Some(format!("path {path} is referred to before path {next}"));
                 }
@@ -521,8 +522,15 @@ fn user_shape(impact: &Impact, user: &UserImpact, tally: &mut Tally) -> Option<S
     for (i, (list, count)) in lists.into_iter().enumerate() {
         let mut pairs = BTreeSet::new();
         let mut named = BTreeSet::new();
+        let shared = [&user.shared.lost, &user.shared.kept, &user.shared.gained][i];
+        if let Some(problem) = shared_shape(impact, shared, list) {
+            return Some(format!("user `{who}`: {problem}"));
+        }
+        shared
+            .iter()
+            .for_each(|p| tally.used_paths[p.index()] = true);
         for entry in list.iter() {
-            if let Some(problem) = entry_shape(impact, entry) {
+            if let Some(problem) = entry_shape(impact, shared, entry) {
                 return Some(format!("user `{who}`: {problem}"));
             }
             entry
@@ -560,10 +568,37 @@ fn user_shape(impact: &Impact, user: &UserImpact, tally: &mut Tally) -> Option<S
     None
 }
 
+/// A list's shared paths: in range, sorted, distinct, none also in an entry's `via`, each
+/// covering an action of the list.
+fn shared_shape(impact: &Impact, shared: &[PathId], list: &[GroupedEntry]) -> Option<&'static str> {
+    if shared.iter().any(|p| p.index() >= impact.paths.len()) {
+        return Some("an index out of range");
+    }
+    if !shared
+        .windows(2)
+        .all(|w| impact.path(w[0]) < impact.path(w[1]))
+    {
+        return Some("a list's shared paths are unsorted or repeated");
+    }
+    let covers = |p: &PathId, a: &ActionId| impact.covers(*p).binary_search(a).is_ok();
+    for p in shared {
+        if list.iter().any(|entry| entry.via.contains(p)) {
+            return Some("a shared path in an entry's paths too");
+        }
+        if !list
+            .iter()
+            .any(|entry| entry.actions.iter().any(|a| covers(p, a)))
+        {
+            return Some("a shared path covers none of its list's actions");
+        }
+    }
+    None
+}
+
 /// One entry: its actions sorted, distinct and in range; its paths sorted, distinct and in
 /// range; each of its paths covering one of its actions and each action covered by one of its
-/// paths.
-fn entry_shape(impact: &Impact, entry: &GroupedEntry) -> Option<&'static str> {
+/// paths or of its list's `shared` paths.
+fn entry_shape(impact: &Impact, shared: &[PathId], entry: &GroupedEntry) -> Option<&'static str> {
     if entry.actions.is_empty() || !entry.actions.windows(2).all(|w| w[0] < w[1]) {
         return Some("an entry's actions are empty, unsorted or repeated");
     }
@@ -575,13 +610,12 @@ fn entry_shape(impact: &Impact, entry: &GroupedEntry) -> Option<&'static str> {
     {
         return Some("an index out of range");
     }
-    if entry.via.is_empty()
-        || !entry
-            .via
-            .windows(2)
-            .all(|w| impact.path(w[0]) < impact.path(w[1]))
+    if !entry
+        .via
+        .windows(2)
+        .all(|w| impact.path(w[0]) < impact.path(w[1]))
     {
-        return Some("an entry's paths are empty, unsorted or repeated");
+        return Some("an entry's paths are unsorted or repeated");
     }
     let covers = |p: &PathId, a: &ActionId| impact.covers(*p).binary_search(a).is_ok();
     if !entry
@@ -591,7 +625,7 @@ fn entry_shape(impact: &Impact, entry: &GroupedEntry) -> Option<&'static str> {
         || !entry
             .actions
             .iter()
-            .all(|a| entry.via.iter().any(|p| covers(p, a)))
+            .all(|a| entry.via.iter().chain(shared).any(|p| covers(p, a)))
     {
         return Some(
             "a path of an entry covers none of its actions, or an action none of its paths",
