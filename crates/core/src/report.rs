@@ -901,10 +901,11 @@ pub struct ImpactSummary {
 /// What a set of changes does, user by user.
 ///
 /// Entries are grouped: each entry of a user's `lost`, `kept` and `gained` lists actions on one
-/// resource and the union of their paths, actions as indexes into `actions` and paths as
-/// indexes into `paths`; each path names the set of actions it covers (in `coverage`), which
-/// tells each action's own paths ([`Impact::paths_of`]). [`Impact::flatten`] gives the one-entry-per-action form with
-/// every path written out.
+/// resource and the union of their paths, but for the paths its list shares
+/// ([`UserImpact::shared`]: statements on every resource, written once per list); actions are
+/// indexes into `actions` and paths into `paths`. Each path names the set of actions it covers
+/// (in `coverage`), which tells each action's own paths ([`Impact::paths_of`]).
+/// [`Impact::flatten`] gives the one-entry-per-action form with every path written out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Impact {
