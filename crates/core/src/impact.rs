@@ -1247,9 +1247,12 @@ impl<'a> Interner<'a> {
         }
         candidates.sort_unstable();
         candidates.dedup();
+        for &key in &candidates {
+            self.covered(key);
+        }
         let mut shared = Vec::new();
         for key in candidates {
-            let covered = self.covered(key).clone();
+            let covered = &self.covered[&(key.route.policy, key.index)];
             let everywhere = entries.iter().all(|(c, actions, _, via)| match via {
                 Via::Keys(keys) if *c == class && !keys.contains(&key) => actions
                     .iter()
