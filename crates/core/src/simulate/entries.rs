@@ -1,7 +1,8 @@
-//! A full report's entries built from the word-by-word [`Sides`]: per key and list, the Allow
-//! paths of the side that cover the key and one of the list's elements, found for every key
-//! at once ([`Sides::vias`]): each element of the lists holds the mask of the lists that hold
-//! it, and a statement meets the union of its elements' masks.
+//! A full report's entries built from the word-by-word [`Sides`]: per list, the side's Allow
+//! statements on every resource that cover one of its elements (its shared paths); per key and
+//! list, the other Allow paths of the side that cover the key and one of the list's elements,
+//! found for every key at once ([`Sides::vias`]): each element of the lists holds the mask of
+//! the lists that hold it, and a statement meets the union of its elements' masks.
 
 use std::cell::RefCell;
 
@@ -17,13 +18,17 @@ use crate::policy::Effect;
 pub(super) type Allow<'o> = (PathKey, &'o StatementNode, u64);
 
 impl Org {
-    /// A full report's entries from [`Sides`]: per key and list, the elements and every Allow
-    /// path of that side whose statement covers the key and one of the elements.
+    /// A full report's entries from [`Sides`]: per list, its shared paths (every Allow path of
+    /// that side through a statement on every resource that covers one of the list's elements,
+    /// on any key); per key and list, the elements and every other Allow path of that side
+    /// whose statement covers the key and one of the elements.
     ///
-    /// INVARIANT: exact as an entry's paths must be (`GroupedEntry`): under deny-wins every
-    /// Allow covering a pair counts, so a pair's own paths are the Allow statements of its side
-    /// that cover it and the key; with no replaced document a statement covers the same
-    /// elements on both sides, so those are the entry's paths that cover the element.
+    /// INVARIANT: exact as an entry's paths must be (`GroupedEntry`, `SharedPaths`): under
+    /// deny-wins every Allow covering a pair counts, so a pair's own paths are the Allow
+    /// statements of its side that cover it and the key, and a statement on every resource
+    /// covers every key; with no replaced document a statement covers the same elements on
+    /// both sides, so those are the paths of the entry and of its list's shared ones that cover
+    /// the element.
     pub(super) fn entries_of_sides<'o>(
         &'o self,
         sides: &Sides<'o>,
