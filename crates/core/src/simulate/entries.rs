@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use super::sides::{spare, Sides};
+use super::sides::{spare, zeroed, Sides};
 use super::spares::{give, recycled, take, Spares};
 use crate::bitset::{bits_of, summary_of, BitSet, ElementIx};
 use crate::eval::{Overlay, Route};
@@ -42,23 +42,29 @@ impl Org {
             (after, &[Class::Kept, Class::Gained]),
         ]
         .map(|(side, classes)| {
-            let union = sides.union(classes);
+            // Per list, the elements of its keys (its shared paths are found against them);
+            // the side's allows are found against all of them together.
+            let unions: Vec<BitSet> = classes.iter().map(|&c| sides.union(&[c])).collect();
+            let mut union = zeroed(sides.width);
+            for words in unions.iter().map(BitSet::words) {
+                union.iter_mut().zip(words).for_each(|(u, w)| *u |= w);
+            }
+            let union = BitSet::from_words(union);
             let allows = self.ordered_allows(side, &union);
             spare(union.into_words());
-            (classes, allows)
+            (classes, allows, unions)
         });
-        judged.reserve_paths(sided.iter().map(|(_, allows)| allows.len()).sum());
+        judged.reserve_paths(sided.iter().map(|(_, allows, _)| allows.len()).sum());
         // Each side's allows become the user's next paths, in order: allow `i` of a side is
         // path `first + i`. A statement on every resource covers every key: its paths are the
         // list's shared paths, found once against the union of the list's keys
         // (`SharedPaths`); the entries' own are found among the others.
-        let vias = sided.map(|(classes, allows)| {
+        let vias = sided.map(|(classes, allows, unions)| {
             let first = judged.paths_len();
             allows.iter().for_each(|&(key, ..)| {
                 judged.add_path(key);
             });
-            for &class in classes {
-                let union = sides.union(&[class]);
+            for (&class, union) in classes.iter().zip(unions) {
                 let summary = union.word_summary();
                 let shared = (allows.iter().enumerate())
                     .filter(|(_, &(_, node, words))| {
