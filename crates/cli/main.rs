@@ -618,7 +618,7 @@ impl<E: std::error::Error + 'static> From<E> for Failure {
 
 /// The CLI's allocator: a what-if on a large organization builds and frees millions of small
 /// vectors on several threads, where glibc's allocator spent about a sixth of the run
-/// (docs/performance.md, session 22). The library leaves the choice to its callers.
+/// (docs/performance-history.md, session 22). The library leaves the choice to its callers.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
