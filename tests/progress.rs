@@ -40,6 +40,15 @@ fn a_terminal_shows_progress_and_a_pipe_does_not() {
             format!("impact delete-group --group g-0 --snapshot {snapshot}"),
             "judging users",
         ),
+        (
+            format!("who-can --action compute.instance.Create --snapshot {snapshot}"),
+            "checking users",
+        ),
+        (format!("export --snapshot {snapshot}"), "exporting users"),
+        (
+            format!("export --paths --format jsonl --snapshot {snapshot}"),
+            "exporting users",
+        ),
     ] {
         let terminal = on_a_terminal(&args);
         assert!(terminal.contains(what), "{args}: {terminal}");

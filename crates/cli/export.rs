@@ -15,6 +15,7 @@ use iamsim_core::query::pattern_reaches;
 use iamsim_core::report::Path;
 use iamsim_core::{Org, UserKey};
 
+use crate::progress::Progress;
 use crate::{render, suggest, Failure};
 
 /// `iamsim export`.
@@ -88,8 +89,13 @@ pub(crate) fn run(args: ExportArgs) -> Result<u8, Failure> {
     };
     let mut out = Out::new(args.format, args.paths);
     out.header()?;
+    // On a terminal, a bar on stderr once the export has run for a second (the rows go to
+    // stdout); cleared when the export ends or fails.
+    let progress = Progress::new("exporting users");
+    let total = users.len();
     if args.paths {
-        for user in users {
+        for (done, &user) in users.iter().enumerate() {
+            progress.update(done, total);
             if out.closed {
                 break;
             }
@@ -127,7 +133,8 @@ pub(crate) fn run(args: ExportArgs) -> Result<u8, Failure> {
         let matrix = org.access_matrix();
         let kept: Vec<bool> = universe.iter().map(|e| keep(e)).collect();
         let any = ResourcePattern::any();
-        for user in users {
+        for (done, &user) in users.iter().enumerate() {
+            progress.update(done, total);
             // A closed pipe (`| head`) ends the export.
             if out.closed {
                 break;
@@ -177,6 +184,8 @@ pub(crate) fn run(args: ExportArgs) -> Result<u8, Failure> {
             }
         }
     }
+    progress.update(total, total);
+    progress.finish();
     out.finish()?;
     Ok(0)
 }

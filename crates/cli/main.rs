@@ -800,7 +800,12 @@ fn who_can(action: &str, resource: &str, input: &Input, output: Output) -> Resul
     if let Ok(asked) = ActionPattern::parse(action) {
         suggest::check_action("action", &asked, &universe_of(&[&org]))?;
     }
-    let report = org.who_can(action, resource).map_err(query_failure)?;
+    let progress = progress::Progress::new("checking users");
+    let report = org.who_can_observed(action, resource, &|done, total| {
+        progress.update(done, total)
+    });
+    progress.finish();
+    let report = report.map_err(query_failure)?;
     emit(output, &report, |m| render::who_can(&report, m))?;
     Ok(0)
 }

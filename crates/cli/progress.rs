@@ -66,3 +66,11 @@ impl Progress {
         }
     }
 }
+
+/// A bar left behind by an early return (an error while writing) is cleared too, so that the
+/// error's line does not follow a half-drawn bar.
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}

@@ -69,24 +69,38 @@ fn takes_or_gives(impact: &Impact) -> bool {
 /// users share) does not leave the other workers idle while it is judged.
 const CHUNK: usize = 16;
 
-/// `work(i)` for every `i` below `n`, on the rayon pool the call runs in, `CHUNK` at a time;
-/// the results in order of `i`, whatever the pool's size. After each chunk, the worker that
-/// judged it calls `progress(done, n)`, under a lock, so that calls do not overlap and `done`
-/// only grows.
+/// `work(i)` for every `i` below `n`, on the rayon pool the call runs in, [`CHUNK`] at a time;
+/// the results in order of `i`, whatever the pool's size, with progress as
+/// [`each_range_on_pool`] reports it.
 fn each_on_pool<T: Send>(
     n: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
     work: &(dyn Fn(usize) -> T + Sync),
 ) -> Vec<T> {
+    each_range_on_pool(n, CHUNK, progress, &|range| range.map(work).collect())
+}
+
+/// `work(range)` for ranges of `chunk` indexes covering those below `n`, on the rayon pool the
+/// call runs in; what each range gives, one range after the other in order, whatever the
+/// pool's size. After each range, the worker that judged it calls `progress(done, n)` (with
+/// the indexes judged so far), under a lock, so that calls do not overlap and `done` only
+/// grows.
+pub(crate) fn each_range_on_pool<T: Send>(
+    n: usize,
+    chunk: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    work: &(dyn Fn(std::ops::Range<usize>) -> Vec<T> + Sync),
+) -> Vec<T> {
     let done = Mutex::new(0);
-    let parts: Vec<Vec<T>> = (0..n.div_ceil(CHUNK))
+    let size = chunk.max(1);
+    let parts: Vec<Vec<T>> = (0..n.div_ceil(size))
         .into_par_iter()
         // Every chunk its own job, so that idle workers take the chunks after a costly one.
         .with_max_len(1)
         .map(|chunk| {
-            let start = chunk * CHUNK;
-            let end = n.min(start + CHUNK);
-            let part: Vec<T> = (start..end).map(work).collect();
+            let start = chunk * size;
+            let end = n.min(start + size);
+            let part = work(start..end);
             let mut done = done.lock().unwrap_or_else(PoisonError::into_inner);
             *done += end - start;
             progress(*done, n);

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
-use crate::batch::{BuildImpact, EachOptions};
+use crate::batch::{each_range_on_pool, BuildImpact, EachOptions};
 use crate::bulk::{element_at, element_of};
 use crate::error::QueryError;
 use crate::eval::{Grants, Overlay};
@@ -90,6 +90,10 @@ pub fn pattern_reaches<'a>(
             == Some(element)
 }
 
+/// Users [`Org::who_can_observed`] hands a worker at a time: most are passed over on their
+/// pre-folded sets, so a chunk is large enough to outweigh handing it out.
+const USERS_PER_CHUNK: usize = 256;
+
 impl Org {
     /// [`pattern_reaches`] over this organization's universe.
     pub fn reaches(&self, pattern: &ActionPattern, element: &str) -> bool {
@@ -137,6 +141,22 @@ impl Org {
     /// nearest-wins, the paths are those that count, and a denied user's `overridden` holds
     /// every Allow path, the farther ones too.
     pub fn who_can(&self, action: &str, resource: &str) -> Result<WhoCan, QueryError> {
+        self.who_can_observed(action, resource, &|_, _| {})
+    }
+
+    /// [`Org::who_can`], calling `progress(done, total)` with the users checked so far (for a
+    /// progress bar), as [`Org::simulate_each`] does: from the pool's workers, one call at a
+    /// time, `done` increasing up to every user of the organization.
+    ///
+    /// The users are checked on the rayon pool the call runs in (the global pool unless the
+    /// caller runs it inside [`rayon::ThreadPool::install`]), 256 at a time, and the answer is
+    /// the same, byte for byte, whatever the pool's size.
+    pub fn who_can_observed(
+        &self,
+        action: &str,
+        resource: &str,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<WhoCan, QueryError> {
         let asked = ActionPattern::parse(action).map_err(|source| QueryError::Action { source })?;
         let key =
             ResourcePattern::parse(resource).map_err(|source| QueryError::Resource { source })?;
@@ -160,22 +180,25 @@ impl Org {
             outside: Vec::new(),
         };
         let none = Overlay::none();
-        for user in self.user_nodes().indices() {
+        // Per user, whether it is listed and where: users are judged apart from each other,
+        // and the answers kept in user order.
+        let judge = |i: usize| -> Option<(bool, UserPaths)> {
+            let user = UserIx::new(i);
             if self.root() == Some(user) {
-                report.allowed.push(UserPaths {
-                    user: self.user_summary(user),
-                    via: vec![self.root_path(user)],
-                    overridden: Vec::new(),
-                });
-                continue;
+                return Some((
+                    true,
+                    UserPaths {
+                        user: self.user_summary(user),
+                        via: vec![self.root_path(user)],
+                        overridden: Vec::new(),
+                    },
+                ));
             }
-            let Some((element, _)) = located else {
-                continue;
-            };
+            let (element, _) = located?;
             // Most users reach no statement on this element: the pre-folded sets say so
             // without walking their routes.
             if !self.reaches_element(user, element_at(element)) {
-                continue;
+                return None;
             }
             let judgement = self
                 .grants_for(user, &none, element)
@@ -185,20 +208,36 @@ impl Org {
                 // the farther ones.
                 let mut blocked = judgement.far_allow;
                 blocked.extend_from_slice(&judgement.allow);
-                if !blocked.is_empty() {
-                    report.denied.push(UserPaths {
+                (!blocked.is_empty()).then(|| {
+                    let denied = UserPaths {
                         user: self.user_summary(user),
                         via: self.paths(user, &judgement.deny, &none),
                         overridden: self.paths(user, &blocked, &none),
-                    });
-                }
+                    };
+                    (false, denied)
+                })
             } else if !judgement.allow.is_empty() {
                 // Under nearest-wins, the farther Denies the nearer Allow overrides.
-                report.allowed.push(UserPaths {
+                let allowed = UserPaths {
                     user: self.user_summary(user),
                     via: self.paths(user, &judgement.allow, &none),
                     overridden: self.paths(user, &judgement.far_deny, &none),
-                });
+                };
+                Some((true, allowed))
+            } else {
+                None
+            }
+        };
+        // Only the users listed are kept, chunk by chunk.
+        let users = self.user_nodes().len();
+        let listed = each_range_on_pool(users, USERS_PER_CHUNK, progress, &|range| {
+            range.filter_map(judge).collect()
+        });
+        for (allowed, paths) in listed {
+            if allowed {
+                report.allowed.push(paths);
+            } else {
+                report.denied.push(paths);
             }
         }
         report.allowed.sort_by(|a, b| a.user.id.cmp(&b.user.id));
@@ -1260,5 +1299,52 @@ mod tests {
                 prop_assert_eq!(&report.paths, &paths);
             }
         }
+    }
+
+    /// `who_can` checks users on the pool in chunks: the same answer in pools of 1, 2 and 4
+    /// threads, and progress from the workers, one call per chunk, `done` increasing up to
+    /// every user.
+    #[test]
+    fn who_can_is_the_same_from_any_pool_with_progress_to_the_total() {
+        use crate::generate::{snapshot, Params};
+        let org = Org::compile(&snapshot(&Params::broad(600, 3)), &catalogue()).unwrap();
+        let users = org.users().count();
+        assert!(users > 2 * super::USERS_PER_CHUNK, "{users} users");
+        // The concrete action most users are listed for, so that every chunk lists some.
+        let action = org
+            .universe()
+            .filter(|a| !a.is_wildcard())
+            .take(40)
+            .map(|a| a.to_string())
+            .max_by_key(|a| {
+                let who = org.who_can(a, "*").unwrap();
+                who.allowed.len() + who.denied.len()
+            })
+            .unwrap();
+        let answers = in_pools(|| {
+            let calls = std::sync::Mutex::new(Vec::new());
+            let who = org
+                .who_can_observed(&action, "*", &|done, total| {
+                    calls.lock().unwrap().push((done, total));
+                })
+                .unwrap();
+            (
+                serde_json::to_string(&who).unwrap(),
+                calls.into_inner().unwrap(),
+            )
+        });
+        let [(one, _), ..] = &answers;
+        assert!(one.matches("\"via\"").count() > 100, "{action}: {one:.300}");
+        for (answer, calls) in &answers {
+            assert_eq!(answer, one);
+            assert_eq!(calls.len(), users.div_ceil(super::USERS_PER_CHUNK));
+            assert!(calls.windows(2).all(|w| w[0].0 < w[1].0), "{calls:?}");
+            assert!(calls.iter().all(|&(_, total)| total == users));
+            assert_eq!(calls.last().map(|c| c.0), Some(users));
+        }
+        assert_eq!(
+            &serde_json::to_string(&org.who_can(&action, "*").unwrap()).unwrap(),
+            one
+        );
     }
 }
