@@ -77,23 +77,24 @@ fn each_on_pool<T: Send>(
     progress: &(dyn Fn(usize, usize) + Sync),
     work: &(dyn Fn(usize) -> T + Sync),
 ) -> Vec<T> {
-    each_range_on_pool(n, CHUNK, progress, &|range| range.map(work).collect())
+    let parts = each_range_on_pool(n, CHUNK, progress, &|range| range.map(work).collect());
+    parts.into_iter().flatten().collect()
 }
 
 /// `work(range)` for ranges of `chunk` indexes covering those below `n`, on the rayon pool the
-/// call runs in; what each range gives, one range after the other in order, whatever the
-/// pool's size. After each range, the worker that judged it calls `progress(done, n)` (with
-/// the indexes judged so far), under a lock, so that calls do not overlap and `done` only
-/// grows.
+/// call runs in; what each range gives, per range in order, whatever the pool's size (the
+/// caller flattens them, or moves their items out one range at a time). After each range, the
+/// worker that judged it calls `progress(done, n)` (with the indexes judged so far), under a
+/// lock, so that calls do not overlap and `done` only grows.
 pub(crate) fn each_range_on_pool<T: Send>(
     n: usize,
     chunk: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
     work: &(dyn Fn(std::ops::Range<usize>) -> Vec<T> + Sync),
-) -> Vec<T> {
+) -> Vec<Vec<T>> {
     let done = Mutex::new(0);
     let size = chunk.max(1);
-    let parts: Vec<Vec<T>> = (0..n.div_ceil(size))
+    (0..n.div_ceil(size))
         .into_par_iter()
         // Every chunk its own job, so that idle workers take the chunks after a costly one.
         .with_max_len(1)
@@ -106,8 +107,7 @@ pub(crate) fn each_range_on_pool<T: Send>(
             progress(*done, n);
             part
         })
-        .collect();
-    parts.into_iter().flatten().collect()
+        .collect()
 }
 
 impl Org {

@@ -228,12 +228,21 @@ impl Org {
                 None
             }
         };
-        // Only the users listed are kept, chunk by chunk.
+        // Only the users listed are kept, chunk by chunk, and moved out a chunk at a time (each
+        // chunk freed once moved, so that the answer is not held twice).
         let users = self.user_nodes().len();
-        let listed = each_range_on_pool(users, USERS_PER_CHUNK, progress, &|range| {
+        let chunks = each_range_on_pool(users, USERS_PER_CHUNK, progress, &|range| {
             range.filter_map(judge).collect()
         });
-        for (allowed, paths) in listed {
+        let allowed = chunks
+            .iter()
+            .flatten()
+            .filter(|(allowed, _)| *allowed)
+            .count();
+        let listed: usize = chunks.iter().map(Vec::len).sum();
+        report.allowed.reserve_exact(allowed);
+        report.denied.reserve_exact(listed - allowed);
+        for (allowed, paths) in chunks.into_iter().flatten() {
             if allowed {
                 report.allowed.push(paths);
             } else {
