@@ -184,7 +184,7 @@ pub(crate) fn run(args: ExportArgs) -> Result<u8, Failure> {
             }
         }
     }
-    progress.update(total, total);
+    // Cleared before the last rows are flushed, for a terminal that shows both.
     progress.finish();
     out.finish()?;
     Ok(0)
